@@ -1,0 +1,64 @@
+//! The command line: one module per command, each composing the domain and the store.
+
+pub mod survey;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::Error;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "doorstep",
+    version,
+    about = "Offline PACT fieldwork: KIN doorstep interviews and Environmental Visual Audits",
+    long_about = None
+)]
+pub struct Cli {
+    /// Where doorstep keeps its store, journal, surveys and logs.
+    #[arg(long, global = true, env = "DOORSTEP_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(crate::paths::default_data_dir)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check, list and print survey definitions.
+    #[command(subcommand)]
+    Survey(survey::SurveyCommand),
+}
+
+/// Runs a parsed command line, writing normal output to `out`.
+pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
+    let data_dir = cli.data_dir();
+    match &cli.command {
+        Some(Command::Survey(cmd)) => survey::run(cmd, &data_dir, out),
+        None => survey::run(
+            &survey::SurveyCommand::Show {
+                id: "kin".into(),
+                version: None,
+                lang: None,
+            },
+            &data_dir,
+            out,
+        ),
+    }
+}
+
+/// Writes to the command's output; a closed pipe (`| head`) is not an error worth a trace.
+pub(crate) fn emit(out: &mut dyn Write, text: &str) -> Result<(), Error> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::io("standard output", e))
+}

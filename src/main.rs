@@ -1,0 +1,28 @@
+//! The `doorstep` binary: parse the command line, install error hooks, run, map the
+//! outcome to an exit code. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use doorstep::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    // Errors are shown as one sentence; color-eyre only formats the rare panic report.
+    let _ = color_eyre::install();
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli::run(&cli, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A reader that went away (`| head`) is not a failure of ours.
+            if let doorstep::Error::Io { source, .. } = &e
+                && source.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("doorstep: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
