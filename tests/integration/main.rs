@@ -1,0 +1,5 @@
+//! One integration test binary (one link step) declaring every integration module.
+
+mod survey_cli;
+mod survey_fixtures;
+mod walker;
