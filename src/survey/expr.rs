@@ -90,6 +90,8 @@ enum Term {
     Current,
     Question(Ref),
     Count(Ref),
+    /// `count(.)`: how many values the answer being checked holds.
+    CountCurrent,
     List(Vec<Term>),
 }
 
@@ -141,7 +143,7 @@ impl Expr {
     pub fn uses_current(&self) -> bool {
         let mut found = false;
         self.node.walk(&mut |n| {
-            if matches!(n, Visit::Term(Term::Current)) {
+            if matches!(n, Visit::Term(Term::Current | Term::CountCurrent)) {
                 found = true;
             }
         });
@@ -176,6 +178,31 @@ impl Expr {
                             }
                         }
                     }
+                    _ => {}
+                }
+            }
+        });
+        out
+    }
+
+    /// Quoted values compared with `.` (the answer being checked), with their offsets.
+    pub fn current_literal_uses(&self) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        self.node.walk_nodes(&mut |n| {
+            let (a, b) = match n {
+                Node::Cmp(a, _, b) | Node::In(a, b) => (a, b),
+                _ => return,
+            };
+            for (cur, other) in [(a, b), (b, a)] {
+                if !matches!(cur, Term::Current) {
+                    continue;
+                }
+                match other {
+                    Term::Str(s, o) => out.push((s.clone(), *o)),
+                    Term::List(items) => out.extend(items.iter().filter_map(|i| match i {
+                        Term::Str(s, o) => Some((s.clone(), *o)),
+                        _ => None,
+                    })),
                     _ => {}
                 }
             }
@@ -315,6 +342,7 @@ impl Term {
                     .map(|a| a.values().len() as f64)
                     .unwrap_or(0.0),
             ),
+            Term::CountCurrent => Value::Num(current.map(|a| a.values().len() as f64).unwrap_or(0.0)),
             Term::List(items) => {
                 Value::List(items.iter().map(|t| t.value(lookup, current)).collect())
             }
@@ -328,6 +356,7 @@ impl Term {
             Term::Current => "the answer".to_owned(),
             Term::Question(r) => label(&r.id),
             Term::Count(r) => format!("the number of answers to {}", label(&r.id)),
+            Term::CountCurrent => "the number of answers given".to_owned(),
             Term::List(items) => format!(
                 "[{}]",
                 items
@@ -729,7 +758,15 @@ impl Parser {
             TokKind::Num(n) => Ok(Term::Num(n)),
             TokKind::Str(s) => Ok(Term::Str(s, t.offset)),
             TokKind::Dot => Ok(Term::Current),
-            TokKind::Ident(w) if w == "count" => Ok(Term::Count(self.call_arg()?)),
+            TokKind::Ident(w) if w == "count" => {
+                if matches!(self.tokens.get(self.pos + 1), Some(Token { kind: TokKind::Dot, .. })) {
+                    self.expect(TokKind::LParen, "`(`")?;
+                    self.pos += 1;
+                    self.expect(TokKind::RParen, "`)`")?;
+                    return Ok(Term::CountCurrent);
+                }
+                Ok(Term::Count(self.call_arg()?))
+            }
             TokKind::Ident(w) if KEYWORDS.contains(&w.as_str()) => Err(ExprError {
                 offset: t.offset,
                 message: format!("expected a value, found `{w}`"),
@@ -847,6 +884,7 @@ mod tests {
         );
         assert!(eval(". >= 0 and . <= 80", &a, Some(&Answer::Count(3))));
         assert!(!eval(". > 0", &a, None));
+        assert!(eval("count(.) = 2", &a, Some(&Answer::Choices(vec!["a".into(), "b".into()]))));
     }
 
     #[test]

@@ -2,9 +2,14 @@
 //! interview walker. Pure domain code: no terminal, no store.
 
 pub mod answer;
+pub mod diagnostic;
 pub mod expr;
+pub mod load;
 pub mod model;
+pub mod paper;
+pub mod registry;
 pub mod taxonomy;
+pub mod walker;
 
 pub use answer::{Answer, Finding, Grade, IssueCoding, Location};
 pub use model::{Choice, LocalText, Question, QuestionKind, Section, Survey, SurveyKind};
@@ -17,6 +22,8 @@ pub enum SurveyError {
     /// The definitions had errors; each has been reported as `file:line:col: error: …`.
     #[error("{count} error(s) in survey definitions")]
     Invalid { count: usize },
+    #[error("the built-in surveys are broken: {0}")]
+    BuiltIn(String),
     #[error("no survey with id `{id}`{}", version.map(|v| format!(" and version {v}")).unwrap_or_default())]
     NotFound { id: String, version: Option<u32> },
 }
@@ -26,6 +33,7 @@ impl SurveyError {
         match self {
             SurveyError::Invalid { .. } => exit::DATA_ERR,
             SurveyError::NotFound { .. } => exit::USAGE,
+            SurveyError::BuiltIn(_) => exit::FAILURE,
         }
     }
 }

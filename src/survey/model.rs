@@ -80,6 +80,9 @@ pub struct Survey {
     pub questions: Vec<Question>,
     /// The issue taxonomy used by issue-coding questions (part of the fingerprint).
     pub taxonomy: Taxonomy,
+    /// `sha256:` + hex of the canonical content, so a response names the exact instrument.
+    #[serde(skip)]
+    pub fingerprint: String,
 }
 
 impl Survey {

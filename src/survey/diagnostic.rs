@@ -1,0 +1,105 @@
+//! Problems found in definition files, each pinned to `file:line:col`.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub col: usize,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}:{}:{}: {sev}: {}", self.file, self.line, self.col, self.message)
+    }
+}
+
+/// A definition file's name (as shown in messages) and text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        // Step back to a char boundary so slicing never panics on odd spans.
+        let mut offset = offset;
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let col = before[line_start..].chars().count() + 1;
+        (line, col)
+    }
+
+    /// Collects diagnostics for this file.
+    pub fn sink(&self) -> Sink<'_> {
+        Sink {
+            file: self,
+            out: Vec::new(),
+        }
+    }
+}
+
+pub struct Sink<'f> {
+    pub file: &'f SourceFile,
+    pub out: Vec<Diagnostic>,
+}
+
+impl Sink<'_> {
+    pub fn push(&mut self, severity: Severity, offset: usize, message: impl Into<String>) {
+        let (line, col) = self.file.line_col(offset);
+        self.out.push(Diagnostic {
+            file: self.file.name.clone(),
+            line,
+            col,
+            severity,
+            message: message.into(),
+        });
+    }
+
+    pub fn error(&mut self, offset: usize, message: impl Into<String>) {
+        self.push(Severity::Error, offset, message);
+    }
+
+    pub fn warn(&mut self, offset: usize, message: impl Into<String>) {
+        self.push(Severity::Warning, offset, message);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.out.iter().any(Diagnostic::is_error)
+    }
+}

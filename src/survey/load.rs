@@ -1,0 +1,921 @@
+//! Loading definition files: TOML → checked [`Survey`] model, with every problem reported
+//! as a [`Diagnostic`] at its line and column. One run reports all problems it can find.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use super::answer::Grade;
+use super::diagnostic::{Diagnostic, Sink, SourceFile};
+use super::expr::Expr;
+use super::model::{
+    BASE_LANGUAGE, Choice, Constraint, DateTimeMode, EvaItem, LocalText, LocationForm, Question,
+    QuestionKind, Section, Survey, SurveyKind,
+};
+use super::taxonomy::{IssueDef, NI17_STRANDS, OTHER, Taxonomy};
+
+/// What a file in a survey folder holds, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRole {
+    Taxonomy,
+    Scales,
+    Survey,
+}
+
+impl FileRole {
+    pub fn of(name: &str) -> FileRole {
+        let base = name.rsplit(['/', '\\', ':']).next().unwrap_or(name);
+        match base {
+            "issues.toml" => FileRole::Taxonomy,
+            "scales.toml" => FileRole::Scales,
+            _ => FileRole::Survey,
+        }
+    }
+}
+
+/// The outcome of loading a set of files.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Surveys that loaded without errors, with the index of their file in the input.
+    pub surveys: Vec<(Survey, usize)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Loads every file in `files`. Shared lists (`issues.toml`, `scales.toml`) present in
+/// `files` are used; otherwise the ones in `fallback` are.
+pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
+    let mut loaded = Loaded::default();
+    let role_file = |role| {
+        files
+            .iter()
+            .find(|f| FileRole::of(&f.name) == role)
+            .or_else(|| fallback.iter().find(|f| FileRole::of(&f.name) == role))
+    };
+
+    // Pass 1: parse survey files, to learn which languages the shared lists must offer.
+    let mut raws: Vec<(usize, RawSurvey)> = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        if FileRole::of(&file.name) != FileRole::Survey {
+            continue;
+        }
+        let mut sink = file.sink();
+        if let Some(raw) = parse_toml::<RawSurvey>(&mut sink) {
+            raws.push((i, raw));
+        }
+        loaded.diagnostics.extend(sink.out);
+    }
+    let languages: BTreeSet<String> = raws
+        .iter()
+        .flat_map(|(_, r)| r.languages.get_ref().iter().map(|l| l.get_ref().clone()))
+        .collect();
+
+    let scales = match role_file(FileRole::Scales) {
+        Some(f) => {
+            let mut sink = f.sink();
+            let scales = load_scales(&mut sink, &languages);
+            loaded.diagnostics.extend(sink.out);
+            scales
+        }
+        None => BTreeMap::new(),
+    };
+    let taxonomy_file = role_file(FileRole::Taxonomy);
+    let (taxonomy, eva_refs) = match taxonomy_file {
+        Some(f) => {
+            let mut sink = f.sink();
+            let t = load_taxonomy(&mut sink, &languages);
+            loaded.diagnostics.extend(sink.out);
+            t
+        }
+        None => (Taxonomy::default(), Vec::new()),
+    };
+
+    let mut seen: HashMap<(String, u32), String> = HashMap::new();
+    for (i, raw) in raws {
+        let file = &files[i];
+        let mut sink = file.sink();
+        let key = (raw.id.get_ref().clone(), raw.version.get_ref().max(&0).to_owned() as u32);
+        if let Some(other) = seen.get(&key) {
+            sink.error(
+                raw.id.span().start,
+                format!("survey `{}` version {} is also defined in {other}", key.0, key.1),
+            );
+        }
+        let survey = Compiler {
+            sink: &mut sink,
+            scales: &scales,
+            taxonomy: &taxonomy,
+            taxonomy_present: taxonomy_file.is_some(),
+        }
+        .survey(&raw);
+        let ok = !sink.has_errors();
+        loaded.diagnostics.extend(sink.out);
+        if let (true, Some(survey)) = (ok, survey) {
+            seen.insert(key, file.name.clone());
+            loaded.surveys.push((survey, i));
+        }
+    }
+
+    // Taxonomy entries name EVA items: check them against the EVA surveys in the set.
+    let eva_questions: BTreeSet<&str> = loaded
+        .surveys
+        .iter()
+        .filter(|(s, _)| s.kind == SurveyKind::Eva)
+        .flat_map(|(s, _)| s.questions.iter().map(|q| q.id.as_str()))
+        .collect();
+    if !eva_questions.is_empty()
+        && let Some(f) = taxonomy_file
+    {
+        let mut sink = f.sink();
+        for (item, offset) in &eva_refs {
+            if !eva_questions.contains(item.as_str()) {
+                sink.error(*offset, format!("EVA item `{item}` is not a question in any EVA survey"));
+            }
+        }
+        loaded.diagnostics.extend(sink.out);
+    }
+    loaded
+}
+
+/// The fingerprint of a survey version: SHA-256 of its canonical (compiled, JSON) form.
+/// Formatting, comments and key order in the file do not change it; any change to what an
+/// interviewer sees or to the logic does.
+pub fn fingerprint(survey: &Survey) -> String {
+    // Serialising plain data with BTreeMaps cannot fail; an empty hash would still be stable.
+    let canonical = serde_json::to_vec(survey).unwrap_or_default();
+    let digest = Sha256::digest(&canonical);
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    format!("sha256:{hex}")
+}
+
+fn parse_toml<T: de::DeserializeOwned>(sink: &mut Sink<'_>) -> Option<T> {
+    match toml::from_str::<T>(&sink.file.text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            sink.error(offset, e.message().trim().to_owned());
+            None
+        }
+    }
+}
+
+// ---- raw file shapes (serde) ----
+
+/// A string in one or more languages: `"text"` or `{ en = "…", pl = "…" }`.
+#[derive(Debug, Clone, Default)]
+struct RawText(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for RawText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a table of language = \"text\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawText, E> {
+                Ok(RawText(BTreeMap::from([(BASE_LANGUAGE.to_owned(), v.to_owned())])))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawText, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    out.insert(k, v);
+                }
+                Ok(RawText(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSurvey {
+    id: S<String>,
+    version: S<i64>,
+    kind: S<String>,
+    title: S<RawText>,
+    languages: S<Vec<S<String>>>,
+    #[serde(default)]
+    section: Vec<S<RawSection>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: S<String>,
+    title: S<RawText>,
+    help: Option<S<RawText>>,
+    #[serde(default)]
+    question: Vec<S<RawQuestion>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestion {
+    id: S<String>,
+    kind: S<String>,
+    text: S<RawText>,
+    help: Option<S<RawText>>,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    personal: bool,
+    show_if: Option<S<String>>,
+    constraint: Option<S<String>>,
+    constraint_message: Option<S<RawText>>,
+    indicator: Option<S<String>>,
+    choices: Option<S<Vec<S<RawChoice>>>>,
+    scale: Option<S<String>>,
+    from: Option<S<String>>,
+    min: Option<S<f64>>,
+    max: Option<S<f64>>,
+    integer: Option<S<bool>>,
+    unit: Option<S<RawText>>,
+    long: Option<S<bool>>,
+    max_len: Option<S<i64>>,
+    forms: Option<S<Vec<S<String>>>>,
+    item: Option<S<RawItem>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChoice {
+    value: S<String>,
+    label: S<RawText>,
+    #[serde(default)]
+    non_substantive: bool,
+    score: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    urgent_if: Option<S<String>>,
+    agency: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTaxonomy {
+    #[serde(default)]
+    issue: Vec<S<RawIssue>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIssue {
+    id: S<String>,
+    label: S<RawText>,
+    #[serde(default)]
+    police_categories: Vec<S<String>>,
+    ni17: Option<S<String>>,
+    #[serde(default)]
+    eva_items: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScales {
+    #[serde(default)]
+    scale: BTreeMap<String, S<RawScale>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScale {
+    title: S<RawText>,
+    choices: S<Vec<S<RawChoice>>>,
+}
+
+// ---- shared lists ----
+
+/// A named scale as loaded.
+#[derive(Debug, Clone)]
+pub(crate) struct Scale {
+    choices: Vec<Choice>,
+}
+
+fn load_scales(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> BTreeMap<String, Scale> {
+    let Some(raw) = parse_toml::<RawScales>(sink) else {
+        return BTreeMap::new();
+    };
+    let langs: Vec<String> = languages.iter().cloned().collect();
+    let mut out = BTreeMap::new();
+    for (name, scale) in &raw.scale {
+        let at = scale.span().start;
+        check_id(sink, name, at, "scale name");
+        let scale = scale.get_ref();
+        local_text(sink, &scale.title, &langs, &format!("scale `{name}` title"));
+        let choices = choices(sink, &scale.choices, &langs, &format!("scale `{name}`"));
+        out.insert(name.clone(), Scale { choices });
+    }
+    out
+}
+
+fn load_taxonomy(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> (Taxonomy, Vec<(String, usize)>) {
+    let Some(raw) = parse_toml::<RawTaxonomy>(sink) else {
+        return (Taxonomy::default(), Vec::new());
+    };
+    let langs: Vec<String> = languages.iter().cloned().collect();
+    let mut issues: Vec<IssueDef> = Vec::new();
+    let mut eva_refs = Vec::new();
+    for issue in &raw.issue {
+        let i = issue.get_ref();
+        let id = i.id.get_ref();
+        check_id(sink, id, i.id.span().start, "issue id");
+        if issues.iter().any(|x| &x.id == id) {
+            sink.error(i.id.span().start, format!("issue `{id}` is defined twice"));
+        }
+        let label = local_text(sink, &i.label, &langs, &format!("issue `{id}` label"));
+        for cat in &i.police_categories {
+            if !crate::police::is_slug(cat.get_ref()) {
+                sink.error(
+                    cat.span().start,
+                    format!("`{}` is not a police.uk category slug (e.g. anti-social-behaviour, burglary, vehicle-crime)", cat.get_ref()),
+                );
+            }
+        }
+        if let Some(s) = &i.ni17
+            && !NI17_STRANDS.contains(&s.get_ref().as_str())
+        {
+            sink.error(
+                s.span().start,
+                format!("`{}` is not an NI 17 strand ({})", s.get_ref(), NI17_STRANDS.join(", ")),
+            );
+        }
+        for item in &i.eva_items {
+            eva_refs.push((item.get_ref().clone(), item.span().start));
+        }
+        issues.push(IssueDef {
+            id: id.clone(),
+            label,
+            police_categories: i.police_categories.iter().map(|c| c.get_ref().clone()).collect(),
+            ni17: i.ni17.as_ref().map(|s| s.get_ref().clone()),
+            eva_items: i.eva_items.iter().map(|s| s.get_ref().clone()).collect(),
+        });
+    }
+    if !issues.iter().any(|i| i.id == OTHER) {
+        sink.error(0, format!("the taxonomy needs an issue with id `{OTHER}` for things it does not list"));
+    }
+    (Taxonomy { issues }, eva_refs)
+}
+
+// ---- helpers ----
+
+fn check_id(sink: &mut Sink<'_>, id: &str, at: usize, what: &str) {
+    let ok = id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if !ok {
+        sink.error(
+            at,
+            format!("{what} `{id}` must start with a lower-case letter and use only a-z, 0-9, _ and -"),
+        );
+    }
+}
+
+/// Checks a translated string: English is required; each survey language should be there.
+fn local_text(sink: &mut Sink<'_>, raw: &S<RawText>, langs: &[String], what: &str) -> LocalText {
+    let at = raw.span().start;
+    let map = &raw.get_ref().0;
+    if !map.contains_key(BASE_LANGUAGE) {
+        sink.error(at, format!("{what} has no English (`{BASE_LANGUAGE}`) text"));
+    }
+    for (lang, text) in map {
+        if text.trim().is_empty() {
+            sink.error(at, format!("{what} is empty in `{lang}`"));
+        }
+        if !langs.iter().any(|l| l == lang) {
+            sink.warn(at, format!("{what} has `{lang}` text but the survey does not offer `{lang}`"));
+        }
+    }
+    for lang in langs {
+        if !map.contains_key(lang) {
+            sink.warn(at, format!("{what} has no `{lang}` translation; English will be shown"));
+        }
+    }
+    LocalText(map.clone())
+}
+
+fn choices(sink: &mut Sink<'_>, raw: &S<Vec<S<RawChoice>>>, langs: &[String], what: &str) -> Vec<Choice> {
+    if raw.get_ref().is_empty() {
+        sink.error(raw.span().start, format!("{what} has no choices"));
+    }
+    let mut out: Vec<Choice> = Vec::new();
+    for c in raw.get_ref() {
+        let c = c.get_ref();
+        let value = c.value.get_ref();
+        check_id(sink, value, c.value.span().start, "choice value");
+        if out.iter().any(|x| &x.value == value) {
+            sink.error(c.value.span().start, format!("{what}: choice `{value}` appears twice"));
+        }
+        let label = local_text(sink, &c.label, langs, &format!("{what}: choice `{value}`"));
+        out.push(Choice {
+            value: value.clone(),
+            label,
+            non_substantive: c.non_substantive,
+            score: c.score,
+        });
+    }
+    out
+}
+
+/// Byte offset in the file of character `char_offset` of an expression written as a TOML
+/// string at `span`. Exact for plain one-line strings; otherwise the string's start.
+fn expr_offset(span: &Range<usize>, value: &str, char_offset: usize) -> usize {
+    let raw_len = span.end.saturating_sub(span.start);
+    let quote = if raw_len == value.len() + 2 {
+        1
+    } else if raw_len == value.len() + 6 {
+        3
+    } else {
+        return span.start;
+    };
+    let inner = value
+        .char_indices()
+        .nth(char_offset)
+        .map(|(b, _)| b)
+        .unwrap_or(value.len());
+    span.start + quote + inner
+}
+
+struct Compiler<'a, 'f> {
+    sink: &'a mut Sink<'f>,
+    scales: &'a BTreeMap<String, Scale>,
+    taxonomy: &'a Taxonomy,
+    taxonomy_present: bool,
+}
+
+/// Where an expression appears, which decides what it may refer to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExprUse {
+    ShowIf,
+    Constraint,
+    UrgentIf,
+}
+
+impl ExprUse {
+    fn key(self) -> &'static str {
+        match self {
+            ExprUse::ShowIf => "show_if",
+            ExprUse::Constraint => "constraint",
+            ExprUse::UrgentIf => "urgent_if",
+        }
+    }
+}
+
+impl Compiler<'_, '_> {
+    fn survey(&mut self, raw: &RawSurvey) -> Option<Survey> {
+        let id = raw.id.get_ref().clone();
+        check_id(self.sink, &id, raw.id.span().start, "survey id");
+        let version = *raw.version.get_ref();
+        if !(1..=i64::from(u32::MAX)).contains(&version) {
+            self.sink.error(raw.version.span().start, format!("version must be a whole number of at least 1, not {version}"));
+        }
+        let kind = match raw.kind.get_ref().as_str() {
+            "kin" => Some(SurveyKind::Kin),
+            "eva" => Some(SurveyKind::Eva),
+            other => {
+                self.sink.error(raw.kind.span().start, format!("unknown survey kind `{other}` (expected kin or eva)"));
+                None
+            }
+        };
+        let languages: Vec<String> = raw.languages.get_ref().iter().map(|l| l.get_ref().clone()).collect();
+        if languages.first().map(String::as_str) != Some(BASE_LANGUAGE) {
+            self.sink.error(raw.languages.span().start, format!("languages must list `{BASE_LANGUAGE}` first"));
+        }
+        for (i, l) in raw.languages.get_ref().iter().enumerate() {
+            let code = l.get_ref();
+            if !(2..=3).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_lowercase()) {
+                self.sink.error(l.span().start, format!("`{code}` is not a language code like en, pl or ur"));
+            }
+            if languages[..i].contains(code) {
+                self.sink.error(l.span().start, format!("language `{code}` is listed twice"));
+            }
+        }
+        let title = local_text(self.sink, &raw.title, &languages, "survey title");
+
+        if raw.section.is_empty() {
+            self.sink.error(0, "the survey has no sections ([[section]])");
+        }
+        // Every question id with its position, so a reference to a later question can say so.
+        let mut positions: HashMap<&str, (usize, usize)> = HashMap::new();
+        let mut n = 0;
+        for s in &raw.section {
+            for q in &s.get_ref().question {
+                let qid = q.get_ref().id.get_ref();
+                if let Some(&(_, offset)) = positions.get(qid.as_str()) {
+                    let (line, _) = self.sink.file.line_col(offset);
+                    self.sink.error(q.get_ref().id.span().start, format!("question id `{qid}` is already used on line {line}"));
+                } else {
+                    positions.insert(qid, (n, q.get_ref().id.span().start));
+                }
+                n += 1;
+            }
+        }
+
+        let mut sections = Vec::new();
+        let mut questions: Vec<Question> = Vec::new();
+        let mut section_ids = BTreeSet::new();
+        for (si, s) in raw.section.iter().enumerate() {
+            let s = s.get_ref();
+            let sid = s.id.get_ref();
+            check_id(self.sink, sid, s.id.span().start, "section id");
+            if !section_ids.insert(sid.clone()) {
+                self.sink.error(s.id.span().start, format!("section id `{sid}` is used twice"));
+            }
+            if s.question.is_empty() {
+                self.sink.warn(s.id.span().start, format!("section `{sid}` has no questions"));
+            }
+            sections.push(Section {
+                id: sid.clone(),
+                title: local_text(self.sink, &s.title, &languages, &format!("section `{sid}` title")),
+                help: s.help.as_ref().map(|h| local_text(self.sink, h, &languages, &format!("section `{sid}` help"))),
+            });
+            for q in &s.question {
+                if let Some(q) = self.question(q.get_ref(), si, &languages, kind, &questions, &positions) {
+                    questions.push(q);
+                }
+            }
+        }
+        let mut survey = Survey {
+            id,
+            version: version.clamp(0, i64::from(u32::MAX)) as u32,
+            kind: kind?,
+            title,
+            languages,
+            sections,
+            questions,
+            taxonomy: self.taxonomy.clone(),
+            fingerprint: String::new(),
+        };
+        survey.fingerprint = fingerprint(&survey);
+        Some(survey)
+    }
+
+    fn question(
+        &mut self,
+        q: &RawQuestion,
+        section: usize,
+        langs: &[String],
+        survey_kind: Option<SurveyKind>,
+        earlier: &[Question],
+        positions: &HashMap<&str, (usize, usize)>,
+    ) -> Option<Question> {
+        let id = q.id.get_ref().clone();
+        check_id(self.sink, &id, q.id.span().start, "question id");
+        let what = format!("question `{id}`");
+        let text = local_text(self.sink, &q.text, langs, &format!("{what} text"));
+        let help = q.help.as_ref().map(|h| local_text(self.sink, h, langs, &format!("{what} help")));
+        let kind = self.kind(q, &what, langs, earlier);
+
+        let show_if = q.show_if.as_ref().and_then(|e| self.expr(e, ExprUse::ShowIf, &id, earlier, positions, None));
+        let constraint = match (&q.constraint, &q.constraint_message) {
+            (Some(c), Some(m)) => {
+                let message = local_text(self.sink, m, langs, &format!("{what} constraint_message"));
+                let this = kind.as_ref().map(|k| (id.as_str(), k));
+                self.expr(c, ExprUse::Constraint, &id, earlier, positions, this)
+                    .map(|expr| Constraint { expr, message })
+            }
+            (Some(c), None) => {
+                self.sink.error(c.span().start, format!("{what} has a constraint but no constraint_message to show when it fails"));
+                None
+            }
+            (None, Some(m)) => {
+                self.sink.error(m.span().start, format!("{what} has a constraint_message but no constraint"));
+                None
+            }
+            (None, None) => None,
+        };
+        let item = match &q.item {
+            Some(item) if survey_kind == Some(SurveyKind::Kin) => {
+                self.sink.error(item.span().start, format!("{what}: `item` (EVA finding settings) only applies to EVA surveys"));
+                None
+            }
+            Some(item) => {
+                let this = kind.as_ref().map(|k| (id.as_str(), k));
+                let i = item.get_ref();
+                Some(EvaItem {
+                    urgent_if: i.urgent_if.as_ref().and_then(|e| self.expr(e, ExprUse::UrgentIf, &id, earlier, positions, this)),
+                    agency: i.agency.as_ref().map(|a| a.get_ref().clone()),
+                })
+            }
+            None => None,
+        };
+        if let Some(ind) = &q.indicator {
+            let ok = !ind.get_ref().is_empty()
+                && ind.get_ref().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+            if !ok {
+                self.sink.error(ind.span().start, format!("indicator `{}` must use only a-z, 0-9, _ and .", ind.get_ref()));
+            }
+        }
+        let kind = kind?;
+        if matches!(kind, QuestionKind::Note) {
+            if q.required {
+                self.sink.error(q.id.span().start, format!("{what} is a note and cannot be required"));
+            }
+            if q.personal {
+                self.sink.error(q.id.span().start, format!("{what} is a note and cannot be personal"));
+            }
+        }
+        Some(Question {
+            id,
+            section,
+            kind,
+            text,
+            help,
+            required: q.required,
+            personal: q.personal,
+            show_if,
+            constraint,
+            indicator: q.indicator.as_ref().map(|i| i.get_ref().clone()),
+            item,
+        })
+    }
+
+    fn kind(&mut self, q: &RawQuestion, what: &str, langs: &[String], earlier: &[Question]) -> Option<QuestionKind> {
+        let kind_name = q.kind.get_ref().as_str();
+        // Keys that only some kinds take; any other present key is a mistake worth naming.
+        let allowed: &[&str] = match kind_name {
+            "single" => &["choices"],
+            "multiple" => &["choices", "min", "max"],
+            "scale" => &["scale"],
+            "rank" => &["from", "max"],
+            "number" => &["min", "max", "integer", "unit"],
+            "text" => &["long", "max_len"],
+            "location" => &["forms"],
+            "count" => &["max"],
+            "issues" => &["max"],
+            "yes_no" | "date" | "time" | "datetime" | "grade" | "note" => &[],
+            other => {
+                self.sink.error(
+                    q.kind.span().start,
+                    format!("{what}: unknown kind `{other}` (expected single, multiple, scale, rank, number, text, yes_no, date, time, datetime, location, grade, count, note or issues)"),
+                );
+                return None;
+            }
+        };
+        let present: [(&str, Option<usize>); 10] = [
+            ("choices", q.choices.as_ref().map(|v| v.span().start)),
+            ("scale", q.scale.as_ref().map(|v| v.span().start)),
+            ("from", q.from.as_ref().map(|v| v.span().start)),
+            ("min", q.min.as_ref().map(|v| v.span().start)),
+            ("max", q.max.as_ref().map(|v| v.span().start)),
+            ("integer", q.integer.as_ref().map(|v| v.span().start)),
+            ("unit", q.unit.as_ref().map(|v| v.span().start)),
+            ("long", q.long.as_ref().map(|v| v.span().start)),
+            ("max_len", q.max_len.as_ref().map(|v| v.span().start)),
+            ("forms", q.forms.as_ref().map(|v| v.span().start)),
+        ];
+        for (key, at) in present {
+            if let Some(at) = at
+                && !allowed.contains(&key)
+            {
+                self.sink.error(at, format!("{what}: `{key}` does not apply to a {kind_name} question"));
+            }
+        }
+        let whole = |sink: &mut Sink<'_>, v: &Option<S<f64>>, key: &str| -> Option<u64> {
+            let v = v.as_ref()?;
+            let n = *v.get_ref();
+            if n < 0.0 || n.fract() != 0.0 || n > u32::MAX as f64 {
+                sink.error(v.span().start, format!("{what}: `{key}` must be a whole number of 0 or more"));
+                return None;
+            }
+            Some(n as u64)
+        };
+        let kind = match kind_name {
+            "single" | "multiple" => {
+                let Some(raw) = &q.choices else {
+                    self.sink.error(q.kind.span().start, format!("{what}: a {kind_name} question needs `choices`"));
+                    return None;
+                };
+                let choices = choices(self.sink, raw, langs, what);
+                if kind_name == "single" {
+                    QuestionKind::Single { choices }
+                } else {
+                    let min = whole(self.sink, &q.min, "min").map(|n| n as u32);
+                    let max = whole(self.sink, &q.max, "max").map(|n| n as u32);
+                    if let (Some(lo), Some(hi)) = (min, max)
+                        && lo > hi
+                    {
+                        self.sink.error(q.kind.span().start, format!("{what}: min ({lo}) is more than max ({hi})"));
+                    }
+                    QuestionKind::Multiple { choices, min, max }
+                }
+            }
+            "scale" => {
+                let Some(name) = &q.scale else {
+                    self.sink.error(q.kind.span().start, format!("{what}: a scale question needs `scale = \"name\"`"));
+                    return None;
+                };
+                let Some(scale) = self.scales.get(name.get_ref()) else {
+                    let known: Vec<&str> = self.scales.keys().map(String::as_str).collect();
+                    self.sink.error(
+                        name.span().start,
+                        format!("{what}: no scale named `{}` (known: {})", name.get_ref(), if known.is_empty() { "none".into() } else { known.join(", ") }),
+                    );
+                    return None;
+                };
+                QuestionKind::Scale {
+                    scale: name.get_ref().clone(),
+                    choices: scale.choices.clone(),
+                }
+            }
+            "rank" => {
+                let Some(from) = &q.from else {
+                    self.sink.error(q.kind.span().start, format!("{what}: a rank question needs `from = \"question id\"`"));
+                    return None;
+                };
+                match earlier.iter().find(|e| &e.id == from.get_ref()) {
+                    Some(src) if matches!(src.kind, QuestionKind::Multiple { .. } | QuestionKind::Issues { .. }) => {}
+                    Some(src) => {
+                        self.sink.error(
+                            from.span().start,
+                            format!("{what}: ranks must come from a multiple or issues question, but `{}` is {}", src.id, src.kind.name()),
+                        );
+                    }
+                    None => {
+                        self.sink.error(from.span().start, format!("{what}: `from` must name an earlier question, and `{}` is not one", from.get_ref()));
+                    }
+                }
+                let max = whole(self.sink, &q.max, "max").unwrap_or(3) as u32;
+                if max == 0 {
+                    self.sink.error(q.kind.span().start, format!("{what}: max must be at least 1"));
+                }
+                QuestionKind::Rank { from: from.get_ref().clone(), max }
+            }
+            "number" => {
+                let (min, max) = (q.min.as_ref().map(|v| *v.get_ref()), q.max.as_ref().map(|v| *v.get_ref()));
+                if let (Some(lo), Some(hi)) = (min, max)
+                    && lo > hi
+                {
+                    self.sink.error(q.kind.span().start, format!("{what}: min ({lo}) is more than max ({hi})"));
+                }
+                QuestionKind::Number {
+                    integer: q.integer.as_ref().is_some_and(|v| *v.get_ref()),
+                    min,
+                    max,
+                    unit: q.unit.as_ref().map(|u| local_text(self.sink, u, langs, &format!("{what} unit"))),
+                }
+            }
+            "text" => {
+                let max_len = match &q.max_len {
+                    Some(v) if *v.get_ref() < 1 => {
+                        self.sink.error(v.span().start, format!("{what}: max_len must be at least 1"));
+                        None
+                    }
+                    Some(v) => Some((*v.get_ref()).min(i64::from(u32::MAX)) as u32),
+                    None => None,
+                };
+                QuestionKind::Text {
+                    long: q.long.as_ref().is_some_and(|v| *v.get_ref()),
+                    max_len,
+                }
+            }
+            "yes_no" => QuestionKind::YesNo,
+            "date" => QuestionKind::DateTime { mode: DateTimeMode::Date },
+            "time" => QuestionKind::DateTime { mode: DateTimeMode::Time },
+            "datetime" => QuestionKind::DateTime { mode: DateTimeMode::DateTime },
+            "grade" => QuestionKind::Grade,
+            "note" => QuestionKind::Note,
+            "count" => QuestionKind::Count {
+                max: whole(self.sink, &q.max, "max"),
+            },
+            "issues" => {
+                if !self.taxonomy_present {
+                    self.sink.error(q.kind.span().start, format!("{what}: an issues question needs the issue taxonomy (issues.toml)"));
+                }
+                QuestionKind::Issues {
+                    max: whole(self.sink, &q.max, "max").map(|n| n as u32),
+                }
+            }
+            "location" => {
+                let forms = match &q.forms {
+                    None => vec![LocationForm::Fixed, LocationForm::GridRef, LocationForm::LatLon],
+                    Some(raw) => {
+                        let mut forms = Vec::new();
+                        for f in raw.get_ref() {
+                            match f.get_ref().as_str() {
+                                "latlon" => forms.push(LocationForm::LatLon),
+                                "gridref" => forms.push(LocationForm::GridRef),
+                                "fixed" => forms.push(LocationForm::Fixed),
+                                other => self.sink.error(
+                                    f.span().start,
+                                    format!("{what}: unknown location form `{other}` (expected latlon, gridref or fixed)"),
+                                ),
+                            }
+                        }
+                        if raw.get_ref().is_empty() {
+                            self.sink.error(raw.span().start, format!("{what}: `forms` lists no forms"));
+                        }
+                        forms
+                    }
+                };
+                QuestionKind::Location { forms }
+            }
+            _ => return None,
+        };
+        Some(kind)
+    }
+
+    /// Parses and checks one expression. `this` is the question being defined, for `.`.
+    fn expr(
+        &mut self,
+        raw: &S<String>,
+        usage: ExprUse,
+        qid: &str,
+        earlier: &[Question],
+        positions: &HashMap<&str, (usize, usize)>,
+        this: Option<(&str, &QuestionKind)>,
+    ) -> Option<Expr> {
+        let span = raw.span();
+        let src = raw.get_ref();
+        let at = |o: usize| expr_offset(&span, src, o);
+        let key = usage.key();
+        let expr = match Expr::parse(src) {
+            Ok(e) => e,
+            Err(e) => {
+                let offset = at(e.offset);
+                self.sink.error(offset, format!("question `{qid}` {key}: {}", e.message));
+                return None;
+            }
+        };
+        let mut ok = true;
+        if usage == ExprUse::ShowIf && expr.uses_current() {
+            self.sink.error(span.start, format!("question `{qid}` show_if: `.` (this answer) only means something in a constraint or urgent_if"));
+            ok = false;
+        }
+        for r in expr.references() {
+            let offset = at(r.offset);
+            if earlier.iter().any(|q| q.id == r.id) {
+                continue;
+            }
+            ok = false;
+            if r.id == qid {
+                self.sink.error(offset, format!("question `{qid}` {key}: refers to itself; use `.` for this answer"));
+            } else if let Some(&(_, def)) = positions.get(r.id.as_str()) {
+                let (line, _) = self.sink.file.line_col(def);
+                self.sink.error(offset, format!("question `{qid}` {key}: refers to `{}`, which comes later (line {line}); conditions may only use earlier answers", r.id));
+            } else {
+                self.sink.error(offset, format!("question `{qid}` {key}: refers to unknown question `{}`", r.id));
+            }
+        }
+        for lit in expr.literal_uses() {
+            let Some(q) = earlier.iter().find(|q| q.id == lit.question.id) else { continue };
+            if let Some(valid) = self.valid_values(&q.kind)
+                && !valid.iter().any(|v| v == lit.value)
+            {
+                ok = false;
+                self.sink.error(
+                    at(lit.offset),
+                    format!(
+                        "question `{qid}` {key}: `{}` has no choice `{}` (its values: {})",
+                        q.id,
+                        lit.value,
+                        valid.join(", ")
+                    ),
+                );
+            }
+        }
+        // Literals compared with `.` must suit this question too.
+        if let Some((_, kind)) = this
+            && let Some(valid) = self.valid_values(kind)
+        {
+            for (value, offset) in expr.current_literal_uses() {
+                if !valid.iter().any(|v| *v == value) {
+                    ok = false;
+                    self.sink.error(at(offset), format!("question `{qid}` {key}: this question has no choice `{value}`"));
+                }
+            }
+        }
+        ok.then_some(expr)
+    }
+
+    /// The values a quoted literal may take when compared with an answer of this kind.
+    fn valid_values(&self, kind: &QuestionKind) -> Option<Vec<String>> {
+        match kind {
+            QuestionKind::Single { choices } | QuestionKind::Multiple { choices, .. } | QuestionKind::Scale { choices, .. } => {
+                Some(choices.iter().map(|c| c.value.clone()).collect())
+            }
+            QuestionKind::YesNo => Some(vec!["yes".into(), "no".into()]),
+            QuestionKind::Grade => Some(Grade::ALL.iter().map(|g| g.as_str().to_owned()).collect()),
+            QuestionKind::Issues { .. } => Some(self.taxonomy.issues.iter().map(|i| i.id.clone()).collect()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! The interview walker: given a survey and the answers so far, which question comes next
+//! or before, whether an answer is valid, whether the interview is complete, and what a
+//! change to an earlier answer invalidates. Pure and deterministic; never panics.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::answer::{Answer, Location};
+use super::model::{DateTimeMode, LocalText, LocationForm, Question, QuestionKind, Survey};
+use super::taxonomy::OTHER;
+
+/// Answers keyed by question id.
+pub type Answers = BTreeMap<String, Answer>;
+
+/// Why an answer cannot be accepted, in words to show the interviewer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub message: LocalText,
+}
+
+impl Invalid {
+    fn en(message: impl Into<String>) -> Self {
+        Invalid {
+            message: LocalText::en(message),
+        }
+    }
+}
+
+/// Where the interview stands, for the progress line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub section: usize,
+    /// 1-based position among the questions that will be asked.
+    pub position: usize,
+    /// How many questions will be asked given the answers so far ("about m").
+    pub total: usize,
+}
+
+/// What is left before an interview can be finalized as complete.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Completeness {
+    /// Visible required questions with no answer.
+    pub missing: Vec<String>,
+    /// Visible questions whose stored answer no longer passes validation.
+    pub invalid: Vec<(String, String)>,
+}
+
+impl Completeness {
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty() && self.invalid.is_empty()
+    }
+}
+
+pub struct Walker<'s> {
+    survey: &'s Survey,
+}
+
+impl<'s> Walker<'s> {
+    pub fn new(survey: &'s Survey) -> Self {
+        Walker { survey }
+    }
+
+    pub fn survey(&self) -> &'s Survey {
+        self.survey
+    }
+
+    /// Which questions are shown under these answers. An answer to a hidden question is
+    /// ignored by later conditions, so stale answers never steer the interview.
+    pub fn visibility(&self, answers: &Answers) -> Vec<bool> {
+        let qs = &self.survey.questions;
+        let mut visible = vec![false; qs.len()];
+        let mut live: BTreeMap<&str, &Answer> = BTreeMap::new();
+        for (i, q) in qs.iter().enumerate() {
+            let shown = q
+                .show_if
+                .as_ref()
+                .is_none_or(|e| e.eval(&|id| live.get(id).copied(), None));
+            let rank_has_items = match &q.kind {
+                QuestionKind::Rank { from, .. } => live.get(from.as_str()).is_some_and(|a| !a.values().is_empty()),
+                _ => true,
+            };
+            visible[i] = shown && rank_has_items;
+            if visible[i]
+                && let Some(a) = answers.get(&q.id)
+            {
+                live.insert(q.id.as_str(), a);
+            }
+        }
+        visible
+    }
+
+    pub fn is_visible(&self, index: usize, answers: &Answers) -> bool {
+        self.visibility(answers).get(index).copied().unwrap_or(false)
+    }
+
+    /// The first visible question after `after` (or the first of all with `None`).
+    pub fn next(&self, answers: &Answers, after: Option<usize>) -> Option<usize> {
+        let start = after.map_or(0, |i| i.saturating_add(1));
+        let visible = self.visibility(answers);
+        (start..visible.len()).find(|&i| visible[i])
+    }
+
+    /// The last visible question before `before`.
+    pub fn prev(&self, answers: &Answers, before: usize) -> Option<usize> {
+        let visible = self.visibility(answers);
+        (0..before.min(visible.len())).rev().find(|&i| visible[i])
+    }
+
+    /// The first visible question that still needs an answer (notes need none), for
+    /// resuming an interview that has no remembered position.
+    pub fn first_unanswered(&self, answers: &Answers) -> Option<usize> {
+        let visible = self.visibility(answers);
+        self.survey.questions.iter().enumerate().position(|(i, q)| {
+            visible[i] && !matches!(q.kind, QuestionKind::Note) && !answers.contains_key(&q.id)
+        })
+    }
+
+    /// Checks an answer to question `index` against its kind, bounds and constraint.
+    pub fn validate(&self, index: usize, answer: &Answer, answers: &Answers) -> Result<(), Invalid> {
+        let Some(q) = self.survey.questions.get(index) else {
+            return Err(Invalid::en("no such question"));
+        };
+        if let Answer::Skipped = answer {
+            return if q.required {
+                Err(Invalid::en("This question needs an answer"))
+            } else {
+                Ok(())
+            };
+        }
+        self.check_kind(q, answer, answers)?;
+        if let Some(c) = &q.constraint {
+            let live = self.live_answers(answers);
+            if !c.expr.eval(&|id| live.get(id).copied(), Some(answer)) {
+                return Err(Invalid {
+                    message: c.message.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn live_answers<'a>(&self, answers: &'a Answers) -> BTreeMap<&'a str, &'a Answer> {
+        let visible = self.visibility(answers);
+        answers
+            .iter()
+            .filter(|(id, _)| self.survey.index_of(id).is_some_and(|i| visible[i]))
+            .map(|(id, a)| (id.as_str(), a))
+            .collect()
+    }
+
+    fn check_kind(&self, q: &Question, answer: &Answer, answers: &Answers) -> Result<(), Invalid> {
+        let wrong = || Invalid::en(format!("A {} question cannot take this kind of answer", q.kind.name()));
+        let choice_ok = |v: &str| q.choices().iter().any(|c| c.value == v);
+        match (&q.kind, answer) {
+            (QuestionKind::Note, _) => Err(Invalid::en("A note takes no answer")),
+            (QuestionKind::Single { .. } | QuestionKind::Scale { .. }, Answer::Choice(v)) => {
+                if choice_ok(v) { Ok(()) } else { Err(Invalid::en(format!("`{v}` is not one of the choices"))) }
+            }
+            (QuestionKind::Multiple { min, max, .. }, Answer::Choices(vs)) => {
+                if let Some(bad) = vs.iter().find(|v| !choice_ok(v)) {
+                    return Err(Invalid::en(format!("`{bad}` is not one of the choices")));
+                }
+                no_repeats(vs)?;
+                if vs.is_empty() {
+                    return Err(Invalid::en("Choose at least one"));
+                }
+                if let Some(min) = min
+                    && vs.len() < *min as usize
+                {
+                    return Err(Invalid::en(format!("Choose at least {min}")));
+                }
+                if let Some(max) = max
+                    && vs.len() > *max as usize
+                {
+                    return Err(Invalid::en(format!("Choose at most {max}")));
+                }
+                // A non-substantive choice ("don't know") cannot be combined with others.
+                let ns = vs.iter().filter(|v| q.choices().iter().any(|c| &c.value == *v && c.non_substantive)).count();
+                if ns > 0 && vs.len() > 1 {
+                    return Err(Invalid::en("\"Don't know\" / \"prefer not to say\" cannot be combined with other choices"));
+                }
+                Ok(())
+            }
+            (QuestionKind::Rank { from, max }, Answer::Rank(vs)) => {
+                let source: Vec<String> = self.live_answers(answers).get(from.as_str()).map(|a| a.values()).unwrap_or_default();
+                if vs.is_empty() {
+                    return Err(Invalid::en("Rank at least one item"));
+                }
+                if let Some(bad) = vs.iter().find(|v| !source.contains(v)) {
+                    return Err(Invalid::en(format!("`{bad}` was not among the answers to the earlier question")));
+                }
+                no_repeats(vs)?;
+                let need = (*max as usize).min(source.len());
+                if vs.len() > *max as usize {
+                    return Err(Invalid::en(format!("Rank at most {max}")));
+                }
+                if vs.len() < need {
+                    return Err(Invalid::en(format!("Rank {need} items")));
+                }
+                Ok(())
+            }
+            (QuestionKind::Number { integer, min, max, .. }, Answer::Number(n)) => {
+                if !n.is_finite() {
+                    return Err(Invalid::en("Enter a number"));
+                }
+                if *integer && n.fract() != 0.0 {
+                    return Err(Invalid::en("Enter a whole number"));
+                }
+                if let Some(min) = min
+                    && n < min
+                {
+                    return Err(Invalid::en(format!("The smallest allowed is {min}")));
+                }
+                if let Some(max) = max
+                    && n > max
+                {
+                    return Err(Invalid::en(format!("The largest allowed is {max}")));
+                }
+                Ok(())
+            }
+            (QuestionKind::Count { max }, Answer::Count(n)) => match max {
+                Some(max) if n > max => Err(Invalid::en(format!("The largest allowed is {max}"))),
+                _ => Ok(()),
+            },
+            (QuestionKind::Text { max_len, .. }, Answer::Text(t)) => {
+                if t.trim().is_empty() {
+                    return Err(Invalid::en("Type an answer, or skip the question"));
+                }
+                match max_len {
+                    Some(m) if t.chars().count() > *m as usize => Err(Invalid::en(format!("At most {m} characters"))),
+                    _ => Ok(()),
+                }
+            }
+            (QuestionKind::YesNo, Answer::YesNo(_)) | (QuestionKind::Grade, Answer::Grade(_)) => Ok(()),
+            (QuestionKind::DateTime { mode }, a) => match (mode, a) {
+                (DateTimeMode::Date, Answer::Date(_))
+                | (DateTimeMode::Time, Answer::Time(_))
+                | (DateTimeMode::DateTime, Answer::DateTime(_)) => Ok(()),
+                _ => Err(wrong()),
+            },
+            (QuestionKind::Location { forms }, Answer::Location(loc)) => check_location(forms, loc),
+            (QuestionKind::Issues { max }, Answer::Issues(coding)) => {
+                if let Some(bad) = coding.issues.iter().find(|i| self.survey.taxonomy.get(i).is_none()) {
+                    return Err(Invalid::en(format!("`{bad}` is not in the issue list")));
+                }
+                no_repeats(&coding.issues)?;
+                let has_other = coding.issues.iter().any(|i| i == OTHER);
+                let other_text = coding.other.as_deref().is_some_and(|t| !t.trim().is_empty());
+                if has_other && !other_text {
+                    return Err(Invalid::en("Say what the \"other\" issue is"));
+                }
+                if !has_other && coding.other.is_some() {
+                    return Err(Invalid::en("Free text is only for the \"other\" issue"));
+                }
+                if coding.issues.is_empty() {
+                    return Err(Invalid::en("Code at least one issue, or skip the question"));
+                }
+                match max {
+                    Some(m) if coding.issues.len() > *m as usize => Err(Invalid::en(format!("Code at most {m} issues"))),
+                    _ => Ok(()),
+                }
+            }
+            _ => Err(wrong()),
+        }
+    }
+
+    /// Answered questions whose answers no longer count: now hidden, or now invalid.
+    pub fn stale(&self, answers: &Answers) -> Vec<String> {
+        let visible = self.visibility(answers);
+        self.survey
+            .questions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| {
+                let a = answers.get(&q.id)?;
+                let stale = !visible[i] || self.validate(i, a, answers).is_err();
+                stale.then(|| q.id.clone())
+            })
+            .collect()
+    }
+
+    /// What changing question `id` to `answer` would invalidate: answers that count now
+    /// but would be hidden or invalid afterwards (the changed question itself excluded).
+    pub fn invalidated_by(&self, answers: &Answers, id: &str, answer: &Answer) -> Vec<String> {
+        let before: BTreeSet<String> = self.stale(answers).into_iter().collect();
+        let mut after = answers.clone();
+        after.insert(id.to_owned(), answer.clone());
+        self.stale(&after)
+            .into_iter()
+            .filter(|q| q != id && !before.contains(q))
+            .collect()
+    }
+
+    /// Whether the interview can be finalized as complete.
+    pub fn completeness(&self, answers: &Answers) -> Completeness {
+        let visible = self.visibility(answers);
+        let mut out = Completeness::default();
+        for (i, q) in self.survey.questions.iter().enumerate() {
+            if !visible[i] || matches!(q.kind, QuestionKind::Note) {
+                continue;
+            }
+            match answers.get(&q.id) {
+                None => {
+                    if q.required {
+                        out.missing.push(q.id.clone());
+                    }
+                }
+                Some(a) => {
+                    if let Err(e) = self.validate(i, a, answers) {
+                        out.invalid.push((q.id.clone(), e.message.to_string()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Section and position of question `index` among the questions that will be asked.
+    pub fn progress(&self, answers: &Answers, index: usize) -> Progress {
+        let visible = self.visibility(answers);
+        let asked = |i: &usize| visible[*i] && !matches!(self.survey.questions[*i].kind, QuestionKind::Note);
+        let total = (0..visible.len()).filter(asked).count();
+        let position = (0..index.min(visible.len())).filter(asked).count() + 1;
+        Progress {
+            section: self.survey.questions.get(index).map_or(0, |q| q.section),
+            position: position.min(total.max(1)),
+            total,
+        }
+    }
+}
+
+fn no_repeats(values: &[String]) -> Result<(), Invalid> {
+    let mut seen = BTreeSet::new();
+    match values.iter().find(|v| !seen.insert(v.as_str())) {
+        Some(dup) => Err(Invalid::en(format!("`{dup}` is given twice"))),
+        None => Ok(()),
+    }
+}
+
+fn check_location(forms: &[LocationForm], loc: &Location) -> Result<(), Invalid> {
+    let (form, result) = match loc {
+        Location::LatLon { lat, lon } => (
+            LocationForm::LatLon,
+            if !(-90.0..=90.0).contains(lat) || !(-180.0..=180.0).contains(lon) {
+                Err(Invalid::en("Latitude must be between -90 and 90 and longitude between -180 and 180"))
+            } else {
+                Ok(())
+            },
+        ),
+        Location::GridRef { text } => (
+            LocationForm::GridRef,
+            if is_grid_ref(text) {
+                Ok(())
+            } else {
+                Err(Invalid::en("A grid reference is two letters and an even number of digits, e.g. SD 5760 0540"))
+            },
+        ),
+        Location::Fixed { text } => (
+            LocationForm::Fixed,
+            if text.trim().is_empty() {
+                Err(Invalid::en("Describe the place, e.g. \"lamp column 14\""))
+            } else {
+                Ok(())
+            },
+        ),
+    };
+    if !forms.contains(&form) {
+        return Err(Invalid::en("This question does not take that form of location"));
+    }
+    result
+}
+
+/// An OS grid reference: two letters then 2–10 digits, an even count (spaces allowed).
+pub fn is_grid_ref(text: &str) -> bool {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut chars = compact.chars();
+    let letters = chars.by_ref().take(2).filter(char::is_ascii_alphabetic).count();
+    let digits: Vec<char> = chars.collect();
+    letters == 2
+        && compact.is_char_boundary(2)
+        && digits.iter().all(char::is_ascii_digit)
+        && (2..=10).contains(&digits.len())
+        && digits.len() % 2 == 0
+}
