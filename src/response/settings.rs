@@ -61,7 +61,12 @@ impl SettingKey {
                 Ok(v.to_owned())
             }
             SettingKey::Recipient => {
-                let r: SealRecipient = v.parse().map_err(|e| bad(format!("{e}")))?;
+                let r: SealRecipient = v.parse().map_err(|e| match e {
+                    crate::seal::SealError::BadRecipient { reason, .. } => bad(format!(
+                        "not an age X25519 recipient (expected `age1…`, as printed by `doorstep keys new`): {reason}"
+                    )),
+                    other => bad(other.to_string()),
+                })?;
                 Ok(r.to_string())
             }
             SettingKey::Language => {
