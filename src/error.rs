@@ -20,6 +20,10 @@ pub enum Error {
     Survey(#[from] crate::survey::SurveyError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Response(#[from] crate::response::ResponseError),
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -40,6 +44,8 @@ impl Error {
             Error::BadInput(_) => exit::DATA_ERR,
             Error::Survey(e) => e.exit_code(),
             Error::Store(e) => e.exit_code(),
+            Error::Response(e) => e.exit_code(),
+            Error::Seal(e) => e.exit_code(),
             Error::Usage(_) => exit::USAGE,
             Error::Io { .. } | Error::Failure(_) => exit::FAILURE,
         }

@@ -1,7 +1,7 @@
 //! doorstep: offline fieldwork for the PACT cycle (KIN doorstep interviews and
 //! Environmental Visual Audits), from the doorstep to the priority-setting meeting.
 //!
-//! Layers: `survey` (and later `response`, `geography`) are the domain core and never
+//! Layers: `survey`, `response` and `seal` (and later `geography`) are the domain core and never
 //! touch the terminal or the store engine; `store` is the only module that knows sled;
 //! `cli` composes them into commands.
 
@@ -10,6 +10,8 @@ pub mod error;
 pub mod exit;
 pub mod paths;
 pub mod police;
+pub mod response;
+pub mod seal;
 pub mod store;
 pub mod survey;
 

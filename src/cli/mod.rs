@@ -1,5 +1,9 @@
 //! The command line: one module per command, each composing the domain and the store.
 
+pub mod config;
+pub mod keys;
+pub mod recover;
+pub mod responses;
 pub mod survey;
 
 use std::io::Write;
@@ -38,6 +42,17 @@ pub enum Command {
     /// Check, list and print survey definitions.
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
+    /// Read and change this device's settings: officer, device, recipient, language.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Create coordinator keys for sealing personal answers.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// List and show the responses recorded on this device.
+    #[command(subcommand)]
+    Responses(responses::ResponsesCommand),
+    /// Rebuild the store from the journal after a crash damaged or deleted it.
+    Recover,
 }
 
 /// Runs a parsed command line, writing normal output to `out`.
@@ -45,6 +60,10 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
     let data_dir = cli.data_dir();
     match &cli.command {
         Some(Command::Survey(cmd)) => survey::run(cmd, &data_dir, out),
+        Some(Command::Config(cmd)) => config::run(cmd, &data_dir, out),
+        Some(Command::Keys(cmd)) => keys::run(cmd, out),
+        Some(Command::Responses(cmd)) => responses::run(cmd, &data_dir, out),
+        Some(Command::Recover) => recover::run(&data_dir, out),
         None => survey::run(
             &survey::SurveyCommand::Show {
                 id: "kin".into(),

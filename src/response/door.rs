@@ -1,0 +1,293 @@
+//! The door log: every address in a priority action area, each knock and what came of it,
+//! so the app can show what is left to knock and the response rate.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ResponseError;
+
+/// An address on a street: `number` is a house number ("12", "3a") or a name
+/// ("Rose Cottage").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Door {
+    pub street: String,
+    pub number: String,
+}
+
+impl Door {
+    /// A door with its street and number trimmed; both must be given.
+    pub fn new(street: &str, number: &str) -> Result<Door, ResponseError> {
+        let street = street.split_whitespace().collect::<Vec<_>>().join(" ");
+        let number = number.split_whitespace().collect::<Vec<_>>().join(" ");
+        if street.is_empty() || number.is_empty() {
+            return Err(ResponseError::BadDoor {
+                street,
+                number,
+                reason: "both the street and the house number or name are needed".into(),
+            });
+        }
+        if street.chars().chain(number.chars()).any(char::is_control) {
+            return Err(ResponseError::BadDoor {
+                street,
+                number,
+                reason: "control characters are not allowed".into(),
+            });
+        }
+        Ok(Door { street, number })
+    }
+
+    /// The key that identifies this door within an area, ignoring case and spacing, so
+    /// "12 Kay Street" and "12 kay  street" are the same door.
+    pub fn key(&self) -> String {
+        let norm = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        format!("{}\u{1f}{}", norm(&self.street), norm(&self.number))
+    }
+}
+
+impl fmt::Display for Door {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.number.starts_with(|c: char| c.is_ascii_digit()) {
+            write!(f, "{} {}", self.number, self.street)
+        } else {
+            write!(f, "{}, {}", self.number, self.street)
+        }
+    }
+}
+
+/// What came of one knock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Outcome {
+    NoAnswer,
+    Refused,
+    /// Asked to come back at a time.
+    CallBack {
+        at: DateTime<Utc>,
+    },
+    /// Interviewed; the response records what was said.
+    Interviewed {
+        response: Uuid,
+    },
+    /// Empty, demolished, not residential, or otherwise not to be interviewed.
+    NotApplicable,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::NoAnswer => f.write_str("no answer"),
+            Outcome::Refused => f.write_str("refused"),
+            Outcome::CallBack { at } => write!(f, "call back {}", at.format("%Y-%m-%d %H:%M")),
+            Outcome::Interviewed { response } => write!(f, "interviewed ({response})"),
+            Outcome::NotApplicable => f.write_str("not applicable"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Knock {
+    pub at: DateTime<Utc>,
+    pub outcome: Outcome,
+}
+
+/// One door in one area and every knock on it, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorRecord {
+    pub area: String,
+    pub door: Door,
+    pub knocks: Vec<Knock>,
+}
+
+impl DoorRecord {
+    pub fn new(area: &str, door: Door) -> DoorRecord {
+        DoorRecord {
+            area: area.to_owned(),
+            door,
+            knocks: Vec::new(),
+        }
+    }
+
+    /// Adds a knock, keeping the knocks in time order (a knock entered late still lands
+    /// in its place).
+    pub fn add_knock(&mut self, knock: Knock) {
+        let pos = self.knocks.partition_point(|k| k.at <= knock.at);
+        self.knocks.insert(pos, knock);
+    }
+
+    /// The outcome of the most recent knock.
+    pub fn latest(&self) -> Option<&Outcome> {
+        self.knocks.last().map(|k| &k.outcome)
+    }
+
+    pub fn interviewed(&self) -> bool {
+        self.knocks
+            .iter()
+            .any(|k| matches!(k.outcome, Outcome::Interviewed { .. }))
+    }
+
+    /// Whether nobody needs to knock here again: interviewed, refused, or not applicable.
+    pub fn is_finished(&self) -> bool {
+        self.interviewed()
+            || matches!(
+                self.latest(),
+                Some(Outcome::Refused | Outcome::NotApplicable)
+            )
+    }
+}
+
+/// Door log counts for an area at a moment (call-backs are due or not depending on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DoorCounts {
+    /// Doors in the log.
+    pub doors: usize,
+    /// Doors knocked at least once.
+    pub knocked: usize,
+    /// Doors where someone came to the door at least once.
+    pub answered: usize,
+    /// Doors with an interview.
+    pub interviewed: usize,
+    /// Doors whose latest outcome is a refusal (and no interview).
+    pub refused: usize,
+    /// Doors whose latest outcome is "not applicable".
+    pub not_applicable: usize,
+    /// Doors whose latest outcome is a call-back at or before the moment.
+    pub call_backs_due: usize,
+    /// Doors whose latest outcome is a call-back later than the moment.
+    pub call_backs_later: usize,
+    /// Doors still to knock: never knocked, no answer, or a call-back.
+    pub to_knock: usize,
+}
+
+impl DoorCounts {
+    pub fn new(records: &[DoorRecord], now: DateTime<Utc>) -> DoorCounts {
+        let mut c = DoorCounts {
+            doors: records.len(),
+            ..DoorCounts::default()
+        };
+        for r in records {
+            if !r.knocks.is_empty() {
+                c.knocked += 1;
+            }
+            if r.knocks.iter().any(|k| {
+                matches!(
+                    k.outcome,
+                    Outcome::Refused | Outcome::CallBack { .. } | Outcome::Interviewed { .. }
+                )
+            }) {
+                c.answered += 1;
+            }
+            if r.interviewed() {
+                c.interviewed += 1;
+            } else {
+                match r.latest() {
+                    Some(Outcome::Refused) => c.refused += 1,
+                    Some(Outcome::NotApplicable) => c.not_applicable += 1,
+                    Some(Outcome::CallBack { at }) if *at <= now => c.call_backs_due += 1,
+                    Some(Outcome::CallBack { .. }) => c.call_backs_later += 1,
+                    _ => {}
+                }
+            }
+            if !r.is_finished() {
+                c.to_knock += 1;
+            }
+        }
+        c
+    }
+
+    /// Interviews as a share of the doors that could be interviewed (not-applicable doors
+    /// are out of the base); `None` when there are none.
+    pub fn response_rate(&self) -> Option<f64> {
+        let base = self.doors - self.not_applicable;
+        (base > 0).then(|| self.interviewed as f64 / base as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn t(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 10, 5, h, 0, 0).unwrap()
+    }
+
+    fn door(n: &str) -> Door {
+        Door::new("Kay Street", n).unwrap()
+    }
+
+    fn record(n: &str, outcomes: &[(u32, Outcome)]) -> DoorRecord {
+        let mut r = DoorRecord::new("E05000650", door(n));
+        for (h, o) in outcomes {
+            r.add_knock(Knock {
+                at: t(*h),
+                outcome: o.clone(),
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn counts_each_kind_of_door() {
+        let id = Uuid::from_u128(7);
+        let records = vec![
+            record("1", &[]),
+            record("2", &[(9, Outcome::NoAnswer)]),
+            record(
+                "3",
+                &[
+                    (9, Outcome::NoAnswer),
+                    (11, Outcome::Interviewed { response: id }),
+                ],
+            ),
+            record("4", &[(10, Outcome::Refused)]),
+            record("5", &[(10, Outcome::CallBack { at: t(12) })]),
+            record("6", &[(10, Outcome::CallBack { at: t(18) })]),
+            record("Rose Cottage", &[(10, Outcome::NotApplicable)]),
+        ];
+        let c = DoorCounts::new(&records, t(13));
+        assert_eq!(
+            c,
+            DoorCounts {
+                doors: 7,
+                knocked: 6,
+                answered: 4,
+                interviewed: 1,
+                refused: 1,
+                not_applicable: 1,
+                call_backs_due: 1,
+                call_backs_later: 1,
+                to_knock: 4,
+            }
+        );
+        assert_eq!(c.response_rate(), Some(1.0 / 6.0));
+        assert_eq!(DoorCounts::new(&[], t(13)).response_rate(), None);
+    }
+
+    #[test]
+    fn knocks_stay_in_time_order_and_latest_wins() {
+        let r = record("2", &[(12, Outcome::Refused), (9, Outcome::NoAnswer)]);
+        assert_eq!(r.latest(), Some(&Outcome::Refused));
+        assert!(r.is_finished());
+    }
+
+    #[test]
+    fn doors_print_and_key_like_addresses() {
+        assert_eq!(door("12").to_string(), "12 Kay Street");
+        assert_eq!(door("Rose Cottage").to_string(), "Rose Cottage, Kay Street");
+        let a = Door::new(" Kay  Street ", "3A").unwrap();
+        let b = Door::new("kay street", "3a").unwrap();
+        assert_eq!(a.street, "Kay Street");
+        assert_eq!(a.key(), b.key());
+        let err = Door::new("Kay Street", "  ").unwrap_err().to_string();
+        assert!(err.contains("house number or name"), "{err}");
+    }
+}

@@ -1,0 +1,101 @@
+//! The door log in the store: one record per door per area, each knock appended, flushed
+//! and journaled.
+
+use chrono::{DateTime, Utc};
+
+use super::{JournalEntry, Store, StoreError, decode, encode};
+use crate::response::{Door, DoorRecord, Knock, Outcome, ResponseError};
+
+pub(super) const DOORS: &str = "doors";
+
+/// The key prefix for an area: its code, case-insensitive.
+fn area_prefix(area: &str) -> Result<Vec<u8>, StoreError> {
+    let area = area.trim();
+    if area.is_empty() {
+        return Err(ResponseError::Incomplete {
+            what: "an area code",
+        }
+        .into());
+    }
+    let mut key = area.to_lowercase().into_bytes();
+    key.push(0x1e);
+    Ok(key)
+}
+
+pub(super) fn door_key(area: &str, door: &Door) -> Result<Vec<u8>, StoreError> {
+    let mut key = area_prefix(area)?;
+    key.extend_from_slice(door.key().as_bytes());
+    Ok(key)
+}
+
+impl Store {
+    /// Adds a door to an area's log (to knock later); nothing changes if it is there.
+    pub fn add_door(&self, area: &str, door: Door) -> Result<DoorRecord, StoreError> {
+        let key = door_key(area, &door)?;
+        let _guard = self.write_guard();
+        if let Some(existing) = self.door_record(&key)? {
+            return Ok(existing);
+        }
+        let record = DoorRecord::new(area.trim(), door.clone());
+        self.append_journal(&JournalEntry::Door {
+            area: record.area.clone(),
+            door,
+        })?;
+        self.put_door(&key, &record)?;
+        self.flush()?;
+        Ok(record)
+    }
+
+    /// Records a knock on a door (adding the door if new), journaled and flushed.
+    pub fn knock(
+        &self,
+        area: &str,
+        door: Door,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+    ) -> Result<DoorRecord, StoreError> {
+        let key = door_key(area, &door)?;
+        let _guard = self.write_guard();
+        let mut record = self
+            .door_record(&key)?
+            .unwrap_or_else(|| DoorRecord::new(area.trim(), door.clone()));
+        let knock = Knock { at, outcome };
+        self.append_journal(&JournalEntry::Knock {
+            area: record.area.clone(),
+            door,
+            knock: knock.clone(),
+        })?;
+        record.add_knock(knock);
+        self.put_door(&key, &record)?;
+        self.flush()?;
+        Ok(record)
+    }
+
+    /// Every door in an area, by street then number.
+    pub fn doors(&self, area: &str) -> Result<Vec<DoorRecord>, StoreError> {
+        let prefix = area_prefix(area)?;
+        let mut out = Vec::new();
+        for entry in self.tree(DOORS)?.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            out.push(decode(|| door_key_name(&key), &value)?);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn door_record(&self, key: &[u8]) -> Result<Option<DoorRecord>, StoreError> {
+        match self.tree(DOORS)?.get(key)? {
+            None => Ok(None),
+            Some(bytes) => decode(|| door_key_name(key), &bytes).map(Some),
+        }
+    }
+
+    pub(super) fn put_door(&self, key: &[u8], record: &DoorRecord) -> Result<(), StoreError> {
+        self.tree(DOORS)?.insert(key, encode(record)?)?;
+        Ok(())
+    }
+}
+
+fn door_key_name(key: &[u8]) -> String {
+    let text = String::from_utf8_lossy(key);
+    format!("door {}", text.replace(['\u{1e}', '\u{1f}'], "/"))
+}

@@ -1,0 +1,254 @@
+//! The append-only journal: every finalized response (and revision), every knock and
+//! every setting change, one checksummed JSON line each, fsynced before the caller is told.
+//! `doorstep recover` rebuilds the sled store from it.
+//!
+//! Line format: `sha256:<64 hex digits of the SHA-256 of the JSON> <JSON>\n`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{FORMAT, StoreError};
+use crate::response::{Door, Knock, Response, SettingKey};
+
+pub const JOURNAL_DIR: &str = "journal";
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+
+/// One journal record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalEntry {
+    /// A response as finalized (the last line for an id is the latest state).
+    Response(Response),
+    /// A door added to an area's log before anyone knocked.
+    Door {
+        area: String,
+        door: Door,
+    },
+    Knock {
+        area: String,
+        door: Door,
+        knock: Knock,
+    },
+    Setting {
+        key: SettingKey,
+        value: String,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct JournalLine {
+    format: u32,
+    entry: JournalEntry,
+}
+
+/// A journal line that could not be read; reported and skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptLine {
+    /// 1-based line number in the journal file.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// What a journal holds: good entries with their line numbers, and the corrupt lines.
+#[derive(Debug, Default)]
+pub struct JournalContents {
+    pub entries: Vec<(usize, JournalEntry)>,
+    pub corrupt: Vec<CorruptLine>,
+    pub lines: usize,
+}
+
+pub fn journal_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(JOURNAL_DIR).join(JOURNAL_FILE)
+}
+
+/// The open journal, appended to by the store.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// Opens (creating) the journal for appending. A last line left half-written by a
+    /// crash is closed off with a newline so the next entry starts on its own line.
+    pub fn open(data_dir: &Path) -> Result<Journal, StoreError> {
+        let path = journal_path(data_dir);
+        let dir = data_dir.join(JOURNAL_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))
+                .and_then(|_| file.read_exact(&mut last))
+                .map_err(|e| StoreError::io(&path, e))?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| StoreError::io(&path, e))?;
+            }
+        }
+        Ok(Journal { path, file })
+    }
+
+    /// Appends one entry and fsyncs it.
+    pub fn append(&mut self, entry: &JournalEntry) -> Result<(), StoreError> {
+        let line = encode_line(entry)?;
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_all())
+            .map_err(|e| StoreError::io(&self.path, e))
+    }
+}
+
+/// The text of one journal line, newline included.
+pub fn encode_line(entry: &JournalEntry) -> Result<String, StoreError> {
+    let json = serde_json::to_string(&JournalLine {
+        format: FORMAT,
+        entry: entry.clone(),
+    })
+    .map_err(|e| StoreError::Encode(e.to_string()))?;
+    let sum = Sha256::digest(json.as_bytes());
+    Ok(format!("sha256:{} {json}\n", hex(&sum)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads every line of the journal at `path`; a missing journal is empty. Bad lines are
+/// collected with their line numbers, never fatal.
+pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(JournalContents::default()),
+        Err(e) => return Err(StoreError::io(path, e)),
+    };
+    let mut out = JournalContents::default();
+    let mut pieces: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    if pieces.last().is_some_and(|p| p.is_empty()) {
+        pieces.pop();
+    }
+    for (i, raw) in pieces.into_iter().enumerate() {
+        let line = i + 1;
+        out.lines = line;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            // A crash between a half-written line and its repair can leave an empty line.
+            continue;
+        }
+        match decode_line(raw) {
+            Ok(entry) => out.entries.push((line, entry)),
+            Err(reason) => out.corrupt.push(CorruptLine { line, reason }),
+        }
+    }
+    Ok(out)
+}
+
+fn decode_line(raw: &[u8]) -> Result<JournalEntry, String> {
+    let text = std::str::from_utf8(raw).map_err(|_| "not valid UTF-8".to_owned())?;
+    let rest = text
+        .strip_prefix("sha256:")
+        .ok_or("does not start with a `sha256:` checksum")?;
+    let (sum, json) = rest
+        .split_once(' ')
+        .ok_or("no space between the checksum and the record")?;
+    if sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("the checksum is not 64 hex digits".into());
+    }
+    if hex(&Sha256::digest(json.as_bytes())) != sum.to_ascii_lowercase() {
+        return Err("the checksum does not match the record (damaged or cut short)".into());
+    }
+    let parsed: JournalLine =
+        serde_json::from_str(json).map_err(|e| format!("the record is not readable: {e}"))?;
+    if parsed.format != FORMAT {
+        return Err(format!(
+            "record format {} is not one this doorstep reads ({FORMAT})",
+            parsed.format
+        ));
+    }
+    Ok(parsed.entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::SettingKey;
+
+    fn setting(v: &str) -> JournalEntry {
+        JournalEntry::Setting {
+            key: SettingKey::Officer,
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn appends_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(dir.path()).unwrap();
+        j.append(&setting("PC 1")).unwrap();
+        j.append(&setting("PC 2")).unwrap();
+        let c = read_journal(&journal_path(dir.path())).unwrap();
+        assert_eq!(c.entries, vec![(1, setting("PC 1")), (2, setting("PC 2"))]);
+        assert!(c.corrupt.is_empty());
+    }
+
+    #[test]
+    fn bad_lines_are_reported_by_number_and_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(dir.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let good = encode_line(&setting("PC 1")).unwrap();
+        let tampered = good.replace("PC 1", "PC 9");
+        let other_format = {
+            let json = r#"{"format":99,"entry":{"setting":{"key":"officer","value":"x"}}}"#;
+            format!("sha256:{} {json}\n", hex(&Sha256::digest(json.as_bytes())))
+        };
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(good.as_bytes());
+        bytes.extend_from_slice(tampered.as_bytes());
+        bytes.extend_from_slice(b"garbage\n");
+        bytes.extend_from_slice(&[0xff, 0xfe, b'\n']);
+        bytes.extend_from_slice(other_format.as_bytes());
+        bytes.extend_from_slice(b"sha256:abc {}\n");
+        bytes.extend_from_slice(&good.as_bytes()[..good.len() / 2]);
+        std::fs::write(&path, &bytes).unwrap();
+        let c = read_journal(&path).unwrap();
+        assert_eq!(c.entries, vec![(1, setting("PC 1"))]);
+        let lines: Vec<(usize, &str)> = c
+            .corrupt
+            .iter()
+            .map(|l| (l.line, l.reason.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 6, "{lines:?}");
+        assert_eq!(lines[0].0, 2);
+        assert!(lines[0].1.contains("checksum does not match"));
+        assert!(lines[1].1.contains("`sha256:`"));
+        assert_eq!(lines[2].1, "not valid UTF-8");
+        assert!(lines[3].1.contains("format 99"));
+        assert!(lines[4].1.contains("64 hex digits"));
+        assert_eq!(lines[5].0, 7);
+
+        // Reopening closes off the torn last line; the next entry reads fine.
+        let mut j = Journal::open(dir.path()).unwrap();
+        j.append(&setting("PC 3")).unwrap();
+        let c = read_journal(&path).unwrap();
+        assert_eq!(c.entries.last(), Some(&(8, setting("PC 3"))));
+        assert_eq!(c.corrupt.len(), 6);
+    }
+
+    #[test]
+    fn a_missing_journal_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = read_journal(&journal_path(dir.path())).unwrap();
+        assert_eq!((c.entries.len(), c.corrupt.len(), c.lines), (0, 0, 0));
+    }
+}

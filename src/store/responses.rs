@@ -1,0 +1,180 @@
+//! Responses in the store: drafts written answer by answer (each flushed before the call
+//! returns), finalized in one write, journaled, revised as new records.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{JournalEntry, Store, StoreError, decode, encode};
+use crate::response::{NewResponse, Response, ResponseFilter, Status, StoredAnswer};
+use crate::seal;
+use crate::survey::{Answer, Finding, Question};
+
+pub(super) const RESPONSES: &str = "responses";
+
+/// Responses read from the store, and any stored record that could not be read (each
+/// error names its record).
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub responses: Vec<Response>,
+    pub unreadable: Vec<StoreError>,
+}
+
+impl Store {
+    /// Starts a draft and saves it.
+    pub fn create_draft(&self, new: NewResponse) -> Result<Response, StoreError> {
+        let response = Response::draft(self.env.new_id(), new)?;
+        let _guard = self.write_guard();
+        self.put_response(&response)?;
+        self.flush()?;
+        Ok(response)
+    }
+
+    /// Records an answer on a draft and flushes it to disk before returning. A personal
+    /// question's answer is sealed to the coordinator's recipient first; with no recipient
+    /// set it is refused with [`StoreError::NoRecipient`] (record [`Answer::Skipped`]
+    /// instead, which carries nothing personal).
+    pub fn record_answer(
+        &self,
+        id: Uuid,
+        question: &Question,
+        answer: Answer,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _guard = self.write_guard();
+        let mut response = self.draft_for_edit(id)?;
+        let value = if question.personal && answer.is_given() {
+            let recipient = self.recipient()?.ok_or_else(|| StoreError::NoRecipient {
+                question: question.id.clone(),
+            })?;
+            StoredAnswer::Sealed(seal::seal(&recipient, &answer)?)
+        } else {
+            StoredAnswer::Plain(answer)
+        };
+        response.set_answer(&question.id, value, at);
+        self.put_response(&response)?;
+        self.flush()
+    }
+
+    /// Records (or replaces) the finding on an EVA checklist item.
+    pub fn record_finding(
+        &self,
+        id: Uuid,
+        question: &str,
+        finding: Finding,
+    ) -> Result<(), StoreError> {
+        let _guard = self.write_guard();
+        let mut response = self.draft_for_edit(id)?;
+        response.findings.insert(question.to_owned(), finding);
+        response.touch(self.env.now());
+        self.put_response(&response)?;
+        self.flush()
+    }
+
+    /// Remembers the question to resume the draft at.
+    pub fn set_position(&self, id: Uuid, question: &str) -> Result<(), StoreError> {
+        let _guard = self.write_guard();
+        let mut response = self.draft_for_edit(id)?;
+        response.position = Some(question.to_owned());
+        self.put_response(&response)?;
+        self.flush()
+    }
+
+    /// Finalizes a draft as complete, refused or abandoned. The journal line is written
+    /// and fsynced first, then the whole record in one sled write, then flushed: the store
+    /// never holds half a draft and half a finalized response.
+    pub fn finalize(
+        &self,
+        id: Uuid,
+        status: Status,
+        at: DateTime<Utc>,
+    ) -> Result<Response, StoreError> {
+        if !status.is_final() {
+            return Err(StoreError::FinalizeAsDraft { id });
+        }
+        let _guard = self.write_guard();
+        let mut response = self.draft_for_edit(id)?;
+        response.finalize(status, at);
+        self.append_journal(&JournalEntry::Response(response.clone()))?;
+        self.put_response(&response)?;
+        self.flush()?;
+        Ok(response)
+    }
+
+    /// Starts a new draft revision of a finalized response; the original is kept. Each
+    /// response can be revised once (revise the revision to change it again).
+    pub fn revise(&self, id: Uuid) -> Result<Response, StoreError> {
+        let _guard = self.write_guard();
+        let original = self.get(id)?;
+        if !original.status.is_final() {
+            return Err(StoreError::NotFinal { id });
+        }
+        for entry in self.tree(RESPONSES)?.iter() {
+            let (key, value) = entry?;
+            let Ok(other) = decode::<Response>(|| key_name(&key), &value) else {
+                continue;
+            };
+            if other.replaces == Some(id) {
+                return Err(StoreError::AlreadyRevised { id, by: other.id });
+            }
+        }
+        let revision = original.revision(self.env.new_id(), self.env.now());
+        self.put_response(&revision)?;
+        self.flush()?;
+        Ok(revision)
+    }
+
+    /// One response.
+    pub fn get(&self, id: Uuid) -> Result<Response, StoreError> {
+        let bytes = self
+            .tree(RESPONSES)?
+            .get(id.as_bytes())?
+            .ok_or(StoreError::NotFound { id })?;
+        decode(|| id.to_string(), &bytes)
+    }
+
+    /// Responses matching the filter, oldest first (UUID v7 order).
+    pub fn list(&self, filter: &ResponseFilter) -> Result<Listing, StoreError> {
+        let mut listing = Listing::default();
+        for entry in self.tree(RESPONSES)?.iter() {
+            let (key, value) = entry?;
+            match decode::<Response>(|| key_name(&key), &value) {
+                Ok(r) if filter.matches(&r) => listing.responses.push(r),
+                Ok(_) => {}
+                Err(e) => listing.unreadable.push(e),
+            }
+        }
+        Ok(listing)
+    }
+
+    /// Drafts to resume.
+    pub fn drafts(&self) -> Result<Listing, StoreError> {
+        self.list(&ResponseFilter {
+            status: Some(Status::Draft),
+            ..ResponseFilter::default()
+        })
+    }
+
+    fn draft_for_edit(&self, id: Uuid) -> Result<Response, StoreError> {
+        let response = self.get(id)?;
+        if response.status != Status::Draft {
+            return Err(StoreError::NotDraft {
+                id,
+                status: response.status,
+            });
+        }
+        Ok(response)
+    }
+
+    pub(super) fn put_response(&self, response: &Response) -> Result<(), StoreError> {
+        self.tree(RESPONSES)?
+            .insert(response.id.as_bytes(), encode(response)?)?;
+        Ok(())
+    }
+}
+
+/// A response key as the id it holds (or its raw bytes when it is not one).
+pub(super) fn key_name(key: &[u8]) -> String {
+    Uuid::from_slice(key)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| format!("{key:02x?}"))
+}
