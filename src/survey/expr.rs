@@ -220,6 +220,12 @@ impl Expr {
         self.node.eval(lookup, current)
     }
 
+    /// Evaluates with "not answered yet" as unknown: `Some(b)` when the answers so far
+    /// settle the condition, `None` when it waits on a question still to come.
+    pub fn settled<'a>(&self, lookup: &dyn Fn(&str) -> Option<&'a Answer>) -> Option<bool> {
+        self.node.settled(lookup)
+    }
+
     /// The condition in plain words, for the printed questionnaire. `label` names a question.
     pub fn describe(&self, label: &dyn Fn(&str) -> String) -> String {
         self.node.describe(label)
@@ -273,6 +279,42 @@ impl Node {
                 compare(&a.value(lookup, current), *op, &b.value(lookup, current))
             }
             Node::In(a, b) => contains(&b.value(lookup, current), &a.value(lookup, current)),
+        }
+    }
+
+    fn settled<'a>(&self, lookup: &dyn Fn(&str) -> Option<&'a Answer>) -> Option<bool> {
+        match self {
+            Node::Or(v) => {
+                let parts: Vec<Option<bool>> = v.iter().map(|n| n.settled(lookup)).collect();
+                if parts.contains(&Some(true)) {
+                    Some(true)
+                } else if parts.iter().all(|p| *p == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+            Node::And(v) => {
+                let parts: Vec<Option<bool>> = v.iter().map(|n| n.settled(lookup)).collect();
+                if parts.contains(&Some(false)) {
+                    Some(false)
+                } else if parts.iter().all(|p| *p == Some(true)) {
+                    Some(true)
+                } else {
+                    None
+                }
+            }
+            Node::Not(n) => n.settled(lookup).map(|b| !b),
+            _ => {
+                let mut waiting = false;
+                self.walk(&mut |v| match v {
+                    Visit::Term(Term::Question(r) | Term::Count(r)) | Visit::Node(Node::Answered(r)) => {
+                        waiting |= lookup(&r.id).is_none();
+                    }
+                    _ => {}
+                });
+                if waiting { None } else { Some(self.eval(lookup, None)) }
+            }
         }
     }
 

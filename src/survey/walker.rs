@@ -367,10 +367,20 @@ impl<'s> Walker<'s> {
     }
 
     /// Section and position of question `index` among the questions that will be asked.
+    /// Later questions whose condition waits on an unanswered question count as likely to
+    /// be asked, so "of about m" does not start at 1 and jump.
     pub fn progress(&self, answers: &Answers, index: usize) -> Progress {
         let visible = self.visibility(answers);
+        let undecided = |i: usize| {
+            i > index
+                && self.survey.questions[i]
+                    .show_if
+                    .as_ref()
+                    .is_some_and(|e| e.settled(&|id| answers.get(id)).is_none())
+        };
         let asked = |i: &usize| {
-            visible[*i] && !matches!(self.survey.questions[*i].kind, QuestionKind::Note)
+            (visible[*i] || undecided(*i))
+                && !matches!(self.survey.questions[*i].kind, QuestionKind::Note)
         };
         let total = (0..visible.len()).filter(asked).count();
         let position = (0..index.min(visible.len())).filter(asked).count() + 1;

@@ -2,4 +2,5 @@
 
 mod survey_cli;
 mod survey_fixtures;
+mod tui_flows;
 mod walker;

@@ -45,7 +45,8 @@ pub enum Field {
     Location(LocationField),
 }
 
-fn yes_no_options() -> Vec<Opt> {
+/// Yes and No in the languages the built-in surveys offer.
+pub fn yes_no_options() -> Vec<Opt> {
     let t = |en: &str, pl: &str| {
         LocalText(
             [

@@ -124,7 +124,8 @@ impl Interview {
             .as_deref()
             .and_then(|p| survey.index_of(p))
             .filter(|&i| walker.is_visible(i, &answers))
-            .or_else(|| walker.first_unanswered(&answers))
+            // A fresh interview opens on its first screen, notes included.
+            .or_else(|| if answers.is_empty() { walker.next(&answers, None) } else { walker.first_unanswered(&answers) })
             .or_else(|| walker.next(&answers, None))
             .unwrap_or(0);
         let all_answered = walker.first_unanswered(&answers).is_none()
@@ -190,7 +191,11 @@ impl Interview {
         }
         let kind = self.survey.questions[self.index].kind.clone();
         match self.field.handle(action, &kind, &self.lang) {
-            FieldEvent::None => Ok(Transition::Stay),
+            FieldEvent::None => {
+                // The officer acted on the message: it has done its job.
+                self.error = None;
+                Ok(Transition::Stay)
+            }
             FieldEvent::Invalid(m) => {
                 self.error = Some(m);
                 Ok(Transition::Stay)
@@ -420,6 +425,14 @@ impl Interview {
         };
         match a {
             Answer::Choice(v) => label(v),
+            Answer::YesNo(b) => {
+                let value = if *b { "yes" } else { "no" };
+                crate::tui::fields::yes_no_options()
+                    .into_iter()
+                    .find(|o| o.value == value)
+                    .map(|o| o.label.get(&self.lang).to_owned())
+                    .unwrap_or_else(|| value.to_owned())
+            }
             Answer::Choices(vs) | Answer::Rank(vs) => {
                 vs.iter().map(label).collect::<Vec<_>>().join(", ")
             }

@@ -1,0 +1,292 @@
+//! The field app's `update` for each flow, and an `insta` snapshot of every screen through
+//! `TestBackend` (80×24; the interview also at 120×40). The clock and ids are injected so
+//! the screens are the same on every run.
+
+use chrono::{TimeZone, Utc};
+use doorstep::response::{Env, SettingKey, Status, StoredAnswer};
+use doorstep::store::Store;
+use doorstep::survey::registry::Registry;
+use doorstep::survey::Answer;
+use doorstep::tui::action::Action;
+use doorstep::tui::app::{App, AreaPick, Flash};
+use doorstep::tui::keys::Mode;
+use doorstep::tui::screens::Screen;
+use doorstep::tui::theme::Theme;
+use doorstep::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tempfile::TempDir;
+
+fn env() -> Env {
+    Env::manual(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()).0
+}
+
+/// A set-up device (officer and device known) with an area chosen.
+fn app(dir: &TempDir) -> App {
+    let store = Store::open_with(dir.path(), env()).unwrap();
+    store.set_setting(SettingKey::Officer, "PC 4521").unwrap();
+    store.set_setting(SettingKey::Device, "WIGAN-NPT-07").unwrap();
+    let mut app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
+    app.ctx.area = Some(AreaPick { code: "E05000841".into(), name: "Demo PAA".into() });
+    app
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::render(app, f)).unwrap();
+    t.backend().to_string()
+}
+
+fn press(app: &mut App, actions: &[Action]) {
+    for a in actions {
+        app.update(*a);
+    }
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Action::Char(c));
+    }
+}
+
+fn interview(app: &App) -> &doorstep::tui::screens::interview::Interview {
+    match &app.screen {
+        Screen::Interview(i) => i,
+        _ => panic!("not in an interview"),
+    }
+}
+
+fn current_question(app: &App) -> String {
+    let i = interview(app);
+    i.survey.questions[i.index].id.clone()
+}
+
+#[test]
+fn first_run_asks_officer_and_device_once_and_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_with(dir.path(), env()).unwrap();
+    let mut app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
+    assert!(matches!(app.screen, Screen::FirstRun(_)));
+    assert_eq!(app.mode(), Mode::Form);
+    insta::assert_snapshot!("first_run", screen(&app, 80, 24));
+    // Empty is refused with a message, and nothing is stored.
+    app.update(Action::Confirm);
+    assert!(screen(&app, 80, 24).contains("✗ Type an answer"));
+    assert_eq!(app.ctx.store.settings().unwrap().officer, None);
+    type_text(&mut app, "PC 4521");
+    app.update(Action::Confirm);
+    type_text(&mut app, "WIGAN-NPT-07");
+    app.update(Action::Confirm);
+    assert!(matches!(app.screen, Screen::Home(_)));
+    let s = app.ctx.store.settings().unwrap();
+    assert_eq!((s.officer.as_deref(), s.device.as_deref()), (Some("PC 4521"), Some("WIGAN-NPT-07")));
+    drop(app);
+    // Reopened: straight to home.
+    let store = Store::open_with(dir.path(), env()).unwrap();
+    let app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
+    assert!(matches!(app.screen, Screen::Home(_)));
+}
+
+#[test]
+fn home_needs_an_area_before_fieldwork() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    insta::assert_snapshot!("home", screen(&app, 80, 24));
+    app.ctx.area = None;
+    app.update(Action::Digit(1));
+    assert!(matches!(app.screen, Screen::Home(_)));
+    assert_eq!(app.flash, Some(Flash::Notice("Choose the area first (4)".into())));
+}
+
+#[test]
+fn every_answer_is_on_disk_before_the_next_question_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(1)); // Start KIN
+    assert_eq!(current_question(&app), "intro");
+    insta::assert_snapshot!("interview_note", screen(&app, 80, 24));
+    insta::assert_snapshot!("interview_note_120x40", screen(&app, 120, 40));
+    app.update(Action::Confirm);
+    assert_eq!(current_question(&app), "consent");
+    assert_eq!(app.mode(), Mode::Choice);
+    insta::assert_snapshot!("interview_choice", screen(&app, 80, 24));
+    app.update(Action::Digit(1)); // Yes: one key picks and moves on
+    let id = interview(&app).id;
+    let stored = app.ctx.store.get(id).unwrap();
+    assert_eq!(stored.answers["consent"].value, StoredAnswer::Plain(Answer::YesNo(true)));
+    assert_eq!(stored.position.as_deref(), Some(current_question(&app).as_str()));
+    assert_ne!(current_question(&app), "consent");
+}
+
+#[test]
+fn back_skip_and_required_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    press(&mut app, &[Action::Digit(1), Action::Confirm]);
+    // Consent is required: ^S refuses with words, not colour.
+    app.update(Action::Skip);
+    assert_eq!(current_question(&app), "consent");
+    assert!(screen(&app, 80, 24).contains("✗ This question needs an answer: it cannot be skipped"));
+    app.update(Action::Digit(1));
+    let after_consent = current_question(&app);
+    // ← goes back to consent with the answer shown.
+    app.update(Action::Back);
+    assert_eq!(current_question(&app), "consent");
+    assert!(screen(&app, 80, 24).contains("(•) Yes"));
+    app.update(Action::Confirm);
+    assert_eq!(current_question(&app), after_consent);
+}
+
+#[test]
+fn issue_coding_filters_ticks_and_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    press(&mut app, &[Action::Digit(1), Action::Confirm, Action::Digit(1)]);
+    // Walk to the issues question answering the first choice of everything.
+    let mut guard = 0;
+    while current_question(&app) != "unsafe_issues" {
+        let i = interview(&app);
+        let q = &i.survey.questions[i.index];
+        match app.mode() {
+            Mode::Text => {
+                type_text(&mut app, "5");
+                app.update(Action::Confirm);
+            }
+            _ if q.required => app.update(Action::Digit(1)),
+            _ => app.update(Action::Skip),
+        }
+        guard += 1;
+        assert!(guard < 20, "stuck at {}", current_question(&app));
+    }
+    assert_eq!(app.mode(), Mode::Multi);
+    type_text(&mut app, "drug");
+    insta::assert_snapshot!("interview_issues_filtered", screen(&app, 80, 24));
+    press(&mut app, &[Action::Digit(1)]); // tick "Drug use or dealing"; the filter clears
+    type_text(&mut app, "litter");
+    press(&mut app, &[Action::Digit(1), Action::Confirm]);
+    let id = interview(&app).id;
+    let stored = app.ctx.store.get(id).unwrap();
+    assert_eq!(
+        stored.answers["unsafe_issues"].value,
+        StoredAnswer::Plain(Answer::Issues(doorstep::survey::IssueCoding { issues: vec!["drugs".into(), "litter".into()], other: None }))
+    );
+    // Two text questions (skipped), then the ranking of the two issues named.
+    press(&mut app, &[Action::Skip, Action::Skip]);
+    assert_eq!(current_question(&app), "top_three");
+    assert_eq!(app.mode(), Mode::Rank);
+    app.update(Action::Confirm);
+    assert!(screen(&app, 80, 24).contains("✗ Rank 2 items: press their numbers in order"));
+    press(&mut app, &[Action::Digit(2), Action::Digit(1)]);
+    insta::assert_snapshot!("interview_rank", screen(&app, 80, 24));
+    app.update(Action::Confirm);
+    let stored = app.ctx.store.get(id).unwrap();
+    assert_eq!(stored.answers["top_three"].value, StoredAnswer::Plain(Answer::Rank(vec!["litter".into(), "drugs".into()])));
+    // The location question: fixed reference typed with cursor editing.
+    assert_eq!(current_question(&app), "top_issue_intro");
+    app.update(Action::Confirm);
+    assert_eq!(current_question(&app), "top_where");
+    type_text(&mut app, "lamp column 14");
+    insta::assert_snapshot!("interview_location", screen(&app, 80, 24));
+    app.update(Action::Confirm);
+    let stored = app.ctx.store.get(id).unwrap();
+    assert_eq!(
+        stored.answers["top_where"].value,
+        StoredAnswer::Plain(Answer::Location(doorstep::survey::Location::Fixed { text: "lamp column 14".into() }))
+    );
+}
+
+#[test]
+fn language_switch_changes_every_label_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    press(&mut app, &[Action::Digit(1), Action::Confirm]);
+    let en = screen(&app, 80, 24);
+    app.update(Action::SwitchLanguage);
+    let pl = screen(&app, 80, 24);
+    assert!(en.contains("Yes") && !pl.contains("Yes"), "{pl}");
+    assert!(pl.contains("Tak") && pl.contains("[PL]"), "{pl}");
+    insta::assert_snapshot!("interview_polish", pl);
+}
+
+#[test]
+fn esc_keeps_a_draft_that_resumes_where_it_was_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    press(&mut app, &[Action::Digit(1), Action::Confirm, Action::Digit(1)]);
+    let at = current_question(&app);
+    app.update(Action::Leave);
+    assert!(matches!(app.screen, Screen::Home(_)));
+    assert_eq!(app.flash, Some(Flash::Ok("Kept as a draft: resume it from Drafts (3)".into())));
+    app.update(Action::Digit(3));
+    insta::assert_snapshot!("drafts", screen(&app, 80, 24));
+    app.update(Action::Digit(1));
+    assert_eq!(current_question(&app), at);
+}
+
+#[test]
+fn refusal_path_reviews_and_finalizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    press(&mut app, &[Action::Digit(1), Action::Confirm, Action::Digit(2)]); // consent: No
+    assert_eq!(current_question(&app), "no_consent_end");
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::Review);
+    insta::assert_snapshot!("review", screen(&app, 80, 24));
+    let id = interview(&app).id;
+    app.update(Action::Finalize);
+    assert!(matches!(app.screen, Screen::Home(_)));
+    let r = app.ctx.store.get(id).unwrap();
+    assert_eq!(r.status, Status::Complete);
+    assert!(matches!(app.flash, Some(Flash::Ok(ref m)) if m.starts_with("Interview finalized")));
+}
+
+#[test]
+fn finalizing_an_incomplete_interview_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    press(&mut app, &[Action::Digit(1), Action::Confirm, Action::Digit(1), Action::Review]);
+    app.update(Action::Finalize);
+    assert_eq!(app.mode(), Mode::Review);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("✗ Not complete:"), "{s}");
+    let id = interview(&app).id;
+    assert_eq!(app.ctx.store.get(id).unwrap().status, Status::Draft);
+}
+
+#[test]
+fn help_lists_the_keys_of_the_screen_from_the_key_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    press(&mut app, &[Action::Digit(1), Action::Confirm]);
+    app.update(Action::Help);
+    assert_eq!(app.mode(), Mode::Help);
+    let s = screen(&app, 80, 24);
+    for (keys, what) in doorstep::tui::keys::help_for(Mode::Choice) {
+        assert!(s.contains(what), "help shows `{keys} {what}`:\n{s}");
+    }
+    insta::assert_snapshot!("help", s);
+    app.update(Action::Char('x'));
+    assert_eq!(app.mode(), Mode::Choice);
+}
+
+#[test]
+fn personal_questions_without_a_coordinator_key_are_skipped_with_a_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    press(&mut app, &[Action::Digit(1)]);
+    let i = interview(&app);
+    let personal = i.survey.questions.iter().position(|q| q.personal).unwrap();
+    let qid = i.survey.questions[personal].id.clone();
+    let id = i.id;
+    if let Screen::Interview(i) = &mut app.screen {
+        i.index = personal;
+        i.field = doorstep::tui::fields::Field::for_question(&i.survey, &i.survey.questions[personal], &i.answers, None, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(10, 0, 0).unwrap());
+    }
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("! No coordinator key set: this answer will not be recorded"), "{s}");
+    type_text(&mut app, "Jane Doe");
+    app.update(Action::Confirm);
+    assert_eq!(app.flash, Some(Flash::Notice("No coordinator key on this device: that personal detail was not recorded".into())));
+    let r = app.ctx.store.get(id).unwrap();
+    assert_eq!(r.answers[&qid].value, StoredAnswer::Plain(Answer::Skipped));
+}
