@@ -131,7 +131,9 @@ fn find_survey(data_dir: &Path, response: &Response) -> Option<Survey> {
     let registry = match Registry::load(data_dir) {
         Ok((registry, _)) => registry,
         Err(e) => {
-            eprintln!("doorstep: warning: surveys could not be loaded ({e}); answers shown in question-id order");
+            eprintln!(
+                "doorstep: warning: surveys could not be loaded ({e}); answers shown in question-id order"
+            );
             return None;
         }
     };
