@@ -14,5 +14,6 @@ pub mod response;
 pub mod seal;
 pub mod store;
 pub mod survey;
+pub mod tui;
 
 pub use error::Error;

@@ -64,15 +64,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
         Some(Command::Keys(cmd)) => keys::run(cmd, out),
         Some(Command::Responses(cmd)) => responses::run(cmd, &data_dir, out),
         Some(Command::Recover) => recover::run(&data_dir, out),
-        None => survey::run(
-            &survey::SurveyCommand::Show {
-                id: "kin".into(),
-                version: None,
-                lang: None,
-            },
-            &data_dir,
-            out,
-        ),
+        None => crate::tui::run(&data_dir),
     }
 }
 

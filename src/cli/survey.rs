@@ -39,7 +39,9 @@ pub fn run(cmd: &SurveyCommand, data_dir: &Path, out: &mut dyn Write) -> Result<
     match cmd {
         SurveyCommand::Check { paths } => check(paths, out),
         SurveyCommand::List => list(data_dir, out),
-        SurveyCommand::Show { id, version, lang } => show(data_dir, id, *version, lang.as_deref(), out),
+        SurveyCommand::Show { id, version, lang } => {
+            show(data_dir, id, *version, lang.as_deref(), out)
+        }
     }
 }
 
@@ -115,7 +117,16 @@ fn list(data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
             ]
         })
         .collect();
-    let header = ["ID", "VERSION", "KIND", "TITLE", "QUESTIONS", "FINGERPRINT", "SOURCE"].map(String::from);
+    let header = [
+        "ID",
+        "VERSION",
+        "KIND",
+        "TITLE",
+        "QUESTIONS",
+        "FINGERPRINT",
+        "SOURCE",
+    ]
+    .map(String::from);
     emit(out, &table(&header, &rows))
 }
 
@@ -125,12 +136,20 @@ pub fn short_fingerprint(fp: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
 }
 
-fn show(data_dir: &Path, id: &str, version: Option<u32>, lang: Option<&str>, out: &mut dyn Write) -> Result<(), Error> {
+fn show(
+    data_dir: &Path,
+    id: &str,
+    version: Option<u32>,
+    lang: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     let registry = load_registry(data_dir)?;
-    let survey = registry.get(id, version).ok_or_else(|| SurveyError::NotFound {
-        id: id.to_owned(),
-        version,
-    })?;
+    let survey = registry
+        .get(id, version)
+        .ok_or_else(|| SurveyError::NotFound {
+            id: id.to_owned(),
+            version,
+        })?;
     let lang = lang.unwrap_or("en");
     if !survey.languages.iter().any(|l| l == lang) {
         return Err(Error::Usage(format!(

@@ -342,7 +342,9 @@ impl Term {
                     .map(|a| a.values().len() as f64)
                     .unwrap_or(0.0),
             ),
-            Term::CountCurrent => Value::Num(current.map(|a| a.values().len() as f64).unwrap_or(0.0)),
+            Term::CountCurrent => {
+                Value::Num(current.map(|a| a.values().len() as f64).unwrap_or(0.0))
+            }
             Term::List(items) => {
                 Value::List(items.iter().map(|t| t.value(lookup, current)).collect())
             }
@@ -759,7 +761,13 @@ impl Parser {
             TokKind::Str(s) => Ok(Term::Str(s, t.offset)),
             TokKind::Dot => Ok(Term::Current),
             TokKind::Ident(w) if w == "count" => {
-                if matches!(self.tokens.get(self.pos + 1), Some(Token { kind: TokKind::Dot, .. })) {
+                if matches!(
+                    self.tokens.get(self.pos + 1),
+                    Some(Token {
+                        kind: TokKind::Dot,
+                        ..
+                    })
+                ) {
                     self.expect(TokKind::LParen, "`(`")?;
                     self.pos += 1;
                     self.expect(TokKind::RParen, "`)`")?;
@@ -884,7 +892,11 @@ mod tests {
         );
         assert!(eval(". >= 0 and . <= 80", &a, Some(&Answer::Count(3))));
         assert!(!eval(". > 0", &a, None));
-        assert!(eval("count(.) = 2", &a, Some(&Answer::Choices(vec!["a".into(), "b".into()]))));
+        assert!(eval(
+            "count(.) = 2",
+            &a,
+            Some(&Answer::Choices(vec!["a".into(), "b".into()]))
+        ));
     }
 
     #[test]

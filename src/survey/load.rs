@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::ops::Range;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
@@ -104,11 +104,17 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
     for (i, raw) in raws {
         let file = &files[i];
         let mut sink = file.sink();
-        let key = (raw.id.get_ref().clone(), raw.version.get_ref().max(&0).to_owned() as u32);
+        let key = (
+            raw.id.get_ref().clone(),
+            raw.version.get_ref().max(&0).to_owned() as u32,
+        );
         if let Some(other) = seen.get(&key) {
             sink.error(
                 raw.id.span().start,
-                format!("survey `{}` version {} is also defined in {other}", key.0, key.1),
+                format!(
+                    "survey `{}` version {} is also defined in {other}",
+                    key.0, key.1
+                ),
             );
         }
         let survey = Compiler {
@@ -133,13 +139,22 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
         .filter(|(s, _)| s.kind == SurveyKind::Eva)
         .flat_map(|(s, _)| s.questions.iter().map(|q| q.id.as_str()))
         .collect();
+    // Only when the taxonomy is one of the files being checked: a custom EVA survey checked
+    // against the built-in taxonomy is not expected to carry every built-in item.
+    let taxonomy_in_set = files
+        .iter()
+        .any(|f| FileRole::of(&f.name) == FileRole::Taxonomy);
     if !eva_questions.is_empty()
+        && taxonomy_in_set
         && let Some(f) = taxonomy_file
     {
         let mut sink = f.sink();
         for (item, offset) in &eva_refs {
             if !eva_questions.contains(item.as_str()) {
-                sink.error(*offset, format!("EVA item `{item}` is not a question in any EVA survey"));
+                sink.error(
+                    *offset,
+                    format!("EVA item `{item}` is not a question in any EVA survey"),
+                );
             }
         }
         loaded.diagnostics.extend(sink.out);
@@ -187,7 +202,10 @@ impl<'de> Deserialize<'de> for RawText {
                 f.write_str("a string or a table of language = \"text\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawText, E> {
-                Ok(RawText(BTreeMap::from([(BASE_LANGUAGE.to_owned(), v.to_owned())])))
+                Ok(RawText(BTreeMap::from([(
+                    BASE_LANGUAGE.to_owned(),
+                    v.to_owned(),
+                )])))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawText, A::Error> {
                 let mut out = BTreeMap::new();
@@ -321,14 +339,23 @@ fn load_scales(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> BTreeMap<St
         let at = scale.span().start;
         check_id(sink, name, at, "scale name");
         let scale = scale.get_ref();
-        local_text(sink, &scale.title, &langs, &format!("scale `{name}` title"));
-        let choices = choices(sink, &scale.choices, &langs, &format!("scale `{name}`"));
+        shared_text(sink, &scale.title, &langs, &format!("scale `{name}` title"));
+        let choices = choices(
+            sink,
+            &scale.choices,
+            &langs,
+            &format!("scale `{name}`"),
+            true,
+        );
         out.insert(name.clone(), Scale { choices });
     }
     out
 }
 
-fn load_taxonomy(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> (Taxonomy, Vec<(String, usize)>) {
+fn load_taxonomy(
+    sink: &mut Sink<'_>,
+    languages: &BTreeSet<String>,
+) -> (Taxonomy, Vec<(String, usize)>) {
     let Some(raw) = parse_toml::<RawTaxonomy>(sink) else {
         return (Taxonomy::default(), Vec::new());
     };
@@ -342,7 +369,7 @@ fn load_taxonomy(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> (Taxonomy
         if issues.iter().any(|x| &x.id == id) {
             sink.error(i.id.span().start, format!("issue `{id}` is defined twice"));
         }
-        let label = local_text(sink, &i.label, &langs, &format!("issue `{id}` label"));
+        let label = shared_text(sink, &i.label, &langs, &format!("issue `{id}` label"));
         for cat in &i.police_categories {
             if !crate::police::is_slug(cat.get_ref()) {
                 sink.error(
@@ -356,7 +383,11 @@ fn load_taxonomy(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> (Taxonomy
         {
             sink.error(
                 s.span().start,
-                format!("`{}` is not an NI 17 strand ({})", s.get_ref(), NI17_STRANDS.join(", ")),
+                format!(
+                    "`{}` is not an NI 17 strand ({})",
+                    s.get_ref(),
+                    NI17_STRANDS.join(", ")
+                ),
             );
         }
         for item in &i.eva_items {
@@ -365,13 +396,20 @@ fn load_taxonomy(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> (Taxonomy
         issues.push(IssueDef {
             id: id.clone(),
             label,
-            police_categories: i.police_categories.iter().map(|c| c.get_ref().clone()).collect(),
+            police_categories: i
+                .police_categories
+                .iter()
+                .map(|c| c.get_ref().clone())
+                .collect(),
             ni17: i.ni17.as_ref().map(|s| s.get_ref().clone()),
             eva_items: i.eva_items.iter().map(|s| s.get_ref().clone()).collect(),
         });
     }
     if !issues.iter().any(|i| i.id == OTHER) {
-        sink.error(0, format!("the taxonomy needs an issue with id `{OTHER}` for things it does not list"));
+        sink.error(
+            0,
+            format!("the taxonomy needs an issue with id `{OTHER}` for things it does not list"),
+        );
     }
     (Taxonomy { issues }, eva_refs)
 }
@@ -380,39 +418,73 @@ fn load_taxonomy(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> (Taxonomy
 
 fn check_id(sink: &mut Sink<'_>, id: &str, at: usize, what: &str) {
     let ok = id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if !ok {
         sink.error(
             at,
-            format!("{what} `{id}` must start with a lower-case letter and use only a-z, 0-9, _ and -"),
+            format!(
+                "{what} `{id}` must start with a lower-case letter and use only a-z, 0-9, _ and -"
+            ),
         );
     }
 }
 
 /// Checks a translated string: English is required; each survey language should be there.
 fn local_text(sink: &mut Sink<'_>, raw: &S<RawText>, langs: &[String], what: &str) -> LocalText {
+    translated(sink, raw, langs, what, false)
+}
+
+/// As [`local_text`], for shared lists: they may offer more languages than a survey uses.
+fn shared_text(sink: &mut Sink<'_>, raw: &S<RawText>, langs: &[String], what: &str) -> LocalText {
+    translated(sink, raw, langs, what, true)
+}
+
+fn translated(
+    sink: &mut Sink<'_>,
+    raw: &S<RawText>,
+    langs: &[String],
+    what: &str,
+    extra_ok: bool,
+) -> LocalText {
     let at = raw.span().start;
     let map = &raw.get_ref().0;
     if !map.contains_key(BASE_LANGUAGE) {
-        sink.error(at, format!("{what} has no English (`{BASE_LANGUAGE}`) text"));
+        sink.error(
+            at,
+            format!("{what} has no English (`{BASE_LANGUAGE}`) text"),
+        );
     }
     for (lang, text) in map {
         if text.trim().is_empty() {
             sink.error(at, format!("{what} is empty in `{lang}`"));
         }
-        if !langs.iter().any(|l| l == lang) {
-            sink.warn(at, format!("{what} has `{lang}` text but the survey does not offer `{lang}`"));
+        if !extra_ok && !langs.iter().any(|l| l == lang) {
+            sink.warn(
+                at,
+                format!("{what} has `{lang}` text but the survey does not offer `{lang}`"),
+            );
         }
     }
     for lang in langs {
-        if !map.contains_key(lang) {
-            sink.warn(at, format!("{what} has no `{lang}` translation; English will be shown"));
+        if lang != BASE_LANGUAGE && !map.contains_key(lang) {
+            sink.warn(
+                at,
+                format!("{what} has no `{lang}` translation; English will be shown"),
+            );
         }
     }
     LocalText(map.clone())
 }
 
-fn choices(sink: &mut Sink<'_>, raw: &S<Vec<S<RawChoice>>>, langs: &[String], what: &str) -> Vec<Choice> {
+fn choices(
+    sink: &mut Sink<'_>,
+    raw: &S<Vec<S<RawChoice>>>,
+    langs: &[String],
+    what: &str,
+    shared: bool,
+) -> Vec<Choice> {
     if raw.get_ref().is_empty() {
         sink.error(raw.span().start, format!("{what} has no choices"));
     }
@@ -422,9 +494,18 @@ fn choices(sink: &mut Sink<'_>, raw: &S<Vec<S<RawChoice>>>, langs: &[String], wh
         let value = c.value.get_ref();
         check_id(sink, value, c.value.span().start, "choice value");
         if out.iter().any(|x| &x.value == value) {
-            sink.error(c.value.span().start, format!("{what}: choice `{value}` appears twice"));
+            sink.error(
+                c.value.span().start,
+                format!("{what}: choice `{value}` appears twice"),
+            );
         }
-        let label = local_text(sink, &c.label, langs, &format!("{what}: choice `{value}`"));
+        let label = translated(
+            sink,
+            &c.label,
+            langs,
+            &format!("{what}: choice `{value}`"),
+            shared,
+        );
         out.push(Choice {
             value: value.clone(),
             label,
@@ -485,33 +566,52 @@ impl Compiler<'_, '_> {
         check_id(self.sink, &id, raw.id.span().start, "survey id");
         let version = *raw.version.get_ref();
         if !(1..=i64::from(u32::MAX)).contains(&version) {
-            self.sink.error(raw.version.span().start, format!("version must be a whole number of at least 1, not {version}"));
+            self.sink.error(
+                raw.version.span().start,
+                format!("version must be a whole number of at least 1, not {version}"),
+            );
         }
         let kind = match raw.kind.get_ref().as_str() {
             "kin" => Some(SurveyKind::Kin),
             "eva" => Some(SurveyKind::Eva),
             other => {
-                self.sink.error(raw.kind.span().start, format!("unknown survey kind `{other}` (expected kin or eva)"));
+                self.sink.error(
+                    raw.kind.span().start,
+                    format!("unknown survey kind `{other}` (expected kin or eva)"),
+                );
                 None
             }
         };
-        let languages: Vec<String> = raw.languages.get_ref().iter().map(|l| l.get_ref().clone()).collect();
+        let languages: Vec<String> = raw
+            .languages
+            .get_ref()
+            .iter()
+            .map(|l| l.get_ref().clone())
+            .collect();
         if languages.first().map(String::as_str) != Some(BASE_LANGUAGE) {
-            self.sink.error(raw.languages.span().start, format!("languages must list `{BASE_LANGUAGE}` first"));
+            self.sink.error(
+                raw.languages.span().start,
+                format!("languages must list `{BASE_LANGUAGE}` first"),
+            );
         }
         for (i, l) in raw.languages.get_ref().iter().enumerate() {
             let code = l.get_ref();
             if !(2..=3).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_lowercase()) {
-                self.sink.error(l.span().start, format!("`{code}` is not a language code like en, pl or ur"));
+                self.sink.error(
+                    l.span().start,
+                    format!("`{code}` is not a language code like en, pl or ur"),
+                );
             }
             if languages[..i].contains(code) {
-                self.sink.error(l.span().start, format!("language `{code}` is listed twice"));
+                self.sink
+                    .error(l.span().start, format!("language `{code}` is listed twice"));
             }
         }
         let title = local_text(self.sink, &raw.title, &languages, "survey title");
 
         if raw.section.is_empty() {
-            self.sink.error(0, "the survey has no sections ([[section]])");
+            self.sink
+                .error(0, "the survey has no sections ([[section]])");
         }
         // Every question id with its position, so a reference to a later question can say so.
         let mut positions: HashMap<&str, (usize, usize)> = HashMap::new();
@@ -521,7 +621,10 @@ impl Compiler<'_, '_> {
                 let qid = q.get_ref().id.get_ref();
                 if let Some(&(_, offset)) = positions.get(qid.as_str()) {
                     let (line, _) = self.sink.file.line_col(offset);
-                    self.sink.error(q.get_ref().id.span().start, format!("question id `{qid}` is already used on line {line}"));
+                    self.sink.error(
+                        q.get_ref().id.span().start,
+                        format!("question id `{qid}` is already used on line {line}"),
+                    );
                 } else {
                     positions.insert(qid, (n, q.get_ref().id.span().start));
                 }
@@ -537,18 +640,33 @@ impl Compiler<'_, '_> {
             let sid = s.id.get_ref();
             check_id(self.sink, sid, s.id.span().start, "section id");
             if !section_ids.insert(sid.clone()) {
-                self.sink.error(s.id.span().start, format!("section id `{sid}` is used twice"));
+                self.sink.error(
+                    s.id.span().start,
+                    format!("section id `{sid}` is used twice"),
+                );
             }
             if s.question.is_empty() {
-                self.sink.warn(s.id.span().start, format!("section `{sid}` has no questions"));
+                self.sink.warn(
+                    s.id.span().start,
+                    format!("section `{sid}` has no questions"),
+                );
             }
             sections.push(Section {
                 id: sid.clone(),
-                title: local_text(self.sink, &s.title, &languages, &format!("section `{sid}` title")),
-                help: s.help.as_ref().map(|h| local_text(self.sink, h, &languages, &format!("section `{sid}` help"))),
+                title: local_text(
+                    self.sink,
+                    &s.title,
+                    &languages,
+                    &format!("section `{sid}` title"),
+                ),
+                help: s.help.as_ref().map(|h| {
+                    local_text(self.sink, h, &languages, &format!("section `{sid}` help"))
+                }),
             });
             for q in &s.question {
-                if let Some(q) = self.question(q.get_ref(), si, &languages, kind, &questions, &positions) {
+                if let Some(q) =
+                    self.question(q.get_ref(), si, &languages, kind, &questions, &positions)
+                {
                     questions.push(q);
                 }
             }
@@ -581,37 +699,57 @@ impl Compiler<'_, '_> {
         check_id(self.sink, &id, q.id.span().start, "question id");
         let what = format!("question `{id}`");
         let text = local_text(self.sink, &q.text, langs, &format!("{what} text"));
-        let help = q.help.as_ref().map(|h| local_text(self.sink, h, langs, &format!("{what} help")));
+        let help = q
+            .help
+            .as_ref()
+            .map(|h| local_text(self.sink, h, langs, &format!("{what} help")));
         let kind = self.kind(q, &what, langs, earlier);
 
-        let show_if = q.show_if.as_ref().and_then(|e| self.expr(e, ExprUse::ShowIf, &id, earlier, positions, None));
+        let show_if = q
+            .show_if
+            .as_ref()
+            .and_then(|e| self.expr(e, ExprUse::ShowIf, &id, earlier, positions, None));
         let constraint = match (&q.constraint, &q.constraint_message) {
             (Some(c), Some(m)) => {
-                let message = local_text(self.sink, m, langs, &format!("{what} constraint_message"));
+                let message =
+                    local_text(self.sink, m, langs, &format!("{what} constraint_message"));
                 let this = kind.as_ref().map(|k| (id.as_str(), k));
                 self.expr(c, ExprUse::Constraint, &id, earlier, positions, this)
                     .map(|expr| Constraint { expr, message })
             }
             (Some(c), None) => {
-                self.sink.error(c.span().start, format!("{what} has a constraint but no constraint_message to show when it fails"));
+                self.sink.error(
+                    c.span().start,
+                    format!(
+                        "{what} has a constraint but no constraint_message to show when it fails"
+                    ),
+                );
                 None
             }
             (None, Some(m)) => {
-                self.sink.error(m.span().start, format!("{what} has a constraint_message but no constraint"));
+                self.sink.error(
+                    m.span().start,
+                    format!("{what} has a constraint_message but no constraint"),
+                );
                 None
             }
             (None, None) => None,
         };
         let item = match &q.item {
             Some(item) if survey_kind == Some(SurveyKind::Kin) => {
-                self.sink.error(item.span().start, format!("{what}: `item` (EVA finding settings) only applies to EVA surveys"));
+                self.sink.error(
+                    item.span().start,
+                    format!("{what}: `item` (EVA finding settings) only applies to EVA surveys"),
+                );
                 None
             }
             Some(item) => {
                 let this = kind.as_ref().map(|k| (id.as_str(), k));
                 let i = item.get_ref();
                 Some(EvaItem {
-                    urgent_if: i.urgent_if.as_ref().and_then(|e| self.expr(e, ExprUse::UrgentIf, &id, earlier, positions, this)),
+                    urgent_if: i.urgent_if.as_ref().and_then(|e| {
+                        self.expr(e, ExprUse::UrgentIf, &id, earlier, positions, this)
+                    }),
                     agency: i.agency.as_ref().map(|a| a.get_ref().clone()),
                 })
             }
@@ -619,18 +757,33 @@ impl Compiler<'_, '_> {
         };
         if let Some(ind) = &q.indicator {
             let ok = !ind.get_ref().is_empty()
-                && ind.get_ref().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+                && ind
+                    .get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
             if !ok {
-                self.sink.error(ind.span().start, format!("indicator `{}` must use only a-z, 0-9, _ and .", ind.get_ref()));
+                self.sink.error(
+                    ind.span().start,
+                    format!(
+                        "indicator `{}` must use only a-z, 0-9, _ and .",
+                        ind.get_ref()
+                    ),
+                );
             }
         }
         let kind = kind?;
         if matches!(kind, QuestionKind::Note) {
             if q.required {
-                self.sink.error(q.id.span().start, format!("{what} is a note and cannot be required"));
+                self.sink.error(
+                    q.id.span().start,
+                    format!("{what} is a note and cannot be required"),
+                );
             }
             if q.personal {
-                self.sink.error(q.id.span().start, format!("{what} is a note and cannot be personal"));
+                self.sink.error(
+                    q.id.span().start,
+                    format!("{what} is a note and cannot be personal"),
+                );
             }
         }
         Some(Question {
@@ -648,7 +801,13 @@ impl Compiler<'_, '_> {
         })
     }
 
-    fn kind(&mut self, q: &RawQuestion, what: &str, langs: &[String], earlier: &[Question]) -> Option<QuestionKind> {
+    fn kind(
+        &mut self,
+        q: &RawQuestion,
+        what: &str,
+        langs: &[String],
+        earlier: &[Question],
+    ) -> Option<QuestionKind> {
         let kind_name = q.kind.get_ref().as_str();
         // Keys that only some kinds take; any other present key is a mistake worth naming.
         let allowed: &[&str] = match kind_name {
@@ -686,14 +845,20 @@ impl Compiler<'_, '_> {
             if let Some(at) = at
                 && !allowed.contains(&key)
             {
-                self.sink.error(at, format!("{what}: `{key}` does not apply to a {kind_name} question"));
+                self.sink.error(
+                    at,
+                    format!("{what}: `{key}` does not apply to a {kind_name} question"),
+                );
             }
         }
         let whole = |sink: &mut Sink<'_>, v: &Option<S<f64>>, key: &str| -> Option<u64> {
             let v = v.as_ref()?;
             let n = *v.get_ref();
             if n < 0.0 || n.fract() != 0.0 || n > u32::MAX as f64 {
-                sink.error(v.span().start, format!("{what}: `{key}` must be a whole number of 0 or more"));
+                sink.error(
+                    v.span().start,
+                    format!("{what}: `{key}` must be a whole number of 0 or more"),
+                );
                 return None;
             }
             Some(n as u64)
@@ -701,10 +866,13 @@ impl Compiler<'_, '_> {
         let kind = match kind_name {
             "single" | "multiple" => {
                 let Some(raw) = &q.choices else {
-                    self.sink.error(q.kind.span().start, format!("{what}: a {kind_name} question needs `choices`"));
+                    self.sink.error(
+                        q.kind.span().start,
+                        format!("{what}: a {kind_name} question needs `choices`"),
+                    );
                     return None;
                 };
-                let choices = choices(self.sink, raw, langs, what);
+                let choices = choices(self.sink, raw, langs, what, false);
                 if kind_name == "single" {
                     QuestionKind::Single { choices }
                 } else {
@@ -713,21 +881,35 @@ impl Compiler<'_, '_> {
                     if let (Some(lo), Some(hi)) = (min, max)
                         && lo > hi
                     {
-                        self.sink.error(q.kind.span().start, format!("{what}: min ({lo}) is more than max ({hi})"));
+                        self.sink.error(
+                            q.kind.span().start,
+                            format!("{what}: min ({lo}) is more than max ({hi})"),
+                        );
                     }
                     QuestionKind::Multiple { choices, min, max }
                 }
             }
             "scale" => {
                 let Some(name) = &q.scale else {
-                    self.sink.error(q.kind.span().start, format!("{what}: a scale question needs `scale = \"name\"`"));
+                    self.sink.error(
+                        q.kind.span().start,
+                        format!("{what}: a scale question needs `scale = \"name\"`"),
+                    );
                     return None;
                 };
                 let Some(scale) = self.scales.get(name.get_ref()) else {
                     let known: Vec<&str> = self.scales.keys().map(String::as_str).collect();
                     self.sink.error(
                         name.span().start,
-                        format!("{what}: no scale named `{}` (known: {})", name.get_ref(), if known.is_empty() { "none".into() } else { known.join(", ") }),
+                        format!(
+                            "{what}: no scale named `{}` (known: {})",
+                            name.get_ref(),
+                            if known.is_empty() {
+                                "none".into()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
                     );
                     return None;
                 };
@@ -738,11 +920,18 @@ impl Compiler<'_, '_> {
             }
             "rank" => {
                 let Some(from) = &q.from else {
-                    self.sink.error(q.kind.span().start, format!("{what}: a rank question needs `from = \"question id\"`"));
+                    self.sink.error(
+                        q.kind.span().start,
+                        format!("{what}: a rank question needs `from = \"question id\"`"),
+                    );
                     return None;
                 };
                 match earlier.iter().find(|e| &e.id == from.get_ref()) {
-                    Some(src) if matches!(src.kind, QuestionKind::Multiple { .. } | QuestionKind::Issues { .. }) => {}
+                    Some(src)
+                        if matches!(
+                            src.kind,
+                            QuestionKind::Multiple { .. } | QuestionKind::Issues { .. }
+                        ) => {}
                     Some(src) => {
                         self.sink.error(
                             from.span().start,
@@ -750,33 +939,57 @@ impl Compiler<'_, '_> {
                         );
                     }
                     None => {
-                        self.sink.error(from.span().start, format!("{what}: `from` must name an earlier question, and `{}` is not one", from.get_ref()));
+                        self.sink.error(
+                            from.span().start,
+                            format!(
+                                "{what}: `from` must name an earlier question, and `{}` is not one",
+                                from.get_ref()
+                            ),
+                        );
                     }
                 }
                 let max = whole(self.sink, &q.max, "max").unwrap_or(3) as u32;
                 if max == 0 {
-                    self.sink.error(q.kind.span().start, format!("{what}: max must be at least 1"));
+                    self.sink.error(
+                        q.kind.span().start,
+                        format!("{what}: max must be at least 1"),
+                    );
                 }
-                QuestionKind::Rank { from: from.get_ref().clone(), max }
+                QuestionKind::Rank {
+                    from: from.get_ref().clone(),
+                    max,
+                }
             }
             "number" => {
-                let (min, max) = (q.min.as_ref().map(|v| *v.get_ref()), q.max.as_ref().map(|v| *v.get_ref()));
+                let (min, max) = (
+                    q.min.as_ref().map(|v| *v.get_ref()),
+                    q.max.as_ref().map(|v| *v.get_ref()),
+                );
                 if let (Some(lo), Some(hi)) = (min, max)
                     && lo > hi
                 {
-                    self.sink.error(q.kind.span().start, format!("{what}: min ({lo}) is more than max ({hi})"));
+                    self.sink.error(
+                        q.kind.span().start,
+                        format!("{what}: min ({lo}) is more than max ({hi})"),
+                    );
                 }
                 QuestionKind::Number {
                     integer: q.integer.as_ref().is_some_and(|v| *v.get_ref()),
                     min,
                     max,
-                    unit: q.unit.as_ref().map(|u| local_text(self.sink, u, langs, &format!("{what} unit"))),
+                    unit: q
+                        .unit
+                        .as_ref()
+                        .map(|u| local_text(self.sink, u, langs, &format!("{what} unit"))),
                 }
             }
             "text" => {
                 let max_len = match &q.max_len {
                     Some(v) if *v.get_ref() < 1 => {
-                        self.sink.error(v.span().start, format!("{what}: max_len must be at least 1"));
+                        self.sink.error(
+                            v.span().start,
+                            format!("{what}: max_len must be at least 1"),
+                        );
                         None
                     }
                     Some(v) => Some((*v.get_ref()).min(i64::from(u32::MAX)) as u32),
@@ -788,9 +1001,15 @@ impl Compiler<'_, '_> {
                 }
             }
             "yes_no" => QuestionKind::YesNo,
-            "date" => QuestionKind::DateTime { mode: DateTimeMode::Date },
-            "time" => QuestionKind::DateTime { mode: DateTimeMode::Time },
-            "datetime" => QuestionKind::DateTime { mode: DateTimeMode::DateTime },
+            "date" => QuestionKind::DateTime {
+                mode: DateTimeMode::Date,
+            },
+            "time" => QuestionKind::DateTime {
+                mode: DateTimeMode::Time,
+            },
+            "datetime" => QuestionKind::DateTime {
+                mode: DateTimeMode::DateTime,
+            },
             "grade" => QuestionKind::Grade,
             "note" => QuestionKind::Note,
             "count" => QuestionKind::Count {
@@ -798,7 +1017,12 @@ impl Compiler<'_, '_> {
             },
             "issues" => {
                 if !self.taxonomy_present {
-                    self.sink.error(q.kind.span().start, format!("{what}: an issues question needs the issue taxonomy (issues.toml)"));
+                    self.sink.error(
+                        q.kind.span().start,
+                        format!(
+                            "{what}: an issues question needs the issue taxonomy (issues.toml)"
+                        ),
+                    );
                 }
                 QuestionKind::Issues {
                     max: whole(self.sink, &q.max, "max").map(|n| n as u32),
@@ -806,7 +1030,11 @@ impl Compiler<'_, '_> {
             }
             "location" => {
                 let forms = match &q.forms {
-                    None => vec![LocationForm::Fixed, LocationForm::GridRef, LocationForm::LatLon],
+                    None => vec![
+                        LocationForm::Fixed,
+                        LocationForm::GridRef,
+                        LocationForm::LatLon,
+                    ],
                     Some(raw) => {
                         let mut forms = Vec::new();
                         for f in raw.get_ref() {
@@ -821,7 +1049,8 @@ impl Compiler<'_, '_> {
                             }
                         }
                         if raw.get_ref().is_empty() {
-                            self.sink.error(raw.span().start, format!("{what}: `forms` lists no forms"));
+                            self.sink
+                                .error(raw.span().start, format!("{what}: `forms` lists no forms"));
                         }
                         forms
                     }
@@ -851,7 +1080,8 @@ impl Compiler<'_, '_> {
             Ok(e) => e,
             Err(e) => {
                 let offset = at(e.offset);
-                self.sink.error(offset, format!("question `{qid}` {key}: {}", e.message));
+                self.sink
+                    .error(offset, format!("question `{qid}` {key}: {}", e.message));
                 return None;
             }
         };
@@ -867,16 +1097,27 @@ impl Compiler<'_, '_> {
             }
             ok = false;
             if r.id == qid {
-                self.sink.error(offset, format!("question `{qid}` {key}: refers to itself; use `.` for this answer"));
+                self.sink.error(
+                    offset,
+                    format!("question `{qid}` {key}: refers to itself; use `.` for this answer"),
+                );
             } else if let Some(&(_, def)) = positions.get(r.id.as_str()) {
                 let (line, _) = self.sink.file.line_col(def);
                 self.sink.error(offset, format!("question `{qid}` {key}: refers to `{}`, which comes later (line {line}); conditions may only use earlier answers", r.id));
             } else {
-                self.sink.error(offset, format!("question `{qid}` {key}: refers to unknown question `{}`", r.id));
+                self.sink.error(
+                    offset,
+                    format!(
+                        "question `{qid}` {key}: refers to unknown question `{}`",
+                        r.id
+                    ),
+                );
             }
         }
         for lit in expr.literal_uses() {
-            let Some(q) = earlier.iter().find(|q| q.id == lit.question.id) else { continue };
+            let Some(q) = earlier.iter().find(|q| q.id == lit.question.id) else {
+                continue;
+            };
             if let Some(valid) = self.valid_values(&q.kind)
                 && !valid.iter().any(|v| v == lit.value)
             {
@@ -899,7 +1140,10 @@ impl Compiler<'_, '_> {
             for (value, offset) in expr.current_literal_uses() {
                 if !valid.iter().any(|v| *v == value) {
                     ok = false;
-                    self.sink.error(at(offset), format!("question `{qid}` {key}: this question has no choice `{value}`"));
+                    self.sink.error(
+                        at(offset),
+                        format!("question `{qid}` {key}: this question has no choice `{value}`"),
+                    );
                 }
             }
         }
@@ -909,12 +1153,16 @@ impl Compiler<'_, '_> {
     /// The values a quoted literal may take when compared with an answer of this kind.
     fn valid_values(&self, kind: &QuestionKind) -> Option<Vec<String>> {
         match kind {
-            QuestionKind::Single { choices } | QuestionKind::Multiple { choices, .. } | QuestionKind::Scale { choices, .. } => {
+            QuestionKind::Single { choices }
+            | QuestionKind::Multiple { choices, .. }
+            | QuestionKind::Scale { choices, .. } => {
                 Some(choices.iter().map(|c| c.value.clone()).collect())
             }
             QuestionKind::YesNo => Some(vec!["yes".into(), "no".into()]),
             QuestionKind::Grade => Some(Grade::ALL.iter().map(|g| g.as_str().to_owned()).collect()),
-            QuestionKind::Issues { .. } => Some(self.taxonomy.issues.iter().map(|i| i.id.clone()).collect()),
+            QuestionKind::Issues { .. } => {
+                Some(self.taxonomy.issues.iter().map(|i| i.id.clone()).collect())
+            }
             _ => None,
         }
     }

@@ -10,26 +10,146 @@ use super::model::{DateTimeMode, LocationForm, Question, QuestionKind, Survey};
 fn word(lang: &str, key: &str) -> &'static str {
     let pl = lang == "pl";
     match key {
-        "required" => if pl { "wymagane" } else { "required" },
-        "personal" => if pl { "dane osobowe — szyfrowane dla koordynatora" } else { "personal — sealed for the coordinator" },
-        "ask_if" => if pl { "Pytaj tylko, jeśli" } else { "Ask only if" },
-        "must" => if pl { "Odpowiedź musi spełniać" } else { "The answer must satisfy" },
-        "help" => if pl { "Pomoc" } else { "Help" },
-        "yes" => if pl { "Tak" } else { "Yes" },
-        "no" => if pl { "Nie" } else { "No" },
-        "other" => if pl { "Inne" } else { "Other" },
-        "rank" => if pl { "Uszereguj do" } else { "Rank up to" },
-        "of_answers" => if pl { "spośród odpowiedzi na" } else { "of the answers to" },
-        "whole" => if pl { "liczba całkowita" } else { "whole number" },
-        "fixed" => if pl { "Stały punkt odniesienia" } else { "Fixed reference" },
-        "gridref" => if pl { "Odniesienie siatki OS" } else { "OS grid reference" },
-        "latlon" => if pl { "Szer./dł. geogr." } else { "Lat/lon" },
-        "finding" => if pl { "Ustalenie: notatka / miejsce / pilne [ ] / odpowiedzialna instytucja" } else { "Finding: note / location / urgent [ ] / responsible agency" },
-        "agency" => if pl { "zwykle" } else { "usually" },
-        "urgent_if" => if pl { "Pilne, jeśli" } else { "Urgent if" },
-        "choose_any" => if pl { "zaznacz wszystkie pasujące" } else { "tick all that apply" },
-        "languages" => if pl { "Języki" } else { "Languages" },
-        "fingerprint" => if pl { "Odcisk" } else { "Fingerprint" },
+        "required" => {
+            if pl {
+                "wymagane"
+            } else {
+                "required"
+            }
+        }
+        "personal" => {
+            if pl {
+                "dane osobowe — szyfrowane dla koordynatora"
+            } else {
+                "personal — sealed for the coordinator"
+            }
+        }
+        "ask_if" => {
+            if pl {
+                "Pytaj tylko, jeśli"
+            } else {
+                "Ask only if"
+            }
+        }
+        "must" => {
+            if pl {
+                "Odpowiedź musi spełniać"
+            } else {
+                "The answer must satisfy"
+            }
+        }
+        "help" => {
+            if pl {
+                "Pomoc"
+            } else {
+                "Help"
+            }
+        }
+        "yes" => {
+            if pl {
+                "Tak"
+            } else {
+                "Yes"
+            }
+        }
+        "no" => {
+            if pl {
+                "Nie"
+            } else {
+                "No"
+            }
+        }
+        "other" => {
+            if pl {
+                "Inne"
+            } else {
+                "Other"
+            }
+        }
+        "rank" => {
+            if pl {
+                "Uszereguj do"
+            } else {
+                "Rank up to"
+            }
+        }
+        "of_answers" => {
+            if pl {
+                "spośród odpowiedzi na"
+            } else {
+                "of the answers to"
+            }
+        }
+        "whole" => {
+            if pl {
+                "liczba całkowita"
+            } else {
+                "whole number"
+            }
+        }
+        "fixed" => {
+            if pl {
+                "Stały punkt odniesienia"
+            } else {
+                "Fixed reference"
+            }
+        }
+        "gridref" => {
+            if pl {
+                "Odniesienie siatki OS"
+            } else {
+                "OS grid reference"
+            }
+        }
+        "latlon" => {
+            if pl {
+                "Szer./dł. geogr."
+            } else {
+                "Lat/lon"
+            }
+        }
+        "finding" => {
+            if pl {
+                "Ustalenie: notatka / miejsce / pilne [ ] / odpowiedzialna instytucja"
+            } else {
+                "Finding: note / location / urgent [ ] / responsible agency"
+            }
+        }
+        "agency" => {
+            if pl {
+                "zwykle"
+            } else {
+                "usually"
+            }
+        }
+        "urgent_if" => {
+            if pl {
+                "Pilne, jeśli"
+            } else {
+                "Urgent if"
+            }
+        }
+        "choose_any" => {
+            if pl {
+                "zaznacz wszystkie pasujące"
+            } else {
+                "tick all that apply"
+            }
+        }
+        "languages" => {
+            if pl {
+                "Języki"
+            } else {
+                "Languages"
+            }
+        }
+        "fingerprint" => {
+            if pl {
+                "Odcisk"
+            } else {
+                "Fingerprint"
+            }
+        }
         _ => "",
     }
 }
@@ -37,10 +157,25 @@ fn word(lang: &str, key: &str) -> &'static str {
 /// Renders `survey` in `lang` (falling back to English string by string).
 pub fn render(survey: &Survey, lang: &str) -> String {
     let mut out = String::new();
-    let number = |id: &str| survey.index_of(id).map(|i| format!("Q{}", i + 1)).unwrap_or_else(|| id.to_owned());
+    let number = |id: &str| {
+        survey
+            .index_of(id)
+            .map(|i| format!("Q{}", i + 1))
+            .unwrap_or_else(|| id.to_owned())
+    };
     let label = |id: &str| number(id);
     let _ = writeln!(out, "{}", survey.title.get(lang));
-    let _ = writeln!(out, "{} v{} ({}) · {}: {} · {}: {}", survey.id, survey.version, survey.kind, word(lang, "languages"), survey.languages.join(", "), word(lang, "fingerprint"), survey.fingerprint);
+    let _ = writeln!(
+        out,
+        "{} v{} ({}) · {}: {} · {}: {}",
+        survey.id,
+        survey.version,
+        survey.kind,
+        word(lang, "languages"),
+        survey.languages.join(", "),
+        word(lang, "fingerprint"),
+        survey.fingerprint
+    );
     let mut section = usize::MAX;
     for (i, q) in survey.questions.iter().enumerate() {
         if q.section != section {
@@ -59,14 +194,24 @@ pub fn render(survey: &Survey, lang: &str) -> String {
         if q.personal {
             flags.push(word(lang, "personal"));
         }
-        let flags = if flags.is_empty() { String::new() } else { format!("  ({})", flags.join("; ")) };
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", flags.join("; "))
+        };
         let _ = writeln!(out, "\nQ{}  {}{flags}", i + 1, q.text.get(lang));
         if let Some(c) = &q.show_if {
             let _ = writeln!(out, "     {}: {}", word(lang, "ask_if"), c.describe(&label));
         }
         answer_space(&mut out, survey, q, lang, &number);
         if let Some(c) = &q.constraint {
-            let _ = writeln!(out, "     {}: {} — \"{}\"", word(lang, "must"), c.expr.describe(&label), c.message.get(lang));
+            let _ = writeln!(
+                out,
+                "     {}: {} — \"{}\"",
+                word(lang, "must"),
+                c.expr.describe(&label),
+                c.message.get(lang)
+            );
         }
         if let Some(item) = &q.item {
             let _ = writeln!(out, "     {}", word(lang, "finding"));
@@ -74,7 +219,12 @@ pub fn render(survey: &Survey, lang: &str) -> String {
                 let _ = writeln!(out, "       ({} {a})", word(lang, "agency"));
             }
             if let Some(u) = &item.urgent_if {
-                let _ = writeln!(out, "       {}: {}", word(lang, "urgent_if"), u.describe(&label));
+                let _ = writeln!(
+                    out,
+                    "       {}: {}",
+                    word(lang, "urgent_if"),
+                    u.describe(&label)
+                );
             }
         }
         if let Some(h) = &q.help {
@@ -84,7 +234,13 @@ pub fn render(survey: &Survey, lang: &str) -> String {
     out
 }
 
-fn answer_space(out: &mut String, survey: &Survey, q: &Question, lang: &str, number: &dyn Fn(&str) -> String) {
+fn answer_space(
+    out: &mut String,
+    survey: &Survey,
+    q: &Question,
+    lang: &str,
+    number: &dyn Fn(&str) -> String,
+) {
     let pad = "     ";
     match &q.kind {
         QuestionKind::Single { choices } | QuestionKind::Scale { choices, .. } => {
@@ -99,12 +255,23 @@ fn answer_space(out: &mut String, survey: &Survey, q: &Question, lang: &str, num
             }
         }
         QuestionKind::Rank { from, max } => {
-            let _ = writeln!(out, "{pad}{} {max} {} {}:", word(lang, "rank"), word(lang, "of_answers"), number(from));
+            let _ = writeln!(
+                out,
+                "{pad}{} {max} {} {}:",
+                word(lang, "rank"),
+                word(lang, "of_answers"),
+                number(from)
+            );
             for n in 1..=*max {
                 let _ = writeln!(out, "{pad}{n}. ______________________");
             }
         }
-        QuestionKind::Number { integer, min, max, unit } => {
+        QuestionKind::Number {
+            integer,
+            min,
+            max,
+            unit,
+        } => {
             let mut notes = Vec::new();
             if *integer {
                 notes.push(word(lang, "whole").to_owned());
@@ -115,8 +282,15 @@ fn answer_space(out: &mut String, survey: &Survey, q: &Question, lang: &str, num
                 (None, Some(hi)) => notes.push(format!("≤ {hi}")),
                 (None, None) => {}
             }
-            let unit = unit.as_ref().map(|u| format!(" {}", u.get(lang))).unwrap_or_default();
-            let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
+            let unit = unit
+                .as_ref()
+                .map(|u| format!(" {}", u.get(lang)))
+                .unwrap_or_default();
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", notes.join(", "))
+            };
             let _ = writeln!(out, "{pad}________{unit}{notes}");
         }
         QuestionKind::Count { max } => {
@@ -126,11 +300,19 @@ fn answer_space(out: &mut String, survey: &Survey, q: &Question, lang: &str, num
         QuestionKind::Text { long, .. } => {
             let lines = if *long { 3 } else { 1 };
             for _ in 0..lines {
-                let _ = writeln!(out, "{pad}__________________________________________________");
+                let _ = writeln!(
+                    out,
+                    "{pad}__________________________________________________"
+                );
             }
         }
         QuestionKind::YesNo => {
-            let _ = writeln!(out, "{pad}( ) {}   ( ) {}", word(lang, "yes"), word(lang, "no"));
+            let _ = writeln!(
+                out,
+                "{pad}( ) {}   ( ) {}",
+                word(lang, "yes"),
+                word(lang, "no")
+            );
         }
         QuestionKind::DateTime { mode } => {
             let blank = match mode {
@@ -163,7 +345,11 @@ fn answer_space(out: &mut String, survey: &Survey, q: &Question, lang: &str, num
                 }
                 let _ = writeln!(out, "{pad}[ ] {}", issue.label.get(lang));
             }
-            let _ = writeln!(out, "{pad}[ ] {}: ______________________", word(lang, "other"));
+            let _ = writeln!(
+                out,
+                "{pad}[ ] {}: ______________________",
+                word(lang, "other")
+            );
         }
     }
 }

@@ -5,10 +5,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::SurveyError;
 use super::diagnostic::{Diagnostic, Severity, SourceFile};
 use super::load::{FileRole, load_set};
 use super::model::Survey;
-use super::SurveyError;
 
 /// The built-in definition files, exactly as in the repository's `surveys/` folder.
 pub const BUILTIN: [(&str, &str); 4] = [
@@ -58,7 +58,12 @@ impl Registry {
         let loaded = load_set(&files, &[]);
         if loaded.error_count() > 0 {
             // The test suite keeps this from ever shipping; say what broke if it does.
-            let first = loaded.diagnostics.iter().find(|d| d.is_error()).map(ToString::to_string).unwrap_or_default();
+            let first = loaded
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(ToString::to_string)
+                .unwrap_or_default();
             return Err(SurveyError::BuiltIn(first));
         }
         Ok(Registry {
@@ -86,13 +91,17 @@ impl Registry {
         diagnostics.extend(loaded.diagnostics);
         for (survey, i) in loaded.surveys {
             let path = PathBuf::from(&files[i].name);
-            registry.entries.retain(|e| !(e.survey.id == survey.id && e.survey.version == survey.version));
+            registry
+                .entries
+                .retain(|e| !(e.survey.id == survey.id && e.survey.version == survey.version));
             registry.entries.push(Entry {
                 survey,
                 source: Source::File(path),
             });
         }
-        registry.entries.sort_by(|a, b| (&a.survey.id, a.survey.version).cmp(&(&b.survey.id, b.survey.version)));
+        registry.entries.sort_by(|a, b| {
+            (&a.survey.id, a.survey.version).cmp(&(&b.survey.id, b.survey.version))
+        });
         Ok((registry, diagnostics))
     }
 
@@ -110,7 +119,10 @@ impl Registry {
     }
 
     pub fn by_fingerprint(&self, fingerprint: &str) -> Option<&Survey> {
-        self.entries.iter().map(|e| &e.survey).find(|s| s.fingerprint == fingerprint)
+        self.entries
+            .iter()
+            .map(|e| &e.survey)
+            .find(|s| s.fingerprint == fingerprint)
     }
 }
 

@@ -75,7 +75,9 @@ impl<'s> Walker<'s> {
                 .as_ref()
                 .is_none_or(|e| e.eval(&|id| live.get(id).copied(), None));
             let rank_has_items = match &q.kind {
-                QuestionKind::Rank { from, .. } => live.get(from.as_str()).is_some_and(|a| !a.values().is_empty()),
+                QuestionKind::Rank { from, .. } => live
+                    .get(from.as_str())
+                    .is_some_and(|a| !a.values().is_empty()),
                 _ => true,
             };
             visible[i] = shown && rank_has_items;
@@ -89,7 +91,10 @@ impl<'s> Walker<'s> {
     }
 
     pub fn is_visible(&self, index: usize, answers: &Answers) -> bool {
-        self.visibility(answers).get(index).copied().unwrap_or(false)
+        self.visibility(answers)
+            .get(index)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// The first visible question after `after` (or the first of all with `None`).
@@ -115,7 +120,12 @@ impl<'s> Walker<'s> {
     }
 
     /// Checks an answer to question `index` against its kind, bounds and constraint.
-    pub fn validate(&self, index: usize, answer: &Answer, answers: &Answers) -> Result<(), Invalid> {
+    pub fn validate(
+        &self,
+        index: usize,
+        answer: &Answer,
+        answers: &Answers,
+    ) -> Result<(), Invalid> {
         let Some(q) = self.survey.questions.get(index) else {
             return Err(Invalid::en("no such question"));
         };
@@ -148,12 +158,21 @@ impl<'s> Walker<'s> {
     }
 
     fn check_kind(&self, q: &Question, answer: &Answer, answers: &Answers) -> Result<(), Invalid> {
-        let wrong = || Invalid::en(format!("A {} question cannot take this kind of answer", q.kind.name()));
+        let wrong = || {
+            Invalid::en(format!(
+                "A {} question cannot take this kind of answer",
+                q.kind.name()
+            ))
+        };
         let choice_ok = |v: &str| q.choices().iter().any(|c| c.value == v);
         match (&q.kind, answer) {
             (QuestionKind::Note, _) => Err(Invalid::en("A note takes no answer")),
             (QuestionKind::Single { .. } | QuestionKind::Scale { .. }, Answer::Choice(v)) => {
-                if choice_ok(v) { Ok(()) } else { Err(Invalid::en(format!("`{v}` is not one of the choices"))) }
+                if choice_ok(v) {
+                    Ok(())
+                } else {
+                    Err(Invalid::en(format!("`{v}` is not one of the choices")))
+                }
             }
             (QuestionKind::Multiple { min, max, .. }, Answer::Choices(vs)) => {
                 if let Some(bad) = vs.iter().find(|v| !choice_ok(v)) {
@@ -174,19 +193,34 @@ impl<'s> Walker<'s> {
                     return Err(Invalid::en(format!("Choose at most {max}")));
                 }
                 // A non-substantive choice ("don't know") cannot be combined with others.
-                let ns = vs.iter().filter(|v| q.choices().iter().any(|c| &c.value == *v && c.non_substantive)).count();
+                let ns = vs
+                    .iter()
+                    .filter(|v| {
+                        q.choices()
+                            .iter()
+                            .any(|c| &c.value == *v && c.non_substantive)
+                    })
+                    .count();
                 if ns > 0 && vs.len() > 1 {
-                    return Err(Invalid::en("\"Don't know\" / \"prefer not to say\" cannot be combined with other choices"));
+                    return Err(Invalid::en(
+                        "\"Don't know\" / \"prefer not to say\" cannot be combined with other choices",
+                    ));
                 }
                 Ok(())
             }
             (QuestionKind::Rank { from, max }, Answer::Rank(vs)) => {
-                let source: Vec<String> = self.live_answers(answers).get(from.as_str()).map(|a| a.values()).unwrap_or_default();
+                let source: Vec<String> = self
+                    .live_answers(answers)
+                    .get(from.as_str())
+                    .map(|a| a.values())
+                    .unwrap_or_default();
                 if vs.is_empty() {
                     return Err(Invalid::en("Rank at least one item"));
                 }
                 if let Some(bad) = vs.iter().find(|v| !source.contains(v)) {
-                    return Err(Invalid::en(format!("`{bad}` was not among the answers to the earlier question")));
+                    return Err(Invalid::en(format!(
+                        "`{bad}` was not among the answers to the earlier question"
+                    )));
                 }
                 no_repeats(vs)?;
                 let need = (*max as usize).min(source.len());
@@ -198,7 +232,12 @@ impl<'s> Walker<'s> {
                 }
                 Ok(())
             }
-            (QuestionKind::Number { integer, min, max, .. }, Answer::Number(n)) => {
+            (
+                QuestionKind::Number {
+                    integer, min, max, ..
+                },
+                Answer::Number(n),
+            ) => {
                 if !n.is_finite() {
                     return Err(Invalid::en("Enter a number"));
                 }
@@ -226,11 +265,15 @@ impl<'s> Walker<'s> {
                     return Err(Invalid::en("Type an answer, or skip the question"));
                 }
                 match max_len {
-                    Some(m) if t.chars().count() > *m as usize => Err(Invalid::en(format!("At most {m} characters"))),
+                    Some(m) if t.chars().count() > *m as usize => {
+                        Err(Invalid::en(format!("At most {m} characters")))
+                    }
                     _ => Ok(()),
                 }
             }
-            (QuestionKind::YesNo, Answer::YesNo(_)) | (QuestionKind::Grade, Answer::Grade(_)) => Ok(()),
+            (QuestionKind::YesNo, Answer::YesNo(_)) | (QuestionKind::Grade, Answer::Grade(_)) => {
+                Ok(())
+            }
             (QuestionKind::DateTime { mode }, a) => match (mode, a) {
                 (DateTimeMode::Date, Answer::Date(_))
                 | (DateTimeMode::Time, Answer::Time(_))
@@ -239,12 +282,19 @@ impl<'s> Walker<'s> {
             },
             (QuestionKind::Location { forms }, Answer::Location(loc)) => check_location(forms, loc),
             (QuestionKind::Issues { max }, Answer::Issues(coding)) => {
-                if let Some(bad) = coding.issues.iter().find(|i| self.survey.taxonomy.get(i).is_none()) {
+                if let Some(bad) = coding
+                    .issues
+                    .iter()
+                    .find(|i| self.survey.taxonomy.get(i).is_none())
+                {
                     return Err(Invalid::en(format!("`{bad}` is not in the issue list")));
                 }
                 no_repeats(&coding.issues)?;
                 let has_other = coding.issues.iter().any(|i| i == OTHER);
-                let other_text = coding.other.as_deref().is_some_and(|t| !t.trim().is_empty());
+                let other_text = coding
+                    .other
+                    .as_deref()
+                    .is_some_and(|t| !t.trim().is_empty());
                 if has_other && !other_text {
                     return Err(Invalid::en("Say what the \"other\" issue is"));
                 }
@@ -255,7 +305,9 @@ impl<'s> Walker<'s> {
                     return Err(Invalid::en("Code at least one issue, or skip the question"));
                 }
                 match max {
-                    Some(m) if coding.issues.len() > *m as usize => Err(Invalid::en(format!("Code at most {m} issues"))),
+                    Some(m) if coding.issues.len() > *m as usize => {
+                        Err(Invalid::en(format!("Code at most {m} issues")))
+                    }
                     _ => Ok(()),
                 }
             }
@@ -317,7 +369,9 @@ impl<'s> Walker<'s> {
     /// Section and position of question `index` among the questions that will be asked.
     pub fn progress(&self, answers: &Answers, index: usize) -> Progress {
         let visible = self.visibility(answers);
-        let asked = |i: &usize| visible[*i] && !matches!(self.survey.questions[*i].kind, QuestionKind::Note);
+        let asked = |i: &usize| {
+            visible[*i] && !matches!(self.survey.questions[*i].kind, QuestionKind::Note)
+        };
         let total = (0..visible.len()).filter(asked).count();
         let position = (0..index.min(visible.len())).filter(asked).count() + 1;
         Progress {
@@ -341,7 +395,9 @@ fn check_location(forms: &[LocationForm], loc: &Location) -> Result<(), Invalid>
         Location::LatLon { lat, lon } => (
             LocationForm::LatLon,
             if !(-90.0..=90.0).contains(lat) || !(-180.0..=180.0).contains(lon) {
-                Err(Invalid::en("Latitude must be between -90 and 90 and longitude between -180 and 180"))
+                Err(Invalid::en(
+                    "Latitude must be between -90 and 90 and longitude between -180 and 180",
+                ))
             } else {
                 Ok(())
             },
@@ -351,7 +407,9 @@ fn check_location(forms: &[LocationForm], loc: &Location) -> Result<(), Invalid>
             if is_grid_ref(text) {
                 Ok(())
             } else {
-                Err(Invalid::en("A grid reference is two letters and an even number of digits, e.g. SD 5760 0540"))
+                Err(Invalid::en(
+                    "A grid reference is two letters and an even number of digits, e.g. SD 5760 0540",
+                ))
             },
         ),
         Location::Fixed { text } => (
@@ -364,7 +422,9 @@ fn check_location(forms: &[LocationForm], loc: &Location) -> Result<(), Invalid>
         ),
     };
     if !forms.contains(&form) {
-        return Err(Invalid::en("This question does not take that form of location"));
+        return Err(Invalid::en(
+            "This question does not take that form of location",
+        ));
     }
     result
 }
@@ -373,7 +433,11 @@ fn check_location(forms: &[LocationForm], loc: &Location) -> Result<(), Invalid>
 pub fn is_grid_ref(text: &str) -> bool {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let mut chars = compact.chars();
-    let letters = chars.by_ref().take(2).filter(char::is_ascii_alphabetic).count();
+    let letters = chars
+        .by_ref()
+        .take(2)
+        .filter(char::is_ascii_alphabetic)
+        .count();
     let digits: Vec<char> = chars.collect();
     letters == 2
         && compact.is_char_boundary(2)

@@ -1,0 +1,45 @@
+//! Everything a user can ask for. Keys become actions in `keys.rs` and nowhere else;
+//! screens only ever see actions.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Leave the app (everything is already on disk).
+    Quit,
+    /// Leave the current screen; in an interview, keep it as a draft.
+    Leave,
+    Help,
+    Confirm,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Back to the previous question / field.
+    Back,
+    CursorLeft,
+    CursorRight,
+    CursorHome,
+    CursorEnd,
+    Backspace,
+    Delete,
+    Toggle,
+    Digit(u8),
+    Char(char),
+    Skip,
+    SwitchLanguage,
+    Review,
+    Finalize,
+    /// Door log outcomes.
+    NoAnswer,
+    Refused,
+    CallBack,
+    Interview,
+    NotApplicable,
+    NewDoor,
+    /// EVA checklist.
+    Grade(char),
+    GradePlus,
+    GradeMinus,
+    Urgent,
+    Note,
+    Location,
+}

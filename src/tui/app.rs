@@ -1,0 +1,127 @@
+//! The application state and the one `update` that changes it. Rendering lives in
+//! `view.rs` and changes nothing; the store and the survey engine do the real work.
+
+use chrono::{DateTime, Local, NaiveDateTime, Utc};
+
+use super::action::Action;
+use super::keys::Mode;
+use super::screens::{Screen, Transition};
+use super::theme::Theme;
+use crate::Error;
+use crate::response::Settings;
+use crate::store::Store;
+use crate::survey::registry::Registry;
+
+/// The area fieldwork is being done in: a priority action area or a ward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaPick {
+    pub code: String,
+    pub name: String,
+}
+
+/// A one-line message at the foot of the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flash {
+    Ok(String),
+    Notice(String),
+    Error(String),
+}
+
+/// What every screen may use: the store, the surveys, the device settings, the area.
+pub struct Context {
+    pub store: Store,
+    pub registry: Registry,
+    pub settings: Settings,
+    pub area: Option<AreaPick>,
+}
+
+impl Context {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.store.env().now()
+    }
+
+    /// Local wall-clock time, for what the officer sees and types.
+    pub fn local_now(&self) -> NaiveDateTime {
+        self.now().with_timezone(&Local).naive_local()
+    }
+
+    pub fn language(&self) -> String {
+        self.settings
+            .language
+            .clone()
+            .unwrap_or_else(|| "en".to_owned())
+    }
+}
+
+pub struct App {
+    pub ctx: Context,
+    pub screen: Screen,
+    pub help: bool,
+    pub quit: bool,
+    pub flash: Option<Flash>,
+    pub theme: Theme,
+}
+
+impl App {
+    /// Opens on the first-run questions until the officer and device are known.
+    pub fn new(store: Store, registry: Registry, theme: Theme) -> Result<App, Error> {
+        let settings = store.settings()?;
+        let ctx = Context {
+            store,
+            registry,
+            settings,
+            area: None,
+        };
+        let screen = Screen::start(&ctx)?;
+        Ok(App {
+            ctx,
+            screen,
+            help: false,
+            quit: false,
+            flash: None,
+            theme,
+        })
+    }
+
+    /// How keys are read right now.
+    pub fn mode(&self) -> Mode {
+        if self.help {
+            Mode::Help
+        } else {
+            self.screen.mode()
+        }
+    }
+
+    pub fn update(&mut self, action: Action) {
+        if self.help {
+            self.help = false;
+            return;
+        }
+        match action {
+            Action::Help => {
+                self.help = true;
+                return;
+            }
+            Action::Quit => {
+                self.quit = true;
+                return;
+            }
+            _ => {}
+        }
+        self.flash = None;
+        match self.screen.update(&mut self.ctx, action) {
+            Ok(Transition::Stay) => {}
+            Ok(Transition::Go(screen, flash)) => {
+                self.screen = screen;
+                self.flash = flash;
+            }
+            Ok(Transition::Flash(flash)) => self.flash = Some(flash),
+            Ok(Transition::Quit) => self.quit = true,
+            // A failure must be visible, and must not lose the screen the officer is on.
+            Err(e) => {
+                tracing::error!("{e}");
+                self.flash = Some(Flash::Error(e.to_string()));
+            }
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Typed answers: text, numbers, counts, dates and times, with proper cursor editing.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use tui_input::{Input, InputRequest};
+
+use super::FieldEvent;
+use crate::survey::Answer;
+use crate::tui::action::Action;
+use crate::tui::theme::Theme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    Text { long: bool },
+    Number { integer: bool },
+    Count,
+    Date,
+    Time,
+    DateTime,
+}
+
+impl TextKind {
+    fn hint(self) -> &'static str {
+        match self {
+            TextKind::Text { .. } => "type the answer, Enter to save",
+            TextKind::Number { integer: true } => "a whole number",
+            TextKind::Number { integer: false } => "a number, e.g. 2.5",
+            TextKind::Count => "how many (0 or more)",
+            TextKind::Date => "date as YYYY-MM-DD (or DD/MM/YYYY)",
+            TextKind::Time => "time as HH:MM (24-hour)",
+            TextKind::DateTime => "YYYY-MM-DD HH:MM",
+        }
+    }
+
+    /// Whether a typed character can be part of this kind of answer.
+    fn accepts(self, c: char) -> bool {
+        match self {
+            TextKind::Text { .. } => true,
+            TextKind::Number { .. } => c.is_ascii_digit() || matches!(c, '.' | ',' | '-'),
+            TextKind::Count => c.is_ascii_digit(),
+            TextKind::Date => c.is_ascii_digit() || matches!(c, '-' | '/'),
+            TextKind::Time => c.is_ascii_digit() || c == ':',
+            TextKind::DateTime => c.is_ascii_digit() || matches!(c, '-' | '/' | ':' | ' '),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TextField {
+    kind: TextKind,
+    input: Input,
+}
+
+impl TextField {
+    pub fn new(kind: TextKind, current: Option<&Answer>) -> TextField {
+        let text = match current {
+            Some(Answer::Skipped) | None => String::new(),
+            Some(a) => a.to_string(),
+        };
+        TextField {
+            kind,
+            input: Input::new(text),
+        }
+    }
+
+    /// Dates and times start at now: most audits are recorded as they happen.
+    pub fn with_now(kind: TextKind, current: Option<&Answer>, now: NaiveDateTime) -> TextField {
+        let mut f = TextField::new(kind, current);
+        if f.input.value().is_empty() {
+            let text = match kind {
+                TextKind::Date => now.format("%Y-%m-%d").to_string(),
+                TextKind::Time => now.format("%H:%M").to_string(),
+                TextKind::DateTime => now.format("%Y-%m-%d %H:%M").to_string(),
+                _ => String::new(),
+            };
+            f.input = Input::new(text);
+        }
+        f
+    }
+
+    pub fn value(&self) -> &str {
+        self.input.value()
+    }
+
+    pub fn handle(&mut self, action: Action) -> FieldEvent {
+        let req = match action {
+            Action::Char(c) => {
+                if !self.kind.accepts(c) {
+                    return FieldEvent::Invalid(format!(
+                        "`{c}` cannot be part of {}",
+                        self.kind.hint()
+                    ));
+                }
+                InputRequest::InsertChar(c)
+            }
+            Action::Backspace => {
+                if self.input.value().is_empty() {
+                    return FieldEvent::Back;
+                }
+                InputRequest::DeletePrevChar
+            }
+            Action::Delete => InputRequest::DeleteNextChar,
+            Action::CursorLeft => InputRequest::GoToPrevChar,
+            Action::CursorRight => InputRequest::GoToNextChar,
+            Action::CursorHome => InputRequest::GoToStart,
+            Action::CursorEnd => InputRequest::GoToEnd,
+            Action::Confirm => {
+                return match parse(self.kind, self.input.value()) {
+                    Ok(a) => FieldEvent::Submit(a),
+                    Err(m) => FieldEvent::Invalid(m),
+                };
+            }
+            _ => return FieldEvent::None,
+        };
+        self.input.handle(req);
+        FieldEvent::None
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let height = match self.kind {
+            TextKind::Text { long: true } => 5,
+            _ => 3,
+        }
+        .min(area.height);
+        let box_area = Rect { height, ..area };
+        let inner_width = box_area.width.saturating_sub(2).max(1) as usize;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(Span::styled(format!(" {} ", self.kind.hint()), theme.dim));
+        let inner = block.inner(box_area);
+        frame.render_widget(block, box_area);
+        // Long answers wrap over the box's lines; short ones scroll sideways.
+        if let TextKind::Text { long: true } = self.kind {
+            let chars: Vec<char> = self.input.value().chars().collect();
+            let lines: Vec<Line> = chars
+                .chunks(inner_width)
+                .map(|c| Line::from(c.iter().collect::<String>()))
+                .collect();
+            let skip = lines.len().saturating_sub(inner.height as usize);
+            frame.render_widget(
+                Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()),
+                inner,
+            );
+            let cur = self.input.visual_cursor();
+            let (row, col) = (cur / inner_width, cur % inner_width);
+            let row = row.saturating_sub(skip);
+            frame.set_cursor_position((
+                inner.x + col as u16,
+                inner.y + (row as u16).min(inner.height.saturating_sub(1)),
+            ));
+        } else {
+            let scroll = self.input.visual_scroll(inner_width);
+            frame.render_widget(
+                Paragraph::new(self.input.value()).scroll((0, scroll as u16)),
+                inner,
+            );
+            let x = self.input.visual_cursor().saturating_sub(scroll) as u16;
+            frame.set_cursor_position((inner.x + x, inner.y));
+        }
+    }
+}
+
+/// Turns typed text into an answer of this kind, or says why it cannot be one.
+pub fn parse(kind: TextKind, text: &str) -> Result<Answer, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("Type an answer, or skip with ^S if the question is optional".into());
+    }
+    match kind {
+        TextKind::Text { .. } => Ok(Answer::Text(t.to_owned())),
+        TextKind::Number { integer } => {
+            let n: f64 = t
+                .replace(',', ".")
+                .parse()
+                .map_err(|_| format!("`{t}` is not a number"))?;
+            if !n.is_finite() {
+                return Err(format!("`{t}` is not a number"));
+            }
+            if integer && n.fract() != 0.0 {
+                return Err("Enter a whole number".into());
+            }
+            Ok(Answer::Number(n))
+        }
+        TextKind::Count => t
+            .parse::<u64>()
+            .map(Answer::Count)
+            .map_err(|_| format!("`{t}` is not a count (0 or more)")),
+        TextKind::Date => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
+            .map(Answer::Date)
+            .map_err(|_| format!("`{t}` is not a date like 2026-11-23")),
+        TextKind::Time => NaiveTime::parse_from_str(t, "%H:%M")
+            .map(Answer::Time)
+            .map_err(|_| format!("`{t}` is not a time like 18:30")),
+        TextKind::DateTime => NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M")
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%d/%m/%Y %H:%M"))
+            .map(Answer::DateTime)
+            .map_err(|_| format!("`{t}` is not a date and time like 2026-11-23 18:30")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_becomes_typed_answers_or_a_clear_message() {
+        assert_eq!(
+            parse(TextKind::Number { integer: false }, "2,5"),
+            Ok(Answer::Number(2.5))
+        );
+        assert_eq!(
+            parse(TextKind::Number { integer: true }, "2.5"),
+            Err("Enter a whole number".into())
+        );
+        assert_eq!(parse(TextKind::Count, "12"), Ok(Answer::Count(12)));
+        assert_eq!(
+            parse(TextKind::Count, "-1"),
+            Err("`-1` is not a count (0 or more)".into())
+        );
+        assert_eq!(
+            parse(TextKind::Date, "23/11/2026"),
+            Ok(Answer::Date(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()))
+        );
+        assert_eq!(
+            parse(TextKind::Date, "2026-02-30"),
+            Err("`2026-02-30` is not a date like 2026-11-23".into())
+        );
+        assert_eq!(
+            parse(TextKind::Time, "25:00"),
+            Err("`25:00` is not a time like 18:30".into())
+        );
+        assert!(parse(TextKind::Text { long: false }, "   ").is_err());
+    }
+
+    #[test]
+    fn editing_moves_the_cursor_and_backspace_on_empty_goes_back() {
+        let mut f = TextField::new(TextKind::Text { long: false }, None);
+        for c in "helo".chars() {
+            f.handle(Action::Char(c));
+        }
+        f.handle(Action::CursorLeft);
+        f.handle(Action::Char('l'));
+        assert_eq!(f.value(), "hello");
+        f.handle(Action::CursorHome);
+        f.handle(Action::Delete);
+        assert_eq!(f.value(), "ello");
+        for _ in 0..4 {
+            f.handle(Action::CursorEnd);
+            f.handle(Action::Backspace);
+        }
+        assert_eq!(f.handle(Action::Backspace), FieldEvent::Back);
+        let mut n = TextField::new(TextKind::Count, None);
+        assert!(matches!(
+            n.handle(Action::Char('x')),
+            FieldEvent::Invalid(_)
+        ));
+        assert_eq!(n.value(), "");
+    }
+}

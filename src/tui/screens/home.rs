@@ -1,0 +1,195 @@
+//! Home: start a KIN doorstep session or an EVA audit, resume drafts and call-backs.
+
+use chrono::Local;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::{Screen, Transition};
+use crate::Error;
+use crate::response::{ResponseFilter, Status};
+use crate::survey::SurveyKind;
+use crate::tui::action::Action;
+use crate::tui::app::{Context, Flash};
+use crate::tui::theme::Theme;
+
+/// Counts for the status line, read once when home opens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub kin_today: usize,
+    pub eva_today: usize,
+    pub drafts: usize,
+    /// Finalized responses on this device, all waiting for export to the coordinator.
+    pub finalized: usize,
+    pub unreadable: usize,
+}
+
+impl Counts {
+    pub fn read(ctx: &Context) -> Result<Counts, Error> {
+        let listing = ctx.store.list(&ResponseFilter::default())?;
+        let today = ctx.now().with_timezone(&Local).date_naive();
+        let mut c = Counts {
+            unreadable: listing.unreadable.len(),
+            ..Counts::default()
+        };
+        for r in &listing.responses {
+            match r.status {
+                Status::Draft => c.drafts += 1,
+                _ => {
+                    c.finalized += 1;
+                    let on_day = r
+                        .finalized_at
+                        .is_some_and(|t| t.with_timezone(&Local).date_naive() == today);
+                    let kind = ctx
+                        .registry
+                        .get(&r.survey_id, Some(r.survey_version))
+                        .map(|s| s.kind);
+                    if on_day && r.status == Status::Complete {
+                        match kind {
+                            Some(SurveyKind::Kin) => c.kin_today += 1,
+                            Some(SurveyKind::Eva) => c.eva_today += 1,
+                            None => {}
+                        }
+                    }
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+const ITEMS: [&str; 4] = [
+    "Start a KIN doorstep session",
+    "Start an EVA audit",
+    "Resume drafts and call-backs",
+    "Choose the area",
+];
+
+pub struct Home {
+    pub counts: Counts,
+    selected: usize,
+}
+
+impl Home {
+    pub fn new(ctx: &Context) -> Result<Home, Error> {
+        Ok(Home {
+            counts: Counts::read(ctx)?,
+            selected: 0,
+        })
+    }
+
+    pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        let pick = match action {
+            Action::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                return Ok(Transition::Stay);
+            }
+            Action::Down => {
+                self.selected = (self.selected + 1).min(ITEMS.len() - 1);
+                return Ok(Transition::Stay);
+            }
+            Action::Digit(d @ 1..=4) => d as usize - 1,
+            Action::Digit(_) => {
+                return Ok(Transition::Flash(Flash::Error(format!(
+                    "Choose 1 to {}",
+                    ITEMS.len()
+                ))));
+            }
+            Action::Confirm => self.selected,
+            Action::Leave => return Ok(Transition::Quit),
+            _ => return Ok(Transition::Stay),
+        };
+        self.selected = pick;
+        match pick {
+            0 | 1 => {
+                let kind = if pick == 0 {
+                    SurveyKind::Kin
+                } else {
+                    SurveyKind::Eva
+                };
+                let Some(area) = ctx.area.clone() else {
+                    return Ok(Transition::Flash(Flash::Notice(
+                        "Choose the area first (4)".into(),
+                    )));
+                };
+                let survey_id = kind.as_str();
+                let interview = super::interview::Interview::start(ctx, survey_id, &area.code)?;
+                Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))
+            }
+            2 => Ok(Transition::Go(
+                Screen::Drafts(super::drafts::Drafts::new(ctx)?),
+                None,
+            )),
+            _ => Ok(Transition::Flash(Flash::Notice(
+                "Area choice needs the area plan: `doorstep areas list`".into(),
+            ))),
+        }
+    }
+
+    pub fn render(&self, ctx: &Context, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let officer = ctx.settings.officer.as_deref().unwrap_or("?");
+        let device = ctx.settings.device.as_deref().unwrap_or("?");
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(Line::styled(" doorstep — PACT fieldwork ", theme.title))
+            .title(Line::from(format!(" officer {officer} · {device} ")).right_aligned());
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let [area_line, _, menu, status] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Min(5),
+            Constraint::Length(2),
+        ])
+        .areas(inner);
+        let area_text = match &ctx.area {
+            Some(a) => Line::from(vec![
+                Span::styled("Area: ", theme.title),
+                Span::raw(format!("{} ({})", a.name, a.code)),
+            ]),
+            None => Line::from(vec![
+                Span::styled("Area: ", theme.title),
+                Span::styled("none chosen — press 4", theme.notice),
+            ]),
+        };
+        frame.render_widget(Paragraph::new(area_text), area_line);
+        let lines: Vec<Line> = ITEMS
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let extra = if i == 2 {
+                    format!(" ({})", self.counts.drafts)
+                } else {
+                    String::new()
+                };
+                let text = format!(
+                    "{} {}  {item}{extra}",
+                    if i == self.selected { "▶" } else { " " },
+                    i + 1
+                );
+                if i == self.selected {
+                    Line::styled(text, theme.highlight)
+                } else {
+                    Line::from(text)
+                }
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), menu);
+        let c = &self.counts;
+        let mut status_lines = vec![Line::from(format!(
+            "Today: {} KIN · {} EVA   Drafts: {}   Finalized, not yet exported: {}",
+            c.kin_today, c.eva_today, c.drafts, c.finalized
+        ))];
+        if c.unreadable > 0 {
+            status_lines.push(Line::styled(
+                format!(
+                    "✗ {} stored record(s) unreadable: run `doorstep recover`",
+                    c.unreadable
+                ),
+                theme.error,
+            ));
+        }
+        frame.render_widget(Paragraph::new(status_lines), status);
+    }
+}

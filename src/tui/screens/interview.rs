@@ -1,0 +1,671 @@
+//! The interview: one question per screen, every answer stored before the next question
+//! appears; a review screen to check and change answers, then finalize.
+
+use std::collections::BTreeSet;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use uuid::Uuid;
+
+use super::{Screen, Transition};
+use crate::Error;
+use crate::response::{NewResponse, Response, Status, StoredAnswer};
+use crate::store::StoreError;
+use crate::survey::model::QuestionKind;
+use crate::survey::walker::{Answers, Walker};
+use crate::survey::{Answer, Survey, SurveyError, SurveyKind};
+use crate::tui::action::Action;
+use crate::tui::app::{Context, Flash};
+use crate::tui::fields::{Field, FieldEvent};
+use crate::tui::keys::Mode;
+use crate::tui::theme::Theme;
+
+/// What stands in for a sealed answer in the walker: the device cannot read it back, but
+/// it was given.
+fn sealed_marker() -> Answer {
+    Answer::Text("sealed".to_owned())
+}
+
+pub struct Interview {
+    pub id: Uuid,
+    pub survey: Survey,
+    pub area: String,
+    pub answers: Answers,
+    /// Questions whose answers are sealed for the coordinator.
+    pub sealed: BTreeSet<String>,
+    pub index: usize,
+    pub field: Field,
+    pub error: Option<String>,
+    pub lang: String,
+    /// `Some(row)` while the review screen is shown.
+    pub review: Option<usize>,
+    /// Go back to the review after the question being changed is answered.
+    return_to_review: bool,
+    /// Whether personal answers can be sealed on this device.
+    has_recipient: bool,
+}
+
+impl Interview {
+    /// Starts a new draft of the latest version of `survey_id` in `area`.
+    pub fn start(ctx: &Context, survey_id: &str, area: &str) -> Result<Interview, Error> {
+        let survey = ctx
+            .registry
+            .get(survey_id, None)
+            .ok_or_else(|| SurveyError::NotFound {
+                id: survey_id.to_owned(),
+                version: None,
+            })?
+            .clone();
+        let lang = Self::language_for(ctx, &survey);
+        let response = ctx.store.create_draft(NewResponse {
+            survey_id: survey.id.clone(),
+            survey_version: survey.version,
+            fingerprint: survey.fingerprint.clone(),
+            area: area.to_owned(),
+            period: None,
+            interviewer: ctx.settings.officer.clone().unwrap_or_default(),
+            device: ctx.settings.device.clone().unwrap_or_default(),
+            language: lang.clone(),
+            started_at: ctx.now(),
+        })?;
+        Ok(Self::open(ctx, survey, response, lang))
+    }
+
+    /// Reopens a draft exactly where it was left.
+    pub fn resume(ctx: &Context, response: Response) -> Result<Interview, Error> {
+        let survey = ctx
+            .registry
+            .by_fingerprint(&response.fingerprint)
+            .or_else(|| {
+                ctx.registry
+                    .get(&response.survey_id, Some(response.survey_version))
+            })
+            .ok_or_else(|| SurveyError::NotFound {
+                id: response.survey_id.clone(),
+                version: Some(response.survey_version),
+            })?
+            .clone();
+        let lang = if survey.languages.contains(&response.language) {
+            response.language.clone()
+        } else {
+            Self::language_for(ctx, &survey)
+        };
+        Ok(Self::open(ctx, survey, response, lang))
+    }
+
+    fn language_for(ctx: &Context, survey: &Survey) -> String {
+        let lang = ctx.language();
+        if survey.languages.contains(&lang) {
+            lang
+        } else {
+            "en".to_owned()
+        }
+    }
+
+    fn open(ctx: &Context, survey: Survey, response: Response, lang: String) -> Interview {
+        let mut answers = Answers::new();
+        let mut sealed = BTreeSet::new();
+        for (qid, record) in &response.answers {
+            match &record.value {
+                StoredAnswer::Plain(a) => {
+                    answers.insert(qid.clone(), a.clone());
+                }
+                StoredAnswer::Sealed(_) => {
+                    sealed.insert(qid.clone());
+                    answers.insert(qid.clone(), sealed_marker());
+                }
+            }
+        }
+        let walker = Walker::new(&survey);
+        let index = response
+            .position
+            .as_deref()
+            .and_then(|p| survey.index_of(p))
+            .filter(|&i| walker.is_visible(i, &answers))
+            .or_else(|| walker.first_unanswered(&answers))
+            .or_else(|| walker.next(&answers, None))
+            .unwrap_or(0);
+        let all_answered = walker.first_unanswered(&answers).is_none()
+            && response.position.is_none()
+            && !answers.is_empty();
+        let mut interview = Interview {
+            id: response.id,
+            area: response.area.clone(),
+            field: Field::Note,
+            survey,
+            answers,
+            sealed,
+            index,
+            error: None,
+            lang,
+            review: None,
+            return_to_review: false,
+            has_recipient: ctx.settings.recipient.is_some(),
+        };
+        interview.load_field(ctx);
+        if all_answered {
+            interview.review = Some(0);
+        }
+        interview
+    }
+
+    fn load_field(&mut self, ctx: &Context) {
+        let Some(q) = self.survey.questions.get(self.index) else {
+            return;
+        };
+        let current = if self.sealed.contains(&q.id) {
+            None
+        } else {
+            self.answers.get(&q.id)
+        };
+        self.field = Field::for_question(&self.survey, q, &self.answers, current, ctx.local_now());
+    }
+
+    pub fn mode(&self) -> Mode {
+        if self.review.is_some() {
+            Mode::Review
+        } else {
+            self.field.mode()
+        }
+    }
+
+    pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if let Some(row) = self.review {
+            return self.update_review(ctx, action, row);
+        }
+        match action {
+            Action::Leave => return self.leave(ctx),
+            Action::SwitchLanguage => {
+                self.switch_language();
+                return Ok(Transition::Stay);
+            }
+            Action::Review => {
+                self.review = Some(0);
+                return Ok(Transition::Stay);
+            }
+            Action::Skip => return self.skip(ctx),
+            _ => {}
+        }
+        let kind = self.survey.questions[self.index].kind.clone();
+        match self.field.handle(action, &kind, &self.lang) {
+            FieldEvent::None => Ok(Transition::Stay),
+            FieldEvent::Invalid(m) => {
+                self.error = Some(m);
+                Ok(Transition::Stay)
+            }
+            FieldEvent::Back => {
+                self.go_back(ctx);
+                Ok(Transition::Stay)
+            }
+            FieldEvent::Submit(answer) => self.commit(ctx, answer),
+        }
+    }
+
+    fn switch_language(&mut self) {
+        let langs = &self.survey.languages;
+        let i = langs.iter().position(|l| *l == self.lang).unwrap_or(0);
+        self.lang = langs[(i + 1) % langs.len()].clone();
+    }
+
+    fn leave(&mut self, ctx: &Context) -> Result<Transition, Error> {
+        // Every answer is already on disk; only the position needs remembering.
+        if let Some(q) = self.survey.questions.get(self.index) {
+            ctx.store.set_position(self.id, &q.id)?;
+        }
+        let home = super::home::Home::new(ctx)?;
+        Ok(Transition::Go(
+            Screen::Home(home),
+            Some(Flash::Ok(
+                "Kept as a draft: resume it from Drafts (3)".into(),
+            )),
+        ))
+    }
+
+    fn skip(&mut self, ctx: &Context) -> Result<Transition, Error> {
+        let q = &self.survey.questions[self.index];
+        if q.required {
+            self.error = Some("This question needs an answer: it cannot be skipped".into());
+            return Ok(Transition::Stay);
+        }
+        if matches!(q.kind, QuestionKind::Note) {
+            return self.advance(ctx);
+        }
+        self.commit(ctx, Answer::Skipped)
+    }
+
+    fn go_back(&mut self, ctx: &Context) {
+        let walker = Walker::new(&self.survey);
+        match walker.prev(&self.answers, self.index) {
+            Some(i) => {
+                self.index = i;
+                self.error = None;
+                self.load_field(ctx);
+            }
+            None => self.error = Some("This is the first question".into()),
+        }
+    }
+
+    /// Validates and stores an answer, then moves on. The store flushes to disk before it
+    /// returns, so the next question only appears once the answer is safe.
+    fn commit(&mut self, ctx: &Context, answer: Answer) -> Result<Transition, Error> {
+        let q = self.survey.questions[self.index].clone();
+        if matches!(q.kind, QuestionKind::Note) {
+            return self.advance(ctx);
+        }
+        let walker = Walker::new(&self.survey);
+        if let Err(e) = walker.validate(self.index, &answer, &self.answers) {
+            self.error = Some(e.message.get(&self.lang).to_owned());
+            return Ok(Transition::Stay);
+        }
+        match ctx
+            .store
+            .record_answer(self.id, &q, answer.clone(), ctx.now())
+        {
+            Ok(()) => {
+                if q.personal && answer.is_given() {
+                    self.sealed.insert(q.id.clone());
+                    self.answers.insert(q.id.clone(), sealed_marker());
+                } else {
+                    self.sealed.remove(&q.id);
+                    self.answers.insert(q.id.clone(), answer);
+                }
+            }
+            Err(StoreError::NoRecipient { .. }) => {
+                // Never store personal details in the clear: record the skip instead.
+                ctx.store
+                    .record_answer(self.id, &q, Answer::Skipped, ctx.now())?;
+                self.answers.insert(q.id.clone(), Answer::Skipped);
+                self.error = None;
+                self.advance(ctx)?;
+                return Ok(Transition::Flash(Flash::Notice(
+                    "No coordinator key on this device: that personal detail was not recorded"
+                        .into(),
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.error = None;
+        self.advance(ctx)
+    }
+
+    fn advance(&mut self, ctx: &Context) -> Result<Transition, Error> {
+        let walker = Walker::new(&self.survey);
+        if self.return_to_review {
+            self.return_to_review = false;
+            self.review = Some(0);
+            return Ok(Transition::Stay);
+        }
+        match walker.next(&self.answers, Some(self.index)) {
+            Some(i) => {
+                self.index = i;
+                ctx.store
+                    .set_position(self.id, &self.survey.questions[i].id)?;
+                self.load_field(ctx);
+            }
+            None => self.review = Some(0),
+        }
+        Ok(Transition::Stay)
+    }
+
+    /// The questions the review lists: every visible question that takes an answer.
+    fn review_rows(&self) -> Vec<usize> {
+        let visible = Walker::new(&self.survey).visibility(&self.answers);
+        (0..self.survey.questions.len())
+            .filter(|&i| visible[i] && !matches!(self.survey.questions[i].kind, QuestionKind::Note))
+            .collect()
+    }
+
+    fn update_review(
+        &mut self,
+        ctx: &mut Context,
+        action: Action,
+        row: usize,
+    ) -> Result<Transition, Error> {
+        let rows = self.review_rows();
+        match action {
+            Action::Up => self.review = Some(row.saturating_sub(1)),
+            Action::Down => self.review = Some((row + 1).min(rows.len().saturating_sub(1))),
+            Action::PageUp => self.review = Some(row.saturating_sub(10)),
+            Action::PageDown => self.review = Some((row + 10).min(rows.len().saturating_sub(1))),
+            Action::SwitchLanguage => self.switch_language(),
+            Action::Confirm => {
+                if let Some(&i) = rows.get(row) {
+                    self.index = i;
+                    self.review = None;
+                    self.return_to_review = true;
+                    self.load_field(ctx);
+                }
+            }
+            Action::Leave => return self.leave(ctx),
+            Action::Finalize => return self.finalize(ctx),
+            _ => {}
+        }
+        Ok(Transition::Stay)
+    }
+
+    fn finalize(&mut self, ctx: &Context) -> Result<Transition, Error> {
+        let walker = Walker::new(&self.survey);
+        let c = walker.completeness(&self.answers);
+        let sealed_ok = |id: &String| self.sealed.contains(id);
+        let invalid: Vec<&(String, String)> =
+            c.invalid.iter().filter(|(id, _)| !sealed_ok(id)).collect();
+        if !c.missing.is_empty() || !invalid.is_empty() {
+            let first = c
+                .missing
+                .first()
+                .or(invalid.first().map(|(id, _)| id))
+                .cloned()
+                .unwrap_or_default();
+            let n = self.survey.index_of(&first).map(|i| i + 1).unwrap_or(0);
+            self.error = Some(format!(
+                "Not complete: {} required question(s) unanswered, {} answer(s) to fix — first Q{n}",
+                c.missing.len(),
+                invalid.len()
+            ));
+            return Ok(Transition::Stay);
+        }
+        let response = ctx.store.finalize(self.id, Status::Complete, ctx.now())?;
+        let what = match self.survey.kind {
+            SurveyKind::Kin => "Interview",
+            SurveyKind::Eva => "Audit",
+        };
+        let home = super::home::Home::new(ctx)?;
+        let short = response.id.to_string();
+        Ok(Transition::Go(
+            Screen::Home(home),
+            Some(Flash::Ok(format!(
+                "{what} finalized and journaled ({})",
+                &short[..8]
+            ))),
+        ))
+    }
+
+    /// An answer as the review shows it.
+    fn shown_answer(&self, i: usize) -> (String, bool) {
+        let q = &self.survey.questions[i];
+        if self.sealed.contains(&q.id) {
+            return ("sealed".into(), false);
+        }
+        let walker = Walker::new(&self.survey);
+        match self.answers.get(&q.id) {
+            None if q.required => ("✗ needs an answer".into(), true),
+            None => ("— not asked yet".into(), false),
+            Some(Answer::Skipped) => ("— skipped".into(), false),
+            Some(a) => {
+                if let Err(e) = walker.validate(i, a, &self.answers) {
+                    return (format!("✗ {}", e.message.get(&self.lang)), true);
+                }
+                (self.answer_label(i, a), false)
+            }
+        }
+    }
+
+    /// Choice answers by their labels, in the interview language.
+    fn answer_label(&self, i: usize, a: &Answer) -> String {
+        let q = &self.survey.questions[i];
+        let label = |v: &String| -> String {
+            q.choices()
+                .iter()
+                .find(|c| &c.value == v)
+                .map(|c| c.label.get(&self.lang).to_owned())
+                .or_else(|| {
+                    self.survey
+                        .taxonomy
+                        .get(v)
+                        .map(|t| t.label.get(&self.lang).to_owned())
+                })
+                .unwrap_or_else(|| v.clone())
+        };
+        match a {
+            Answer::Choice(v) => label(v),
+            Answer::Choices(vs) | Answer::Rank(vs) => {
+                vs.iter().map(label).collect::<Vec<_>>().join(", ")
+            }
+            Answer::Issues(c) => {
+                let mut parts: Vec<String> = c
+                    .issues
+                    .iter()
+                    .filter(|v| *v != "other")
+                    .map(label)
+                    .collect();
+                if let Some(o) = &c.other {
+                    parts.push(format!("other: {o}"));
+                }
+                parts.join(", ")
+            }
+            other => other.to_string(),
+        }
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let title = format!(" {} ", self.survey.title.get(&self.lang));
+        let langs: Vec<String> = self
+            .survey
+            .languages
+            .iter()
+            .map(|l| {
+                if *l == self.lang {
+                    format!("[{}]", l.to_uppercase())
+                } else {
+                    l.clone()
+                }
+            })
+            .collect();
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(Line::styled(title, theme.title))
+            .title(Line::from(format!(" {} · {} ", self.area, langs.join(" "))).right_aligned());
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if let Some(row) = self.review {
+            self.render_review(frame, inner, theme, row);
+        } else {
+            self.render_question(frame, inner, theme);
+        }
+    }
+
+    fn render_question(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let q = &self.survey.questions[self.index];
+        let walker = Walker::new(&self.survey);
+        let p = walker.progress(&self.answers, self.index);
+        let section = self
+            .survey
+            .sections
+            .get(p.section)
+            .map(|s| s.title.get(&self.lang))
+            .unwrap_or("");
+        let position = if matches!(q.kind, QuestionKind::Note) {
+            format!("{section} · note")
+        } else {
+            format!("{section} · question {} of about {}", p.position, p.total)
+        };
+        let help = q.help.as_ref().map(|h| h.get(&self.lang).to_owned());
+        let width = area.width.max(1) as usize;
+        let text_lines = wrapped_height(q.text.get(&self.lang), width);
+        let help_lines = help
+            .as_deref()
+            .map(|h| wrapped_height(h, width).min(3))
+            .unwrap_or(0);
+        let personal = q.personal;
+        let [
+            progress,
+            question,
+            help_area,
+            personal_area,
+            field_area,
+            error_area,
+        ] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(text_lines as u16 + 1),
+            Constraint::Length(help_lines as u16),
+            Constraint::Length(if personal { 1 } else { 0 }),
+            Constraint::Min(3),
+            Constraint::Length(if self.error.is_some() { 1 } else { 0 }),
+        ])
+        .areas(area);
+        let mut flags = Vec::new();
+        if q.required {
+            flags.push("required");
+        }
+        let flag_text = if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", flags.join(", "))
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(position, theme.dim),
+                Span::raw(flag_text),
+            ])),
+            progress,
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(q.text.get(&self.lang), theme.title))
+                .wrap(Wrap { trim: true }),
+            question,
+        );
+        if let Some(h) = help {
+            frame.render_widget(Paragraph::new(h).wrap(Wrap { trim: true }), help_area);
+        }
+        if personal {
+            let (text, style) = if self.has_recipient {
+                (
+                    "🔒 Personal: sealed for the coordinator; this device cannot read it back",
+                    theme.notice,
+                )
+            } else {
+                (
+                    "! No coordinator key set: this answer will not be recorded (^S skips)",
+                    theme.error,
+                )
+            };
+            frame.render_widget(Paragraph::new(Line::styled(text, style)), personal_area);
+        }
+        if matches!(q.kind, QuestionKind::Note) {
+            frame.render_widget(
+                Paragraph::new(Line::styled("Enter to continue", theme.dim)),
+                field_area,
+            );
+        } else {
+            self.field.render(frame, field_area, &self.lang, theme);
+        }
+        if let Some(e) = &self.error {
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!("✗ {e}"), theme.error)),
+                error_area,
+            );
+        }
+    }
+
+    fn render_review(&self, frame: &mut Frame, area: Rect, theme: &Theme, row: usize) {
+        let rows = self.review_rows();
+        let urgent = self.urgent_items();
+        let [head, list, error_area] = Layout::vertical([
+            Constraint::Length(1 + urgent.len().min(4) as u16),
+            Constraint::Min(3),
+            Constraint::Length(if self.error.is_some() { 2 } else { 0 }),
+        ])
+        .areas(area);
+        let mut head_lines = vec![Line::styled(
+            "Review: Enter changes an answer, f finalizes, Esc keeps the draft",
+            theme.title,
+        )];
+        for u in urgent.iter().take(4) {
+            head_lines.push(Line::styled(format!("! URGENT: {u}"), theme.error));
+        }
+        frame.render_widget(Paragraph::new(head_lines), head);
+        let height = list.height as usize;
+        let start = row.saturating_sub(height.saturating_sub(1));
+        let width = list.width as usize;
+        let lines: Vec<Line> = rows
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(height)
+            .map(|(r, &i)| {
+                let q = &self.survey.questions[i];
+                let (answer, bad) = self.shown_answer(i);
+                let qtext: String = q
+                    .text
+                    .get(&self.lang)
+                    .chars()
+                    .take(width.saturating_sub(6) / 2)
+                    .collect();
+                let text = format!(
+                    "{} Q{:<3} {qtext} → {answer}",
+                    if r == row { "▶" } else { " " },
+                    i + 1
+                );
+                let text: String = text.chars().take(width).collect();
+                if r == row {
+                    Line::styled(text, theme.highlight)
+                } else if bad {
+                    Line::styled(text, theme.error)
+                } else {
+                    Line::from(text)
+                }
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), list);
+        if let Some(e) = &self.error {
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!("✗ {e}"), theme.error))
+                    .wrap(Wrap { trim: true }),
+                error_area,
+            );
+        }
+    }
+
+    /// EVA items whose answer makes them urgent (by the survey's `urgent_if`).
+    pub fn urgent_items(&self) -> Vec<String> {
+        let lookup = |id: &str| self.answers.get(id);
+        self.survey
+            .questions
+            .iter()
+            .filter(|q| {
+                let Some(item) = &q.item else { return false };
+                let Some(rule) = &item.urgent_if else {
+                    return false;
+                };
+                let Some(a) = self.answers.get(&q.id) else {
+                    return false;
+                };
+                rule.eval(&lookup, Some(a))
+            })
+            .map(|q| {
+                let agency = q
+                    .item
+                    .as_ref()
+                    .and_then(|i| i.agency.clone())
+                    .map(|a| format!(" → {a}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} ({}){agency}",
+                    q.text.get(&self.lang),
+                    self.answers
+                        .get(&q.id)
+                        .map(|a| a.to_string())
+                        .unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+}
+
+/// Lines a paragraph of `text` takes at `width` columns (word-wrapped, roughly).
+fn wrapped_height(text: &str, width: usize) -> usize {
+    let mut lines = 1;
+    let mut col = 0;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if col > 0 && col + 1 + w > width {
+            lines += 1;
+            col = w;
+        } else {
+            col += if col == 0 { w } else { w + 1 };
+        }
+    }
+    lines
+}

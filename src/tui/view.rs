@@ -1,0 +1,72 @@
+//! Drawing: the current screen, the flash line, the key hints and the help overlay.
+//! Rendering reads the state and changes nothing.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, Flash};
+use super::keys;
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let hints = keys::hint_line(app.screen.mode());
+    let hint_height = if wrapped_lines(&hints, area.width as usize) > 1 {
+        2
+    } else {
+        1
+    };
+    let [main, flash_area, hint_area] = Layout::vertical([
+        Constraint::Min(5),
+        Constraint::Length(1),
+        Constraint::Length(hint_height),
+    ])
+    .areas(area);
+    app.screen.render(&app.ctx, frame, main, &app.theme);
+    if let Some(flash) = &app.flash {
+        let line = match flash {
+            Flash::Ok(m) => Line::styled(format!("✓ {m}"), app.theme.ok),
+            Flash::Notice(m) => Line::styled(format!("! {m}"), app.theme.notice),
+            Flash::Error(m) => Line::styled(format!("✗ {m}"), app.theme.error),
+        };
+        frame.render_widget(Paragraph::new(line), flash_area);
+    }
+    frame.render_widget(
+        Paragraph::new(hints)
+            .wrap(Wrap { trim: true })
+            .style(app.theme.dim),
+        hint_area,
+    );
+    if app.help {
+        render_help(app, frame, area);
+    }
+}
+
+fn wrapped_lines(text: &str, width: usize) -> usize {
+    text.chars().count().div_ceil(width.max(1))
+}
+
+/// Every key of the current screen, from the same table that dispatches them.
+fn render_help(app: &App, frame: &mut Frame, area: Rect) {
+    let mode = app.screen.mode();
+    let rows = keys::help_for(mode);
+    let height = (rows.len() as u16 + 3).min(area.height);
+    let width = area.width.saturating_sub(4).min(76);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, popup);
+    let block = Block::default().borders(Borders::ALL).title(Line::styled(
+        " Keys on this screen — any key closes ",
+        app.theme.title,
+    ));
+    let lines: Vec<Line> = rows
+        .iter()
+        .map(|(k, d)| Line::from(format!("{k:>8}  {d}")))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
