@@ -370,3 +370,30 @@ fn recover_command_rebuilds_and_reports_corrupt_lines() {
         .success()
         .stdout("laptop-3\n");
 }
+
+#[test]
+fn unusable_paths_are_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    doorstep(&file)
+        .args(["config", "get"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(format!(
+            "doorstep: {}",
+            file.display()
+        )));
+    let nowhere = dir.path().join("missing").join("coordinator.key");
+    doorstep(dir.path())
+        .args(["keys", "new", "--out"])
+        .arg(&nowhere)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with(format!(
+            "doorstep: {}",
+            nowhere.display()
+        )));
+    assert!(!nowhere.exists());
+}

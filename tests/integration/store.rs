@@ -15,7 +15,7 @@ use crate::store_helpers::{env, new_response, open, t0, text_question};
 #[test]
 fn responses_round_trip_through_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let answers = vec![
+    let answers = [
         ("q_choice", Answer::Choice("fairly_big".into())),
         ("q_count", Answer::Count(3)),
         (
