@@ -202,7 +202,18 @@ fn sigkill_at_random_moments_loses_no_acknowledged_answer() {
     // The journal alone brings back every finalized response with its answers.
     std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
     let report = recover(dir.path(), doorstep::response::Env::system()).unwrap();
-    assert!(report.corrupt.is_empty(), "{report}");
+    // A SIGKILL in the middle of a journal append can leave a torn last line (Linux stops
+    // a multi-page write at a fatal signal); the next open closes it off and recovery
+    // skips it. That finalize never returned, so nothing acknowledged is lost with it.
+    assert!(report.corrupt.len() as u64 <= kills, "{report}");
+    for c in &report.corrupt {
+        assert!(
+            c.reason.contains("cut short") || c.reason.contains("checksum"),
+            "journal line {} is damaged in a way a torn write cannot explain: {}",
+            c.line,
+            c.reason
+        );
+    }
     let store = Store::open(dir.path()).unwrap();
     for id in &finals {
         let r = store.get(*id).unwrap();
@@ -219,10 +230,11 @@ fn sigkill_at_random_moments_loses_no_acknowledged_answer() {
 
     let elapsed = started.elapsed();
     eprintln!(
-        "crash test: {kills} SIGKILLs ({killed_mid_write} after answers had started), {} answers acknowledged, {} responses finalized, all present after every reopen; journal recovery restored {}; {:.1} s; seed {seed}",
+        "crash test: {kills} SIGKILLs ({killed_mid_write} after answers had started), {} answers acknowledged, {} responses finalized, all present after every reopen; journal recovery restored {} (torn journal lines skipped: {}); {:.1} s; seed {seed}",
         acked.len(),
         finals.len(),
         report.responses_restored(),
+        report.corrupt.len(),
         elapsed.as_secs_f64()
     );
     assert!(
