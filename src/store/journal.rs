@@ -79,12 +79,19 @@ impl Journal {
         let path = journal_path(data_dir);
         let dir = data_dir.join(JOURNAL_DIR);
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let is_new = !path.exists();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(&path)
             .map_err(|e| StoreError::io(&path, e))?;
+        if is_new {
+            // Make the new file's directory entry durable too.
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| StoreError::io(&dir, e))?;
+        }
         let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
         if len > 0 {
             let mut last = [0u8; 1];

@@ -178,3 +178,97 @@ pub(super) fn key_name(key: &[u8]) -> String {
         .map(|u| u.to_string())
         .unwrap_or_else(|_| format!("{key:02x?}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::response::Env;
+    use crate::store::{StoreState, recover};
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap()
+    }
+
+    fn new() -> NewResponse {
+        NewResponse {
+            survey_id: "kin".into(),
+            survey_version: 1,
+            fingerprint: "f".into(),
+            area: "E05000650".into(),
+            period: None,
+            interviewer: "PC 1".into(),
+            device: "d".into(),
+            language: "en".into(),
+            started_at: t0(),
+        }
+    }
+
+    #[test]
+    fn a_corrupt_stored_record_is_reported_by_id_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        let good = store.create_draft(new()).unwrap();
+        let bad = store.create_draft(new()).unwrap();
+        let tree = store.tree(RESPONSES).unwrap();
+        for garbage in [&b"{not json"[..], br#"{"format":2,"record":{}}"#] {
+            tree.insert(bad.id.as_bytes(), garbage).unwrap();
+            let err = store.get(bad.id).unwrap_err();
+            assert_eq!(err.exit_code(), crate::exit::DATA_ERR);
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("stored record {} is unreadable", bad.id)),
+                "{err}"
+            );
+            let listing = store.list(&ResponseFilter::default()).unwrap();
+            assert_eq!(listing.responses, vec![good.clone()]);
+            assert_eq!(listing.unreadable.len(), 1);
+            let q = crate::survey::Question {
+                id: "q1".into(),
+                section: 0,
+                kind: crate::survey::QuestionKind::YesNo,
+                text: crate::survey::LocalText::en("q"),
+                help: None,
+                required: false,
+                personal: false,
+                show_if: None,
+                constraint: None,
+                indicator: None,
+                item: None,
+            };
+            assert!(
+                store
+                    .record_answer(bad.id, &q, Answer::YesNo(true), t0())
+                    .is_err()
+            );
+            assert!(store.finalize(bad.id, Status::Complete, t0()).is_err());
+            assert_eq!(
+                tree.get(bad.id.as_bytes()).unwrap().unwrap().as_ref(),
+                garbage
+            );
+        }
+    }
+
+    #[test]
+    fn recover_restores_a_corrupt_finalized_record_from_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let done = {
+            let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+            let r = store.create_draft(new()).unwrap();
+            let done = store.finalize(r.id, Status::Refused, t0()).unwrap();
+            store
+                .tree(RESPONSES)
+                .unwrap()
+                .insert(r.id.as_bytes(), &b"\xff\xfe"[..])
+                .unwrap();
+            store.flush().unwrap();
+            done
+        };
+        let report = recover(dir.path(), Env::manual(t0()).0).unwrap();
+        assert_eq!(report.store, StoreState::Healthy);
+        assert_eq!(report.responses_restored(), 1);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.get(done.id).unwrap(), done);
+    }
+}

@@ -1,5 +1,10 @@
 //! One integration test binary (one link step) declaring every integration module.
 
+mod cli_store;
+mod crash;
+mod personal;
+mod store;
+mod store_helpers;
 mod survey_cli;
 mod survey_fixtures;
 mod tui_flows;
