@@ -1,0 +1,125 @@
+//! Drives the real `doorstep` binary in a pseudo-terminal (80×24) and reads its screen
+//! through a terminal emulator. Every wait has a deadline and prints the screen on failure.
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+
+pub const ENTER: &str = "\r";
+pub const ESC: &str = "\x1b";
+pub const CTRL_S: &str = "\x13";
+
+pub struct Tui {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    output: Receiver<Vec<u8>>,
+    parser: vt100::Parser,
+    // Kept open so the child keeps its terminal.
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Tui {
+    pub fn start(data_dir: &Path) -> Tui {
+        let pty = native_pty_system();
+        let pair = pty.openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }).expect("open a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_doorstep"));
+        cmd.env("DOORSTEP_DATA_DIR", data_dir);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("NO_COLOR", "1");
+        let child = pair.slave.spawn_command(cmd).expect("start doorstep");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let writer = pair.master.take_writer().expect("pty writer");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let parser = vt100::Parser::new(NonZeroU16::new(24).unwrap(), NonZeroU16::new(80).unwrap(), 0);
+        Tui { child, writer, output: rx, parser, _master: pair.master }
+    }
+
+    fn pump(&mut self) {
+        while let Ok(bytes) = self.output.try_recv() {
+            self.parser.process(&bytes);
+        }
+    }
+
+    pub fn screen(&mut self) -> String {
+        self.pump();
+        self.parser.screen().contents()
+    }
+
+    pub fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("write to the pty");
+        self.writer.flush().expect("flush the pty");
+    }
+
+    /// Waits until the screen satisfies `pred`, or fails showing the screen.
+    pub fn wait_for(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait_text(&mut self, text: &str) -> String {
+        self.wait_for(&format!("`{text}`"), |s| s.contains(text))
+    }
+
+    /// Sends keys and waits for the screen to change.
+    pub fn step(&mut self, keys: &str) -> String {
+        let before = self.screen();
+        self.send(keys);
+        self.wait_for("the screen to change", |s| s != before)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("child pid")
+    }
+
+    pub fn sigkill(&mut self) {
+        let status = std::process::Command::new("kill").args(["-9", &self.pid().to_string()]).status().expect("run kill");
+        assert!(status.success());
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the app to exit and returns its exit code.
+    pub fn wait_exit(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                return status.exit_code();
+            }
+            if Instant::now() > deadline {
+                let s = self.screen();
+                panic!("doorstep did not exit; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
