@@ -19,6 +19,8 @@ pub enum Error {
     #[error(transparent)]
     Survey(#[from] crate::survey::SurveyError),
     #[error(transparent)]
+    Geography(#[from] crate::geography::GeographyError),
+    #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
     Usage(String),
@@ -39,6 +41,7 @@ impl Error {
         match self {
             Error::BadInput(_) => exit::DATA_ERR,
             Error::Survey(e) => e.exit_code(),
+            Error::Geography(e) => e.exit_code(),
             Error::Store(e) => e.exit_code(),
             Error::Usage(_) => exit::USAGE,
             Error::Io { .. } | Error::Failure(_) => exit::FAILURE,
