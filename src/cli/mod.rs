@@ -1,5 +1,7 @@
 //! The command line: one module per command, each composing the domain and the store.
 
+pub mod areas;
+pub mod crime;
 pub mod survey;
 
 use std::io::Write;
@@ -38,6 +40,12 @@ pub enum Command {
     /// Check, list and print survey definitions.
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
+    /// Wards, LSOAs, priority action areas and townships: import, plan, list, locate.
+    #[command(subcommand)]
+    Areas(areas::AreasCommand),
+    /// police.uk recorded crime for the area profile: import and summarise.
+    #[command(subcommand)]
+    Crime(crime::CrimeCommand),
 }
 
 /// Runs a parsed command line, writing normal output to `out`.
@@ -45,6 +53,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
     let data_dir = cli.data_dir();
     match &cli.command {
         Some(Command::Survey(cmd)) => survey::run(cmd, &data_dir, out),
+        Some(Command::Areas(cmd)) => areas::run(cmd, &data_dir, out),
+        Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
         None => survey::run(
             &survey::SurveyCommand::Show {
                 id: "kin".into(),

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use geo::line_intersection::{LineIntersection, line_intersection};
 use geo::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole};
 use geo::{
-    Coord, GeodesicArea, Line, LineString, MakeValid, MultiPolygon, Orient, Polygon, Validation,
+    Coord, Line, LineString, MakeValid, MultiPolygon, Orient, Polygon, Validation,
     Winding, orient::Direction,
 };
 use geojson::{GeoJson, GeometryValue};
@@ -669,9 +669,19 @@ fn validate_or_repair(
         Ok(_) => return Err(label.problem(format!("invalid: {problems}; repair failed"))),
         Err(e) => return Err(label.problem(format!("invalid: {problems}; repair failed: {e}"))),
     };
-    // Areas in m² on the ellipsoid need degrees; BNG shapes are already in metres.
+    // For the report only: an invalid ring has no reliable orientation, which geodesic area
+    // needs, so degrees are scaled to metres at the shape's latitude (good to a fraction of a
+    // percent over a ward). BNG shapes are already in metres.
     let area = |s: &MultiPolygon<f64>| match label.crs {
-        Crs::Wgs84 => s.geodesic_area_unsigned(),
+        Crs::Wgs84 => {
+            let lat = s
+                .0
+                .first()
+                .and_then(|p| p.exterior().0.first())
+                .map_or(0.0, |c| c.y.to_radians());
+            let metres_per_degree = 111_320.0;
+            geo::Area::unsigned_area(s) * metres_per_degree * metres_per_degree * lat.cos()
+        }
         Crs::BritishNationalGrid => geo::Area::unsigned_area(s),
     };
     notes.push(format!(

@@ -12,7 +12,7 @@ pub mod plan;
 use std::path::PathBuf;
 
 pub use boundary::{Area, Layer, LayerChange, Level};
-pub use index::{Geography, Located, Locator};
+pub use index::{AreaRef, AreaSelection, Geography, Located, Locator};
 pub use plan::{AreaPlan, Paa, Township};
 
 use crate::exit;
@@ -51,8 +51,9 @@ pub enum GeographyError {
         count: usize,
         details: String,
     },
+    /// A TOML file (area plan, issue taxonomy) that does not parse or holds a bad value.
     #[error("{file}:{line}:{column}: {message}")]
-    Plan {
+    Toml {
         file: String,
         line: usize,
         column: usize,
@@ -79,7 +80,7 @@ impl GeographyError {
             | GeographyError::File { .. }
             | GeographyError::Feature { .. }
             | GeographyError::Features { .. }
-            | GeographyError::Plan { .. }
+            | GeographyError::Toml { .. }
             | GeographyError::PlanProblems { .. } => exit::DATA_ERR,
             GeographyError::GridRef { .. }
             | GeographyError::Coordinate(_)

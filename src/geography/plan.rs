@@ -133,7 +133,7 @@ pub fn resolve_plan(
 ) -> Result<ResolvedPlan, GeographyError> {
     let parsed: PlanFile = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
-        GeographyError::Plan {
+        GeographyError::Toml {
             file: file.to_string(),
             line,
             column,

@@ -4,10 +4,13 @@
 //! - `doorstep.lock` — held (OS file lock) by the process using the store; holds its pid.
 //! - `store/` — the sled database.
 
+mod areas;
+mod crime;
 mod lock;
 
 use std::path::{Path, PathBuf};
 
+pub use crime::CrimeInsert;
 pub use lock::DirLock;
 
 use crate::exit;
