@@ -47,10 +47,20 @@ pub enum AreasCommand {
     #[command(group(ArgGroup::new("point").required(true).args(["lat", "grid_ref", "bng"])))]
     Locate {
         /// Latitude (WGS84), with --lon.
-        #[arg(long, requires = "lon", allow_negative_numbers = true, value_name = "Y")]
+        #[arg(
+            long,
+            requires = "lon",
+            allow_negative_numbers = true,
+            value_name = "Y"
+        )]
         lat: Option<f64>,
         /// Longitude (WGS84), with --lat.
-        #[arg(long, requires = "lat", allow_negative_numbers = true, value_name = "X")]
+        #[arg(
+            long,
+            requires = "lat",
+            allow_negative_numbers = true,
+            value_name = "X"
+        )]
         lon: Option<f64>,
         /// An Ordnance Survey grid reference, e.g. "SD 5760 0540".
         #[arg(long, value_name = "REF")]
@@ -85,7 +95,14 @@ pub fn run(cmd: &AreasCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
             lon,
             grid_ref,
             bng,
-        } => locate(*lat, *lon, grid_ref.as_deref(), bng.as_deref(), data_dir, out),
+        } => locate(
+            *lat,
+            *lon,
+            grid_ref.as_deref(),
+            bng.as_deref(),
+            data_dir,
+            out,
+        ),
     }
 }
 
@@ -161,7 +178,11 @@ fn import(
             let _ = writeln!(report, "New {level} layer.");
         }
         Some(source) => {
-            let _ = writeln!(report, "Replaced the {level} layer from {source}: {}", describe_change(&change));
+            let _ = writeln!(
+                report,
+                "Replaced the {level} layer from {source}: {}",
+                describe_change(&change)
+            );
         }
     }
     if was_empty {
@@ -176,7 +197,10 @@ fn import(
         let _ = writeln!(report, "{w}");
     }
     if let Some(moved) = moved {
-        let _ = writeln!(report, "{moved} stored crime record(s) moved to different areas.");
+        let _ = writeln!(
+            report,
+            "{moved} stored crime record(s) moved to different areas."
+        );
     }
     emit(out, &report)
 }
@@ -233,7 +257,12 @@ fn plan_consistency(geography: &Geography, level: Level, warnings: &mut Vec<Stri
     };
     match level {
         Level::Ward => {
-            let has = |code: &str| geography.wards.as_ref().is_some_and(|w| w.get(code).is_some());
+            let has = |code: &str| {
+                geography
+                    .wards
+                    .as_ref()
+                    .is_some_and(|w| w.get(code).is_some())
+            };
             for t in &plan.townships {
                 for w in t.wards.iter().filter(|w| !has(w)) {
                     warnings.push(format!(
@@ -283,10 +312,18 @@ fn describe_change(change: &LayerChange) -> String {
     };
     let mut parts = vec![format!("{} unchanged", change.unchanged)];
     if !change.added.is_empty() {
-        parts.push(format!("{} added ({})", change.added.len(), list(&change.added)));
+        parts.push(format!(
+            "{} added ({})",
+            change.added.len(),
+            list(&change.added)
+        ));
     }
     if !change.removed.is_empty() {
-        parts.push(format!("{} removed ({})", change.removed.len(), list(&change.removed)));
+        parts.push(format!(
+            "{} removed ({})",
+            change.removed.len(),
+            list(&change.removed)
+        ));
     }
     if !change.renamed.is_empty() {
         let renamed: Vec<String> = change
@@ -375,7 +412,10 @@ fn apply(path: &Path, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error>
         let _ = writeln!(report, "{w}");
     }
     if let Some(moved) = reassign(&store, &geography)? {
-        let _ = writeln!(report, "{moved} stored crime record(s) moved to different areas.");
+        let _ = writeln!(
+            report,
+            "{moved} stored crime record(s) moved to different areas."
+        );
     }
     emit(out, &report)
 }
@@ -443,7 +483,12 @@ fn list(tree: bool, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
         for level in Level::ALL {
             match geography.layer(level) {
                 Some(l) => {
-                    let _ = writeln!(text, "  {level:<5} {:>4} areas  from {}", l.areas.len(), l.source);
+                    let _ = writeln!(
+                        text,
+                        "  {level:<5} {:>4} areas  from {}",
+                        l.areas.len(),
+                        l.source
+                    );
                 }
                 None => {
                     let _ = writeln!(text, "  {level:<5}    - not imported");

@@ -208,7 +208,11 @@ fn summary(
     let mut text = format!(
         "Recorded crime in {heading}{}, {}\n(police.uk street-level data; locations are anonymised \
          to nearby points)\n",
-        if geography.builtin { " (built-in demo)" } else { "" },
+        if geography.builtin {
+            " (built-in demo)"
+        } else {
+            ""
+        },
         match (from, to) {
             (None, None) => "all months".to_string(),
             (f, t) => format!("{} to {}", f.unwrap_or("start"), t.unwrap_or("end")),
@@ -268,7 +272,11 @@ fn summary(
                 "\nBy PACT issue (one police.uk category can record several issues, so these \
                  rows overlap):"
             );
-            let _ = writeln!(text, "{}", header.replacen("police.uk category", "issue", 1));
+            let _ = writeln!(
+                text,
+                "{}",
+                header.replacen("police.uk category", "issue", 1)
+            );
             for issue in map_to_issues(&summary, &issues) {
                 let label: String = issue.label.chars().take(30).collect();
                 let _ = writeln!(

@@ -11,8 +11,8 @@ use std::str::FromStr;
 use geo::line_intersection::{LineIntersection, line_intersection};
 use geo::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole};
 use geo::{
-    Coord, Line, LineString, MakeValid, MultiPolygon, Orient, Polygon, Validation,
-    Winding, orient::Direction,
+    Coord, Line, LineString, MakeValid, MultiPolygon, Orient, Polygon, Validation, Winding,
+    orient::Direction,
 };
 use geojson::{GeoJson, GeometryValue};
 use serde::{Deserialize, Serialize};
@@ -52,7 +52,7 @@ impl Level {
 
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -674,11 +674,10 @@ fn validate_or_repair(
     // percent over a ward). BNG shapes are already in metres.
     let area = |s: &MultiPolygon<f64>| match label.crs {
         Crs::Wgs84 => {
-            let lat = s
-                .0
-                .first()
-                .and_then(|p| p.exterior().0.first())
-                .map_or(0.0, |c| c.y.to_radians());
+            let lat =
+                s.0.first()
+                    .and_then(|p| p.exterior().0.first())
+                    .map_or(0.0, |c| c.y.to_radians());
             let metres_per_degree = 111_320.0;
             geo::Area::unsigned_area(s) * metres_per_degree * metres_per_degree * lat.cos()
         }

@@ -17,7 +17,10 @@ pub struct CrimeInsert {
 
 impl Store {
     /// Stores the records whose keys are new, in one atomic batch; existing keys are left alone.
-    pub fn insert_crime(&self, records: &[(String, CrimeRecord)]) -> Result<CrimeInsert, StoreError> {
+    pub fn insert_crime(
+        &self,
+        records: &[(String, CrimeRecord)],
+    ) -> Result<CrimeInsert, StoreError> {
         let tree = self.tree(TREE)?;
         let mut batch = sled::Batch::default();
         let mut result = CrimeInsert::default();
