@@ -19,6 +19,8 @@ pub enum Error {
     #[error(transparent)]
     Survey(#[from] crate::survey::SurveyError),
     #[error(transparent)]
+    Geography(#[from] crate::geography::GeographyError),
+    #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Response(#[from] crate::response::ResponseError),
@@ -43,6 +45,7 @@ impl Error {
         match self {
             Error::BadInput(_) => exit::DATA_ERR,
             Error::Survey(e) => e.exit_code(),
+            Error::Geography(e) => e.exit_code(),
             Error::Store(e) => e.exit_code(),
             Error::Response(e) => e.exit_code(),
             Error::Seal(e) => e.exit_code(),

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod error;
 pub mod exit;
+pub mod geography;
 pub mod paths;
 pub mod police;
 pub mod response;

@@ -1,6 +1,8 @@
 //! The command line: one module per command, each composing the domain and the store.
 
+pub mod areas;
 pub mod config;
+pub mod crime;
 pub mod keys;
 pub mod recover;
 pub mod responses;
@@ -53,6 +55,12 @@ pub enum Command {
     Responses(responses::ResponsesCommand),
     /// Rebuild the store from the journal after a crash damaged or deleted it.
     Recover,
+    /// Wards, LSOAs, priority action areas and townships: import, plan, list, locate.
+    #[command(subcommand)]
+    Areas(areas::AreasCommand),
+    /// police.uk recorded crime for the area profile: import and summarise.
+    #[command(subcommand)]
+    Crime(crime::CrimeCommand),
 }
 
 /// Runs a parsed command line, writing normal output to `out`.
@@ -64,6 +72,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
         Some(Command::Keys(cmd)) => keys::run(cmd, out),
         Some(Command::Responses(cmd)) => responses::run(cmd, &data_dir, out),
         Some(Command::Recover) => recover::run(&data_dir, out),
+        Some(Command::Areas(cmd)) => areas::run(cmd, &data_dir, out),
+        Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
         None => crate::tui::run(&data_dir),
     }
 }

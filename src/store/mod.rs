@@ -11,6 +11,8 @@
 //! Every write is flushed (fsync) before the call returns, so whatever the caller was told
 //! is saved survives a crash.
 
+mod areas;
+mod crime;
 mod doors;
 mod journal;
 mod lock;
@@ -25,6 +27,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+pub use crime::CrimeInsert;
 pub use journal::{
     CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, journal_path,
     read_journal,

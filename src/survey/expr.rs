@@ -308,12 +308,17 @@ impl Node {
             _ => {
                 let mut waiting = false;
                 self.walk(&mut |v| match v {
-                    Visit::Term(Term::Question(r) | Term::Count(r)) | Visit::Node(Node::Answered(r)) => {
+                    Visit::Term(Term::Question(r) | Term::Count(r))
+                    | Visit::Node(Node::Answered(r)) => {
                         waiting |= lookup(&r.id).is_none();
                     }
                     _ => {}
                 });
-                if waiting { None } else { Some(self.eval(lookup, None)) }
+                if waiting {
+                    None
+                } else {
+                    Some(self.eval(lookup, None))
+                }
             }
         }
     }

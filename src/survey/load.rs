@@ -162,6 +162,13 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
     loaded
 }
 
+/// Loads a taxonomy file on its own (for tools that map issues without a survey).
+pub fn load_taxonomy_file(file: &SourceFile) -> (Taxonomy, Vec<Diagnostic>) {
+    let mut sink = file.sink();
+    let (taxonomy, _) = load_taxonomy(&mut sink, &BTreeSet::new());
+    (taxonomy, sink.out)
+}
+
 /// The fingerprint of a survey version: SHA-256 of its canonical (compiled, JSON) form.
 /// Formatting, comments and key order in the file do not change it; any change to what an
 /// interviewer sees or to the logic does.

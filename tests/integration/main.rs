@@ -2,6 +2,8 @@
 
 mod cli_store;
 mod crash;
+mod crime;
+mod geography;
 mod personal;
 mod store;
 mod store_helpers;

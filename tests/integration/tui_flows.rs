@@ -5,8 +5,8 @@
 use chrono::{TimeZone, Utc};
 use doorstep::response::{Env, SettingKey, Status, StoredAnswer};
 use doorstep::store::Store;
-use doorstep::survey::registry::Registry;
 use doorstep::survey::Answer;
+use doorstep::survey::registry::Registry;
 use doorstep::tui::action::Action;
 use doorstep::tui::app::{App, AreaPick, Flash};
 use doorstep::tui::keys::Mode;
@@ -25,9 +25,14 @@ fn env() -> Env {
 fn app(dir: &TempDir) -> App {
     let store = Store::open_with(dir.path(), env()).unwrap();
     store.set_setting(SettingKey::Officer, "PC 4521").unwrap();
-    store.set_setting(SettingKey::Device, "WIGAN-NPT-07").unwrap();
+    store
+        .set_setting(SettingKey::Device, "WIGAN-NPT-07")
+        .unwrap();
     let mut app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
-    app.ctx.area = Some(AreaPick { code: "E05000841".into(), name: "Demo PAA".into() });
+    app.ctx.area = Some(AreaPick {
+        code: "E05000841".into(),
+        name: "Demo PAA".into(),
+    });
     app
 }
 
@@ -79,7 +84,10 @@ fn first_run_asks_officer_and_device_once_and_keeps_them() {
     app.update(Action::Confirm);
     assert!(matches!(app.screen, Screen::Home(_)));
     let s = app.ctx.store.settings().unwrap();
-    assert_eq!((s.officer.as_deref(), s.device.as_deref()), (Some("PC 4521"), Some("WIGAN-NPT-07")));
+    assert_eq!(
+        (s.officer.as_deref(), s.device.as_deref()),
+        (Some("PC 4521"), Some("WIGAN-NPT-07"))
+    );
     drop(app);
     // Reopened: straight to home.
     let store = Store::open_with(dir.path(), env()).unwrap();
@@ -95,7 +103,10 @@ fn home_needs_an_area_before_fieldwork() {
     app.ctx.area = None;
     app.update(Action::Digit(1));
     assert!(matches!(app.screen, Screen::Home(_)));
-    assert_eq!(app.flash, Some(Flash::Notice("Choose the area first (4)".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice("Choose the area first (4)".into()))
+    );
 }
 
 #[test]
@@ -113,8 +124,14 @@ fn every_answer_is_on_disk_before_the_next_question_appears() {
     app.update(Action::Digit(1)); // Yes: one key picks and moves on
     let id = interview(&app).id;
     let stored = app.ctx.store.get(id).unwrap();
-    assert_eq!(stored.answers["consent"].value, StoredAnswer::Plain(Answer::YesNo(true)));
-    assert_eq!(stored.position.as_deref(), Some(current_question(&app).as_str()));
+    assert_eq!(
+        stored.answers["consent"].value,
+        StoredAnswer::Plain(Answer::YesNo(true))
+    );
+    assert_eq!(
+        stored.position.as_deref(),
+        Some(current_question(&app).as_str())
+    );
     assert_ne!(current_question(&app), "consent");
 }
 
@@ -141,7 +158,10 @@ fn back_skip_and_required_questions() {
 fn issue_coding_filters_ticks_and_ranks() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(&mut app, &[Action::Digit(1), Action::Confirm, Action::Digit(1)]);
+    press(
+        &mut app,
+        &[Action::Digit(1), Action::Confirm, Action::Digit(1)],
+    );
     // Walk to the issues question answering the first choice of everything.
     let mut guard = 0;
     while current_question(&app) != "unsafe_issues" {
@@ -168,7 +188,10 @@ fn issue_coding_filters_ticks_and_ranks() {
     let stored = app.ctx.store.get(id).unwrap();
     assert_eq!(
         stored.answers["unsafe_issues"].value,
-        StoredAnswer::Plain(Answer::Issues(doorstep::survey::IssueCoding { issues: vec!["drugs".into(), "litter".into()], other: None }))
+        StoredAnswer::Plain(Answer::Issues(doorstep::survey::IssueCoding {
+            issues: vec!["drugs".into(), "litter".into()],
+            other: None
+        }))
     );
     // Two text questions (skipped), then the ranking of the two issues named.
     press(&mut app, &[Action::Skip, Action::Skip]);
@@ -180,7 +203,10 @@ fn issue_coding_filters_ticks_and_ranks() {
     insta::assert_snapshot!("interview_rank", screen(&app, 80, 24));
     app.update(Action::Confirm);
     let stored = app.ctx.store.get(id).unwrap();
-    assert_eq!(stored.answers["top_three"].value, StoredAnswer::Plain(Answer::Rank(vec!["litter".into(), "drugs".into()])));
+    assert_eq!(
+        stored.answers["top_three"].value,
+        StoredAnswer::Plain(Answer::Rank(vec!["litter".into(), "drugs".into()]))
+    );
     // The location question: fixed reference typed with cursor editing.
     assert_eq!(current_question(&app), "top_issue_intro");
     app.update(Action::Confirm);
@@ -191,7 +217,9 @@ fn issue_coding_filters_ticks_and_ranks() {
     let stored = app.ctx.store.get(id).unwrap();
     assert_eq!(
         stored.answers["top_where"].value,
-        StoredAnswer::Plain(Answer::Location(doorstep::survey::Location::Fixed { text: "lamp column 14".into() }))
+        StoredAnswer::Plain(Answer::Location(doorstep::survey::Location::Fixed {
+            text: "lamp column 14".into()
+        }))
     );
 }
 
@@ -212,11 +240,19 @@ fn language_switch_changes_every_label_at_once() {
 fn esc_keeps_a_draft_that_resumes_where_it_was_left() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(&mut app, &[Action::Digit(1), Action::Confirm, Action::Digit(1)]);
+    press(
+        &mut app,
+        &[Action::Digit(1), Action::Confirm, Action::Digit(1)],
+    );
     let at = current_question(&app);
     app.update(Action::Leave);
     assert!(matches!(app.screen, Screen::Home(_)));
-    assert_eq!(app.flash, Some(Flash::Ok("Kept as a draft: resume it from Drafts (3)".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "Kept as a draft: resume it from Drafts (3)".into()
+        ))
+    );
     app.update(Action::Digit(3));
     insta::assert_snapshot!("drafts", screen(&app, 80, 24));
     app.update(Action::Digit(1));
@@ -227,7 +263,10 @@ fn esc_keeps_a_draft_that_resumes_where_it_was_left() {
 fn refusal_path_reviews_and_finalizes() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(&mut app, &[Action::Digit(1), Action::Confirm, Action::Digit(2)]); // consent: No
+    press(
+        &mut app,
+        &[Action::Digit(1), Action::Confirm, Action::Digit(2)],
+    ); // consent: No
     assert_eq!(current_question(&app), "no_consent_end");
     app.update(Action::Confirm);
     assert_eq!(app.mode(), Mode::Review);
@@ -244,7 +283,15 @@ fn refusal_path_reviews_and_finalizes() {
 fn finalizing_an_incomplete_interview_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(&mut app, &[Action::Digit(1), Action::Confirm, Action::Digit(1), Action::Review]);
+    press(
+        &mut app,
+        &[
+            Action::Digit(1),
+            Action::Confirm,
+            Action::Digit(1),
+            Action::Review,
+        ],
+    );
     app.update(Action::Finalize);
     assert_eq!(app.mode(), Mode::Review);
     let s = screen(&app, 80, 24);
@@ -280,13 +327,30 @@ fn personal_questions_without_a_coordinator_key_are_skipped_with_a_notice() {
     let id = i.id;
     if let Screen::Interview(i) = &mut app.screen {
         i.index = personal;
-        i.field = doorstep::tui::fields::Field::for_question(&i.survey, &i.survey.questions[personal], &i.answers, None, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(10, 0, 0).unwrap());
+        i.field = doorstep::tui::fields::Field::for_question(
+            &i.survey,
+            &i.survey.questions[personal],
+            &i.answers,
+            None,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap(),
+        );
     }
     let s = screen(&app, 80, 24);
-    assert!(s.contains("! No coordinator key set: this answer will not be recorded"), "{s}");
+    assert!(
+        s.contains("! No coordinator key set: this answer will not be recorded"),
+        "{s}"
+    );
     type_text(&mut app, "Jane Doe");
     app.update(Action::Confirm);
-    assert_eq!(app.flash, Some(Flash::Notice("No coordinator key on this device: that personal detail was not recorded".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice(
+            "No coordinator key on this device: that personal detail was not recorded".into()
+        ))
+    );
     let r = app.ctx.store.get(id).unwrap();
     assert_eq!(r.answers[&qid].value, StoredAnswer::Plain(Answer::Skipped));
 }

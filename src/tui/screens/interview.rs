@@ -125,7 +125,13 @@ impl Interview {
             .and_then(|p| survey.index_of(p))
             .filter(|&i| walker.is_visible(i, &answers))
             // A fresh interview opens on its first screen, notes included.
-            .or_else(|| if answers.is_empty() { walker.next(&answers, None) } else { walker.first_unanswered(&answers) })
+            .or_else(|| {
+                if answers.is_empty() {
+                    walker.next(&answers, None)
+                } else {
+                    walker.first_unanswered(&answers)
+                }
+            })
             .or_else(|| walker.next(&answers, None))
             .unwrap_or(0);
         let all_answered = walker.first_unanswered(&answers).is_none()

@@ -1,0 +1,58 @@
+//! Assigning 1,000,000 points to the 200 Wigan LSOAs (R-tree of bounding boxes, then exact
+//! point-in-polygon). Criterion reports the throughput in points per second.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use doorstep::geography::boundary::{Fields, read_layer};
+use doorstep::geography::{Level, Locator};
+
+const POINTS: usize = 1_000_000;
+
+fn points() -> Vec<(f64, f64)> {
+    // Deterministic xorshift over Wigan's bounding box (some points fall outside every LSOA,
+    // as real data does).
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..POINTS)
+        .map(|_| (-2.74 + 0.33 * next(), 53.47 + 0.14 * next()))
+        .collect()
+}
+
+fn locate(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/geodata/boundaries/wigan_lsoa_2011_E08000010.geojson");
+    let text = std::fs::read_to_string(&path).expect("the Wigan LSOA fixture is readable");
+    let layer = read_layer(&text, "wigan_lsoa_2011", Level::Lsoa, &Fields::default())
+        .expect("the Wigan LSOAs import")
+        .layer;
+    let locator = Locator::from_layers([&layer], None);
+    let points = points();
+    let mut group = c.benchmark_group("locate");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(POINTS as u64));
+    group.bench_function("1M points to 200 Wigan LSOAs", |b| {
+        b.iter(|| {
+            let mut inside = 0usize;
+            for &(lon, lat) in &points {
+                if locator
+                    .locate_code(Level::Lsoa, black_box(lon), black_box(lat))
+                    .is_some()
+                {
+                    inside += 1;
+                }
+            }
+            black_box(inside)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, locate);
+criterion_main!(benches);

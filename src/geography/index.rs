@@ -1,0 +1,317 @@
+//! The geography in force (layers plus plan) and a point locator over it: an R-tree of
+//! bounding boxes narrows each point to a few candidate areas, then an exact point-in-polygon
+//! test decides.
+
+use std::collections::HashMap;
+
+use geo::{BoundingRect, Coord, Intersects, MultiPolygon};
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
+
+use super::boundary::{Layer, Level};
+use super::plan::{AreaPlan, Township};
+
+/// Everything doorstep knows about areas: the three layers and the plan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Geography {
+    pub wards: Option<Layer>,
+    pub lsoas: Option<Layer>,
+    pub paas: Option<Layer>,
+    pub plan: Option<AreaPlan>,
+    /// True for the built-in Wigan demo, so nobody mistakes it for a real plan.
+    pub builtin: bool,
+}
+
+/// A code and name, as shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AreaRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// The areas containing one point.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Located {
+    pub township: Option<String>,
+    pub ward: Option<AreaRef>,
+    pub paa: Option<AreaRef>,
+    pub lsoa: Option<AreaRef>,
+}
+
+impl Located {
+    /// In no area of any layer.
+    pub fn is_outside(&self) -> bool {
+        self.ward.is_none() && self.paa.is_none() && self.lsoa.is_none()
+    }
+}
+
+/// One township of the area tree, with its wards and their PAAs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TownshipNode {
+    /// `None` gathers the wards no township lists.
+    pub name: Option<String>,
+    pub wards: Vec<WardNode>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WardNode {
+    pub ward: AreaRef,
+    pub paas: Vec<AreaRef>,
+}
+
+/// What an area code or name given on the command line refers to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AreaSelection {
+    Township(Township),
+    Area { level: Level, area: AreaRef },
+}
+
+impl Geography {
+    pub fn layer(&self, level: Level) -> Option<&Layer> {
+        match level {
+            Level::Ward => self.wards.as_ref(),
+            Level::Lsoa => self.lsoas.as_ref(),
+            Level::Paa => self.paas.as_ref(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.wards.is_none() && self.lsoas.is_none() && self.paas.is_none() && self.plan.is_none()
+    }
+
+    /// The outline of an area in WGS84 (x = longitude, y = latitude), for maps.
+    pub fn outline(&self, level: Level, code: &str) -> Option<&MultiPolygon<f64>> {
+        self.layer(level)?.get(code).map(|a| &a.shape)
+    }
+
+    /// The ward a PAA belongs to, by the plan.
+    pub fn paa_ward(&self, paa: &str) -> Option<&str> {
+        self.plan.as_ref()?.paa(paa).map(|p| p.ward.as_str())
+    }
+
+    /// Township → ward → PAA, in plan order; wards in no township come last under `None`.
+    pub fn tree(&self) -> Vec<TownshipNode> {
+        let Some(wards) = &self.wards else {
+            return Vec::new();
+        };
+        let plan = self.plan.as_ref();
+        let paa_name = |code: &str| {
+            self.paas
+                .as_ref()
+                .and_then(|l| l.get(code))
+                .map(|a| a.name.clone())
+        };
+        let ward_node = |code: &str| -> WardNode {
+            let name = wards.get(code).map(|a| a.name.clone()).unwrap_or_default();
+            let paas = plan
+                .map(|p| {
+                    p.paas
+                        .iter()
+                        .filter(|paa| paa.ward == code)
+                        .map(|paa| AreaRef {
+                            code: paa.code.clone(),
+                            name: paa_name(&paa.code).unwrap_or_else(|| paa.name.clone()),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            WardNode {
+                ward: AreaRef {
+                    code: code.to_string(),
+                    name,
+                },
+                paas,
+            }
+        };
+        let mut nodes: Vec<TownshipNode> = plan
+            .map(|p| {
+                p.townships
+                    .iter()
+                    .map(|t| TownshipNode {
+                        name: Some(t.name.clone()),
+                        wards: t
+                            .wards
+                            .iter()
+                            .filter(|w| wards.get(w).is_some())
+                            .map(|w| ward_node(w))
+                            .collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut rest: Vec<&crate::geography::Area> = wards
+            .areas
+            .iter()
+            .filter(|a| plan.and_then(|p| p.township_of(&a.code)).is_none())
+            .collect();
+        rest.sort_by(|a, b| a.name.cmp(&b.name));
+        if !rest.is_empty() {
+            nodes.push(TownshipNode {
+                name: None,
+                wards: rest.iter().map(|a| ward_node(&a.code)).collect(),
+            });
+        }
+        nodes
+    }
+
+    /// Finds a township (by name), ward, PAA or LSOA (by code, or by exact name).
+    pub fn select(&self, key: &str) -> Option<AreaSelection> {
+        let key = key.trim();
+        for level in [Level::Ward, Level::Paa, Level::Lsoa] {
+            if let Some(a) = self.layer(level).and_then(|l| l.get(key)) {
+                return Some(AreaSelection::Area {
+                    level,
+                    area: AreaRef {
+                        code: a.code.clone(),
+                        name: a.name.clone(),
+                    },
+                });
+            }
+        }
+        if let Some(t) = self.plan.as_ref().and_then(|p| {
+            p.townships
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(key))
+        }) {
+            return Some(AreaSelection::Township(t.clone()));
+        }
+        for level in [Level::Ward, Level::Paa, Level::Lsoa] {
+            if let Some(a) = self
+                .layer(level)
+                .and_then(|l| l.areas.iter().find(|a| a.name.eq_ignore_ascii_case(key)))
+            {
+                return Some(AreaSelection::Area {
+                    level,
+                    area: AreaRef {
+                        code: a.code.clone(),
+                        name: a.name.clone(),
+                    },
+                });
+            }
+        }
+        None
+    }
+
+    /// A locator over all layers.
+    pub fn locator(&self) -> Locator {
+        Locator::new(self)
+    }
+}
+
+struct Indexed {
+    level: Level,
+    area: AreaRef,
+    shape: MultiPolygon<f64>,
+}
+
+type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// Point → containing areas. Built once, queried many times; owns its shapes so it can outlive
+/// the [`Geography`] it came from.
+pub struct Locator {
+    areas: Vec<Indexed>,
+    tree: RTree<Entry>,
+    township_of_ward: HashMap<String, String>,
+}
+
+impl Locator {
+    pub fn new(geography: &Geography) -> Locator {
+        let layers = Level::ALL.iter().filter_map(|l| geography.layer(*l));
+        Self::from_layers(layers, geography.plan.as_ref())
+    }
+
+    /// A locator over the given layers only (e.g. just the LSOAs).
+    pub fn from_layers<'a>(
+        layers: impl IntoIterator<Item = &'a Layer>,
+        plan: Option<&AreaPlan>,
+    ) -> Locator {
+        let mut areas = Vec::new();
+        let mut entries = Vec::new();
+        for layer in layers {
+            for a in &layer.areas {
+                let Some(rect) = a.shape.bounding_rect() else {
+                    continue;
+                };
+                entries.push(GeomWithData::new(
+                    Rectangle::from_corners(
+                        [rect.min().x, rect.min().y],
+                        [rect.max().x, rect.max().y],
+                    ),
+                    areas.len(),
+                ));
+                areas.push(Indexed {
+                    level: layer.level,
+                    area: AreaRef {
+                        code: a.code.clone(),
+                        name: a.name.clone(),
+                    },
+                    shape: a.shape.clone(),
+                });
+            }
+        }
+        let township_of_ward = plan
+            .map(|p| {
+                p.townships
+                    .iter()
+                    .flat_map(|t| t.wards.iter().map(move |w| (w.clone(), t.name.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Locator {
+            areas,
+            tree: RTree::bulk_load(entries),
+            township_of_ward,
+        }
+    }
+
+    /// The areas containing WGS84 `(lon, lat)`. A point on a shared edge goes to the area that
+    /// comes first in its layer, so every point gets exactly one area per level.
+    pub fn locate(&self, lon: f64, lat: f64) -> Located {
+        let mut found = Located::default();
+        let mut best: [Option<usize>; 3] = [None; 3];
+        let point = Coord { x: lon, y: lat };
+        for entry in self.tree.locate_all_at_point(&[lon, lat]) {
+            let i = entry.data;
+            let Some(area) = self.areas.get(i) else {
+                continue;
+            };
+            let slot = &mut best[area.level as usize];
+            if slot.is_some_and(|b| b < i) {
+                continue;
+            }
+            if area.shape.intersects(&point) {
+                *slot = Some(i);
+            }
+        }
+        let pick =
+            |slot: Option<usize>| slot.and_then(|i| self.areas.get(i)).map(|a| a.area.clone());
+        found.ward = pick(best[Level::Ward as usize]);
+        found.lsoa = pick(best[Level::Lsoa as usize]);
+        found.paa = pick(best[Level::Paa as usize]);
+        found.township = found
+            .ward
+            .as_ref()
+            .and_then(|w| self.township_of_ward.get(&w.code).cloned());
+        found
+    }
+
+    /// The code of the area of `level` containing the point, without building names.
+    pub fn locate_code(&self, level: Level, lon: f64, lat: f64) -> Option<&str> {
+        let point = Coord { x: lon, y: lat };
+        let mut best: Option<usize> = None;
+        for entry in self.tree.locate_all_at_point(&[lon, lat]) {
+            let i = entry.data;
+            if best.is_some_and(|b| b < i) {
+                continue;
+            }
+            if let Some(area) = self.areas.get(i)
+                && area.level == level
+                && area.shape.intersects(&point)
+            {
+                best = Some(i);
+            }
+        }
+        best.and_then(|i| self.areas.get(i))
+            .map(|a| a.area.code.as_str())
+    }
+}
