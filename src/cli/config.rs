@@ -12,7 +12,7 @@ use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Print a setting (officer, device, recipient, language), or all of them.
+    /// Print a setting (officer, device, recipient, language, area), or all of them.
     Get {
         #[arg(value_name = "KEY")]
         key: Option<SettingKey>,

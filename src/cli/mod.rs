@@ -44,7 +44,7 @@ pub enum Command {
     /// Check, list and print survey definitions.
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
-    /// Read and change this device's settings: officer, device, recipient, language.
+    /// Read and change this device's settings: officer, device, recipient, language, area.
     #[command(subcommand)]
     Config(config::ConfigCommand),
     /// Create coordinator keys for sealing personal answers.

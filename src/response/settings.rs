@@ -20,14 +20,17 @@ pub enum SettingKey {
     Recipient,
     /// The default interview language (ISO 639-1, e.g. `en`, `ur`, `pl`).
     Language,
+    /// The area (PAA or ward code) fieldwork was last done in; the field app reopens on it.
+    Area,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 4] = [
+    pub const ALL: [SettingKey; 5] = [
         SettingKey::Officer,
         SettingKey::Device,
         SettingKey::Recipient,
         SettingKey::Language,
+        SettingKey::Area,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl SettingKey {
             SettingKey::Device => "device",
             SettingKey::Recipient => "recipient",
             SettingKey::Language => "language",
+            SettingKey::Area => "area",
         }
     }
 
@@ -68,6 +72,18 @@ impl SettingKey {
                     other => bad(other.to_string()),
                 })?;
                 Ok(r.to_string())
+            }
+            SettingKey::Area => {
+                let ok = (1..=32).contains(&v.len())
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if ok {
+                    Ok(v.to_owned())
+                } else {
+                    Err(bad(
+                        "expected an area code such as E05000841 or DEMO-PAA-1".into()
+                    ))
+                }
             }
             SettingKey::Language => {
                 let lower = v.to_ascii_lowercase();
@@ -110,6 +126,8 @@ pub struct Settings {
     pub device: Option<String>,
     pub recipient: Option<String>,
     pub language: Option<String>,
+    #[serde(default)]
+    pub area: Option<String>,
 }
 
 impl Settings {
@@ -119,6 +137,7 @@ impl Settings {
             SettingKey::Device => self.device.as_deref(),
             SettingKey::Recipient => self.recipient.as_deref(),
             SettingKey::Language => self.language.as_deref(),
+            SettingKey::Area => self.area.as_deref(),
         }
     }
 
@@ -128,6 +147,7 @@ impl Settings {
             SettingKey::Device => &mut self.device,
             SettingKey::Recipient => &mut self.recipient,
             SettingKey::Language => &mut self.language,
+            SettingKey::Area => &mut self.area,
         };
         *slot = Some(value);
     }

@@ -439,19 +439,8 @@ fn check_location(forms: &[LocationForm], loc: &Location) -> Result<(), Invalid>
     result
 }
 
-/// An OS grid reference: two letters then 2–10 digits, an even count (spaces allowed).
+/// Whether `text` is an OS grid reference such as `SD 5760 0540` (the geography's parser
+/// decides, so the field and the map agree).
 pub fn is_grid_ref(text: &str) -> bool {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut chars = compact.chars();
-    let letters = chars
-        .by_ref()
-        .take(2)
-        .filter(char::is_ascii_alphabetic)
-        .count();
-    let digits: Vec<char> = chars.collect();
-    letters == 2
-        && compact.is_char_boundary(2)
-        && digits.iter().all(char::is_ascii_digit)
-        && (2..=10).contains(&digits.len())
-        && digits.len() % 2 == 0
+    crate::geography::bng::parse_grid_ref(text).is_ok()
 }

@@ -8,6 +8,7 @@ use super::keys::Mode;
 use super::screens::{Screen, Transition};
 use super::theme::Theme;
 use crate::Error;
+use crate::geography::{Geography, Level};
 use crate::response::Settings;
 use crate::store::Store;
 use crate::survey::registry::Registry;
@@ -32,6 +33,8 @@ pub struct Context {
     pub store: Store,
     pub registry: Registry,
     pub settings: Settings,
+    /// The boundaries and plan in force (imported, or the built-in demo).
+    pub geography: Geography,
     pub area: Option<AreaPick>,
 }
 
@@ -66,11 +69,23 @@ impl App {
     /// Opens on the first-run questions until the officer and device are known.
     pub fn new(store: Store, registry: Registry, theme: Theme) -> Result<App, Error> {
         let settings = store.settings()?;
+        let geography = crate::cli::areas::effective_geography(&store)?;
+        // Reopen on the area last worked in, if it still exists.
+        let area = settings.area.as_deref().and_then(|code| {
+            [Level::Paa, Level::Ward]
+                .into_iter()
+                .find_map(|level| geography.layer(level).and_then(|l| l.get(code)))
+                .map(|a| AreaPick {
+                    code: a.code.clone(),
+                    name: a.name.clone(),
+                })
+        });
         let ctx = Context {
             store,
             registry,
             settings,
-            area: None,
+            geography,
+            area,
         };
         let screen = Screen::start(&ctx)?;
         Ok(App {

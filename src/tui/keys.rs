@@ -28,6 +28,8 @@ pub enum Mode {
     DoorLog,
     /// The EVA checklist table.
     Checklist,
+    /// A long list to pick from by typing to filter (the area picker).
+    Picker,
     /// The help overlay: any key closes it.
     Help,
 }
@@ -58,9 +60,9 @@ use Mode::*;
 
 const QUESTION: &[Mode] = &[Text, Choice, Multi, Rank, Note];
 const ALL: &[Mode] = &[
-    Menu, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist,
+    Menu, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist,
 ];
-const PICKING: &[Mode] = &[Menu, Choice, Multi, Review, DoorLog, Checklist];
+const PICKING: &[Mode] = &[Menu, Picker, Choice, Multi, Review, DoorLog, Checklist];
 
 macro_rules! bind {
     ($modes:expr, $keys:expr, $action:expr, $label:expr, $help:expr, $hint:expr) => {
@@ -76,383 +78,55 @@ macro_rules! bind {
 }
 
 /// Order matters: the first binding that matches wins, and hints appear in this order.
+#[rustfmt::skip]
 pub static BINDINGS: &[Binding] = &[
-    bind!(
-        &[Help],
-        Keys::Chars,
-        Action::Leave,
-        "any key",
-        "close this help",
-        "close"
-    ),
-    bind!(
-        &[Help],
-        Keys::Code(KeyCode::Esc),
-        Action::Leave,
-        "Esc",
-        "close this help",
-        ""
-    ),
-    bind!(
-        &[Help],
-        Keys::Code(KeyCode::Enter),
-        Action::Leave,
-        "Enter",
-        "close this help",
-        ""
-    ),
-    bind!(
-        &[Choice, Menu],
-        Keys::Digits,
-        Action::Digit(0),
-        "1-9",
-        "pick that item",
-        "pick"
-    ),
-    bind!(
-        &[Multi],
-        Keys::Digits,
-        Action::Digit(0),
-        "1-9",
-        "tick or untick that item",
-        "tick"
-    ),
-    bind!(
-        &[Rank],
-        Keys::Digits,
-        Action::Digit(0),
-        "1-9",
-        "rank that item next",
-        "rank next"
-    ),
-    bind!(
-        &[DoorLog],
-        Keys::Code(KeyCode::Char('n')),
-        Action::NoAnswer,
-        "n",
-        "no answer at this door",
-        "no answer"
-    ),
-    bind!(
-        &[DoorLog],
-        Keys::Code(KeyCode::Char('r')),
-        Action::Refused,
-        "r",
-        "refused",
-        "refused"
-    ),
-    bind!(
-        &[DoorLog],
-        Keys::Code(KeyCode::Char('c')),
-        Action::CallBack,
-        "c",
-        "call back (asks when)",
-        "call back"
-    ),
-    bind!(
-        &[DoorLog],
-        Keys::Code(KeyCode::Char('i')),
-        Action::Interview,
-        "i",
-        "start the interview",
-        "interview"
-    ),
-    bind!(
-        &[DoorLog],
-        Keys::Code(KeyCode::Char('x')),
-        Action::NotApplicable,
-        "x",
-        "not applicable (empty, not residential)",
-        "n/a"
-    ),
-    bind!(
-        &[DoorLog],
-        Keys::Code(KeyCode::Char('a')),
-        Action::NewDoor,
-        "a",
-        "add a door (street and number)",
-        "add door"
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('a')),
-        Action::Grade('A'),
-        "a-d",
-        "grade A, B, C or D",
-        "grade"
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('b')),
-        Action::Grade('B'),
-        "b",
-        "grade B",
-        ""
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('c')),
-        Action::Grade('C'),
-        "c",
-        "grade C",
-        ""
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('d')),
-        Action::Grade('D'),
-        "d",
-        "grade D",
-        ""
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('+')),
-        Action::GradePlus,
-        "+/-",
-        "B+ / B- / C-",
-        "plus/minus"
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('-')),
-        Action::GradeMinus,
-        "-",
-        "B- or C-",
-        ""
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('y')),
-        Action::Char('y'),
-        "y",
-        "yes on a yes/no item (0 = no)",
-        "yes"
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Digits,
-        Action::Digit(0),
-        "0-9",
-        "type a count",
-        "count"
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('u')),
-        Action::Urgent,
-        "u",
-        "flag urgent",
-        "urgent"
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('n')),
-        Action::Note,
-        "n",
-        "add a note",
-        "note"
-    ),
-    bind!(
-        &[Checklist],
-        Keys::Code(KeyCode::Char('l')),
-        Action::Location,
-        "l",
-        "fixed-reference location",
-        "location"
-    ),
-    bind!(
-        &[Review],
-        Keys::Code(KeyCode::Char('f')),
-        Action::Finalize,
-        "f",
-        "finalize the interview",
-        "finalize"
-    ),
-    bind!(
-        &[Multi],
-        Keys::Code(KeyCode::Char(' ')),
-        Action::Toggle,
-        "Space",
-        "tick or untick the highlighted item",
-        "tick"
-    ),
-    bind!(
-        ALL,
-        Keys::Code(KeyCode::Up),
-        Action::Up,
-        "↑↓",
-        "move",
-        "move"
-    ),
-    bind!(
-        ALL,
-        Keys::Code(KeyCode::Down),
-        Action::Down,
-        "↓",
-        "move down",
-        ""
-    ),
-    bind!(
-        ALL,
-        Keys::Code(KeyCode::PageUp),
-        Action::PageUp,
-        "PgUp",
-        "page up",
-        ""
-    ),
-    bind!(
-        ALL,
-        Keys::Code(KeyCode::PageDown),
-        Action::PageDown,
-        "PgDn",
-        "page down",
-        ""
-    ),
-    bind!(
-        ALL,
-        Keys::Code(KeyCode::Enter),
-        Action::Confirm,
-        "Enter",
-        "confirm / open",
-        "ok"
-    ),
-    bind!(
-        &[Choice, Multi, Rank, Note],
-        Keys::Code(KeyCode::Left),
-        Action::Back,
-        "←",
-        "previous question",
-        "back"
-    ),
-    bind!(
-        &[Text, Form],
-        Keys::Code(KeyCode::Left),
-        Action::CursorLeft,
-        "←→",
-        "move the cursor",
-        ""
-    ),
-    bind!(
-        &[Text, Form],
-        Keys::Code(KeyCode::Right),
-        Action::CursorRight,
-        "→",
-        "move the cursor",
-        ""
-    ),
-    bind!(
-        &[Text, Form],
-        Keys::Code(KeyCode::Home),
-        Action::CursorHome,
-        "Home",
-        "start of the text",
-        ""
-    ),
-    bind!(
-        &[Text, Form],
-        Keys::Code(KeyCode::End),
-        Action::CursorEnd,
-        "End",
-        "end of the text",
-        ""
-    ),
-    bind!(
-        &[Text, Form],
-        Keys::Code(KeyCode::Delete),
-        Action::Delete,
-        "Del",
-        "delete the character under the cursor",
-        ""
-    ),
-    bind!(
-        &[Text, Form, Choice, Multi, Rank, Note, DoorLog, Checklist],
-        Keys::Code(KeyCode::Backspace),
-        Action::Backspace,
-        "Bksp",
-        "delete; on an empty answer, previous question",
-        ""
-    ),
-    bind!(
-        QUESTION,
-        Keys::Ctrl('s'),
-        Action::Skip,
-        "^S",
-        "skip (optional questions only)",
-        "skip"
-    ),
-    bind!(
-        &[Text, Choice, Multi, Rank, Note, Review, Checklist],
-        Keys::Ctrl('l'),
-        Action::SwitchLanguage,
-        "^L",
-        "switch the interview language",
-        "language"
-    ),
-    bind!(
-        &[Text, Choice, Multi, Rank, Note, Checklist],
-        Keys::Ctrl('r'),
-        Action::Review,
-        "^R",
-        "review all answers",
-        "review"
-    ),
-    bind!(
-        PICKING,
-        Keys::Code(KeyCode::Char('?')),
-        Action::Help,
-        "?",
-        "help: every key on this screen",
-        "help"
-    ),
-    bind!(
-        &[Text, Form, Rank, Note],
-        Keys::Code(KeyCode::F(1)),
-        Action::Help,
-        "F1",
-        "help: every key on this screen",
-        "help"
-    ),
-    bind!(
-        PICKING,
-        Keys::Code(KeyCode::F(1)),
-        Action::Help,
-        "F1",
-        "help",
-        ""
-    ),
-    bind!(
-        &[Menu],
-        Keys::Code(KeyCode::Char('q')),
-        Action::Quit,
-        "q",
-        "quit (everything is saved)",
-        "quit"
-    ),
-    bind!(
-        ALL,
-        Keys::Code(KeyCode::Esc),
-        Action::Leave,
-        "Esc",
-        "leave (an interview stays a draft)",
-        "leave"
-    ),
-    bind!(
-        ALL,
-        Keys::Ctrl('c'),
-        Action::Quit,
-        "^C",
-        "quit (everything is saved)",
-        ""
-    ),
-    bind!(
-        &[Text, Form, Choice, Multi, Checklist],
-        Keys::Chars,
-        Action::Char(' '),
-        "a-z",
-        "type / filter the list",
-        ""
-    ),
+    bind!(&[Help], Keys::Chars, Action::Leave, "any key", "close this help", "close"),
+    bind!(&[Help], Keys::Code(KeyCode::Esc), Action::Leave, "Esc", "close this help", ""),
+    bind!(&[Help], Keys::Code(KeyCode::Enter), Action::Leave, "Enter", "close this help", ""),
+    bind!(&[Choice, Menu], Keys::Digits, Action::Digit(0), "1-9", "pick that item", "pick"),
+    bind!(&[Multi], Keys::Digits, Action::Digit(0), "1-9", "tick or untick that item", "tick"),
+    bind!(&[Rank], Keys::Digits, Action::Digit(0), "1-9", "rank that item next", "rank next"),
+    bind!(&[DoorLog], Keys::Code(KeyCode::Char('n')), Action::NoAnswer, "n", "no answer at this door", "no answer"),
+    bind!(&[DoorLog], Keys::Code(KeyCode::Char('r')), Action::Refused, "r", "refused", "refused"),
+    bind!(&[DoorLog], Keys::Code(KeyCode::Char('c')), Action::CallBack, "c", "call back (asks when)", "call back"),
+    bind!(&[DoorLog], Keys::Code(KeyCode::Char('i')), Action::Interview, "i", "start the interview", "interview"),
+    bind!(&[DoorLog], Keys::Code(KeyCode::Char('x')), Action::NotApplicable, "x", "not applicable (empty, not residential)", "n/a"),
+    bind!(&[DoorLog], Keys::Code(KeyCode::Char('a')), Action::NewDoor, "a", "add a door (street and number)", "add door"),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('a')), Action::Grade('A'), "a-d", "grade A, B, C or D", "grade"),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('b')), Action::Grade('B'), "b", "grade B", ""),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('c')), Action::Grade('C'), "c", "grade C", ""),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('d')), Action::Grade('D'), "d", "grade D", ""),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('+')), Action::GradePlus, "+/-", "B+ / B- / C-", "plus/minus"),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('-')), Action::GradeMinus, "-", "B- or C-", ""),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('y')), Action::Char('y'), "y", "yes on a yes/no item (0 = no)", "yes"),
+    bind!(&[Checklist], Keys::Digits, Action::Digit(0), "0-9", "type a count", "count"),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('u')), Action::Urgent, "u", "flag urgent", "urgent"),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('n')), Action::Note, "n", "add a note", "note"),
+    bind!(&[Checklist], Keys::Code(KeyCode::Char('l')), Action::Location, "l", "fixed-reference location", "location"),
+    bind!(&[Review], Keys::Code(KeyCode::Char('f')), Action::Finalize, "f", "finalize the interview", "finalize"),
+    bind!(&[Multi], Keys::Code(KeyCode::Char(' ')), Action::Toggle, "Space", "tick or untick the highlighted item", "tick"),
+    bind!(ALL, Keys::Code(KeyCode::Up), Action::Up, "↑↓", "move", "move"),
+    bind!(ALL, Keys::Code(KeyCode::Down), Action::Down, "↓", "move down", ""),
+    bind!(ALL, Keys::Code(KeyCode::PageUp), Action::PageUp, "PgUp", "page up", ""),
+    bind!(ALL, Keys::Code(KeyCode::PageDown), Action::PageDown, "PgDn", "page down", ""),
+    bind!(ALL, Keys::Code(KeyCode::Enter), Action::Confirm, "Enter", "confirm / open", "ok"),
+    bind!(&[Choice, Multi, Rank, Note], Keys::Code(KeyCode::Left), Action::Back, "←", "previous question", "back"),
+    bind!(&[Text, Form], Keys::Code(KeyCode::Left), Action::CursorLeft, "←→", "move the cursor", ""),
+    bind!(&[Text, Form], Keys::Code(KeyCode::Right), Action::CursorRight, "→", "move the cursor", ""),
+    bind!(&[Text, Form], Keys::Code(KeyCode::Home), Action::CursorHome, "Home", "start of the text", ""),
+    bind!(&[Text, Form], Keys::Code(KeyCode::End), Action::CursorEnd, "End", "end of the text", ""),
+    bind!(&[Text, Form], Keys::Code(KeyCode::Delete), Action::Delete, "Del", "delete the character under the cursor", ""),
+    bind!(&[Text, Form, Picker, Choice, Multi, Rank, Note, DoorLog, Checklist], Keys::Code(KeyCode::Backspace), Action::Backspace, "Bksp", "delete; on an empty answer, previous question", ""),
+    bind!(QUESTION, Keys::Ctrl('s'), Action::Skip, "^S", "skip (optional questions only)", "skip"),
+    bind!(&[Text, Choice, Multi, Rank, Note, Review, Checklist], Keys::Ctrl('l'), Action::SwitchLanguage, "^L", "switch the interview language", "language"),
+    bind!(&[Text, Choice, Multi, Rank, Note, Checklist], Keys::Ctrl('r'), Action::Review, "^R", "review all answers", "review"),
+    bind!(PICKING, Keys::Code(KeyCode::Char('?')), Action::Help, "?", "help: every key on this screen", "help"),
+    bind!(&[Text, Form, Rank, Note], Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help: every key on this screen", "help"),
+    bind!(PICKING, Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help", ""),
+    bind!(&[Menu], Keys::Code(KeyCode::Char('q')), Action::Quit, "q", "quit (everything is saved)", "quit"),
+    bind!(ALL, Keys::Code(KeyCode::Esc), Action::Leave, "Esc", "leave (an interview stays a draft)", "leave"),
+    bind!(ALL, Keys::Ctrl('c'), Action::Quit, "^C", "quit (everything is saved)", ""),
+    bind!(&[Text, Form, Picker, Choice, Multi, Checklist], Keys::Chars, Action::Char(' '), "a-z", "type / filter the list", ""),
 ];
 
 fn matches(keys: Keys, ev: &KeyEvent) -> Option<Action> {
@@ -586,6 +260,39 @@ mod tests {
             Some(Action::Leave)
         );
         assert_eq!(action_for(Mode::Menu, &key(KeyCode::F(12))), None);
+    }
+
+    #[test]
+    fn every_mode_can_confirm_and_leave() {
+        for mode in [
+            Mode::Menu,
+            Mode::Picker,
+            Mode::Text,
+            Mode::Form,
+            Mode::Choice,
+            Mode::Multi,
+            Mode::Rank,
+            Mode::Note,
+            Mode::Review,
+            Mode::DoorLog,
+            Mode::Checklist,
+        ] {
+            assert_eq!(
+                action_for(mode, &key(KeyCode::Enter)),
+                Some(Action::Confirm),
+                "{mode:?}"
+            );
+            assert_eq!(
+                action_for(mode, &key(KeyCode::Esc)),
+                Some(Action::Leave),
+                "{mode:?}"
+            );
+            assert_eq!(
+                action_for(mode, &key(KeyCode::Down)),
+                Some(Action::Down),
+                "{mode:?}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod screens;
 pub mod theme;
 pub mod view;
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,7 +48,13 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .map_err(|e| Error::io("signal handler", e))?;
     }
-    let mut terminal = ratatui::init();
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "the field app needs a terminal; for scripts use a subcommand (see `doorstep --help`)"
+                .into(),
+        ));
+    }
+    let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
     let result = event_loop(&mut terminal, &mut app, &stop);
     ratatui::restore();
     tracing::info!("field app closed");

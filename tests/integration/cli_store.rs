@@ -45,7 +45,7 @@ fn config_set_and_get() {
     let all = stdout_of(doorstep(dir.path()).args(["config", "get"]));
     assert_eq!(
         all,
-        "officer    PC 1234\ndevice     (not set)\nrecipient  (not set)\nlanguage   (not set)\n"
+        "officer    PC 1234\ndevice     (not set)\nrecipient  (not set)\nlanguage   (not set)\narea       (not set)\n"
     );
 }
 

@@ -354,3 +354,32 @@ fn personal_questions_without_a_coordinator_key_are_skipped_with_a_notice() {
     let r = app.ctx.store.get(id).unwrap();
     assert_eq!(r.answers[&qid].value, StoredAnswer::Plain(Answer::Skipped));
 }
+
+#[test]
+fn the_area_picker_filters_the_tree_shows_the_map_and_remembers_the_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.ctx.area = None;
+    app.update(Action::Digit(4));
+    assert_eq!(app.mode(), Mode::Picker);
+    insta::assert_snapshot!("area_picker", screen(&app, 80, 24));
+    type_text(&mut app, "douglas");
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("E05000847 Douglas") && s.contains("DEMO-PAA-2") && !s.contains("Pemberton"), "{s}");
+    assert!(s.contains("Douglas — PAAs as P1"), "the map follows the highlight:\n{s}");
+    press(&mut app, &[Action::Down, Action::Confirm]);
+    assert!(matches!(app.screen, Screen::Home(_)));
+    assert_eq!(app.ctx.area.as_ref().map(|a| a.code.as_str()), Some("DEMO-PAA-2"));
+    assert_eq!(app.ctx.store.settings().unwrap().area.as_deref(), Some("DEMO-PAA-2"));
+    // A filter that matches nothing says so and changes nothing.
+    app.update(Action::Digit(4));
+    type_text(&mut app, "zzz");
+    app.update(Action::Confirm);
+    assert_eq!(app.flash, Some(Flash::Error("Nothing matches what you typed".into())));
+    assert_eq!(app.ctx.store.settings().unwrap().area.as_deref(), Some("DEMO-PAA-2"));
+    drop(app);
+    // Reopened: the area is remembered.
+    let store = Store::open_with(dir.path(), env()).unwrap();
+    let app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
+    assert_eq!(app.ctx.area.as_ref().map(|a| a.name.as_str()), Some("DEMO Douglas"));
+}

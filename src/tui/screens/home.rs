@@ -121,9 +121,11 @@ impl Home {
                 Screen::Drafts(super::drafts::Drafts::new(ctx)?),
                 None,
             )),
-            _ => Ok(Transition::Flash(Flash::Notice(
-                "Area choice needs the area plan: `doorstep areas list`".into(),
-            ))),
+            _ => {
+                let marks = super::area_picker::today_marks(ctx)?;
+                let picker = super::area_picker::AreaPicker::new(ctx, marks);
+                Ok(Transition::Go(Screen::AreaPicker(picker), None))
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! The screens of the field app. Each has its own state, `update` and `render`.
 
+pub mod area_picker;
 pub mod drafts;
 pub mod first_run;
 pub mod home;
@@ -19,6 +20,7 @@ pub enum Screen {
     Home(home::Home),
     Drafts(drafts::Drafts),
     Interview(Box<interview::Interview>),
+    AreaPicker(area_picker::AreaPicker),
 }
 
 /// What an update asks the app to do next.
@@ -44,6 +46,7 @@ impl Screen {
             Screen::FirstRun(_) => Mode::Form,
             Screen::Home(_) | Screen::Drafts(_) => Mode::Menu,
             Screen::Interview(i) => i.mode(),
+            Screen::AreaPicker(_) => Mode::Picker,
         }
     }
 
@@ -53,6 +56,7 @@ impl Screen {
             Screen::Home(s) => s.update(ctx, action),
             Screen::Drafts(s) => s.update(ctx, action),
             Screen::Interview(s) => s.update(ctx, action),
+            Screen::AreaPicker(s) => s.update(ctx, action),
         }
     }
 
@@ -62,6 +66,7 @@ impl Screen {
             Screen::Home(s) => s.render(ctx, frame, area, theme),
             Screen::Drafts(s) => s.render(frame, area, theme),
             Screen::Interview(s) => s.render(frame, area, theme),
+            Screen::AreaPicker(s) => s.render(ctx, frame, area, theme),
         }
     }
 }
