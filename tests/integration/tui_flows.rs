@@ -365,21 +365,179 @@ fn the_area_picker_filters_the_tree_shows_the_map_and_remembers_the_choice() {
     insta::assert_snapshot!("area_picker", screen(&app, 80, 24));
     type_text(&mut app, "douglas");
     let s = screen(&app, 80, 24);
-    assert!(s.contains("E05000847 Douglas") && s.contains("DEMO-PAA-2") && !s.contains("Pemberton"), "{s}");
-    assert!(s.contains("Douglas — PAAs as P1"), "the map follows the highlight:\n{s}");
+    assert!(
+        s.contains("E05000847 Douglas") && s.contains("DEMO-PAA-2") && !s.contains("Pemberton"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Douglas — PAAs as P1"),
+        "the map follows the highlight:\n{s}"
+    );
     press(&mut app, &[Action::Down, Action::Confirm]);
     assert!(matches!(app.screen, Screen::Home(_)));
-    assert_eq!(app.ctx.area.as_ref().map(|a| a.code.as_str()), Some("DEMO-PAA-2"));
-    assert_eq!(app.ctx.store.settings().unwrap().area.as_deref(), Some("DEMO-PAA-2"));
+    assert_eq!(
+        app.ctx.area.as_ref().map(|a| a.code.as_str()),
+        Some("DEMO-PAA-2")
+    );
+    assert_eq!(
+        app.ctx.store.settings().unwrap().area.as_deref(),
+        Some("DEMO-PAA-2")
+    );
     // A filter that matches nothing says so and changes nothing.
     app.update(Action::Digit(4));
     type_text(&mut app, "zzz");
     app.update(Action::Confirm);
-    assert_eq!(app.flash, Some(Flash::Error("Nothing matches what you typed".into())));
-    assert_eq!(app.ctx.store.settings().unwrap().area.as_deref(), Some("DEMO-PAA-2"));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error("Nothing matches what you typed".into()))
+    );
+    assert_eq!(
+        app.ctx.store.settings().unwrap().area.as_deref(),
+        Some("DEMO-PAA-2")
+    );
     drop(app);
     // Reopened: the area is remembered.
     let store = Store::open_with(dir.path(), env()).unwrap();
     let app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
-    assert_eq!(app.ctx.area.as_ref().map(|a| a.name.as_str()), Some("DEMO Douglas"));
+    assert_eq!(
+        app.ctx.area.as_ref().map(|a| a.name.as_str()),
+        Some("DEMO Douglas")
+    );
+}
+
+fn move_to(app: &mut App, question: &str, step: Action) {
+    for _ in 0..40 {
+        if current_question(app) == question {
+            return;
+        }
+        app.update(step);
+    }
+    panic!("never reached {question}:\n{}", screen(app, 80, 24));
+}
+
+/// Starts an EVA and answers its header (street, from, to; skips the optional rest).
+fn eva_at_checklist(app: &mut App) {
+    app.update(Action::Digit(2));
+    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+        type_text(app, text);
+        app.update(Action::Confirm);
+    }
+    let mut guard = 0;
+    while app.mode() != Mode::Checklist {
+        let i = interview(app);
+        let q = &i.survey.questions[i.index];
+        match (app.mode(), q.required) {
+            (_, false) => app.update(Action::Skip),
+            (Mode::Text, true) => app.update(Action::Confirm), // date/time prefilled with now
+            (_, true) => app.update(Action::Digit(1)),
+        }
+        guard += 1;
+        assert!(guard < 30, "stuck at {}", current_question(app));
+    }
+}
+
+#[test]
+fn the_eva_checklist_grades_counts_flags_and_notes_each_item_as_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    eva_at_checklist(&mut app);
+    let id = interview(&app).id;
+    assert_eq!(current_question(&app), "litter");
+    // b then + gives B+; stored at once.
+    press(&mut app, &[Action::Grade('B'), Action::GradePlus]);
+    let stored = |app: &App, q: &str| {
+        app.ctx
+            .store
+            .get(id)
+            .unwrap()
+            .answers
+            .get(q)
+            .map(|r| r.value.clone())
+    };
+    assert_eq!(
+        stored(&app, "litter"),
+        Some(StoredAnswer::Plain(Answer::Grade(
+            doorstep::survey::Grade::BPlus
+        )))
+    );
+    // C then − gives C−; urgent flag and a note go into the finding.
+    press(
+        &mut app,
+        &[
+            Action::Down,
+            Action::Grade('C'),
+            Action::GradeMinus,
+            Action::Urgent,
+            Action::Note,
+        ],
+    );
+    assert_eq!(app.mode(), Mode::Form);
+    type_text(&mut app, "broken glass by the bus stop");
+    app.update(Action::Confirm);
+    let r = app.ctx.store.get(id).unwrap();
+    assert_eq!(
+        r.findings["detritus"].note.as_deref(),
+        Some("broken glass by the bus stop")
+    );
+    assert!(r.findings["detritus"].urgent);
+    // A grade key on a count row is refused with words; nothing is stored.
+    move_to(&mut app, "needles", Action::Down);
+    app.update(Action::Grade('A'));
+    assert!(screen(&app, 80, 24).contains("✗ A grade does not apply to this item (count)"));
+    assert_eq!(stored(&app, "needles"), None);
+    // Digits build the count; needles > 0 is urgent by the survey's own rule.
+    press(
+        &mut app,
+        &[Action::Digit(1), Action::Digit(2), Action::Location],
+    );
+    type_text(&mut app, "rear of 22 Kay Street");
+    app.update(Action::Confirm);
+    assert_eq!(
+        stored(&app, "needles"),
+        Some(StoredAnswer::Plain(Answer::Count(12)))
+    );
+    insta::assert_snapshot!("eva_checklist", screen(&app, 80, 24));
+    // The yes/no item: y yes; the follow-up appears only then.
+    move_to(&mut app, "cctv_present", Action::Up);
+    assert!(
+        !screen(&app, 80, 24).contains("Does the CCTV appear"),
+        "the follow-up is hidden before yes"
+    );
+    app.update(Action::Char('y'));
+    app.update(Action::Down);
+    assert_eq!(
+        current_question(&app),
+        "cctv_working",
+        "yes brings in the follow-up row"
+    );
+    app.update(Action::Digit(1));
+    assert!(matches!(
+        stored(&app, "cctv_working"),
+        Some(StoredAnswer::Plain(Answer::Choice(_)))
+    ));
+    // Leave the table past its last row: closing questions, then the review with the urgent summary.
+    for _ in 0..40 {
+        if app.mode() != Mode::Checklist {
+            break;
+        }
+        app.update(Action::Confirm);
+    }
+    for _ in 0..10 {
+        if app.mode() == Mode::Review {
+            break;
+        }
+        app.update(Action::Skip);
+    }
+    assert_eq!(app.mode(), Mode::Review, "{}", screen(&app, 80, 24));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("! URGENT: Detritus"), "{s}");
+    assert!(s.contains("! URGENT: Needles"), "{s}");
+    insta::assert_snapshot!("eva_review", s);
+    app.update(Action::Finalize);
+    assert!(
+        matches!(app.flash, Some(Flash::Ok(ref m)) if m.starts_with("Audit finalized")),
+        "{:?}",
+        app.flash
+    );
+    assert_eq!(app.ctx.store.get(id).unwrap().status, Status::Complete);
 }

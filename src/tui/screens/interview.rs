@@ -1,7 +1,7 @@
 //! The interview: one question per screen, every answer stored before the next question
 //! appears; a review screen to check and change answers, then finalize.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,13 +9,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use uuid::Uuid;
 
+use super::checklist::{self, Checklist, ChecklistEvent};
 use super::{Screen, Transition};
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer};
 use crate::store::StoreError;
 use crate::survey::model::QuestionKind;
 use crate::survey::walker::{Answers, Walker};
-use crate::survey::{Answer, Survey, SurveyError, SurveyKind};
+use crate::survey::{Answer, Finding, Survey, SurveyError, SurveyKind};
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
 use crate::tui::fields::{Field, FieldEvent};
@@ -45,6 +46,10 @@ pub struct Interview {
     return_to_review: bool,
     /// Whether personal answers can be sealed on this device.
     has_recipient: bool,
+    /// EVA findings (note, location, urgent, agency) by checklist question id.
+    pub findings: BTreeMap<String, Finding>,
+    /// The EVA checklist table, while the current question is one of its items.
+    pub checklist: Option<Checklist>,
 }
 
 impl Interview {
@@ -150,6 +155,8 @@ impl Interview {
             review: None,
             return_to_review: false,
             has_recipient: ctx.settings.recipient.is_some(),
+            findings: response.findings.clone(),
+            checklist: None,
         };
         interview.load_field(ctx);
         if all_answered {
@@ -159,6 +166,9 @@ impl Interview {
     }
 
     fn load_field(&mut self, ctx: &Context) {
+        self.checklist = checklist::block_around(&self.survey, self.index).map(|(start, end)| {
+            Checklist::new(start, end, self.index, &self.survey, &self.answers)
+        });
         let Some(q) = self.survey.questions.get(self.index) else {
             return;
         };
@@ -171,16 +181,20 @@ impl Interview {
     }
 
     pub fn mode(&self) -> Mode {
-        if self.review.is_some() {
-            Mode::Review
-        } else {
-            self.field.mode()
+        match (&self.review, &self.checklist) {
+            (Some(_), _) => Mode::Review,
+            (None, Some(c)) if c.is_editing() => Mode::Form,
+            (None, Some(_)) => Mode::Checklist,
+            (None, None) => self.field.mode(),
         }
     }
 
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
         if let Some(row) = self.review {
             return self.update_review(ctx, action, row);
+        }
+        if self.checklist.is_some() {
+            return self.update_checklist(ctx, action);
         }
         match action {
             Action::Leave => return self.leave(ctx),
@@ -265,9 +279,7 @@ impl Interview {
         if matches!(q.kind, QuestionKind::Note) {
             return self.advance(ctx);
         }
-        let walker = Walker::new(&self.survey);
-        if let Err(e) = walker.validate(self.index, &answer, &self.answers) {
-            self.error = Some(e.message.get(&self.lang).to_owned());
+        if !self.validate(self.index, &answer) {
             return Ok(Transition::Stay);
         }
         match ctx
@@ -299,6 +311,95 @@ impl Interview {
         }
         self.error = None;
         self.advance(ctx)
+    }
+
+    /// Checks an answer; on failure the message is shown and `false` returned.
+    fn validate(&mut self, index: usize, answer: &Answer) -> bool {
+        match Walker::new(&self.survey).validate(index, answer, &self.answers) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error = Some(e.message.get(&self.lang).to_owned());
+                false
+            }
+        }
+    }
+
+    fn update_checklist(&mut self, ctx: &Context, action: Action) -> Result<Transition, Error> {
+        let editing = self.checklist.as_ref().is_some_and(Checklist::is_editing);
+        if !editing {
+            match action {
+                Action::Leave => return self.leave(ctx),
+                Action::SwitchLanguage => {
+                    self.switch_language();
+                    return Ok(Transition::Stay);
+                }
+                Action::Review => {
+                    self.review = Some(0);
+                    return Ok(Transition::Stay);
+                }
+                _ => {}
+            }
+        }
+        let Some(list) = self.checklist.as_mut() else {
+            return Ok(Transition::Stay);
+        };
+        let event = if action == Action::Skip && !editing {
+            match list.current(&self.survey, &self.answers) {
+                Some(i) if self.survey.questions[i].required => ChecklistEvent::Invalid(
+                    "This item needs an answer: it cannot be skipped".into(),
+                ),
+                Some(i) => ChecklistEvent::Answer(i, Answer::Skipped),
+                None => ChecklistEvent::None,
+            }
+        } else {
+            list.handle(action, &self.survey, &self.answers, &self.findings)
+        };
+        let end = list.end;
+        let start = list.start;
+        self.error = None;
+        match event {
+            ChecklistEvent::None => {}
+            ChecklistEvent::Invalid(m) => self.error = Some(m),
+            ChecklistEvent::Answer(i, answer) => {
+                if self.validate(i, &answer) {
+                    let q = self.survey.questions[i].clone();
+                    ctx.store
+                        .record_answer(self.id, &q, answer.clone(), ctx.now())?;
+                    self.answers.insert(q.id.clone(), answer);
+                    ctx.store.set_position(self.id, &q.id)?;
+                    self.index = i;
+                }
+            }
+            ChecklistEvent::Finding(i, finding) => {
+                let q = &self.survey.questions[i];
+                ctx.store.record_finding(self.id, &q.id, finding.clone())?;
+                self.findings.insert(q.id.clone(), finding);
+            }
+            ChecklistEvent::Next => {
+                self.index = end.saturating_sub(1);
+                self.checklist = None;
+                return self.advance(ctx);
+            }
+            ChecklistEvent::Back => {
+                self.index = start;
+                self.checklist = None;
+                self.go_back(ctx);
+                if self.index == start {
+                    // Nothing before the table: stay on it.
+                    self.load_field(ctx);
+                }
+                return Ok(Transition::Stay);
+            }
+        }
+        // The highlighted row is the current question (for resuming and for the review).
+        if let Some(i) = self
+            .checklist
+            .as_ref()
+            .and_then(|l| l.current(&self.survey, &self.answers))
+        {
+            self.index = i;
+        }
+        Ok(Transition::Stay)
     }
 
     fn advance(&mut self, ctx: &Context) -> Result<Transition, Error> {
@@ -480,6 +581,27 @@ impl Interview {
         frame.render_widget(block, area);
         if let Some(row) = self.review {
             self.render_review(frame, inner, theme, row);
+        } else if let Some(list) = &self.checklist {
+            let [table, error_area] = Layout::vertical([
+                Constraint::Min(5),
+                Constraint::Length(if self.error.is_some() { 1 } else { 0 }),
+            ])
+            .areas(inner);
+            list.render(
+                &self.survey,
+                &self.answers,
+                &self.findings,
+                &self.lang,
+                frame,
+                table,
+                theme,
+            );
+            if let Some(e) = &self.error {
+                frame.render_widget(
+                    Paragraph::new(Line::styled(format!("✗ {e}"), theme.error)),
+                    error_area,
+                );
+            }
         } else {
             self.render_question(frame, inner, theme);
         }
@@ -639,35 +761,31 @@ impl Interview {
 
     /// EVA items whose answer makes them urgent (by the survey's `urgent_if`).
     pub fn urgent_items(&self) -> Vec<String> {
-        let lookup = |id: &str| self.answers.get(id);
+        let visible = Walker::new(&self.survey).visibility(&self.answers);
         self.survey
             .questions
             .iter()
-            .filter(|q| {
-                let Some(item) = &q.item else { return false };
-                let Some(rule) = &item.urgent_if else {
-                    return false;
-                };
-                let Some(a) = self.answers.get(&q.id) else {
-                    return false;
-                };
-                rule.eval(&lookup, Some(a))
+            .enumerate()
+            .filter(|(i, q)| {
+                visible[*i] && checklist::is_urgent(q, &self.answers, self.findings.get(&q.id))
             })
-            .map(|q| {
-                let agency = q
-                    .item
-                    .as_ref()
-                    .and_then(|i| i.agency.clone())
+            .map(|(_, q)| {
+                let f = self.findings.get(&q.id);
+                let agency = f
+                    .and_then(|f| f.agency.clone())
+                    .or_else(|| q.item.as_ref().and_then(|i| i.agency.clone()))
                     .map(|a| format!(" → {a}"))
                     .unwrap_or_default();
-                format!(
-                    "{} ({}){agency}",
-                    q.text.get(&self.lang),
-                    self.answers
-                        .get(&q.id)
-                        .map(|a| a.to_string())
-                        .unwrap_or_default()
-                )
+                let place = f
+                    .and_then(|f| f.location.as_deref())
+                    .map(|l| format!(" @ {l}"))
+                    .unwrap_or_default();
+                let answer = self
+                    .answers
+                    .get(&q.id)
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+                format!("{} ({answer}){place}{agency}", q.text.get(&self.lang))
             })
             .collect()
     }

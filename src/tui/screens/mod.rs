@@ -1,6 +1,7 @@
 //! The screens of the field app. Each has its own state, `update` and `render`.
 
 pub mod area_picker;
+pub mod checklist;
 pub mod drafts;
 pub mod first_run;
 pub mod home;
