@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use uuid::Uuid;
 
-use super::{Screen, Transition};
+use super::Transition;
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer};
 use crate::store::StoreError;
@@ -45,6 +45,8 @@ pub struct Interview {
     return_to_review: bool,
     /// Whether personal answers can be sealed on this device.
     has_recipient: bool,
+    /// The door it was started from (door log): finalizing records the knock there.
+    pub door: Option<crate::response::Door>,
 }
 
 impl Interview {
@@ -144,6 +146,7 @@ impl Interview {
             review: None,
             return_to_review: false,
             has_recipient: ctx.settings.recipient.is_some(),
+            door: None,
         };
         interview.load_field(ctx);
         if all_answered {
@@ -219,9 +222,9 @@ impl Interview {
         if let Some(q) = self.survey.questions.get(self.index) {
             ctx.store.set_position(self.id, &q.id)?;
         }
-        let home = super::home::Home::new(ctx)?;
+        let next = super::door_log::after_interview(ctx, self, false)?;
         Ok(Transition::Go(
-            Screen::Home(home),
+            next,
             Some(Flash::Ok(
                 "Kept as a draft: resume it from Drafts (3)".into(),
             )),
@@ -376,10 +379,10 @@ impl Interview {
             SurveyKind::Kin => "Interview",
             SurveyKind::Eva => "Audit",
         };
-        let home = super::home::Home::new(ctx)?;
+        let next = super::door_log::after_interview(ctx, self, true)?;
         let short = response.id.to_string();
         Ok(Transition::Go(
-            Screen::Home(home),
+            next,
             Some(Flash::Ok(format!(
                 "{what} finalized and journaled ({})",
                 &short[..8]

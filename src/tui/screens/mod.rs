@@ -1,5 +1,6 @@
 //! The screens of the field app. Each has its own state, `update` and `render`.
 
+pub mod door_log;
 pub mod drafts;
 pub mod first_run;
 pub mod home;
@@ -18,6 +19,7 @@ pub enum Screen {
     FirstRun(first_run::FirstRun),
     Home(home::Home),
     Drafts(drafts::Drafts),
+    DoorLog(door_log::DoorLog),
     Interview(Box<interview::Interview>),
 }
 
@@ -43,6 +45,7 @@ impl Screen {
         match self {
             Screen::FirstRun(_) => Mode::Form,
             Screen::Home(_) | Screen::Drafts(_) => Mode::Menu,
+            Screen::DoorLog(d) => d.mode(),
             Screen::Interview(i) => i.mode(),
         }
     }
@@ -52,6 +55,7 @@ impl Screen {
             Screen::FirstRun(s) => s.update(ctx, action),
             Screen::Home(s) => s.update(ctx, action),
             Screen::Drafts(s) => s.update(ctx, action),
+            Screen::DoorLog(s) => s.update(ctx, action),
             Screen::Interview(s) => s.update(ctx, action),
         }
     }
@@ -61,6 +65,7 @@ impl Screen {
             Screen::FirstRun(s) => s.render(frame, area, theme),
             Screen::Home(s) => s.render(ctx, frame, area, theme),
             Screen::Drafts(s) => s.render(frame, area, theme),
+            Screen::DoorLog(s) => s.render(ctx, frame, area, theme),
             Screen::Interview(s) => s.render(frame, area, theme),
         }
     }
