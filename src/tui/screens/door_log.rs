@@ -242,13 +242,18 @@ impl DoorLog {
                 Ok(Transition::Stay)
             }
             Ok(Checked::Door(door)) => {
-                let known = self.records.iter().any(|r| r.door.key() == door.key());
-                if !known {
+                let known = self
+                    .records
+                    .iter()
+                    .find(|r| r.door.key() == door.key())
+                    .map(|r| r.door.clone());
+                let door = known.clone().unwrap_or(door);
+                if known.is_none() {
                     ctx.store.add_door(&self.area.code, door.clone())?;
                 }
                 self.last_street = door.street.clone();
                 self.reload(ctx, Some(&door))?;
-                Ok(Transition::Flash(if known {
+                Ok(Transition::Flash(if known.is_some() {
                     Flash::Notice(format!("{door} is already in the log: selected"))
                 } else {
                     Flash::Ok(format!("{door} added"))
@@ -272,6 +277,14 @@ impl DoorLog {
                 if street.chars().count() > MAX_STREET {
                     return Err(format!("A street name is at most {MAX_STREET} characters"));
                 }
+                // A street already in the log keeps the spelling it has there.
+                let street = self
+                    .records
+                    .iter()
+                    .map(|r| &r.door.street)
+                    .find(|s| s.to_lowercase() == street.to_lowercase())
+                    .cloned()
+                    .unwrap_or(street);
                 Ok(Checked::Street(street))
             }
             Form::Number { street, field } => {
@@ -331,7 +344,7 @@ impl DoorLog {
                 Paragraph::new(Line::styled(
                     fit(
                         &format!(
-                            "  {:<8} {:<22} {:<28} {}",
+                            "  {:<12} {:<20} {:<26} {}",
                             "No.", "Street", "Latest", "Knocked"
                         ),
                         width,
@@ -371,10 +384,10 @@ impl DoorLog {
                     None => ("— not knocked".to_owned(), String::new()),
                 };
                 let text = format!(
-                    "{} {:<8} {:<22} {:<28} {when}",
+                    "{} {:<12} {:<20} {:<26} {when}",
                     if i == self.selected { "▶" } else { " " },
-                    clip(&r.door.number, 8),
-                    clip(&r.door.street, 22),
+                    clip(&r.door.number, 12),
+                    clip(&r.door.street, 20),
                     latest,
                 );
                 let text = fit(&text, width);
@@ -404,18 +417,20 @@ impl DoorLog {
         let history = if r.knocks.is_empty() {
             "Not knocked yet".to_owned()
         } else {
-            r.knocks
+            let knocks = r
+                .knocks
                 .iter()
                 .rev()
                 .map(|k| {
                     format!(
-                        "{} {}",
+                        "{}: {}",
                         local(k.at).format("%d %b %H:%M"),
                         outcome_label(&k.outcome, now)
                     )
                 })
                 .collect::<Vec<_>>()
-                .join(" · ")
+                .join(" · ");
+            format!("Knocks, newest first — {knocks}")
         };
         frame.render_widget(
             Paragraph::new(vec![

@@ -171,7 +171,7 @@ impl Drafts {
                 ));
                 for (j, c) in self.call_backs.iter().enumerate() {
                     let when = c.at.with_timezone(&Local).format("%d %b %H:%M");
-                    let text = format!("call back {when}  {}", c.door);
+                    let text = format!("{:<34} call back {when}", c.door.to_string());
                     lines.push(self.row(self.drafts.len() + j, text, theme));
                 }
             }
