@@ -33,9 +33,14 @@ fn app_with_clock(dir: &TempDir) -> (App, Arc<ManualClock>) {
     let (env, clock) = Env::manual(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap());
     let store = Store::open_with(dir.path(), env).unwrap();
     store.set_setting(SettingKey::Officer, "PC 4521").unwrap();
-    store.set_setting(SettingKey::Device, "WIGAN-NPT-07").unwrap();
+    store
+        .set_setting(SettingKey::Device, "WIGAN-NPT-07")
+        .unwrap();
     let mut app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
-    app.ctx.area = Some(AreaPick { code: "E05000841".into(), name: "Demo PAA".into() });
+    app.ctx.area = Some(AreaPick {
+        code: "E05000841".into(),
+        name: "Demo PAA".into(),
+    });
     (app, clock)
 }
 
@@ -62,7 +67,11 @@ fn start_kin(app: &mut App) {
     app.update(Action::Digit(1));
     add_door(app, Some("Kay Street"), "12");
     app.update(Action::Interview);
-    assert!(matches!(app.screen, Screen::Interview(_)), "no interview: {:?}", app.flash);
+    assert!(
+        matches!(app.screen, Screen::Interview(_)),
+        "no interview: {:?}",
+        app.flash
+    );
 }
 
 /// `a`, then the street (`None` keeps the remembered one), then the number.
@@ -360,7 +369,10 @@ fn door(number: &str) -> Door {
 /// The stored record of a door on Kay Street.
 fn record(app: &App, number: &str) -> DoorRecord {
     let key = door(number).key();
-    doors(app).into_iter().find(|r| r.door.key() == key).unwrap_or_else(|| panic!("no door {number}"))
+    doors(app)
+        .into_iter()
+        .find(|r| r.door.key() == key)
+        .unwrap_or_else(|| panic!("no door {number}"))
 }
 
 /// Selects a door on the door log by moving to it.
@@ -378,7 +390,10 @@ fn select(app: &mut App, number: &str) {
 
 /// Today at `h:m`, local time, as the officer types it.
 fn today_at(h: u32, m: u32) -> DateTime<Utc> {
-    Local.with_ymd_and_hms(2026, 11, 23, h, m, 0).unwrap().with_timezone(&Utc)
+    Local
+        .with_ymd_and_hms(2026, 11, 23, h, m, 0)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// Answers every question the quick way (first choice when required, skip otherwise)
@@ -402,7 +417,10 @@ fn answer_everything(app: &mut App) {
             m => panic!("unexpected mode {m:?} at {}", current_question(app)),
         }
     }
-    panic!("never reached the review: stuck at {}", current_question(app));
+    panic!(
+        "never reached the review: stuck at {}",
+        current_question(app)
+    );
 }
 
 #[test]
@@ -415,7 +433,10 @@ fn door_log_adds_doors_and_remembers_the_street() {
     insta::assert_snapshot!("door_log_empty", screen(&app, 80, 24));
     // Outcome keys with no door say what to do, and record nothing.
     app.update(Action::NoAnswer);
-    assert_eq!(app.flash, Some(Flash::Notice("No door selected: press a to add one".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice("No door selected: press a to add one".into()))
+    );
     assert!(doors(&app).is_empty());
 
     add_door(&mut app, Some("Kay Street"), "12");
@@ -424,7 +445,11 @@ fn door_log_adds_doors_and_remembers_the_street() {
     assert_eq!(door_log(&app).last_street(), "Kay Street");
     // The next door is offered on the same street: Enter keeps it.
     app.update(Action::NewDoor);
-    assert!(screen(&app, 80, 24).contains("│Kay Street"), "{}", screen(&app, 80, 24));
+    assert!(
+        screen(&app, 80, 24).contains("│Kay Street"),
+        "{}",
+        screen(&app, 80, 24)
+    );
     app.update(Action::Confirm);
     assert!(screen(&app, 80, 24).contains("New door on Kay Street: house number or name"));
     type_text(&mut app, "14");
@@ -432,21 +457,39 @@ fn door_log_adds_doors_and_remembers_the_street() {
     assert_eq!(app.flash, Some(Flash::Ok("14 Kay Street added".into())));
     // A name instead of a number, on another street; the street changes with it.
     add_door(&mut app, Some("Elm  Road "), "Rose Cottage");
-    assert_eq!(app.flash, Some(Flash::Ok("Rose Cottage, Elm Road added".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok("Rose Cottage, Elm Road added".into()))
+    );
     assert_eq!(door_log(&app).last_street(), "Elm Road");
     // The same door again (any case and spacing) is selected, not added twice.
     add_door(&mut app, Some("kay street"), "12");
-    assert_eq!(app.flash, Some(Flash::Notice("12 Kay Street is already in the log: selected".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice(
+            "12 Kay Street is already in the log: selected".into()
+        ))
+    );
     assert_eq!(door_log(&app).selected_door(), Some(&door("12")));
     assert_eq!(doors(&app).len(), 3);
     // Walking order: street, then number.
-    let shown: Vec<String> = door_log(&app).records().iter().map(|r| r.door.to_string()).collect();
-    assert_eq!(shown, ["Rose Cottage, Elm Road", "12 Kay Street", "14 Kay Street"]);
+    let shown: Vec<String> = door_log(&app)
+        .records()
+        .iter()
+        .map(|r| r.door.to_string())
+        .collect();
+    assert_eq!(
+        shown,
+        ["Rose Cottage, Elm Road", "12 Kay Street", "14 Kay Street"]
+    );
     // Esc in the form cancels it; Esc on the log goes home.
     app.update(Action::NewDoor);
     app.update(Action::Leave);
     assert_eq!(app.mode(), Mode::DoorLog);
-    assert_eq!(app.flash, Some(Flash::Notice("Cancelled: nothing recorded".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice("Cancelled: nothing recorded".into()))
+    );
     app.update(Action::Leave);
     assert!(matches!(app.screen, Screen::Home(_)));
 
@@ -457,7 +500,10 @@ fn door_log_adds_doors_and_remembers_the_street() {
     drop(app);
     let store = Store::open_with(dir.path(), env()).unwrap();
     let mut app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
-    app.ctx.area = Some(AreaPick { code: AREA.into(), name: "Demo PAA".into() });
+    app.ctx.area = Some(AreaPick {
+        code: AREA.into(),
+        name: "Demo PAA".into(),
+    });
     app.update(Action::Digit(1));
     assert_eq!(door_log(&app).last_street(), "Kay Street");
     add_door(&mut app, None, "16");
@@ -473,7 +519,12 @@ fn door_log_refuses_bad_input_for_every_field_and_stores_nothing() {
     app.update(Action::NewDoor);
     type_text(&mut app, "   ");
     app.update(Action::Confirm);
-    assert_eq!(app.flash, Some(Flash::Error("Type the street name (it is remembered for the next door)".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "Type the street name (it is remembered for the next door)".into()
+        ))
+    );
     assert_eq!(app.mode(), Mode::Form);
     assert!(screen(&app, 80, 24).contains("✗ Type the street name"));
     assert!(doors(&app).is_empty());
@@ -482,7 +533,12 @@ fn door_log_refuses_bad_input_for_every_field_and_stores_nothing() {
     type_text(&mut app, "Kay Street");
     app.update(Action::Confirm);
     app.update(Action::Confirm);
-    assert_eq!(app.flash, Some(Flash::Error("Type the house number or name on Kay Street".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "Type the house number or name on Kay Street".into()
+        ))
+    );
     assert_eq!(app.mode(), Mode::Form);
     assert!(doors(&app).is_empty());
     // Backspace on the empty number goes back to the street, still typed.
@@ -506,12 +562,19 @@ fn door_log_refuses_bad_input_for_every_field_and_stores_nothing() {
     app.update(Action::Confirm);
     assert_eq!(
         app.flash,
-        Some(Flash::Error("`25:00` is not a time like 18:30 or a date and time like 2026-11-24 18:30".into()))
+        Some(Flash::Error(
+            "`25:00` is not a time like 18:30 or a date and time like 2026-11-24 18:30".into()
+        ))
     );
     insta::assert_snapshot!("door_log_call_back_bad_time", screen(&app, 80, 24));
     clear_field(&mut app);
     app.update(Action::Char('t'));
-    assert_eq!(app.flash, Some(Flash::Error("`t` cannot be part of YYYY-MM-DD HH:MM".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "`t` cannot be part of YYYY-MM-DD HH:MM".into()
+        ))
+    );
     type_text(&mut app, "2026-11-23 09:00");
     app.update(Action::Confirm);
     assert_eq!(
@@ -539,7 +602,10 @@ fn door_log_records_each_knock_through_the_store() {
 
     select(&mut app, "2");
     app.update(Action::NoAnswer);
-    assert_eq!(app.flash, Some(Flash::Ok("2 Kay Street: no answer (recorded 10:00)".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok("2 Kay Street: no answer (recorded 10:00)".into()))
+    );
     assert_eq!(record(&app, "2").latest(), Some(&Outcome::NoAnswer));
     select(&mut app, "4");
     app.update(Action::Refused);
@@ -556,23 +622,42 @@ fn door_log_records_each_knock_through_the_store() {
     type_text(&mut app, "18:30");
     app.update(Action::Confirm);
     assert_eq!(app.mode(), Mode::DoorLog);
-    assert_eq!(record(&app, "8").latest(), Some(&Outcome::CallBack { at: today_at(18, 30) }));
-    assert_eq!(app.flash, Some(Flash::Ok("8 Kay Street: call back 23 Nov 18:30 (recorded 10:00)".into())));
+    assert_eq!(
+        record(&app, "8").latest(),
+        Some(&Outcome::CallBack {
+            at: today_at(18, 30)
+        })
+    );
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "8 Kay Street: call back 23 Nov 18:30 (recorded 10:00)".into()
+        ))
+    );
     select(&mut app, "2");
     app.update(Action::CallBack);
     type_text(&mut app, "2026-11-24 09:15");
     app.update(Action::Confirm);
-    let tomorrow = Local.with_ymd_and_hms(2026, 11, 24, 9, 15, 0).unwrap().with_timezone(&Utc);
+    let tomorrow = Local
+        .with_ymd_and_hms(2026, 11, 24, 9, 15, 0)
+        .unwrap()
+        .with_timezone(&Utc);
     let two = record(&app, "2");
     assert_eq!(two.knocks.len(), 2, "every knock is kept");
     assert_eq!(two.latest(), Some(&Outcome::CallBack { at: tomorrow }));
 
     let now = app.ctx.now();
     let c = DoorCounts::new(&doors(&app), now);
-    assert_eq!((c.doors, c.knocked, c.answered, c.refused, c.call_backs_due), (6, 4, 3, 1, 0));
+    assert_eq!(
+        (c.doors, c.knocked, c.answered, c.refused, c.call_backs_due),
+        (6, 4, 3, 1, 0)
+    );
     select(&mut app, "8");
     let s = screen(&app, 80, 24);
-    assert!(s.contains("Doors 6 · knocked 4 · answered 3 · interviewed 0 · refused 1"), "{s}");
+    assert!(
+        s.contains("Doors 6 · knocked 4 · answered 3 · interviewed 0 · refused 1"),
+        "{s}"
+    );
     insta::assert_snapshot!("door_log_with_doors", s);
 }
 
@@ -596,19 +681,28 @@ fn an_interview_from_a_door_records_the_knock_when_finalized() {
     assert!(matches!(app.screen, Screen::DoorLog(_)), "{:?}", app.flash);
     assert!(matches!(app.flash, Some(Flash::Ok(ref m)) if m.starts_with("Interview finalized")));
     assert_eq!(app.ctx.store.get(id).unwrap().status, Status::Complete);
-    assert_eq!(record(&app, "12").latest(), Some(&Outcome::Interviewed { response: id }));
+    assert_eq!(
+        record(&app, "12").latest(),
+        Some(&Outcome::Interviewed { response: id })
+    );
     assert_eq!(door_log(&app).selected_door(), Some(&door("12")));
 
     // Declined at the consent question: the door counts as a refusal.
     add_door(&mut app, None, "14");
     app.update(Action::Interview);
-    press(&mut app, &[Action::Confirm, Action::Digit(2), Action::Confirm]);
+    press(
+        &mut app,
+        &[Action::Confirm, Action::Digit(2), Action::Confirm],
+    );
     app.update(Action::Finalize);
     assert!(matches!(app.screen, Screen::DoorLog(_)));
     assert_eq!(record(&app, "14").latest(), Some(&Outcome::Refused));
 
     let c = DoorCounts::new(&doors(&app), app.ctx.now());
-    assert_eq!((c.doors, c.knocked, c.answered, c.interviewed, c.refused), (2, 2, 2, 1, 1));
+    assert_eq!(
+        (c.doors, c.knocked, c.answered, c.interviewed, c.refused),
+        (2, 2, 2, 1, 1)
+    );
     assert_eq!(c.response_rate(), Some(0.5));
     let s = screen(&app, 80, 24);
     assert!(s.contains("interviewed 1 · refused 1"), "{s}");
@@ -632,22 +726,50 @@ fn drafts_list_call_backs_due_and_open_the_door_log_on_one() {
     }
     // A draft too, from another door.
     add_door(&mut app, None, "18");
-    press(&mut app, &[Action::Interview, Action::Confirm, Action::Digit(1), Action::Leave]);
+    press(
+        &mut app,
+        &[
+            Action::Interview,
+            Action::Confirm,
+            Action::Digit(1),
+            Action::Leave,
+        ],
+    );
     // An hour later two call-backs are due (18:00 is not yet).
     clock.advance(Duration::hours(1));
     press(&mut app, &[Action::Leave, Action::Digit(3)]);
-    let Screen::Drafts(d) = &app.screen else { panic!("not on drafts") };
-    let due: Vec<(String, DateTime<Utc>)> = d.call_backs().iter().map(|c| (c.door.number.clone(), c.at)).collect();
-    assert_eq!(due, [("14".to_owned(), today_at(10, 15)), ("12".to_owned(), today_at(10, 30))]);
+    let Screen::Drafts(d) = &app.screen else {
+        panic!("not on drafts")
+    };
+    let due: Vec<(String, DateTime<Utc>)> = d
+        .call_backs()
+        .iter()
+        .map(|c| (c.door.number.clone(), c.at))
+        .collect();
+    assert_eq!(
+        due,
+        [
+            ("14".to_owned(), today_at(10, 15)),
+            ("12".to_owned(), today_at(10, 30))
+        ]
+    );
     insta::assert_snapshot!("drafts_call_back_due", screen(&app, 80, 24));
     // Item 2 is the first call-back (after the one draft): the door log opens on its door.
     press(&mut app, &[Action::Down, Action::Confirm]);
     assert_eq!(app.mode(), Mode::DoorLog);
     assert_eq!(door_log(&app).selected_door(), Some(&door("14")));
-    assert_eq!(app.flash, Some(Flash::Ok("Call back at 14 Kay Street: i interviews, c sets a new time".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "Call back at 14 Kay Street: i interviews, c sets a new time".into()
+        ))
+    );
     let s = screen(&app, 80, 24);
     assert!(s.contains("Call-backs due 2 (1 later)"), "{s}");
     // Numbers beyond the list are refused with a message.
-    press(&mut app, &[Action::Leave, Action::Digit(3), Action::Digit(9)]);
+    press(
+        &mut app,
+        &[Action::Leave, Action::Digit(3), Action::Digit(9)],
+    );
     assert_eq!(app.flash, Some(Flash::Error("There is no item 9".into())));
 }

@@ -56,7 +56,7 @@ pub struct DoorLog {
     /// The area's doors, by street then house number.
     records: Vec<DoorRecord>,
     selected: usize,
-    form: Option<Form>,
+    form: Option<Box<Form>>,
     /// Offered as the street of the next new door.
     last_street: String,
 }
@@ -143,7 +143,7 @@ impl DoorLog {
                 ));
             }
             Action::NewDoor => {
-                self.form = Some(Form::Street(prefilled(&self.last_street)));
+                self.form = Some(Box::new(Form::Street(prefilled(&self.last_street))));
             }
             Action::NoAnswer => return self.knock(ctx, Outcome::NoAnswer),
             Action::Refused => return self.knock(ctx, Outcome::Refused),
@@ -152,10 +152,10 @@ impl DoorLog {
                 let Some(door) = self.selected_door().cloned() else {
                     return Ok(no_door());
                 };
-                self.form = Some(Form::CallBack {
+                self.form = Some(Box::new(Form::CallBack {
                     door,
                     field: TextField::new(TextKind::DateTime, None),
-                });
+                }));
             }
             Action::Interview => return self.interview(ctx),
             Action::Confirm if !self.records.is_empty() => {
@@ -210,7 +210,7 @@ impl DoorLog {
             Action::Confirm => return self.submit(ctx),
             _ => {}
         }
-        let Some(form) = self.form.as_mut() else {
+        let Some(form) = self.form.as_deref_mut() else {
             return Ok(Transition::Stay);
         };
         match form.field_mut().handle(action) {
@@ -235,10 +235,10 @@ impl DoorLog {
         };
         match self.check(ctx, &form) {
             Ok(Checked::Street(street)) => {
-                self.form = Some(Form::Number {
+                self.form = Some(Box::new(Form::Number {
                     street,
                     field: TextField::new(TextKind::Text { long: false }, None),
-                });
+                }));
                 Ok(Transition::Stay)
             }
             Ok(Checked::Door(door)) => {
