@@ -2,8 +2,10 @@
 //! `TestBackend` (80×24; the interview also at 120×40). The clock and ids are injected so
 //! the screens are the same on every run.
 
-use chrono::{TimeZone, Utc};
-use doorstep::response::{Env, SettingKey, Status, StoredAnswer};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Local, TimeZone, Utc};
+use doorstep::response::{Door, DoorCounts, DoorRecord, Env, ManualClock, Outcome, SettingKey, Status, StoredAnswer};
 use doorstep::store::Store;
 use doorstep::survey::Answer;
 use doorstep::survey::registry::Registry;
@@ -23,7 +25,13 @@ fn env() -> Env {
 
 /// A set-up device (officer and device known) with an area chosen.
 fn app(dir: &TempDir) -> App {
-    let store = Store::open_with(dir.path(), env()).unwrap();
+    app_with_clock(dir).0
+}
+
+/// As [`app`], with the clock the test can move.
+fn app_with_clock(dir: &TempDir) -> (App, Arc<ManualClock>) {
+    let (env, clock) = Env::manual(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap());
+    let store = Store::open_with(dir.path(), env).unwrap();
     store.set_setting(SettingKey::Officer, "PC 4521").unwrap();
     store
         .set_setting(SettingKey::Device, "WIGAN-NPT-07")
@@ -33,7 +41,7 @@ fn app(dir: &TempDir) -> App {
         code: "E05000841".into(),
         name: "Demo PAA".into(),
     });
-    app
+    (app, clock)
 }
 
 fn screen(app: &App, w: u16, h: u16) -> String {
@@ -51,6 +59,39 @@ fn press(app: &mut App, actions: &[Action]) {
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(Action::Char(c));
+    }
+}
+
+/// Home → the door log → a new door, 12 Kay Street → its KIN interview.
+fn start_kin(app: &mut App) {
+    app.update(Action::Digit(1));
+    add_door(app, Some("Kay Street"), "12");
+    app.update(Action::Interview);
+    assert!(
+        matches!(app.screen, Screen::Interview(_)),
+        "no interview: {:?}",
+        app.flash
+    );
+}
+
+/// `a`, then the street (`None` keeps the remembered one), then the number.
+fn add_door(app: &mut App, street: Option<&str>, number: &str) {
+    app.update(Action::NewDoor);
+    assert_eq!(app.mode(), Mode::Form);
+    if let Some(street) = street {
+        clear_field(app);
+        type_text(app, street);
+    }
+    app.update(Action::Confirm);
+    type_text(app, number);
+    app.update(Action::Confirm);
+}
+
+/// Empties the text field being typed into (Backspace on an empty field does nothing here).
+fn clear_field(app: &mut App) {
+    app.update(Action::CursorEnd);
+    for _ in 0..100 {
+        app.update(Action::Backspace);
     }
 }
 
@@ -113,7 +154,7 @@ fn home_needs_an_area_before_fieldwork() {
 fn every_answer_is_on_disk_before_the_next_question_appears() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(1)); // Start KIN
+    start_kin(&mut app);
     assert_eq!(current_question(&app), "intro");
     insta::assert_snapshot!("interview_note", screen(&app, 80, 24));
     insta::assert_snapshot!("interview_note_120x40", screen(&app, 120, 40));
@@ -139,7 +180,8 @@ fn every_answer_is_on_disk_before_the_next_question_appears() {
 fn back_skip_and_required_questions() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(&mut app, &[Action::Digit(1), Action::Confirm]);
+    start_kin(&mut app);
+    press(&mut app, &[Action::Confirm]);
     // Consent is required: ^S refuses with words, not colour.
     app.update(Action::Skip);
     assert_eq!(current_question(&app), "consent");
@@ -158,10 +200,8 @@ fn back_skip_and_required_questions() {
 fn issue_coding_filters_ticks_and_ranks() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(
-        &mut app,
-        &[Action::Digit(1), Action::Confirm, Action::Digit(1)],
-    );
+    start_kin(&mut app);
+    press(&mut app, &[Action::Confirm, Action::Digit(1)]);
     // Walk to the issues question answering the first choice of everything.
     let mut guard = 0;
     while current_question(&app) != "unsafe_issues" {
@@ -227,7 +267,8 @@ fn issue_coding_filters_ticks_and_ranks() {
 fn language_switch_changes_every_label_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(&mut app, &[Action::Digit(1), Action::Confirm]);
+    start_kin(&mut app);
+    press(&mut app, &[Action::Confirm]);
     let en = screen(&app, 80, 24);
     app.update(Action::SwitchLanguage);
     let pl = screen(&app, 80, 24);
@@ -240,19 +281,14 @@ fn language_switch_changes_every_label_at_once() {
 fn esc_keeps_a_draft_that_resumes_where_it_was_left() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(
-        &mut app,
-        &[Action::Digit(1), Action::Confirm, Action::Digit(1)],
-    );
+    start_kin(&mut app);
+    press(&mut app, &[Action::Confirm, Action::Digit(1)]);
     let at = current_question(&app);
     app.update(Action::Leave);
+    assert!(matches!(app.screen, Screen::DoorLog(_)));
+    assert_eq!(app.flash, Some(Flash::Ok("Kept as a draft: resume it from Drafts (3)".into())));
+    app.update(Action::Leave);
     assert!(matches!(app.screen, Screen::Home(_)));
-    assert_eq!(
-        app.flash,
-        Some(Flash::Ok(
-            "Kept as a draft: resume it from Drafts (3)".into()
-        ))
-    );
     app.update(Action::Digit(3));
     insta::assert_snapshot!("drafts", screen(&app, 80, 24));
     app.update(Action::Digit(1));
@@ -263,17 +299,15 @@ fn esc_keeps_a_draft_that_resumes_where_it_was_left() {
 fn refusal_path_reviews_and_finalizes() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(
-        &mut app,
-        &[Action::Digit(1), Action::Confirm, Action::Digit(2)],
-    ); // consent: No
+    start_kin(&mut app);
+    press(&mut app, &[Action::Confirm, Action::Digit(2)]); // consent: No
     assert_eq!(current_question(&app), "no_consent_end");
     app.update(Action::Confirm);
     assert_eq!(app.mode(), Mode::Review);
     insta::assert_snapshot!("review", screen(&app, 80, 24));
     let id = interview(&app).id;
     app.update(Action::Finalize);
-    assert!(matches!(app.screen, Screen::Home(_)));
+    assert!(matches!(app.screen, Screen::DoorLog(_)));
     let r = app.ctx.store.get(id).unwrap();
     assert_eq!(r.status, Status::Complete);
     assert!(matches!(app.flash, Some(Flash::Ok(ref m)) if m.starts_with("Interview finalized")));
@@ -283,15 +317,8 @@ fn refusal_path_reviews_and_finalizes() {
 fn finalizing_an_incomplete_interview_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(
-        &mut app,
-        &[
-            Action::Digit(1),
-            Action::Confirm,
-            Action::Digit(1),
-            Action::Review,
-        ],
-    );
+    start_kin(&mut app);
+    press(&mut app, &[Action::Confirm, Action::Digit(1), Action::Review]);
     app.update(Action::Finalize);
     assert_eq!(app.mode(), Mode::Review);
     let s = screen(&app, 80, 24);
@@ -304,7 +331,8 @@ fn finalizing_an_incomplete_interview_says_what_is_missing() {
 fn help_lists_the_keys_of_the_screen_from_the_key_table() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(&mut app, &[Action::Digit(1), Action::Confirm]);
+    start_kin(&mut app);
+    press(&mut app, &[Action::Confirm]);
     app.update(Action::Help);
     assert_eq!(app.mode(), Mode::Help);
     let s = screen(&app, 80, 24);
@@ -320,7 +348,7 @@ fn help_lists_the_keys_of_the_screen_from_the_key_table() {
 fn personal_questions_without_a_coordinator_key_are_skipped_with_a_notice() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    press(&mut app, &[Action::Digit(1)]);
+    start_kin(&mut app);
     let i = interview(&app);
     let personal = i.survey.questions.iter().position(|q| q.personal).unwrap();
     let qid = i.survey.questions[personal].id.clone();
@@ -540,4 +568,431 @@ fn the_eva_checklist_grades_counts_flags_and_notes_each_item_as_it_goes() {
         app.flash
     );
     assert_eq!(app.ctx.store.get(id).unwrap().status, Status::Complete);
+}
+
+// ---- The door log (KIN) ------------------------------------------------------------------
+
+const AREA: &str = "E05000841";
+
+fn door_log(app: &App) -> &doorstep::tui::screens::door_log::DoorLog {
+    match &app.screen {
+        Screen::DoorLog(d) => d,
+        _ => panic!("not on the door log"),
+    }
+}
+
+fn doors(app: &App) -> Vec<DoorRecord> {
+    app.ctx.store.doors(AREA).unwrap()
+}
+
+fn door(number: &str) -> Door {
+    Door::new("Kay Street", number).unwrap()
+}
+
+/// The stored record of a door on Kay Street.
+fn record(app: &App, number: &str) -> DoorRecord {
+    let key = door(number).key();
+    doors(app)
+        .into_iter()
+        .find(|r| r.door.key() == key)
+        .unwrap_or_else(|| panic!("no door {number}"))
+}
+
+/// Selects a door on the door log by moving to it.
+fn select(app: &mut App, number: &str) {
+    press(app, &[Action::PageUp; 5]);
+    let key = door(number).key();
+    for _ in 0..50 {
+        if door_log(app).selected_door().map(Door::key) == Some(key.clone()) {
+            return;
+        }
+        app.update(Action::Down);
+    }
+    panic!("door {number} is not in the list");
+}
+
+/// Today at `h:m`, local time, as the officer types it.
+fn today_at(h: u32, m: u32) -> DateTime<Utc> {
+    Local
+        .with_ymd_and_hms(2026, 11, 23, h, m, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Answers every question the quick way (first choice when required, skip otherwise)
+/// until the review screen.
+fn answer_everything(app: &mut App) {
+    for _ in 0..200 {
+        if app.mode() == Mode::Review {
+            return;
+        }
+        let i = interview(app);
+        let required = i.survey.questions[i.index].required;
+        match app.mode() {
+            Mode::Note => app.update(Action::Confirm),
+            _ if !required => app.update(Action::Skip),
+            Mode::Choice => app.update(Action::Digit(1)),
+            Mode::Multi | Mode::Rank => press(app, &[Action::Digit(1), Action::Confirm]),
+            Mode::Text => {
+                type_text(app, "5");
+                app.update(Action::Confirm);
+            }
+            m => panic!("unexpected mode {m:?} at {}", current_question(app)),
+        }
+    }
+    panic!(
+        "never reached the review: stuck at {}",
+        current_question(app)
+    );
+}
+
+#[test]
+fn door_log_adds_doors_and_remembers_the_street() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(1));
+    assert_eq!(app.mode(), Mode::DoorLog);
+    assert_eq!(door_log(&app).area().code, AREA);
+    insta::assert_snapshot!("door_log_empty", screen(&app, 80, 24));
+    // Outcome keys with no door say what to do, and record nothing.
+    app.update(Action::NoAnswer);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice("No door selected: press a to add one".into()))
+    );
+    assert!(doors(&app).is_empty());
+
+    add_door(&mut app, Some("Kay Street"), "12");
+    assert_eq!(app.flash, Some(Flash::Ok("12 Kay Street added".into())));
+    assert_eq!(app.mode(), Mode::DoorLog);
+    assert_eq!(door_log(&app).last_street(), "Kay Street");
+    // The next door is offered on the same street: Enter keeps it.
+    app.update(Action::NewDoor);
+    assert!(
+        screen(&app, 80, 24).contains("│Kay Street"),
+        "{}",
+        screen(&app, 80, 24)
+    );
+    app.update(Action::Confirm);
+    assert!(screen(&app, 80, 24).contains("New door on Kay Street: house number or name"));
+    type_text(&mut app, "14");
+    app.update(Action::Confirm);
+    assert_eq!(app.flash, Some(Flash::Ok("14 Kay Street added".into())));
+    // A name instead of a number, on another street; the street changes with it.
+    add_door(&mut app, Some("Elm  Road "), "Rose Cottage");
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok("Rose Cottage, Elm Road added".into()))
+    );
+    assert_eq!(door_log(&app).last_street(), "Elm Road");
+    // The same door again (any case and spacing) is selected, not added twice.
+    add_door(&mut app, Some("kay street"), "12");
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice(
+            "12 Kay Street is already in the log: selected".into()
+        ))
+    );
+    assert_eq!(door_log(&app).selected_door(), Some(&door("12")));
+    assert_eq!(doors(&app).len(), 3);
+    // Walking order: street, then number.
+    let shown: Vec<String> = door_log(&app)
+        .records()
+        .iter()
+        .map(|r| r.door.to_string())
+        .collect();
+    assert_eq!(
+        shown,
+        ["Rose Cottage, Elm Road", "12 Kay Street", "14 Kay Street"]
+    );
+    // Esc in the form cancels it; Esc on the log goes home.
+    app.update(Action::NewDoor);
+    app.update(Action::Leave);
+    assert_eq!(app.mode(), Mode::DoorLog);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice("Cancelled: nothing recorded".into()))
+    );
+    app.update(Action::Leave);
+    assert!(matches!(app.screen, Screen::Home(_)));
+
+    // After a restart the street comes from the most recently knocked door.
+    app.update(Action::Digit(1));
+    select(&mut app, "14");
+    app.update(Action::NoAnswer);
+    drop(app);
+    let store = Store::open_with(dir.path(), env()).unwrap();
+    let mut app = App::new(store, Registry::builtin().unwrap(), Theme::monochrome()).unwrap();
+    app.ctx.area = Some(AreaPick {
+        code: AREA.into(),
+        name: "Demo PAA".into(),
+    });
+    app.update(Action::Digit(1));
+    assert_eq!(door_log(&app).last_street(), "Kay Street");
+    add_door(&mut app, None, "16");
+    assert_eq!(app.flash, Some(Flash::Ok("16 Kay Street added".into())));
+}
+
+#[test]
+fn door_log_refuses_bad_input_for_every_field_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(1));
+    // Empty street.
+    app.update(Action::NewDoor);
+    type_text(&mut app, "   ");
+    app.update(Action::Confirm);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "Type the street name (it is remembered for the next door)".into()
+        ))
+    );
+    assert_eq!(app.mode(), Mode::Form);
+    assert!(screen(&app, 80, 24).contains("✗ Type the street name"));
+    assert!(doors(&app).is_empty());
+    // Empty number.
+    clear_field(&mut app);
+    type_text(&mut app, "Kay Street");
+    app.update(Action::Confirm);
+    app.update(Action::Confirm);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "Type the house number or name on Kay Street".into()
+        ))
+    );
+    assert_eq!(app.mode(), Mode::Form);
+    assert!(doors(&app).is_empty());
+    // Backspace on the empty number goes back to the street, still typed.
+    app.update(Action::Backspace);
+    assert!(screen(&app, 80, 24).contains("New door: the street"));
+    app.update(Action::Confirm);
+    type_text(&mut app, "12");
+    app.update(Action::Confirm);
+    assert_eq!(doors(&app).len(), 1);
+    let before = doors(&app);
+
+    // Call-back times: empty, malformed, a letter, and in the past.
+    app.update(Action::CallBack);
+    assert_eq!(app.mode(), Mode::Form);
+    app.update(Action::Confirm);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error("Type when to call back: a time today like 18:30, or a date and time like 2026-11-24 18:30".into()))
+    );
+    type_text(&mut app, "25:00");
+    app.update(Action::Confirm);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "`25:00` is not a time like 18:30 or a date and time like 2026-11-24 18:30".into()
+        ))
+    );
+    insta::assert_snapshot!("door_log_call_back_bad_time", screen(&app, 80, 24));
+    clear_field(&mut app);
+    app.update(Action::Char('t'));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "`t` cannot be part of YYYY-MM-DD HH:MM".into()
+        ))
+    );
+    type_text(&mut app, "2026-11-23 09:00");
+    app.update(Action::Confirm);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error("2026-11-23 09:00 has already passed: give a later time, or the date too (e.g. 2026-11-24 18:30)".into()))
+    );
+    assert_eq!(app.mode(), Mode::Form);
+    assert_eq!(doors(&app), before, "a bad call-back time records nothing");
+    app.update(Action::Leave);
+    assert_eq!(app.mode(), Mode::DoorLog);
+    assert_eq!(doors(&app), before);
+}
+
+#[test]
+fn door_log_records_each_knock_through_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(1));
+    add_door(&mut app, Some("Kay Street"), "2");
+    for n in ["4", "6", "8", "10"] {
+        add_door(&mut app, None, n);
+    }
+    add_door(&mut app, Some("Elm Road"), "Rose Cottage");
+    assert_eq!(doors(&app).len(), 6);
+
+    select(&mut app, "2");
+    app.update(Action::NoAnswer);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok("2 Kay Street: no answer (recorded 10:00)".into()))
+    );
+    assert_eq!(record(&app, "2").latest(), Some(&Outcome::NoAnswer));
+    select(&mut app, "4");
+    app.update(Action::Refused);
+    assert_eq!(record(&app, "4").latest(), Some(&Outcome::Refused));
+    select(&mut app, "6");
+    app.update(Action::NotApplicable);
+    assert_eq!(record(&app, "6").latest(), Some(&Outcome::NotApplicable));
+    // The door stays selected after a knock.
+    assert_eq!(door_log(&app).selected_door(), Some(&door("6")));
+
+    // A call-back today, then one on another day.
+    select(&mut app, "8");
+    app.update(Action::CallBack);
+    type_text(&mut app, "18:30");
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::DoorLog);
+    assert_eq!(
+        record(&app, "8").latest(),
+        Some(&Outcome::CallBack {
+            at: today_at(18, 30)
+        })
+    );
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "8 Kay Street: call back 23 Nov 18:30 (recorded 10:00)".into()
+        ))
+    );
+    select(&mut app, "2");
+    app.update(Action::CallBack);
+    type_text(&mut app, "2026-11-24 09:15");
+    app.update(Action::Confirm);
+    let tomorrow = Local
+        .with_ymd_and_hms(2026, 11, 24, 9, 15, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    let two = record(&app, "2");
+    assert_eq!(two.knocks.len(), 2, "every knock is kept");
+    assert_eq!(two.latest(), Some(&Outcome::CallBack { at: tomorrow }));
+
+    let now = app.ctx.now();
+    let c = DoorCounts::new(&doors(&app), now);
+    assert_eq!(
+        (c.doors, c.knocked, c.answered, c.refused, c.call_backs_due),
+        (6, 4, 3, 1, 0)
+    );
+    select(&mut app, "8");
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("Doors 6 · knocked 4 · answered 3 · interviewed 0 · refused 1"),
+        "{s}"
+    );
+    insta::assert_snapshot!("door_log_with_doors", s);
+}
+
+#[test]
+fn an_interview_from_a_door_records_the_knock_when_finalized() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    start_kin(&mut app);
+    assert_eq!(interview(&app).door, Some(door("12")));
+    // Left as a draft: back to the door log, and no knock recorded.
+    app.update(Action::Leave);
+    assert!(matches!(app.screen, Screen::DoorLog(_)));
+    assert_eq!(door_log(&app).selected_door(), Some(&door("12")));
+    assert!(record(&app, "12").knocks.is_empty());
+
+    // Interviewed: every question answered, finalized.
+    app.update(Action::Interview);
+    let id = interview(&app).id;
+    answer_everything(&mut app);
+    app.update(Action::Finalize);
+    assert!(matches!(app.screen, Screen::DoorLog(_)), "{:?}", app.flash);
+    assert!(matches!(app.flash, Some(Flash::Ok(ref m)) if m.starts_with("Interview finalized")));
+    assert_eq!(app.ctx.store.get(id).unwrap().status, Status::Complete);
+    assert_eq!(
+        record(&app, "12").latest(),
+        Some(&Outcome::Interviewed { response: id })
+    );
+    assert_eq!(door_log(&app).selected_door(), Some(&door("12")));
+
+    // Declined at the consent question: the door counts as a refusal.
+    add_door(&mut app, None, "14");
+    app.update(Action::Interview);
+    press(
+        &mut app,
+        &[Action::Confirm, Action::Digit(2), Action::Confirm],
+    );
+    app.update(Action::Finalize);
+    assert!(matches!(app.screen, Screen::DoorLog(_)));
+    assert_eq!(record(&app, "14").latest(), Some(&Outcome::Refused));
+
+    let c = DoorCounts::new(&doors(&app), app.ctx.now());
+    assert_eq!(
+        (c.doors, c.knocked, c.answered, c.interviewed, c.refused),
+        (2, 2, 2, 1, 1)
+    );
+    assert_eq!(c.response_rate(), Some(0.5));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("interviewed 1 · refused 1"), "{s}");
+    assert!(s.contains("response rate 50% (1 of 2)"), "{s}");
+    // Home's status line counts the interviews of the day.
+    app.update(Action::Leave);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Today: 2 KIN · 0 EVA   Drafts: 1"), "{s}");
+}
+
+#[test]
+fn drafts_list_call_backs_due_and_open_the_door_log_on_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, clock) = app_with_clock(&dir);
+    app.update(Action::Digit(1));
+    for (n, at) in [("12", "10:30"), ("14", "10:15"), ("16", "18:00")] {
+        add_door(&mut app, Some("Kay Street"), n);
+        app.update(Action::CallBack);
+        type_text(&mut app, at);
+        app.update(Action::Confirm);
+    }
+    // A draft too, from another door.
+    add_door(&mut app, None, "18");
+    press(
+        &mut app,
+        &[
+            Action::Interview,
+            Action::Confirm,
+            Action::Digit(1),
+            Action::Leave,
+        ],
+    );
+    // An hour later two call-backs are due (18:00 is not yet).
+    clock.advance(Duration::hours(1));
+    press(&mut app, &[Action::Leave, Action::Digit(3)]);
+    let Screen::Drafts(d) = &app.screen else {
+        panic!("not on drafts")
+    };
+    let due: Vec<(String, DateTime<Utc>)> = d
+        .call_backs()
+        .iter()
+        .map(|c| (c.door.number.clone(), c.at))
+        .collect();
+    assert_eq!(
+        due,
+        [
+            ("14".to_owned(), today_at(10, 15)),
+            ("12".to_owned(), today_at(10, 30))
+        ]
+    );
+    insta::assert_snapshot!("drafts_call_back_due", screen(&app, 80, 24));
+    // Item 2 is the first call-back (after the one draft): the door log opens on its door.
+    press(&mut app, &[Action::Down, Action::Confirm]);
+    assert_eq!(app.mode(), Mode::DoorLog);
+    assert_eq!(door_log(&app).selected_door(), Some(&door("14")));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "Call back at 14 Kay Street: i interviews, c sets a new time".into()
+        ))
+    );
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Call-backs due 2 (1 later)"), "{s}");
+    // Numbers beyond the list are refused with a message.
+    press(
+        &mut app,
+        &[Action::Leave, Action::Digit(3), Action::Digit(9)],
+    );
+    assert_eq!(app.flash, Some(Flash::Error("There is no item 9".into())));
 }

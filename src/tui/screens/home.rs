@@ -113,6 +113,11 @@ impl Home {
                         "Choose the area first (4)".into(),
                     )));
                 };
+                if kind == SurveyKind::Kin {
+                    // KIN interviews start from a door in the area's door log.
+                    let log = super::door_log::DoorLog::new(ctx, area, None)?;
+                    return Ok(Transition::Go(Screen::DoorLog(log), None));
+                }
                 let survey_id = kind.as_str();
                 let interview = super::interview::Interview::start(ctx, survey_id, &area.code)?;
                 Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))

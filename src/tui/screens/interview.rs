@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use uuid::Uuid;
 
 use super::checklist::{self, Checklist, ChecklistEvent};
-use super::{Screen, Transition};
+use super::Transition;
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer};
 use crate::store::StoreError;
@@ -50,6 +50,8 @@ pub struct Interview {
     pub findings: BTreeMap<String, Finding>,
     /// The EVA checklist table, while the current question is one of its items.
     pub checklist: Option<Checklist>,
+    /// The door it was started from (door log): finalizing records the knock there.
+    pub door: Option<crate::response::Door>,
 }
 
 impl Interview {
@@ -157,6 +159,7 @@ impl Interview {
             has_recipient: ctx.settings.recipient.is_some(),
             findings: response.findings.clone(),
             checklist: None,
+            door: None,
         };
         interview.load_field(ctx);
         if all_answered {
@@ -239,9 +242,9 @@ impl Interview {
         if let Some(q) = self.survey.questions.get(self.index) {
             ctx.store.set_position(self.id, &q.id)?;
         }
-        let home = super::home::Home::new(ctx)?;
+        let next = super::door_log::after_interview(ctx, self, false)?;
         Ok(Transition::Go(
-            Screen::Home(home),
+            next,
             Some(Flash::Ok(
                 "Kept as a draft: resume it from Drafts (3)".into(),
             )),
@@ -483,10 +486,10 @@ impl Interview {
             SurveyKind::Kin => "Interview",
             SurveyKind::Eva => "Audit",
         };
-        let home = super::home::Home::new(ctx)?;
+        let next = super::door_log::after_interview(ctx, self, true)?;
         let short = response.id.to_string();
         Ok(Transition::Go(
-            Screen::Home(home),
+            next,
             Some(Flash::Ok(format!(
                 "{what} finalized and journaled ({})",
                 &short[..8]

@@ -2,6 +2,7 @@
 
 pub mod area_picker;
 pub mod checklist;
+pub mod door_log;
 pub mod drafts;
 pub mod first_run;
 pub mod home;
@@ -20,6 +21,7 @@ pub enum Screen {
     FirstRun(first_run::FirstRun),
     Home(home::Home),
     Drafts(drafts::Drafts),
+    DoorLog(door_log::DoorLog),
     Interview(Box<interview::Interview>),
     AreaPicker(area_picker::AreaPicker),
 }
@@ -46,6 +48,7 @@ impl Screen {
         match self {
             Screen::FirstRun(_) => Mode::Form,
             Screen::Home(_) | Screen::Drafts(_) => Mode::Menu,
+            Screen::DoorLog(d) => d.mode(),
             Screen::Interview(i) => i.mode(),
             Screen::AreaPicker(_) => Mode::Picker,
         }
@@ -56,6 +59,7 @@ impl Screen {
             Screen::FirstRun(s) => s.update(ctx, action),
             Screen::Home(s) => s.update(ctx, action),
             Screen::Drafts(s) => s.update(ctx, action),
+            Screen::DoorLog(s) => s.update(ctx, action),
             Screen::Interview(s) => s.update(ctx, action),
             Screen::AreaPicker(s) => s.update(ctx, action),
         }
@@ -66,6 +70,7 @@ impl Screen {
             Screen::FirstRun(s) => s.render(frame, area, theme),
             Screen::Home(s) => s.render(ctx, frame, area, theme),
             Screen::Drafts(s) => s.render(frame, area, theme),
+            Screen::DoorLog(s) => s.render(ctx, frame, area, theme),
             Screen::Interview(s) => s.render(frame, area, theme),
             Screen::AreaPicker(s) => s.render(ctx, frame, area, theme),
         }

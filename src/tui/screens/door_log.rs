@@ -1,0 +1,722 @@
+//! The door log (KIN): the priority action area's doors, what came of the latest knock on
+//! each, and the counts. One key per outcome; every knock is on disk before the screen
+//! changes. The street is remembered from door to door.
+
+use chrono::{DateTime, Duration, Local, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::interview::Interview;
+use super::{Screen, Transition};
+use crate::Error;
+use crate::response::{Door, DoorCounts, DoorRecord, Outcome};
+use crate::survey::{Answer, SurveyKind};
+use crate::tui::action::Action;
+use crate::tui::app::{AreaPick, Context, Flash};
+use crate::tui::fields::{FieldEvent, TextField, TextKind};
+use crate::tui::keys::Mode;
+use crate::tui::theme::Theme;
+
+/// Longest street name and house number or name the form takes.
+const MAX_STREET: usize = 80;
+const MAX_NUMBER: usize = 40;
+
+/// The KIN question whose "no" means the resident declined: the door counts as refused.
+const CONSENT: &str = "consent";
+
+/// What a form's Enter gave, once checked.
+enum Checked {
+    Street(String),
+    Door(Door),
+    CallBack(Door, DateTime<Utc>),
+}
+
+/// What the officer is typing, if anything.
+enum Form {
+    /// A new door, first step: the street (prefilled with the last one).
+    Street(TextField),
+    /// A new door, second step: the house number or name.
+    Number { street: String, field: TextField },
+    /// When to call back at a door.
+    CallBack { door: Door, field: TextField },
+}
+
+impl Form {
+    fn field_mut(&mut self) -> &mut TextField {
+        match self {
+            Form::Street(f) | Form::Number { field: f, .. } | Form::CallBack { field: f, .. } => f,
+        }
+    }
+}
+
+pub struct DoorLog {
+    area: AreaPick,
+    /// The area's doors, by street then house number.
+    records: Vec<DoorRecord>,
+    selected: usize,
+    form: Option<Box<Form>>,
+    /// Offered as the street of the next new door.
+    last_street: String,
+}
+
+impl DoorLog {
+    /// The door log of `area`, with `select` selected if it is in the log. The street for
+    /// the next door defaults to the selected door's, else the most recently knocked one's.
+    pub fn new(ctx: &Context, area: AreaPick, select: Option<&Door>) -> Result<DoorLog, Error> {
+        let mut log = DoorLog {
+            area,
+            records: Vec::new(),
+            selected: 0,
+            form: None,
+            last_street: String::new(),
+        };
+        log.reload(ctx, select)?;
+        log.last_street = match select {
+            Some(d) => d.street.clone(),
+            None => log
+                .records
+                .iter()
+                .filter_map(|r| r.knocks.last().map(|k| (k.at, &r.door.street)))
+                .max_by_key(|(at, _)| *at)
+                .map(|(_, s)| s.clone())
+                .or_else(|| log.records.last().map(|r| r.door.street.clone()))
+                .unwrap_or_default(),
+        };
+        Ok(log)
+    }
+
+    pub fn area(&self) -> &AreaPick {
+        &self.area
+    }
+
+    pub fn records(&self) -> &[DoorRecord] {
+        &self.records
+    }
+
+    /// The door the outcome keys act on.
+    pub fn selected_door(&self) -> Option<&Door> {
+        self.records.get(self.selected).map(|r| &r.door)
+    }
+
+    /// The street the next new door is offered on.
+    pub fn last_street(&self) -> &str {
+        &self.last_street
+    }
+
+    pub fn mode(&self) -> Mode {
+        if self.form.is_some() {
+            Mode::Form
+        } else {
+            Mode::DoorLog
+        }
+    }
+
+    /// Reads the area's doors again, keeping `select` (or the current door) selected.
+    fn reload(&mut self, ctx: &Context, select: Option<&Door>) -> Result<(), Error> {
+        let keep = select.or(self.selected_door()).map(Door::key);
+        let mut records = ctx.store.doors(&self.area.code)?;
+        records.sort_by_cached_key(|r| walk_order(&r.door));
+        self.records = records;
+        self.selected = keep
+            .and_then(|k| self.records.iter().position(|r| r.door.key() == k))
+            .unwrap_or(self.selected)
+            .min(self.records.len().saturating_sub(1));
+        Ok(())
+    }
+
+    pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if self.form.is_some() {
+            return self.update_form(ctx, action);
+        }
+        let last = self.records.len().saturating_sub(1);
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(10),
+            Action::PageDown => self.selected = (self.selected + 10).min(last),
+            Action::Leave => {
+                return Ok(Transition::Go(
+                    Screen::Home(super::home::Home::new(ctx)?),
+                    None,
+                ));
+            }
+            Action::NewDoor => {
+                self.form = Some(Box::new(Form::Street(prefilled(&self.last_street))));
+            }
+            Action::NoAnswer => return self.knock(ctx, Outcome::NoAnswer),
+            Action::Refused => return self.knock(ctx, Outcome::Refused),
+            Action::NotApplicable => return self.knock(ctx, Outcome::NotApplicable),
+            Action::CallBack => {
+                let Some(door) = self.selected_door().cloned() else {
+                    return Ok(no_door());
+                };
+                self.form = Some(Box::new(Form::CallBack {
+                    door,
+                    field: TextField::new(TextKind::DateTime, None),
+                }));
+            }
+            Action::Interview => return self.interview(ctx),
+            Action::Confirm if !self.records.is_empty() => {
+                return Ok(Transition::Flash(Flash::Notice(
+                    "At this door: n no answer, r refused, c call back, i interview, x n/a".into(),
+                )));
+            }
+            Action::Confirm => return Ok(no_door()),
+            _ => {}
+        }
+        Ok(Transition::Stay)
+    }
+
+    /// Records a knock on the selected door.
+    fn knock(&mut self, ctx: &Context, outcome: Outcome) -> Result<Transition, Error> {
+        match self.selected_door().cloned() {
+            Some(door) => self.record(ctx, door, outcome),
+            None => Ok(no_door()),
+        }
+    }
+
+    /// Records a knock (the store flushes it to disk), then shows it.
+    fn record(&mut self, ctx: &Context, door: Door, outcome: Outcome) -> Result<Transition, Error> {
+        let now = ctx.now();
+        ctx.store
+            .knock(&self.area.code, door.clone(), outcome.clone(), now)?;
+        self.reload(ctx, Some(&door))?;
+        Ok(Transition::Flash(Flash::Ok(format!(
+            "{door}: {} (recorded {})",
+            outcome_label(&outcome, now),
+            local(now).format("%H:%M")
+        ))))
+    }
+
+    fn interview(&mut self, ctx: &Context) -> Result<Transition, Error> {
+        let Some(door) = self.selected_door().cloned() else {
+            return Ok(no_door());
+        };
+        let mut interview = Interview::start(ctx, SurveyKind::Kin.as_str(), &self.area.code)?;
+        interview.door = Some(door);
+        Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))
+    }
+
+    fn update_form(&mut self, ctx: &Context, action: Action) -> Result<Transition, Error> {
+        match action {
+            Action::Leave => {
+                self.form = None;
+                return Ok(Transition::Flash(Flash::Notice(
+                    "Cancelled: nothing recorded".into(),
+                )));
+            }
+            Action::Confirm => return self.submit(ctx),
+            _ => {}
+        }
+        let Some(form) = self.form.as_deref_mut() else {
+            return Ok(Transition::Stay);
+        };
+        match form.field_mut().handle(action) {
+            FieldEvent::Invalid(m) => return Ok(Transition::Flash(Flash::Error(m))),
+            // Backspace on an empty number goes back to the street.
+            FieldEvent::Back => {
+                if let Form::Number { street, .. } = form {
+                    let street = prefilled(street);
+                    *form = Form::Street(street);
+                }
+            }
+            FieldEvent::None | FieldEvent::Submit(_) => {}
+        }
+        Ok(Transition::Stay)
+    }
+
+    /// Enter in the form: checks what was typed; on a mistake the form stays open, says
+    /// what is wrong, and nothing is recorded.
+    fn submit(&mut self, ctx: &Context) -> Result<Transition, Error> {
+        let Some(form) = self.form.take() else {
+            return Ok(Transition::Stay);
+        };
+        match self.check(ctx, &form) {
+            Ok(Checked::Street(street)) => {
+                self.form = Some(Box::new(Form::Number {
+                    street,
+                    field: TextField::new(TextKind::Text { long: false }, None),
+                }));
+                Ok(Transition::Stay)
+            }
+            Ok(Checked::Door(door)) => {
+                let known = self
+                    .records
+                    .iter()
+                    .find(|r| r.door.key() == door.key())
+                    .map(|r| r.door.clone());
+                let door = known.clone().unwrap_or(door);
+                if known.is_none() {
+                    ctx.store.add_door(&self.area.code, door.clone())?;
+                }
+                self.last_street = door.street.clone();
+                self.reload(ctx, Some(&door))?;
+                Ok(Transition::Flash(if known.is_some() {
+                    Flash::Notice(format!("{door} is already in the log: selected"))
+                } else {
+                    Flash::Ok(format!("{door} added"))
+                }))
+            }
+            Ok(Checked::CallBack(door, at)) => self.record(ctx, door, Outcome::CallBack { at }),
+            Err(message) => {
+                self.form = Some(form);
+                Ok(Transition::Flash(Flash::Error(message)))
+            }
+        }
+    }
+
+    fn check(&self, ctx: &Context, form: &Form) -> Result<Checked, String> {
+        match form {
+            Form::Street(field) => {
+                let street = tidy(field.value());
+                if street.is_empty() {
+                    return Err("Type the street name (it is remembered for the next door)".into());
+                }
+                if street.chars().count() > MAX_STREET {
+                    return Err(format!("A street name is at most {MAX_STREET} characters"));
+                }
+                // A street already in the log keeps the spelling it has there.
+                let street = self
+                    .records
+                    .iter()
+                    .map(|r| &r.door.street)
+                    .find(|s| s.to_lowercase() == street.to_lowercase())
+                    .cloned()
+                    .unwrap_or(street);
+                Ok(Checked::Street(street))
+            }
+            Form::Number { street, field } => {
+                let number = tidy(field.value());
+                if number.is_empty() {
+                    return Err(format!("Type the house number or name on {street}"));
+                }
+                if number.chars().count() > MAX_NUMBER {
+                    return Err(format!(
+                        "A house number or name is at most {MAX_NUMBER} characters"
+                    ));
+                }
+                Door::new(street, &number)
+                    .map(Checked::Door)
+                    .map_err(|e| e.to_string())
+            }
+            Form::CallBack { door, field } => call_back_time(field.value(), ctx.local_now())
+                .map(|at| Checked::CallBack(door.clone(), at)),
+        }
+    }
+
+    pub fn render(&self, ctx: &Context, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let now = ctx.now();
+        let block = Block::default().borders(Borders::ALL).title(Line::styled(
+            format!(" Door log — {} ({}) ", self.area.name, self.area.code),
+            theme.title,
+        ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let foot = match self.form {
+            Some(_) => 4,
+            None => 2,
+        };
+        let [counts_area, head_area, list_area, foot_area] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(2),
+            Constraint::Min(2),
+            Constraint::Length(foot),
+        ])
+        .areas(inner);
+        frame.render_widget(
+            Paragraph::new(counts_lines(&DoorCounts::new(&self.records, now))),
+            counts_area,
+        );
+        let width = inner.width as usize;
+        if self.records.is_empty() {
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::raw(""),
+                    Line::raw("No doors in this area yet: press a to add the first one"),
+                    Line::raw("(the street, then the house number or name)."),
+                ]),
+                list_area,
+            );
+        } else {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    fit(
+                        &format!(
+                            "  {:<12} {:<20} {:<26} {}",
+                            "No.", "Street", "Latest", "Knocked"
+                        ),
+                        width,
+                    ),
+                    theme.title,
+                )),
+                Rect {
+                    y: head_area.y + 1,
+                    height: 1,
+                    ..head_area
+                },
+            );
+            self.render_list(frame, list_area, theme, now);
+        }
+        match &self.form {
+            Some(form) => render_form(form, frame, foot_area, theme),
+            None => self.render_selected(frame, foot_area, now),
+        }
+    }
+
+    fn render_list(&self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
+        let height = area.height.max(1) as usize;
+        let start = self.selected.saturating_sub(height - 1);
+        let width = area.width as usize;
+        let lines: Vec<Line> = self
+            .records
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(height)
+            .map(|(i, r)| {
+                let (latest, when) = match r.knocks.last() {
+                    Some(k) => (
+                        outcome_label(&k.outcome, now),
+                        local(k.at).format("%d %b %H:%M").to_string(),
+                    ),
+                    None => ("— not knocked".to_owned(), String::new()),
+                };
+                let text = format!(
+                    "{} {:<12} {:<20} {:<26} {when}",
+                    if i == self.selected { "▶" } else { " " },
+                    clip(&r.door.number, 12),
+                    clip(&r.door.street, 20),
+                    latest,
+                );
+                let text = fit(&text, width);
+                if i == self.selected {
+                    Line::styled(text, theme.highlight)
+                } else if is_due(r, now) {
+                    Line::styled(text, theme.notice)
+                } else {
+                    Line::raw(text)
+                }
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    /// The selected door and its knocks, newest first.
+    fn render_selected(&self, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+        let Some(r) = self.records.get(self.selected) else {
+            return;
+        };
+        let width = area.width as usize;
+        let head = format!(
+            "▶ {} · {} knock(s) · n r c i x act on this door",
+            r.door,
+            r.knocks.len()
+        );
+        let history = if r.knocks.is_empty() {
+            "Not knocked yet".to_owned()
+        } else {
+            let knocks = r
+                .knocks
+                .iter()
+                .rev()
+                .map(|k| {
+                    format!(
+                        "{}: {}",
+                        local(k.at).format("%d %b %H:%M"),
+                        outcome_label(&k.outcome, now)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
+            format!("Knocks, newest first — {knocks}")
+        };
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::raw(fit(&head, width)),
+                Line::raw(fit(&history, width)),
+            ]),
+            area,
+        );
+    }
+}
+
+fn render_form(form: &Form, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let [label, field] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(3)]).areas(area);
+    let (text, f) = match form {
+        Form::Street(f) => (
+            "New door: the street (Enter keeps the one shown)".to_owned(),
+            f,
+        ),
+        Form::Number { street, field } => {
+            (format!("New door on {street}: house number or name"), field)
+        }
+        Form::CallBack { door, field } => (
+            format!("Call back at {door}: when? A time today (18:30) or a date and time"),
+            field,
+        ),
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(fit(&text, area.width as usize), theme.title)),
+        label,
+    );
+    f.render(frame, field, theme);
+}
+
+/// The two counts lines over the list.
+fn counts_lines(c: &DoorCounts) -> Vec<Line<'static>> {
+    let rate = match c.response_rate() {
+        Some(r) => format!(
+            "{:.0}% ({} of {})",
+            r * 100.0,
+            c.interviewed,
+            c.doors - c.not_applicable
+        ),
+        None => "—".to_owned(),
+    };
+    vec![
+        Line::raw(format!(
+            "Doors {} · knocked {} · answered {} · interviewed {} · refused {}",
+            c.doors, c.knocked, c.answered, c.interviewed, c.refused
+        )),
+        Line::raw(format!(
+            "Call-backs due {} ({} later) · to knock {} · response rate {rate}",
+            c.call_backs_due, c.call_backs_later, c.to_knock
+        )),
+    ]
+}
+
+/// An outcome as the list shows it; a call-back says when, and whether it is due.
+pub fn outcome_label(outcome: &Outcome, now: DateTime<Utc>) -> String {
+    match outcome {
+        Outcome::NoAnswer => "no answer".into(),
+        Outcome::Refused => "refused".into(),
+        Outcome::NotApplicable => "not applicable".into(),
+        Outcome::Interviewed { .. } => "interviewed".into(),
+        Outcome::CallBack { at } => {
+            let due = if *at <= now { " — due" } else { "" };
+            format!("call back {}{due}", local(*at).format("%d %b %H:%M"))
+        }
+    }
+}
+
+/// Whether a door's latest outcome is a call-back that is due at `now`.
+pub fn is_due(record: &DoorRecord, now: DateTime<Utc>) -> bool {
+    !record.interviewed() && matches!(record.latest(), Some(Outcome::CallBack { at }) if *at <= now)
+}
+
+/// Turns what the officer typed into the call-back time: `18:30` (today) or
+/// `2026-11-24 18:30` (also `24/11/2026 18:30`), local time, not in the past.
+pub fn call_back_time(text: &str, now: NaiveDateTime) -> Result<DateTime<Utc>, String> {
+    let t = tidy(text);
+    let tomorrow = (now + Duration::days(1)).format("%Y-%m-%d");
+    if t.is_empty() {
+        return Err(format!(
+            "Type when to call back: a time today like 18:30, or a date and time like {tomorrow} 18:30"
+        ));
+    }
+    let when = NaiveTime::parse_from_str(&t, "%H:%M")
+        .map(|time| now.date().and_time(time))
+        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M"))
+        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%d/%m/%Y %H:%M"))
+        .map_err(|_| {
+            format!("`{t}` is not a time like 18:30 or a date and time like {tomorrow} 18:30")
+        })?;
+    let this_minute = now
+        .with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(now);
+    if when < this_minute {
+        return Err(format!(
+            "{} has already passed: give a later time, or the date too (e.g. {tomorrow} 18:30)",
+            when.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    Local
+        .from_local_datetime(&when)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            format!(
+                "{} does not exist here (the clocks go forward): give another time",
+                when.format("%Y-%m-%d %H:%M")
+            )
+        })
+}
+
+/// Where an interview goes when it is left (`finalized` false) or finalized: back to the
+/// door log when it was started from a door, home otherwise. A finalized interview is
+/// recorded as the door's knock first — interviewed, or refused when the resident said
+/// no to taking part.
+pub fn after_interview(
+    ctx: &Context,
+    interview: &Interview,
+    finalized: bool,
+) -> Result<Screen, Error> {
+    let Some(door) = &interview.door else {
+        return Ok(Screen::Home(super::home::Home::new(ctx)?));
+    };
+    if finalized {
+        let declined = interview.answers.get(CONSENT) == Some(&Answer::YesNo(false));
+        let outcome = if declined {
+            Outcome::Refused
+        } else {
+            Outcome::Interviewed {
+                response: interview.id,
+            }
+        };
+        ctx.store
+            .knock(&interview.area, door.clone(), outcome, ctx.now())?;
+    }
+    let area = ctx
+        .area
+        .clone()
+        .filter(|a| a.code.eq_ignore_ascii_case(&interview.area))
+        .unwrap_or_else(|| AreaPick {
+            code: interview.area.clone(),
+            name: interview.area.clone(),
+        });
+    Ok(Screen::DoorLog(DoorLog::new(ctx, area, Some(door))?))
+}
+
+fn no_door() -> Transition {
+    Transition::Flash(Flash::Notice("No door selected: press a to add one".into()))
+}
+
+fn prefilled(text: &str) -> TextField {
+    let mut f = TextField::new(TextKind::Text { long: false }, None);
+    for c in text.chars() {
+        f.handle(Action::Char(c));
+    }
+    f
+}
+
+/// Single spaces, no spaces at either end.
+fn tidy(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn local(t: DateTime<Utc>) -> DateTime<Local> {
+    t.with_timezone(&Local)
+}
+
+/// Street, then house number in numeric order ("2" before "10"), then the rest.
+fn walk_order(door: &Door) -> (String, u64, String) {
+    let digits: String = door
+        .number
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (
+        door.street.to_lowercase(),
+        digits.parse().unwrap_or(u64::MAX),
+        door.number.to_lowercase(),
+    )
+}
+
+/// At most `n` characters, with … when cut.
+fn clip(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        text.to_owned()
+    } else {
+        let mut s: String = text.chars().take(n.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// Cut to the width of the screen.
+fn fit(text: &str, width: usize) -> String {
+    clip(text.trim_end(), width)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn at(h: u32, m: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(h, m, 30)
+            .unwrap()
+    }
+
+    fn local_utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        Local
+            .from_local_datetime(
+                &NaiveDate::from_ymd_opt(2026, 11, d)
+                    .unwrap()
+                    .and_hms_opt(h, m, 0)
+                    .unwrap(),
+            )
+            .earliest()
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn call_back_times_are_today_or_dated_and_never_past() {
+        let now = at(10, 0);
+        assert_eq!(call_back_time("18:30", now), Ok(local_utc(23, 18, 30)));
+        assert_eq!(call_back_time(" 10:00 ", now), Ok(local_utc(23, 10, 0)));
+        assert_eq!(
+            call_back_time("2026-11-24 09:15", now),
+            Ok(local_utc(24, 9, 15))
+        );
+        assert_eq!(
+            call_back_time("24/11/2026 09:15", now),
+            Ok(local_utc(24, 9, 15))
+        );
+        assert_eq!(
+            call_back_time("", now),
+            Err("Type when to call back: a time today like 18:30, or a date and time like 2026-11-24 18:30".into())
+        );
+        assert_eq!(
+            call_back_time("25:00", now),
+            Err("`25:00` is not a time like 18:30 or a date and time like 2026-11-24 18:30".into())
+        );
+        assert_eq!(
+            call_back_time("09:59", now),
+            Err("2026-11-23 09:59 has already passed: give a later time, or the date too (e.g. 2026-11-24 18:30)".into())
+        );
+    }
+
+    #[test]
+    fn doors_are_in_walking_order() {
+        let mut doors = vec![
+            Door::new("Kay Street", "10").unwrap(),
+            Door::new("Elm Road", "Rose Cottage").unwrap(),
+            Door::new("kay street", "2").unwrap(),
+            Door::new("Kay Street", "3a").unwrap(),
+        ];
+        doors.sort_by_cached_key(walk_order);
+        let shown: Vec<String> = doors.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "Rose Cottage, Elm Road",
+                "2 kay street",
+                "3a Kay Street",
+                "10 Kay Street"
+            ]
+        );
+    }
+
+    #[test]
+    fn labels_say_when_a_call_back_is_due() {
+        let now = local_utc(23, 10, 0);
+        let later = Outcome::CallBack {
+            at: local_utc(23, 18, 30),
+        };
+        assert_eq!(outcome_label(&later, now), "call back 23 Nov 18:30");
+        let due = Outcome::CallBack {
+            at: local_utc(23, 9, 30),
+        };
+        assert_eq!(outcome_label(&due, now), "call back 23 Nov 09:30 — due");
+        assert_eq!(clip("Rose Cottage", 8), "Rose Co…");
+    }
+}
