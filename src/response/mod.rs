@@ -131,6 +131,10 @@ pub struct Response {
     pub replaces: Option<Uuid>,
     /// The question to resume at.
     pub position: Option<String>,
+    /// The door (door log) a KIN interview was started at, so a resumed draft still
+    /// records its knock when finalized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub door: Option<Door>,
 }
 
 impl Response {
@@ -166,6 +170,7 @@ impl Response {
             findings: BTreeMap::new(),
             replaces: None,
             position: None,
+            door: None,
         })
     }
 

@@ -70,6 +70,15 @@ impl Store {
         self.flush()
     }
 
+    /// Remembers the door a draft was started at.
+    pub fn set_door(&self, id: Uuid, door: &crate::response::Door) -> Result<(), StoreError> {
+        let _guard = self.write_guard();
+        let mut response = self.draft_for_edit(id)?;
+        response.door = Some(door.clone());
+        self.put_response(&response)?;
+        self.flush()
+    }
+
     /// Remembers the question to resume the draft at.
     pub fn set_position(&self, id: Uuid, question: &str) -> Result<(), StoreError> {
         let _guard = self.write_guard();

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Local, TimeZone, Utc};
-use doorstep::response::{Door, DoorCounts, DoorRecord, Env, ManualClock, Outcome, SettingKey, Status, StoredAnswer};
+use doorstep::response::{
+    Door, DoorCounts, DoorRecord, Env, ManualClock, Outcome, SettingKey, Status, StoredAnswer,
+};
 use doorstep::store::Store;
 use doorstep::survey::Answer;
 use doorstep::survey::registry::Registry;
@@ -286,7 +288,12 @@ fn esc_keeps_a_draft_that_resumes_where_it_was_left() {
     let at = current_question(&app);
     app.update(Action::Leave);
     assert!(matches!(app.screen, Screen::DoorLog(_)));
-    assert_eq!(app.flash, Some(Flash::Ok("Kept as a draft: resume it from Drafts (3)".into())));
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "Kept as a draft: resume it from Drafts (3)".into()
+        ))
+    );
     app.update(Action::Leave);
     assert!(matches!(app.screen, Screen::Home(_)));
     app.update(Action::Digit(3));
@@ -318,7 +325,10 @@ fn finalizing_an_incomplete_interview_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     start_kin(&mut app);
-    press(&mut app, &[Action::Confirm, Action::Digit(1), Action::Review]);
+    press(
+        &mut app,
+        &[Action::Confirm, Action::Digit(1), Action::Review],
+    );
     app.update(Action::Finalize);
     assert_eq!(app.mode(), Mode::Review);
     let s = screen(&app, 80, 24);
@@ -995,4 +1005,31 @@ fn drafts_list_call_backs_due_and_open_the_door_log_on_one() {
         &[Action::Leave, Action::Digit(3), Action::Digit(9)],
     );
     assert_eq!(app.flash, Some(Flash::Error("There is no item 9".into())));
+}
+
+#[test]
+fn a_draft_resumed_from_drafts_still_records_its_door_when_finalized() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    start_kin(&mut app);
+    let id = interview(&app).id;
+    press(
+        &mut app,
+        &[Action::Confirm, Action::Digit(2), Action::Leave],
+    ); // consent: No, then Esc
+    press(
+        &mut app,
+        &[Action::Leave, Action::Digit(3), Action::Digit(1)],
+    ); // home, drafts, resume
+    assert_eq!(
+        interview(&app).door.as_ref().map(|d| d.number.as_str()),
+        Some("12")
+    );
+    press(&mut app, &[Action::Confirm, Action::Finalize]);
+    assert!(matches!(app.screen, Screen::DoorLog(_)));
+    let doors = app.ctx.store.doors("E05000841").unwrap();
+    let outcome = doors[0].knocks.last().map(|k| k.outcome.clone());
+    // Consent was refused, so the door log records a refusal, linked to no interview.
+    assert_eq!(outcome, Some(doorstep::response::Outcome::Refused));
+    assert_eq!(app.ctx.store.get(id).unwrap().status, Status::Complete);
 }

@@ -195,6 +195,7 @@ impl DoorLog {
             return Ok(no_door());
         };
         let mut interview = Interview::start(ctx, SurveyKind::Kin.as_str(), &self.area.code)?;
+        ctx.store.set_door(interview.id, &door)?;
         interview.door = Some(door);
         Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))
     }

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use uuid::Uuid;
 
-use super::checklist::{self, Checklist, ChecklistEvent};
 use super::Transition;
+use super::checklist::{self, Checklist, ChecklistEvent};
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer};
 use crate::store::StoreError;
@@ -159,7 +159,7 @@ impl Interview {
             has_recipient: ctx.settings.recipient.is_some(),
             findings: response.findings.clone(),
             checklist: None,
-            door: None,
+            door: response.door.clone(),
         };
         interview.load_field(ctx);
         if all_answered {
