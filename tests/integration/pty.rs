@@ -25,7 +25,14 @@ pub struct Tui {
 impl Tui {
     pub fn start(data_dir: &Path) -> Tui {
         let pty = native_pty_system();
-        let pair = pty.openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }).expect("open a pty");
+        let pair = pty
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_doorstep"));
         cmd.env("DOORSTEP_DATA_DIR", data_dir);
         cmd.env("TERM", "xterm-256color");
@@ -43,8 +50,18 @@ impl Tui {
                 }
             }
         });
-        let parser = vt100::Parser::new(NonZeroU16::new(24).unwrap(), NonZeroU16::new(80).unwrap(), 0);
-        Tui { child, writer, output: rx, parser, _master: pair.master }
+        let parser = vt100::Parser::new(
+            NonZeroU16::new(24).unwrap(),
+            NonZeroU16::new(80).unwrap(),
+            0,
+        );
+        Tui {
+            child,
+            writer,
+            output: rx,
+            parser,
+            _master: pair.master,
+        }
     }
 
     fn pump(&mut self) {
@@ -59,7 +76,9 @@ impl Tui {
     }
 
     pub fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).expect("write to the pty");
+        self.writer
+            .write_all(keys.as_bytes())
+            .expect("write to the pty");
         self.writer.flush().expect("flush the pty");
     }
 
@@ -93,8 +112,25 @@ impl Tui {
         self.child.process_id().expect("child pid")
     }
 
+    /// Whether the app is (still) on the alternate screen it draws on.
+    pub fn on_alternate_screen(&mut self) -> bool {
+        self.pump();
+        self.parser.screen().alternate_screen()
+    }
+
+    pub fn sigterm(&mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+
     pub fn sigkill(&mut self) {
-        let status = std::process::Command::new("kill").args(["-9", &self.pid().to_string()]).status().expect("run kill");
+        let status = std::process::Command::new("kill")
+            .args(["-9", &self.pid().to_string()])
+            .status()
+            .expect("run kill");
         assert!(status.success());
         let _ = self.child.wait();
     }

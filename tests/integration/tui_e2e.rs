@@ -1,0 +1,252 @@
+//! The real binary in a pseudo-terminal, from plain `cargo test`: a whole KIN interview and
+//! a whole EVA to finalize, and SIGKILL in the middle of an interview with every answer
+//! given before the kill still there after a restart.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+use crate::pty::{CTRL_S, ENTER, ESC, Tui};
+
+fn doorstep(data_dir: &Path, args: &[&str]) -> String {
+    let out = Command::cargo_bin("doorstep")
+        .unwrap()
+        .env("DOORSTEP_DATA_DIR", data_dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "doorstep {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A device already set up, working in the demo PAA in Douglas.
+fn set_up(data_dir: &Path) {
+    doorstep(data_dir, &["config", "set", "officer", "PC 4521"]);
+    doorstep(data_dir, &["config", "set", "device", "WIGAN-NPT-07"]);
+    doorstep(data_dir, &["config", "set", "area", "DEMO-PAA-2"]);
+}
+
+/// Home → door log → add 12 Kay Street → interview.
+fn start_kin_at_door(tui: &mut Tui) {
+    tui.wait_text("Start a KIN doorstep session");
+    tui.send("1");
+    tui.wait_text("press a to add the first one");
+    tui.send("a");
+    tui.wait_text("New door");
+    tui.send("Kay Street");
+    tui.send(ENTER);
+    tui.wait_text("house number or name");
+    tui.send("12");
+    tui.send(ENTER);
+    tui.wait_text("Kay Street");
+    tui.send("i");
+    tui.wait_text("Enter to continue");
+}
+
+/// Answers whatever question is on screen with something valid; returns false at the review.
+fn answer_current(tui: &mut Tui) -> bool {
+    let s = tui.screen();
+    if s.contains("Review: Enter changes an answer") {
+        return false;
+    }
+    if s.contains("Enter to continue") {
+        tui.step(ENTER);
+    } else if s.contains("1-9 tick") {
+        tui.step("1");
+        tui.step(ENTER);
+    } else if s.contains("1-9 rank next") {
+        tui.step("1");
+        tui.step(ENTER);
+    } else if s.contains("1-9 pick") {
+        tui.step("1");
+    } else if s.contains("Item ") && s.contains("Urg") {
+        // The EVA checklist: Enter walks down the rows and out of the table.
+        tui.step(ENTER);
+    } else if s.contains("YYYY")
+        || s.contains("HH:MM")
+        || s.contains("time as")
+        || s.contains("date as")
+    {
+        tui.step(ENTER); // dates and times start at now
+    } else if s.contains("choose the form") {
+        tui.send(if s.contains("(•) fixed reference") {
+            "lamp column 14"
+        } else if s.contains("(•) OS grid reference") {
+            "SD 5760 0540"
+        } else {
+            "53.5451, -2.6325"
+        });
+        tui.step(ENTER);
+    } else if s.contains("[required]") || s.contains("how many") || s.contains("number") {
+        tui.send("3");
+        tui.step(ENTER);
+    } else {
+        tui.step(CTRL_S);
+    }
+    true
+}
+
+#[test]
+fn a_whole_kin_interview_to_finalize_through_the_real_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let mut tui = Tui::start(dir.path());
+    start_kin_at_door(&mut tui);
+    tui.step(ENTER);
+    tui.wait_text("Are you happy to take part?");
+    tui.step("1");
+    let mut steps = 0;
+    while answer_current(&mut tui) {
+        steps += 1;
+        assert!(steps < 150, "the interview did not end:\n{}", tui.screen());
+    }
+    tui.send("f");
+    let s = tui.wait_text("Interview finalized and journaled");
+    assert!(
+        s.contains("Door log"),
+        "finalizing returns to the door log:\n{s}"
+    );
+    assert!(s.contains("interviewed 1"), "{s}");
+    tui.send(ESC);
+    tui.wait_text("Start a KIN doorstep session");
+    tui.send("q");
+    assert_eq!(tui.wait_exit(), 0);
+    let list = doorstep(dir.path(), &["responses", "list", "--status", "complete"]);
+    assert_eq!(
+        list.lines().filter(|l| l.contains("kin")).count(),
+        1,
+        "{list}"
+    );
+    assert!(list.contains("DEMO-PAA-2"), "{list}");
+}
+
+#[test]
+fn a_whole_eva_to_finalize_through_the_real_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let mut tui = Tui::start(dir.path());
+    tui.wait_text("Start an EVA audit");
+    tui.send("2");
+    tui.wait_text("Street name");
+    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+        tui.send(text);
+        tui.step(ENTER);
+    }
+    // Grade the first item on the way through the checklist.
+    let mut graded = false;
+    let mut steps = 0;
+    loop {
+        let s = tui.screen();
+        if !graded && s.contains("Litter and refuse") && s.contains("Urg") {
+            tui.step("c");
+            tui.step("u");
+            graded = true;
+        }
+        if !answer_current(&mut tui) {
+            break;
+        }
+        steps += 1;
+        assert!(steps < 150, "the audit did not end:\n{}", tui.screen());
+    }
+    assert!(graded, "the checklist was shown");
+    let s = tui.screen();
+    assert!(
+        s.contains("! URGENT: Litter and refuse (C)"),
+        "urgent items are summarised before finalizing:\n{s}"
+    );
+    tui.send("f");
+    tui.wait_text("Audit finalized and journaled");
+    tui.send("q");
+    assert_eq!(tui.wait_exit(), 0);
+    let list = doorstep(dir.path(), &["responses", "list", "--status", "complete"]);
+    assert_eq!(
+        list.lines().filter(|l| l.contains("eva")).count(),
+        1,
+        "{list}"
+    );
+}
+
+#[test]
+fn sigkill_mid_interview_then_restart_and_resume_with_every_answer_there() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let mut tui = Tui::start(dir.path());
+    start_kin_at_door(&mut tui);
+    tui.step(ENTER);
+    tui.wait_text("Are you happy to take part?");
+    tui.step("1"); // consent: yes
+    tui.wait_text("Are you talking to us mainly as");
+    tui.step("2"); // business
+    tui.wait_text("How long have you lived or worked");
+    tui.step("3"); // 5 to 10 years
+    // The next question is on screen, so the last answer was acknowledged: kill now.
+    let before = tui.wait_text("Thinking about your local area");
+    assert!(before.contains("question"), "{before}");
+    tui.sigkill();
+    drop(tui);
+
+    // Straight after the kill, the store opens (the lock died with the process) and holds
+    // every answer given.
+    let list = doorstep(dir.path(), &["responses", "list", "--status", "draft"]);
+    let id = list
+        .lines()
+        .find(|l| l.contains("kin"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the draft is listed")
+        .to_owned();
+    let shown = doorstep(dir.path(), &["responses", "show", &id]);
+    for expected in ["consent", "respondent_type", "time_in_area"] {
+        assert!(
+            shown.contains(expected),
+            "{expected} missing after the kill:\n{shown}"
+        );
+    }
+    assert!(
+        shown.contains("business") && shown.contains("years_5_to_10"),
+        "{shown}"
+    );
+
+    // Restart, resume from Drafts: back at the question after the last answer.
+    let mut tui = Tui::start(dir.path());
+    tui.wait_text("Resume drafts and call-backs (1)");
+    tui.send("3");
+    tui.wait_text("Drafts");
+    tui.send("1");
+    let s = tui.wait_text("Thinking about your local area");
+    assert!(s.contains("Resumed where it was left"), "{s}");
+    // ← shows the earlier answer still selected.
+    let s = tui.step("\x1b[D");
+    assert!(s.contains("(•) 5 to 10 years"), "{s}");
+    tui.send(ESC);
+    tui.wait_text("Kept as a draft");
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let mut tui = Tui::start(dir.path());
+    start_kin_at_door(&mut tui);
+    tui.step(ENTER);
+    tui.wait_text("Are you happy to take part?");
+    tui.step("1");
+    tui.wait_text("Are you talking to us mainly as");
+    assert!(tui.on_alternate_screen());
+    tui.sigterm();
+    assert_eq!(tui.wait_exit(), 0);
+    // Give the reader thread a moment to pass on the last bytes the app wrote.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!tui.on_alternate_screen(), "the terminal was restored");
+    let list = doorstep(dir.path(), &["responses", "list", "--status", "draft"]);
+    let id = list
+        .lines()
+        .find(|l| l.contains("kin"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    assert!(doorstep(dir.path(), &["responses", "show", &id]).contains("consent"));
+}
