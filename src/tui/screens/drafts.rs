@@ -121,16 +121,7 @@ impl Drafts {
     }
 
     fn row(&self, i: usize, text: String, theme: &Theme) -> Line<'static> {
-        let text = format!(
-            "{} {:>2}  {text}",
-            if i == self.selected { "▶" } else { " " },
-            i + 1
-        );
-        if i == self.selected {
-            Line::styled(text, theme.highlight)
-        } else {
-            Line::from(text)
-        }
+        super::numbered_row(i == self.selected, i + 1, &text, theme)
     }
 
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {

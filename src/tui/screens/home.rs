@@ -170,16 +170,7 @@ impl Home {
                 } else {
                     String::new()
                 };
-                let text = format!(
-                    "{} {}  {item}{extra}",
-                    if i == self.selected { "▶" } else { " " },
-                    i + 1
-                );
-                if i == self.selected {
-                    Line::styled(text, theme.highlight)
-                } else {
-                    Line::from(text)
-                }
+                super::numbered_row(i == self.selected, i + 1, &format!("{item}{extra}"), theme)
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), menu);

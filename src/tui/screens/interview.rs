@@ -199,18 +199,11 @@ impl Interview {
         if self.checklist.is_some() {
             return self.update_checklist(ctx, action);
         }
-        match action {
-            Action::Leave => return self.leave(ctx),
-            Action::SwitchLanguage => {
-                self.switch_language();
-                return Ok(Transition::Stay);
-            }
-            Action::Review => {
-                self.review = Some(0);
-                return Ok(Transition::Stay);
-            }
-            Action::Skip => return self.skip(ctx),
-            _ => {}
+        if let Some(done) = self.interview_action(ctx, action) {
+            return done;
+        }
+        if action == Action::Skip {
+            return self.skip(ctx);
         }
         let kind = self.survey.questions[self.index].kind.clone();
         match self.field.handle(action, &kind, &self.lang) {
@@ -228,6 +221,26 @@ impl Interview {
                 Ok(Transition::Stay)
             }
             FieldEvent::Submit(answer) => self.commit(ctx, answer),
+        }
+    }
+
+    /// The keys every question screen shares: leave as a draft, language, review.
+    fn interview_action(
+        &mut self,
+        ctx: &Context,
+        action: Action,
+    ) -> Option<Result<Transition, Error>> {
+        match action {
+            Action::Leave => Some(self.leave(ctx)),
+            Action::SwitchLanguage => {
+                self.switch_language();
+                Some(Ok(Transition::Stay))
+            }
+            Action::Review => {
+                self.review = Some(0);
+                Some(Ok(Transition::Stay))
+            }
+            _ => None,
         }
     }
 
@@ -329,19 +342,8 @@ impl Interview {
 
     fn update_checklist(&mut self, ctx: &Context, action: Action) -> Result<Transition, Error> {
         let editing = self.checklist.as_ref().is_some_and(Checklist::is_editing);
-        if !editing {
-            match action {
-                Action::Leave => return self.leave(ctx),
-                Action::SwitchLanguage => {
-                    self.switch_language();
-                    return Ok(Transition::Stay);
-                }
-                Action::Review => {
-                    self.review = Some(0);
-                    return Ok(Transition::Stay);
-                }
-                _ => {}
-            }
+        if !editing && let Some(done) = self.interview_action(ctx, action) {
+            return done;
         }
         let Some(list) = self.checklist.as_mut() else {
             return Ok(Transition::Stay);

@@ -26,6 +26,21 @@ pub enum Screen {
     AreaPicker(area_picker::AreaPicker),
 }
 
+/// One numbered row of a menu or list: `▶` and reverse video mark the selected one.
+pub fn numbered_row(
+    selected: bool,
+    number: usize,
+    text: &str,
+    theme: &Theme,
+) -> ratatui::text::Line<'static> {
+    let text = format!("{} {number:>2}  {text}", if selected { "▶" } else { " " });
+    if selected {
+        ratatui::text::Line::styled(text, theme.highlight)
+    } else {
+        ratatui::text::Line::from(text)
+    }
+}
+
 /// What an update asks the app to do next.
 pub enum Transition {
     Stay,
