@@ -31,7 +31,7 @@ pub enum ResponseError {
     BadPeriod { input: String, reason: String },
     #[error("unknown status `{input}`: expected draft, complete, refused or abandoned")]
     BadStatus { input: String },
-    #[error("unknown setting `{input}`: expected officer, device, recipient or language")]
+    #[error("unknown setting `{input}`: expected officer, device, recipient, language or area")]
     UnknownSetting { input: String },
     #[error("bad {key} `{value}`: {reason}")]
     BadSetting {

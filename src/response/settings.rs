@@ -193,7 +193,7 @@ mod tests {
         let err = "colour".parse::<SettingKey>().unwrap_err().to_string();
         assert_eq!(
             err,
-            "unknown setting `colour`: expected officer, device, recipient or language"
+            "unknown setting `colour`: expected officer, device, recipient, language or area"
         );
     }
 }

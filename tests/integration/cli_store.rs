@@ -72,11 +72,18 @@ fn bad_config_values_exit_65_and_change_nothing() {
             "bad language `English`: expected a two- or three-letter ISO 639 code",
         ));
     doorstep(dir.path())
+        .args(["config", "set", "area", "Kay Street!"])
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains(
+            "bad area `Kay Street!`: expected an area code such as E05000841 or DEMO-PAA-1",
+        ));
+    doorstep(dir.path())
         .args(["config", "set", "colour", "blue"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "unknown setting `colour`: expected officer, device, recipient or language",
+            "unknown setting `colour`: expected officer, device, recipient, language or area",
         ));
     assert_eq!(
         std::fs::read(journal_path(dir.path())).unwrap(),
