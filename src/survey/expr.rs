@@ -227,8 +227,14 @@ impl Expr {
     }
 
     /// The condition in plain words, for the printed questionnaire. `label` names a question.
-    pub fn describe(&self, label: &dyn Fn(&str) -> String) -> String {
-        self.node.describe(label)
+    /// The condition in plain words. `label` names a question; `value` gives the label of a
+    /// question's choice value, so conditions read "is \"Someone who lives here\"".
+    pub fn describe(
+        &self,
+        label: &dyn Fn(&str) -> String,
+        value: &dyn Fn(&str, &str) -> Option<String>,
+    ) -> String {
+        self.node.describe(&Words { label, value })
     }
 }
 
@@ -236,6 +242,12 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
     }
+}
+
+/// How to name questions and choice values in words.
+struct Words<'a> {
+    label: &'a dyn Fn(&str) -> String,
+    value: &'a dyn Fn(&str, &str) -> Option<String>,
 }
 
 enum Visit<'a> {
@@ -323,34 +335,57 @@ impl Node {
         }
     }
 
-    fn describe(&self, label: &dyn Fn(&str) -> String) -> String {
+    fn describe(&self, w: &Words) -> String {
+        // The question a literal is compared with, so the literal can be shown by its label.
+        let subject = |a: &Term, b: &Term| match (a, b) {
+            (Term::Question(r), _) | (_, Term::Question(r)) => Some(r.id.clone()),
+            _ => None,
+        };
         match self {
             Node::Or(v) => v
                 .iter()
-                .map(|n| n.describe_nested(label))
+                .map(|n| n.describe_nested(w))
                 .collect::<Vec<_>>()
                 .join(" or "),
             Node::And(v) => v
                 .iter()
-                .map(|n| n.describe_nested(label))
+                .map(|n| n.describe_nested(w))
                 .collect::<Vec<_>>()
                 .join(" and "),
-            Node::Not(n) => format!("not ({})", n.describe(label)),
-            Node::Answered(r) => format!("{} was answered", label(&r.id)),
+            Node::Not(n) => format!("not ({})", n.describe(w)),
+            Node::Answered(r) => format!("{} was answered", (w.label)(&r.id)),
             Node::Cmp(a, op, b) => {
-                format!("{} {} {}", a.describe(label), op.words(), b.describe(label))
+                let q = subject(a, b);
+                format!(
+                    "{} {} {}",
+                    a.describe(w, q.as_deref()),
+                    op.words(),
+                    b.describe(w, q.as_deref())
+                )
             }
             Node::In(a, b @ Term::List(_)) => {
-                format!("{} is one of {}", a.describe(label), b.describe(label))
+                let q = subject(a, b);
+                format!(
+                    "{} is one of {}",
+                    a.describe(w, q.as_deref()),
+                    b.describe(w, q.as_deref())
+                )
             }
-            Node::In(a, b) => format!("{} includes {}", b.describe(label), a.describe(label)),
+            Node::In(a, b) => {
+                let q = subject(a, b);
+                format!(
+                    "{} includes {}",
+                    b.describe(w, q.as_deref()),
+                    a.describe(w, q.as_deref())
+                )
+            }
         }
     }
 
-    fn describe_nested(&self, label: &dyn Fn(&str) -> String) -> String {
+    fn describe_nested(&self, w: &Words) -> String {
         match self {
-            Node::Or(_) | Node::And(_) => format!("({})", self.describe(label)),
-            _ => self.describe(label),
+            Node::Or(_) | Node::And(_) => format!("({})", self.describe(w)),
+            _ => self.describe(w),
         }
     }
 }
@@ -398,19 +433,24 @@ impl Term {
         }
     }
 
-    fn describe(&self, label: &dyn Fn(&str) -> String) -> String {
+    fn describe(&self, w: &Words, subject: Option<&str>) -> String {
         match self {
             Term::Num(n) => format!("{n}"),
-            Term::Str(s, _) => format!("\"{s}\""),
+            Term::Str(s, _) => {
+                let shown = subject
+                    .and_then(|q| (w.value)(q, s))
+                    .unwrap_or_else(|| s.clone());
+                format!("\"{shown}\"")
+            }
             Term::Current => "the answer".to_owned(),
-            Term::Question(r) => label(&r.id),
-            Term::Count(r) => format!("the number of answers to {}", label(&r.id)),
+            Term::Question(r) => (w.label)(&r.id),
+            Term::Count(r) => format!("the number of answers to {}", (w.label)(&r.id)),
             Term::CountCurrent => "the number of answers given".to_owned(),
             Term::List(items) => format!(
                 "[{}]",
                 items
                     .iter()
-                    .map(|t| t.describe(label))
+                    .map(|t| t.describe(w, subject))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -982,10 +1022,12 @@ mod tests {
     #[test]
     fn describes_in_words() {
         let e = Expr::parse("consent = 'yes' and (count(named) > 1 or answered(x))").unwrap();
-        let s = e.describe(&|id| format!("Q[{id}]"));
+        let s = e.describe(&|id| format!("Q[{id}]"), &|q, v| {
+            (q == "consent" && v == "yes").then(|| "Yes".to_owned())
+        });
         assert_eq!(
             s,
-            "Q[consent] is \"yes\" and (the number of answers to Q[named] is more than 1 or Q[x] was answered)"
+            "Q[consent] is \"Yes\" and (the number of answers to Q[named] is more than 1 or Q[x] was answered)"
         );
     }
 }

@@ -164,6 +164,21 @@ pub fn render(survey: &Survey, lang: &str) -> String {
             .unwrap_or_else(|| id.to_owned())
     };
     let label = |id: &str| number(id);
+    // Choice values in conditions are shown by their labels, in the printed language.
+    let value = |qid: &str, v: &str| -> Option<String> {
+        let q = survey.question(qid)?;
+        match &q.kind {
+            QuestionKind::YesNo => Some(word(lang, v).to_owned()).filter(|w| !w.is_empty()),
+            QuestionKind::Issues { .. } => {
+                survey.taxonomy.get(v).map(|i| i.label.get(lang).to_owned())
+            }
+            _ => q
+                .choices()
+                .iter()
+                .find(|c| c.value == v)
+                .map(|c| c.label.get(lang).to_owned()),
+        }
+    };
     let _ = writeln!(out, "{}", survey.title.get(lang));
     let _ = writeln!(
         out,
@@ -201,7 +216,12 @@ pub fn render(survey: &Survey, lang: &str) -> String {
         };
         let _ = writeln!(out, "\nQ{}  {}{flags}", i + 1, q.text.get(lang));
         if let Some(c) = &q.show_if {
-            let _ = writeln!(out, "     {}: {}", word(lang, "ask_if"), c.describe(&label));
+            let _ = writeln!(
+                out,
+                "     {}: {}",
+                word(lang, "ask_if"),
+                c.describe(&label, &value)
+            );
         }
         answer_space(&mut out, survey, q, lang, &number);
         if let Some(c) = &q.constraint {
@@ -209,7 +229,7 @@ pub fn render(survey: &Survey, lang: &str) -> String {
                 out,
                 "     {}: {} — \"{}\"",
                 word(lang, "must"),
-                c.expr.describe(&label),
+                c.expr.describe(&label, &value),
                 c.message.get(lang)
             );
         }
@@ -223,7 +243,7 @@ pub fn render(survey: &Survey, lang: &str) -> String {
                     out,
                     "       {}: {}",
                     word(lang, "urgent_if"),
-                    u.describe(&label)
+                    u.describe(&label, &value)
                 );
             }
         }

@@ -212,7 +212,12 @@ fn show_prints_the_paper_questionnaire_with_conditions_in_words() {
         stdout.starts_with("KIN doorstep interview\nkin v1 (kin)"),
         "{stdout}"
     );
-    assert!(stdout.contains("Ask only if: Q2 is \"yes\""), "{stdout}");
+    assert!(
+        stdout.contains(
+            "Ask only if: Q2 is \"Yes\" and Q4 is \"Other (e.g. passes through regularly)\""
+        ),
+        "conditions name choices by their labels: {stdout}"
+    );
     assert!(stdout.contains("( ) A very big problem"), "{stdout}");
     assert!(
         stdout.contains("personal — sealed for the coordinator"),
