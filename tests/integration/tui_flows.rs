@@ -408,7 +408,7 @@ fn the_area_picker_filters_the_tree_shows_the_map_and_remembers_the_choice() {
         "{s}"
     );
     assert!(
-        s.contains("Douglas — PAAs as P1"),
+        s.contains("┌ Douglas ") && s.contains("P1… = PAA"),
         "the map follows the highlight:\n{s}"
     );
     press(&mut app, &[Action::Down, Action::Confirm]);

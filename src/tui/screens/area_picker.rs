@@ -286,7 +286,7 @@ impl AreaPicker {
             .filter(|(x, y)| *x >= min.x && *x <= max.x && *y >= min.y && *y <= max.y)
             .collect();
         let title = format!(
-            " {} — PAAs as P1… · × today ",
+            " {} ",
             geo.layer(Level::Ward)
                 .and_then(|l| l.get(&row.ward))
                 .map(|a| a.name.as_str())
@@ -296,7 +296,8 @@ impl AreaPicker {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(Span::styled(title, theme.dim)),
+                    .title(Span::styled(title, theme.title))
+                    .title_bottom(Span::styled(" P1… = PAA · × = today ", theme.dim)),
             )
             .marker(Marker::Braille)
             .x_bounds([min.x - pad, max.x + pad])
