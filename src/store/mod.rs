@@ -29,12 +29,12 @@ use uuid::Uuid;
 
 pub use crime::CrimeInsert;
 pub use journal::{
-    CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, journal_path,
-    read_journal,
+    CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, encode_line,
+    journal_path, read_journal,
 };
 pub use lock::DirLock;
 pub use recover::{RecoveryReport, StoreState, recover};
-pub use responses::Listing;
+pub use responses::{Listing, Summaries};
 
 use crate::exit;
 use crate::response::{Env, ResponseError, Status};

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{JournalEntry, Store, StoreError, decode, encode};
-use crate::response::{NewResponse, Response, ResponseFilter, Status, StoredAnswer};
+use crate::response::{
+    NewResponse, Response, ResponseFilter, ResponseSummary, Status, StoredAnswer,
+};
 use crate::seal;
 use crate::survey::{Answer, Finding, Question};
 
@@ -16,6 +18,13 @@ pub(super) const RESPONSES: &str = "responses";
 #[derive(Debug, Default)]
 pub struct Listing {
     pub responses: Vec<Response>,
+    pub unreadable: Vec<StoreError>,
+}
+
+/// Every response's summary, and any stored record that could not be read.
+#[derive(Debug, Default)]
+pub struct Summaries {
+    pub summaries: Vec<ResponseSummary>,
     pub unreadable: Vec<StoreError>,
 }
 
@@ -155,12 +164,40 @@ impl Store {
         Ok(listing)
     }
 
-    /// Drafts to resume.
+    /// A summary of every response, oldest first: what counts need, read without
+    /// decoding any answers (a store of 100,000 interviews is mostly answers). A record
+    /// that is not well-formed JSON, or whose summary fields are bad, is unreadable.
+    pub fn summaries(&self) -> Result<Summaries, StoreError> {
+        let mut out = Summaries::default();
+        for entry in self.tree(RESPONSES)?.iter() {
+            let (key, value) = entry?;
+            match decode::<ResponseSummary>(|| key_name(&key), &value) {
+                Ok(s) => out.summaries.push(s),
+                Err(e) => out.unreadable.push(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Drafts to resume. Finds them by their summaries and reads only the drafts in full,
+    /// so a device holding a quarter's finalized work still opens its drafts at once.
     pub fn drafts(&self) -> Result<Listing, StoreError> {
-        self.list(&ResponseFilter {
-            status: Some(Status::Draft),
-            ..ResponseFilter::default()
-        })
+        let summaries = self.summaries()?;
+        let mut listing = Listing {
+            unreadable: summaries.unreadable,
+            ..Listing::default()
+        };
+        for s in summaries
+            .summaries
+            .iter()
+            .filter(|s| s.status == Status::Draft)
+        {
+            match self.get(s.id) {
+                Ok(r) => listing.responses.push(r),
+                Err(e) => listing.unreadable.push(e),
+            }
+        }
+        Ok(listing)
     }
 
     fn draft_for_edit(&self, id: Uuid) -> Result<Response, StoreError> {
@@ -257,6 +294,28 @@ mod tests {
                 garbage
             );
         }
+    }
+
+    #[test]
+    fn summaries_match_the_records_and_report_unreadable_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        let draft = store.create_draft(new()).unwrap();
+        let done = store.create_draft(new()).unwrap();
+        let done = store.finalize(done.id, Status::Complete, t0()).unwrap();
+        let bad = store.create_draft(new()).unwrap();
+        store
+            .tree(RESPONSES)
+            .unwrap()
+            .insert(bad.id.as_bytes(), &br#"{"format":1,"record":{"id":"#[..])
+            .unwrap();
+        let s = store.summaries().unwrap();
+        assert_eq!(
+            s.summaries,
+            vec![ResponseSummary::from(&draft), ResponseSummary::from(&done)]
+        );
+        assert_eq!(s.unreadable.len(), 1);
+        assert!(s.unreadable[0].to_string().contains(&bad.id.to_string()));
     }
 
     #[test]

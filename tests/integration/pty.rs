@@ -101,11 +101,33 @@ impl Tui {
         self.wait_for(&format!("`{text}`"), |s| s.contains(text))
     }
 
-    /// Sends keys and waits for the screen to change.
+    /// Sends keys, waits for the screen to change, then for it to settle (a frame can
+    /// arrive in pieces; deciding on half a frame would make the tests flaky).
     pub fn step(&mut self, keys: &str) -> String {
         let before = self.screen();
         self.send(keys);
-        self.wait_for("the screen to change", |s| s != before)
+        self.wait_for("the screen to change", |s| s != before);
+        self.settle()
+    }
+
+    /// Waits until the screen has not changed for a short while.
+    pub fn settle(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut last = self.screen();
+        let mut since = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_millis(10));
+            let now = self.screen();
+            if now != last {
+                last = now;
+                since = Instant::now();
+            } else if since.elapsed() >= Duration::from_millis(60) {
+                return last;
+            }
+            if Instant::now() > deadline {
+                panic!("the screen never settled; it was:\n{last}");
+            }
+        }
     }
 
     pub fn pid(&self) -> u32 {

@@ -80,9 +80,11 @@ fn answer_current(tui: &mut Tui) -> bool {
         } else {
             "53.5451, -2.6325"
         });
+        tui.settle();
         tui.step(ENTER);
     } else if s.contains("[required]") || s.contains("how many") || s.contains("number") {
         tui.send("3");
+        tui.settle();
         tui.step(ENTER);
     } else {
         tui.step(CTRL_S);
@@ -134,6 +136,7 @@ fn a_whole_eva_to_finalize_through_the_real_binary() {
     tui.wait_text("Street name");
     for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
         tui.send(text);
+        tui.settle();
         tui.step(ENTER);
     }
     // Grade the first item on the way through the checklist.

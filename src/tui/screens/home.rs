@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{ResponseFilter, Status};
+use crate::response::Status;
 use crate::survey::SurveyKind;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
@@ -27,13 +27,14 @@ pub struct Counts {
 
 impl Counts {
     pub fn read(ctx: &Context) -> Result<Counts, Error> {
-        let listing = ctx.store.list(&ResponseFilter::default())?;
+        // Summaries, not whole responses: home opens at start-up, on every store size.
+        let listing = ctx.store.summaries()?;
         let today = ctx.now().with_timezone(&Local).date_naive();
         let mut c = Counts {
             unreadable: listing.unreadable.len(),
             ..Counts::default()
         };
-        for r in &listing.responses {
+        for r in &listing.summaries {
             match r.status {
                 Status::Draft => c.drafts += 1,
                 _ => {
