@@ -1033,3 +1033,36 @@ fn a_draft_resumed_from_drafts_still_records_its_door_when_finalized() {
     assert_eq!(outcome, Some(doorstep::response::Outcome::Refused));
     assert_eq!(app.ctx.store.get(id).unwrap().status, Status::Complete);
 }
+
+#[test]
+fn every_screen_draws_at_any_terminal_size_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    let sizes = [(1, 1), (10, 5), (20, 8), (40, 12), (80, 24), (200, 60)];
+    let mut check = |app: &App, what: &str| {
+        for (w, h) in sizes {
+            let s = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| screen(app, w, h)));
+            assert!(s.is_ok(), "{what} panicked at {w}×{h}");
+        }
+    };
+    check(&app, "home");
+    app.update(Action::Help);
+    check(&app, "help");
+    app.update(Action::Leave);
+    app.update(Action::Digit(4));
+    check(&app, "area picker");
+    app.update(Action::Leave);
+    start_kin(&mut app);
+    check(&app, "interview note");
+    press(&mut app, &[Action::Confirm]);
+    check(&app, "interview choice");
+    app.update(Action::Review);
+    check(&app, "review");
+    press(&mut app, &[Action::Leave, Action::Leave, Action::Digit(3)]);
+    check(&app, "drafts");
+    app.update(Action::Leave);
+    eva_at_checklist(&mut app);
+    check(&app, "checklist");
+    app.update(Action::Note);
+    check(&app, "checklist note");
+}
