@@ -234,7 +234,18 @@ impl Expr {
         label: &dyn Fn(&str) -> String,
         value: &dyn Fn(&str, &str) -> Option<String>,
     ) -> String {
-        self.node.describe(&Words { label, value })
+        self.describe_in(label, value, &|w| w.to_owned())
+    }
+
+    /// As [`Expr::describe`], with the connecting words ("is", "and", "was answered", …)
+    /// given by `word` (English in, the reader's language out).
+    pub fn describe_in(
+        &self,
+        label: &dyn Fn(&str) -> String,
+        value: &dyn Fn(&str, &str) -> Option<String>,
+        word: &dyn Fn(&str) -> String,
+    ) -> String {
+        self.node.describe(&Words { label, value, word })
     }
 }
 
@@ -248,6 +259,8 @@ impl fmt::Display for Expr {
 struct Words<'a> {
     label: &'a dyn Fn(&str) -> String,
     value: &'a dyn Fn(&str, &str) -> Option<String>,
+    /// The connecting words ("is", "and", …) in the reader's language.
+    word: &'a dyn Fn(&str) -> String,
 }
 
 enum Visit<'a> {
@@ -346,36 +359,38 @@ impl Node {
                 .iter()
                 .map(|n| n.describe_nested(w))
                 .collect::<Vec<_>>()
-                .join(" or "),
+                .join(&format!(" {} ", (w.word)("or"))),
             Node::And(v) => v
                 .iter()
                 .map(|n| n.describe_nested(w))
                 .collect::<Vec<_>>()
-                .join(" and "),
-            Node::Not(n) => format!("not ({})", n.describe(w)),
-            Node::Answered(r) => format!("{} was answered", (w.label)(&r.id)),
+                .join(&format!(" {} ", (w.word)("and"))),
+            Node::Not(n) => format!("{} ({})", (w.word)("not"), n.describe(w)),
+            Node::Answered(r) => format!("{} {}", (w.label)(&r.id), (w.word)("was answered")),
             Node::Cmp(a, op, b) => {
                 let q = subject(a, b);
                 format!(
                     "{} {} {}",
                     a.describe(w, q.as_deref()),
-                    op.words(),
+                    (w.word)(op.words()),
                     b.describe(w, q.as_deref())
                 )
             }
             Node::In(a, b @ Term::List(_)) => {
                 let q = subject(a, b);
                 format!(
-                    "{} is one of {}",
+                    "{} {} {}",
                     a.describe(w, q.as_deref()),
+                    (w.word)("is one of"),
                     b.describe(w, q.as_deref())
                 )
             }
             Node::In(a, b) => {
                 let q = subject(a, b);
                 format!(
-                    "{} includes {}",
+                    "{} {} {}",
                     b.describe(w, q.as_deref()),
+                    (w.word)("includes"),
                     a.describe(w, q.as_deref())
                 )
             }
@@ -442,10 +457,14 @@ impl Term {
                     .unwrap_or_else(|| s.clone());
                 format!("\"{shown}\"")
             }
-            Term::Current => "the answer".to_owned(),
+            Term::Current => (w.word)("the answer"),
             Term::Question(r) => (w.label)(&r.id),
-            Term::Count(r) => format!("the number of answers to {}", (w.label)(&r.id)),
-            Term::CountCurrent => "the number of answers given".to_owned(),
+            Term::Count(r) => format!(
+                "{} {}",
+                (w.word)("the number of answers to"),
+                (w.label)(&r.id)
+            ),
+            Term::CountCurrent => (w.word)("the number of answers given"),
             Term::List(items) => format!(
                 "[{}]",
                 items

@@ -164,6 +164,7 @@ pub fn render(survey: &Survey, lang: &str) -> String {
             .unwrap_or_else(|| id.to_owned())
     };
     let label = |id: &str| number(id);
+    let connective = |w: &str| connective(lang, w);
     // Choice values in conditions are shown by their labels, in the printed language.
     let value = |qid: &str, v: &str| -> Option<String> {
         let q = survey.question(qid)?;
@@ -220,7 +221,7 @@ pub fn render(survey: &Survey, lang: &str) -> String {
                 out,
                 "     {}: {}",
                 word(lang, "ask_if"),
-                c.describe(&label, &value)
+                c.describe_in(&label, &value, &connective)
             );
         }
         answer_space(&mut out, survey, q, lang, &number);
@@ -229,7 +230,7 @@ pub fn render(survey: &Survey, lang: &str) -> String {
                 out,
                 "     {}: {} — \"{}\"",
                 word(lang, "must"),
-                c.expr.describe(&label, &value),
+                c.expr.describe_in(&label, &value, &connective),
                 c.message.get(lang)
             );
         }
@@ -243,7 +244,7 @@ pub fn render(survey: &Survey, lang: &str) -> String {
                     out,
                     "       {}: {}",
                     word(lang, "urgent_if"),
-                    u.describe(&label, &value)
+                    u.describe_in(&label, &value, &connective)
                 );
             }
         }
@@ -372,4 +373,30 @@ fn answer_space(
             );
         }
     }
+}
+
+/// The connecting words of conditions, in the languages the built-in surveys offer.
+fn connective(lang: &str, word: &str) -> String {
+    if lang != "pl" {
+        return word.to_owned();
+    }
+    match word {
+        "is" => "to",
+        "is not" => "to nie",
+        "is less than" => "jest mniejsze niż",
+        "is at most" => "jest co najwyżej",
+        "is more than" => "jest większe niż",
+        "is at least" => "jest co najmniej",
+        "and" => "i",
+        "or" => "lub",
+        "not" => "nie",
+        "was answered" => "ma odpowiedź",
+        "is one of" => "to jedno z",
+        "includes" => "obejmuje",
+        "the answer" => "odpowiedź",
+        "the number of answers to" => "liczba odpowiedzi na",
+        "the number of answers given" => "liczba podanych odpowiedzi",
+        other => other,
+    }
+    .to_owned()
 }

@@ -235,6 +235,13 @@ fn show_in_polish_translates_the_form() {
         .stdout(
             predicate::str::contains("Pytaj tylko, jeśli").and(predicate::str::contains("( ) B+")),
         );
+    doorstep(dir.path())
+        .args(["survey", "show", "kin", "--lang", "pl"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Pytaj tylko, jeśli: Q2 to \"Tak\" i Q4 to \"Inne",
+        ));
 }
 
 #[test]
