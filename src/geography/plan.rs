@@ -115,12 +115,7 @@ impl Problems<'_> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
+pub(crate) use crate::survey::diagnostic::line_col as line_column;
 
 /// Parses and checks a plan against the ward and LSOA layers it refers to. `base_dir` is where
 /// polygon files named in the plan are looked for.

@@ -39,6 +39,21 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// 1-based line and character column of byte `offset` in `text` (for any file whose
+/// problems are reported as `file:line:col`).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    // Step back to a char boundary so slicing never panics on odd spans.
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
 /// A definition file's name (as shown in messages) and text.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -56,17 +71,7 @@ impl SourceFile {
 
     /// 1-based line and character column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        // Step back to a char boundary so slicing never panics on odd spans.
-        let mut offset = offset;
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let col = before[line_start..].chars().count() + 1;
-        (line, col)
+        line_col(&self.text, offset)
     }
 
     /// Collects diagnostics for this file.
