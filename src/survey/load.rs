@@ -1145,7 +1145,7 @@ impl Compiler<'_, '_> {
             && let Some(valid) = self.valid_values(kind)
         {
             for (value, offset) in expr.current_literal_uses() {
-                if !valid.iter().any(|v| *v == value) {
+                if !valid.contains(&value) {
                     ok = false;
                     self.sink.error(
                         at(offset),

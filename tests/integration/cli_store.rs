@@ -4,13 +4,13 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use chrono::Duration;
-use doorstep::response::{NewResponse, SettingKey, Status};
+use doorstep::response::{SettingKey, Status};
 use doorstep::store::{STORE_DIR, journal_path};
 use doorstep::survey::Answer;
 use doorstep::survey::registry::Registry;
 use predicates::prelude::*;
 
-use crate::store_helpers::{new_response, open, t0, text_question};
+use crate::store_helpers::{kin_draft_sealed_to, new_response, open, t0, text_question};
 
 fn doorstep(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorstep"));
@@ -230,17 +230,7 @@ fn responses_show_lists_answers_in_survey_order_with_personal_sealed() {
     let name = kin.question("contact_name").unwrap();
     let (id, unknown) = {
         let store = open(dir.path());
-        store
-            .set_setting(SettingKey::Recipient, &identity.recipient().to_string())
-            .unwrap();
-        let r = store
-            .create_draft(NewResponse {
-                survey_id: kin.id.clone(),
-                survey_version: kin.version,
-                fingerprint: kin.fingerprint.clone(),
-                ..new_response("E05000650", t0())
-            })
-            .unwrap();
+        let r = kin_draft_sealed_to(&store, kin, &identity);
         // Answered out of survey order.
         store
             .record_answer(

@@ -1,13 +1,13 @@
 //! Personal answers never reach the disk in plaintext.
 
 use chrono::Duration;
-use doorstep::response::{NewResponse, SettingKey, Status, StoredAnswer};
+use doorstep::response::{Status, StoredAnswer};
 use doorstep::seal::{CoordinatorIdentity, unseal};
 use doorstep::store::{StoreError, journal_path};
 use doorstep::survey::Answer;
 use doorstep::survey::registry::Registry;
 
-use crate::store_helpers::{all_files, new_response, open, t0, text_question};
+use crate::store_helpers::{all_files, kin_draft_sealed_to, new_response, open, t0, text_question};
 
 /// Planted values: each must appear nowhere under the data directory.
 const PLANTED: [(&str, &str); 4] = [
@@ -41,17 +41,7 @@ fn personal_answers_are_sealed_everywhere_on_disk() {
     let kin = registry.get("kin", None).expect("the built-in KIN survey");
     let id = {
         let store = open(dir.path());
-        store
-            .set_setting(SettingKey::Recipient, &identity.recipient().to_string())
-            .unwrap();
-        let r = store
-            .create_draft(NewResponse {
-                survey_id: kin.id.clone(),
-                survey_version: kin.version,
-                fingerprint: kin.fingerprint.clone(),
-                ..new_response("E05000650", t0())
-            })
-            .unwrap();
+        let r = kin_draft_sealed_to(&store, kin, &identity);
         for (i, (qid, value)) in PLANTED.iter().enumerate() {
             let q = kin.question(qid).expect("a contact question");
             assert!(q.personal, "{qid} is marked personal in the KIN survey");

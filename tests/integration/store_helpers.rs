@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use doorstep::response::{Env, ManualClock, NewResponse};
+use doorstep::response::{Env, ManualClock, NewResponse, SettingKey};
 use doorstep::store::Store;
 use doorstep::survey::{LocalText, Question, QuestionKind};
 
@@ -70,4 +70,23 @@ pub fn all_files(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out.sort();
     out
+}
+
+/// A KIN draft of `survey` in a store whose coordinator recipient is `identity`'s.
+pub fn kin_draft_sealed_to(
+    store: &Store,
+    survey: &doorstep::survey::Survey,
+    identity: &doorstep::seal::CoordinatorIdentity,
+) -> doorstep::response::Response {
+    store
+        .set_setting(SettingKey::Recipient, &identity.recipient().to_string())
+        .unwrap();
+    store
+        .create_draft(NewResponse {
+            survey_id: survey.id.clone(),
+            survey_version: survey.version,
+            fingerprint: survey.fingerprint.clone(),
+            ..new_response("E05000650", t0())
+        })
+        .unwrap()
 }

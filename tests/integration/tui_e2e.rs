@@ -47,6 +47,17 @@ fn start_kin_at_door(tui: &mut Tui) {
     tui.wait_text("Enter to continue");
 }
 
+/// A set-up device with a KIN interview started at a door and consent given.
+fn consented_kin(data_dir: &Path) -> Tui {
+    set_up(data_dir);
+    let mut tui = Tui::start(data_dir);
+    start_kin_at_door(&mut tui);
+    tui.step(ENTER);
+    tui.wait_text("Are you happy to take part?");
+    tui.step("1");
+    tui
+}
+
 /// Answers whatever question is on screen with something valid; returns false at the review.
 fn answer_current(tui: &mut Tui) -> bool {
     let s = tui.screen();
@@ -55,10 +66,7 @@ fn answer_current(tui: &mut Tui) -> bool {
     }
     if s.contains("Enter to continue") {
         tui.step(ENTER);
-    } else if s.contains("1-9 tick") {
-        tui.step("1");
-        tui.step(ENTER);
-    } else if s.contains("1-9 rank next") {
+    } else if s.contains("1-9 tick") || s.contains("1-9 rank next") {
         tui.step("1");
         tui.step(ENTER);
     } else if s.contains("1-9 pick") {
@@ -95,12 +103,7 @@ fn answer_current(tui: &mut Tui) -> bool {
 #[test]
 fn a_whole_kin_interview_to_finalize_through_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
-    set_up(dir.path());
-    let mut tui = Tui::start(dir.path());
-    start_kin_at_door(&mut tui);
-    tui.step(ENTER);
-    tui.wait_text("Are you happy to take part?");
-    tui.step("1");
+    let mut tui = consented_kin(dir.path());
     let mut steps = 0;
     while answer_current(&mut tui) {
         steps += 1;
@@ -176,12 +179,7 @@ fn a_whole_eva_to_finalize_through_the_real_binary() {
 #[test]
 fn sigkill_mid_interview_then_restart_and_resume_with_every_answer_there() {
     let dir = tempfile::tempdir().unwrap();
-    set_up(dir.path());
-    let mut tui = Tui::start(dir.path());
-    start_kin_at_door(&mut tui);
-    tui.step(ENTER);
-    tui.wait_text("Are you happy to take part?");
-    tui.step("1"); // consent: yes
+    let mut tui = consented_kin(dir.path());
     tui.wait_text("Are you talking to us mainly as");
     tui.step("2"); // business
     tui.wait_text("How long have you lived or worked");
@@ -231,12 +229,7 @@ fn sigkill_mid_interview_then_restart_and_resume_with_every_answer_there() {
 #[test]
 fn sigterm_restores_the_terminal_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    set_up(dir.path());
-    let mut tui = Tui::start(dir.path());
-    start_kin_at_door(&mut tui);
-    tui.step(ENTER);
-    tui.wait_text("Are you happy to take part?");
-    tui.step("1");
+    let mut tui = consented_kin(dir.path());
     tui.wait_text("Are you talking to us mainly as");
     assert!(tui.on_alternate_screen());
     tui.sigterm();

@@ -1039,7 +1039,7 @@ fn every_screen_draws_at_any_terminal_size_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     let sizes = [(1, 1), (10, 5), (20, 8), (40, 12), (80, 24), (200, 60)];
-    let mut check = |app: &App, what: &str| {
+    let check = |app: &App, what: &str| {
         for (w, h) in sizes {
             let s = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| screen(app, w, h)));
             assert!(s.is_ok(), "{what} panicked at {w}×{h}");

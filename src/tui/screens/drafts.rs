@@ -34,7 +34,7 @@ impl Drafts {
     pub fn new(ctx: &Context) -> Result<Drafts, Error> {
         let mut drafts = ctx.store.drafts()?.responses;
         // Most recently worked on first: that is usually the one to pick up.
-        drafts.sort_by(|a, b| b.changed_at.cmp(&a.changed_at));
+        drafts.sort_by_key(|d| std::cmp::Reverse(d.changed_at));
         let now = ctx.now();
         let mut call_backs = Vec::new();
         if let Some(area) = &ctx.area {
