@@ -1066,3 +1066,60 @@ fn every_screen_draws_at_any_terminal_size_without_panicking() {
     app.update(Action::Note);
     check(&app, "checklist note");
 }
+
+#[test]
+fn a_sealed_answer_is_kept_when_the_officer_goes_back_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    let identity = doorstep::seal::CoordinatorIdentity::generate();
+    app.ctx
+        .store
+        .set_setting(SettingKey::Recipient, &identity.recipient().to_string())
+        .unwrap();
+    app.ctx.settings = app.ctx.store.settings().unwrap();
+    start_kin(&mut app);
+    press(&mut app, &[Action::Confirm, Action::Digit(1)]); // consent: yes
+    let id = interview(&app).id;
+    jump_to(&mut app, "feedback_wanted");
+    app.update(Action::Digit(1)); // wants to hear back: contact details are asked
+    jump_to(&mut app, "contact_name");
+    type_text(&mut app, "Jane Doe");
+    app.update(Action::Confirm);
+    assert_eq!(current_question(&app), "contact_phone");
+    let sealed = app.ctx.store.get(id).unwrap().answers["contact_name"]
+        .value
+        .clone();
+    assert!(sealed.is_sealed());
+    // Back over it: the field is empty (the device cannot read it), the screen says so,
+    // and Enter keeps the sealed answer untouched.
+    app.update(Action::Backspace);
+    assert_eq!(current_question(&app), "contact_name");
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Answered and sealed: Enter keeps it"), "{s}");
+    assert!(!s.contains("Jane"), "{s}");
+    app.update(Action::Confirm);
+    assert_eq!(current_question(&app), "contact_phone");
+    assert_eq!(
+        app.ctx.store.get(id).unwrap().answers["contact_name"].value,
+        sealed
+    );
+}
+
+/// Puts the interview on question `qid` (as the review's "change this answer" does).
+fn jump_to(app: &mut App, qid: &str) {
+    if let Screen::Interview(i) = &mut app.screen {
+        let index = i.survey.index_of(qid).unwrap();
+        i.index = index;
+        i.field = doorstep::tui::fields::Field::for_question(
+            &i.survey,
+            &i.survey.questions[index],
+            &i.answers,
+            None,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap(),
+        );
+    }
+    assert_eq!(current_question(app), qid);
+}

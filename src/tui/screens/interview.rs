@@ -205,6 +205,15 @@ impl Interview {
         if action == Action::Skip {
             return self.skip(ctx);
         }
+        // A sealed answer cannot be shown again; Enter on its empty field keeps it as it is.
+        let sealed_here = self.sealed.contains(&self.survey.questions[self.index].id);
+        if action == Action::Confirm
+            && sealed_here
+            && matches!(&self.field, Field::Text(t) if t.value().is_empty())
+        {
+            self.error = None;
+            return self.advance(ctx);
+        }
         let kind = self.survey.questions[self.index].kind.clone();
         match self.field.handle(action, &kind, &self.lang) {
             FieldEvent::None => {
@@ -676,7 +685,12 @@ impl Interview {
             frame.render_widget(Paragraph::new(h).wrap(Wrap { trim: true }), help_area);
         }
         if personal {
-            let (text, style) = if self.has_recipient {
+            let (text, style) = if self.sealed.contains(&q.id) {
+                (
+                    "🔒 Answered and sealed: Enter keeps it; typing a new answer replaces it",
+                    theme.notice,
+                )
+            } else if self.has_recipient {
                 (
                     "🔒 Personal: sealed for the coordinator; this device cannot read it back",
                     theme.notice,
