@@ -143,6 +143,8 @@ fn home_needs_an_area_before_fieldwork() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     insta::assert_snapshot!("home", screen(&app, 80, 24));
+    app.update(Action::Digit(9));
+    assert_eq!(app.flash, Some(Flash::Error("There is no item 9".into())));
     app.ctx.area = None;
     app.update(Action::Digit(1));
     assert!(matches!(app.screen, Screen::Home(_)));
@@ -360,22 +362,16 @@ fn personal_questions_without_a_coordinator_key_are_skipped_with_a_notice() {
     let mut app = app(&dir);
     start_kin(&mut app);
     let i = interview(&app);
-    let personal = i.survey.questions.iter().position(|q| q.personal).unwrap();
-    let qid = i.survey.questions[personal].id.clone();
+    let qid = i
+        .survey
+        .questions
+        .iter()
+        .find(|q| q.personal)
+        .unwrap()
+        .id
+        .clone();
     let id = i.id;
-    if let Screen::Interview(i) = &mut app.screen {
-        i.index = personal;
-        i.field = doorstep::tui::fields::Field::for_question(
-            &i.survey,
-            &i.survey.questions[personal],
-            &i.answers,
-            None,
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
-                .unwrap()
-                .and_hms_opt(10, 0, 0)
-                .unwrap(),
-        );
-    }
+    jump_to(&mut app, &qid);
     let s = screen(&app, 80, 24);
     assert!(
         s.contains("! No coordinator key set: this answer will not be recorded"),

@@ -69,32 +69,17 @@ impl Drafts {
     }
 
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
-        let pick = match action {
-            Action::Up => {
-                self.selected = self.selected.saturating_sub(1);
-                return Ok(Transition::Stay);
-            }
-            Action::Down => {
-                self.selected = (self.selected + 1).min(self.len().saturating_sub(1));
-                return Ok(Transition::Stay);
-            }
-            Action::Digit(d) => {
-                let n = if d == 0 { 10 } else { d as usize };
-                if n > self.len() {
-                    return Ok(Transition::Flash(Flash::Error(format!(
-                        "There is no item {n}"
-                    ))));
-                }
-                n - 1
-            }
-            Action::Confirm if self.len() > 0 => self.selected,
-            Action::Leave => {
+        let len = self.len();
+        let pick = match super::menu_key(&mut self.selected, len, action) {
+            super::MenuKey::Pick(n) => n,
+            super::MenuKey::NoSuch(flash) => return Ok(Transition::Flash(flash)),
+            super::MenuKey::Other if action == Action::Leave => {
                 return Ok(Transition::Go(
                     Screen::Home(super::home::Home::new(ctx)?),
                     None,
                 ));
             }
-            _ => return Ok(Transition::Stay),
+            super::MenuKey::Stay | super::MenuKey::Other => return Ok(Transition::Stay),
         };
         if let Some(call_back) = pick
             .checked_sub(self.drafts.len())

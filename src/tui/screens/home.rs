@@ -81,27 +81,12 @@ impl Home {
     }
 
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
-        let pick = match action {
-            Action::Up => {
-                self.selected = self.selected.saturating_sub(1);
-                return Ok(Transition::Stay);
-            }
-            Action::Down => {
-                self.selected = (self.selected + 1).min(ITEMS.len() - 1);
-                return Ok(Transition::Stay);
-            }
-            Action::Digit(d @ 1..=4) => d as usize - 1,
-            Action::Digit(_) => {
-                return Ok(Transition::Flash(Flash::Error(format!(
-                    "Choose 1 to {}",
-                    ITEMS.len()
-                ))));
-            }
-            Action::Confirm => self.selected,
-            Action::Leave => return Ok(Transition::Quit),
-            _ => return Ok(Transition::Stay),
+        let pick = match super::menu_key(&mut self.selected, ITEMS.len(), action) {
+            super::MenuKey::Pick(n) => n,
+            super::MenuKey::NoSuch(flash) => return Ok(Transition::Flash(flash)),
+            super::MenuKey::Other if action == Action::Leave => return Ok(Transition::Quit),
+            super::MenuKey::Stay | super::MenuKey::Other => return Ok(Transition::Stay),
         };
-        self.selected = pick;
         match pick {
             0 | 1 => {
                 let kind = if pick == 0 {

@@ -26,6 +26,38 @@ pub enum Screen {
     AreaPicker(area_picker::AreaPicker),
 }
 
+/// What a key did to a numbered menu or list.
+pub enum MenuKey {
+    /// The selection moved, or the key means nothing here.
+    Stay,
+    /// Item `n` (0-based) was picked, by its number or with Enter.
+    Pick(usize),
+    /// A number with no item; the message says so.
+    NoSuch(Flash),
+    /// Not a menu key: the screen decides (Esc and the like).
+    Other,
+}
+
+/// Up/Down/digits/Enter on a menu of `len` items, shared by every numbered list.
+pub fn menu_key(selected: &mut usize, len: usize, action: Action) -> MenuKey {
+    match action {
+        Action::Up => *selected = selected.saturating_sub(1),
+        Action::Down => *selected = (*selected + 1).min(len.saturating_sub(1)),
+        Action::Digit(d) => {
+            let n = if d == 0 { 10 } else { d as usize };
+            if n > len {
+                return MenuKey::NoSuch(Flash::Error(format!("There is no item {n}")));
+            }
+            *selected = n - 1;
+            return MenuKey::Pick(n - 1);
+        }
+        Action::Confirm if len > 0 => return MenuKey::Pick(*selected),
+        Action::Confirm => {}
+        _ => return MenuKey::Other,
+    }
+    MenuKey::Stay
+}
+
 /// One numbered row of a menu or list: `▶` and reverse video mark the selected one.
 pub fn numbered_row(
     selected: bool,
