@@ -3,12 +3,13 @@
 //!
 //! Layers: `survey`, `response` and `seal` (and later `geography`) are the domain core and never
 //! touch the terminal or the store engine; `store` is the only module that knows sled;
-//! `cli` composes them into commands.
+//! `cli` composes them into commands and builds its output as an `output::Document`.
 
 pub mod cli;
 pub mod error;
 pub mod exit;
 pub mod geography;
+pub mod output;
 pub mod paths;
 pub mod police;
 pub mod response;

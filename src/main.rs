@@ -1,10 +1,12 @@
 //! The `doorstep` binary: parse the command line, install error hooks, run, map the
 //! outcome to an exit code. Everything else lives in the library.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use doorstep::cli::{self, Cli};
+use doorstep::output::escape_keeping_lines;
 
 fn main() -> ExitCode {
     // Errors are shown as one sentence; color-eyre only formats the rare panic report.
@@ -12,7 +14,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match cli::run(&cli, &mut out) {
+    // Not locked: a panic report from another thread must still get through.
+    let mut err = std::io::stderr();
+    match cli::run(&cli, &mut out, &mut err) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // A reader that went away (`| head`) is not a failure of ours.
@@ -21,7 +25,8 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("doorstep: {e}");
+            // Messages quote file names and data: never let them drive the terminal.
+            let _ = writeln!(err, "doorstep: {}", escape_keeping_lines(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -1,12 +1,12 @@
 //! `doorstep areas import|apply|list|locate`: boundary layers, the area plan, and point lookup.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgGroup, Subcommand};
 
 use crate::Error;
+use crate::output::{self, Cell, Column, Document, Format, Item, Outline, Table};
 use crate::geography::boundary::{Fields, read_layer};
 use crate::geography::plan::{AreaPlan, Paa, resolve_plan, share_outside};
 use crate::geography::{
@@ -14,7 +14,7 @@ use crate::geography::{
 };
 use crate::store::Store;
 
-use super::emit;
+use super::print;
 
 #[derive(Debug, Subcommand)]
 pub enum AreasCommand {
@@ -42,6 +42,11 @@ pub enum AreasCommand {
     List {
         #[arg(long)]
         tree: bool,
+        /// Print JSON: table `layers` (`level`, `areas`, `source`), fields `plan` (`name`,
+        /// `townships`, `paas`, `source`, `builtin`); with --tree, outline `townships`
+        /// (`township`, then `wards` with `code`, `name`, then `paas` with `code`, `name`).
+        #[arg(long)]
+        json: bool,
     },
     /// The township, ward, PAA and LSOA containing a point.
     #[command(group(ArgGroup::new("point").required(true).args(["lat", "grid_ref", "bng"])))]
@@ -68,6 +73,11 @@ pub enum AreasCommand {
         /// British National Grid easting and northing in metres.
         #[arg(long, num_args = 2, value_names = ["E", "N"], allow_negative_numbers = true)]
         bng: Option<Vec<f64>>,
+        /// Print JSON: fields `location` with `lat`, `lon`, `point` (as described in text),
+        /// `outside`, `township`, `ward_code`, `ward_name`, `paa_code`, `paa_name`,
+        /// `lsoa_code`, `lsoa_name`, `builtin`.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -89,18 +99,20 @@ pub fn run(cmd: &AreasCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
             out,
         ),
         AreasCommand::Apply { plan } => apply(plan, data_dir, out),
-        AreasCommand::List { tree } => list(*tree, data_dir, out),
+        AreasCommand::List { tree, json } => list(*tree, data_dir, Format::json_if(*json), out),
         AreasCommand::Locate {
             lat,
             lon,
             grid_ref,
             bng,
+            json,
         } => locate(
             *lat,
             *lon,
             grid_ref.as_deref(),
             bng.as_deref(),
             data_dir,
+            Format::json_if(*json),
             out,
         ),
     }
@@ -133,7 +145,7 @@ fn import(
     let store = Store::open(data_dir)?;
     let mut geography = store.stored_geography()?;
     let was_empty = geography.is_empty();
-    let mut report = String::new();
+    let mut report = Document::new();
     let mut layer = imported.layer;
     let mut warnings = Vec::new();
 
@@ -165,44 +177,36 @@ fn import(
     plan_consistency(&geography, level, &mut warnings);
 
     let count = geography.layer(level).map_or(0, |l| l.areas.len());
-    let _ = writeln!(
-        report,
+    report.paragraph(format!(
         "Imported {label} as the {level} layer: {count} areas ({}, code `{}`, name `{}`).",
         imported.crs, imported.code_field, imported.name_field
-    );
+    ));
     for note in &imported.notes {
-        let _ = writeln!(report, "  {note}");
+        report.paragraph(format!("  {note}"));
     }
     match previous_source {
-        None => {
-            let _ = writeln!(report, "New {level} layer.");
-        }
-        Some(source) => {
-            let _ = writeln!(
-                report,
-                "Replaced the {level} layer from {source}: {}",
-                describe_change(&change)
-            );
-        }
-    }
+        None => report.paragraph(format!("New {level} layer.")),
+        Some(source) => report.paragraph(format!(
+            "Replaced the {level} layer from {source}: {}",
+            describe_change(&change)
+        )),
+    };
     if was_empty {
-        let _ = writeln!(
-            report,
-            "The built-in Wigan demo geography is no longer used: only imported layers are."
+        report.paragraph(
+            "The built-in Wigan demo geography is no longer used: only imported layers are.",
         );
     }
     store.write_geography(&geography)?;
     let moved = reassign(&store, &geography)?;
     for w in &warnings {
-        let _ = writeln!(report, "{w}");
+        report.warning(w);
     }
     if let Some(moved) = moved {
-        let _ = writeln!(
-            report,
+        report.paragraph(format!(
             "{moved} stored crime record(s) moved to different areas."
-        );
+        ));
     }
-    emit(out, &report)
+    print(out, &report, Format::Text)
 }
 
 /// Each imported PAA goes in the ward holding most of it; any share outside is a warning.
@@ -221,7 +225,7 @@ fn place_paas(layer: &Layer, wards: &Layer, warnings: &mut Vec<String>) -> Vec<P
                 Some((w, inside)) => {
                     if inside < 0.999 {
                         warnings.push(format!(
-                            "warning: PAA {} ({}): {:.1}% of it lies outside its ward {} ({})",
+                            "PAA {} ({}): {:.1}% of it lies outside its ward {} ({})",
                             paa.code,
                             paa.name,
                             (1.0 - inside) * 100.0,
@@ -233,7 +237,7 @@ fn place_paas(layer: &Layer, wards: &Layer, warnings: &mut Vec<String>) -> Vec<P
                 }
                 None => {
                     warnings.push(format!(
-                        "warning: PAA {} ({}) lies in no ward of the ward layer",
+                        "PAA {} ({}) lies in no ward of the ward layer",
                         paa.code, paa.name
                     ));
                     String::new()
@@ -266,14 +270,14 @@ fn plan_consistency(geography: &Geography, level: Level, warnings: &mut Vec<Stri
             for t in &plan.townships {
                 for w in t.wards.iter().filter(|w| !has(w)) {
                     warnings.push(format!(
-                        "warning: township `{}` lists ward {w}, which the new ward layer lacks",
+                        "township `{}` lists ward {w}, which the new ward layer lacks",
                         t.name
                     ));
                 }
             }
             for p in plan.paas.iter().filter(|p| !has(&p.ward)) {
                 warnings.push(format!(
-                    "warning: PAA {} ({}) is in ward {}, which the new ward layer lacks",
+                    "PAA {} ({}) is in ward {}, which the new ward layer lacks",
                     p.code, p.name, p.ward
                 ));
             }
@@ -287,7 +291,7 @@ fn plan_consistency(geography: &Geography, level: Level, warnings: &mut Vec<Stri
                 .collect();
             if !built.is_empty() {
                 warnings.push(format!(
-                    "warning: PAA(s) {} were built from the previous LSOA layer; apply the plan \
+                    "PAA(s) {} were built from the previous LSOA layer; apply the plan \
                      again (`doorstep areas apply PLAN`) to rebuild them",
                     built.join(", ")
                 ));
@@ -356,16 +360,15 @@ fn apply(path: &Path, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error>
     let label = file_label(path);
     let store = Store::open(data_dir)?;
     let mut geography = store.stored_geography()?;
-    let mut report = String::new();
+    let mut report = Document::new();
     if geography.is_empty() {
         // The plan is checked against the built-in boundaries, so those become the stored ones.
         let builtin = builtin::geography()?;
         geography.wards = builtin.wards;
         geography.lsoas = builtin.lsoas;
-        let _ = writeln!(
-            report,
+        report.paragraph(
             "No boundaries imported: the plan is checked against the built-in Wigan wards (2013) \
-             and LSOAs (2011), which are now stored."
+             and LSOAs (2011), which are now stored.",
         );
     }
     let Some(wards) = &geography.wards else {
@@ -378,8 +381,7 @@ fn apply(path: &Path, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error>
     let resolved = resolve_plan(&text, &label, base, wards, geography.lsoas.as_ref())?;
     let old_plan = geography.plan.take();
     let paa_change = LayerChange::between(geography.paas.as_ref(), &resolved.paa_layer);
-    let _ = writeln!(
-        report,
+    report.paragraph(format!(
         "Applied plan `{}` from {label}: {} township(s), {} ward(s) in townships, {} PAA(s).",
         resolved.plan.name,
         resolved.plan.townships.len(),
@@ -390,34 +392,32 @@ fn apply(path: &Path, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error>
             .map(|t| t.wards.len())
             .sum::<usize>(),
         resolved.plan.paas.len()
-    );
+    ));
     match &old_plan {
-        None => {
-            let _ = writeln!(report, "No plan was applied before.");
-        }
-        Some(old) => {
-            let _ = writeln!(
-                report,
-                "Replaced plan `{}`: townships {}; PAAs: {}",
-                old.name,
-                describe_townships(old, &resolved.plan),
-                describe_change(&paa_change)
-            );
-        }
-    }
+        None => report.paragraph("No plan was applied before."),
+        Some(old) => report.paragraph(format!(
+            "Replaced plan `{}`: townships {}; PAAs: {}",
+            old.name,
+            describe_townships(old, &resolved.plan),
+            describe_change(&paa_change)
+        )),
+    };
     geography.paas = Some(resolved.paa_layer);
     geography.plan = Some(resolved.plan);
     store.write_geography(&geography)?;
     for w in &resolved.warnings {
-        let _ = writeln!(report, "{w}");
+        // The plan reader words its warnings whole (`warning: …`).
+        match w.strip_prefix("warning: ") {
+            Some(w) => report.warning(w),
+            None => report.paragraph(w),
+        };
     }
     if let Some(moved) = reassign(&store, &geography)? {
-        let _ = writeln!(
-            report,
+        report.paragraph(format!(
             "{moved} stored crime record(s) moved to different areas."
-        );
+        ));
     }
-    emit(out, &report)
+    print(out, &report, Format::Text)
 }
 
 fn describe_townships(old: &AreaPlan, new: &AreaPlan) -> String {
@@ -443,7 +443,7 @@ fn describe_townships(old: &AreaPlan, new: &AreaPlan) -> String {
 
 const DEMO_LABEL: &str = "(built-in demo)";
 
-fn list(tree: bool, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+fn list(tree: bool, data_dir: &Path, format: Format, out: &mut dyn Write) -> Result<(), Error> {
     let store = Store::open(data_dir)?;
     let geography = effective_geography(&store)?;
     let demo = if geography.builtin {
@@ -451,71 +451,100 @@ fn list(tree: bool, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
     } else {
         String::new()
     };
-    let mut text = String::new();
+    let mut doc = Document::new();
     if tree {
         match &geography.plan {
-            Some(plan) => {
-                let _ = writeln!(text, "Area plan: {}{demo}", plan.name);
-            }
-            None => {
-                let _ = writeln!(text, "No area plan applied{demo}");
-            }
-        }
-        let nodes = geography.tree();
-        if nodes.is_empty() {
-            let _ = writeln!(text, "No ward layer: nothing to show.");
-        }
-        for node in nodes {
-            let _ = writeln!(
-                text,
-                "{}",
-                node.name.as_deref().unwrap_or("(wards in no township)")
-            );
-            for w in node.wards {
-                let _ = writeln!(text, "  ward {}  {}", w.ward.code, w.ward.name);
-                for p in w.paas {
-                    let _ = writeln!(text, "    PAA {}  {}", p.code, p.name);
-                }
-            }
-        }
+            Some(plan) => doc.heading(format!("Area plan: {}{demo}", plan.name)),
+            None => doc.heading(format!("No area plan applied{demo}")),
+        };
+        let items: Vec<Item> = geography
+            .tree()
+            .into_iter()
+            .map(|node| {
+                let wards = node
+                    .wards
+                    .into_iter()
+                    .map(|w| {
+                        let paas = w
+                            .paas
+                            .into_iter()
+                            .map(|p| {
+                                Item::new(format!("PAA {}  {}", p.code, p.name))
+                                    .field("code", p.code)
+                                    .field("name", p.name)
+                            })
+                            .collect();
+                        Item::new(format!("ward {}  {}", w.ward.code, w.ward.name))
+                            .field("code", w.ward.code)
+                            .field("name", w.ward.name)
+                            .children("paas", paas)
+                    })
+                    .collect();
+                Item::new(node.name.as_deref().unwrap_or("(wards in no township)"))
+                    .field("township", node.name)
+                    .children("wards", wards)
+            })
+            .collect();
+        doc.outline(Outline::new("townships", items).when_empty("No ward layer: nothing to show."));
     } else {
-        let _ = writeln!(text, "Boundary layers{demo}:");
+        doc.heading(format!("Boundary layers{demo}:"));
+        let mut layers = Table::new(
+            "layers",
+            vec![
+                Column::text("level", "LEVEL"),
+                Column::integer("areas", "AREAS"),
+                Column::text("source", "SOURCE"),
+            ],
+        );
         for level in Level::ALL {
             match geography.layer(level) {
-                Some(l) => {
-                    let _ = writeln!(
-                        text,
-                        "  {level:<5} {:>4} areas  from {}",
-                        l.areas.len(),
-                        l.source
-                    );
-                }
-                None => {
-                    let _ = writeln!(text, "  {level:<5}    - not imported");
-                }
+                Some(l) => layers.push(vec![
+                    Cell::from(level.to_string()),
+                    Cell::from(l.areas.len()),
+                    Cell::from(&l.source),
+                ]),
+                None => layers.push(vec![
+                    Cell::from(level.to_string()),
+                    Cell::from(None::<usize>).shown_as("-"),
+                    Cell::from(None::<String>).shown_as("not imported"),
+                ]),
             }
         }
+        doc.table(layers);
+        let mut plan = output::Fields::new("plan");
         match &geography.plan {
             Some(p) => {
-                let _ = writeln!(
-                    text,
-                    "Area plan{demo}: {} ({} township(s), {} PAA(s)) from {}",
-                    p.name,
-                    p.townships.len(),
-                    p.paas.len(),
-                    p.source
+                plan.add_labelled(
+                    "name",
+                    "Area plan",
+                    Cell::from(&p.name).shown_as(format!(
+                        "{}{demo} ({} township(s), {} PAA(s)) from {}",
+                        p.name,
+                        p.townships.len(),
+                        p.paas.len(),
+                        p.source
+                    )),
                 );
+                plan.add_hidden("townships", p.townships.len());
+                plan.add_hidden("paas", p.paas.len());
+                plan.add_hidden("source", &p.source);
             }
             None => {
-                let _ = writeln!(text, "No area plan applied.");
+                plan.add_labelled(
+                    "name",
+                    "Area plan",
+                    Cell::from(None::<String>).shown_as("none applied"),
+                );
             }
         }
-        let _ = writeln!(text, "Use --tree for township → ward → PAA.");
+        plan.add_hidden("builtin", geography.builtin);
+        doc.fields(plan);
+        doc.note("Use --tree for township → ward → PAA.");
     }
     if geography.builtin {
-        let _ = writeln!(text, "{}", builtin::ATTRIBUTION);
+        doc.note(builtin::ATTRIBUTION);
     }
-    emit(out, &text)
+    print(out, &doc, format)
 }
 
 fn locate(
@@ -524,6 +553,7 @@ fn locate(
     grid_ref: Option<&str>,
     bng_en: Option<&[f64]>,
     data_dir: &Path,
+    format: Format,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     // Work out the point before touching the store, so a bad point changes nothing.
@@ -574,22 +604,37 @@ fn locate(
     } else {
         String::new()
     };
-    let mut text = format!("Point: {described}\n");
+    let mut fields = output::Fields::new("location");
+    fields.add_labelled("point", "Point", described);
+    fields.add_hidden("lat", lat);
+    fields.add_hidden("lon", lon);
+    fields.add_hidden("outside", found.is_outside());
+    fields.add_hidden("builtin", geography.builtin);
+    let mut doc = Document::new();
     if found.is_outside() {
-        let _ = writeln!(text, "Outside every area{demo}.");
+        doc.fields(fields);
+        doc.paragraph(format!("Outside every area{demo}."));
     } else {
-        let show = |a: &Option<crate::geography::index::AreaRef>| {
-            a.as_ref()
-                .map_or("none".to_string(), |a| format!("{}  {}", a.code, a.name))
-        };
-        let _ = writeln!(
-            text,
-            "Township: {}{demo}",
-            found.township.as_deref().unwrap_or("none")
+        let township = found.township.as_deref().unwrap_or("none");
+        fields.add_labelled(
+            "township",
+            "Township",
+            Cell::from(found.township.clone()).shown_as(format!("{township}{demo}")),
         );
-        let _ = writeln!(text, "Ward:     {}", show(&found.ward));
-        let _ = writeln!(text, "PAA:      {}", show(&found.paa));
-        let _ = writeln!(text, "LSOA:     {}", show(&found.lsoa));
+        for (key, label, area) in [
+            ("ward", "Ward", &found.ward),
+            ("paa", "PAA", &found.paa),
+            ("lsoa", "LSOA", &found.lsoa),
+        ] {
+            let code = area.as_ref().map(|a| a.code.clone());
+            let name = area.as_ref().map(|a| a.name.clone());
+            let shown = area
+                .as_ref()
+                .map_or("none".to_string(), |a| format!("{}  {}", a.code, a.name));
+            fields.add_labelled(&format!("{key}_code"), label, Cell::from(code).shown_as(shown));
+            fields.add_hidden(&format!("{key}_name"), name);
+        }
+        doc.fields(fields);
     }
-    emit(out, &text)
+    print(out, &doc, format)
 }

@@ -1,13 +1,13 @@
 //! `doorstep crime import|summary`: police.uk street-level crime for the area profile.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
 use crate::Error;
+use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table, Value};
 use crate::geography::crime::{
     CrimeFile, CrimeSummary, IssueMapping, is_month, map_to_issues, parse_street_csv,
 };
@@ -15,7 +15,7 @@ use crate::geography::{AreaSelection, GeographyError};
 use crate::store::Store;
 
 use super::areas::effective_geography;
-use super::emit;
+use super::print;
 
 #[derive(Debug, Subcommand)]
 pub enum CrimeCommand {
@@ -37,6 +37,12 @@ pub enum CrimeCommand {
         /// An issue taxonomy file (`issues.toml`) to map categories to PACT issues.
         #[arg(long, value_name = "FILE")]
         taxonomy: Option<PathBuf>,
+        /// Print JSON: fields `summary` (`area`, `level`, `name`, `from`, `to`, `builtin`),
+        /// table `categories` (`category`, `slug`, one integer per month keyed `YYYY-MM`,
+        /// `total`; the last row is `all categories` with `slug` null) and, with a taxonomy,
+        /// table `issues` (`issue`, months, `total`, `categories`).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -48,12 +54,14 @@ pub fn run(cmd: &CrimeCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
             from,
             to,
             taxonomy,
+            json,
         } => summary(
             area,
             from.as_deref(),
             to.as_deref(),
             taxonomy.as_deref(),
             data_dir,
+            Format::json_if(*json),
             out,
         ),
     }
@@ -83,12 +91,9 @@ fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(),
             .and_then(|w| w.get(code))
             .map_or(String::new(), |a| a.name.clone())
     };
-    let mut text = String::new();
+    let mut doc = Document::new();
     if geography.builtin {
-        let _ = writeln!(
-            text,
-            "Assigning to the built-in Wigan demo geography (no boundaries imported)."
-        );
+        doc.paragraph("Assigning to the built-in Wigan demo geography (no boundaries imported).");
     }
     let mut per_ward: BTreeMap<String, usize> = BTreeMap::new();
     let mut all = Vec::new();
@@ -108,8 +113,7 @@ fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(),
                 }
             }
         }
-        let _ = writeln!(
-            text,
+        doc.paragraph(format!(
             "{}: {} rows read, {} assigned to an area, {} \"No Location\", {} outside every area, \
              {} malformed, {} repeated Crime ID(s)",
             file.file,
@@ -119,23 +123,21 @@ fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(),
             outside,
             file.malformed.len(),
             file.repeated_ids.len()
-        );
+        ));
         for (line, problem) in file.malformed.iter().take(SHOW_MALFORMED) {
-            let _ = writeln!(text, "  {}:{line}: skipped: {problem}", file.file);
+            doc.paragraph(format!("  {}:{line}: skipped: {problem}", file.file));
         }
         if file.malformed.len() > SHOW_MALFORMED {
-            let _ = writeln!(
-                text,
+            doc.paragraph(format!(
                 "  … and {} more malformed rows",
                 file.malformed.len() - SHOW_MALFORMED
-            );
+            ));
         }
         for (id, first, again) in &file.repeated_ids {
-            let _ = writeln!(
-                text,
+            doc.paragraph(format!(
                 "  {}:{again}: Crime ID {id} repeats line {first}: counted once",
                 file.file
-            );
+            ));
         }
         t_read += file.rows_read;
         t_noloc += file.no_location;
@@ -147,26 +149,37 @@ fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(),
     }
     let inserted = store.insert_crime(&all)?;
     if files.len() > 1 {
-        let _ = writeln!(
-            text,
+        doc.paragraph(format!(
             "Total: {t_read} rows read, {t_assigned} assigned, {t_noloc} \"No Location\", \
              {t_outside} outside every area, {t_bad} malformed, {t_rep} repeated Crime ID(s)"
-        );
+        ));
     }
     if !per_ward.is_empty() {
-        let _ = writeln!(text, "Assigned per ward:");
+        doc.heading("Assigned per ward:");
+        let mut wards = Table::new(
+            "wards",
+            vec![
+                Column::text("code", "WARD"),
+                Column::text("name", "NAME").max_width(40),
+                Column::integer("records", "RECORDS"),
+            ],
+        );
         for (code, n) in &per_ward {
-            let _ = writeln!(text, "  {code}  {:<32} {n:>6}", ward_name(code));
+            wards.push(vec![
+                Cell::from(code),
+                Cell::from(ward_name(code)),
+                Cell::from(*n),
+            ]);
         }
+        doc.table(wards);
     }
-    let _ = writeln!(
-        text,
+    doc.paragraph(format!(
         "Stored {} new record(s); {} already stored. The store holds {} crime record(s).",
         inserted.added,
         inserted.already_stored,
         store.crime_count()?
-    );
-    emit(out, &text)
+    ));
+    print(out, &doc, Format::Text)
 }
 
 fn summary(
@@ -175,6 +188,7 @@ fn summary(
     to: Option<&str>,
     taxonomy: Option<&Path>,
     data_dir: &Path,
+    format: Format,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     for m in [from, to].into_iter().flatten() {
@@ -199,13 +213,19 @@ fn summary(
     let records = store.crime_records()?;
     let summary = CrimeSummary::of(&records, &selection, from, to);
 
+    let (level, code, name) = match &selection {
+        AreaSelection::Township(t) => ("township".to_string(), None, t.name.clone()),
+        AreaSelection::Area { level, area } => {
+            (level.to_string(), Some(area.code.clone()), area.name.clone())
+        }
+    };
     let heading = match &selection {
         AreaSelection::Township(t) => format!("township {} ({} wards)", t.name, t.wards.len()),
         AreaSelection::Area { level, area } => format!("{level} {} {}", area.code, area.name),
     };
-    let mut text = format!(
-        "Recorded crime in {heading}{}, {}\n(police.uk street-level data; locations are anonymised \
-         to nearby points)\n",
+    let mut doc = Document::new();
+    doc.heading(format!(
+        "Recorded crime in {heading}{}, {}",
         if geography.builtin {
             " (built-in demo)"
         } else {
@@ -215,84 +235,96 @@ fn summary(
             (None, None) => "all months".to_string(),
             (f, t) => format!("{} to {}", f.unwrap_or("start"), t.unwrap_or("end")),
         }
-    );
+    ));
+    let mut about = Fields::new("summary");
+    about.add_hidden("area", code);
+    about.add_hidden("level", level);
+    about.add_hidden("name", name);
+    about.add_hidden("from", from);
+    about.add_hidden("to", to);
+    about.add_hidden("builtin", geography.builtin);
+    doc.fields(about);
+    doc.paragraph("(police.uk street-level data; locations are anonymised to nearby points)");
     if summary.total == 0 {
-        let _ = writeln!(text, "No recorded crime in this area for these months.");
-        return emit(out, &text);
+        doc.paragraph("No recorded crime in this area for these months.");
+        return print(out, &doc, format);
     }
     let months: Vec<&String> = summary.months.iter().collect();
-    let row = |label: &str, counts: &mut dyn Iterator<Item = usize>| {
-        let counts: Vec<usize> = counts.collect();
+    // One integer column per month, then the total.
+    let columns = |first: Column, slug: Option<Column>| {
+        let mut c = vec![first];
+        c.extend(slug);
+        c.extend(months.iter().map(|m| Column::integer(m, m)));
+        c.push(Column::integer("total", "total"));
+        c
+    };
+    let counts = |cells: &mut Vec<Cell>, counts: Vec<usize>| {
         let total: usize = counts.iter().sum();
-        let mut line = format!("{label:<30}");
-        for c in counts {
-            let _ = write!(line, " {c:>7}");
-        }
-        let _ = write!(line, " {total:>7}");
-        line
+        cells.extend(counts.into_iter().map(Cell::from));
+        cells.push(Cell::from(total));
     };
-    let header = {
-        let mut h = format!("{:<30}", "police.uk category");
-        for m in &months {
-            let _ = write!(h, " {m:>7}");
-        }
-        let _ = write!(h, " {:>7}", "total");
-        h
-    };
-    let _ = writeln!(text, "{header}");
+    let mut categories = Table::new(
+        "categories",
+        columns(
+            Column::text("category", "police.uk category").max_width(30),
+            Some(Column::text("slug", "SLUG").machine_only()),
+        ),
+    );
     for (slug, _) in crate::police::CATEGORIES {
         if !summary.by_category.contains_key(slug) {
             continue;
         }
         let name = crate::police::name_for_slug(slug).unwrap_or(slug);
-        let _ = writeln!(
-            text,
-            "{}",
-            row(name, &mut months.iter().map(|m| summary.count(slug, m)))
+        let mut row = vec![Cell::from(name), Cell::from(slug)];
+        counts(
+            &mut row,
+            months.iter().map(|m| summary.count(slug, m)).collect(),
         );
+        categories.push(row);
     }
-    let _ = writeln!(
-        text,
-        "{}",
-        row(
-            "all categories",
-            &mut months.iter().map(|m| summary
-                .by_category
-                .values()
-                .map(|c| c.get(*m).copied().unwrap_or(0))
-                .sum())
-        )
+    let mut all = vec![Cell::from("all categories"), Cell::from(Value::Null)];
+    counts(
+        &mut all,
+        months
+            .iter()
+            .map(|m| {
+                summary
+                    .by_category
+                    .values()
+                    .map(|c| c.get(*m).copied().unwrap_or(0))
+                    .sum()
+            })
+            .collect(),
     );
+    categories.push(all);
+    doc.table(categories);
     match issues {
         Some(issues) => {
-            let _ = writeln!(
-                text,
-                "\nBy PACT issue (one police.uk category can record several issues, so these \
-                 rows overlap):"
+            doc.heading(
+                "By PACT issue (one police.uk category can record several issues, so these rows \
+                 overlap):",
             );
-            let _ = writeln!(
-                text,
-                "{}",
-                header.replacen("police.uk category", "issue", 1)
-            );
+            let mut cols = columns(Column::text("issue", "issue").max_width(30), None);
+            cols.push(Column::new("categories", "police.uk categories", Kind::List));
+            let mut table = Table::new("issues", cols);
             for issue in map_to_issues(&summary, &issues) {
-                let label: String = issue.label.chars().take(30).collect();
-                let _ = writeln!(
-                    text,
-                    "{}   ({})",
-                    row(&label, &mut issue.by_month.values().copied()),
-                    issue.categories.join(", ")
+                let mut row = vec![Cell::from(issue.label.clone())];
+                counts(&mut row, issue.by_month.values().copied().collect());
+                row.push(
+                    Cell::from(issue.categories.clone())
+                        .shown_as(format!("({})", issue.categories.join(", "))),
                 );
+                table.push(row);
             }
+            doc.table(table);
         }
         None => {
-            let _ = writeln!(
-                text,
-                "\nNo issue taxonomy loaded: pass --taxonomy issues.toml to map categories to PACT issues."
+            doc.note(
+                "No issue taxonomy loaded: pass --taxonomy issues.toml to map categories to PACT issues.",
             );
         }
     }
-    emit(out, &text)
+    print(out, &doc, format)
 }
 
 /// The built-in PACT issue taxonomy (`surveys/issues.toml`, compiled in).

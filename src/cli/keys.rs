@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use clap::Subcommand;
 
-use super::emit;
+use super::{print, remark};
 use crate::Error;
+use crate::output::{Document, Format};
 use crate::seal::CoordinatorIdentity;
 
 #[derive(Debug, Subcommand)]
@@ -22,13 +23,13 @@ pub enum KeysCommand {
     },
 }
 
-pub fn run(cmd: &KeysCommand, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(cmd: &KeysCommand, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
     match cmd {
-        KeysCommand::New { out: path } => new_identity(path, out),
+        KeysCommand::New { out: path } => new_identity(path, out, err),
     }
 }
 
-fn new_identity(path: &Path, out: &mut dyn Write) -> Result<(), Error> {
+fn new_identity(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
     let identity = CoordinatorIdentity::generate();
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
@@ -50,9 +51,15 @@ fn new_identity(path: &Path, out: &mut dyn Write) -> Result<(), Error> {
     file.write_all(identity.to_file_text(Utc::now()).as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(path, e))?;
-    eprintln!(
-        "doorstep: coordinator identity written to {}; keep it safe and off field devices",
-        path.display()
-    );
-    emit(out, &format!("{}\n", identity.recipient()))
+    // On standard error, so standard output is the recipient alone (`$(doorstep keys new …)`).
+    remark(
+        err,
+        &format!(
+            "coordinator identity written to {}; keep it safe and off field devices",
+            path.display()
+        ),
+    )?;
+    let mut doc = Document::new();
+    doc.paragraph(identity.recipient().to_string());
+    print(out, &doc, Format::Text)
 }

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::Error;
+use crate::output::{Document, Format, escape_keeping_lines};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,14 +64,16 @@ pub enum Command {
     Crime(crime::CrimeCommand),
 }
 
-/// Runs a parsed command line, writing normal output to `out`.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
+/// Runs a parsed command line, writing normal output to `out` and warnings and progress
+/// remarks to `err` (the binary passes standard output and standard error). Library code
+/// never prints anywhere else.
+pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
     let data_dir = cli.data_dir();
     match &cli.command {
-        Some(Command::Survey(cmd)) => survey::run(cmd, &data_dir, out),
+        Some(Command::Survey(cmd)) => survey::run(cmd, &data_dir, out, err),
         Some(Command::Config(cmd)) => config::run(cmd, &data_dir, out),
-        Some(Command::Keys(cmd)) => keys::run(cmd, out),
-        Some(Command::Responses(cmd)) => responses::run(cmd, &data_dir, out),
+        Some(Command::Keys(cmd)) => keys::run(cmd, out, err),
+        Some(Command::Responses(cmd)) => responses::run(cmd, &data_dir, out, err),
         Some(Command::Recover) => recover::run(&data_dir, out),
         Some(Command::Areas(cmd)) => areas::run(cmd, &data_dir, out),
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
@@ -78,8 +81,22 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
     }
 }
 
-/// Writes to the command's output; a closed pipe (`| head`) is not an error worth a trace.
-pub(crate) fn emit(out: &mut dyn Write, text: &str) -> Result<(), Error> {
-    out.write_all(text.as_bytes())
+/// Renders a command's document to its output in the format asked for.
+pub(crate) fn print(out: &mut dyn Write, doc: &Document, format: Format) -> Result<(), Error> {
+    format
+        .renderer()
+        .render(doc, out)
         .map_err(|e| Error::io("standard output", e))
+}
+
+/// A remark on standard error (`doorstep: …`), escaped like all output: it may quote file
+/// names and data.
+pub(crate) fn remark(err: &mut dyn Write, text: &str) -> Result<(), Error> {
+    writeln!(err, "doorstep: {}", escape_keeping_lines(text))
+        .map_err(|e| Error::io("standard error", e))
+}
+
+/// A warning on standard error.
+pub(crate) fn warn(err: &mut dyn Write, text: &str) -> Result<(), Error> {
+    remark(err, &format!("warning: {text}"))
 }

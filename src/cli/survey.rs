@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use super::emit;
+use super::print;
 use crate::Error;
+use crate::output::{Align, Cell, Column, Document, Format, Table, escape_keeping_lines};
 use crate::survey::SurveyError;
 use crate::survey::diagnostic::{Diagnostic, Severity};
 use crate::survey::load::load_set;
@@ -21,7 +22,12 @@ pub enum SurveyCommand {
         paths: Vec<PathBuf>,
     },
     /// List the available surveys: built-in and from the data directory.
-    List,
+    List {
+        /// Print JSON: table `surveys` with `id`, `version`, `kind`, `title` (English),
+        /// `questions`, `fingerprint` (in full), `source`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a questionnaire as readable text (the paper fallback).
     Show {
         /// Survey id, e.g. kin or eva.
@@ -35,12 +41,17 @@ pub enum SurveyCommand {
     },
 }
 
-pub fn run(cmd: &SurveyCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(
+    cmd: &SurveyCommand,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     match cmd {
         SurveyCommand::Check { paths } => check(paths, out),
-        SurveyCommand::List => list(data_dir, out),
+        SurveyCommand::List { json } => list(data_dir, Format::json_if(*json), out, err),
         SurveyCommand::Show { id, version, lang } => {
-            show(data_dir, id, *version, lang.as_deref(), out)
+            show(data_dir, id, *version, lang.as_deref(), out, err)
         }
     }
 }
@@ -73,61 +84,67 @@ fn check(paths: &[PathBuf], out: &mut dyn Write) -> Result<(), Error> {
     diagnostics.extend(loaded.diagnostics);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    let mut text = String::new();
+    let mut doc = Document::new();
     for d in &diagnostics {
-        text.push_str(&d.to_string());
-        text.push('\n');
+        doc.paragraph(d.to_string());
     }
     let surveys = loaded.surveys.len();
-    text.push_str(&format!(
-        "checked {} file(s): {surveys} survey(s) ok, {errors} error(s), {warnings} warning(s)\n",
+    doc.paragraph(format!(
+        "checked {} file(s): {surveys} survey(s) ok, {errors} error(s), {warnings} warning(s)",
         files.len()
     ));
-    emit(out, &text)?;
+    print(out, &doc, Format::Text)?;
     if errors > 0 {
         return Err(SurveyError::Invalid { count: errors }.into());
     }
     Ok(())
 }
 
-fn load_registry(data_dir: &Path) -> Result<Registry, Error> {
+fn load_registry(data_dir: &Path, err: &mut dyn Write) -> Result<Registry, Error> {
     let (registry, diagnostics) = Registry::load(data_dir)?;
     // Broken files in the data dir must not hide the working surveys; say what was skipped.
     for d in diagnostics {
-        eprintln!("{d}");
+        writeln!(err, "{}", escape_keeping_lines(&d.to_string()))
+            .map_err(|e| Error::io("standard error", e))?;
     }
     Ok(registry)
 }
 
-fn list(data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let registry = load_registry(data_dir)?;
-    let rows: Vec<[String; 7]> = registry
-        .entries()
-        .iter()
-        .map(|e| {
-            let s = &e.survey;
-            [
-                s.id.clone(),
-                s.version.to_string(),
-                s.kind.to_string(),
-                s.title.get("en").to_owned(),
-                s.answerable_count().to_string(),
-                short_fingerprint(&s.fingerprint).to_owned(),
-                e.source.to_string(),
-            ]
-        })
-        .collect();
-    let header = [
-        "ID",
-        "VERSION",
-        "KIND",
-        "TITLE",
-        "QUESTIONS",
-        "FINGERPRINT",
-        "SOURCE",
-    ]
-    .map(String::from);
-    emit(out, &table(&header, &rows))
+fn list(
+    data_dir: &Path,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let registry = load_registry(data_dir, err)?;
+    let mut table = Table::new(
+        "surveys",
+        vec![
+            Column::text("id", "ID"),
+            Column::integer("version", "VERSION").align(Align::Left),
+            Column::text("kind", "KIND"),
+            Column::text("title", "TITLE"),
+            Column::integer("questions", "QUESTIONS").align(Align::Left),
+            Column::text("fingerprint", "FINGERPRINT"),
+            Column::text("source", "SOURCE"),
+        ],
+    )
+    .when_empty("no surveys");
+    for e in registry.entries() {
+        let s = &e.survey;
+        table.push(vec![
+            Cell::from(&s.id),
+            Cell::from(s.version),
+            Cell::from(s.kind.to_string()),
+            Cell::from(s.title.get("en")),
+            Cell::from(s.answerable_count()),
+            Cell::from(&s.fingerprint).shown_as(short_fingerprint(&s.fingerprint)),
+            Cell::from(e.source.to_string()),
+        ]);
+    }
+    let mut doc = Document::new();
+    doc.table(table);
+    print(out, &doc, format)
 }
 
 /// The first 12 hex digits: enough to tell versions apart at a glance.
@@ -142,8 +159,9 @@ fn show(
     version: Option<u32>,
     lang: Option<&str>,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Error> {
-    let registry = load_registry(data_dir)?;
+    let registry = load_registry(data_dir, err)?;
     let survey = registry
         .get(id, version)
         .ok_or_else(|| SurveyError::NotFound {
@@ -158,37 +176,7 @@ fn show(
             survey.languages.join(", ")
         )));
     }
-    emit(out, &paper::render(survey, lang))
-}
-
-/// A plain left-aligned table, columns two spaces apart.
-pub fn table(header: &[String], rows: &[impl AsRef<[String]>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.as_ref().iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        let mut l = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                l.push_str(cell);
-            } else {
-                let pad = widths[i] - cell.chars().count();
-                l.push_str(cell);
-                l.push_str(&" ".repeat(pad + 2));
-            }
-        }
-        out.push_str(l.trim_end());
-        out.push('\n');
-    };
-    line(header);
-    for row in rows {
-        line(row.as_ref());
-    }
-    out
+    let mut doc = Document::new();
+    doc.preformatted("questionnaire", paper::render(survey, lang));
+    print(out, &doc, Format::Text)
 }

@@ -45,12 +45,24 @@ impl SettingKey {
 
     /// Checks a value for this setting and returns it as it will be stored.
     pub fn validate(self, value: &str) -> Result<String, ResponseError> {
+        // The message quotes the value: escaped, so a pasted escape sequence or line break
+        // shows as text instead of acting on the terminal.
         let bad = |reason: String| ResponseError::BadSetting {
             key: self,
-            value: value.to_owned(),
+            value: crate::output::escape(value),
             reason,
         };
         let v = value.trim();
+        // A pasted secret identity must never be echoed back (terminal scrollback, logs).
+        if self == SettingKey::Recipient && v.to_ascii_uppercase().contains(SECRET_KEY_PREFIX) {
+            return Err(ResponseError::BadSetting {
+                key: self,
+                value: format!("{SECRET_KEY_PREFIX}…"),
+                reason: "that is a coordinator's secret key, which must stay off field devices; \
+                         set the public recipient (`age1…`) that `doorstep keys new` printed"
+                    .into(),
+            });
+        }
         match self {
             SettingKey::Officer | SettingKey::Device => {
                 if v.is_empty() {
@@ -98,6 +110,9 @@ impl SettingKey {
         }
     }
 }
+
+/// How every age secret key begins; only this prefix is ever quoted back.
+const SECRET_KEY_PREFIX: &str = "AGE-SECRET-KEY-";
 
 impl fmt::Display for SettingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

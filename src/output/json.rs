@@ -1,0 +1,106 @@
+//! The JSON renderer: the document as one JSON object, for scripts and other tools.
+//!
+//! The shape is stable (field names are part of the interface; see the module docs of
+//! [`crate::output`]): `{"format": "doorstep", "version": 1, "blocks": [...]}`.
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value as Json, json};
+
+use super::Renderer;
+use super::document::{Block, Cell, Document, Item, Value};
+
+/// Version of the JSON shape; raised only when a field is renamed or removed.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonRenderer;
+
+impl Renderer for JsonRenderer {
+    fn render(&self, doc: &Document, out: &mut dyn Write) -> io::Result<()> {
+        let blocks: Vec<Json> = doc.blocks.iter().map(block).collect();
+        let root = json!({
+            "format": "doorstep",
+            "version": JSON_VERSION,
+            "blocks": blocks,
+        });
+        serde_json::to_writer_pretty(&mut *out, &root)?;
+        out.write_all(b"\n")
+    }
+}
+
+fn value(v: &Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Integer(n) => json!(n),
+        // Non-finite numbers have no JSON form.
+        Value::Number(x) => serde_json::Number::from_f64(*x).map_or(Json::Null, Json::Number),
+        Value::Text(s) => Json::String(s.clone()),
+        Value::List(items) => json!(items),
+    }
+}
+
+fn cell(c: Option<&Cell>) -> Json {
+    c.map_or(Json::Null, |c| value(&c.value))
+}
+
+fn item(i: &Item) -> Json {
+    let mut m = Map::new();
+    for (k, v) in &i.fields {
+        m.insert(k.clone(), value(v));
+    }
+    if !i.children.is_empty() {
+        m.insert(
+            i.children_key.clone(),
+            Json::Array(i.children.iter().map(item).collect()),
+        );
+    }
+    Json::Object(m)
+}
+
+fn block(b: &Block) -> Json {
+    match b {
+        Block::Heading(text) => json!({"kind": "heading", "text": text}),
+        Block::Paragraph(text) => json!({"kind": "paragraph", "text": text}),
+        Block::Note { severity, text } => {
+            json!({"kind": "note", "severity": severity.as_str(), "text": text})
+        }
+        Block::Table(t) => {
+            let columns: Vec<Json> = t
+                .columns
+                .iter()
+                .map(|c| json!({"key": c.key, "title": c.title, "type": c.kind.as_str()}))
+                .collect();
+            let rows: Vec<Json> = t
+                .rows
+                .iter()
+                .map(|row| {
+                    let m: Map<String, Json> = t
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (c.key.clone(), cell(row.get(i))))
+                        .collect();
+                    Json::Object(m)
+                })
+                .collect();
+            json!({"kind": "table", "name": t.name, "columns": columns, "rows": rows})
+        }
+        Block::Fields(f) => {
+            let m: Map<String, Json> = f
+                .items
+                .iter()
+                .map(|i| (i.key.clone(), value(&i.cell.value)))
+                .collect();
+            json!({"kind": "fields", "name": f.name, "fields": m})
+        }
+        Block::Outline(o) => {
+            let items: Vec<Json> = o.items.iter().map(item).collect();
+            json!({"kind": "outline", "name": o.name, "items": items})
+        }
+        Block::Preformatted { name, text } => {
+            json!({"kind": "text", "name": name, "text": text})
+        }
+    }
+}

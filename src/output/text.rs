@@ -1,0 +1,227 @@
+//! The terminal renderer: aligned columns measured in terminal cells, and every piece of
+//! text escaped so that data can never drive the terminal.
+
+use std::io::{self, Write};
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::Renderer;
+use super::document::{Align, Block, Cell, Column, Document, Fields, Item, Outline, Severity, Table};
+
+/// Plain text for a terminal or a pipe.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextRenderer;
+
+/// Columns are this many spaces apart.
+const GAP: &str = "  ";
+
+impl Renderer for TextRenderer {
+    fn render(&self, doc: &Document, out: &mut dyn Write) -> io::Result<()> {
+        let mut text = String::new();
+        for (i, block) in doc.blocks.iter().enumerate() {
+            match block {
+                Block::Heading(h) => {
+                    // A heading opens a section: set it off from what came before.
+                    if i > 0 {
+                        text.push('\n');
+                    }
+                    line(&mut text, &escape(h));
+                }
+                Block::Paragraph(p) => line(&mut text, &escape(p)),
+                Block::Note { severity, text: t } => match severity {
+                    Severity::Info => line(&mut text, &escape(t)),
+                    Severity::Warning => line(&mut text, &format!("warning: {}", escape(t))),
+                },
+                Block::Table(t) => table(&mut text, t),
+                Block::Fields(f) => fields(&mut text, f),
+                Block::Outline(o) => outline(&mut text, o),
+                Block::Preformatted { text: t, .. } => {
+                    for l in t.lines() {
+                        line(&mut text, &escape(l));
+                    }
+                }
+            }
+        }
+        out.write_all(text.as_bytes())
+    }
+}
+
+fn line(text: &mut String, l: &str) {
+    text.push_str(l.trim_end());
+    text.push('\n');
+}
+
+/// Shows control characters, escape sequences and bidirectional overrides as visible
+/// escapes (`\e`, `\n`, `\x07`, `\u{202e}`), so a name can neither move the cursor, recolour
+/// the terminal nor fake a line of output.
+pub fn escape(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// Like [`escape`] but keeps line breaks and tabs: for messages that are laid out in lines
+/// themselves (a list of rejected features) while quoting data that may hold anything.
+pub fn escape_keeping_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\n' || c == '\t' {
+            out.push(c);
+        } else {
+            push_escaped(&mut out, c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\u{1b}' => out.push_str("\\e"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if needs_escape(c) => {
+            let n = u32::from(c);
+            if n < 0x100 {
+                out.push_str(&format!("\\x{n:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{n:x}}}"));
+            }
+        }
+        c => out.push(c),
+    }
+}
+
+/// Terminal cells taken by `s` (a wide emoji takes two, a combining accent none).
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to at most `max` cells, ending in `…` when cut.
+pub fn clip(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+fn pad(s: &str, cells: usize, align: Align) -> String {
+    let fill = " ".repeat(cells.saturating_sub(width(s)));
+    match align {
+        Align::Left => format!("{s}{fill}"),
+        Align::Right => format!("{fill}{s}"),
+    }
+}
+
+fn shown(cell: Option<&Cell>, max: Option<usize>) -> String {
+    let s = escape(&cell.map(Cell::display).unwrap_or_default());
+    match max {
+        Some(m) => clip(&s, m),
+        None => s,
+    }
+}
+
+fn table(text: &mut String, t: &Table) {
+    if t.rows.is_empty()
+        && let Some(empty) = &t.empty
+    {
+        line(text, &escape(empty));
+        return;
+    }
+    let shown_columns: Vec<(usize, &Column)> = t
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.machine_only)
+        .collect();
+    let header: Vec<String> = shown_columns.iter().map(|(_, c)| escape(&c.title)).collect();
+    let body: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|row| {
+            shown_columns
+                .iter()
+                .map(|(i, c)| shown(row.get(*i), c.max_width))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = (0..shown_columns.len())
+        .map(|i| {
+            body.iter()
+                .map(|r| width(&r[i]))
+                .chain([width(&header[i])])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for cells in std::iter::once(&header).chain(&body) {
+        let l: Vec<String> = cells
+            .iter()
+            .zip(&shown_columns)
+            .zip(&widths)
+            .map(|((s, (_, c)), w)| pad(s, *w, c.align))
+            .collect();
+        line(text, &l.join(GAP));
+    }
+}
+
+fn fields(text: &mut String, f: &Fields) {
+    let shown: Vec<(String, String)> = f
+        .items
+        .iter()
+        .filter_map(|i| {
+            i.label
+                .as_ref()
+                .map(|l| (escape(l), escape(&i.cell.display())))
+        })
+        .collect();
+    let w = shown.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
+    for (label, value) in &shown {
+        line(text, &format!("{}{GAP}{value}", pad(label, w, Align::Left)));
+    }
+}
+
+fn outline(text: &mut String, o: &Outline) {
+    if o.items.is_empty()
+        && let Some(empty) = &o.empty
+    {
+        line(text, &escape(empty));
+        return;
+    }
+    for item in &o.items {
+        outline_item(text, item, 0);
+    }
+}
+
+fn outline_item(text: &mut String, item: &Item, depth: usize) {
+    let indent = GAP.repeat(depth);
+    line(text, &format!("{indent}{}", escape(&item.text)));
+    for d in &item.details {
+        line(text, &format!("{indent}{GAP}{}", escape(d)));
+    }
+    for child in &item.children {
+        outline_item(text, child, depth + 1);
+    }
+}
