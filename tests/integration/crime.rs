@@ -11,6 +11,14 @@ use super::geography::{doorstep, fixture, ok};
 
 const MONTHS: [&str; 5] = ["2018-10", "2018-11", "2018-12", "2019-01", "2019-02"];
 
+/// The block of a `--json` document with this name.
+pub fn block<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["blocks"]
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["name"] == name))
+        .unwrap_or_else(|| panic!("no block `{name}` in {json}"))
+}
+
 fn medway_file(month: &str) -> String {
     fixture(&format!("crime/medway/{month}-kent-street_medway-only.csv"))
         .to_str()
@@ -187,8 +195,12 @@ fn medway_months_import_with_exact_counts() {
     );
     for (code, n) in &per_ward {
         let name = &wards.iter().find(|w| &w.0 == code).unwrap().1;
-        let line = format!("  {code}  {name:<32} {n:>6}");
-        assert!(out.contains(&line), "expected `{line}` in\n{out}");
+        // A row of the per-ward table: code, name, count (columns padded to the widest).
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("{code}  {name}"))
+                && l.split_whitespace().last() == Some(n.to_string().as_str())),
+            "expected {code} {name} {n} in\n{out}"
+        );
     }
     assert!(out.contains(&format!(
         "Stored {stored_total} new record(s); 0 already stored. The store holds {stored_total} crime record(s)."
@@ -211,6 +223,18 @@ fn medway_months_import_with_exact_counts() {
         summary.contains("Recorded crime in ward E05002249 Chatham Central, all months"),
         "{summary}"
     );
+    // The same numbers as JSON, checked against the independent count.
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        dir.path(),
+        &["crime", "summary", "--area", ward, "--json"],
+    ))
+    .unwrap();
+    let about = block(&json, "summary");
+    assert_eq!(about["fields"]["area"], ward);
+    assert_eq!(about["fields"]["name"], "Chatham Central");
+    assert_eq!(about["fields"]["level"], "ward");
+    let rows = block(&json, "categories")["rows"].as_array().unwrap().clone();
+    let mut all_total = 0;
     for (slug, name) in doorstep::police::CATEGORIES {
         let counts: Vec<usize> = MONTHS
             .iter()
@@ -222,20 +246,36 @@ fn medway_months_import_with_exact_counts() {
             })
             .collect();
         let total: usize = counts.iter().sum();
+        all_total += total;
+        let row = rows.iter().find(|r| r["slug"] == *slug);
         if total == 0 {
-            assert!(
-                !summary.contains(&format!("\n{name} ")),
-                "{slug}: {summary}"
-            );
+            assert!(row.is_none(), "{slug}: {row:?}");
+            assert!(!summary.contains(&format!("\n{name} ")), "{slug}: {summary}");
             continue;
         }
-        let mut line = format!("{name:<30}");
-        for c in &counts {
-            line.push_str(&format!(" {c:>7}"));
+        let row = row.unwrap_or_else(|| panic!("{slug} missing from {rows:?}"));
+        assert_eq!(row["category"], *name);
+        for (m, c) in MONTHS.iter().zip(&counts) {
+            assert_eq!(row[*m], *c, "{slug} {m}");
         }
-        line.push_str(&format!(" {total:>7}"));
-        assert!(summary.contains(&line), "expected `{line}` in\n{summary}");
+        assert_eq!(row["total"], total, "{slug}");
+        // The text table shows the same row: name, each month, total.
+        let line = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}  ")))
+            .unwrap_or_else(|| panic!("{name} in\n{summary}"));
+        let numbers: Vec<usize> = line[name.len()..]
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let mut expected = counts.clone();
+        expected.push(total);
+        assert_eq!(numbers, expected, "{line}");
     }
+    let last = rows.last().unwrap();
+    assert_eq!(last["category"], "all categories");
+    assert!(last["slug"].is_null());
+    assert_eq!(last["total"], all_total);
     let limited = ok(
         dir.path(),
         &[
@@ -357,16 +397,34 @@ fn summary_maps_categories_to_issues_and_rejects_bad_arguments() {
         dir.path(),
         &["crime", "summary", "--area", "E05002249", "--taxonomy", t],
     );
-    let count_of = |label: &str| -> usize {
-        out.lines()
-            .find(|l| l.starts_with(label))
-            .and_then(|l| l[30..].split_whitespace().next())
-            .map_or(0, |n| n.parse().unwrap())
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        dir.path(),
+        &["crime", "summary", "--area", "E05002249", "--taxonomy", t, "--json"],
+    ))
+    .unwrap();
+    let category = |slug: &str| -> u64 {
+        block(&json, "categories")["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["slug"] == slug)
+            .map_or(0, |r| r["total"].as_u64().unwrap())
     };
-    let theft = count_of("Robbery                        ")
-        + count_of("Other theft  ")
-        + count_of("Theft from the person");
-    assert_eq!(count_of("Robbery and theft"), theft, "{out}");
+    let issues = block(&json, "issues")["rows"].as_array().unwrap();
+    let theft = issues
+        .iter()
+        .find(|r| r["issue"] == "Robbery and theft")
+        .unwrap();
+    assert_eq!(
+        theft["total"].as_u64().unwrap(),
+        category("robbery") + category("other-theft") + category("theft-from-the-person"),
+        "{json}"
+    );
+    assert_eq!(
+        theft["categories"],
+        serde_json::json!(["robbery", "other-theft", "theft-from-the-person"])
+    );
+    assert!(issues.iter().all(|r| r["issue"] != "Litter"), "{json}");
     assert!(
         out.contains("(robbery, other-theft, theft-from-the-person)"),
         "{out}"
