@@ -104,3 +104,73 @@ fn block(b: &Block) -> Json {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::document::{Cell, Column, Fields, Outline, Table};
+
+    #[test]
+    fn tables_become_rows_keyed_by_column_with_typed_values() {
+        let mut t = Table::new(
+            "responses",
+            vec![
+                Column::text("id", "ID"),
+                Column::integer("answers", "ANSWERS"),
+                Column::text("replaces", "REPLACES").machine_only(),
+            ],
+        );
+        t.push(vec![
+            Cell::from("r1").shown_as("R-1"),
+            Cell::from(3usize),
+            Cell::from(None::<String>),
+        ]);
+        // A short row is padded with nulls.
+        t.push(vec![Cell::from("r\u{1b}2")]);
+        let mut f = Fields::new("settings");
+        f.add("officer", Cell::from("PC 1").shown_as("PC 1 on laptop"));
+        f.add_hidden("lat", 53.5);
+        f.add_hidden("bad", f64::NAN);
+        let mut doc = Document::new();
+        doc.warning("careful")
+            .table(t)
+            .fields(f)
+            .outline(Outline::new(
+                "townships",
+                vec![
+                    Item::new("North")
+                        .field("township", "North")
+                        .children("wards", vec![Item::new("w").field("code", "W1")]),
+                ],
+            ));
+        let mut out = Vec::new();
+        JsonRenderer.render(&doc, &mut out).unwrap();
+        let json: Json = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            json,
+            json!({
+                "format": "doorstep",
+                "version": 1,
+                "blocks": [
+                    {"kind": "note", "severity": "warning", "text": "careful"},
+                    {"kind": "table", "name": "responses",
+                     "columns": [
+                        {"key": "id", "title": "ID", "type": "text"},
+                        {"key": "answers", "title": "ANSWERS", "type": "integer"},
+                        {"key": "replaces", "title": "REPLACES", "type": "text"}
+                     ],
+                     "rows": [
+                        {"id": "r1", "answers": 3, "replaces": null},
+                        {"id": "r\u{1b}2", "answers": null, "replaces": null}
+                     ]},
+                    {"kind": "fields", "name": "settings",
+                     "fields": {"officer": "PC 1", "lat": 53.5, "bad": null}},
+                    {"kind": "outline", "name": "townships",
+                     "items": [{"township": "North", "wards": [{"code": "W1"}]}]}
+                ]
+            })
+        );
+        // serde_json escapes control characters itself: nothing raw reaches the terminal.
+        assert!(!out.contains(&0x1b), "{}", String::from_utf8_lossy(&out));
+    }
+}

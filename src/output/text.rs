@@ -225,3 +225,120 @@ fn outline_item(text: &mut String, item: &Item, depth: usize) {
         outline_item(text, child, depth + 1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::document::{Column, Fields, Item, Outline, Table, Value};
+
+    fn render(doc: &Document) -> String {
+        let mut out = Vec::new();
+        TextRenderer.render(doc, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn columns_line_up_in_terminal_cells_with_emoji_and_polish() {
+        // 🔒 takes two cells but is one char; "Łódź" is four cells in four chars; the
+        // decomposed "Zaz\u{307}o\u{301}" (Zażó) is four cells in six chars.
+        let mut t = Table::new(
+            "t",
+            vec![
+                Column::text("name", "NAME"),
+                Column::integer("n", "N"),
+                Column::text("note", "NOTE"),
+            ],
+        );
+        t.push(vec!["🔒 sealed".into(), 3usize.into(), "a".into()]);
+        t.push(vec!["Łódź".into(), 12usize.into(), "b".into()]);
+        t.push(vec!["Zaz\u{307}o\u{301}".into(), 7usize.into(), "c".into()]);
+        let mut doc = Document::new();
+        doc.table(t);
+        let text = render(&doc);
+        assert_eq!(
+            text,
+            "NAME        N  NOTE\n\
+             🔒 sealed   3  a\n\
+             Łódź       12  b\n\
+             Zaz\u{307}o\u{301}        7  c\n"
+        );
+        // Every row puts NOTE at the same terminal column.
+        for l in text.lines() {
+            let before = &l[..l.rfind("  ").unwrap()];
+            assert_eq!(width(before), 13, "{l}");
+        }
+    }
+
+    #[test]
+    fn a_column_width_limit_clips_by_cells_with_an_ellipsis() {
+        let mut t = Table::new("t", vec![Column::text("a", "A").max_width(6), Column::text("b", "B")]);
+        t.push(vec!["🔒🔒🔒🔒".into(), "x".into()]);
+        t.push(vec!["Gdańsk Wrzeszcz".into(), "y".into()]);
+        let mut doc = Document::new();
+        doc.table(t);
+        // A wide character that would straddle the limit is left out whole.
+        assert_eq!(render(&doc), "A       B\n🔒🔒…   x\nGdańs…  y\n");
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcd", 3), "ab…");
+    }
+
+    #[test]
+    fn control_characters_and_escape_sequences_are_shown_not_obeyed() {
+        assert_eq!(escape("PC\u{1b}[31m\n1"), "PC\\e[31m\\n1");
+        assert_eq!(escape("a\rb\u{7}c\u{7f}d\u{9b}e"), "a\\rb\\x07c\\x7fd\\x9be");
+        assert_eq!(escape("left\u{202e}right"), "left\\u{202e}right");
+        assert_eq!(escape("Łódź 🔒"), "Łódź 🔒");
+        assert_eq!(escape_keeping_lines("a\u{1b}\nb\tc"), "a\\e\nb\tc");
+
+        let mut t = Table::new("t", vec![Column::text("officer", "OFFICER\u{1b}[2J")]);
+        t.push(vec!["PC\u{1b}[31m\n1".into()]);
+        let mut f = Fields::new("f");
+        f.add("device\u{7}", "lap\rtop");
+        let mut doc = Document::new();
+        doc.heading("Area \u{1b}]0;title\u{7}")
+            .paragraph("line\nbreak")
+            .warning("bad\u{1b}")
+            .table(t)
+            .fields(f)
+            .outline(Outline::new(
+                "o",
+                vec![Item::new("ward \u{1b}[1m").detail("\u{8}x")],
+            ))
+            .preformatted("p", "one\u{1b}[K\ntwo\n");
+        let text = render(&doc);
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert_eq!(
+            text,
+            "Area \\e]0;title\\x07\n\
+             line\\nbreak\n\
+             warning: bad\\e\n\
+             OFFICER\\e[2J\n\
+             PC\\e[31m\\n1\n\
+             device\\x07  lap\\rtop\n\
+             ward \\e[1m\n  \\x08x\n\
+             one\\e[K\ntwo\n"
+        );
+    }
+
+    #[test]
+    fn fields_outlines_headings_and_empty_tables() {
+        let mut f = Fields::new("f");
+        f.add("officer", "PC 1");
+        f.add_labelled("resume_at", "resume at", "q3");
+        f.add_hidden("device", "laptop-3");
+        f.add("area", Cell::from(Value::Null).shown_as("(not set)"));
+        let mut doc = Document::new();
+        doc.fields(f)
+            .heading("Answers:")
+            .outline(Outline::new(
+                "o",
+                vec![Item::new("t1").children("w", vec![Item::new("w1").detail("d")])],
+            ))
+            .table(Table::new("t", vec![Column::text("a", "A")]).when_empty("nothing"))
+            .outline(Outline::new("o2", Vec::new()).when_empty("none"));
+        assert_eq!(
+            render(&doc),
+            "officer    PC 1\nresume at  q3\narea       (not set)\n\nAnswers:\nt1\n  w1\n    d\nnothing\nnone\n"
+        );
+    }
+}
