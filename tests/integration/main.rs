@@ -1,5 +1,6 @@
 //! One integration test binary (one link step) declaring every integration module.
 
+mod cli_output;
 mod cli_store;
 mod crash;
 mod crime;
