@@ -8,6 +8,9 @@
 //! - `cold_start phases DIR [RUNS]` opens the store the way the field app does and prints
 //!   how long each step of its start-up takes, up to the first frame (on `TestBackend`).
 
+// A measuring tool: its results are its printed output.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -2,6 +2,9 @@
 //! at 80×24 and 120×40, on an app driven to each screen the way an officer would get there
 //! (built-in surveys, monochrome theme, a fixed clock). Criterion reports time per frame.
 
+// A benchmark reports to the terminal it runs in.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use clap::{ArgGroup, Subcommand};
 
 use crate::Error;
-use crate::output::{self, Cell, Column, Document, Format, Item, Outline, Table};
 use crate::geography::boundary::{Fields, read_layer};
 use crate::geography::plan::{AreaPlan, Paa, resolve_plan, share_outside};
 use crate::geography::{
     Geography, GeographyError, Layer, LayerChange, Level, bng, builtin, read_file,
 };
+use crate::output::{self, Cell, Column, Document, Format, Item, Outline, Table};
 use crate::store::Store;
 
 use super::print;
@@ -631,7 +631,11 @@ fn locate(
             let shown = area
                 .as_ref()
                 .map_or("none".to_string(), |a| format!("{}  {}", a.code, a.name));
-            fields.add_labelled(&format!("{key}_code"), label, Cell::from(code).shown_as(shown));
+            fields.add_labelled(
+                &format!("{key}_code"),
+                label,
+                Cell::from(code).shown_as(shown),
+            );
             fields.add_hidden(&format!("{key}_name"), name);
         }
         doc.fields(fields);

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 
 use crate::Error;
-use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table, Value};
 use crate::geography::crime::{
     CrimeFile, CrimeSummary, IssueMapping, is_month, map_to_issues, parse_street_csv,
 };
 use crate::geography::{AreaSelection, GeographyError};
+use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table, Value};
 use crate::store::Store;
 
 use super::areas::effective_geography;
@@ -215,9 +215,11 @@ fn summary(
 
     let (level, code, name) = match &selection {
         AreaSelection::Township(t) => ("township".to_string(), None, t.name.clone()),
-        AreaSelection::Area { level, area } => {
-            (level.to_string(), Some(area.code.clone()), area.name.clone())
-        }
+        AreaSelection::Area { level, area } => (
+            level.to_string(),
+            Some(area.code.clone()),
+            area.name.clone(),
+        ),
     };
     let heading = match &selection {
         AreaSelection::Township(t) => format!("township {} ({} wards)", t.name, t.wards.len()),
@@ -305,7 +307,11 @@ fn summary(
                  overlap):",
             );
             let mut cols = columns(Column::text("issue", "issue").max_width(30), None);
-            cols.push(Column::new("categories", "police.uk categories", Kind::List));
+            cols.push(Column::new(
+                "categories",
+                "police.uk categories",
+                Kind::List,
+            ));
             let mut table = Table::new("issues", cols);
             for issue in map_to_issues(&summary, &issues) {
                 let mut row = vec![Cell::from(issue.label.clone())];

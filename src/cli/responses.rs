@@ -67,7 +67,11 @@ pub fn run(
                 period: *period,
             };
             let listing = store.list(&filter)?;
-            print(out, &list_document(&listing.responses), Format::json_if(*json))?;
+            print(
+                out,
+                &list_document(&listing.responses),
+                Format::json_if(*json),
+            )?;
             if listing.unreadable.is_empty() {
                 Ok(())
             } else {
@@ -155,9 +159,7 @@ fn find_survey(
         Err(e) => {
             warn(
                 err,
-                &format!(
-                    "surveys could not be loaded ({e}); answers shown in question-id order"
-                ),
+                &format!("surveys could not be loaded ({e}); answers shown in question-id order"),
             )?;
             return Ok(None);
         }
@@ -228,7 +230,10 @@ pub fn show_document(r: &Response, survey: Option<&Survey>) -> Document {
             when(r.changed_at)
         )),
     );
-    f.add_hidden("changed_at", r.changed_at.to_rfc3339_opts(SecondsFormat::Secs, true));
+    f.add_hidden(
+        "changed_at",
+        r.changed_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    );
     match r.replaces {
         Some(old) => f.add("replaces", old.to_string()),
         None => f.add_hidden("replaces", Value::Null),

@@ -17,13 +17,19 @@ pub enum Block {
     /// One line of prose.
     Paragraph(String),
     /// A remark about the output: a hint, or a warning about the data.
-    Note { severity: Severity, text: String },
+    Note {
+        severity: Severity,
+        text: String,
+    },
     Table(Table),
     Fields(Fields),
     Outline(Outline),
     /// Text laid out by its producer (the paper questionnaire, the recovery report): shown as
     /// it is, line by line.
-    Preformatted { name: String, text: String },
+    Preformatted {
+        name: String,
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

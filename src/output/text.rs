@@ -6,7 +6,9 @@ use std::io::{self, Write};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::Renderer;
-use super::document::{Align, Block, Cell, Column, Document, Fields, Item, Outline, Severity, Table};
+use super::document::{
+    Align, Block, Cell, Column, Document, Fields, Item, Outline, Severity, Table,
+};
 
 /// Plain text for a terminal or a pipe.
 #[derive(Debug, Clone, Copy, Default)]
@@ -156,7 +158,10 @@ fn table(text: &mut String, t: &Table) {
         .enumerate()
         .filter(|(_, c)| !c.machine_only)
         .collect();
-    let header: Vec<String> = shown_columns.iter().map(|(_, c)| escape(&c.title)).collect();
+    let header: Vec<String> = shown_columns
+        .iter()
+        .map(|(_, c)| escape(&c.title))
+        .collect();
     let body: Vec<Vec<String>> = t
         .rows
         .iter()
@@ -271,7 +276,10 @@ mod tests {
 
     #[test]
     fn a_column_width_limit_clips_by_cells_with_an_ellipsis() {
-        let mut t = Table::new("t", vec![Column::text("a", "A").max_width(6), Column::text("b", "B")]);
+        let mut t = Table::new(
+            "t",
+            vec![Column::text("a", "A").max_width(6), Column::text("b", "B")],
+        );
         t.push(vec!["🔒🔒🔒🔒".into(), "x".into()]);
         t.push(vec!["Gdańsk Wrzeszcz".into(), "y".into()]);
         let mut doc = Document::new();
@@ -285,7 +293,10 @@ mod tests {
     #[test]
     fn control_characters_and_escape_sequences_are_shown_not_obeyed() {
         assert_eq!(escape("PC\u{1b}[31m\n1"), "PC\\e[31m\\n1");
-        assert_eq!(escape("a\rb\u{7}c\u{7f}d\u{9b}e"), "a\\rb\\x07c\\x7fd\\x9be");
+        assert_eq!(
+            escape("a\rb\u{7}c\u{7f}d\u{9b}e"),
+            "a\\rb\\x07c\\x7fd\\x9be"
+        );
         assert_eq!(escape("left\u{202e}right"), "left\\u{202e}right");
         assert_eq!(escape("Łódź 🔒"), "Łódź 🔒");
         assert_eq!(escape_keeping_lines("a\u{1b}\nb\tc"), "a\\e\nb\tc");
@@ -306,7 +317,10 @@ mod tests {
             ))
             .preformatted("p", "one\u{1b}[K\ntwo\n");
         let text = render(&doc);
-        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
         assert_eq!(
             text,
             "Area \\e]0;title\\x07\n\

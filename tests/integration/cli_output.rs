@@ -95,7 +95,10 @@ fn responses_list_and_show_json_match_the_store() {
         dir.path(),
         &["responses", "list", "--status", "draft", "--json"],
     );
-    let ids: Vec<&Value> = rows(&filtered, "responses").iter().map(|r| &r["id"]).collect();
+    let ids: Vec<&Value> = rows(&filtered, "responses")
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
     assert_eq!(ids, [&Value::from(b.id.to_string())]);
     let none = json_of(
         dir.path(),
@@ -103,7 +106,10 @@ fn responses_list_and_show_json_match_the_store() {
     );
     assert!(rows(&none, "responses").is_empty());
 
-    let show = json_of(dir.path(), &["responses", "show", &a.id.to_string(), "--json"]);
+    let show = json_of(
+        dir.path(),
+        &["responses", "show", &a.id.to_string(), "--json"],
+    );
     let f = &block(&show, "response")["fields"];
     assert_eq!(f["id"], a.id.to_string());
     assert_eq!(f["survey"], "kin");
@@ -193,7 +199,9 @@ fn areas_list_and_locate_json_match_the_geography() {
 
     let london = json_of(
         dir.path(),
-        &["areas", "locate", "--lat", "51.5007", "--lon", "-0.1246", "--json"],
+        &[
+            "areas", "locate", "--lat", "51.5007", "--lon", "-0.1246", "--json",
+        ],
     );
     let f = &block(&london, "location")["fields"];
     assert_eq!(f["outside"], true);
@@ -224,7 +232,10 @@ fn a_pasted_secret_key_is_refused_without_being_echoed() {
     let dir = tempfile::tempdir().unwrap();
     let keys = tempfile::tempdir().unwrap();
     let identity = keys.path().join("coordinator.key");
-    ok(dir.path(), &["keys", "new", "--out", identity.to_str().unwrap()]);
+    ok(
+        dir.path(),
+        &["keys", "new", "--out", identity.to_str().unwrap()],
+    );
     let file = std::fs::read_to_string(&identity).unwrap();
     let secret = file
         .lines()
@@ -249,8 +260,9 @@ fn a_pasted_secret_key_is_refused_without_being_echoed() {
             );
         }
         assert!(
-            run.stderr
-                .starts_with("doorstep: bad recipient `AGE-SECRET-KEY-…`: that is a coordinator's secret key"),
+            run.stderr.starts_with(
+                "doorstep: bad recipient `AGE-SECRET-KEY-…`: that is a coordinator's secret key"
+            ),
             "{}",
             run.stderr
         );
@@ -311,17 +323,21 @@ fn area_names_with_control_characters_from_geojson_are_shown_escaped() {
         dir.path(),
         &["areas", "import", file.to_str().unwrap(), "--level", "ward"],
     );
-    assert!(!import.chars().any(|c| c.is_control() && c != '\n'), "{import:?}");
+    assert!(
+        !import.chars().any(|c| c.is_control() && c != '\n'),
+        "{import:?}"
+    );
     let tree = ok(dir.path(), &["areas", "list", "--tree"]);
-    assert!(!tree.chars().any(|c| c.is_control() && c != '\n'), "{tree:?}");
+    assert!(
+        !tree.chars().any(|c| c.is_control() && c != '\n'),
+        "{tree:?}"
+    );
     assert!(
         tree.contains("  ward E05900001  Red\\e[31m ward\\x07\n"),
         "{tree}"
     );
     assert!(
-        tree.contains(
-            "  ward E05900002  Line\\nbreak\\r\\u{202e}ward\\e]0;pwned\\x07\n"
-        ),
+        tree.contains("  ward E05900002  Line\\nbreak\\r\\u{202e}ward\\e]0;pwned\\x07\n"),
         "{tree}"
     );
     let located = ok(
@@ -334,17 +350,16 @@ fn area_names_with_control_characters_from_geojson_are_shown_escaped() {
     );
     let json = json_of(
         dir.path(),
-        &["areas", "locate", "--lat", "53.545", "--lon", "-2.635", "--json"],
+        &[
+            "areas", "locate", "--lat", "53.545", "--lon", "-2.635", "--json",
+        ],
     );
     assert_eq!(
         block(&json, "location")["fields"]["ward_name"],
         "Red\u{1b}[31m ward\u{7}"
     );
     // An unknown area quoted back in an error is escaped too.
-    let run = doorstep(
-        dir.path(),
-        &["crime", "summary", "--area", "NOPE\u{1b}[2J"],
-    );
+    let run = doorstep(dir.path(), &["crime", "summary", "--area", "NOPE\u{1b}[2J"]);
     assert_ne!(run.code, 0);
     assert!(!run.stderr.contains(ESC), "{:?}", run.stderr);
     assert!(run.stderr.contains("NOPE\\e[2J"), "{}", run.stderr);
@@ -355,7 +370,11 @@ fn warnings_go_to_the_injected_diagnostic_writer() {
     let dir = tempfile::tempdir().unwrap();
     let surveys = dir.path().join("surveys");
     std::fs::create_dir_all(&surveys).unwrap();
-    std::fs::write(surveys.join("broken.toml"), "id = \"x\u{1b}[31m\"\nnot toml at all [").unwrap();
+    std::fs::write(
+        surveys.join("broken.toml"),
+        "id = \"x\u{1b}[31m\"\nnot toml at all [",
+    )
+    .unwrap();
     let data_dir = dir.path().to_str().unwrap();
     let cli = Cli::parse_from(["doorstep", "--data-dir", data_dir, "survey", "list"]);
     let (mut out, mut err) = (Vec::new(), Vec::new());

@@ -197,8 +197,9 @@ fn medway_months_import_with_exact_counts() {
         let name = &wards.iter().find(|w| &w.0 == code).unwrap().1;
         // A row of the per-ward table: code, name, count (columns padded to the widest).
         assert!(
-            out.lines().any(|l| l.starts_with(&format!("{code}  {name}"))
-                && l.split_whitespace().last() == Some(n.to_string().as_str())),
+            out.lines()
+                .any(|l| l.starts_with(&format!("{code}  {name}"))
+                    && l.split_whitespace().last() == Some(n.to_string().as_str())),
             "expected {code} {name} {n} in\n{out}"
         );
     }
@@ -233,7 +234,10 @@ fn medway_months_import_with_exact_counts() {
     assert_eq!(about["fields"]["area"], ward);
     assert_eq!(about["fields"]["name"], "Chatham Central");
     assert_eq!(about["fields"]["level"], "ward");
-    let rows = block(&json, "categories")["rows"].as_array().unwrap().clone();
+    let rows = block(&json, "categories")["rows"]
+        .as_array()
+        .unwrap()
+        .clone();
     let mut all_total = 0;
     for (slug, name) in doorstep::police::CATEGORIES {
         let counts: Vec<usize> = MONTHS
@@ -250,7 +254,10 @@ fn medway_months_import_with_exact_counts() {
         let row = rows.iter().find(|r| r["slug"] == *slug);
         if total == 0 {
             assert!(row.is_none(), "{slug}: {row:?}");
-            assert!(!summary.contains(&format!("\n{name} ")), "{slug}: {summary}");
+            assert!(
+                !summary.contains(&format!("\n{name} ")),
+                "{slug}: {summary}"
+            );
             continue;
         }
         let row = row.unwrap_or_else(|| panic!("{slug} missing from {rows:?}"));
@@ -399,7 +406,15 @@ fn summary_maps_categories_to_issues_and_rejects_bad_arguments() {
     );
     let json: serde_json::Value = serde_json::from_str(&ok(
         dir.path(),
-        &["crime", "summary", "--area", "E05002249", "--taxonomy", t, "--json"],
+        &[
+            "crime",
+            "summary",
+            "--area",
+            "E05002249",
+            "--taxonomy",
+            t,
+            "--json",
+        ],
     ))
     .unwrap();
     let category = |slug: &str| -> u64 {

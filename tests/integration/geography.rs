@@ -331,7 +331,10 @@ fn list_shows_the_demo_tree_clearly_labelled() {
     );
     assert!(tree.contains("Open Government Licence"), "{tree}");
     let flat = ok(dir.path(), &["areas", "list"]);
-    assert!(flat.contains("\nlsoa     200  wigan_lsoa_2011_E08000010.geojson\n"), "{flat}");
+    assert!(
+        flat.contains("\nlsoa     200  wigan_lsoa_2011_E08000010.geojson\n"),
+        "{flat}"
+    );
     // Listing never writes the built-in geography into the store.
     assert!(stored(dir.path()).is_empty());
 }
