@@ -5,7 +5,8 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Map, Value as Json, json};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Value as Json, json};
 
 use super::Renderer;
 use super::document::{Block, Cell, Document, Item, Value};
@@ -18,19 +19,71 @@ pub struct JsonRenderer;
 
 impl Renderer for JsonRenderer {
     fn render(&self, doc: &Document, out: &mut dyn Write) -> io::Result<()> {
-        let blocks: Vec<Json> = doc.blocks.iter().map(block).collect();
-        let root = json!({
-            "format": "doorstep",
-            "version": JSON_VERSION,
-            "blocks": blocks,
-        });
+        let root = Node::object(vec![
+            ("format", Node::Leaf(json!("doorstep"))),
+            ("version", Node::Leaf(json!(JSON_VERSION))),
+            (
+                "blocks",
+                Node::Array(doc.blocks.iter().map(block).collect()),
+            ),
+        ]);
         serde_json::to_writer_pretty(&mut *out, &root)?;
         out.write_all(b"\n")
     }
 }
 
-fn value(v: &Value) -> Json {
-    match v {
+/// JSON kept in document order (`kind` first, row keys in column order), which a reader of
+/// the output expects; `serde_json`'s own map sorts its keys.
+enum Node {
+    Leaf(Json),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+}
+
+impl Node {
+    fn object(pairs: Vec<(&str, Node)>) -> Node {
+        let mut node = Node::Object(Vec::with_capacity(pairs.len()));
+        for (k, v) in pairs {
+            node.insert(k, v);
+        }
+        node
+    }
+
+    /// Adds a key, replacing an earlier one of the same name (a key appears once).
+    fn insert(&mut self, key: &str, value: Node) {
+        if let Node::Object(pairs) = self {
+            match pairs.iter_mut().find(|(k, _)| k == key) {
+                Some(pair) => pair.1 = value,
+                None => pairs.push((key.to_owned(), value)),
+            }
+        }
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Leaf(v) => v.serialize(s),
+            Node::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for i in items {
+                    seq.serialize_element(i)?;
+                }
+                seq.end()
+            }
+            Node::Object(pairs) => {
+                let mut map = s.serialize_map(Some(pairs.len()))?;
+                for (k, v) in pairs {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+fn value(v: &Value) -> Node {
+    Node::Leaf(match v {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
         Value::Integer(n) => json!(n),
@@ -38,70 +91,91 @@ fn value(v: &Value) -> Json {
         Value::Number(x) => serde_json::Number::from_f64(*x).map_or(Json::Null, Json::Number),
         Value::Text(s) => Json::String(s.clone()),
         Value::List(items) => json!(items),
-    }
+    })
 }
 
-fn cell(c: Option<&Cell>) -> Json {
-    c.map_or(Json::Null, |c| value(&c.value))
+fn text(s: &str) -> Node {
+    Node::Leaf(Json::String(s.to_owned()))
 }
 
-fn item(i: &Item) -> Json {
-    let mut m = Map::new();
+fn cell(c: Option<&Cell>) -> Node {
+    c.map_or(Node::Leaf(Json::Null), |c| value(&c.value))
+}
+
+fn item(i: &Item) -> Node {
+    let mut node = Node::Object(Vec::new());
     for (k, v) in &i.fields {
-        m.insert(k.clone(), value(v));
+        node.insert(k, value(v));
     }
     if !i.children.is_empty() {
-        m.insert(
-            i.children_key.clone(),
-            Json::Array(i.children.iter().map(item).collect()),
+        node.insert(
+            &i.children_key,
+            Node::Array(i.children.iter().map(item).collect()),
         );
     }
-    Json::Object(m)
+    node
 }
 
-fn block(b: &Block) -> Json {
+fn block(b: &Block) -> Node {
     match b {
-        Block::Heading(text) => json!({"kind": "heading", "text": text}),
-        Block::Paragraph(text) => json!({"kind": "paragraph", "text": text}),
-        Block::Note { severity, text } => {
-            json!({"kind": "note", "severity": severity.as_str(), "text": text})
-        }
+        Block::Heading(t) => Node::object(vec![("kind", text("heading")), ("text", text(t))]),
+        Block::Paragraph(t) => Node::object(vec![("kind", text("paragraph")), ("text", text(t))]),
+        Block::Note { severity, text: t } => Node::object(vec![
+            ("kind", text("note")),
+            ("severity", text(severity.as_str())),
+            ("text", text(t)),
+        ]),
         Block::Table(t) => {
-            let columns: Vec<Json> = t
+            let columns = t
                 .columns
                 .iter()
-                .map(|c| json!({"key": c.key, "title": c.title, "type": c.kind.as_str()}))
+                .map(|c| {
+                    Node::object(vec![
+                        ("key", text(&c.key)),
+                        ("title", text(&c.title)),
+                        ("type", text(c.kind.as_str())),
+                    ])
+                })
                 .collect();
-            let rows: Vec<Json> = t
+            let rows = t
                 .rows
                 .iter()
                 .map(|row| {
-                    let m: Map<String, Json> = t
-                        .columns
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| (c.key.clone(), cell(row.get(i))))
-                        .collect();
-                    Json::Object(m)
+                    let mut node = Node::Object(Vec::new());
+                    for (i, c) in t.columns.iter().enumerate() {
+                        node.insert(&c.key, cell(row.get(i)));
+                    }
+                    node
                 })
                 .collect();
-            json!({"kind": "table", "name": t.name, "columns": columns, "rows": rows})
+            Node::object(vec![
+                ("kind", text("table")),
+                ("name", text(&t.name)),
+                ("columns", Node::Array(columns)),
+                ("rows", Node::Array(rows)),
+            ])
         }
         Block::Fields(f) => {
-            let m: Map<String, Json> = f
-                .items
-                .iter()
-                .map(|i| (i.key.clone(), value(&i.cell.value)))
-                .collect();
-            json!({"kind": "fields", "name": f.name, "fields": m})
+            let mut fields = Node::Object(Vec::new());
+            for i in &f.items {
+                fields.insert(&i.key, value(&i.cell.value));
+            }
+            Node::object(vec![
+                ("kind", text("fields")),
+                ("name", text(&f.name)),
+                ("fields", fields),
+            ])
         }
-        Block::Outline(o) => {
-            let items: Vec<Json> = o.items.iter().map(item).collect();
-            json!({"kind": "outline", "name": o.name, "items": items})
-        }
-        Block::Preformatted { name, text } => {
-            json!({"kind": "text", "name": name, "text": text})
-        }
+        Block::Outline(o) => Node::object(vec![
+            ("kind", text("outline")),
+            ("name", text(&o.name)),
+            ("items", Node::Array(o.items.iter().map(item).collect())),
+        ]),
+        Block::Preformatted { name, text: t } => Node::object(vec![
+            ("kind", text("text")),
+            ("name", text(name)),
+            ("text", text(t)),
+        ]),
     }
 }
 
@@ -172,5 +246,14 @@ mod tests {
         );
         // serde_json escapes control characters itself: nothing raw reaches the terminal.
         assert!(!out.contains(&0x1b), "{}", String::from_utf8_lossy(&out));
+        // Keys in document order: `kind` first, row keys in column order.
+        let text = String::from_utf8(out).unwrap();
+        let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        assert!(at("\"format\"") < at("\"version\"") && at("\"version\"") < at("\"blocks\""));
+        assert!(at("\"kind\": \"table\"") < at("\"name\": \"responses\""));
+        assert!(
+            at("\"id\": \"r1\"") < at("\"answers\": 3")
+                && at("\"answers\": 3") < at("\"replaces\": null")
+        );
     }
 }
