@@ -7,7 +7,9 @@ use clap::Subcommand;
 
 use super::print;
 use crate::Error;
-use crate::output::{Align, Cell, Column, Document, Format, Table, escape_keeping_lines};
+use crate::output::{
+    Align, Cell, Column, Document, Fields, Format, Item, Outline, Table, escape_keeping_lines,
+};
 use crate::survey::SurveyError;
 use crate::survey::diagnostic::{Diagnostic, Severity};
 use crate::survey::load::load_set;
@@ -20,6 +22,10 @@ pub enum SurveyCommand {
     Check {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Print JSON: outline `diagnostics` (`file`, `line`, `col`, `severity`, `message`)
+        /// and fields `checked` (`files`, `surveys`, `errors`, `warnings`).
+        #[arg(long)]
+        json: bool,
     },
     /// List the available surveys: built-in and from the data directory.
     List {
@@ -48,7 +54,7 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(), Error> {
     match cmd {
-        SurveyCommand::Check { paths } => check(paths, out),
+        SurveyCommand::Check { paths, json } => check(paths, Format::json_if(*json), out),
         SurveyCommand::List { json } => list(data_dir, Format::json_if(*json), out, err),
         SurveyCommand::Show { id, version, lang } => {
             show(data_dir, id, *version, lang.as_deref(), out, err)
@@ -56,7 +62,7 @@ pub fn run(
     }
 }
 
-fn check(paths: &[PathBuf], out: &mut dyn Write) -> Result<(), Error> {
+fn check(paths: &[PathBuf], format: Format, out: &mut dyn Write) -> Result<(), Error> {
     let mut files = Vec::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     for path in paths {
@@ -84,16 +90,31 @@ fn check(paths: &[PathBuf], out: &mut dyn Write) -> Result<(), Error> {
     diagnostics.extend(loaded.diagnostics);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    let mut doc = Document::new();
-    for d in &diagnostics {
-        doc.paragraph(d.to_string());
-    }
+    let items = diagnostics
+        .iter()
+        .map(|d| {
+            Item::new(d.to_string())
+                .field("file", &d.file)
+                .field("line", d.line)
+                .field("col", d.col)
+                .field("severity", if d.is_error() { "error" } else { "warning" })
+                .field("message", &d.message)
+        })
+        .collect();
     let surveys = loaded.surveys.len();
+    let mut summary = Fields::new("checked");
+    summary.add_hidden("files", files.len());
+    summary.add_hidden("surveys", surveys);
+    summary.add_hidden("errors", errors);
+    summary.add_hidden("warnings", warnings);
+    let mut doc = Document::new();
+    doc.outline(Outline::new("diagnostics", items));
     doc.paragraph(format!(
         "checked {} file(s): {surveys} survey(s) ok, {errors} error(s), {warnings} warning(s)",
         files.len()
     ));
-    print(out, &doc, Format::Text)?;
+    doc.fields(summary);
+    print(out, &doc, format)?;
     if errors > 0 {
         return Err(SurveyError::Invalid { count: errors }.into());
     }

@@ -399,3 +399,53 @@ fn warnings_go_to_the_injected_diagnostic_writer() {
             .contains("coordinator identity written to"),
     );
 }
+
+#[test]
+fn survey_check_json_lists_each_diagnostic_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/surveys");
+    let a = root.join("invalid/show_if_later_question.toml");
+    let b = root.join("invalid/unknown_key.toml");
+    let run = doorstep(
+        dir.path(),
+        &[
+            "survey",
+            "check",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, 65, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let items = block(&json, "diagnostics")["items"].as_array().unwrap();
+    let find = |file: &Path| {
+        items
+            .iter()
+            .find(|d| d["file"] == file.display().to_string())
+            .unwrap_or_else(|| panic!("{} in {json}", file.display()))
+    };
+    let da = find(&a);
+    assert_eq!(
+        (da["line"].as_u64(), da["col"].as_u64()),
+        (Some(31), Some(32))
+    );
+    assert_eq!(da["severity"], "error");
+    assert!(
+        da["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("question `early` show_if: refers to `late`"),
+        "{da}"
+    );
+    let db = find(&b);
+    assert_eq!(
+        (db["line"].as_u64(), db["col"].as_u64()),
+        (Some(31), Some(1))
+    );
+    let checked = &block(&json, "checked")["fields"];
+    assert_eq!(checked["files"], 2);
+    assert_eq!(checked["surveys"], 0);
+    assert_eq!(checked["errors"], 2);
+    assert_eq!(checked["warnings"], 0);
+}
