@@ -200,6 +200,37 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_key_is_refused_and_never_quoted() {
+        let secret = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS";
+        for pasted in [
+            secret.to_owned(),
+            secret.to_lowercase(),
+            format!("# key\n{secret}\n"),
+        ] {
+            let err = SettingKey::Recipient
+                .validate(&pasted)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(
+                    "bad recipient `AGE-SECRET-KEY-…`: that is a coordinator's secret key"
+                ),
+                "{err}"
+            );
+            assert!(!err.to_uppercase().contains("QYQSZQGP"), "{err}");
+        }
+        // Quoted values are escaped: a line break or escape sequence cannot act on the terminal.
+        let err = SettingKey::Officer
+            .validate("PC\u{1b}[31m\n1")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "bad officer `PC\\e[31m\\n1`: control characters are not allowed"
+        );
+    }
+
+    #[test]
     fn parses_keys() {
         assert_eq!(
             "Recipient".parse::<SettingKey>().unwrap(),
