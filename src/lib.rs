@@ -5,6 +5,7 @@
 //! touch the terminal or the store engine; `store` is the only module that knows sled;
 //! `cli` composes them into commands.
 
+pub mod batch;
 pub mod cli;
 pub mod error;
 pub mod exit;
