@@ -155,8 +155,13 @@ mod tests {
         assert_eq!(err.to_string(), "line 3: expected 64 hex digits");
         let err = DeviceKey::from_file_text("# only a comment\n").unwrap_err();
         assert_eq!(err, KeyFileError::NoKey);
-        let err = DeviceKey::from_file_text("hello\n").unwrap_err().to_string();
-        assert!(err.starts_with("line 1: expected `ed25519-secret:`"), "{err}");
+        let err = DeviceKey::from_file_text("hello\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("line 1: expected `ed25519-secret:`"),
+            "{err}"
+        );
     }
 
     #[test]

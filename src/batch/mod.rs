@@ -285,7 +285,9 @@ pub enum BatchError {
     BadHeader(String),
     #[error("line 2 (manifest): {0}")]
     BadManifest(String),
-    #[error("record {record} (line {line}) was changed after the batch was written: its checksum does not match")]
+    #[error(
+        "record {record} (line {line}) was changed after the batch was written: its checksum does not match"
+    )]
     Changed { record: usize, line: usize },
     #[error("record {record} (line {line}): {reason}")]
     BadRecord {
@@ -341,7 +343,11 @@ pub(crate) fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
     }
     let mut out = [0u8; N];
     for (i, pair) in text.chunks(2).enumerate() {
-        let digit = |c: u8| (c as char).to_digit(16);
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(u32::from(c - b'0')),
+            b'a'..=b'f' => Some(u32::from(c - b'a') + 10),
+            _ => None,
+        };
         let (hi, lo) = (digit(pair[0])?, digit(pair[1])?);
         out[i] = u8::try_from(hi * 16 + lo).ok()?;
     }

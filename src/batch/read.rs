@@ -44,7 +44,9 @@ pub fn open(bytes: &[u8], identity: Option<&CoordinatorIdentity>) -> Result<Batc
         return Err(BatchError::Truncated("the file is empty".into()));
     }
     if MAGIC.as_bytes().starts_with(bytes) {
-        return Err(BatchError::Truncated("it ends inside the header line".into()));
+        return Err(BatchError::Truncated(
+            "it ends inside the header line".into(),
+        ));
     }
     if !bytes.starts_with(MAGIC.as_bytes()) {
         return Err(BatchError::NotABatch);
@@ -58,7 +60,11 @@ fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
     let tail = lines.pop().unwrap_or_default();
     let header = match lines.first() {
         Some(h) => *h,
-        None => return Err(BatchError::Truncated("it ends inside the header line".into())),
+        None => {
+            return Err(BatchError::Truncated(
+                "it ends inside the header line".into(),
+            ));
+        }
     };
     let version = read_header(header)?;
     if version != u64::from(FORMAT) {
@@ -97,12 +103,13 @@ fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
     for (i, line) in lines[2..last].iter().enumerate() {
         records.push(read_record(i, line)?);
     }
-    let signature = from_hex::<64>(&String::from_utf8_lossy(&signature_line[8..])).ok_or_else(
-        || BatchError::BadSignatureLine {
-            line: last + 1,
-            reason: "expected `ed25519:` and 128 hex digits".into(),
-        },
-    )?;
+    let signature =
+        from_hex::<64>(&String::from_utf8_lossy(&signature_line[8..])).ok_or_else(|| {
+            BatchError::BadSignatureLine {
+                line: last + 1,
+                reason: "expected `ed25519:` and 128 hex digits".into(),
+            }
+        })?;
     let signed_len = bytes.len() - signature_line.len() - 1;
     let signed = &bytes[..signed_len];
     if !manifest.device_key.verifies(signed, &signature) {
@@ -121,8 +128,8 @@ fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
 
 /// The version text of a header line `doorstep-batch N`.
 fn read_header(line: &[u8]) -> Result<u64, BatchError> {
-    let text = std::str::from_utf8(line)
-        .map_err(|_| BatchError::BadHeader("it is not text".into()))?;
+    let text =
+        std::str::from_utf8(line).map_err(|_| BatchError::BadHeader("it is not text".into()))?;
     let rest = text
         .strip_prefix(MAGIC)
         .and_then(|r| r.strip_prefix(' '))

@@ -6,7 +6,11 @@ use super::{BatchError, DeviceKey, MAGIC, Manifest, Record, to_hex};
 use crate::seal::{self, SealRecipient};
 
 /// The signed, unencrypted batch: the exact bytes `BATCH_FORMAT.md` describes.
-pub fn write(manifest: &Manifest, records: &[Record], key: &DeviceKey) -> Result<Vec<u8>, BatchError> {
+pub fn write(
+    manifest: &Manifest,
+    records: &[Record],
+    key: &DeviceKey,
+) -> Result<Vec<u8>, BatchError> {
     if manifest.device_key != key.public() {
         return Err(BatchError::Write(
             "the manifest names another device key than the one signing it".into(),

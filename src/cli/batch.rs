@@ -330,9 +330,10 @@ fn verify(
         None => None,
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-            Some(CoordinatorIdentity::from_file_text(&text).map_err(|e| {
-                Error::BadInput(format!("{}: {e}", p.display()))
-            })?)
+            Some(
+                CoordinatorIdentity::from_file_text(&text)
+                    .map_err(|e| Error::BadInput(format!("{}: {e}", p.display())))?,
+            )
         }
     };
     let (registry, _diagnostics) = Registry::load(data_dir)?;
@@ -393,7 +394,9 @@ fn verify_one(
             .join("; ");
         return Ok((text, Err(reason)));
     }
-    text.push_str("  ✓ every survey is on this machine and every answer passes its survey's checks\n");
+    text.push_str(
+        "  ✓ every survey is on this machine and every answer passes its survey's checks\n",
+    );
     let m = &batch.manifest;
     match store.device_pin(&m.device)? {
         Some(pin) if pin.key != m.device_key => {

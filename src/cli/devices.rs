@@ -55,7 +55,10 @@ pub fn run(cmd: &DevicesCommand, data_dir: &Path, out: &mut dyn Write) -> Result
                 source: PinSource::Trusted,
                 revoked_at: None,
             })?;
-            emit(out, &format!("device `{device}` now trusted with key {key}\n"))
+            emit(
+                out,
+                &format!("device `{device}` now trusted with key {key}\n"),
+            )
         }
         DevicesCommand::Revoke { device } => {
             let mut pin = store.device_pin(device)?.ok_or_else(|| {
@@ -70,7 +73,10 @@ pub fn run(cmd: &DevicesCommand, data_dir: &Path, out: &mut dyn Write) -> Result
             store.put_device_pin(&pin)?;
             emit(
                 out,
-                &format!("device `{device}` revoked: batches signed with {} are refused\n", pin.key),
+                &format!(
+                    "device `{device}` revoked: batches signed with {} are refused\n",
+                    pin.key
+                ),
             )
         }
     }
@@ -79,7 +85,10 @@ pub fn run(cmd: &DevicesCommand, data_dir: &Path, out: &mut dyn Write) -> Result
 fn list(store: &Store, out: &mut dyn Write) -> Result<(), Error> {
     let pins = store.device_pins()?;
     if pins.is_empty() {
-        return emit(out, "no devices yet: `doorstep batch verify` pins each device's key on its first batch\n");
+        return emit(
+            out,
+            "no devices yet: `doorstep batch verify` pins each device's key on its first batch\n",
+        );
     }
     let mut text = String::new();
     for p in pins {

@@ -330,7 +330,10 @@ mod tests {
         let id = knock.identity("E05000650", &door("2"));
         assert_eq!(id, knock.identity(" e05000650 ", &door("2")));
         assert_ne!(id, knock.identity("E05000650", &door("3")));
-        assert_ne!(id, Knock::new(t(10), Outcome::NoAnswer).identity("E05000650", &door("2")));
+        assert_ne!(
+            id,
+            Knock::new(t(10), Outcome::NoAnswer).identity("E05000650", &door("2"))
+        );
         let given = Knock {
             id: Some(Uuid::from_u128(5)),
             ..knock

@@ -116,7 +116,10 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.tree(EXPORTS)?.scan_prefix(BATCH_PREFIX) {
             let (key, value) = entry?;
-            out.push(decode(|| format!("export {}", String::from_utf8_lossy(&key)), &value)?);
+            out.push(decode(
+                || format!("export {}", String::from_utf8_lossy(&key)),
+                &value,
+            )?);
         }
         // UUID v7 keys sort by time; the sequence is the order that counts.
         out.sort_by_key(|b: &ExportedBatch| b.sequence);
