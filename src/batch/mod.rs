@@ -300,7 +300,7 @@ pub enum BatchError {
     #[error(
         "bad signature: the batch was not signed by the device key its manifest names ({key}); its manifest or signature was changed, or it is forged"
     )]
-    BadSignature { key: DevicePublicKey },
+    BadSignature { key: String },
     #[error("the manifest counts {manifest} {kind} but the batch holds {found}")]
     CountMismatch {
         kind: &'static str,

@@ -114,7 +114,7 @@ fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
     let signed = &bytes[..signed_len];
     if !manifest.device_key.verifies(signed, &signature) {
         return Err(BatchError::BadSignature {
-            key: manifest.device_key.clone(),
+            key: manifest.device_key.to_string(),
         });
     }
     check_counts(&manifest, &records)?;

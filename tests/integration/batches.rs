@@ -766,3 +766,86 @@ proptest! {
         let _ = batch::open(&bytes, None);
     }
 }
+
+/// The home screen counts finalized responses no batch has carried yet.
+#[test]
+fn home_counts_only_what_is_not_yet_exported() {
+    use doorstep::tui::app::App;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let lap = tempfile::tempdir().unwrap();
+    let dir = lap.path();
+    {
+        let store = Store::open(dir).unwrap();
+        store.set_setting(SettingKey::Officer, "PC 4521").unwrap();
+        store.set_setting(SettingKey::Device, "laptop-3").unwrap();
+        interview(&store, "1");
+    }
+    export(dir, &dir.join("1.batch"), &["--unencrypted"]);
+    let store = Store::open(dir).unwrap();
+    interview(&store, "2");
+    interview(&store, "3");
+    let app = App::new(
+        store,
+        Registry::builtin().unwrap(),
+        doorstep::tui::theme::Theme::monochrome(),
+    )
+    .unwrap();
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| doorstep::tui::view::render(&app, f)).unwrap();
+    let screen = t.backend().to_string();
+    assert!(
+        screen.contains("Finalized, not yet exported: 2"),
+        "{screen}"
+    );
+}
+
+/// Knocks and door records stored before knocks had identity still read, and export with
+/// a stable derived id, the laptop's device and officer.
+#[test]
+fn knocks_stored_before_knock_identity_still_export() {
+    let lap = tempfile::tempdir().unwrap();
+    let dir = lap.path();
+    // A journal written by the release before knock identity: a door and a knock line.
+    let old_knock = r#"{"format":1,"entry":{"knock":{"area":"E05000650","door":{"street":"Kay Street","number":"4"},"knock":{"at":"2026-10-05T09:00:00Z","outcome":{"type":"no_answer"}}}}}"#;
+    let journal = doorstep::store::journal_path(dir);
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    let line = {
+        use sha2::{Digest, Sha256};
+        let hex: String = Sha256::digest(old_knock.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("sha256:{hex} {old_knock}\n")
+    };
+    std::fs::write(&journal, line).unwrap();
+    doorstep(dir).arg("recover").assert().success();
+    {
+        let store = Store::open(dir).unwrap();
+        let doors = store.all_doors().unwrap();
+        assert_eq!(doors.len(), 1);
+        assert_eq!(doors[0].knocks[0].id, None);
+        store.set_setting(SettingKey::Device, "laptop-3").unwrap();
+        store.set_setting(SettingKey::Officer, "PC 1234").unwrap();
+    }
+    let export_knock = |name: &str| {
+        let file = dir.join(name);
+        export(dir, &file, &["--unencrypted", "--all"]);
+        let b = batch::open(&std::fs::read(&file).unwrap(), None).unwrap();
+        b.records
+            .into_iter()
+            .find_map(|r| match r {
+                Record::Knock(k) => Some(k.knock),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let first = export_knock("1.batch");
+    let second = export_knock("2.batch");
+    assert!(first.id.is_some());
+    assert_eq!(first.id, second.id);
+    assert_eq!(first.device.as_deref(), Some("laptop-3"));
+    assert_eq!(first.officer.as_deref(), Some("PC 1234"));
+    assert_eq!(first.outcome, Outcome::NoAnswer);
+}
