@@ -94,7 +94,12 @@ fn export(
             "this device has no name yet, and batches are signed in its name: set one with `doorstep config set device NAME`".into(),
         )
     })?;
-    let recipient = store.recipient()?;
+    // --unencrypted is an explicit choice: it writes in the clear even when a recipient is set.
+    let recipient = if unencrypted {
+        None
+    } else {
+        store.recipient()?
+    };
     if recipient.is_none() && !unencrypted {
         return Err(Error::Usage(
             "no coordinator recipient is set, so the batch cannot be encrypted: set one with `doorstep config set recipient age1…` (the coordinator's `doorstep keys new` prints it), or give --unencrypted to write it in the clear".into(),
@@ -447,9 +452,10 @@ fn verify_one(
 fn manifest_text(batch: &Batch) -> String {
     let m = &batch.manifest;
     let mut text = format!(
-        "  batch      {} (number {} from this device{})\n",
+        "  batch      {} (number {} from {}{})\n",
         m.batch,
         m.sequence,
+        m.device,
         match m.previous {
             Some(p) => format!("; previous {p}"),
             None => String::new(),

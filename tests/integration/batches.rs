@@ -849,3 +849,49 @@ fn knocks_stored_before_knock_identity_still_export() {
     assert_eq!(first.officer.as_deref(), Some("PC 1234"));
     assert_eq!(first.outcome, Outcome::NoAnswer);
 }
+
+/// A personal answer stays sealed in the batch, encrypted or not, and verifies (sealed
+/// answers are not judged: only the coordinator's identity can open them).
+#[test]
+fn sealed_answers_travel_sealed() {
+    let lap = tempfile::tempdir().unwrap();
+    let dir = lap.path();
+    let identity = CoordinatorIdentity::generate();
+    {
+        let store = Store::open(dir).unwrap();
+        store.set_setting(SettingKey::Device, "laptop-3").unwrap();
+        let survey = kin();
+        let draft = crate::store_helpers::kin_draft_sealed_to(&store, &survey, &identity);
+        let q = |id: &str| survey.question(id).unwrap().clone();
+        for (id, answer) in [
+            ("consent", Answer::YesNo(true)),
+            ("contact_name", Answer::Text("Bartholomew Quigley".into())),
+        ] {
+            store.record_answer(draft.id, &q(id), answer, t0()).unwrap();
+        }
+        store.finalize(draft.id, Status::Complete, t0()).unwrap();
+    }
+    let file = dir.join("1.batch");
+    export(dir, &file, &["--unencrypted"]);
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    assert!(!text.contains("Quigley"));
+    assert!(text.contains(r#"{"sealed":"-----BEGIN AGE ENCRYPTED FILE-----"#));
+    let b = batch::open(text.as_bytes(), None).unwrap();
+    let Record::Response(r) = &b.records[1] else {
+        panic!("{:?}", b.records[1]);
+    };
+    let sealed = match &r.answers["contact_name"].value {
+        doorstep::response::StoredAnswer::Sealed(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        doorstep::seal::unseal(&identity, &sealed).unwrap(),
+        Answer::Text("Bartholomew Quigley".into())
+    );
+    let coord = tempfile::tempdir().unwrap();
+    doorstep(coord.path())
+        .args(["batch", "verify"])
+        .arg(&file)
+        .assert()
+        .success();
+}
