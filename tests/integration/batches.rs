@@ -895,3 +895,25 @@ fn sealed_answers_travel_sealed() {
         .assert()
         .success();
 }
+
+/// A damaged device key file stops the export with its line, writes no file and marks
+/// nothing.
+#[test]
+fn a_damaged_device_key_stops_the_export_and_changes_nothing() {
+    let lap = tempfile::tempdir().unwrap();
+    let dir = lap.path();
+    laptop(dir);
+    std::fs::write(dir.join("device.key"), "# key\ned25519-secret:nothex\n").unwrap();
+    let file = dir.join("1.batch");
+    doorstep(dir)
+        .args(["batch", "export", "--unencrypted", "--out"])
+        .arg(&file)
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains(
+            "device.key is unreadable: line 2: expected 64 hex digits",
+        ));
+    assert!(!file.exists());
+    assert!(open(dir).exported_batches().unwrap().is_empty());
+    assert!(open(dir).export_marks().unwrap().is_empty());
+}
