@@ -5,6 +5,7 @@
 //! touch the terminal or the store engine; `store` is the only module that knows sled;
 //! `cli` composes them into commands and builds its output as an `output::Document`.
 
+pub mod batch;
 pub mod cli;
 pub mod error;
 pub mod exit;

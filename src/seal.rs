@@ -77,6 +77,31 @@ pub fn unseal(identity: &CoordinatorIdentity, sealed: &str) -> Result<Answer, Se
     serde_json::from_slice(&json).map_err(|e| SealError::Decrypt(e.to_string()))
 }
 
+/// Encrypts a whole file (a batch) to the coordinator's recipient: binary age format.
+pub fn encrypt_file(recipient: &SealRecipient, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+    age::encrypt(&recipient.0, plaintext).map_err(|e| SealError::Encrypt(e.to_string()))
+}
+
+/// Why an encrypted file could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenFileError {
+    /// It was encrypted to someone else's recipient.
+    NotForThisIdentity,
+    /// It is damaged: changed or cut short after it was encrypted.
+    Damaged(String),
+}
+
+/// Decrypts a file written by [`encrypt_file`].
+pub fn decrypt_file(
+    identity: &CoordinatorIdentity,
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, OpenFileError> {
+    age::decrypt(&identity.0, ciphertext).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => OpenFileError::NotForThisIdentity,
+        other => OpenFileError::Damaged(other.to_string()),
+    })
+}
+
 /// A coordinator's secret identity. Lives on the coordinator's machine, never on a
 /// field device.
 pub struct CoordinatorIdentity(age::x25519::Identity);

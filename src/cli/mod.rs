@@ -1,8 +1,10 @@
 //! The command line: one module per command, each composing the domain and the store.
 
 pub mod areas;
+pub mod batch;
 pub mod config;
 pub mod crime;
+pub mod devices;
 pub mod keys;
 pub mod recover;
 pub mod responses;
@@ -62,6 +64,12 @@ pub enum Command {
     /// police.uk recorded crime for the area profile: import and summarise.
     #[command(subcommand)]
     Crime(crime::CrimeCommand),
+    /// Batches of fieldwork for the coordinator: export on the laptop, verify on arrival.
+    #[command(subcommand)]
+    Batch(batch::BatchCommand),
+    /// The device keys this coordinator's machine trusts: list, trust, revoke.
+    #[command(subcommand)]
+    Devices(devices::DevicesCommand),
 }
 
 /// Runs a parsed command line, writing normal output to `out` and warnings and progress
@@ -77,6 +85,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Recover) => recover::run(&data_dir, out),
         Some(Command::Areas(cmd)) => areas::run(cmd, &data_dir, out),
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
+        Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out),
+        Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out),
         None => crate::tui::run(&data_dir),
     }
 }
@@ -86,6 +96,13 @@ pub(crate) fn print(out: &mut dyn Write, doc: &Document, format: Format) -> Resu
     format
         .renderer()
         .render(doc, out)
+        .map_err(|e| Error::io("standard output", e))
+}
+
+/// Prose output of the commands not yet built on the document model (batch, devices):
+/// escaped like all output, since batch manifests carry names typed on other machines.
+pub(crate) fn emit(out: &mut dyn Write, text: &str) -> Result<(), Error> {
+    out.write_all(escape_keeping_lines(text).as_bytes())
         .map_err(|e| Error::io("standard output", e))
 }
 

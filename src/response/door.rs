@@ -96,6 +96,52 @@ impl fmt::Display for Outcome {
 pub struct Knock {
     pub at: DateTime<Utc>,
     pub outcome: Outcome,
+    /// Identifies the knock across laptops, so merging two door logs of the same street
+    /// never counts a knock twice. Knocks stored before knocks had ids have none; see
+    /// [`Knock::identity`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// The device that recorded the knock (its `device` setting at the time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The officer who knocked (the `officer` setting at the time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
+}
+
+impl Knock {
+    /// A knock with no identity yet (the store gives it one when it records it).
+    pub fn new(at: DateTime<Utc>, outcome: Outcome) -> Knock {
+        Knock {
+            at,
+            outcome,
+            id: None,
+            device: None,
+            officer: None,
+        }
+    }
+
+    /// The knock's id; a knock stored before knocks had ids gets one derived from what it
+    /// records (area, door, time, outcome), so every export of it carries the same id.
+    pub fn identity(&self, area: &str, door: &Door) -> Uuid {
+        if let Some(id) = self.id {
+            return id;
+        }
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(b"doorstep knock\x1f");
+        hash.update(area.trim().to_lowercase().as_bytes());
+        hash.update(b"\x1f");
+        hash.update(door.key().as_bytes());
+        hash.update(b"\x1f");
+        hash.update(self.at.to_rfc3339().as_bytes());
+        hash.update(b"\x1f");
+        hash.update(serde_json::to_vec(&self.outcome).unwrap_or_default());
+        let digest = hash.finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
 }
 
 /// One door in one area and every knock on it, oldest first.
@@ -227,10 +273,7 @@ mod tests {
     fn record(n: &str, outcomes: &[(u32, Outcome)]) -> DoorRecord {
         let mut r = DoorRecord::new("E05000650", door(n));
         for (h, o) in outcomes {
-            r.add_knock(Knock {
-                at: t(*h),
-                outcome: o.clone(),
-            });
+            r.add_knock(Knock::new(t(*h), o.clone()));
         }
         r
     }
@@ -277,6 +320,27 @@ mod tests {
         let r = record("2", &[(12, Outcome::Refused), (9, Outcome::NoAnswer)]);
         assert_eq!(r.latest(), Some(&Outcome::Refused));
         assert!(r.is_finished());
+    }
+
+    #[test]
+    fn knocks_stored_before_knock_ids_still_read_and_get_a_stable_id() {
+        let old = r#"{"at":"2026-10-05T09:00:00Z","outcome":{"type":"no_answer"}}"#;
+        let knock: Knock = serde_json::from_str(old).unwrap();
+        assert_eq!(knock, Knock::new(t(9), Outcome::NoAnswer));
+        let id = knock.identity("E05000650", &door("2"));
+        assert_eq!(id, knock.identity(" e05000650 ", &door("2")));
+        assert_ne!(id, knock.identity("E05000650", &door("3")));
+        assert_ne!(
+            id,
+            Knock::new(t(10), Outcome::NoAnswer).identity("E05000650", &door("2"))
+        );
+        let given = Knock {
+            id: Some(Uuid::from_u128(5)),
+            ..knock
+        };
+        assert_eq!(given.identity("E05000650", &door("2")), Uuid::from_u128(5));
+        let back: Knock = serde_json::from_str(&serde_json::to_string(&given).unwrap()).unwrap();
+        assert_eq!(back, given);
     }
 
     #[test]

@@ -59,7 +59,14 @@ impl Store {
         let mut record = self
             .door_record(&key)?
             .unwrap_or_else(|| DoorRecord::new(area.trim(), door.clone()));
-        let knock = Knock { at, outcome };
+        // Who knocked travels with the knock, so merged door logs keep it.
+        let settings = self.settings()?;
+        let knock = Knock {
+            id: Some(self.env.new_id()),
+            device: settings.device,
+            officer: settings.officer,
+            ..Knock::new(at, outcome)
+        };
         self.append_journal(&JournalEntry::Knock {
             area: record.area.clone(),
             door,

@@ -2,8 +2,10 @@
 //!
 //! Layout under the data directory:
 //! - `doorstep.lock` — held (OS file lock) by the process using the store; holds its pid.
-//! - `store/` — the sled database: trees `responses`, `doors`, `settings`, each value a
-//!   JSON record `{"format": 1, "record": …}` so it can be inspected.
+//! - `store/` — the sled database: trees `responses`, `doors`, `settings`, `exports`,
+//!   `device_pins` (see [`batches`]), each value a JSON record `{"format": 1, "record": …}`
+//!   so it can be inspected.
+//! - `device.key` — this device's batch signing key (mode 0600; see [`batches`]).
 //! - `journal/journal.jsonl` — the append-only, checksummed journal of finalized
 //!   responses, knocks and settings (see [`journal`]); `doorstep recover` rebuilds the
 //!   store from it.
@@ -12,6 +14,7 @@
 //! is saved survives a crash.
 
 mod areas;
+pub mod batches;
 mod crime;
 mod doors;
 mod journal;

@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli_output;
+mod batches;
 mod cli_store;
 mod crash;
 mod crime;

@@ -20,7 +20,7 @@ pub struct Counts {
     pub kin_today: usize,
     pub eva_today: usize,
     pub drafts: usize,
-    /// Finalized responses on this device, all waiting for export to the coordinator.
+    /// Finalized responses on this device not yet in any exported batch.
     pub finalized: usize,
     pub unreadable: usize,
 }
@@ -29,6 +29,7 @@ impl Counts {
     pub fn read(ctx: &Context) -> Result<Counts, Error> {
         // Summaries, not whole responses: home opens at start-up, on every store size.
         let listing = ctx.store.summaries()?;
+        let marks = ctx.store.export_marks()?;
         let today = ctx.now().with_timezone(&Local).date_naive();
         let mut c = Counts {
             unreadable: listing.unreadable.len(),
@@ -38,7 +39,10 @@ impl Counts {
             match r.status {
                 Status::Draft => c.drafts += 1,
                 _ => {
-                    c.finalized += 1;
+                    let key = crate::store::batches::RecordKey::Response(r.id);
+                    if !marks.contains_key(&key) {
+                        c.finalized += 1;
+                    }
                     let on_day = r
                         .finalized_at
                         .is_some_and(|t| t.with_timezone(&Local).date_naive() == today);

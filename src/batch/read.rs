@@ -1,0 +1,206 @@
+//! Reading a batch: decrypt if needed, then check header, manifest, every record's
+//! checksum, the signature and the counts — in that order, so the first problem found is
+//! named precisely. Never panics, whatever the bytes.
+
+use sha2::{Digest, Sha256};
+
+use super::{
+    AGE_ARMOR_MAGIC, AGE_MAGIC, BatchError, Counts, FORMAT, MAGIC, Manifest, Record, from_hex,
+    to_hex,
+};
+use crate::seal::{self, CoordinatorIdentity, OpenFileError};
+
+/// A batch whose checksums, signature and counts are good.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub manifest: Manifest,
+    pub records: Vec<Record>,
+    /// Whether it arrived age-encrypted.
+    pub encrypted: bool,
+    /// `sha256:` of the signed bytes: the same batch always has the same digest.
+    pub digest: String,
+}
+
+impl Batch {
+    /// The 1-based line of record `index` (0-based) in the signed batch.
+    pub fn line_of(index: usize) -> usize {
+        index + 3
+    }
+}
+
+/// Opens a batch file's bytes. An encrypted batch needs the coordinator's identity.
+pub fn open(bytes: &[u8], identity: Option<&CoordinatorIdentity>) -> Result<Batch, BatchError> {
+    if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC) {
+        let identity = identity.ok_or(BatchError::IdentityNeeded)?;
+        let plain = seal::decrypt_file(identity, bytes).map_err(|e| match e {
+            OpenFileError::NotForThisIdentity => BatchError::WrongIdentity,
+            OpenFileError::Damaged(reason) => BatchError::Damaged(reason),
+        })?;
+        let mut batch = open_signed(&plain)?;
+        batch.encrypted = true;
+        return Ok(batch);
+    }
+    if bytes.is_empty() {
+        return Err(BatchError::Truncated("the file is empty".into()));
+    }
+    if MAGIC.as_bytes().starts_with(bytes) {
+        return Err(BatchError::Truncated(
+            "it ends inside the header line".into(),
+        ));
+    }
+    if !bytes.starts_with(MAGIC.as_bytes()) {
+        return Err(BatchError::NotABatch);
+    }
+    open_signed(bytes)
+}
+
+fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
+    let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    // A file that ends with a newline splits into complete lines and one empty tail.
+    let tail = lines.pop().unwrap_or_default();
+    let header = match lines.first() {
+        Some(h) => *h,
+        None => {
+            return Err(BatchError::Truncated(
+                "it ends inside the header line".into(),
+            ));
+        }
+    };
+    let version = read_header(header)?;
+    if version != u64::from(FORMAT) {
+        return Err(BatchError::UnknownFormat {
+            version: version.to_string(),
+        });
+    }
+    if !tail.is_empty() {
+        return Err(BatchError::Truncated(format!(
+            "line {} is cut short (the file does not end with a newline)",
+            lines.len() + 1
+        )));
+    }
+    let Some(manifest_line) = lines.get(1) else {
+        return Err(BatchError::Truncated("it ends before the manifest".into()));
+    };
+    let manifest: Manifest = serde_json::from_slice(manifest_line)
+        .map_err(|e| BatchError::BadManifest(e.to_string()))?;
+    if u64::from(manifest.format) != version {
+        return Err(BatchError::BadManifest(format!(
+            "it says format {} but the header says {version}",
+            manifest.format
+        )));
+    }
+    let last = lines.len() - 1;
+    let signature_line = lines[last];
+    if last < 2 || !signature_line.starts_with(b"ed25519:") {
+        let records = lines.len().saturating_sub(2);
+        return Err(BatchError::Truncated(format!(
+            "it ends after line {} with no signature ({records} of the {} records the manifest announces are there)",
+            lines.len(),
+            manifest.counts.total()
+        )));
+    }
+    let mut records = Vec::with_capacity(last - 2);
+    for (i, line) in lines[2..last].iter().enumerate() {
+        records.push(read_record(i, line)?);
+    }
+    let signature =
+        from_hex::<64>(&String::from_utf8_lossy(&signature_line[8..])).ok_or_else(|| {
+            BatchError::BadSignatureLine {
+                line: last + 1,
+                reason: "expected `ed25519:` and 128 hex digits".into(),
+            }
+        })?;
+    let signed_len = bytes.len() - signature_line.len() - 1;
+    let signed = &bytes[..signed_len];
+    if !manifest.device_key.verifies(signed, &signature) {
+        return Err(BatchError::BadSignature {
+            key: manifest.device_key.to_string(),
+        });
+    }
+    check_counts(&manifest, &records)?;
+    Ok(Batch {
+        manifest,
+        records,
+        encrypted: false,
+        digest: format!("sha256:{}", to_hex(&Sha256::digest(bytes))),
+    })
+}
+
+/// The version text of a header line `doorstep-batch N`.
+fn read_header(line: &[u8]) -> Result<u64, BatchError> {
+    let text =
+        std::str::from_utf8(line).map_err(|_| BatchError::BadHeader("it is not text".into()))?;
+    let rest = text
+        .strip_prefix(MAGIC)
+        .and_then(|r| r.strip_prefix(' '))
+        .ok_or_else(|| BatchError::BadHeader(format!("expected `{MAGIC} N`")))?;
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) || rest.len() > 9 {
+        let shown: String = rest.chars().take(20).collect();
+        return Err(BatchError::BadHeader(format!(
+            "`{shown}` is not a format version number"
+        )));
+    }
+    rest.parse()
+        .map_err(|_| BatchError::BadHeader(format!("`{rest}` is not a format version number")))
+}
+
+fn read_record(index: usize, line: &[u8]) -> Result<Record, BatchError> {
+    let (record, line_no) = (index + 1, Batch::line_of(index));
+    let bad = |reason: String| BatchError::BadRecord {
+        record,
+        line: line_no,
+        reason,
+    };
+    let (sum, body) = match (line.get(..7), line.get(7..71), line.get(71), line.get(72..)) {
+        (Some(b"sha256:"), Some(sum), Some(b' '), Some(body)) => (sum, body),
+        _ => {
+            return Err(bad(
+                "expected `sha256:`, 64 hex digits, a space and a JSON record".into(),
+            ));
+        }
+    };
+    if to_hex(&Sha256::digest(body)).as_bytes() != sum {
+        return Err(BatchError::Changed {
+            record,
+            line: line_no,
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| bad(e.to_string()))
+}
+
+fn check_counts(manifest: &Manifest, records: &[Record]) -> Result<(), BatchError> {
+    let (want, found) = (manifest.counts, Counts::of(records));
+    for (kind, m, f) in [
+        ("responses", want.responses, found.responses),
+        ("revisions", want.revisions, found.revisions),
+        ("doors", want.doors, found.doors),
+        ("knocks", want.knocks, found.knocks),
+        ("settings", want.settings, found.settings),
+    ] {
+        if m != f {
+            return Err(BatchError::CountMismatch {
+                kind,
+                manifest: m,
+                found: f,
+            });
+        }
+    }
+    for (i, r) in records.iter().enumerate() {
+        if let Record::Response(resp) = r
+            && !manifest.surveys.iter().any(|s| {
+                s.id == resp.survey_id
+                    && s.version == resp.survey_version
+                    && s.fingerprint == resp.fingerprint
+            })
+        {
+            return Err(BatchError::UnlistedSurvey {
+                record: i + 1,
+                line: Batch::line_of(i),
+                id: resp.survey_id.clone(),
+                version: resp.survey_version,
+                fingerprint: resp.fingerprint.clone(),
+            });
+        }
+    }
+    Ok(())
+}

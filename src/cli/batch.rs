@@ -1,0 +1,496 @@
+//! `doorstep batch export|verify`: a laptop's work leaves it as one signed, encrypted file;
+//! the coordinator's machine checks each file before anything is merged.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+use uuid::Uuid;
+
+use super::emit;
+use crate::Error;
+use crate::batch::{
+    self, Batch, BatchError, DoorEntry, KnockEntry, Manifest, Origin, Record, Selection,
+    SettingEntry,
+};
+use crate::response::SettingKey;
+use crate::seal::CoordinatorIdentity;
+use crate::store::Store;
+use crate::store::batches::{DevicePin, ExportedBatch, PinSource, RecordKey};
+use crate::survey::registry::Registry;
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Write this device's finalized responses, doors and knocks not yet exported to one
+    /// signed batch file, encrypted to the coordinator's recipient.
+    Export {
+        /// The batch file to write (must not exist; written whole or not at all).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Everything, including records already exported.
+        #[arg(long, conflicts_with = "since")]
+        all: bool,
+        /// Everything first exported after this batch, plus everything new (to replace
+        /// batches the coordinator lost).
+        #[arg(long, value_name = "BATCH_ID")]
+        since: Option<Uuid>,
+        /// Write the batch in the clear (still signed; sealed answers stay sealed).
+        #[arg(long)]
+        unencrypted: bool,
+    },
+    /// Check batch files before merging: manifest, checksums, signature, counts, surveys,
+    /// answers and the device's key. Changes nothing but a device key seen for the first time.
+    Verify {
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// The coordinator identity (written by `doorstep keys new`) to open encrypted batches.
+        #[arg(long, value_name = "KEY")]
+        identity: Option<PathBuf>,
+    },
+}
+
+pub fn run(cmd: &BatchCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+    match cmd {
+        BatchCommand::Export {
+            out: path,
+            all,
+            since,
+            unencrypted,
+        } => {
+            let selection = match (all, since) {
+                (true, _) => Selection::All,
+                (false, Some(batch)) => Selection::Since { batch: *batch },
+                (false, None) => Selection::New,
+            };
+            export(data_dir, path, selection, *unencrypted, out)
+        }
+        BatchCommand::Verify { files, identity } => {
+            verify(data_dir, files, identity.as_deref(), out)
+        }
+    }
+}
+
+fn batch_error(path: &Path, e: &BatchError) -> Error {
+    let text = format!("{}: {e}", path.display());
+    match e.exit_code() {
+        crate::exit::DATA_ERR => Error::BadInput(text),
+        _ => Error::Failure(text),
+    }
+}
+
+fn export(
+    data_dir: &Path,
+    path: &Path,
+    selection: Selection,
+    unencrypted: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let store = Store::open(data_dir)?;
+    let settings = store.settings()?;
+    let device = settings.device.clone().ok_or_else(|| {
+        Error::Usage(
+            "this device has no name yet, and batches are signed in its name: set one with `doorstep config set device NAME`".into(),
+        )
+    })?;
+    // --unencrypted is an explicit choice: it writes in the clear even when a recipient is set.
+    let recipient = if unencrypted {
+        None
+    } else {
+        store.recipient()?
+    };
+    if recipient.is_none() && !unencrypted {
+        return Err(Error::Usage(
+            "no coordinator recipient is set, so the batch cannot be encrypted: set one with `doorstep config set recipient age1…` (the coordinator's `doorstep keys new` prints it), or give --unencrypted to write it in the clear".into(),
+        ));
+    }
+    if path.exists() {
+        return Err(Error::Usage(format!(
+            "{} already exists; batches are never overwritten, so choose another file name",
+            path.display()
+        )));
+    }
+    let batches = store.exported_batches()?;
+    let marks = store.export_marks()?;
+    let since_sequence = match &selection {
+        Selection::Since { batch } => Some(
+            batches
+                .iter()
+                .find(|b| b.batch == *batch)
+                .map(|b| b.sequence)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "this device exported no batch {batch}{}",
+                        match batches.last() {
+                            Some(b) => format!(
+                                " (its batches are numbered 1 to {}, the last {})",
+                                b.sequence, b.batch
+                            ),
+                            None => " (it has exported none yet)".to_owned(),
+                        }
+                    ))
+                })?,
+        ),
+        _ => None,
+    };
+    let sequence_of: HashMap<Uuid, u64> = batches.iter().map(|b| (b.batch, b.sequence)).collect();
+    let wanted = |key: &RecordKey| match (&selection, marks.get(key)) {
+        (Selection::All, _) | (_, None) => true,
+        (Selection::New, Some(_)) => false,
+        (Selection::Since { .. }, Some(first)) => {
+            sequence_of.get(first).copied().unwrap_or(u64::MAX) > since_sequence.unwrap_or(0)
+        }
+    };
+
+    let (records, keys) = gather(&store, &settings, &device, &wanted)?;
+    let counts = batch::Counts::of(&records);
+    if counts.fieldwork() == 0 {
+        let text = match (&selection, batches.last()) {
+            (Selection::All, _) | (_, None) => {
+                "nothing to export: this device holds no finalized responses, doors or knocks; no file written\n".to_owned()
+            }
+            (_, Some(last)) => format!(
+                "nothing new to export: every finalized response, door and knock is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)\n",
+                last.sequence, last.batch
+            ),
+        };
+        return emit(out, &text);
+    }
+
+    let (key, made) = store.device_key()?;
+    if made {
+        eprintln!(
+            "doorstep: made this device's batch signing key in {} (it never leaves this device)",
+            store.device_key_path().display()
+        );
+    }
+    let previous = batches.last();
+    let origin = Origin {
+        batch: store.env().new_id(),
+        sequence: previous.map_or(1, |b| b.sequence + 1),
+        previous: previous.map(|b| b.batch),
+        device,
+        officer: settings.officer.clone(),
+        created_at: store.env().now(),
+        selection,
+    };
+    let manifest = Manifest::describe(origin, &key.public(), &records);
+    let bytes = match &recipient {
+        Some(r) => batch::write_encrypted(&manifest, &records, &key, r),
+        None => batch::write(&manifest, &records, &key),
+    }
+    .map_err(|e| batch_error(path, &e))?;
+    write_atomically(path, &bytes, manifest.batch)?;
+    // The file is durable before the marks: a crash between the two re-exports the same
+    // records next time, which a merge recognises as duplicates; nothing is lost.
+    store.record_export(
+        &ExportedBatch {
+            batch: manifest.batch,
+            sequence: manifest.sequence,
+            previous: manifest.previous,
+            created_at: manifest.created_at,
+            counts: manifest.counts,
+        },
+        &keys,
+    )?;
+    emit(out, &export_summary(path, &manifest, recipient.as_ref()))
+}
+
+/// The records an export takes, in file order (settings, responses, doors, knocks), and
+/// the keys to mark.
+fn gather(
+    store: &Store,
+    settings: &crate::response::Settings,
+    device: &str,
+    wanted: &dyn Fn(&RecordKey) -> bool,
+) -> Result<(Vec<Record>, Vec<RecordKey>), Error> {
+    let mut records = Vec::new();
+    let mut keys = Vec::new();
+    for key in [SettingKey::Device, SettingKey::Officer] {
+        if let Some(value) = settings.get(key) {
+            records.push(Record::Setting(SettingEntry {
+                key,
+                value: value.to_owned(),
+            }));
+        }
+    }
+    for response in store.finalized_responses()? {
+        let key = RecordKey::Response(response.id);
+        if wanted(&key) {
+            keys.push(key);
+            records.push(Record::Response(response));
+        }
+    }
+    let doors = store.all_doors()?;
+    for d in &doors {
+        let key = RecordKey::door(&d.area, &d.door);
+        if wanted(&key) {
+            keys.push(key);
+            records.push(Record::Door(DoorEntry {
+                area: d.area.clone(),
+                door: d.door.clone(),
+            }));
+        }
+    }
+    for d in &doors {
+        for knock in &d.knocks {
+            let id = knock.identity(&d.area, &d.door);
+            let key = RecordKey::Knock(id);
+            if wanted(&key) {
+                keys.push(key);
+                // Knocks from before knocks had identity were all made on this device.
+                let mut knock = knock.clone();
+                knock.id = Some(id);
+                knock.device = knock.device.or_else(|| Some(device.to_owned()));
+                knock.officer = knock.officer.or_else(|| settings.officer.clone());
+                records.push(Record::Knock(KnockEntry {
+                    area: d.area.clone(),
+                    door: d.door.clone(),
+                    knock,
+                }));
+            }
+        }
+    }
+    Ok((records, keys))
+}
+
+/// Writes a new file whole or not at all: a temporary file beside it, fsynced, renamed
+/// into place, and the folder fsynced.
+fn write_atomically(path: &Path, bytes: &[u8], batch: Uuid) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::Usage(format!("{} is not a file name", path.display())))?;
+    let temp = dir.join(format!(".{name}.{batch}.partial"));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .map_err(|e| Error::io(&temp, e));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
+    // A file that appeared meanwhile is not replaced.
+    if path.exists() {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::Usage(format!(
+            "{} already exists; batches are never overwritten, so choose another file name",
+            path.display()
+        )));
+    }
+    if let Err(e) = std::fs::rename(&temp, path) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io(path, e));
+    }
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(&dir, e))
+}
+
+fn export_summary(
+    path: &Path,
+    m: &Manifest,
+    recipient: Option<&crate::seal::SealRecipient>,
+) -> String {
+    let mut text = format!(
+        "batch {} (number {} from {}) written to {}\n  holds {}\n",
+        m.batch,
+        m.sequence,
+        m.device,
+        path.display(),
+        m.counts
+    );
+    text.push_str(&match recipient {
+        Some(r) => format!("  encrypted to {r}\n"),
+        None => "  NOT encrypted (--unencrypted): anyone with the file can read its plain answers; sealed answers stay sealed\n".to_owned(),
+    });
+    text.push_str(&format!("  signed with {}\n", m.device_key));
+    text
+}
+
+/// UK local time, as the coordinator reads it.
+fn uk_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::London)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+fn verify(
+    data_dir: &Path,
+    files: &[PathBuf],
+    identity: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let identity = match identity {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+            Some(
+                CoordinatorIdentity::from_file_text(&text)
+                    .map_err(|e| Error::BadInput(format!("{}: {e}", p.display())))?,
+            )
+        }
+    };
+    let (registry, _diagnostics) = Registry::load(data_dir)?;
+    let store = Store::open(data_dir)?;
+    let mut refused = Vec::new();
+    for path in files {
+        let (text, outcome) = verify_one(&store, &registry, path, identity.as_ref())?;
+        emit(out, &text)?;
+        if let Err(reason) = outcome {
+            refused.push(format!("{}: {reason}", path.display()));
+        }
+    }
+    match refused.len() {
+        0 => Ok(()),
+        1 => Err(Error::BadInput(refused.remove(0))),
+        n => Err(Error::BadInput(format!(
+            "{n} of {} batch files refused:\n  {}",
+            files.len(),
+            refused.join("\n  ")
+        ))),
+    }
+}
+
+/// Verifies one file: the report to print, and why it is refused if it is.
+fn verify_one(
+    store: &Store,
+    registry: &Registry,
+    path: &Path,
+    identity: Option<&CoordinatorIdentity>,
+) -> Result<(String, Result<(), String>), Error> {
+    let mut text = format!("{}\n", path.display());
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let reason = format!("cannot be read: {e}");
+            text.push_str(&format!("  ✗ {reason}\n"));
+            return Ok((text, Err(reason)));
+        }
+    };
+    let batch = match batch::open(&bytes, identity) {
+        Ok(b) => b,
+        Err(e) => {
+            text.push_str(&format!("  ✗ {e}\n"));
+            return Ok((text, Err(e.to_string())));
+        }
+    };
+    text.push_str(&manifest_text(&batch));
+    text.push_str("  ✓ every record's checksum, the signature and the counts\n");
+    let problems = batch::check_against(&batch, registry);
+    if !problems.is_empty() {
+        for p in &problems {
+            text.push_str(&format!("  ✗ {p}\n"));
+        }
+        let reason = problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Ok((text, Err(reason)));
+    }
+    text.push_str(
+        "  ✓ every survey is on this machine and every answer passes its survey's checks\n",
+    );
+    let m = &batch.manifest;
+    match store.device_pin(&m.device)? {
+        Some(pin) if pin.key != m.device_key => {
+            let reason = format!(
+                "device `{}` signed this batch with key {}, but this machine pinned {} for it on {}; if that laptop was really given a new key, run `doorstep devices trust {} {}`, otherwise treat the batch as forged",
+                m.device,
+                m.device_key,
+                pin.key,
+                uk_time(pin.since),
+                m.device,
+                m.device_key
+            );
+            text.push_str(&format!("  ✗ {reason}\n"));
+            return Ok((text, Err(reason)));
+        }
+        Some(pin) if pin.revoked_at.is_some() => {
+            let reason = format!(
+                "the key of device `{}` was revoked on {}; batches signed with it are refused (`doorstep devices trust` to trust it again)",
+                m.device,
+                pin.revoked_at.map(uk_time).unwrap_or_default()
+            );
+            text.push_str(&format!("  ✗ {reason}\n"));
+            return Ok((text, Err(reason)));
+        }
+        Some(pin) => text.push_str(&format!(
+            "  ✓ device key matches the one pinned for `{}` on {}\n",
+            m.device,
+            uk_time(pin.since)
+        )),
+        None => {
+            store.put_device_pin(&DevicePin {
+                device: m.device.clone(),
+                key: m.device_key.clone(),
+                since: store.env().now(),
+                source: PinSource::FirstUse,
+                revoked_at: None,
+            })?;
+            text.push_str(&format!(
+                "  ✓ first batch seen from `{}`: its key is now pinned on this machine (written to the store; later batches must carry the same key)\n",
+                m.device
+            ));
+        }
+    }
+    text.push_str("  verified\n");
+    Ok((text, Ok(())))
+}
+
+fn manifest_text(batch: &Batch) -> String {
+    let m = &batch.manifest;
+    let mut text = format!(
+        "  batch      {} (number {} from {}{})\n",
+        m.batch,
+        m.sequence,
+        m.device,
+        match m.previous {
+            Some(p) => format!("; previous {p}"),
+            None => String::new(),
+        }
+    );
+    text.push_str(&format!(
+        "  device     {}, officer {}\n",
+        m.device,
+        m.officer.as_deref().unwrap_or("(not set)")
+    ));
+    text.push_str(&format!("  key        {}\n", m.device_key));
+    text.push_str(&format!("  created    {}\n", uk_time(m.created_at)));
+    text.push_str(&format!("  selection  {}\n", m.selection));
+    text.push_str(&format!("  holds      {}\n", m.counts));
+    if let Some(span) = m.span {
+        text.push_str(&format!(
+            "  span       {} to {}\n",
+            uk_time(span.first),
+            uk_time(span.last)
+        ));
+    }
+    for s in &m.surveys {
+        text.push_str(&format!(
+            "  survey     {} version {} ({})\n",
+            s.id, s.version, s.fingerprint
+        ));
+    }
+    text.push_str(&format!(
+        "  format     {}, {}\n",
+        m.format,
+        if batch.encrypted {
+            "encrypted (opened with the given identity)"
+        } else {
+            "NOT encrypted"
+        }
+    ));
+    text
+}
