@@ -1,9 +1,11 @@
 //! The command line: one module per command, each composing the domain and the store.
 
 pub mod areas;
+pub mod completions;
 pub mod config;
 pub mod crime;
 pub mod keys;
+pub mod man;
 pub mod recover;
 pub mod responses;
 pub mod survey;
@@ -61,6 +63,18 @@ pub enum Command {
     /// police.uk recorded crime for the area profile: import and summarise.
     #[command(subcommand)]
     Crime(crime::CrimeCommand),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, or write one page per command into a folder.
+    Man {
+        /// Write `doorstep.1` and a page per subcommand into DIR (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Runs a parsed command line, writing normal output to `out`.
@@ -74,6 +88,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
         Some(Command::Recover) => recover::run(&data_dir, out),
         Some(Command::Areas(cmd)) => areas::run(cmd, &data_dir, out),
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
+        Some(Command::Completions { shell }) => completions::run(*shell, out),
+        Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
         None => crate::tui::run(&data_dir),
     }
 }

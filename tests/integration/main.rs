@@ -1,5 +1,6 @@
 //! One integration test binary (one link step) declaring every integration module.
 
+mod cli_edges;
 mod cli_store;
 mod crash;
 mod crime;

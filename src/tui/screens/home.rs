@@ -1,6 +1,5 @@
 //! Home: start a KIN doorstep session or an EVA audit, resume drafts and call-backs.
 
-use chrono::Local;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -29,7 +28,7 @@ impl Counts {
     pub fn read(ctx: &Context) -> Result<Counts, Error> {
         // Summaries, not whole responses: home opens at start-up, on every store size.
         let listing = ctx.store.summaries()?;
-        let today = ctx.now().with_timezone(&Local).date_naive();
+        let today = ctx.env().today();
         let mut c = Counts {
             unreadable: listing.unreadable.len(),
             ..Counts::default()
@@ -41,7 +40,7 @@ impl Counts {
                     c.finalized += 1;
                     let on_day = r
                         .finalized_at
-                        .is_some_and(|t| t.with_timezone(&Local).date_naive() == today);
+                        .is_some_and(|t| ctx.env().local_date(t) == today);
                     let kind = ctx
                         .registry
                         .get(&r.survey_id, Some(r.survey_version))
