@@ -1,6 +1,7 @@
 //! The `doorstep` binary: parse the command line, install error hooks, run, map the
 //! outcome to an exit code. Everything else lives in the library.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -21,7 +22,8 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("doorstep: {e}");
+            // Not `eprintln!`: it panics when standard error is a terminal that has gone.
+            let _ = writeln!(std::io::stderr(), "doorstep: {e}");
             ExitCode::from(e.exit_code())
         }
     }

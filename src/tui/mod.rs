@@ -75,11 +75,16 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
         Ending::Signal(s) => tracing::info!("field app closed by signal {s}"),
         Ending::TerminalLost(why) => tracing::warn!("field app closed: {why}"),
     }
-    // A terminal that has gone cannot be restored; trying must not turn into an error.
-    if !matches!(ending, Ending::TerminalLost(_)) {
-        ratatui::restore();
-    } else {
-        let _ = ratatui::try_restore();
+    // A terminal that has gone cannot be restored, and nothing may be printed on it (a
+    // failed write to a hung-up terminal would abort the process before it lets go of the
+    // data directory).
+    let restored = ratatui::try_restore();
+    if let Err(e) = &restored {
+        tracing::warn!("terminal not restored: {e}");
+    }
+    if restored.is_err() || matches!(ending, Ending::TerminalLost(_)) {
+        // Dropping the terminal would try to show the cursor on it, and print if that fails.
+        std::mem::forget(terminal);
     }
     saved?;
     Ok(())
