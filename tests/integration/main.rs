@@ -5,6 +5,7 @@ mod cli_store;
 mod crash;
 mod crime;
 mod geography;
+mod jobs;
 mod personal;
 mod pty;
 mod store;

@@ -292,3 +292,26 @@ fn sighup_while_idle_restores_the_terminal_and_frees_the_data_dir() {
     drop(tui);
     assert!(stored_draft(dir.path()).contains("consent"));
 }
+
+#[test]
+fn a_log_file_that_cannot_be_opened_is_one_notice_not_a_crash() {
+    // `logs` a file (as root, permission bits would not stop the app writing, so no
+    // permission trick), and `logs/doorstep.log` a folder: either way, no log file.
+    for make in [
+        |d: &Path| std::fs::write(d.join("logs"), "not a folder").unwrap(),
+        |d: &Path| std::fs::create_dir_all(d.join("logs").join("doorstep.log")).unwrap(),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        set_up(dir.path());
+        make(dir.path());
+        let mut tui = Tui::start(dir.path());
+        let s = tui.wait_text("not logging:");
+        assert!(s.contains("Start a KIN doorstep session"), "{s}");
+        assert_eq!(s.matches("not logging").count(), 1, "{s}");
+        // The app works as usual: a key moves on and the notice goes.
+        let s = tui.step("1");
+        assert!(!s.contains("not logging"), "{s}");
+        tui.sigterm();
+        assert_eq!(tui.wait_exit(), 0);
+    }
+}
