@@ -8,6 +8,9 @@
 //! - `cold_start phases DIR [RUNS]` opens the store the way the field app does and prints
 //!   how long each step of its start-up takes, up to the first frame (on `TestBackend`).
 
+// Test and benchmark code: a failed unwrap is a failed run, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -315,7 +318,7 @@ fn phases(dir: &Path, runs: usize) -> Result<(), Failure> {
         let _settings = app.ctx.store.settings()?;
         record("  of 3: settings", t.elapsed());
         let t = Instant::now();
-        let _geography = doorstep::cli::areas::effective_geography(&app.ctx.store)?;
+        let _geography = app.ctx.store.stored_geography()?.or_builtin()?;
         record("  of 3: geography (built-in demo)", t.elapsed());
         let t = Instant::now();
         let _counts = Counts::read(&app.ctx)?;

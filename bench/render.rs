@@ -2,6 +2,9 @@
 //! at 80×24 and 120×40, on an app driven to each screen the way an officer would get there
 //! (built-in surveys, monochrome theme, a fixed clock). Criterion reports time per frame.
 
+// Test and benchmark code: a failed unwrap is a failed run, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};

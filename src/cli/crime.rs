@@ -14,7 +14,6 @@ use crate::geography::crime::{
 use crate::geography::{AreaSelection, GeographyError};
 use crate::store::Store;
 
-use super::areas::effective_geography;
 use super::emit;
 
 #[derive(Debug, Subcommand)]
@@ -74,7 +73,7 @@ fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(),
         )?);
     }
     let store = Store::open(data_dir)?;
-    let geography = effective_geography(&store)?;
+    let geography = store.stored_geography()?.or_builtin()?;
     let locator = geography.locator();
     let ward_name = |code: &str| {
         geography
@@ -192,7 +191,7 @@ fn summary(
         None => builtin_issue_taxonomy()?,
     };
     let store = Store::open(data_dir)?;
-    let geography = effective_geography(&store)?;
+    let geography = store.stored_geography()?.or_builtin()?;
     let selection = geography
         .select(area)
         .ok_or_else(|| GeographyError::UnknownArea(area.to_string()))?;
@@ -301,7 +300,20 @@ fn builtin_issue_taxonomy() -> Result<Option<Vec<IssueMapping>>, Error> {
     Ok(registry
         .entries()
         .first()
-        .map(|e| Vec::<IssueMapping>::from(&e.survey.taxonomy)))
+        .map(|e| issue_mappings(&e.survey.taxonomy)))
+}
+
+/// The survey's taxonomy as the crime summary needs it (built here, so geography need not
+/// know the survey model).
+fn issue_mappings(t: &crate::survey::Taxonomy) -> Vec<IssueMapping> {
+    t.issues
+        .iter()
+        .map(|i| IssueMapping {
+            id: i.id.clone(),
+            label: i.label.get("en").to_string(),
+            police_categories: i.police_categories.clone(),
+        })
+        .collect()
 }
 
 /// A taxonomy file, checked by the survey engine's own loader (same messages as
@@ -313,5 +325,5 @@ fn read_taxonomy(path: &Path) -> Result<Vec<IssueMapping>, Error> {
     if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
         return Err(Error::BadInput(d.to_string()));
     }
-    Ok(Vec::<IssueMapping>::from(&taxonomy))
+    Ok(issue_mappings(&taxonomy))
 }

@@ -71,7 +71,10 @@ pub fn run(cmd: &ResponsesCommand, data_dir: &Path, out: &mut dyn Write) -> Resu
 }
 
 fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
+    // UK time, as the field app shows it, whatever zone this machine is set to.
+    t.with_timezone(&crate::response::FIELDWORK_ZONE)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// The list as an aligned table.

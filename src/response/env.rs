@@ -195,7 +195,10 @@ mod tests {
         assert_eq!(env.today(), NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
         assert_eq!(env.local_now().to_string(), "2026-07-01 00:30:00");
         let winter = Utc.with_ymd_and_hms(2026, 12, 31, 23, 30, 0).unwrap();
-        assert_eq!(env.local_date(winter), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        assert_eq!(
+            env.local_date(winter),
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        );
     }
 
     #[test]

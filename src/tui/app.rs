@@ -82,7 +82,7 @@ impl App {
     /// Opens on the first-run questions until the officer and device are known.
     pub fn new(store: Store, registry: Registry, theme: Theme) -> Result<App, Error> {
         let settings = store.settings()?;
-        let geography = crate::cli::areas::effective_geography(&store)?;
+        let geography = store.stored_geography()?.or_builtin()?;
         // Reopen on the area last worked in, if it still exists.
         let area = settings.area.as_deref().and_then(|code| {
             [Level::Paa, Level::Ward]

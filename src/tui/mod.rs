@@ -43,7 +43,9 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     }
     let mut app = App::new(store, registry, Theme::from_env())?;
     let Some(rx) = app.take_events() else {
-        return Err(Error::Failure("the field app's event stream is already in use".into()));
+        return Err(Error::Failure(
+            "the field app's event stream is already in use".into(),
+        ));
     };
     let mut notices = Vec::new();
     if let Some(problem) = log_problem {

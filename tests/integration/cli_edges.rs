@@ -17,7 +17,15 @@ fn stdout_of(cmd: &mut Command) -> String {
 fn completions_name_every_subcommand_in_each_shell() {
     let bash = stdout_of(doorstep().args(["completions", "bash"]));
     assert!(bash.contains("complete -F _doorstep"), "{bash}");
-    for sub in ["survey", "config", "responses", "recover", "areas", "crime", "man"] {
+    for sub in [
+        "survey",
+        "config",
+        "responses",
+        "recover",
+        "areas",
+        "crime",
+        "man",
+    ] {
         assert!(bash.contains(sub), "bash completion lacks {sub}");
     }
     // Nested subcommands and their flags are completed too.
@@ -43,19 +51,27 @@ fn completions_for_an_unknown_or_missing_shell_are_a_usage_error() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicate::str::contains("invalid value 'tcsh' for '<SHELL>'"))
+        .stderr(predicate::str::contains(
+            "invalid value 'tcsh' for '<SHELL>'",
+        ))
         .stderr(predicate::str::contains("possible values: bash"));
     doorstep()
         .args(["completions"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("required arguments were not provided"));
+        .stderr(predicate::str::contains(
+            "required arguments were not provided",
+        ));
 }
 
 #[test]
 fn man_page_to_standard_output() {
     let page = stdout_of(doorstep().arg("man"));
-    assert!(page.starts_with(".ie \\n(.g .ds Aq"), "{}", &page[..80.min(page.len())]);
+    assert!(
+        page.starts_with(".ie \\n(.g .ds Aq"),
+        "{}",
+        &page[..80.min(page.len())]
+    );
     assert!(page.contains(".TH doorstep 1"), "{page}");
     assert!(page.contains(".SH SUBCOMMANDS"));
     assert!(page.contains("doorstep\\-completions"));
@@ -67,12 +83,24 @@ fn man_pages_into_a_folder_one_per_command() {
     let out = dir.path().join("man1");
     let listed = stdout_of(doorstep().arg("man").arg("--out").arg(&out));
     let top = out.join("doorstep.1");
-    assert!(listed.lines().any(|l| l == top.display().to_string()), "{listed}");
+    assert!(
+        listed.lines().any(|l| l == top.display().to_string()),
+        "{listed}"
+    );
     let check = out.join("doorstep-survey-check.1");
-    assert!(listed.lines().any(|l| l == check.display().to_string()), "{listed}");
-    assert_eq!(listed.lines().count(), std::fs::read_dir(&out).unwrap().count());
+    assert!(
+        listed.lines().any(|l| l == check.display().to_string()),
+        "{listed}"
+    );
+    assert_eq!(
+        listed.lines().count(),
+        std::fs::read_dir(&out).unwrap().count()
+    );
     let page = std::fs::read_to_string(check).unwrap();
-    assert!(page.starts_with(".ie") && page.contains(".TH doorstep-survey-check 1"), "{page}");
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH doorstep-survey-check 1"),
+        "{page}"
+    );
 }
 
 #[test]

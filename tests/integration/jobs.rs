@@ -55,11 +55,17 @@ fn a_job_reports_progress_then_its_output_while_keys_still_work() {
             Ok(40_u64 + 2)
         })
         .unwrap();
-    assert!(matches!(app.ctx.jobs.status(id).unwrap().state, JobState::Running(None)));
+    assert!(matches!(
+        app.ctx.jobs.status(id).unwrap().state,
+        JobState::Running(None)
+    ));
     assert_eq!(app.ctx.jobs.running().count(), 1);
 
     // The job is blocked: a key is handled at once all the same (it opens the help).
-    app.handle(Event::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
+    app.handle(Event::Key(KeyEvent::new(
+        KeyCode::Char('?'),
+        KeyModifiers::NONE,
+    )));
     assert!(app.help);
     app.handle(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     assert!(!app.help);
@@ -105,13 +111,19 @@ fn a_failing_or_panicking_job_is_reported_not_left_running() {
         .jobs
         .spawn("merging batches", |reporter| -> Result<(), Error> {
             reporter.progress(0, None, "reading");
-            Err(Error::BadInput("batch-3.json: line 4: not a response".into()))
+            Err(Error::BadInput(
+                "batch-3.json: line 4: not a response".into(),
+            ))
         })
         .unwrap();
     next(&mut app, &events);
     assert!(matches!(
         &app.ctx.jobs.status(failing).unwrap().state,
-        JobState::Running(Some(Progress { done: 0, total: None, .. }))
+        JobState::Running(Some(Progress {
+            done: 0,
+            total: None,
+            ..
+        }))
     ));
     next(&mut app, &events);
     assert_eq!(
@@ -139,7 +151,9 @@ fn a_failing_or_panicking_job_is_reported_not_left_running() {
         app.ctx.jobs.take_finished(panicking),
         Some(Err(e)) if e.contains("stopped unexpectedly")
     ));
-    assert!(matches!(app.flash, Some(Flash::Error(ref m)) if m.starts_with("building the report:")));
+    assert!(
+        matches!(app.flash, Some(Flash::Error(ref m)) if m.starts_with("building the report:"))
+    );
 }
 
 #[test]

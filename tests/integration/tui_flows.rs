@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use doorstep::response::{
-    Door, DoorCounts, DoorRecord, Env, FIELDWORK_ZONE, ManualClock, Outcome, SettingKey, Status, StoredAnswer,
+    Door, DoorCounts, DoorRecord, Env, FIELDWORK_ZONE, ManualClock, Outcome, SettingKey, Status,
+    StoredAnswer,
 };
 use doorstep::store::Store;
 use doorstep::survey::Answer;

@@ -124,7 +124,10 @@ impl Drafts {
             ));
         }
         for (i, d) in self.drafts.iter().enumerate() {
-            let when = d.changed_at.with_timezone(&FIELDWORK_ZONE).format("%d %b %H:%M");
+            let when = d
+                .changed_at
+                .with_timezone(&FIELDWORK_ZONE)
+                .format("%d %b %H:%M");
             let text = format!(
                 "{:<4} {:<10} {}  {} answer(s)  at {}",
                 d.survey_id,
