@@ -15,6 +15,9 @@ use std::sync::mpsc::Sender;
 use super::event::Event;
 use crate::Error;
 
+/// Every job thread's name starts with this (the panic hook tells job threads by it).
+pub const THREAD_PREFIX: &str = "job: ";
+
 /// Names one job in the messages it sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct JobId(u64);
@@ -135,7 +138,7 @@ impl Jobs {
             cancelled: Arc::clone(&cancelled),
         };
         std::thread::Builder::new()
-            .name(format!("job {name}"))
+            .name(format!("{THREAD_PREFIX}{name}"))
             .spawn(move || {
                 // A panic in a job must not leave it "running" for ever.
                 let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(&reporter)));

@@ -68,6 +68,7 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     }
     event::start_sources(&app.event_sender()).map_err(|e| Error::io("terminal", e))?;
     let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
+    keep_the_terminal_when_a_job_panics();
     let ending = event_loop(&mut terminal, &mut app, &rx);
     app.ctx.jobs.cancel_all();
     // Every answer is already on disk; this only makes sure the store's last writes are too.
@@ -90,6 +91,23 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     }
     saved?;
     Ok(())
+}
+
+/// ratatui's panic hook restores the terminal, which is right when the app dies, but a job
+/// that panics only ends its own thread (`jobs.rs` reports it as failed) and the app carries
+/// on: its panic goes to the log instead.
+fn keep_the_terminal_when_a_job_panics() {
+    let app_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_job = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with(jobs::THREAD_PREFIX));
+        if in_job {
+            tracing::error!("{info}");
+        } else {
+            app_hook(info);
+        }
+    }));
 }
 
 /// Why the event loop ended.

@@ -20,7 +20,11 @@ fn list(dir: &Path, tz: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -35,7 +39,12 @@ fn a_response_is_filed_and_shown_by_its_uk_date_and_time() {
             .unwrap();
         assert_eq!(r.period, Period::new(2026, 3).unwrap());
     }
-    for tz in ["America/New_York", "Pacific/Kiritimati", "UTC", "Europe/London"] {
+    for tz in [
+        "America/New_York",
+        "Pacific/Kiritimati",
+        "UTC",
+        "Europe/London",
+    ] {
         let q3 = list(dir.path(), tz, &["--period", "2026-Q3"]);
         assert!(q3.contains("2026-07-01 00:30"), "TZ={tz}:\n{q3}");
         let q2 = list(dir.path(), tz, &["--period", "2026-Q2"]);
