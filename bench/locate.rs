@@ -1,6 +1,9 @@
 //! Assigning 1,000,000 points to the 200 Wigan LSOAs (R-tree of bounding boxes, then exact
 //! point-in-polygon). Criterion reports the throughput in points per second.
 
+// Test and benchmark code: a failed unwrap is a failed run, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::path::Path;
 

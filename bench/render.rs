@@ -4,6 +4,8 @@
 
 // A benchmark reports to the terminal it runs in.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+// Test and benchmark code: a failed unwrap is a failed run, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 

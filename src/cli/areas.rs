@@ -118,16 +118,6 @@ pub fn run(cmd: &AreasCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
     }
 }
 
-/// The geography in force: what the store holds, or the built-in Wigan demo when it holds none.
-pub fn effective_geography(store: &Store) -> Result<Geography, Error> {
-    let stored = store.stored_geography()?;
-    if stored.is_empty() {
-        Ok(builtin::geography()?)
-    } else {
-        Ok(stored)
-    }
-}
-
 fn file_label(path: &Path) -> String {
     path.display().to_string()
 }
@@ -445,7 +435,7 @@ const DEMO_LABEL: &str = "(built-in demo)";
 
 fn list(tree: bool, data_dir: &Path, format: Format, out: &mut dyn Write) -> Result<(), Error> {
     let store = Store::open(data_dir)?;
-    let geography = effective_geography(&store)?;
+    let geography = store.stored_geography()?.or_builtin()?;
     let demo = if geography.builtin {
         format!(" {DEMO_LABEL}")
     } else {
@@ -597,7 +587,7 @@ fn locate(
         }
     };
     let store = Store::open(data_dir)?;
-    let geography = effective_geography(&store)?;
+    let geography = store.stored_geography()?.or_builtin()?;
     let found = geography.locator().locate(lon, lat);
     let demo = if geography.builtin {
         format!(" {DEMO_LABEL}")

@@ -14,7 +14,6 @@ use crate::geography::{AreaSelection, GeographyError};
 use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table, Value};
 use crate::store::Store;
 
-use super::areas::effective_geography;
 use super::print;
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +81,7 @@ fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(),
         )?);
     }
     let store = Store::open(data_dir)?;
-    let geography = effective_geography(&store)?;
+    let geography = store.stored_geography()?.or_builtin()?;
     let locator = geography.locator();
     let ward_name = |code: &str| {
         geography
@@ -206,7 +205,7 @@ fn summary(
         None => builtin_issue_taxonomy()?,
     };
     let store = Store::open(data_dir)?;
-    let geography = effective_geography(&store)?;
+    let geography = store.stored_geography()?.or_builtin()?;
     let selection = geography
         .select(area)
         .ok_or_else(|| GeographyError::UnknownArea(area.to_string()))?;
@@ -339,7 +338,20 @@ fn builtin_issue_taxonomy() -> Result<Option<Vec<IssueMapping>>, Error> {
     Ok(registry
         .entries()
         .first()
-        .map(|e| Vec::<IssueMapping>::from(&e.survey.taxonomy)))
+        .map(|e| issue_mappings(&e.survey.taxonomy)))
+}
+
+/// The survey's taxonomy as the crime summary needs it (built here, so geography need not
+/// know the survey model).
+fn issue_mappings(t: &crate::survey::Taxonomy) -> Vec<IssueMapping> {
+    t.issues
+        .iter()
+        .map(|i| IssueMapping {
+            id: i.id.clone(),
+            label: i.label.get("en").to_string(),
+            police_categories: i.police_categories.clone(),
+        })
+        .collect()
 }
 
 /// A taxonomy file, checked by the survey engine's own loader (same messages as
@@ -351,5 +363,5 @@ fn read_taxonomy(path: &Path) -> Result<Vec<IssueMapping>, Error> {
     if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
         return Err(Error::BadInput(d.to_string()));
     }
-    Ok(Vec::<IssueMapping>::from(&taxonomy))
+    Ok(issue_mappings(&taxonomy))
 }

@@ -2,10 +2,12 @@
 
 pub mod areas;
 pub mod batch;
+pub mod completions;
 pub mod config;
 pub mod crime;
 pub mod devices;
 pub mod keys;
+pub mod man;
 pub mod recover;
 pub mod responses;
 pub mod survey;
@@ -70,6 +72,18 @@ pub enum Command {
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, or write one page per command into a folder.
+    Man {
+        /// Write `doorstep.1` and a page per subcommand into DIR (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Runs a parsed command line, writing normal output to `out` and warnings and progress
@@ -87,6 +101,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out),
+        Some(Command::Completions { shell }) => completions::run(*shell, out),
+        Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
         None => crate::tui::run(&data_dir),
     }
 }

@@ -97,7 +97,10 @@ pub fn run(
 }
 
 fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
+    // UK time, as the field app shows it, whatever zone this machine is set to.
+    t.with_timezone(&crate::response::FIELDWORK_ZONE)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// A time: RFC 3339 for machines, minutes for people.

@@ -22,6 +22,18 @@ pub const ATTRIBUTION: &str = "Contains public sector information licensed under
 Government Licence v3.0. Contains National Statistics and OS data © Crown copyright and database \
 right.";
 
+impl Geography {
+    /// The geography in force: this one (as stored), or the built-in Wigan demo when it holds
+    /// nothing.
+    pub fn or_builtin(self) -> Result<Geography, GeographyError> {
+        if self.is_empty() {
+            geography()
+        } else {
+            Ok(self)
+        }
+    }
+}
+
 /// The built-in Wigan geography with the DEMO plan (parsed once per process).
 pub fn geography() -> Result<Geography, GeographyError> {
     static CACHE: OnceLock<Result<Geography, String>> = OnceLock::new();

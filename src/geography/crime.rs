@@ -316,19 +316,6 @@ pub struct IssueMapping {
     pub police_categories: Vec<String>,
 }
 
-impl From<&crate::survey::Taxonomy> for Vec<IssueMapping> {
-    fn from(t: &crate::survey::Taxonomy) -> Self {
-        t.issues
-            .iter()
-            .map(|i| IssueMapping {
-                id: i.id.clone(),
-                label: i.label.get("en").to_string(),
-                police_categories: i.police_categories.clone(),
-            })
-            .collect()
-    }
-}
-
 /// Recorded counts per issue per month: the sum over the police categories that record it.
 /// A category can record several issues (anti-social behaviour does), so issue rows do not add
 /// up to the total; issues no category records are left out.

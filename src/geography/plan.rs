@@ -115,7 +115,7 @@ impl Problems<'_> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub(crate) use crate::survey::diagnostic::line_col as line_column;
+pub(crate) use crate::line_col::line_col as line_column;
 
 /// Parses and checks a plan against the ward and LSOA layers it refers to. `base_dir` is where
 /// polygon files named in the plan are looked for.

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use door::{Door, DoorCounts, DoorRecord, Knock, Outcome};
-pub use env::{Clock, Env, IdSource, ManualClock, SequentialIds, SystemClock, SystemIds};
+pub use env::{
+    Clock, Env, FIELDWORK_ZONE, IdSource, ManualClock, SequentialIds, SystemClock, SystemIds,
+};
 pub use period::Period;
 pub use settings::{SettingKey, Settings};
 pub use status::Status;
@@ -154,7 +156,7 @@ impl Response {
             id,
             period: new
                 .period
-                .unwrap_or_else(|| Period::containing(new.started_at)),
+                .unwrap_or_else(|| Period::of_fieldwork(new.started_at)),
             survey_id: new.survey_id,
             survey_version: new.survey_version,
             fingerprint: new.fingerprint,

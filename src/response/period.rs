@@ -1,12 +1,17 @@
 //! Fieldwork periods: the PACT cycle runs quarterly, so responses are grouped by quarter.
 //!
-//! Our rule: calendar quarters (Q1 = January–March … Q4 = October–December), taken from the
-//! UTC date the response was started unless the officer sets the period explicitly.
+//! Our rule: a response belongs to the calendar quarter (Q1 = January–March … Q4 =
+//! October–December) of the **UK local date** (Europe/London, summer time included) on which
+//! it was started, unless the officer sets the period explicitly. The machine's own time zone
+//! plays no part, so every laptop files the same interview in the same quarter; the same
+//! local date is the "today" the field app counts by.
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use super::env::FIELDWORK_ZONE;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::ResponseError;
@@ -44,9 +49,10 @@ impl Period {
         }
     }
 
-    /// The quarter a moment falls in, by its UTC date.
-    pub fn containing(at: DateTime<Utc>) -> Period {
-        Period::of_date(at.date_naive())
+    /// The period of fieldwork started at `at`: the quarter of its UK local date (the
+    /// module's rule).
+    pub fn of_fieldwork(at: DateTime<Utc>) -> Period {
+        Period::of_date(at.with_timezone(&FIELDWORK_ZONE).date_naive())
     }
 
     pub fn year(self) -> i32 {
@@ -122,6 +128,21 @@ mod tests {
         assert_eq!(Period::of_date(d(2026, 4, 1)).to_string(), "2026-Q2");
         assert_eq!(Period::of_date(d(2026, 9, 30)).to_string(), "2026-Q3");
         assert_eq!(Period::of_date(d(2026, 12, 31)).to_string(), "2026-Q4");
+    }
+
+    #[test]
+    fn fieldwork_is_filed_by_its_uk_date() {
+        use chrono::TimeZone;
+        // 00:30 BST on 1 July is still 30 June in UTC: the UK date decides, so Q3.
+        let after_midnight = Utc.with_ymd_and_hms(2026, 6, 30, 23, 30, 0).unwrap();
+        assert_eq!(Period::of_fieldwork(after_midnight).to_string(), "2026-Q3");
+        // 23:30 GMT on 31 December is the same in UTC: still Q4.
+        let new_years_eve = Utc.with_ymd_and_hms(2026, 12, 31, 23, 30, 0).unwrap();
+        assert_eq!(Period::of_fieldwork(new_years_eve).to_string(), "2026-Q4");
+        let summer_evening = Utc.with_ymd_and_hms(2026, 9, 30, 22, 59, 0).unwrap();
+        assert_eq!(Period::of_fieldwork(summer_evening).to_string(), "2026-Q3");
+        let next_day = Utc.with_ymd_and_hms(2026, 9, 30, 23, 0, 0).unwrap();
+        assert_eq!(Period::of_fieldwork(next_day).to_string(), "2026-Q4");
     }
 
     #[test]

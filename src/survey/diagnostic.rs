@@ -39,20 +39,7 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// 1-based line and character column of byte `offset` in `text` (for any file whose
-/// problems are reported as `file:line:col`).
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    // Step back to a char boundary so slicing never panics on odd spans.
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
-}
+pub use crate::line_col::line_col;
 
 /// A definition file's name (as shown in messages) and text.
 #[derive(Debug, Clone)]

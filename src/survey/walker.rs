@@ -439,8 +439,8 @@ fn check_location(forms: &[LocationForm], loc: &Location) -> Result<(), Invalid>
     result
 }
 
-/// Whether `text` is an OS grid reference such as `SD 5760 0540` (the geography's parser
-/// decides, so the field and the map agree).
+/// Whether `text` is an OS grid reference such as `SD 5760 0540` (the parser the geography
+/// also uses decides, so the field and the map agree).
 pub fn is_grid_ref(text: &str) -> bool {
-    crate::geography::bng::parse_grid_ref(text).is_ok()
+    crate::gridref::parse(text).is_ok()
 }

@@ -1,10 +1,14 @@
 //! The application state and the one `update` that changes it. Rendering lives in
 //! `view.rs` and changes nothing; the store and the survey engine do the real work.
 
-use chrono::{DateTime, Local, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::action::Action;
-use super::keys::Mode;
+use super::event::Event;
+use super::jobs::{JobState, Jobs};
+use super::keys::{self, Mode};
 use super::screens::{Screen, Transition};
 use super::theme::Theme;
 use crate::Error;
@@ -36,6 +40,8 @@ pub struct Context {
     /// The boundaries and plan in force (imported, or the built-in demo).
     pub geography: Geography,
     pub area: Option<AreaPick>,
+    /// Background work started by the screens, and what it has reported.
+    pub jobs: Jobs,
 }
 
 impl Context {
@@ -43,9 +49,14 @@ impl Context {
         self.store.env().now()
     }
 
-    /// Local wall-clock time, for what the officer sees and types.
+    /// Local (UK) wall-clock time, for what the officer sees and types.
     pub fn local_now(&self) -> NaiveDateTime {
-        self.now().with_timezone(&Local).naive_local()
+        self.store.env().local_now()
+    }
+
+    /// The clock and the zone times are shown in.
+    pub fn env(&self) -> &crate::response::Env {
+        self.store.env()
     }
 
     pub fn language(&self) -> String {
@@ -63,13 +74,15 @@ pub struct App {
     pub quit: bool,
     pub flash: Option<Flash>,
     pub theme: Theme,
+    /// The receiving end of the event stream, until the event loop takes it.
+    events: Option<Receiver<Event>>,
 }
 
 impl App {
     /// Opens on the first-run questions until the officer and device are known.
     pub fn new(store: Store, registry: Registry, theme: Theme) -> Result<App, Error> {
         let settings = store.settings()?;
-        let geography = crate::cli::areas::effective_geography(&store)?;
+        let geography = store.stored_geography()?.or_builtin()?;
         // Reopen on the area last worked in, if it still exists.
         let area = settings.area.as_deref().and_then(|code| {
             [Level::Paa, Level::Ward]
@@ -80,12 +93,14 @@ impl App {
                     name: a.name.clone(),
                 })
         });
+        let (tx, rx) = channel();
         let ctx = Context {
             store,
             registry,
             settings,
             geography,
             area,
+            jobs: Jobs::new(tx),
         };
         let screen = Screen::start(&ctx)?;
         Ok(App {
@@ -95,7 +110,49 @@ impl App {
             quit: false,
             flash: None,
             theme,
+            events: Some(rx),
         })
+    }
+
+    /// The event stream the loop reads: input, ticks, signals and jobs all arrive here.
+    pub fn take_events(&mut self) -> Option<Receiver<Event>> {
+        self.events.take()
+    }
+
+    /// A sender into the event stream, for the input, tick and signal threads.
+    pub fn event_sender(&self) -> Sender<Event> {
+        self.ctx.jobs.sender()
+    }
+
+    /// Handles one event of the stream (the loop in `mod.rs` ends on signals and a lost
+    /// terminal itself, before they get here).
+    pub fn handle(&mut self, event: Event) {
+        match event {
+            Event::Key(key) => {
+                if let Some(action) = keys::action_for(self.mode(), &key) {
+                    self.update(action);
+                }
+            }
+            Event::Job(id, message) => {
+                let Some(status) = self.ctx.jobs.record(id, message) else {
+                    return;
+                };
+                // The screen that started the job takes its output; a failure is shown
+                // whichever screen is up, so it is never missed.
+                match &status.state {
+                    JobState::Running(_) => {}
+                    JobState::Done(_) => {
+                        self.flash = Some(Flash::Ok(format!("{}: done", status.name)));
+                    }
+                    JobState::Failed(e) => {
+                        tracing::error!("{}: {e}", status.name);
+                        self.flash = Some(Flash::Error(format!("{}: {e}", status.name)));
+                    }
+                }
+            }
+            Event::Resize | Event::Tick => {}
+            Event::Signal(_) | Event::TerminalLost(_) => self.quit = true,
+        }
     }
 
     /// How keys are read right now.

@@ -1,12 +1,16 @@
 //! The field app: the only module that knows the terminal.
 //!
-//! One event loop; key presses become actions in `keys.rs`; `App::update` changes state;
-//! `view::render` draws it. The terminal is restored on exit, on error, on panic (ratatui's
-//! hook) and on SIGTERM/SIGHUP.
+//! One event stream (`event.rs`): an input thread, a tick, signals and background jobs
+//! (`jobs.rs`) feed one channel; key presses become actions in `keys.rs`; `App::update`
+//! changes state; `view::render` draws it. The terminal is restored on exit, on error, on
+//! panic (ratatui's hook) and on SIGTERM/SIGHUP; when the terminal itself goes away (closed
+//! window, dropped SSH session) the app exits at once, and the data directory is free again.
 
 pub mod action;
 pub mod app;
+pub mod event;
 pub mod fields;
+pub mod jobs;
 pub mod keys;
 pub mod screens;
 pub mod theme;
@@ -14,39 +18,47 @@ pub mod view;
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::mpsc::Receiver;
 
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::Error;
 use crate::store::Store;
 use crate::survey::registry::Registry;
 use app::App;
+use event::Event;
 use theme::Theme;
 
 /// Runs the field app on `data_dir` until the user quits or the process is told to stop.
 pub fn run(data_dir: &Path) -> Result<(), Error> {
     // Fail fast (busy store, broken surveys) before the terminal changes mode.
     let store = Store::open(data_dir)?;
-    let _log_guard = start_logging(data_dir);
+    let (_log_guard, log_problem) = match start_logging(data_dir) {
+        Ok(guard) => (guard, None),
+        Err(problem) => (None, Some(problem)),
+    };
     let (registry, diagnostics) = Registry::load(data_dir)?;
     for d in &diagnostics {
         tracing::warn!("{d}");
     }
     let mut app = App::new(store, registry, Theme::from_env())?;
+    let Some(rx) = app.take_events() else {
+        return Err(Error::Failure(
+            "the field app's event stream is already in use".into(),
+        ));
+    };
+    let mut notices = Vec::new();
+    if let Some(problem) = log_problem {
+        notices.push(problem);
+    }
     if !diagnostics.is_empty() {
-        app.flash = Some(app::Flash::Notice(format!(
+        notices.push(format!(
             "{} problem(s) in survey files in the data directory: see `doorstep survey list`",
             diagnostics.len()
-        )));
+        ));
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .map_err(|e| Error::io("signal handler", e))?;
+    if !notices.is_empty() {
+        app.flash = Some(app::Flash::Notice(notices.join("; ")));
     }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Error::Usage(
@@ -54,51 +66,107 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
                 .into(),
         ));
     }
+    event::start_sources(&app.event_sender()).map_err(|e| Error::io("terminal", e))?;
     let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
-    let result = event_loop(&mut terminal, &mut app, &stop);
-    ratatui::restore();
-    tracing::info!("field app closed");
-    result
-}
-
-fn event_loop(
-    terminal: &mut DefaultTerminal,
-    app: &mut App,
-    stop: &AtomicBool,
-) -> Result<(), Error> {
-    while !app.quit && !stop.load(Ordering::Relaxed) {
-        terminal
-            .draw(|f| view::render(app, f))
-            .map_err(|e| Error::io("terminal", e))?;
-        // Poll with a timeout so a SIGTERM is noticed even when no key comes.
-        if !event::poll(Duration::from_millis(250)).map_err(|e| Error::io("terminal", e))? {
-            continue;
-        }
-        match event::read().map_err(|e| Error::io("terminal", e))? {
-            Event::Key(key) if key.kind == KeyEventKind::Press => {
-                if let Some(action) = keys::action_for(app.mode(), &key) {
-                    app.update(action);
-                }
-            }
-            _ => {}
-        }
+    keep_the_terminal_when_a_job_panics();
+    let ending = event_loop(&mut terminal, &mut app, &rx);
+    app.ctx.jobs.cancel_all();
+    // Every answer is already on disk; this only makes sure the store's last writes are too.
+    let saved = app.ctx.store.flush();
+    match &ending {
+        Ending::Quit => tracing::info!("field app closed"),
+        Ending::Signal(s) => tracing::info!("field app closed by signal {s}"),
+        Ending::TerminalLost(why) => tracing::warn!("field app closed: {why}"),
     }
+    // A terminal that has gone cannot be restored, and nothing may be printed on it (a
+    // failed write to a hung-up terminal would abort the process before it lets go of the
+    // data directory).
+    let restored = ratatui::try_restore();
+    if let Err(e) = &restored {
+        tracing::warn!("terminal not restored: {e}");
+    }
+    if restored.is_err() || matches!(ending, Ending::TerminalLost(_)) {
+        // Dropping the terminal would try to show the cursor on it, and print if that fails.
+        std::mem::forget(terminal);
+    }
+    saved?;
     Ok(())
 }
 
-/// Logs go to `<data-dir>/logs/doorstep.log`, never to the screen.
-fn start_logging(data_dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+/// ratatui's panic hook restores the terminal, which is right when the app dies, but a job
+/// that panics only ends its own thread (`jobs.rs` reports it as failed) and the app carries
+/// on: its panic goes to the log instead.
+fn keep_the_terminal_when_a_job_panics() {
+    let app_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_job = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with(jobs::THREAD_PREFIX));
+        if in_job {
+            tracing::error!("{info}");
+        } else {
+            app_hook(info);
+        }
+    }));
+}
+
+/// Why the event loop ended.
+#[derive(Debug)]
+enum Ending {
+    Quit,
+    Signal(i32),
+    TerminalLost(String),
+}
+
+fn event_loop(terminal: &mut DefaultTerminal, app: &mut App, events: &Receiver<Event>) -> Ending {
+    loop {
+        if let Err(e) = terminal.draw(|f| view::render(app, f)) {
+            return Ending::TerminalLost(format!("drawing on the terminal: {e}"));
+        }
+        // Handle everything that has arrived before drawing again.
+        let Ok(mut event) = events.recv() else {
+            return Ending::TerminalLost("no more input".into());
+        };
+        loop {
+            match event {
+                Event::TerminalLost(why) => return Ending::TerminalLost(why),
+                Event::Signal(s) => return Ending::Signal(s),
+                other => app.handle(other),
+            }
+            if app.quit {
+                return Ending::Quit;
+            }
+            match events.try_recv() {
+                Ok(next) => event = next,
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// Logs go to `<data-dir>/logs/doorstep.log`, never to the screen. A log file that cannot be
+/// opened (a `logs` folder left by another user, a file in its place) must not stop the
+/// officer working: the app runs without a log and says so once.
+fn start_logging(
+    data_dir: &Path,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, String> {
     let dir = data_dir.join("logs");
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "doorstep.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let path = dir.join("doorstep.log");
+    let unusable = |e: std::io::Error| format!("not logging: {}: {e}", path.display());
+    std::fs::create_dir_all(&dir).map_err(unusable)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(unusable)?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    // Only fails if a logger is already installed (tests); that one keeps working.
+    let _ = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
         .with_env_filter(filter)
-        .try_init()
-        .ok()?;
-    Some(guard)
+        .try_init();
+    Ok(Some(guard))
 }

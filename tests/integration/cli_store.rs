@@ -167,7 +167,8 @@ fn responses_list_filters_and_rejects_bad_flags() {
             && lines[1].contains("2026-Q4")
             && lines[1].contains("complete")
     );
-    assert!(lines[1].contains("2026-10-05 09:30"));
+    // 09:30 UTC, shown in UK summer time.
+    assert!(lines[1].contains("2026-10-05 10:30"));
     assert!(lines[2].starts_with(&b.id.to_string()) && lines[2].contains("draft"));
     assert_eq!(lines[3], "2 response(s)");
 
@@ -282,7 +283,7 @@ fn responses_show_lists_answers_in_survey_order_with_personal_sealed() {
     let name_at = out.find("contact_name: Name").unwrap();
     assert!(name_at > positions[2]);
     assert!(
-        out[name_at..].starts_with("contact_name: Name\n  = sealed  [given 2026-10-05 09:00]"),
+        out[name_at..].starts_with("contact_name: Name\n  = sealed  [given 2026-10-05 10:00]"),
         "{out}"
     );
     assert!(!out.contains("Ashworth"));

@@ -1,20 +1,25 @@
 //! One integration test binary (one link step) declaring every integration module.
 
-// Tests may report what they measured; the test harness captures it.
+// Tests may report what they measured; the test harness captures it. A failed unwrap is a
+// failed test, which is what it should be.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod cli_output;
 mod batches;
+mod cli_edges;
+mod cli_output;
 mod cli_store;
 mod crash;
 mod crime;
 mod geography;
+mod jobs;
 mod personal;
 mod pty;
 mod store;
 mod store_helpers;
 mod survey_cli;
 mod survey_fixtures;
+mod time_zones;
 mod tui_e2e;
 mod tui_flows;
 mod walker;

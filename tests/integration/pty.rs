@@ -4,6 +4,8 @@
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -15,11 +17,13 @@ pub const CTRL_S: &str = "\x13";
 
 pub struct Tui {
     child: Box<dyn Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
+    writer: Option<Box<dyn Write + Send>>,
     output: Receiver<Vec<u8>>,
     parser: vt100::Parser,
-    // Kept open so the child keeps its terminal.
-    _master: Box<dyn portable_pty::MasterPty + Send>,
+    // Kept open so the child keeps its terminal (until `hang_up`).
+    master: Option<Box<dyn portable_pty::MasterPty + Send>>,
+    // Tells the reader thread to let go of its copy of the terminal's controlling side.
+    stop_reading: Arc<AtomicBool>,
 }
 
 impl Tui {
@@ -42,10 +46,12 @@ impl Tui {
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let writer = pair.master.take_writer().expect("pty writer");
         let (tx, rx) = channel();
+        let stop_reading = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&stop_reading);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() || stop.load(Ordering::SeqCst) {
                     break;
                 }
             }
@@ -57,10 +63,11 @@ impl Tui {
         );
         Tui {
             child,
-            writer,
+            writer: Some(writer),
             output: rx,
             parser,
-            _master: pair.master,
+            master: Some(pair.master),
+            stop_reading,
         }
     }
 
@@ -76,10 +83,9 @@ impl Tui {
     }
 
     pub fn send(&mut self, keys: &str) {
-        self.writer
-            .write_all(keys.as_bytes())
-            .expect("write to the pty");
-        self.writer.flush().expect("flush the pty");
+        let writer = self.writer.as_mut().expect("the terminal is still open");
+        writer.write_all(keys.as_bytes()).expect("write to the pty");
+        writer.flush().expect("flush the pty");
     }
 
     /// Waits until the screen satisfies `pred`, or fails showing the screen.
@@ -138,6 +144,33 @@ impl Tui {
     pub fn on_alternate_screen(&mut self) -> bool {
         self.pump();
         self.parser.screen().alternate_screen()
+    }
+
+    /// Closes the terminal's controlling side, as closing the window or losing the SSH
+    /// session does. The reader thread holds a copy of it until its next read returns, so
+    /// the terminal is first resized: the app redraws, the reader wakes and lets go.
+    pub fn hang_up(&mut self) {
+        self.stop_reading.store(true, Ordering::SeqCst);
+        if let Some(master) = self.master.take() {
+            master
+                .resize(PtySize {
+                    rows: 25,
+                    cols: 80,
+                    pixel_width: 0,
+                    pixel_height: 0,
+                })
+                .expect("resize the pty");
+            drop(master);
+        }
+        self.writer = None;
+    }
+
+    pub fn signal(&mut self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
     }
 
     pub fn sigterm(&mut self) {

@@ -246,3 +246,72 @@ fn sigterm_restores_the_terminal_and_loses_nothing() {
         .to_owned();
     assert!(doorstep(dir.path(), &["responses", "show", &id]).contains("consent"));
 }
+
+/// The draft's stored answers, through a second doorstep process (so the data directory
+/// must be free).
+fn stored_draft(data_dir: &Path) -> String {
+    let list = doorstep(data_dir, &["responses", "list", "--status", "draft"]);
+    let id = list
+        .lines()
+        .find(|l| l.contains("kin"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no KIN draft listed:\n{list}"))
+        .to_owned();
+    doorstep(data_dir, &["responses", "show", &id])
+}
+
+#[test]
+fn closing_the_terminal_ends_the_app_frees_the_data_dir_and_keeps_the_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tui = consented_kin(dir.path());
+    tui.wait_text("Are you talking to us mainly as");
+    tui.step("2"); // business
+    tui.wait_text("How long have you lived or worked");
+    // The window is closed (or the SSH session drops) with the app waiting for a key.
+    tui.hang_up();
+    assert_eq!(tui.wait_exit(), 0, "a lost terminal is an orderly exit");
+    drop(tui);
+    let shown = stored_draft(dir.path());
+    assert!(
+        shown.contains("consent") && shown.contains("business"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn sighup_while_idle_restores_the_terminal_and_frees_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tui = consented_kin(dir.path());
+    tui.wait_text("Are you talking to us mainly as");
+    assert!(tui.on_alternate_screen());
+    tui.signal("HUP");
+    assert_eq!(tui.wait_exit(), 0);
+    // Give the reader thread a moment to pass on the last bytes the app wrote.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!tui.on_alternate_screen(), "the terminal was restored");
+    drop(tui);
+    assert!(stored_draft(dir.path()).contains("consent"));
+}
+
+#[test]
+fn a_log_file_that_cannot_be_opened_is_one_notice_not_a_crash() {
+    // `logs` a file (as root, permission bits would not stop the app writing, so no
+    // permission trick), and `logs/doorstep.log` a folder: either way, no log file.
+    for make in [
+        |d: &Path| std::fs::write(d.join("logs"), "not a folder").unwrap(),
+        |d: &Path| std::fs::create_dir_all(d.join("logs").join("doorstep.log")).unwrap(),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        set_up(dir.path());
+        make(dir.path());
+        let mut tui = Tui::start(dir.path());
+        let s = tui.wait_text("not logging:");
+        assert!(s.contains("Start a KIN doorstep session"), "{s}");
+        assert_eq!(s.matches("not logging").count(), 1, "{s}");
+        // The app works as usual: a key moves on and the notice goes.
+        let s = tui.step("1");
+        assert!(!s.contains("not logging"), "{s}");
+        tui.sigterm();
+        assert_eq!(tui.wait_exit(), 0);
+    }
+}

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Local, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use doorstep::response::{
-    Door, DoorCounts, DoorRecord, Env, ManualClock, Outcome, SettingKey, Status, StoredAnswer,
+    Door, DoorCounts, DoorRecord, Env, FIELDWORK_ZONE, ManualClock, Outcome, SettingKey, Status,
+    StoredAnswer,
 };
 use doorstep::store::Store;
 use doorstep::survey::Answer;
@@ -617,9 +618,9 @@ fn select(app: &mut App, number: &str) {
     panic!("door {number} is not in the list");
 }
 
-/// Today at `h:m`, local time, as the officer types it.
+/// Today at `h:m`, UK time, as the officer types it.
 fn today_at(h: u32, m: u32) -> DateTime<Utc> {
-    Local
+    FIELDWORK_ZONE
         .with_ymd_and_hms(2026, 11, 23, h, m, 0)
         .unwrap()
         .with_timezone(&Utc)
@@ -867,7 +868,7 @@ fn door_log_records_each_knock_through_the_store() {
     app.update(Action::CallBack);
     type_text(&mut app, "2026-11-24 09:15");
     app.update(Action::Confirm);
-    let tomorrow = Local
+    let tomorrow = FIELDWORK_ZONE
         .with_ymd_and_hms(2026, 11, 24, 9, 15, 0)
         .unwrap()
         .with_timezone(&Utc);

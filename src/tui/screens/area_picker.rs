@@ -350,11 +350,11 @@ fn ring_lines(shape: &MultiPolygon<f64>, color: Color) -> Vec<CanvasLine> {
 pub fn today_marks(ctx: &Context) -> Result<Vec<(f64, f64)>, Error> {
     use crate::response::{ResponseFilter, StoredAnswer};
     use crate::survey::{Answer, Location};
-    let today = ctx.now().with_timezone(&chrono::Local).date_naive();
+    let today = ctx.env().today();
     let listing = ctx.store.list(&ResponseFilter::default())?;
     let mut out = Vec::new();
     for r in &listing.responses {
-        if r.changed_at.with_timezone(&chrono::Local).date_naive() != today {
+        if ctx.env().local_date(r.changed_at) != today {
             continue;
         }
         for record in r.answers.values() {

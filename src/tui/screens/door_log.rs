@@ -2,7 +2,9 @@
 //! each, and the counts. One key per outcome; every knock is on disk before the screen
 //! changes. The street is remembered from door to door.
 
-use chrono::{DateTime, Duration, Local, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -11,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::interview::Interview;
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{Door, DoorCounts, DoorRecord, Outcome};
+use crate::response::{Door, DoorCounts, DoorRecord, FIELDWORK_ZONE, Outcome};
 use crate::survey::{Answer, SurveyKind};
 use crate::tui::action::Action;
 use crate::tui::app::{AreaPick, Context, Flash};
@@ -535,7 +537,7 @@ pub fn call_back_time(text: &str, now: NaiveDateTime) -> Result<DateTime<Utc>, S
             when.format("%Y-%m-%d %H:%M")
         ));
     }
-    Local
+    FIELDWORK_ZONE
         .from_local_datetime(&when)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
@@ -599,8 +601,8 @@ fn tidy(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn local(t: DateTime<Utc>) -> DateTime<Local> {
-    t.with_timezone(&Local)
+fn local(t: DateTime<Utc>) -> DateTime<Tz> {
+    t.with_timezone(&FIELDWORK_ZONE)
 }
 
 /// Street, then house number in numeric order ("2" before "10"), then the rest.
@@ -647,7 +649,7 @@ mod tests {
     }
 
     fn local_utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
-        Local
+        FIELDWORK_ZONE
             .from_local_datetime(
                 &NaiveDate::from_ymd_opt(2026, 11, d)
                     .unwrap()

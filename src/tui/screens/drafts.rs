@@ -2,7 +2,8 @@
 //! exactly where it was left, including after a crash; and the doors in the area whose
 //! call-back is due, soonest first.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -10,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{Door, Outcome, Response};
+use crate::response::{Door, FIELDWORK_ZONE, Outcome, Response};
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
 use crate::tui::theme::Theme;
@@ -123,7 +124,10 @@ impl Drafts {
             ));
         }
         for (i, d) in self.drafts.iter().enumerate() {
-            let when = d.changed_at.with_timezone(&Local).format("%d %b %H:%M");
+            let when = d
+                .changed_at
+                .with_timezone(&FIELDWORK_ZONE)
+                .format("%d %b %H:%M");
             let text = format!(
                 "{:<4} {:<10} {}  {} answer(s)  at {}",
                 d.survey_id,
@@ -146,7 +150,7 @@ impl Drafts {
                     theme.title,
                 ));
                 for (j, c) in self.call_backs.iter().enumerate() {
-                    let when = c.at.with_timezone(&Local).format("%d %b %H:%M");
+                    let when = c.at.with_timezone(&FIELDWORK_ZONE).format("%d %b %H:%M");
                     let text = format!("{:<34} call back {when}", c.door.to_string());
                     lines.push(self.row(self.drafts.len() + j, text, theme));
                 }

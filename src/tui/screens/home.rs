@@ -1,6 +1,5 @@
 //! Home: start a KIN doorstep session or an EVA audit, resume drafts and call-backs.
 
-use chrono::Local;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -30,7 +29,7 @@ impl Counts {
         // Summaries, not whole responses: home opens at start-up, on every store size.
         let listing = ctx.store.summaries()?;
         let marks = ctx.store.export_marks()?;
-        let today = ctx.now().with_timezone(&Local).date_naive();
+        let today = ctx.env().today();
         let mut c = Counts {
             unreadable: listing.unreadable.len(),
             ..Counts::default()
@@ -45,7 +44,7 @@ impl Counts {
                     }
                     let on_day = r
                         .finalized_at
-                        .is_some_and(|t| t.with_timezone(&Local).date_naive() == today);
+                        .is_some_and(|t| ctx.env().local_date(t) == today);
                     let kind = ctx
                         .registry
                         .get(&r.survey_id, Some(r.survey_version))
