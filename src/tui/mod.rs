@@ -11,6 +11,7 @@ pub mod keys;
 pub mod screens;
 pub mod theme;
 pub mod view;
+pub mod wrap;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -19,7 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, EnableBracketedPaste, Event, KeyEventKind,
+};
 
 use crate::Error;
 use crate::store::Store;
@@ -55,7 +58,10 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
         ));
     }
     let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
+    // Pastes arrive as one event, so a long paste appears at once and never as keys.
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
     let result = event_loop(&mut terminal, &mut app, &stop);
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     tracing::info!("field app closed");
     result
@@ -66,7 +72,12 @@ fn event_loop(
     app: &mut App,
     stop: &AtomicBool,
 ) -> Result<(), Error> {
-    while !app.quit && !stop.load(Ordering::Relaxed) {
+    while !app.quit {
+        if stop.load(Ordering::Relaxed) {
+            // A signal to stop: keep unconfirmed typing as ^C does.
+            app.close();
+            break;
+        }
         terminal
             .draw(|f| view::render(app, f))
             .map_err(|e| Error::io("terminal", e))?;
@@ -80,6 +91,7 @@ fn event_loop(
                     app.update(action);
                 }
             }
+            Event::Paste(text) => app.paste(&text),
             _ => {}
         }
     }

@@ -57,6 +57,19 @@ impl LocationField {
         }
     }
 
+    pub fn value(&self) -> &str {
+        self.text.value()
+    }
+
+    pub fn paste(&mut self, text: &str) -> FieldEvent {
+        self.text.paste(text)
+    }
+
+    /// Puts back text typed earlier in the current form.
+    pub fn restore(&mut self, text: &str) {
+        self.text = self.text.clone().with_text(text);
+    }
+
     pub fn handle(&mut self, action: Action) -> FieldEvent {
         match action {
             Action::Up => {
