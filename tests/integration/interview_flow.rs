@@ -266,6 +266,28 @@ fn going_back_shows_the_answer_and_a_digit_alone_does_not_replace_it() {
 }
 
 #[test]
+fn skipping_over_an_earlier_answer_takes_a_second_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    let id = consented_kin(&mut app);
+    walk_to(&mut app, "witness_reported", &[("witness", Action::Digit(1))]);
+    app.update(Action::Back);
+    app.update(Action::Skip);
+    assert_eq!(at(&app), "witness");
+    assert_eq!(stored(&app, id, "witness"), plain(Answer::Choice("yes".into())));
+    assert!(
+        screen(&app).contains("Already answered (Yes): ^S again replaces it"),
+        "{}",
+        screen(&app)
+    );
+    // Another key disarms it; two ^S in a row skip.
+    press(&mut app, &[Action::Down, Action::Skip]);
+    assert_eq!(at(&app), "witness");
+    app.update(Action::Skip);
+    assert_eq!(stored(&app, id, "witness"), plain(Answer::Skipped));
+}
+
+#[test]
 fn text_typed_but_not_confirmed_survives_quitting_and_shows_on_resume() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);

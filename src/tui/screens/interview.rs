@@ -55,6 +55,8 @@ pub struct Interview {
     pub door: Option<crate::response::Door>,
     /// Text left typed (not confirmed) when the app was last closed, put back on resuming.
     typed: Option<TypedText>,
+    /// ^S was pressed once on an answered question: a second ^S replaces the answer.
+    skip_armed: bool,
 }
 
 impl Interview {
@@ -164,6 +166,7 @@ impl Interview {
             checklist: None,
             door: response.door.clone(),
             typed: response.typed.clone(),
+            skip_armed: false,
         };
         interview.load_field(ctx);
         if all_answered {
@@ -173,6 +176,7 @@ impl Interview {
     }
 
     fn load_field(&mut self, ctx: &Context) {
+        self.skip_armed = false;
         self.checklist = checklist::block_around(&self.survey, self.index).map(|(start, end)| {
             Checklist::new(start, end, self.index, &self.survey, &self.answers)
         });
@@ -264,6 +268,7 @@ impl Interview {
         if action == Action::Skip {
             return self.skip(ctx);
         }
+        self.skip_armed = false;
         // A sealed answer cannot be shown again; Enter on its empty field keeps it as it is.
         let sealed_here = self.sealed.contains(&self.survey.questions[self.index].id);
         if action == Action::Confirm
@@ -353,6 +358,23 @@ impl Interview {
         if matches!(q.kind, QuestionKind::Note) {
             return self.advance(ctx);
         }
+        // Skipping over an answer given earlier erases it: that takes a second ^S.
+        let earlier = self.answers.get(&q.id).filter(|a| a.is_given());
+        if let Some(a) = earlier
+            && !self.skip_armed
+        {
+            let shown = if self.sealed.contains(&q.id) {
+                "sealed".to_owned()
+            } else {
+                label::answer_label(&self.survey, q, a, &self.answers, &self.lang)
+            };
+            self.skip_armed = true;
+            self.error = Some(format!(
+                "Already answered ({shown}): ^S again replaces it with \"skipped\"; Enter keeps it"
+            ));
+            return Ok(Transition::Stay);
+        }
+        self.skip_armed = false;
         self.commit(ctx, Answer::Skipped)
     }
 
@@ -387,6 +409,7 @@ impl Interview {
     }
 
     fn go_back(&mut self, ctx: &Context) {
+        self.skip_armed = false;
         let walker = Walker::new(&self.survey);
         match walker.prev(&self.answers, self.index) {
             Some(i) => {
