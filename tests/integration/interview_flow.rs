@@ -535,3 +535,61 @@ fn eva_at_participants(app: &mut App) -> Uuid {
     }
     panic!("never reached officers:\n{}", screen(app));
 }
+
+/// The real binary: words typed and pasted (bracketed paste) into a long answer, then ^C
+/// before Enter; after a restart, resuming the draft shows them again.
+#[test]
+fn ctrl_c_keeps_typed_and_pasted_words_through_the_real_binary() {
+    use crate::pty::{CTRL_S, ENTER, Tui};
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value) in [
+        ("officer", "PC 4521"),
+        ("device", "WIGAN-NPT-07"),
+        ("area", "DEMO-PAA-2"),
+    ] {
+        assert_cmd::Command::cargo_bin("doorstep")
+            .unwrap()
+            .env("DOORSTEP_DATA_DIR", dir.path())
+            .args(["config", "set", key, value])
+            .assert()
+            .success();
+    }
+    let mut tui = Tui::start(dir.path());
+    tui.wait_text("Start a KIN doorstep session");
+    tui.send("1");
+    tui.wait_text("press a to add the first one");
+    tui.send("a");
+    tui.wait_text("New door");
+    tui.send("Kay Street");
+    tui.send(ENTER);
+    tui.wait_text("house number or name");
+    tui.send("12");
+    tui.send(ENTER);
+    tui.wait_text("Kay Street");
+    tui.send("i");
+    tui.wait_text("Enter to continue");
+    tui.step(ENTER);
+    tui.wait_text("Are you happy to take part?");
+    tui.step("1");
+    tui.wait_text("Are you talking to us mainly as");
+    tui.step("1");
+    tui.wait_text("How long have you lived or worked");
+    tui.step(CTRL_S);
+    tui.wait_text("what sort of things make you feel unsafe");
+    tui.step(CTRL_S);
+    tui.wait_text("In their own words");
+    tui.send("dealing by the shops");
+    tui.wait_text("dealing by the shops");
+    tui.send("\x1b[200~ and in the park at night\x1b[201~");
+    tui.wait_text("dealing by the shops and in the park at night");
+    tui.send("\x03");
+    assert_eq!(tui.wait_exit(), 0);
+    drop(tui);
+    let mut tui = Tui::start(dir.path());
+    tui.wait_text("Resume drafts");
+    tui.send("3");
+    tui.wait_text("Drafts");
+    tui.send("1");
+    let s = tui.wait_text("dealing by the shops and in the park at night");
+    assert!(s.contains("Typed before the app was closed, not saved yet"), "{s}");
+}
