@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::answer::Answer;
 use super::model::{LocalText, Question, QuestionKind, Survey};
-use super::walker::Answers;
 use super::taxonomy::OTHER;
+use super::walker::Answers;
 
 /// Yes and No in the languages the built-in surveys offer.
 pub fn yes_no_text(yes: bool) -> LocalText {
@@ -76,12 +76,8 @@ pub fn answer_label(
             vs.iter().map(label).collect::<Vec<_>>().join(", ")
         }
         Answer::Issues(c) => {
-            let mut parts: Vec<String> = c
-                .issues
-                .iter()
-                .filter(|v| *v != OTHER)
-                .map(label)
-                .collect();
+            let mut parts: Vec<String> =
+                c.issues.iter().filter(|v| *v != OTHER).map(label).collect();
             if let Some(o) = &c.other {
                 parts.push(format!("{}: {o}", label(&OTHER.to_owned())));
             }
@@ -104,7 +100,13 @@ mod tests {
         let kin = reg.get("kin", None).unwrap();
         let q = |id: &str| kin.question(id).unwrap();
         assert_eq!(
-            answer_label(kin, q("time_in_area"), &Answer::Choice("years_5_to_10".into()), &none, "en"),
+            answer_label(
+                kin,
+                q("time_in_area"),
+                &Answer::Choice("years_5_to_10".into()),
+                &none,
+                "en"
+            ),
             "5 to 10 years"
         );
         assert_eq!(
@@ -116,13 +118,25 @@ mod tests {
             other: Some("loose dogs".into()),
         });
         let words = answer_label(kin, q("unsafe_issues"), &coding, &none, "en");
-        assert!(words.contains("Litter") && words.ends_with(": loose dogs"), "{words}");
+        assert!(
+            words.contains("Litter") && words.ends_with(": loose dogs"),
+            "{words}"
+        );
         let answers = Answers::from([("unsafe_issues".to_owned(), coding)]);
         let ranked = Answer::Rank(vec!["other".into(), "litter".into()]);
         let words = answer_label(kin, q("top_three"), &ranked, &answers, "en");
-        assert!(words.starts_with("Other") && words.contains(": loose dogs, Litter"), "{words}");
+        assert!(
+            words.starts_with("Other") && words.contains(": loose dogs, Litter"),
+            "{words}"
+        );
         assert_eq!(
-            answer_label(kin, q("time_in_area"), &Answer::Choice("gone".into()), &none, "en"),
+            answer_label(
+                kin,
+                q("time_in_area"),
+                &Answer::Choice("gone".into()),
+                &none,
+                "en"
+            ),
             "gone"
         );
     }

@@ -402,16 +402,21 @@ impl<'s> Walker<'s> {
     }
 }
 
-
-
 impl Walker<'_> {
     /// A value given twice, named by its label.
-    fn no_repeats(&self, q: &Question, answers: &Answers, values: &[String]) -> Result<(), Invalid> {
+    fn no_repeats(
+        &self,
+        q: &Question,
+        answers: &Answers,
+        values: &[String],
+    ) -> Result<(), Invalid> {
         let mut seen = BTreeSet::new();
         match values.iter().find(|v| !seen.insert(v.as_str())) {
             Some(dup) => {
                 let label = label::item_label(self.survey, q, answers, dup);
-                Err(Invalid::naming(&label, |l| format!("\"{l}\" is given twice")))
+                Err(Invalid::naming(&label, |l| {
+                    format!("\"{l}\" is given twice")
+                }))
             }
             None => Ok(()),
         }

@@ -6,8 +6,8 @@
 use chrono::{TimeZone, Utc};
 use doorstep::response::{Env, SettingKey, StoredAnswer, TypedText};
 use doorstep::store::Store;
-use doorstep::survey::registry::Registry;
 use doorstep::survey::Answer;
+use doorstep::survey::registry::Registry;
 use doorstep::tui::action::Action;
 use doorstep::tui::app::{App, AreaPick, Flash};
 use doorstep::tui::keys::Mode;
@@ -138,7 +138,11 @@ fn enter_on_an_unanswered_choice_records_nothing_and_says_how_to_answer() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     let id = consented_kin(&mut app);
-    walk_to(&mut app, "witness_reported", &[("witness", Action::Digit(1))]);
+    walk_to(
+        &mut app,
+        "witness_reported",
+        &[("witness", Action::Digit(1))],
+    );
     // No choice is highlighted until the officer moves or presses a number.
     let s = screen(&app);
     assert!(s.contains("  1 ( ) Yes — to the police"), "{s}");
@@ -196,14 +200,22 @@ fn enter_with_nothing_given_records_nothing_in_any_kind_of_field() {
     app.update(Action::Confirm);
     assert_eq!(at(&app), "top_three");
     assert_eq!(stored(&app, id, "top_three"), None);
-    assert!(screen(&app).contains("✗ Nothing ranked yet"), "{}", screen(&app));
+    assert!(
+        screen(&app).contains("✗ Nothing ranked yet"),
+        "{}",
+        screen(&app)
+    );
     // The location: the form is chosen for the officer, but an empty place is refused.
     app.update(Action::Digit(2));
     app.update(Action::Confirm);
     walk_to(&mut app, "top_where", &[]);
     app.update(Action::Confirm);
     assert_eq!(stored(&app, id, "top_where"), None);
-    assert!(screen(&app).contains("✗ Type the location"), "{}", screen(&app));
+    assert!(
+        screen(&app).contains("✗ Type the location"),
+        "{}",
+        screen(&app)
+    );
 }
 
 #[test]
@@ -242,16 +254,26 @@ fn going_back_shows_the_answer_and_a_digit_alone_does_not_replace_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     let id = consented_kin(&mut app);
-    walk_to(&mut app, "witness_reported", &[("witness", Action::Digit(1))]);
+    walk_to(
+        &mut app,
+        "witness_reported",
+        &[("witness", Action::Digit(1))],
+    );
     app.update(Action::Back);
     assert_eq!(at(&app), "witness");
     let s = screen(&app);
     assert!(s.contains("(•) Yes"), "{s}");
-    assert!(s.contains("Answered before: Enter keeps the marked answer"), "{s}");
+    assert!(
+        s.contains("Answered before: Enter keeps the marked answer"),
+        "{s}"
+    );
     // 3 marks "Prefer not to say" but records nothing until Enter.
     app.update(Action::Digit(3));
     assert_eq!(at(&app), "witness");
-    assert_eq!(stored(&app, id, "witness"), plain(Answer::Choice("yes".into())));
+    assert_eq!(
+        stored(&app, id, "witness"),
+        plain(Answer::Choice("yes".into()))
+    );
     assert!(screen(&app).contains("(•) Prefer not to say"));
     // Going back again leaves it unchanged; coming forward shows the stored answer.
     press(&mut app, &[Action::Back]);
@@ -262,7 +284,10 @@ fn going_back_shows_the_answer_and_a_digit_alone_does_not_replace_it() {
     app.update(Action::Confirm);
     assert_eq!(at(&app), "witness_reported");
     press(&mut app, &[Action::Back, Action::Digit(2), Action::Confirm]);
-    assert_eq!(stored(&app, id, "witness"), plain(Answer::Choice("no".into())));
+    assert_eq!(
+        stored(&app, id, "witness"),
+        plain(Answer::Choice("no".into()))
+    );
 }
 
 #[test]
@@ -270,11 +295,18 @@ fn skipping_over_an_earlier_answer_takes_a_second_key() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     let id = consented_kin(&mut app);
-    walk_to(&mut app, "witness_reported", &[("witness", Action::Digit(1))]);
+    walk_to(
+        &mut app,
+        "witness_reported",
+        &[("witness", Action::Digit(1))],
+    );
     app.update(Action::Back);
     app.update(Action::Skip);
     assert_eq!(at(&app), "witness");
-    assert_eq!(stored(&app, id, "witness"), plain(Answer::Choice("yes".into())));
+    assert_eq!(
+        stored(&app, id, "witness"),
+        plain(Answer::Choice("yes".into()))
+    );
     assert!(
         screen(&app).contains("Already answered (Yes): ^S again replaces it"),
         "{}",
@@ -313,7 +345,10 @@ fn text_typed_but_not_confirmed_survives_quitting_and_shows_on_resume() {
     assert_eq!(at(&app), "unsafe_words");
     let s = screen(&app);
     assert!(s.contains("dealing by the shops"), "{s}");
-    assert!(s.contains("Typed before the app was closed, not saved yet"), "{s}");
+    assert!(
+        s.contains("Typed before the app was closed, not saved yet"),
+        "{s}"
+    );
     app.update(Action::Confirm);
     assert_eq!(
         stored(&app, id, "unsafe_words"),
@@ -333,7 +368,11 @@ fn personal_typing_is_never_kept_unconfirmed() {
         .unwrap();
     app.ctx.settings = app.ctx.store.settings().unwrap();
     let id = consented_kin(&mut app);
-    walk_to(&mut app, "contact_name", &[("feedback_wanted", Action::Digit(1))]);
+    walk_to(
+        &mut app,
+        "contact_name",
+        &[("feedback_wanted", Action::Digit(1))],
+    );
     type_text(&mut app, "Jane Doe");
     app.update(Action::Leave);
     let r = app.ctx.store.get(id).unwrap();
@@ -346,7 +385,11 @@ fn without_a_coordinator_key_contact_details_cannot_be_typed_and_the_wish_is_kep
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     let id = consented_kin(&mut app);
-    walk_to(&mut app, "contact_name", &[("feedback_wanted", Action::Digit(1))]);
+    walk_to(
+        &mut app,
+        "contact_name",
+        &[("feedback_wanted", Action::Digit(1))],
+    );
     // Said before anything is typed, and nothing can be typed.
     let s = screen(&app);
     assert!(
@@ -368,7 +411,10 @@ fn without_a_coordinator_key_contact_details_cannot_be_typed_and_the_wish_is_kep
     ] {
         assert_eq!(stored(&app, id, q), plain(Answer::Skipped), "{q}");
     }
-    assert_eq!(stored(&app, id, "feedback_wanted"), plain(Answer::YesNo(true)));
+    assert_eq!(
+        stored(&app, id, "feedback_wanted"),
+        plain(Answer::YesNo(true))
+    );
     assert!(
         matches!(&app.flash, Some(Flash::Notice(m)) if m.starts_with("No contact details taken (5")),
         "{:?}",
@@ -417,7 +463,11 @@ fn question_numbers_agree_between_header_review_and_paper() {
     let paper = doorstep::survey::paper::render(&i.survey, "en");
     let text = i.survey.questions[i.index].text.get("en").to_owned();
     assert!(paper.contains(&format!("{n}  {text}")), "{n} {text}");
-    assert!(screen(&app).contains(&format!("· {n} ·")), "{}", screen(&app));
+    assert!(
+        screen(&app).contains(&format!("· {n} ·")),
+        "{}",
+        screen(&app)
+    );
     app.update(Action::Review);
     let review = screen(&app);
     assert!(
@@ -448,7 +498,10 @@ fn ranking_takes_up_to_three_and_the_next_screens_name_the_first() {
     press(&mut app, &[Action::Digit(1), Action::Confirm]);
     walk_to(&mut app, "top_three", &[]);
     let s = screen(&app);
-    assert!(s.contains("Other (describe): loose dogs"), "the words typed show:\n{s}");
+    assert!(
+        s.contains("Other (describe): loose dogs"),
+        "the words typed show:\n{s}"
+    );
     // Two of the three named are enough.
     let other = s
         .lines()
@@ -456,7 +509,13 @@ fn ranking_takes_up_to_three_and_the_next_screens_name_the_first() {
         .and_then(|l| l.trim_start_matches(['"', '│']).split_whitespace().next())
         .and_then(|n| n.parse::<u8>().ok())
         .unwrap_or_else(|| panic!("no number for other:\n{s}"));
-    press(&mut app, &[Action::Digit(other), Action::Digit(if other == 1 { 2 } else { 1 })]);
+    press(
+        &mut app,
+        &[
+            Action::Digit(other),
+            Action::Digit(if other == 1 { 2 } else { 1 }),
+        ],
+    );
     app.update(Action::Confirm);
     let Some(StoredAnswer::Plain(Answer::Rank(ranked))) = stored(&app, id, "top_three") else {
         panic!("not ranked: {}", screen(&app));
@@ -465,7 +524,11 @@ fn ranking_takes_up_to_three_and_the_next_screens_name_the_first() {
     assert_eq!(ranked[0], "other");
     // The questions about the issue that matters most name it.
     assert_eq!(at(&app), "top_issue_intro");
-    assert!(screen(&app).contains("About: Other (describe): loose dogs"), "{}", screen(&app));
+    assert!(
+        screen(&app).contains("About: Other (describe): loose dogs"),
+        "{}",
+        screen(&app)
+    );
     app.update(Action::Confirm);
     assert!(screen(&app).contains("About: Other (describe): loose dogs"));
 }
@@ -487,7 +550,10 @@ fn long_text_counts_refuses_past_the_limit_clears_and_takes_a_paste_at_once() {
     app.paste(&long);
     let s = screen(&app);
     assert!(s.contains(" 200/200 "), "{s}");
-    assert!(s.contains("Only 200 of the 250 characters pasted fit"), "{s}");
+    assert!(
+        s.contains("Only 200 of the 250 characters pasted fit"),
+        "{s}"
+    );
     // A key past the limit is refused as it is typed.
     app.update(Action::Char('y'));
     assert!(screen(&app).contains("✗ At most 200 characters"));
@@ -507,7 +573,10 @@ fn messages_wrap_instead_of_running_off_an_80_column_screen() {
     app.update(Action::Confirm);
     let s = screen(&app);
     // The whole message is there, over two lines.
-    assert!(s.contains("✗ Nothing chosen yet: press the number of the answer given"), "{s}");
+    assert!(
+        s.contains("✗ Nothing chosen yet: press the number of the answer given"),
+        "{s}"
+    );
     assert!(s.contains("(^S skips: this"), "{s}");
     assert!(s.contains("│question is optional)"), "{s}");
 }
@@ -591,5 +660,8 @@ fn ctrl_c_keeps_typed_and_pasted_words_through_the_real_binary() {
     tui.wait_text("Drafts");
     tui.send("1");
     let s = tui.wait_text("dealing by the shops and in the park at night");
-    assert!(s.contains("Typed before the app was closed, not saved yet"), "{s}");
+    assert!(
+        s.contains("Typed before the app was closed, not saved yet"),
+        "{s}"
+    );
 }

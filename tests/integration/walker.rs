@@ -187,9 +187,17 @@ fn the_ranking_appears_only_when_more_than_one_issue_is_named() {
     w.validate(rank, &Answer::Rank(vec!["litter".into()]), &a)
         .unwrap();
     let twice = w
-        .validate(rank, &Answer::Rank(vec!["litter".into(), "litter".into()]), &a)
+        .validate(
+            rank,
+            &Answer::Rank(vec!["litter".into(), "litter".into()]),
+            &a,
+        )
         .unwrap_err();
-    assert!(twice.message.to_string().starts_with("\"Litter"), "{}", twice.message);
+    assert!(
+        twice.message.to_string().starts_with("\"Litter"),
+        "{}",
+        twice.message
+    );
 }
 
 #[test]

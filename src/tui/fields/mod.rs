@@ -18,8 +18,8 @@ pub use text::{TextField, TextKind};
 use super::action::Action;
 use super::keys::Mode;
 use super::theme::Theme;
-use crate::survey::model::{DateTimeMode, LocalText, QuestionKind};
 use crate::survey::label;
+use crate::survey::model::{DateTimeMode, LocalText, QuestionKind};
 use crate::survey::taxonomy::OTHER;
 use crate::survey::walker::Answers;
 use crate::survey::{Answer, Grade, Question, Survey};
@@ -189,7 +189,9 @@ impl Field {
                 c.paste_other(text);
                 FieldEvent::None
             }
-            _ => FieldEvent::Invalid("Nothing to paste into here: this question is answered with keys".into()),
+            _ => FieldEvent::Invalid(
+                "Nothing to paste into here: this question is answered with keys".into(),
+            ),
         }
     }
 

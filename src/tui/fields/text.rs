@@ -83,8 +83,9 @@ impl TextField {
     }
 
     fn room(&self) -> usize {
-        self.max_len
-            .map_or(usize::MAX, |m| m.saturating_sub(self.input.value().chars().count()))
+        self.max_len.map_or(usize::MAX, |m| {
+            m.saturating_sub(self.input.value().chars().count())
+        })
     }
 
     /// Inserts pasted text at the cursor in one go: characters this kind cannot hold are
@@ -94,10 +95,20 @@ impl TextField {
         // A one-line field takes a pasted line break as a space.
         let cleaned: String = text
             .chars()
-            .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+            .map(|c| {
+                if c == '\n' || c == '\r' || c == '\t' {
+                    ' '
+                } else {
+                    c
+                }
+            })
             .filter(|c| !c.is_control())
             .collect();
-        let cleaned = if long { cleaned } else { cleaned.trim().to_owned() };
+        let cleaned = if long {
+            cleaned
+        } else {
+            cleaned.trim().to_owned()
+        };
         if let Some(bad) = cleaned.chars().find(|c| !self.kind.accepts(*c)) {
             return FieldEvent::Invalid(format!(
                 "Nothing pasted: `{bad}` cannot be part of {}",
@@ -205,7 +216,11 @@ impl TextField {
             Some(max) => block.title(
                 Line::styled(
                     format!(" {}/{max} ", self.input.value().chars().count()),
-                    if self.room() == 0 { theme.error } else { theme.dim },
+                    if self.room() == 0 {
+                        theme.error
+                    } else {
+                        theme.dim
+                    },
                 )
                 .right_aligned(),
             ),

@@ -196,7 +196,8 @@ impl Interview {
         };
         if let Some(t) = self.typed.take_if(|t| t.question == q.id && !q.personal) {
             self.field.restore_typed(&t.text);
-            self.error = Some("Typed before the app was closed, not saved yet: Enter saves it".into());
+            self.error =
+                Some("Typed before the app was closed, not saved yet: Enter saves it".into());
         }
     }
 
@@ -596,23 +597,18 @@ impl Interview {
                     self.load_field(ctx);
                 }
             }
-            Action::Continue => {
-                match Walker::new(&self.survey).first_unanswered(&self.answers) {
-                    Some(i) => {
-                        self.index = i;
-                        self.review = None;
-                        self.error = None;
-                        self.return_to_review = None;
-                        ctx.store
-                            .set_position(self.id, &self.survey.questions[i].id)?;
-                        self.load_field(ctx);
-                    }
-                    None => {
-                        self.error =
-                            Some("Every question shown has an answer: f finalizes".into())
-                    }
+            Action::Continue => match Walker::new(&self.survey).first_unanswered(&self.answers) {
+                Some(i) => {
+                    self.index = i;
+                    self.review = None;
+                    self.error = None;
+                    self.return_to_review = None;
+                    ctx.store
+                        .set_position(self.id, &self.survey.questions[i].id)?;
+                    self.load_field(ctx);
                 }
-            }
+                None => self.error = Some("Every question shown has an answer: f finalizes".into()),
+            },
             Action::Leave => return self.leave(ctx),
             Action::Finalize => return self.finalize(ctx),
             _ => {}
@@ -832,7 +828,9 @@ impl Interview {
                     "! No coordinator key on this device: contact details cannot be kept here.",
                     theme.error,
                 ),
-                Line::from("Do not write them down or type them. The answers before this (such as wanting feedback) are kept."),
+                Line::from(
+                    "Do not write them down or type them. The answers before this (such as wanting feedback) are kept.",
+                ),
                 Line::styled(
                     "Enter skips the contact questions; ^S skips just this one.",
                     theme.dim,
