@@ -451,3 +451,75 @@ impl ChoiceList {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(n: usize) -> Vec<Opt> {
+        (1..=n)
+            .map(|i| Opt::new(&format!("v{i}"), LocalText::en(format!("Choice {i}"))))
+            .collect()
+    }
+
+    #[test]
+    fn enter_picks_only_what_the_officer_chose() {
+        let mut c = ChoiceList::single(opts(3), None);
+        assert!(matches!(
+            c.handle(Action::Confirm, "en"),
+            Outcome::Invalid(_)
+        ));
+        assert!(c.selected().is_empty());
+        c.handle(Action::Down, "en");
+        assert!(matches!(
+            c.handle(Action::Confirm, "en"),
+            Outcome::Chosen(v, None) if v == ["v1"]
+        ));
+        // A filter with one match highlights it; with several, none.
+        let mut c = ChoiceList::single(opts(12), None);
+        for ch in "choice 1".chars() {
+            c.handle(Action::Char(ch), "en");
+        }
+        assert_eq!(c.highlight(), None, "Choice 1, 10, 11, 12 match");
+        assert!(matches!(
+            c.handle(Action::Confirm, "en"),
+            Outcome::Invalid(_)
+        ));
+        c.handle(Action::Char('2'), "en");
+        assert_eq!(c.highlight(), Some(0));
+    }
+
+    #[test]
+    fn a_digit_on_an_answered_question_only_marks_the_new_choice() {
+        let mut c = ChoiceList::single(opts(3), Some("v1".into()));
+        assert!(c.was_answered());
+        assert!(matches!(c.handle(Action::Digit(3), "en"), Outcome::None));
+        assert_eq!(c.selected(), ["v3"]);
+        assert!(matches!(
+            c.handle(Action::Confirm, "en"),
+            Outcome::Chosen(v, None) if v == ["v3"]
+        ));
+        assert!(
+            matches!(c.handle(Action::Digit(9), "en"), Outcome::Invalid(m) if m.contains("1 to 3"))
+        );
+    }
+
+    #[test]
+    fn home_end_and_pages_move_in_long_lists_and_backspace_stays() {
+        let mut c = ChoiceList::multi(opts(25), Vec::new(), None);
+        c.handle(Action::CursorEnd, "en");
+        assert_eq!(c.highlight(), Some(24));
+        c.handle(Action::PageUp, "en");
+        assert_eq!(c.highlight(), Some(15));
+        c.handle(Action::CursorHome, "en");
+        assert_eq!(c.highlight(), Some(0));
+        assert!(matches!(c.handle(Action::Backspace, "en"), Outcome::Invalid(m) if m == BACK_HINT));
+        // Space with nothing highlighted ticks nothing.
+        let mut c = ChoiceList::multi(opts(3), Vec::new(), None);
+        assert!(matches!(
+            c.handle(Action::Toggle, "en"),
+            Outcome::Invalid(_)
+        ));
+        assert!(c.selected().is_empty());
+    }
+}

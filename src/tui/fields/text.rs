@@ -357,3 +357,35 @@ mod tests {
         assert_eq!(n.value(), "");
     }
 }
+
+#[cfg(test)]
+mod paste_tests {
+    use super::*;
+
+    #[test]
+    fn a_paste_goes_in_at_once_or_not_at_all() {
+        let mut n = TextField::new(TextKind::Count, None);
+        n.handle(Action::Char('1'));
+        assert!(matches!(n.paste("2a"), FieldEvent::Invalid(m) if m.contains("`a`")));
+        assert_eq!(n.value(), "1", "nothing of a bad paste goes in");
+        assert_eq!(n.paste("23\n"), FieldEvent::None);
+        assert_eq!(n.value(), "123");
+        let mut t = TextField::new(TextKind::Text { long: false }, None).with_limit(Some(5));
+        t.handle(Action::Char('a'));
+        t.handle(Action::CursorHome);
+        assert!(
+            matches!(t.paste("xyzwvu"), FieldEvent::Invalid(m) if m.starts_with("Only 4 of the 6"))
+        );
+        assert_eq!(
+            t.value(),
+            "xyzwa",
+            "inserted at the cursor, cut at the limit"
+        );
+        assert!(matches!(
+            t.handle(Action::Char('b')),
+            FieldEvent::Invalid(_)
+        ));
+        assert_eq!(t.handle(Action::ClearField), FieldEvent::None);
+        assert_eq!(t.value(), "");
+    }
+}
