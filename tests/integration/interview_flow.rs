@@ -358,6 +358,32 @@ fn text_typed_but_not_confirmed_survives_quitting_and_shows_on_resume() {
 }
 
 #[test]
+fn a_prefilled_date_left_as_it_was_is_not_kept_as_typing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(2));
+    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+        type_text(&mut app, text);
+        app.update(Action::Confirm);
+    }
+    let id = interview(&app).id;
+    for _ in 0..10 {
+        if at(&app) == "walk_time" {
+            break;
+        }
+        match app.mode() {
+            Mode::Choice if interview(&app).survey.questions[interview(&app).index].required => {
+                app.update(Action::Digit(1))
+            }
+            _ => app.update(Action::Skip),
+        }
+    }
+    assert_eq!(at(&app), "walk_time");
+    app.update(Action::Quit);
+    assert_eq!(app.ctx.store.get(id).unwrap().typed, None);
+}
+
+#[test]
 fn personal_typing_is_never_kept_unconfirmed() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);

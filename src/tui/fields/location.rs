@@ -46,10 +46,7 @@ impl LocationField {
             }
             _ => (forms[0], String::new()),
         };
-        let mut field = TextField::new(TextKind::Text { long: false }, None);
-        for c in text.chars() {
-            field.handle(Action::Char(c));
-        }
+        let field = TextField::new(TextKind::Text { long: false }, Some(&Answer::Text(text)));
         LocationField {
             form: forms.iter().position(|f| *f == form).unwrap_or(0),
             forms,
@@ -57,8 +54,9 @@ impl LocationField {
         }
     }
 
-    pub fn value(&self) -> &str {
-        self.text.value()
+    /// The text, if the officer changed what the field started with.
+    pub fn edited(&self) -> Option<&str> {
+        self.text.edited()
     }
 
     pub fn paste(&mut self, text: &str) -> FieldEvent {

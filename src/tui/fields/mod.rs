@@ -195,11 +195,12 @@ impl Field {
         }
     }
 
-    /// What is typed in the field and not yet confirmed (text and location fields).
+    /// What the officer typed in the field and has not confirmed (text and location
+    /// fields; a pre-filled date left as it was is not typing).
     pub fn typed(&self) -> Option<&str> {
         match self {
-            Field::Text(t) => Some(t.value()),
-            Field::Location(l) => Some(l.value()),
+            Field::Text(t) => t.edited(),
+            Field::Location(l) => l.edited(),
             _ => None,
         }
     }

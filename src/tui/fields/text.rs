@@ -54,6 +54,8 @@ pub struct TextField {
     input: Input,
     /// The most characters the answer may have; typing stops there, with a counter shown.
     max_len: Option<usize>,
+    /// What the field started with (the stored answer, or now for dates): not typing.
+    initial: String,
 }
 
 impl TextField {
@@ -64,8 +66,9 @@ impl TextField {
         };
         TextField {
             kind,
-            input: Input::new(text),
+            input: Input::new(text.clone()),
             max_len: None,
+            initial: text,
         }
     }
 
@@ -147,9 +150,15 @@ impl TextField {
                 TextKind::DateTime => now.format("%Y-%m-%d %H:%M").to_string(),
                 _ => String::new(),
             };
-            f.input = Input::new(text);
+            f.input = Input::new(text.clone());
+            f.initial = text;
         }
         f
+    }
+
+    /// The text, if the officer changed what the field started with.
+    pub fn edited(&self) -> Option<&str> {
+        (self.input.value() != self.initial).then(|| self.input.value())
     }
 
     pub fn value(&self) -> &str {

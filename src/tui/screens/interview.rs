@@ -210,12 +210,13 @@ impl Interview {
     /// Keeps text typed but not confirmed (Esc, ^C): resuming shows it again. Personal
     /// details are never kept unconfirmed (they would be on disk unsealed).
     pub fn save_typing(&mut self, ctx: &Context) -> Result<(), Error> {
-        if self.review.is_some() || self.checklist.is_some() {
-            return Ok(());
-        }
         let Some(q) = self.survey.questions.get(self.index) else {
             return Ok(());
         };
+        if self.review.is_some() || self.checklist.is_some() {
+            ctx.store.set_position(self.id, &q.id)?;
+            return Ok(());
+        }
         let shown = self
             .answers
             .get(&q.id)
