@@ -446,6 +446,10 @@ fn without_a_coordinator_key_contact_details_cannot_be_typed_and_the_wish_is_kep
         "{:?}",
         app.flash
     );
+    // The whole notice is on screen, wrapped rather than cut at 80 columns.
+    let s = screen(&app);
+    assert!(s.contains("the answers before them"), "{s}");
+    assert!(s.contains("\"kept "), "{s}");
 }
 
 #[test]

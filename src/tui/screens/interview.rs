@@ -940,7 +940,7 @@ impl Interview {
                 let answer = self
                     .answers
                     .get(&q.id)
-                    .map(|a| a.to_string())
+                    .map(|a| label::answer_label(&self.survey, q, a, &self.answers, &self.lang))
                     .unwrap_or_default();
                 format!("{} ({answer}){place}{agency}", q.text.get(&self.lang))
             })
