@@ -636,7 +636,7 @@ impl Interview {
                 .map(|i| self.survey.number(i))
                 .unwrap_or_default();
             self.error = Some(format!(
-                "Not complete: {} required question(s) unanswered, {} answer(s) to fix — first {n} (c goes there)",
+                "Not complete: {} required question(s) unanswered, {} answer(s) to fix — first {n}",
                 c.missing.len(),
                 invalid.len()
             ));
