@@ -138,7 +138,7 @@ pub struct Response {
     /// Text typed into a question but not yet confirmed when the app was left or closed:
     /// shown again on resuming, and not an answer until it is confirmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub typed: Option<TypedText>,
+    pub typed: Option<Box<TypedText>>,
 }
 
 /// Unconfirmed text in the field of question `question` (never for personal questions).

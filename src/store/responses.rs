@@ -102,10 +102,10 @@ impl Store {
     pub fn set_typed(&self, id: Uuid, typed: Option<TypedText>) -> Result<(), StoreError> {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
-        if response.typed == typed {
+        if response.typed.as_deref() == typed.as_ref() {
             return Ok(());
         }
-        response.typed = typed;
+        response.typed = typed.map(Box::new);
         self.put_response(&response)?;
         self.flush()
     }

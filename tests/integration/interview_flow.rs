@@ -331,8 +331,8 @@ fn text_typed_but_not_confirmed_survives_quitting_and_shows_on_resume() {
     assert_eq!(stored(&app, id, "unsafe_words"), None, "not an answer yet");
     let r = app.ctx.store.get(id).unwrap();
     assert_eq!(
-        r.typed,
-        Some(TypedText {
+        r.typed.as_deref(),
+        Some(&TypedText {
             question: "unsafe_words".into(),
             text: "dealing by the shops".into()
         })

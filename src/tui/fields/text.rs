@@ -54,8 +54,9 @@ pub struct TextField {
     input: Input,
     /// The most characters the answer may have; typing stops there, with a counter shown.
     max_len: Option<usize>,
-    /// What the field started with (the stored answer, or now for dates): not typing.
-    initial: String,
+    /// Whether the officer changed what the field started with (the stored answer, or
+    /// now for dates): only that is typing worth keeping.
+    edited: bool,
 }
 
 impl TextField {
@@ -66,9 +67,9 @@ impl TextField {
         };
         TextField {
             kind,
-            input: Input::new(text.clone()),
+            input: Input::new(text),
             max_len: None,
-            initial: text,
+            edited: false,
         }
     }
 
@@ -94,6 +95,7 @@ impl TextField {
     /// Inserts pasted text at the cursor in one go: characters this kind cannot hold are
     /// refused (with a message), and text past the limit is cut (with a message).
     pub fn paste(&mut self, text: &str) -> FieldEvent {
+        self.edited = true;
         let long = matches!(self.kind, TextKind::Text { long: true });
         // A one-line field takes a pasted line break as a space.
         let cleaned: String = text
@@ -150,15 +152,14 @@ impl TextField {
                 TextKind::DateTime => now.format("%Y-%m-%d %H:%M").to_string(),
                 _ => String::new(),
             };
-            f.input = Input::new(text.clone());
-            f.initial = text;
+            f.input = Input::new(text);
         }
         f
     }
 
     /// The text, if the officer changed what the field started with.
     pub fn edited(&self) -> Option<&str> {
-        (self.input.value() != self.initial).then(|| self.input.value())
+        self.edited.then(|| self.input.value())
     }
 
     pub fn value(&self) -> &str {
@@ -166,6 +167,12 @@ impl TextField {
     }
 
     pub fn handle(&mut self, action: Action) -> FieldEvent {
+        if matches!(
+            action,
+            Action::Char(_) | Action::Backspace | Action::Delete | Action::ClearField
+        ) {
+            self.edited = true;
+        }
         let req = match action {
             Action::Char(c) => {
                 if !self.kind.accepts(c) {

@@ -165,7 +165,7 @@ impl Interview {
             findings: response.findings.clone(),
             checklist: None,
             door: response.door.clone(),
-            typed: response.typed.clone(),
+            typed: response.typed.as_deref().cloned(),
             skip_armed: false,
         };
         interview.load_field(ctx);
