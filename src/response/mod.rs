@@ -137,6 +137,17 @@ pub struct Response {
     /// records its knock when finalized.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub door: Option<Door>,
+    /// Text typed into a question but not yet confirmed when the app was left or closed:
+    /// shown again on resuming, and not an answer until it is confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typed: Option<Box<TypedText>>,
+}
+
+/// Unconfirmed text in the field of question `question` (never for personal questions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypedText {
+    pub question: String,
+    pub text: String,
 }
 
 impl Response {
@@ -173,12 +184,17 @@ impl Response {
             replaces: None,
             position: None,
             door: None,
+            typed: None,
         })
     }
 
     /// Sets an answer at `at`, keeping the earlier value in the history. Setting the same
     /// value again changes nothing.
     pub fn set_answer(&mut self, question: &str, value: StoredAnswer, at: DateTime<Utc>) {
+        // An answer confirmed replaces whatever was left typed in its field.
+        if self.typed.as_ref().is_some_and(|t| t.question == question) {
+            self.typed = None;
+        }
         match self.answers.get_mut(question) {
             Some(rec) => {
                 if rec.value == value {
@@ -229,6 +245,7 @@ impl Response {
             status: Status::Draft,
             replaces: Some(self.id),
             position: None,
+            typed: None,
             ..self.clone()
         }
     }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{JournalEntry, Store, StoreError, decode, encode};
 use crate::response::{
-    NewResponse, Response, ResponseFilter, ResponseSummary, Status, StoredAnswer,
+    NewResponse, Response, ResponseFilter, ResponseSummary, Status, StoredAnswer, TypedText,
 };
 use crate::seal;
 use crate::survey::{Answer, Finding, Question};
@@ -93,6 +93,19 @@ impl Store {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
         response.position = Some(question.to_owned());
+        self.put_response(&response)?;
+        self.flush()
+    }
+
+    /// Keeps (or with `None` forgets) text typed but not yet confirmed on a draft, so
+    /// closing the app does not lose it.
+    pub fn set_typed(&self, id: Uuid, typed: Option<TypedText>) -> Result<(), StoreError> {
+        let _guard = self.write_guard();
+        let mut response = self.draft_for_edit(id)?;
+        if response.typed.as_deref() == typed.as_ref() {
+            return Ok(());
+        }
+        response.typed = typed.map(Box::new);
         self.put_response(&response)?;
         self.flush()
     }

@@ -4,6 +4,7 @@
 pub mod answer;
 pub mod diagnostic;
 pub mod expr;
+pub mod label;
 pub mod load;
 pub mod model;
 pub mod paper;

@@ -94,6 +94,12 @@ impl Survey {
         self.questions.iter().position(|q| q.id == id)
     }
 
+    /// The number question `index` goes by everywhere: the interview header, the review
+    /// and the paper form ("Q7").
+    pub fn number(&self, index: usize) -> String {
+        format!("Q{}", index + 1)
+    }
+
     /// Questions that take an answer (everything but notes).
     pub fn answerable_count(&self) -> usize {
         self.questions

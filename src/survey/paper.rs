@@ -160,7 +160,7 @@ pub fn render(survey: &Survey, lang: &str) -> String {
     let number = |id: &str| {
         survey
             .index_of(id)
-            .map(|i| format!("Q{}", i + 1))
+            .map(|i| survey.number(i))
             .unwrap_or_else(|| id.to_owned())
     };
     let label = |id: &str| number(id);
@@ -215,7 +215,7 @@ pub fn render(survey: &Survey, lang: &str) -> String {
         } else {
             format!("  ({})", flags.join("; "))
         };
-        let _ = writeln!(out, "\nQ{}  {}{flags}", i + 1, q.text.get(lang));
+        let _ = writeln!(out, "\n{}  {}{flags}", survey.number(i), q.text.get(lang));
         if let Some(c) = &q.show_if {
             let _ = writeln!(
                 out,

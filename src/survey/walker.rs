@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::answer::{Answer, Location};
+use super::label;
 use super::model::{DateTimeMode, LocalText, LocationForm, Question, QuestionKind, Survey};
 use super::taxonomy::OTHER;
 
@@ -21,6 +22,19 @@ impl Invalid {
     fn en(message: impl Into<String>) -> Self {
         Invalid {
             message: LocalText::en(message),
+        }
+    }
+
+    /// A message naming a choice by its label, in every language the label has.
+    fn naming(label: &LocalText, message: impl Fn(&str) -> String) -> Self {
+        Invalid {
+            message: LocalText(
+                label
+                    .0
+                    .iter()
+                    .map(|(lang, l)| (lang.clone(), message(l)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -178,7 +192,7 @@ impl<'s> Walker<'s> {
                 if let Some(bad) = vs.iter().find(|v| !choice_ok(v)) {
                     return Err(Invalid::en(format!("`{bad}` is not one of the choices")));
                 }
-                no_repeats(vs)?;
+                self.no_repeats(q, answers, vs)?;
                 if vs.is_empty() {
                     return Err(Invalid::en("Choose at least one"));
                 }
@@ -193,18 +207,16 @@ impl<'s> Walker<'s> {
                     return Err(Invalid::en(format!("Choose at most {max}")));
                 }
                 // A non-substantive choice ("don't know") cannot be combined with others.
-                let ns = vs
+                let ns = q
+                    .choices()
                     .iter()
-                    .filter(|v| {
-                        q.choices()
-                            .iter()
-                            .any(|c| &c.value == *v && c.non_substantive)
-                    })
-                    .count();
-                if ns > 0 && vs.len() > 1 {
-                    return Err(Invalid::en(
-                        "\"Don't know\" / \"prefer not to say\" cannot be combined with other choices",
-                    ));
+                    .find(|c| c.non_substantive && vs.contains(&c.value));
+                if let Some(c) = ns
+                    && vs.len() > 1
+                {
+                    return Err(Invalid::naming(&c.label, |l| {
+                        format!("\"{l}\" cannot be combined with other choices")
+                    }));
                 }
                 Ok(())
             }
@@ -214,21 +226,19 @@ impl<'s> Walker<'s> {
                     .get(from.as_str())
                     .map(|a| a.values())
                     .unwrap_or_default();
+                // "Up to" `max`: the resident may name fewer, but at least one.
                 if vs.is_empty() {
                     return Err(Invalid::en("Rank at least one item"));
                 }
                 if let Some(bad) = vs.iter().find(|v| !source.contains(v)) {
-                    return Err(Invalid::en(format!(
-                        "`{bad}` was not among the answers to the earlier question"
-                    )));
+                    let label = label::item_label(self.survey, q, answers, bad);
+                    return Err(Invalid::naming(&label, |l| {
+                        format!("\"{l}\" was not among the answers to the earlier question")
+                    }));
                 }
-                no_repeats(vs)?;
-                let need = (*max as usize).min(source.len());
+                self.no_repeats(q, answers, vs)?;
                 if vs.len() > *max as usize {
                     return Err(Invalid::en(format!("Rank at most {max}")));
-                }
-                if vs.len() < need {
-                    return Err(Invalid::en(format!("Rank {need} items")));
                 }
                 Ok(())
             }
@@ -289,7 +299,7 @@ impl<'s> Walker<'s> {
                 {
                     return Err(Invalid::en(format!("`{bad}` is not in the issue list")));
                 }
-                no_repeats(&coding.issues)?;
+                self.no_repeats(q, answers, &coding.issues)?;
                 let has_other = coding.issues.iter().any(|i| i == OTHER);
                 let other_text = coding
                     .other
@@ -392,11 +402,57 @@ impl<'s> Walker<'s> {
     }
 }
 
-fn no_repeats(values: &[String]) -> Result<(), Invalid> {
-    let mut seen = BTreeSet::new();
-    match values.iter().find(|v| !seen.insert(v.as_str())) {
-        Some(dup) => Err(Invalid::en(format!("`{dup}` is given twice"))),
-        None => Ok(()),
+impl Walker<'_> {
+    /// A value given twice, named by its label.
+    fn no_repeats(
+        &self,
+        q: &Question,
+        answers: &Answers,
+        values: &[String],
+    ) -> Result<(), Invalid> {
+        let mut seen = BTreeSet::new();
+        match values.iter().find(|v| !seen.insert(v.as_str())) {
+            Some(dup) => {
+                let label = label::item_label(self.survey, q, answers, dup);
+                Err(Invalid::naming(&label, |l| {
+                    format!("\"{l}\" is given twice")
+                }))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// What the questions after a ranking are about: the item ranked first, or the only
+    /// item named when there was nothing to rank. Shown on the questions of the section
+    /// that follows the ranking's section, so the officer asks about the right issue.
+    pub fn ranked_first(&self, index: usize, answers: &Answers) -> Option<LocalText> {
+        let q = self.survey.questions.get(index)?;
+        let visible = self.visibility(answers);
+        let (ri, rank) = self.survey.questions[..index]
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, r)| matches!(r.kind, QuestionKind::Rank { .. }))?;
+        if q.section != rank.section + 1 {
+            return None;
+        }
+        let QuestionKind::Rank { from, .. } = &rank.kind else {
+            return None;
+        };
+        let live = |id: &str| {
+            self.survey
+                .index_of(id)
+                .filter(|&i| visible[i])
+                .and_then(|_| answers.get(id))
+        };
+        let first = match live(&rank.id) {
+            Some(Answer::Rank(vs)) if visible[ri] => vs.first().cloned(),
+            _ => match live(from).map(Answer::values) {
+                Some(vs) if vs.len() == 1 => vs.first().cloned(),
+                _ => None,
+            },
+        }?;
+        Some(label::item_label(self.survey, rank, answers, &first))
     }
 }
 

@@ -28,6 +28,10 @@ pub enum Action {
     SwitchLanguage,
     Review,
     Finalize,
+    /// From the review: on to the first question still without an answer.
+    Continue,
+    /// Empty the text field being typed into.
+    ClearField,
     /// Door log outcomes.
     NoAnswer,
     Refused,

@@ -150,8 +150,9 @@ impl App {
                     }
                 }
             }
+            Event::Paste(text) => self.paste(&text),
             Event::Resize | Event::Tick => {}
-            Event::Signal(_) | Event::TerminalLost(_) => self.quit = true,
+            Event::Signal(_) | Event::TerminalLost(_) => self.close(),
         }
     }
 
@@ -162,6 +163,24 @@ impl App {
         } else {
             self.screen.mode()
         }
+    }
+
+    /// Quits, keeping first whatever is typed and not yet confirmed (the help promises
+    /// that ^C saves everything). Also for the event loop when told to stop by a signal.
+    pub fn close(&mut self) {
+        if let Err(e) = self.screen.save_typing(&self.ctx) {
+            tracing::error!("{e}");
+        }
+        self.quit = true;
+    }
+
+    /// Text pasted into the terminal arrives whole (bracketed paste), not key by key.
+    pub fn paste(&mut self, text: &str) {
+        if self.help {
+            return;
+        }
+        self.flash = None;
+        self.screen.paste(text);
     }
 
     pub fn update(&mut self, action: Action) {
@@ -175,7 +194,7 @@ impl App {
                 return;
             }
             Action::Quit => {
-                self.quit = true;
+                self.close();
                 return;
             }
             _ => {}

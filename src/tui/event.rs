@@ -15,6 +15,8 @@ pub const TICK: Duration = Duration::from_millis(250);
 pub enum Event {
     /// A key press (releases and repeats are dropped at the source).
     Key(KeyEvent),
+    /// Text pasted into the terminal, in one piece (bracketed paste).
+    Paste(String),
     /// The terminal changed size: redraw.
     Resize,
     Tick,
@@ -95,6 +97,7 @@ fn read_input(events: &Sender<Event>) {
             let event = match term::read() {
                 Ok(term::Event::Key(key)) if key.kind == KeyEventKind::Press => Event::Key(key),
                 Ok(term::Event::Resize(..)) => Event::Resize,
+                Ok(term::Event::Paste(text)) => Event::Paste(text),
                 Ok(_) => continue,
                 Err(e) => {
                     let _ = events.send(Event::TerminalLost(format!("reading the terminal: {e}")));

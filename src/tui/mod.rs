@@ -15,12 +15,14 @@ pub mod keys;
 pub mod screens;
 pub mod theme;
 pub mod view;
+pub mod wrap;
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
 use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 
 use crate::Error;
 use crate::store::Store;
@@ -69,6 +71,8 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     event::start_sources(&app.event_sender()).map_err(|e| Error::io("terminal", e))?;
     let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
     keep_the_terminal_when_a_job_panics();
+    // Pastes arrive as one event, so a long paste appears at once and never as keys.
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
     let ending = event_loop(&mut terminal, &mut app, &rx);
     app.ctx.jobs.cancel_all();
     // Every answer is already on disk; this only makes sure the store's last writes are too.
@@ -81,6 +85,9 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     // A terminal that has gone cannot be restored, and nothing may be printed on it (a
     // failed write to a hung-up terminal would abort the process before it lets go of the
     // data directory).
+    if !matches!(ending, Ending::TerminalLost(_)) {
+        let _ = ratatui::crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
+    }
     let restored = ratatui::try_restore();
     if let Err(e) = &restored {
         tracing::warn!("terminal not restored: {e}");
@@ -129,8 +136,15 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App, events: &Receiver<E
         };
         loop {
             match event {
-                Event::TerminalLost(why) => return Ending::TerminalLost(why),
-                Event::Signal(s) => return Ending::Signal(s),
+                // Told to stop: keep unconfirmed typing as ^C does, then end.
+                Event::TerminalLost(why) => {
+                    app.close();
+                    return Ending::TerminalLost(why);
+                }
+                Event::Signal(s) => {
+                    app.close();
+                    return Ending::Signal(s);
+                }
                 other => app.handle(other),
             }
             if app.quit {

@@ -17,9 +17,16 @@ pub fn render(app: &App, frame: &mut Frame) {
     } else {
         1
     };
+    // A long message wraps onto a second row rather than running off the edge.
+    let flash_height = app.flash.as_ref().map_or(1, |f| {
+        let text = match f {
+            Flash::Ok(m) | Flash::Notice(m) | Flash::Error(m) => m,
+        };
+        super::wrap::wrapped_height(&format!("✓ {text}"), area.width as usize).clamp(1, 2)
+    });
     let [main, flash_area, hint_area] = Layout::vertical([
         Constraint::Min(5),
-        Constraint::Length(1),
+        Constraint::Length(flash_height as u16),
         Constraint::Length(hint_height),
     ])
     .areas(area);
@@ -30,7 +37,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             Flash::Notice(m) => Line::styled(format!("! {m}"), app.theme.notice),
             Flash::Error(m) => Line::styled(format!("✗ {m}"), app.theme.error),
         };
-        frame.render_widget(Paragraph::new(line), flash_area);
+        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), flash_area);
     }
     frame.render_widget(
         Paragraph::new(hints)

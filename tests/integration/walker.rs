@@ -171,16 +171,33 @@ fn the_ranking_appears_only_when_more_than_one_issue_is_named() {
     let err = w
         .validate(rank, &Answer::Rank(vec!["burglary".into()]), &a)
         .unwrap_err();
+    // Named by its label, in the interview language, never by its id.
     assert_eq!(
         err.message.to_string(),
-        "`burglary` was not among the answers to the earlier question"
+        "\"Burglary\" was not among the answers to the earlier question"
     );
+    assert!(!err.message.get("pl").contains("burglary"));
     w.validate(
         rank,
         &Answer::Rank(vec!["litter".into(), "drugs".into()]),
         &a,
     )
     .unwrap();
+    // "Up to three": one is enough when the resident names only one as mattering.
+    w.validate(rank, &Answer::Rank(vec!["litter".into()]), &a)
+        .unwrap();
+    let twice = w
+        .validate(
+            rank,
+            &Answer::Rank(vec!["litter".into(), "litter".into()]),
+            &a,
+        )
+        .unwrap_err();
+    assert!(
+        twice.message.to_string().starts_with("\"Litter"),
+        "{}",
+        twice.message
+    );
 }
 
 #[test]

@@ -46,15 +46,26 @@ impl LocationField {
             }
             _ => (forms[0], String::new()),
         };
-        let mut field = TextField::new(TextKind::Text { long: false }, None);
-        for c in text.chars() {
-            field.handle(Action::Char(c));
-        }
+        let field = TextField::new(TextKind::Text { long: false }, Some(&Answer::Text(text)));
         LocationField {
             form: forms.iter().position(|f| *f == form).unwrap_or(0),
             forms,
             text: field,
         }
+    }
+
+    /// The text, if the officer changed what the field started with.
+    pub fn edited(&self) -> Option<&str> {
+        self.text.edited()
+    }
+
+    pub fn paste(&mut self, text: &str) -> FieldEvent {
+        self.text.paste(text)
+    }
+
+    /// Puts back text typed earlier in the current form.
+    pub fn restore(&mut self, text: &str) {
+        self.text = self.text.clone().with_text(text);
     }
 
     pub fn handle(&mut self, action: Action) -> FieldEvent {

@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-pub use choice::{ChoiceList, Opt};
+pub use choice::{BACK_HINT, ChoiceList, Opt};
 pub use location::LocationField;
 pub use rank::RankField;
 pub use text::{TextField, TextKind};
@@ -18,6 +18,7 @@ pub use text::{TextField, TextKind};
 use super::action::Action;
 use super::keys::Mode;
 use super::theme::Theme;
+use crate::survey::label;
 use crate::survey::model::{DateTimeMode, LocalText, QuestionKind};
 use crate::survey::taxonomy::OTHER;
 use crate::survey::walker::Answers;
@@ -45,20 +46,11 @@ pub enum Field {
     Location(LocationField),
 }
 
-/// Yes and No in the languages the built-in surveys offer.
+/// Yes and No, worded as the domain words them (so the field and the review agree).
 pub fn yes_no_options() -> Vec<Opt> {
-    let t = |en: &str, pl: &str| {
-        LocalText(
-            [
-                ("en".to_owned(), en.to_owned()),
-                ("pl".to_owned(), pl.to_owned()),
-            ]
-            .into(),
-        )
-    };
     vec![
-        Opt::new("yes", t("Yes", "Tak")),
-        Opt::new("no", t("No", "Nie")),
+        Opt::new("yes", label::yes_no_text(true)),
+        Opt::new("no", label::yes_no_text(false)),
     ]
 }
 
@@ -115,19 +107,10 @@ impl Field {
             }
             QuestionKind::Rank { from, max } => {
                 let source = answers.get(from).map(Answer::values).unwrap_or_default();
-                let label_of = |v: &str| -> LocalText {
-                    survey
-                        .question(from)
-                        .and_then(|s| {
-                            s.choices()
-                                .iter()
-                                .find(|c| c.value == v)
-                                .map(|c| c.label.clone())
-                        })
-                        .or_else(|| survey.taxonomy.get(v).map(|i| i.label.clone()))
-                        .unwrap_or_else(|| LocalText::en(v))
-                };
-                let opts = source.iter().map(|v| Opt::new(v, label_of(v))).collect();
+                let opts = source
+                    .iter()
+                    .map(|v| Opt::new(v, label::item_label(survey, q, answers, v)))
+                    .collect();
                 Field::Rank(RankField::new(opts, *max as usize, values))
             }
             QuestionKind::Number { integer, .. } => Field::Text(TextField::new(
@@ -135,9 +118,10 @@ impl Field {
                 current,
             )),
             QuestionKind::Count { .. } => Field::Text(TextField::new(TextKind::Count, current)),
-            QuestionKind::Text { long, .. } => {
-                Field::Text(TextField::new(TextKind::Text { long: *long }, current))
-            }
+            QuestionKind::Text { long, max_len } => Field::Text(
+                TextField::new(TextKind::Text { long: *long }, current)
+                    .with_limit(max_len.map(|m| m as usize)),
+            ),
             QuestionKind::DateTime { mode } => {
                 let kind = match mode {
                     DateTimeMode::Date => TextKind::Date,
@@ -165,10 +149,21 @@ impl Field {
 
     /// Handles one action; `kind` says how to turn values into an answer.
     pub fn handle(&mut self, action: Action, kind: &QuestionKind, lang: &str) -> FieldEvent {
+        let event = self.handle_inner(action, kind, lang);
+        // In an interview, Backspace never leaves the question: the previous answer would be
+        // one more key from being replaced. Going back is ← or Shift+Tab.
+        if action == Action::Backspace && event == FieldEvent::Back {
+            return FieldEvent::Invalid(BACK_HINT.into());
+        }
+        event
+    }
+
+    fn handle_inner(&mut self, action: Action, kind: &QuestionKind, lang: &str) -> FieldEvent {
         match self {
             Field::Note => match action {
                 Action::Confirm | Action::Digit(_) => FieldEvent::Submit(Answer::Skipped),
-                Action::Back | Action::Backspace => FieldEvent::Back,
+                Action::Back => FieldEvent::Back,
+                Action::Backspace => FieldEvent::Invalid(choice::BACK_HINT.into()),
                 _ => FieldEvent::None,
             },
             Field::Choice(c) => match c.handle(action, lang) {
@@ -182,6 +177,40 @@ impl Field {
             Field::Rank(r) => r.handle(action),
             Field::Text(t) => t.handle(action),
             Field::Location(l) => l.handle(action),
+        }
+    }
+
+    /// Pasted text, in one go (a bracketed paste, not a key per character).
+    pub fn paste(&mut self, text: &str) -> FieldEvent {
+        match self {
+            Field::Text(t) => t.paste(text),
+            Field::Location(l) => l.paste(text),
+            Field::Choice(c) if c.editing_other() => {
+                c.paste_other(text);
+                FieldEvent::None
+            }
+            _ => FieldEvent::Invalid(
+                "Nothing to paste into here: this question is answered with keys".into(),
+            ),
+        }
+    }
+
+    /// What the officer typed in the field and has not confirmed (text and location
+    /// fields; a pre-filled date left as it was is not typing).
+    pub fn typed(&self) -> Option<&str> {
+        match self {
+            Field::Text(t) => t.edited(),
+            Field::Location(l) => l.edited(),
+            _ => None,
+        }
+    }
+
+    /// Puts back text typed before the app was closed.
+    pub fn restore_typed(&mut self, text: &str) {
+        match self {
+            Field::Text(t) => *t = t.clone().with_text(text),
+            Field::Location(l) => l.restore(text),
+            _ => {}
         }
     }
 

@@ -1,4 +1,5 @@
-//! Ranking: press the numbers of the items in order of importance.
+//! Ranking: press the numbers of the items in order of importance. "Up to" means up to:
+//! Enter accepts one or more, never more than the maximum.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,8 +31,8 @@ impl RankField {
         }
     }
 
-    /// How many items must be ranked: the maximum, or all of them if fewer.
-    fn needed(&self) -> usize {
+    /// How many items can be ranked: the maximum, or all of them if fewer.
+    fn most(&self) -> usize {
         self.max.min(self.options.len())
     }
 
@@ -51,10 +52,10 @@ impl RankField {
                         "Item {n} is already ranked; Backspace undoes the last"
                     ));
                 }
-                if self.order.len() >= self.needed() {
+                if self.order.len() >= self.most() {
                     return FieldEvent::Invalid(format!(
                         "Only {} can be ranked; Backspace undoes the last",
-                        self.needed()
+                        self.most()
                     ));
                 }
                 self.order.push(opt.value.clone());
@@ -62,17 +63,17 @@ impl RankField {
             }
             Action::Backspace => {
                 if self.order.pop().is_none() {
-                    FieldEvent::Back
+                    FieldEvent::Invalid(super::BACK_HINT.into())
                 } else {
                     FieldEvent::None
                 }
             }
             Action::Back => FieldEvent::Back,
             Action::Confirm => {
-                if self.order.len() < self.needed() {
+                if self.order.is_empty() {
                     FieldEvent::Invalid(format!(
-                        "Rank {} items: press their numbers in order",
-                        self.needed()
+                        "Nothing ranked yet: press the numbers of up to {}, most important first",
+                        self.most()
                     ))
                 } else {
                     FieldEvent::Submit(Answer::Rank(self.order.clone()))
@@ -113,7 +114,7 @@ impl RankField {
             .collect();
         lines.push(Line::from(vec![
             Span::styled(
-                format!("Ranked {} of {}: ", self.order.len(), self.needed()),
+                format!("Ranked {} of up to {}: ", self.order.len(), self.most()),
                 theme.title,
             ),
             Span::raw(so_far.join(" > ")),

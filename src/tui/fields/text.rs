@@ -52,6 +52,11 @@ impl TextKind {
 pub struct TextField {
     kind: TextKind,
     input: Input,
+    /// The most characters the answer may have; typing stops there, with a counter shown.
+    max_len: Option<usize>,
+    /// Whether the officer changed what the field started with (the stored answer, or
+    /// now for dates): only that is typing worth keeping.
+    edited: bool,
 }
 
 impl TextField {
@@ -63,6 +68,77 @@ impl TextField {
         TextField {
             kind,
             input: Input::new(text),
+            max_len: None,
+            edited: false,
+        }
+    }
+
+    /// Refuses input past `max` characters as it is typed or pasted.
+    pub fn with_limit(mut self, max: Option<usize>) -> TextField {
+        self.max_len = max;
+        self
+    }
+
+    /// Puts back text typed earlier but not confirmed (cut to the limit).
+    pub fn with_text(mut self, text: &str) -> TextField {
+        self.input = Input::new(String::new());
+        self.paste(text);
+        self
+    }
+
+    fn room(&self) -> usize {
+        self.max_len.map_or(usize::MAX, |m| {
+            m.saturating_sub(self.input.value().chars().count())
+        })
+    }
+
+    /// Inserts pasted text at the cursor in one go: characters this kind cannot hold are
+    /// refused (with a message), and text past the limit is cut (with a message).
+    pub fn paste(&mut self, text: &str) -> FieldEvent {
+        self.edited = true;
+        let long = matches!(self.kind, TextKind::Text { long: true });
+        // A one-line field takes a pasted line break as a space.
+        let cleaned: String = text
+            .chars()
+            .map(|c| {
+                if c == '\n' || c == '\r' || c == '\t' {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .filter(|c| !c.is_control())
+            .collect();
+        let cleaned = if long {
+            cleaned
+        } else {
+            cleaned.trim().to_owned()
+        };
+        if let Some(bad) = cleaned.chars().find(|c| !self.kind.accepts(*c)) {
+            return FieldEvent::Invalid(format!(
+                "Nothing pasted: `{bad}` cannot be part of {}",
+                self.kind.hint()
+            ));
+        }
+        let room = self.room();
+        let total = cleaned.chars().count();
+        let value = self.input.value();
+        let at = value
+            .char_indices()
+            .nth(self.input.cursor())
+            .map_or(value.len(), |(i, _)| i);
+        let kept: String = cleaned.chars().take(room).collect();
+        let mut new = value.to_owned();
+        new.insert_str(at, &kept);
+        let cursor = self.input.cursor() + kept.chars().count();
+        self.input = Input::new(new).with_cursor(cursor);
+        if total > room {
+            FieldEvent::Invalid(format!(
+                "Only {room} of the {total} characters pasted fit: the answer takes at most {}",
+                self.max_len.unwrap_or(0)
+            ))
+        } else {
+            FieldEvent::None
         }
     }
 
@@ -81,11 +157,22 @@ impl TextField {
         f
     }
 
+    /// The text, if the officer changed what the field started with.
+    pub fn edited(&self) -> Option<&str> {
+        self.edited.then(|| self.input.value())
+    }
+
     pub fn value(&self) -> &str {
         self.input.value()
     }
 
     pub fn handle(&mut self, action: Action) -> FieldEvent {
+        if matches!(
+            action,
+            Action::Char(_) | Action::Backspace | Action::Delete | Action::ClearField
+        ) {
+            self.edited = true;
+        }
         let req = match action {
             Action::Char(c) => {
                 if !self.kind.accepts(c) {
@@ -94,7 +181,17 @@ impl TextField {
                         self.kind.hint()
                     ));
                 }
+                if self.room() == 0 {
+                    return FieldEvent::Invalid(format!(
+                        "At most {} characters: that is the limit (^U clears the field)",
+                        self.max_len.unwrap_or(0)
+                    ));
+                }
                 InputRequest::InsertChar(c)
+            }
+            Action::ClearField => {
+                self.input = Input::new(String::new());
+                return FieldEvent::None;
             }
             Action::Backspace => {
                 if self.input.value().is_empty() {
@@ -102,6 +199,7 @@ impl TextField {
                 }
                 InputRequest::DeletePrevChar
             }
+            Action::Back => return FieldEvent::Back,
             Action::Delete => InputRequest::DeleteNextChar,
             Action::CursorLeft => InputRequest::GoToPrevChar,
             Action::CursorRight => InputRequest::GoToNextChar,
@@ -130,6 +228,20 @@ impl TextField {
         let block = Block::default()
             .borders(Borders::ALL)
             .title(Span::styled(format!(" {} ", self.kind.hint()), theme.dim));
+        let block = match self.max_len {
+            Some(max) => block.title(
+                Line::styled(
+                    format!(" {}/{max} ", self.input.value().chars().count()),
+                    if self.room() == 0 {
+                        theme.error
+                    } else {
+                        theme.dim
+                    },
+                )
+                .right_aligned(),
+            ),
+            None => block,
+        };
         let inner = block.inner(box_area);
         frame.render_widget(block, box_area);
         // Long answers wrap over the box's lines; short ones scroll sideways.
@@ -259,5 +371,37 @@ mod tests {
             FieldEvent::Invalid(_)
         ));
         assert_eq!(n.value(), "");
+    }
+}
+
+#[cfg(test)]
+mod paste_tests {
+    use super::*;
+
+    #[test]
+    fn a_paste_goes_in_at_once_or_not_at_all() {
+        let mut n = TextField::new(TextKind::Count, None);
+        n.handle(Action::Char('1'));
+        assert!(matches!(n.paste("2a"), FieldEvent::Invalid(m) if m.contains("`a`")));
+        assert_eq!(n.value(), "1", "nothing of a bad paste goes in");
+        assert_eq!(n.paste("23\n"), FieldEvent::None);
+        assert_eq!(n.value(), "123");
+        let mut t = TextField::new(TextKind::Text { long: false }, None).with_limit(Some(5));
+        t.handle(Action::Char('a'));
+        t.handle(Action::CursorHome);
+        assert!(
+            matches!(t.paste("xyzwvu"), FieldEvent::Invalid(m) if m.starts_with("Only 4 of the 6"))
+        );
+        assert_eq!(
+            t.value(),
+            "xyzwa",
+            "inserted at the cursor, cut at the limit"
+        );
+        assert!(matches!(
+            t.handle(Action::Char('b')),
+            FieldEvent::Invalid(_)
+        ));
+        assert_eq!(t.handle(Action::ClearField), FieldEvent::None);
+        assert_eq!(t.value(), "");
     }
 }

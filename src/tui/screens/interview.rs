@@ -12,16 +12,17 @@ use uuid::Uuid;
 use super::Transition;
 use super::checklist::{self, Checklist, ChecklistEvent};
 use crate::Error;
-use crate::response::{NewResponse, Response, Status, StoredAnswer};
+use crate::response::{NewResponse, Response, Status, StoredAnswer, TypedText};
 use crate::store::StoreError;
 use crate::survey::model::QuestionKind;
 use crate::survey::walker::{Answers, Walker};
-use crate::survey::{Answer, Finding, Survey, SurveyError, SurveyKind};
+use crate::survey::{Answer, Finding, Survey, SurveyError, SurveyKind, label};
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
 use crate::tui::fields::{Field, FieldEvent};
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
+use crate::tui::wrap;
 
 /// What stands in for a sealed answer in the walker: the device cannot read it back, but
 /// it was given.
@@ -42,8 +43,8 @@ pub struct Interview {
     pub lang: String,
     /// `Some(row)` while the review screen is shown.
     pub review: Option<usize>,
-    /// Go back to the review after the question being changed is answered.
-    return_to_review: bool,
+    /// The review row to go back to after the question being changed is answered.
+    return_to_review: Option<usize>,
     /// Whether personal answers can be sealed on this device.
     has_recipient: bool,
     /// EVA findings (note, location, urgent, agency) by checklist question id.
@@ -52,6 +53,10 @@ pub struct Interview {
     pub checklist: Option<Checklist>,
     /// The door it was started from (door log): finalizing records the knock there.
     pub door: Option<crate::response::Door>,
+    /// Text left typed (not confirmed) when the app was last closed, put back on resuming.
+    typed: Option<TypedText>,
+    /// ^S was pressed once on an answered question: a second ^S replaces the answer.
+    skip_armed: bool,
 }
 
 impl Interview {
@@ -155,11 +160,13 @@ impl Interview {
             error: None,
             lang,
             review: None,
-            return_to_review: false,
+            return_to_review: None,
             has_recipient: ctx.settings.recipient.is_some(),
             findings: response.findings.clone(),
             checklist: None,
             door: response.door.clone(),
+            typed: response.typed.as_deref().cloned(),
+            skip_armed: false,
         };
         interview.load_field(ctx);
         if all_answered {
@@ -169,6 +176,7 @@ impl Interview {
     }
 
     fn load_field(&mut self, ctx: &Context) {
+        self.skip_armed = false;
         self.checklist = checklist::block_around(&self.survey, self.index).map(|(start, end)| {
             Checklist::new(start, end, self.index, &self.survey, &self.answers)
         });
@@ -180,7 +188,64 @@ impl Interview {
         } else {
             self.answers.get(&q.id)
         };
-        self.field = Field::for_question(&self.survey, q, &self.answers, current, ctx.local_now());
+        self.field = if q.personal && !self.has_recipient && !self.sealed.contains(&q.id) {
+            // Nothing can be typed where it could not be kept: the screen says why first.
+            Field::Note
+        } else {
+            Field::for_question(&self.survey, q, &self.answers, current, ctx.local_now())
+        };
+        if let Some(t) = self.typed.take_if(|t| t.question == q.id && !q.personal) {
+            self.field.restore_typed(&t.text);
+            self.error =
+                Some("Typed before the app was closed, not saved yet: Enter saves it".into());
+        }
+    }
+
+    /// Personal questions that cannot be kept on this device (no coordinator key).
+    fn unkeepable(&self, i: usize) -> bool {
+        let q = &self.survey.questions[i];
+        q.personal && !self.has_recipient && !self.sealed.contains(&q.id)
+    }
+
+    /// Keeps text typed but not confirmed (Esc, ^C): resuming shows it again. Personal
+    /// details are never kept unconfirmed (they would be on disk unsealed).
+    pub fn save_typing(&mut self, ctx: &Context) -> Result<(), Error> {
+        let Some(q) = self.survey.questions.get(self.index) else {
+            return Ok(());
+        };
+        if self.review.is_some() || self.checklist.is_some() {
+            ctx.store.set_position(self.id, &q.id)?;
+            return Ok(());
+        }
+        let shown = self
+            .answers
+            .get(&q.id)
+            .filter(|a| a.is_given())
+            .map(|a| a.to_string());
+        let typed = match self.field.typed() {
+            Some(t) if !q.personal && !t.trim().is_empty() && Some(t) != shown.as_deref() => {
+                Some(TypedText {
+                    question: q.id.clone(),
+                    text: t.to_owned(),
+                })
+            }
+            _ => None,
+        };
+        ctx.store.set_position(self.id, &q.id)?;
+        ctx.store.set_typed(self.id, typed.clone())?;
+        self.typed = typed;
+        Ok(())
+    }
+
+    /// Pasted text goes into the field being typed in, all at once.
+    pub fn paste(&mut self, text: &str) {
+        if self.review.is_some() || self.checklist.is_some() {
+            return;
+        }
+        self.error = match self.field.paste(text) {
+            FieldEvent::Invalid(m) => Some(m),
+            _ => None,
+        };
     }
 
     pub fn mode(&self) -> Mode {
@@ -205,6 +270,7 @@ impl Interview {
         if action == Action::Skip {
             return self.skip(ctx);
         }
+        self.skip_armed = false;
         // A sealed answer cannot be shown again; Enter on its empty field keeps it as it is.
         let sealed_here = self.sealed.contains(&self.survey.questions[self.index].id);
         if action == Action::Confirm
@@ -214,6 +280,9 @@ impl Interview {
             self.error = None;
             return self.advance(ctx);
         }
+        if self.unkeepable(self.index) && action == Action::Confirm {
+            return self.pass_unkeepable(ctx);
+        }
         let kind = self.survey.questions[self.index].kind.clone();
         match self.field.handle(action, &kind, &self.lang) {
             FieldEvent::None => {
@@ -221,7 +290,13 @@ impl Interview {
                 self.error = None;
                 Ok(Transition::Stay)
             }
-            FieldEvent::Invalid(m) => {
+            FieldEvent::Invalid(mut m) => {
+                if action == Action::Confirm
+                    && !self.survey.questions[self.index].required
+                    && !m.contains("^S")
+                {
+                    m.push_str(" (^S skips: this question is optional)");
+                }
                 self.error = Some(m);
                 Ok(Transition::Stay)
             }
@@ -246,7 +321,11 @@ impl Interview {
                 Some(Ok(Transition::Stay))
             }
             Action::Review => {
-                self.review = Some(0);
+                // Whatever is typed and not confirmed stays in the field's draft.
+                if let Err(e) = self.save_typing(ctx) {
+                    return Some(Err(e));
+                }
+                self.open_review(None);
                 Some(Ok(Transition::Stay))
             }
             _ => None,
@@ -260,10 +339,9 @@ impl Interview {
     }
 
     fn leave(&mut self, ctx: &Context) -> Result<Transition, Error> {
-        // Every answer is already on disk; only the position needs remembering.
-        if let Some(q) = self.survey.questions.get(self.index) {
-            ctx.store.set_position(self.id, &q.id)?;
-        }
+        // Every answer is already on disk; the position and anything typed but not yet
+        // confirmed need remembering.
+        self.save_typing(ctx)?;
         let next = super::door_log::after_interview(ctx, self, false)?;
         Ok(Transition::Go(
             next,
@@ -282,10 +360,58 @@ impl Interview {
         if matches!(q.kind, QuestionKind::Note) {
             return self.advance(ctx);
         }
+        // Skipping over an answer given earlier erases it: that takes a second ^S.
+        let earlier = self.answers.get(&q.id).filter(|a| a.is_given());
+        if let Some(a) = earlier
+            && !self.skip_armed
+        {
+            let shown = if self.sealed.contains(&q.id) {
+                "sealed".to_owned()
+            } else {
+                label::answer_label(&self.survey, q, a, &self.answers, &self.lang)
+            };
+            self.skip_armed = true;
+            self.error = Some(format!(
+                "Already answered ({shown}): ^S again replaces it with \"skipped\"; Enter keeps it"
+            ));
+            return Ok(Transition::Stay);
+        }
+        self.skip_armed = false;
         self.commit(ctx, Answer::Skipped)
     }
 
+    /// Enter on a personal question this device cannot keep: every contact question in a
+    /// row is recorded as skipped at once (nothing personal was taken), and the wish that
+    /// led to them (feedback, joining) stays recorded as it was answered.
+    fn pass_unkeepable(&mut self, ctx: &Context) -> Result<Transition, Error> {
+        let walker = Walker::new(&self.survey);
+        let mut i = Some(self.index);
+        let mut passed = 0;
+        while let Some(at) = i.filter(|&at| self.unkeepable(at)) {
+            let q = self.survey.questions[at].clone();
+            if q.required {
+                self.error = Some(format!(
+                    "{} is required and personal: it cannot be recorded without a coordinator key",
+                    self.survey.number(at)
+                ));
+                return Ok(Transition::Stay);
+            }
+            ctx.store
+                .record_answer(self.id, &q, Answer::Skipped, ctx.now())?;
+            self.answers.insert(q.id.clone(), Answer::Skipped);
+            self.index = at;
+            passed += 1;
+            i = walker.next(&self.answers, Some(at));
+        }
+        self.error = None;
+        self.advance(ctx)?;
+        Ok(Transition::Flash(Flash::Notice(format!(
+            "No contact details taken ({passed} question(s) skipped); the answers before them are kept"
+        ))))
+    }
+
     fn go_back(&mut self, ctx: &Context) {
+        self.skip_armed = false;
         let walker = Walker::new(&self.survey);
         match walker.prev(&self.answers, self.index) {
             Some(i) => {
@@ -418,9 +544,8 @@ impl Interview {
 
     fn advance(&mut self, ctx: &Context) -> Result<Transition, Error> {
         let walker = Walker::new(&self.survey);
-        if self.return_to_review {
-            self.return_to_review = false;
-            self.review = Some(0);
+        if let Some(row) = self.return_to_review.take() {
+            self.open_review(Some(row));
             return Ok(Transition::Stay);
         }
         match walker.next(&self.answers, Some(self.index)) {
@@ -430,9 +555,15 @@ impl Interview {
                     .set_position(self.id, &self.survey.questions[i].id)?;
                 self.load_field(ctx);
             }
-            None => self.review = Some(0),
+            None => self.open_review(None),
         }
         Ok(Transition::Stay)
+    }
+
+    /// Shows the review on `row` (kept within the list), or on the first row.
+    fn open_review(&mut self, row: Option<usize>) {
+        let last = self.review_rows().len().saturating_sub(1);
+        self.review = Some(row.unwrap_or(0).min(last));
     }
 
     /// The questions the review lists: every visible question that takes an answer.
@@ -455,15 +586,30 @@ impl Interview {
             Action::Down => self.review = Some((row + 1).min(rows.len().saturating_sub(1))),
             Action::PageUp => self.review = Some(row.saturating_sub(10)),
             Action::PageDown => self.review = Some((row + 10).min(rows.len().saturating_sub(1))),
+            Action::CursorHome => self.review = Some(0),
+            Action::CursorEnd => self.review = Some(rows.len().saturating_sub(1)),
             Action::SwitchLanguage => self.switch_language(),
             Action::Confirm => {
                 if let Some(&i) = rows.get(row) {
                     self.index = i;
                     self.review = None;
-                    self.return_to_review = true;
+                    self.error = None;
+                    self.return_to_review = Some(row);
                     self.load_field(ctx);
                 }
             }
+            Action::Continue => match Walker::new(&self.survey).first_unanswered(&self.answers) {
+                Some(i) => {
+                    self.index = i;
+                    self.review = None;
+                    self.error = None;
+                    self.return_to_review = None;
+                    ctx.store
+                        .set_position(self.id, &self.survey.questions[i].id)?;
+                    self.load_field(ctx);
+                }
+                None => self.error = Some("Every question shown has an answer: f finalizes".into()),
+            },
             Action::Leave => return self.leave(ctx),
             Action::Finalize => return self.finalize(ctx),
             _ => {}
@@ -484,9 +630,13 @@ impl Interview {
                 .or(invalid.first().map(|(id, _)| id))
                 .cloned()
                 .unwrap_or_default();
-            let n = self.survey.index_of(&first).map(|i| i + 1).unwrap_or(0);
+            let n = self
+                .survey
+                .index_of(&first)
+                .map(|i| self.survey.number(i))
+                .unwrap_or_default();
             self.error = Some(format!(
-                "Not complete: {} required question(s) unanswered, {} answer(s) to fix — first Q{n}",
+                "Not complete: {} required question(s) unanswered, {} answer(s) to fix — first {n}",
                 c.missing.len(),
                 invalid.len()
             ));
@@ -523,53 +673,11 @@ impl Interview {
                 if let Err(e) = walker.validate(i, a, &self.answers) {
                     return (format!("✗ {}", e.message.get(&self.lang)), true);
                 }
-                (self.answer_label(i, a), false)
+                (
+                    label::answer_label(&self.survey, q, a, &self.answers, &self.lang),
+                    false,
+                )
             }
-        }
-    }
-
-    /// Choice answers by their labels, in the interview language.
-    fn answer_label(&self, i: usize, a: &Answer) -> String {
-        let q = &self.survey.questions[i];
-        let label = |v: &String| -> String {
-            q.choices()
-                .iter()
-                .find(|c| &c.value == v)
-                .map(|c| c.label.get(&self.lang).to_owned())
-                .or_else(|| {
-                    self.survey
-                        .taxonomy
-                        .get(v)
-                        .map(|t| t.label.get(&self.lang).to_owned())
-                })
-                .unwrap_or_else(|| v.clone())
-        };
-        match a {
-            Answer::Choice(v) => label(v),
-            Answer::YesNo(b) => {
-                let value = if *b { "yes" } else { "no" };
-                crate::tui::fields::yes_no_options()
-                    .into_iter()
-                    .find(|o| o.value == value)
-                    .map(|o| o.label.get(&self.lang).to_owned())
-                    .unwrap_or_else(|| value.to_owned())
-            }
-            Answer::Choices(vs) | Answer::Rank(vs) => {
-                vs.iter().map(label).collect::<Vec<_>>().join(", ")
-            }
-            Answer::Issues(c) => {
-                let mut parts: Vec<String> = c
-                    .issues
-                    .iter()
-                    .filter(|v| *v != "other")
-                    .map(label)
-                    .collect();
-                if let Some(o) = &c.other {
-                    parts.push(format!("other: {o}"));
-                }
-                parts.join(", ")
-            }
-            other => other.to_string(),
         }
     }
 
@@ -598,7 +706,9 @@ impl Interview {
         } else if let Some(list) = &self.checklist {
             let [table, error_area] = Layout::vertical([
                 Constraint::Min(5),
-                Constraint::Length(if self.error.is_some() { 1 } else { 0 }),
+                Constraint::Length(self.error.as_ref().map_or(0, |e| {
+                    wrap::wrapped_height(&format!("✗ {e}"), inner.width as usize).min(3) as u16
+                })),
             ])
             .areas(inner);
             list.render(
@@ -612,7 +722,8 @@ impl Interview {
             );
             if let Some(e) = &self.error {
                 frame.render_widget(
-                    Paragraph::new(Line::styled(format!("✗ {e}"), theme.error)),
+                    Paragraph::new(Line::styled(format!("✗ {e}"), theme.error))
+                        .wrap(Wrap { trim: true }),
                     error_area,
                 );
             }
@@ -631,44 +742,69 @@ impl Interview {
             .get(p.section)
             .map(|s| s.title.get(&self.lang))
             .unwrap_or("");
+        let number = self.survey.number(self.index);
         let position = if matches!(q.kind, QuestionKind::Note) {
-            format!("{section} · note")
+            format!("{section} · {number} · note")
         } else {
-            format!("{section} · question {} of about {}", p.position, p.total)
+            format!(
+                "{section} · {number} · {} of about {} asked",
+                p.position, p.total
+            )
         };
-        let help = q.help.as_ref().map(|h| h.get(&self.lang).to_owned());
         let width = area.width.max(1) as usize;
-        let text_lines = wrapped_height(q.text.get(&self.lang), width);
-        let help_lines = help
-            .as_deref()
-            .map(|h| wrapped_height(h, width).min(3))
-            .unwrap_or(0);
-        let personal = q.personal;
+        let mut lead: Vec<Line> = Vec::new();
+        if let Some(first) = walker.ranked_first(self.index, &self.answers) {
+            lead.push(Line::styled(
+                format!("About: {}", first.get(&self.lang)),
+                theme.notice,
+            ));
+        }
+        if let Some(h) = &q.help {
+            lead.push(Line::from(h.get(&self.lang).to_owned()));
+        }
+        let unkeepable = self.unkeepable(self.index);
+        let personal_text = if !q.personal {
+            None
+        } else if self.sealed.contains(&q.id) {
+            Some((
+                "🔒 Answered and sealed: Enter keeps it; typing a new answer replaces it",
+                theme.notice,
+            ))
+        } else if self.has_recipient {
+            Some((
+                "🔒 Personal: sealed for the coordinator; this device cannot read it back",
+                theme.notice,
+            ))
+        } else {
+            None
+        };
+        let text_lines = wrap::wrapped_height(q.text.get(&self.lang), width);
+        let lead_lines: usize = lead
+            .iter()
+            .map(|l| wrap::wrapped_height(&l.to_string(), width))
+            .sum::<usize>()
+            .min(4);
+        let error_lines = self
+            .error
+            .as_ref()
+            .map_or(0, |e| wrap::wrapped_height(&format!("✗ {e}"), width).min(3));
         let [
             progress,
             question,
-            help_area,
+            lead_area,
             personal_area,
             field_area,
             error_area,
         ] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(text_lines as u16 + 1),
-            Constraint::Length(help_lines as u16),
-            Constraint::Length(if personal { 1 } else { 0 }),
+            Constraint::Length(lead_lines as u16),
+            Constraint::Length(if personal_text.is_some() { 1 } else { 0 }),
             Constraint::Min(3),
-            Constraint::Length(if self.error.is_some() { 1 } else { 0 }),
+            Constraint::Length(error_lines as u16),
         ])
         .areas(area);
-        let mut flags = Vec::new();
-        if q.required {
-            flags.push("required");
-        }
-        let flag_text = if flags.is_empty() {
-            String::new()
-        } else {
-            format!("  [{}]", flags.join(", "))
-        };
+        let flag_text = if q.required { "  [required]" } else { "" };
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled(position, theme.dim),
@@ -681,29 +817,28 @@ impl Interview {
                 .wrap(Wrap { trim: true }),
             question,
         );
-        if let Some(h) = help {
-            frame.render_widget(Paragraph::new(h).wrap(Wrap { trim: true }), help_area);
+        if !lead.is_empty() {
+            frame.render_widget(Paragraph::new(lead).wrap(Wrap { trim: true }), lead_area);
         }
-        if personal {
-            let (text, style) = if self.sealed.contains(&q.id) {
-                (
-                    "🔒 Answered and sealed: Enter keeps it; typing a new answer replaces it",
-                    theme.notice,
-                )
-            } else if self.has_recipient {
-                (
-                    "🔒 Personal: sealed for the coordinator; this device cannot read it back",
-                    theme.notice,
-                )
-            } else {
-                (
-                    "! No coordinator key set: this answer will not be recorded (^S skips)",
-                    theme.error,
-                )
-            };
+        if let Some((text, style)) = personal_text {
             frame.render_widget(Paragraph::new(Line::styled(text, style)), personal_area);
         }
-        if matches!(q.kind, QuestionKind::Note) {
+        if unkeepable {
+            let text = vec![
+                Line::styled(
+                    "! No coordinator key on this device: contact details cannot be kept here.",
+                    theme.error,
+                ),
+                Line::from(
+                    "Do not write them down or type them. The answers before this (such as wanting feedback) are kept.",
+                ),
+                Line::styled(
+                    "Enter skips the contact questions; ^S skips just this one.",
+                    theme.dim,
+                ),
+            ];
+            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), field_area);
+        } else if matches!(q.kind, QuestionKind::Note) {
             frame.render_widget(
                 Paragraph::new(Line::styled("Enter to continue", theme.dim)),
                 field_area,
@@ -713,7 +848,8 @@ impl Interview {
         }
         if let Some(e) = &self.error {
             frame.render_widget(
-                Paragraph::new(Line::styled(format!("✗ {e}"), theme.error)),
+                Paragraph::new(Line::styled(format!("✗ {e}"), theme.error))
+                    .wrap(Wrap { trim: true }),
                 error_area,
             );
         }
@@ -725,11 +861,13 @@ impl Interview {
         let [head, list, error_area] = Layout::vertical([
             Constraint::Length(1 + urgent.len().min(4) as u16),
             Constraint::Min(3),
-            Constraint::Length(if self.error.is_some() { 2 } else { 0 }),
+            Constraint::Length(self.error.as_ref().map_or(0, |e| {
+                wrap::wrapped_height(&format!("✗ {e}"), area.width as usize).min(3) as u16
+            })),
         ])
         .areas(area);
         let mut head_lines = vec![Line::styled(
-            "Review: Enter changes an answer, f finalizes, Esc keeps the draft",
+            "Review: Enter changes an answer, c continues, f finalizes, Esc keeps the draft",
             theme.title,
         )];
         for u in urgent.iter().take(4) {
@@ -754,9 +892,9 @@ impl Interview {
                     .take(width.saturating_sub(6) / 2)
                     .collect();
                 let text = format!(
-                    "{} Q{:<3} {qtext} → {answer}",
+                    "{} {:<4} {qtext} → {answer}",
                     if r == row { "▶" } else { " " },
-                    i + 1
+                    self.survey.number(i)
                 );
                 let text: String = text.chars().take(width).collect();
                 if r == row {
@@ -802,26 +940,10 @@ impl Interview {
                 let answer = self
                     .answers
                     .get(&q.id)
-                    .map(|a| a.to_string())
+                    .map(|a| label::answer_label(&self.survey, q, a, &self.answers, &self.lang))
                     .unwrap_or_default();
                 format!("{} ({answer}){place}{agency}", q.text.get(&self.lang))
             })
             .collect()
     }
-}
-
-/// Lines a paragraph of `text` takes at `width` columns (word-wrapped, roughly).
-fn wrapped_height(text: &str, width: usize) -> usize {
-    let mut lines = 1;
-    let mut col = 0;
-    for word in text.split_whitespace() {
-        let w = word.chars().count();
-        if col > 0 && col + 1 + w > width {
-            lines += 1;
-            col = w;
-        } else {
-            col += if col == 0 { w } else { w + 1 };
-        }
-    }
-    lines
 }

@@ -112,6 +112,21 @@ impl Screen {
         }
     }
 
+    /// Before the app closes: an interview keeps what is typed and not yet confirmed.
+    pub fn save_typing(&mut self, ctx: &Context) -> Result<(), Error> {
+        match self {
+            Screen::Interview(s) => s.save_typing(ctx),
+            _ => Ok(()),
+        }
+    }
+
+    /// A bracketed paste: only an interview's text fields take one.
+    pub fn paste(&mut self, text: &str) {
+        if let Screen::Interview(s) = self {
+            s.paste(text);
+        }
+    }
+
     pub fn render(&self, ctx: &Context, frame: &mut Frame, area: Rect, theme: &Theme) {
         match self {
             Screen::FirstRun(s) => s.render(frame, area, theme),
