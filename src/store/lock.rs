@@ -11,6 +11,10 @@ use super::StoreError;
 
 pub const LOCK_FILE: &str = "doorstep.lock";
 
+/// How long a start waits for a lock that is held before reporting the directory busy.
+const BUSY_PATIENCE: std::time::Duration = std::time::Duration::from_millis(1500);
+const BUSY_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
 #[derive(Debug)]
 pub struct DirLock {
     _file: File,
@@ -26,7 +30,17 @@ impl DirLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| StoreError::io(&path, e))?;
-        match file.try_lock() {
+        // A holder that is just closing, or a process between fork and exec that briefly
+        // holds a copy of another program's descriptor, lets go within moments: wait that
+        // long before calling the directory busy.
+        let mut waited = std::time::Duration::ZERO;
+        let mut lock = file.try_lock();
+        while matches!(lock, Err(TryLockError::WouldBlock)) && waited < BUSY_PATIENCE {
+            std::thread::sleep(BUSY_POLL);
+            waited += BUSY_POLL;
+            lock = file.try_lock();
+        }
+        match lock {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut pid = String::new();
