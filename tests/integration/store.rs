@@ -368,6 +368,21 @@ fn a_second_open_fails_fast_with_the_holders_pid() {
 }
 
 #[test]
+fn a_lock_being_let_go_is_waited_for_not_called_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = open(dir.path());
+    // The holder closes a moment after the second start begins, as when the app is
+    // quitting, or another program's child has not yet let go of a copied descriptor.
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(held);
+    });
+    let second = Store::open(dir.path());
+    closer.join().unwrap();
+    assert!(second.is_ok(), "{:?}", second.err());
+}
+
+#[test]
 fn a_lock_file_left_behind_does_not_block() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("doorstep.lock"), "999999\n").unwrap();
