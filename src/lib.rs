@@ -9,6 +9,7 @@ pub mod cli;
 pub mod error;
 pub mod exit;
 pub mod geography;
+pub mod input;
 pub mod paths;
 pub mod police;
 pub mod response;

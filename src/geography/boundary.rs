@@ -633,16 +633,37 @@ fn feature_shape(
 }
 
 fn polygon(rings: &[Vec<geojson::Position>], label: &FeatureLabel) -> Result<Polygon<f64>, String> {
-    let mut rings = rings.iter().map(|ring| {
-        LineString::from(
-            ring.iter()
-                .map(|p| {
-                    let s = p.as_slice();
-                    Coord { x: s[0], y: s[1] }
-                })
-                .collect::<Vec<_>>(),
-        )
-    });
+    let mut out = Vec::with_capacity(rings.len());
+    for (r, ring) in rings.iter().enumerate() {
+        let which = if r == 0 {
+            "outer ring".to_string()
+        } else {
+            format!("hole {r}")
+        };
+        // Fewer than three points encloses nothing: an empty ring would otherwise pass as a
+        // valid, shapeless area and replace a whole layer.
+        if ring.len() < 3 {
+            return Err(label.problem(format!(
+                "its {which} has {} point(s); a ring needs at least 3",
+                ring.len()
+            )));
+        }
+        let mut coords = Vec::with_capacity(ring.len());
+        for (i, p) in ring.iter().enumerate() {
+            match p.as_slice() {
+                [x, y, ..] => coords.push(Coord { x: *x, y: *y }),
+                other => {
+                    return Err(label.problem(format!(
+                        "position {} of its {which} has {} number(s); positions are [x, y]",
+                        i + 1,
+                        other.len()
+                    )));
+                }
+            }
+        }
+        out.push(LineString::from(coords));
+    }
+    let mut rings = out.into_iter();
     let Some(exterior) = rings.next() else {
         return Err(label.problem("has a polygon with no rings"));
     };
@@ -840,6 +861,35 @@ impl LayerChange {
             && self.removed.is_empty()
             && self.renamed.is_empty()
             && self.reshaped.is_empty()
+    }
+
+    /// Refuses, unless `replace`, a new layer that drops more than half of the stored one's
+    /// areas: more likely the wrong file (or a damaged one) than a boundary review.
+    pub fn check_replacement(
+        &self,
+        old: Option<&Layer>,
+        file: &str,
+        replace: bool,
+    ) -> Result<(), GeographyError> {
+        let Some(old) = old else { return Ok(()) };
+        let before = old.areas.len();
+        if replace || self.removed.len() * 2 <= before {
+            return Ok(());
+        }
+        let shown: Vec<&str> = self.removed.iter().take(5).map(String::as_str).collect();
+        Err(GeographyError::Usage(format!(
+            "{file} would remove {} of the {before} areas of the stored {} layer ({}{}) and add {}; \
+             if that is intended, import it again with --replace",
+            self.removed.len(),
+            old.level,
+            shown.join(", "),
+            if self.removed.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            },
+            self.added.len()
+        )))
     }
 }
 

@@ -523,24 +523,49 @@ fn choices(
     out
 }
 
-/// Byte offset in the file of character `char_offset` of an expression written as a TOML
-/// string at `span`. Exact for plain one-line strings; otherwise the string's start.
-fn expr_offset(span: &Range<usize>, value: &str, char_offset: usize) -> usize {
-    let raw_len = span.end.saturating_sub(span.start);
-    let quote = if raw_len == value.len() + 2 {
-        1
-    } else if raw_len == value.len() + 6 {
-        3
-    } else {
-        return span.start;
-    };
-    let inner = value
-        .char_indices()
-        .nth(char_offset)
-        .map(|(b, _)| b)
-        .unwrap_or(value.len());
-    span.start + quote + inner
+/// Where the characters of an expression written as a TOML string at `span` are in the file.
+/// Exact for plain one-line strings; otherwise every character maps to the string's start.
+/// Built once per expression, so placing each of many problems costs nothing more.
+struct ExprPositions {
+    start: usize,
+    /// Byte offset in the file of each character, or empty when only `start` is known.
+    chars: Vec<usize>,
 }
+
+impl ExprPositions {
+    fn new(span: &Range<usize>, value: &str) -> ExprPositions {
+        let raw_len = span.end.saturating_sub(span.start);
+        let quote = if raw_len == value.len() + 2 {
+            1
+        } else if raw_len == value.len() + 6 {
+            3
+        } else {
+            return ExprPositions {
+                start: span.start,
+                chars: Vec::new(),
+            };
+        };
+        let base = span.start + quote;
+        let mut chars: Vec<usize> = value.char_indices().map(|(b, _)| base + b).collect();
+        // One past the end, for "expected … at the end".
+        chars.push(base + value.len());
+        ExprPositions {
+            start: span.start,
+            chars,
+        }
+    }
+
+    fn at(&self, char_offset: usize) -> usize {
+        match self.chars.last() {
+            None => self.start,
+            Some(&end) => self.chars.get(char_offset).copied().unwrap_or(end),
+        }
+    }
+}
+
+/// Problems reported one by one per expression; past this, one line counts the rest (a
+/// generated condition with thousands of bad references must not drown the report).
+const PROBLEMS_PER_EXPR: usize = 10;
 
 struct Compiler<'a, 'f> {
     sink: &'a mut Sink<'f>,
@@ -1081,9 +1106,11 @@ impl Compiler<'_, '_> {
     ) -> Option<Expr> {
         let span = raw.span();
         let src = raw.get_ref();
-        let at = |o: usize| expr_offset(&span, src, o);
         let key = usage.key();
-        let expr = match Expr::parse(src) {
+        let expr = Expr::parse(src);
+        let positions_in_file = ExprPositions::new(&span, src);
+        let at = |o: usize| positions_in_file.at(o);
+        let expr = match expr {
             Ok(e) => e,
             Err(e) => {
                 let offset = at(e.offset);
@@ -1092,44 +1119,51 @@ impl Compiler<'_, '_> {
                 return None;
             }
         };
-        let mut ok = true;
+        // Problems as (file offset, message), in order; at most PROBLEMS_PER_EXPR are listed.
+        let mut problems: Vec<(usize, String)> = Vec::new();
         if usage == ExprUse::ShowIf && expr.uses_current() {
-            self.sink.error(span.start, format!("question `{qid}` show_if: `.` (this answer) only means something in a constraint or urgent_if"));
-            ok = false;
+            problems.push((span.start, format!("question `{qid}` show_if: `.` (this answer) only means something in a constraint or urgent_if")));
         }
+        let earlier_ids: HashMap<&str, &Question> =
+            earlier.iter().map(|q| (q.id.as_str(), q)).collect();
         for r in expr.references() {
-            let offset = at(r.offset);
-            if earlier.iter().any(|q| q.id == r.id) {
+            if earlier_ids.contains_key(r.id.as_str()) {
                 continue;
             }
-            ok = false;
-            if r.id == qid {
-                self.sink.error(
-                    offset,
-                    format!("question `{qid}` {key}: refers to itself; use `.` for this answer"),
-                );
+            let message = if r.id == qid {
+                format!("question `{qid}` {key}: refers to itself; use `.` for this answer")
             } else if let Some(&(_, def)) = positions.get(r.id.as_str()) {
                 let (line, _) = self.sink.file.line_col(def);
-                self.sink.error(offset, format!("question `{qid}` {key}: refers to `{}`, which comes later (line {line}); conditions may only use earlier answers", r.id));
+                format!(
+                    "question `{qid}` {key}: refers to `{}`, which comes later (line {line}); conditions may only use earlier answers",
+                    r.id
+                )
             } else {
-                self.sink.error(
-                    offset,
-                    format!(
-                        "question `{qid}` {key}: refers to unknown question `{}`",
-                        r.id
-                    ),
-                );
+                format!(
+                    "question `{qid}` {key}: refers to unknown question `{}`",
+                    r.id
+                )
+            };
+            problems.push((at(r.offset), message));
+            if problems.len() > PROBLEMS_PER_EXPR {
+                break;
             }
         }
+        let mut valid_of: HashMap<&str, Option<Vec<String>>> = HashMap::new();
         for lit in expr.literal_uses() {
-            let Some(q) = earlier.iter().find(|q| q.id == lit.question.id) else {
+            if problems.len() > PROBLEMS_PER_EXPR {
+                break;
+            }
+            let Some(q) = earlier_ids.get(lit.question.id.as_str()) else {
                 continue;
             };
-            if let Some(valid) = self.valid_values(&q.kind)
+            let valid = valid_of
+                .entry(q.id.as_str())
+                .or_insert_with(|| self.valid_values(&q.kind));
+            if let Some(valid) = valid
                 && !valid.iter().any(|v| v == lit.value)
             {
-                ok = false;
-                self.sink.error(
+                problems.push((
                     at(lit.offset),
                     format!(
                         "question `{qid}` {key}: `{}` has no choice `{}` (its values: {})",
@@ -1137,7 +1171,7 @@ impl Compiler<'_, '_> {
                         lit.value,
                         valid.join(", ")
                     ),
-                );
+                ));
             }
         }
         // Literals compared with `.` must suit this question too.
@@ -1145,16 +1179,34 @@ impl Compiler<'_, '_> {
             && let Some(valid) = self.valid_values(kind)
         {
             for (value, offset) in expr.current_literal_uses() {
+                if problems.len() > PROBLEMS_PER_EXPR {
+                    break;
+                }
                 if !valid.contains(&value) {
-                    ok = false;
-                    self.sink.error(
+                    problems.push((
                         at(offset),
                         format!("question `{qid}` {key}: this question has no choice `{value}`"),
-                    );
+                    ));
                 }
             }
         }
-        ok.then_some(expr)
+        if problems.is_empty() {
+            return Some(expr);
+        }
+        let more = problems.len() > PROBLEMS_PER_EXPR;
+        for (offset, message) in problems.into_iter().take(PROBLEMS_PER_EXPR) {
+            self.sink.error(offset, message);
+        }
+        if more {
+            self.sink.error(
+                span.start,
+                format!(
+                    "question `{qid}` {key}: more problems in this condition; \
+                     only the first {PROBLEMS_PER_EXPR} are listed"
+                ),
+            );
+        }
+        None
     }
 
     /// The values a quoted literal may take when compared with an answer of this kind.
