@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod crime;
 pub mod index;
 pub mod plan;
+pub mod validity;
 
 use std::path::PathBuf;
 
