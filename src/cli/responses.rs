@@ -129,7 +129,13 @@ pub fn table(responses: &[Response]) -> String {
 /// standard error) when it is not installed here.
 fn find_survey(data_dir: &Path, response: &Response) -> Option<Survey> {
     let registry = match Registry::load(data_dir) {
-        Ok((registry, _)) => registry,
+        Ok((registry, diagnostics)) => {
+            // Broken files in the data dir's surveys are skipped; say which and why.
+            for d in diagnostics.iter().filter(|d| d.is_error()) {
+                eprintln!("doorstep: warning: survey file skipped: {d}");
+            }
+            registry
+        }
         Err(e) => {
             eprintln!(
                 "doorstep: warning: surveys could not be loaded ({e}); answers shown in question-id order"

@@ -1096,6 +1096,47 @@ mod tests {
         assert!(e.eval(&|id| answers.get(id), None));
     }
 
+    /// Inputs that stress the parser: random text, soups of the language's own tokens, deep
+    /// nesting (balanced or not) and long chains.
+    fn hostile_source() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let token = prop::sample::select(vec![
+            "(", ")", "[", "]", ",", ".", "=", "!=", "<", ">=", "and", "or", "not", "in",
+            "answered", "count", "a", "b", "'x'", "\"y\"", "3", "-1.5", "'", "!",
+        ]);
+        let soup = prop::collection::vec(token, 0..200).prop_map(|t| t.join(" "));
+        let opener = prop::sample::select(vec!["(", "not ", "[", "not (", "a in ["]);
+        let deep = (opener, 0usize..20_000, 0usize..20_000, any::<bool>()).prop_map(
+            |(open, depth, close, inner)| {
+                let core = if inner { "a = 1" } else { "" };
+                format!("{}{core}{}", open.repeat(depth), ")".repeat(close))
+            },
+        );
+        let chain = (1usize..40_000, prop::sample::select(vec![" and ", " or "]))
+            .prop_map(|(n, joint)| vec!["count(a) > 2"; n].join(joint));
+        prop_oneof![any::<String>(), soup, deep, chain]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn parsing_never_panics_or_overflows(source in hostile_source()) {
+            match Expr::parse(&source) {
+                Ok(e) => {
+                    let yes = Answer::YesNo(true);
+                    let lookup = |id: &str| (id == "a").then_some(&yes);
+                    let _ = e.eval(&lookup, Some(&yes));
+                    let _ = e.settled(&lookup);
+                    let _ = e.describe(&|id| id.to_owned(), &|_, _| None);
+                }
+                Err(e) => {
+                    // Errors point into the source (or just past its end).
+                    proptest::prop_assert!(e.offset <= source.chars().count(), "{}", e);
+                }
+            }
+        }
+    }
+
     #[test]
     fn references_and_literals_are_reported() {
         let e =

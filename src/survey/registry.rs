@@ -144,6 +144,17 @@ pub fn read_folder(dir: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     };
     paths.sort();
     for p in paths {
+        // A FIFO or device named `*.toml` would block or never end; only plain files are read.
+        if !p.is_file() {
+            diagnostics.push(Diagnostic {
+                file: p.display().to_string(),
+                line: 1,
+                col: 1,
+                severity: Severity::Error,
+                message: "not a regular file; skipped".into(),
+            });
+            continue;
+        }
         match read_file(&p) {
             Ok(f) => files.push(f),
             Err(d) => diagnostics.push(d),

@@ -98,6 +98,38 @@ fn a_deeply_nested_survey_in_the_data_dir_is_skipped_by_name_and_commands_still_
     };
     let run = doorstep(dir.path(), &["responses", "show", &id.to_string()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "doorstep: warning: survey file skipped: {}:20:44: error: question `b` show_if: the condition nests",
+            bad.display()
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_among_the_data_dir_surveys_is_skipped_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let surveys = dir.path().join("surveys");
+    std::fs::create_dir_all(&surveys).unwrap();
+    let fifo = surveys.join("pipe.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = doorstep(dir.path(), &["survey", "list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{}:1:1: error: not a regular file; skipped",
+            fifo.display()
+        )),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
