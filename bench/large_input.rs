@@ -1,6 +1,7 @@
 //! Large but legitimate input: one boundary polygon with 10,000 to 100,000 vertices (council
 //! files have such polygons; validity checking was quadratic) and a condition with 40,000
-//! clauses (placing each clause in the file was quadratic). Both should now grow about
+//! clauses (placing each clause in the file was quadratic), and a survey of many thousand
+//! conditional questions (looking up earlier questions was a scan). All should now grow about
 //! linearly: compare the times across sizes.
 
 use std::f64::consts::TAU;
@@ -93,5 +94,45 @@ fn long_conditions(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, polygon_import, long_conditions);
+/// A survey of `n` yes/no questions, each shown only if the one before was answered yes.
+fn many_questions(n: usize) -> SourceFile {
+    let mut text = String::from(
+        "id = \"many\"\nversion = 1\nkind = \"kin\"\ntitle = \"Many\"\nlanguages = [\"en\"]\n\
+         [[section]]\nid = \"main\"\ntitle = \"Main\"\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "[[section.question]]\nid = \"q{i}\"\nkind = \"yes_no\"\ntext = \"Q?\"\n"
+        ));
+        if i > 0 {
+            text.push_str(&format!("show_if = \"q{} = 'yes'\"\n", i - 1));
+        }
+    }
+    SourceFile::new("many.toml", text)
+}
+
+fn many_questions_check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("survey check, N conditional questions");
+    group.sample_size(10);
+    let builtin = builtin_files();
+    for n in [2_000, 18_000] {
+        let file = many_questions(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &file, |b, f| {
+            b.iter(|| {
+                let loaded = load_set(std::slice::from_ref(f), &builtin);
+                assert_eq!(loaded.error_count(), 0);
+                loaded
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    polygon_import,
+    long_conditions,
+    many_questions_check
+);
 criterion_main!(benches);

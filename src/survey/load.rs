@@ -52,6 +52,9 @@ impl Loaded {
     }
 }
 
+/// The most languages one survey may offer.
+pub const MAX_LANGUAGES: usize = 32;
+
 /// Loads every file in `files`. Shared lists (`issues.toml`, `scales.toml`) present in
 /// `files` are used; otherwise the ones in `fallback` are.
 pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
@@ -71,7 +74,16 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
         }
         let mut sink = file.sink();
         if let Some(raw) = parse_toml::<RawSurvey>(&mut sink) {
-            raws.push((i, raw));
+            let count = raw.languages.get_ref().len();
+            // Every text is checked against every language: bound the product.
+            if count > MAX_LANGUAGES {
+                sink.error(
+                    raw.languages.span().start,
+                    format!("a survey may offer at most {MAX_LANGUAGES} languages, not {count}"),
+                );
+            } else {
+                raws.push((i, raw));
+            }
         }
         loaded.diagnostics.extend(sink.out);
     }
@@ -368,12 +380,13 @@ fn load_taxonomy(
     };
     let langs: Vec<String> = languages.iter().cloned().collect();
     let mut issues: Vec<IssueDef> = Vec::new();
+    let mut issue_ids: BTreeSet<&str> = BTreeSet::new();
     let mut eva_refs = Vec::new();
     for issue in &raw.issue {
         let i = issue.get_ref();
         let id = i.id.get_ref();
         check_id(sink, id, i.id.span().start, "issue id");
-        if issues.iter().any(|x| &x.id == id) {
+        if !issue_ids.insert(id.as_str()) {
             sink.error(i.id.span().start, format!("issue `{id}` is defined twice"));
         }
         let label = shared_text(sink, &i.label, &langs, &format!("issue `{id}` label"));
@@ -496,11 +509,13 @@ fn choices(
         sink.error(raw.span().start, format!("{what} has no choices"));
     }
     let mut out: Vec<Choice> = Vec::new();
+    // A set, not a scan of `out`: a generated list of many thousand choices stays linear.
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     for c in raw.get_ref() {
         let c = c.get_ref();
         let value = c.value.get_ref();
         check_id(sink, value, c.value.span().start, "choice value");
-        if out.iter().any(|x| &x.value == value) {
+        if !seen.insert(value.as_str()) {
             sink.error(
                 c.value.span().start,
                 format!("{what}: choice `{value}` appears twice"),
@@ -566,6 +581,19 @@ impl ExprPositions {
 /// Problems reported one by one per expression; past this, one line counts the rest (a
 /// generated condition with thousands of bad references must not drown the report).
 const PROBLEMS_PER_EXPR: usize = 10;
+
+/// The questions compiled so far, with an index by id: looking one up must not scan them all,
+/// or a file of many thousand questions with conditions takes quadratic time.
+struct Earlier<'a> {
+    questions: &'a [Question],
+    index: &'a HashMap<String, usize>,
+}
+
+impl Earlier<'_> {
+    fn get(&self, id: &str) -> Option<&Question> {
+        self.index.get(id).and_then(|&i| self.questions.get(i))
+    }
+}
 
 struct Compiler<'a, 'f> {
     sink: &'a mut Sink<'f>,
@@ -666,6 +694,7 @@ impl Compiler<'_, '_> {
 
         let mut sections = Vec::new();
         let mut questions: Vec<Question> = Vec::new();
+        let mut earlier_index: HashMap<String, usize> = HashMap::new();
         let mut section_ids = BTreeSet::new();
         for (si, s) in raw.section.iter().enumerate() {
             let s = s.get_ref();
@@ -696,9 +725,14 @@ impl Compiler<'_, '_> {
                 }),
             });
             for q in &s.question {
+                let earlier = Earlier {
+                    questions: &questions,
+                    index: &earlier_index,
+                };
                 if let Some(q) =
-                    self.question(q.get_ref(), si, &languages, kind, &questions, &positions)
+                    self.question(q.get_ref(), si, &languages, kind, &earlier, &positions)
                 {
+                    earlier_index.entry(q.id.clone()).or_insert(questions.len());
                     questions.push(q);
                 }
             }
@@ -724,7 +758,7 @@ impl Compiler<'_, '_> {
         section: usize,
         langs: &[String],
         survey_kind: Option<SurveyKind>,
-        earlier: &[Question],
+        earlier: &Earlier<'_>,
         positions: &HashMap<&str, (usize, usize)>,
     ) -> Option<Question> {
         let id = q.id.get_ref().clone();
@@ -838,7 +872,7 @@ impl Compiler<'_, '_> {
         q: &RawQuestion,
         what: &str,
         langs: &[String],
-        earlier: &[Question],
+        earlier: &Earlier<'_>,
     ) -> Option<QuestionKind> {
         let kind_name = q.kind.get_ref().as_str();
         // Keys that only some kinds take; any other present key is a mistake worth naming.
@@ -958,7 +992,7 @@ impl Compiler<'_, '_> {
                     );
                     return None;
                 };
-                match earlier.iter().find(|e| &e.id == from.get_ref()) {
+                match earlier.get(from.get_ref()) {
                     Some(src)
                         if matches!(
                             src.kind,
@@ -1100,7 +1134,7 @@ impl Compiler<'_, '_> {
         raw: &S<String>,
         usage: ExprUse,
         qid: &str,
-        earlier: &[Question],
+        earlier: &Earlier<'_>,
         positions: &HashMap<&str, (usize, usize)>,
         this: Option<(&str, &QuestionKind)>,
     ) -> Option<Expr> {
@@ -1124,10 +1158,8 @@ impl Compiler<'_, '_> {
         if usage == ExprUse::ShowIf && expr.uses_current() {
             problems.push((span.start, format!("question `{qid}` show_if: `.` (this answer) only means something in a constraint or urgent_if")));
         }
-        let earlier_ids: HashMap<&str, &Question> =
-            earlier.iter().map(|q| (q.id.as_str(), q)).collect();
         for r in expr.references() {
-            if earlier_ids.contains_key(r.id.as_str()) {
+            if earlier.get(&r.id).is_some() {
                 continue;
             }
             let message = if r.id == qid {
@@ -1154,7 +1186,7 @@ impl Compiler<'_, '_> {
             if problems.len() > PROBLEMS_PER_EXPR {
                 break;
             }
-            let Some(q) = earlier_ids.get(lit.question.id.as_str()) else {
+            let Some(q) = earlier.get(&lit.question.id) else {
                 continue;
             };
             let valid = valid_of
