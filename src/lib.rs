@@ -13,6 +13,7 @@ pub mod error;
 pub mod exit;
 pub mod geography;
 pub mod gridref;
+pub mod input;
 pub mod line_col;
 pub mod output;
 pub mod paths;

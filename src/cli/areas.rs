@@ -32,6 +32,9 @@ pub enum AreasCommand {
         /// The property holding the area name (detected for common ONS files).
         #[arg(long, value_name = "F")]
         name_field: Option<String>,
+        /// Allow an import that removes more than half of the stored layer's areas.
+        #[arg(long)]
+        replace: bool,
     },
     /// Apply an area plan (TOML): townships as lists of wards, PAAs inside wards.
     Apply {
@@ -88,6 +91,7 @@ pub fn run(cmd: &AreasCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
             level,
             code_field,
             name_field,
+            replace,
         } => import(
             file,
             *level,
@@ -95,6 +99,7 @@ pub fn run(cmd: &AreasCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
                 code: code_field.clone(),
                 name: name_field.clone(),
             },
+            *replace,
             data_dir,
             out,
         ),
@@ -126,6 +131,7 @@ fn import(
     path: &Path,
     level: Level,
     fields: &Fields,
+    replace: bool,
     data_dir: &Path,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
@@ -157,6 +163,7 @@ fn import(
         plan.paas = paas;
     }
     let change = LayerChange::between(geography.layer(level), &layer);
+    change.check_replacement(geography.layer(level), &label, replace)?;
     let previous_source = geography.layer(level).map(|l| l.source.clone());
     layer.source = label.clone();
     match level {

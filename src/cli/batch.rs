@@ -51,7 +51,12 @@ pub enum BatchCommand {
     },
 }
 
-pub fn run(cmd: &BatchCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(
+    cmd: &BatchCommand,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     match cmd {
         BatchCommand::Export {
             out: path,
@@ -64,7 +69,7 @@ pub fn run(cmd: &BatchCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
                 (false, Some(batch)) => Selection::Since { batch: *batch },
                 (false, None) => Selection::New,
             };
-            export(data_dir, path, selection, *unencrypted, out)
+            export(data_dir, path, selection, *unencrypted, out, err)
         }
         BatchCommand::Verify { files, identity } => {
             verify(data_dir, files, identity.as_deref(), out)
@@ -86,6 +91,7 @@ fn export(
     selection: Selection,
     unencrypted: bool,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Error> {
     let store = Store::open(data_dir)?;
     let settings = store.settings()?;
@@ -160,10 +166,13 @@ fn export(
 
     let (key, made) = store.device_key()?;
     if made {
-        eprintln!(
-            "doorstep: made this device's batch signing key in {} (it never leaves this device)",
-            store.device_key_path().display()
-        );
+        super::remark(
+            err,
+            &format!(
+                "made this device's batch signing key in {} (it never leaves this device)",
+                store.device_key_path().display()
+            ),
+        )?;
     }
     let previous = batches.last();
     let origin = Origin {

@@ -1,5 +1,6 @@
 //! `doorstep config get|set KEY [VALUE]`: device settings.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -7,9 +8,12 @@ use clap::Subcommand;
 
 use super::print;
 use crate::Error;
+use crate::geography::Level;
 use crate::output::{Cell, Document, Fields, Format};
-use crate::response::SettingKey;
+use crate::response::{ResponseError, SettingKey};
 use crate::store::Store;
+use crate::survey::registry::Registry;
+
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -70,10 +74,77 @@ pub fn run(cmd: &ConfigCommand, data_dir: &Path, out: &mut dyn Write) -> Result<
             print(out, &doc, Format::json_if(*json))
         }
         ConfigCommand::Set { key, value } => {
+            check_against_data(*key, value, &store, data_dir)?;
             let stored = store.set_setting(*key, value)?;
             let mut doc = Document::new();
             doc.paragraph(format!("{key} set to {stored}"));
             print(out, &doc, Format::Text)
         }
     }
+}
+
+/// A language must be one some survey offers, an area one of the geography's wards or PAAs:
+/// a typo would otherwise be stored and only noticed in the field.
+fn check_against_data(
+    key: SettingKey,
+    value: &str,
+    store: &Store,
+    data_dir: &Path,
+) -> Result<(), Error> {
+    let bad = |reason: String| ResponseError::BadSetting {
+        key,
+        value: value.to_owned(),
+        reason,
+    };
+    match key {
+        SettingKey::Language => {
+            // The format check (two or three letters) comes first, with its own message.
+            let code = key.validate(value)?;
+            let (registry, _) = Registry::load(data_dir)?;
+            let offered: BTreeSet<&str> = registry
+                .entries()
+                .iter()
+                .flat_map(|e| e.survey.languages.iter().map(String::as_str))
+                .collect();
+            if !offered.contains(code.as_str()) {
+                let list: Vec<&str> = offered.into_iter().collect();
+                return Err(bad(format!(
+                    "no survey offers it; the surveys' languages are {}",
+                    list.join(", ")
+                ))
+                .into());
+            }
+        }
+        SettingKey::Area => {
+            let code = key.validate(value)?;
+            let geography = store.stored_geography()?.or_builtin()?;
+            let known = |level| geography.layer(level).and_then(|l| l.get(&code));
+            if known(Level::Paa).is_none() && known(Level::Ward).is_none() {
+                let codes: Vec<&str> = [Level::Paa, Level::Ward]
+                    .into_iter()
+                    .filter_map(|level| geography.layer(level))
+                    .flat_map(|l| l.areas.iter().map(|a| a.code.as_str()))
+                    .collect();
+                let shown = codes
+                    .iter()
+                    .take(12)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let more = codes.len().saturating_sub(12);
+                return Err(bad(format!(
+                    "no ward or priority action area has that code; the codes are {shown}{} \
+                     (see `doorstep areas list --tree`)",
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ))
+                .into());
+            }
+        }
+        SettingKey::Officer | SettingKey::Device | SettingKey::Recipient => {}
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 use crate::Error;
 use crate::geography::crime::{
-    CrimeFile, CrimeSummary, IssueMapping, is_month, map_to_issues, parse_street_csv,
+    CrimeFile, CrimeSummary, IssueMapping, is_month, map_to_issues, read_street_csv,
 };
 use crate::geography::{AreaSelection, GeographyError};
 use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table, Value};
@@ -74,11 +74,7 @@ fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(),
     // anything is stored.
     let mut parsed: Vec<CrimeFile> = Vec::new();
     for path in files {
-        let f = std::fs::File::open(path).map_err(|e| GeographyError::io(path, e))?;
-        parsed.push(parse_street_csv(
-            std::io::BufReader::new(f),
-            &path.display().to_string(),
-        )?);
+        parsed.push(read_street_csv(path)?);
     }
     let store = Store::open(data_dir)?;
     let geography = store.stored_geography()?.or_builtin()?;

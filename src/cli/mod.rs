@@ -99,7 +99,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Recover) => recover::run(&data_dir, out),
         Some(Command::Areas(cmd)) => areas::run(cmd, &data_dir, out),
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
-        Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out),
+        Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),

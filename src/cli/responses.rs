@@ -158,7 +158,13 @@ fn find_survey(
     err: &mut dyn Write,
 ) -> Result<Option<Survey>, Error> {
     let registry = match Registry::load(data_dir) {
-        Ok((registry, _)) => registry,
+        Ok((registry, diagnostics)) => {
+            // Broken files in the data dir's surveys are skipped; say which and why.
+            for d in diagnostics.iter().filter(|d| d.is_error()) {
+                warn(err, &format!("survey file skipped: {d}"))?;
+            }
+            registry
+        }
         Err(e) => {
             warn(
                 err,

@@ -1,23 +1,22 @@
 //! Boundary layers from GeoJSON: wards, LSOAs and priority action areas as WGS84 multipolygons.
 //!
 //! Reading a file detects the code/name properties and the CRS (WGS84 or British National Grid),
-//! checks every polygon with `geo`'s OGC validation, repairs invalid ones (reporting the feature
+//! checks every polygon for OGC validity (in near-linear time, see `validity`), repairs invalid ones (reporting the feature
 //! and where the problem is), and normalises ring orientation.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
-use geo::line_intersection::{LineIntersection, line_intersection};
 use geo::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole};
 use geo::{
-    Coord, Line, LineString, MakeValid, MultiPolygon, Orient, Polygon, Validation, Winding,
-    orient::Direction,
+    Coord, LineString, MakeValid, MultiPolygon, Orient, Polygon, Winding, orient::Direction,
 };
 use geojson::{GeoJson, GeometryValue};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::validity::{self, first_crossing};
 use super::{GeographyError, bng};
 
 /// The kinds of boundary layer doorstep keeps.
@@ -633,16 +632,37 @@ fn feature_shape(
 }
 
 fn polygon(rings: &[Vec<geojson::Position>], label: &FeatureLabel) -> Result<Polygon<f64>, String> {
-    let mut rings = rings.iter().map(|ring| {
-        LineString::from(
-            ring.iter()
-                .map(|p| {
-                    let s = p.as_slice();
-                    Coord { x: s[0], y: s[1] }
-                })
-                .collect::<Vec<_>>(),
-        )
-    });
+    let mut out = Vec::with_capacity(rings.len());
+    for (r, ring) in rings.iter().enumerate() {
+        let which = if r == 0 {
+            "outer ring".to_string()
+        } else {
+            format!("hole {r}")
+        };
+        // Fewer than three points encloses nothing: an empty ring would otherwise pass as a
+        // valid, shapeless area and replace a whole layer.
+        if ring.len() < 3 {
+            return Err(label.problem(format!(
+                "its {which} has {} point(s); a ring needs at least 3",
+                ring.len()
+            )));
+        }
+        let mut coords = Vec::with_capacity(ring.len());
+        for (i, p) in ring.iter().enumerate() {
+            match p.as_slice() {
+                [x, y, ..] => coords.push(Coord { x: *x, y: *y }),
+                other => {
+                    return Err(label.problem(format!(
+                        "position {} of its {which} has {} number(s); positions are [x, y]",
+                        i + 1,
+                        other.len()
+                    )));
+                }
+            }
+        }
+        out.push(LineString::from(coords));
+    }
+    let mut rings = out.into_iter();
     let Some(exterior) = rings.next() else {
         return Err(label.problem("has a polygon with no rings"));
     };
@@ -655,7 +675,7 @@ fn validate_or_repair(
     label: &FeatureLabel,
     notes: &mut Vec<String>,
 ) -> Result<MultiPolygon<f64>, String> {
-    let errors = shape.validation_errors();
+    let errors = validity::validation_errors(&shape);
     if errors.is_empty() {
         return Ok(shape);
     }
@@ -665,7 +685,7 @@ fn validate_or_repair(
         .collect();
     let problems = problems.join("; ");
     let repaired = match shape.make_valid() {
-        Ok(r) if !r.0.is_empty() && r.is_valid() => r,
+        Ok(r) if !r.0.is_empty() && validity::validation_errors(&r).is_empty() => r,
         Ok(_) => return Err(label.problem(format!("invalid: {problems}; repair failed"))),
         Err(e) => return Err(label.problem(format!("invalid: {problems}; repair failed: {e}"))),
     };
@@ -753,40 +773,6 @@ fn problem_location(shape: &MultiPolygon<f64>, e: &InvalidMultiPolygon) -> Coord
     }
 }
 
-/// The first point where a ring crosses itself (`other` = None) or another ring. Quadratic,
-/// but only ever run on a feature already known to be invalid.
-fn first_crossing(a: &LineString<f64>, other: Option<&LineString<f64>>) -> Option<Coord<f64>> {
-    let segs_a: Vec<Line<f64>> = a.lines().collect();
-    let segs_b: Vec<Line<f64>> = other.map_or_else(|| segs_a.clone(), |b| b.lines().collect());
-    let n = segs_a.len();
-    for (i, s) in segs_a.iter().enumerate() {
-        for (j, t) in segs_b.iter().enumerate() {
-            if other.is_none() {
-                // Each pair once; neighbours share an endpoint by construction.
-                if j <= i {
-                    continue;
-                }
-                let adjacent = j == i + 1 || (i == 0 && j + 1 == n);
-                match line_intersection(*s, *t) {
-                    Some(LineIntersection::Collinear { intersection }) => {
-                        return Some(intersection.start);
-                    }
-                    Some(LineIntersection::SinglePoint { intersection, .. }) if !adjacent => {
-                        return Some(intersection);
-                    }
-                    _ => {}
-                }
-            } else if let Some(hit) = line_intersection(*s, *t) {
-                return Some(match hit {
-                    LineIntersection::SinglePoint { intersection, .. } => intersection,
-                    LineIntersection::Collinear { intersection } => intersection.start,
-                });
-            }
-        }
-    }
-    None
-}
-
 /// What changed between the stored layer and its replacement.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LayerChange {
@@ -840,6 +826,35 @@ impl LayerChange {
             && self.removed.is_empty()
             && self.renamed.is_empty()
             && self.reshaped.is_empty()
+    }
+
+    /// Refuses, unless `replace`, a new layer that drops more than half of the stored one's
+    /// areas: more likely the wrong file (or a damaged one) than a boundary review.
+    pub fn check_replacement(
+        &self,
+        old: Option<&Layer>,
+        file: &str,
+        replace: bool,
+    ) -> Result<(), GeographyError> {
+        let Some(old) = old else { return Ok(()) };
+        let before = old.areas.len();
+        if replace || self.removed.len() * 2 <= before {
+            return Ok(());
+        }
+        let shown: Vec<&str> = self.removed.iter().take(5).map(String::as_str).collect();
+        Err(GeographyError::Usage(format!(
+            "{file} would remove {} of the {before} areas of the stored {} layer ({}{}) and add {}; \
+             if that is intended, import it again with --replace",
+            self.removed.len(),
+            old.level,
+            shown.join(", "),
+            if self.removed.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            },
+            self.added.len()
+        )))
     }
 }
 

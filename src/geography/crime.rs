@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::GeographyError;
 use super::boundary::Level;
 use super::index::{AreaSelection, Locator};
+use crate::input::{InputError, read_capped};
 
 /// One located or unlocated crime or ASB incident, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,8 +168,10 @@ pub fn parse_street_csv(input: impl Read, file: &str) -> Result<CrimeFile, Geogr
         let field = |i: usize| record.get(i).unwrap_or("").trim();
         let month = field(c_month);
         if !is_month(month) {
-            out.malformed
-                .push((line, format!("month `{month}` is not YYYY-MM")));
+            out.malformed.push((
+                line,
+                format!("month `{month}` is not YYYY-MM (years 2000 to 2099)"),
+            ));
             continue;
         }
         let crime_type = field(c_type);
@@ -241,7 +245,46 @@ pub fn parse_street_csv(input: impl Read, file: &str) -> Result<CrimeFile, Geogr
             },
         ));
     }
+    if out.rows_read > 0 && out.malformed.len() == out.rows_read {
+        // Nothing usable at all is a wrong or damaged file, not a month without crime.
+        let shown: Vec<String> = out
+            .malformed
+            .iter()
+            .take(5)
+            .map(|(line, problem)| format!("line {line}: {problem}"))
+            .collect();
+        return Err(GeographyError::File {
+            file: file.to_string(),
+            message: format!(
+                "every one of its {} row(s) is malformed ({}{})",
+                out.rows_read,
+                shown.join("; "),
+                if out.rows_read > shown.len() {
+                    "; …"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
     Ok(out)
+}
+
+/// The largest police.uk CSV read: a month of street-level crime for the biggest force is
+/// tens of MB.
+pub const MAX_CRIME_FILE: u64 = 100 * 1024 * 1024;
+
+/// Reads and parses a police.uk street-level CSV file (at most [`MAX_CRIME_FILE`]).
+pub fn read_street_csv(path: &Path) -> Result<CrimeFile, GeographyError> {
+    let name = path.display().to_string();
+    let bytes = read_capped(path, MAX_CRIME_FILE, "police.uk CSV").map_err(|e| match e {
+        InputError::Io { source, .. } => GeographyError::io(path, source),
+        too_large @ InputError::TooLarge { .. } => GeographyError::File {
+            file: name.clone(),
+            message: too_large.reason(),
+        },
+    })?;
+    parse_street_csv(bytes.as_slice(), &name)
 }
 
 fn short_csv_error(e: &csv::Error) -> String {
@@ -254,12 +297,14 @@ fn short_csv_error(e: &csv::Error) -> String {
     }
 }
 
-/// `YYYY-MM` with a real month.
+/// `YYYY-MM` with a real month of a plausible year (police.uk data starts in 2010; year
+/// `0000` is a damaged file, not history).
 pub fn is_month(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 7
         && b[4] == b'-'
         && b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit)
+        && matches!(text[..4].parse::<u16>(), Ok(2000..=2099))
         && matches!(text[5..].parse::<u8>(), Ok(1..=12))
 }
 

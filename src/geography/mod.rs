@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod crime;
 pub mod index;
 pub mod plan;
+pub mod validity;
 
 use std::path::PathBuf;
 
@@ -97,7 +98,26 @@ impl GeographyError {
     }
 }
 
-/// Reads a whole input file, naming it in the error.
+/// The largest boundary (GeoJSON) or area plan file read. A council's full-resolution ward
+/// boundaries are tens of MB; parsing takes about three times the file size in memory.
+pub const MAX_BOUNDARY_FILE: u64 = 200 * 1024 * 1024;
+
+/// Reads a whole input file (at most [`MAX_BOUNDARY_FILE`]), naming it in the error.
 pub(crate) fn read_file(path: &std::path::Path) -> Result<String, GeographyError> {
-    std::fs::read_to_string(path).map_err(|e| GeographyError::io(path, e))
+    use crate::input::{InputError, read_capped};
+    let bytes =
+        read_capped(path, MAX_BOUNDARY_FILE, "boundary or plan file").map_err(|e| match e {
+            InputError::Io { source, .. } => GeographyError::io(path, source),
+            too_large @ InputError::TooLarge { .. } => GeographyError::File {
+                file: path.display().to_string(),
+                message: too_large.reason(),
+            },
+        })?;
+    String::from_utf8(bytes).map_err(|e| GeographyError::File {
+        file: path.display().to_string(),
+        message: format!(
+            "not UTF-8 text (bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })
 }

@@ -9,13 +9,18 @@
 //!          | '[' (term (',' term)*)? ']' | '(' expr ')'
 //! ```
 //! Parsed once at load; evaluation is total (an unanswered question makes every
-//! comparison with it false) and never panics.
+//! comparison with it false) and never panics. Brackets and `not`s may nest at most
+//! [`MAX_DEPTH`] deep, so parsing, evaluating and describing (all recursive) cannot
+//! overflow the stack on a hostile file.
 
 use std::fmt;
 
 use serde::{Serialize, Serializer};
 
 use super::answer::{Answer, Grade};
+
+/// How deep brackets and `not`s may nest. Real conditions use two or three levels.
+pub const MAX_DEPTH: usize = 32;
 
 /// A parse error at a character offset in the expression's source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +115,7 @@ impl Expr {
             tokens,
             pos: 0,
             end: source.chars().count(),
+            depth: 0,
         };
         let node = p.or()?;
         if let Some(t) = p.peek() {
@@ -713,6 +719,8 @@ struct Parser {
     pos: usize,
     /// Offset just past the end, for "expected … at end" errors.
     end: usize,
+    /// Brackets and `not`s open around the current position.
+    depth: usize,
 }
 
 const KEYWORDS: [&str; 6] = ["and", "or", "not", "in", "answered", "count"];
@@ -778,10 +786,28 @@ impl Parser {
 
     fn not(&mut self) -> Result<Node, ExprError> {
         if self.is_word("not") {
+            self.enter()?;
             self.pos += 1;
-            return Ok(Node::Not(Box::new(self.not()?)));
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Node::Not(Box::new(inner)));
         }
         self.cmp()
+    }
+
+    /// One more level of nesting, refused past [`MAX_DEPTH`] at the token that opens it.
+    fn enter(&mut self) -> Result<(), ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ExprError {
+                offset: self.here(),
+                message: format!(
+                    "the condition nests brackets and `not`s more than {MAX_DEPTH} deep; \
+                     split it or write it more simply"
+                ),
+            });
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     fn cmp(&mut self) -> Result<Node, ExprError> {
@@ -794,9 +820,11 @@ impl Parser {
                 ..
             })
         ) {
+            self.enter()?;
             self.pos += 1;
             let inner = self.or()?;
             self.expect(TokKind::RParen, "`)`")?;
+            self.depth -= 1;
             return Ok(inner);
         }
         if self.is_word("answered") {
@@ -902,13 +930,18 @@ impl Parser {
                     return Ok(Term::List(items));
                 }
                 loop {
-                    let item = self.term()?;
-                    if matches!(item, Term::List(_)) {
+                    // Refused before descending, so `[[[[…` cannot recurse without bound.
+                    if let Some(Token {
+                        kind: TokKind::LBracket,
+                        ..
+                    }) = self.peek()
+                    {
                         return Err(ExprError {
                             offset: t.offset,
                             message: "lists cannot be nested".into(),
                         });
                     }
+                    let item = self.term()?;
                     items.push(item);
                     match self.next() {
                         Some(Token {
@@ -1021,6 +1054,86 @@ mod tests {
             let e = Expr::parse(src).expect_err(src);
             assert_eq!(e.offset, offset, "{src}: {e}");
             assert!(e.message.contains(needle), "{src}: {e}");
+        }
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
+        // These overflowed the stack before nesting was limited.
+        let n = 10_000;
+        let brackets = format!("{}a = 1{}", "(".repeat(n), ")".repeat(n));
+        let e = Expr::parse(&brackets).expect_err("10,000 brackets");
+        assert_eq!(e.offset, MAX_DEPTH, "{e}");
+        assert!(e.message.contains("more than 32 deep"), "{e}");
+        let nots = format!("{}a = 1", "not ".repeat(100_000));
+        let e = Expr::parse(&nots).expect_err("100,000 nots");
+        assert_eq!(e.offset, 4 * MAX_DEPTH, "{e}");
+        let lists = format!("a in {}", "[".repeat(100_000));
+        let e = Expr::parse(&lists).expect_err("nested lists");
+        assert!(e.message.contains("lists cannot be nested"), "{e}");
+        let mixed = format!("{}a = 1{}", "not (".repeat(n), ")".repeat(n));
+        assert!(Expr::parse(&mixed).is_err());
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses_and_evaluates() {
+        let half = MAX_DEPTH / 2;
+        let src = format!("{}a = 1{}", "not (".repeat(half), ")".repeat(half));
+        let e = Expr::parse(&src).unwrap_or_else(|e| panic!("{e}"));
+        let answers = BTreeMap::from([("a", Answer::Number(1.0))]);
+        // An even number of `not`s leaves the comparison as it was.
+        assert!(e.eval(&|id| answers.get(id), None));
+        let one_more = format!("not {src}");
+        assert!(Expr::parse(&one_more).is_err());
+    }
+
+    #[test]
+    fn a_long_and_chain_parses_flat() {
+        let src = vec!["a = 1"; 40_000].join(" and ");
+        let e = Expr::parse(&src).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.references().len(), 40_000);
+        let answers = BTreeMap::from([("a", Answer::Number(1.0))]);
+        assert!(e.eval(&|id| answers.get(id), None));
+    }
+
+    /// Inputs that stress the parser: random text, soups of the language's own tokens, deep
+    /// nesting (balanced or not) and long chains.
+    fn hostile_source() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let token = prop::sample::select(vec![
+            "(", ")", "[", "]", ",", ".", "=", "!=", "<", ">=", "and", "or", "not", "in",
+            "answered", "count", "a", "b", "'x'", "\"y\"", "3", "-1.5", "'", "!",
+        ]);
+        let soup = prop::collection::vec(token, 0..200).prop_map(|t| t.join(" "));
+        let opener = prop::sample::select(vec!["(", "not ", "[", "not (", "a in ["]);
+        let deep = (opener, 0usize..20_000, 0usize..20_000, any::<bool>()).prop_map(
+            |(open, depth, close, inner)| {
+                let core = if inner { "a = 1" } else { "" };
+                format!("{}{core}{}", open.repeat(depth), ")".repeat(close))
+            },
+        );
+        let chain = (1usize..40_000, prop::sample::select(vec![" and ", " or "]))
+            .prop_map(|(n, joint)| vec!["count(a) > 2"; n].join(joint));
+        prop_oneof![any::<String>(), soup, deep, chain]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn parsing_never_panics_or_overflows(source in hostile_source()) {
+            match Expr::parse(&source) {
+                Ok(e) => {
+                    let yes = Answer::YesNo(true);
+                    let lookup = |id: &str| (id == "a").then_some(&yes);
+                    let _ = e.eval(&lookup, Some(&yes));
+                    let _ = e.settled(&lookup);
+                    let _ = e.describe(&|id| id.to_owned(), &|_, _| None);
+                }
+                Err(e) => {
+                    // Errors point into the source (or just past its end).
+                    proptest::prop_assert!(e.offset <= source.chars().count(), "{}", e);
+                }
+            }
         }
     }
 

@@ -52,6 +52,9 @@ impl Loaded {
     }
 }
 
+/// The most languages one survey may offer.
+pub const MAX_LANGUAGES: usize = 32;
+
 /// Loads every file in `files`. Shared lists (`issues.toml`, `scales.toml`) present in
 /// `files` are used; otherwise the ones in `fallback` are.
 pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
@@ -71,7 +74,16 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
         }
         let mut sink = file.sink();
         if let Some(raw) = parse_toml::<RawSurvey>(&mut sink) {
-            raws.push((i, raw));
+            let count = raw.languages.get_ref().len();
+            // Every text is checked against every language: bound the product.
+            if count > MAX_LANGUAGES {
+                sink.error(
+                    raw.languages.span().start,
+                    format!("a survey may offer at most {MAX_LANGUAGES} languages, not {count}"),
+                );
+            } else {
+                raws.push((i, raw));
+            }
         }
         loaded.diagnostics.extend(sink.out);
     }
@@ -368,12 +380,13 @@ fn load_taxonomy(
     };
     let langs: Vec<String> = languages.iter().cloned().collect();
     let mut issues: Vec<IssueDef> = Vec::new();
+    let mut issue_ids: BTreeSet<&str> = BTreeSet::new();
     let mut eva_refs = Vec::new();
     for issue in &raw.issue {
         let i = issue.get_ref();
         let id = i.id.get_ref();
         check_id(sink, id, i.id.span().start, "issue id");
-        if issues.iter().any(|x| &x.id == id) {
+        if !issue_ids.insert(id.as_str()) {
             sink.error(i.id.span().start, format!("issue `{id}` is defined twice"));
         }
         let label = shared_text(sink, &i.label, &langs, &format!("issue `{id}` label"));
@@ -496,11 +509,13 @@ fn choices(
         sink.error(raw.span().start, format!("{what} has no choices"));
     }
     let mut out: Vec<Choice> = Vec::new();
+    // A set, not a scan of `out`: a generated list of many thousand choices stays linear.
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     for c in raw.get_ref() {
         let c = c.get_ref();
         let value = c.value.get_ref();
         check_id(sink, value, c.value.span().start, "choice value");
-        if out.iter().any(|x| &x.value == value) {
+        if !seen.insert(value.as_str()) {
             sink.error(
                 c.value.span().start,
                 format!("{what}: choice `{value}` appears twice"),
@@ -523,23 +538,61 @@ fn choices(
     out
 }
 
-/// Byte offset in the file of character `char_offset` of an expression written as a TOML
-/// string at `span`. Exact for plain one-line strings; otherwise the string's start.
-fn expr_offset(span: &Range<usize>, value: &str, char_offset: usize) -> usize {
-    let raw_len = span.end.saturating_sub(span.start);
-    let quote = if raw_len == value.len() + 2 {
-        1
-    } else if raw_len == value.len() + 6 {
-        3
-    } else {
-        return span.start;
-    };
-    let inner = value
-        .char_indices()
-        .nth(char_offset)
-        .map(|(b, _)| b)
-        .unwrap_or(value.len());
-    span.start + quote + inner
+/// Where the characters of an expression written as a TOML string at `span` are in the file.
+/// Exact for plain one-line strings; otherwise every character maps to the string's start.
+/// Built once per expression, so placing each of many problems costs nothing more.
+struct ExprPositions {
+    start: usize,
+    /// Byte offset in the file of each character, or empty when only `start` is known.
+    chars: Vec<usize>,
+}
+
+impl ExprPositions {
+    fn new(span: &Range<usize>, value: &str) -> ExprPositions {
+        let raw_len = span.end.saturating_sub(span.start);
+        let quote = if raw_len == value.len() + 2 {
+            1
+        } else if raw_len == value.len() + 6 {
+            3
+        } else {
+            return ExprPositions {
+                start: span.start,
+                chars: Vec::new(),
+            };
+        };
+        let base = span.start + quote;
+        let mut chars: Vec<usize> = value.char_indices().map(|(b, _)| base + b).collect();
+        // One past the end, for "expected … at the end".
+        chars.push(base + value.len());
+        ExprPositions {
+            start: span.start,
+            chars,
+        }
+    }
+
+    fn at(&self, char_offset: usize) -> usize {
+        match self.chars.last() {
+            None => self.start,
+            Some(&end) => self.chars.get(char_offset).copied().unwrap_or(end),
+        }
+    }
+}
+
+/// Problems reported one by one per expression; past this, one line counts the rest (a
+/// generated condition with thousands of bad references must not drown the report).
+const PROBLEMS_PER_EXPR: usize = 10;
+
+/// The questions compiled so far, with an index by id: looking one up must not scan them all,
+/// or a file of many thousand questions with conditions takes quadratic time.
+struct Earlier<'a> {
+    questions: &'a [Question],
+    index: &'a HashMap<String, usize>,
+}
+
+impl Earlier<'_> {
+    fn get(&self, id: &str) -> Option<&Question> {
+        self.index.get(id).and_then(|&i| self.questions.get(i))
+    }
 }
 
 struct Compiler<'a, 'f> {
@@ -641,6 +694,7 @@ impl Compiler<'_, '_> {
 
         let mut sections = Vec::new();
         let mut questions: Vec<Question> = Vec::new();
+        let mut earlier_index: HashMap<String, usize> = HashMap::new();
         let mut section_ids = BTreeSet::new();
         for (si, s) in raw.section.iter().enumerate() {
             let s = s.get_ref();
@@ -671,9 +725,14 @@ impl Compiler<'_, '_> {
                 }),
             });
             for q in &s.question {
+                let earlier = Earlier {
+                    questions: &questions,
+                    index: &earlier_index,
+                };
                 if let Some(q) =
-                    self.question(q.get_ref(), si, &languages, kind, &questions, &positions)
+                    self.question(q.get_ref(), si, &languages, kind, &earlier, &positions)
                 {
+                    earlier_index.entry(q.id.clone()).or_insert(questions.len());
                     questions.push(q);
                 }
             }
@@ -699,7 +758,7 @@ impl Compiler<'_, '_> {
         section: usize,
         langs: &[String],
         survey_kind: Option<SurveyKind>,
-        earlier: &[Question],
+        earlier: &Earlier<'_>,
         positions: &HashMap<&str, (usize, usize)>,
     ) -> Option<Question> {
         let id = q.id.get_ref().clone();
@@ -813,7 +872,7 @@ impl Compiler<'_, '_> {
         q: &RawQuestion,
         what: &str,
         langs: &[String],
-        earlier: &[Question],
+        earlier: &Earlier<'_>,
     ) -> Option<QuestionKind> {
         let kind_name = q.kind.get_ref().as_str();
         // Keys that only some kinds take; any other present key is a mistake worth naming.
@@ -933,7 +992,7 @@ impl Compiler<'_, '_> {
                     );
                     return None;
                 };
-                match earlier.iter().find(|e| &e.id == from.get_ref()) {
+                match earlier.get(from.get_ref()) {
                     Some(src)
                         if matches!(
                             src.kind,
@@ -1075,15 +1134,17 @@ impl Compiler<'_, '_> {
         raw: &S<String>,
         usage: ExprUse,
         qid: &str,
-        earlier: &[Question],
+        earlier: &Earlier<'_>,
         positions: &HashMap<&str, (usize, usize)>,
         this: Option<(&str, &QuestionKind)>,
     ) -> Option<Expr> {
         let span = raw.span();
         let src = raw.get_ref();
-        let at = |o: usize| expr_offset(&span, src, o);
         let key = usage.key();
-        let expr = match Expr::parse(src) {
+        let expr = Expr::parse(src);
+        let positions_in_file = ExprPositions::new(&span, src);
+        let at = |o: usize| positions_in_file.at(o);
+        let expr = match expr {
             Ok(e) => e,
             Err(e) => {
                 let offset = at(e.offset);
@@ -1092,44 +1153,49 @@ impl Compiler<'_, '_> {
                 return None;
             }
         };
-        let mut ok = true;
+        // Problems as (file offset, message), in order; at most PROBLEMS_PER_EXPR are listed.
+        let mut problems: Vec<(usize, String)> = Vec::new();
         if usage == ExprUse::ShowIf && expr.uses_current() {
-            self.sink.error(span.start, format!("question `{qid}` show_if: `.` (this answer) only means something in a constraint or urgent_if"));
-            ok = false;
+            problems.push((span.start, format!("question `{qid}` show_if: `.` (this answer) only means something in a constraint or urgent_if")));
         }
         for r in expr.references() {
-            let offset = at(r.offset);
-            if earlier.iter().any(|q| q.id == r.id) {
+            if earlier.get(&r.id).is_some() {
                 continue;
             }
-            ok = false;
-            if r.id == qid {
-                self.sink.error(
-                    offset,
-                    format!("question `{qid}` {key}: refers to itself; use `.` for this answer"),
-                );
+            let message = if r.id == qid {
+                format!("question `{qid}` {key}: refers to itself; use `.` for this answer")
             } else if let Some(&(_, def)) = positions.get(r.id.as_str()) {
                 let (line, _) = self.sink.file.line_col(def);
-                self.sink.error(offset, format!("question `{qid}` {key}: refers to `{}`, which comes later (line {line}); conditions may only use earlier answers", r.id));
+                format!(
+                    "question `{qid}` {key}: refers to `{}`, which comes later (line {line}); conditions may only use earlier answers",
+                    r.id
+                )
             } else {
-                self.sink.error(
-                    offset,
-                    format!(
-                        "question `{qid}` {key}: refers to unknown question `{}`",
-                        r.id
-                    ),
-                );
+                format!(
+                    "question `{qid}` {key}: refers to unknown question `{}`",
+                    r.id
+                )
+            };
+            problems.push((at(r.offset), message));
+            if problems.len() > PROBLEMS_PER_EXPR {
+                break;
             }
         }
+        let mut valid_of: HashMap<&str, Option<Vec<String>>> = HashMap::new();
         for lit in expr.literal_uses() {
-            let Some(q) = earlier.iter().find(|q| q.id == lit.question.id) else {
+            if problems.len() > PROBLEMS_PER_EXPR {
+                break;
+            }
+            let Some(q) = earlier.get(&lit.question.id) else {
                 continue;
             };
-            if let Some(valid) = self.valid_values(&q.kind)
+            let valid = valid_of
+                .entry(q.id.as_str())
+                .or_insert_with(|| self.valid_values(&q.kind));
+            if let Some(valid) = valid
                 && !valid.iter().any(|v| v == lit.value)
             {
-                ok = false;
-                self.sink.error(
+                problems.push((
                     at(lit.offset),
                     format!(
                         "question `{qid}` {key}: `{}` has no choice `{}` (its values: {})",
@@ -1137,7 +1203,7 @@ impl Compiler<'_, '_> {
                         lit.value,
                         valid.join(", ")
                     ),
-                );
+                ));
             }
         }
         // Literals compared with `.` must suit this question too.
@@ -1145,16 +1211,34 @@ impl Compiler<'_, '_> {
             && let Some(valid) = self.valid_values(kind)
         {
             for (value, offset) in expr.current_literal_uses() {
+                if problems.len() > PROBLEMS_PER_EXPR {
+                    break;
+                }
                 if !valid.contains(&value) {
-                    ok = false;
-                    self.sink.error(
+                    problems.push((
                         at(offset),
                         format!("question `{qid}` {key}: this question has no choice `{value}`"),
-                    );
+                    ));
                 }
             }
         }
-        ok.then_some(expr)
+        if problems.is_empty() {
+            return Some(expr);
+        }
+        let more = problems.len() > PROBLEMS_PER_EXPR;
+        for (offset, message) in problems.into_iter().take(PROBLEMS_PER_EXPR) {
+            self.sink.error(offset, message);
+        }
+        if more {
+            self.sink.error(
+                span.start,
+                format!(
+                    "question `{qid}` {key}: more problems in this condition; \
+                     only the first {PROBLEMS_PER_EXPR} are listed"
+                ),
+            );
+        }
+        None
     }
 
     /// The values a quoted literal may take when compared with an answer of this kind.

@@ -9,6 +9,7 @@ use super::SurveyError;
 use super::diagnostic::{Diagnostic, Severity, SourceFile};
 use super::load::{FileRole, load_set};
 use super::model::Survey;
+use crate::input::{InputError, read_capped};
 
 /// The built-in definition files, exactly as in the repository's `surveys/` folder.
 pub const BUILTIN: [(&str, &str); 4] = [
@@ -143,6 +144,17 @@ pub fn read_folder(dir: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     };
     paths.sort();
     for p in paths {
+        // A FIFO or device named `*.toml` would block or never end; only plain files are read.
+        if !p.is_file() {
+            diagnostics.push(Diagnostic {
+                file: p.display().to_string(),
+                line: 1,
+                col: 1,
+                severity: Severity::Error,
+                message: "not a regular file; skipped".into(),
+            });
+            continue;
+        }
         match read_file(&p) {
             Ok(f) => files.push(f),
             Err(d) => diagnostics.push(d),
@@ -151,8 +163,12 @@ pub fn read_folder(dir: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     (files, diagnostics)
 }
 
+/// The largest survey definition file read. The built-in KIN survey is under 40 KB; a file
+/// far beyond this is not a questionnaire (or is endless, like `/dev/zero`).
+pub const MAX_SURVEY_FILE: u64 = 2 * 1024 * 1024;
+
 pub fn read_file(path: &Path) -> Result<SourceFile, Diagnostic> {
-    match std::fs::read(path) {
+    match read_capped(path, MAX_SURVEY_FILE, "survey file") {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Ok(SourceFile::new(path.display().to_string(), text)),
             Err(e) => {
@@ -169,7 +185,14 @@ pub fn read_file(path: &Path) -> Result<SourceFile, Diagnostic> {
                 })
             }
         },
-        Err(e) => Err(io_diagnostic(path, &e)),
+        Err(InputError::Io { source, .. }) => Err(io_diagnostic(path, &source)),
+        Err(too_large @ InputError::TooLarge { .. }) => Err(Diagnostic {
+            file: path.display().to_string(),
+            line: 1,
+            col: 1,
+            severity: Severity::Error,
+            message: too_large.reason(),
+        }),
     }
 }
 

@@ -360,9 +360,17 @@ fn reimporting_replaces_the_layer_and_says_what_changed() {
         &["areas", "import", path_str(&w2016), "--level", "ward"],
     );
     assert!(bng.contains("25 with new boundaries"), "{bng}");
+    // The 2023 review renumbered every ward: dropping all 25 stored codes needs --replace.
     let new_wards = ok(
         dir.path(),
-        &["areas", "import", path_str(&w2023), "--level", "ward"],
+        &[
+            "areas",
+            "import",
+            path_str(&w2023),
+            "--level",
+            "ward",
+            "--replace",
+        ],
     );
     assert!(new_wards.contains("25 added"), "{new_wards}");
     assert!(new_wards.contains("25 removed"), "{new_wards}");
@@ -461,7 +469,8 @@ lsoas = ["E01006370", "E01006212"]
         "{tree}"
     );
 
-    // PAAs imported as a layer are placed in the ward holding most of them.
+    // PAAs imported as a layer are placed in the ward holding most of them. The layer drops
+    // both PAAs the plan drew (P1, P2), so it needs --replace.
     let paa_layer = write(
         files.path(),
         "paas.geojson",
@@ -485,6 +494,7 @@ lsoas = ["E01006370", "E01006212"]
             "code",
             "--name-field",
             "label",
+            "--replace",
         ],
     );
     assert!(out.contains("as the paa layer: 1 areas"), "{out}");
