@@ -295,13 +295,19 @@ fn summary(
     emit(out, &text)
 }
 
-/// The built-in PACT issue taxonomy (`surveys/issues.toml`, compiled in).
+/// The built-in PACT issue taxonomy (`surveys/issues.toml`, compiled in), latest edition.
 fn builtin_issue_taxonomy() -> Result<Option<Vec<IssueMapping>>, Error> {
-    let registry = crate::survey::registry::Registry::builtin()?;
-    Ok(registry
-        .entries()
-        .first()
-        .map(|e| Vec::<IssueMapping>::from(&e.survey.taxonomy)))
+    let file = crate::survey::registry::builtin_files()
+        .into_iter()
+        .find(|f| f.name.ends_with("issues.toml"));
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let (taxonomy, diagnostics) = crate::survey::load::load_taxonomy_file(&file);
+    if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+        return Err(crate::survey::SurveyError::BuiltIn(d.to_string()).into());
+    }
+    Ok(Some(Vec::<IssueMapping>::from(&taxonomy)))
 }
 
 /// A taxonomy file, checked by the survey engine's own loader (same messages as

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::emit;
 use crate::Error;
-use crate::response::{Period, Response, ResponseFilter, Status};
+use crate::response::{Period, Response, ResponseFilter, Status, transect};
 use crate::store::Store;
 use crate::survey::Survey;
 use crate::survey::registry::Registry;
@@ -65,7 +65,20 @@ pub fn run(cmd: &ResponsesCommand, data_dir: &Path, out: &mut dyn Write) -> Resu
         ResponsesCommand::Show { id } => {
             let response = store.get(*id)?;
             let survey = find_survey(data_dir, &response);
-            emit(out, &render(&response, survey.as_ref()))
+            let mut text = render(&response, survey.as_ref());
+            if let Some(transect) = transect::transect_id(&response) {
+                let others = store.list(&ResponseFilter::default())?.responses;
+                let line = match transect::earlier_audit(&response, &others) {
+                    Some(before) => format!(
+                        "\ntransect   {transect}: re-audit; the audit before is {} ({} UTC)\n",
+                        before.id,
+                        when(before.started_at)
+                    ),
+                    None => format!("\ntransect   {transect}: first audit on this device\n"),
+                };
+                text.push_str(&line);
+            }
+            emit(out, &text)
         }
     }
 }

@@ -28,6 +28,8 @@ pub enum Mode {
     DoorLog,
     /// The EVA checklist table.
     Checklist,
+    /// Self-completion: the screen that asks to turn the laptop round, or to hand it back.
+    Handover,
     /// A long list to pick from by typing to filter (the area picker).
     Picker,
     /// The help overlay: any key closes it.
@@ -60,7 +62,7 @@ use Mode::*;
 
 const QUESTION: &[Mode] = &[Text, Choice, Multi, Rank, Note];
 const ALL: &[Mode] = &[
-    Menu, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist,
+    Menu, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist, Handover,
 ];
 const PICKING: &[Mode] = &[Menu, Picker, Choice, Multi, Review, DoorLog, Checklist];
 

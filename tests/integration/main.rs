@@ -4,6 +4,7 @@ mod cli_store;
 mod crash;
 mod crime;
 mod geography;
+mod instruments;
 mod personal;
 mod pty;
 mod store;

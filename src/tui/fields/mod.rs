@@ -45,20 +45,11 @@ pub enum Field {
     Location(LocationField),
 }
 
-/// Yes and No in the languages the built-in surveys offer.
-pub fn yes_no_options() -> Vec<Opt> {
-    let t = |en: &str, pl: &str| {
-        LocalText(
-            [
-                ("en".to_owned(), en.to_owned()),
-                ("pl".to_owned(), pl.to_owned()),
-            ]
-            .into(),
-        )
-    };
+/// Yes and No in every language of the survey's words (`words.toml`).
+pub fn yes_no_options(survey: &Survey) -> Vec<Opt> {
     vec![
-        Opt::new("yes", t("Yes", "Tak")),
-        Opt::new("no", t("No", "Nie")),
+        Opt::new("yes", survey.words.text("yes")),
+        Opt::new("no", survey.words.text("no")),
     ]
 }
 
@@ -81,7 +72,7 @@ impl Field {
                 ))
             }
             QuestionKind::YesNo => Field::Choice(ChoiceList::single(
-                yes_no_options(),
+                yes_no_options(survey),
                 values.first().cloned(),
             )),
             QuestionKind::Grade => Field::Choice(ChoiceList::single(
@@ -96,12 +87,14 @@ impl Field {
                 values,
                 None,
             )),
-            QuestionKind::Issues { .. } => {
+            QuestionKind::Issues { choices, .. } => {
+                // The issues, then the codes that stand alone ("nothing", "refused").
                 let opts = survey
                     .taxonomy
                     .issues
                     .iter()
                     .map(|i| Opt::new(&i.id, i.label.clone()))
+                    .chain(choices.iter().map(Opt::from_choice))
                     .collect();
                 let other = match current {
                     Some(Answer::Issues(c)) => c.other.clone(),

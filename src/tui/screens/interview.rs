@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use super::Transition;
 use super::checklist::{self, Checklist, ChecklistEvent};
+use super::self_completion::{SelfCompletion, Stage};
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer};
 use crate::store::StoreError;
-use crate::survey::model::QuestionKind;
+use crate::survey::model::{Audience, QuestionKind};
 use crate::survey::walker::{Answers, Walker};
 use crate::survey::{Answer, Finding, Survey, SurveyError, SurveyKind};
 use crate::tui::action::Action;
@@ -40,6 +41,11 @@ pub struct Interview {
     pub field: Field,
     pub error: Option<String>,
     pub lang: String,
+    /// The officer's language: instructions and officer-facing questions stay in it when
+    /// the interview switches to the respondent's.
+    pub officer_lang: String,
+    /// While a self-completion section is under way.
+    pub self_completion: Option<SelfCompletion>,
     /// `Some(row)` while the review screen is shown.
     pub review: Option<usize>,
     /// Go back to the review after the question being changed is answered.
@@ -144,7 +150,12 @@ impl Interview {
         let all_answered = walker.first_unanswered(&answers).is_none()
             && response.position.is_none()
             && !answers.is_empty();
+        let officer_lang = Self::language_for(ctx, &survey);
+        // Resumed inside a self-completion section: the laptop is turned round again.
+        let self_completion = SelfCompletion::starts_at(&survey, index);
         let mut interview = Interview {
+            officer_lang,
+            self_completion,
             id: response.id,
             area: response.area.clone(),
             field: Field::Note,
@@ -164,6 +175,7 @@ impl Interview {
         interview.load_field(ctx);
         if all_answered {
             interview.review = Some(0);
+            interview.self_completion = None;
         }
         interview
     }
@@ -184,6 +196,12 @@ impl Interview {
     }
 
     pub fn mode(&self) -> Mode {
+        if self
+            .self_completion
+            .is_some_and(|sc| sc.stage != Stage::Answering)
+        {
+            return Mode::Handover;
+        }
         match (&self.review, &self.checklist) {
             (Some(_), _) => Mode::Review,
             (None, Some(c)) if c.is_editing() => Mode::Form,
@@ -193,6 +211,9 @@ impl Interview {
     }
 
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if let Some(done) = self.update_self_completion(ctx, action) {
+            return done;
+        }
         if let Some(row) = self.review {
             return self.update_review(ctx, action, row);
         }
@@ -231,6 +252,67 @@ impl Interview {
             }
             FieldEvent::Submit(answer) => self.commit(ctx, answer),
         }
+    }
+
+    /// Self-completion: handover screens take Enter only; while the respondent answers,
+    /// Esc hands the laptop back and nothing leads to the earlier answers.
+    fn update_self_completion(
+        &mut self,
+        ctx: &Context,
+        action: Action,
+    ) -> Option<Result<Transition, Error>> {
+        let sc = self.self_completion?;
+        match (sc.stage, action) {
+            (Stage::TurnRound, Action::Confirm) => {
+                self.self_completion = Some(SelfCompletion {
+                    stage: Stage::Answering,
+                    ..sc
+                });
+            }
+            // The officer may still keep the interview as a draft before turning round.
+            (Stage::TurnRound, Action::Leave) => return None,
+            (Stage::HandBack, Action::Confirm) => {
+                // Straight into another self-completion section, or back to the officer.
+                self.self_completion = match self.review {
+                    Some(_) => None,
+                    None => SelfCompletion::starts_at(&self.survey, self.index),
+                };
+            }
+            (Stage::TurnRound | Stage::HandBack, _) => {}
+            (Stage::Answering, Action::Review) => {
+                self.error = Some(self.survey.words.get("sc_closed", &self.lang).to_owned());
+            }
+            (Stage::Answering, Action::Leave) => {
+                // Questions of the section not reached stay unanswered.
+                let last = self
+                    .survey
+                    .questions
+                    .iter()
+                    .rposition(|q| q.section == sc.section)
+                    .unwrap_or(self.index);
+                self.index = last;
+                self.error = None;
+                return Some(self.advance(ctx));
+            }
+            (Stage::Answering, _) => return None,
+        }
+        Some(Ok(Transition::Stay))
+    }
+
+    /// Keeps the self-completion state in step with the question now shown.
+    fn follow_self_completion(&mut self, next: Option<usize>) {
+        self.self_completion = match (self.self_completion, next) {
+            (Some(sc), Some(i)) if sc.covers(&self.survey, i) => Some(sc),
+            (Some(sc), _) if sc.stage == Stage::TurnRound => {
+                SelfCompletion::starts_at(&self.survey, self.index)
+            }
+            (Some(sc), _) => Some(SelfCompletion {
+                stage: Stage::HandBack,
+                ..sc
+            }),
+            (None, Some(i)) => SelfCompletion::starts_at(&self.survey, i),
+            (None, None) => None,
+        };
     }
 
     /// The keys every question screen shares: leave as a draft, language, review.
@@ -287,7 +369,14 @@ impl Interview {
 
     fn go_back(&mut self, ctx: &Context) {
         let walker = Walker::new(&self.survey);
-        match walker.prev(&self.answers, self.index) {
+        let prev = walker.prev(&self.answers, self.index);
+        if let Some(sc) = self.self_completion
+            && !prev.is_some_and(|i| sc.covers(&self.survey, i))
+        {
+            self.error = Some(self.survey.words.get("sc_closed", &self.lang).to_owned());
+            return;
+        }
+        match prev {
             Some(i) => {
                 self.index = i;
                 self.error = None;
@@ -423,7 +512,9 @@ impl Interview {
             self.review = Some(0);
             return Ok(Transition::Stay);
         }
-        match walker.next(&self.answers, Some(self.index)) {
+        let next = walker.next(&self.answers, Some(self.index));
+        self.follow_self_completion(next);
+        match next {
             Some(i) => {
                 self.index = i;
                 ctx.store
@@ -548,7 +639,7 @@ impl Interview {
             Answer::Choice(v) => label(v),
             Answer::YesNo(b) => {
                 let value = if *b { "yes" } else { "no" };
-                crate::tui::fields::yes_no_options()
+                crate::tui::fields::yes_no_options(&self.survey)
                     .into_iter()
                     .find(|o| o.value == value)
                     .map(|o| o.label.get(&self.lang).to_owned())
@@ -593,7 +684,18 @@ impl Interview {
             .title(Line::from(format!(" {} · {} ", self.area, langs.join(" "))).right_aligned());
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        if let Some(row) = self.review {
+        if let Some(sc) = self.self_completion
+            && sc.stage != Stage::Answering
+        {
+            sc.render_handover(
+                &self.survey,
+                &self.officer_lang,
+                &self.lang,
+                frame,
+                inner,
+                theme,
+            );
+        } else if let Some(row) = self.review {
             self.render_review(frame, inner, theme, row);
         } else if let Some(list) = &self.checklist {
             let [table, error_area] = Layout::vertical([
@@ -631,14 +733,22 @@ impl Interview {
             .get(p.section)
             .map(|s| s.title.get(&self.lang))
             .unwrap_or("");
-        let position = if matches!(q.kind, QuestionKind::Note) {
+        let position = if self.self_completion.is_some() {
+            // The respondent's screen: how to hand back, not the officer's progress.
+            self.survey.words.get("sc_answering", &self.lang).to_owned()
+        } else if matches!(q.kind, QuestionKind::Note) {
             format!("{section} · note")
         } else {
             format!("{section} · question {} of about {}", p.position, p.total)
         };
-        let help = q.help.as_ref().map(|h| h.get(&self.lang).to_owned());
+        // Instructions are the officer's; officer-facing questions too.
+        let help = q.help.as_ref().map(|h| h.get(&self.officer_lang).to_owned());
+        let text_lang = match q.audience {
+            Audience::Officer => &self.officer_lang,
+            Audience::Resident => &self.lang,
+        };
         let width = area.width.max(1) as usize;
-        let text_lines = wrapped_height(q.text.get(&self.lang), width);
+        let text_lines = wrapped_height(q.text.get(text_lang), width);
         let help_lines = help
             .as_deref()
             .map(|h| wrapped_height(h, width).min(3))
@@ -677,7 +787,7 @@ impl Interview {
             progress,
         );
         frame.render_widget(
-            Paragraph::new(Line::styled(q.text.get(&self.lang), theme.title))
+            Paragraph::new(Line::styled(q.text.get(text_lang), theme.title))
                 .wrap(Wrap { trim: true }),
             question,
         );
