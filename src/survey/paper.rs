@@ -90,6 +90,8 @@ pub fn render(survey: &Survey, lang: &str) -> String {
             );
         }
         answer_space(&mut out, survey, q, lang, &number);
+        // In a constraint or urgent_if, `.` is this question's answer.
+        let value = |qid: &str, v: &str| value(if qid == "." { &q.id } else { qid }, v);
         if let Some(c) = &q.constraint {
             let _ = writeln!(
                 out,

@@ -365,8 +365,13 @@ impl<'s> Walker<'s> {
     /// be asked, so "of about m" does not start at 1 and jump.
     pub fn progress(&self, answers: &Answers, index: usize) -> Progress {
         let visible = self.visibility(answers);
+        // Nothing after a note that ends the interview will be asked.
+        let end = (0..visible.len())
+            .find(|&i| visible[i] && self.survey.questions[i].ends)
+            .unwrap_or(visible.len());
         let undecided = |i: usize| {
             i > index
+                && i < end
                 && self.survey.questions[i]
                     .show_if
                     .as_ref()

@@ -120,7 +120,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Text, Form], Keys::Code(KeyCode::Delete), Action::Delete, "Del", "delete the character under the cursor", ""),
     bind!(&[Text, Form, Picker, Choice, Multi, Rank, Note, DoorLog, Checklist], Keys::Code(KeyCode::Backspace), Action::Backspace, "Bksp", "delete; on an empty answer, previous question", ""),
     bind!(QUESTION, Keys::Ctrl('s'), Action::Skip, "^S", "skip (optional questions only)", "skip"),
-    bind!(&[Text, Choice, Multi, Rank, Note, Review, Checklist], Keys::Ctrl('l'), Action::SwitchLanguage, "^L", "switch the interview language", "language"),
+    bind!(&[Text, Choice, Multi, Rank, Note, Review, Checklist, Handover], Keys::Ctrl('l'), Action::SwitchLanguage, "^L", "switch the interview language", "language"),
     bind!(&[Text, Choice, Multi, Rank, Note, Checklist], Keys::Ctrl('r'), Action::Review, "^R", "review all answers", "review"),
     bind!(PICKING, Keys::Code(KeyCode::Char('?')), Action::Help, "?", "help: every key on this screen", "help"),
     bind!(&[Text, Form, Rank, Note], Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help: every key on this screen", "help"),

@@ -269,8 +269,9 @@ impl Interview {
                     ..sc
                 });
             }
-            // The officer may still keep the interview as a draft before turning round.
-            (Stage::TurnRound, Action::Leave) => return None,
+            // The officer may still keep the interview as a draft before turning round, and
+            // either side may switch the language.
+            (Stage::TurnRound, Action::Leave) | (_, Action::SwitchLanguage) => return None,
             (Stage::HandBack, Action::Confirm) => {
                 // Straight into another self-completion section, or back to the officer.
                 self.self_completion = match self.review {
