@@ -392,3 +392,38 @@ fn broken_words_and_taxonomy_editions_are_reported_at_line_and_column() {
     );
     assert_eq!(shown(&[issues]), Vec::<String>::new());
 }
+
+#[test]
+fn a_version_1_interview_still_shows_with_its_own_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = survey("kin", 1);
+    let id = {
+        let store = open(dir.path());
+        let r = store
+            .create_draft(NewResponse {
+                survey_id: v1.id.clone(),
+                survey_version: v1.version,
+                fingerprint: v1.fingerprint.clone(),
+                ..new_response("E05000650", t0())
+            })
+            .unwrap();
+        let q = v1.question("ni21").unwrap();
+        store
+            .record_answer(r.id, q, Answer::Choice("tend_to_agree".into()), t0())
+            .unwrap();
+        r.id
+    };
+    let out = doorstep(dir.path())
+        .args(["responses", "show", &id.to_string()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("kin v1"), "{text}");
+    // Found by its fingerprint: the question is named by its version-1 wording.
+    assert!(
+        text.contains("dealing with the anti-social behaviour and crime issues that matter"),
+        "{text}"
+    );
+    assert!(String::from_utf8(out.stderr).unwrap().is_empty());
+}
