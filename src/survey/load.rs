@@ -134,6 +134,7 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
             taxonomy: &taxonomy,
             taxonomy_present: taxonomy_file.is_some(),
             words: &words,
+            edition: Taxonomy::default(),
         }
         .survey(&raw);
         let ok = !sink.has_errors();
@@ -680,6 +681,8 @@ struct Compiler<'a, 'f> {
     taxonomy: &'a Editions,
     taxonomy_present: bool,
     words: &'a Words,
+    /// The taxonomy edition of the survey being compiled.
+    edition: Taxonomy,
 }
 
 /// Where an expression appears, which decides what it may refer to.
@@ -767,7 +770,7 @@ impl Compiler<'_, '_> {
                 }
             }
         };
-        let taxonomy = self.taxonomy.edition(edition);
+        self.edition = self.taxonomy.edition(edition);
 
         if raw.section.is_empty() {
             self.sink
@@ -825,15 +828,9 @@ impl Compiler<'_, '_> {
                 self_completion: s.self_completion,
             });
             for q in &s.question {
-                if let Some(q) = self.question(
-                    q.get_ref(),
-                    si,
-                    &languages,
-                    kind,
-                    &questions,
-                    &positions,
-                    &taxonomy,
-                ) {
+                if let Some(q) =
+                    self.question(q.get_ref(), si, &languages, kind, &questions, &positions)
+                {
                     questions.push(q);
                 }
             }
@@ -846,7 +843,7 @@ impl Compiler<'_, '_> {
             languages,
             sections,
             questions,
-            taxonomy,
+            taxonomy: std::mem::take(&mut self.edition),
             words: self.words.clone(),
             fingerprint: String::new(),
         };
@@ -862,7 +859,6 @@ impl Compiler<'_, '_> {
         survey_kind: Option<SurveyKind>,
         earlier: &[Question],
         positions: &HashMap<&str, (usize, usize)>,
-        taxonomy: &Taxonomy,
     ) -> Option<Question> {
         let id = q.id.get_ref().clone();
         check_id(self.sink, &id, q.id.span().start, "question id");
@@ -872,20 +868,18 @@ impl Compiler<'_, '_> {
             .help
             .as_ref()
             .map(|h| local_text(self.sink, h, langs, &format!("{what} help")));
-        let kind = self.kind(q, &what, langs, earlier, taxonomy);
+        let kind = self.kind(q, &what, langs, earlier);
 
         let show_if = q
             .show_if
             .as_ref()
-            .and_then(|e| {
-                self.expr(e, ExprUse::ShowIf, &id, earlier, positions, None, taxonomy)
-            });
+            .and_then(|e| self.expr(e, ExprUse::ShowIf, &id, earlier, positions, None));
         let constraint = match (&q.constraint, &q.constraint_message) {
             (Some(c), Some(m)) => {
                 let message =
                     local_text(self.sink, m, langs, &format!("{what} constraint_message"));
                 let this = kind.as_ref().map(|k| (id.as_str(), k));
-                self.expr(c, ExprUse::Constraint, &id, earlier, positions, this, taxonomy)
+                self.expr(c, ExprUse::Constraint, &id, earlier, positions, this)
                     .map(|expr| Constraint { expr, message })
             }
             (Some(c), None) => {
@@ -919,7 +913,7 @@ impl Compiler<'_, '_> {
                 let i = item.get_ref();
                 Some(EvaItem {
                     urgent_if: i.urgent_if.as_ref().and_then(|e| {
-                        self.expr(e, ExprUse::UrgentIf, &id, earlier, positions, this, taxonomy)
+                        self.expr(e, ExprUse::UrgentIf, &id, earlier, positions, this)
                     }),
                     agency: i.agency.as_ref().map(|a| a.get_ref().clone()),
                 })
@@ -1014,7 +1008,6 @@ impl Compiler<'_, '_> {
         what: &str,
         langs: &[String],
         earlier: &[Question],
-        taxonomy: &Taxonomy,
     ) -> Option<QuestionKind> {
         let kind_name = q.kind.get_ref().as_str();
         // Keys that only some kinds take; any other present key is a mistake worth naming.
@@ -1241,7 +1234,7 @@ impl Compiler<'_, '_> {
                         let codes = choices(self.sink, raw, langs, what, false);
                         for (c, rc) in codes.iter().zip(raw.get_ref()) {
                             let at = rc.get_ref().value.span().start;
-                            if taxonomy.get(&c.value).is_some() {
+                            if self.edition.get(&c.value).is_some() {
                                 self.sink.error(at, format!("{what}: `{}` is an issue in issues.toml; codes added here must not be issues", c.value));
                             } else if !c.exclusive && !c.non_substantive {
                                 self.sink.error(at, format!("{what}: code `{}` must be exclusive or non_substantive (issues belong in issues.toml)", c.value));
@@ -1298,7 +1291,6 @@ impl Compiler<'_, '_> {
         earlier: &[Question],
         positions: &HashMap<&str, (usize, usize)>,
         this: Option<(&str, &QuestionKind)>,
-        taxonomy: &Taxonomy,
     ) -> Option<Expr> {
         let span = raw.span();
         let src = raw.get_ref();
@@ -1346,7 +1338,7 @@ impl Compiler<'_, '_> {
             let Some(q) = earlier.iter().find(|q| q.id == lit.question.id) else {
                 continue;
             };
-            if let Some(valid) = valid_values(&q.kind, taxonomy)
+            if let Some(valid) = valid_values(&q.kind, &self.edition)
                 && !valid.iter().any(|v| v == lit.value)
             {
                 ok = false;
@@ -1363,7 +1355,7 @@ impl Compiler<'_, '_> {
         }
         // Literals compared with `.` must suit this question too.
         if let Some((_, kind)) = this
-            && let Some(valid) = valid_values(kind, taxonomy)
+            && let Some(valid) = valid_values(kind, &self.edition)
         {
             for (value, offset) in expr.current_literal_uses() {
                 if !valid.contains(&value) {
