@@ -123,8 +123,9 @@ fn walk_to(app: &mut App, target: &str, answers: &[(&str, Action)]) {
             }
         } else {
             match app.mode() {
-                Mode::Note => app.update(Action::Confirm),
+                Mode::Note | Mode::Handover => app.update(Action::Confirm),
                 _ if !required => app.update(Action::Skip),
+                Mode::Multi | Mode::Rank => press(app, &[Action::Digit(1), Action::Confirm]),
                 _ => app.update(Action::Digit(1)),
             }
         }

@@ -12,6 +12,7 @@ mod cli_store;
 mod crash;
 mod crime;
 mod geography;
+mod instruments;
 mod interview_flow;
 mod jobs;
 mod personal;
