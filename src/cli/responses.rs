@@ -198,7 +198,11 @@ fn find_survey(
 /// A response: its details, then each answer (in survey order when the survey is known),
 /// personal answers shown as "sealed".
 /// `earlier` is the audit of the same transect before this one, if `r` is an EVA audit.
-pub fn show_document(r: &Response, survey: Option<&Survey>, earlier: Option<&Response>) -> Document {
+pub fn show_document(
+    r: &Response,
+    survey: Option<&Survey>,
+    earlier: Option<&Response>,
+) -> Document {
     let mut f = Fields::new("response");
     f.add_labelled("id", "response", r.id.to_string());
     f.add_labelled(

@@ -97,11 +97,11 @@ mod tests {
             answer_label(
                 kin,
                 q("time_in_area"),
-                &Answer::Choice("years_5_to_10".into()),
+                &Answer::Choice("years_5_to_under_10".into()),
                 &none,
                 "en"
             ),
-            "5 to 10 years"
+            "5 years to less than 10 years"
         );
         assert_eq!(
             answer_label(kin, q("consent"), &Answer::YesNo(true), &none, "pl"),

@@ -14,8 +14,8 @@ use super::answer::Grade;
 use super::diagnostic::{Diagnostic, Sink, SourceFile};
 use super::expr::Expr;
 use super::model::{
-    Audience, BASE_LANGUAGE, Choice, Constraint, DateTimeMode, EvaItem, LocalText, LocationForm, Question,
-    QuestionKind, Section, Survey, SurveyKind, WORD_KEYS, Words,
+    Audience, BASE_LANGUAGE, Choice, Constraint, DateTimeMode, EvaItem, LocalText, LocationForm,
+    Question, QuestionKind, Section, Survey, SurveyKind, WORD_KEYS, Words,
 };
 use super::taxonomy::{IssueDef, NI17_STRANDS, OTHER, Taxonomy};
 
@@ -464,9 +464,7 @@ fn load_taxonomy(
         // The same id may appear again only for editions the earlier entry does not cover
         // (a corrected mapping is a new entry from the next edition on).
         let overlaps = editions.issues.iter().any(|(x, s, u)| {
-            &x.id == id
-                && *s <= until.unwrap_or(u32::MAX)
-                && since <= u.unwrap_or(u32::MAX)
+            &x.id == id && *s <= until.unwrap_or(u32::MAX) && since <= u.unwrap_or(u32::MAX)
         });
         if overlaps {
             sink.error(
@@ -536,7 +534,10 @@ fn load_words(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> Words {
         if !WORD_KEYS.contains(&key.as_str()) {
             sink.error(
                 text.span().start,
-                format!("unknown word `{key}` (the words are: {})", WORD_KEYS.join(", ")),
+                format!(
+                    "unknown word `{key}` (the words are: {})",
+                    WORD_KEYS.join(", ")
+                ),
             );
             continue;
         }
@@ -1075,7 +1076,12 @@ impl Compiler<'_, '_> {
                 };
                 let choices = choices(self.sink, raw, langs, what, false);
                 if kind_name == "single" {
-                    no_exclusive(self.sink, raw, what, "a single question: its choices already exclude each other");
+                    no_exclusive(
+                        self.sink,
+                        raw,
+                        what,
+                        "a single question: its choices already exclude each other",
+                    );
                     QuestionKind::Single { choices }
                 } else {
                     let min = whole(self.sink, &q.min, "min").map(|n| n as u32);

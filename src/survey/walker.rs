@@ -6,9 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::answer::{Answer, Location};
 use super::label;
-use super::model::{
-    DateTimeMode, LocalText, LocationForm, Question, QuestionKind, Survey, Words,
-};
+use super::model::{DateTimeMode, LocalText, LocationForm, Question, QuestionKind, Survey, Words};
 use super::taxonomy::OTHER;
 
 /// Answers keyed by question id.

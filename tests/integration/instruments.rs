@@ -108,9 +108,10 @@ fn every_exclusive_code_stands_alone() {
                 // Validation of the answer's own shape; conditions on other answers aside.
                 let other = other_value(q, s, &c.value);
                 let both = as_answer(q, vec![other, c.value.clone()]);
-                let err = walker
-                    .validate(i, &both, &answers)
-                    .expect_err(&format!("{} v{} {}: {} combined", s.id, s.version, q.id, c.value));
+                let err = walker.validate(i, &both, &answers).expect_err(&format!(
+                    "{} v{} {}: {} combined",
+                    s.id, s.version, q.id, c.value
+                ));
                 assert!(
                     err.message.get("en").contains(c.label.get("en")),
                     "{}: {}",
@@ -140,8 +141,8 @@ fn every_exclusive_code_stands_alone() {
 fn version_2_marks_refusals_and_dont_know_non_substantive() {
     let kin = survey("kin", 2);
     for q in &kin.questions {
-        let needs_codes = q.indicator.is_some()
-            || (q.required && !q.choices().is_empty() && q.id != "age_check");
+        let needs_codes =
+            q.indicator.is_some() || (q.required && !q.choices().is_empty() && q.id != "age_check");
         if !needs_codes {
             continue;
         }
@@ -155,7 +156,11 @@ fn version_2_marks_refusals_and_dont_know_non_substantive() {
                 .iter()
                 .find(|c| c.value == code)
                 .unwrap_or_else(|| panic!("{} has no `{code}`", q.id));
-            assert!(c.non_substantive, "{}: `{code}` counts as substantive", q.id);
+            assert!(
+                c.non_substantive,
+                "{}: `{code}` counts as substantive",
+                q.id
+            );
         }
     }
     // The confidence question is named for the measure whose wording it uses.
@@ -175,7 +180,12 @@ fn version_2_marks_officer_texts_internal_records_and_self_completion() {
         kin.question("selection_reason").unwrap().audience,
         Audience::Officer
     );
-    for sensitive in ["sexual_orientation", "religion", "victim", "gender_identity"] {
+    for sensitive in [
+        "sexual_orientation",
+        "religion",
+        "victim",
+        "gender_identity",
+    ] {
         let q = kin.question(sensitive).unwrap();
         assert!(kin.sections[q.section].self_completion, "{sensitive}");
     }
@@ -184,13 +194,22 @@ fn version_2_marks_officer_texts_internal_records_and_self_completion() {
     }
     let eva = survey("eva", 2);
     let youths = eva.question("youths_gathering").unwrap();
-    assert!(youths.item.is_none(), "young people gathering is not a finding");
+    assert!(
+        youths.item.is_none(),
+        "young people gathering is not a finding"
+    );
     for element in ["litter", "detritus", "graffiti", "fly_posting"] {
         let q = eva.question(element).unwrap();
         assert_eq!(eva.sections[q.section].id, "ni195");
-        assert_eq!(q.indicator.as_deref(), Some(format!("ni195.{element}").as_str()));
+        assert_eq!(
+            q.indicator.as_deref(),
+            Some(format!("ni195.{element}").as_str())
+        );
     }
-    assert_ne!(eva.sections[eva.question("weeds").unwrap().section].id, "ni195");
+    assert_ne!(
+        eva.sections[eva.question("weeds").unwrap().section].id,
+        "ni195"
+    );
     let land_use: Vec<&str> = eva
         .question("land_use")
         .unwrap()
@@ -344,7 +363,10 @@ fn a_transect_re_audit_links_to_the_audit_before_it() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("transect  PEM-014: first audit on this device"), "{text}");
+    assert!(
+        text.contains("transect  PEM-014: first audit on this device"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -369,7 +369,12 @@ fn a_prefilled_date_left_as_it_was_is_not_kept_as_typing() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     app.update(Action::Digit(2));
-    for text in ["PEM-014", "Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         type_text(&mut app, text);
         app.update(Action::Confirm);
     }
@@ -621,7 +626,12 @@ fn messages_wrap_instead_of_running_off_an_80_column_screen() {
 /// An EVA up to its first participants question, with the weather answered "dry".
 fn eva_at_participants(app: &mut App) -> Uuid {
     app.update(Action::Digit(2));
-    for text in ["PEM-014", "Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         type_text(app, text);
         app.update(Action::Confirm);
     }

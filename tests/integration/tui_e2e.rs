@@ -140,7 +140,12 @@ fn a_whole_eva_to_finalize_through_the_real_binary() {
     tui.wait_text("Start an EVA audit");
     tui.send("2");
     tui.wait_text("Transect id");
-    for text in ["PEM-014", "Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         tui.send(text);
         tui.settle();
         tui.step(ENTER);

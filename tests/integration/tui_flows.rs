@@ -469,7 +469,12 @@ fn move_to(app: &mut App, question: &str, step: Action) {
 /// rest).
 fn eva_at_checklist(app: &mut App) {
     app.update(Action::Digit(2));
-    for text in ["PEM-014", "Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         type_text(app, text);
         app.update(Action::Confirm);
     }
@@ -1190,7 +1195,12 @@ fn self_completion_hides_earlier_answers_and_hands_the_laptop_back() {
     assert_eq!(app.mode(), Mode::Choice);
     let own = screen(&app, 80, 24);
     insta::assert_snapshot!("self_completion_question", own);
-    for shown_before in ["Kay Street", "very big problem", "Strongly agree", "Very safe"] {
+    for shown_before in [
+        "Kay Street",
+        "very big problem",
+        "Strongly agree",
+        "Very safe",
+    ] {
         assert!(!own.contains(shown_before), "{shown_before} on: {own}");
     }
     // Neither the review nor going back reaches the earlier answers.
