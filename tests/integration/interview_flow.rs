@@ -716,3 +716,46 @@ fn ctrl_c_keeps_typed_and_pasted_words_through_the_real_binary() {
         "{s}"
     );
 }
+
+/// The self-completion handover screens take Enter only: a number, ^S, Backspace or ←
+/// pressed while the laptop is being turned round records nothing; once the respondent
+/// answers, neither ← nor Backspace leads out of their section.
+#[test]
+fn keys_on_a_handover_screen_record_nothing_and_the_section_cannot_be_left_backwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    let id = consented_kin(&mut app);
+    walk_to(&mut app, "police_confidence", &[]);
+    app.update(Action::Digit(1));
+    assert_eq!(app.mode(), Mode::Handover);
+    assert_eq!(at(&app), "victim");
+    let before = app.ctx.store.get(id).unwrap().answers;
+    for a in [
+        Action::Digit(1),
+        Action::Skip,
+        Action::Backspace,
+        Action::Back,
+        Action::Down,
+    ] {
+        app.update(a);
+        assert_eq!(app.mode(), Mode::Handover, "{a:?}");
+        assert_eq!(at(&app), "victim", "{a:?}");
+    }
+    assert_eq!(app.ctx.store.get(id).unwrap().answers, before);
+    // Turned round: the first question, nothing chosen; going back is refused.
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::Choice);
+    assert_eq!(stored(&app, id, "victim"), None);
+    app.update(Action::Back);
+    assert_eq!(at(&app), "victim");
+    assert!(
+        screen(&app).contains("Not while the respondent answers on their own"),
+        "{}",
+        screen(&app)
+    );
+    app.update(Action::Backspace);
+    assert_eq!(at(&app), "victim");
+    app.update(Action::Confirm);
+    assert_eq!(stored(&app, id, "victim"), None);
+    assert_eq!(app.ctx.store.get(id).unwrap().answers, before);
+}
