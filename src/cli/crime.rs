@@ -328,13 +328,19 @@ fn summary(
     print(out, &doc, format)
 }
 
-/// The built-in PACT issue taxonomy (`surveys/issues.toml`, compiled in).
+/// The built-in PACT issue taxonomy (`surveys/issues.toml`, compiled in), latest edition.
 fn builtin_issue_taxonomy() -> Result<Option<Vec<IssueMapping>>, Error> {
-    let registry = crate::survey::registry::Registry::builtin()?;
-    Ok(registry
-        .entries()
-        .first()
-        .map(|e| issue_mappings(&e.survey.taxonomy)))
+    let file = crate::survey::registry::builtin_files()
+        .into_iter()
+        .find(|f| f.name.ends_with("issues.toml"));
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let (taxonomy, diagnostics) = crate::survey::load::load_taxonomy_file(&file);
+    if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+        return Err(crate::survey::SurveyError::BuiltIn(d.to_string()).into());
+    }
+    Ok(Some(issue_mappings(&taxonomy)))
 }
 
 /// The survey's taxonomy as the crime summary needs it (built here, so geography need not

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{print, warn};
 use crate::Error;
 use crate::output::{Cell, Column, Document, Fields, Format, Item, Outline, Table, Value};
-use crate::response::{Period, Response, ResponseFilter, Status};
+use crate::response::{Period, Response, ResponseFilter, Status, transect};
 use crate::store::Store;
 use crate::survey::Survey;
 use crate::survey::registry::Registry;
@@ -87,9 +87,16 @@ pub fn run(
         ResponsesCommand::Show { id, json } => {
             let response = store.get(*id)?;
             let survey = find_survey(data_dir, &response, err)?;
+            // An EVA audit names the audit of the same transect before it, so a re-audit
+            // can be compared (before and after).
+            let others = match transect::transect_id(&response) {
+                Some(_) => store.list(&ResponseFilter::default())?.responses,
+                None => Vec::new(),
+            };
+            let earlier = transect::earlier_audit(&response, &others);
             print(
                 out,
-                &show_document(&response, survey.as_ref()),
+                &show_document(&response, survey.as_ref(), earlier),
                 Format::json_if(*json),
             )
         }
@@ -196,7 +203,12 @@ fn find_survey(
 
 /// A response: its details, then each answer (in survey order when the survey is known),
 /// personal answers shown as "sealed".
-pub fn show_document(r: &Response, survey: Option<&Survey>) -> Document {
+/// `earlier` is the audit of the same transect before this one, if `r` is an EVA audit.
+pub fn show_document(
+    r: &Response,
+    survey: Option<&Survey>,
+    earlier: Option<&Response>,
+) -> Document {
     let mut f = Fields::new("response");
     f.add_labelled("id", "response", r.id.to_string());
     f.add_labelled(
@@ -212,7 +224,7 @@ pub fn show_document(r: &Response, survey: Option<&Survey>) -> Document {
     f.add("area", &r.area);
     f.add("period", r.period.to_string());
     let status = match r.finalized_at {
-        Some(at) => format!("{} ({} UTC)", r.status, when(at)),
+        Some(at) => format!("{} ({})", r.status, when(at)),
         None => r.status.to_string(),
     };
     f.add("status", Cell::from(r.status.to_string()).shown_as(status));
@@ -234,7 +246,7 @@ pub fn show_document(r: &Response, survey: Option<&Survey>) -> Document {
         "started_at",
         "started",
         time(r.started_at).shown_as(format!(
-            "{} UTC, last changed {} UTC",
+            "{}, last changed {}",
             when(r.started_at),
             when(r.changed_at)
         )),
@@ -251,6 +263,18 @@ pub fn show_document(r: &Response, survey: Option<&Survey>) -> Document {
         (Status::Draft, Some(q)) => f.add_labelled("resume_at", "resume at", q),
         _ => f.add_hidden("resume_at", Value::Null),
     };
+    if let Some(id) = transect::transect_id(r) {
+        let link = match earlier {
+            Some(before) => format!(
+                "{id}: re-audit; the audit before is {} ({})",
+                before.id,
+                when(before.started_at)
+            ),
+            None => format!("{id}: first audit on this device"),
+        };
+        f.add("transect", Cell::from(id.clone()).shown_as(link));
+        f.add_hidden("audit_before", earlier.map(|b| b.id.to_string()));
+    }
     let mut doc = Document::new();
     doc.fields(f);
     doc.heading("Answers:");

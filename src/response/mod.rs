@@ -9,6 +9,7 @@ mod env;
 mod period;
 mod settings;
 mod status;
+pub mod transect;
 
 use std::collections::BTreeMap;
 

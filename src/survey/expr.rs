@@ -358,6 +358,8 @@ impl Node {
         // The question a literal is compared with, so the literal can be shown by its label.
         let subject = |a: &Term, b: &Term| match (a, b) {
             (Term::Question(r), _) | (_, Term::Question(r)) => Some(r.id.clone()),
+            // `.`: the caller knows which question is being checked.
+            (Term::Current, _) | (_, Term::Current) => Some(".".to_owned()),
             _ => None,
         };
         match self {

@@ -2,20 +2,14 @@
 //! interview language, "other" with the words typed. The review, `responses show` and the
 //! report share this, so an answer reads the same everywhere.
 
-use std::collections::BTreeMap;
-
 use super::answer::Answer;
 use super::model::{LocalText, Question, QuestionKind, Survey};
 use super::taxonomy::OTHER;
 use super::walker::Answers;
 
-/// Yes and No in the languages the built-in surveys offer.
-pub fn yes_no_text(yes: bool) -> LocalText {
-    let (en, pl) = if yes { ("Yes", "Tak") } else { ("No", "Nie") };
-    LocalText(BTreeMap::from([
-        ("en".to_owned(), en.to_owned()),
-        ("pl".to_owned(), pl.to_owned()),
-    ]))
+/// Yes and No in the languages of the survey's words (`surveys/words.toml`).
+pub fn yes_no_text(survey: &Survey, yes: bool) -> LocalText {
+    survey.words.text(if yes { "yes" } else { "no" })
 }
 
 /// The label of value `v` of question `q`: its choice, else the issue taxonomy, else the
@@ -27,8 +21,8 @@ pub fn value_label(survey: &Survey, q: &Question, v: &str) -> LocalText {
         .map(|c| c.label.clone())
         .or_else(|| survey.taxonomy.get(v).map(|t| t.label.clone()))
         .or_else(|| match v {
-            "yes" => Some(yes_no_text(true)),
-            "no" => Some(yes_no_text(false)),
+            "yes" => Some(yes_no_text(survey, true)),
+            "no" => Some(yes_no_text(survey, false)),
             _ => None,
         })
         .unwrap_or_else(|| LocalText::en(v))
@@ -71,7 +65,7 @@ pub fn answer_label(
     let label = |v: &String| item_label(survey, q, answers, v).get(lang).to_owned();
     match answer {
         Answer::Choice(v) => label(v),
-        Answer::YesNo(b) => yes_no_text(*b).get(lang).to_owned(),
+        Answer::YesNo(b) => yes_no_text(survey, *b).get(lang).to_owned(),
         Answer::Choices(vs) | Answer::Rank(vs) => {
             vs.iter().map(label).collect::<Vec<_>>().join(", ")
         }
@@ -103,11 +97,11 @@ mod tests {
             answer_label(
                 kin,
                 q("time_in_area"),
-                &Answer::Choice("years_5_to_10".into()),
+                &Answer::Choice("years_5_to_under_10".into()),
                 &none,
                 "en"
             ),
-            "5 to 10 years"
+            "5 years to less than 10 years"
         );
         assert_eq!(
             answer_label(kin, q("consent"), &Answer::YesNo(true), &none, "pl"),

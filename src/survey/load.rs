@@ -14,8 +14,8 @@ use super::answer::Grade;
 use super::diagnostic::{Diagnostic, Sink, SourceFile};
 use super::expr::Expr;
 use super::model::{
-    BASE_LANGUAGE, Choice, Constraint, DateTimeMode, EvaItem, LocalText, LocationForm, Question,
-    QuestionKind, Section, Survey, SurveyKind,
+    Audience, BASE_LANGUAGE, Choice, Constraint, DateTimeMode, EvaItem, LocalText, LocationForm,
+    Question, QuestionKind, Section, Survey, SurveyKind, WORD_KEYS, Words,
 };
 use super::taxonomy::{IssueDef, NI17_STRANDS, OTHER, Taxonomy};
 
@@ -24,6 +24,7 @@ use super::taxonomy::{IssueDef, NI17_STRANDS, OTHER, Taxonomy};
 pub enum FileRole {
     Taxonomy,
     Scales,
+    Words,
     Survey,
 }
 
@@ -33,6 +34,7 @@ impl FileRole {
         match base {
             "issues.toml" => FileRole::Taxonomy,
             "scales.toml" => FileRole::Scales,
+            "words.toml" => FileRole::Words,
             _ => FileRole::Survey,
         }
     }
@@ -109,7 +111,16 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
             loaded.diagnostics.extend(sink.out);
             t
         }
-        None => (Taxonomy::default(), Vec::new()),
+        None => (Editions::default(), Vec::new()),
+    };
+    let words = match role_file(FileRole::Words) {
+        Some(f) => {
+            let mut sink = f.sink();
+            let w = load_words(&mut sink, &languages);
+            loaded.diagnostics.extend(sink.out);
+            w
+        }
+        None => Words::default(),
     };
 
     let mut seen: HashMap<(String, u32), String> = HashMap::new();
@@ -134,6 +145,8 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
             scales: &scales,
             taxonomy: &taxonomy,
             taxonomy_present: taxonomy_file.is_some(),
+            words: &words,
+            edition: Taxonomy::default(),
         }
         .survey(&raw);
         let ok = !sink.has_errors();
@@ -174,11 +187,12 @@ pub fn load_set(files: &[SourceFile], fallback: &[SourceFile]) -> Loaded {
     loaded
 }
 
-/// Loads a taxonomy file on its own (for tools that map issues without a survey).
+/// Loads a taxonomy file on its own (for tools that map issues without a survey): its
+/// latest edition.
 pub fn load_taxonomy_file(file: &SourceFile) -> (Taxonomy, Vec<Diagnostic>) {
     let mut sink = file.sink();
-    let (taxonomy, _) = load_taxonomy(&mut sink, &BTreeSet::new());
-    (taxonomy, sink.out)
+    let (editions, _) = load_taxonomy(&mut sink, &BTreeSet::new());
+    (editions.latest(), sink.out)
 }
 
 /// The fingerprint of a survey version: SHA-256 of its canonical (compiled, JSON) form.
@@ -248,6 +262,7 @@ struct RawSurvey {
     kind: S<String>,
     title: S<RawText>,
     languages: S<Vec<S<String>>>,
+    taxonomy: Option<S<i64>>,
     #[serde(default)]
     section: Vec<S<RawSection>>,
 }
@@ -258,6 +273,8 @@ struct RawSection {
     id: S<String>,
     title: S<RawText>,
     help: Option<S<RawText>>,
+    #[serde(default)]
+    self_completion: bool,
     #[serde(default)]
     question: Vec<S<RawQuestion>>,
 }
@@ -273,6 +290,9 @@ struct RawQuestion {
     required: bool,
     #[serde(default)]
     personal: bool,
+    audience: Option<S<String>>,
+    internal: Option<S<bool>>,
+    ends: Option<S<bool>>,
     show_if: Option<S<String>>,
     constraint: Option<S<String>>,
     constraint_message: Option<S<RawText>>,
@@ -297,6 +317,7 @@ struct RawChoice {
     label: S<RawText>,
     #[serde(default)]
     non_substantive: bool,
+    exclusive: Option<S<bool>>,
     score: Option<f64>,
 }
 
@@ -324,6 +345,8 @@ struct RawIssue {
     ni17: Option<S<String>>,
     #[serde(default)]
     eva_items: Vec<S<String>>,
+    since: Option<S<i64>>,
+    until: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -366,28 +389,105 @@ fn load_scales(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> BTreeMap<St
             &format!("scale `{name}`"),
             true,
         );
+        no_exclusive(
+            sink,
+            &scale.choices,
+            &format!("scale `{name}`"),
+            "a scale: one answer is chosen",
+        );
         out.insert(name.clone(), Scale { choices });
     }
     out
 }
 
+/// Every issue of the taxonomy file with the editions it belongs to. An edition is a
+/// released state of the list: a survey names the edition it was written for, so adding or
+/// correcting an issue never changes a released survey (nor its fingerprint).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Editions {
+    issues: Vec<(IssueDef, u32, Option<u32>)>,
+}
+
+impl Editions {
+    /// The newest edition any issue belongs to (1 when the file names none).
+    fn newest(&self) -> u32 {
+        self.issues
+            .iter()
+            .map(|(_, since, until)| (*since).max(until.unwrap_or(0)))
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// The issues of edition `n`, in file order.
+    fn edition(&self, n: u32) -> Taxonomy {
+        Taxonomy {
+            issues: self
+                .issues
+                .iter()
+                .filter(|(_, since, until)| *since <= n && until.is_none_or(|u| n <= u))
+                .map(|(i, _, _)| i.clone())
+                .collect(),
+        }
+    }
+
+    pub(crate) fn latest(&self) -> Taxonomy {
+        self.edition(self.newest())
+    }
+}
+
 fn load_taxonomy(
     sink: &mut Sink<'_>,
     languages: &BTreeSet<String>,
-) -> (Taxonomy, Vec<(String, usize)>) {
+) -> (Editions, Vec<(String, usize)>) {
     let Some(raw) = parse_toml::<RawTaxonomy>(sink) else {
-        return (Taxonomy::default(), Vec::new());
+        return (Editions::default(), Vec::new());
     };
     let langs: Vec<String> = languages.iter().cloned().collect();
-    let mut issues: Vec<IssueDef> = Vec::new();
-    let mut issue_ids: BTreeSet<&str> = BTreeSet::new();
+    let mut editions = Editions::default();
+    // The editions each id is defined for, so a repeated id is found without scanning
+    // every issue (a huge taxonomy stays linear).
+    let mut spans_by_id: HashMap<String, Vec<(u32, Option<u32>)>> = HashMap::new();
     let mut eva_refs = Vec::new();
     for issue in &raw.issue {
         let i = issue.get_ref();
         let id = i.id.get_ref();
         check_id(sink, id, i.id.span().start, "issue id");
-        if !issue_ids.insert(id.as_str()) {
-            sink.error(i.id.span().start, format!("issue `{id}` is defined twice"));
+        let edition = |sink: &mut Sink<'_>, v: &Option<S<i64>>, key: &str| -> Option<u32> {
+            let v = v.as_ref()?;
+            match u32::try_from(*v.get_ref()) {
+                Ok(n) if n >= 1 => Some(n),
+                _ => {
+                    sink.error(
+                        v.span().start,
+                        format!("issue `{id}`: `{key}` must be an edition number of at least 1"),
+                    );
+                    None
+                }
+            }
+        };
+        let since = edition(sink, &i.since, "since").unwrap_or(1);
+        let until = edition(sink, &i.until, "until");
+        if let (Some(u), Some(s)) = (until, &i.since)
+            && u < since
+        {
+            sink.error(
+                s.span().start,
+                format!("issue `{id}`: `since` ({since}) is after `until` ({u})"),
+            );
+        }
+        // The same id may appear again only for editions the earlier entry does not cover
+        // (a corrected mapping is a new entry from the next edition on).
+        let spans = spans_by_id.entry(id.clone()).or_default();
+        let overlaps = spans
+            .iter()
+            .any(|(s, u)| *s <= until.unwrap_or(u32::MAX) && since <= u.unwrap_or(u32::MAX));
+        spans.push((since, until));
+        if overlaps {
+            sink.error(
+                i.id.span().start,
+                format!("issue `{id}` is defined twice for the same edition (give the older entry `until` and this one `since`)"),
+            );
         }
         let label = shared_text(sink, &i.label, &langs, &format!("issue `{id}` label"));
         for cat in &i.police_categories {
@@ -413,25 +513,62 @@ fn load_taxonomy(
         for item in &i.eva_items {
             eva_refs.push((item.get_ref().clone(), item.span().start));
         }
-        issues.push(IssueDef {
-            id: id.clone(),
-            label,
-            police_categories: i
-                .police_categories
-                .iter()
-                .map(|c| c.get_ref().clone())
-                .collect(),
-            ni17: i.ni17.as_ref().map(|s| s.get_ref().clone()),
-            eva_items: i.eva_items.iter().map(|s| s.get_ref().clone()).collect(),
-        });
+        editions.issues.push((
+            IssueDef {
+                id: id.clone(),
+                label,
+                police_categories: i
+                    .police_categories
+                    .iter()
+                    .map(|c| c.get_ref().clone())
+                    .collect(),
+                ni17: i.ni17.as_ref().map(|s| s.get_ref().clone()),
+                eva_items: i.eva_items.iter().map(|s| s.get_ref().clone()).collect(),
+            },
+            since,
+            until,
+        ));
     }
-    if !issues.iter().any(|i| i.id == OTHER) {
-        sink.error(
-            0,
-            format!("the taxonomy needs an issue with id `{OTHER}` for things it does not list"),
+    for n in 1..=editions.newest() {
+        if !editions.edition(n).issues.iter().any(|i| i.id == OTHER) {
+            sink.error(
+                0,
+                format!("the taxonomy needs an issue with id `{OTHER}` for things it does not list (edition {n} has none)"),
+            );
+        }
+    }
+    (editions, eva_refs)
+}
+
+/// `words.toml`: `key = { en = "…", pl = "…" }` for every key in [`WORD_KEYS`].
+fn load_words(sink: &mut Sink<'_>, languages: &BTreeSet<String>) -> Words {
+    let Some(raw) = parse_toml::<BTreeMap<String, S<RawText>>>(sink) else {
+        return Words::default();
+    };
+    let langs: Vec<String> = languages.iter().cloned().collect();
+    let mut words = BTreeMap::new();
+    for (key, text) in &raw {
+        if !WORD_KEYS.contains(&key.as_str()) {
+            sink.error(
+                text.span().start,
+                format!(
+                    "unknown word `{key}` (the words are: {})",
+                    WORD_KEYS.join(", ")
+                ),
+            );
+            continue;
+        }
+        words.insert(
+            key.clone(),
+            shared_text(sink, text, &langs, &format!("word `{key}`")),
         );
     }
-    (Taxonomy { issues }, eva_refs)
+    for key in WORD_KEYS {
+        if !raw.contains_key(*key) {
+            sink.error(0, format!("the word `{key}` is missing"));
+        }
+    }
+    Words(words)
 }
 
 // ---- helpers ----
@@ -532,6 +669,7 @@ fn choices(
             value: value.clone(),
             label,
             non_substantive: c.non_substantive,
+            exclusive: c.exclusive.as_ref().is_some_and(|e| *e.get_ref()),
             score: c.score,
         });
     }
@@ -598,8 +736,11 @@ impl Earlier<'_> {
 struct Compiler<'a, 'f> {
     sink: &'a mut Sink<'f>,
     scales: &'a BTreeMap<String, Scale>,
-    taxonomy: &'a Taxonomy,
+    taxonomy: &'a Editions,
     taxonomy_present: bool,
+    words: &'a Words,
+    /// The taxonomy edition of the survey being compiled.
+    edition: Taxonomy,
 }
 
 /// Where an expression appears, which decides what it may refer to.
@@ -668,6 +809,26 @@ impl Compiler<'_, '_> {
             }
         }
         let title = local_text(self.sink, &raw.title, &languages, "survey title");
+        let edition = match &raw.taxonomy {
+            None => 1,
+            Some(v) => {
+                let newest = self.taxonomy.newest();
+                match u32::try_from(*v.get_ref()) {
+                    Ok(n) if (1..=newest).contains(&n) => n,
+                    _ => {
+                        self.sink.error(
+                            v.span().start,
+                            format!(
+                                "taxonomy must name an edition of issues.toml from 1 to {newest}, not {}",
+                                v.get_ref()
+                            ),
+                        );
+                        1
+                    }
+                }
+            }
+        };
+        self.edition = self.taxonomy.edition(edition);
 
         if raw.section.is_empty() {
             self.sink
@@ -723,6 +884,7 @@ impl Compiler<'_, '_> {
                 help: s.help.as_ref().map(|h| {
                     local_text(self.sink, h, &languages, &format!("section `{sid}` help"))
                 }),
+                self_completion: s.self_completion,
             });
             for q in &s.question {
                 let earlier = Earlier {
@@ -745,7 +907,8 @@ impl Compiler<'_, '_> {
             languages,
             sections,
             questions,
-            taxonomy: self.taxonomy.clone(),
+            taxonomy: std::mem::take(&mut self.edition),
+            words: self.words.clone(),
             fingerprint: String::new(),
         };
         survey.fingerprint = fingerprint(&survey);
@@ -837,8 +1000,41 @@ impl Compiler<'_, '_> {
                 );
             }
         }
+        let audience = match &q.audience {
+            None => Audience::Resident,
+            Some(a) => match a.get_ref().as_str() {
+                "resident" => Audience::Resident,
+                "officer" => Audience::Officer,
+                other => {
+                    self.sink.error(
+                        a.span().start,
+                        format!("{what}: audience `{other}` is neither resident nor officer"),
+                    );
+                    Audience::Resident
+                }
+            },
+        };
         let kind = kind?;
-        if matches!(kind, QuestionKind::Note) {
+        let is_note = matches!(kind, QuestionKind::Note);
+        if let Some(e) = &q.ends
+            && *e.get_ref()
+            && !is_note
+        {
+            self.sink.error(
+                e.span().start,
+                format!("{what}: only a note can end the interview (`ends`)"),
+            );
+        }
+        if let Some(i) = &q.internal
+            && *i.get_ref()
+            && is_note
+        {
+            self.sink.error(
+                i.span().start,
+                format!("{what} is a note and records nothing, so it cannot be internal"),
+            );
+        }
+        if is_note {
             if q.required {
                 self.sink.error(
                     q.id.span().start,
@@ -858,6 +1054,9 @@ impl Compiler<'_, '_> {
             kind,
             text,
             help,
+            audience,
+            internal: q.internal.as_ref().is_some_and(|v| *v.get_ref()),
+            ends: q.ends.as_ref().is_some_and(|v| *v.get_ref()),
             required: q.required,
             personal: q.personal,
             show_if,
@@ -885,7 +1084,7 @@ impl Compiler<'_, '_> {
             "text" => &["long", "max_len"],
             "location" => &["forms"],
             "count" => &["max"],
-            "issues" => &["max"],
+            "issues" => &["max", "choices"],
             "yes_no" | "date" | "time" | "datetime" | "grade" | "note" => &[],
             other => {
                 self.sink.error(
@@ -940,6 +1139,12 @@ impl Compiler<'_, '_> {
                 };
                 let choices = choices(self.sink, raw, langs, what, false);
                 if kind_name == "single" {
+                    no_exclusive(
+                        self.sink,
+                        raw,
+                        what,
+                        "a single question: its choices already exclude each other",
+                    );
                     QuestionKind::Single { choices }
                 } else {
                     let min = whole(self.sink, &q.min, "min").map(|n| n as u32);
@@ -1090,8 +1295,26 @@ impl Compiler<'_, '_> {
                         ),
                     );
                 }
+                // Codes beside the issues ("nothing", "don't know", "refused") must stand
+                // alone, and must not hide an issue of the list.
+                let codes = match &q.choices {
+                    None => Vec::new(),
+                    Some(raw) => {
+                        let codes = choices(self.sink, raw, langs, what, false);
+                        for (c, rc) in codes.iter().zip(raw.get_ref()) {
+                            let at = rc.get_ref().value.span().start;
+                            if self.edition.get(&c.value).is_some() {
+                                self.sink.error(at, format!("{what}: `{}` is an issue in issues.toml; codes added here must not be issues", c.value));
+                            } else if !c.exclusive && !c.non_substantive {
+                                self.sink.error(at, format!("{what}: code `{}` must be exclusive or non_substantive (issues belong in issues.toml)", c.value));
+                            }
+                        }
+                        codes
+                    }
+                };
                 QuestionKind::Issues {
                     max: whole(self.sink, &q.max, "max").map(|n| n as u32),
+                    choices: codes,
                 }
             }
             "location" => {
@@ -1191,7 +1414,7 @@ impl Compiler<'_, '_> {
             };
             let valid = valid_of
                 .entry(q.id.as_str())
-                .or_insert_with(|| self.valid_values(&q.kind));
+                .or_insert_with(|| valid_values(&q.kind, &self.edition));
             if let Some(valid) = valid
                 && !valid.iter().any(|v| v == lit.value)
             {
@@ -1208,7 +1431,7 @@ impl Compiler<'_, '_> {
         }
         // Literals compared with `.` must suit this question too.
         if let Some((_, kind)) = this
-            && let Some(valid) = self.valid_values(kind)
+            && let Some(valid) = valid_values(kind, &self.edition)
         {
             for (value, offset) in expr.current_literal_uses() {
                 if problems.len() > PROBLEMS_PER_EXPR {
@@ -1240,21 +1463,40 @@ impl Compiler<'_, '_> {
         }
         None
     }
+}
 
-    /// The values a quoted literal may take when compared with an answer of this kind.
-    fn valid_values(&self, kind: &QuestionKind) -> Option<Vec<String>> {
-        match kind {
-            QuestionKind::Single { choices }
-            | QuestionKind::Multiple { choices, .. }
-            | QuestionKind::Scale { choices, .. } => {
-                Some(choices.iter().map(|c| c.value.clone()).collect())
-            }
-            QuestionKind::YesNo => Some(vec!["yes".into(), "no".into()]),
-            QuestionKind::Grade => Some(Grade::ALL.iter().map(|g| g.as_str().to_owned()).collect()),
-            QuestionKind::Issues { .. } => {
-                Some(self.taxonomy.issues.iter().map(|i| i.id.clone()).collect())
-            }
-            _ => None,
+/// The values a quoted literal may take when compared with an answer of this kind.
+fn valid_values(kind: &QuestionKind, taxonomy: &Taxonomy) -> Option<Vec<String>> {
+    match kind {
+        QuestionKind::Single { choices }
+        | QuestionKind::Multiple { choices, .. }
+        | QuestionKind::Scale { choices, .. } => {
+            Some(choices.iter().map(|c| c.value.clone()).collect())
+        }
+        QuestionKind::YesNo => Some(vec!["yes".into(), "no".into()]),
+        QuestionKind::Grade => Some(Grade::ALL.iter().map(|g| g.as_str().to_owned()).collect()),
+        QuestionKind::Issues { choices, .. } => Some(
+            taxonomy
+                .issues
+                .iter()
+                .map(|i| i.id.clone())
+                .chain(choices.iter().map(|c| c.value.clone()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// `exclusive` only means something among choices that can be combined.
+fn no_exclusive(sink: &mut Sink<'_>, raw: &S<Vec<S<RawChoice>>>, what: &str, why: &str) {
+    for c in raw.get_ref() {
+        if let Some(e) = &c.get_ref().exclusive
+            && *e.get_ref()
+        {
+            sink.error(
+                e.span().start,
+                format!("{what}: `exclusive` does not apply to {why}"),
+            );
         }
     }
 }

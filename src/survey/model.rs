@@ -42,6 +42,81 @@ impl fmt::Display for LocalText {
     }
 }
 
+/// The fixed words of printed forms and answer fields, by key, from `words.toml`; a new
+/// language is a data change.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Words(pub BTreeMap<String, LocalText>);
+
+impl Words {
+    /// The word for `key` in `lang` (English when untranslated). The loader guarantees every
+    /// key the code uses; should one be missing, the key itself is shown rather than nothing.
+    pub fn get<'a>(&'a self, key: &'a str, lang: &str) -> &'a str {
+        self.0.get(key).map(|t| t.get(lang)).unwrap_or(key)
+    }
+
+    /// The word for `key` in every language it has.
+    pub fn text(&self, key: &str) -> LocalText {
+        self.0
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| LocalText::en(key))
+    }
+}
+
+/// Every key `words.toml` must define: the code asks for these and no others.
+pub const WORD_KEYS: &[&str] = &[
+    // answer fields
+    "yes",
+    "no",
+    "cannot_combine",
+    // the self-completion screens
+    "sc_turn_round",
+    "sc_answering",
+    "sc_hand_back",
+    "sc_continue",
+    "sc_closed",
+    // the printed form
+    "required",
+    "personal",
+    "officer",
+    "internal",
+    "ends",
+    "self_completion",
+    "only_answer",
+    "ask_if",
+    "must",
+    "help",
+    "other",
+    "rank",
+    "of_answers",
+    "whole",
+    "fixed",
+    "gridref",
+    "latlon",
+    "finding",
+    "agency",
+    "urgent_if",
+    "choose_any",
+    "languages",
+    "fingerprint",
+    // the connecting words of conditions
+    "is",
+    "is not",
+    "is less than",
+    "is at most",
+    "is more than",
+    "is at least",
+    "and",
+    "or",
+    "not",
+    "was answered",
+    "is one of",
+    "includes",
+    "the answer",
+    "the number of answers to",
+    "the number of answers given",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SurveyKind {
@@ -78,8 +153,13 @@ pub struct Survey {
     pub sections: Vec<Section>,
     /// All questions in interview order; each names its section by index.
     pub questions: Vec<Question>,
-    /// The issue taxonomy used by issue-coding questions (part of the fingerprint).
+    /// The issue taxonomy used by issue-coding questions (part of the fingerprint): the
+    /// edition the survey names, so a released version keeps the issues it was asked with.
     pub taxonomy: Taxonomy,
+    /// The fixed words of forms and fields (Yes/No, "required", …) from `words.toml`. Not
+    /// part of the fingerprint: they are the tool's wording, not the instrument's.
+    #[serde(skip)]
+    pub words: Words,
     /// `sha256:` + hex of the canonical content, so a response names the exact instrument.
     #[serde(skip)]
     pub fingerprint: String,
@@ -113,8 +193,36 @@ impl Survey {
 pub struct Section {
     pub id: String,
     pub title: LocalText,
+    /// Guidance for the officer (never read out): shown in the officer's language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<LocalText>,
+    /// The resident answers this section on the laptop themselves, on a screen that shows
+    /// none of the earlier answers (sensitive questions).
+    #[serde(skip_serializing_if = "is_false")]
+    pub self_completion: bool,
+}
+
+// Fields added after version 1 are left out of the canonical form when unset, so the
+// fingerprints of surveys written before them do not change.
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Who a question's text is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// Read out to (or read by) the respondent: shown in the interview language.
+    #[default]
+    Resident,
+    /// An instruction or a record for the officer: shown in the officer's language.
+    Officer,
+}
+
+impl Audience {
+    fn is_resident(&self) -> bool {
+        *self == Audience::Resident
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,8 +232,20 @@ pub struct Question {
     pub section: usize,
     pub kind: QuestionKind,
     pub text: LocalText,
+    /// Interviewer instructions: always for the officer, in the officer's language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<LocalText>,
+    /// Whom `text` is for (the respondent unless marked `officer`).
+    #[serde(skip_serializing_if = "Audience::is_resident")]
+    pub audience: Audience,
+    /// The answer is for the officer's and coordinator's records only: it never goes into
+    /// the meeting pack or anything else made public (disclosure follow-up).
+    #[serde(skip_serializing_if = "is_false")]
+    pub internal: bool,
+    /// When this question is shown, the interview ends with it: every later question is
+    /// hidden (refused consent, an under-16 without a parent's agreement).
+    #[serde(skip_serializing_if = "is_false")]
+    pub ends: bool,
     pub required: bool,
     /// Contact details and anything else identifying: sealed before it reaches disk.
     pub personal: bool,
@@ -142,14 +262,24 @@ pub struct Question {
 }
 
 impl Question {
-    /// The choices a single, multiple or scale question offers.
+    /// The choices a single, multiple or scale question offers; for an issues question, the
+    /// codes it adds to the taxonomy ("nothing", "don't know", "refused").
     pub fn choices(&self) -> &[Choice] {
         match &self.kind {
             QuestionKind::Single { choices }
             | QuestionKind::Multiple { choices, .. }
-            | QuestionKind::Scale { choices, .. } => choices,
+            | QuestionKind::Scale { choices, .. }
+            | QuestionKind::Issues { choices, .. } => choices,
             _ => &[],
         }
+    }
+
+    /// Whether `value` is a code that stands alone in a multi-valued answer: marked
+    /// exclusive, or non-substantive ("don't know", "refused").
+    pub fn is_exclusive(&self, value: &str) -> bool {
+        self.choices()
+            .iter()
+            .any(|c| c.value == value && (c.exclusive || c.non_substantive))
     }
 }
 
@@ -175,8 +305,11 @@ pub struct EvaItem {
 pub struct Choice {
     pub value: String,
     pub label: LocalText,
-    /// "Don't know", "prefer not to say": shown, stored, excluded by scorers.
+    /// "Don't know", "prefer not to say", "refused": shown, stored, excluded by scorers.
     pub non_substantive: bool,
+    /// Cannot be combined with other choices ("nothing", "no problems").
+    #[serde(skip_serializing_if = "is_false")]
+    pub exclusive: bool,
     /// A score for scorers (NI 17 uses 3/2/1/0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
@@ -254,6 +387,9 @@ pub enum QuestionKind {
     Issues {
         #[serde(skip_serializing_if = "Option::is_none")]
         max: Option<u32>,
+        /// Codes that are not issues ("nothing", "don't know", "refused"), each exclusive.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<Choice>,
     },
 }
 

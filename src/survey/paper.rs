@@ -4,159 +4,14 @@
 use std::fmt::Write;
 
 use super::answer::Grade;
-use super::model::{DateTimeMode, LocationForm, Question, QuestionKind, Survey};
-
-/// Fixed words on the printed form, in the languages the built-in surveys offer.
-fn word(lang: &str, key: &str) -> &'static str {
-    let pl = lang == "pl";
-    match key {
-        "required" => {
-            if pl {
-                "wymagane"
-            } else {
-                "required"
-            }
-        }
-        "personal" => {
-            if pl {
-                "dane osobowe — szyfrowane dla koordynatora"
-            } else {
-                "personal — sealed for the coordinator"
-            }
-        }
-        "ask_if" => {
-            if pl {
-                "Pytaj tylko, jeśli"
-            } else {
-                "Ask only if"
-            }
-        }
-        "must" => {
-            if pl {
-                "Odpowiedź musi spełniać"
-            } else {
-                "The answer must satisfy"
-            }
-        }
-        "help" => {
-            if pl {
-                "Pomoc"
-            } else {
-                "Help"
-            }
-        }
-        "yes" => {
-            if pl {
-                "Tak"
-            } else {
-                "Yes"
-            }
-        }
-        "no" => {
-            if pl {
-                "Nie"
-            } else {
-                "No"
-            }
-        }
-        "other" => {
-            if pl {
-                "Inne"
-            } else {
-                "Other"
-            }
-        }
-        "rank" => {
-            if pl {
-                "Uszereguj do"
-            } else {
-                "Rank up to"
-            }
-        }
-        "of_answers" => {
-            if pl {
-                "spośród odpowiedzi na"
-            } else {
-                "of the answers to"
-            }
-        }
-        "whole" => {
-            if pl {
-                "liczba całkowita"
-            } else {
-                "whole number"
-            }
-        }
-        "fixed" => {
-            if pl {
-                "Stały punkt odniesienia"
-            } else {
-                "Fixed reference"
-            }
-        }
-        "gridref" => {
-            if pl {
-                "Odniesienie siatki OS"
-            } else {
-                "OS grid reference"
-            }
-        }
-        "latlon" => {
-            if pl {
-                "Szer./dł. geogr."
-            } else {
-                "Lat/lon"
-            }
-        }
-        "finding" => {
-            if pl {
-                "Ustalenie: notatka / miejsce / pilne [ ] / odpowiedzialna instytucja"
-            } else {
-                "Finding: note / location / urgent [ ] / responsible agency"
-            }
-        }
-        "agency" => {
-            if pl {
-                "zwykle"
-            } else {
-                "usually"
-            }
-        }
-        "urgent_if" => {
-            if pl {
-                "Pilne, jeśli"
-            } else {
-                "Urgent if"
-            }
-        }
-        "choose_any" => {
-            if pl {
-                "zaznacz wszystkie pasujące"
-            } else {
-                "tick all that apply"
-            }
-        }
-        "languages" => {
-            if pl {
-                "Języki"
-            } else {
-                "Languages"
-            }
-        }
-        "fingerprint" => {
-            if pl {
-                "Odcisk"
-            } else {
-                "Fingerprint"
-            }
-        }
-        _ => "",
-    }
-}
+use super::model::{Audience, Choice, DateTimeMode, LocationForm, Question, QuestionKind, Survey};
 
 /// Renders `survey` in `lang` (falling back to English string by string).
+/// Every fixed word comes from the survey's words (`words.toml`), so a new language is a
+/// data change.
 pub fn render(survey: &Survey, lang: &str) -> String {
     let mut out = String::new();
+    let word = |key: &str, lang: &str| survey.words.get(key, lang).to_owned();
     let number = |id: &str| {
         survey
             .index_of(id)
@@ -164,20 +19,18 @@ pub fn render(survey: &Survey, lang: &str) -> String {
             .unwrap_or_else(|| id.to_owned())
     };
     let label = |id: &str| number(id);
-    let connective = |w: &str| connective(lang, w);
+    let connective = |w: &str| word(w, lang);
     // Choice values in conditions are shown by their labels, in the printed language.
     let value = |qid: &str, v: &str| -> Option<String> {
         let q = survey.question(qid)?;
         match &q.kind {
-            QuestionKind::YesNo => Some(word(lang, v).to_owned()).filter(|w| !w.is_empty()),
-            QuestionKind::Issues { .. } => {
-                survey.taxonomy.get(v).map(|i| i.label.get(lang).to_owned())
-            }
-            _ => q
-                .choices()
-                .iter()
-                .find(|c| c.value == v)
-                .map(|c| c.label.get(lang).to_owned()),
+            QuestionKind::YesNo => matches!(v, "yes" | "no").then(|| word(v, lang)),
+            QuestionKind::Issues { .. } => survey
+                .taxonomy
+                .get(v)
+                .map(|i| i.label.get(lang).to_owned())
+                .or_else(|| choice_label(q.choices(), v, lang)),
+            _ => choice_label(q.choices(), v, lang),
         }
     };
     let _ = writeln!(out, "{}", survey.title.get(lang));
@@ -187,9 +40,9 @@ pub fn render(survey: &Survey, lang: &str) -> String {
         survey.id,
         survey.version,
         survey.kind,
-        word(lang, "languages"),
+        word("languages", lang),
         survey.languages.join(", "),
-        word(lang, "fingerprint"),
+        word("fingerprint", lang),
         survey.fingerprint
     );
     let mut section = usize::MAX;
@@ -198,6 +51,9 @@ pub fn render(survey: &Survey, lang: &str) -> String {
             section = q.section;
             if let Some(s) = survey.sections.get(section) {
                 let _ = writeln!(out, "\n== {}. {} ==", section + 1, s.title.get(lang));
+                if s.self_completion {
+                    let _ = writeln!(out, "   [{}]", word("self_completion", lang));
+                }
                 if let Some(h) = &s.help {
                     let _ = writeln!(out, "   {}", h.get(lang));
                 }
@@ -205,10 +61,19 @@ pub fn render(survey: &Survey, lang: &str) -> String {
         }
         let mut flags = Vec::new();
         if q.required {
-            flags.push(word(lang, "required"));
+            flags.push(word("required", lang));
         }
         if q.personal {
-            flags.push(word(lang, "personal"));
+            flags.push(word("personal", lang));
+        }
+        if q.audience == Audience::Officer {
+            flags.push(word("officer", lang));
+        }
+        if q.internal {
+            flags.push(word("internal", lang));
+        }
+        if q.ends {
+            flags.push(word("ends", lang));
         }
         let flags = if flags.is_empty() {
             String::new()
@@ -220,39 +85,48 @@ pub fn render(survey: &Survey, lang: &str) -> String {
             let _ = writeln!(
                 out,
                 "     {}: {}",
-                word(lang, "ask_if"),
+                word("ask_if", lang),
                 c.describe_in(&label, &value, &connective)
             );
         }
         answer_space(&mut out, survey, q, lang, &number);
+        // In a constraint or urgent_if, `.` is this question's answer.
+        let value = |qid: &str, v: &str| value(if qid == "." { &q.id } else { qid }, v);
         if let Some(c) = &q.constraint {
             let _ = writeln!(
                 out,
                 "     {}: {} — \"{}\"",
-                word(lang, "must"),
+                word("must", lang),
                 c.expr.describe_in(&label, &value, &connective),
                 c.message.get(lang)
             );
         }
         if let Some(item) = &q.item {
-            let _ = writeln!(out, "     {}", word(lang, "finding"));
+            let _ = writeln!(out, "     {}", word("finding", lang));
             if let Some(a) = &item.agency {
-                let _ = writeln!(out, "       ({} {a})", word(lang, "agency"));
+                let _ = writeln!(out, "       ({} {a})", word("agency", lang));
             }
             if let Some(u) = &item.urgent_if {
                 let _ = writeln!(
                     out,
                     "       {}: {}",
-                    word(lang, "urgent_if"),
+                    word("urgent_if", lang),
                     u.describe_in(&label, &value, &connective)
                 );
             }
         }
         if let Some(h) = &q.help {
-            let _ = writeln!(out, "     {}: {}", word(lang, "help"), h.get(lang));
+            let _ = writeln!(out, "     {}: {}", word("help", lang), h.get(lang));
         }
     }
     out
+}
+
+fn choice_label(choices: &[Choice], value: &str, lang: &str) -> Option<String> {
+    choices
+        .iter()
+        .find(|c| c.value == value)
+        .map(|c| c.label.get(lang).to_owned())
 }
 
 fn answer_space(
@@ -263,6 +137,15 @@ fn answer_space(
     number: &dyn Fn(&str) -> String,
 ) {
     let pad = "     ";
+    let word = |key: &str, lang: &str| survey.words.get(key, lang).to_owned();
+    // Exclusive codes say so on paper, where nothing else stops a second tick.
+    let tick = |c: &Choice| {
+        if q.is_exclusive(&c.value) {
+            format!("{} ({})", c.label.get(lang), word("only_answer", lang))
+        } else {
+            c.label.get(lang).to_owned()
+        }
+    };
     match &q.kind {
         QuestionKind::Single { choices } | QuestionKind::Scale { choices, .. } => {
             for c in choices {
@@ -270,17 +153,17 @@ fn answer_space(
             }
         }
         QuestionKind::Multiple { choices, .. } => {
-            let _ = writeln!(out, "{pad}({})", word(lang, "choose_any"));
+            let _ = writeln!(out, "{pad}({})", word("choose_any", lang));
             for c in choices {
-                let _ = writeln!(out, "{pad}[ ] {}", c.label.get(lang));
+                let _ = writeln!(out, "{pad}[ ] {}", tick(c));
             }
         }
         QuestionKind::Rank { from, max } => {
             let _ = writeln!(
                 out,
                 "{pad}{} {max} {} {}:",
-                word(lang, "rank"),
-                word(lang, "of_answers"),
+                word("rank", lang),
+                word("of_answers", lang),
                 number(from)
             );
             for n in 1..=*max {
@@ -295,7 +178,7 @@ fn answer_space(
         } => {
             let mut notes = Vec::new();
             if *integer {
-                notes.push(word(lang, "whole").to_owned());
+                notes.push(word("whole", lang).to_owned());
             }
             match (min, max) {
                 (Some(lo), Some(hi)) => notes.push(format!("{lo}–{hi}")),
@@ -331,8 +214,8 @@ fn answer_space(
             let _ = writeln!(
                 out,
                 "{pad}( ) {}   ( ) {}",
-                word(lang, "yes"),
-                word(lang, "no")
+                word("yes", lang),
+                word("no", lang)
             );
         }
         QuestionKind::DateTime { mode } => {
@@ -350,7 +233,7 @@ fn answer_space(
                     LocationForm::GridRef => "gridref",
                     LocationForm::LatLon => "latlon",
                 };
-                let _ = writeln!(out, "{pad}{}: ______________________", word(lang, key));
+                let _ = writeln!(out, "{pad}{}: ______________________", word(key, lang));
             }
         }
         QuestionKind::Grade => {
@@ -358,8 +241,8 @@ fn answer_space(
             let _ = writeln!(out, "{pad}{}", grades.join("  "));
         }
         QuestionKind::Note => {}
-        QuestionKind::Issues { .. } => {
-            let _ = writeln!(out, "{pad}({})", word(lang, "choose_any"));
+        QuestionKind::Issues { choices, .. } => {
+            let _ = writeln!(out, "{pad}({})", word("choose_any", lang));
             for issue in &survey.taxonomy.issues {
                 if issue.id == super::taxonomy::OTHER {
                     continue;
@@ -369,34 +252,11 @@ fn answer_space(
             let _ = writeln!(
                 out,
                 "{pad}[ ] {}: ______________________",
-                word(lang, "other")
+                word("other", lang)
             );
+            for c in choices {
+                let _ = writeln!(out, "{pad}[ ] {}", tick(c));
+            }
         }
     }
-}
-
-/// The connecting words of conditions, in the languages the built-in surveys offer.
-fn connective(lang: &str, word: &str) -> String {
-    if lang != "pl" {
-        return word.to_owned();
-    }
-    match word {
-        "is" => "to",
-        "is not" => "to nie",
-        "is less than" => "jest mniejsze niż",
-        "is at most" => "jest co najwyżej",
-        "is more than" => "jest większe niż",
-        "is at least" => "jest co najmniej",
-        "and" => "i",
-        "or" => "lub",
-        "not" => "nie",
-        "was answered" => "ma odpowiedź",
-        "is one of" => "to jedno z",
-        "includes" => "obejmuje",
-        "the answer" => "odpowiedź",
-        "the number of answers to" => "liczba odpowiedzi na",
-        "the number of answers given" => "liczba podanych odpowiedzi",
-        other => other,
-    }
-    .to_owned()
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::answer::{Answer, Location};
 use super::label;
-use super::model::{DateTimeMode, LocalText, LocationForm, Question, QuestionKind, Survey};
+use super::model::{DateTimeMode, LocalText, LocationForm, Question, QuestionKind, Survey, Words};
 use super::taxonomy::OTHER;
 
 /// Answers keyed by question id.
@@ -99,6 +99,10 @@ impl<'s> Walker<'s> {
                 && let Some(a) = answers.get(&q.id)
             {
                 live.insert(q.id.as_str(), a);
+            }
+            // A note that ends the interview hides everything after it.
+            if visible[i] && q.ends {
+                break;
             }
         }
         visible
@@ -206,19 +210,7 @@ impl<'s> Walker<'s> {
                 {
                     return Err(Invalid::en(format!("Choose at most {max}")));
                 }
-                // A non-substantive choice ("don't know") cannot be combined with others.
-                let ns = q
-                    .choices()
-                    .iter()
-                    .find(|c| c.non_substantive && vs.contains(&c.value));
-                if let Some(c) = ns
-                    && vs.len() > 1
-                {
-                    return Err(Invalid::naming(&c.label, |l| {
-                        format!("\"{l}\" cannot be combined with other choices")
-                    }));
-                }
-                Ok(())
+                exclusive_alone(q, vs, &self.survey.words)
             }
             (QuestionKind::Rank { from, max }, Answer::Rank(vs)) => {
                 let source: Vec<String> = self
@@ -291,11 +283,12 @@ impl<'s> Walker<'s> {
                 _ => Err(wrong()),
             },
             (QuestionKind::Location { forms }, Answer::Location(loc)) => check_location(forms, loc),
-            (QuestionKind::Issues { max }, Answer::Issues(coding)) => {
+            (QuestionKind::Issues { max, .. }, Answer::Issues(coding)) => {
+                let is_code = |v: &str| q.choices().iter().any(|c| c.value == v);
                 if let Some(bad) = coding
                     .issues
                     .iter()
-                    .find(|i| self.survey.taxonomy.get(i).is_none())
+                    .find(|i| self.survey.taxonomy.get(i).is_none() && !is_code(i))
                 {
                     return Err(Invalid::en(format!("`{bad}` is not in the issue list")));
                 }
@@ -314,6 +307,7 @@ impl<'s> Walker<'s> {
                 if coding.issues.is_empty() {
                     return Err(Invalid::en("Code at least one issue, or skip the question"));
                 }
+                exclusive_alone(q, &coding.issues, &self.survey.words)?;
                 match max {
                     Some(m) if coding.issues.len() > *m as usize => {
                         Err(Invalid::en(format!("Code at most {m} issues")))
@@ -381,8 +375,13 @@ impl<'s> Walker<'s> {
     /// be asked, so "of about m" does not start at 1 and jump.
     pub fn progress(&self, answers: &Answers, index: usize) -> Progress {
         let visible = self.visibility(answers);
+        // Nothing after a note that ends the interview will be asked.
+        let end = (0..visible.len())
+            .find(|&i| visible[i] && self.survey.questions[i].ends)
+            .unwrap_or(visible.len());
         let undecided = |i: usize| {
             i > index
+                && i < end
                 && self.survey.questions[i]
                     .show_if
                     .as_ref()
@@ -499,4 +498,37 @@ fn check_location(forms: &[LocationForm], loc: &Location) -> Result<(), Invalid>
 /// also uses decides, so the field and the map agree).
 pub fn is_grid_ref(text: &str) -> bool {
     crate::gridref::parse(text).is_ok()
+}
+
+/// A choice marked exclusive or non-substantive ("nothing", "don't know", "refused") stands
+/// alone: combined with anything else the answer would contradict itself.
+fn exclusive_alone(q: &Question, values: &[String], words: &Words) -> Result<(), Invalid> {
+    if values.len() < 2 {
+        return Ok(());
+    }
+    match values.iter().find(|v| q.is_exclusive(v)) {
+        Some(v) => {
+            let label = q
+                .choices()
+                .iter()
+                .find(|c| &c.value == v)
+                .map(|c| c.label.clone())
+                .unwrap_or_else(|| LocalText::en(v.as_str()));
+            // The sentence from words.toml, with the choice's label in the same language.
+            let sentence = words.text("cannot_combine");
+            let langs: BTreeSet<&String> = sentence.0.keys().chain(label.0.keys()).collect();
+            Err(Invalid {
+                message: LocalText(
+                    langs
+                        .into_iter()
+                        .map(|lang| {
+                            let text = sentence.get(lang).replace("{}", label.get(lang));
+                            (lang.clone(), text)
+                        })
+                        .collect(),
+                ),
+            })
+        }
+        None => Ok(()),
+    }
 }

@@ -28,6 +28,8 @@ pub enum Mode {
     DoorLog,
     /// The EVA checklist table.
     Checklist,
+    /// Self-completion: the screen that asks to turn the laptop round, or to hand it back.
+    Handover,
     /// A long list to pick from by typing to filter (the area picker).
     Picker,
     /// The help overlay: any key closes it.
@@ -60,7 +62,7 @@ use Mode::*;
 
 const QUESTION: &[Mode] = &[Text, Choice, Multi, Rank, Note];
 const ALL: &[Mode] = &[
-    Menu, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist,
+    Menu, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist, Handover,
 ];
 const PICKING: &[Mode] = &[Menu, Picker, Choice, Multi, Review, DoorLog, Checklist];
 
@@ -124,7 +126,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Text, Form, Picker, Choice, Multi, Rank, Note, DoorLog, Checklist], Keys::Code(KeyCode::Backspace), Action::Backspace, "Bksp", "delete (never leaves the question)", ""),
     bind!(&[Text], Keys::Ctrl('u'), Action::ClearField, "^U", "clear the whole field", "clear"),
     bind!(QUESTION, Keys::Ctrl('s'), Action::Skip, "^S", "skip (optional questions only)", "skip"),
-    bind!(&[Text, Choice, Multi, Rank, Note, Review, Checklist], Keys::Ctrl('l'), Action::SwitchLanguage, "^L", "switch the interview language", "language"),
+    bind!(&[Text, Choice, Multi, Rank, Note, Review, Checklist, Handover], Keys::Ctrl('l'), Action::SwitchLanguage, "^L", "switch the interview language", "language"),
     bind!(&[Text, Choice, Multi, Rank, Note, Checklist], Keys::Ctrl('r'), Action::Review, "^R", "review all answers", "review"),
     bind!(PICKING, Keys::Code(KeyCode::Char('?')), Action::Help, "?", "help: every key on this screen", "help"),
     bind!(&[Text, Form, Rank, Note], Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help: every key on this screen", "help"),

@@ -40,7 +40,10 @@ fn survey_list_json_matches_the_registry() {
     assert_eq!(rows.len(), registry.entries().len());
     for e in registry.entries() {
         let s = &e.survey;
-        let row = rows.iter().find(|r| r["id"] == s.id.as_str()).unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["id"] == s.id.as_str() && r["version"] == s.version)
+            .unwrap();
         assert_eq!(row["version"], s.version);
         assert_eq!(row["kind"], s.kind.to_string());
         assert_eq!(row["title"], s.title.get("en"));

@@ -109,13 +109,19 @@ fn consented_kin(app: &mut App) -> Uuid {
 /// Walks on to `target`: `answers` says which key answers a question on the way
 /// (by id); other required questions get their first choice, the rest are skipped.
 fn walk_to(app: &mut App, target: &str, answers: &[(&str, Action)]) {
-    for _ in 0..80 {
+    for _ in 0..200 {
         let q = at(app);
         if q == target {
             return;
         }
         let i = interview(app);
         let required = i.survey.questions[i.index].required;
+        // A self-completion handover screen stands in front of the question: Enter
+        // turns the laptop round (or takes it back) without moving on.
+        if app.mode() == Mode::Handover {
+            app.update(Action::Confirm);
+            continue;
+        }
         if let Some((_, a)) = answers.iter().find(|(id, _)| *id == q) {
             app.update(*a);
             if matches!(app.mode(), Mode::Multi) {
@@ -125,6 +131,7 @@ fn walk_to(app: &mut App, target: &str, answers: &[(&str, Action)]) {
             match app.mode() {
                 Mode::Note => app.update(Action::Confirm),
                 _ if !required => app.update(Action::Skip),
+                Mode::Multi | Mode::Rank => press(app, &[Action::Digit(1), Action::Confirm]),
                 _ => app.update(Action::Digit(1)),
             }
         }
@@ -362,7 +369,12 @@ fn a_prefilled_date_left_as_it_was_is_not_kept_as_typing() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     app.update(Action::Digit(2));
-    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         type_text(&mut app, text);
         app.update(Action::Confirm);
     }
@@ -460,16 +472,16 @@ fn the_review_keeps_its_row_after_a_change_and_continues_at_the_first_gap() {
     walk_to(&mut app, "time_in_area", &[]);
     app.update(Action::Review);
     assert_eq!(app.mode(), Mode::Review);
-    // Row 3 is time_in_area (consent, respondent type, time in area).
-    press(&mut app, &[Action::Down, Action::Down]);
+    // Row 4 is time_in_area (consent, age check, respondent type, time in area).
+    press(&mut app, &[Action::Down, Action::Down, Action::Down]);
     app.update(Action::Confirm);
     assert_eq!(at(&app), "time_in_area");
     app.update(Action::Digit(2));
     assert_eq!(app.mode(), Mode::Review);
-    assert_eq!(interview(&app).review, Some(2));
+    assert_eq!(interview(&app).review, Some(3));
     assert_eq!(
         stored(&app, id, "time_in_area"),
-        plain(Answer::Choice("years_1_to_5".into()))
+        plain(Answer::Choice("years_1_to_under_5".into()))
     );
     // End, Home move in the long list.
     app.update(Action::CursorEnd);
@@ -614,7 +626,12 @@ fn messages_wrap_instead_of_running_off_an_80_column_screen() {
 /// An EVA up to its first participants question, with the weather answered "dry".
 fn eva_at_participants(app: &mut App) -> Uuid {
     app.update(Action::Digit(2));
-    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         type_text(app, text);
         app.update(Action::Confirm);
     }
@@ -670,12 +687,16 @@ fn ctrl_c_keeps_typed_and_pasted_words_through_the_real_binary() {
     tui.step(ENTER);
     tui.wait_text("Are you happy to take part?");
     tui.step("1");
+    tui.wait_text("are you aged 16 or over?");
+    tui.step("1");
     tui.wait_text("Are you talking to us mainly as");
     tui.step("1");
     tui.wait_text("How long have you lived or worked");
     tui.step(CTRL_S);
-    tui.wait_text("what sort of things make you feel unsafe");
-    tui.step(CTRL_S);
+    // The problems question must be answered: the first row ticked, then Enter.
+    tui.wait_text("Thinking about your local area");
+    tui.step("1");
+    tui.step(ENTER);
     tui.wait_text("In their own words");
     tui.send("dealing by the shops");
     tui.wait_text("dealing by the shops");
@@ -694,4 +715,47 @@ fn ctrl_c_keeps_typed_and_pasted_words_through_the_real_binary() {
         s.contains("Typed before the app was closed, not saved yet"),
         "{s}"
     );
+}
+
+/// The self-completion handover screens take Enter only: a number, ^S, Backspace or ←
+/// pressed while the laptop is being turned round records nothing; once the respondent
+/// answers, neither ← nor Backspace leads out of their section.
+#[test]
+fn keys_on_a_handover_screen_record_nothing_and_the_section_cannot_be_left_backwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    let id = consented_kin(&mut app);
+    walk_to(&mut app, "police_confidence", &[]);
+    app.update(Action::Digit(1));
+    assert_eq!(app.mode(), Mode::Handover);
+    assert_eq!(at(&app), "victim");
+    let before = app.ctx.store.get(id).unwrap().answers;
+    for a in [
+        Action::Digit(1),
+        Action::Skip,
+        Action::Backspace,
+        Action::Back,
+        Action::Down,
+    ] {
+        app.update(a);
+        assert_eq!(app.mode(), Mode::Handover, "{a:?}");
+        assert_eq!(at(&app), "victim", "{a:?}");
+    }
+    assert_eq!(app.ctx.store.get(id).unwrap().answers, before);
+    // Turned round: the first question, nothing chosen; going back is refused.
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::Choice);
+    assert_eq!(stored(&app, id, "victim"), None);
+    app.update(Action::Back);
+    assert_eq!(at(&app), "victim");
+    assert!(
+        screen(&app).contains("Not while the respondent answers on their own"),
+        "{}",
+        screen(&app)
+    );
+    app.update(Action::Backspace);
+    assert_eq!(at(&app), "victim");
+    app.update(Action::Confirm);
+    assert_eq!(stored(&app, id, "victim"), None);
+    assert_eq!(app.ctx.store.get(id).unwrap().answers, before);
 }

@@ -13,6 +13,7 @@ mod crash;
 mod crime;
 mod geography;
 mod hostile;
+mod instruments;
 mod interview_flow;
 mod jobs;
 mod personal;

@@ -24,7 +24,7 @@ fn the_builtin_surveys_pass_check_with_zero_warnings() {
         .arg(repo("surveys"))
         .assert()
         .success()
-        .stdout("checked 4 file(s): 2 survey(s) ok, 0 error(s), 0 warning(s)\n");
+        .stdout("checked 7 file(s): 4 survey(s) ok, 0 error(s), 0 warning(s)\n");
 }
 
 #[test]
@@ -192,10 +192,17 @@ fn a_data_dir_survey_overrides_the_builtin_with_the_same_id_and_version() {
         .assert()
         .success();
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    // Version 1 is replaced by the file; the built-in version 2 stays.
     let kin_rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("kin ")).collect();
-    assert_eq!(kin_rows.len(), 1, "{stdout}");
+    assert_eq!(kin_rows.len(), 2, "{stdout}");
     assert!(
-        kin_rows[0].contains("Local KIN") && kin_rows[0].ends_with("kin.toml"),
+        kin_rows[0].contains(" 1 ")
+            && kin_rows[0].contains("Local KIN")
+            && kin_rows[0].ends_with("kin.toml"),
+        "{stdout}"
+    );
+    assert!(
+        kin_rows[1].contains(" 2 ") && kin_rows[1].ends_with("built-in"),
         "{stdout}"
     );
 }
@@ -203,8 +210,9 @@ fn a_data_dir_survey_overrides_the_builtin_with_the_same_id_and_version() {
 #[test]
 fn show_prints_the_paper_questionnaire_with_conditions_in_words() {
     let dir = tempfile::tempdir().unwrap();
+    // Version 1 as released (its numbering does not move).
     let out = doorstep(dir.path())
-        .args(["survey", "show", "kin"])
+        .args(["survey", "show", "kin", "--version", "1"])
         .assert()
         .success();
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
@@ -236,7 +244,7 @@ fn show_in_polish_translates_the_form() {
             predicate::str::contains("Pytaj tylko, jeśli").and(predicate::str::contains("( ) B+")),
         );
     doorstep(dir.path())
-        .args(["survey", "show", "kin", "--lang", "pl"])
+        .args(["survey", "show", "kin", "--version", "1", "--lang", "pl"])
         .assert()
         .success()
         .stdout(predicate::str::contains(

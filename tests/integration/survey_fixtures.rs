@@ -122,7 +122,14 @@ fn the_builtin_surveys_load_with_zero_warnings() {
     let loaded = load_set(&builtin_files(), &[]);
     assert_eq!(loaded.diagnostics, Vec::<Diagnostic>::new());
     let ids: Vec<&str> = loaded.surveys.iter().map(|(s, _)| s.id.as_str()).collect();
-    assert_eq!(ids, ["kin", "eva"]);
+    // Every released version stays built in.
+    let versions: Vec<(&str, u32)> = loaded
+        .surveys
+        .iter()
+        .map(|(s, _)| (s.id.as_str(), s.version))
+        .collect();
+    assert_eq!(versions, [("kin", 1), ("kin", 2), ("eva", 1), ("eva", 2)]);
+    assert_eq!(ids, ["kin", "kin", "eva", "eva"]);
 }
 
 #[test]

@@ -47,13 +47,16 @@ fn start_kin_at_door(tui: &mut Tui) {
     tui.wait_text("Enter to continue");
 }
 
-/// A set-up device with a KIN interview started at a door and consent given.
+/// A set-up device with a KIN interview started at a door, consent given and the
+/// respondent 16 or over.
 fn consented_kin(data_dir: &Path) -> Tui {
     set_up(data_dir);
     let mut tui = Tui::start(data_dir);
     start_kin_at_door(&mut tui);
     tui.step(ENTER);
     tui.wait_text("Are you happy to take part?");
+    tui.step("1");
+    tui.wait_text("are you aged 16 or over?");
     tui.step("1");
     tui
 }
@@ -136,8 +139,13 @@ fn a_whole_eva_to_finalize_through_the_real_binary() {
     let mut tui = Tui::start(dir.path());
     tui.wait_text("Start an EVA audit");
     tui.send("2");
-    tui.wait_text("Street name");
-    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    tui.wait_text("Transect id");
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         tui.send(text);
         tui.settle();
         tui.step(ENTER);
@@ -183,7 +191,7 @@ fn sigkill_mid_interview_then_restart_and_resume_with_every_answer_there() {
     tui.wait_text("Are you talking to us mainly as");
     tui.step("2"); // business
     tui.wait_text("How long have you lived or worked");
-    tui.step("3"); // 5 to 10 years
+    tui.step("3"); // 5 years to less than 10 years
     // The next question is on screen, so the last answer was acknowledged: kill now.
     let before = tui.wait_text("Thinking about your local area");
     assert!(before.contains("of about"), "{before}");
@@ -200,14 +208,14 @@ fn sigkill_mid_interview_then_restart_and_resume_with_every_answer_there() {
         .expect("the draft is listed")
         .to_owned();
     let shown = doorstep(dir.path(), &["responses", "show", &id]);
-    for expected in ["consent", "respondent_type", "time_in_area"] {
+    for expected in ["consent", "age_check", "respondent_type", "time_in_area"] {
         assert!(
             shown.contains(expected),
             "{expected} missing after the kill:\n{shown}"
         );
     }
     assert!(
-        shown.contains("business") && shown.contains("years_5_to_10"),
+        shown.contains("business") && shown.contains("years_5_to_under_10"),
         "{shown}"
     );
 
@@ -221,7 +229,7 @@ fn sigkill_mid_interview_then_restart_and_resume_with_every_answer_there() {
     assert!(s.contains("Resumed where it was left"), "{s}");
     // ← shows the earlier answer still selected.
     let s = tui.step("\x1b[D");
-    assert!(s.contains("(•) 5 to 10 years"), "{s}");
+    assert!(s.contains("(•) 5 years to less than 10 years"), "{s}");
     tui.send(ESC);
     tui.wait_text("Kept as a draft");
 }

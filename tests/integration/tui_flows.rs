@@ -369,7 +369,7 @@ fn personal_questions_without_a_coordinator_key_are_skipped_with_a_notice() {
         .survey
         .questions
         .iter()
-        .find(|q| q.personal)
+        .find(|q| q.personal && matches!(q.kind, doorstep::survey::QuestionKind::Text { .. }))
         .unwrap()
         .id
         .clone();
@@ -465,10 +465,16 @@ fn move_to(app: &mut App, question: &str, step: Action) {
     panic!("never reached {question}:\n{}", screen(app, 80, 24));
 }
 
-/// Starts an EVA and answers its header (street, from, to; skips the optional rest).
+/// Starts an EVA and answers its header (transect id, street, from, to; skips the optional
+/// rest).
 fn eva_at_checklist(app: &mut App) {
     app.update(Action::Digit(2));
-    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         type_text(app, text);
         app.update(Action::Confirm);
     }
@@ -651,7 +657,7 @@ fn answer_everything(app: &mut App) {
         let i = interview(app);
         let required = i.survey.questions[i.index].required;
         match app.mode() {
-            Mode::Note => app.update(Action::Confirm),
+            Mode::Note | Mode::Handover => app.update(Action::Confirm),
             _ if !required => app.update(Action::Skip),
             Mode::Choice => app.update(Action::Digit(1)),
             Mode::Multi | Mode::Rank => press(app, &[Action::Digit(1), Action::Confirm]),
@@ -1134,4 +1140,88 @@ fn jump_to(app: &mut App, qid: &str) {
         );
     }
     assert_eq!(current_question(app), qid);
+}
+
+/// Walks the interview until `stop` holds: the first choice of required questions, a
+/// marker typed into text, optional choices skipped.
+fn walk_until(app: &mut App, stop: impl Fn(&App) -> bool) {
+    for _ in 0..120 {
+        if stop(app) {
+            return;
+        }
+        let i = interview(app);
+        let required = i.survey.questions[i.index].required;
+        match app.mode() {
+            Mode::Note => app.update(Action::Confirm),
+            Mode::Text => {
+                type_text(app, "Kay Street lamp 14");
+                app.update(Action::Confirm);
+            }
+            Mode::Multi if required => press(app, &[Action::Digit(1), Action::Confirm]),
+            Mode::Choice if required => app.update(Action::Digit(1)),
+            _ => app.update(Action::Skip),
+        }
+    }
+    panic!("stuck at {}", current_question(app));
+}
+
+#[test]
+fn officer_guidance_stays_in_the_officers_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    start_kin(&mut app);
+    walk_until(&mut app, |a| current_question(a) == "unsafe_issues");
+    app.update(Action::SwitchLanguage);
+    let pl = screen(&app, 80, 24);
+    // The question is read out in Polish; the instruction is for the officer, in English.
+    assert!(pl.contains("jakie problemy w tej okolicy"), "{pl}");
+    assert!(pl.contains("Do not read out the list"), "{pl}");
+    assert!(!pl.contains("Nie odczytuj listy"), "{pl}");
+}
+
+#[test]
+fn self_completion_hides_earlier_answers_and_hands_the_laptop_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    start_kin(&mut app);
+    walk_until(&mut app, |a| a.mode() == Mode::Handover);
+    assert_eq!(current_question(&app), "victim");
+    let earlier = interview(&app).answers.clone();
+    assert!(earlier.contains_key("ni17_drugs") && earlier.contains_key("unsafe_words"));
+    let turn = screen(&app, 80, 24);
+    insta::assert_snapshot!("self_completion_turn_round", turn);
+    // The officer turns the laptop round: the respondent sees one question and no answer.
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::Choice);
+    let own = screen(&app, 80, 24);
+    insta::assert_snapshot!("self_completion_question", own);
+    for shown_before in [
+        "Kay Street",
+        "very big problem",
+        "Strongly agree",
+        "Very safe",
+    ] {
+        assert!(!own.contains(shown_before), "{shown_before} on: {own}");
+    }
+    // Neither the review nor going back reaches the earlier answers.
+    app.update(Action::Review);
+    assert_eq!(app.mode(), Mode::Choice);
+    assert!(screen(&app, 80, 24).contains("Not while the respondent answers on their own"));
+    app.update(Action::Back);
+    assert_eq!(current_question(&app), "victim");
+    assert!(!screen(&app, 80, 24).contains("Kay Street"));
+    // An answer is stored as usual; then Esc hands the laptop back.
+    app.update(Action::Digit(2)); // victim: No
+    let id = interview(&app).id;
+    assert_eq!(
+        app.ctx.store.get(id).unwrap().answers["victim"].value,
+        StoredAnswer::Plain(Answer::Choice("no".into()))
+    );
+    app.update(Action::Leave);
+    assert_eq!(app.mode(), Mode::Handover);
+    insta::assert_snapshot!("self_completion_hand_back", screen(&app, 80, 24));
+    app.update(Action::Confirm);
+    assert_eq!(current_question(&app), "disclosure");
+    assert_ne!(app.mode(), Mode::Handover);
+    assert!(matches!(app.screen, Screen::Interview(_)));
 }

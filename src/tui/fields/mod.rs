@@ -46,11 +46,12 @@ pub enum Field {
     Location(LocationField),
 }
 
-/// Yes and No, worded as the domain words them (so the field and the review agree).
-pub fn yes_no_options() -> Vec<Opt> {
+/// Yes and No in every language of the survey's words (`words.toml`), worded as the domain
+/// words them, so the field and the review agree.
+pub fn yes_no_options(survey: &Survey) -> Vec<Opt> {
     vec![
-        Opt::new("yes", label::yes_no_text(true)),
-        Opt::new("no", label::yes_no_text(false)),
+        Opt::new("yes", label::yes_no_text(survey, true)),
+        Opt::new("no", label::yes_no_text(survey, false)),
     ]
 }
 
@@ -73,7 +74,7 @@ impl Field {
                 ))
             }
             QuestionKind::YesNo => Field::Choice(ChoiceList::single(
-                yes_no_options(),
+                yes_no_options(survey),
                 values.first().cloned(),
             )),
             QuestionKind::Grade => Field::Choice(ChoiceList::single(
@@ -88,12 +89,14 @@ impl Field {
                 values,
                 None,
             )),
-            QuestionKind::Issues { .. } => {
+            QuestionKind::Issues { choices, .. } => {
+                // The issues, then the codes that stand alone ("nothing", "refused").
                 let opts = survey
                     .taxonomy
                     .issues
                     .iter()
                     .map(|i| Opt::new(&i.id, i.label.clone()))
+                    .chain(choices.iter().map(Opt::from_choice))
                     .collect();
                 let other = match current {
                     Some(Answer::Issues(c)) => c.other.clone(),

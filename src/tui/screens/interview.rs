@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use super::Transition;
 use super::checklist::{self, Checklist, ChecklistEvent};
+use super::self_completion::{SelfCompletion, Stage};
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer, TypedText};
 use crate::store::StoreError;
-use crate::survey::model::QuestionKind;
+use crate::survey::model::{Audience, QuestionKind};
 use crate::survey::walker::{Answers, Walker};
 use crate::survey::{Answer, Finding, Survey, SurveyError, SurveyKind, label};
 use crate::tui::action::Action;
@@ -41,6 +42,11 @@ pub struct Interview {
     pub field: Field,
     pub error: Option<String>,
     pub lang: String,
+    /// The officer's language: instructions and officer-facing questions stay in it when
+    /// the interview switches to the respondent's.
+    pub officer_lang: String,
+    /// While a self-completion section is under way.
+    pub self_completion: Option<SelfCompletion>,
     /// `Some(row)` while the review screen is shown.
     pub review: Option<usize>,
     /// The review row to go back to after the question being changed is answered.
@@ -149,7 +155,12 @@ impl Interview {
         let all_answered = walker.first_unanswered(&answers).is_none()
             && response.position.is_none()
             && !answers.is_empty();
+        let officer_lang = Self::language_for(ctx, &survey);
+        // Resumed inside a self-completion section: the laptop is turned round again.
+        let self_completion = SelfCompletion::starts_at(&survey, index);
         let mut interview = Interview {
+            officer_lang,
+            self_completion,
             id: response.id,
             area: response.area.clone(),
             field: Field::Note,
@@ -171,6 +182,7 @@ impl Interview {
         interview.load_field(ctx);
         if all_answered {
             interview.review = Some(0);
+            interview.self_completion = None;
         }
         interview
     }
@@ -249,6 +261,12 @@ impl Interview {
     }
 
     pub fn mode(&self) -> Mode {
+        if self
+            .self_completion
+            .is_some_and(|sc| sc.stage != Stage::Answering)
+        {
+            return Mode::Handover;
+        }
         match (&self.review, &self.checklist) {
             (Some(_), _) => Mode::Review,
             (None, Some(c)) if c.is_editing() => Mode::Form,
@@ -258,6 +276,9 @@ impl Interview {
     }
 
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if let Some(done) = self.update_self_completion(ctx, action) {
+            return done;
+        }
         if let Some(row) = self.review {
             return self.update_review(ctx, action, row);
         }
@@ -306,6 +327,68 @@ impl Interview {
             }
             FieldEvent::Submit(answer) => self.commit(ctx, answer),
         }
+    }
+
+    /// Self-completion: handover screens take Enter only; while the respondent answers,
+    /// Esc hands the laptop back and nothing leads to the earlier answers.
+    fn update_self_completion(
+        &mut self,
+        ctx: &Context,
+        action: Action,
+    ) -> Option<Result<Transition, Error>> {
+        let sc = self.self_completion?;
+        match (sc.stage, action) {
+            (Stage::TurnRound, Action::Confirm) => {
+                self.self_completion = Some(SelfCompletion {
+                    stage: Stage::Answering,
+                    ..sc
+                });
+            }
+            // The officer may still keep the interview as a draft before turning round, and
+            // either side may switch the language.
+            (Stage::TurnRound, Action::Leave) | (_, Action::SwitchLanguage) => return None,
+            (Stage::HandBack, Action::Confirm) => {
+                // Straight into another self-completion section, or back to the officer.
+                self.self_completion = match self.review {
+                    Some(_) => None,
+                    None => SelfCompletion::starts_at(&self.survey, self.index),
+                };
+            }
+            (Stage::TurnRound | Stage::HandBack, _) => {}
+            (Stage::Answering, Action::Review) => {
+                self.error = Some(self.survey.words.get("sc_closed", &self.lang).to_owned());
+            }
+            (Stage::Answering, Action::Leave) => {
+                // Questions of the section not reached stay unanswered.
+                let last = self
+                    .survey
+                    .questions
+                    .iter()
+                    .rposition(|q| q.section == sc.section)
+                    .unwrap_or(self.index);
+                self.index = last;
+                self.error = None;
+                return Some(self.advance(ctx));
+            }
+            (Stage::Answering, _) => return None,
+        }
+        Some(Ok(Transition::Stay))
+    }
+
+    /// Keeps the self-completion state in step with the question now shown.
+    fn follow_self_completion(&mut self, next: Option<usize>) {
+        self.self_completion = match (self.self_completion, next) {
+            (Some(sc), Some(i)) if sc.covers(&self.survey, i) => Some(sc),
+            (Some(sc), _) if sc.stage == Stage::TurnRound => {
+                SelfCompletion::starts_at(&self.survey, self.index)
+            }
+            (Some(sc), _) => Some(SelfCompletion {
+                stage: Stage::HandBack,
+                ..sc
+            }),
+            (None, Some(i)) => SelfCompletion::starts_at(&self.survey, i),
+            (None, None) => None,
+        };
     }
 
     /// The keys every question screen shares: leave as a draft, language, review.
@@ -413,7 +496,14 @@ impl Interview {
     fn go_back(&mut self, ctx: &Context) {
         self.skip_armed = false;
         let walker = Walker::new(&self.survey);
-        match walker.prev(&self.answers, self.index) {
+        let prev = walker.prev(&self.answers, self.index);
+        if let Some(sc) = self.self_completion
+            && !prev.is_some_and(|i| sc.covers(&self.survey, i))
+        {
+            self.error = Some(self.survey.words.get("sc_closed", &self.lang).to_owned());
+            return;
+        }
+        match prev {
             Some(i) => {
                 self.index = i;
                 self.error = None;
@@ -548,7 +638,9 @@ impl Interview {
             self.open_review(Some(row));
             return Ok(Transition::Stay);
         }
-        match walker.next(&self.answers, Some(self.index)) {
+        let next = walker.next(&self.answers, Some(self.index));
+        self.follow_self_completion(next);
+        match next {
             Some(i) => {
                 self.index = i;
                 ctx.store
@@ -701,7 +793,18 @@ impl Interview {
             .title(Line::from(format!(" {} · {} ", self.area, langs.join(" "))).right_aligned());
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        if let Some(row) = self.review {
+        if let Some(sc) = self.self_completion
+            && sc.stage != Stage::Answering
+        {
+            sc.render_handover(
+                &self.survey,
+                &self.officer_lang,
+                &self.lang,
+                frame,
+                inner,
+                theme,
+            );
+        } else if let Some(row) = self.review {
             self.render_review(frame, inner, theme, row);
         } else if let Some(list) = &self.checklist {
             let [table, error_area] = Layout::vertical([
@@ -743,7 +846,10 @@ impl Interview {
             .map(|s| s.title.get(&self.lang))
             .unwrap_or("");
         let number = self.survey.number(self.index);
-        let position = if matches!(q.kind, QuestionKind::Note) {
+        let position = if self.self_completion.is_some() {
+            // The respondent's screen: how to hand back, not the officer's progress.
+            self.survey.words.get("sc_answering", &self.lang).to_owned()
+        } else if matches!(q.kind, QuestionKind::Note) {
             format!("{section} · {number} · note")
         } else {
             format!(
@@ -759,9 +865,15 @@ impl Interview {
                 theme.notice,
             ));
         }
+        // Instructions are the officer's, in the officer's language; officer-facing
+        // questions too.
         if let Some(h) = &q.help {
-            lead.push(Line::from(h.get(&self.lang).to_owned()));
+            lead.push(Line::from(h.get(&self.officer_lang).to_owned()));
         }
+        let text_lang = match q.audience {
+            Audience::Officer => &self.officer_lang,
+            Audience::Resident => &self.lang,
+        };
         let unkeepable = self.unkeepable(self.index);
         let personal_text = if !q.personal {
             None
@@ -778,7 +890,7 @@ impl Interview {
         } else {
             None
         };
-        let text_lines = wrap::wrapped_height(q.text.get(&self.lang), width);
+        let text_lines = wrap::wrapped_height(q.text.get(text_lang), width);
         let lead_lines: usize = lead
             .iter()
             .map(|l| wrap::wrapped_height(&l.to_string(), width))
@@ -813,7 +925,7 @@ impl Interview {
             progress,
         );
         frame.render_widget(
-            Paragraph::new(Line::styled(q.text.get(&self.lang), theme.title))
+            Paragraph::new(Line::styled(q.text.get(text_lang), theme.title))
                 .wrap(Wrap { trim: true }),
             question,
         );

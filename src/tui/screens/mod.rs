@@ -7,6 +7,7 @@ pub mod drafts;
 pub mod first_run;
 pub mod home;
 pub mod interview;
+pub mod self_completion;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
