@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -78,6 +78,74 @@ pub enum Outcome {
     },
     /// Empty, demolished, not residential, or otherwise not to be interviewed.
     NotApplicable,
+}
+
+impl Outcome {
+    /// The knock a finalized interview records at its door: refused when the respondent
+    /// said no to the consent question, interviewed otherwise.
+    pub fn of_interview(declined: bool, response: Uuid) -> Outcome {
+        if declined {
+            Outcome::Refused
+        } else {
+            Outcome::Interviewed { response }
+        }
+    }
+}
+
+/// Street, then house number in numeric order ("2" before "10"), then the rest: the order
+/// an officer walks a street in.
+pub fn walk_order(door: &Door) -> (String, u64, String) {
+    let digits: String = door
+        .number
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (
+        door.street.to_lowercase(),
+        digits.parse().unwrap_or(u64::MAX),
+        door.number.to_lowercase(),
+    )
+}
+
+/// Turns what the officer typed into the call-back time: `18:30` (today) or
+/// `2026-11-24 18:30` (also `24/11/2026 18:30`), in the time zone of `now` (the officer's
+/// wall clock), not in the past.
+pub fn call_back_time<Tz: TimeZone>(text: &str, now: &DateTime<Tz>) -> Result<DateTime<Utc>, String> {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let wall = now.naive_local();
+    let tomorrow = (wall + Duration::days(1)).format("%Y-%m-%d");
+    if t.is_empty() {
+        return Err(format!(
+            "Type when to call back: a time today like 18:30, or a date and time like {tomorrow} 18:30"
+        ));
+    }
+    let when = NaiveTime::parse_from_str(&t, "%H:%M")
+        .map(|time| wall.date().and_time(time))
+        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M"))
+        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%d/%m/%Y %H:%M"))
+        .map_err(|_| {
+            format!("`{t}` is not a time like 18:30 or a date and time like {tomorrow} 18:30")
+        })?;
+    let this_minute = wall
+        .with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(wall);
+    if when < this_minute {
+        return Err(format!(
+            "{} has already passed: give a later time, or the date too (e.g. {tomorrow} 18:30)",
+            when.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    now.timezone()
+        .from_local_datetime(&when)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            format!(
+                "{} does not exist here (the clocks go forward): give another time",
+                when.format("%Y-%m-%d %H:%M")
+            )
+        })
 }
 
 impl fmt::Display for Outcome {
@@ -212,9 +280,64 @@ impl DoorCounts {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::FixedOffset;
 
     use super::*;
+
+    #[test]
+    fn call_back_times_are_today_or_dated_in_the_officers_zone_and_never_past() {
+        // An hour ahead of UTC, so a zone mistake shows.
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        let now = zone.with_ymd_and_hms(2026, 11, 23, 10, 0, 30).unwrap();
+        let utc = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 11, d, h - 1, m, 0).unwrap();
+        assert_eq!(call_back_time("18:30", &now), Ok(utc(23, 18, 30)));
+        assert_eq!(call_back_time(" 10:00 ", &now), Ok(utc(23, 10, 0)));
+        assert_eq!(call_back_time("2026-11-24 09:15", &now), Ok(utc(24, 9, 15)));
+        assert_eq!(call_back_time("24/11/2026 09:15", &now), Ok(utc(24, 9, 15)));
+        assert_eq!(
+            call_back_time("", &now),
+            Err("Type when to call back: a time today like 18:30, or a date and time like 2026-11-24 18:30".into())
+        );
+        assert_eq!(
+            call_back_time("25:00", &now),
+            Err("`25:00` is not a time like 18:30 or a date and time like 2026-11-24 18:30".into())
+        );
+        assert_eq!(
+            call_back_time("09:59", &now),
+            Err("2026-11-23 09:59 has already passed: give a later time, or the date too (e.g. 2026-11-24 18:30)".into())
+        );
+    }
+
+    #[test]
+    fn doors_are_in_walking_order() {
+        let mut doors = vec![
+            Door::new("Kay Street", "10").unwrap(),
+            Door::new("Elm Road", "Rose Cottage").unwrap(),
+            Door::new("kay street", "2").unwrap(),
+            Door::new("Kay Street", "3a").unwrap(),
+        ];
+        doors.sort_by_cached_key(walk_order);
+        let shown: Vec<String> = doors.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "Rose Cottage, Elm Road",
+                "2 kay street",
+                "3a Kay Street",
+                "10 Kay Street"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_interview_declined_at_consent_is_a_refusal() {
+        let id = Uuid::from_u128(9);
+        assert_eq!(Outcome::of_interview(true, id), Outcome::Refused);
+        assert_eq!(
+            Outcome::of_interview(false, id),
+            Outcome::Interviewed { response: id }
+        );
+    }
 
     fn t(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 10, 5, h, 0, 0).unwrap()

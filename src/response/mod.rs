@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use door::{Door, DoorCounts, DoorRecord, Knock, Outcome};
+pub use door::{Door, DoorCounts, DoorRecord, Knock, Outcome, call_back_time, walk_order};
 pub use env::{Clock, Env, IdSource, ManualClock, SequentialIds, SystemClock, SystemIds};
 pub use period::Period;
 pub use settings::{SettingKey, Settings};

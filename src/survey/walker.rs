@@ -90,6 +90,34 @@ impl<'s> Walker<'s> {
         visible
     }
 
+    /// The survey's consent question, as its conditions state it: the first yes/no
+    /// question whose "no" hides every later question that takes an answer (and whose
+    /// "yes" shows at least one). No question id is assumed.
+    pub fn consent_question(&self) -> Option<usize> {
+        let qs = &self.survey.questions;
+        let answerable = |i: usize| !matches!(qs[i].kind, QuestionKind::Note);
+        (0..qs.len()).find(|&i| {
+            if !matches!(qs[i].kind, QuestionKind::YesNo) {
+                return false;
+            }
+            let later: Vec<usize> = (i + 1..qs.len()).filter(|&j| answerable(j)).collect();
+            let with = |yes: bool| {
+                self.visibility(&Answers::from([(qs[i].id.clone(), Answer::YesNo(yes))]))
+            };
+            let (no, yes) = (with(false), with(true));
+            !later.is_empty()
+                && later.iter().all(|&j| !no[j])
+                && later.iter().any(|&j| yes[j])
+        })
+    }
+
+    /// Whether the respondent declined: the consent question was answered no.
+    pub fn declined(&self, answers: &Answers) -> bool {
+        self.consent_question()
+            .and_then(|i| answers.get(&self.survey.questions[i].id))
+            == Some(&Answer::YesNo(false))
+    }
+
     pub fn is_visible(&self, index: usize, answers: &Answers) -> bool {
         self.visibility(answers)
             .get(index)

@@ -52,6 +52,7 @@ fn responses_round_trip_through_reopen() {
             location: Some("rear of 22 Kay Street".into()),
             urgent: true,
             agency: Some("council street scene".into()),
+            ..Finding::default()
         };
         store.record_finding(r.id, "q_count", finding).unwrap();
         store.set_position(r.id, "q_skip").unwrap();

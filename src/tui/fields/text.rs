@@ -52,6 +52,10 @@ impl TextKind {
 pub struct TextField {
     kind: TextKind,
     input: Input,
+    /// A pre-filled value (the remembered street, now, the officer's id) is selected as a
+    /// whole: typing replaces it and Backspace clears it, as in any form. Moving the
+    /// cursor keeps it for editing.
+    selected: bool,
 }
 
 impl TextField {
@@ -63,7 +67,22 @@ impl TextField {
         TextField {
             kind,
             input: Input::new(text),
+            selected: false,
         }
+    }
+
+    /// A field showing `text` as a suggestion: the first key typed replaces it.
+    pub fn prefilled(kind: TextKind, text: &str) -> TextField {
+        TextField {
+            kind,
+            input: Input::new(text.to_owned()),
+            selected: !text.is_empty(),
+        }
+    }
+
+    /// Whether the value is a suggestion that typing replaces.
+    pub fn is_selected(&self) -> bool {
+        self.selected
     }
 
     /// Dates and times start at now: most audits are recorded as they happen.
@@ -76,6 +95,7 @@ impl TextField {
                 TextKind::DateTime => now.format("%Y-%m-%d %H:%M").to_string(),
                 _ => String::new(),
             };
+            f.selected = !text.is_empty();
             f.input = Input::new(text);
         }
         f
@@ -86,6 +106,24 @@ impl TextField {
     }
 
     pub fn handle(&mut self, action: Action) -> FieldEvent {
+        if self.selected {
+            match action {
+                Action::Char(c) if self.kind.accepts(c) => {
+                    self.selected = false;
+                    self.input = Input::default();
+                }
+                Action::Backspace | Action::Delete => {
+                    self.selected = false;
+                    self.input = Input::default();
+                    return FieldEvent::None;
+                }
+                Action::CursorLeft
+                | Action::CursorRight
+                | Action::CursorHome
+                | Action::CursorEnd => self.selected = false,
+                _ => {}
+            }
+        }
         let req = match action {
             Action::Char(c) => {
                 if !self.kind.accepts(c) {
@@ -127,9 +165,20 @@ impl TextField {
         .min(area.height);
         let box_area = Rect { height, ..area };
         let inner_width = box_area.width.saturating_sub(2).max(1) as usize;
+        let hint = if self.selected {
+            format!(" {} — typing replaces it ", self.kind.hint())
+        } else {
+            format!(" {} ", self.kind.hint())
+        };
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(Span::styled(format!(" {} ", self.kind.hint()), theme.dim));
+            .title(Span::styled(hint, theme.dim));
+        // The selected suggestion is drawn in reverse video, as selected text is anywhere.
+        let value_style = if self.selected {
+            theme.highlight
+        } else {
+            ratatui::style::Style::default()
+        };
         let inner = block.inner(box_area);
         frame.render_widget(block, box_area);
         // Long answers wrap over the box's lines; short ones scroll sideways.
@@ -137,7 +186,7 @@ impl TextField {
             let chars: Vec<char> = self.input.value().chars().collect();
             let lines: Vec<Line> = chars
                 .chunks(inner_width)
-                .map(|c| Line::from(c.iter().collect::<String>()))
+                .map(|c| Line::styled(c.iter().collect::<String>(), value_style))
                 .collect();
             let skip = lines.len().saturating_sub(inner.height as usize);
             frame.render_widget(
@@ -154,7 +203,8 @@ impl TextField {
         } else {
             let scroll = self.input.visual_scroll(inner_width);
             frame.render_widget(
-                Paragraph::new(self.input.value()).scroll((0, scroll as u16)),
+                Paragraph::new(Span::styled(self.input.value(), value_style))
+                    .scroll((0, scroll as u16)),
                 inner,
             );
             let x = self.input.visual_cursor().saturating_sub(scroll) as u16;
@@ -259,5 +309,41 @@ mod tests {
             FieldEvent::Invalid(_)
         ));
         assert_eq!(n.value(), "");
+    }
+
+    #[test]
+    fn a_prefilled_value_is_replaced_by_typing_cleared_by_backspace_kept_by_enter() {
+        let mut f = TextField::prefilled(TextKind::Text { long: false }, "Ormskirk Road");
+        for c in "Lamberhead Road".chars() {
+            f.handle(Action::Char(c));
+        }
+        assert_eq!(f.value(), "Lamberhead Road");
+        let mut f = TextField::prefilled(TextKind::Text { long: false }, "Ormskirk Road");
+        assert_eq!(f.handle(Action::Backspace), FieldEvent::None);
+        assert_eq!(f.value(), "");
+        assert_eq!(f.handle(Action::Backspace), FieldEvent::Back);
+        let mut f = TextField::prefilled(TextKind::Text { long: false }, "Ormskirk Road");
+        assert_eq!(
+            f.handle(Action::Confirm),
+            FieldEvent::Submit(Answer::Text("Ormskirk Road".into()))
+        );
+        // Moving the cursor keeps the value for editing.
+        f.handle(Action::CursorEnd);
+        f.handle(Action::Char('s'));
+        assert_eq!(f.value(), "Ormskirk Roads");
+        // A key the kind refuses leaves the suggestion in place.
+        let now = NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(10, 5, 0)
+            .unwrap();
+        let mut d = TextField::with_now(TextKind::Date, None, now);
+        assert!(d.is_selected());
+        assert!(matches!(d.handle(Action::Char('x')), FieldEvent::Invalid(_)));
+        assert_eq!(d.value(), "2026-11-23");
+        for c in "2026-11-20".chars() {
+            d.handle(Action::Char(c));
+        }
+        assert_eq!(d.value(), "2026-11-20");
+        assert!(!TextField::prefilled(TextKind::Count, "").is_selected());
     }
 }

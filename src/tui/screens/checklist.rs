@@ -11,7 +11,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::survey::model::QuestionKind;
 use crate::survey::walker::{Answers, Walker};
-use crate::survey::{Answer, Finding, Grade, Question, Survey, SurveyKind};
+use crate::survey::eva::{self, is_urgent};
+use crate::survey::{Answer, Finding, Grade, Survey};
 use crate::tui::action::Action;
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
 use crate::tui::theme::Theme;
@@ -46,46 +47,6 @@ pub struct Checklist {
     /// Position among the visible rows.
     pub row: usize,
     pub editing: Option<(Editing, TextField)>,
-}
-
-/// Whether an item is urgent: flagged by the auditor, or by the survey's `urgent_if`.
-pub fn is_urgent(q: &Question, answers: &Answers, finding: Option<&Finding>) -> bool {
-    let lookup = |id: &str| answers.get(id);
-    let auto = q
-        .item
-        .as_ref()
-        .and_then(|it| it.urgent_if.as_ref())
-        .zip(answers.get(&q.id))
-        .is_some_and(|(rule, a)| rule.eval(&lookup, Some(a)));
-    auto || finding.is_some_and(|f| f.urgent)
-}
-
-/// The checklist sections around question `index`: a run of sections holding EVA items.
-pub fn block_around(survey: &Survey, index: usize) -> Option<(usize, usize)> {
-    if survey.kind != SurveyKind::Eva {
-        return None;
-    }
-    let has_items = |section: usize| {
-        survey
-            .questions
-            .iter()
-            .any(|q| q.section == section && q.item.is_some())
-    };
-    let section = survey.questions.get(index)?.section;
-    if !has_items(section) {
-        return None;
-    }
-    let mut first = section;
-    while first > 0 && has_items(first - 1) {
-        first -= 1;
-    }
-    let mut last = section;
-    while last + 1 < survey.sections.len() && has_items(last + 1) {
-        last += 1;
-    }
-    let start = survey.questions.iter().position(|q| q.section == first)?;
-    let end = survey.questions.iter().rposition(|q| q.section == last)? + 1;
-    Some((start, end))
 }
 
 impl Checklist {
@@ -180,8 +141,8 @@ impl Checklist {
         let current = answers.get(&q.id);
         let not_here = |what: &str| {
             ChecklistEvent::Invalid(format!(
-                "{what} does not apply to this item ({})",
-                q.kind.name()
+                "{what} does not apply to this item: it takes {}",
+                eva::accepts(q)
             ))
         };
         match action {
@@ -278,27 +239,28 @@ impl Checklist {
                 Some(Answer::Count(_)) => ChecklistEvent::Answer(qi, Answer::Count(0)),
                 _ => ChecklistEvent::None,
             },
-            Action::Urgent => ChecklistEvent::Finding(
-                qi,
-                Finding {
-                    urgent: !finding.urgent,
-                    ..finding
-                },
-            ),
+            Action::Urgent => match eva::toggle_urgent(q, answers, findings.get(&q.id)) {
+                Ok(f) => ChecklistEvent::Finding(qi, f),
+                Err(m) => ChecklistEvent::Invalid(m),
+            },
             Action::Note | Action::Location => {
                 let (kind, text) = if action == Action::Note {
                     (Editing::Note, finding.note.clone())
                 } else {
                     (Editing::Location, finding.location.clone())
                 };
-                let mut f = TextField::new(
+                let f = TextField::prefilled(
                     TextKind::Text { long: false },
-                    text.map(Answer::Text).as_ref(),
+                    text.as_deref().unwrap_or(""),
                 );
-                f.handle(Action::CursorEnd);
                 self.editing = Some((kind, f));
                 ChecklistEvent::None
             }
+            // Any other letter: say what this row takes instead of ignoring it.
+            Action::Char(c) => ChecklistEvent::Invalid(format!(
+                "`{c}` does nothing here: this item takes {}; n note, l location, u urgent",
+                eva::accepts(q)
+            )),
             _ => ChecklistEvent::None,
         }
     }

@@ -2,7 +2,7 @@
 //! each, and the counts. One key per outcome; every knock is on disk before the screen
 //! changes. The street is remembered from door to door.
 
-use chrono::{DateTime, Duration, Local, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Local, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -11,8 +11,9 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::interview::Interview;
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{Door, DoorCounts, DoorRecord, Outcome};
-use crate::survey::{Answer, SurveyKind};
+use crate::response::{Door, DoorCounts, DoorRecord, Outcome, call_back_time, walk_order};
+use crate::survey::SurveyKind;
+use crate::survey::walker::Walker;
 use crate::tui::action::Action;
 use crate::tui::app::{AreaPick, Context, Flash};
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
@@ -22,9 +23,6 @@ use crate::tui::theme::Theme;
 /// Longest street name and house number or name the form takes.
 const MAX_STREET: usize = 80;
 const MAX_NUMBER: usize = 40;
-
-/// The KIN question whose "no" means the resident declined: the door counts as refused.
-const CONSENT: &str = "consent";
 
 /// What a form's Enter gave, once checked.
 enum Checked {
@@ -302,7 +300,7 @@ impl DoorLog {
                     .map(Checked::Door)
                     .map_err(|e| e.to_string())
             }
-            Form::CallBack { door, field } => call_back_time(field.value(), ctx.local_now())
+            Form::CallBack { door, field } => call_back_time(field.value(), &local(ctx.now()))
                 .map(|at| Checked::CallBack(door.clone(), at)),
         }
     }
@@ -508,45 +506,6 @@ pub fn is_due(record: &DoorRecord, now: DateTime<Utc>) -> bool {
     !record.interviewed() && matches!(record.latest(), Some(Outcome::CallBack { at }) if *at <= now)
 }
 
-/// Turns what the officer typed into the call-back time: `18:30` (today) or
-/// `2026-11-24 18:30` (also `24/11/2026 18:30`), local time, not in the past.
-pub fn call_back_time(text: &str, now: NaiveDateTime) -> Result<DateTime<Utc>, String> {
-    let t = tidy(text);
-    let tomorrow = (now + Duration::days(1)).format("%Y-%m-%d");
-    if t.is_empty() {
-        return Err(format!(
-            "Type when to call back: a time today like 18:30, or a date and time like {tomorrow} 18:30"
-        ));
-    }
-    let when = NaiveTime::parse_from_str(&t, "%H:%M")
-        .map(|time| now.date().and_time(time))
-        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M"))
-        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%d/%m/%Y %H:%M"))
-        .map_err(|_| {
-            format!("`{t}` is not a time like 18:30 or a date and time like {tomorrow} 18:30")
-        })?;
-    let this_minute = now
-        .with_second(0)
-        .and_then(|t| t.with_nanosecond(0))
-        .unwrap_or(now);
-    if when < this_minute {
-        return Err(format!(
-            "{} has already passed: give a later time, or the date too (e.g. {tomorrow} 18:30)",
-            when.format("%Y-%m-%d %H:%M")
-        ));
-    }
-    Local
-        .from_local_datetime(&when)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| {
-            format!(
-                "{} does not exist here (the clocks go forward): give another time",
-                when.format("%Y-%m-%d %H:%M")
-            )
-        })
-}
-
 /// Where an interview goes when it is left (`finalized` false) or finalized: back to the
 /// door log when it was started from a door, home otherwise. A finalized interview is
 /// recorded as the door's knock first — interviewed, or refused when the resident said
@@ -560,14 +519,8 @@ pub fn after_interview(
         return Ok(Screen::Home(super::home::Home::new(ctx)?));
     };
     if finalized {
-        let declined = interview.answers.get(CONSENT) == Some(&Answer::YesNo(false));
-        let outcome = if declined {
-            Outcome::Refused
-        } else {
-            Outcome::Interviewed {
-                response: interview.id,
-            }
-        };
+        let declined = Walker::new(&interview.survey).declined(&interview.answers);
+        let outcome = Outcome::of_interview(declined, interview.id);
         ctx.store
             .knock(&interview.area, door.clone(), outcome, ctx.now())?;
     }
@@ -586,12 +539,9 @@ fn no_door() -> Transition {
     Transition::Flash(Flash::Notice("No door selected: press a to add one".into()))
 }
 
+/// A form field offering `text`: the first key typed replaces it, Enter keeps it.
 fn prefilled(text: &str) -> TextField {
-    let mut f = TextField::new(TextKind::Text { long: false }, None);
-    for c in text.chars() {
-        f.handle(Action::Char(c));
-    }
-    f
+    TextField::prefilled(TextKind::Text { long: false }, text)
 }
 
 /// Single spaces, no spaces at either end.
@@ -601,20 +551,6 @@ fn tidy(text: &str) -> String {
 
 fn local(t: DateTime<Utc>) -> DateTime<Local> {
     t.with_timezone(&Local)
-}
-
-/// Street, then house number in numeric order ("2" before "10"), then the rest.
-fn walk_order(door: &Door) -> (String, u64, String) {
-    let digits: String = door
-        .number
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    (
-        door.street.to_lowercase(),
-        digits.parse().unwrap_or(u64::MAX),
-        door.number.to_lowercase(),
-    )
 }
 
 /// At most `n` characters, with … when cut.
@@ -635,16 +571,9 @@ fn fit(text: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
+    use chrono::{NaiveDate, TimeZone};
 
     use super::*;
-
-    fn at(h: u32, m: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 11, 23)
-            .unwrap()
-            .and_hms_opt(h, m, 30)
-            .unwrap()
-    }
 
     fn local_utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
         Local
@@ -657,54 +586,6 @@ mod tests {
             .earliest()
             .unwrap()
             .with_timezone(&Utc)
-    }
-
-    #[test]
-    fn call_back_times_are_today_or_dated_and_never_past() {
-        let now = at(10, 0);
-        assert_eq!(call_back_time("18:30", now), Ok(local_utc(23, 18, 30)));
-        assert_eq!(call_back_time(" 10:00 ", now), Ok(local_utc(23, 10, 0)));
-        assert_eq!(
-            call_back_time("2026-11-24 09:15", now),
-            Ok(local_utc(24, 9, 15))
-        );
-        assert_eq!(
-            call_back_time("24/11/2026 09:15", now),
-            Ok(local_utc(24, 9, 15))
-        );
-        assert_eq!(
-            call_back_time("", now),
-            Err("Type when to call back: a time today like 18:30, or a date and time like 2026-11-24 18:30".into())
-        );
-        assert_eq!(
-            call_back_time("25:00", now),
-            Err("`25:00` is not a time like 18:30 or a date and time like 2026-11-24 18:30".into())
-        );
-        assert_eq!(
-            call_back_time("09:59", now),
-            Err("2026-11-23 09:59 has already passed: give a later time, or the date too (e.g. 2026-11-24 18:30)".into())
-        );
-    }
-
-    #[test]
-    fn doors_are_in_walking_order() {
-        let mut doors = vec![
-            Door::new("Kay Street", "10").unwrap(),
-            Door::new("Elm Road", "Rose Cottage").unwrap(),
-            Door::new("kay street", "2").unwrap(),
-            Door::new("Kay Street", "3a").unwrap(),
-        ];
-        doors.sort_by_cached_key(walk_order);
-        let shown: Vec<String> = doors.iter().map(|d| d.to_string()).collect();
-        assert_eq!(
-            shown,
-            [
-                "Rose Cottage, Elm Road",
-                "2 kay street",
-                "3a Kay Street",
-                "10 Kay Street"
-            ]
-        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use uuid::Uuid;
 
 use super::Transition;
-use super::checklist::{self, Checklist, ChecklistEvent};
+use super::checklist::{Checklist, ChecklistEvent};
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer};
 use crate::store::StoreError;
@@ -169,7 +169,7 @@ impl Interview {
     }
 
     fn load_field(&mut self, ctx: &Context) {
-        self.checklist = checklist::block_around(&self.survey, self.index).map(|(start, end)| {
+        self.checklist = crate::survey::eva::block_around(&self.survey, self.index).map(|(start, end)| {
             Checklist::new(start, end, self.index, &self.survey, &self.answers)
         });
         let Some(q) = self.survey.questions.get(self.index) else {
@@ -380,6 +380,13 @@ impl Interview {
                     ctx.store
                         .record_answer(self.id, &q, answer.clone(), ctx.now())?;
                     self.answers.insert(q.id.clone(), answer);
+                    // The urgent flag shown is the one stored: the item's rule may set it.
+                    if let Some(f) =
+                        crate::survey::eva::settle_urgency(&q, &self.answers, self.findings.get(&q.id))
+                    {
+                        ctx.store.record_finding(self.id, &q.id, f.clone())?;
+                        self.findings.insert(q.id.clone(), f);
+                    }
                     ctx.store.set_position(self.id, &q.id)?;
                     self.index = i;
                 }
@@ -786,7 +793,7 @@ impl Interview {
             .iter()
             .enumerate()
             .filter(|(i, q)| {
-                visible[*i] && checklist::is_urgent(q, &self.answers, self.findings.get(&q.id))
+                visible[*i] && crate::survey::eva::is_urgent(q, &self.answers, self.findings.get(&q.id))
             })
             .map(|(_, q)| {
                 let f = self.findings.get(&q.id);
