@@ -37,7 +37,7 @@ pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, Summaries};
 
 use crate::exit;
-use crate::response::{Env, ResponseError, Status};
+use crate::response::{Door, Env, ResponseError, Status};
 use crate::seal::SealError;
 use journal::Journal;
 
@@ -80,6 +80,12 @@ pub enum StoreError {
         "question `{question}` is personal and no coordinator recipient is set (`doorstep config set recipient age1…`), so it is skipped rather than stored in the clear"
     )]
     NoRecipient { question: String },
+    #[error("{door} is not in the door log of {area}")]
+    NoSuchDoor { area: String, door: Door },
+    #[error("{door} is already in the door log of {area}: choose another street or number")]
+    DoorExists { area: String, door: Door },
+    #[error("{door} has an interview recorded: correct its street or number instead of removing it")]
+    DoorInterviewed { area: String, door: Door },
     #[error(transparent)]
     Response(#[from] ResponseError),
     #[error(transparent)]
@@ -95,7 +101,10 @@ impl StoreError {
             | StoreError::NotDraft { .. }
             | StoreError::NotFinal { .. }
             | StoreError::AlreadyRevised { .. }
-            | StoreError::FinalizeAsDraft { .. } => exit::USAGE,
+            | StoreError::FinalizeAsDraft { .. }
+            | StoreError::NoSuchDoor { .. }
+            | StoreError::DoorExists { .. }
+            | StoreError::DoorInterviewed { .. } => exit::USAGE,
             StoreError::NoRecipient { .. } => exit::DATA_ERR,
             StoreError::Response(e) => e.exit_code(),
             StoreError::Seal(e) => e.exit_code(),

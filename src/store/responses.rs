@@ -88,6 +88,35 @@ impl Store {
         self.flush()
     }
 
+    /// Discards a draft: it is kept, finalized as abandoned and journaled like any finalized
+    /// response, never erased.
+    pub fn abandon_draft(&self, id: Uuid) -> Result<Response, StoreError> {
+        self.finalize(id, Status::Abandoned, self.env.now())
+    }
+
+    /// Points the drafts started at door `from` in `area` at door `to` (the door was
+    /// corrected). Called under the write guard.
+    pub(super) fn move_drafts_at(
+        &self,
+        area: &str,
+        from: &crate::response::Door,
+        to: &crate::response::Door,
+    ) -> Result<(), StoreError> {
+        for s in self.summaries()?.summaries {
+            if s.status != Status::Draft || !s.area.eq_ignore_ascii_case(area) {
+                continue;
+            }
+            let Ok(mut draft) = self.get(s.id) else {
+                continue;
+            };
+            if draft.door.as_ref().is_some_and(|d| d.key() == from.key()) {
+                draft.door = Some(to.clone());
+                self.put_response(&draft)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Remembers the question to resume the draft at.
     pub fn set_position(&self, id: Uuid, question: &str) -> Result<(), StoreError> {
         let _guard = self.write_guard();
