@@ -84,6 +84,17 @@ pub fn accepts(q: &Question) -> String {
     }
 }
 
+/// The question naming the transect's street: the first text question of an EVA survey.
+pub fn street_question(survey: &Survey) -> Option<&Question> {
+    if survey.kind != SurveyKind::Eva {
+        return None;
+    }
+    survey
+        .questions
+        .iter()
+        .find(|q| matches!(q.kind, QuestionKind::Text { .. }))
+}
+
 /// The checklist sections around question `index`: a run of sections holding EVA items.
 pub fn block_around(survey: &Survey, index: usize) -> Option<(usize, usize)> {
     if survey.kind != SurveyKind::Eva {
@@ -164,5 +175,6 @@ mod tests {
         assert!(start <= i && i < end);
         assert!(survey.questions[start..end].iter().any(|q| q.item.is_some()));
         assert_eq!(block_around(&survey, 0), None);
+        assert_eq!(street_question(&survey).map(|q| q.id.as_str()), Some("street"));
     }
 }

@@ -2,7 +2,10 @@
 //! each, and the counts. One key per outcome; every knock is on disk before the screen
 //! changes. The street is remembered from door to door.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Local, Utc};
+use uuid::Uuid;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -28,6 +31,10 @@ const MAX_NUMBER: usize = 40;
 enum Checked {
     Street(String),
     Door(Door),
+    /// A corrected door: from, to.
+    Edited(Door, Door),
+    /// The corrected street of a door, before its number.
+    EditedStreet(Door, String),
     CallBack(Door, DateTime<Utc>),
 }
 
@@ -39,12 +46,24 @@ enum Form {
     Number { street: String, field: TextField },
     /// When to call back at a door.
     CallBack { door: Door, field: TextField },
+    /// Correcting a door, first step: its street (shown, typing replaces it).
+    EditStreet { door: Door, field: TextField },
+    /// Correcting a door, second step: its number or name.
+    EditNumber {
+        door: Door,
+        street: String,
+        field: TextField,
+    },
 }
 
 impl Form {
     fn field_mut(&mut self) -> &mut TextField {
         match self {
-            Form::Street(f) | Form::Number { field: f, .. } | Form::CallBack { field: f, .. } => f,
+            Form::Street(f)
+            | Form::Number { field: f, .. }
+            | Form::CallBack { field: f, .. }
+            | Form::EditStreet { field: f, .. }
+            | Form::EditNumber { field: f, .. } => f,
         }
     }
 }
@@ -57,6 +76,10 @@ pub struct DoorLog {
     form: Option<Box<Form>>,
     /// Offered as the street of the next new door.
     last_street: String,
+    /// A door waiting for y to be removed.
+    removing: Option<Door>,
+    /// Draft interviews started at a door, by door key: `i` resumes them.
+    in_progress: HashMap<String, Uuid>,
 }
 
 impl DoorLog {
@@ -69,8 +92,16 @@ impl DoorLog {
             selected: 0,
             form: None,
             last_street: String::new(),
+            removing: None,
+            in_progress: HashMap::new(),
         };
         log.reload(ctx, select)?;
+        // Drafts change only through an interview, which reopens the door log after it.
+        for d in ctx.store.drafts()?.responses {
+            if let Some(door) = d.door.as_ref().filter(|_| d.area.eq_ignore_ascii_case(&log.area.code)) {
+                log.in_progress.insert(door.key(), d.id);
+            }
+        }
         log.last_street = match select {
             Some(d) => d.street.clone(),
             None => log
@@ -103,8 +134,27 @@ impl DoorLog {
         &self.last_street
     }
 
+    /// Whether an interview was started at this door and is still a draft.
+    pub fn in_progress(&self, door: &Door) -> bool {
+        self.in_progress.contains_key(&door.key())
+    }
+
+    pub fn question(&self) -> Option<String> {
+        let door = self.removing.as_ref()?;
+        let knocks = self
+            .records
+            .iter()
+            .find(|r| r.door.key() == door.key())
+            .map_or(0, |r| r.knocks.len());
+        Some(format!(
+            "Remove {door} and its {knocks} knock(s) from the log? Only for a door entered by mistake: it stops counting in the response rate."
+        ))
+    }
+
     pub fn mode(&self) -> Mode {
-        if self.form.is_some() {
+        if self.removing.is_some() {
+            Mode::Confirm
+        } else if self.form.is_some() {
             Mode::Form
         } else {
             Mode::DoorLog
@@ -125,6 +175,25 @@ impl DoorLog {
     }
 
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if let Some(door) = self.removing.take() {
+            if action != Action::Yes {
+                return Ok(Transition::Flash(Flash::Notice(format!(
+                    "{door} kept: nothing changed"
+                ))));
+            }
+            return match ctx.store.remove_door(&self.area.code, &door) {
+                Ok(_) => {
+                    self.reload(ctx, None)?;
+                    Ok(Transition::Flash(Flash::Ok(format!(
+                        "{door} removed from the log (the removal is journaled)"
+                    ))))
+                }
+                Err(e @ crate::store::StoreError::DoorInterviewed { .. }) => {
+                    Ok(Transition::Flash(Flash::Error(e.to_string())))
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
         if self.form.is_some() {
             return self.update_form(ctx, action);
         }
@@ -156,9 +225,31 @@ impl DoorLog {
                 }));
             }
             Action::Interview => return self.interview(ctx),
+            Action::EditDoor => {
+                let Some(door) = self.selected_door().cloned() else {
+                    return Ok(no_door());
+                };
+                self.form = Some(Box::new(Form::EditStreet {
+                    field: prefilled(&door.street),
+                    door,
+                }));
+            }
+            Action::RemoveDoor => {
+                let Some(record) = self.records.get(self.selected) else {
+                    return Ok(no_door());
+                };
+                if record.interviewed() {
+                    return Ok(Transition::Flash(Flash::Error(format!(
+                        "{} has an interview recorded: it cannot be removed (e corrects its street or number)",
+                        record.door
+                    ))));
+                }
+                self.removing = Some(record.door.clone());
+            }
             Action::Confirm if !self.records.is_empty() => {
                 return Ok(Transition::Flash(Flash::Notice(
-                    "At this door: n no answer, r refused, c call back, i interview, x n/a".into(),
+                    "At this door: n no answer, r refused, c call back, i interview, x n/a, e edit"
+                        .into(),
                 )));
             }
             Action::Confirm => return Ok(no_door()),
@@ -192,6 +283,24 @@ impl DoorLog {
         let Some(door) = self.selected_door().cloned() else {
             return Ok(no_door());
         };
+        // One interview per door: a draft started here is picked up, not started again.
+        if let Some(&id) = self.in_progress.get(&door.key()) {
+            match ctx.store.get(id) {
+                Ok(draft) if !draft.status.is_final() => {
+                    let interview = Interview::resume(ctx, draft)?;
+                    return Ok(Transition::Go(
+                        Screen::Interview(Box::new(interview)),
+                        Some(Flash::Ok(format!(
+                            "{door}: interview in progress, resumed where it was left"
+                        ))),
+                    ));
+                }
+                // Finalized or discarded elsewhere since: start afresh.
+                _ => {
+                    self.in_progress.remove(&door.key());
+                }
+            }
+        }
         let mut interview = Interview::start(ctx, SurveyKind::Kin.as_str(), &self.area.code)?;
         ctx.store.set_door(interview.id, &door)?;
         interview.door = Some(door);
@@ -215,12 +324,17 @@ impl DoorLog {
         match form.field_mut().handle(action) {
             FieldEvent::Invalid(m) => return Ok(Transition::Flash(Flash::Error(m))),
             // Backspace on an empty number goes back to the street.
-            FieldEvent::Back => {
-                if let Form::Number { street, .. } = form {
+            FieldEvent::Back => match form {
+                Form::Number { street, .. } => {
                     let street = prefilled(street);
                     *form = Form::Street(street);
                 }
-            }
+                Form::EditNumber { door, street, .. } => {
+                    let (door, field) = (door.clone(), prefilled(street));
+                    *form = Form::EditStreet { door, field };
+                }
+                _ => {}
+            },
             FieldEvent::None | FieldEvent::Submit(_) => {}
         }
         Ok(Transition::Stay)
@@ -259,6 +373,36 @@ impl DoorLog {
                 }))
             }
             Ok(Checked::CallBack(door, at)) => self.record(ctx, door, Outcome::CallBack { at }),
+            Ok(Checked::EditedStreet(door, street)) => {
+                self.form = Some(Box::new(Form::EditNumber {
+                    field: prefilled(&door.number),
+                    door,
+                    street,
+                }));
+                Ok(Transition::Stay)
+            }
+            Ok(Checked::Edited(from, to)) if from.key() == to.key() && from == to => {
+                Ok(Transition::Flash(Flash::Notice(format!("{from}: nothing changed"))))
+            }
+            Ok(Checked::Edited(from, to)) => {
+                match ctx.store.edit_door(&self.area.code, &from, to.clone()) {
+                    Ok(_) => {
+                        if let Some(id) = self.in_progress.remove(&from.key()) {
+                            self.in_progress.insert(to.key(), id);
+                        }
+                        self.last_street = to.street.clone();
+                        self.reload(ctx, Some(&to))?;
+                        Ok(Transition::Flash(Flash::Ok(format!(
+                            "{from} corrected to {to}, with its knocks"
+                        ))))
+                    }
+                    Err(e @ crate::store::StoreError::DoorExists { .. }) => {
+                        self.form = Some(form);
+                        Ok(Transition::Flash(Flash::Error(e.to_string())))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
             Err(message) => {
                 self.form = Some(form);
                 Ok(Transition::Flash(Flash::Error(message)))
@@ -268,41 +412,37 @@ impl DoorLog {
 
     fn check(&self, ctx: &Context, form: &Form) -> Result<Checked, String> {
         match form {
-            Form::Street(field) => {
-                let street = tidy(field.value());
-                if street.is_empty() {
-                    return Err("Type the street name (it is remembered for the next door)".into());
-                }
-                if street.chars().count() > MAX_STREET {
-                    return Err(format!("A street name is at most {MAX_STREET} characters"));
-                }
-                // A street already in the log keeps the spelling it has there.
-                let street = self
-                    .records
-                    .iter()
-                    .map(|r| &r.door.street)
-                    .find(|s| s.to_lowercase() == street.to_lowercase())
-                    .cloned()
-                    .unwrap_or(street);
-                Ok(Checked::Street(street))
-            }
-            Form::Number { street, field } => {
-                let number = tidy(field.value());
-                if number.is_empty() {
-                    return Err(format!("Type the house number or name on {street}"));
-                }
-                if number.chars().count() > MAX_NUMBER {
-                    return Err(format!(
-                        "A house number or name is at most {MAX_NUMBER} characters"
-                    ));
-                }
-                Door::new(street, &number)
-                    .map(Checked::Door)
-                    .map_err(|e| e.to_string())
-            }
+            Form::Street(field) => self.check_street(field).map(Checked::Street),
+            Form::Number { street, field } => check_number(street, field).map(Checked::Door),
             Form::CallBack { door, field } => call_back_time(field.value(), &local(ctx.now()))
                 .map(|at| Checked::CallBack(door.clone(), at)),
+            Form::EditStreet { door, field } => self
+                .check_street(field)
+                .map(|street| Checked::EditedStreet(door.clone(), street)),
+            Form::EditNumber {
+                door,
+                street,
+                field,
+            } => check_number(street, field).map(|to| Checked::Edited(door.clone(), to)),
         }
+    }
+
+    fn check_street(&self, field: &TextField) -> Result<String, String> {
+        let street = tidy(field.value());
+        if street.is_empty() {
+            return Err("Type the street name (it is remembered for the next door)".into());
+        }
+        if street.chars().count() > MAX_STREET {
+            return Err(format!("A street name is at most {MAX_STREET} characters"));
+        }
+        // A street already in the log keeps the spelling it has there.
+        Ok(self
+            .records
+            .iter()
+            .map(|r| &r.door.street)
+            .find(|s| s.to_lowercase() == street.to_lowercase())
+            .cloned()
+            .unwrap_or(street))
     }
 
     pub fn render(&self, ctx: &Context, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -375,12 +515,17 @@ impl DoorLog {
             .skip(start)
             .take(height)
             .map(|(i, r)| {
-                let (latest, when) = match r.knocks.last() {
-                    Some(k) => (
-                        outcome_label(&k.outcome, now),
-                        local(k.at).format("%d %b %H:%M").to_string(),
-                    ),
-                    None => ("— not knocked".to_owned(), String::new()),
+                let when = r
+                    .knocks
+                    .last()
+                    .map(|k| local(k.at).format("%d %b %H:%M").to_string())
+                    .unwrap_or_default();
+                let latest = match r.knocks.last() {
+                    _ if !r.is_finished() && self.in_progress(&r.door) => {
+                        "interview in progress".to_owned()
+                    }
+                    Some(k) => outcome_label(&k.outcome, now),
+                    None => "— not knocked".to_owned(),
                 };
                 let text = format!(
                     "{} {:<12} {:<20} {:<26} {when}",
@@ -408,11 +553,19 @@ impl DoorLog {
             return;
         };
         let width = area.width as usize;
-        let head = format!(
-            "▶ {} · {} knock(s) · n r c i x act on this door",
-            r.door,
-            r.knocks.len()
-        );
+        let head = if self.in_progress(&r.door) && !r.is_finished() {
+            format!(
+                "▶ {} · {} knock(s) · interview in progress: i resumes it",
+                r.door,
+                r.knocks.len()
+            )
+        } else {
+            format!(
+                "▶ {} · {} knock(s) · n r c i x act on this door, e edits it",
+                r.door,
+                r.knocks.len()
+            )
+        };
         let history = if r.knocks.is_empty() {
             "Not knocked yet".to_owned()
         } else {
@@ -456,12 +609,33 @@ fn render_form(form: &Form, frame: &mut Frame, area: Rect, theme: &Theme) {
             format!("Call back at {door}: when? A time today (18:30) or a date and time"),
             field,
         ),
+        Form::EditStreet { door, field } => (
+            format!("Correct {door}: the street (Enter keeps it)"),
+            field,
+        ),
+        Form::EditNumber { door, street, field } => (
+            format!("Correct {door}: the number or name on {street} (Enter keeps it)"),
+            field,
+        ),
     };
     frame.render_widget(
         Paragraph::new(Line::styled(fit(&text, area.width as usize), theme.title)),
         label,
     );
     f.render(frame, field, theme);
+}
+
+fn check_number(street: &str, field: &TextField) -> Result<Door, String> {
+    let number = tidy(field.value());
+    if number.is_empty() {
+        return Err(format!("Type the house number or name on {street}"));
+    }
+    if number.chars().count() > MAX_NUMBER {
+        return Err(format!(
+            "A house number or name is at most {MAX_NUMBER} characters"
+        ));
+    }
+    Door::new(street, &number).map_err(|e| e.to_string())
 }
 
 /// The two counts lines over the list.

@@ -10,7 +10,9 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{Door, Outcome, Response};
+use crate::response::{Door, Outcome, Response, StoredAnswer};
+use crate::survey::Answer;
+use crate::tui::keys::Mode;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
 use crate::tui::theme::Theme;
@@ -23,6 +25,10 @@ pub struct CallBack {
 
 pub struct Drafts {
     drafts: Vec<Response>,
+    /// Where each draft is: its door, or its EVA street (empty when not known yet).
+    places: Vec<String>,
+    /// A draft (index into `drafts`) waiting for y to be discarded.
+    discarding: Option<usize>,
     call_backs: Vec<CallBack>,
     /// The area the call-backs are in (its name), when one is chosen.
     area: Option<String>,
@@ -52,8 +58,11 @@ impl Drafts {
         }
         // Soonest first: the longest-waiting call-back heads the list.
         call_backs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.door.cmp(&b.door)));
+        let places = drafts.iter().map(|d| place(ctx, d)).collect();
         Ok(Drafts {
             drafts,
+            places,
+            discarding: None,
             call_backs,
             area: ctx.area.as_ref().map(|a| a.name.clone()),
             selected: 0,
@@ -68,7 +77,60 @@ impl Drafts {
         self.drafts.len() + self.call_backs.len()
     }
 
+    pub fn mode(&self) -> Mode {
+        if self.discarding.is_some() {
+            Mode::Confirm
+        } else {
+            Mode::Drafts
+        }
+    }
+
+    /// One draft as the list and the confirmation name it.
+    fn describe(&self, i: usize) -> String {
+        let d = &self.drafts[i];
+        let kind = d.survey_id.to_uppercase();
+        match self.places[i].as_str() {
+            "" => format!("{kind} in {}", d.area),
+            place => format!("{kind} at {place}"),
+        }
+    }
+
+    pub fn question(&self) -> Option<String> {
+        let i = self.discarding?;
+        let d = &self.drafts[i];
+        Some(format!(
+            "Discard the draft {} ({} answer(s), last touched {})? It is kept as abandoned, never erased, and leaves this list.",
+            self.describe(i),
+            d.answers.len(),
+            local(d.changed_at).format("%d %b %H:%M")
+        ))
+    }
+
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if let Some(i) = self.discarding.take() {
+            let what = self.describe(i);
+            if action != Action::Yes {
+                return Ok(Transition::Flash(Flash::Notice(format!(
+                    "Draft kept: {what}"
+                ))));
+            }
+            ctx.store.abandon_draft(self.drafts[i].id)?;
+            let mut fresh = Drafts::new(ctx)?;
+            fresh.selected = self.selected.min(fresh.len().saturating_sub(1));
+            *self = fresh;
+            return Ok(Transition::Flash(Flash::Ok(format!(
+                "Draft discarded (kept as abandoned): {what}"
+            ))));
+        }
+        if action == Action::Discard {
+            if self.selected < self.drafts.len() {
+                self.discarding = Some(self.selected);
+                return Ok(Transition::Stay);
+            }
+            return Ok(Transition::Flash(Flash::Notice(
+                "Only drafts can be discarded: pick a draft, not a call-back".into(),
+            )));
+        }
         let len = self.len();
         let pick = match super::menu_key(&mut self.selected, len, action) {
             super::MenuKey::Pick(n) => n,
@@ -123,14 +185,11 @@ impl Drafts {
             ));
         }
         for (i, d) in self.drafts.iter().enumerate() {
-            let when = d.changed_at.with_timezone(&Local).format("%d %b %H:%M");
             let text = format!(
-                "{:<4} {:<10} {}  {} answer(s)  at {}",
-                d.survey_id,
-                d.area,
-                when,
+                "{:<34} {:>3} answer(s)  touched {}",
+                clip(&self.describe(i), 34),
                 d.answers.len(),
-                d.position.as_deref().unwrap_or("start"),
+                local(d.changed_at).format("%d %b %H:%M"),
             );
             lines.push(self.row(i, text, theme));
         }
@@ -146,12 +205,43 @@ impl Drafts {
                     theme.title,
                 ));
                 for (j, c) in self.call_backs.iter().enumerate() {
-                    let when = c.at.with_timezone(&Local).format("%d %b %H:%M");
+                    let when = local(c.at).format("%d %b %H:%M");
                     let text = format!("{:<34} call back {when}", c.door.to_string());
                     lines.push(self.row(self.drafts.len() + j, text, theme));
                 }
             }
         }
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+/// Where a draft is: the door it was started at, or the street its EVA transect names.
+fn place(ctx: &Context, d: &Response) -> String {
+    if let Some(door) = &d.door {
+        return door.to_string();
+    }
+    ctx.registry
+        .get(&d.survey_id, Some(d.survey_version))
+        .and_then(crate::survey::eva::street_question)
+        .and_then(|q| match d.answers.get(&q.id).map(|a| &a.value) {
+            Some(StoredAnswer::Plain(Answer::Text(street))) => Some(street.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// UK local time for what the officer reads.
+fn local(t: DateTime<Utc>) -> DateTime<Local> {
+    t.with_timezone(&Local)
+}
+
+/// At most `n` characters, with … when cut.
+fn clip(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        text.to_owned()
+    } else {
+        let mut s: String = text.chars().take(n.saturating_sub(1)).collect();
+        s.push('…');
+        s
     }
 }
