@@ -5,11 +5,11 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use uuid::Uuid;
 
 use super::emit;
 use crate::Error;
-use crate::response::{Period, Response, ResponseFilter, Status};
+use crate::geography::{AreaSelection, Geography, Level};
+use crate::response::{Period, Response, ResponseFilter, Status, StoredAnswer, answer_label};
 use crate::store::Store;
 use crate::survey::Survey;
 use crate::survey::registry::Registry;
@@ -18,7 +18,8 @@ use crate::survey::registry::Registry;
 pub enum ResponsesCommand {
     /// List responses as a table, oldest first.
     List {
-        /// Only this area (priority action area or ward code).
+        /// Only this area: a priority action area, or a ward or township (with the
+        /// priority action areas inside it), by code or name.
         #[arg(long, value_name = "CODE")]
         area: Option<String>,
         /// Only this status: draft, complete, refused or abandoned.
@@ -30,8 +31,9 @@ pub enum ResponsesCommand {
     },
     /// Show one response: its details and answers in survey order.
     Show {
+        /// The response id, or its first characters (the short id the app shows).
         #[arg(value_name = "ID")]
-        id: Uuid,
+        id: String,
     },
 }
 
@@ -44,11 +46,17 @@ pub fn run(cmd: &ResponsesCommand, data_dir: &Path, out: &mut dyn Write) -> Resu
             period,
         } => {
             let filter = ResponseFilter {
-                area: area.clone(),
+                area: None,
                 status: *status,
                 period: *period,
             };
-            let listing = store.list(&filter)?;
+            let mut listing = store.list(&filter)?;
+            if let Some(area) = area {
+                let codes = area_codes(&crate::cli::areas::effective_geography(&store)?, area);
+                listing
+                    .responses
+                    .retain(|r| codes.iter().any(|c| c.eq_ignore_ascii_case(&r.area)));
+            }
             emit(out, &table(&listing.responses))?;
             if listing.unreadable.is_empty() {
                 Ok(())
@@ -63,11 +71,32 @@ pub fn run(cmd: &ResponsesCommand, data_dir: &Path, out: &mut dyn Write) -> Resu
             }
         }
         ResponsesCommand::Show { id } => {
-            let response = store.get(*id)?;
+            let response = store.get(store.resolve_id(id)?)?;
             let survey = find_survey(data_dir, &response);
             emit(out, &render(&response, survey.as_ref()))
         }
     }
+}
+
+/// The area codes `key` covers: a township or ward with every priority action area inside
+/// it; any other code (a PAA, an LSOA, an area no longer in the geography) as itself.
+fn area_codes(geography: &Geography, key: &str) -> Vec<String> {
+    let wards: Vec<String> = match geography.select(key) {
+        Some(AreaSelection::Township(t)) => t.wards.clone(),
+        Some(AreaSelection::Area {
+            level: Level::Ward,
+            area,
+        }) => vec![area.code],
+        Some(AreaSelection::Area { area, .. }) => return vec![area.code],
+        None => return vec![key.trim().to_owned()],
+    };
+    let mut codes = wards.clone();
+    for t in geography.tree() {
+        for w in t.wards.iter().filter(|w| wards.contains(&w.ward.code)) {
+            codes.extend(w.paas.iter().map(|p| p.code.clone()));
+        }
+    }
+    codes
 }
 
 fn when(t: DateTime<Utc>) -> String {
@@ -224,9 +253,13 @@ pub fn render(r: &Response, survey: Option<&Survey>) -> String {
                 1 => ", changed once".to_owned(),
                 n => format!(", changed {n} times"),
             };
+            // Labels, not stored values, wherever the survey can say what a value means.
+            let shown = match (&rec.value, survey.and_then(|s| s.question(qid).map(|q| (s, q)))) {
+                (StoredAnswer::Plain(a), Some((s, q))) => answer_label(s, q, a, &r.language),
+                (value, _) => value.display(),
+            };
             t.push_str(&format!(
-                "  = {}  [given {}{changes}]\n",
-                rec.value.display(),
+                "  = {shown}  [given {}{changes}]\n",
                 when(rec.given_at)
             ));
         }

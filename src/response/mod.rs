@@ -6,6 +6,7 @@
 
 mod door;
 mod env;
+mod label;
 mod period;
 mod settings;
 mod status;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use door::{Door, DoorCounts, DoorRecord, Knock, Outcome, call_back_time, walk_order};
+pub use label::answer_label;
 pub use env::{Clock, Env, IdSource, ManualClock, SequentialIds, SystemClock, SystemIds};
 pub use period::Period;
 pub use settings::{SettingKey, Settings};

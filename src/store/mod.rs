@@ -80,6 +80,12 @@ pub enum StoreError {
         "question `{question}` is personal and no coordinator recipient is set (`doorstep config set recipient age1…`), so it is skipped rather than stored in the clear"
     )]
     NoRecipient { question: String },
+    #[error("`{input}` is not a response id: give the id, or its first characters as shown in the app (hex digits)")]
+    BadId { input: String },
+    #[error("no response id starts with `{prefix}`")]
+    NoSuchPrefix { prefix: String },
+    #[error("`{prefix}` is the start of {} response ids ({}): give more of the id", ids.len(), ids.iter().take(5).map(|u| u.to_string()).collect::<Vec<_>>().join(", "))]
+    AmbiguousPrefix { prefix: String, ids: Vec<Uuid> },
     #[error("{door} is not in the door log of {area}")]
     NoSuchDoor { area: String, door: Door },
     #[error("{door} is already in the door log of {area}: choose another street or number")]
@@ -102,6 +108,9 @@ impl StoreError {
             | StoreError::NotFinal { .. }
             | StoreError::AlreadyRevised { .. }
             | StoreError::FinalizeAsDraft { .. }
+            | StoreError::BadId { .. }
+            | StoreError::NoSuchPrefix { .. }
+            | StoreError::AmbiguousPrefix { .. }
             | StoreError::NoSuchDoor { .. }
             | StoreError::DoorExists { .. }
             | StoreError::DoorInterviewed { .. } => exit::USAGE,

@@ -179,6 +179,51 @@ impl Store {
         decode(|| id.to_string(), &bytes)
     }
 
+    /// The response whose id is `input`, or starts with it (the short id the app shows):
+    /// hyphens and case do not matter. Unknown and ambiguous prefixes are errors that say so.
+    pub fn resolve_id(&self, input: &str) -> Result<Uuid, StoreError> {
+        let prefix: String = input
+            .trim()
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::BadId {
+                input: input.to_owned(),
+            });
+        }
+        // Whole bytes narrow the scan; an odd last digit is checked on the text.
+        let bytes: Vec<u8> = (0..prefix.len() / 2)
+            .filter_map(|i| u8::from_str_radix(&prefix[2 * i..2 * i + 2], 16).ok())
+            .collect();
+        let mut ids = Vec::new();
+        for key in self.tree(RESPONSES)?.scan_prefix(&bytes).keys() {
+            let key = key?;
+            if let Ok(id) = Uuid::from_slice(&key)
+                && id.simple().to_string().starts_with(&prefix)
+            {
+                ids.push(id);
+            }
+        }
+        match ids.as_slice() {
+            [id] => Ok(*id),
+            [] if prefix.len() == 32 => Err(match Uuid::parse_str(&prefix) {
+                Ok(id) => StoreError::NotFound { id },
+                Err(_) => StoreError::NoSuchPrefix {
+                    prefix: input.trim().to_owned(),
+                },
+            }),
+            [] => Err(StoreError::NoSuchPrefix {
+                prefix: input.trim().to_owned(),
+            }),
+            _ => Err(StoreError::AmbiguousPrefix {
+                prefix: input.trim().to_owned(),
+                ids,
+            }),
+        }
+    }
+
     /// Responses matching the filter, oldest first (UUID v7 order).
     pub fn list(&self, filter: &ResponseFilter) -> Result<Listing, StoreError> {
         let mut listing = Listing::default();
