@@ -11,6 +11,7 @@ pub mod keys;
 pub mod screens;
 pub mod theme;
 pub mod view;
+pub mod widgets;
 
 use std::io::IsTerminal;
 use std::path::Path;

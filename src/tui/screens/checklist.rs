@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use crate::survey::model::QuestionKind;
 use crate::survey::walker::{Answers, Walker};
@@ -16,6 +16,7 @@ use crate::survey::{Answer, Finding, Grade, Survey};
 use crate::tui::action::Action;
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 /// What a checklist key asks the interview to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -296,14 +297,9 @@ impl Checklist {
             )),
             head,
         );
-        let height = table.height as usize;
-        let start = self.row.saturating_sub(height.saturating_sub(1));
-        let lines: Vec<Line> = rows
+        let lines: Vec<Row> = rows
             .iter()
-            .enumerate()
-            .skip(start)
-            .take(height)
-            .map(|(r, &i)| {
+            .map(|&i| {
                 let q = &survey.questions[i];
                 let answer = match answers.get(&q.id) {
                     None => "·".to_owned(),
@@ -328,23 +324,20 @@ impl Checklist {
                 }
                 let name: String = q.text.get(lang).chars().take(name_w).collect();
                 let answer: String = answer.chars().take(7).collect();
-                let text = format!(
-                    "{}{:<name_w$} {:<7} {:<3} {}",
-                    if r == self.row { "▶ " } else { "  " },
-                    name,
-                    answer,
-                    urgent,
-                    notes.join(" · ")
-                );
-                let text: String = text.chars().take(width).collect();
-                if r == self.row {
-                    Line::styled(text, theme.highlight)
-                } else {
-                    Line::from(text)
-                }
+                Row::new([name, answer, urgent.to_owned(), notes.join(" · ")])
             })
             .collect();
-        frame.render_widget(Paragraph::new(lines), table);
+        let widths = [
+            Constraint::Length(name_w as u16),
+            Constraint::Length(7),
+            Constraint::Length(3),
+            Constraint::Fill(1),
+        ];
+        frame.render_stateful_widget(
+            SelectableList::new(lines, widths, theme),
+            table,
+            &mut list::state(Some(self.row)),
+        );
         if let Some(q) = current.map(|i| &survey.questions[i]) {
             let keys = match &q.kind {
                 QuestionKind::Grade => "a–d grade, + / − for B+ B− C−".to_owned(),

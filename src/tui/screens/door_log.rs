@@ -9,7 +9,7 @@ use uuid::Uuid;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use super::interview::Interview;
 use super::{Screen, Transition};
@@ -22,6 +22,7 @@ use crate::tui::app::{AreaPick, Context, Flash};
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 /// Longest street name and house number or name the form takes.
 const MAX_STREET: usize = 80;
@@ -197,12 +198,11 @@ impl DoorLog {
         if self.form.is_some() {
             return self.update_form(ctx, action);
         }
-        let last = self.records.len().saturating_sub(1);
+        if let Some(to) = list::moved(self.selected, self.records.len(), action) {
+            self.selected = to;
+            return Ok(Transition::Stay);
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(last),
-            Action::PageUp => self.selected = self.selected.saturating_sub(10),
-            Action::PageDown => self.selected = (self.selected + 10).min(last),
             Action::Leave => {
                 return Ok(Transition::Go(
                     Screen::Home(super::home::Home::new(ctx)?),
@@ -505,16 +505,10 @@ impl DoorLog {
     }
 
     fn render_list(&self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
-        let height = area.height.max(1) as usize;
-        let start = self.selected.saturating_sub(height - 1);
-        let width = area.width as usize;
-        let lines: Vec<Line> = self
+        let rows: Vec<Row> = self
             .records
             .iter()
-            .enumerate()
-            .skip(start)
-            .take(height)
-            .map(|(i, r)| {
+            .map(|r| {
                 let when = r
                     .knocks
                     .last()
@@ -527,24 +521,30 @@ impl DoorLog {
                     Some(k) => outcome_label(&k.outcome, now),
                     None => "— not knocked".to_owned(),
                 };
-                let text = format!(
-                    "{} {:<12} {:<20} {:<26} {when}",
-                    if i == self.selected { "▶" } else { " " },
+                let row = Row::new([
                     clip(&r.door.number, 12),
                     clip(&r.door.street, 20),
                     latest,
-                );
-                let text = fit(&text, width);
-                if i == self.selected {
-                    Line::styled(text, theme.highlight)
-                } else if is_due(r, now) {
-                    Line::styled(text, theme.notice)
+                    when,
+                ]);
+                if is_due(r, now) {
+                    row.style(theme.notice)
                 } else {
-                    Line::raw(text)
+                    row
                 }
             })
             .collect();
-        frame.render_widget(Paragraph::new(lines), area);
+        let widths = [
+            Constraint::Length(12),
+            Constraint::Length(20),
+            Constraint::Length(26),
+            Constraint::Fill(1),
+        ];
+        frame.render_stateful_widget(
+            SelectableList::new(rows, widths, theme),
+            area,
+            &mut list::state(Some(self.selected)),
+        );
     }
 
     /// The selected door and its knocks, newest first.

@@ -6,7 +6,8 @@ use chrono::{DateTime, Local, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::layout::Constraint;
+use ratatui::widgets::{Block, Borders, Row};
 
 use super::{Screen, Transition};
 use crate::Error;
@@ -16,6 +17,7 @@ use crate::tui::keys::Mode;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 /// A door whose call-back is due.
 pub struct CallBack {
@@ -167,10 +169,6 @@ impl Drafts {
         ))
     }
 
-    fn row(&self, i: usize, text: String, theme: &Theme) -> Line<'static> {
-        super::numbered_row(i == self.selected, i + 1, &text, theme)
-    }
-
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let block = Block::default().borders(Borders::ALL).title(Line::styled(
             " Drafts and call-backs — Enter or a number opens ",
@@ -178,11 +176,15 @@ impl Drafts {
         ));
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let mut lines: Vec<Line> = Vec::new();
+        // Drafts, then the call-backs under their heading; `item_rows` maps each pickable
+        // item (as numbered) to its row, past the messages and headings between.
+        let mut rows: Vec<Row> = Vec::new();
+        let mut item_rows = Vec::new();
+        let numbered = |n: usize, text: String| Row::new([format!("{n:>2}  {text}")]);
         if self.drafts.is_empty() {
-            lines.push(Line::from(
+            rows.push(Row::new([
                 "No drafts: every interview and audit on this device is finalized.",
-            ));
+            ]));
         }
         for (i, d) in self.drafts.iter().enumerate() {
             let text = format!(
@@ -191,27 +193,33 @@ impl Drafts {
                 d.answers.len(),
                 local(d.changed_at).format("%d %b %H:%M"),
             );
-            lines.push(self.row(i, text, theme));
+            item_rows.push(rows.len());
+            rows.push(numbered(i + 1, text));
         }
-        lines.push(Line::from(""));
+        rows.push(Row::new([""]));
         match &self.area {
-            None => lines.push(Line::from("Choose the area to see its call-backs.")),
+            None => rows.push(Row::new(["Choose the area to see its call-backs."])),
             Some(name) if self.call_backs.is_empty() => {
-                lines.push(Line::from(format!("No call-backs due in {name}.")));
+                rows.push(Row::new([format!("No call-backs due in {name}.")]));
             }
             Some(name) => {
-                lines.push(Line::styled(
-                    format!("Call-backs due in {name}, soonest first"),
-                    theme.title,
-                ));
+                rows.push(
+                    Row::new([format!("Call-backs due in {name}, soonest first")])
+                        .style(theme.title),
+                );
                 for (j, c) in self.call_backs.iter().enumerate() {
                     let when = local(c.at).format("%d %b %H:%M");
                     let text = format!("{:<34} call back {when}", c.door.to_string());
-                    lines.push(self.row(self.drafts.len() + j, text, theme));
+                    item_rows.push(rows.len());
+                    rows.push(numbered(self.drafts.len() + j + 1, text));
                 }
             }
         }
-        frame.render_widget(Paragraph::new(lines), inner);
+        frame.render_stateful_widget(
+            SelectableList::new(rows, [Constraint::Fill(1)], theme),
+            inner,
+            &mut list::state(item_rows.get(self.selected).copied()),
+        );
     }
 }
 
