@@ -92,6 +92,16 @@ impl Outcome {
     }
 }
 
+/// The street to offer next: the one knocked most recently, else the last door's.
+pub fn latest_street(records: &[DoorRecord]) -> Option<&str> {
+    records
+        .iter()
+        .filter_map(|r| r.knocks.last().map(|k| (k.at, &r.door.street)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, s)| s.as_str())
+        .or_else(|| records.last().map(|r| r.door.street.as_str()))
+}
+
 /// Street, then house number in numeric order ("2" before "10"), then the rest: the order
 /// an officer walks a street in.
 pub fn walk_order(door: &Door) -> (String, u64, String) {
@@ -327,6 +337,19 @@ mod tests {
                 "10 Kay Street"
             ]
         );
+    }
+
+    #[test]
+    fn the_street_offered_is_the_latest_knocked() {
+        let mut a = DoorRecord::new("X", Door::new("Ormskirk Road", "1").unwrap());
+        let b = DoorRecord::new("X", Door::new("Bell Lane", "2").unwrap());
+        assert_eq!(latest_street(&[a.clone(), b.clone()]), Some("Bell Lane"));
+        a.add_knock(Knock {
+            at: Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap(),
+            outcome: Outcome::NoAnswer,
+        });
+        assert_eq!(latest_street(&[a, b]), Some("Ormskirk Road"));
+        assert_eq!(latest_street(&[]), None);
     }
 
     #[test]

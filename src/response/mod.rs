@@ -17,7 +17,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use door::{Door, DoorCounts, DoorRecord, Knock, Outcome, call_back_time, walk_order};
+pub use door::{
+    Door, DoorCounts, DoorRecord, Knock, Outcome, call_back_time, latest_street, walk_order,
+};
 pub use label::answer_label;
 pub use env::{Clock, Env, IdSource, ManualClock, SequentialIds, SystemClock, SystemIds};
 pub use period::Period;

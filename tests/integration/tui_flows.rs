@@ -1369,3 +1369,31 @@ fn checklist_keys_say_what_a_row_takes_and_u_needs_a_finding() {
     press(&mut app, &[Action::Backspace]);
     assert!(!app.ctx.store.get(id).unwrap().findings["needles"].urgent);
 }
+
+#[test]
+fn the_eva_street_is_offered_from_the_door_log_and_typing_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(1));
+    add_door(&mut app, Some("Ormskirk Road"), "1");
+    app.update(Action::NoAnswer);
+    press(&mut app, &[Action::Leave, Action::Digit(2)]);
+    assert_eq!(current_question(&app), "street");
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Ormskirk Road") && s.contains("typing replaces it"), "{s}");
+    app.update(Action::Confirm);
+    let id = interview(&app).id;
+    assert_eq!(
+        app.ctx.store.get(id).unwrap().answers["street"].value,
+        StoredAnswer::Plain(Answer::Text("Ormskirk Road".into()))
+    );
+    // Another transect: a different street typed over the suggestion replaces it.
+    press(&mut app, &[Action::Leave, Action::Digit(2)]);
+    type_text(&mut app, "Bell Lane");
+    app.update(Action::Confirm);
+    let id = interview(&app).id;
+    assert_eq!(
+        app.ctx.store.get(id).unwrap().answers["street"].value,
+        StoredAnswer::Plain(Answer::Text("Bell Lane".into()))
+    );
+}

@@ -14,7 +14,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row};
 use super::interview::Interview;
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{Door, DoorCounts, DoorRecord, Outcome, call_back_time, walk_order};
+use crate::response::{Door, DoorCounts, DoorRecord, Outcome, call_back_time, latest_street, walk_order,
+};
 use crate::survey::SurveyKind;
 use crate::survey::walker::Walker;
 use crate::tui::action::Action;
@@ -105,14 +106,7 @@ impl DoorLog {
         }
         log.last_street = match select {
             Some(d) => d.street.clone(),
-            None => log
-                .records
-                .iter()
-                .filter_map(|r| r.knocks.last().map(|k| (k.at, &r.door.street)))
-                .max_by_key(|(at, _)| *at)
-                .map(|(_, s)| s.clone())
-                .or_else(|| log.records.last().map(|r| r.door.street.clone()))
-                .unwrap_or_default(),
+            None => latest_street(&log.records).unwrap_or_default().to_owned(),
         };
         Ok(log)
     }

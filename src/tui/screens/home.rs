@@ -8,11 +8,11 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{SettingKey, Status};
+use crate::response::{SettingKey, Status, latest_street};
 use crate::survey::SurveyKind;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
-use crate::tui::fields::{FieldEvent, TextField, TextKind};
+use crate::tui::fields::{Field, FieldEvent, TextField, TextKind};
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
 
@@ -195,7 +195,20 @@ impl Home {
                     return Ok(Transition::Go(Screen::DoorLog(log), None));
                 }
                 let survey_id = kind.as_str();
-                let interview = super::interview::Interview::start(ctx, survey_id, &area.code)?;
+                let mut interview =
+                    super::interview::Interview::start(ctx, survey_id, &area.code)?;
+                // The transect is usually on a street just door-knocked: offer it (typing
+                // replaces it).
+                let doors = ctx.store.doors(&area.code)?;
+                let street_q = crate::survey::eva::street_question(&interview.survey)
+                    .and_then(|q| interview.survey.index_of(&q.id));
+                if let (Some(street), Some(i)) = (latest_street(&doors), street_q)
+                    && i == interview.index
+                    && matches!(interview.field, Field::Text(_))
+                {
+                    interview.field =
+                        Field::Text(TextField::prefilled(TextKind::Text { long: false }, street));
+                }
                 Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))
             }
             2 => Ok(Transition::Go(
