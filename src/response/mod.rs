@@ -7,6 +7,7 @@
 mod door;
 mod env;
 mod label;
+mod place;
 mod period;
 mod settings;
 mod status;
@@ -21,6 +22,7 @@ pub use door::{
     Door, DoorCounts, DoorRecord, Knock, Outcome, call_back_time, latest_street, walk_order,
 };
 pub use label::answer_label;
+pub use place::{location_point, outside_warning};
 pub use env::{Clock, Env, IdSource, ManualClock, SequentialIds, SystemClock, SystemIds};
 pub use period::Period;
 pub use settings::{SettingKey, Settings};

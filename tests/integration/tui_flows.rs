@@ -1397,3 +1397,25 @@ fn the_eva_street_is_offered_from_the_door_log_and_typing_replaces_it() {
         StoredAnswer::Plain(Answer::Text("Bell Lane".into()))
     );
 }
+
+#[test]
+fn a_location_outside_the_area_is_kept_with_a_warning_naming_where_it_falls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(2));
+    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+        type_text(&mut app, text);
+        app.update(Action::Confirm);
+    }
+    move_to(&mut app, "start_point", Action::Skip);
+    let id = interview(&app).id;
+    type_text(&mut app, "TQ 30 80");
+    app.update(Action::Confirm);
+    let Some(Flash::Notice(m)) = &app.flash else {
+        panic!("no warning: {:?}", app.flash)
+    };
+    assert!(m.starts_with("That location is outside "), "{m}");
+    assert!(m.contains("(E05000841): it falls in no ward this device knows"), "{m}");
+    assert!(app.ctx.store.get(id).unwrap().answers.contains_key("start_point"));
+    assert_ne!(current_question(&app), "start_point", "it moved on");
+}

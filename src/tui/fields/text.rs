@@ -1,6 +1,6 @@
 //! Typed answers: text, numbers, counts, dates and times, with proper cursor editing.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -56,6 +56,9 @@ pub struct TextField {
     /// whole: typing replaces it and Backspace clears it, as in any form. Moving the
     /// cursor keeps it for editing.
     selected: bool,
+    /// A date started at now records when something happened (the walk): a later one is a
+    /// slip of the keyboard and is refused.
+    not_after: Option<NaiveDateTime>,
 }
 
 impl TextField {
@@ -68,6 +71,7 @@ impl TextField {
             kind,
             input: Input::new(text),
             selected: false,
+            not_after: None,
         }
     }
 
@@ -77,6 +81,7 @@ impl TextField {
             kind,
             input: Input::new(text.to_owned()),
             selected: !text.is_empty(),
+            not_after: None,
         }
     }
 
@@ -88,6 +93,9 @@ impl TextField {
     /// Dates and times start at now: most audits are recorded as they happen.
     pub fn with_now(kind: TextKind, current: Option<&Answer>, now: NaiveDateTime) -> TextField {
         let mut f = TextField::new(kind, current);
+        if matches!(kind, TextKind::Date | TextKind::DateTime) {
+            f.not_after = Some(now);
+        }
         if f.input.value().is_empty() {
             let text = match kind {
                 TextKind::Date => now.format("%Y-%m-%d").to_string(),
@@ -147,7 +155,10 @@ impl TextField {
             Action::CursorEnd => InputRequest::GoToEnd,
             Action::Confirm => {
                 return match parse(self.kind, self.input.value()) {
-                    Ok(a) => FieldEvent::Submit(a),
+                    Ok(a) => match self.not_after.and_then(|now| in_future(&a, now)) {
+                        Some(m) => FieldEvent::Invalid(m),
+                        None => FieldEvent::Submit(a),
+                    },
                     Err(m) => FieldEvent::Invalid(m),
                 };
             }
@@ -211,6 +222,27 @@ impl TextField {
             frame.set_cursor_position((inner.x + x, inner.y));
         }
     }
+}
+
+/// Why a date or date and time after `now` (to the minute) is refused, if it is.
+fn in_future(answer: &Answer, now: NaiveDateTime) -> Option<String> {
+    let later = match answer {
+        Answer::Date(d) => *d > now.date(),
+        Answer::DateTime(t) => {
+            let this_minute = now
+                .with_second(0)
+                .and_then(|n| n.with_nanosecond(0))
+                .unwrap_or(now);
+            *t > this_minute
+        }
+        _ => false,
+    };
+    later.then(|| {
+        format!(
+            "{answer} is in the future (it is now {}): give when it happened",
+            now.format("%Y-%m-%d %H:%M")
+        )
+    })
 }
 
 /// Turns typed text into an answer of this kind, or says why it cannot be one.
@@ -345,5 +377,33 @@ mod tests {
         }
         assert_eq!(d.value(), "2026-11-20");
         assert!(!TextField::prefilled(TextKind::Count, "").is_selected());
+    }
+
+    #[test]
+    fn a_date_started_at_now_refuses_a_later_one() {
+        let now = NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(10, 5, 30)
+            .unwrap();
+        let typed = |kind: TextKind, text: &str| {
+            let mut f = TextField::with_now(kind, None, now);
+            for c in text.chars() {
+                f.handle(Action::Char(c));
+            }
+            f.handle(Action::Confirm)
+        };
+        assert_eq!(
+            typed(TextKind::DateTime, "2026-11-23 10:06"),
+            FieldEvent::Invalid(
+                "2026-11-23 10:06 is in the future (it is now 2026-11-23 10:05): give when it happened"
+                    .into()
+            )
+        );
+        assert!(matches!(typed(TextKind::DateTime, "2026-11-23 10:05"), FieldEvent::Submit(_)));
+        assert!(matches!(typed(TextKind::DateTime, "2026-11-20 18:00"), FieldEvent::Submit(_)));
+        assert!(matches!(typed(TextKind::Date, "2026-11-24"), FieldEvent::Invalid(_)));
+        assert!(matches!(typed(TextKind::Date, "2026-11-23"), FieldEvent::Submit(_)));
+        // Times alone and fields not started at now are not judged.
+        assert!(matches!(typed(TextKind::Time, "23:59"), FieldEvent::Submit(_)));
     }
 }

@@ -333,7 +333,7 @@ fn ring_lines(shape: &MultiPolygon<f64>, color: Color) -> Vec<CanvasLine> {
 /// (lon, lat) for the map.
 pub fn today_marks(ctx: &Context) -> Result<Vec<(f64, f64)>, Error> {
     use crate::response::{ResponseFilter, StoredAnswer};
-    use crate::survey::{Answer, Location};
+    use crate::survey::Answer;
     let today = ctx.now().with_timezone(&chrono::Local).date_naive();
     let listing = ctx.store.list(&ResponseFilter::default())?;
     let mut out = Vec::new();
@@ -342,21 +342,8 @@ pub fn today_marks(ctx: &Context) -> Result<Vec<(f64, f64)>, Error> {
             continue;
         }
         for record in r.answers.values() {
-            let StoredAnswer::Plain(Answer::Location(loc)) = &record.value else {
-                continue;
-            };
-            match loc {
-                Location::LatLon { lat, lon } => out.push((*lon, *lat)),
-                Location::GridRef { text } => {
-                    let point = crate::geography::bng::parse_grid_ref(text)
-                        .ok()
-                        .and_then(|g| {
-                            let (e, n) = g.centre();
-                            crate::geography::bng::bng_to_wgs84(e, n).ok()
-                        });
-                    out.extend(point);
-                }
-                Location::Fixed { .. } => {}
+            if let StoredAnswer::Plain(Answer::Location(loc)) = &record.value {
+                out.extend(crate::response::location_point(loc));
             }
         }
     }

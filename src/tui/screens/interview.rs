@@ -307,11 +307,14 @@ impl Interview {
         if !self.validate(self.index, &answer) {
             return Ok(Transition::Stay);
         }
+        // A location outside the area is kept, with a warning naming where it falls.
+        let warning;
         match ctx
             .store
             .record_answer(self.id, &q, answer.clone(), ctx.now())
         {
             Ok(()) => {
+                warning = crate::response::outside_warning(&ctx.geography, &self.area, &answer);
                 if q.personal && answer.is_given() {
                     self.sealed.insert(q.id.clone());
                     self.answers.insert(q.id.clone(), sealed_marker());
@@ -335,7 +338,10 @@ impl Interview {
             Err(e) => return Err(e.into()),
         }
         self.error = None;
-        self.advance(ctx)
+        match (self.advance(ctx)?, warning) {
+            (Transition::Stay, Some(w)) => Ok(Transition::Flash(Flash::Notice(w))),
+            (next, _) => Ok(next),
+        }
     }
 
     /// Checks an answer; on failure the message is shown and `false` returned.
