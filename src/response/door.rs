@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn doors_are_in_walking_order() {
-        let mut doors = vec![
+        let mut doors = [
             Door::new("Kay Street", "10").unwrap(),
             Door::new("Elm Road", "Rose Cottage").unwrap(),
             Door::new("kay street", "2").unwrap(),

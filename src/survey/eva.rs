@@ -52,7 +52,8 @@ pub fn toggle_urgent(
         ));
     }
     let old = finding.cloned().unwrap_or_default();
-    if urgent_by_rule(q, answers) && !(old.urgent && !old.urgent_by_rule) {
+    let flagged_by_auditor = old.urgent && !old.urgent_by_rule;
+    if urgent_by_rule(q, answers) && !flagged_by_auditor {
         let rule = q
             .item
             .as_ref()

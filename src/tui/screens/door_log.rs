@@ -607,8 +607,8 @@ fn render_form(form: &Form, frame: &mut Frame, area: Rect, theme: &Theme) {
             format!("Correct {door}: the street (Enter keeps it)"),
             field,
         ),
-        Form::EditNumber { door, street, field } => (
-            format!("Correct {door}: the number or name on {street} (Enter keeps it)"),
+        Form::EditNumber { door, field, .. } => (
+            format!("Correct {door}: the number or name (Enter keeps it)"),
             field,
         ),
     };
