@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use uuid::Uuid;
 
 use super::Transition;
-use super::checklist::{self, Checklist, ChecklistEvent};
+use super::checklist::{Checklist, ChecklistEvent};
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer, TypedText};
 use crate::store::StoreError;
@@ -177,9 +177,10 @@ impl Interview {
 
     fn load_field(&mut self, ctx: &Context) {
         self.skip_armed = false;
-        self.checklist = checklist::block_around(&self.survey, self.index).map(|(start, end)| {
-            Checklist::new(start, end, self.index, &self.survey, &self.answers)
-        });
+        self.checklist =
+            crate::survey::eva::block_around(&self.survey, self.index).map(|(start, end)| {
+                Checklist::new(start, end, self.index, &self.survey, &self.answers)
+            });
         let Some(q) = self.survey.questions.get(self.index) else {
             return;
         };
@@ -433,11 +434,14 @@ impl Interview {
         if !self.validate(self.index, &answer) {
             return Ok(Transition::Stay);
         }
+        // A location outside the area is kept, with a warning naming where it falls.
+        let warning;
         match ctx
             .store
             .record_answer(self.id, &q, answer.clone(), ctx.now())
         {
             Ok(()) => {
+                warning = crate::response::outside_warning(&ctx.geography, &self.area, &answer);
                 if q.personal && answer.is_given() {
                     self.sealed.insert(q.id.clone());
                     self.answers.insert(q.id.clone(), sealed_marker());
@@ -461,7 +465,10 @@ impl Interview {
             Err(e) => return Err(e.into()),
         }
         self.error = None;
-        self.advance(ctx)
+        match (self.advance(ctx)?, warning) {
+            (Transition::Stay, Some(w)) => Ok(Transition::Flash(Flash::Notice(w))),
+            (next, _) => Ok(next),
+        }
     }
 
     /// Checks an answer; on failure the message is shown and `false` returned.
@@ -506,6 +513,15 @@ impl Interview {
                     ctx.store
                         .record_answer(self.id, &q, answer.clone(), ctx.now())?;
                     self.answers.insert(q.id.clone(), answer);
+                    // The urgent flag shown is the one stored: the item's rule may set it.
+                    if let Some(f) = crate::survey::eva::settle_urgency(
+                        &q,
+                        &self.answers,
+                        self.findings.get(&q.id),
+                    ) {
+                        ctx.store.record_finding(self.id, &q.id, f.clone())?;
+                        self.findings.insert(q.id.clone(), f);
+                    }
                     ctx.store.set_position(self.id, &q.id)?;
                     self.index = i;
                 }
@@ -924,7 +940,8 @@ impl Interview {
             .iter()
             .enumerate()
             .filter(|(i, q)| {
-                visible[*i] && checklist::is_urgent(q, &self.answers, self.findings.get(&q.id))
+                visible[*i]
+                    && crate::survey::eva::is_urgent(q, &self.answers, self.findings.get(&q.id))
             })
             .map(|(_, q)| {
                 let f = self.findings.get(&q.id);
