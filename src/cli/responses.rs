@@ -5,21 +5,23 @@ use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Subcommand;
-use uuid::Uuid;
 
 use super::{print, warn};
 use crate::Error;
+use crate::geography::{AreaSelection, Geography, Level};
 use crate::output::{Cell, Column, Document, Fields, Format, Item, Outline, Table, Value};
-use crate::response::{Period, Response, ResponseFilter, Status, transect};
+use crate::response::{Period, Response, ResponseFilter, Status, StoredAnswer, transect};
 use crate::store::Store;
-use crate::survey::Survey;
 use crate::survey::registry::Registry;
+use crate::survey::walker::Answers;
+use crate::survey::{Survey, label};
 
 #[derive(Debug, Subcommand)]
 pub enum ResponsesCommand {
     /// List responses as a table, oldest first.
     List {
-        /// Only this area (priority action area or ward code).
+        /// Only this area: a priority action area, or a ward or township (with the
+        /// priority action areas inside it), by code or name.
         #[arg(long, value_name = "CODE")]
         area: Option<String>,
         /// Only this status: draft, complete, refused or abandoned.
@@ -35,13 +37,14 @@ pub enum ResponsesCommand {
     },
     /// Show one response: its details and answers in survey order.
     Show {
+        /// The response id, or its first characters (the short id the app shows).
         #[arg(value_name = "ID")]
-        id: Uuid,
+        id: String,
         /// Print JSON: fields `response` (`id`, `survey`, `survey_version`, `fingerprint`,
         /// `area`, `period`, `status`, `finalized_at`, `officer`, `device`, `language`,
         /// `started_at`, `changed_at`, `replaces`, `resume_at`) and outline `answers`
-        /// (`question`, `question_text`, `in_survey`, `answer`, `sealed`, `given_at`,
-        /// `changes`, `finding`).
+        /// (`question`, `question_text`, `in_survey`, `answer`, `answer_label`, `sealed`,
+        /// `given_at`, `changes`, `finding`).
         #[arg(long)]
         json: bool,
     },
@@ -62,11 +65,17 @@ pub fn run(
             json,
         } => {
             let filter = ResponseFilter {
-                area: area.clone(),
+                area: None,
                 status: *status,
                 period: *period,
             };
-            let listing = store.list(&filter)?;
+            let mut listing = store.list(&filter)?;
+            if let Some(area) = area {
+                let codes = area_codes(&store.stored_geography()?.or_builtin()?, area);
+                listing
+                    .responses
+                    .retain(|r| codes.iter().any(|c| c.eq_ignore_ascii_case(&r.area)));
+            }
             print(
                 out,
                 &list_document(&listing.responses),
@@ -85,7 +94,7 @@ pub fn run(
             }
         }
         ResponsesCommand::Show { id, json } => {
-            let response = store.get(*id)?;
+            let response = store.get(store.resolve_id(id)?)?;
             let survey = find_survey(data_dir, &response, err)?;
             // An EVA audit names the audit of the same transect before it, so a re-audit
             // can be compared (before and after).
@@ -101,6 +110,27 @@ pub fn run(
             )
         }
     }
+}
+
+/// The area codes `key` covers: a township or ward with every priority action area inside
+/// it; any other code (a PAA, an LSOA, an area no longer in the geography) as itself.
+fn area_codes(geography: &Geography, key: &str) -> Vec<String> {
+    let wards: Vec<String> = match geography.select(key) {
+        Some(AreaSelection::Township(t)) => t.wards.clone(),
+        Some(AreaSelection::Area {
+            level: Level::Ward,
+            area,
+        }) => vec![area.code],
+        Some(AreaSelection::Area { area, .. }) => return vec![area.code],
+        None => return vec![key.trim().to_owned()],
+    };
+    let mut codes = wards.clone();
+    for t in geography.tree() {
+        for w in t.wards.iter().filter(|w| wards.contains(&w.ward.code)) {
+            codes.extend(w.paas.iter().map(|p| p.code.clone()));
+        }
+    }
+    codes
 }
 
 fn when(t: DateTime<Utc>) -> String {
@@ -303,6 +333,15 @@ fn answer_items(r: &Response, survey: Option<&Survey>) -> Vec<Item> {
     rest.dedup();
     let unknown = survey.is_some() && !rest.is_empty();
     order.extend(rest.into_iter().map(|id| (id, None)));
+    // The plain answers, so a ranking reads with the words typed for its "other".
+    let plain: Answers = r
+        .answers
+        .iter()
+        .filter_map(|(q, rec)| match &rec.value {
+            StoredAnswer::Plain(a) => Some((q.clone(), a.clone())),
+            StoredAnswer::Sealed(_) => None,
+        })
+        .collect();
 
     order
         .into_iter()
@@ -324,13 +363,22 @@ fn answer_items(r: &Response, survey: Option<&Survey>) -> Vec<Item> {
                         1 => ", changed once".to_owned(),
                         n => format!(", changed {n} times"),
                     };
+                    // Labels, not stored values, wherever the survey can say what a value
+                    // means; `answer` keeps the stored value for machines.
+                    let shown = match (&rec.value, survey.and_then(|s| Some((s, s.question(qid)?))))
+                    {
+                        (StoredAnswer::Plain(a), Some((s, q))) => {
+                            label::answer_label(s, q, a, &plain, &r.language)
+                        }
+                        (value, _) => value.display(),
+                    };
                     item = item
                         .detail(format!(
-                            "= {}  [given {}{changes}]",
-                            rec.value.display(),
+                            "= {shown}  [given {}{changes}]",
                             when(rec.given_at)
                         ))
                         .field("answer", rec.value.display())
+                        .field("answer_label", shown)
                         .field("sealed", rec.value.is_sealed())
                         .field(
                             "given_at",
@@ -341,6 +389,7 @@ fn answer_items(r: &Response, survey: Option<&Survey>) -> Vec<Item> {
                 None => {
                     item = item
                         .field("answer", Value::Null)
+                        .field("answer_label", Value::Null)
                         .field("sealed", false)
                         .field("given_at", Value::Null)
                         .field("changes", 0usize);

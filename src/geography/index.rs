@@ -196,6 +196,41 @@ impl Geography {
     pub fn locator(&self) -> Locator {
         Locator::new(self)
     }
+
+    /// A warning when the point (WGS84) is not in `area` (a PAA or ward code), naming where
+    /// it does fall; `None` when it is inside, or when `area` is not in this geography (there
+    /// is nothing to compare with).
+    pub fn outside_warning(&self, area: &str, lon: f64, lat: f64) -> Option<String> {
+        let (level, named) = [Level::Paa, Level::Ward].into_iter().find_map(|level| {
+            self.layer(level)
+                .and_then(|l| l.get(area))
+                .map(|a| (level, format!("{} ({})", a.name, a.code)))
+        })?;
+        let found = self.locator().locate(lon, lat);
+        let inside = match level {
+            Level::Paa => found.paa.as_ref(),
+            _ => found.ward.as_ref(),
+        }
+        .is_some_and(|a| a.code.eq_ignore_ascii_case(area));
+        if inside {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if let Some(p) = &found.paa {
+            parts.push(format!("PAA {} ({})", p.name, p.code));
+        }
+        if let Some(w) = &found.ward {
+            parts.push(format!("ward {} ({})", w.name, w.code));
+        }
+        let falls = if parts.is_empty() {
+            "in no ward this device knows".to_owned()
+        } else {
+            format!("in {}", parts.join(", "))
+        };
+        Some(format!(
+            "That location is outside {named}: it falls {falls}. Kept as given; check it"
+        ))
+    }
 }
 
 struct Indexed {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -80,6 +80,87 @@ pub enum Outcome {
     NotApplicable,
 }
 
+impl Outcome {
+    /// The knock a finalized interview records at its door: refused when the respondent
+    /// said no to the consent question, interviewed otherwise.
+    pub fn of_interview(declined: bool, response: Uuid) -> Outcome {
+        if declined {
+            Outcome::Refused
+        } else {
+            Outcome::Interviewed { response }
+        }
+    }
+}
+
+/// The street to offer next: the one knocked most recently, else the last door's.
+pub fn latest_street(records: &[DoorRecord]) -> Option<&str> {
+    records
+        .iter()
+        .filter_map(|r| r.knocks.last().map(|k| (k.at, &r.door.street)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, s)| s.as_str())
+        .or_else(|| records.last().map(|r| r.door.street.as_str()))
+}
+
+/// Street, then house number in numeric order ("2" before "10"), then the rest: the order
+/// an officer walks a street in.
+pub fn walk_order(door: &Door) -> (String, u64, String) {
+    let digits: String = door
+        .number
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (
+        door.street.to_lowercase(),
+        digits.parse().unwrap_or(u64::MAX),
+        door.number.to_lowercase(),
+    )
+}
+
+/// Turns what the officer typed into the call-back time: `18:30` (today) or
+/// `2026-11-24 18:30` (also `24/11/2026 18:30`), in the time zone of `now` (the officer's
+/// wall clock), not in the past.
+pub fn call_back_time<Tz: TimeZone>(
+    text: &str,
+    now: &DateTime<Tz>,
+) -> Result<DateTime<Utc>, String> {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let wall = now.naive_local();
+    let tomorrow = (wall + Duration::days(1)).format("%Y-%m-%d");
+    if t.is_empty() {
+        return Err(format!(
+            "Type when to call back: a time today like 18:30, or a date and time like {tomorrow} 18:30"
+        ));
+    }
+    let when = NaiveTime::parse_from_str(&t, "%H:%M")
+        .map(|time| wall.date().and_time(time))
+        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M"))
+        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%d/%m/%Y %H:%M"))
+        .map_err(|_| {
+            format!("`{t}` is not a time like 18:30 or a date and time like {tomorrow} 18:30")
+        })?;
+    let this_minute = wall
+        .with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(wall);
+    if when < this_minute {
+        return Err(format!(
+            "{} has already passed: give a later time, or the date too (e.g. {tomorrow} 18:30)",
+            when.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    now.timezone()
+        .from_local_datetime(&when)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            format!(
+                "{} does not exist here (the clocks go forward): give another time",
+                when.format("%Y-%m-%d %H:%M")
+            )
+        })
+}
+
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -153,6 +234,18 @@ pub struct DoorRecord {
 }
 
 impl DoorRecord {
+    /// Corrects the door's street or number. Knocks stored before knocks had ids take
+    /// their identity from the door, so it is fixed first: a corrected door's knocks still
+    /// match the same knocks merged from another laptop.
+    pub fn correct_door(&mut self, to: Door) {
+        for k in &mut self.knocks {
+            if k.id.is_none() {
+                k.id = Some(k.identity(&self.area, &self.door));
+            }
+        }
+        self.door = to;
+    }
+
     pub fn new(area: &str, door: Door) -> DoorRecord {
         DoorRecord {
             area: area.to_owned(),
@@ -258,9 +351,77 @@ impl DoorCounts {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::FixedOffset;
 
     use super::*;
+
+    #[test]
+    fn call_back_times_are_today_or_dated_in_the_officers_zone_and_never_past() {
+        // An hour ahead of UTC, so a zone mistake shows.
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        let now = zone.with_ymd_and_hms(2026, 11, 23, 10, 0, 30).unwrap();
+        let utc = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 11, d, h - 1, m, 0).unwrap();
+        assert_eq!(call_back_time("18:30", &now), Ok(utc(23, 18, 30)));
+        assert_eq!(call_back_time(" 10:00 ", &now), Ok(utc(23, 10, 0)));
+        assert_eq!(call_back_time("2026-11-24 09:15", &now), Ok(utc(24, 9, 15)));
+        assert_eq!(call_back_time("24/11/2026 09:15", &now), Ok(utc(24, 9, 15)));
+        assert_eq!(
+            call_back_time("", &now),
+            Err("Type when to call back: a time today like 18:30, or a date and time like 2026-11-24 18:30".into())
+        );
+        assert_eq!(
+            call_back_time("25:00", &now),
+            Err("`25:00` is not a time like 18:30 or a date and time like 2026-11-24 18:30".into())
+        );
+        assert_eq!(
+            call_back_time("09:59", &now),
+            Err("2026-11-23 09:59 has already passed: give a later time, or the date too (e.g. 2026-11-24 18:30)".into())
+        );
+    }
+
+    #[test]
+    fn doors_are_in_walking_order() {
+        let mut doors = [
+            Door::new("Kay Street", "10").unwrap(),
+            Door::new("Elm Road", "Rose Cottage").unwrap(),
+            Door::new("kay street", "2").unwrap(),
+            Door::new("Kay Street", "3a").unwrap(),
+        ];
+        doors.sort_by_cached_key(walk_order);
+        let shown: Vec<String> = doors.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "Rose Cottage, Elm Road",
+                "2 kay street",
+                "3a Kay Street",
+                "10 Kay Street"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_street_offered_is_the_latest_knocked() {
+        let mut a = DoorRecord::new("X", Door::new("Ormskirk Road", "1").unwrap());
+        let b = DoorRecord::new("X", Door::new("Bell Lane", "2").unwrap());
+        assert_eq!(latest_street(&[a.clone(), b.clone()]), Some("Bell Lane"));
+        a.add_knock(Knock::new(
+            Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap(),
+            Outcome::NoAnswer,
+        ));
+        assert_eq!(latest_street(&[a, b]), Some("Ormskirk Road"));
+        assert_eq!(latest_street(&[]), None);
+    }
+
+    #[test]
+    fn an_interview_declined_at_consent_is_a_refusal() {
+        let id = Uuid::from_u128(9);
+        assert_eq!(Outcome::of_interview(true, id), Outcome::Refused);
+        assert_eq!(
+            Outcome::of_interview(false, id),
+            Outcome::Interviewed { response: id }
+        );
+    }
 
     fn t(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 10, 5, h, 0, 0).unwrap()
@@ -353,5 +514,15 @@ mod tests {
         assert_eq!(a.key(), b.key());
         let err = Door::new("Kay Street", "  ").unwrap_err().to_string();
         assert!(err.contains("house number or name"), "{err}");
+    }
+
+    #[test]
+    fn a_corrected_door_keeps_its_knocks_identities() {
+        let mut r = record("2", &[(9, Outcome::NoAnswer)]);
+        r.knocks[0].id = None;
+        let before = r.knocks[0].identity("E05000650", &door("2"));
+        r.correct_door(door("12"));
+        assert_eq!(r.door, door("12"));
+        assert_eq!(r.knocks[0].identity("E05000650", &door("12")), before);
     }
 }

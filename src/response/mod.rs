@@ -7,6 +7,7 @@
 mod door;
 mod env;
 mod period;
+mod place;
 mod settings;
 mod status;
 pub mod transect;
@@ -17,11 +18,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use door::{Door, DoorCounts, DoorRecord, Knock, Outcome};
+pub use door::{
+    Door, DoorCounts, DoorRecord, Knock, Outcome, call_back_time, latest_street, walk_order,
+};
 pub use env::{
     Clock, Env, FIELDWORK_ZONE, IdSource, ManualClock, SequentialIds, SystemClock, SystemIds,
 };
 pub use period::Period;
+pub use place::{location_point, outside_warning};
 pub use settings::{SettingKey, Settings};
 pub use status::Status;
 

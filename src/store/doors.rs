@@ -78,6 +78,67 @@ impl Store {
         Ok(record)
     }
 
+    /// Corrects a door's street or number; its knocks go with it, and so does any draft
+    /// interview started at it. Journaled and flushed. Refused (nothing changes) when the
+    /// door is not in the log or the corrected door is already another door in it.
+    pub fn edit_door(&self, area: &str, from: &Door, to: Door) -> Result<DoorRecord, StoreError> {
+        let from_key = door_key(area, from)?;
+        let to_key = door_key(area, &to)?;
+        let _guard = self.write_guard();
+        let Some(mut record) = self.door_record(&from_key)? else {
+            return Err(StoreError::NoSuchDoor {
+                area: area.trim().to_owned(),
+                door: from.clone(),
+            });
+        };
+        if to_key != from_key && self.door_record(&to_key)?.is_some() {
+            return Err(StoreError::DoorExists {
+                area: record.area,
+                door: to,
+            });
+        }
+        let old = record.door.clone();
+        self.append_journal(&JournalEntry::DoorEdited {
+            area: record.area.clone(),
+            from: old.clone(),
+            to: to.clone(),
+        })?;
+        record.correct_door(to);
+        let tree = self.tree(DOORS)?;
+        tree.remove(&from_key)?;
+        self.put_door(&to_key, &record)?;
+        self.move_drafts_at(&record.area, &old, &record.door)?;
+        self.flush()?;
+        Ok(record)
+    }
+
+    /// Takes a door entered by mistake out of the log, with its knocks, so it no longer
+    /// counts against the response rate. Journaled and flushed. A door with an interview
+    /// is refused: it is a real door, to be corrected with [`Store::edit_door`].
+    pub fn remove_door(&self, area: &str, door: &Door) -> Result<DoorRecord, StoreError> {
+        let key = door_key(area, door)?;
+        let _guard = self.write_guard();
+        let Some(record) = self.door_record(&key)? else {
+            return Err(StoreError::NoSuchDoor {
+                area: area.trim().to_owned(),
+                door: door.clone(),
+            });
+        };
+        if record.interviewed() {
+            return Err(StoreError::DoorInterviewed {
+                area: record.area,
+                door: record.door,
+            });
+        }
+        self.append_journal(&JournalEntry::DoorRemoved {
+            area: record.area.clone(),
+            door: record.door.clone(),
+        })?;
+        self.tree(DOORS)?.remove(&key)?;
+        self.flush()?;
+        Ok(record)
+    }
+
     /// Every door in an area, by street then number.
     pub fn doors(&self, area: &str) -> Result<Vec<DoorRecord>, StoreError> {
         let prefix = area_prefix(area)?;

@@ -37,6 +37,17 @@ pub enum JournalEntry {
         key: SettingKey,
         value: String,
     },
+    /// A door's street or number corrected; its knocks go with it.
+    DoorEdited {
+        area: String,
+        from: Door,
+        to: Door,
+    },
+    /// A door taken out of the log (entered by mistake), with its knocks.
+    DoorRemoved {
+        area: String,
+        door: Door,
+    },
 }
 
 #[derive(Serialize, Deserialize)]

@@ -40,7 +40,7 @@ pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, Summaries};
 
 use crate::exit;
-use crate::response::{Env, ResponseError, Status};
+use crate::response::{Door, Env, ResponseError, Status};
 use crate::seal::SealError;
 use journal::Journal;
 
@@ -83,6 +83,22 @@ pub enum StoreError {
         "question `{question}` is personal and no coordinator recipient is set (`doorstep config set recipient age1…`), so it is skipped rather than stored in the clear"
     )]
     NoRecipient { question: String },
+    #[error(
+        "`{input}` is not a response id: give the id, or its first characters as shown in the app (hex digits)"
+    )]
+    BadId { input: String },
+    #[error("no response id starts with `{prefix}`")]
+    NoSuchPrefix { prefix: String },
+    #[error("`{prefix}` is the start of {} response ids ({}): give more of the id", ids.len(), ids.iter().take(5).map(|u| u.to_string()).collect::<Vec<_>>().join(", "))]
+    AmbiguousPrefix { prefix: String, ids: Vec<Uuid> },
+    #[error("{door} is not in the door log of {area}")]
+    NoSuchDoor { area: String, door: Door },
+    #[error("{door} is already in the door log of {area}: choose another street or number")]
+    DoorExists { area: String, door: Door },
+    #[error(
+        "{door} has an interview recorded: correct its street or number instead of removing it"
+    )]
+    DoorInterviewed { area: String, door: Door },
     #[error(transparent)]
     Response(#[from] ResponseError),
     #[error(transparent)]
@@ -98,7 +114,13 @@ impl StoreError {
             | StoreError::NotDraft { .. }
             | StoreError::NotFinal { .. }
             | StoreError::AlreadyRevised { .. }
-            | StoreError::FinalizeAsDraft { .. } => exit::USAGE,
+            | StoreError::FinalizeAsDraft { .. }
+            | StoreError::BadId { .. }
+            | StoreError::NoSuchPrefix { .. }
+            | StoreError::AmbiguousPrefix { .. }
+            | StoreError::NoSuchDoor { .. }
+            | StoreError::DoorExists { .. }
+            | StoreError::DoorInterviewed { .. } => exit::USAGE,
             StoreError::NoRecipient { .. } => exit::DATA_ERR,
             StoreError::Response(e) => e.exit_code(),
             StoreError::Seal(e) => e.exit_code(),

@@ -4,7 +4,7 @@
 //! (never deleted) and rebuilt; if it opens, anything the journal has that the store lacks
 //! (or holds only an older draft of, or cannot read) is written back.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -141,8 +141,10 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
 
     // The last journal line for a response is its latest finalized state.
     let mut responses: BTreeMap<Uuid, Response> = BTreeMap::new();
-    let mut doors: Vec<(Vec<u8>, DoorRecord)> = Vec::new();
-    let mut door_index: HashMap<Vec<u8>, usize> = HashMap::new();
+    // Doors as the journal leaves them, in journal order: corrections move a door (with
+    // its knocks), removals take it out; `removed` are the keys to take out of the store.
+    let mut doors: BTreeMap<Vec<u8>, DoorRecord> = BTreeMap::new();
+    let mut removed: BTreeSet<Vec<u8>> = BTreeSet::new();
     let mut settings: BTreeMap<SettingKey, String> = BTreeMap::new();
     for (_, entry) in contents.entries {
         match entry {
@@ -153,20 +155,40 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
                 let Ok(key) = door_key(&area, &door) else {
                     continue;
                 };
-                door_index.entry(key.clone()).or_insert_with(|| {
-                    doors.push((key, DoorRecord::new(&area, door)));
-                    doors.len() - 1
-                });
+                removed.remove(&key);
+                doors
+                    .entry(key)
+                    .or_insert_with(|| DoorRecord::new(&area, door));
             }
             JournalEntry::Knock { area, door, knock } => {
                 let Ok(key) = door_key(&area, &door) else {
                     continue;
                 };
-                let i = *door_index.entry(key.clone()).or_insert_with(|| {
-                    doors.push((key, DoorRecord::new(&area, door)));
-                    doors.len() - 1
-                });
-                doors[i].1.add_knock(knock);
+                removed.remove(&key);
+                doors
+                    .entry(key)
+                    .or_insert_with(|| DoorRecord::new(&area, door))
+                    .add_knock(knock);
+            }
+            JournalEntry::DoorEdited { area, from, to } => {
+                let (Ok(from_key), Ok(to_key)) = (door_key(&area, &from), door_key(&area, &to))
+                else {
+                    continue;
+                };
+                let mut record = doors
+                    .remove(&from_key)
+                    .unwrap_or_else(|| DoorRecord::new(&area, from));
+                record.correct_door(to);
+                removed.insert(from_key);
+                removed.remove(&to_key);
+                doors.insert(to_key, record);
+            }
+            JournalEntry::DoorRemoved { area, door } => {
+                let Ok(key) = door_key(&area, &door) else {
+                    continue;
+                };
+                doors.remove(&key);
+                removed.insert(key);
             }
             JournalEntry::Setting { key, value } => {
                 settings.insert(key, value);
@@ -189,6 +211,12 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         }
     }
 
+    // A correction or removal journaled just before a crash may not have reached the store.
+    for key in &removed {
+        if store.door_record(key).ok().flatten().is_some() {
+            store.tree(super::doors::DOORS)?.remove(key)?;
+        }
+    }
     for (key, journaled) in doors {
         // An unreadable stored door is replaced by the journal's.
         let current = store.door_record(&key).ok().flatten();
@@ -200,6 +228,11 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
                 DoorRecord::new(&journaled.area, journaled.door.clone())
             }
         };
+        // A correction of spelling only keeps the key; the journal's spelling is the latest.
+        if merged.door != journaled.door {
+            merged.door = journaled.door.clone();
+            changed = true;
+        }
         for knock in journaled.knocks {
             if !merged.knocks.contains(&knock) {
                 merged.add_knock(knock);

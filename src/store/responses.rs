@@ -88,6 +88,35 @@ impl Store {
         self.flush()
     }
 
+    /// Discards a draft: it is kept, finalized as abandoned and journaled like any finalized
+    /// response, never erased.
+    pub fn abandon_draft(&self, id: Uuid) -> Result<Response, StoreError> {
+        self.finalize(id, Status::Abandoned, self.env.now())
+    }
+
+    /// Points the drafts started at door `from` in `area` at door `to` (the door was
+    /// corrected). Called under the write guard.
+    pub(super) fn move_drafts_at(
+        &self,
+        area: &str,
+        from: &crate::response::Door,
+        to: &crate::response::Door,
+    ) -> Result<(), StoreError> {
+        for s in self.summaries()?.summaries {
+            if s.status != Status::Draft || !s.area.eq_ignore_ascii_case(area) {
+                continue;
+            }
+            let Ok(mut draft) = self.get(s.id) else {
+                continue;
+            };
+            if draft.door.as_ref().is_some_and(|d| d.key() == from.key()) {
+                draft.door = Some(to.clone());
+                self.put_response(&draft)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Remembers the question to resume the draft at.
     pub fn set_position(&self, id: Uuid, question: &str) -> Result<(), StoreError> {
         let _guard = self.write_guard();
@@ -161,6 +190,52 @@ impl Store {
             .get(id.as_bytes())?
             .ok_or(StoreError::NotFound { id })?;
         decode(|| id.to_string(), &bytes)
+    }
+
+    /// The response whose id is `input`, or starts with it (the short id the app shows):
+    /// hyphens and case do not matter. Unknown and ambiguous prefixes are errors that say so.
+    pub fn resolve_id(&self, input: &str) -> Result<Uuid, StoreError> {
+        let prefix: String = input
+            .trim()
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(StoreError::BadId {
+                input: input.to_owned(),
+            });
+        }
+        // Whole bytes narrow the scan; an odd last digit is checked on the text.
+        let bytes: Vec<u8> = (0..prefix.len() / 2)
+            .filter_map(|i| u8::from_str_radix(&prefix[2 * i..2 * i + 2], 16).ok())
+            .collect();
+        let mut ids = Vec::new();
+        for key in self.tree(RESPONSES)?.scan_prefix(&bytes).keys() {
+            let key = key?;
+            if let Ok(id) = Uuid::from_slice(&key)
+                && id.simple().to_string().starts_with(&prefix)
+            {
+                ids.push(id);
+            }
+        }
+        match ids.as_slice() {
+            [id] => Ok(*id),
+            [] if prefix.len() == 32 => Err(match Uuid::parse_str(&prefix) {
+                Ok(id) => StoreError::NotFound { id },
+                Err(_) => StoreError::NoSuchPrefix {
+                    prefix: input.trim().to_owned(),
+                },
+            }),
+            [] => Err(StoreError::NoSuchPrefix {
+                prefix: input.trim().to_owned(),
+            }),
+            _ => Err(StoreError::AmbiguousPrefix {
+                prefix: input.trim().to_owned(),
+                ids,
+            }),
+        }
     }
 
     /// Responses matching the filter, oldest first (UUID v7 order).

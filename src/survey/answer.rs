@@ -197,8 +197,14 @@ pub struct Finding {
     /// A fixed reference such as "lamp column 14" or "rear of 22 Kay Street".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// Whether the item is urgent, as the auditor saw it on screen: flagged by the auditor,
+    /// or by the item's `urgent_if` rule (see [`crate::survey::eva`]).
     #[serde(default)]
     pub urgent: bool,
+    /// The survey's `urgent_if` rule, not the auditor, made it urgent: it stops being urgent
+    /// when the answer no longer meets the rule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent_by_rule: bool,
     /// The agency responsible for acting on it (council street scene, housing, police…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency: Option<String>,

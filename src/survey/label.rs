@@ -134,4 +134,39 @@ mod tests {
             "gone"
         );
     }
+
+    #[test]
+    fn choices_and_issues_read_as_their_labels() {
+        let reg = Registry::builtin().unwrap();
+        let none = Answers::new();
+        let kin = reg.get("kin", None).unwrap();
+        let q = kin.question("respondent_type").unwrap();
+        let a = Answer::Choice("resident".into());
+        assert_eq!(
+            answer_label(kin, q, &a, &none, "en"),
+            "Someone who lives here (resident)"
+        );
+        assert_eq!(
+            answer_label(kin, q, &a, &none, "pl"),
+            "Osoba mieszkająca tutaj (mieszkaniec/mieszkanka)"
+        );
+        let consent = kin.question("consent").unwrap();
+        assert_eq!(
+            answer_label(kin, consent, &Answer::YesNo(false), &none, "en"),
+            "No"
+        );
+        let issues_q = kin
+            .questions
+            .iter()
+            .find(|q| matches!(q.kind, QuestionKind::Issues { .. }))
+            .unwrap();
+        let coded = Answer::Issues(IssueCoding {
+            issues: vec!["street_lighting".into(), "other".into()],
+            other: Some("loose dogs".into()),
+        });
+        assert_eq!(
+            answer_label(kin, issues_q, &coded, &none, "en"),
+            "Poor or broken street lighting, Other (describe): loose dogs"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod diagnostic;
+pub mod eva;
 pub mod expr;
 pub mod label;
 pub mod load;

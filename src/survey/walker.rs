@@ -108,6 +108,31 @@ impl<'s> Walker<'s> {
         visible
     }
 
+    /// The survey's consent question, as its data states it: the first question that takes
+    /// an answer, when it is yes/no and its "no" hides every later question that takes an
+    /// answer (and its "yes" shows at least one). No question id is assumed.
+    pub fn consent_question(&self) -> Option<usize> {
+        let qs = &self.survey.questions;
+        let answerable = |i: usize| !matches!(qs[i].kind, QuestionKind::Note);
+        let i = (0..qs.len()).find(|&i| answerable(i))?;
+        if !matches!(qs[i].kind, QuestionKind::YesNo) {
+            return None;
+        }
+        let later: Vec<usize> = (i + 1..qs.len()).filter(|&j| answerable(j)).collect();
+        let with =
+            |yes: bool| self.visibility(&Answers::from([(qs[i].id.clone(), Answer::YesNo(yes))]));
+        let (no, yes) = (with(false), with(true));
+        (!later.is_empty() && later.iter().all(|&j| !no[j]) && later.iter().any(|&j| yes[j]))
+            .then_some(i)
+    }
+
+    /// Whether the respondent declined: the consent question was answered no.
+    pub fn declined(&self, answers: &Answers) -> bool {
+        self.consent_question()
+            .and_then(|i| answers.get(&self.survey.questions[i].id))
+            == Some(&Answer::YesNo(false))
+    }
+
     pub fn is_visible(&self, index: usize, answers: &Answers) -> bool {
         self.visibility(answers)
             .get(index)

@@ -39,6 +39,16 @@ pub enum Action {
     Interview,
     NotApplicable,
     NewDoor,
+    /// Correct the selected door's street or number.
+    EditDoor,
+    /// Take the selected door out of the log (asks first).
+    RemoveDoor,
+    /// Discard the selected draft (asks first; it is kept as abandoned).
+    Discard,
+    /// Change the officer using this device (shift change; asks first).
+    ChangeOfficer,
+    /// "Yes" to a question asking to confirm.
+    Yes,
     /// EVA checklist.
     Grade(char),
     GradePlus,

@@ -8,8 +8,12 @@ use super::action::Action;
 /// What the focused screen is doing decides what a key means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Menus and lists: digits pick, letters are commands.
+    /// Menus and lists: digits pick, letters are commands (home).
     Menu,
+    /// The drafts list: a menu whose drafts can be discarded.
+    Drafts,
+    /// A question asking to confirm: y does it, n or Esc changes nothing.
+    Confirm,
     /// Typing into a field: letters and digits are text.
     Text,
     /// A plain form (first run, a new door): typing, with no interview keys.
@@ -62,9 +66,12 @@ use Mode::*;
 
 const QUESTION: &[Mode] = &[Text, Choice, Multi, Rank, Note];
 const ALL: &[Mode] = &[
-    Menu, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist, Handover,
+    Menu, Drafts, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist,
+    Handover,
 ];
-const PICKING: &[Mode] = &[Menu, Picker, Choice, Multi, Review, DoorLog, Checklist];
+const PICKING: &[Mode] = &[
+    Menu, Drafts, Picker, Choice, Multi, Review, DoorLog, Checklist,
+];
 
 macro_rules! bind {
     ($modes:expr, $keys:expr, $action:expr, $label:expr, $help:expr, $hint:expr) => {
@@ -85,7 +92,11 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Help], Keys::Chars, Action::Leave, "any key", "close this help", "close"),
     bind!(&[Help], Keys::Code(KeyCode::Esc), Action::Leave, "Esc", "close this help", ""),
     bind!(&[Help], Keys::Code(KeyCode::Enter), Action::Leave, "Enter", "close this help", ""),
-    bind!(&[Choice, Menu], Keys::Digits, Action::Digit(0), "1-9", "pick that item", "pick"),
+    bind!(&[Confirm], Keys::Code(KeyCode::Char('y')), Action::Yes, "y", "yes, go ahead", "yes"),
+    bind!(&[Confirm], Keys::Code(KeyCode::Char('n')), Action::Leave, "n", "no, change nothing", "no"),
+    bind!(&[Confirm], Keys::Code(KeyCode::Esc), Action::Leave, "Esc", "no, change nothing", ""),
+    bind!(&[Confirm], Keys::Ctrl('c'), Action::Quit, "^C", "quit (everything is saved)", ""),
+    bind!(&[Choice, Menu, Drafts], Keys::Digits, Action::Digit(0), "1-9", "pick that item", "pick"),
     bind!(&[Multi], Keys::Digits, Action::Digit(0), "1-9", "tick or untick that item", "tick"),
     bind!(&[Rank], Keys::Digits, Action::Digit(0), "1-9", "rank that item next", "rank next"),
     bind!(&[DoorLog], Keys::Code(KeyCode::Char('n')), Action::NoAnswer, "n", "no answer at this door", "no answer"),
@@ -94,6 +105,10 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[DoorLog], Keys::Code(KeyCode::Char('i')), Action::Interview, "i", "start the interview", "interview"),
     bind!(&[DoorLog], Keys::Code(KeyCode::Char('x')), Action::NotApplicable, "x", "not applicable (empty, not residential)", "n/a"),
     bind!(&[DoorLog], Keys::Code(KeyCode::Char('a')), Action::NewDoor, "a", "add a door (street and number)", "add door"),
+    bind!(&[DoorLog], Keys::Code(KeyCode::Char('e')), Action::EditDoor, "e", "correct this door's street or number", "edit"),
+    bind!(&[DoorLog], Keys::Code(KeyCode::Char('d')), Action::RemoveDoor, "d", "remove this door, entered by mistake (asks first)", "remove"),
+    bind!(&[Drafts], Keys::Code(KeyCode::Char('d')), Action::Discard, "d", "discard this draft: kept as abandoned (asks first)", "discard"),
+    bind!(&[Menu], Keys::Code(KeyCode::Char('o')), Action::ChangeOfficer, "o", "change officer (shift change)", "officer"),
     bind!(&[Checklist], Keys::Code(KeyCode::Char('a')), Action::Grade('A'), "a-d", "grade A, B, C or D", "grade"),
     bind!(&[Checklist], Keys::Code(KeyCode::Char('b')), Action::Grade('B'), "b", "grade B", ""),
     bind!(&[Checklist], Keys::Code(KeyCode::Char('c')), Action::Grade('C'), "c", "grade C", ""),
@@ -131,7 +146,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(PICKING, Keys::Code(KeyCode::Char('?')), Action::Help, "?", "help: every key on this screen", "help"),
     bind!(&[Text, Form, Rank, Note], Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help: every key on this screen", "help"),
     bind!(PICKING, Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help", ""),
-    bind!(&[Menu], Keys::Code(KeyCode::Char('q')), Action::Quit, "q", "quit (everything is saved)", "quit"),
+    bind!(&[Menu, Drafts], Keys::Code(KeyCode::Char('q')), Action::Quit, "q", "quit (everything is saved)", "quit"),
     bind!(ALL, Keys::Code(KeyCode::Esc), Action::Leave, "Esc", "leave (an interview stays a draft)", "leave"),
     bind!(ALL, Keys::Ctrl('c'), Action::Quit, "^C", "quit (everything is saved)", ""),
     bind!(&[Text, Form, Picker, Choice, Multi, Checklist], Keys::Chars, Action::Char(' '), "a-z", "type / filter the list", ""),
@@ -268,12 +283,28 @@ mod tests {
             Some(Action::Leave)
         );
         assert_eq!(action_for(Mode::Menu, &key(KeyCode::F(12))), None);
+        // Asked to confirm, only y goes ahead; Enter (typed on by habit) does nothing.
+        assert_eq!(
+            action_for(Mode::Confirm, &key(KeyCode::Char('y'))),
+            Some(Action::Yes)
+        );
+        assert_eq!(
+            action_for(Mode::Confirm, &key(KeyCode::Char('n'))),
+            Some(Action::Leave)
+        );
+        assert_eq!(action_for(Mode::Confirm, &key(KeyCode::Enter)), None);
+        assert_eq!(
+            action_for(Mode::Drafts, &key(KeyCode::Char('d'))),
+            Some(Action::Discard)
+        );
+        assert_eq!(action_for(Mode::Menu, &key(KeyCode::Char('d'))), None);
     }
 
     #[test]
     fn every_mode_can_confirm_and_leave() {
         for mode in [
             Mode::Menu,
+            Mode::Drafts,
             Mode::Picker,
             Mode::Text,
             Mode::Form,
@@ -307,6 +338,8 @@ mod tests {
     fn every_hinted_binding_is_on_the_help_screen() {
         for mode in [
             Mode::Menu,
+            Mode::Drafts,
+            Mode::Confirm,
             Mode::Text,
             Mode::Form,
             Mode::Choice,

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod screens;
 pub mod theme;
 pub mod view;
+pub mod widgets;
 pub mod wrap;
 
 use std::io::IsTerminal;

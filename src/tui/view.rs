@@ -45,9 +45,39 @@ pub fn render(app: &App, frame: &mut Frame) {
             .style(app.theme.dim),
         hint_area,
     );
+    if let Some(question) = app.screen.question() {
+        render_question(app, &question, frame, main);
+    }
     if app.help {
         render_help(app, frame, area);
     }
+}
+
+/// A question waiting for y or n, in a box over the screen so nothing else is mistaken for it.
+fn render_question(app: &App, question: &str, frame: &mut Frame, area: Rect) {
+    let width = area.width.saturating_sub(4).min(70);
+    let text_width = width.saturating_sub(2).max(1) as usize;
+    let height = (wrapped_lines(question, text_width) as u16 + 4).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(" Are you sure? ", app.theme.title));
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(question.to_owned()),
+            Line::from(""),
+            Line::styled("y yes · n or Esc no, nothing changes", app.theme.notice),
+        ])
+        .wrap(Wrap { trim: true })
+        .block(block),
+        popup,
+    );
 }
 
 fn wrapped_lines(text: &str, width: usize) -> usize {

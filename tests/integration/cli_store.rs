@@ -205,9 +205,9 @@ fn responses_list_filters_and_rejects_bad_flags() {
         .args(["responses", "show", "not-a-uuid"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "invalid value 'not-a-uuid' for '<ID>'",
-        ));
+        .stderr(
+            "doorstep: `not-a-uuid` is not a response id: give the id, or its first characters as shown in the app (hex digits)\n",
+        );
     let missing = uuid::Uuid::from_u128(5);
     doorstep(dir.path())
         .args(["responses", "show", &missing.to_string()])
@@ -394,4 +394,114 @@ fn unusable_paths_are_named_in_the_error() {
             nowhere.display()
         )));
     assert!(!nowhere.exists());
+}
+
+#[test]
+fn responses_show_takes_a_unique_short_id_and_list_takes_a_ward_or_township() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::builtin().unwrap();
+    let kin = registry.get("kin", None).unwrap();
+    let (a, b, c) = {
+        let store = open(dir.path());
+        let new = |area: &str| {
+            let mut n = new_response(area, t0());
+            n.fingerprint = kin.fingerprint.clone();
+            store.create_draft(n).unwrap()
+        };
+        // A PAA inside ward E05000861, the ward itself, and a ward elsewhere.
+        let (a, b, c) = (new("DEMO-PAA-1"), new("E05000861"), new("E05000857"));
+        let q = kin.question("respondent_type").unwrap();
+        store
+            .record_answer(a.id, q, Answer::Choice("resident".into()), t0())
+            .unwrap();
+        let consent = kin.question("consent").unwrap();
+        store
+            .record_answer(a.id, consent, Answer::YesNo(true), t0())
+            .unwrap();
+        (a.id, b.id, c.id)
+    };
+    // The whole id without hyphens, in capitals, is still a unique start.
+    let full = a.simple().to_string().to_uppercase();
+    let out = stdout_of(doorstep(dir.path()).args(["responses", "show", &full]));
+    // The first line names the response (aligned as the fields shown need).
+    let first: Vec<&str> = out
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(first, ["response", a.to_string().as_str()], "{out}");
+    // Labels, not stored values.
+    assert!(
+        out.contains("  = Someone who lives here (resident)  [given"),
+        "{out}"
+    );
+    assert!(out.contains("  = Yes  [given"), "{out}");
+    assert!(!out.contains("= resident"), "{out}");
+    // These ids were made in the same millisecond: their first 8 characters are shared.
+    let short = &a.to_string()[..8];
+    doorstep(dir.path())
+        .args(["responses", "show", short])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "doorstep: `{short}` is the start of 3 response ids ({a}, {b}, {c}): give more of the id"
+        )));
+    doorstep(dir.path())
+        .args(["responses", "show", "fff"])
+        .assert()
+        .code(2)
+        .stderr("doorstep: no response id starts with `fff`\n");
+
+    let ids = |args: &[&str]| -> Vec<String> {
+        let out = stdout_of(doorstep(dir.path()).args(["responses", "list"]).args(args));
+        [a, b, c]
+            .iter()
+            .map(|id| id.to_string())
+            .filter(|id| out.contains(id.as_str()))
+            .collect()
+    };
+    // A ward takes in its PAAs; a township its wards and their PAAs; a PAA only itself.
+    assert_eq!(
+        ids(&["--area", "E05000861"]),
+        [a.to_string(), b.to_string()]
+    );
+    assert_eq!(ids(&["--area", "demo-paa-1"]), [a.to_string()]);
+    assert_eq!(
+        ids(&["--area", "DEMO Wigan Central township"]),
+        [a.to_string(), b.to_string(), c.to_string()]
+    );
+    assert!(ids(&["--area", "E05999999"]).is_empty());
+
+    // The same for machines: --json lists only the ward's responses, and the id typed as
+    // above shows the response with its answers by label and by stored value.
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = stdout_of(doorstep(dir.path()).args(args));
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
+    };
+    let listed = json(&["responses", "list", "--area", "E05000861", "--json"]);
+    let listed: Vec<&str> = crate::crime::block(&listed, "responses")["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(listed, [a.to_string(), b.to_string()]);
+    let shown = json(&["responses", "show", &full, "--json"]);
+    assert_eq!(
+        crate::crime::block(&shown, "response")["fields"]["id"],
+        a.to_string()
+    );
+    let answers = crate::crime::block(&shown, "answers")["items"]
+        .as_array()
+        .unwrap();
+    let resident = answers
+        .iter()
+        .find(|i| i["question"] == "respondent_type")
+        .unwrap();
+    assert_eq!(resident["answer"], "resident");
+    assert_eq!(
+        resident["answer_label"],
+        "Someone who lives here (resident)"
+    );
 }

@@ -52,6 +52,7 @@ fn responses_round_trip_through_reopen() {
             location: Some("rear of 22 Kay Street".into()),
             urgent: true,
             agency: Some("council street scene".into()),
+            ..Finding::default()
         };
         store.record_finding(r.id, "q_count", finding).unwrap();
         store.set_position(r.id, "q_skip").unwrap();
@@ -563,4 +564,101 @@ fn corrupt_journal_lines_are_reported_and_skipped() {
     assert!(
         matches!(journal.entries.last(), Some((_, doorstep::store::JournalEntry::Response(j))) if j.id == r.id)
     );
+}
+
+#[test]
+fn doors_are_corrected_and_removed_through_the_journal_and_recover_replays_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let area = "WIGAN-PAA-3";
+    let door = |s: &str, n: &str| Door::new(s, n).unwrap();
+    {
+        let store = open(dir.path());
+        store
+            .knock(area, door("Kay Stret", "12"), Outcome::NoAnswer, t0())
+            .unwrap();
+        store.add_door(area, door("Kay Street", "14")).unwrap();
+        store.add_door(area, door("Kay Street", "99")).unwrap();
+        let interviewed = uuid::Uuid::from_u128(5);
+        store
+            .knock(
+                area,
+                door("Kay Street", "16"),
+                Outcome::Interviewed {
+                    response: interviewed,
+                },
+                t0(),
+            )
+            .unwrap();
+        // A draft started at the misspelt door follows the correction.
+        let draft = store.create_draft(new_response(area, t0())).unwrap();
+        store.set_door(draft.id, &door("Kay Stret", "12")).unwrap();
+
+        let fixed = store
+            .edit_door(area, &door("Kay Stret", "12"), door("Kay Street", "12"))
+            .unwrap();
+        assert_eq!(fixed.knocks.len(), 1, "the knocks go with the door");
+        assert_eq!(
+            store.get(draft.id).unwrap().door,
+            Some(door("Kay Street", "12"))
+        );
+        store.remove_door(area, &door("Kay Street", "99")).unwrap();
+
+        // Refused, and nothing changes: unknown door, a clash, an interviewed door.
+        let before = store.doors(area).unwrap();
+        let err = store
+            .edit_door(area, &door("Kay Street", "1"), door("Kay Street", "2"))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "1 Kay Street is not in the door log of WIGAN-PAA-3"
+        );
+        let err = store
+            .edit_door(area, &door("Kay Street", "14"), door("kay street", "12"))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "12 kay street is already in the door log of WIGAN-PAA-3: choose another street or number"
+        );
+        let err = store
+            .remove_door(area, &door("Kay Street", "16"))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("has an interview recorded"),
+            "{err}"
+        );
+        let err = store
+            .remove_door(area, &door("Kay Street", "99"))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NoSuchDoor { .. }), "{err}");
+        assert_eq!(store.doors(area).unwrap(), before);
+
+        // Discarding a draft keeps it, as abandoned and journaled.
+        let gone = store.abandon_draft(draft.id).unwrap();
+        assert_eq!(gone.status, Status::Abandoned);
+        assert!(store.drafts().unwrap().responses.is_empty());
+        assert!(store.abandon_draft(draft.id).is_err());
+    }
+    let shown = |store: &Store| -> Vec<String> {
+        store
+            .doors(area)
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} ({} knocks)", r.door, r.knocks.len()))
+            .collect()
+    };
+    let expected = [
+        "12 Kay Street (1 knocks)",
+        "14 Kay Street (0 knocks)",
+        "16 Kay Street (1 knocks)",
+    ];
+    assert_eq!(shown(&open(dir.path())), expected);
+
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    let report = recover(dir.path(), env().0).unwrap();
+    assert_eq!(report.doors_restored, 3);
+    let store = open(dir.path());
+    assert_eq!(shown(&store), expected);
+    let abandoned = store.list(&ResponseFilter::default()).unwrap().responses;
+    assert_eq!(abandoned.len(), 1);
+    assert_eq!(abandoned[0].status, Status::Abandoned);
 }

@@ -214,8 +214,11 @@ fn sigkill_mid_interview_then_restart_and_resume_with_every_answer_there() {
             "{expected} missing after the kill:\n{shown}"
         );
     }
+    // Shown by their labels, not their stored values.
     assert!(
-        shown.contains("business") && shown.contains("years_5_to_under_10"),
+        shown.contains("= Someone who runs or works in a local business")
+            && shown.contains("= 5 years to less than 10 years")
+            && !shown.contains("years_5_to_under_10"),
         "{shown}"
     );
 

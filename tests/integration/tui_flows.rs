@@ -539,7 +539,10 @@ fn the_eva_checklist_grades_counts_flags_and_notes_each_item_as_it_goes() {
     // A grade key on a count row is refused with words; nothing is stored.
     move_to(&mut app, "needles", Action::Down);
     app.update(Action::Grade('A'));
-    assert!(screen(&app, 80, 24).contains("✗ A grade does not apply to this item (count)"));
+    assert!(
+        screen(&app, 80, 24)
+            .contains("✗ A grade does not apply to this item: it takes a count: digits")
+    );
     assert_eq!(stored(&app, "needles"), None);
     // Digits build the count; needles > 0 is urgent by the survey's own rule.
     press(
@@ -552,6 +555,10 @@ fn the_eva_checklist_grades_counts_flags_and_notes_each_item_as_it_goes() {
         stored(&app, "needles"),
         Some(StoredAnswer::Plain(Answer::Count(12)))
     );
+    // Urgent by the rule, and stored so: the store carries what the screen shows.
+    let needles = &app.ctx.store.get(id).unwrap().findings["needles"];
+    assert!(needles.urgent && needles.urgent_by_rule, "{needles:?}");
+    assert_eq!(needles.location.as_deref(), Some("rear of 22 Kay Street"));
     insta::assert_snapshot!("eva_checklist", screen(&app, 80, 24));
     // The yes/no item: y yes; the follow-up appears only then.
     move_to(&mut app, "cctv_present", Action::Up);
@@ -961,7 +968,8 @@ fn an_interview_from_a_door_records_the_knock_when_finalized() {
     // Home's status line counts the interviews of the day.
     app.update(Action::Leave);
     let s = screen(&app, 80, 24);
-    assert!(s.contains("Today: 2 KIN · 0 EVA   Drafts: 1"), "{s}");
+    // `i` picked up the draft left at 12 rather than starting a second one: no draft left.
+    assert!(s.contains("Today: 2 KIN · 0 EVA   Drafts: 0"), "{s}");
 }
 
 #[test]
@@ -1224,4 +1232,347 @@ fn self_completion_hides_earlier_answers_and_hands_the_laptop_back() {
     assert_eq!(current_question(&app), "disclosure");
     assert_ne!(app.mode(), Mode::Handover);
     assert!(matches!(app.screen, Screen::Interview(_)));
+}
+
+// ---- Pre-filled values, door corrections, drafts, shift change (issue 9) -----------------
+
+#[test]
+fn a_street_typed_over_the_remembered_one_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(1));
+    add_door(&mut app, Some("Ormskirk Road"), "1");
+    // No clearing: the remembered street is selected, and typing replaces it.
+    app.update(Action::NewDoor);
+    assert!(screen(&app, 80, 24).contains("Ormskirk Road"));
+    assert!(screen(&app, 80, 24).contains("typing replaces it"));
+    type_text(&mut app, "Lamberhead Road");
+    app.update(Action::Confirm);
+    type_text(&mut app, "2");
+    app.update(Action::Confirm);
+    let streets: Vec<String> = app
+        .ctx
+        .store
+        .doors(AREA)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.door.street)
+        .collect();
+    assert_eq!(streets, ["Lamberhead Road", "Ormskirk Road"]);
+    // Backspace clears the suggestion in one key; Enter on an untouched one keeps it.
+    app.update(Action::NewDoor);
+    app.update(Action::Backspace);
+    app.update(Action::Confirm);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "Type the street name (it is remembered for the next door)".into()
+        ))
+    );
+}
+
+#[test]
+fn a_door_typed_wrong_is_corrected_or_removed_and_the_rate_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(1));
+    add_door(&mut app, Some("Kay Street"), "12");
+    add_door(&mut app, None, "12a");
+    add_door(&mut app, None, "14");
+    select(&mut app, "12");
+    app.update(Action::NoAnswer);
+    // Correct 12a to 16: the street is offered, then the number; typing replaces each.
+    select(&mut app, "12a");
+    app.update(Action::EditDoor);
+    assert_eq!(app.mode(), Mode::Form);
+    app.update(Action::Confirm); // keep the street
+    assert!(screen(&app, 80, 24).contains("Correct 12a Kay Street: the number or name"));
+    type_text(&mut app, "16");
+    app.update(Action::Confirm);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "12a Kay Street corrected to 16 Kay Street, with its knocks".into()
+        ))
+    );
+    // A correction onto another door is refused, the form stays, nothing changes.
+    select(&mut app, "16");
+    press(&mut app, &[Action::EditDoor, Action::Confirm]);
+    type_text(&mut app, "12");
+    app.update(Action::Confirm);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "12 Kay Street is already in the door log of E05000841: choose another street or number".into()
+        ))
+    );
+    assert_eq!(app.mode(), Mode::Form);
+    app.update(Action::Leave);
+    // Remove 14: asked first; n keeps it, y removes it with its knocks.
+    select(&mut app, "14");
+    app.update(Action::RemoveDoor);
+    assert_eq!(app.mode(), Mode::Confirm);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Remove 14 Kay Street and its 0 knock(s)"), "{s}");
+    insta::assert_snapshot!("door_log_confirm_remove", s);
+    app.update(Action::Leave);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Notice("14 Kay Street kept: nothing changed".into()))
+    );
+    assert_eq!(doors(&app).len(), 3);
+    press(&mut app, &[Action::RemoveDoor, Action::Yes]);
+    let numbers: Vec<String> = doors(&app).into_iter().map(|r| r.door.number).collect();
+    assert_eq!(numbers, ["12", "16"]);
+    assert!(screen(&app, 80, 24).contains("Doors 2 · knocked 1"));
+    // Recorded in the journal: a rebuilt store has the same doors.
+    let journal = std::fs::read_to_string(app.ctx.store.journal_path()).unwrap();
+    assert!(journal.contains("door_edited") && journal.contains("door_removed"));
+}
+
+#[test]
+fn a_door_with_an_interview_cannot_be_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    start_kin(&mut app);
+    answer_everything(&mut app);
+    app.update(Action::Finalize);
+    assert_eq!(app.mode(), Mode::DoorLog);
+    app.update(Action::RemoveDoor);
+    assert_eq!(app.mode(), Mode::DoorLog);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Error(
+            "12 Kay Street has an interview recorded: it cannot be removed (e corrects its street or number)".into()
+        ))
+    );
+    assert_eq!(doors(&app).len(), 1);
+}
+
+#[test]
+fn i_on_a_door_with_an_interview_in_progress_resumes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    start_kin(&mut app);
+    let id = interview(&app).id;
+    press(
+        &mut app,
+        &[Action::Confirm, Action::Digit(1), Action::Leave],
+    );
+    assert_eq!(app.mode(), Mode::DoorLog);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("interview in progress"), "{s}");
+    insta::assert_snapshot!("door_log_interview_in_progress", s);
+    app.update(Action::Interview);
+    assert_eq!(interview(&app).id, id, "the same draft, not a second one");
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "12 Kay Street: interview in progress, resumed where it was left".into()
+        ))
+    );
+    assert_eq!(app.ctx.store.drafts().unwrap().responses.len(), 1);
+}
+
+#[test]
+fn drafts_name_their_door_or_street_and_are_discarded_only_when_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, clock) = app_with_clock(&dir);
+    start_kin(&mut app);
+    press(
+        &mut app,
+        &[Action::Confirm, Action::Digit(1), Action::Leave],
+    );
+    clock.advance(Duration::minutes(20));
+    app.update(Action::Leave);
+    // An EVA left after its transect id and street.
+    app.update(Action::Digit(2));
+    type_text(&mut app, "PEM-014");
+    app.update(Action::Confirm);
+    type_text(&mut app, "Bell Lane");
+    press(&mut app, &[Action::Confirm, Action::Leave]);
+    app.update(Action::Digit(3));
+    assert_eq!(app.mode(), Mode::Drafts);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("EVA at Bell Lane"), "{s}");
+    assert!(s.contains("KIN at 12 Kay Street"), "{s}");
+    insta::assert_snapshot!("drafts_named", s);
+    // d asks; n keeps it; y discards it, kept as abandoned.
+    let kin = app
+        .ctx
+        .store
+        .drafts()
+        .unwrap()
+        .responses
+        .into_iter()
+        .find(|r| r.survey_id == "kin")
+        .unwrap()
+        .id;
+    press(&mut app, &[Action::Down, Action::Discard]);
+    assert_eq!(app.mode(), Mode::Confirm);
+    assert!(screen(&app, 80, 24).contains("Discard the draft KIN at 12 Kay Street"));
+    app.update(Action::Leave);
+    assert_eq!(app.ctx.store.drafts().unwrap().responses.len(), 2);
+    press(&mut app, &[Action::Discard, Action::Yes]);
+    assert_eq!(
+        app.flash,
+        Some(Flash::Ok(
+            "Draft discarded (kept as abandoned): KIN at 12 Kay Street".into()
+        ))
+    );
+    assert_eq!(app.ctx.store.get(kin).unwrap().status, Status::Abandoned);
+    assert_eq!(app.ctx.store.drafts().unwrap().responses.len(), 1);
+    let s = screen(&app, 80, 24);
+    assert!(
+        !s.lines()
+            .any(|l| l.contains("12 Kay Street") && l.contains("touched")),
+        "{s}"
+    );
+    // The door is free again: i starts a new interview.
+    app.update(Action::Leave);
+    app.update(Action::Digit(1));
+    assert!(!screen(&app, 80, 24).contains("interview in progress"));
+}
+
+#[test]
+fn the_officer_changes_at_a_shift_change_only_when_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::ChangeOfficer);
+    assert_eq!(app.mode(), Mode::Form);
+    // The current id is offered; typing replaces it.
+    type_text(&mut app, "PC 1187");
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::Confirm);
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("Change the officer on this device to PC 1187?"),
+        "{s}"
+    );
+    insta::assert_snapshot!("home_change_officer", s);
+    app.update(Action::Leave);
+    assert_eq!(
+        app.ctx.store.settings().unwrap().officer.as_deref(),
+        Some("PC 4521")
+    );
+    // A bad id is refused with the reason and nothing stored.
+    app.update(Action::ChangeOfficer);
+    type_text(&mut app, "\u{7}");
+    app.update(Action::Confirm);
+    assert!(
+        matches!(app.flash, Some(Flash::Error(_))),
+        "{:?}",
+        app.flash
+    );
+    assert_eq!(app.mode(), Mode::Form);
+    press(&mut app, &[Action::Leave]);
+    press(&mut app, &[Action::ChangeOfficer]);
+    type_text(&mut app, "PC 1187");
+    press(&mut app, &[Action::Confirm, Action::Yes]);
+    assert_eq!(
+        app.ctx.store.settings().unwrap().officer.as_deref(),
+        Some("PC 1187")
+    );
+    assert!(screen(&app, 80, 24).contains("officer PC 1187"));
+    let journal = std::fs::read_to_string(app.ctx.store.journal_path()).unwrap();
+    assert!(journal.contains("PC 1187"));
+}
+
+#[test]
+fn checklist_keys_say_what_a_row_takes_and_u_needs_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    eva_at_checklist(&mut app);
+    let id = interview(&app).id;
+    move_to(&mut app, "needles", Action::Down);
+    app.update(Action::Urgent);
+    assert!(
+        screen(&app, 80, 24).contains("✗ Record the finding first (a count: digits), then u"),
+        "{}",
+        screen(&app, 80, 24)
+    );
+    assert!(app.ctx.store.get(id).unwrap().findings.is_empty());
+    app.update(Action::Char('z'));
+    assert!(screen(&app, 80, 24).contains("✗ `z` does nothing here: this item takes a count"));
+    // Three needles: urgent by rule; u cannot unflag it; back to 0 clears the rule's flag.
+    app.update(Action::Digit(3));
+    app.update(Action::Urgent);
+    assert!(screen(&app, 80, 24).contains("✗ Urgent by the survey's rule (. > 0)"));
+    assert!(app.ctx.store.get(id).unwrap().findings["needles"].urgent);
+    press(&mut app, &[Action::Backspace]);
+    assert!(!app.ctx.store.get(id).unwrap().findings["needles"].urgent);
+}
+
+#[test]
+fn the_eva_street_is_offered_from_the_door_log_and_typing_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(1));
+    add_door(&mut app, Some("Ormskirk Road"), "1");
+    app.update(Action::NoAnswer);
+    press(&mut app, &[Action::Leave, Action::Digit(2)]);
+    // EVA v2 asks for the transect's id first.
+    assert_eq!(current_question(&app), "transect_id");
+    type_text(&mut app, "PEM-014");
+    app.update(Action::Confirm);
+    assert_eq!(current_question(&app), "street");
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("Ormskirk Road") && s.contains("typing replaces it"),
+        "{s}"
+    );
+    app.update(Action::Confirm);
+    let id = interview(&app).id;
+    assert_eq!(
+        app.ctx.store.get(id).unwrap().answers["street"].value,
+        StoredAnswer::Plain(Answer::Text("Ormskirk Road".into()))
+    );
+    // Another transect: a different street typed over the suggestion replaces it.
+    press(&mut app, &[Action::Leave, Action::Digit(2)]);
+    type_text(&mut app, "PEM-015");
+    app.update(Action::Confirm);
+    type_text(&mut app, "Bell Lane");
+    app.update(Action::Confirm);
+    let id = interview(&app).id;
+    assert_eq!(
+        app.ctx.store.get(id).unwrap().answers["street"].value,
+        StoredAnswer::Plain(Answer::Text("Bell Lane".into()))
+    );
+}
+
+#[test]
+fn a_location_outside_the_area_is_kept_with_a_warning_naming_where_it_falls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    app.update(Action::Digit(2));
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
+        type_text(&mut app, text);
+        app.update(Action::Confirm);
+    }
+    move_to(&mut app, "start_point", Action::Skip);
+    let id = interview(&app).id;
+    type_text(&mut app, "TQ 30 80");
+    app.update(Action::Confirm);
+    let Some(Flash::Notice(m)) = &app.flash else {
+        panic!("no warning: {:?}", app.flash)
+    };
+    assert!(m.starts_with("That location is outside "), "{m}");
+    assert!(
+        m.contains("(E05000841): it falls in no ward this device knows"),
+        "{m}"
+    );
+    assert!(
+        app.ctx
+            .store
+            .get(id)
+            .unwrap()
+            .answers
+            .contains_key("start_point")
+    );
+    assert_ne!(current_question(&app), "start_point", "it moved on");
 }

@@ -430,3 +430,38 @@ proptest! {
         let _ = w.first_unanswered(&a);
     }
 }
+
+#[test]
+fn the_consent_question_is_found_from_the_survey_conditions_not_its_id() {
+    let kin = survey("kin");
+    let w = Walker::new(&kin);
+    let i = w
+        .consent_question()
+        .expect("the KIN survey states a consent question");
+    assert_eq!(kin.questions[i].id, "consent");
+    let no = Answers::from([("consent".to_owned(), Answer::YesNo(false))]);
+    let yes = Answers::from([("consent".to_owned(), Answer::YesNo(true))]);
+    assert!(w.declined(&no));
+    assert!(!w.declined(&yes));
+    assert!(!w.declined(&Answers::new()));
+    // The same survey with its consent question renamed: still found by what "no" does.
+    let mut renamed = kin.clone();
+    let text = kin.questions[i].clone();
+    renamed.questions[i].id = "agrees".into();
+    for q in &mut renamed.questions {
+        if let Some(e) = &q.show_if
+            && e.to_string().contains("consent")
+        {
+            let src = e.to_string().replace("consent", "agrees");
+            q.show_if = Some(doorstep::survey::expr::Expr::parse(&src).unwrap());
+        }
+    }
+    let w = Walker::new(&renamed);
+    assert_eq!(w.consent_question(), Some(i), "{}", text.id);
+    assert!(w.declined(&Answers::from([(
+        "agrees".to_owned(),
+        Answer::YesNo(false)
+    )])));
+    // The EVA has no such question: no audit is ever a refusal by this rule.
+    assert_eq!(Walker::new(&survey("eva")).consent_question(), None);
+}

@@ -1,6 +1,6 @@
 //! Typed answers: text, numbers, counts, dates and times, with proper cursor editing.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -57,6 +57,13 @@ pub struct TextField {
     /// Whether the officer changed what the field started with (the stored answer, or
     /// now for dates): only that is typing worth keeping.
     edited: bool,
+    /// A pre-filled value (the remembered street, now, the officer's id) is selected as a
+    /// whole: typing or pasting replaces it and Backspace clears it, as in any form.
+    /// Moving the cursor keeps it for editing.
+    selected: bool,
+    /// A date started at now records when something happened (the walk): a later one is a
+    /// slip of the keyboard and is refused.
+    not_after: Option<NaiveDateTime>,
 }
 
 impl TextField {
@@ -70,6 +77,8 @@ impl TextField {
             input: Input::new(text),
             max_len: None,
             edited: false,
+            selected: false,
+            not_after: None,
         }
     }
 
@@ -82,6 +91,7 @@ impl TextField {
     /// Puts back text typed earlier but not confirmed (cut to the limit).
     pub fn with_text(mut self, text: &str) -> TextField {
         self.input = Input::new(String::new());
+        self.selected = false;
         self.paste(text);
         self
     }
@@ -93,7 +103,8 @@ impl TextField {
     }
 
     /// Inserts pasted text at the cursor in one go: characters this kind cannot hold are
-    /// refused (with a message), and text past the limit is cut (with a message).
+    /// refused (with a message), and text past the limit is cut (with a message). A
+    /// selected pre-filled value is replaced by the paste, as typing replaces it.
     pub fn paste(&mut self, text: &str) -> FieldEvent {
         self.edited = true;
         let long = matches!(self.kind, TextKind::Text { long: true });
@@ -120,6 +131,10 @@ impl TextField {
                 self.kind.hint()
             ));
         }
+        if self.selected && !cleaned.is_empty() {
+            self.selected = false;
+            self.input = Input::default();
+        }
         let room = self.room();
         let total = cleaned.chars().count();
         let value = self.input.value();
@@ -142,9 +157,29 @@ impl TextField {
         }
     }
 
+    /// A field showing `text` as a suggestion: the first key typed replaces it.
+    pub fn prefilled(kind: TextKind, text: &str) -> TextField {
+        TextField {
+            kind,
+            input: Input::new(text.to_owned()),
+            max_len: None,
+            edited: false,
+            selected: !text.is_empty(),
+            not_after: None,
+        }
+    }
+
+    /// Whether the value is a suggestion that typing replaces.
+    pub fn is_selected(&self) -> bool {
+        self.selected
+    }
+
     /// Dates and times start at now: most audits are recorded as they happen.
     pub fn with_now(kind: TextKind, current: Option<&Answer>, now: NaiveDateTime) -> TextField {
         let mut f = TextField::new(kind, current);
+        if matches!(kind, TextKind::Date | TextKind::DateTime) {
+            f.not_after = Some(now);
+        }
         if f.input.value().is_empty() {
             let text = match kind {
                 TextKind::Date => now.format("%Y-%m-%d").to_string(),
@@ -152,6 +187,7 @@ impl TextField {
                 TextKind::DateTime => now.format("%Y-%m-%d %H:%M").to_string(),
                 _ => String::new(),
             };
+            f.selected = !text.is_empty();
             f.input = Input::new(text);
         }
         f
@@ -172,6 +208,25 @@ impl TextField {
             Action::Char(_) | Action::Backspace | Action::Delete | Action::ClearField
         ) {
             self.edited = true;
+        }
+        if self.selected {
+            match action {
+                Action::Char(c) if self.kind.accepts(c) => {
+                    self.selected = false;
+                    self.input = Input::default();
+                }
+                Action::Backspace | Action::Delete => {
+                    self.selected = false;
+                    self.input = Input::default();
+                    return FieldEvent::None;
+                }
+                Action::CursorLeft
+                | Action::CursorRight
+                | Action::CursorHome
+                | Action::CursorEnd
+                | Action::ClearField => self.selected = false,
+                _ => {}
+            }
         }
         let req = match action {
             Action::Char(c) => {
@@ -207,7 +262,10 @@ impl TextField {
             Action::CursorEnd => InputRequest::GoToEnd,
             Action::Confirm => {
                 return match parse(self.kind, self.input.value()) {
-                    Ok(a) => FieldEvent::Submit(a),
+                    Ok(a) => match self.not_after.and_then(|now| in_future(&a, now)) {
+                        Some(m) => FieldEvent::Invalid(m),
+                        None => FieldEvent::Submit(a),
+                    },
                     Err(m) => FieldEvent::Invalid(m),
                 };
             }
@@ -225,9 +283,14 @@ impl TextField {
         .min(area.height);
         let box_area = Rect { height, ..area };
         let inner_width = box_area.width.saturating_sub(2).max(1) as usize;
+        let hint = if self.selected {
+            format!(" {} — typing replaces it ", self.kind.hint())
+        } else {
+            format!(" {} ", self.kind.hint())
+        };
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(Span::styled(format!(" {} ", self.kind.hint()), theme.dim));
+            .title(Span::styled(hint, theme.dim));
         let block = match self.max_len {
             Some(max) => block.title(
                 Line::styled(
@@ -242,6 +305,12 @@ impl TextField {
             ),
             None => block,
         };
+        // The selected suggestion is drawn in reverse video, as selected text is anywhere.
+        let value_style = if self.selected {
+            theme.highlight
+        } else {
+            ratatui::style::Style::default()
+        };
         let inner = block.inner(box_area);
         frame.render_widget(block, box_area);
         // Long answers wrap over the box's lines; short ones scroll sideways.
@@ -249,7 +318,7 @@ impl TextField {
             let chars: Vec<char> = self.input.value().chars().collect();
             let lines: Vec<Line> = chars
                 .chunks(inner_width)
-                .map(|c| Line::from(c.iter().collect::<String>()))
+                .map(|c| Line::styled(c.iter().collect::<String>(), value_style))
                 .collect();
             let skip = lines.len().saturating_sub(inner.height as usize);
             frame.render_widget(
@@ -266,13 +335,35 @@ impl TextField {
         } else {
             let scroll = self.input.visual_scroll(inner_width);
             frame.render_widget(
-                Paragraph::new(self.input.value()).scroll((0, scroll as u16)),
+                Paragraph::new(Span::styled(self.input.value(), value_style))
+                    .scroll((0, scroll as u16)),
                 inner,
             );
             let x = self.input.visual_cursor().saturating_sub(scroll) as u16;
             frame.set_cursor_position((inner.x + x, inner.y));
         }
     }
+}
+
+/// Why a date or date and time after `now` (to the minute) is refused, if it is.
+fn in_future(answer: &Answer, now: NaiveDateTime) -> Option<String> {
+    let later = match answer {
+        Answer::Date(d) => *d > now.date(),
+        Answer::DateTime(t) => {
+            let this_minute = now
+                .with_second(0)
+                .and_then(|n| n.with_nanosecond(0))
+                .unwrap_or(now);
+            *t > this_minute
+        }
+        _ => false,
+    };
+    later.then(|| {
+        format!(
+            "{answer} is in the future (it is now {}): give when it happened",
+            now.format("%Y-%m-%d %H:%M")
+        )
+    })
 }
 
 /// Turns typed text into an answer of this kind, or says why it cannot be one.
@@ -372,6 +463,88 @@ mod tests {
         ));
         assert_eq!(n.value(), "");
     }
+
+    #[test]
+    fn a_prefilled_value_is_replaced_by_typing_cleared_by_backspace_kept_by_enter() {
+        let mut f = TextField::prefilled(TextKind::Text { long: false }, "Ormskirk Road");
+        for c in "Lamberhead Road".chars() {
+            f.handle(Action::Char(c));
+        }
+        assert_eq!(f.value(), "Lamberhead Road");
+        let mut f = TextField::prefilled(TextKind::Text { long: false }, "Ormskirk Road");
+        assert_eq!(f.handle(Action::Backspace), FieldEvent::None);
+        assert_eq!(f.value(), "");
+        assert_eq!(f.handle(Action::Backspace), FieldEvent::Back);
+        let mut f = TextField::prefilled(TextKind::Text { long: false }, "Ormskirk Road");
+        assert_eq!(
+            f.handle(Action::Confirm),
+            FieldEvent::Submit(Answer::Text("Ormskirk Road".into()))
+        );
+        // Moving the cursor keeps the value for editing.
+        f.handle(Action::CursorEnd);
+        f.handle(Action::Char('s'));
+        assert_eq!(f.value(), "Ormskirk Roads");
+        // A key the kind refuses leaves the suggestion in place.
+        let now = NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(10, 5, 0)
+            .unwrap();
+        let mut d = TextField::with_now(TextKind::Date, None, now);
+        assert!(d.is_selected());
+        assert!(matches!(
+            d.handle(Action::Char('x')),
+            FieldEvent::Invalid(_)
+        ));
+        assert_eq!(d.value(), "2026-11-23");
+        for c in "2026-11-20".chars() {
+            d.handle(Action::Char(c));
+        }
+        assert_eq!(d.value(), "2026-11-20");
+        assert!(!TextField::prefilled(TextKind::Count, "").is_selected());
+    }
+
+    #[test]
+    fn a_date_started_at_now_refuses_a_later_one() {
+        let now = NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(10, 5, 30)
+            .unwrap();
+        let typed = |kind: TextKind, text: &str| {
+            let mut f = TextField::with_now(kind, None, now);
+            for c in text.chars() {
+                f.handle(Action::Char(c));
+            }
+            f.handle(Action::Confirm)
+        };
+        assert_eq!(
+            typed(TextKind::DateTime, "2026-11-23 10:06"),
+            FieldEvent::Invalid(
+                "2026-11-23 10:06 is in the future (it is now 2026-11-23 10:05): give when it happened"
+                    .into()
+            )
+        );
+        assert!(matches!(
+            typed(TextKind::DateTime, "2026-11-23 10:05"),
+            FieldEvent::Submit(_)
+        ));
+        assert!(matches!(
+            typed(TextKind::DateTime, "2026-11-20 18:00"),
+            FieldEvent::Submit(_)
+        ));
+        assert!(matches!(
+            typed(TextKind::Date, "2026-11-24"),
+            FieldEvent::Invalid(_)
+        ));
+        assert!(matches!(
+            typed(TextKind::Date, "2026-11-23"),
+            FieldEvent::Submit(_)
+        ));
+        // Times alone and fields not started at now are not judged.
+        assert!(matches!(
+            typed(TextKind::Time, "23:59"),
+            FieldEvent::Submit(_)
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -403,5 +576,32 @@ mod paste_tests {
         ));
         assert_eq!(t.handle(Action::ClearField), FieldEvent::None);
         assert_eq!(t.value(), "");
+    }
+}
+
+#[cfg(test)]
+mod selected_paste_tests {
+    use super::*;
+
+    #[test]
+    fn a_paste_into_a_selected_prefilled_value_replaces_it() {
+        let mut f = TextField::prefilled(TextKind::Text { long: false }, "Ormskirk Road")
+            .with_limit(Some(20));
+        assert_eq!(f.paste("Lamberhead Road"), FieldEvent::None);
+        assert_eq!(f.value(), "Lamberhead Road");
+        assert!(!f.is_selected());
+        assert_eq!(f.edited(), Some("Lamberhead Road"));
+        // A refused paste leaves the suggestion in place, still selected.
+        let mut d = TextField::prefilled(TextKind::Count, "3");
+        assert!(matches!(d.paste("x"), FieldEvent::Invalid(_)));
+        assert_eq!(d.value(), "3");
+        assert!(d.is_selected());
+        // The limit counts from empty, not from the suggestion being replaced.
+        let mut t =
+            TextField::prefilled(TextKind::Text { long: false }, "abcd").with_limit(Some(5));
+        assert!(
+            matches!(t.paste("vwxyz!"), FieldEvent::Invalid(m) if m.starts_with("Only 5 of the 6"))
+        );
+        assert_eq!(t.value(), "vwxyz");
     }
 }

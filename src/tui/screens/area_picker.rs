@@ -8,7 +8,7 @@ use ratatui::style::Color;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Points};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Row as TableRow};
 
 use super::{Screen, Transition};
 use crate::Error;
@@ -17,6 +17,7 @@ use crate::response::SettingKey;
 use crate::tui::action::Action;
 use crate::tui::app::{AreaPick, Context, Flash};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 /// One row of the tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,10 +126,10 @@ impl AreaPicker {
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
         let count = self.visible().len();
         match action {
-            Action::Up => self.highlight = self.highlight.saturating_sub(1),
-            Action::Down => self.highlight = (self.highlight + 1).min(count.saturating_sub(1)),
-            Action::PageUp => self.highlight = self.highlight.saturating_sub(10),
-            Action::PageDown => self.highlight = (self.highlight + 10).min(count.saturating_sub(1)),
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                self.highlight =
+                    list::moved(self.highlight, count, action).unwrap_or(self.highlight);
+            }
             Action::Char(c) if c.is_alphanumeric() || c == ' ' || c == '-' || c == '\'' => {
                 self.filter.push(c);
                 self.highlight = self
@@ -196,35 +197,19 @@ impl AreaPicker {
         let [list_rows, filter_area] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(list_area);
         let visible = self.visible();
-        let height = list_rows.height as usize;
-        let start = self.highlight.saturating_sub(height.saturating_sub(1));
-        let width = list_rows.width as usize;
-        let lines: Vec<Line> = visible
+        let lines: Vec<TableRow> = visible
             .iter()
-            .enumerate()
-            .skip(start)
-            .take(height)
-            .map(|(i, r)| {
-                let text = match r.level {
-                    None => format!("  {}", r.name),
-                    Some(Level::Ward) => format!("  {} {}", r.code, r.name),
-                    Some(_) => format!("    PAA {} {}", r.code, r.name),
-                };
-                let pointer = if i == self.highlight { "▶" } else { " " };
-                let text: String = format!("{pointer}{}", &text[1..])
-                    .chars()
-                    .take(width)
-                    .collect();
-                if i == self.highlight {
-                    Line::styled(text, theme.highlight)
-                } else if r.level.is_none() {
-                    Line::styled(text, theme.title)
-                } else {
-                    Line::from(text)
-                }
+            .map(|r| match r.level {
+                None => TableRow::new([r.name.clone()]).style(theme.title),
+                Some(Level::Ward) => TableRow::new([format!("{} {}", r.code, r.name)]),
+                Some(_) => TableRow::new([format!("  PAA {} {}", r.code, r.name)]),
             })
             .collect();
-        frame.render_widget(Paragraph::new(lines), list_rows);
+        frame.render_stateful_widget(
+            SelectableList::new(lines, [Constraint::Fill(1)], theme),
+            list_rows,
+            &mut list::state(Some(self.highlight)),
+        );
         let filter = if self.filter.is_empty() {
             "Type to filter".to_owned()
         } else {
@@ -349,7 +334,7 @@ fn ring_lines(shape: &MultiPolygon<f64>, color: Color) -> Vec<CanvasLine> {
 /// (lon, lat) for the map.
 pub fn today_marks(ctx: &Context) -> Result<Vec<(f64, f64)>, Error> {
     use crate::response::{ResponseFilter, StoredAnswer};
-    use crate::survey::{Answer, Location};
+    use crate::survey::Answer;
     let today = ctx.env().today();
     let listing = ctx.store.list(&ResponseFilter::default())?;
     let mut out = Vec::new();
@@ -358,21 +343,8 @@ pub fn today_marks(ctx: &Context) -> Result<Vec<(f64, f64)>, Error> {
             continue;
         }
         for record in r.answers.values() {
-            let StoredAnswer::Plain(Answer::Location(loc)) = &record.value else {
-                continue;
-            };
-            match loc {
-                Location::LatLon { lat, lon } => out.push((*lon, *lat)),
-                Location::GridRef { text } => {
-                    let point = crate::geography::bng::parse_grid_ref(text)
-                        .ok()
-                        .and_then(|g| {
-                            let (e, n) = g.centre();
-                            crate::geography::bng::bng_to_wgs84(e, n).ok()
-                        });
-                    out.extend(point);
-                }
-                Location::Fixed { .. } => {}
+            if let StoredAnswer::Plain(Answer::Location(loc)) = &record.value {
+                out.extend(crate::response::location_point(loc));
             }
         }
     }

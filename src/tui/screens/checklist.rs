@@ -7,14 +7,16 @@ use std::collections::BTreeMap;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
+use crate::survey::eva::{self, is_urgent};
 use crate::survey::model::QuestionKind;
 use crate::survey::walker::{Answers, Walker};
-use crate::survey::{Answer, Finding, Grade, Question, Survey, SurveyKind};
+use crate::survey::{Answer, Finding, Grade, Survey};
 use crate::tui::action::Action;
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 /// What a checklist key asks the interview to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,46 +48,6 @@ pub struct Checklist {
     /// Position among the visible rows.
     pub row: usize,
     pub editing: Option<(Editing, TextField)>,
-}
-
-/// Whether an item is urgent: flagged by the auditor, or by the survey's `urgent_if`.
-pub fn is_urgent(q: &Question, answers: &Answers, finding: Option<&Finding>) -> bool {
-    let lookup = |id: &str| answers.get(id);
-    let auto = q
-        .item
-        .as_ref()
-        .and_then(|it| it.urgent_if.as_ref())
-        .zip(answers.get(&q.id))
-        .is_some_and(|(rule, a)| rule.eval(&lookup, Some(a)));
-    auto || finding.is_some_and(|f| f.urgent)
-}
-
-/// The checklist sections around question `index`: a run of sections holding EVA items.
-pub fn block_around(survey: &Survey, index: usize) -> Option<(usize, usize)> {
-    if survey.kind != SurveyKind::Eva {
-        return None;
-    }
-    let has_items = |section: usize| {
-        survey
-            .questions
-            .iter()
-            .any(|q| q.section == section && q.item.is_some())
-    };
-    let section = survey.questions.get(index)?.section;
-    if !has_items(section) {
-        return None;
-    }
-    let mut first = section;
-    while first > 0 && has_items(first - 1) {
-        first -= 1;
-    }
-    let mut last = section;
-    while last + 1 < survey.sections.len() && has_items(last + 1) {
-        last += 1;
-    }
-    let start = survey.questions.iter().position(|q| q.section == first)?;
-    let end = survey.questions.iter().rposition(|q| q.section == last)? + 1;
-    Some((start, end))
 }
 
 impl Checklist {
@@ -180,8 +142,8 @@ impl Checklist {
         let current = answers.get(&q.id);
         let not_here = |what: &str| {
             ChecklistEvent::Invalid(format!(
-                "{what} does not apply to this item ({})",
-                q.kind.name()
+                "{what} does not apply to this item: it takes {}",
+                eva::accepts(q)
             ))
         };
         match action {
@@ -278,27 +240,28 @@ impl Checklist {
                 Some(Answer::Count(_)) => ChecklistEvent::Answer(qi, Answer::Count(0)),
                 _ => ChecklistEvent::None,
             },
-            Action::Urgent => ChecklistEvent::Finding(
-                qi,
-                Finding {
-                    urgent: !finding.urgent,
-                    ..finding
-                },
-            ),
+            Action::Urgent => match eva::toggle_urgent(q, answers, findings.get(&q.id)) {
+                Ok(f) => ChecklistEvent::Finding(qi, f),
+                Err(m) => ChecklistEvent::Invalid(m),
+            },
             Action::Note | Action::Location => {
                 let (kind, text) = if action == Action::Note {
                     (Editing::Note, finding.note.clone())
                 } else {
                     (Editing::Location, finding.location.clone())
                 };
-                let mut f = TextField::new(
+                let f = TextField::prefilled(
                     TextKind::Text { long: false },
-                    text.map(Answer::Text).as_ref(),
+                    text.as_deref().unwrap_or(""),
                 );
-                f.handle(Action::CursorEnd);
                 self.editing = Some((kind, f));
                 ChecklistEvent::None
             }
+            // Any other letter: say what this row takes instead of ignoring it.
+            Action::Char(c) => ChecklistEvent::Invalid(format!(
+                "`{c}` does nothing here: this item takes {}; n note, l location, u urgent",
+                eva::accepts(q)
+            )),
             _ => ChecklistEvent::None,
         }
     }
@@ -334,14 +297,9 @@ impl Checklist {
             )),
             head,
         );
-        let height = table.height as usize;
-        let start = self.row.saturating_sub(height.saturating_sub(1));
-        let lines: Vec<Line> = rows
+        let lines: Vec<Row> = rows
             .iter()
-            .enumerate()
-            .skip(start)
-            .take(height)
-            .map(|(r, &i)| {
+            .map(|&i| {
                 let q = &survey.questions[i];
                 let answer = match answers.get(&q.id) {
                     None => "·".to_owned(),
@@ -366,23 +324,20 @@ impl Checklist {
                 }
                 let name: String = q.text.get(lang).chars().take(name_w).collect();
                 let answer: String = answer.chars().take(7).collect();
-                let text = format!(
-                    "{}{:<name_w$} {:<7} {:<3} {}",
-                    if r == self.row { "▶ " } else { "  " },
-                    name,
-                    answer,
-                    urgent,
-                    notes.join(" · ")
-                );
-                let text: String = text.chars().take(width).collect();
-                if r == self.row {
-                    Line::styled(text, theme.highlight)
-                } else {
-                    Line::from(text)
-                }
+                Row::new([name, answer, urgent.to_owned(), notes.join(" · ")])
             })
             .collect();
-        frame.render_widget(Paragraph::new(lines), table);
+        let widths = [
+            Constraint::Length(name_w as u16),
+            Constraint::Length(7),
+            Constraint::Length(3),
+            Constraint::Fill(1),
+        ];
+        frame.render_stateful_widget(
+            SelectableList::new(lines, widths, theme),
+            table,
+            &mut list::state(Some(self.row)),
+        );
         if let Some(q) = current.map(|i| &survey.questions[i]) {
             let keys = match &q.kind {
                 QuestionKind::Grade => "a–d grade, + / − for B+ B− C−".to_owned(),

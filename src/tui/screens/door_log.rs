@@ -2,36 +2,45 @@
 //! each, and the counts. One key per outcome; every knock is on disk before the screen
 //! changes. The street is remembered from door to door.
 
-use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use uuid::Uuid;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use super::interview::Interview;
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{Door, DoorCounts, DoorRecord, FIELDWORK_ZONE, Outcome};
-use crate::survey::{Answer, SurveyKind};
+use crate::response::{
+    Door, DoorCounts, DoorRecord, FIELDWORK_ZONE, Outcome, call_back_time, latest_street,
+    walk_order,
+};
+use crate::survey::SurveyKind;
+use crate::survey::walker::Walker;
 use crate::tui::action::Action;
 use crate::tui::app::{AreaPick, Context, Flash};
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 /// Longest street name and house number or name the form takes.
 const MAX_STREET: usize = 80;
 const MAX_NUMBER: usize = 40;
 
-/// The KIN question whose "no" means the resident declined: the door counts as refused.
-const CONSENT: &str = "consent";
-
 /// What a form's Enter gave, once checked.
 enum Checked {
     Street(String),
     Door(Door),
+    /// A corrected door: from, to.
+    Edited(Door, Door),
+    /// The corrected street of a door, before its number.
+    EditedStreet(Door, String),
     CallBack(Door, DateTime<Utc>),
 }
 
@@ -43,12 +52,24 @@ enum Form {
     Number { street: String, field: TextField },
     /// When to call back at a door.
     CallBack { door: Door, field: TextField },
+    /// Correcting a door, first step: its street (shown, typing replaces it).
+    EditStreet { door: Door, field: TextField },
+    /// Correcting a door, second step: its number or name.
+    EditNumber {
+        door: Door,
+        street: String,
+        field: TextField,
+    },
 }
 
 impl Form {
     fn field_mut(&mut self) -> &mut TextField {
         match self {
-            Form::Street(f) | Form::Number { field: f, .. } | Form::CallBack { field: f, .. } => f,
+            Form::Street(f)
+            | Form::Number { field: f, .. }
+            | Form::CallBack { field: f, .. }
+            | Form::EditStreet { field: f, .. }
+            | Form::EditNumber { field: f, .. } => f,
         }
     }
 }
@@ -61,6 +82,10 @@ pub struct DoorLog {
     form: Option<Box<Form>>,
     /// Offered as the street of the next new door.
     last_street: String,
+    /// A door waiting for y to be removed.
+    removing: Option<Door>,
+    /// Draft interviews started at a door, by door key: `i` resumes them.
+    in_progress: HashMap<String, Uuid>,
 }
 
 impl DoorLog {
@@ -73,18 +98,23 @@ impl DoorLog {
             selected: 0,
             form: None,
             last_street: String::new(),
+            removing: None,
+            in_progress: HashMap::new(),
         };
         log.reload(ctx, select)?;
+        // Drafts change only through an interview, which reopens the door log after it.
+        for d in ctx.store.drafts()?.responses {
+            if let Some(door) = d
+                .door
+                .as_ref()
+                .filter(|_| d.area.eq_ignore_ascii_case(&log.area.code))
+            {
+                log.in_progress.insert(door.key(), d.id);
+            }
+        }
         log.last_street = match select {
             Some(d) => d.street.clone(),
-            None => log
-                .records
-                .iter()
-                .filter_map(|r| r.knocks.last().map(|k| (k.at, &r.door.street)))
-                .max_by_key(|(at, _)| *at)
-                .map(|(_, s)| s.clone())
-                .or_else(|| log.records.last().map(|r| r.door.street.clone()))
-                .unwrap_or_default(),
+            None => latest_street(&log.records).unwrap_or_default().to_owned(),
         };
         Ok(log)
     }
@@ -107,8 +137,27 @@ impl DoorLog {
         &self.last_street
     }
 
+    /// Whether an interview was started at this door and is still a draft.
+    pub fn in_progress(&self, door: &Door) -> bool {
+        self.in_progress.contains_key(&door.key())
+    }
+
+    pub fn question(&self) -> Option<String> {
+        let door = self.removing.as_ref()?;
+        let knocks = self
+            .records
+            .iter()
+            .find(|r| r.door.key() == door.key())
+            .map_or(0, |r| r.knocks.len());
+        Some(format!(
+            "Remove {door} and its {knocks} knock(s) from the log? Only for a door entered by mistake: it stops counting in the response rate."
+        ))
+    }
+
     pub fn mode(&self) -> Mode {
-        if self.form.is_some() {
+        if self.removing.is_some() {
+            Mode::Confirm
+        } else if self.form.is_some() {
             Mode::Form
         } else {
             Mode::DoorLog
@@ -129,15 +178,33 @@ impl DoorLog {
     }
 
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if let Some(door) = self.removing.take() {
+            if action != Action::Yes {
+                return Ok(Transition::Flash(Flash::Notice(format!(
+                    "{door} kept: nothing changed"
+                ))));
+            }
+            return match ctx.store.remove_door(&self.area.code, &door) {
+                Ok(_) => {
+                    self.reload(ctx, None)?;
+                    Ok(Transition::Flash(Flash::Ok(format!(
+                        "{door} removed from the log (the removal is journaled)"
+                    ))))
+                }
+                Err(e @ crate::store::StoreError::DoorInterviewed { .. }) => {
+                    Ok(Transition::Flash(Flash::Error(e.to_string())))
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
         if self.form.is_some() {
             return self.update_form(ctx, action);
         }
-        let last = self.records.len().saturating_sub(1);
+        if let Some(to) = list::moved(self.selected, self.records.len(), action) {
+            self.selected = to;
+            return Ok(Transition::Stay);
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(last),
-            Action::PageUp => self.selected = self.selected.saturating_sub(10),
-            Action::PageDown => self.selected = (self.selected + 10).min(last),
             Action::Leave => {
                 return Ok(Transition::Go(
                     Screen::Home(super::home::Home::new(ctx)?),
@@ -160,9 +227,31 @@ impl DoorLog {
                 }));
             }
             Action::Interview => return self.interview(ctx),
+            Action::EditDoor => {
+                let Some(door) = self.selected_door().cloned() else {
+                    return Ok(no_door());
+                };
+                self.form = Some(Box::new(Form::EditStreet {
+                    field: prefilled(&door.street),
+                    door,
+                }));
+            }
+            Action::RemoveDoor => {
+                let Some(record) = self.records.get(self.selected) else {
+                    return Ok(no_door());
+                };
+                if record.interviewed() {
+                    return Ok(Transition::Flash(Flash::Error(format!(
+                        "{} has an interview recorded: it cannot be removed (e corrects its street or number)",
+                        record.door
+                    ))));
+                }
+                self.removing = Some(record.door.clone());
+            }
             Action::Confirm if !self.records.is_empty() => {
                 return Ok(Transition::Flash(Flash::Notice(
-                    "At this door: n no answer, r refused, c call back, i interview, x n/a".into(),
+                    "At this door: n no answer, r refused, c call back, i interview, x n/a, e edit"
+                        .into(),
                 )));
             }
             Action::Confirm => return Ok(no_door()),
@@ -196,6 +285,24 @@ impl DoorLog {
         let Some(door) = self.selected_door().cloned() else {
             return Ok(no_door());
         };
+        // One interview per door: a draft started here is picked up, not started again.
+        if let Some(&id) = self.in_progress.get(&door.key()) {
+            match ctx.store.get(id) {
+                Ok(draft) if !draft.status.is_final() => {
+                    let interview = Interview::resume(ctx, draft)?;
+                    return Ok(Transition::Go(
+                        Screen::Interview(Box::new(interview)),
+                        Some(Flash::Ok(format!(
+                            "{door}: interview in progress, resumed where it was left"
+                        ))),
+                    ));
+                }
+                // Finalized or discarded elsewhere since: start afresh.
+                _ => {
+                    self.in_progress.remove(&door.key());
+                }
+            }
+        }
         let mut interview = Interview::start(ctx, SurveyKind::Kin.as_str(), &self.area.code)?;
         ctx.store.set_door(interview.id, &door)?;
         interview.door = Some(door);
@@ -219,12 +326,17 @@ impl DoorLog {
         match form.field_mut().handle(action) {
             FieldEvent::Invalid(m) => return Ok(Transition::Flash(Flash::Error(m))),
             // Backspace on an empty number goes back to the street.
-            FieldEvent::Back => {
-                if let Form::Number { street, .. } = form {
+            FieldEvent::Back => match form {
+                Form::Number { street, .. } => {
                     let street = prefilled(street);
                     *form = Form::Street(street);
                 }
-            }
+                Form::EditNumber { door, street, .. } => {
+                    let (door, field) = (door.clone(), prefilled(street));
+                    *form = Form::EditStreet { door, field };
+                }
+                _ => {}
+            },
             FieldEvent::None | FieldEvent::Submit(_) => {}
         }
         Ok(Transition::Stay)
@@ -263,6 +375,36 @@ impl DoorLog {
                 }))
             }
             Ok(Checked::CallBack(door, at)) => self.record(ctx, door, Outcome::CallBack { at }),
+            Ok(Checked::EditedStreet(door, street)) => {
+                self.form = Some(Box::new(Form::EditNumber {
+                    field: prefilled(&door.number),
+                    door,
+                    street,
+                }));
+                Ok(Transition::Stay)
+            }
+            Ok(Checked::Edited(from, to)) if from.key() == to.key() && from == to => Ok(
+                Transition::Flash(Flash::Notice(format!("{from}: nothing changed"))),
+            ),
+            Ok(Checked::Edited(from, to)) => {
+                match ctx.store.edit_door(&self.area.code, &from, to.clone()) {
+                    Ok(_) => {
+                        if let Some(id) = self.in_progress.remove(&from.key()) {
+                            self.in_progress.insert(to.key(), id);
+                        }
+                        self.last_street = to.street.clone();
+                        self.reload(ctx, Some(&to))?;
+                        Ok(Transition::Flash(Flash::Ok(format!(
+                            "{from} corrected to {to}, with its knocks"
+                        ))))
+                    }
+                    Err(e @ crate::store::StoreError::DoorExists { .. }) => {
+                        self.form = Some(form);
+                        Ok(Transition::Flash(Flash::Error(e.to_string())))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
             Err(message) => {
                 self.form = Some(form);
                 Ok(Transition::Flash(Flash::Error(message)))
@@ -272,41 +414,39 @@ impl DoorLog {
 
     fn check(&self, ctx: &Context, form: &Form) -> Result<Checked, String> {
         match form {
-            Form::Street(field) => {
-                let street = tidy(field.value());
-                if street.is_empty() {
-                    return Err("Type the street name (it is remembered for the next door)".into());
-                }
-                if street.chars().count() > MAX_STREET {
-                    return Err(format!("A street name is at most {MAX_STREET} characters"));
-                }
-                // A street already in the log keeps the spelling it has there.
-                let street = self
-                    .records
-                    .iter()
-                    .map(|r| &r.door.street)
-                    .find(|s| s.to_lowercase() == street.to_lowercase())
-                    .cloned()
-                    .unwrap_or(street);
-                Ok(Checked::Street(street))
+            Form::Street(field) => self.check_street(field).map(Checked::Street),
+            Form::Number { street, field } => check_number(street, field).map(Checked::Door),
+            Form::CallBack { door, field } => {
+                call_back_time(field.value(), &ctx.env().local(ctx.now()))
+                    .map(|at| Checked::CallBack(door.clone(), at))
             }
-            Form::Number { street, field } => {
-                let number = tidy(field.value());
-                if number.is_empty() {
-                    return Err(format!("Type the house number or name on {street}"));
-                }
-                if number.chars().count() > MAX_NUMBER {
-                    return Err(format!(
-                        "A house number or name is at most {MAX_NUMBER} characters"
-                    ));
-                }
-                Door::new(street, &number)
-                    .map(Checked::Door)
-                    .map_err(|e| e.to_string())
-            }
-            Form::CallBack { door, field } => call_back_time(field.value(), ctx.local_now())
-                .map(|at| Checked::CallBack(door.clone(), at)),
+            Form::EditStreet { door, field } => self
+                .check_street(field)
+                .map(|street| Checked::EditedStreet(door.clone(), street)),
+            Form::EditNumber {
+                door,
+                street,
+                field,
+            } => check_number(street, field).map(|to| Checked::Edited(door.clone(), to)),
         }
+    }
+
+    fn check_street(&self, field: &TextField) -> Result<String, String> {
+        let street = tidy(field.value());
+        if street.is_empty() {
+            return Err("Type the street name (it is remembered for the next door)".into());
+        }
+        if street.chars().count() > MAX_STREET {
+            return Err(format!("A street name is at most {MAX_STREET} characters"));
+        }
+        // A street already in the log keeps the spelling it has there.
+        Ok(self
+            .records
+            .iter()
+            .map(|r| &r.door.street)
+            .find(|s| s.to_lowercase() == street.to_lowercase())
+            .cloned()
+            .unwrap_or(street))
     }
 
     pub fn render(&self, ctx: &Context, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -369,41 +509,46 @@ impl DoorLog {
     }
 
     fn render_list(&self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
-        let height = area.height.max(1) as usize;
-        let start = self.selected.saturating_sub(height - 1);
-        let width = area.width as usize;
-        let lines: Vec<Line> = self
+        let rows: Vec<Row> = self
             .records
             .iter()
-            .enumerate()
-            .skip(start)
-            .take(height)
-            .map(|(i, r)| {
-                let (latest, when) = match r.knocks.last() {
-                    Some(k) => (
-                        outcome_label(&k.outcome, now),
-                        local(k.at).format("%d %b %H:%M").to_string(),
-                    ),
-                    None => ("— not knocked".to_owned(), String::new()),
+            .map(|r| {
+                let when = r
+                    .knocks
+                    .last()
+                    .map(|k| local(k.at).format("%d %b %H:%M").to_string())
+                    .unwrap_or_default();
+                let latest = match r.knocks.last() {
+                    _ if !r.is_finished() && self.in_progress(&r.door) => {
+                        "interview in progress".to_owned()
+                    }
+                    Some(k) => outcome_label(&k.outcome, now),
+                    None => "— not knocked".to_owned(),
                 };
-                let text = format!(
-                    "{} {:<12} {:<20} {:<26} {when}",
-                    if i == self.selected { "▶" } else { " " },
+                let row = Row::new([
                     clip(&r.door.number, 12),
                     clip(&r.door.street, 20),
                     latest,
-                );
-                let text = fit(&text, width);
-                if i == self.selected {
-                    Line::styled(text, theme.highlight)
-                } else if is_due(r, now) {
-                    Line::styled(text, theme.notice)
+                    when,
+                ]);
+                if is_due(r, now) {
+                    row.style(theme.notice)
                 } else {
-                    Line::raw(text)
+                    row
                 }
             })
             .collect();
-        frame.render_widget(Paragraph::new(lines), area);
+        let widths = [
+            Constraint::Length(12),
+            Constraint::Length(20),
+            Constraint::Length(26),
+            Constraint::Fill(1),
+        ];
+        frame.render_stateful_widget(
+            SelectableList::new(rows, widths, theme),
+            area,
+            &mut list::state(Some(self.selected)),
+        );
     }
 
     /// The selected door and its knocks, newest first.
@@ -412,11 +557,19 @@ impl DoorLog {
             return;
         };
         let width = area.width as usize;
-        let head = format!(
-            "▶ {} · {} knock(s) · n r c i x act on this door",
-            r.door,
-            r.knocks.len()
-        );
+        let head = if self.in_progress(&r.door) && !r.is_finished() {
+            format!(
+                "▶ {} · {} knock(s) · interview in progress: i resumes it",
+                r.door,
+                r.knocks.len()
+            )
+        } else {
+            format!(
+                "▶ {} · {} knock(s) · n r c i x act on this door, e edits it",
+                r.door,
+                r.knocks.len()
+            )
+        };
         let history = if r.knocks.is_empty() {
             "Not knocked yet".to_owned()
         } else {
@@ -460,12 +613,33 @@ fn render_form(form: &Form, frame: &mut Frame, area: Rect, theme: &Theme) {
             format!("Call back at {door}: when? A time today (18:30) or a date and time"),
             field,
         ),
+        Form::EditStreet { door, field } => (
+            format!("Correct {door}: the street (Enter keeps it)"),
+            field,
+        ),
+        Form::EditNumber { door, field, .. } => (
+            format!("Correct {door}: the number or name (Enter keeps it)"),
+            field,
+        ),
     };
     frame.render_widget(
         Paragraph::new(Line::styled(fit(&text, area.width as usize), theme.title)),
         label,
     );
     f.render(frame, field, theme);
+}
+
+fn check_number(street: &str, field: &TextField) -> Result<Door, String> {
+    let number = tidy(field.value());
+    if number.is_empty() {
+        return Err(format!("Type the house number or name on {street}"));
+    }
+    if number.chars().count() > MAX_NUMBER {
+        return Err(format!(
+            "A house number or name is at most {MAX_NUMBER} characters"
+        ));
+    }
+    Door::new(street, &number).map_err(|e| e.to_string())
 }
 
 /// The two counts lines over the list.
@@ -510,45 +684,6 @@ pub fn is_due(record: &DoorRecord, now: DateTime<Utc>) -> bool {
     !record.interviewed() && matches!(record.latest(), Some(Outcome::CallBack { at }) if *at <= now)
 }
 
-/// Turns what the officer typed into the call-back time: `18:30` (today) or
-/// `2026-11-24 18:30` (also `24/11/2026 18:30`), local time, not in the past.
-pub fn call_back_time(text: &str, now: NaiveDateTime) -> Result<DateTime<Utc>, String> {
-    let t = tidy(text);
-    let tomorrow = (now + Duration::days(1)).format("%Y-%m-%d");
-    if t.is_empty() {
-        return Err(format!(
-            "Type when to call back: a time today like 18:30, or a date and time like {tomorrow} 18:30"
-        ));
-    }
-    let when = NaiveTime::parse_from_str(&t, "%H:%M")
-        .map(|time| now.date().and_time(time))
-        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M"))
-        .or_else(|_| NaiveDateTime::parse_from_str(&t, "%d/%m/%Y %H:%M"))
-        .map_err(|_| {
-            format!("`{t}` is not a time like 18:30 or a date and time like {tomorrow} 18:30")
-        })?;
-    let this_minute = now
-        .with_second(0)
-        .and_then(|t| t.with_nanosecond(0))
-        .unwrap_or(now);
-    if when < this_minute {
-        return Err(format!(
-            "{} has already passed: give a later time, or the date too (e.g. {tomorrow} 18:30)",
-            when.format("%Y-%m-%d %H:%M")
-        ));
-    }
-    FIELDWORK_ZONE
-        .from_local_datetime(&when)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| {
-            format!(
-                "{} does not exist here (the clocks go forward): give another time",
-                when.format("%Y-%m-%d %H:%M")
-            )
-        })
-}
-
 /// Where an interview goes when it is left (`finalized` false) or finalized: back to the
 /// door log when it was started from a door, home otherwise. A finalized interview is
 /// recorded as the door's knock first — interviewed, or refused when the resident said
@@ -562,14 +697,8 @@ pub fn after_interview(
         return Ok(Screen::Home(super::home::Home::new(ctx)?));
     };
     if finalized {
-        let declined = interview.answers.get(CONSENT) == Some(&Answer::YesNo(false));
-        let outcome = if declined {
-            Outcome::Refused
-        } else {
-            Outcome::Interviewed {
-                response: interview.id,
-            }
-        };
+        let declined = Walker::new(&interview.survey).declined(&interview.answers);
+        let outcome = Outcome::of_interview(declined, interview.id);
         ctx.store
             .knock(&interview.area, door.clone(), outcome, ctx.now())?;
     }
@@ -588,12 +717,9 @@ fn no_door() -> Transition {
     Transition::Flash(Flash::Notice("No door selected: press a to add one".into()))
 }
 
+/// A form field offering `text`: the first key typed replaces it, Enter keeps it.
 fn prefilled(text: &str) -> TextField {
-    let mut f = TextField::new(TextKind::Text { long: false }, None);
-    for c in text.chars() {
-        f.handle(Action::Char(c));
-    }
-    f
+    TextField::prefilled(TextKind::Text { long: false }, text)
 }
 
 /// Single spaces, no spaces at either end.
@@ -603,20 +729,6 @@ fn tidy(text: &str) -> String {
 
 fn local(t: DateTime<Utc>) -> DateTime<Tz> {
     t.with_timezone(&FIELDWORK_ZONE)
-}
-
-/// Street, then house number in numeric order ("2" before "10"), then the rest.
-fn walk_order(door: &Door) -> (String, u64, String) {
-    let digits: String = door
-        .number
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    (
-        door.street.to_lowercase(),
-        digits.parse().unwrap_or(u64::MAX),
-        door.number.to_lowercase(),
-    )
 }
 
 /// At most `n` characters, with … when cut.
@@ -637,16 +749,9 @@ fn fit(text: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
+    use chrono::{NaiveDate, TimeZone};
 
     use super::*;
-
-    fn at(h: u32, m: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 11, 23)
-            .unwrap()
-            .and_hms_opt(h, m, 30)
-            .unwrap()
-    }
 
     fn local_utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
         FIELDWORK_ZONE
@@ -659,54 +764,6 @@ mod tests {
             .earliest()
             .unwrap()
             .with_timezone(&Utc)
-    }
-
-    #[test]
-    fn call_back_times_are_today_or_dated_and_never_past() {
-        let now = at(10, 0);
-        assert_eq!(call_back_time("18:30", now), Ok(local_utc(23, 18, 30)));
-        assert_eq!(call_back_time(" 10:00 ", now), Ok(local_utc(23, 10, 0)));
-        assert_eq!(
-            call_back_time("2026-11-24 09:15", now),
-            Ok(local_utc(24, 9, 15))
-        );
-        assert_eq!(
-            call_back_time("24/11/2026 09:15", now),
-            Ok(local_utc(24, 9, 15))
-        );
-        assert_eq!(
-            call_back_time("", now),
-            Err("Type when to call back: a time today like 18:30, or a date and time like 2026-11-24 18:30".into())
-        );
-        assert_eq!(
-            call_back_time("25:00", now),
-            Err("`25:00` is not a time like 18:30 or a date and time like 2026-11-24 18:30".into())
-        );
-        assert_eq!(
-            call_back_time("09:59", now),
-            Err("2026-11-23 09:59 has already passed: give a later time, or the date too (e.g. 2026-11-24 18:30)".into())
-        );
-    }
-
-    #[test]
-    fn doors_are_in_walking_order() {
-        let mut doors = vec![
-            Door::new("Kay Street", "10").unwrap(),
-            Door::new("Elm Road", "Rose Cottage").unwrap(),
-            Door::new("kay street", "2").unwrap(),
-            Door::new("Kay Street", "3a").unwrap(),
-        ];
-        doors.sort_by_cached_key(walk_order);
-        let shown: Vec<String> = doors.iter().map(|d| d.to_string()).collect();
-        assert_eq!(
-            shown,
-            [
-                "Rose Cottage, Elm Road",
-                "2 kay street",
-                "3a Kay Street",
-                "10 Kay Street"
-            ]
-        );
     }
 
     #[test]

@@ -3,18 +3,23 @@
 //! call-back is due, soonest first.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use ratatui::Frame;
+use ratatui::layout::Constraint;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Row};
 
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{Door, FIELDWORK_ZONE, Outcome, Response};
+use crate::response::{Door, Outcome, Response, StoredAnswer};
+use crate::survey::Answer;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
+use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 /// A door whose call-back is due.
 pub struct CallBack {
@@ -24,11 +29,17 @@ pub struct CallBack {
 
 pub struct Drafts {
     drafts: Vec<Response>,
+    /// Where each draft is: its door, or its EVA street (empty when not known yet).
+    places: Vec<String>,
+    /// A draft (index into `drafts`) waiting for y to be discarded.
+    discarding: Option<usize>,
     call_backs: Vec<CallBack>,
     /// The area the call-backs are in (its name), when one is chosen.
     area: Option<String>,
     /// Over drafts then call-backs.
     selected: usize,
+    /// The zone times are shown in (UK time, whatever the machine's zone).
+    zone: Tz,
 }
 
 impl Drafts {
@@ -53,12 +64,21 @@ impl Drafts {
         }
         // Soonest first: the longest-waiting call-back heads the list.
         call_backs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.door.cmp(&b.door)));
+        let places = drafts.iter().map(|d| place(ctx, d)).collect();
         Ok(Drafts {
             drafts,
+            places,
+            discarding: None,
             call_backs,
             area: ctx.area.as_ref().map(|a| a.name.clone()),
             selected: 0,
+            zone: ctx.env().zone,
         })
+    }
+
+    /// Local time for what the officer reads.
+    fn local(&self, t: DateTime<Utc>) -> DateTime<Tz> {
+        t.with_timezone(&self.zone)
     }
 
     pub fn call_backs(&self) -> &[CallBack] {
@@ -69,7 +89,60 @@ impl Drafts {
         self.drafts.len() + self.call_backs.len()
     }
 
+    pub fn mode(&self) -> Mode {
+        if self.discarding.is_some() {
+            Mode::Confirm
+        } else {
+            Mode::Drafts
+        }
+    }
+
+    /// One draft as the list and the confirmation name it.
+    fn describe(&self, i: usize) -> String {
+        let d = &self.drafts[i];
+        let kind = d.survey_id.to_uppercase();
+        match self.places[i].as_str() {
+            "" => format!("{kind} in {}", d.area),
+            place => format!("{kind} at {place}"),
+        }
+    }
+
+    pub fn question(&self) -> Option<String> {
+        let i = self.discarding?;
+        let d = &self.drafts[i];
+        Some(format!(
+            "Discard the draft {} ({} answer(s), last touched {})? It is kept as abandoned, never erased, and leaves this list.",
+            self.describe(i),
+            d.answers.len(),
+            self.local(d.changed_at).format("%d %b %H:%M")
+        ))
+    }
+
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if let Some(i) = self.discarding.take() {
+            let what = self.describe(i);
+            if action != Action::Yes {
+                return Ok(Transition::Flash(Flash::Notice(format!(
+                    "Draft kept: {what}"
+                ))));
+            }
+            ctx.store.abandon_draft(self.drafts[i].id)?;
+            let mut fresh = Drafts::new(ctx)?;
+            fresh.selected = self.selected.min(fresh.len().saturating_sub(1));
+            *self = fresh;
+            return Ok(Transition::Flash(Flash::Ok(format!(
+                "Draft discarded (kept as abandoned): {what}"
+            ))));
+        }
+        if action == Action::Discard {
+            if self.selected < self.drafts.len() {
+                self.discarding = Some(self.selected);
+                return Ok(Transition::Stay);
+            }
+            return Ok(Transition::Flash(Flash::Notice(
+                "Only drafts can be discarded: pick a draft, not a call-back".into(),
+            )));
+        }
         let len = self.len();
         let pick = match super::menu_key(&mut self.selected, len, action) {
             super::MenuKey::Pick(n) => n,
@@ -106,10 +179,6 @@ impl Drafts {
         ))
     }
 
-    fn row(&self, i: usize, text: String, theme: &Theme) -> Line<'static> {
-        super::numbered_row(i == self.selected, i + 1, &text, theme)
-    }
-
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let block = Block::default().borders(Borders::ALL).title(Line::styled(
             " Drafts and call-backs — Enter or a number opens ",
@@ -117,45 +186,75 @@ impl Drafts {
         ));
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let mut lines: Vec<Line> = Vec::new();
+        // Drafts, then the call-backs under their heading; `item_rows` maps each pickable
+        // item (as numbered) to its row, past the messages and headings between.
+        let mut rows: Vec<Row> = Vec::new();
+        let mut item_rows = Vec::new();
+        let numbered = |n: usize, text: String| Row::new([format!("{n:>2}  {text}")]);
         if self.drafts.is_empty() {
-            lines.push(Line::from(
+            rows.push(Row::new([
                 "No drafts: every interview and audit on this device is finalized.",
-            ));
+            ]));
         }
         for (i, d) in self.drafts.iter().enumerate() {
-            let when = d
-                .changed_at
-                .with_timezone(&FIELDWORK_ZONE)
-                .format("%d %b %H:%M");
             let text = format!(
-                "{:<4} {:<10} {}  {} answer(s)  at {}",
-                d.survey_id,
-                d.area,
-                when,
+                "{:<34} {:>3} answer(s)  touched {}",
+                clip(&self.describe(i), 34),
                 d.answers.len(),
-                d.position.as_deref().unwrap_or("start"),
+                self.local(d.changed_at).format("%d %b %H:%M"),
             );
-            lines.push(self.row(i, text, theme));
+            item_rows.push(rows.len());
+            rows.push(numbered(i + 1, text));
         }
-        lines.push(Line::from(""));
+        rows.push(Row::new([""]));
         match &self.area {
-            None => lines.push(Line::from("Choose the area to see its call-backs.")),
+            None => rows.push(Row::new(["Choose the area to see its call-backs."])),
             Some(name) if self.call_backs.is_empty() => {
-                lines.push(Line::from(format!("No call-backs due in {name}.")));
+                rows.push(Row::new([format!("No call-backs due in {name}.")]));
             }
             Some(name) => {
-                lines.push(Line::styled(
-                    format!("Call-backs due in {name}, soonest first"),
-                    theme.title,
-                ));
+                rows.push(
+                    Row::new([format!("Call-backs due in {name}, soonest first")])
+                        .style(theme.title),
+                );
                 for (j, c) in self.call_backs.iter().enumerate() {
-                    let when = c.at.with_timezone(&FIELDWORK_ZONE).format("%d %b %H:%M");
+                    let when = self.local(c.at).format("%d %b %H:%M");
                     let text = format!("{:<34} call back {when}", c.door.to_string());
-                    lines.push(self.row(self.drafts.len() + j, text, theme));
+                    item_rows.push(rows.len());
+                    rows.push(numbered(self.drafts.len() + j + 1, text));
                 }
             }
         }
-        frame.render_widget(Paragraph::new(lines), inner);
+        frame.render_stateful_widget(
+            SelectableList::new(rows, [Constraint::Fill(1)], theme),
+            inner,
+            &mut list::state(item_rows.get(self.selected).copied()),
+        );
+    }
+}
+
+/// Where a draft is: the door it was started at, or the street its EVA transect names.
+fn place(ctx: &Context, d: &Response) -> String {
+    if let Some(door) = &d.door {
+        return door.to_string();
+    }
+    ctx.registry
+        .get(&d.survey_id, Some(d.survey_version))
+        .and_then(crate::survey::eva::street_question)
+        .and_then(|q| match d.answers.get(&q.id).map(|a| &a.value) {
+            Some(StoredAnswer::Plain(Answer::Text(street))) => Some(street.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// At most `n` characters, with … when cut.
+fn clip(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        text.to_owned()
+    } else {
+        let mut s: String = text.chars().take(n.saturating_sub(1)).collect();
+        s.push('…');
+        s
     }
 }

@@ -24,11 +24,7 @@ pub struct FirstRun {
 impl FirstRun {
     pub fn new(settings: &Settings) -> FirstRun {
         let prefill = |v: &Option<String>| {
-            let mut f = TextField::new(TextKind::Text { long: false }, None);
-            for c in v.as_deref().unwrap_or("").chars() {
-                f.handle(Action::Char(c));
-            }
-            f
+            TextField::prefilled(TextKind::Text { long: false }, v.as_deref().unwrap_or(""))
         };
         FirstRun {
             officer: prefill(&settings.officer),

@@ -7,10 +7,12 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::Status;
+use crate::response::{SettingKey, Status, latest_street};
 use crate::survey::SurveyKind;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
+use crate::tui::fields::{FieldEvent, TextField, TextKind};
+use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
 
 /// Counts for the status line, read once when home opens.
@@ -70,9 +72,16 @@ const ITEMS: [&str; 4] = [
     "Choose the area",
 ];
 
+/// Changing the officer at a shift change: typing the new id, then confirming it.
+enum Officer {
+    Typing(TextField),
+    Confirming(String),
+}
+
 pub struct Home {
     pub counts: Counts,
     selected: usize,
+    officer: Option<Officer>,
 }
 
 impl Home {
@@ -80,10 +89,91 @@ impl Home {
         Ok(Home {
             counts: Counts::read(ctx)?,
             selected: 0,
+            officer: None,
         })
     }
 
+    pub fn mode(&self) -> Mode {
+        match self.officer {
+            None => Mode::Menu,
+            Some(Officer::Typing(_)) => Mode::Form,
+            Some(Officer::Confirming(_)) => Mode::Confirm,
+        }
+    }
+
+    pub fn question(&self) -> Option<String> {
+        match &self.officer {
+            Some(Officer::Confirming(new)) => Some(format!(
+                "Change the officer on this device to {new}? Everything recorded from now on is under {new}; work already done keeps its officer."
+            )),
+            _ => None,
+        }
+    }
+
+    /// The shift-change form and its confirmation.
+    fn update_officer(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        let Some(state) = self.officer.take() else {
+            return Ok(Transition::Stay);
+        };
+        let unchanged = || Transition::Flash(Flash::Notice("Officer not changed".into()));
+        match state {
+            Officer::Confirming(new) => {
+                if action != Action::Yes {
+                    return Ok(unchanged());
+                }
+                ctx.store.set_setting(SettingKey::Officer, &new)?;
+                ctx.settings = ctx.store.settings()?;
+                Ok(Transition::Flash(Flash::Ok(format!(
+                    "Officer changed to {new} (recorded in the journal)"
+                ))))
+            }
+            Officer::Typing(mut field) => {
+                if action == Action::Leave {
+                    return Ok(unchanged());
+                }
+                match field.handle(action) {
+                    FieldEvent::Submit(answer) => {
+                        let typed = answer.to_string();
+                        match SettingKey::Officer.validate(&typed) {
+                            Ok(new) if Some(new.as_str()) == ctx.settings.officer.as_deref() => {
+                                Ok(Transition::Flash(Flash::Notice(format!(
+                                    "{new} is already the officer: nothing changed"
+                                ))))
+                            }
+                            Ok(new) => {
+                                self.officer = Some(Officer::Confirming(new));
+                                Ok(Transition::Stay)
+                            }
+                            Err(e) => {
+                                self.officer = Some(Officer::Typing(field));
+                                Ok(Transition::Flash(Flash::Error(e.to_string())))
+                            }
+                        }
+                    }
+                    FieldEvent::Invalid(m) => {
+                        self.officer = Some(Officer::Typing(field));
+                        Ok(Transition::Flash(Flash::Error(m)))
+                    }
+                    FieldEvent::None | FieldEvent::Back => {
+                        self.officer = Some(Officer::Typing(field));
+                        Ok(Transition::Stay)
+                    }
+                }
+            }
+        }
+    }
+
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        if self.officer.is_some() {
+            return self.update_officer(ctx, action);
+        }
+        if action == Action::ChangeOfficer {
+            self.officer = Some(Officer::Typing(TextField::prefilled(
+                TextKind::Text { long: false },
+                ctx.settings.officer.as_deref().unwrap_or(""),
+            )));
+            return Ok(Transition::Stay);
+        }
         let pick = match super::menu_key(&mut self.selected, ITEMS.len(), action) {
             super::MenuKey::Pick(n) => n,
             super::MenuKey::NoSuch(flash) => return Ok(Transition::Flash(flash)),
@@ -108,7 +198,15 @@ impl Home {
                     return Ok(Transition::Go(Screen::DoorLog(log), None));
                 }
                 let survey_id = kind.as_str();
-                let interview = super::interview::Interview::start(ctx, survey_id, &area.code)?;
+                let mut interview = super::interview::Interview::start(ctx, survey_id, &area.code)?;
+                // The transect is usually on a street just door-knocked: offer it (typing
+                // replaces it).
+                let doors = ctx.store.doors(&area.code)?;
+                let street_q =
+                    crate::survey::eva::street_question(&interview.survey).map(|q| q.id.clone());
+                if let (Some(street), Some(qid)) = (latest_street(&doors), street_q) {
+                    interview.suggest(ctx, &qid, street);
+                }
                 Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))
             }
             2 => Ok(Transition::Go(
@@ -163,6 +261,22 @@ impl Home {
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), menu);
+        if let Some(Officer::Typing(field)) = &self.officer {
+            let [_, label, input] = Layout::vertical([
+                Constraint::Length(ITEMS.len() as u16 + 1),
+                Constraint::Length(1),
+                Constraint::Length(3),
+            ])
+            .areas(menu);
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    "Shift change: the new officer's id (Enter, then y to confirm; Esc keeps it)",
+                    theme.title,
+                )),
+                label,
+            );
+            field.render(frame, input, theme);
+        }
         let c = &self.counts;
         let mut status_lines = vec![Line::from(format!(
             "Today: {} KIN · {} EVA   Drafts: {}   Finalized, not yet exported: {}",

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use uuid::Uuid;
 
 use super::Transition;
-use super::checklist::{self, Checklist, ChecklistEvent};
+use super::checklist::{Checklist, ChecklistEvent};
 use super::self_completion::{SelfCompletion, Stage};
 use crate::Error;
 use crate::response::{NewResponse, Response, Status, StoredAnswer, TypedText};
@@ -20,7 +20,7 @@ use crate::survey::walker::{Answers, Walker};
 use crate::survey::{Answer, Finding, Survey, SurveyError, SurveyKind, label};
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
-use crate::tui::fields::{Field, FieldEvent};
+use crate::tui::fields::{Field, FieldEvent, TextField, TextKind};
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
 use crate::tui::wrap;
@@ -63,6 +63,9 @@ pub struct Interview {
     typed: Option<TypedText>,
     /// ^S was pressed once on an answered question: a second ^S replaces the answer.
     skip_armed: bool,
+    /// Values offered (selected, so typing replaces them) when a question comes up
+    /// unanswered, by question id: e.g. the street just door-knocked for a transect.
+    suggestions: BTreeMap<String, String>,
 }
 
 impl Interview {
@@ -178,6 +181,7 @@ impl Interview {
             door: response.door.clone(),
             typed: response.typed.as_deref().cloned(),
             skip_armed: false,
+            suggestions: BTreeMap::new(),
         };
         interview.load_field(ctx);
         if all_answered {
@@ -189,9 +193,10 @@ impl Interview {
 
     fn load_field(&mut self, ctx: &Context) {
         self.skip_armed = false;
-        self.checklist = checklist::block_around(&self.survey, self.index).map(|(start, end)| {
-            Checklist::new(start, end, self.index, &self.survey, &self.answers)
-        });
+        self.checklist =
+            crate::survey::eva::block_around(&self.survey, self.index).map(|(start, end)| {
+                Checklist::new(start, end, self.index, &self.survey, &self.answers)
+            });
         let Some(q) = self.survey.questions.get(self.index) else {
             return;
         };
@@ -206,10 +211,25 @@ impl Interview {
         } else {
             Field::for_question(&self.survey, q, &self.answers, current, ctx.local_now())
         };
+        if current.is_none()
+            && matches!(self.field, Field::Text(_))
+            && let Some(v) = self.suggestions.get(&q.id)
+        {
+            self.field = Field::Text(TextField::prefilled(TextKind::Text { long: false }, v));
+        }
         if let Some(t) = self.typed.take_if(|t| t.question == q.id && !q.personal) {
             self.field.restore_typed(&t.text);
             self.error =
                 Some("Typed before the app was closed, not saved yet: Enter saves it".into());
+        }
+    }
+
+    /// Offers `value` for question `qid` whenever it comes up unanswered; typing replaces
+    /// it and Enter keeps it (the officer still confirms it).
+    pub fn suggest(&mut self, ctx: &Context, qid: &str, value: &str) {
+        self.suggestions.insert(qid.to_owned(), value.to_owned());
+        if self.survey.questions.get(self.index).is_some_and(|q| q.id == qid) {
+            self.load_field(ctx);
         }
     }
 
@@ -523,11 +543,14 @@ impl Interview {
         if !self.validate(self.index, &answer) {
             return Ok(Transition::Stay);
         }
+        // A location outside the area is kept, with a warning naming where it falls.
+        let warning;
         match ctx
             .store
             .record_answer(self.id, &q, answer.clone(), ctx.now())
         {
             Ok(()) => {
+                warning = crate::response::outside_warning(&ctx.geography, &self.area, &answer);
                 if q.personal && answer.is_given() {
                     self.sealed.insert(q.id.clone());
                     self.answers.insert(q.id.clone(), sealed_marker());
@@ -551,7 +574,10 @@ impl Interview {
             Err(e) => return Err(e.into()),
         }
         self.error = None;
-        self.advance(ctx)
+        match (self.advance(ctx)?, warning) {
+            (Transition::Stay, Some(w)) => Ok(Transition::Flash(Flash::Notice(w))),
+            (next, _) => Ok(next),
+        }
     }
 
     /// Checks an answer; on failure the message is shown and `false` returned.
@@ -596,6 +622,15 @@ impl Interview {
                     ctx.store
                         .record_answer(self.id, &q, answer.clone(), ctx.now())?;
                     self.answers.insert(q.id.clone(), answer);
+                    // The urgent flag shown is the one stored: the item's rule may set it.
+                    if let Some(f) = crate::survey::eva::settle_urgency(
+                        &q,
+                        &self.answers,
+                        self.findings.get(&q.id),
+                    ) {
+                        ctx.store.record_finding(self.id, &q.id, f.clone())?;
+                        self.findings.insert(q.id.clone(), f);
+                    }
                     ctx.store.set_position(self.id, &q.id)?;
                     self.index = i;
                 }
@@ -1036,7 +1071,8 @@ impl Interview {
             .iter()
             .enumerate()
             .filter(|(i, q)| {
-                visible[*i] && checklist::is_urgent(q, &self.answers, self.findings.get(&q.id))
+                visible[*i]
+                    && crate::survey::eva::is_urgent(q, &self.answers, self.findings.get(&q.id))
             })
             .map(|(_, q)| {
                 let f = self.findings.get(&q.id);

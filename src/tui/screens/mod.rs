@@ -95,10 +95,21 @@ impl Screen {
     pub fn mode(&self) -> Mode {
         match self {
             Screen::FirstRun(_) => Mode::Form,
-            Screen::Home(_) | Screen::Drafts(_) => Mode::Menu,
+            Screen::Home(h) => h.mode(),
+            Screen::Drafts(d) => d.mode(),
             Screen::DoorLog(d) => d.mode(),
             Screen::Interview(i) => i.mode(),
             Screen::AreaPicker(_) => Mode::Picker,
+        }
+    }
+
+    /// The question the screen is waiting for a y or n to, if any (drawn over the screen).
+    pub fn question(&self) -> Option<String> {
+        match self {
+            Screen::Home(s) => s.question(),
+            Screen::Drafts(s) => s.question(),
+            Screen::DoorLog(s) => s.question(),
+            _ => None,
         }
     }
 
