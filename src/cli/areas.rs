@@ -130,7 +130,7 @@ fn import(
     let text = read_file(path)?;
     let label = file_label(path);
     let imported = read_layer(&text, &label, level, fields)?;
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir)?;
     let mut geography = store.stored_geography()?;
     let was_empty = geography.is_empty();
     let mut report = String::new();
@@ -354,7 +354,7 @@ fn reassign(store: &Store, geography: &Geography) -> Result<Option<usize>, Error
 fn apply(path: &Path, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
     let text = read_file(path)?;
     let label = file_label(path);
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir)?;
     let mut geography = store.stored_geography()?;
     let mut report = String::new();
     if geography.is_empty() {
@@ -444,7 +444,7 @@ fn describe_townships(old: &AreaPlan, new: &AreaPlan) -> String {
 const DEMO_LABEL: &str = "(built-in demo)";
 
 fn list(tree: bool, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir)?;
     let geography = effective_geography(&store)?;
     let demo = if geography.builtin {
         format!(" {DEMO_LABEL}")
@@ -566,7 +566,7 @@ fn locate(
             ));
         }
     };
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir)?;
     let geography = effective_geography(&store)?;
     let found = geography.locator().locate(lon, lat);
     let demo = if geography.builtin {

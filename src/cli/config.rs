@@ -8,7 +8,6 @@ use clap::Subcommand;
 use super::emit;
 use crate::Error;
 use crate::response::SettingKey;
-use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -27,7 +26,7 @@ pub enum ConfigCommand {
 }
 
 pub fn run(cmd: &ConfigCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir)?;
     match cmd {
         ConfigCommand::Get { key: Some(key) } => match store.settings()?.get(*key) {
             Some(value) => emit(out, &format!("{value}\n")),

@@ -12,7 +12,6 @@ use crate::geography::crime::{
     CrimeFile, CrimeSummary, IssueMapping, is_month, map_to_issues, parse_street_csv,
 };
 use crate::geography::{AreaSelection, GeographyError};
-use crate::store::Store;
 
 use super::areas::effective_geography;
 use super::emit;
@@ -73,7 +72,7 @@ fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(),
             &path.display().to_string(),
         )?);
     }
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir)?;
     let geography = effective_geography(&store)?;
     let locator = geography.locator();
     let ward_name = |code: &str| {
@@ -191,7 +190,7 @@ fn summary(
         Some(path) => Some(read_taxonomy(path)?),
         None => builtin_issue_taxonomy()?,
     };
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir)?;
     let geography = effective_geography(&store)?;
     let selection = geography
         .select(area)

@@ -32,10 +32,10 @@ pub struct Cli {
 }
 
 impl Cli {
-    pub fn data_dir(&self) -> PathBuf {
-        self.data_dir
-            .clone()
-            .unwrap_or_else(crate::paths::default_data_dir)
+    /// The data directory: `--data-dir`, else `DOORSTEP_DATA_DIR` (empty counts as unset),
+    /// else the platform default; a leading `~` is the home directory.
+    pub fn data_dir(&self) -> Result<PathBuf, Error> {
+        crate::paths::resolve_data_dir(self.data_dir.as_deref()).map_err(Error::Usage)
     }
 }
 
@@ -65,7 +65,7 @@ pub enum Command {
 
 /// Runs a parsed command line, writing normal output to `out`.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
-    let data_dir = cli.data_dir();
+    let data_dir = cli.data_dir()?;
     match &cli.command {
         Some(Command::Survey(cmd)) => survey::run(cmd, &data_dir, out),
         Some(Command::Config(cmd)) => config::run(cmd, &data_dir, out),
@@ -76,6 +76,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
         None => crate::tui::run(&data_dir),
     }
+}
+
+/// Opens the store for a command, telling the user on standard error what opening found
+/// and repaired (a journal rebuilt, entries replayed).
+pub(crate) fn open_store(data_dir: &std::path::Path) -> Result<crate::store::Store, Error> {
+    let store = crate::store::Store::open(data_dir)?;
+    for notice in store.notices() {
+        eprintln!("doorstep: warning: {notice}");
+    }
+    Ok(store)
 }
 
 /// Writes to the command's output; a closed pipe (`| head`) is not an error worth a trace.

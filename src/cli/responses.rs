@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::emit;
 use crate::Error;
 use crate::response::{Period, Response, ResponseFilter, Status};
-use crate::store::Store;
 use crate::survey::Survey;
 use crate::survey::registry::Registry;
 
@@ -36,7 +35,7 @@ pub enum ResponsesCommand {
 }
 
 pub fn run(cmd: &ResponsesCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir)?;
     match cmd {
         ResponsesCommand::List {
             area,

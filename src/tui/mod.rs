@@ -32,6 +32,10 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     // Fail fast (busy store, broken surveys) before the terminal changes mode.
     let store = Store::open(data_dir)?;
     let _log_guard = start_logging(data_dir);
+    let store_notices: Vec<String> = store.notices().to_vec();
+    for n in &store_notices {
+        tracing::warn!("{n}");
+    }
     let (registry, diagnostics) = Registry::load(data_dir)?;
     for d in &diagnostics {
         tracing::warn!("{d}");
@@ -42,6 +46,10 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
             "{} problem(s) in survey files in the data directory: see `doorstep survey list`",
             diagnostics.len()
         )));
+    }
+    // What opening the store repaired matters more than a survey file's problem.
+    if let Some(first) = store_notices.first() {
+        app.flash = Some(app::Flash::Notice(first.clone()));
     }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {

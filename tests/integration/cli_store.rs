@@ -349,14 +349,14 @@ fn recover_command_rebuilds_and_reports_corrupt_lines() {
         out.starts_with("store: missing; rebuilt from the journal\n"),
         "{out}"
     );
-    assert!(out.contains("3 line(s) read"), "{out}");
-    assert!(out.contains("2 good, 1 corrupt"), "{out}");
+    assert!(out.contains("4 line(s) read"), "{out}");
+    assert!(out.contains("3 good, 1 corrupt"), "{out}");
     assert!(
-        out.contains("restored: 1 response(s) (1 complete), 0 door(s), 0 knock(s), 1 setting(s)"),
+        out.contains("restored: 1 finalized (1 complete), 0 draft(s), 0 door(s), 0 knock(s), 1 setting(s)"),
         "{out}"
     );
     assert!(
-        out.contains("skipped corrupt journal line 3: the checksum is not 64 hex digits"),
+        out.contains("skipped corrupt journal line 4: the checksum is not 64 hex digits"),
         "{out}"
     );
     let list = stdout_of(doorstep(dir.path()).args(["responses", "list"]));
@@ -376,7 +376,7 @@ fn unusable_paths_are_named_in_the_error() {
     doorstep(&file)
         .args(["config", "get"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::starts_with(format!(
             "doorstep: {}",
             file.display()

@@ -7,6 +7,7 @@ mod geography;
 mod personal;
 mod pty;
 mod store;
+mod store_faults;
 mod store_helpers;
 mod survey_cli;
 mod survey_fixtures;
