@@ -24,7 +24,9 @@ use crate::Error;
 )]
 pub struct Cli {
     /// Where doorstep keeps its store, journal, surveys and logs.
-    #[arg(long, global = true, env = "DOORSTEP_DATA_DIR", value_name = "DIR")]
+    /// An empty value (e.g. `DOORSTEP_DATA_DIR=`) counts as not given.
+    #[arg(long, global = true, env = "DOORSTEP_DATA_DIR", value_name = "DIR",
+          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub data_dir: Option<PathBuf>,
 
     #[command(subcommand)]

@@ -103,7 +103,8 @@ fn bad_config_values_exit_65_and_change_nothing() {
 #[test]
 fn keys_new_writes_an_identity_and_prints_its_recipient() {
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("coordinator.key");
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("coordinator.key");
     let out = stdout_of(
         doorstep(dir.path())
             .args(["keys", "new", "--out"])

@@ -170,9 +170,17 @@ fn draft_finalize_then_revision_keeps_the_original() {
         "the original is kept as it was"
     );
 
-    // Both finalized versions are in the journal, in order.
+    // Both finalized versions are in the journal, in order, after their drafts' events.
     let journal = read_journal(&journal_path(dir.path())).unwrap();
-    assert_eq!(journal.entries.len(), 2);
+    let finalized: Vec<uuid::Uuid> = journal
+        .entries
+        .iter()
+        .filter_map(|(_, e)| match e {
+            doorstep::store::JournalEntry::Response(r) => Some(r.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finalized, vec![r.id, rev.id]);
     assert!(journal.corrupt.is_empty());
 
     // Filters.

@@ -62,8 +62,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A data directory with `n` finalized responses, a draft with answers, a door and a
-/// setting.
+/// A data directory with `n` finalized responses, each with an answer.
 fn filled(dir: &Path, n: usize) -> Vec<uuid::Uuid> {
     let store = open(dir);
     let q = text_question("q1", false);
@@ -106,7 +105,7 @@ fn damaged_store_files_are_refused_or_repaired_never_shown_partial() {
         cases.push((
             format!("10 bit flips, seed {seed}"),
             Box::new(move |bytes: &mut Vec<u8>| {
-                let mut s = seed * 0x9e37_79b9_7f4a_7c15;
+                let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
                 for _ in 0..10 {
                     let at = (next(&mut s) % bytes.len() as u64) as usize;
                     bytes[at] ^= 1 << (next(&mut s) % 8);
@@ -135,7 +134,7 @@ fn damaged_store_files_are_refused_or_repaired_never_shown_partial() {
 
         let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
         if code == 0 {
-            assert_eq!(rows(&out), 161, "{name}: a partial list shown as whole: {err}");
+            assert_eq!(rows(&out), 160, "{name}: a partial list shown as whole: {err}");
         } else {
             refused += 1;
             assert!(
@@ -148,7 +147,7 @@ fn damaged_store_files_are_refused_or_repaired_never_shown_partial() {
         assert_eq!(code, 0, "{name}: recover failed: {out}{err}");
         let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
         assert_eq!(code, 0, "{name}: after recover: {err}");
-        assert_eq!(rows(&out), 161, "{name}: after recover");
+        assert_eq!(rows(&out), 160, "{name}: after recover");
     }
     eprintln!("damage: {refused} of {} cases refused before recover", cases.len());
 }
@@ -162,7 +161,8 @@ fn a_store_behind_its_journal_is_brought_up_to_date_at_open() {
     let ids = filled(dir.path(), 3);
     copy_dir(&dir.path().join(STORE_DIR), &early.path().join(STORE_DIR));
     {
-        let store = open(dir.path());
+        // The system id source: the test one would hand out the first ids again.
+        let store = Store::open(dir.path()).unwrap();
         let r = store.create_draft(new_response("E05000650", t0())).unwrap();
         store
             .record_answer(r.id, &text_question("q9", false), Answer::Count(9), t0())
@@ -202,7 +202,7 @@ fn an_interrupted_recover_is_refused_until_a_recover_completes() {
     std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
     let mut text = String::new();
     let (env, _) = env();
-    for i in 0..20_000u32 {
+    for i in 0..20_000u64 {
         let mut r = doorstep::response::Response::draft(
             env.new_id(),
             new_response("E05000650", t0()),
@@ -342,7 +342,7 @@ fn a_deleted_journal_is_rebuilt_from_the_store_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let ids = filled(dir.path(), 3);
     let draft = {
-        let store = open(dir.path());
+        let store = Store::open(dir.path()).unwrap();
         store.create_draft(new_response("E05000650", t0())).unwrap()
     };
     let journal = journal_path(dir.path());
@@ -478,6 +478,8 @@ fn a_format_1_journal_still_recovers() {
     assert_eq!(rev.answers["q2"].value, StoredAnswer::Plain(Answer::YesNo(false)));
     assert_eq!(store.settings().unwrap().officer.as_deref(), Some("PC 1234"));
     // New entries append after the old ones and everything recovers again.
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
     let d = store.create_draft(new_response("E05000650", t0())).unwrap();
     drop(store);
     std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
