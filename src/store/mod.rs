@@ -514,3 +514,100 @@ fn decode<T: DeserializeOwned>(key: impl Fn() -> String, bytes: &[u8]) -> Result
     }
     Ok(rec.record)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error as IoError, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn a_full_disk_or_a_refused_write_is_not_called_damage() {
+        let p = Path::new("/data/store");
+        let full = StoreError::io(p, IoError::from(ErrorKind::StorageFull));
+        assert_eq!(
+            full.to_string(),
+            "the disk holding /data/store is full: free some space and start again"
+        );
+        assert!(!full.is_damage());
+        let quota = StoreError::io(p, IoError::from(ErrorKind::QuotaExceeded));
+        assert!(matches!(quota, StoreError::DiskFull { .. }));
+        let denied = StoreError::io(p, IoError::from(ErrorKind::PermissionDenied));
+        assert!(
+            denied.to_string().starts_with(
+                "doorstep may not write to /data/store (permission denied): give your user write access"
+            ),
+            "{denied}"
+        );
+        assert!(!denied.is_damage());
+        let ro = StoreError::io(p, IoError::from(ErrorKind::ReadOnlyFilesystem));
+        assert!(matches!(ro, StoreError::NoAccess { .. }));
+        // Through sled, at open and later.
+        let from_sled = StoreError::from(sled::Error::Io(IoError::from(ErrorKind::StorageFull)));
+        assert!(matches!(from_sled, StoreError::DiskFull { .. }), "{from_sled}");
+        let raw = IoError::from_raw_os_error(28); // ENOSPC
+        assert!(matches!(StoreError::io(p, raw), StoreError::DiskFull { .. }));
+    }
+
+    #[test]
+    fn damage_sled_finds_names_the_command_that_fixes_it() {
+        let e = StoreError::from(sled::Error::Corruption { at: None, bt: () });
+        assert!(e.is_damage());
+        assert!(
+            e.to_string().starts_with("the store is damaged (")
+                && e.to_string()
+                    .ends_with("run `doorstep recover` to rebuild it from the journal"),
+            "{e}"
+        );
+        let e = StoreError::from(sled::Error::ReportableBug("x".into()));
+        assert!(e.is_damage(), "{e}");
+    }
+
+    #[test]
+    fn a_store_that_lost_records_after_its_mark_replays_them() {
+        // What sled does after damage: it comes back with an earlier state, mark and all.
+        let dir = tempfile::tempdir().unwrap();
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        store
+            .set_setting(crate::response::SettingKey::Officer, "PC 1")
+            .unwrap();
+        let early = store.stored_mark().unwrap().unwrap();
+        store
+            .set_setting(crate::response::SettingKey::Device, "laptop-1")
+            .unwrap();
+        store
+            .tree(settings::SETTINGS)
+            .unwrap()
+            .remove("device")
+            .unwrap();
+        store.put_mark(early).unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert_eq!(store.settings().unwrap().device.as_deref(), Some("laptop-1"));
+        assert_eq!(store.notices().len(), 1, "{:?}", store.notices());
+        assert_eq!(
+            store.stored_mark().unwrap().unwrap().lines,
+            2,
+            "the mark moves to the end of the journal"
+        );
+    }
+
+    #[test]
+    fn a_store_from_before_marks_merges_its_journal_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        store
+            .set_setting(crate::response::SettingKey::Officer, "PC 1")
+            .unwrap();
+        store.tree(META).unwrap().clear().unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert!(store.notices().is_empty());
+        assert_eq!(store.settings().unwrap().officer.as_deref(), Some("PC 1"));
+        assert!(store.stored_mark().unwrap().is_some());
+    }
+}
