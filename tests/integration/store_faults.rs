@@ -587,3 +587,70 @@ fn an_empty_data_dir_variable_is_unset_and_tilde_is_home() {
         .stderr("doorstep: data directory `~someone/field`: `~name` is not expanded here; give the full path\n");
     assert!(!home.path().join("~someone").exists());
 }
+
+/// Unmounts the small file system when the test ends, however it ends.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = StdCommand::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+#[ignore = "mounts a 2 MiB tmpfs to fill it up: needs root; run with --ignored"]
+fn a_full_disk_is_said_to_be_full_and_recover_leaves_the_store_alone() {
+    let mount = tempfile::tempdir().unwrap();
+    let ok = StdCommand::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(mount.path())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "mount failed: this test needs root");
+    let _guard = Mounted(mount.path().to_path_buf());
+    let dir = mount.path().join("data");
+    let id = {
+        let store = Store::open(&dir).unwrap();
+        let r = store.create_draft(new_response("E05000650", t0())).unwrap();
+        store
+            .record_answer(r.id, &text_question("q1", false), Answer::Count(1), t0())
+            .unwrap();
+        r.id
+    };
+    let filler = mount.path().join("filler");
+    let _ = StdCommand::new("dd")
+        .args(["if=/dev/zero", "bs=4k"])
+        .arg(format!("of={}", filler.display()))
+        .stderr(Stdio::null())
+        .status();
+    // (sled may pad its file with zeros while opening; the records are checked below.)
+    let before = all_files(&dir.join(STORE_DIR));
+    for args in [
+        vec!["config", "set", "officer", "PC 1234567890"],
+        vec!["recover"],
+    ] {
+        let (code, _, err) = output(doorstep(&dir).args(&args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "the disk holding {} is full: free some space and start again",
+                dir.join(STORE_DIR).display()
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("recover`"), "not damage: {err}");
+    }
+    assert_eq!(all_files(&dir.join(STORE_DIR)), before, "the store is where it was");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| ["store", "journal", "doorstep.lock"].contains(&n.as_str())),
+        "nothing left behind: {names:?}"
+    );
+    std::fs::remove_file(&filler).unwrap();
+    let store = Store::open(&dir).unwrap();
+    let draft = store.get(id).unwrap();
+    assert_eq!(draft.answers["q1"].value, StoredAnswer::Plain(Answer::Count(1)));
+}
