@@ -444,7 +444,7 @@ fn describe_townships(old: &AreaPlan, new: &AreaPlan) -> String {
 const DEMO_LABEL: &str = "(built-in demo)";
 
 fn list(tree: bool, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let store = super::open_store(data_dir)?;
+    let store = super::open_store_read_only(data_dir)?;
     let geography = effective_geography(&store)?;
     let demo = if geography.builtin {
         format!(" {DEMO_LABEL}")

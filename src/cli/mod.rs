@@ -90,6 +90,18 @@ pub(crate) fn open_store(data_dir: &std::path::Path) -> Result<crate::store::Sto
     Ok(store)
 }
 
+/// Opens the store for a command that only reads: nothing in the data directory is
+/// created or written (see [`crate::store::Store::open_read_only`]).
+pub(crate) fn open_store_read_only(
+    data_dir: &std::path::Path,
+) -> Result<crate::store::Store, Error> {
+    let store = crate::store::Store::open_read_only(data_dir)?;
+    for notice in store.notices() {
+        eprintln!("doorstep: warning: {notice}");
+    }
+    Ok(store)
+}
+
 /// Writes to the command's output; a closed pipe (`| head`) is not an error worth a trace.
 pub(crate) fn emit(out: &mut dyn Write, text: &str) -> Result<(), Error> {
     out.write_all(text.as_bytes())

@@ -35,7 +35,8 @@ pub enum ResponsesCommand {
 }
 
 pub fn run(cmd: &ResponsesCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let store = super::open_store(data_dir)?;
+    // Both subcommands only read.
+    let store = super::open_store_read_only(data_dir)?;
     match cmd {
         ResponsesCommand::List {
             area,

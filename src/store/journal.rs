@@ -105,7 +105,8 @@ pub struct JournalMark {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    /// None for a store opened read-only: nothing is ever appended.
+    file: Option<File>,
     /// Whether the file had to be created (it was missing).
     pub(super) created: bool,
     /// Where the journal ends; `lines` is set by the store once it knows it.
@@ -147,8 +148,25 @@ impl Journal {
         let bytes = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
         Ok(Journal {
             path,
-            file,
+            file: Some(file),
             created: is_new,
+            mark: JournalMark { lines: 0, bytes },
+        })
+    }
+
+    /// The journal of a store opened read-only: its length is read, nothing is created,
+    /// repaired or appended.
+    pub fn read_only(data_dir: &Path) -> Result<Journal, StoreError> {
+        let path = journal_path(data_dir);
+        let (created, bytes) = match std::fs::metadata(&path) {
+            Ok(m) => (false, m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (true, 0),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        Ok(Journal {
+            path,
+            file: None,
+            created,
             mark: JournalMark { lines: 0, bytes },
         })
     }
@@ -156,9 +174,11 @@ impl Journal {
     /// Appends one entry and fsyncs it; returns where the journal now ends.
     pub fn append(&mut self, entry: &JournalEntry) -> Result<JournalMark, StoreError> {
         let line = encode_line(entry)?;
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_all())
+        let Some(file) = self.file.as_mut() else {
+            return Err(StoreError::ReadOnly);
+        };
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_all())
             .map_err(|e| StoreError::io(&self.path, e))?;
         self.mark.lines += 1;
         self.mark.bytes += line.len() as u64;

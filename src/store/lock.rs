@@ -17,6 +17,36 @@ pub struct DirLock {
 }
 
 impl DirLock {
+    /// A shared hold for a read-only command: opened for reading only, never created or
+    /// written, so it works on a data directory the user may not write. `None` when there
+    /// is no lock file (no doorstep has used the folder). Fails with
+    /// [`StoreError::Busy`] while a doorstep process holds the directory.
+    pub fn shared(data_dir: &Path) -> Result<Option<DirLock>, StoreError> {
+        let path = data_dir.join(LOCK_FILE);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Some(DirLock { _file: file })),
+            Err(TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                let pid = pid.trim();
+                Err(StoreError::Busy {
+                    dir: data_dir.to_path_buf(),
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid.to_owned()
+                    },
+                })
+            }
+            Err(TryLockError::Error(e)) => Err(StoreError::io(&path, e)),
+        }
+    }
+
     pub fn acquire(data_dir: &Path) -> Result<DirLock, StoreError> {
         let path = data_dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()

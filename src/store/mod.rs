@@ -92,6 +92,8 @@ pub enum StoreError {
     },
     #[error("{}: {reason}", path.display())]
     NotDataDir { path: PathBuf, reason: String },
+    #[error("the store was opened read-only for this command and cannot be changed")]
+    ReadOnly,
     #[error("stored record {key} is unreadable: {message}")]
     Corrupt { key: String, message: String },
     #[error("a record could not be encoded: {0}")]
@@ -185,6 +187,9 @@ pub struct Store {
     notices: Vec<String>,
     /// None only for a store `recover` is building aside (recover holds the lock).
     _lock: Option<DirLock>,
+    /// For a store opened read-only: the private copy of the sled files it reads (sled
+    /// cannot open files it may not write, and writes while opening).
+    read_only: Option<tempfile::TempDir>,
 }
 
 impl Store {
@@ -222,6 +227,52 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the store for a command that only reads (`responses list`, `areas list` …):
+    /// nothing in the data directory is created, locked exclusively or written, so it
+    /// works on a folder the user may read but not write, whoever the user is. The sled
+    /// files are copied to a private temporary folder and read there; what the journal
+    /// has beyond the store is replayed into that copy, with a notice.
+    pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
+        crate::paths::check_data_dir(data_dir).map_err(|reason| StoreError::NotDataDir {
+            path: data_dir.to_path_buf(),
+            reason,
+        })?;
+        let lock = DirLock::shared(data_dir)?;
+        if data_dir.join(RECOVERING_FILE).exists() {
+            return Err(StoreError::RecoveryInterrupted {
+                dir: data_dir.to_path_buf(),
+            });
+        }
+        let db_path = data_dir.join(STORE_DIR);
+        let jpath = journal_path(data_dir);
+        if !db_path.exists() && std::fs::metadata(&jpath).is_ok_and(|m| m.len() > 0) {
+            return Err(StoreError::NeedsRecovery { path: db_path });
+        }
+        let copy = tempfile::Builder::new()
+            .prefix("doorstep-read-")
+            .tempdir()
+            .map_err(|e| StoreError::io(std::env::temp_dir(), e))?;
+        let copy_path = copy.path().join(STORE_DIR);
+        std::fs::create_dir_all(&copy_path).map_err(|e| StoreError::io(&copy_path, e))?;
+        if db_path.exists() {
+            copy_store_files(&db_path, &copy_path)?;
+        }
+        remove_snapshot_leftovers(&copy_path)?;
+        let db = open_db(&copy_path)?;
+        let mut store = Store {
+            db,
+            data_dir: data_dir.to_path_buf(),
+            env: Env::system(),
+            journal: Mutex::new(Journal::read_only(data_dir)?),
+            write: Mutex::new(()),
+            notices: Vec::new(),
+            _lock: lock,
+            read_only: Some(copy),
+        };
+        store.reconcile()?;
+        Ok(store)
+    }
+
     /// What opening found and repaired, one sentence each.
     pub fn notices(&self) -> &[String] {
         &self.notices
@@ -253,6 +304,15 @@ impl Store {
         }
         let jpath = self.journal_path();
         if created || size == 0 {
+            if self.read_only.is_some() {
+                if self.holds_records()? {
+                    self.notices.push(format!(
+                        "the journal {} is missing or empty: run `doorstep recover` to rebuild it from the store",
+                        jpath.display()
+                    ));
+                }
+                return Ok(());
+            }
             if stored.is_some_and(|m| m.lines > 0) || self.holds_records()? {
                 let what = if created { "was missing" } else { "was empty" };
                 self.rebuild_journal(what)?;
@@ -265,6 +325,14 @@ impl Store {
         let contents = read_journal(&jpath)?;
         let lines = contents.lines as u64;
         match stored {
+            Some(m) if lines < m.lines && self.read_only.is_some() => {
+                self.notices.push(format!(
+                    "the journal {} has {lines} line(s) where the store reflects {}: run `doorstep recover` to rebuild it from the store",
+                    jpath.display(),
+                    m.lines
+                ));
+                return Ok(());
+            }
             Some(m) if lines < m.lines => {
                 let aside = aside_name(&jpath, "short", &self.env);
                 std::fs::rename(&jpath, &aside).map_err(|e| StoreError::io(&jpath, e))?;
@@ -281,7 +349,13 @@ impl Store {
                     .into_iter()
                     .filter(|(line, _)| *line as u64 > m.lines)
                     .collect();
-                if !tail.is_empty() {
+                if !tail.is_empty() && self.read_only.is_some() {
+                    let n = replay::replay_onto(self, tail)?;
+                    self.notices.push(format!(
+                        "the store is missing the last {n} journal entr{}; shown from the journal here (run `doorstep recover` to repair the store)",
+                        if n == 1 { "y" } else { "ies" }
+                    ));
+                } else if !tail.is_empty() {
                     let n = replay::replay_onto(self, tail)?;
                     self.notices.push(format!(
                         "the store was missing the last {n} journal entr{} (a crash or damage); {} replayed from the journal",
@@ -367,6 +441,7 @@ impl Store {
             write: Mutex::new(()),
             notices: Vec::new(),
             _lock: lock,
+            read_only: None,
         })
     }
 
@@ -405,11 +480,31 @@ impl Store {
         entry: &JournalEntry,
         write: impl FnOnce() -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        if self.read_only.is_some() {
+            return Err(StoreError::ReadOnly);
+        }
         let mark = self.journal_guard().append(entry)?;
         write()?;
         self.put_mark(mark)?;
         self.flush()
     }
+}
+
+/// Copies the sled files (a flat folder and its `blobs/`) for a read-only open.
+fn copy_store_files(from: &Path, to: &Path) -> Result<(), StoreError> {
+    let entries = std::fs::read_dir(from).map_err(|e| StoreError::io(from, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(from, e))?;
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        if source.is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| StoreError::io(&target, e))?;
+            copy_store_files(&source, &target)?;
+        } else {
+            std::fs::copy(&source, &target).map_err(|e| StoreError::io(&source, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes what an interrupted sled snapshot leaves behind (`snap.*.generating`, e.g.

@@ -275,14 +275,13 @@ fn run(
 
     if let (Some(db), None) = (&old, &damage) {
         let mut store = Store::assemble(db.clone(), data_dir, env.clone(), None)?;
+        // What opening does: replay what the store missed, rebuild a missing or short
+        // journal from the store.
+        store.reconcile()?;
+        report.notes.extend(store.notices().iter().cloned());
         merge_in_place(&store, &model, report)?;
-        if mark.lines == 0 && store.holds_records()? {
-            // A good store beside a lost journal: the journal is made again from it.
-            store.rebuild_journal("was missing or empty")?;
-            report.notes.extend(store.notices().iter().cloned());
-        } else {
-            store.put_mark(mark)?;
-        }
+        let now = store.journal_guard().mark;
+        store.put_mark(now)?;
         store.flush()?;
         return Ok(());
     }

@@ -78,6 +78,21 @@ fn filled(dir: &Path, n: usize) -> Vec<uuid::Uuid> {
     ids
 }
 
+/// Opens with the system clock and ids. Retries while busy: a child another test is
+/// spawning at that moment can hold a copy of the lock until it starts.
+fn open_system(dir: &Path) -> Store {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match Store::open(dir) {
+            Ok(s) => return s,
+            Err(doorstep::store::StoreError::Busy { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
 /// The number of response rows `responses list` printed.
 fn rows(list: &str) -> usize {
     list.lines().filter(|l| l.contains("E05000650")).count()
@@ -162,7 +177,7 @@ fn a_store_behind_its_journal_is_brought_up_to_date_at_open() {
     copy_dir(&dir.path().join(STORE_DIR), &early.path().join(STORE_DIR));
     {
         // The system id source: the test one would hand out the first ids again.
-        let store = Store::open(dir.path()).unwrap();
+        let store = open_system(dir.path());
         let r = store.create_draft(new_response("E05000650", t0())).unwrap();
         store
             .record_answer(r.id, &text_question("q9", false), Answer::Count(9), t0())
@@ -174,13 +189,15 @@ fn a_store_behind_its_journal_is_brought_up_to_date_at_open() {
     std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
     copy_dir(&early.path().join(STORE_DIR), &dir.path().join(STORE_DIR));
 
-    let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    let (code, _, err) = output(doorstep(dir.path()).args(["config", "get"]));
     assert_eq!(code, 0, "{err}");
-    assert_eq!(rows(&out), 4, "{out}");
     assert!(
         err.contains("warning: the store was missing the last 3 journal entries (a crash or damage); they were replayed from the journal"),
         "{err}"
     );
+    let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(rows(&out), 4, "{out}");
     let store = open(dir.path());
     assert!(store.notices().is_empty(), "{:?}", store.notices());
     let drafts = store.drafts().unwrap().responses;
@@ -342,15 +359,14 @@ fn a_deleted_journal_is_rebuilt_from_the_store_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let ids = filled(dir.path(), 3);
     let draft = {
-        let store = Store::open(dir.path()).unwrap();
+        let store = open_system(dir.path());
         store.create_draft(new_response("E05000650", t0())).unwrap()
     };
     let journal = journal_path(dir.path());
     std::fs::remove_file(&journal).unwrap();
 
-    let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    let (code, _, err) = output(doorstep(dir.path()).args(["config", "get"]));
     assert_eq!(code, 0, "{err}");
-    assert_eq!(rows(&out), 4);
     assert_eq!(
         err,
         format!(
@@ -359,11 +375,9 @@ fn a_deleted_journal_is_rebuilt_from_the_store_with_a_warning() {
         )
     );
     // Said once: the next command is quiet.
-    doorstep(dir.path())
-        .args(["responses", "list"])
-        .assert()
-        .success()
-        .stderr("");
+    let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(rows(&out), 4);
     // And the rebuilt journal is a real backup.
     std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
     let report = recover(dir.path(), env().0).unwrap();
@@ -384,7 +398,7 @@ fn a_journal_cut_shorter_than_the_store_is_kept_aside_and_rebuilt() {
     let text = std::fs::read_to_string(&journal).unwrap();
     let first_two: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
     std::fs::write(&journal, &first_two).unwrap();
-    let (code, _, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    let (code, _, err) = output(doorstep(dir.path()).args(["config", "get"]));
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("had 2 line(s) where the store reflects 9 (cut short or replaced; kept as "),
@@ -479,7 +493,7 @@ fn a_format_1_journal_still_recovers() {
     assert_eq!(store.settings().unwrap().officer.as_deref(), Some("PC 1234"));
     // New entries append after the old ones and everything recovers again.
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = open_system(dir.path());
     let d = store.create_draft(new_response("E05000650", t0())).unwrap();
     drop(store);
     std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
@@ -495,7 +509,7 @@ fn snapshot_leftovers_are_cleaned_up_and_damaged_stores_are_counted() {
     let leftover = dir.path().join(STORE_DIR).join("snap.00000000000001A0.generating");
     std::fs::write(&leftover, b"").unwrap();
     doorstep(dir.path())
-        .args(["responses", "list"])
+        .args(["config", "get"])
         .assert()
         .success();
     assert!(!leftover.exists());
@@ -610,7 +624,7 @@ fn a_full_disk_is_said_to_be_full_and_recover_leaves_the_store_alone() {
     let _guard = Mounted(mount.path().to_path_buf());
     let dir = mount.path().join("data");
     let id = {
-        let store = Store::open(&dir).unwrap();
+        let store = open_system(&dir);
         let r = store.create_draft(new_response("E05000650", t0())).unwrap();
         store
             .record_answer(r.id, &text_question("q1", false), Answer::Count(1), t0())
@@ -650,7 +664,84 @@ fn a_full_disk_is_said_to_be_full_and_recover_leaves_the_store_alone() {
         "nothing left behind: {names:?}"
     );
     std::fs::remove_file(&filler).unwrap();
-    let store = Store::open(&dir).unwrap();
+    let store = open_system(&dir);
     let draft = store.get(id).unwrap();
     assert_eq!(draft.answers["q1"].value, StoredAnswer::Plain(Answer::Count(1)));
+}
+
+/// Every file and folder under `dir` with its contents (files) and modification time.
+fn tree_state(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        out.push((d.clone(), None, std::fs::metadata(&d).unwrap().modified().unwrap()));
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+                out.push((path.clone(), Some(std::fs::read(&path).unwrap()), modified));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn read_only_commands_create_and_change_nothing_in_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = filled(dir.path(), 2);
+    // A store behind its journal: shown whole, with a notice, and still not written.
+    let early = tempfile::tempdir().unwrap();
+    copy_dir(&dir.path().join(STORE_DIR), early.path());
+    let late = {
+        let store = open_system(dir.path());
+        store.create_draft(new_response("E05000650", t0())).unwrap()
+    };
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    copy_dir(early.path(), &dir.path().join(STORE_DIR));
+    std::thread::sleep(Duration::from_millis(20));
+    let before = tree_state(dir.path());
+
+    let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rows(&out), 3, "{out}");
+    assert!(out.contains(&late.id.to_string()), "{out}");
+    assert_eq!(
+        err,
+        "doorstep: warning: the store is missing the last 1 journal entry; shown from the journal here (run `doorstep recover` to repair the store)\n"
+    );
+    doorstep(dir.path())
+        .args(["responses", "show", &ids[0].to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(ids[0].to_string()));
+    doorstep(dir.path()).args(["areas", "list"]).assert().success();
+    doorstep(dir.path()).args(["survey", "list"]).assert().success();
+    assert_eq!(tree_state(dir.path()), before, "the data directory was written to");
+
+    // A data directory nobody has used yet is not created by a read.
+    let never = dir.path().join("never-used");
+    doorstep(&never)
+        .args(["responses", "list"])
+        .assert()
+        .success()
+        .stdout("no responses\n");
+    assert!(!never.exists());
+
+    // A write repairs it for good.
+    doorstep(dir.path())
+        .args(["config", "get"])
+        .assert()
+        .success()
+        .stderr(
+            "doorstep: warning: the store was missing the last 1 journal entry (a crash or damage); it was replayed from the journal\n",
+        );
+    doorstep(dir.path())
+        .args(["responses", "list"])
+        .assert()
+        .success()
+        .stderr("");
 }
