@@ -357,10 +357,10 @@ impl Store {
                     ));
                 } else if !tail.is_empty() {
                     let n = replay::replay_onto(self, tail)?;
+                    // Short enough for the field app's one-line notice at 80 columns.
                     self.notices.push(format!(
-                        "the store was missing the last {n} journal entr{} (a crash or damage); {} replayed from the journal",
+                        "replayed {n} journal entr{} the store had missed (a crash or damage)",
                         if n == 1 { "y" } else { "ies" },
-                        if n == 1 { "it was" } else { "they were" }
                     ));
                 }
             }

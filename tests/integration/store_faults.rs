@@ -115,7 +115,8 @@ fn damaged_store_files_are_refused_or_repaired_never_shown_partial() {
     assert!(len > 8192, "store/db is {len} bytes");
 
     // Ten random bit flips per case, and a 4 KiB block of zeros at a few offsets.
-    let mut cases: Vec<(String, Box<dyn Fn(&mut Vec<u8>)>)> = Vec::new();
+    type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+    let mut cases: Vec<(String, Damage)> = Vec::new();
     for seed in 1..=12u64 {
         cases.push((
             format!("10 bit flips, seed {seed}"),
@@ -192,7 +193,7 @@ fn a_store_behind_its_journal_is_brought_up_to_date_at_open() {
     let (code, _, err) = output(doorstep(dir.path()).args(["config", "get"]));
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("warning: the store was missing the last 3 journal entries (a crash or damage); they were replayed from the journal"),
+        err.contains("warning: replayed 3 journal entries the store had missed (a crash or damage)"),
         "{err}"
     );
     let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
@@ -737,7 +738,7 @@ fn read_only_commands_create_and_change_nothing_in_the_data_dir() {
         .assert()
         .success()
         .stderr(
-            "doorstep: warning: the store was missing the last 1 journal entry (a crash or damage); it was replayed from the journal\n",
+            "doorstep: warning: replayed 1 journal entry the store had missed (a crash or damage)\n",
         );
     doorstep(dir.path())
         .args(["responses", "list"])
