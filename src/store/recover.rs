@@ -27,8 +27,9 @@ use crate::response::{Env, Response, Status};
 
 /// Where recover builds the new store before swapping it in.
 const REBUILDING_DIR: &str = "store.rebuilding";
-/// Trees not journaled (imported data): copied from the old store when they still read.
-const IMPORTED_TREES: [&str; 2] = ["areas", "crime"];
+/// Trees rebuilt from the journal; every other tree (imported areas and crime, and any
+/// added later) is not journaled and is copied from the old store when it still reads.
+const JOURNALED_TREES: [&str; 4] = [RESPONSES, "doors", "settings", "meta"];
 
 /// What state the sled store was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -411,7 +412,7 @@ fn write_model(
 }
 
 /// Copies from the old store what the journal cannot give back: drafts it never saw
-/// (started before drafts were journaled) and imported areas and crime data. Reading
+/// (started before drafts were journaled) and every tree that is not journaled. Reading
 /// stops at the first damaged record of a tree; what was read is kept.
 fn salvage(
     old: &sled::Db,
@@ -432,7 +433,14 @@ fn salvage(
         }
     }
     let mut lost = Vec::new();
-    for name in IMPORTED_TREES {
+    let names: Vec<String> = old
+        .tree_names()
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .filter(|n| !JOURNALED_TREES.contains(&n.as_str()) && !n.starts_with("__sled__"))
+        .collect();
+    for name in &names {
+        let name = name.as_str();
         let from = match old.open_tree(name) {
             Ok(t) => t,
             Err(e) => {
