@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use uuid::Uuid;
 
-use super::emit;
+use super::{emit, remark};
 use crate::Error;
 use crate::batch::{
     self, Batch, BatchError, DoorEntry, KnockEntry, Manifest, Origin, Record, Selection,
@@ -51,7 +51,12 @@ pub enum BatchCommand {
     },
 }
 
-pub fn run(cmd: &BatchCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(
+    cmd: &BatchCommand,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     match cmd {
         BatchCommand::Export {
             out: path,
@@ -64,10 +69,10 @@ pub fn run(cmd: &BatchCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
                 (false, Some(batch)) => Selection::Since { batch: *batch },
                 (false, None) => Selection::New,
             };
-            export(data_dir, path, selection, *unencrypted, out)
+            export(data_dir, path, selection, *unencrypted, out, err)
         }
         BatchCommand::Verify { files, identity } => {
-            verify(data_dir, files, identity.as_deref(), out)
+            verify(data_dir, files, identity.as_deref(), out, err)
         }
     }
 }
@@ -86,8 +91,10 @@ fn export(
     selection: Selection,
     unencrypted: bool,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+    // Reads, and marks what it exported: a writer's open.
+    let store = super::open_store(data_dir, err)?;
     let settings = store.settings()?;
     let device = settings.device.clone().ok_or_else(|| {
         Error::Usage(
@@ -160,10 +167,13 @@ fn export(
 
     let (key, made) = store.device_key()?;
     if made {
-        eprintln!(
-            "doorstep: made this device's batch signing key in {} (it never leaves this device)",
-            store.device_key_path().display()
-        );
+        remark(
+            err,
+            &format!(
+                "made this device's batch signing key in {} (it never leaves this device)",
+                store.device_key_path().display()
+            ),
+        )?;
     }
     let previous = batches.last();
     let origin = Origin {
@@ -330,6 +340,7 @@ fn verify(
     files: &[PathBuf],
     identity: Option<&Path>,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Error> {
     let identity = match identity {
         None => None,
@@ -342,7 +353,8 @@ fn verify(
         }
     };
     let (registry, _diagnostics) = Registry::load(data_dir)?;
-    let store = Store::open(data_dir)?;
+    // Pins a device key seen for the first time: a writer's open.
+    let store = super::open_store(data_dir, err)?;
     let mut refused = Vec::new();
     for path in files {
         let (text, outcome) = verify_one(&store, &registry, path, identity.as_ref())?;

@@ -9,7 +9,6 @@ use super::print;
 use crate::Error;
 use crate::output::{Cell, Document, Fields, Format};
 use crate::response::SettingKey;
-use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -31,8 +30,13 @@ pub enum ConfigCommand {
     },
 }
 
-pub fn run(cmd: &ConfigCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+pub fn run(
+    cmd: &ConfigCommand,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let store = super::open_store(data_dir, err)?;
     match cmd {
         ConfigCommand::Get {
             key: Some(key),

@@ -11,7 +11,6 @@ use super::{print, warn};
 use crate::Error;
 use crate::output::{Cell, Column, Document, Fields, Format, Item, Outline, Table, Value};
 use crate::response::{Period, Response, ResponseFilter, Status};
-use crate::store::Store;
 use crate::survey::Survey;
 use crate::survey::registry::Registry;
 
@@ -53,7 +52,8 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+    // Both subcommands only read.
+    let store = super::open_store_read_only(data_dir, err)?;
     match cmd {
         ResponsesCommand::List {
             area,

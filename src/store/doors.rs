@@ -37,12 +37,11 @@ impl Store {
             return Ok(existing);
         }
         let record = DoorRecord::new(area.trim(), door.clone());
-        self.append_journal(&JournalEntry::Door {
+        let entry = JournalEntry::Door {
             area: record.area.clone(),
             door,
-        })?;
-        self.put_door(&key, &record)?;
-        self.flush()?;
+        };
+        self.journaled(&entry, || self.put_door(&key, &record))?;
         Ok(record)
     }
 
@@ -67,14 +66,13 @@ impl Store {
             officer: settings.officer,
             ..Knock::new(at, outcome)
         };
-        self.append_journal(&JournalEntry::Knock {
+        let entry = JournalEntry::Knock {
             area: record.area.clone(),
             door,
             knock: knock.clone(),
-        })?;
+        };
         record.add_knock(knock);
-        self.put_door(&key, &record)?;
-        self.flush()?;
+        self.journaled(&entry, || self.put_door(&key, &record))?;
         Ok(record)
     }
 
@@ -87,6 +85,20 @@ impl Store {
             out.push(decode(|| door_key_name(&key), &value)?);
         }
         Ok(out)
+    }
+
+    /// Every door in every area, and how many stored doors could not be read.
+    pub(super) fn readable_doors(&self) -> Result<(Vec<DoorRecord>, usize), StoreError> {
+        let mut out = Vec::new();
+        let mut unreadable = 0;
+        for entry in self.tree(DOORS)?.iter() {
+            let (key, value) = entry?;
+            match decode(|| door_key_name(&key), &value) {
+                Ok(r) => out.push(r),
+                Err(_) => unreadable += 1,
+            }
+        }
+        Ok((out, unreadable))
     }
 
     pub(super) fn door_record(&self, key: &[u8]) -> Result<Option<DoorRecord>, StoreError> {
