@@ -84,7 +84,12 @@ pub enum AreasCommand {
     },
 }
 
-pub fn run(cmd: &AreasCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(
+    cmd: &AreasCommand,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     match cmd {
         AreasCommand::Import {
             file,
@@ -102,9 +107,12 @@ pub fn run(cmd: &AreasCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
             *replace,
             data_dir,
             out,
+            err,
         ),
-        AreasCommand::Apply { plan } => apply(plan, data_dir, out),
-        AreasCommand::List { tree, json } => list(*tree, data_dir, Format::json_if(*json), out),
+        AreasCommand::Apply { plan } => apply(plan, data_dir, out, err),
+        AreasCommand::List { tree, json } => {
+            list(*tree, data_dir, Format::json_if(*json), out, err)
+        }
         AreasCommand::Locate {
             lat,
             lon,
@@ -119,6 +127,7 @@ pub fn run(cmd: &AreasCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
             data_dir,
             Format::json_if(*json),
             out,
+            err,
         ),
     }
 }
@@ -134,11 +143,12 @@ fn import(
     replace: bool,
     data_dir: &Path,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Error> {
     let text = read_file(path)?;
     let label = file_label(path);
     let imported = read_layer(&text, &label, level, fields)?;
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir, err)?;
     let mut geography = store.stored_geography()?;
     let was_empty = geography.is_empty();
     let mut report = Document::new();
@@ -352,10 +362,15 @@ fn reassign(store: &Store, geography: &Geography) -> Result<Option<usize>, Error
     Ok(Some(store.reassign_crime(&geography.locator())?))
 }
 
-fn apply(path: &Path, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+fn apply(
+    path: &Path,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     let text = read_file(path)?;
     let label = file_label(path);
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir, err)?;
     let mut geography = store.stored_geography()?;
     let mut report = Document::new();
     if geography.is_empty() {
@@ -440,8 +455,15 @@ fn describe_townships(old: &AreaPlan, new: &AreaPlan) -> String {
 
 const DEMO_LABEL: &str = "(built-in demo)";
 
-fn list(tree: bool, data_dir: &Path, format: Format, out: &mut dyn Write) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+fn list(
+    tree: bool,
+    data_dir: &Path,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    // Only reads: a shared lock, nothing in the data directory written.
+    let store = super::open_store_read_only(data_dir, err)?;
     let geography = store.stored_geography()?.or_builtin()?;
     let demo = if geography.builtin {
         format!(" {DEMO_LABEL}")
@@ -552,6 +574,7 @@ fn locate(
     data_dir: &Path,
     format: Format,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Error> {
     // Work out the point before touching the store, so a bad point changes nothing.
     let (lon, lat, described) = match (lat, lon, grid_ref, bng_en) {
@@ -593,7 +616,7 @@ fn locate(
             ));
         }
     };
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir, err)?;
     let geography = store.stored_geography()?.or_builtin()?;
     let found = geography.locator().locate(lon, lat);
     let demo = if geography.builtin {

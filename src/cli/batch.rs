@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use uuid::Uuid;
 
-use super::emit;
+use super::{emit, remark};
 use crate::Error;
 use crate::batch::{
     self, Batch, BatchError, DoorEntry, KnockEntry, Manifest, Origin, Record, Selection,
@@ -72,7 +72,7 @@ pub fn run(
             export(data_dir, path, selection, *unencrypted, out, err)
         }
         BatchCommand::Verify { files, identity } => {
-            verify(data_dir, files, identity.as_deref(), out)
+            verify(data_dir, files, identity.as_deref(), out, err)
         }
     }
 }
@@ -93,7 +93,8 @@ fn export(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+    // Reads, and marks what it exported: a writer's open.
+    let store = super::open_store(data_dir, err)?;
     let settings = store.settings()?;
     let device = settings.device.clone().ok_or_else(|| {
         Error::Usage(
@@ -166,7 +167,7 @@ fn export(
 
     let (key, made) = store.device_key()?;
     if made {
-        super::remark(
+        remark(
             err,
             &format!(
                 "made this device's batch signing key in {} (it never leaves this device)",
@@ -339,6 +340,7 @@ fn verify(
     files: &[PathBuf],
     identity: Option<&Path>,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Error> {
     let identity = match identity {
         None => None,
@@ -351,7 +353,8 @@ fn verify(
         }
     };
     let (registry, _diagnostics) = Registry::load(data_dir)?;
-    let store = Store::open(data_dir)?;
+    // Pins a device key seen for the first time: a writer's open.
+    let store = super::open_store(data_dir, err)?;
     let mut refused = Vec::new();
     for path in files {
         let (text, outcome) = verify_one(&store, &registry, path, identity.as_ref())?;

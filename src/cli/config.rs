@@ -35,8 +35,13 @@ pub enum ConfigCommand {
     },
 }
 
-pub fn run(cmd: &ConfigCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+pub fn run(
+    cmd: &ConfigCommand,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let store = super::open_store(data_dir, err)?;
     match cmd {
         ConfigCommand::Get {
             key: Some(key),

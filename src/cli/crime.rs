@@ -12,7 +12,6 @@ use crate::geography::crime::{
 };
 use crate::geography::{AreaSelection, GeographyError};
 use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table, Value};
-use crate::store::Store;
 
 use super::print;
 
@@ -45,9 +44,14 @@ pub enum CrimeCommand {
     },
 }
 
-pub fn run(cmd: &CrimeCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(
+    cmd: &CrimeCommand,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     match cmd {
-        CrimeCommand::Import { files } => import(files, data_dir, out),
+        CrimeCommand::Import { files } => import(files, data_dir, out, err),
         CrimeCommand::Summary {
             area,
             from,
@@ -62,6 +66,7 @@ pub fn run(cmd: &CrimeCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
             data_dir,
             Format::json_if(*json),
             out,
+            err,
         ),
     }
 }
@@ -69,14 +74,19 @@ pub fn run(cmd: &CrimeCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(
 /// Upper limit on malformed rows listed one by one per file.
 const SHOW_MALFORMED: usize = 20;
 
-fn import(files: &[PathBuf], data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+fn import(
+    files: &[PathBuf],
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     // Parse every file first: a file that is not a police.uk CSV stops the import before
     // anything is stored.
     let mut parsed: Vec<CrimeFile> = Vec::new();
     for path in files {
         parsed.push(read_street_csv(path)?);
     }
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir, err)?;
     let geography = store.stored_geography()?.or_builtin()?;
     let locator = geography.locator();
     let ward_name = |code: &str| {
@@ -185,6 +195,7 @@ fn summary(
     data_dir: &Path,
     format: Format,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Error> {
     for m in [from, to].into_iter().flatten() {
         if !is_month(m) {
@@ -200,7 +211,7 @@ fn summary(
         Some(path) => Some(read_taxonomy(path)?),
         None => builtin_issue_taxonomy()?,
     };
-    let store = Store::open(data_dir)?;
+    let store = super::open_store(data_dir, err)?;
     let geography = store.stored_geography()?.or_builtin()?;
     let selection = geography
         .select(area)

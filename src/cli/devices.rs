@@ -42,8 +42,13 @@ fn uk_time(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-pub fn run(cmd: &DevicesCommand, data_dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+pub fn run(
+    cmd: &DevicesCommand,
+    data_dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let store = super::open_store(data_dir, err)?;
     match cmd {
         DevicesCommand::List => list(&store, out),
         DevicesCommand::Trust { device, key } => {

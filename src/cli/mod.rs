@@ -13,12 +13,13 @@ pub mod responses;
 pub mod survey;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
 use crate::Error;
 use crate::output::{Document, Format, escape_keeping_lines};
+use crate::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,7 +30,9 @@ use crate::output::{Document, Format, escape_keeping_lines};
 )]
 pub struct Cli {
     /// Where doorstep keeps its store, journal, surveys and logs.
-    #[arg(long, global = true, env = "DOORSTEP_DATA_DIR", value_name = "DIR")]
+    /// An empty value (e.g. `DOORSTEP_DATA_DIR=`) counts as not given.
+    #[arg(long, global = true, env = "DOORSTEP_DATA_DIR", value_name = "DIR",
+          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub data_dir: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -37,10 +40,10 @@ pub struct Cli {
 }
 
 impl Cli {
-    pub fn data_dir(&self) -> PathBuf {
-        self.data_dir
-            .clone()
-            .unwrap_or_else(crate::paths::default_data_dir)
+    /// The data directory: `--data-dir`, else `DOORSTEP_DATA_DIR` (empty counts as unset),
+    /// else the platform default; a leading `~` is the home directory.
+    pub fn data_dir(&self) -> Result<PathBuf, Error> {
+        crate::paths::resolve_data_dir(self.data_dir.as_deref()).map_err(Error::Usage)
     }
 }
 
@@ -90,17 +93,17 @@ pub enum Command {
 /// remarks to `err` (the binary passes standard output and standard error). Library code
 /// never prints anywhere else.
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
-    let data_dir = cli.data_dir();
+    let data_dir = cli.data_dir()?;
     match &cli.command {
         Some(Command::Survey(cmd)) => survey::run(cmd, &data_dir, out, err),
-        Some(Command::Config(cmd)) => config::run(cmd, &data_dir, out),
+        Some(Command::Config(cmd)) => config::run(cmd, &data_dir, out, err),
         Some(Command::Keys(cmd)) => keys::run(cmd, out, err),
         Some(Command::Responses(cmd)) => responses::run(cmd, &data_dir, out, err),
         Some(Command::Recover) => recover::run(&data_dir, out),
-        Some(Command::Areas(cmd)) => areas::run(cmd, &data_dir, out),
-        Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out),
+        Some(Command::Areas(cmd)) => areas::run(cmd, &data_dir, out, err),
+        Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out, err),
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
-        Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out),
+        Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
         None => crate::tui::run(&data_dir),
@@ -132,4 +135,24 @@ pub(crate) fn remark(err: &mut dyn Write, text: &str) -> Result<(), Error> {
 /// A warning on standard error.
 pub(crate) fn warn(err: &mut dyn Write, text: &str) -> Result<(), Error> {
     remark(err, &format!("warning: {text}"))
+}
+
+/// Opens the store for a command, telling the user on standard error what opening found
+/// and repaired (a journal rebuilt, entries replayed).
+pub(crate) fn open_store(data_dir: &Path, err: &mut dyn Write) -> Result<Store, Error> {
+    let store = Store::open(data_dir)?;
+    for notice in store.notices() {
+        warn(err, notice)?;
+    }
+    Ok(store)
+}
+
+/// Opens the store for a command that only reads: nothing in the data directory is
+/// created or written (see [`Store::open_read_only`]).
+pub(crate) fn open_store_read_only(data_dir: &Path, err: &mut dyn Write) -> Result<Store, Error> {
+    let store = Store::open_read_only(data_dir)?;
+    for notice in store.notices() {
+        warn(err, notice)?;
+    }
+    Ok(store)
 }

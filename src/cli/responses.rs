@@ -11,7 +11,6 @@ use crate::Error;
 use crate::geography::{AreaSelection, Geography, Level};
 use crate::output::{Cell, Column, Document, Fields, Format, Item, Outline, Table, Value};
 use crate::response::{Period, Response, ResponseFilter, Status, StoredAnswer, transect};
-use crate::store::Store;
 use crate::survey::registry::Registry;
 use crate::survey::walker::Answers;
 use crate::survey::{Survey, label};
@@ -56,7 +55,8 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
-    let store = Store::open(data_dir)?;
+    // Both subcommands only read.
+    let store = super::open_store_read_only(data_dir, err)?;
     match cmd {
         ResponsesCommand::List {
             area,

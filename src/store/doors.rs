@@ -37,12 +37,11 @@ impl Store {
             return Ok(existing);
         }
         let record = DoorRecord::new(area.trim(), door.clone());
-        self.append_journal(&JournalEntry::Door {
+        let entry = JournalEntry::Door {
             area: record.area.clone(),
             door,
-        })?;
-        self.put_door(&key, &record)?;
-        self.flush()?;
+        };
+        self.journaled(&entry, || self.put_door(&key, &record))?;
         Ok(record)
     }
 
@@ -67,14 +66,13 @@ impl Store {
             officer: settings.officer,
             ..Knock::new(at, outcome)
         };
-        self.append_journal(&JournalEntry::Knock {
+        let entry = JournalEntry::Knock {
             area: record.area.clone(),
             door,
             knock: knock.clone(),
-        })?;
+        };
         record.add_knock(knock);
-        self.put_door(&key, &record)?;
-        self.flush()?;
+        self.journaled(&entry, || self.put_door(&key, &record))?;
         Ok(record)
     }
 
@@ -98,17 +96,17 @@ impl Store {
             });
         }
         let old = record.door.clone();
-        self.append_journal(&JournalEntry::DoorEdited {
+        let entry = JournalEntry::DoorEdited {
             area: record.area.clone(),
             from: old.clone(),
             to: to.clone(),
-        })?;
+        };
         record.correct_door(to);
-        let tree = self.tree(DOORS)?;
-        tree.remove(&from_key)?;
-        self.put_door(&to_key, &record)?;
-        self.move_drafts_at(&record.area, &old, &record.door)?;
-        self.flush()?;
+        self.journaled(&entry, || {
+            self.tree(DOORS)?.remove(&from_key)?;
+            self.put_door(&to_key, &record)?;
+            self.move_drafts_at(&record.area, &old, &record.door)
+        })?;
         Ok(record)
     }
 
@@ -130,12 +128,14 @@ impl Store {
                 door: record.door,
             });
         }
-        self.append_journal(&JournalEntry::DoorRemoved {
+        let entry = JournalEntry::DoorRemoved {
             area: record.area.clone(),
             door: record.door.clone(),
+        };
+        self.journaled(&entry, || {
+            self.tree(DOORS)?.remove(&key)?;
+            Ok(())
         })?;
-        self.tree(DOORS)?.remove(&key)?;
-        self.flush()?;
         Ok(record)
     }
 
@@ -148,6 +148,20 @@ impl Store {
             out.push(decode(|| door_key_name(&key), &value)?);
         }
         Ok(out)
+    }
+
+    /// Every door in every area, and how many stored doors could not be read.
+    pub(super) fn readable_doors(&self) -> Result<(Vec<DoorRecord>, usize), StoreError> {
+        let mut out = Vec::new();
+        let mut unreadable = 0;
+        for entry in self.tree(DOORS)?.iter() {
+            let (key, value) = entry?;
+            match decode(|| door_key_name(&key), &value) {
+                Ok(r) => out.push(r),
+                Err(_) => unreadable += 1,
+            }
+        }
+        Ok((out, unreadable))
     }
 
     pub(super) fn door_record(&self, key: &[u8]) -> Result<Option<DoorRecord>, StoreError> {

@@ -1,8 +1,11 @@
-//! The append-only journal: every finalized response (and revision), every knock and
-//! every setting change, one checksummed JSON line each, fsynced before the caller is told.
-//! `doorstep recover` rebuilds the sled store from it.
+//! The append-only journal: every draft event (start, answer, finding, door), every
+//! finalized response (and revision), every door, knock and setting change, one
+//! checksummed JSON line each, fsynced before the caller is told. `doorstep recover`
+//! rebuilds the sled store from it; the store records how much of it it reflects.
 //!
-//! Line format: `sha256:<64 hex digits of the SHA-256 of the JSON> <JSON>\n`.
+//! Line format: `sha256:<64 hex digits of the SHA-256 of the JSON> <JSON>\n`. Lines ending
+//! `\r\n` (a journal copied through Windows) read the same. New entry kinds are only ever
+//! added, so a journal written by an earlier release still reads.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -12,7 +15,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{FORMAT, StoreError};
-use crate::response::{Door, Knock, Response, SettingKey};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::response::{Door, Knock, Response, SettingKey, StoredAnswer};
+use crate::survey::Finding;
 
 pub const JOURNAL_DIR: &str = "journal";
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -48,6 +55,28 @@ pub enum JournalEntry {
         area: String,
         door: Door,
     },
+    /// A draft as started (or a revision as opened), before any answer.
+    Draft(Response),
+    /// One answer recorded on a draft (personal answers only ever sealed). Small on
+    /// purpose: a line per answer, not the whole response again.
+    Answer {
+        id: Uuid,
+        question: String,
+        value: StoredAnswer,
+        at: DateTime<Utc>,
+    },
+    /// An EVA finding recorded on a draft.
+    Finding {
+        id: Uuid,
+        question: String,
+        finding: Finding,
+        at: DateTime<Utc>,
+    },
+    /// The door a draft was started at.
+    DraftDoor {
+        id: Uuid,
+        door: Door,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -70,17 +99,32 @@ pub struct JournalContents {
     pub entries: Vec<(usize, JournalEntry)>,
     pub corrupt: Vec<CorruptLine>,
     pub lines: usize,
+    /// The journal's length in bytes.
+    pub bytes: u64,
 }
 
 pub fn journal_path(data_dir: &Path) -> PathBuf {
     data_dir.join(JOURNAL_DIR).join(JOURNAL_FILE)
 }
 
+/// How far a journal goes: its lines (good, bad and blank) and its length in bytes. The
+/// store keeps the mark of the journal it reflects, written with the data it describes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalMark {
+    pub lines: u64,
+    pub bytes: u64,
+}
+
 /// The open journal, appended to by the store.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    /// None for a store opened read-only: nothing is ever appended.
+    file: Option<File>,
+    /// Whether the file had to be created (it was missing).
+    pub(super) created: bool,
+    /// Where the journal ends; `lines` is set by the store once it knows it.
+    pub(super) mark: JournalMark,
 }
 
 impl Journal {
@@ -115,16 +159,44 @@ impl Journal {
                     .map_err(|e| StoreError::io(&path, e))?;
             }
         }
-        Ok(Journal { path, file })
+        let bytes = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
+        Ok(Journal {
+            path,
+            file: Some(file),
+            created: is_new,
+            mark: JournalMark { lines: 0, bytes },
+        })
     }
 
-    /// Appends one entry and fsyncs it.
-    pub fn append(&mut self, entry: &JournalEntry) -> Result<(), StoreError> {
+    /// The journal of a store opened read-only: its length is read, nothing is created,
+    /// repaired or appended.
+    pub fn read_only(data_dir: &Path) -> Result<Journal, StoreError> {
+        let path = journal_path(data_dir);
+        let (created, bytes) = match std::fs::metadata(&path) {
+            Ok(m) => (false, m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (true, 0),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        Ok(Journal {
+            path,
+            file: None,
+            created,
+            mark: JournalMark { lines: 0, bytes },
+        })
+    }
+
+    /// Appends one entry and fsyncs it; returns where the journal now ends.
+    pub fn append(&mut self, entry: &JournalEntry) -> Result<JournalMark, StoreError> {
         let line = encode_line(entry)?;
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_all())
-            .map_err(|e| StoreError::io(&self.path, e))
+        let Some(file) = self.file.as_mut() else {
+            return Err(StoreError::ReadOnly);
+        };
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        self.mark.lines += 1;
+        self.mark.bytes += line.len() as u64;
+        Ok(self.mark)
     }
 }
 
@@ -143,6 +215,30 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Writes `entries` as a whole new journal at `path`: to a temporary file, fsynced, then
+/// renamed over, so a crash leaves either the old journal or the new one.
+pub fn write_journal(path: &Path, entries: &[JournalEntry]) -> Result<JournalMark, StoreError> {
+    let tmp = path.with_extension("jsonl.writing");
+    let mut text = String::new();
+    for entry in entries {
+        text.push_str(&encode_line(entry)?);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let mut file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| StoreError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io(dir, e))?;
+    Ok(JournalMark {
+        lines: entries.len() as u64,
+        bytes: text.len() as u64,
+    })
+}
+
 /// Reads every line of the journal at `path`; a missing journal is empty. Bad lines are
 /// collected with their line numbers, never fatal.
 pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
@@ -151,7 +247,10 @@ pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(JournalContents::default()),
         Err(e) => return Err(StoreError::io(path, e)),
     };
-    let mut out = JournalContents::default();
+    let mut out = JournalContents {
+        bytes: bytes.len() as u64,
+        ..JournalContents::default()
+    };
     let mut pieces: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
     if pieces.last().is_some_and(|p| p.is_empty()) {
         pieces.pop();
@@ -159,6 +258,7 @@ pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
     for (i, raw) in pieces.into_iter().enumerate() {
         let line = i + 1;
         out.lines = line;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.iter().all(u8::is_ascii_whitespace) {
             // A crash between a half-written line and its repair can leave an empty line.
             continue;

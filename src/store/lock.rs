@@ -21,6 +21,24 @@ pub struct DirLock {
 }
 
 impl DirLock {
+    /// A shared hold for a read-only command: opened for reading only, never created or
+    /// written, so it works on a data directory the user may not write. `None` when there
+    /// is no lock file (no doorstep has used the folder). Fails with
+    /// [`StoreError::Busy`] while a doorstep process holds the directory.
+    pub fn shared(data_dir: &Path) -> Result<Option<DirLock>, StoreError> {
+        let path = data_dir.join(LOCK_FILE);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        match patiently(|| file.try_lock_shared()) {
+            Ok(()) => Ok(Some(DirLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Err(busy(data_dir, &mut file)),
+            Err(TryLockError::Error(e)) => Err(StoreError::io(&path, e)),
+        }
+    }
+
     pub fn acquire(data_dir: &Path) -> Result<DirLock, StoreError> {
         let path = data_dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
@@ -30,31 +48,9 @@ impl DirLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| StoreError::io(&path, e))?;
-        // A holder that is just closing, or a process between fork and exec that briefly
-        // holds a copy of another program's descriptor, lets go within moments: wait that
-        // long before calling the directory busy.
-        let mut waited = std::time::Duration::ZERO;
-        let mut lock = file.try_lock();
-        while matches!(lock, Err(TryLockError::WouldBlock)) && waited < BUSY_PATIENCE {
-            std::thread::sleep(BUSY_POLL);
-            waited += BUSY_POLL;
-            lock = file.try_lock();
-        }
-        match lock {
+        match patiently(|| file.try_lock()) {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let mut pid = String::new();
-                let _ = file.read_to_string(&mut pid);
-                let pid = pid.trim();
-                return Err(StoreError::Busy {
-                    dir: data_dir.to_path_buf(),
-                    pid: if pid.is_empty() {
-                        "unknown".into()
-                    } else {
-                        pid.to_owned()
-                    },
-                });
-            }
+            Err(TryLockError::WouldBlock) => return Err(busy(data_dir, &mut file)),
             Err(TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
         }
         // Record our pid for the message another process will show.
@@ -64,5 +60,35 @@ impl DirLock {
         writeln!(file, "{}", std::process::id()).map_err(|e| StoreError::io(&path, e))?;
         file.sync_all().map_err(|e| StoreError::io(&path, e))?;
         Ok(DirLock { _file: file })
+    }
+}
+
+/// Tries to take a lock, and while it is held tries again for a moment: a holder that is
+/// just closing, or a process between fork and exec that briefly holds a copy of another
+/// program's descriptor, lets go within moments, so only a lock still held after that
+/// calls the directory busy.
+fn patiently(mut try_lock: impl FnMut() -> Result<(), TryLockError>) -> Result<(), TryLockError> {
+    let mut waited = std::time::Duration::ZERO;
+    let mut lock = try_lock();
+    while matches!(lock, Err(TryLockError::WouldBlock)) && waited < BUSY_PATIENCE {
+        std::thread::sleep(BUSY_POLL);
+        waited += BUSY_POLL;
+        lock = try_lock();
+    }
+    lock
+}
+
+/// The busy error, naming the holder's pid as it wrote it in the lock file.
+fn busy(data_dir: &Path, file: &mut File) -> StoreError {
+    let mut pid = String::new();
+    let _ = file.read_to_string(&mut pid);
+    let pid = pid.trim();
+    StoreError::Busy {
+        dir: data_dir.to_path_buf(),
+        pid: if pid.is_empty() {
+            "unknown".into()
+        } else {
+            pid.to_owned()
+        },
     }
 }

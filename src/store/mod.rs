@@ -4,14 +4,20 @@
 //! - `doorstep.lock` — held (OS file lock) by the process using the store; holds its pid.
 //! - `store/` — the sled database: trees `responses`, `doors`, `settings`, `exports`,
 //!   `device_pins` (see [`batches`]), each value a JSON record `{"format": 1, "record": …}`
-//!   so it can be inspected.
+//!   so it can be inspected; tree `meta` holds the journal mark.
 //! - `device.key` — this device's batch signing key (mode 0600; see [`batches`]).
-//! - `journal/journal.jsonl` — the append-only, checksummed journal of finalized
-//!   responses, knocks and settings (see [`journal`]); `doorstep recover` rebuilds the
-//!   store from it.
+//! - `journal/journal.jsonl` — the append-only, checksummed journal of drafts and their
+//!   answers, finalized responses, doors, knocks and settings (see [`journal`]);
+//!   `doorstep recover` rebuilds the store from it (trees not journaled, such as `exports`
+//!   and `device_pins`, are copied over from the old store).
+//! - `recovering` — present while `doorstep recover` rebuilds the store; nothing else
+//!   opens the store until a recover completes.
 //!
-//! Every write is flushed (fsync) before the call returns, so whatever the caller was told
-//! is saved survives a crash.
+//! Every journaled write goes to the journal first (fsynced), then to sled together with
+//! the journal mark it reflects (tree `meta`), then sled is flushed; so whatever the caller
+//! was told is saved survives a crash, and at open a store that reflects less than the
+//! journal holds (a crash between the two, or damage that made sled drop its tail) is
+//! brought up to date from the journal instead of being shown as if it were whole.
 
 mod areas;
 pub mod batches;
@@ -20,6 +26,7 @@ mod doors;
 mod journal;
 mod lock;
 mod recover;
+mod replay;
 mod responses;
 mod settings;
 
@@ -32,10 +39,10 @@ use uuid::Uuid;
 
 pub use crime::CrimeInsert;
 pub use journal::{
-    CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, encode_line,
-    journal_path, read_journal,
+    CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, JournalMark,
+    encode_line, journal_path, read_journal,
 };
-pub use lock::DirLock;
+pub use lock::{DirLock, LOCK_FILE};
 pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, Summaries};
 
@@ -48,6 +55,11 @@ use journal::Journal;
 pub const FORMAT: u32 = 1;
 /// The sled directory under the data directory.
 pub const STORE_DIR: &str = "store";
+/// Present in the data directory while a recover is rebuilding the store.
+pub const RECOVERING_FILE: &str = "recovering";
+/// The tree holding the journal mark.
+const META: &str = "meta";
+const MARK_KEY: &str = "journal";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -63,8 +75,31 @@ pub enum StoreError {
     Open { path: PathBuf, message: String },
     #[error("the store in {} is missing but the journal has records (run `doorstep recover` to rebuild it)", path.display())]
     NeedsRecovery { path: PathBuf },
-    #[error("store error: {0}")]
-    Sled(#[from] sled::Error),
+    #[error(
+        "the store is damaged ({message}): run `doorstep recover` to rebuild it from the journal"
+    )]
+    Damaged { message: String },
+    #[error("the disk holding {} is full: free some space and start again", path.display())]
+    DiskFull { path: PathBuf },
+    #[error("doorstep may not write to {} ({source}): give your user write access to the data directory and start again", path.display())]
+    NoAccess {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("a `doorstep recover` in {} was interrupted before it finished: run `doorstep recover` again to complete it", dir.display())]
+    RecoveryInterrupted { dir: PathBuf },
+    #[error("the journal {} has {lines} line(s) but none could be read (line {first_line}: {first_reason}); nothing was restored and nothing was changed", path.display())]
+    UnreadableJournal {
+        path: PathBuf,
+        lines: usize,
+        first_line: usize,
+        first_reason: String,
+    },
+    #[error("{}: {reason}", path.display())]
+    NotDataDir { path: PathBuf, reason: String },
+    #[error("the store was opened read-only for this command and cannot be changed")]
+    ReadOnly,
     #[error("stored record {key} is unreadable: {message}")]
     Corrupt { key: String, message: String },
     #[error("a record could not be encoded: {0}")]
@@ -121,18 +156,47 @@ impl StoreError {
             | StoreError::NoSuchDoor { .. }
             | StoreError::DoorExists { .. }
             | StoreError::DoorInterviewed { .. } => exit::USAGE,
-            StoreError::NoRecipient { .. } => exit::DATA_ERR,
+            StoreError::NoRecipient { .. } | StoreError::UnreadableJournal { .. } => exit::DATA_ERR,
+            StoreError::NotDataDir { .. } => exit::USAGE,
             StoreError::Response(e) => e.exit_code(),
             StoreError::Seal(e) => e.exit_code(),
             _ => exit::FAILURE,
         }
     }
 
+    /// An I/O error on `path`, told apart by kind: a full disk and a refused write are not
+    /// damage, and recovering would not help.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        StoreError::Io {
-            path: path.into(),
-            source,
+        use std::io::ErrorKind;
+        let path = path.into();
+        match source.kind() {
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => StoreError::DiskFull { path },
+            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+                StoreError::NoAccess { path, source }
+            }
+            _ => StoreError::Io { path, source },
         }
+    }
+
+    /// Whether this error means the store's files are damaged (so `recover` is the cure).
+    pub fn is_damage(&self) -> bool {
+        matches!(self, StoreError::Open { .. } | StoreError::Damaged { .. })
+    }
+
+    /// A sled error on the store at `path`: I/O by kind, anything else is damage.
+    fn from_sled(path: &Path, e: sled::Error) -> Self {
+        match e {
+            sled::Error::Io(io) => StoreError::io(path, io),
+            other => StoreError::Damaged {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::from_sled(Path::new(STORE_DIR), e)
     }
 }
 
@@ -144,7 +208,14 @@ pub struct Store {
     journal: Mutex<Journal>,
     /// Serialises read-modify-write of records.
     write: Mutex<()>,
-    _lock: DirLock,
+    /// What opening found and repaired, for the user to be told (journal rebuilt,
+    /// entries replayed).
+    notices: Vec<String>,
+    /// None only for a store `recover` is building aside (recover holds the lock).
+    _lock: Option<DirLock>,
+    /// For a store opened read-only: the private copy of the sled files it reads (sled
+    /// cannot open files it may not write, and writes while opening).
+    read_only: Option<tempfile::TempDir>,
 }
 
 impl Store {
@@ -156,8 +227,17 @@ impl Store {
 
     /// Opens the store with a given clock and id source.
     pub fn open_with(data_dir: &Path, env: Env) -> Result<Store, StoreError> {
+        crate::paths::check_data_dir(data_dir).map_err(|reason| StoreError::NotDataDir {
+            path: data_dir.to_path_buf(),
+            reason,
+        })?;
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
         let lock = DirLock::acquire(data_dir)?;
+        if data_dir.join(RECOVERING_FILE).exists() {
+            return Err(StoreError::RecoveryInterrupted {
+                dir: data_dir.to_path_buf(),
+            });
+        }
         let db_path = data_dir.join(STORE_DIR);
         if !db_path.exists() {
             let jpath = journal_path(data_dir);
@@ -166,15 +246,217 @@ impl Store {
                 return Err(StoreError::NeedsRecovery { path: db_path });
             }
         }
+        remove_snapshot_leftovers(&db_path)?;
         let db = open_db(&db_path)?;
-        Store::assemble(db, data_dir, env, lock)
+        let mut store = Store::assemble(db, data_dir, env, Some(lock))?;
+        store.reconcile()?;
+        Ok(store)
+    }
+
+    /// Opens the store for a command that only reads (`responses list`, `areas list` …):
+    /// nothing in the data directory is created, locked exclusively or written, so it
+    /// works on a folder the user may read but not write, whoever the user is. The sled
+    /// files are copied to a private temporary folder and read there; what the journal
+    /// has beyond the store is replayed into that copy, with a notice.
+    pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
+        crate::paths::check_data_dir(data_dir).map_err(|reason| StoreError::NotDataDir {
+            path: data_dir.to_path_buf(),
+            reason,
+        })?;
+        let lock = DirLock::shared(data_dir)?;
+        if data_dir.join(RECOVERING_FILE).exists() {
+            return Err(StoreError::RecoveryInterrupted {
+                dir: data_dir.to_path_buf(),
+            });
+        }
+        let db_path = data_dir.join(STORE_DIR);
+        let jpath = journal_path(data_dir);
+        if !db_path.exists() && std::fs::metadata(&jpath).is_ok_and(|m| m.len() > 0) {
+            return Err(StoreError::NeedsRecovery { path: db_path });
+        }
+        let copy = tempfile::Builder::new()
+            .prefix("doorstep-read-")
+            .tempdir()
+            .map_err(|e| StoreError::io(std::env::temp_dir(), e))?;
+        let copy_path = copy.path().join(STORE_DIR);
+        std::fs::create_dir_all(&copy_path).map_err(|e| StoreError::io(&copy_path, e))?;
+        if db_path.exists() {
+            copy_store_files(&db_path, &copy_path)?;
+        }
+        remove_snapshot_leftovers(&copy_path)?;
+        let db = open_db(&copy_path)?;
+        let mut store = Store {
+            db,
+            data_dir: data_dir.to_path_buf(),
+            env: Env::system(),
+            journal: Mutex::new(Journal::read_only(data_dir)?),
+            write: Mutex::new(()),
+            notices: Vec::new(),
+            _lock: lock,
+            read_only: Some(copy),
+        };
+        store.reconcile()?;
+        Ok(store)
+    }
+
+    /// What opening found and repaired, one sentence each.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// Brings the store and the journal into step at open:
+    /// - the store's mark matches the journal's length: nothing to do (the usual case,
+    ///   without reading the journal);
+    /// - the journal is missing or empty but the store holds records: the journal is
+    ///   rebuilt from the store, and the user told;
+    /// - the journal goes further than the store's mark: the rest is replayed;
+    /// - the journal is shorter than the store reflects (cut or replaced): it is moved
+    ///   aside and rebuilt from the store;
+    /// - no mark (a store from an earlier release): the whole journal is merged in once;
+    ///   that release journaled only finalized work, doors, knocks and settings, which
+    ///   merge without changing anything already there.
+    fn reconcile(&mut self) -> Result<(), StoreError> {
+        let stored = self.stored_mark()?;
+        let (created, size) = {
+            let j = self.journal_guard();
+            (j.created, j.mark.bytes)
+        };
+        if let Some(m) = stored
+            && !created
+            && m.bytes == size
+        {
+            self.journal_guard().mark.lines = m.lines;
+            return Ok(());
+        }
+        let jpath = self.journal_path();
+        if created || size == 0 {
+            if self.read_only.is_some() {
+                if self.holds_records()? {
+                    self.notices.push(format!(
+                        "the journal {} is missing or empty: run `doorstep recover` to rebuild it from the store",
+                        jpath.display()
+                    ));
+                }
+                return Ok(());
+            }
+            if stored.is_some_and(|m| m.lines > 0) || self.holds_records()? {
+                let what = if created { "was missing" } else { "was empty" };
+                self.rebuild_journal(what)?;
+            } else {
+                self.put_mark(JournalMark::default())?;
+                self.flush()?;
+            }
+            return Ok(());
+        }
+        let contents = read_journal(&jpath)?;
+        let lines = contents.lines as u64;
+        match stored {
+            Some(m) if lines < m.lines && self.read_only.is_some() => {
+                self.notices.push(format!(
+                    "the journal {} has {lines} line(s) where the store reflects {}: run `doorstep recover` to rebuild it from the store",
+                    jpath.display(),
+                    m.lines
+                ));
+                return Ok(());
+            }
+            Some(m) if lines < m.lines => {
+                let aside = aside_name(&jpath, "short", &self.env);
+                std::fs::rename(&jpath, &aside).map_err(|e| StoreError::io(&jpath, e))?;
+                let what = format!(
+                    "had {lines} line(s) where the store reflects {} (cut short or replaced; kept as {})",
+                    m.lines,
+                    aside.display()
+                );
+                return self.rebuild_journal(&what);
+            }
+            Some(m) => {
+                let tail: Vec<(usize, JournalEntry)> = contents
+                    .entries
+                    .into_iter()
+                    .filter(|(line, _)| *line as u64 > m.lines)
+                    .collect();
+                if !tail.is_empty() && self.read_only.is_some() {
+                    let n = replay::replay_onto(self, tail)?;
+                    self.notices.push(format!(
+                        "the store is missing the last {n} journal entr{}; shown from the journal here (run `doorstep recover` to repair the store)",
+                        if n == 1 { "y" } else { "ies" }
+                    ));
+                } else if !tail.is_empty() {
+                    let n = replay::replay_onto(self, tail)?;
+                    // Short enough for the field app's one-line notice at 80 columns.
+                    self.notices.push(format!(
+                        "replayed {n} journal entr{} the store had missed (a crash or damage)",
+                        if n == 1 { "y" } else { "ies" },
+                    ));
+                }
+            }
+            None => {
+                replay::replay_onto(self, contents.entries)?;
+            }
+        }
+        let mark = JournalMark { lines, bytes: size };
+        self.journal_guard().mark = mark;
+        self.put_mark(mark)?;
+        self.flush()
+    }
+
+    /// Writes a new journal holding what the store holds, tells the user why, and
+    /// appends to it from now on.
+    fn rebuild_journal(&mut self, why: &str) -> Result<(), StoreError> {
+        let (entries, unreadable) = replay::entries_from_store(self)?;
+        let jpath = self.journal_path();
+        let mark = journal::write_journal(&jpath, &entries)?;
+        let mut journal = Journal::open(&self.data_dir)?;
+        journal.mark = mark;
+        *self.journal_guard() = journal;
+        self.put_mark(mark)?;
+        self.flush()?;
+        let mut notice = format!(
+            "the journal {} {why}: rebuilt it from the store ({} entr{})",
+            jpath.display(),
+            entries.len(),
+            if entries.len() == 1 { "y" } else { "ies" }
+        );
+        if unreadable > 0 {
+            notice.push_str(&format!(
+                "; {unreadable} stored record(s) could not be read and are not in it"
+            ));
+        }
+        self.notices.push(notice);
+        Ok(())
+    }
+
+    /// Whether the store holds any response, door or setting.
+    fn holds_records(&self) -> Result<bool, StoreError> {
+        for name in [responses::RESPONSES, doors::DOORS, settings::SETTINGS] {
+            if !self.tree(name)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn stored_mark(&self) -> Result<Option<JournalMark>, StoreError> {
+        match self.tree(META)?.get(MARK_KEY)? {
+            None => Ok(None),
+            Some(bytes) => decode(|| "journal mark".to_owned(), &bytes).map(Some),
+        }
+    }
+
+    fn put_mark(&self, mark: JournalMark) -> Result<(), StoreError> {
+        self.tree(META)?.insert(MARK_KEY, encode(&mark)?)?;
+        Ok(())
+    }
+
+    fn journal_guard(&self) -> MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn assemble(
         db: sled::Db,
         data_dir: &Path,
         env: Env,
-        lock: DirLock,
+        lock: Option<DirLock>,
     ) -> Result<Store, StoreError> {
         let journal = Journal::open(data_dir)?;
         Ok(Store {
@@ -183,7 +465,9 @@ impl Store {
             env,
             journal: Mutex::new(journal),
             write: Mutex::new(()),
+            notices: Vec::new(),
             _lock: lock,
+            read_only: None,
         })
     }
 
@@ -214,12 +498,73 @@ impl Store {
         self.write.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn append_journal(&self, entry: &JournalEntry) -> Result<(), StoreError> {
-        self.journal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(entry)
+    /// One journaled change: the entry is appended to the journal and fsynced, then
+    /// `write` puts the records into sled with the journal mark they now reflect, then
+    /// sled is flushed. Only then is the change acknowledged.
+    fn journaled(
+        &self,
+        entry: &JournalEntry,
+        write: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        if self.read_only.is_some() {
+            return Err(StoreError::ReadOnly);
+        }
+        let mark = self.journal_guard().append(entry)?;
+        write()?;
+        self.put_mark(mark)?;
+        self.flush()
     }
+}
+
+/// Copies the sled files (a flat folder and its `blobs/`) for a read-only open.
+fn copy_store_files(from: &Path, to: &Path) -> Result<(), StoreError> {
+    let entries = std::fs::read_dir(from).map_err(|e| StoreError::io(from, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(from, e))?;
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        if source.is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| StoreError::io(&target, e))?;
+            copy_store_files(&source, &target)?;
+        } else {
+            std::fs::copy(&source, &target).map_err(|e| StoreError::io(&source, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes what an interrupted sled snapshot leaves behind (`snap.*.generating`, e.g.
+/// zero bytes after the disk filled up); sled would trip over it.
+fn remove_snapshot_leftovers(db_path: &Path) -> Result<(), StoreError> {
+    let Ok(dir) = std::fs::read_dir(db_path) else {
+        return Ok(());
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// `<path>.<what>-20261005T101500Z`, with a counter if that exists already.
+fn aside_name(path: &Path, what: &str, env: &Env) -> PathBuf {
+    let stamp = env.now().format("%Y%m%dT%H%M%SZ");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let base = path.with_file_name(format!("{name}.{what}-{stamp}"));
+    if !base.exists() {
+        return base;
+    }
+    (2..)
+        .map(|n| path.with_file_name(format!("{name}.{what}-{stamp}-{n}")))
+        .find(|p| !p.exists())
+        .unwrap_or(base)
 }
 
 /// Opens the sled database at `path`. sled can panic on some damaged files; that is
@@ -228,6 +573,15 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new().path(path);
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open())) {
         Ok(Ok(db)) => Ok(db),
+        // A full disk or a refused write is not damage: say what it is.
+        // (Other I/O errors at open, such as a file cut short, are damage.)
+        Ok(Err(sled::Error::Io(e))) => match StoreError::io(path, e) {
+            StoreError::Io { source, .. } => Err(StoreError::Open {
+                path: path.to_path_buf(),
+                message: source.to_string(),
+            }),
+            other => Err(other),
+        },
         Ok(Err(e)) => Err(StoreError::Open {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -280,4 +634,154 @@ fn decode<T: DeserializeOwned>(key: impl Fn() -> String, bytes: &[u8]) -> Result
         });
     }
     Ok(rec.record)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error as IoError, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn a_full_disk_or_a_refused_write_is_not_called_damage() {
+        let p = Path::new("/data/store");
+        let full = StoreError::io(p, IoError::from(ErrorKind::StorageFull));
+        assert_eq!(
+            full.to_string(),
+            "the disk holding /data/store is full: free some space and start again"
+        );
+        assert!(!full.is_damage());
+        let quota = StoreError::io(p, IoError::from(ErrorKind::QuotaExceeded));
+        assert!(matches!(quota, StoreError::DiskFull { .. }));
+        let denied = StoreError::io(p, IoError::from(ErrorKind::PermissionDenied));
+        assert!(
+            denied.to_string().starts_with(
+                "doorstep may not write to /data/store (permission denied): give your user write access"
+            ),
+            "{denied}"
+        );
+        assert!(!denied.is_damage());
+        let ro = StoreError::io(p, IoError::from(ErrorKind::ReadOnlyFilesystem));
+        assert!(matches!(ro, StoreError::NoAccess { .. }));
+        // Through sled, at open and later.
+        let from_sled = StoreError::from(sled::Error::Io(IoError::from(ErrorKind::StorageFull)));
+        assert!(
+            matches!(from_sled, StoreError::DiskFull { .. }),
+            "{from_sled}"
+        );
+        let raw = IoError::from_raw_os_error(28); // ENOSPC
+        assert!(matches!(
+            StoreError::io(p, raw),
+            StoreError::DiskFull { .. }
+        ));
+    }
+
+    #[test]
+    fn damage_sled_finds_names_the_command_that_fixes_it() {
+        let e = StoreError::from(sled::Error::Corruption { at: None, bt: () });
+        assert!(e.is_damage());
+        assert!(
+            e.to_string().starts_with("the store is damaged (")
+                && e.to_string()
+                    .ends_with("run `doorstep recover` to rebuild it from the journal"),
+            "{e}"
+        );
+        let e = StoreError::from(sled::Error::ReportableBug("x".into()));
+        assert!(e.is_damage(), "{e}");
+    }
+
+    #[test]
+    fn a_store_that_lost_records_after_its_mark_replays_them() {
+        // What sled does after damage: it comes back with an earlier state, mark and all.
+        let dir = tempfile::tempdir().unwrap();
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        store
+            .set_setting(crate::response::SettingKey::Officer, "PC 1")
+            .unwrap();
+        let early = store.stored_mark().unwrap().unwrap();
+        store
+            .set_setting(crate::response::SettingKey::Device, "laptop-1")
+            .unwrap();
+        store
+            .tree(settings::SETTINGS)
+            .unwrap()
+            .remove("device")
+            .unwrap();
+        store.put_mark(early).unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert_eq!(
+            store.settings().unwrap().device.as_deref(),
+            Some("laptop-1")
+        );
+        assert_eq!(store.notices().len(), 1, "{:?}", store.notices());
+        assert_eq!(
+            store.stored_mark().unwrap().unwrap().lines,
+            2,
+            "the mark moves to the end of the journal"
+        );
+    }
+
+    #[test]
+    fn a_store_from_before_marks_merges_its_journal_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        store
+            .set_setting(crate::response::SettingKey::Officer, "PC 1")
+            .unwrap();
+        store.tree(META).unwrap().clear().unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert!(store.notices().is_empty());
+        assert_eq!(store.settings().unwrap().officer.as_deref(), Some("PC 1"));
+        assert!(store.stored_mark().unwrap().is_some());
+    }
+
+    #[test]
+    fn writes_kept_out_of_the_journal_leave_the_mark_in_step() {
+        // Unconfirmed typing, the resume position and device pins are not journaled: they
+        // must not look like a store behind its journal at the next open.
+        let dir = tempfile::tempdir().unwrap();
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        let draft = store
+            .create_draft(crate::response::NewResponse {
+                survey_id: "kin".into(),
+                survey_version: 1,
+                fingerprint: "f".into(),
+                area: "E05000001".into(),
+                period: None,
+                interviewer: "PC 1".into(),
+                device: "laptop-1".into(),
+                language: "en".into(),
+                started_at: env.now(),
+            })
+            .unwrap();
+        let mark = store.stored_mark().unwrap();
+        let typed = crate::response::TypedText {
+            question: "q1".into(),
+            text: "bins left out".into(),
+        };
+        store.set_typed(draft.id, Some(typed.clone())).unwrap();
+        store.set_position(draft.id, "q1").unwrap();
+        store
+            .put_device_pin(&batches::DevicePin {
+                device: "laptop-7".into(),
+                key: crate::batch::DeviceKey::generate().unwrap().public(),
+                since: env.now(),
+                source: batches::PinSource::Trusted,
+                revoked_at: None,
+            })
+            .unwrap();
+        assert_eq!(store.stored_mark().unwrap(), mark);
+        drop(store);
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert!(store.notices().is_empty(), "{:?}", store.notices());
+        assert_eq!(store.get(draft.id).unwrap().typed.as_deref(), Some(&typed));
+        assert_eq!(store.device_pins().unwrap().len(), 1);
+    }
 }

@@ -1,31 +1,46 @@
 //! `doorstep recover`: rebuild the store from the journal.
 //!
-//! If the sled store is missing it is rebuilt; if it will not open it is moved aside
-//! (never deleted) and rebuilt; if it opens, anything the journal has that the store lacks
-//! (or holds only an older draft of, or cannot read) is written back.
+//! Recover never needs a readable store. It reads the journal first (and refuses, changing
+//! nothing, when the journal has lines but none can be read), marks a recovery in
+//! progress, then:
+//! - if the store opens and every record in it reads, anything the journal has that the
+//!   store lacks (or cannot decode, or holds an older state of) is written back in place;
+//! - otherwise (missing, will not open, damage found reading it) a new store is built
+//!   aside from the journal (plus drafts the journal lacks, and the trees it does not hold
+//!   — areas, crime, batch export marks, device pins — salvaged from the old store where
+//!   they still read), and only then swapped in, the old one
+//!   moved aside. A full disk or a refused write stops it with the old store untouched.
+//!
+//! The mark is removed when it is done; until then every other command refuses to open.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use uuid::Uuid;
-
-use super::doors::door_key;
+use super::replay::Model;
 use super::responses::RESPONSES;
 use super::{
-    CorruptLine, DirLock, JournalEntry, STORE_DIR, Store, StoreError, decode, journal_path,
-    open_db, read_journal,
+    CorruptLine, DirLock, JournalMark, RECOVERING_FILE, STORE_DIR, Store, StoreError, decode,
+    journal_path, open_db, read_journal, remove_snapshot_leftovers,
 };
-use crate::response::{DoorRecord, Env, Response, SettingKey, Status};
+use crate::response::{Env, Response, Status};
+
+/// Where recover builds the new store before swapping it in.
+const REBUILDING_DIR: &str = "store.rebuilding";
+/// Trees rebuilt from the journal; every other tree (imported areas and crime, batch
+/// export marks, device pins, and any added later) is not journaled and is copied from the old store when it still reads.
+const JOURNALED_TREES: [&str; 4] = [RESPONSES, "doors", "settings", "meta"];
 
 /// What state the sled store was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreState {
-    /// It opened; the journal was checked against it.
+    /// It opened and every record read; the journal was checked against it.
     Healthy,
     /// There was no store directory.
     Missing,
-    /// It would not open; it was moved aside and a new one built.
+    /// It would not open or could not be read through; it was moved aside and a new one
+    /// built.
     Damaged { error: String, moved_to: PathBuf },
 }
 
@@ -39,29 +54,54 @@ pub struct RecoveryReport {
     /// Lines read successfully.
     pub entries: usize,
     pub corrupt: Vec<CorruptLine>,
-    /// Responses written back, by status.
+    /// Responses written back, by status (drafts included).
     pub restored: BTreeMap<Status, usize>,
     /// Responses the store already held as the journal has them (or newer).
     pub already_present: usize,
     pub doors_restored: usize,
     pub knocks_restored: usize,
     pub settings_restored: usize,
+    /// Drafts the journal does not have (started before drafts were journaled), read
+    /// from the old store.
+    pub drafts_salvaged: usize,
+    /// Records of trees the journal does not hold (areas, crime, batch export marks,
+    /// device pins) copied from the old store.
+    pub imported_salvaged: usize,
+    /// Why those records could not be copied from the old store, if they could not.
+    pub imported_lost: Option<String>,
+    /// An earlier recover had been interrupted; this one completed it.
+    pub resumed: bool,
+    /// Damaged stores kept in the data directory (this run's and earlier ones).
+    pub kept_aside: Vec<PathBuf>,
+    /// Anything else done, one sentence each (a journal rebuilt from the store).
+    pub notes: Vec<String>,
 }
 
 impl RecoveryReport {
     pub fn responses_restored(&self) -> usize {
         self.restored.values().sum()
     }
+
+    fn finalized_restored(&self) -> usize {
+        self.restored
+            .iter()
+            .filter(|(s, _)| s.is_final())
+            .map(|(_, n)| n)
+            .sum()
+    }
 }
 
 impl fmt::Display for RecoveryReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.resumed {
+            writeln!(f, "an interrupted recover was found and completed")?;
+        }
         match &self.store {
             StoreState::Healthy => writeln!(f, "store: opened fine; checked against the journal")?,
             StoreState::Missing => writeln!(f, "store: missing; rebuilt from the journal")?,
             StoreState::Damaged { error, moved_to } => writeln!(
                 f,
-                "store: would not open ({error}); moved aside to {} and rebuilt from the journal",
+                "store: damaged ({error}); moved aside to {} and rebuilt from the journal",
                 moved_to.display()
             )?,
         }
@@ -76,24 +116,61 @@ impl fmt::Display for RecoveryReport {
         let by_status: Vec<String> = self
             .restored
             .iter()
+            .filter(|(s, _)| s.is_final())
             .map(|(s, n)| format!("{n} {s}"))
             .collect();
-        write!(f, "restored: {} response(s)", self.responses_restored())?;
+        write!(f, "restored: {} finalized", self.finalized_restored())?;
         if !by_status.is_empty() {
             write!(f, " ({})", by_status.join(", "))?;
         }
         writeln!(
             f,
-            ", {} door(s), {} knock(s), {} setting(s)",
-            self.doors_restored, self.knocks_restored, self.settings_restored
+            ", {} draft(s), {} door(s), {} knock(s), {} setting(s)",
+            self.restored.get(&Status::Draft).copied().unwrap_or(0),
+            self.doors_restored,
+            self.knocks_restored,
+            self.settings_restored
         )?;
         writeln!(
             f,
             "already in the store: {} response(s)",
             self.already_present
         )?;
+        if self.drafts_salvaged > 0 || self.imported_salvaged > 0 {
+            writeln!(
+                f,
+                "kept from the old store: {} draft(s) the journal did not have, {} record(s) the journal does not hold (areas, crime, batch export marks, device keys)",
+                self.drafts_salvaged, self.imported_salvaged
+            )?;
+        }
+        if let Some(why) = &self.imported_lost {
+            writeln!(
+                f,
+                "warning: what the journal does not hold could not be read from the old store ({why}): import areas and crime again if you had any; without its batch export marks the next `doorstep batch export` carries everything again; device keys trusted on a coordinator's machine are pinned afresh by their next batch, so check `doorstep devices list` and revoke again any device you had revoked"
+            )?;
+        }
+        for note in &self.notes {
+            writeln!(f, "{note}")?;
+        }
         for c in &self.corrupt {
             writeln!(f, "skipped corrupt journal line {}: {}", c.line, c.reason)?;
+        }
+        if !self.kept_aside.is_empty() {
+            let names: Vec<String> = self
+                .kept_aside
+                .iter()
+                .map(|p| {
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
+                .collect();
+            writeln!(
+                f,
+                "{} damaged store(s) kept in the data directory ({}): delete them once the restored work is checked",
+                names.len(),
+                names.join(", ")
+            )?;
         }
         Ok(())
     }
@@ -102,32 +179,33 @@ impl fmt::Display for RecoveryReport {
 /// Rebuilds or repairs the store under `data_dir` from its journal. Takes the data
 /// directory lock like any other command.
 pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> {
+    crate::paths::check_data_dir(data_dir).map_err(|reason| StoreError::NotDataDir {
+        path: data_dir.to_path_buf(),
+        reason,
+    })?;
     std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
     let lock = DirLock::acquire(data_dir)?;
     let jpath = journal_path(data_dir);
     let contents = read_journal(&jpath)?;
-    let db_path = data_dir.join(STORE_DIR);
-
-    let (db, state) = if !db_path.exists() {
-        (open_db(&db_path)?, StoreState::Missing)
-    } else {
-        match open_db(&db_path) {
-            Ok(db) => (db, StoreState::Healthy),
-            Err(e) => {
-                let error = match e {
-                    StoreError::Open { message, .. } => message,
-                    other => other.to_string(),
-                };
-                let moved_to = aside_path(data_dir, &env);
-                std::fs::rename(&db_path, &moved_to).map_err(|e| StoreError::io(&db_path, e))?;
-                (open_db(&db_path)?, StoreState::Damaged { error, moved_to })
-            }
-        }
-    };
-    let store = Store::assemble(db, data_dir, env, lock)?;
+    if contents.entries.is_empty()
+        && let Some(first) = contents.corrupt.first()
+    {
+        return Err(StoreError::UnreadableJournal {
+            path: jpath,
+            lines: contents.lines,
+            first_line: first.line,
+            first_reason: first.reason.clone(),
+        });
+    }
+    let marker = data_dir.join(RECOVERING_FILE);
+    let resumed = marker.exists();
+    File::create(&marker)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StoreError::io(&marker, e))?;
+    sync_dir(data_dir)?;
 
     let mut report = RecoveryReport {
-        store: state,
+        store: StoreState::Healthy,
         journal: jpath,
         lines: contents.lines,
         entries: contents.entries.len(),
@@ -137,95 +215,164 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         doors_restored: 0,
         knocks_restored: 0,
         settings_restored: 0,
+        drafts_salvaged: 0,
+        imported_salvaged: 0,
+        imported_lost: None,
+        resumed,
+        kept_aside: Vec::new(),
+        notes: Vec::new(),
     };
-
-    // The last journal line for a response is its latest finalized state.
-    let mut responses: BTreeMap<Uuid, Response> = BTreeMap::new();
-    // Doors as the journal leaves them, in journal order: corrections move a door (with
-    // its knocks), removals take it out; `removed` are the keys to take out of the store.
-    let mut doors: BTreeMap<Vec<u8>, DoorRecord> = BTreeMap::new();
-    let mut removed: BTreeSet<Vec<u8>> = BTreeSet::new();
-    let mut settings: BTreeMap<SettingKey, String> = BTreeMap::new();
+    let mark = JournalMark {
+        lines: contents.lines as u64,
+        bytes: contents.bytes,
+    };
+    let mut model = Model::default();
     for (_, entry) in contents.entries {
-        match entry {
-            JournalEntry::Response(r) => {
-                responses.insert(r.id, r);
-            }
-            JournalEntry::Door { area, door } => {
-                let Ok(key) = door_key(&area, &door) else {
-                    continue;
-                };
-                removed.remove(&key);
-                doors
-                    .entry(key)
-                    .or_insert_with(|| DoorRecord::new(&area, door));
-            }
-            JournalEntry::Knock { area, door, knock } => {
-                let Ok(key) = door_key(&area, &door) else {
-                    continue;
-                };
-                removed.remove(&key);
-                doors
-                    .entry(key)
-                    .or_insert_with(|| DoorRecord::new(&area, door))
-                    .add_knock(knock);
-            }
-            JournalEntry::DoorEdited { area, from, to } => {
-                let (Ok(from_key), Ok(to_key)) = (door_key(&area, &from), door_key(&area, &to))
-                else {
-                    continue;
-                };
-                let mut record = doors
-                    .remove(&from_key)
-                    .unwrap_or_else(|| DoorRecord::new(&area, from));
-                record.correct_door(to);
-                removed.insert(from_key);
-                removed.remove(&to_key);
-                doors.insert(to_key, record);
-            }
-            JournalEntry::DoorRemoved { area, door } => {
-                let Ok(key) = door_key(&area, &door) else {
-                    continue;
-                };
-                doors.remove(&key);
-                removed.insert(key);
-            }
-            JournalEntry::Setting { key, value } => {
-                settings.insert(key, value);
-            }
-        }
+        model.apply(entry);
     }
 
+    let result = run(data_dir, &env, model, mark, &mut report);
+    if let Err(e) = result {
+        // Nothing was swapped: the old store is as it was. A damaged one still says so
+        // when opened; a healthy one must not be locked out by a stale mark.
+        let _ = std::fs::remove_dir_all(data_dir.join(REBUILDING_DIR));
+        let _ = std::fs::remove_file(&marker);
+        return Err(e);
+    }
+    std::fs::remove_file(&marker).map_err(|e| StoreError::io(&marker, e))?;
+    sync_dir(data_dir)?;
+    report.kept_aside = damaged_stores(data_dir);
+    drop(lock);
+    Ok(report)
+}
+
+/// The recovery proper; the caller holds the lock and the in-progress mark.
+fn run(
+    data_dir: &Path,
+    env: &Env,
+    model: Model,
+    mark: JournalMark,
+    report: &mut RecoveryReport,
+) -> Result<(), StoreError> {
+    let db_path = data_dir.join(STORE_DIR);
+    let rebuilding = data_dir.join(REBUILDING_DIR);
+    if rebuilding.exists() {
+        // Left by an interrupted recover: it is rebuilt from scratch.
+        std::fs::remove_dir_all(&rebuilding).map_err(|e| StoreError::io(&rebuilding, e))?;
+    }
+    let (old, damage) = if db_path.exists() {
+        remove_snapshot_leftovers(&db_path)?;
+        match open_db(&db_path) {
+            Ok(db) => match read_through(&db) {
+                Ok(()) => (Some(db), None),
+                Err(e) if e.is_damage() => (Some(db), Some(e.to_string())),
+                Err(e) => return Err(e),
+            },
+            Err(e) if e.is_damage() => (None, Some(open_message(e))),
+            Err(e) => return Err(e),
+        }
+    } else {
+        report.store = StoreState::Missing;
+        (None, None)
+    };
+
+    if let (Some(db), None) = (&old, &damage) {
+        let mut store = Store::assemble(db.clone(), data_dir, env.clone(), None)?;
+        // What opening does: replay what the store missed, rebuild a missing or short
+        // journal from the store.
+        store.reconcile()?;
+        report.notes.extend(store.notices().iter().cloned());
+        merge_in_place(&store, &model, report)?;
+        let now = store.journal_guard().mark;
+        store.put_mark(now)?;
+        store.flush()?;
+        return Ok(());
+    }
+
+    // Build the new store aside; the old one stays where it is until this has worked.
+    {
+        let new_db = open_db(&rebuilding)?;
+        let store = Store::assemble(new_db, data_dir, env.clone(), None)?;
+        write_model(&store, &model, report)?;
+        if let Some(old) = &old {
+            salvage(old, &store, &model, report)?;
+        } else if db_path.exists() {
+            report.imported_lost = damage.clone();
+        }
+        store.put_mark(mark)?;
+        store.flush()?;
+    }
+    drop(old);
+    if db_path.exists() {
+        let moved_to = aside_path(data_dir, env);
+        std::fs::rename(&db_path, &moved_to).map_err(|e| StoreError::io(&db_path, e))?;
+        report.store = StoreState::Damaged {
+            error: damage.unwrap_or_default(),
+            moved_to,
+        };
+    }
+    std::fs::rename(&rebuilding, &db_path).map_err(|e| StoreError::io(&rebuilding, e))?;
+    sync_dir(data_dir)?;
+    Ok(())
+}
+
+fn open_message(e: StoreError) -> String {
+    match e {
+        StoreError::Open { message, .. } | StoreError::Damaged { message } => message,
+        other => other.to_string(),
+    }
+}
+
+/// Reads every record of every tree, so damage sled notices only on reading is found
+/// before the store is trusted.
+fn read_through(db: &sled::Db) -> Result<(), StoreError> {
+    for name in db.tree_names() {
+        let tree = db.open_tree(&name)?;
+        for entry in tree.iter() {
+            entry?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes back what the journal has that a readable store lacks, cannot decode, or holds
+/// an older state of.
+fn merge_in_place(
+    store: &Store,
+    model: &Model,
+    report: &mut RecoveryReport,
+) -> Result<(), StoreError> {
     let tree = store.tree(RESPONSES)?;
-    for (id, journaled) in responses {
+    for (id, journaled) in &model.responses {
         let current = tree
             .get(id.as_bytes())?
             .and_then(|b| decode::<Response>(|| id.to_string(), &b).ok());
-        let keep_current =
-            current.is_some_and(|c| c.status.is_final() || c.changed_at > journaled.changed_at);
+        let keep_current = current.is_some_and(|c| {
+            &c == journaled || c.status.is_final() || c.changed_at > journaled.changed_at
+        });
         if keep_current {
             report.already_present += 1;
         } else {
             *report.restored.entry(journaled.status).or_default() += 1;
-            store.put_response(&journaled)?;
+            store.put_response(journaled)?;
         }
     }
 
     // A correction or removal journaled just before a crash may not have reached the store.
-    for key in &removed {
+    for key in &model.removed_doors {
         if store.door_record(key).ok().flatten().is_some() {
             store.tree(super::doors::DOORS)?.remove(key)?;
         }
     }
-    for (key, journaled) in doors {
+    for (key, journaled) in &model.doors {
         // An unreadable stored door is replaced by the journal's.
-        let current = store.door_record(&key).ok().flatten();
+        let current = store.door_record(key).ok().flatten();
         let mut changed = current.is_none();
         let mut merged = match current {
             Some(c) => c,
             None => {
                 report.doors_restored += 1;
-                DoorRecord::new(&journaled.area, journaled.door.clone())
+                crate::response::DoorRecord::new(&journaled.area, journaled.door.clone())
             }
         };
         // A correction of spelling only keeps the key; the journal's spelling is the latest.
@@ -233,38 +380,214 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
             merged.door = journaled.door.clone();
             changed = true;
         }
-        for knock in journaled.knocks {
-            if !merged.knocks.contains(&knock) {
-                merged.add_knock(knock);
+        for knock in &journaled.knocks {
+            if !merged.knocks.contains(knock) {
+                merged.add_knock(knock.clone());
                 report.knocks_restored += 1;
                 changed = true;
             }
         }
         if changed {
-            store.put_door(&key, &merged)?;
+            store.put_door(key, &merged)?;
         }
     }
 
     let current = store.settings().unwrap_or_default();
-    for (key, value) in settings {
-        if current.get(key) != Some(value.as_str()) {
-            store.put_setting(key, &value)?;
+    for (key, value) in &model.settings {
+        if current.get(*key) != Some(value.as_str()) {
+            store.put_setting(*key, value)?;
             report.settings_restored += 1;
         }
     }
-    store.flush()?;
-    Ok(report)
+    Ok(())
+}
+
+/// Writes everything the journal holds into a new, empty store.
+fn write_model(
+    store: &Store,
+    model: &Model,
+    report: &mut RecoveryReport,
+) -> Result<(), StoreError> {
+    for r in model.responses.values() {
+        store.put_response(r)?;
+        *report.restored.entry(r.status).or_default() += 1;
+    }
+    for (key, door) in &model.doors {
+        store.put_door(key, door)?;
+        report.doors_restored += 1;
+        report.knocks_restored += door.knocks.len();
+    }
+    for (key, value) in &model.settings {
+        store.put_setting(*key, value)?;
+        report.settings_restored += 1;
+    }
+    Ok(())
+}
+
+/// Copies from the old store what the journal cannot give back: drafts it never saw
+/// (started before drafts were journaled) and every tree that is not journaled. Reading
+/// stops at the first damaged record of a tree; what was read is kept.
+fn salvage(
+    old: &sled::Db,
+    store: &Store,
+    model: &Model,
+    report: &mut RecoveryReport,
+) -> Result<(), StoreError> {
+    if let Ok(tree) = old.open_tree(RESPONSES) {
+        for entry in tree.iter() {
+            let Ok((_, value)) = entry else { break };
+            let Ok(r) = decode::<Response>(String::new, &value) else {
+                continue;
+            };
+            if r.status == Status::Draft && !model.responses.contains_key(&r.id) {
+                store.put_response(&r)?;
+                report.drafts_salvaged += 1;
+            }
+        }
+    }
+    let mut lost = Vec::new();
+    let names: Vec<String> = old
+        .tree_names()
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .filter(|n| !JOURNALED_TREES.contains(&n.as_str()) && !n.starts_with("__sled__"))
+        .collect();
+    for name in &names {
+        let name = name.as_str();
+        let from = match old.open_tree(name) {
+            Ok(t) => t,
+            Err(e) => {
+                lost.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let to = store.tree(name)?;
+        for entry in from.iter() {
+            match entry {
+                Ok((k, v)) => {
+                    to.insert(k, v)?;
+                    report.imported_salvaged += 1;
+                }
+                Err(e) => {
+                    lost.push(format!("{name}: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+    if !lost.is_empty() {
+        report.imported_lost = Some(lost.join("; "));
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io(dir, e))
+}
+
+/// Every `store.damaged-*` folder in the data directory.
+fn damaged_stores(data_dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(data_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{STORE_DIR}.damaged-"))
+        })
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
 }
 
 /// `store.damaged-20261005T101500Z`, with a counter if that exists already.
 fn aside_path(data_dir: &Path, env: &Env) -> PathBuf {
-    let stamp = env.now().format("%Y%m%dT%H%M%SZ");
-    let base = data_dir.join(format!("{STORE_DIR}.damaged-{stamp}"));
-    if !base.exists() {
-        return base;
+    super::aside_name(&data_dir.join(STORE_DIR), "damaged", env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{Counts, DeviceKey};
+    use crate::store::batches::{DevicePin, ExportedBatch, PinSource, RecordKey};
+
+    fn empty_report() -> RecoveryReport {
+        RecoveryReport {
+            store: StoreState::Missing,
+            journal: PathBuf::from("journal.jsonl"),
+            lines: 0,
+            entries: 0,
+            corrupt: Vec::new(),
+            restored: BTreeMap::new(),
+            already_present: 0,
+            doors_restored: 0,
+            knocks_restored: 0,
+            settings_restored: 0,
+            drafts_salvaged: 0,
+            imported_salvaged: 0,
+            imported_lost: None,
+            resumed: false,
+            kept_aside: Vec::new(),
+            notes: Vec::new(),
+        }
     }
-    (2..)
-        .map(|n| data_dir.join(format!("{STORE_DIR}.damaged-{stamp}-{n}")))
-        .find(|p| !p.exists())
-        .unwrap_or(base)
+
+    #[test]
+    fn a_rebuild_keeps_batch_export_marks_and_device_pins_from_the_old_store() {
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let old_dir = tempfile::tempdir().unwrap();
+        let old = Store::open_with(old_dir.path(), env.clone()).unwrap();
+        let pin = DevicePin {
+            device: "laptop-7".into(),
+            key: DeviceKey::generate().unwrap().public(),
+            since: env.now(),
+            source: PinSource::FirstUse,
+            revoked_at: Some(env.now()),
+        };
+        old.put_device_pin(&pin).unwrap();
+        let batch = ExportedBatch {
+            batch: env.new_id(),
+            sequence: 1,
+            previous: None,
+            created_at: env.now(),
+            counts: Counts::default(),
+        };
+        let exported = env.new_id();
+        old.record_export(&batch, &[RecordKey::Response(exported)])
+            .unwrap();
+
+        let new_dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(new_dir.path(), env).unwrap();
+        let mut report = empty_report();
+        salvage(&old.db, &store, &Model::default(), &mut report).unwrap();
+
+        // A revoked device stays revoked, and exported work is not exported again.
+        assert_eq!(store.device_pins().unwrap(), vec![pin]);
+        assert_eq!(store.exported_batches().unwrap(), vec![batch.clone()]);
+        assert_eq!(
+            store
+                .export_marks()
+                .unwrap()
+                .get(&RecordKey::Response(exported)),
+            Some(&batch.batch)
+        );
+        // The pin, the batch and its one mark.
+        assert_eq!(report.imported_salvaged, 3);
+        assert_eq!(report.imported_lost, None);
+    }
+
+    #[test]
+    fn an_unreadable_old_store_says_what_else_was_lost() {
+        let mut report = empty_report();
+        report.imported_lost = Some("bad block".into());
+        let text = report.to_string();
+        assert!(text.contains("(bad block)"), "{text}");
+        assert!(text.contains("import areas and crime again"), "{text}");
+        assert!(text.contains("doorstep devices list"), "{text}");
+        assert!(text.contains("carries everything again"), "{text}");
+    }
 }

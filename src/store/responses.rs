@@ -33,8 +33,9 @@ impl Store {
     pub fn create_draft(&self, new: NewResponse) -> Result<Response, StoreError> {
         let response = Response::draft(self.env.new_id(), new)?;
         let _guard = self.write_guard();
-        self.put_response(&response)?;
-        self.flush()?;
+        self.journaled(&JournalEntry::Draft(response.clone()), || {
+            self.put_response(&response)
+        })?;
         Ok(response)
     }
 
@@ -59,9 +60,14 @@ impl Store {
         } else {
             StoredAnswer::Plain(answer)
         };
-        response.set_answer(&question.id, value, at);
-        self.put_response(&response)?;
-        self.flush()
+        response.set_answer(&question.id, value.clone(), at);
+        let entry = JournalEntry::Answer {
+            id,
+            question: question.id.clone(),
+            value,
+            at,
+        };
+        self.journaled(&entry, || self.put_response(&response))
     }
 
     /// Records (or replaces) the finding on an EVA checklist item.
@@ -73,10 +79,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
-        response.findings.insert(question.to_owned(), finding);
-        response.touch(self.env.now());
-        self.put_response(&response)?;
-        self.flush()
+        let at = self.env.now();
+        response
+            .findings
+            .insert(question.to_owned(), finding.clone());
+        response.touch(at);
+        let entry = JournalEntry::Finding {
+            id,
+            question: question.to_owned(),
+            finding,
+            at,
+        };
+        self.journaled(&entry, || self.put_response(&response))
     }
 
     /// Remembers the door a draft was started at.
@@ -84,8 +98,11 @@ impl Store {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
         response.door = Some(door.clone());
-        self.put_response(&response)?;
-        self.flush()
+        let entry = JournalEntry::DraftDoor {
+            id,
+            door: door.clone(),
+        };
+        self.journaled(&entry, || self.put_response(&response))
     }
 
     /// Discards a draft: it is kept, finalized as abandoned and journaled like any finalized
@@ -117,7 +134,8 @@ impl Store {
         Ok(())
     }
 
-    /// Remembers the question to resume the draft at.
+    /// Remembers the question to resume the draft at. Not journaled: it is where the
+    /// screen was, not what the resident said, and it changes at every question.
     pub fn set_position(&self, id: Uuid, question: &str) -> Result<(), StoreError> {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
@@ -154,9 +172,9 @@ impl Store {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
         response.finalize(status, at);
-        self.append_journal(&JournalEntry::Response(response.clone()))?;
-        self.put_response(&response)?;
-        self.flush()?;
+        self.journaled(&JournalEntry::Response(response.clone()), || {
+            self.put_response(&response)
+        })?;
         Ok(response)
     }
 
@@ -178,8 +196,9 @@ impl Store {
             }
         }
         let revision = original.revision(self.env.new_id(), self.env.now());
-        self.put_response(&revision)?;
-        self.flush()?;
+        self.journaled(&JournalEntry::Draft(revision.clone()), || {
+            self.put_response(&revision)
+        })?;
         Ok(revision)
     }
 

@@ -25,12 +25,11 @@ impl Store {
     pub fn set_setting(&self, key: SettingKey, value: &str) -> Result<String, StoreError> {
         let value = key.validate(value)?;
         let _guard = self.write_guard();
-        self.append_journal(&JournalEntry::Setting {
+        let entry = JournalEntry::Setting {
             key,
             value: value.clone(),
-        })?;
-        self.put_setting(key, &value)?;
-        self.flush()?;
+        };
+        self.journaled(&entry, || self.put_setting(key, &value))?;
         Ok(value)
     }
 

@@ -40,6 +40,10 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
         Ok(guard) => (guard, None),
         Err(problem) => (None, Some(problem)),
     };
+    let store_notices: Vec<String> = store.notices().to_vec();
+    for n in &store_notices {
+        tracing::warn!("{n}");
+    }
     let (registry, diagnostics) = Registry::load(data_dir)?;
     for d in &diagnostics {
         tracing::warn!("{d}");
@@ -50,7 +54,9 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
             "the field app's event stream is already in use".into(),
         ));
     };
-    let mut notices = Vec::new();
+    // What opening the store repaired matters most, so it comes first; the rest of
+    // several store notices are in the log.
+    let mut notices: Vec<String> = store_notices.into_iter().take(1).collect();
     if let Some(problem) = log_problem {
         notices.push(problem);
     }

@@ -81,8 +81,11 @@ fn laptop(dir: &Path) {
     interview(&store, "12");
 }
 
-/// A coordinator: its identity file and recipient.
+/// A coordinator: its identity file and recipient. The data directory is made one first:
+/// these tests keep the coordinator's files in it, and doorstep refuses a folder that
+/// holds other files but no doorstep data.
 fn coordinator(dir: &Path) -> (PathBuf, String) {
+    pins(dir);
     let key = dir.join("coordinator.key");
     let recipient = stdout_of(doorstep(dir).args(["keys", "new", "--out"]).arg(&key));
     (key, recipient.trim().to_owned())
@@ -528,6 +531,8 @@ fn verify_refuses_each_kind_of_bad_batch_and_changes_nothing() {
 fn devices_trust_and_revoke_change_what_verify_accepts() {
     let coord = tempfile::tempdir().unwrap();
     let dir = coord.path();
+    // A data directory before the batch files are put in it (see `coordinator`).
+    assert!(pins(dir).starts_with("no devices yet"));
     let key = DeviceKey::from_secret_bytes([3; 32]);
     let new_key = DeviceKey::from_secret_bytes([5; 32]);
     let old = dir.join("old.batch");

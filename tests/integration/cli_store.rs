@@ -103,7 +103,8 @@ fn bad_config_values_exit_65_and_change_nothing() {
 #[test]
 fn keys_new_writes_an_identity_and_prints_its_recipient() {
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("coordinator.key");
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("coordinator.key");
     let out = stdout_of(
         doorstep(dir.path())
             .args(["keys", "new", "--out"])
@@ -350,14 +351,16 @@ fn recover_command_rebuilds_and_reports_corrupt_lines() {
         out.starts_with("store: missing; rebuilt from the journal\n"),
         "{out}"
     );
-    assert!(out.contains("3 line(s) read"), "{out}");
-    assert!(out.contains("2 good, 1 corrupt"), "{out}");
+    assert!(out.contains("4 line(s) read"), "{out}");
+    assert!(out.contains("3 good, 1 corrupt"), "{out}");
     assert!(
-        out.contains("restored: 1 response(s) (1 complete), 0 door(s), 0 knock(s), 1 setting(s)"),
+        out.contains(
+            "restored: 1 finalized (1 complete), 0 draft(s), 0 door(s), 0 knock(s), 1 setting(s)"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("skipped corrupt journal line 3: the checksum is not 64 hex digits"),
+        out.contains("skipped corrupt journal line 4: the checksum is not 64 hex digits"),
         "{out}"
     );
     let list = stdout_of(doorstep(dir.path()).args(["responses", "list"]));
@@ -377,7 +380,7 @@ fn unusable_paths_are_named_in_the_error() {
     doorstep(&file)
         .args(["config", "get"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::starts_with(format!(
             "doorstep: {}",
             file.display()

@@ -19,6 +19,7 @@ mod jobs;
 mod personal;
 mod pty;
 mod store;
+mod store_faults;
 mod store_helpers;
 mod survey_cli;
 mod survey_fixtures;

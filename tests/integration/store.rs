@@ -171,9 +171,17 @@ fn draft_finalize_then_revision_keeps_the_original() {
         "the original is kept as it was"
     );
 
-    // Both finalized versions are in the journal, in order.
+    // Both finalized versions are in the journal, in order, after their drafts' events.
     let journal = read_journal(&journal_path(dir.path())).unwrap();
-    assert_eq!(journal.entries.len(), 2);
+    let finalized: Vec<uuid::Uuid> = journal
+        .entries
+        .iter()
+        .filter_map(|(_, e)| match e {
+            doorstep::store::JournalEntry::Response(r) => Some(r.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finalized, vec![r.id, rev.id]);
     assert!(journal.corrupt.is_empty());
 
     // Filters.
@@ -452,7 +460,8 @@ fn recover_rebuilds_a_deleted_store_from_the_journal() {
 
     let report = recover(dir.path(), env().0).unwrap();
     assert_eq!(report.store, StoreState::Missing);
-    assert_eq!(report.responses_restored(), 3);
+    assert_eq!(report.responses_restored(), 4);
+    assert_eq!(report.restored[&Status::Draft], 1);
     assert_eq!(report.restored[&Status::Complete], 1);
     assert_eq!(report.restored[&Status::Refused], 1);
     assert_eq!(report.restored[&Status::Abandoned], 1);
@@ -464,20 +473,23 @@ fn recover_rebuilds_a_deleted_store_from_the_journal() {
         text.contains("store: missing; rebuilt from the journal"),
         "{text}"
     );
-    assert!(text.contains("restored: 3 response(s) (1 complete, 1 refused, 1 abandoned), 2 door(s), 2 knock(s), 1 setting(s)"), "{text}");
+    assert!(text.contains("restored: 3 finalized (1 complete, 1 refused, 1 abandoned), 1 draft(s), 2 door(s), 2 knock(s), 1 setting(s)"), "{text}");
 
     let store = open(dir.path());
     for r in &done {
         assert_eq!(&store.get(r.id).unwrap(), r);
     }
-    // Drafts are not journaled: only finalized work is promised back.
+    // Drafts are journaled too: the draft and its answer are back.
+    let listing = store.list(&ResponseFilter::default()).unwrap();
+    assert_eq!(listing.responses.len(), 4);
+    let draft = listing
+        .responses
+        .iter()
+        .find(|r| r.status == Status::Draft)
+        .unwrap();
     assert_eq!(
-        store
-            .list(&ResponseFilter::default())
-            .unwrap()
-            .responses
-            .len(),
-        3
+        draft.answers["q1"].value,
+        StoredAnswer::Plain(Answer::Count(1))
     );
     assert_eq!(store.doors("E05000650").unwrap().len(), 2);
     assert_eq!(
@@ -490,7 +502,7 @@ fn recover_rebuilds_a_deleted_store_from_the_journal() {
     let again = recover(dir.path(), env().0).unwrap();
     assert_eq!(again.store, StoreState::Healthy);
     assert_eq!(again.responses_restored(), 0);
-    assert_eq!(again.already_present, 3);
+    assert_eq!(again.already_present, 4);
     assert_eq!((again.knocks_restored, again.settings_restored), (0, 0));
 }
 
@@ -515,7 +527,7 @@ fn recover_moves_a_damaged_store_aside_and_rebuilds() {
     };
     assert_eq!(moved_to, &dir.path().join("store.damaged-20261005T090000Z"));
     assert!(moved_to.is_dir(), "the damaged store is kept");
-    assert_eq!(report.responses_restored(), 3);
+    assert_eq!(report.responses_restored(), 4);
     let store = open(dir.path());
     for r in &done {
         assert_eq!(&store.get(r.id).unwrap(), r);
@@ -529,9 +541,10 @@ fn corrupt_journal_lines_are_reported_and_skipped() {
     let path = journal_path(dir.path());
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    // Line 2 is the second finalized response: damage it; add garbage and a torn line.
-    lines[1] = lines[1].replacen("answer 1", "answer X", 1);
-    lines.insert(3, "this is not a journal line".into());
+    // Each response is three lines (draft, answer, finalized). Line 6 finalizes the
+    // second: damage it; add garbage after the third and a torn line at the end.
+    lines[5] = lines[5].replacen("answer 1", "answer X", 1);
+    lines.insert(9, "this is not a journal line".into());
     let torn = lines[0][..40].to_owned();
     let mut damaged = lines.join("\n");
     damaged.push('\n');
@@ -541,20 +554,24 @@ fn corrupt_journal_lines_are_reported_and_skipped() {
 
     let report = recover(dir.path(), env().0).unwrap();
     let corrupt: Vec<usize> = report.corrupt.iter().map(|c| c.line).collect();
-    assert_eq!(corrupt, vec![2, 4, lines.len() + 1]);
+    assert_eq!(corrupt, vec![6, 10, lines.len() + 1]);
     assert!(report.corrupt[0].reason.contains("checksum does not match"));
-    assert_eq!(report.responses_restored(), 2);
+    assert_eq!(report.responses_restored(), 4);
+    assert_eq!(report.restored[&Status::Draft], 2);
     assert!(
         report
             .to_string()
-            .contains("skipped corrupt journal line 2: the checksum does not match")
+            .contains("skipped corrupt journal line 6: the checksum does not match")
     );
     let store = open(dir.path());
     assert_eq!(store.get(done[0].id).unwrap(), done[0]);
-    assert!(matches!(
-        store.get(done[1].id),
-        Err(StoreError::NotFound { .. })
-    ));
+    // Its finalizing line is lost, but the draft and its answer came back.
+    let second = store.get(done[1].id).unwrap();
+    assert_eq!(second.status, Status::Draft);
+    assert_eq!(
+        second.answers["q1"].value,
+        StoredAnswer::Plain(Answer::Text("answer 1".into()))
+    );
     assert_eq!(store.get(done[2].id).unwrap(), done[2]);
     // The store keeps working and appends after the torn line.
     let r = store.create_draft(new_response("E05000650", t0())).unwrap();

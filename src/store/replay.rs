@@ -1,0 +1,313 @@
+//! Applying journal entries to records: to an empty model (recover builds a new store from
+//! the whole journal), or to the records a store already holds (the part of the journal
+//! the store missed, after a crash between the two writes or after damage).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use uuid::Uuid;
+
+use super::doors::door_key;
+use super::{JournalEntry, Store, StoreError};
+use crate::response::{DoorRecord, Response, SettingKey, Status};
+
+/// Records as the journal makes them, and which of them an entry changed.
+#[derive(Debug, Default)]
+pub(super) struct Model {
+    pub responses: BTreeMap<Uuid, Response>,
+    pub doors: BTreeMap<Vec<u8>, DoorRecord>,
+    pub settings: BTreeMap<SettingKey, String>,
+    pub changed_responses: BTreeSet<Uuid>,
+    pub changed_doors: BTreeSet<Vec<u8>>,
+    /// Doors corrected away from (their old key) or removed: to take out of a store that
+    /// still has them.
+    pub removed_doors: BTreeSet<Vec<u8>>,
+    pub knocks_added: usize,
+    /// Draft events whose draft the journal never started (or that came after it was
+    /// finalized): nothing to apply them to.
+    pub orphans: usize,
+}
+
+impl Model {
+    /// Applies one entry. Entries are applied in journal order; applying an entry that is
+    /// already reflected changes nothing, except that an answer event re-applied after a
+    /// later one would bring the older value back — so callers replay only from where the
+    /// store's mark says it stopped.
+    pub fn apply(&mut self, entry: JournalEntry) {
+        match entry {
+            JournalEntry::Response(r) => {
+                // A finalized response never changes again (revisions are new records).
+                let keep = self
+                    .responses
+                    .get(&r.id)
+                    .is_some_and(|c| c.status.is_final());
+                if !keep {
+                    self.changed_responses.insert(r.id);
+                    self.responses.insert(r.id, r);
+                }
+            }
+            JournalEntry::Draft(r) => {
+                if !self.responses.contains_key(&r.id) {
+                    self.changed_responses.insert(r.id);
+                    self.responses.insert(r.id, r);
+                }
+            }
+            JournalEntry::Answer {
+                id,
+                question,
+                value,
+                at,
+            } => match self.draft(id) {
+                Some(d) => {
+                    d.set_answer(&question, value, at);
+                    self.changed_responses.insert(id);
+                }
+                None => self.orphans += 1,
+            },
+            JournalEntry::Finding {
+                id,
+                question,
+                finding,
+                at,
+            } => match self.draft(id) {
+                Some(d) => {
+                    d.findings.insert(question, finding);
+                    d.touch(at);
+                    self.changed_responses.insert(id);
+                }
+                None => self.orphans += 1,
+            },
+            JournalEntry::DraftDoor { id, door } => match self.draft(id) {
+                Some(d) => {
+                    d.door = Some(door);
+                    self.changed_responses.insert(id);
+                }
+                None => self.orphans += 1,
+            },
+            JournalEntry::Door { area, door } => {
+                let Ok(key) = door_key(&area, &door) else {
+                    return;
+                };
+                self.removed_doors.remove(&key);
+                if !self.doors.contains_key(&key) {
+                    self.doors
+                        .insert(key.clone(), DoorRecord::new(area.trim(), door));
+                    self.changed_doors.insert(key);
+                }
+            }
+            JournalEntry::Knock { area, door, knock } => {
+                let Ok(key) = door_key(&area, &door) else {
+                    return;
+                };
+                self.removed_doors.remove(&key);
+                let record = self
+                    .doors
+                    .entry(key.clone())
+                    .or_insert_with(|| DoorRecord::new(area.trim(), door));
+                if !record.knocks.contains(&knock) {
+                    record.add_knock(knock);
+                    self.knocks_added += 1;
+                    self.changed_doors.insert(key);
+                }
+            }
+            JournalEntry::DoorEdited { area, from, to } => {
+                let (Ok(from_key), Ok(to_key)) = (door_key(&area, &from), door_key(&area, &to))
+                else {
+                    return;
+                };
+                let mut record = self
+                    .doors
+                    .remove(&from_key)
+                    .unwrap_or_else(|| DoorRecord::new(area.trim(), from.clone()));
+                record.correct_door(to.clone());
+                // Drafts started at the door follow it.
+                for r in self.responses.values_mut() {
+                    if r.status == Status::Draft
+                        && r.area.eq_ignore_ascii_case(area.trim())
+                        && r.door.as_ref().is_some_and(|d| d.key() == from.key())
+                    {
+                        r.door = Some(to.clone());
+                        self.changed_responses.insert(r.id);
+                    }
+                }
+                self.changed_doors.remove(&from_key);
+                if from_key != to_key {
+                    self.removed_doors.insert(from_key);
+                }
+                self.removed_doors.remove(&to_key);
+                self.changed_doors.insert(to_key.clone());
+                self.doors.insert(to_key, record);
+            }
+            JournalEntry::DoorRemoved { area, door } => {
+                let Ok(key) = door_key(&area, &door) else {
+                    return;
+                };
+                self.doors.remove(&key);
+                self.changed_doors.remove(&key);
+                self.removed_doors.insert(key);
+            }
+            JournalEntry::Setting { key, value } => {
+                self.settings.insert(key, value);
+            }
+        }
+    }
+
+    fn draft(&mut self, id: Uuid) -> Option<&mut Response> {
+        self.responses
+            .get_mut(&id)
+            .filter(|r| r.status == Status::Draft)
+    }
+
+    /// Loads from `store` every record `entries` touch, so applying them works on what
+    /// the store holds. A record the store cannot read is left out: the journal's wins.
+    fn load_for(
+        &mut self,
+        store: &Store,
+        entries: &[(usize, JournalEntry)],
+    ) -> Result<(), StoreError> {
+        for (_, entry) in entries {
+            match entry {
+                JournalEntry::Response(Response { id, .. })
+                | JournalEntry::Draft(Response { id, .. })
+                | JournalEntry::Answer { id, .. }
+                | JournalEntry::Finding { id, .. }
+                | JournalEntry::DraftDoor { id, .. } => {
+                    if self.responses.contains_key(id) {
+                        continue;
+                    }
+                    match store.get(*id) {
+                        Ok(r) => {
+                            self.responses.insert(*id, r);
+                        }
+                        Err(StoreError::NotFound { .. } | StoreError::Corrupt { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                JournalEntry::Door { area, door } | JournalEntry::Knock { area, door, .. } => {
+                    let Ok(key) = door_key(area, door) else {
+                        continue;
+                    };
+                    if self.doors.contains_key(&key) {
+                        continue;
+                    }
+                    match store.door_record(&key) {
+                        Ok(Some(r)) => {
+                            self.doors.insert(key, r);
+                        }
+                        Ok(None) | Err(StoreError::Corrupt { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                JournalEntry::DoorEdited { area, from, to } => {
+                    for door in [from, to] {
+                        self.load_door(store, area, door)?;
+                    }
+                }
+                JournalEntry::DoorRemoved { area, door } => self.load_door(store, area, door)?,
+                JournalEntry::Setting { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the door `door` of `area` from `store` unless already held.
+    fn load_door(
+        &mut self,
+        store: &Store,
+        area: &str,
+        door: &crate::response::Door,
+    ) -> Result<(), StoreError> {
+        let Ok(key) = door_key(area, door) else {
+            return Ok(());
+        };
+        if self.doors.contains_key(&key) {
+            return Ok(());
+        }
+        match store.door_record(&key) {
+            Ok(Some(r)) => {
+                self.doors.insert(key, r);
+            }
+            Ok(None) | Err(StoreError::Corrupt { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Writes every record an applied entry changed (not flushed: the caller flushes).
+    pub fn write_changed(&self, store: &Store) -> Result<(), StoreError> {
+        for id in &self.changed_responses {
+            if let Some(r) = self.responses.get(id) {
+                store.put_response(r)?;
+            }
+        }
+        for key in &self.changed_doors {
+            if let Some(d) = self.doors.get(key) {
+                store.put_door(key, d)?;
+            }
+        }
+        for key in &self.removed_doors {
+            if !self.doors.contains_key(key) {
+                store.tree(super::doors::DOORS)?.remove(key)?;
+            }
+        }
+        for (key, value) in &self.settings {
+            store.put_setting(*key, value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Applies `entries` (in journal order) on top of what `store` holds and writes what
+/// changed. Returns how many entries there were.
+pub(super) fn replay_onto(
+    store: &Store,
+    entries: Vec<(usize, JournalEntry)>,
+) -> Result<usize, StoreError> {
+    let mut model = Model::default();
+    model.load_for(store, &entries)?;
+    let n = entries.len();
+    for (_, entry) in entries {
+        model.apply(entry);
+    }
+    model.write_changed(store)?;
+    Ok(n)
+}
+
+/// The journal entries that say what `store` holds: settings, doors with their knocks,
+/// finalized responses, and drafts as they stand. A record that cannot be read is left
+/// out and counted.
+pub(super) fn entries_from_store(store: &Store) -> Result<(Vec<JournalEntry>, usize), StoreError> {
+    let mut entries = Vec::new();
+    let settings = store.settings().unwrap_or_default();
+    for key in SettingKey::ALL {
+        if let Some(value) = settings.get(key) {
+            entries.push(JournalEntry::Setting {
+                key,
+                value: value.to_owned(),
+            });
+        }
+    }
+    let (doors, mut unreadable) = store.readable_doors()?;
+    for record in doors {
+        entries.push(JournalEntry::Door {
+            area: record.area.clone(),
+            door: record.door.clone(),
+        });
+        for knock in record.knocks {
+            entries.push(JournalEntry::Knock {
+                area: record.area.clone(),
+                door: record.door.clone(),
+                knock,
+            });
+        }
+    }
+    let listing = store.list(&crate::response::ResponseFilter::default())?;
+    unreadable += listing.unreadable.len();
+    for r in listing.responses {
+        entries.push(if r.status.is_final() {
+            JournalEntry::Response(r)
+        } else {
+            JournalEntry::Draft(r)
+        });
+    }
+    Ok((entries, unreadable))
+}

@@ -1,0 +1,814 @@
+//! Faults in the store and the journal, through the real binary where a command is
+//! involved: damage sled notices late, a store that reflects less than the journal, an
+//! interrupted recover, a CRLF journal, a deleted journal, drafts brought back by
+//! recover, a format-1 journal, and data directories that are not ones.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use doorstep::response::{Door, Outcome, ResponseFilter, Status, StoredAnswer};
+use doorstep::store::{
+    JournalEntry, RECOVERING_FILE, STORE_DIR, Store, StoreState, encode_line, journal_path, recover,
+};
+use doorstep::survey::{Answer, Finding};
+use predicates::prelude::*;
+
+use crate::store_helpers::{all_files, env, new_response, open, t0, text_question};
+
+fn doorstep(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorstep"));
+    cmd.env_remove("DOORSTEP_DATA_DIR")
+        .arg("--data-dir")
+        .arg(dir);
+    cmd
+}
+
+fn output(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file under `dir` with its contents, to show nothing changed.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    if !dir.exists() {
+        return Vec::new();
+    }
+    all_files(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A data directory with `n` finalized responses, each with an answer.
+fn filled(dir: &Path, n: usize) -> Vec<uuid::Uuid> {
+    let store = open(dir);
+    let q = text_question("q1", false);
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let r = store.create_draft(new_response("E05000650", t0())).unwrap();
+        store
+            .record_answer(r.id, &q, Answer::Text(format!("answer {i}")), t0())
+            .unwrap();
+        store.finalize(r.id, Status::Complete, t0()).unwrap();
+        ids.push(r.id);
+    }
+    ids
+}
+
+/// Opens with the system clock and ids. Retries while busy: a child another test is
+/// spawning at that moment can hold a copy of the lock until it starts.
+fn open_system(dir: &Path) -> Store {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match Store::open(dir) {
+            Ok(s) => return s,
+            Err(doorstep::store::StoreError::Busy { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// The number of response rows `responses list` printed.
+fn rows(list: &str) -> usize {
+    list.lines().filter(|l| l.contains("E05000650")).count()
+}
+
+/// xorshift64*, so a failing case can be named by its seed.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+#[test]
+fn damaged_store_files_are_refused_or_repaired_never_shown_partial() {
+    let pristine = tempfile::tempdir().unwrap();
+    filled(pristine.path(), 160);
+    let db = pristine.path().join(STORE_DIR).join("db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    assert!(len > 8192, "store/db is {len} bytes");
+
+    // Ten random bit flips per case, and a 4 KiB block of zeros at a few offsets.
+    type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+    let mut cases: Vec<(String, Damage)> = Vec::new();
+    for seed in 1..=12u64 {
+        cases.push((
+            format!("10 bit flips, seed {seed}"),
+            Box::new(move |bytes: &mut Vec<u8>| {
+                let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                for _ in 0..10 {
+                    let at = (next(&mut s) % bytes.len() as u64) as usize;
+                    bytes[at] ^= 1 << (next(&mut s) % 8);
+                }
+            }),
+        ));
+    }
+    for block in [0u64, 1, 2, 5] {
+        cases.push((
+            format!("zeros at 4 KiB block {block}"),
+            Box::new(move |bytes: &mut Vec<u8>| {
+                let start = ((block * 4096) as usize).min(bytes.len());
+                let end = (start + 4096).min(bytes.len());
+                bytes[start..end].fill(0);
+            }),
+        ));
+    }
+    let mut refused = 0;
+    for (name, damage) in &cases {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(pristine.path(), dir.path());
+        let db = dir.path().join(STORE_DIR).join("db");
+        let mut bytes = std::fs::read(&db).unwrap();
+        damage(&mut bytes);
+        std::fs::write(&db, bytes).unwrap();
+
+        let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+        if code == 0 {
+            assert_eq!(
+                rows(&out),
+                160,
+                "{name}: a partial list shown as whole: {err}"
+            );
+        } else {
+            refused += 1;
+            assert!(
+                err.contains("doorstep recover"),
+                "{name}: exit {code} without the command that fixes it: {err}"
+            );
+            assert!(!err.contains("panicked"), "{name}: {err}");
+        }
+        let (code, out, err) = output(doorstep(dir.path()).arg("recover"));
+        assert_eq!(code, 0, "{name}: recover failed: {out}{err}");
+        let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+        assert_eq!(code, 0, "{name}: after recover: {err}");
+        assert_eq!(rows(&out), 160, "{name}: after recover");
+    }
+    eprintln!(
+        "damage: {refused} of {} cases refused before recover",
+        cases.len()
+    );
+}
+
+#[test]
+fn a_store_behind_its_journal_is_brought_up_to_date_at_open() {
+    // A copy of the store taken before the last writes stands for a store whose engine
+    // dropped its tail (after damage) or a crash between journal and store.
+    let dir = tempfile::tempdir().unwrap();
+    let early = tempfile::tempdir().unwrap();
+    let ids = filled(dir.path(), 3);
+    copy_dir(&dir.path().join(STORE_DIR), &early.path().join(STORE_DIR));
+    {
+        // The system id source: the test one would hand out the first ids again.
+        let store = open_system(dir.path());
+        let r = store.create_draft(new_response("E05000650", t0())).unwrap();
+        store
+            .record_answer(r.id, &text_question("q9", false), Answer::Count(9), t0())
+            .unwrap();
+        store
+            .knock(
+                "E05000650",
+                Door::new("Kay Street", "1").unwrap(),
+                Outcome::NoAnswer,
+                t0(),
+            )
+            .unwrap();
+    }
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    copy_dir(&early.path().join(STORE_DIR), &dir.path().join(STORE_DIR));
+
+    let (code, _, err) = output(doorstep(dir.path()).args(["config", "get"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "warning: replayed 3 journal entries the store had missed (a crash or damage)"
+        ),
+        "{err}"
+    );
+    let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(rows(&out), 4, "{out}");
+    let store = open(dir.path());
+    assert!(store.notices().is_empty(), "{:?}", store.notices());
+    let drafts = store.drafts().unwrap().responses;
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(
+        drafts[0].answers["q9"].value,
+        StoredAnswer::Plain(Answer::Count(9))
+    );
+    assert_eq!(store.doors("E05000650").unwrap().len(), 1);
+    for id in ids {
+        assert_eq!(store.get(id).unwrap().status, Status::Complete);
+    }
+}
+
+#[test]
+fn an_interrupted_recover_is_refused_until_a_recover_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal_path(dir.path());
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    let mut text = String::new();
+    let (env, _) = env();
+    for i in 0..20_000u64 {
+        let mut r =
+            doorstep::response::Response::draft(env.new_id(), new_response("E05000650", t0()))
+                .unwrap();
+        r.set_answer("q1", StoredAnswer::Plain(Answer::Count(i)), t0());
+        r.finalize(Status::Complete, t0());
+        text.push_str(&encode_line(&JournalEntry::Response(r)).unwrap());
+    }
+    std::fs::write(&journal, &text).unwrap();
+
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_doorstep"))
+        .env_remove("DOORSTEP_DATA_DIR")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("recover")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let rebuilding = dir.path().join("store.rebuilding");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !rebuilding.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "recover finished before it could be interrupted"
+        );
+        assert!(Instant::now() < deadline, "recover never started building");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(dir.path().join(RECOVERING_FILE).exists());
+
+    let before = snapshot(&dir.path().join(STORE_DIR));
+    for args in [vec!["responses", "list"], vec!["config", "get"]] {
+        doorstep(dir.path())
+            .args(&args)
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(format!(
+                "doorstep: a `doorstep recover` in {} was interrupted before it finished: run `doorstep recover` again to complete it\n",
+                dir.path().display()
+            ));
+    }
+    assert_eq!(snapshot(&dir.path().join(STORE_DIR)), before);
+
+    let (code, out, err) = output(doorstep(dir.path()).arg("recover"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("an interrupted recover was found and completed\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("restored: 20000 finalized (20000 complete)"),
+        "{out}"
+    );
+    assert!(!dir.path().join(RECOVERING_FILE).exists());
+    assert!(!rebuilding.exists());
+    let store = open(dir.path());
+    assert_eq!(
+        store.summaries().unwrap().summaries.len(),
+        20_000,
+        "every response is back"
+    );
+}
+
+#[test]
+fn a_crlf_journal_recovers_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal_path(dir.path());
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    let text = std::fs::read_to_string("tests/fixtures/journal/format1.jsonl").unwrap();
+    std::fs::write(&journal, text.replace('\n', "\r\n")).unwrap();
+    let out = String::from_utf8(
+        doorstep(dir.path())
+            .arg("recover")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(out.contains("11 good, 0 corrupt"), "{out}");
+    assert!(
+        out.contains("restored: 3 finalized (2 complete, 1 refused), 0 draft(s), 2 door(s), 3 knock(s), 4 setting(s)"),
+        "{out}"
+    );
+    // Appending after CRLF lines still reads.
+    doorstep(dir.path())
+        .args(["config", "set", "officer", "PC 99"])
+        .assert()
+        .success();
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    doorstep(dir.path()).arg("recover").assert().success();
+    doorstep(dir.path())
+        .args(["config", "get", "officer"])
+        .assert()
+        .success()
+        .stdout("PC 99\n");
+}
+
+#[test]
+fn a_journal_with_nothing_readable_is_an_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 2);
+    let journal = journal_path(dir.path());
+    let text = std::fs::read_to_string(&journal).unwrap();
+    // Every line damaged (as a converter that rewrote the quotes would).
+    std::fs::write(&journal, text.replace('"', "'")).unwrap();
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    let before = snapshot(dir.path());
+    doorstep(dir.path())
+        .arg("recover")
+        .assert()
+        .code(65)
+        .stdout("")
+        .stderr(predicate::str::starts_with(format!(
+            "doorstep: the journal {} has 6 line(s) but none could be read (line 1: the checksum does not match the record (damaged or cut short)); nothing was restored and nothing was changed\n",
+            journal.display()
+        )));
+    let after: Vec<_> = snapshot(dir.path())
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("doorstep.lock"))
+        .collect();
+    let before: Vec<_> = before
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("doorstep.lock"))
+        .collect();
+    assert_eq!(after, before);
+    assert!(!dir.path().join(STORE_DIR).exists());
+}
+
+#[test]
+fn a_deleted_journal_is_rebuilt_from_the_store_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = filled(dir.path(), 3);
+    let draft = {
+        let store = open_system(dir.path());
+        store.create_draft(new_response("E05000650", t0())).unwrap()
+    };
+    let journal = journal_path(dir.path());
+    std::fs::remove_file(&journal).unwrap();
+
+    let (code, _, err) = output(doorstep(dir.path()).args(["config", "get"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "doorstep: warning: the journal {} was missing: rebuilt it from the store (4 entries)\n",
+            journal.display()
+        )
+    );
+    // Said once: the next command is quiet.
+    let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(rows(&out), 4);
+    // And the rebuilt journal is a real backup.
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    let report = recover(dir.path(), env().0).unwrap();
+    assert_eq!(report.store, StoreState::Missing);
+    assert_eq!(report.restored[&Status::Complete], 3);
+    assert_eq!(report.restored[&Status::Draft], 1);
+    let store = open(dir.path());
+    for id in ids.iter().chain([&draft.id]) {
+        store.get(*id).unwrap();
+    }
+}
+
+#[test]
+fn a_journal_cut_shorter_than_the_store_is_kept_aside_and_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 3);
+    let journal = journal_path(dir.path());
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let first_two: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&journal, &first_two).unwrap();
+    let (code, _, err) = output(doorstep(dir.path()).args(["config", "get"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("had 2 line(s) where the store reflects 9 (cut short or replaced; kept as "),
+        "{err}"
+    );
+    let kept: Vec<_> = std::fs::read_dir(journal.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("journal.jsonl.short-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let rebuilt = doorstep::store::read_journal(&journal).unwrap();
+    assert_eq!(rebuilt.entries.len(), 3);
+}
+
+#[test]
+fn recover_brings_back_drafts_with_their_answers_findings_and_door() {
+    let dir = tempfile::tempdir().unwrap();
+    let door = Door::new("Kay Street", "12").unwrap();
+    let (kin, eva) = {
+        let store = open(dir.path());
+        let kin = store.create_draft(new_response("E05000650", t0())).unwrap();
+        store.set_door(kin.id, &door).unwrap();
+        let q = text_question("q1", false);
+        store
+            .record_answer(kin.id, &q, Answer::Text("first".into()), t0())
+            .unwrap();
+        store
+            .record_answer(kin.id, &q, Answer::Text("second".into()), t0())
+            .unwrap();
+        let eva = store.create_draft(new_response("E05000650", t0())).unwrap();
+        store
+            .record_finding(
+                eva.id,
+                "litter",
+                Finding {
+                    urgent: true,
+                    ..Finding::default()
+                },
+            )
+            .unwrap();
+        (store.get(kin.id).unwrap(), store.get(eva.id).unwrap())
+    };
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    let out = String::from_utf8(
+        doorstep(dir.path())
+            .arg("recover")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        out.contains("restored: 0 finalized, 2 draft(s), 0 door(s), 0 knock(s), 0 setting(s)"),
+        "{out}"
+    );
+    let store = open(dir.path());
+    assert_eq!(store.get(kin.id).unwrap(), kin);
+    assert_eq!(store.get(eva.id).unwrap(), eva);
+    assert_eq!(
+        store
+            .list(&ResponseFilter::default())
+            .unwrap()
+            .responses
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_format_1_journal_still_recovers() {
+    // Written by the release before drafts were journaled (tests/fixtures/journal).
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal_path(dir.path());
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    std::fs::copy("tests/fixtures/journal/format1.jsonl", &journal).unwrap();
+    let report = recover(dir.path(), env().0).unwrap();
+    assert!(report.corrupt.is_empty(), "{report}");
+    assert_eq!(report.entries, 11);
+    assert_eq!(report.restored[&Status::Complete], 2);
+    assert_eq!(report.restored[&Status::Refused], 1);
+    assert_eq!(
+        (
+            report.doors_restored,
+            report.knocks_restored,
+            report.settings_restored
+        ),
+        (2, 3, 4)
+    );
+    let store = open(dir.path());
+    let rev: uuid::Uuid = "01a10b4a-9680-7000-8000-000000000003".parse().unwrap();
+    let rev = store.get(rev).unwrap();
+    assert_eq!(
+        rev.replaces,
+        Some("01a10b4a-9680-7000-8000-000000000001".parse().unwrap())
+    );
+    assert_eq!(
+        rev.answers["q2"].value,
+        StoredAnswer::Plain(Answer::YesNo(false))
+    );
+    assert_eq!(
+        store.settings().unwrap().officer.as_deref(),
+        Some("PC 1234")
+    );
+    // New entries append after the old ones and everything recovers again.
+    drop(store);
+    let store = open_system(dir.path());
+    let d = store.create_draft(new_response("E05000650", t0())).unwrap();
+    drop(store);
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    let report = recover(dir.path(), env().0).unwrap();
+    assert_eq!(report.restored[&Status::Draft], 1);
+    open(dir.path()).get(d.id).unwrap();
+}
+
+#[test]
+fn snapshot_leftovers_are_cleaned_up_and_damaged_stores_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 1);
+    let leftover = dir
+        .path()
+        .join(STORE_DIR)
+        .join("snap.00000000000001A0.generating");
+    std::fs::write(&leftover, b"").unwrap();
+    doorstep(dir.path())
+        .args(["config", "get"])
+        .assert()
+        .success();
+    assert!(!leftover.exists());
+
+    // Two damaged stores in a row: both are kept, and the report names them.
+    for round in 1..=2 {
+        for file in all_files(&dir.path().join(STORE_DIR)) {
+            std::fs::write(&file, b"\x00\xffnot a sled file").unwrap();
+        }
+        let report = recover(dir.path(), env().0).unwrap();
+        assert!(
+            matches!(report.store, StoreState::Damaged { .. }),
+            "{report}"
+        );
+        assert_eq!(report.kept_aside.len(), round, "{report}");
+        assert!(
+            report.to_string().contains(&format!(
+                "{round} damaged store(s) kept in the data directory (store.damaged-20261005T090000Z"
+            )),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn folders_that_are_not_data_directories_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = dir.path().join("documents");
+    std::fs::create_dir(&busy).unwrap();
+    std::fs::write(busy.join("letter.txt"), "hello").unwrap();
+    for args in [
+        vec!["config", "get"],
+        vec!["recover"],
+        vec!["responses", "list"],
+    ] {
+        doorstep(&busy)
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!(
+                "doorstep: {}: this folder is not empty and holds no doorstep data (no store, journal or surveys): give --data-dir a new or empty folder\n",
+                busy.display()
+            ));
+    }
+    assert_eq!(all_files(&busy), vec![busy.join("letter.txt")]);
+
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    doorstep(&file)
+        .args(["config", "get"])
+        .assert()
+        .code(2)
+        .stderr(format!(
+            "doorstep: {}: this is a file, not a folder: give --data-dir a folder (a new one is made if it does not exist)\n",
+            file.display()
+        ));
+    assert_eq!(std::fs::read(&file).unwrap(), b"x");
+
+    // A data dir with surveys only (set up before the first start) is fine.
+    let fresh = dir.path().join("fresh");
+    std::fs::create_dir_all(fresh.join("surveys")).unwrap();
+    doorstep(&fresh).args(["config", "get"]).assert().success();
+}
+
+#[test]
+fn an_empty_data_dir_variable_is_unset_and_tilde_is_home() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], data_dir: Option<&str>, env_value: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorstep"));
+        cmd.env_remove("DOORSTEP_DATA_DIR")
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("xdg"))
+            .current_dir(home.path());
+        if let Some(v) = env_value {
+            cmd.env("DOORSTEP_DATA_DIR", v);
+        }
+        if let Some(d) = data_dir {
+            cmd.arg("--data-dir").arg(d);
+        }
+        cmd.args(args);
+        cmd
+    };
+    run(&["config", "set", "officer", "PC 1"], None, Some(""))
+        .assert()
+        .success();
+    assert!(
+        home.path()
+            .join("xdg")
+            .join("doorstep")
+            .join("store")
+            .is_dir()
+    );
+    run(&["config", "set", "officer", "PC 2"], Some("~/field"), None)
+        .assert()
+        .success();
+    assert!(home.path().join("field").join("store").is_dir());
+    assert!(!home.path().join("~").exists());
+    run(&["config", "get"], Some("~someone/field"), None)
+        .assert()
+        .code(2)
+        .stderr("doorstep: data directory `~someone/field`: `~name` is not expanded here; give the full path\n");
+    assert!(!home.path().join("~someone").exists());
+}
+
+/// Unmounts the small file system when the test ends, however it ends.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = StdCommand::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+#[ignore = "mounts a 2 MiB tmpfs to fill it up: needs root; run with --ignored"]
+fn a_full_disk_is_said_to_be_full_and_recover_leaves_the_store_alone() {
+    let mount = tempfile::tempdir().unwrap();
+    let ok = StdCommand::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(mount.path())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "mount failed: this test needs root");
+    let _guard = Mounted(mount.path().to_path_buf());
+    let dir = mount.path().join("data");
+    let id = {
+        let store = open_system(&dir);
+        let r = store.create_draft(new_response("E05000650", t0())).unwrap();
+        store
+            .record_answer(r.id, &text_question("q1", false), Answer::Count(1), t0())
+            .unwrap();
+        r.id
+    };
+    let filler = mount.path().join("filler");
+    let _ = StdCommand::new("dd")
+        .args(["if=/dev/zero", "bs=4k"])
+        .arg(format!("of={}", filler.display()))
+        .stderr(Stdio::null())
+        .status();
+    // (sled may pad its file with zeros while opening; the records are checked below.)
+    let before = all_files(&dir.join(STORE_DIR));
+    for args in [
+        vec!["config", "set", "officer", "PC 1234567890"],
+        vec!["recover"],
+    ] {
+        let (code, _, err) = output(doorstep(&dir).args(&args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "the disk holding {} is full: free some space and start again",
+                dir.join(STORE_DIR).display()
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("recover`"), "not damage: {err}");
+    }
+    assert_eq!(
+        all_files(&dir.join(STORE_DIR)),
+        before,
+        "the store is where it was"
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| ["store", "journal", "doorstep.lock"].contains(&n.as_str())),
+        "nothing left behind: {names:?}"
+    );
+    std::fs::remove_file(&filler).unwrap();
+    let store = open_system(&dir);
+    let draft = store.get(id).unwrap();
+    assert_eq!(
+        draft.answers["q1"].value,
+        StoredAnswer::Plain(Answer::Count(1))
+    );
+}
+
+/// Every file and folder under `dir` with its contents (files) and modification time.
+fn tree_state(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        out.push((
+            d.clone(),
+            None,
+            std::fs::metadata(&d).unwrap().modified().unwrap(),
+        ));
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+                out.push((path.clone(), Some(std::fs::read(&path).unwrap()), modified));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn read_only_commands_create_and_change_nothing_in_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = filled(dir.path(), 2);
+    // A store behind its journal: shown whole, with a notice, and still not written.
+    let early = tempfile::tempdir().unwrap();
+    copy_dir(&dir.path().join(STORE_DIR), early.path());
+    let late = {
+        let store = open_system(dir.path());
+        store.create_draft(new_response("E05000650", t0())).unwrap()
+    };
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    copy_dir(early.path(), &dir.path().join(STORE_DIR));
+    std::thread::sleep(Duration::from_millis(20));
+    let before = tree_state(dir.path());
+
+    let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rows(&out), 3, "{out}");
+    assert!(out.contains(&late.id.to_string()), "{out}");
+    assert_eq!(
+        err,
+        "doorstep: warning: the store is missing the last 1 journal entry; shown from the journal here (run `doorstep recover` to repair the store)\n"
+    );
+    doorstep(dir.path())
+        .args(["responses", "show", &ids[0].to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(ids[0].to_string()));
+    doorstep(dir.path())
+        .args(["areas", "list"])
+        .assert()
+        .success();
+    doorstep(dir.path())
+        .args(["survey", "list"])
+        .assert()
+        .success();
+    assert_eq!(
+        tree_state(dir.path()),
+        before,
+        "the data directory was written to"
+    );
+
+    // A data directory nobody has used yet is not created by a read.
+    let never = dir.path().join("never-used");
+    doorstep(&never)
+        .args(["responses", "list"])
+        .assert()
+        .success()
+        .stdout("no responses\n");
+    assert!(!never.exists());
+
+    // A write repairs it for good.
+    doorstep(dir.path())
+        .args(["config", "get"])
+        .assert()
+        .success()
+        .stderr(
+            "doorstep: warning: replayed 1 journal entry the store had missed (a crash or damage)\n",
+        );
+    doorstep(dir.path())
+        .args(["responses", "list"])
+        .assert()
+        .success()
+        .stderr("");
+}
