@@ -7,16 +7,22 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
-use super::emit;
+use super::{emit, print};
 use crate::Error;
 use crate::batch::DevicePublicKey;
+use crate::output::{Cell, Column, Document, Format, Table};
 use crate::store::Store;
 use crate::store::batches::{DevicePin, PinSource};
 
 #[derive(Debug, Subcommand)]
 pub enum DevicesCommand {
     /// Every device whose batches this machine has verified, with its pinned key.
-    List,
+    List {
+        /// Print JSON: table `devices` (`device`, `key`, `source` first_use|trusted,
+        /// `since`, `revoked_at`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Pin a device name to a key (e.g. after the laptop was reinstalled and made a new key).
     Trust {
         #[arg(value_name = "DEVICE")]
@@ -50,7 +56,7 @@ pub fn run(
 ) -> Result<(), Error> {
     let store = super::open_store(data_dir, err)?;
     match cmd {
-        DevicesCommand::List => list(&store, out),
+        DevicesCommand::List { json } => list(&store, out, Format::json_if(*json)),
         DevicesCommand::Trust { device, key } => {
             let device = crate::response::SettingKey::Device.validate(device)?;
             store.put_device_pin(&DevicePin {
@@ -87,30 +93,42 @@ pub fn run(
     }
 }
 
-fn list(store: &Store, out: &mut dyn Write) -> Result<(), Error> {
-    let pins = store.device_pins()?;
-    if pins.is_empty() {
-        return emit(
-            out,
-            "no devices yet: `doorstep batch verify` pins each device's key on its first batch\n",
-        );
-    }
-    let mut text = String::new();
-    for p in pins {
-        let how = match p.source {
-            PinSource::FirstUse => "first use",
+fn list(store: &Store, out: &mut dyn Write, format: Format) -> Result<(), Error> {
+    let mut table = Table::new(
+        "devices",
+        vec![
+            Column::text("device", "DEVICE"),
+            Column::text("key", "KEY"),
+            Column::text("source", "PINNED BY"),
+            Column::time("since", "SINCE"),
+            Column::text("revoked_at", "STATE"),
+        ],
+    )
+    .when_empty(
+        "no devices yet: `doorstep batch verify` pins each device's key on its first batch",
+    );
+    for p in store.device_pins()? {
+        let source = match p.source {
+            PinSource::FirstUse => "first_use",
             PinSource::Trusted => "trusted",
         };
         let state = match p.revoked_at {
-            Some(t) => format!("REVOKED {}", uk_time(t)),
-            None => "active".to_owned(),
+            Some(t) => Cell::from(rfc3339(t)).shown_as(format!("REVOKED {}", uk_time(t))),
+            None => Cell::from(None::<String>).shown_as("active"),
         };
-        text.push_str(&format!(
-            "{}\t{}\t{how} {}\t{state}\n",
-            p.device,
-            p.key,
-            uk_time(p.since)
-        ));
+        table.push(vec![
+            Cell::from(&p.device),
+            Cell::from(p.key.to_string()),
+            Cell::from(source).shown_as(source.replace('_', " ")),
+            Cell::from(rfc3339(p.since)).shown_as(uk_time(p.since)),
+            state,
+        ]);
     }
-    emit(out, &text)
+    let mut doc = Document::new();
+    doc.table(table);
+    print(out, &doc, format)
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -176,7 +176,12 @@ fn laptop_to_coordinator_round_trip() {
     ] {
         assert!(first.contains(line), "missing {line:?} in\n{first}");
     }
-    assert!(pins(coord.path()).starts_with("laptop-3\ted25519:"));
+    let listed = pins(coord.path());
+    let row = listed.lines().nth(1).unwrap_or_default();
+    assert!(
+        row.starts_with("laptop-3 ") && row.contains("ed25519:") && row.contains("first use"),
+        "{listed}"
+    );
     let again = stdout_of(
         doorstep(coord.path())
             .args(["batch", "verify"])
@@ -568,6 +573,17 @@ fn devices_trust_and_revoke_change_what_verify_accepts() {
         .assert()
         .success();
     assert!(pins(dir).contains("REVOKED"));
+    // The same pins for scripts: the key trusted by hand, and when it was revoked.
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        doorstep(dir).args(["devices", "list", "--json"]),
+    ))
+    .unwrap();
+    let rows = json["blocks"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{json}");
+    assert_eq!(rows[0]["device"], "laptop-3");
+    assert_eq!(rows[0]["key"], new_key.public().to_string());
+    assert_eq!(rows[0]["source"], "trusted");
+    assert!(rows[0]["revoked_at"].as_str().is_some(), "{json}");
     refused(
         dir,
         &new,
