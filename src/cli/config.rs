@@ -14,7 +14,6 @@ use crate::response::{ResponseError, SettingKey};
 use crate::store::Store;
 use crate::survey::registry::Registry;
 
-
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print a setting (officer, device, recipient, language, area), or all of them.

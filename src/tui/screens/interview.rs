@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 use uuid::Uuid;
 
 use super::Transition;
@@ -23,6 +23,7 @@ use crate::tui::app::{Context, Flash};
 use crate::tui::fields::{Field, FieldEvent, TextField, TextKind};
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, MARKER, SelectableList};
 use crate::tui::wrap;
 
 /// What stands in for a sealed answer in the walker: the device cannot read it back, but
@@ -228,7 +229,12 @@ impl Interview {
     /// it and Enter keeps it (the officer still confirms it).
     pub fn suggest(&mut self, ctx: &Context, qid: &str, value: &str) {
         self.suggestions.insert(qid.to_owned(), value.to_owned());
-        if self.survey.questions.get(self.index).is_some_and(|q| q.id == qid) {
+        if self
+            .survey
+            .questions
+            .get(self.index)
+            .is_some_and(|q| q.id == qid)
+        {
             self.load_field(ctx);
         }
     }
@@ -1021,39 +1027,33 @@ impl Interview {
             head_lines.push(Line::styled(format!("! URGENT: {u}"), theme.error));
         }
         frame.render_widget(Paragraph::new(head_lines), head);
-        let height = list.height as usize;
-        let start = row.saturating_sub(height.saturating_sub(1));
-        let width = list.width as usize;
-        let lines: Vec<Line> = rows
+        // The selection marker takes the first cells of every row (see SelectableList).
+        let width = (list.width as usize).saturating_sub(MARKER.chars().count());
+        let items: Vec<Row> = rows
             .iter()
-            .enumerate()
-            .skip(start)
-            .take(height)
-            .map(|(r, &i)| {
+            .map(|&i| {
                 let q = &self.survey.questions[i];
                 let (answer, bad) = self.shown_answer(i);
                 let qtext: String = q
                     .text
                     .get(&self.lang)
                     .chars()
-                    .take(width.saturating_sub(6) / 2)
+                    .take((width + 2).saturating_sub(6) / 2)
                     .collect();
-                let text = format!(
-                    "{} {:<4} {qtext} → {answer}",
-                    if r == row { "▶" } else { " " },
-                    self.survey.number(i)
-                );
+                let text = format!("{:<4} {qtext} → {answer}", self.survey.number(i));
                 let text: String = text.chars().take(width).collect();
-                if r == row {
-                    Line::styled(text, theme.highlight)
-                } else if bad {
-                    Line::styled(text, theme.error)
+                if bad {
+                    Row::new([text]).style(theme.error)
                 } else {
-                    Line::from(text)
+                    Row::new([text])
                 }
             })
             .collect();
-        frame.render_widget(Paragraph::new(lines), list);
+        frame.render_stateful_widget(
+            SelectableList::new(items, [Constraint::Fill(1)], theme),
+            list,
+            &mut list::state(Some(row)),
+        );
         if let Some(e) = &self.error {
             frame.render_widget(
                 Paragraph::new(Line::styled(format!("✗ {e}"), theme.error))
