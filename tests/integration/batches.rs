@@ -656,7 +656,7 @@ fn the_format_1_fixture_still_reads_and_verifies() {
 /// Writes the fixtures above; run by hand only when a new format version is added
 /// (`cargo test --test integration write_batch_fixtures -- --ignored`).
 #[test]
-#[ignore]
+#[ignore = "regenerates the format-1 batch fixtures; run by hand only when writing a new format, never in the suite"]
 fn write_batch_fixtures() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/batches");
     std::fs::create_dir_all(&fixtures).unwrap();
