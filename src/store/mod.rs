@@ -23,6 +23,7 @@ mod areas;
 pub mod batches;
 mod crime;
 mod doors;
+pub mod export;
 mod journal;
 mod lock;
 mod recover;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::action::Action;
@@ -34,7 +35,8 @@ pub enum Flash {
 
 /// What every screen may use: the store, the surveys, the device settings, the area.
 pub struct Context {
-    pub store: Store,
+    /// Shared with background jobs (an export, a merge), which use it from their thread.
+    pub store: Arc<Store>,
     pub registry: Registry,
     pub settings: Settings,
     /// The boundaries and plan in force (imported, or the built-in demo).
@@ -95,7 +97,7 @@ impl App {
         });
         let (tx, rx) = channel();
         let ctx = Context {
-            store,
+            store: Arc::new(store),
             registry,
             settings,
             geography,
