@@ -139,17 +139,19 @@ impl App {
                 let Some(status) = self.ctx.jobs.record(id, message) else {
                     return;
                 };
-                // The screen that started the job takes its output; a failure is shown
+                // The screen that started the job takes its output and shows it; otherwise
+                // (the officer has moved on) the end is a message, and a failure is shown
                 // whichever screen is up, so it is never missed.
-                match &status.state {
-                    JobState::Running(_) => {}
-                    JobState::Done(_) => {
-                        self.flash = Some(Flash::Ok(format!("{}: done", status.name)));
-                    }
+                let flash = match &status.state {
+                    JobState::Running(_) => return,
+                    JobState::Done(_) => Flash::Ok(format!("{}: done", status.name)),
                     JobState::Failed(e) => {
                         tracing::error!("{}: {e}", status.name);
-                        self.flash = Some(Flash::Error(format!("{}: {e}", status.name)));
+                        Flash::Error(format!("{}: {e}", status.name))
                     }
+                };
+                if !self.screen.job_finished(&mut self.ctx, id) {
+                    self.flash = Some(flash);
                 }
             }
             Event::Paste(text) => self.paste(&text),

@@ -1099,6 +1099,13 @@ fn every_screen_draws_at_any_terminal_size_without_panicking() {
     check(&app, "checklist");
     app.update(Action::Note);
     check(&app, "checklist note");
+    press(&mut app, &[Action::Leave, Action::Leave, Action::Leave]);
+    app.update(Action::Digit(4));
+    assert!(matches!(app.screen, Screen::Export(_)));
+    check(&app, "export folder");
+    type_text(&mut app, &dir.path().display().to_string());
+    app.update(Action::Confirm);
+    check(&app, "export running");
 }
 
 #[test]
@@ -1678,4 +1685,121 @@ fn an_under_16_ends_the_kin_interview_and_the_youth_kin_is_started_with_a_parent
     assert_eq!(current_question(&app), "no_parent_consent_end");
     press(&mut app, &[Action::Confirm, Action::Finalize]);
     assert_eq!(record(&app, "14").latest(), Some(&Outcome::Refused));
+}
+
+/// The job the export screen started: waits for its last message and hands it to the app.
+fn finish_job(app: &mut App, events: &std::sync::mpsc::Receiver<doorstep::tui::event::Event>) {
+    let Screen::Export(e) = &app.screen else {
+        panic!("not on the export screen")
+    };
+    assert!(e.job().is_some(), "no export running: {:?}", app.flash);
+    while matches!(&app.screen, Screen::Export(e) if e.job().is_some()) {
+        let event = events
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the export job sent nothing");
+        app.handle(event);
+    }
+}
+
+#[test]
+fn export_from_home_writes_the_batch_to_a_folder_or_says_why_not() {
+    use doorstep::tui::screens::export::Outcome as Exported;
+    let dir = tempfile::tempdir().unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let folder = usb.path().display().to_string();
+    let (mut app, clock) = app_with_clock(&dir);
+    let events = app.take_events().unwrap();
+    // One finalized interview (consent refused) at 12 Kay Street: a response, a door, a knock.
+    start_kin(&mut app);
+    press(
+        &mut app,
+        &[
+            Action::Confirm,
+            Action::Digit(2),
+            Action::Confirm,
+            Action::Finalize,
+        ],
+    );
+    app.update(Action::Leave);
+    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 1"));
+
+    app.update(Action::Digit(4));
+    assert_eq!(app.mode(), Mode::Form);
+    insta::assert_snapshot!("export_folder", screen(&app, 80, 24));
+    // No folder, or one that is not there: said, and nothing starts.
+    app.update(Action::Confirm);
+    assert!(matches!(&app.flash, Some(Flash::Error(m)) if m.starts_with("Type the folder")));
+    type_text(&mut app, &format!("{folder}/not-plugged-in"));
+    app.update(Action::Confirm);
+    assert!(
+        matches!(&app.flash, Some(Flash::Error(m)) if m.contains("is not a folder on this laptop")),
+        "{:?}",
+        app.flash
+    );
+    assert!(matches!(&app.screen, Screen::Export(e) if e.job().is_none()));
+
+    // No coordinator recipient: refused with how to set one; nothing written or marked.
+    app.update(Action::ClearField);
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    finish_job(&mut app, &events);
+    let Screen::Export(e) = &app.screen else {
+        panic!("left the export screen")
+    };
+    assert!(
+        matches!(e.outcome(), Some(Exported::Refused(m)) if m.contains("`doorstep config set recipient age1…`")),
+        "{:?}",
+        e.outcome()
+    );
+    assert_eq!(app.mode(), Mode::Outcome);
+    insta::assert_snapshot!("export_refused_no_recipient", screen(&app, 80, 24));
+    assert_eq!(std::fs::read_dir(usb.path()).unwrap().count(), 0);
+    app.update(Action::Confirm);
+    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 1"));
+
+    // With the coordinator's recipient set: one encrypted batch, readable with the identity.
+    let identity = doorstep::seal::CoordinatorIdentity::generate();
+    let recipient = identity.recipient().to_string();
+    app.ctx
+        .store
+        .set_setting(SettingKey::Recipient, &recipient)
+        .unwrap();
+    app.update(Action::Digit(4));
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    finish_job(&mut app, &events);
+    let file = usb
+        .path()
+        .join("doorstep-WIGAN-NPT-07-20261123-100000.batch");
+    let batch = doorstep::batch::open(&std::fs::read(&file).unwrap(), Some(&identity)).unwrap();
+    assert!(batch.encrypted);
+    let c = batch.manifest.counts;
+    assert_eq!((c.responses, c.doors, c.knocks), (1, 1, 1));
+    assert_eq!(batch.manifest.sequence, 1);
+    // The screen names the file and what it holds (the folder and key vary by run).
+    let shown = screen(&app, 80, 24)
+        .replace(&folder, "<usb>")
+        .replace(&recipient[..12], "<recipient>")
+        .replace(&recipient[recipient.len() - 6..], "<end>");
+    insta::assert_snapshot!("export_written", shown);
+    // The same records as `doorstep batch export` takes: all marked exported.
+    assert_eq!(app.ctx.store.export_marks().unwrap().len(), 3);
+    app.update(Action::Leave);
+    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 0"));
+
+    // Again: nothing new, and no file.
+    clock.advance(Duration::minutes(1));
+    press(&mut app, &[Action::Digit(4)]);
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    finish_job(&mut app, &events);
+    let Screen::Export(e) = &app.screen else {
+        panic!("left the export screen")
+    };
+    assert!(
+        matches!(e.outcome(), Some(Exported::Nothing(m)) if m.starts_with("Nothing new to export") && m.contains("batch 1 of this laptop")),
+        "{:?}",
+        e.outcome()
+    );
+    assert_eq!(std::fs::read_dir(usb.path()).unwrap().count(), 1);
 }

@@ -66,10 +66,11 @@ impl Counts {
     }
 }
 
-const ITEMS: [&str; 3] = [
+const ITEMS: [&str; 4] = [
     "Start an interview or audit (KIN, youth KIN, EVA)",
     "Resume drafts and call-backs",
     "Choose the area",
+    "Export to a folder (USB stick) for the coordinator",
 ];
 
 /// What "start" offers: the survey id and how the officer knows it. The KIN interviews
@@ -252,6 +253,10 @@ impl Home {
             }
             1 => Ok(Transition::Go(
                 Screen::Drafts(super::drafts::Drafts::new(ctx)?),
+                None,
+            )),
+            3 => Ok(Transition::Go(
+                Screen::Export(super::export::Export::new(self.counts.finalized)),
                 None,
             )),
             _ => {
