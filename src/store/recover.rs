@@ -30,7 +30,7 @@ use crate::response::{Env, Response, Status};
 const REBUILDING_DIR: &str = "store.rebuilding";
 /// Trees rebuilt from the journal; every other tree (imported areas and crime, batch
 /// export marks, device pins, and any added later) is not journaled and is copied from the old store when it still reads.
-const JOURNALED_TREES: [&str; 4] = [RESPONSES, "doors", "settings", "meta"];
+const JOURNALED_TREES: [&str; 5] = [RESPONSES, "doors", "settings", "meta", "merge"];
 
 /// What state the sled store was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -399,7 +399,7 @@ fn merge_in_place(
             report.settings_restored += 1;
         }
     }
-    Ok(())
+    write_merge_records(store, model)
 }
 
 /// Writes everything the journal holds into a new, empty store.
@@ -420,6 +420,18 @@ fn write_model(
     for (key, value) in &model.settings {
         store.put_setting(*key, value)?;
         report.settings_restored += 1;
+    }
+    write_merge_records(store, model)
+}
+
+/// Writes every merge record (merged batches, conflicts and their resolutions, where
+/// records came from) the journal holds; they are the journal's to say.
+fn write_merge_records(store: &Store, model: &Model) -> Result<(), StoreError> {
+    let tree = store.tree(super::merge::MERGE)?;
+    for key in model.merge.all_keys() {
+        if let Some((k, v)) = model.merge.write_for(&key)? {
+            tree.insert(k, v)?;
+        }
     }
     Ok(())
 }
