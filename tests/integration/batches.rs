@@ -460,7 +460,7 @@ fn verify_refuses_each_kind_of_bad_batch_and_changes_nothing() {
         dir,
         &write("s1", &unknown),
         None,
-        "survey kin version 2 (sha256:0123) is not on this machine: copy its definition file from the laptop that recorded it",
+        "survey kin version 3 (sha256:0123) is not on this machine: copy its definition file from the laptop that recorded it",
     );
 
     // Encryption: missing identity, wrong identity, damaged ciphertext.

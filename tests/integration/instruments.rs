@@ -37,12 +37,21 @@ fn released_versions_keep_their_fingerprints() {
         survey("eva", 1).fingerprint,
         "sha256:035dfc7d697b389cafd0c3419153adc334a90ef331b8ee612fe12ad0d9e60fa7"
     );
+    // Version 2 as released (laptops send work recorded on it for weeks after an upgrade).
+    assert_eq!(
+        survey("kin", 2).fingerprint,
+        "sha256:3e73e8faed7c8a28ec533ecd8c2f3ddac4df077c1203a3846f3d791f00ee4b35"
+    );
+    assert_eq!(
+        survey("eva", 2).fingerprint,
+        "sha256:a97e1d306c96a5518fff64524ab6068fa527af0cd5eb88d9521caafee7930204"
+    );
 }
 
 #[test]
 fn new_work_uses_the_latest_version_and_version_1_still_validates() {
     let registry = builtin();
-    assert_eq!(registry.get("kin", None).unwrap().version, 2);
+    assert_eq!(registry.get("kin", None).unwrap().version, 3);
     assert_eq!(registry.get("eva", None).unwrap().version, 2);
     // A version-1 answer set still validates against version 1.
     let v1 = survey("kin", 1);
@@ -222,7 +231,7 @@ fn version_2_marks_officer_texts_internal_records_and_self_completion() {
 
 #[test]
 fn an_under_16_ends_the_kin_interview_and_the_youth_kin_needs_a_parent_first() {
-    let kin = survey("kin", 2);
+    let kin = survey("kin", 3);
     let walker = Walker::new(&kin);
     let mut answers = Answers::new();
     answers.insert("consent".into(), Answer::YesNo(true));
@@ -486,4 +495,30 @@ fn a_version_1_interview_still_shows_with_its_own_questions() {
         "{text}"
     );
     assert!(String::from_utf8(out.stderr).unwrap().is_empty());
+}
+
+/// Version 2 is released: interviews recorded on it keep validating against it as it was.
+#[test]
+fn version_2_as_released_keeps_its_youth_questions_behind_a_parents_agreement() {
+    let kin = survey("kin", 2);
+    let walker = Walker::new(&kin);
+    let mut answers = Answers::new();
+    answers.insert("consent".into(), Answer::YesNo(true));
+    answers.insert("age_check".into(), Answer::Choice("under_16".into()));
+    answers.insert("parent_consent".into(), Answer::YesNo(false));
+    let end = kin.index_of("under_16_end").unwrap();
+    let visible = walker.visibility(&answers);
+    assert!(visible[end]);
+    assert!(visible[end + 1..].iter().all(|v| !v), "asked after the end");
+    // With the agreement, the youth questions and nothing of the adult interview.
+    answers.insert("parent_consent".into(), Answer::YesNo(true));
+    let visible = walker.visibility(&answers);
+    assert!(visible[kin.index_of("youth_issues").unwrap()]);
+    assert!(!visible[kin.index_of("respondent_type").unwrap()]);
+    assert!(!visible[kin.index_of("ni17_drugs").unwrap()]);
+    // An adult goes straight on.
+    answers.insert("age_check".into(), Answer::Choice("aged_16_plus".into()));
+    let visible = walker.visibility(&answers);
+    assert!(!visible[kin.index_of("youth_issues").unwrap()]);
+    assert!(visible[kin.index_of("ni17_drugs").unwrap()]);
 }

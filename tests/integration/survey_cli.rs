@@ -24,7 +24,7 @@ fn the_builtin_surveys_pass_check_with_zero_warnings() {
         .arg(repo("surveys"))
         .assert()
         .success()
-        .stdout("checked 8 file(s): 5 survey(s) ok, 0 error(s), 0 warning(s)\n");
+        .stdout("checked 9 file(s): 6 survey(s) ok, 0 error(s), 0 warning(s)\n");
 }
 
 #[test]
@@ -192,9 +192,9 @@ fn a_data_dir_survey_overrides_the_builtin_with_the_same_id_and_version() {
         .assert()
         .success();
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    // Version 1 is replaced by the file; the built-in version 2 stays.
+    // Version 1 is replaced by the file; the built-in versions 2 and 3 stay.
     let kin_rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("kin ")).collect();
-    assert_eq!(kin_rows.len(), 2, "{stdout}");
+    assert_eq!(kin_rows.len(), 3, "{stdout}");
     assert!(
         kin_rows[0].contains(" 1 ")
             && kin_rows[0].contains("Local KIN")
@@ -203,6 +203,10 @@ fn a_data_dir_survey_overrides_the_builtin_with_the_same_id_and_version() {
     );
     assert!(
         kin_rows[1].contains(" 2 ") && kin_rows[1].ends_with("built-in"),
+        "{stdout}"
+    );
+    assert!(
+        kin_rows[2].contains(" 3 ") && kin_rows[2].ends_with("built-in"),
         "{stdout}"
     );
 }
