@@ -135,7 +135,19 @@ pub fn run(
         .max_by_key(|s| (s.taxonomy.issues.len(), s.version))
         .map(|s| s.taxonomy.clone())
         .unwrap_or_default();
+    let known_areas = [Level::Ward, Level::Paa]
+        .into_iter()
+        .filter_map(|l| geography.layer(l))
+        .flat_map(|l| l.areas.iter().map(|a| normal_code(&a.code)))
+        .chain(
+            geography
+                .plan
+                .iter()
+                .flat_map(|p| p.paas.iter().map(|paa| normal_code(&paa.code))),
+        )
+        .collect();
     let input = Input {
+        known_areas,
         period: this,
         compare,
         level,
@@ -391,7 +403,9 @@ fn opt_count(n: Option<u64>) -> Cell {
 }
 
 fn flags(f: &Figure) -> String {
-    if f.low_base && f.base.is_some() {
+    if f.base == Some(0) {
+        "no answers".to_owned()
+    } else if f.low_base && f.base.is_some() {
         "low base".to_owned()
     } else {
         String::new()

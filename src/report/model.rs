@@ -42,8 +42,8 @@ pub struct Report {
     /// Merge conflicts between batches still unresolved in the store; the active side of
     /// each was counted.
     pub unresolved_conflicts: u64,
-    /// Finished responses in the period whose area is in none of the reported areas'
-    /// geography (counted nowhere).
+    /// Finished responses in the period filed under an area code the geography does not
+    /// know (counted nowhere).
     pub unplaced_responses: u64,
     /// Responses of surveys this device does not have (counted nowhere).
     pub unknown_survey_responses: u64,

@@ -119,6 +119,7 @@ pub(super) fn input<'a>(
 ) -> Input<'a> {
     let period: Period = period.parse().unwrap();
     Input {
+        known_areas: areas.iter().flat_map(|a| a.members.clone()).collect(),
         period,
         compare: Some(period.previous()),
         level: AreaLevel::Ward,
@@ -322,8 +323,9 @@ fn the_public_pack_hides_small_counts_and_their_partners() {
         (res.named.count, res.named.base, res.named.suppressed),
         (None, Some(38), true)
     );
-    // Who we heard: 38 residents, 2 businesses (small) and 0 for the rest; the 2 takes the
-    // next smallest non-zero cell (the 38) with it.
+    // Who we heard: 38 residents, 2 businesses (small) and 0 for the rest; the 2 takes a
+    // second cell with it, sparing the residents (who carry the indicators): the key
+    // individuals' 0, so businesses + key individuals = 2 but not how it splits.
     let types: Vec<(&str, Option<u64>)> = a
         .heard
         .by_type
@@ -333,13 +335,16 @@ fn the_public_pack_hides_small_counts_and_their_partners() {
     assert_eq!(
         types,
         [
-            ("resident", None),
+            ("resident", Some(38)),
             ("business", None),
-            ("key_individual", Some(0)),
+            ("key_individual", None),
             ("other", Some(0)),
             ("not_given", Some(0)),
         ]
     );
+    // The businesses' issue table is hidden whole, its base with it.
+    assert_eq!(a.issues.businesses.interviews.value, None);
+    assert_eq!(a.issues.residents.interviews.value, Some(38));
     assert_eq!(r.marking, None);
     let internal = build(&input(
         &reg,
@@ -933,4 +938,53 @@ fn who_we_heard_with_a_profile_and_never_below_ward_level_in_public() {
         h.about_you_note.as_deref(),
         Some("\"About you\" answers are not shown below ward level.")
     );
+}
+
+#[test]
+fn when_the_residents_count_is_hidden_every_indicator_is_hidden_whole() {
+    let reg = registry();
+    let mut m = Maker::default();
+    let (w, q) = ("E05000001", "2026-Q4");
+    let mut rs = Vec::new();
+    for _ in 0..3 {
+        rs.push(m.kin(
+            w,
+            q,
+            "resident",
+            &[],
+            &[],
+            vec![("ni4", choice("tend_to_agree"))],
+        ));
+    }
+    for _ in 0..10 {
+        rs.push(m.kin(w, q, "business", &[], &[], vec![]));
+    }
+    let r = build(&input(&reg, &rs, vec![ward(w)], q, Rules::public()));
+    let ind = &r.areas[0].indicators;
+    assert_eq!(
+        ind.residents,
+        Count {
+            value: None,
+            suppressed: true
+        }
+    );
+    for m in &ind.measures {
+        let f = &m.figure;
+        assert_eq!(
+            (f.count, f.base, f.excluded, f.fraction),
+            (None, None, None, None),
+            "{}",
+            m.id
+        );
+        assert!(f.suppressed);
+    }
+    // Internal: NI 4 is 3 of 3.
+    let r = build(&input(&reg, &rs, vec![ward(w)], q, Rules::internal()));
+    let ni4 = r.areas[0]
+        .indicators
+        .measures
+        .iter()
+        .find(|m| m.id == "ni4")
+        .unwrap();
+    assert_eq!((ni4.figure.count, ni4.figure.base), (Some(3), Some(3)));
 }
