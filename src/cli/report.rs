@@ -127,12 +127,18 @@ pub fn run(
             .filter(|s| s.members.iter().any(|m| worked.contains(m)))
             .collect()
     };
+    // Labels and mappings from the newest KIN survey's taxonomy edition (issue ids are the
+    // same across editions, so answers on every edition combine).
     let taxonomy = registry
-        .entries()
-        .iter()
-        .map(|e| &e.survey)
-        .filter(|s| s.kind == SurveyKind::Kin)
-        .max_by_key(|s| (s.taxonomy.issues.len(), s.version))
+        .get("kin", None)
+        .or_else(|| {
+            registry
+                .entries()
+                .iter()
+                .map(|e| &e.survey)
+                .filter(|s| s.kind == SurveyKind::Kin)
+                .max_by_key(|s| s.version)
+        })
         .map(|s| s.taxonomy.clone())
         .unwrap_or_default();
     let known_areas = [Level::Ward, Level::Paa]

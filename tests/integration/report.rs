@@ -8,6 +8,7 @@
 //!   door log in DEMO-PAA-3: door 1 no answer then interviewed, door 2 refused, door 3 no
 //!   answer; police records in the ward: two drugs in 2026-10.
 //! - Douglas ward E05000847: five residents naming speeding.
+//!
 //! Both wards are in the township "DEMO Wigan Central township".
 
 use std::path::Path;
@@ -30,7 +31,8 @@ fn at(minutes: i64) -> DateTime<Utc> {
     t0() + Duration::minutes(minutes)
 }
 
-/// Adds one finished version 2 KIN interview.
+/// Adds one version 2 KIN interview, finished as `status` (left a draft for `Draft`).
+#[allow(clippy::too_many_arguments)]
 fn interview(
     store: &doorstep::store::Store,
     registry: &Registry,
