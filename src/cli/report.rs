@@ -725,7 +725,10 @@ fn area(doc: &mut Document, report: &Report, a: &AreaReport) {
         t.push(vec![
             Cell::from(p.rank),
             Cell::from(p.label.clone()),
-            Cell::from(p.score).shown_as(format!("{:.1}", p.score)),
+            match p.score {
+                Some(x) => Cell::from(x).shown_as(format!("{x:.1}")),
+                None => Cell::from(crate::output::Value::Null).shown_as(HIDDEN),
+            },
             Cell::from(p.why.clone()),
         ]);
     }

@@ -830,7 +830,7 @@ fn changes_persistence_and_the_top_three_on_a_known_fixture() {
     let top: Vec<(&str, f64)> = a
         .top_three
         .iter()
-        .map(|p| (p.issue.as_str(), p.score))
+        .map(|p| (p.issue.as_str(), p.score.unwrap()))
         .collect();
     assert_eq!(top.len(), 3);
     for ((issue, score), (want, expected)) in
@@ -842,14 +842,33 @@ fn changes_persistence_and_the_top_three_on_a_known_fixture() {
     }
     let litter = &a.top_three[0];
     assert_eq!(litter.rank, 1);
-    assert!((litter.parts.street - 10.0).abs() < 1e-9);
-    assert_eq!(litter.parts.persisting, 10.0);
+    let parts = litter.parts.unwrap();
+    assert!((parts.street - 10.0).abs() < 1e-9);
+    assert_eq!(parts.persisting, 10.0);
+    assert!(!litter.suppressed);
     assert_eq!(
         litter.why,
         "named by 50% (5 of 10); ranked first by 20% (2 of 10); seen on 2 of 3 audited \
          transects; among the most named 2 periods running"
     );
-    assert!((a.top_three[1].parts.recorded - 1.0).abs() < 1e-9);
+    assert!((a.top_three[1].parts.unwrap().recorded - 1.0).abs() < 1e-9);
+    // In public, 1 of 10 naming robbery and theft is hidden, and so is its score (40 ×
+    // 1/10 would give it away); the ranking stands.
+    let public = build(&Input {
+        rules: Rules::public(),
+        ..inp.clone()
+    });
+    let third = &public.areas[0].top_three[2];
+    assert_eq!(
+        (third.issue.as_str(), third.score, third.parts),
+        ("robbery_theft", None, None)
+    );
+    assert!(third.suppressed);
+    assert!(
+        third
+            .why
+            .starts_with("named by a share hidden under the 5-count rule")
+    );
 }
 
 #[test]
