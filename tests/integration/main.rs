@@ -19,6 +19,7 @@ mod jobs;
 mod merge;
 mod personal;
 mod pty;
+mod report;
 mod store;
 mod store_faults;
 mod store_helpers;
