@@ -1094,3 +1094,153 @@ mod cli {
         );
     }
 }
+
+// ---- kill -9 during a merge ----
+
+mod kill {
+    use std::io::{BufRead, BufReader, Write};
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use doorstep::batch::{self, Record};
+    use doorstep::store::{STORE_DIR, Store, StoreError, recover};
+
+    use super::{door_record, knock, response};
+    use crate::store_helpers::env;
+
+    const CHILD_DIR: &str = "DOORSTEP_MERGE_CHILD_DIR";
+    const CHILD_BATCH: &str = "DOORSTEP_MERGE_CHILD_BATCH";
+    const DOORS: usize = 300;
+    const KNOCKS_PER_DOOR: u128 = 6;
+    const RESPONSES: u128 = 300;
+
+    /// The child: merges the batch file it is given, saying when it starts and ends.
+    #[test]
+    #[ignore = "the child process of the merge kill test; run by it"]
+    fn merge_kill_child() {
+        let dir = std::env::var(CHILD_DIR).expect("run by the kill test");
+        let file = std::env::var(CHILD_BATCH).expect("run by the kill test");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let store = loop {
+            match Store::open(dir.as_ref()) {
+                Ok(s) => break s,
+                Err(StoreError::Busy { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => panic!("child could not open the store: {e}"),
+            }
+        };
+        let batch = batch::open(&std::fs::read(file).unwrap(), None).unwrap();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "start").unwrap();
+        out.flush().unwrap();
+        store.merge_batch(&batch, &mut |_, _| {}).unwrap();
+        writeln!(out, "done").unwrap();
+        out.flush().unwrap();
+    }
+
+    fn big_batch() -> Vec<u8> {
+        let mut records = Vec::new();
+        for n in 0..RESPONSES {
+            records.push(Record::Response(response(10_000 + n, 0, 1)));
+        }
+        for d in 0..DOORS {
+            records.push(door_record(&d.to_string()));
+        }
+        for d in 0..DOORS as u128 {
+            for k in 0..KNOCKS_PER_DOOR {
+                records.push(knock(d * KNOCKS_PER_DOOR + k, &d.to_string(), "laptop-1"));
+            }
+        }
+        super::batch_bytes("laptop-1", 1, records)
+    }
+
+    /// (responses, doors, knocks, merged batches) in the store at `dir`.
+    fn held(dir: &Path) -> (usize, usize, usize, usize) {
+        let store = Store::open(dir).unwrap();
+        let responses = store.list(&Default::default()).unwrap().responses.len();
+        let doors = store.all_doors().unwrap();
+        let knocks = doors.iter().map(|d| d.knocks.len()).sum();
+        (
+            responses,
+            doors.len(),
+            knocks,
+            store.merged_batches().unwrap().len(),
+        )
+    }
+
+    #[test]
+    fn sigkill_during_a_merge_leaves_the_batch_wholly_in_or_wholly_out() {
+        let files = tempfile::tempdir().unwrap();
+        let file = files.path().join("big.batch");
+        std::fs::write(&file, big_batch()).unwrap();
+        let whole = (
+            RESPONSES as usize,
+            DOORS,
+            DOORS * KNOCKS_PER_DOOR as usize,
+            1,
+        );
+        let empty = (0, 0, 0, 0);
+        let exe = std::env::current_exe().unwrap();
+        let spawn = |dir: &Path| {
+            Command::new(&exe)
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "merge::kill::merge_kill_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_DIR, dir)
+                .env(CHILD_BATCH, &file)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        // How long a whole merge takes here, to kill within it.
+        let timing = tempfile::tempdir().unwrap();
+        let mut child = spawn(timing.path());
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        lines.find(|l| l.as_deref().is_ok_and(|l| l.ends_with("start")));
+        let started = Instant::now();
+        lines.find(|l| l.as_deref().is_ok_and(|l| l.ends_with("done")));
+        let took = started.elapsed();
+        assert!(child.wait().unwrap().success());
+        assert_eq!(held(timing.path()), whole);
+
+        let (mut wholly_in, mut wholly_out) = (0, 0);
+        let runs = 10u32;
+        for run in 0..runs {
+            let dir = tempfile::tempdir().unwrap();
+            drop(Store::open(dir.path()).unwrap());
+            let mut child = spawn(dir.path());
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            lines.find(|l| l.as_deref().is_ok_and(|l| l.ends_with("start")));
+            // Spread over the merge, a little past its usual end.
+            std::thread::sleep(took * (run + 1) / runs * 6 / 5);
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let got = held(dir.path());
+            assert!(
+                got == whole || got == empty,
+                "run {run}: after kill -9 the store holds {got:?}"
+            );
+            if got == whole {
+                wholly_in += 1;
+            } else {
+                wholly_out += 1;
+            }
+            // The journal says the same: a store rebuilt from it alone agrees.
+            std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+            recover(dir.path(), env().0).unwrap();
+            assert_eq!(held(dir.path()), got, "run {run}: recover disagrees");
+        }
+        eprintln!(
+            "merge kill test: a whole merge took {:.0} ms; {runs} kills: {wholly_in} wholly in, {wholly_out} wholly out",
+            took.as_secs_f64() * 1000.0
+        );
+    }
+}
