@@ -163,6 +163,7 @@ pub fn run(
         taxonomy: &taxonomy,
         doors: &doors,
         crime: &crime,
+        unresolved_conflicts: store.unresolved_conflict_count()? as u64,
         rules: if args.internal {
             Rules::internal()
         } else {

@@ -84,6 +84,9 @@ pub struct Input<'a> {
     pub crime: &'a [CrimeRecord],
     pub rules: Rules,
     pub profile: Option<&'a Profile>,
+    /// Merge conflicts the store holds unresolved (their active side is among
+    /// `responses`; the pack says how many there are).
+    pub unresolved_conflicts: u64,
 }
 
 /// The priority score formula, as printed in the pack and the README.
@@ -168,7 +171,7 @@ pub fn build(input: &Input<'_>) -> Report {
         marking: (!input.rules.public).then(|| "not for publication".to_owned()),
         suppression: suppression(&input.rules),
         low_base_below: LOW_BASE,
-        unresolved_conflicts: active.unresolved_conflicts,
+        unresolved_conflicts: input.unresolved_conflicts,
         unplaced_responses: unplaced,
         unknown_survey_responses: unknown,
         priority_formula: PRIORITY_FORMULA.to_owned(),

@@ -1,5 +1,6 @@
-//! Which responses a report counts: the one place that decides, so that counting the active
-//! side of unresolved merge conflicts is one change here when merging lands.
+//! Which responses a report counts: the one place that decides. The store keeps the active
+//! version of a response in merge conflict under its id, so the responses given here are
+//! already the active sides; the unresolved count comes from the store.
 
 use std::collections::BTreeSet;
 
@@ -12,9 +13,6 @@ use crate::response::{Response, Status};
 pub struct Active<'a> {
     /// Finished responses (complete or refused), the latest revision of each, oldest first.
     pub responses: Vec<&'a Response>,
-    /// Merge conflicts still unresolved (their active side is in `responses`). The store
-    /// keeps no conflicts yet, so this is 0.
-    pub unresolved_conflicts: u64,
 }
 
 /// The latest finished revision of every response. A revision names the response it
@@ -33,6 +31,5 @@ pub fn active_responses(all: &[Response]) -> Active<'_> {
             .iter()
             .filter(|r| counted(r) && !replaced.contains(&r.id))
             .collect(),
-        unresolved_conflicts: 0,
     }
 }

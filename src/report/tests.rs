@@ -131,6 +131,7 @@ pub(super) fn input<'a>(
         crime: &[],
         rules,
         profile: None,
+        unresolved_conflicts: 0,
     }
 }
 
