@@ -128,8 +128,17 @@ fn the_builtin_surveys_load_with_zero_warnings() {
         .iter()
         .map(|(s, _)| (s.id.as_str(), s.version))
         .collect();
-    assert_eq!(versions, [("kin", 1), ("kin", 2), ("eva", 1), ("eva", 2)]);
-    assert_eq!(ids, ["kin", "kin", "eva", "eva"]);
+    assert_eq!(
+        versions,
+        [
+            ("kin", 1),
+            ("kin", 2),
+            ("kin_youth", 1),
+            ("eva", 1),
+            ("eva", 2)
+        ]
+    );
+    assert_eq!(ids, ["kin", "kin", "kin_youth", "eva", "eva"]);
 }
 
 #[test]
