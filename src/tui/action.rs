@@ -56,4 +56,8 @@ pub enum Action {
     Urgent,
     Note,
     Location,
+    /// Merge the verified batch files (coordinator).
+    Merge,
+    /// List the unresolved conflicts (coordinator).
+    Conflicts,
 }

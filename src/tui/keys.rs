@@ -38,6 +38,10 @@ pub enum Mode {
     Picker,
     /// Work running or finished (an export): Enter or Esc goes back.
     Outcome,
+    /// The coordinator's list of batch files: merge, conflicts.
+    Batches,
+    /// One conflict side by side: a letter keeps that version.
+    Conflict,
     /// The help overlay: any key closes it.
     Help,
 }
@@ -69,10 +73,10 @@ use Mode::*;
 const QUESTION: &[Mode] = &[Text, Choice, Multi, Rank, Note];
 const ALL: &[Mode] = &[
     Menu, Drafts, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist,
-    Handover, Outcome,
+    Handover, Outcome, Batches, Conflict,
 ];
 const PICKING: &[Mode] = &[
-    Menu, Drafts, Picker, Choice, Multi, Review, DoorLog, Checklist, Outcome,
+    Menu, Drafts, Picker, Choice, Multi, Review, DoorLog, Checklist, Outcome, Batches, Conflict,
 ];
 
 macro_rules! bind {
@@ -122,6 +126,8 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Checklist], Keys::Code(KeyCode::Char('u')), Action::Urgent, "u", "flag urgent", "urgent"),
     bind!(&[Checklist], Keys::Code(KeyCode::Char('n')), Action::Note, "n", "add a note", "note"),
     bind!(&[Checklist], Keys::Code(KeyCode::Char('l')), Action::Location, "l", "fixed-reference location", "location"),
+    bind!(&[Batches], Keys::Code(KeyCode::Char('m')), Action::Merge, "m", "merge the verified batch files new to this machine", "merge"),
+    bind!(&[Batches], Keys::Code(KeyCode::Char('c')), Action::Conflicts, "c", "list the unresolved conflicts", "conflicts"),
     bind!(&[Review], Keys::Code(KeyCode::Char('f')), Action::Finalize, "f", "finalize the interview", "finalize"),
     bind!(&[Review], Keys::Code(KeyCode::Char('c')), Action::Continue, "c", "continue at the first unanswered question", "continue"),
     bind!(&[Multi], Keys::Code(KeyCode::Char(' ')), Action::Toggle, "Space", "tick or untick the highlighted item", "tick"),
@@ -152,6 +158,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(ALL, Keys::Code(KeyCode::Esc), Action::Leave, "Esc", "leave (an interview stays a draft)", "leave"),
     bind!(ALL, Keys::Ctrl('c'), Action::Quit, "^C", "quit (everything is saved)", ""),
     bind!(&[Text, Form, Picker, Choice, Multi, Checklist], Keys::Chars, Action::Char(' '), "a-z", "type / filter the list", ""),
+    bind!(&[Conflict], Keys::Chars, Action::Char('a'), "a/b…", "keep version A, B … of this response (journaled)", "keep"),
 ];
 
 fn matches(keys: Keys, ev: &KeyEvent) -> Option<Action> {
@@ -318,6 +325,8 @@ mod tests {
             Mode::DoorLog,
             Mode::Checklist,
             Mode::Outcome,
+            Mode::Batches,
+            Mode::Conflict,
         ] {
             assert_eq!(
                 action_for(mode, &key(KeyCode::Enter)),
@@ -352,6 +361,8 @@ mod tests {
             Mode::DoorLog,
             Mode::Checklist,
             Mode::Outcome,
+            Mode::Batches,
+            Mode::Conflict,
         ] {
             let help = help_for(mode);
             assert!(!hint_line(mode).is_empty(), "{mode:?}");

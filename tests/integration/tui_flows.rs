@@ -1106,6 +1106,14 @@ fn every_screen_draws_at_any_terminal_size_without_panicking() {
     type_text(&mut app, &dir.path().display().to_string());
     app.update(Action::Confirm);
     check(&app, "export running");
+    press(&mut app, &[Action::Leave, Action::Digit(5)]);
+    assert!(matches!(app.screen, Screen::Coordinator(_)));
+    check(&app, "coordinator folder");
+    type_text(&mut app, &dir.path().display().to_string());
+    app.update(Action::Confirm);
+    check(&app, "coordinator identity");
+    app.update(Action::Confirm);
+    check(&app, "coordinator verifying");
 }
 
 #[test]
@@ -1802,4 +1810,165 @@ fn export_from_home_writes_the_batch_to_a_folder_or_says_why_not() {
         e.outcome()
     );
     assert_eq!(std::fs::read_dir(usb.path()).unwrap().count(), 1);
+}
+
+/// Draws the app at every size the size test uses; none may panic.
+fn draws_at_every_size(app: &App, what: &str) {
+    for (w, h) in [(1, 1), (10, 5), (20, 8), (40, 12), (80, 24), (200, 60)] {
+        let s = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| screen(app, w, h)));
+        assert!(s.is_ok(), "{what} panicked at {w}×{h}");
+    }
+}
+
+/// Waits for the coordinator screen's job (verify or merge) and hands its end to the app.
+fn finish_coordinator_job(
+    app: &mut App,
+    events: &std::sync::mpsc::Receiver<doorstep::tui::event::Event>,
+) {
+    assert!(
+        matches!(&app.screen, Screen::Coordinator(c) if c.job().is_some()),
+        "no job running: {:?}",
+        app.flash
+    );
+    while matches!(&app.screen, Screen::Coordinator(c) if c.job().is_some()) {
+        let event = events
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the coordinator job sent nothing");
+        app.handle(event);
+    }
+}
+
+#[test]
+fn the_coordinator_verifies_a_folder_merges_the_good_batches_and_settles_a_conflict() {
+    use crate::merge::{batch_bytes, response};
+    use doorstep::batch::Record;
+    let dir = tempfile::tempdir().unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let folder = usb.path().display().to_string();
+    // Two laptops finalized the same response id with different content (a conflict), and
+    // one file was cut short on the way.
+    // Responses on KIN version 1 as built in, so the coordinator's machine knows the survey.
+    let kin1 = Registry::builtin()
+        .unwrap()
+        .get("kin", Some(1))
+        .unwrap()
+        .fingerprint
+        .clone();
+    let on_kin1 = |mut r: doorstep::response::Response| {
+        r.fingerprint = kin1.clone();
+        r
+    };
+    let early = on_kin1(response(1, 0, 10));
+    let late = on_kin1(response(1, 1, 30));
+    let write = |name: &str, bytes: &[u8]| std::fs::write(usb.path().join(name), bytes).unwrap();
+    write(
+        "a-laptop-1.batch",
+        &batch_bytes("laptop-1", 1, vec![Record::Response(late.clone())]),
+    );
+    write(
+        "b-laptop-2.batch",
+        &batch_bytes("laptop-2", 1, vec![Record::Response(early.clone())]),
+    );
+    let whole = batch_bytes(
+        "laptop-3",
+        1,
+        vec![Record::Response(on_kin1(response(2, 0, 5)))],
+    );
+    write("c-cut-short.batch", &whole[..whole.len() / 2]);
+
+    let mut app = app(&dir);
+    let events = app.take_events().unwrap();
+    app.update(Action::Digit(5));
+    assert_eq!(app.mode(), Mode::Form);
+    insta::assert_snapshot!("coordinator_folder", screen(&app, 80, 24));
+    // A folder that is not there is refused where it is typed.
+    type_text(&mut app, &format!("{folder}/nope"));
+    app.update(Action::Confirm);
+    assert!(matches!(&app.flash, Some(Flash::Error(m)) if m.contains("is not a folder")));
+    app.update(Action::ClearField);
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    // No identity: these batches are not encrypted.
+    app.update(Action::Confirm);
+    finish_coordinator_job(&mut app, &events);
+    assert_eq!(app.mode(), Mode::Batches);
+    let Screen::Coordinator(c) = &app.screen else {
+        panic!("left the coordinator screen")
+    };
+    let verdicts: Vec<(&str, bool, bool)> = c
+        .checked()
+        .iter()
+        .map(|c| (c.file.as_str(), c.verdict.is_ok(), c.to_merge))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("a-laptop-1.batch", true, true),
+            ("b-laptop-2.batch", true, true),
+            ("c-cut-short.batch", false, false),
+        ]
+    );
+    // Nothing is merged by verifying.
+    assert!(app.ctx.store.merged_batches().unwrap().is_empty());
+    app.update(Action::Down);
+    app.update(Action::Down);
+    draws_at_every_size(&app, "coordinator verified");
+    insta::assert_snapshot!(
+        "coordinator_verified",
+        screen(&app, 80, 24).replace(&folder, "<usb>")
+    );
+
+    // m merges the two good files, each all or nothing; the cut file stays out.
+    app.update(Action::Merge);
+    finish_coordinator_job(&mut app, &events);
+    let Screen::Coordinator(c) = &app.screen else {
+        panic!("left the coordinator screen")
+    };
+    let merged: Vec<_> = c.merged().unwrap().to_vec();
+    assert_eq!(merged.len(), 2);
+    assert_eq!(
+        merged[0].result,
+        Ok("1 new, 0 duplicate, 0 superseded, 0 conflict, 0 rejected".to_owned())
+    );
+    assert_eq!(
+        merged[1].result,
+        Ok("0 new, 0 duplicate, 0 superseded, 1 conflict, 0 rejected".to_owned())
+    );
+    assert_eq!(app.ctx.store.merged_batches().unwrap().len(), 2);
+    draws_at_every_size(&app, "coordinator merged");
+    insta::assert_snapshot!(
+        "coordinator_merged",
+        screen(&app, 80, 24).replace(&folder, "<usb>")
+    );
+    // Merging again: nothing left to merge.
+    app.update(Action::Merge);
+    assert!(matches!(&app.flash, Some(Flash::Notice(m)) if m.starts_with("Nothing to merge")));
+
+    // c lists the conflict; Enter shows it side by side; b keeps version B (journaled).
+    app.update(Action::Conflicts);
+    assert_eq!(app.mode(), Mode::Outcome);
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::Conflict);
+    insta::assert_snapshot!("coordinator_conflict", screen(&app, 80, 24));
+    draws_at_every_size(&app, "coordinator conflict");
+    app.update(Action::Leave);
+    assert_eq!(app.mode(), Mode::Outcome);
+    draws_at_every_size(&app, "coordinator conflicts");
+    app.update(Action::Confirm);
+    app.update(Action::Char('z'));
+    assert!(matches!(&app.flash, Some(Flash::Error(m)) if m.contains("no version Z")));
+    assert_eq!(app.ctx.store.unresolved_conflict_count().unwrap(), 1);
+    app.update(Action::Char('b'));
+    assert!(
+        matches!(&app.flash, Some(Flash::Ok(m)) if m.contains("version B kept (journaled); 0 conflict(s) left")),
+        "{:?}",
+        app.flash
+    );
+    assert_eq!(app.ctx.store.unresolved_conflict_count().unwrap(), 0);
+    // B is the later-finalized version (A is the first finalized): now the active one.
+    assert_eq!(
+        app.ctx.store.get(late.id).unwrap().interviewer,
+        late.interviewer
+    );
+    assert_eq!(app.mode(), Mode::Batches);
 }

@@ -66,11 +66,12 @@ impl Counts {
     }
 }
 
-const ITEMS: [&str; 4] = [
+const ITEMS: [&str; 5] = [
     "Start an interview or audit (KIN, youth KIN, EVA)",
     "Resume drafts and call-backs",
     "Choose the area",
     "Export to a folder (USB stick) for the coordinator",
+    "Coordinator: verify and merge batches, settle conflicts",
 ];
 
 /// What "start" offers: the survey id and how the officer knows it. The KIN interviews
@@ -259,6 +260,7 @@ impl Home {
                 Screen::Export(super::export::Export::new(self.counts.finalized)),
                 None,
             )),
+            4 => Ok(Transition::Go(Screen::Coordinator(Box::default()), None)),
             _ => {
                 let marks = super::area_picker::today_marks(ctx)?;
                 let picker = super::area_picker::AreaPicker::new(ctx, marks);

@@ -2,6 +2,7 @@
 
 pub mod area_picker;
 pub mod checklist;
+pub mod coordinator;
 pub mod door_log;
 pub mod drafts;
 pub mod export;
@@ -27,6 +28,7 @@ pub enum Screen {
     Interview(Box<interview::Interview>),
     AreaPicker(area_picker::AreaPicker),
     Export(export::Export),
+    Coordinator(Box<coordinator::Coordinator>),
 }
 
 /// What a key did to a numbered menu or list.
@@ -103,6 +105,7 @@ impl Screen {
             Screen::Interview(i) => i.mode(),
             Screen::AreaPicker(_) => Mode::Picker,
             Screen::Export(s) => s.mode(),
+            Screen::Coordinator(s) => s.mode(),
         }
     }
 
@@ -125,6 +128,7 @@ impl Screen {
             Screen::Interview(s) => s.update(ctx, action),
             Screen::AreaPicker(s) => s.update(ctx, action),
             Screen::Export(s) => s.update(ctx, action),
+            Screen::Coordinator(s) => s.update(ctx, action),
         }
     }
 
@@ -141,6 +145,7 @@ impl Screen {
         match self {
             Screen::Interview(s) => s.paste(text),
             Screen::Export(s) => s.paste(text),
+            Screen::Coordinator(s) => s.paste(text),
             _ => {}
         }
     }
@@ -150,6 +155,7 @@ impl Screen {
     pub fn job_finished(&mut self, ctx: &mut Context, id: super::jobs::JobId) -> bool {
         match self {
             Screen::Export(s) => s.job_finished(ctx, id),
+            Screen::Coordinator(s) => s.job_finished(ctx, id),
             _ => false,
         }
     }
@@ -163,6 +169,7 @@ impl Screen {
             Screen::Interview(s) => s.render(frame, area, theme),
             Screen::AreaPicker(s) => s.render(ctx, frame, area, theme),
             Screen::Export(s) => s.render(ctx, frame, area, theme),
+            Screen::Coordinator(s) => s.render(ctx, frame, area, theme),
         }
     }
 }
