@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::doors::door_key;
 use super::{JournalEntry, Store, StoreError};
+use crate::action::Action;
 use crate::response::{DoorRecord, Response, SettingKey, Status};
 
 /// Records as the journal makes them, and which of them an entry changed.
@@ -22,6 +23,8 @@ pub(super) struct Model {
     /// still has them.
     pub removed_doors: BTreeSet<Vec<u8>>,
     pub knocks_added: usize,
+    pub actions: BTreeMap<Uuid, Action>,
+    pub changed_actions: BTreeSet<Uuid>,
     /// Draft events whose draft the journal never started (or that came after it was
     /// finalized): nothing to apply them to.
     pub orphans: usize,
@@ -148,6 +151,27 @@ impl Model {
             JournalEntry::Setting { key, value } => {
                 self.settings.insert(key, value);
             }
+            JournalEntry::ActionAdded(action) => {
+                // A journal rebuilt from the store carries each action as it stood; one
+                // already held with as much history is not taken back.
+                let newer = self
+                    .actions
+                    .get(&action.id)
+                    .is_none_or(|a| a.history.len() < action.history.len());
+                if newer {
+                    self.changed_actions.insert(action.id);
+                    self.actions.insert(action.id, action);
+                }
+            }
+            JournalEntry::ActionChanged { id, change } => match self.actions.get_mut(&id) {
+                // The same change (same time, same officer, same content) is applied once.
+                Some(a) if a.history.contains(&change) => {}
+                Some(a) => {
+                    a.apply(change);
+                    self.changed_actions.insert(id);
+                }
+                None => self.orphans += 1,
+            },
         }
     }
 
@@ -204,6 +228,19 @@ impl Model {
                 }
                 JournalEntry::DoorRemoved { area, door } => self.load_door(store, area, door)?,
                 JournalEntry::Setting { .. } => {}
+                JournalEntry::ActionAdded(Action { id, .. })
+                | JournalEntry::ActionChanged { id, .. } => {
+                    if self.actions.contains_key(id) {
+                        continue;
+                    }
+                    match store.action(*id) {
+                        Ok(a) => {
+                            self.actions.insert(*id, a);
+                        }
+                        Err(StoreError::NoSuchAction { .. } | StoreError::Corrupt { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
             }
         }
         Ok(())
@@ -252,6 +289,11 @@ impl Model {
         for (key, value) in &self.settings {
             store.put_setting(*key, value)?;
         }
+        for id in &self.changed_actions {
+            if let Some(a) = self.actions.get(id) {
+                store.put_action(a)?;
+            }
+        }
         Ok(())
     }
 }
@@ -273,7 +315,7 @@ pub(super) fn replay_onto(
 }
 
 /// The journal entries that say what `store` holds: settings, doors with their knocks,
-/// finalized responses, and drafts as they stand. A record that cannot be read is left
+/// finalized responses, drafts as they stand, and actions as they stand. A record that cannot be read is left
 /// out and counted.
 pub(super) fn entries_from_store(store: &Store) -> Result<(Vec<JournalEntry>, usize), StoreError> {
     let mut entries = Vec::new();
@@ -309,5 +351,8 @@ pub(super) fn entries_from_store(store: &Store) -> Result<(Vec<JournalEntry>, us
             JournalEntry::Draft(r)
         });
     }
+    let actions = store.actions()?;
+    unreadable += actions.unreadable.len();
+    entries.extend(actions.actions.into_iter().map(JournalEntry::ActionAdded));
     Ok((entries, unreadable))
 }
