@@ -1,5 +1,6 @@
 //! The command line: one module per command, each composing the domain and the store.
 
+pub mod actions;
 pub mod areas;
 pub mod batch;
 pub mod completions;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Batches of fieldwork for the coordinator: export on the laptop, verify on arrival.
     #[command(subcommand)]
     Batch(batch::BatchCommand),
+    /// The action register of local tasking: add, list, show, update.
+    #[command(subcommand)]
+    Actions(actions::ActionsCommand),
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
@@ -104,6 +108,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out, err),
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
+        Some(Command::Actions(cmd)) => actions::run(cmd, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
         None => crate::tui::run(&data_dir),
