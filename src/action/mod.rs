@@ -6,6 +6,8 @@
 //! Pure domain code: no store, no terminal. Dates are UK local dates (the meeting's), so
 //! "overdue" is counted from [`crate::response::Env::today`].
 
+pub mod review;
+
 use std::fmt;
 use std::str::FromStr;
 
