@@ -12,6 +12,7 @@ pub mod man;
 pub mod recover;
 pub mod report;
 pub mod responses;
+pub mod review;
 pub mod survey;
 
 use std::io::Write;
@@ -77,6 +78,9 @@ pub enum Command {
     /// The action register of local tasking: add, list, show, update.
     #[command(subcommand)]
     Actions(actions::ActionsCommand),
+    /// Scrutiny of the action register per township or ward: due, overdue, done, not
+    /// possible, escalations, and issues that keep coming back.
+    Review(review::ReviewArgs),
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
@@ -114,6 +118,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
         Some(Command::Actions(cmd)) => actions::run(cmd, &data_dir, out, err),
+        Some(Command::Review(args)) => review::run(args, &data_dir, out, err),
         Some(Command::Report(args)) => report::run(args, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
