@@ -7,6 +7,7 @@
 //! "overdue" is counted from [`crate::response::Env::today`].
 
 pub mod review;
+pub mod yousaid;
 
 use std::fmt;
 use std::str::FromStr;

@@ -14,6 +14,7 @@ pub mod report;
 pub mod responses;
 pub mod review;
 pub mod survey;
+pub mod yousaid;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,8 @@ pub enum Command {
     /// Scrutiny of the action register per township or ward: due, overdue, done, not
     /// possible, escalations, and issues that keep coming back.
     Review(review::ReviewArgs),
+    /// "You said, We did": a printable page per ward for every address, in English or Polish.
+    Yousaid(yousaid::YousaidArgs),
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
@@ -119,6 +122,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
         Some(Command::Actions(cmd)) => actions::run(cmd, &data_dir, out, err),
         Some(Command::Review(args)) => review::run(args, &data_dir, out, err),
+        Some(Command::Yousaid(args)) => yousaid::run(args, &data_dir, out, err),
         Some(Command::Report(args)) => report::run(args, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions_cli;
+mod actions_outputs;
 mod actions_store;
 mod batches;
 mod cli_edges;
