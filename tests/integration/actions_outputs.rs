@@ -177,7 +177,7 @@ In October to December 2026 police officers, council staff and partners knocked 
 
 - Litter or rubbish lying around: 7 of the 12 residents we spoke to named this
 - Drug use or dealing: 6 of the 12 residents we spoke to named this
-- Fly\\-tipping (dumped rubbish, furniture, waste): some of the residents we spoke to named this (the number is not shown, so that no one can be identified)
+- Fly-tipping (dumped rubbish, furniture, waste): some of the residents we spoke to named this (the number is not shown, so that no one can be identified)
 
 ## We did
 
