@@ -137,15 +137,15 @@ fn add_list_show_update_round_trip() {
             .collect()
     };
     assert_eq!(ids(&["--agency", "police"]), [b.clone(), a.clone()]);
-    assert_eq!(ids(&["--agency", "housing"]), [a.clone()]);
-    assert_eq!(ids(&["--area", "E05000847"]), [b.clone()]);
+    assert_eq!(ids(&["--agency", "housing"]), [a.as_str()]);
+    assert_eq!(ids(&["--area", "E05000847"]), [b.as_str()]);
     assert_eq!(
         ids(&["--area", "DEMO Wigan Central township"]),
         [b.clone(), a.clone()]
     );
     assert_eq!(ids(&["--area", "E05000840"]), Vec::<String>::new());
     assert_eq!(ids(&["--period", "2026-Q3"]), Vec::<String>::new());
-    assert_eq!(ids(&["--overdue", "--status", "open"]), [b.clone()]);
+    assert_eq!(ids(&["--overdue", "--status", "open"]), [b.as_str()]);
 
     // Updates: each one dated and signed by the officer setting.
     let prefix = &a[..a.len() - 1];
@@ -203,8 +203,8 @@ fn add_list_show_update_round_trip() {
     assert!(text.contains("to Joint Action Group on"), "{text}");
     assert!(text.contains("needs a closure order"), "{text}");
     assert!(text.contains("(overdue by "), "{text}");
-    assert_eq!(ids(&["--status", "escalated"]), [b.clone()]);
-    assert_eq!(ids(&["--overdue"]), [b.clone()], "done is never overdue");
+    assert_eq!(ids(&["--status", "escalated"]), [b.as_str()]);
+    assert_eq!(ids(&["--overdue"]), [b.as_str()], "done is never overdue");
 }
 
 #[test]

@@ -351,7 +351,7 @@ fn review_shows_overdue_done_not_possible_escalations_and_persisting_issues() {
     assert!(ids("done").contains(&done));
     assert_eq!(ids("done").len(), 2);
     assert!(ids("due").contains(&in_hand));
-    assert_eq!(ids("not_possible"), [impossible.clone()]);
+    assert_eq!(ids("not_possible"), [impossible.as_str()]);
     assert_eq!(
         table("not_possible")[0]["reason"],
         "owner of the land refuses (internal note)"
@@ -362,7 +362,7 @@ fn review_shows_overdue_done_not_possible_escalations_and_persisting_issues() {
             .iter()
             .all(|r| r["overdue_days"].as_i64().unwrap() > 0)
     );
-    assert_eq!(ids("escalations"), [late.clone()]);
+    assert_eq!(ids("escalations"), [late.as_str()]);
     assert_eq!(
         table("escalations")[0]["escalated_to"],
         "Joint Action Group"

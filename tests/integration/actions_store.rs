@@ -168,7 +168,7 @@ fn actions_crash_child() {
     let mut n = 0u32;
     while Instant::now() < deadline {
         n += 1;
-        let status = if n % 2 == 0 {
+        let status = if n.is_multiple_of(2) {
             ActionStatus::InProgress
         } else {
             ActionStatus::Open
