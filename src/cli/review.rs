@@ -191,6 +191,8 @@ pub(crate) fn pack(
     let taxonomy = taxonomy(&registry);
     let level = specs.first().map_or(AreaLevel::Ward, |s| s.level);
     Ok(build(&Input {
+        // Only the unplaced count reads this, and neither review nor leaflet shows it.
+        known_areas: specs.iter().flat_map(|s| s.members.iter().cloned()).collect(),
         period,
         compare: Some(period.previous()),
         level,

@@ -21,6 +21,7 @@ mod interview_flow;
 mod jobs;
 mod personal;
 mod pty;
+mod report;
 mod store;
 mod store_faults;
 mod store_helpers;
