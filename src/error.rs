@@ -28,6 +28,8 @@ pub enum Error {
     Response(#[from] crate::response::ResponseError),
     #[error(transparent)]
     Seal(#[from] crate::seal::SealError),
+    #[error(transparent)]
+    Action(#[from] crate::action::ActionError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -52,6 +54,7 @@ impl Error {
             Error::Export(e) => e.exit_code(),
             Error::Response(e) => e.exit_code(),
             Error::Seal(e) => e.exit_code(),
+            Error::Action(e) => e.exit_code(),
             Error::Usage(_) => exit::USAGE,
             Error::Io { .. } | Error::Failure(_) => exit::FAILURE,
         }

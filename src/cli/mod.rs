@@ -1,5 +1,6 @@
 //! The command line: one module per command, each composing the domain and the store.
 
+pub mod actions;
 pub mod areas;
 pub mod batch;
 pub mod completions;
@@ -11,7 +12,9 @@ pub mod man;
 pub mod recover;
 pub mod report;
 pub mod responses;
+pub mod review;
 pub mod survey;
+pub mod yousaid;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,6 +76,14 @@ pub enum Command {
     /// Batches of fieldwork for the coordinator: export on the laptop, verify on arrival.
     #[command(subcommand)]
     Batch(batch::BatchCommand),
+    /// The action register of local tasking: add, list, show, update.
+    #[command(subcommand)]
+    Actions(actions::ActionsCommand),
+    /// Scrutiny of the action register per township or ward: due, overdue, done, not
+    /// possible, escalations, and issues that keep coming back.
+    Review(review::ReviewArgs),
+    /// "You said, We did": a printable page per ward for every address, in English or Polish.
+    Yousaid(yousaid::YousaidArgs),
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
@@ -109,6 +120,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out, err),
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
+        Some(Command::Actions(cmd)) => actions::run(cmd, &data_dir, out, err),
+        Some(Command::Review(args)) => review::run(args, &data_dir, out, err),
+        Some(Command::Yousaid(args)) => yousaid::run(args, &data_dir, out, err),
         Some(Command::Report(args)) => report::run(args, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),

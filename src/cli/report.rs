@@ -217,7 +217,7 @@ fn read_profile(path: &Path, registry: &Registry) -> Result<Profile, Error> {
 }
 
 /// The areas at the level asked (or the one area asked for), in report order.
-fn areas(
+pub(crate) fn areas(
     geography: &Geography,
     area: Option<&str>,
     level: Option<LevelArg>,

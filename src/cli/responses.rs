@@ -103,11 +103,16 @@ pub fn run(
                 None => Vec::new(),
             };
             let earlier = transect::earlier_audit(&response, &others);
-            print(
-                out,
-                &show_document(&response, survey.as_ref(), earlier),
-                Format::json_if(*json),
-            )
+            let mut doc = show_document(&response, survey.as_ref(), earlier);
+            // A finding followed up in the register names the action that answers it.
+            if !response.findings.is_empty()
+                && let Some(t) =
+                    super::actions::answering_findings(&store.actions()?.actions, response.id)
+            {
+                doc.heading("Actions answering its findings:");
+                doc.table(t);
+            }
+            print(out, &doc, Format::json_if(*json))
         }
     }
 }

@@ -3,8 +3,8 @@
 //! bytes. Nothing here knows the domain, the store or the terminal library.
 //!
 //! Renderers today: [`TextRenderer`] (aligned, escaped terminal text), [`JsonRenderer`]
-//! (`--json`) and [`MarkdownRenderer`] (the priority-setting pack). To add one (HTML, CSV,
-//! XLSX, GeoJSON for the priority-setting report), write a type implementing [`Renderer`]
+//! (`--json`), [`MarkdownRenderer`] (the priority-setting pack), [`HtmlRenderer`] (a
+//! printable A4 page) and [`CsvRenderer`] (tables only). To add one (XLSX, GeoJSON), write a type implementing [`Renderer`]
 //! in its own file here and add a [`Format`] variant for it; commands do not change.
 //! Formats that can only carry tables (CSV) render the document's [`Table`]s and skip the
 //! rest.
@@ -25,17 +25,21 @@
 //! Table, field and outline keys are documented on the command that produces them and are
 //! never renamed within a `version`.
 
+pub mod csv;
 pub mod document;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod text;
 
 use std::io::{self, Write};
 
+pub use csv::CsvRenderer;
 pub use document::{
     Align, Block, Cell, Column, Document, Field, Fields, Item, Kind, Outline, Severity, Table,
     Value,
 };
+pub use html::HtmlRenderer;
 pub use json::JsonRenderer;
 pub use markdown::MarkdownRenderer;
 pub use text::{TextRenderer, escape, escape_keeping_lines};
@@ -52,6 +56,10 @@ pub enum Format {
     Json,
     /// Markdown (the priority-setting pack's default).
     Markdown,
+    /// One self-contained printable HTML page.
+    Html,
+    /// The document's tables as CSV.
+    Csv,
 }
 
 impl Format {
@@ -64,6 +72,8 @@ impl Format {
             Format::Text => &TextRenderer,
             Format::Json => &JsonRenderer,
             Format::Markdown => &MarkdownRenderer,
+            Format::Html => &HtmlRenderer,
+            Format::Csv => &CsvRenderer,
         }
     }
 }

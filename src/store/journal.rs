@@ -18,6 +18,7 @@ use super::{FORMAT, StoreError};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::action::{Action, Change};
 use crate::response::{Door, Knock, Response, SettingKey, StoredAnswer};
 use crate::survey::Finding;
 
@@ -88,6 +89,14 @@ pub enum JournalEntry {
         id: Uuid,
         keep: String,
         at: DateTime<Utc>,
+    },
+    /// An action added to the register, as added (or, in a journal rebuilt from the
+    /// store, as it stands, history and all).
+    ActionAdded(Action),
+    /// One checked change to an action.
+    ActionChanged {
+        id: Uuid,
+        change: Change,
     },
 }
 

@@ -2,12 +2,12 @@
 //!
 //! Layout under the data directory:
 //! - `doorstep.lock` — held (OS file lock) by the process using the store; holds its pid.
-//! - `store/` — the sled database: trees `responses`, `doors`, `settings`, `exports`,
+//! - `store/` — the sled database: trees `responses`, `doors`, `settings`, `actions`, `exports`,
 //!   `device_pins` (see [`batches`]), each value a JSON record `{"format": 1, "record": …}`
 //!   so it can be inspected; tree `meta` holds the journal mark.
 //! - `device.key` — this device's batch signing key (mode 0600; see [`batches`]).
 //! - `journal/journal.jsonl` — the append-only, checksummed journal of drafts and their
-//!   answers, finalized responses, doors, knocks and settings (see [`journal`]);
+//!   answers, finalized responses, doors, knocks, settings and actions (see [`journal`]);
 //!   `doorstep recover` rebuilds the store from it (trees not journaled, such as `exports`
 //!   and `device_pins`, are copied over from the old store).
 //! - `recovering` — present while `doorstep recover` rebuilds the store; nothing else
@@ -19,6 +19,7 @@
 //! journal holds (a crash between the two, or damage that made sled drop its tail) is
 //! brought up to date from the journal instead of being shown as if it were whole.
 
+mod actions;
 mod areas;
 pub mod batches;
 mod crime;
@@ -39,6 +40,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+pub use actions::ActionListing;
 pub use crime::CrimeInsert;
 pub use journal::{
     CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, JournalMark,
@@ -150,6 +152,14 @@ pub enum StoreError {
         asked: String,
         versions: usize,
     },
+    #[error("`{input}` is not an action id: give the id, or its first characters (hex digits)")]
+    BadActionId { input: String },
+    #[error("no action id is or starts with `{input}` (see `doorstep actions list`)")]
+    NoSuchAction { input: String },
+    #[error("`{prefix}` is the start of {} action ids ({}): give more of the id", ids.len(), ids.iter().take(5).map(|u| u.to_string()).collect::<Vec<_>>().join(", "))]
+    AmbiguousAction { prefix: String, ids: Vec<Uuid> },
+    #[error(transparent)]
+    Action(#[from] crate::action::ActionError),
     #[error(transparent)]
     Response(#[from] ResponseError),
     #[error(transparent)]
@@ -173,8 +183,12 @@ impl StoreError {
             | StoreError::DoorExists { .. }
             | StoreError::DoorInterviewed { .. }
             | StoreError::NoConflict { .. }
-            | StoreError::NoSuchVersion { .. } => exit::USAGE,
+            | StoreError::NoSuchVersion { .. }
+            | StoreError::BadActionId { .. }
+            | StoreError::NoSuchAction { .. }
+            | StoreError::AmbiguousAction { .. } => exit::USAGE,
             StoreError::BatchRefused { .. } => exit::DATA_ERR,
+            StoreError::Action(e) => e.exit_code(),
             StoreError::NoRecipient { .. } | StoreError::UnreadableJournal { .. } => exit::DATA_ERR,
             StoreError::NotDataDir { .. } => exit::USAGE,
             StoreError::Response(e) => e.exit_code(),
@@ -445,9 +459,14 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the store holds any response, door or setting.
+    /// Whether the store holds any response, door, setting or action.
     fn holds_records(&self) -> Result<bool, StoreError> {
-        for name in [responses::RESPONSES, doors::DOORS, settings::SETTINGS] {
+        for name in [
+            responses::RESPONSES,
+            doors::DOORS,
+            settings::SETTINGS,
+            actions::ACTIONS,
+        ] {
             if !self.tree(name)?.is_empty() {
                 return Ok(true);
             }
@@ -523,7 +542,7 @@ impl Store {
         if self.read_only.is_some() && mark.is_some() {
             return Err(StoreError::ReadOnly);
         }
-        let mut batches: [sled::Batch; 5] = Default::default();
+        let mut batches: [sled::Batch; 6] = Default::default();
         for w in writes {
             let b = &mut batches[w.tree as usize];
             match &w.value {
@@ -540,15 +559,19 @@ impl Store {
             self.tree(settings::SETTINGS)?,
             self.tree(merge::MERGE)?,
             self.tree(META)?,
+            self.tree(actions::ACTIONS)?,
         );
         use sled::Transactional;
-        let result: Result<(), sled::transaction::TransactionError<()>> =
-            (&trees.0, &trees.1, &trees.2, &trees.3, &trees.4).transaction(|(r, d, s, m, meta)| {
+        let result: Result<(), sled::transaction::TransactionError<()>> = (
+            &trees.0, &trees.1, &trees.2, &trees.3, &trees.4, &trees.5,
+        )
+            .transaction(|(r, d, s, m, meta, a)| {
                 r.apply_batch(&batches[0])?;
                 d.apply_batch(&batches[1])?;
                 s.apply_batch(&batches[2])?;
                 m.apply_batch(&batches[3])?;
                 meta.apply_batch(&batches[4])?;
+                a.apply_batch(&batches[5])?;
                 Ok(())
             });
         match result {
@@ -586,6 +609,7 @@ pub(crate) enum Tree {
     Settings = 2,
     Merge = 3,
     Meta = 4,
+    Actions = 5,
 }
 
 /// One write of a transaction: `None` removes the key.

@@ -18,6 +18,7 @@ use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use super::actions::ACTIONS;
 use super::replay::Model;
 use super::responses::RESPONSES;
 use super::{
@@ -30,7 +31,7 @@ use crate::response::{Env, Response, Status};
 const REBUILDING_DIR: &str = "store.rebuilding";
 /// Trees rebuilt from the journal; every other tree (imported areas and crime, batch
 /// export marks, device pins, and any added later) is not journaled and is copied from the old store when it still reads.
-const JOURNALED_TREES: [&str; 5] = [RESPONSES, "doors", "settings", "meta", "merge"];
+const JOURNALED_TREES: [&str; 6] = [RESPONSES, "doors", "settings", "meta", "merge", ACTIONS];
 
 /// What state the sled store was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct RecoveryReport {
     pub doors_restored: usize,
     pub knocks_restored: usize,
     pub settings_restored: usize,
+    /// Actions of the register written back (missing, unreadable or behind the journal).
+    pub actions_restored: usize,
     /// Drafts the journal does not have (started before drafts were journaled), read
     /// from the old store.
     pub drafts_salvaged: usize,
@@ -131,6 +134,13 @@ impl fmt::Display for RecoveryReport {
             self.knocks_restored,
             self.settings_restored
         )?;
+        if self.actions_restored > 0 {
+            writeln!(
+                f,
+                "restored: {} action(s) of the register",
+                self.actions_restored
+            )?;
+        }
         writeln!(
             f,
             "already in the store: {} response(s)",
@@ -215,6 +225,7 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         doors_restored: 0,
         knocks_restored: 0,
         settings_restored: 0,
+        actions_restored: 0,
         drafts_salvaged: 0,
         imported_salvaged: 0,
         imported_lost: None,
@@ -399,6 +410,16 @@ fn merge_in_place(
             report.settings_restored += 1;
         }
     }
+    for (id, journaled) in &model.actions {
+        // Changes only ever add to the history: a stored action with less is behind.
+        let behind = store
+            .action(*id)
+            .map_or(true, |a| a.history.len() < journaled.history.len());
+        if behind {
+            store.put_action(journaled)?;
+            report.actions_restored += 1;
+        }
+    }
     write_merge_records(store, model)
 }
 
@@ -420,6 +441,10 @@ fn write_model(
     for (key, value) in &model.settings {
         store.put_setting(*key, value)?;
         report.settings_restored += 1;
+    }
+    for a in model.actions.values() {
+        store.put_action(a)?;
+        report.actions_restored += 1;
     }
     write_merge_records(store, model)
 }
@@ -539,6 +564,7 @@ mod tests {
             doors_restored: 0,
             knocks_restored: 0,
             settings_restored: 0,
+            actions_restored: 0,
             drafts_salvaged: 0,
             imported_salvaged: 0,
             imported_lost: None,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::doors::door_key;
 use super::merge::{MergeKey, MergeState};
 use super::{JournalEntry, Store, StoreError, Tree, Write, encode};
+use crate::action::Action;
 use crate::response::{DoorRecord, Response, SettingKey, Status};
 
 /// Records as the journal makes them, and which of them an entry changed.
@@ -23,6 +24,8 @@ pub(super) struct Model {
     /// still has them.
     pub removed_doors: BTreeSet<Vec<u8>>,
     pub knocks_added: usize,
+    pub actions: BTreeMap<Uuid, Action>,
+    pub changed_actions: BTreeSet<Uuid>,
     /// Draft events whose draft the journal never started (or that came after it was
     /// finalized): nothing to apply them to.
     pub orphans: usize,
@@ -165,6 +168,27 @@ impl Model {
                 }
             }
             JournalEntry::Resolved { id, keep, at } => self.apply_resolution(id, &keep, at),
+            JournalEntry::ActionAdded(action) => {
+                // A journal rebuilt from the store carries each action as it stood; one
+                // already held with as much history is not taken back.
+                let newer = self
+                    .actions
+                    .get(&action.id)
+                    .is_none_or(|a| a.history.len() < action.history.len());
+                if newer {
+                    self.changed_actions.insert(action.id);
+                    self.actions.insert(action.id, action);
+                }
+            }
+            JournalEntry::ActionChanged { id, change } => match self.actions.get_mut(&id) {
+                // The same change (same time, same officer, same content) is applied once.
+                Some(a) if a.history.contains(&change) => {}
+                Some(a) => {
+                    a.apply(change);
+                    self.changed_actions.insert(id);
+                }
+                None => self.orphans += 1,
+            },
         }
     }
 
@@ -228,6 +252,19 @@ impl Model {
                 JournalEntry::Resolved { id, .. } => {
                     self.load_response(store, *id)?;
                     self.merge.load_conflict(store, *id)?;
+                }
+                JournalEntry::ActionAdded(Action { id, .. })
+                | JournalEntry::ActionChanged { id, .. } => {
+                    if self.actions.contains_key(id) {
+                        continue;
+                    }
+                    match store.action(*id) {
+                        Ok(a) => {
+                            self.actions.insert(*id, a);
+                        }
+                        Err(StoreError::NoSuchAction { .. } | StoreError::Corrupt { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
@@ -327,6 +364,15 @@ impl Model {
                 encode(value)?,
             ));
         }
+        for id in &self.changed_actions {
+            if let Some(a) = self.actions.get(id) {
+                out.push(Write::put(
+                    Tree::Actions,
+                    id.as_bytes().to_vec(),
+                    encode(a)?,
+                ));
+            }
+        }
         for key in &self.merge.changed {
             if let Some((k, v)) = self.merge.write_for(key)? {
                 out.push(Write::put(Tree::Merge, k, v));
@@ -359,7 +405,7 @@ pub(super) fn replay_onto(
 }
 
 /// The journal entries that say what `store` holds: settings, doors with their knocks,
-/// finalized responses, and drafts as they stand. A record that cannot be read is left
+/// finalized responses, drafts as they stand, and actions as they stand. A record that cannot be read is left
 /// out and counted.
 pub(super) fn entries_from_store(store: &Store) -> Result<(Vec<JournalEntry>, usize), StoreError> {
     let mut entries = Vec::new();
@@ -395,5 +441,8 @@ pub(super) fn entries_from_store(store: &Store) -> Result<(Vec<JournalEntry>, us
             JournalEntry::Draft(r)
         });
     }
+    let actions = store.actions()?;
+    unreadable += actions.unreadable.len();
+    entries.extend(actions.actions.into_iter().map(JournalEntry::ActionAdded));
     Ok((entries, unreadable))
 }

@@ -5,6 +5,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod actions_cli;
+mod actions_outputs;
+mod actions_store;
 mod batches;
 mod cli_edges;
 mod cli_output;

@@ -1,0 +1,217 @@
+//! The HTML renderer: one self-contained printable page (A4, no scripts, no outside files),
+//! for the scrutiny review and the "You said, We did" leaflet. Several documents can share
+//! a file, each on its own printed page ([`HtmlRenderer::render_pages`]).
+//!
+//! Headings are `<h2>` (the first of a page `<h1>`), paragraphs `<p>`, notes an aside,
+//! tables `<table>`, fields a definition list, outlines nested lists, preformatted text
+//! `<pre>`. Every piece of text is escaped, so data cannot add markup.
+
+use std::io::{self, Write};
+
+use super::Renderer;
+use super::document::{Align, Block, Document, Fields, Item, Outline, Severity, Table};
+use super::text::escape;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlRenderer;
+
+const STYLE: &str = "@page{size:A4;margin:15mm}\
+body{font-family:Arial,Helvetica,sans-serif;font-size:11pt;line-height:1.4;color:#000;max-width:180mm;margin:auto}\
+h1{font-size:18pt;margin:0 0 8pt}h2{font-size:13pt;margin:12pt 0 4pt}\
+table{border-collapse:collapse;margin:4pt 0 8pt}th,td{border:1px solid #777;padding:2pt 5pt;vertical-align:top}\
+th{background:#eee;text-align:left}td.num{text-align:right}\
+aside{border-left:3pt solid #777;padding-left:6pt;margin:6pt 0}aside.warning{border-color:#b00}\
+dl{display:grid;grid-template-columns:max-content auto;gap:1pt 8pt}dt{font-weight:bold}dd{margin:0}\
+section.page{page-break-after:always;break-after:page}section.page:last-child{page-break-after:auto;break-after:auto}";
+
+impl HtmlRenderer {
+    /// One page per document in a single file; `title` names the file in the browser.
+    pub fn render_pages(
+        &self,
+        title: &str,
+        lang: &str,
+        docs: &[Document],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let mut h = String::new();
+        h.push_str("<!DOCTYPE html>\n<html lang=\"");
+        h.push_str(&text(lang));
+        h.push_str("\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
+        h.push_str(&text(title));
+        h.push_str("</title>\n<style>");
+        h.push_str(STYLE);
+        h.push_str("</style>\n</head>\n<body>\n");
+        for doc in docs {
+            h.push_str("<section class=\"page\">\n");
+            page(&mut h, doc);
+            h.push_str("</section>\n");
+        }
+        h.push_str("</body>\n</html>\n");
+        out.write_all(h.as_bytes())
+    }
+}
+
+impl Renderer for HtmlRenderer {
+    fn render(&self, doc: &Document, out: &mut dyn Write) -> io::Result<()> {
+        let title = doc
+            .blocks
+            .iter()
+            .find_map(|b| match b {
+                Block::Heading(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .unwrap_or("doorstep");
+        self.render_pages(title, "en", std::slice::from_ref(doc), out)
+    }
+}
+
+/// Text escaped for HTML (control characters shown as in text output).
+pub fn text(s: &str) -> String {
+    escape(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn page(h: &mut String, doc: &Document) {
+    let mut first = true;
+    for block in &doc.blocks {
+        match block {
+            Block::Heading(t) => {
+                let tag = if first { "h1" } else { "h2" };
+                first = false;
+                h.push_str(&format!("<{tag}>{}</{tag}>\n", text(t)));
+            }
+            Block::Paragraph(p) => h.push_str(&format!("<p>{}</p>\n", text(p))),
+            Block::Note { severity, text: t } => {
+                let class = if *severity == Severity::Warning {
+                    " class=\"warning\""
+                } else {
+                    ""
+                };
+                h.push_str(&format!("<aside{class}>{}</aside>\n", text(t)));
+            }
+            Block::Table(t) => table(h, t),
+            Block::Fields(f) => fields(h, f),
+            Block::Outline(o) => outline(h, o),
+            Block::Preformatted { text: t, .. } => {
+                h.push_str(&format!("<pre>{}</pre>\n", text(t)));
+            }
+        }
+    }
+}
+
+fn table(h: &mut String, t: &Table) {
+    if t.rows.is_empty()
+        && let Some(empty) = &t.empty
+    {
+        h.push_str(&format!("<p>{}</p>\n", text(empty)));
+        return;
+    }
+    let shown: Vec<usize> = (0..t.columns.len())
+        .filter(|i| !t.columns[*i].machine_only)
+        .collect();
+    h.push_str("<table>\n<thead><tr>");
+    for i in &shown {
+        h.push_str(&format!("<th>{}</th>", text(&t.columns[*i].title)));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for r in &t.rows {
+        h.push_str("<tr>");
+        for i in &shown {
+            let class = match t.columns[*i].align {
+                Align::Right => " class=\"num\"",
+                Align::Left => "",
+            };
+            let cell = r.get(*i).map(|c| c.display()).unwrap_or_default();
+            h.push_str(&format!("<td{class}>{}</td>", text(&cell)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n");
+}
+
+fn fields(h: &mut String, f: &Fields) {
+    h.push_str("<dl>\n");
+    for item in &f.items {
+        if let Some(label) = &item.label {
+            h.push_str(&format!(
+                "<dt>{}</dt><dd>{}</dd>\n",
+                text(label),
+                text(&item.cell.display())
+            ));
+        }
+    }
+    h.push_str("</dl>\n");
+}
+
+fn outline(h: &mut String, o: &Outline) {
+    if o.items.is_empty()
+        && let Some(empty) = &o.empty
+    {
+        h.push_str(&format!("<p>{}</p>\n", text(empty)));
+        return;
+    }
+    fn items(h: &mut String, list: &[Item]) {
+        h.push_str("<ul>\n");
+        for i in list {
+            h.push_str("<li>");
+            h.push_str(&text(&i.text));
+            if !i.details.is_empty() {
+                h.push_str("<ul>");
+                for d in &i.details {
+                    h.push_str(&format!("<li>{}</li>", text(d)));
+                }
+                h.push_str("</ul>");
+            }
+            if !i.children.is_empty() {
+                items(h, &i.children);
+            }
+            h.push_str("</li>\n");
+        }
+        h.push_str("</ul>\n");
+    }
+    items(h, &o.items);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Cell, Column};
+
+    #[test]
+    fn a_page_is_self_contained_and_escapes_data() {
+        let mut doc = Document::new();
+        doc.heading("Ward <one>");
+        doc.paragraph("Tom & \"Jerry\"");
+        doc.heading("Next");
+        let mut t = Table::new(
+            "t",
+            vec![
+                Column::text("a", "A"),
+                Column::integer("n", "N"),
+                Column::text("m", "M").machine_only(),
+            ],
+        );
+        t.push(vec![
+            Cell::from("<script>"),
+            Cell::from(3usize),
+            Cell::from("x"),
+        ]);
+        doc.table(t);
+        let mut out = Vec::new();
+        HtmlRenderer.render(&doc, &mut out).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+        assert!(html.contains("<title>Ward &lt;one&gt;</title>"));
+        assert!(html.contains(
+            "<h1>Ward &lt;one&gt;</h1>\n<p>Tom &amp; &quot;Jerry&quot;</p>\n<h2>Next</h2>"
+        ));
+        assert!(html.contains("<tr><td>&lt;script&gt;</td><td class=\"num\">3</td></tr>"));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("http"), "no outside files");
+        assert!(html.contains("size:A4"));
+    }
+}

@@ -1,0 +1,102 @@
+//! The action register in the store: tree `actions`, one record per action keyed by its
+//! id. Adding an action journals the whole record; each later change journals only the
+//! change, which replay applies to the record (see [`super::replay`]).
+
+use uuid::Uuid;
+
+use super::{JournalEntry, Store, StoreError, decode, encode};
+use crate::action::{Action, Change};
+
+pub(super) const ACTIONS: &str = "actions";
+
+/// Every readable action, oldest first, and the records that could not be read.
+#[derive(Debug, Default)]
+pub struct ActionListing {
+    pub actions: Vec<Action>,
+    pub unreadable: Vec<StoreError>,
+}
+
+impl Store {
+    /// Stores a new (already checked) action, journaled and flushed.
+    pub fn add_action(&self, action: &Action) -> Result<(), StoreError> {
+        let _guard = self.write_guard();
+        let entry = JournalEntry::ActionAdded(action.clone());
+        self.journaled(&entry, || self.put_action(action))
+    }
+
+    /// Checks `change` against the stored action and records it, journaled and flushed.
+    /// A refused change writes nothing.
+    pub fn update_action(&self, id: Uuid, change: Change) -> Result<Action, StoreError> {
+        let _guard = self.write_guard();
+        let mut action = self.action(id)?;
+        let change = action.check(change)?;
+        action.apply(change.clone());
+        let entry = JournalEntry::ActionChanged { id, change };
+        self.journaled(&entry, || self.put_action(&action))?;
+        Ok(action)
+    }
+
+    /// One action.
+    pub fn action(&self, id: Uuid) -> Result<Action, StoreError> {
+        match self.tree(ACTIONS)?.get(id.as_bytes())? {
+            Some(bytes) => decode(|| format!("action {id}"), &bytes),
+            None => Err(StoreError::NoSuchAction {
+                input: id.to_string(),
+            }),
+        }
+    }
+
+    /// Every action (ids are UUID v7, so key order is the order they were added).
+    pub fn actions(&self) -> Result<ActionListing, StoreError> {
+        let mut out = ActionListing::default();
+        for item in self.tree(ACTIONS)?.iter() {
+            let (key, bytes) = item?;
+            let name = || format!("action {}", Uuid::from_slice(&key).unwrap_or_default());
+            match decode::<Action>(name, &bytes) {
+                Ok(a) => out.actions.push(a),
+                Err(e) => out.unreadable.push(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The action whose id is `input` or starts with it (hex digits, dashes ignored).
+    pub fn resolve_action_id(&self, input: &str) -> Result<Uuid, StoreError> {
+        let prefix: String = input
+            .trim()
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(StoreError::BadActionId {
+                input: input.to_owned(),
+            });
+        }
+        let mut ids = Vec::new();
+        for key in self.tree(ACTIONS)?.iter().keys() {
+            if let Ok(id) = Uuid::from_slice(&key?)
+                && id.simple().to_string().starts_with(&prefix)
+            {
+                ids.push(id);
+            }
+        }
+        match ids.as_slice() {
+            [id] => Ok(*id),
+            [] => Err(StoreError::NoSuchAction {
+                input: input.trim().to_owned(),
+            }),
+            _ => Err(StoreError::AmbiguousAction {
+                prefix: input.trim().to_owned(),
+                ids,
+            }),
+        }
+    }
+
+    pub(super) fn put_action(&self, action: &Action) -> Result<(), StoreError> {
+        self.tree(ACTIONS)?
+            .insert(action.id.as_bytes(), encode(action)?)?;
+        Ok(())
+    }
+}
