@@ -6,6 +6,7 @@ pub mod completions;
 pub mod config;
 pub mod crime;
 pub mod devices;
+pub mod export;
 pub mod keys;
 pub mod man;
 pub mod recover;
@@ -75,6 +76,9 @@ pub enum Command {
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
+    /// Tables for analysts: every completed response of a period as CSV or JSON Lines.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
     Completions {
         /// The shell to complete for.
@@ -104,6 +108,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out, err),
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
+        Some(Command::Export(cmd)) => export::run(cmd, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
         None => crate::tui::run(&data_dir),
