@@ -74,7 +74,7 @@ pub struct ExportTable {
 }
 
 /// The metadata columns every export starts with, in order.
-pub const METADATA: [&str; 14] = [
+pub const METADATA: [&str; 15] = [
     "id",
     "survey_id",
     "survey_version",
@@ -89,6 +89,7 @@ pub const METADATA: [&str; 14] = [
     "device",
     "started_at",
     "finalized_at",
+    "replaces",
 ];
 
 /// The responses that count: complete, and not superseded by a complete revision (a
@@ -238,6 +239,7 @@ pub fn build(
             ExportValue::FreeText(r.device.clone()),
             text(&utc(r.started_at)),
             opt(r.finalized_at.map(utc)),
+            opt(r.replaces.map(|u| u.to_string())),
         ];
         for (cell, value) in row.iter_mut().zip(meta) {
             *cell = value;

@@ -11,6 +11,7 @@ mod cli_output;
 mod cli_store;
 mod crash;
 mod crime;
+mod export;
 mod geography;
 mod hostile;
 mod instruments;
