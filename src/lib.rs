@@ -19,6 +19,7 @@ pub mod line_col;
 pub mod output;
 pub mod paths;
 pub mod police;
+pub mod report;
 pub mod response;
 pub mod seal;
 pub mod store;

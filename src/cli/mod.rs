@@ -10,6 +10,7 @@ pub mod export;
 pub mod keys;
 pub mod man;
 pub mod recover;
+pub mod report;
 pub mod responses;
 pub mod survey;
 
@@ -79,6 +80,10 @@ pub enum Command {
     /// Tables for analysts: every completed response of a period as CSV or JSON Lines.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// The priority-setting pack for the PACT meeting: per area and period, what people said,
+    /// the indicators, the street and the record, what changed, the proposed top three and
+    /// who we heard. Public (small numbers suppressed) unless --internal.
+    Report(report::ReportArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
     Completions {
         /// The shell to complete for.
@@ -109,6 +114,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
         Some(Command::Export(cmd)) => export::run(cmd, &data_dir, out, err),
+        Some(Command::Report(args)) => report::run(args, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
         None => crate::tui::run(&data_dir),

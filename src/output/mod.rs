@@ -2,11 +2,12 @@
 //! with typed columns, key/value fields, outlines, notes) and a [`Renderer`] turns it into
 //! bytes. Nothing here knows the domain, the store or the terminal library.
 //!
-//! Renderers today: [`TextRenderer`] (aligned, escaped terminal text) and [`JsonRenderer`]
-//! (`--json`). To add one (Markdown, HTML, CSV, XLSX, GeoJSON for the priority-setting
-//! report), write a type implementing [`Renderer`] in its own file here and add a
-//! [`Format`] variant for it; commands do not change. Formats that can only carry tables
-//! (CSV) render the document's [`Table`]s and skip the rest.
+//! Renderers today: [`TextRenderer`] (aligned, escaped terminal text), [`JsonRenderer`]
+//! (`--json`) and [`MarkdownRenderer`] (the priority-setting pack). To add one (HTML, CSV,
+//! XLSX, GeoJSON for the priority-setting report), write a type implementing [`Renderer`]
+//! in its own file here and add a [`Format`] variant for it; commands do not change.
+//! Formats that can only carry tables (CSV) render the document's [`Table`]s and skip the
+//! rest.
 //!
 //! # The JSON shape (stable)
 //!
@@ -26,6 +27,7 @@
 
 pub mod document;
 pub mod json;
+pub mod markdown;
 pub mod text;
 
 use std::io::{self, Write};
@@ -35,6 +37,7 @@ pub use document::{
     Value,
 };
 pub use json::JsonRenderer;
+pub use markdown::MarkdownRenderer;
 pub use text::{TextRenderer, escape, escape_keeping_lines};
 
 /// Turns a document into bytes in one format.
@@ -47,6 +50,8 @@ pub trait Renderer {
 pub enum Format {
     Text,
     Json,
+    /// Markdown (the priority-setting pack's default).
+    Markdown,
 }
 
 impl Format {
@@ -58,6 +63,7 @@ impl Format {
         match self {
             Format::Text => &TextRenderer,
             Format::Json => &JsonRenderer,
+            Format::Markdown => &MarkdownRenderer,
         }
     }
 }

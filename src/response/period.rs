@@ -55,6 +55,34 @@ impl Period {
         Period::of_date(at.with_timezone(&FIELDWORK_ZONE).date_naive())
     }
 
+    /// The period before this one (the default comparison of the priority-setting pack).
+    pub fn previous(self) -> Period {
+        if self.quarter == 1 {
+            Period {
+                year: self.year - 1,
+                quarter: 4,
+            }
+        } else {
+            Period {
+                year: self.year,
+                quarter: self.quarter - 1,
+            }
+        }
+    }
+
+    /// The calendar months the period covers, as `YYYY-MM` (how police.uk files crime).
+    pub fn months(self) -> Vec<String> {
+        let first = u32::from(self.quarter - 1) * 3 + 1;
+        (first..first + 3)
+            .map(|m| format!("{:04}-{m:02}", self.year))
+            .collect()
+    }
+
+    /// Whether something done at `at` (UTC) falls in this period, by its UK local date.
+    pub fn contains(self, at: DateTime<Utc>) -> bool {
+        Period::of_fieldwork(at) == self
+    }
+
     pub fn year(self) -> i32 {
         self.year
     }
@@ -154,6 +182,20 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(json, "\"2026-Q4\"");
         assert_eq!(serde_json::from_str::<Period>(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn previous_months_and_contains() {
+        let p: Period = "2026-Q1".parse().unwrap();
+        assert_eq!(p.previous().to_string(), "2025-Q4");
+        assert_eq!(p.previous().previous().to_string(), "2025-Q3");
+        assert_eq!(p.months(), vec!["2026-01", "2026-02", "2026-03"]);
+        assert_eq!(p.previous().months(), vec!["2025-10", "2025-11", "2025-12"]);
+        use chrono::TimeZone;
+        // 23:30 UTC on 31 March 2026 is 00:30 BST on 1 April: Q2 by the UK date.
+        let late = Utc.with_ymd_and_hms(2026, 3, 31, 23, 30, 0).unwrap();
+        assert!(!p.contains(late));
+        assert!(p.contains(Utc.with_ymd_and_hms(2026, 3, 31, 22, 30, 0).unwrap()));
     }
 
     #[test]

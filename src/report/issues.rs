@@ -1,0 +1,216 @@
+//! What people told us: per issue, how many named it, ranked it first and put it in their
+//! top three, as shares of every interview (those naming nothing included); residents and
+//! businesses also apart.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::figure::{Rules, Tally};
+use super::model::{IssueGroup, IssueRow, Issues};
+use super::{AreaPeriod, Counted, Respondent};
+use crate::survey::model::QuestionKind;
+use crate::survey::{Answer, Taxonomy};
+
+/// The open question whose answers are coded to the taxonomy (both KIN versions).
+pub const ISSUES_QUESTION: &str = "unsafe_issues";
+
+/// What one interview said about issues.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Said {
+    /// Issue ids named (taxonomy ids only, each once, in the order coded).
+    pub named: Vec<String>,
+    /// The issue ranked first, or the only one named.
+    pub first: Option<String>,
+    /// The issues ranked in the top three, or all named when three or fewer were named
+    /// and none ranked.
+    pub top_three: Vec<String>,
+}
+
+/// Reads an interview's issues answer and ranking.
+pub fn said(c: &Counted<'_>, taxonomy: &Taxonomy) -> Said {
+    let mut named: Vec<String> = Vec::new();
+    if let Some(a @ Answer::Issues(_)) = c.answer(ISSUES_QUESTION) {
+        for v in a.values() {
+            if taxonomy.get(&v).is_some() && !named.contains(&v) {
+                named.push(v);
+            }
+        }
+    }
+    let rank_question =
+        c.survey.questions.iter().find(
+            |q| matches!(&q.kind, QuestionKind::Rank { from, .. } if from == ISSUES_QUESTION),
+        );
+    let ranked: Vec<String> = match rank_question.and_then(|q| c.answer(&q.id)) {
+        Some(Answer::Rank(v)) => v.iter().filter(|i| named.contains(i)).cloned().collect(),
+        _ => Vec::new(),
+    };
+    let (first, top_three) = if !ranked.is_empty() {
+        (
+            ranked.first().cloned(),
+            ranked.into_iter().take(3).collect(),
+        )
+    } else if named.len() == 1 {
+        (named.first().cloned(), named.clone())
+    } else if named.len() <= 3 {
+        (None, named.clone())
+    } else {
+        (None, Vec::new())
+    };
+    Said {
+        named,
+        first,
+        top_three,
+    }
+}
+
+/// A count among all interviews, residents and businesses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Split {
+    pub all: u64,
+    pub residents: u64,
+    pub businesses: u64,
+}
+
+impl Split {
+    fn add(&mut self, who: Respondent) {
+        self.all += 1;
+        match who {
+            Respondent::Resident => self.residents += 1,
+            Respondent::Business => self.businesses += 1,
+            _ => {}
+        }
+    }
+}
+
+/// One issue's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IssueTally {
+    pub issue: String,
+    pub named: Split,
+    pub first: Split,
+    pub top_three: Split,
+}
+
+/// All issue counts of an area and period.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IssueTallies {
+    /// The bases: interviews among all, residents, businesses.
+    pub interviews: Split,
+    pub named_nothing: u64,
+    /// Issues named at least once, most named first, then by id.
+    pub issues: Vec<IssueTally>,
+}
+
+impl IssueTallies {
+    pub fn get(&self, issue: &str) -> Option<&IssueTally> {
+        self.issues.iter().find(|t| t.issue == issue)
+    }
+
+    /// The issues among the three most named (ties at third place included).
+    pub fn most_named(&self) -> BTreeSet<&str> {
+        let third = self.issues.get(2).map_or(1, |t| t.named.all.max(1));
+        self.issues
+            .iter()
+            .filter(|t| t.named.all >= third)
+            .map(|t| t.issue.as_str())
+            .collect()
+    }
+}
+
+pub fn tally(now: &AreaPeriod<'_>, taxonomy: &Taxonomy) -> IssueTallies {
+    let mut out = IssueTallies::default();
+    let mut by_issue: BTreeMap<String, IssueTally> = BTreeMap::new();
+    for i in &now.interviews {
+        out.interviews.add(i.respondent);
+        let s = said(&i.counted, taxonomy);
+        if s.named.is_empty() {
+            out.named_nothing += 1;
+        }
+        for id in &s.named {
+            let t = by_issue.entry(id.clone()).or_insert_with(|| IssueTally {
+                issue: id.clone(),
+                ..IssueTally::default()
+            });
+            t.named.add(i.respondent);
+            if s.first.as_deref() == Some(id.as_str()) {
+                t.first.add(i.respondent);
+            }
+            if s.top_three.contains(id) {
+                t.top_three.add(i.respondent);
+            }
+        }
+    }
+    let mut issues: Vec<IssueTally> = by_issue.into_values().collect();
+    issues.sort_by(|a, b| b.named.all.cmp(&a.named.all).then(a.issue.cmp(&b.issue)));
+    out.issues = issues;
+    out
+}
+
+/// An issue's English label (its id when the taxonomy does not know it).
+pub fn label(taxonomy: &Taxonomy, issue: &str) -> String {
+    taxonomy
+        .get(issue)
+        .map_or_else(|| issue.to_owned(), |d| d.label.get("en").to_owned())
+}
+
+/// Whether a figure of `count` out of `base` is hidden by the primary rule.
+fn hides(rules: &Rules, count: u64, base: u64) -> bool {
+    rules.is_small(base) || rules.is_small(count) || rules.is_small(base - count.min(base))
+}
+
+pub fn tables(t: &IssueTallies, taxonomy: &Taxonomy, rules: &Rules) -> Issues {
+    let base = t.interviews;
+    let mut all = Vec::new();
+    let mut residents = Vec::new();
+    let mut businesses = Vec::new();
+    for it in &t.issues {
+        let label = label(taxonomy, &it.issue);
+        // Residents and businesses: when one side is hidden and the other shown, hide both,
+        // or the hidden one is the whole less the shown one (where no one else named it).
+        let pair = |s: Split| {
+            let r = hides(rules, s.residents, base.residents);
+            let b = hides(rules, s.businesses, base.businesses);
+            let both = r || b;
+            (
+                rules.figure_hidden(Tally::new(s.residents, base.residents), both),
+                rules.figure_hidden(Tally::new(s.businesses, base.businesses), both),
+            )
+        };
+        let (rn, bn) = pair(it.named);
+        let (rf, bf) = pair(it.first);
+        let (rt, bt) = pair(it.top_three);
+        all.push(IssueRow {
+            issue: it.issue.clone(),
+            label: label.clone(),
+            named: rules.figure(Tally::new(it.named.all, base.all)),
+            ranked_first: rules.figure(Tally::new(it.first.all, base.all)),
+            top_three: rules.figure(Tally::new(it.top_three.all, base.all)),
+        });
+        residents.push(IssueRow {
+            issue: it.issue.clone(),
+            label: label.clone(),
+            named: rn,
+            ranked_first: rf,
+            top_three: rt,
+        });
+        businesses.push(IssueRow {
+            issue: it.issue.clone(),
+            label,
+            named: bn,
+            ranked_first: bf,
+            top_three: bt,
+        });
+    }
+    Issues {
+        interviews: rules.count(base.all),
+        named_nothing: rules.count(t.named_nothing),
+        all,
+        residents: IssueGroup {
+            interviews: rules.count(base.residents),
+            rows: residents,
+        },
+        businesses: IssueGroup {
+            interviews: rules.count(base.businesses),
+            rows: businesses,
+        },
+    }
+}

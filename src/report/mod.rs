@@ -1,0 +1,361 @@
+//! The priority-setting pack (issue 13): what each area told us, how sure we can be, what
+//! the street and recorded crime say, who we heard, what changed, and the three priorities
+//! the evidence proposes.
+//!
+//! Pure domain code: the caller (the `report` command) reads the store and passes the
+//! responses, door log, surveys, taxonomy, areas and crime records in; [`build`] returns a
+//! [`Report`], whose serde form is the JSON contract every renderer reads. Nothing here
+//! touches the store, the terminal or the clock, so the same inputs give the same report.
+
+pub mod changes;
+pub mod fieldwork;
+pub mod figure;
+pub mod heard;
+pub mod indicators;
+pub mod issues;
+pub mod model;
+pub mod priority;
+pub mod profile;
+pub mod record;
+pub mod select;
+pub mod street;
+pub mod tidy;
+pub mod wilson;
+
+use std::collections::BTreeSet;
+
+pub use figure::{LOW_BASE, Rules, THRESHOLD, Tally};
+pub use model::*;
+pub use profile::{Profile, ProfileError};
+pub use select::{Active, active_responses};
+
+use crate::geography::AreaSelection;
+use crate::geography::crime::CrimeRecord;
+use crate::response::{DoorRecord, Period, Response, StoredAnswer};
+use crate::survey::registry::Registry;
+use crate::survey::{Answer, Survey, SurveyKind, Taxonomy};
+
+/// One area to report on, as the caller resolved it from the geography.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaSpec {
+    /// Ward or PAA code; a township's name.
+    pub code: String,
+    pub name: String,
+    pub level: AreaLevel,
+    /// The ward of a PAA, the township of a ward.
+    pub parent: Option<String>,
+    /// The area codes responses and door logs are filed under that belong to this area:
+    /// its own code and, for a ward, its PAAs; for a township, its wards and their PAAs.
+    pub members: BTreeSet<String>,
+    /// Which recorded crime lies in it.
+    pub crime: AreaSelection,
+}
+
+impl AreaSpec {
+    /// Whether a response or door filed under `code` belongs here (codes compared trimmed,
+    /// ignoring case, as the response filter does).
+    pub fn holds(&self, code: &str) -> bool {
+        self.members.contains(&normal_code(code))
+    }
+}
+
+/// An area code as compared: trimmed, upper case.
+pub fn normal_code(code: &str) -> String {
+    code.trim().to_ascii_uppercase()
+}
+
+/// Everything a report is built from.
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    pub period: Period,
+    /// The period compared with; the caller passes the previous period by default.
+    pub compare: Option<Period>,
+    pub level: AreaLevel,
+    pub areas: Vec<AreaSpec>,
+    /// Every response in the store (drafts, revisions and all); [`active_responses`] picks.
+    pub responses: &'a [Response],
+    pub surveys: &'a Registry,
+    /// The taxonomy whose labels and mappings the pack uses (the latest edition).
+    pub taxonomy: &'a Taxonomy,
+    pub doors: &'a [DoorRecord],
+    pub crime: &'a [CrimeRecord],
+    pub rules: Rules,
+    pub profile: Option<&'a Profile>,
+}
+
+/// The priority score formula, as printed in the pack and the README.
+pub const PRIORITY_FORMULA: &str = "score (0–100) = 40 × share of interviews naming it \
+     + 20 × share ranking it first + 15 × share of audited transects showing it (EVA) \
+     + 15 × its share of the area's recorded crime (only where one police.uk category maps \
+     to it alone) + 10 if persisting (among the three most named issues in 2 or more \
+     consecutive periods)";
+
+/// The caveats every pack carries.
+pub fn caveats() -> Vec<String> {
+    vec![
+        "Indicators are computed on residents only. A KIN sample is chosen on purpose and \
+         includes businesses and groups often missed, so they are not comparable with the \
+         national surveys (British Crime Survey, Place Survey)."
+            .to_owned(),
+        "NI 4, NI 17, NI 41 and NI 42 are legacy measures (the National Indicator Set was \
+         abolished in 2010–11), kept for comparison over time here."
+            .to_owned(),
+        "Intervals are Wilson 95% score intervals. A base under 30 is flagged \"low base\"."
+            .to_owned(),
+        "A change is only claimed where both bases are 30 or more and the intervals do not \
+         overlap."
+            .to_owned(),
+    ]
+}
+
+/// The suppression rule in words.
+pub fn suppression(rules: &Rules) -> Suppression {
+    Suppression {
+        applied: rules.public,
+        threshold: rules.threshold,
+        rule: if rules.public {
+            format!(
+                "Public pack: counts from 1 to {} and any figure on a base under {} are \
+                 hidden, with a second cell hidden where one could be worked out from a \
+                 total; \"about you\" is not shown below ward level; no free text.",
+                rules.threshold.saturating_sub(1),
+                rules.threshold
+            )
+        } else {
+            "Internal view: nothing hidden. Not for publication.".to_owned()
+        },
+    }
+}
+
+/// Builds the pack.
+pub fn build(input: &Input<'_>) -> Report {
+    let active = active_responses(input.responses);
+    let known: Vec<Counted<'_>> = active
+        .responses
+        .iter()
+        .filter_map(|r| {
+            input
+                .surveys
+                .get(&r.survey_id, Some(r.survey_version))
+                .map(|s| Counted {
+                    response: r,
+                    survey: s,
+                })
+        })
+        .collect();
+    let unknown = (active.responses.len() - known.len()) as u64;
+    let in_period = |c: &&Counted<'_>| c.response.period == input.period;
+    let unplaced = known
+        .iter()
+        .filter(in_period)
+        .filter(|c| !input.areas.iter().any(|a| a.holds(&c.response.area)))
+        .count() as u64;
+    let areas = input
+        .areas
+        .iter()
+        .map(|spec| area_report(input, spec, &known))
+        .collect();
+    Report {
+        format: FORMAT,
+        version: VERSION,
+        period: input.period,
+        compared_with: input.compare,
+        level: input.level,
+        public: input.rules.public,
+        marking: (!input.rules.public).then(|| "not for publication".to_owned()),
+        suppression: suppression(&input.rules),
+        low_base_below: LOW_BASE,
+        unresolved_conflicts: active.unresolved_conflicts,
+        unplaced_responses: unplaced,
+        unknown_survey_responses: unknown,
+        priority_formula: PRIORITY_FORMULA.to_owned(),
+        caveats: caveats(),
+        areas,
+    }
+}
+
+/// A counted response with the survey it was recorded on.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted<'a> {
+    pub response: &'a Response,
+    pub survey: &'a Survey,
+}
+
+impl<'a> Counted<'a> {
+    pub fn kind(&self) -> SurveyKind {
+        self.survey.kind
+    }
+
+    /// A plain (unsealed) answer other than "skipped".
+    pub fn answer(&self, question: &str) -> Option<&'a Answer> {
+        match &self.response.answers.get(question)?.value {
+            StoredAnswer::Plain(Answer::Skipped) | StoredAnswer::Sealed(_) => None,
+            StoredAnswer::Plain(a) => Some(a),
+        }
+    }
+
+    /// The value of a single-choice or scale answer.
+    pub fn choice(&self, question: &str) -> Option<&'a str> {
+        match self.answer(question)? {
+            Answer::Choice(v) => Some(v.as_str()),
+            Answer::YesNo(true) => Some("yes"),
+            Answer::YesNo(false) => Some("no"),
+            _ => None,
+        }
+    }
+}
+
+/// The counted responses of one area and period, sorted into what the pack needs.
+#[derive(Debug, Clone, Default)]
+pub struct AreaPeriod<'a> {
+    /// Adult interviews with consent: every table's base.
+    pub interviews: Vec<Interview<'a>>,
+    /// Interviews with under-16s.
+    pub youth: u64,
+    /// Records where consent was declined.
+    pub declined: u64,
+    /// Interviews stopped part-way (status refused).
+    pub stopped: u64,
+    /// Completed EVA audits.
+    pub audits: Vec<Counted<'a>>,
+}
+
+/// One adult interview and who gave it.
+#[derive(Debug, Clone, Copy)]
+pub struct Interview<'a> {
+    pub counted: Counted<'a>,
+    pub respondent: Respondent,
+}
+
+/// The respondent types the pack tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Respondent {
+    Resident,
+    Business,
+    KeyIndividual,
+    Other,
+    NotGiven,
+}
+
+impl Respondent {
+    pub const ALL: [Respondent; 5] = [
+        Respondent::Resident,
+        Respondent::Business,
+        Respondent::KeyIndividual,
+        Respondent::Other,
+        Respondent::NotGiven,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Respondent::Resident => "resident",
+            Respondent::Business => "business",
+            Respondent::KeyIndividual => "key_individual",
+            Respondent::Other => "other",
+            Respondent::NotGiven => "not_given",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Respondent::Resident => "Residents",
+            Respondent::Business => "Businesses",
+            Respondent::KeyIndividual => "Key individuals",
+            Respondent::Other => "Others",
+            Respondent::NotGiven => "Not given (refused or not answered)",
+        }
+    }
+
+    fn of(value: Option<&str>) -> Respondent {
+        match value {
+            Some("resident") => Respondent::Resident,
+            Some("business") => Respondent::Business,
+            Some("key_individual") => Respondent::KeyIndividual,
+            Some("other") => Respondent::Other,
+            _ => Respondent::NotGiven,
+        }
+    }
+}
+
+/// Sorts the counted responses of `spec` in `period`.
+pub fn area_period<'a>(known: &[Counted<'a>], spec: &AreaSpec, period: Period) -> AreaPeriod<'a> {
+    let mut out = AreaPeriod::default();
+    for c in known
+        .iter()
+        .filter(|c| c.response.period == period && spec.holds(&c.response.area))
+    {
+        match c.kind() {
+            SurveyKind::Eva => {
+                if c.response.status == crate::response::Status::Complete {
+                    out.audits.push(*c);
+                }
+            }
+            SurveyKind::Kin => {
+                if c.response.status == crate::response::Status::Refused {
+                    out.stopped += 1;
+                } else if c.choice("consent") == Some("no")
+                    || c.choice("parent_consent") == Some("no")
+                {
+                    out.declined += 1;
+                } else if c.choice("age_check") == Some("under_16") {
+                    out.youth += 1;
+                } else {
+                    out.interviews.push(Interview {
+                        counted: *c,
+                        respondent: Respondent::of(c.choice("respondent_type")),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn area_report(input: &Input<'_>, spec: &AreaSpec, known: &[Counted<'_>]) -> AreaReport {
+    let now = area_period(known, spec, input.period);
+    let rules = &input.rules;
+    let fieldwork = fieldwork::fieldwork(&now, input.doors, spec, input.period, rules);
+    let issue_tallies = issues::tally(&now, input.taxonomy);
+    let issues = issues::tables(&issue_tallies, input.taxonomy, rules);
+    let indicators = indicators::indicators(&now, rules);
+    let street = street::street(&now);
+    let record = record::street_and_record(
+        &now,
+        &issue_tallies,
+        input.taxonomy,
+        input.crime,
+        spec,
+        input.period,
+        rules,
+    );
+    let history = changes::History::new(known, spec, input.taxonomy);
+    let changes = changes::changes(
+        &issue_tallies,
+        &history,
+        input.period,
+        input.compare,
+        input.taxonomy,
+        rules,
+    );
+    let top_three = priority::top_three(&issue_tallies, &record, &changes, rules);
+    let heard = heard::heard(&now, spec, input.profile, rules);
+    let street_and_record = record.into_iter().map(|r| r.row).collect();
+    AreaReport {
+        code: spec.code.clone(),
+        name: spec.name.clone(),
+        level: spec.level,
+        period: input.period,
+        parent: spec.parent.clone(),
+        fieldwork,
+        issues,
+        indicators,
+        street,
+        street_and_record,
+        changes,
+        top_three,
+        heard,
+    }
+}
+
+#[cfg(test)]
+mod tests;
