@@ -4,6 +4,7 @@ pub mod areas;
 pub mod batch;
 pub mod completions;
 pub mod config;
+pub mod contacts;
 pub mod crime;
 pub mod devices;
 pub mod export;
@@ -77,6 +78,9 @@ pub enum Command {
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
+    /// The contact details of respondents who asked to hear back, unsealed with the
+    /// coordinator's identity: the only command that prints personal data.
+    Contacts(contacts::ContactsArgs),
     /// Tables for analysts: every completed response of a period as CSV or JSON Lines.
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -113,6 +117,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out, err),
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
+        Some(Command::Contacts(args)) => contacts::run(args, &data_dir, out, err),
         Some(Command::Export(cmd)) => export::run(cmd, &data_dir, out, err),
         Some(Command::Report(args)) => report::run(args, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),

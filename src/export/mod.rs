@@ -10,6 +10,7 @@
 //!
 //! Pure domain code: it reads responses, surveys and the geography it is given.
 
+pub mod contacts;
 mod write;
 
 use std::collections::{BTreeSet, HashSet};

@@ -25,6 +25,7 @@
 //! Table, field and outline keys are documented on the command that produces them and are
 //! never renamed within a `version`.
 
+pub mod csv;
 pub mod document;
 pub mod json;
 pub mod markdown;
@@ -32,6 +33,7 @@ pub mod text;
 
 use std::io::{self, Write};
 
+pub use csv::CsvRenderer;
 pub use document::{
     Align, Block, Cell, Column, Document, Field, Fields, Item, Kind, Outline, Severity, Table,
     Value,
@@ -52,6 +54,8 @@ pub enum Format {
     Json,
     /// Markdown (the priority-setting pack's default).
     Markdown,
+    /// CSV: the document's tables only.
+    Csv,
 }
 
 impl Format {
@@ -64,6 +68,7 @@ impl Format {
             Format::Text => &TextRenderer,
             Format::Json => &JsonRenderer,
             Format::Markdown => &MarkdownRenderer,
+            Format::Csv => &CsvRenderer,
         }
     }
 }

@@ -445,3 +445,109 @@ fn the_export_is_the_same_in_every_time_zone() {
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]));
 }
+
+fn key_file(dir: &Path, name: &str, identity: &CoordinatorIdentity) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, identity.to_file_text(t0())).unwrap();
+    path
+}
+
+#[test]
+fn contacts_unseals_the_details_of_those_who_asked_and_says_it_is_personal() {
+    let f = fixture();
+    let dir = f.dir.path();
+    let keys = tempfile::tempdir().unwrap();
+    let key = key_file(keys.path(), "coordinator.key", &f.identity);
+    let key = key.to_str().unwrap();
+    let before = snapshot(dir);
+    let run = doorstep(dir, &["contacts", "--identity", key, "--format", "csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "id,area,period,officer,finalized_at,purposes,contact_name,contact_phone\n\
+             {},DEMO-PAA-2,2026-Q4,PC 1234,2026-10-05T10:00:00Z,feedback,Bartholomew Quigley,07700 900461\n",
+            f.first
+        )
+    );
+    assert!(
+        run.stderr
+            .contains("this output holds personal data: the contact details of 1 respondent(s)"),
+        "{}",
+        run.stderr
+    );
+    let md = ok(dir, &["contacts", "--identity", key]);
+    assert!(
+        md.contains("| Bartholomew Quigley | 07700 900461 |"),
+        "{md}"
+    );
+    assert!(md.contains("not for publication"), "{md}");
+    // Filters: the ward of the revised interview holds nobody who asked; Q3 neither.
+    for filter in [["--area", "E05000862"], ["--period", "2026-Q3"]] {
+        let mut args = vec!["contacts", "--identity", key, "--format", "csv"];
+        args.extend_from_slice(&filter);
+        let run = doorstep(dir, &args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(
+            run.stdout, "id,area,period,officer,finalized_at,purposes\n",
+            "{filter:?}"
+        );
+        assert!(run.stderr.contains("of 0 respondent(s)"), "{}", run.stderr);
+    }
+    let by_ward = doorstep(
+        dir,
+        &[
+            "contacts",
+            "--identity",
+            key,
+            "--area",
+            "E05000847",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(by_ward.stdout.contains("Bartholomew"), "{}", by_ward.stderr);
+    assert_eq!(snapshot(dir), before);
+}
+
+#[test]
+fn contacts_refuses_a_wrong_or_missing_identity_and_prints_nothing() {
+    let f = fixture();
+    let dir = f.dir.path();
+    let keys = tempfile::tempdir().unwrap();
+    let other = CoordinatorIdentity::generate();
+    let wrong = key_file(keys.path(), "other.key", &other);
+    let garbage = keys.path().join("garbage.key");
+    std::fs::write(&garbage, "# a comment\nAGE-SECRET-KEY-1NOTAKEY\n").unwrap();
+    let missing = keys.path().join("missing.key");
+    let before = snapshot(dir);
+    let cases: [(Vec<&str>, i32, String); 4] = [
+        (
+            vec!["contacts", "--identity", wrong.to_str().unwrap()],
+            65,
+            format!(
+                "cannot be opened with this identity (public key {})",
+                other.recipient()
+            ),
+        ),
+        (
+            vec!["contacts", "--identity", garbage.to_str().unwrap()],
+            65,
+            "line 2 of the identity file".into(),
+        ),
+        (
+            vec!["contacts", "--identity", missing.to_str().unwrap()],
+            65,
+            "missing.key".into(),
+        ),
+        (vec!["contacts"], 2, "--identity".into()),
+    ];
+    for (args, code, says) in cases {
+        let run = doorstep(dir, &args);
+        assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(&says), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(!run.stderr.contains("Quigley"), "{args:?}");
+    }
+    assert_eq!(snapshot(dir), before);
+}
