@@ -27,6 +27,7 @@
 
 pub mod csv;
 pub mod document;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -38,6 +39,7 @@ pub use document::{
     Align, Block, Cell, Column, Document, Field, Fields, Item, Kind, Outline, Severity, Table,
     Value,
 };
+pub use html::{HtmlRenderer, escape_html};
 pub use json::JsonRenderer;
 pub use markdown::MarkdownRenderer;
 pub use text::{TextRenderer, escape, escape_keeping_lines};
