@@ -40,7 +40,7 @@ pub struct ReportArgs {
     /// count, base, excluded, interval and suppressed flag) or csv (one tidy table: area,
     /// period, measure, value, base, low, high, suppressed), html (the printable meeting
     /// pack: one self-contained file with charts and a map) or geojson (area outlines with
-    /// their figures as properties, for QGIS).
+    /// their figures as properties, for QGIS) or xlsx (a sheet per table: binary, so give --out).
     #[arg(long, value_enum, default_value = "md")]
     pub format: ReportFormat,
     /// Write to FILE instead of standard output.
@@ -78,6 +78,7 @@ pub enum ReportFormat {
     Csv,
     Html,
     Geojson,
+    Xlsx,
 }
 
 fn period(text: &str, flag: &str) -> Result<Period, Error> {
@@ -171,6 +172,10 @@ pub fn run(
             let shapes = crate::report::render::map_areas(&geography, &report);
             bytes = crate::report::render::html::render(&report, &document(&report), &shapes)
                 .into_bytes();
+        }
+        ReportFormat::Xlsx => {
+            bytes = crate::report::render::xlsx::render(&report, &document(&report))
+                .map_err(|e| Error::Failure(format!("could not write the report as XLSX: {e}")))?;
         }
         ReportFormat::Geojson => {
             let shapes = crate::report::render::map_areas(&geography, &report);

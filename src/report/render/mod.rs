@@ -3,6 +3,7 @@
 
 pub mod geojson;
 pub mod html;
+pub mod xlsx;
 
 use geo::MultiPolygon;
 
