@@ -256,7 +256,7 @@ fn map(report: &Report, shapes: &[MapArea], colours: &[(String, String, &str)]) 
 fn chart(a: &AreaReport) -> String {
     let rows = &a.issues.all;
     if rows.is_empty() {
-        return "<p class=\"empty\">No issue was named.</p>\n".into();
+        return "<p class=\"empty\">No issue to chart: none named, or every figure hidden by the small-numbers rule.</p>\n".into();
     }
     let (label_w, bar_w, row_h) = (230.0_f64, 330.0_f64, 18.0_f64);
     let width = label_w + bar_w + 80.0;
