@@ -106,7 +106,7 @@ pub fn latest_complete(responses: &[Response]) -> Vec<&Response> {
         .iter()
         .filter(|r| r.status == Status::Complete && !superseded.contains(&r.id))
         .collect();
-    out.sort_by(|a, b| (a.started_at, a.id).cmp(&(b.started_at, b.id)));
+    out.sort_by_key(|r| (r.started_at, r.id));
     out
 }
 

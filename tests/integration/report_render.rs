@@ -138,7 +138,7 @@ fn the_html_pack_is_one_self_contained_escaped_page() {
         assert!(!html.contains(banned), "{banned} in the page");
     }
     // The map: one shaded path per PAA, litter's colour on DEMO-PAA-1, the urgent marker.
-    assert_eq!(html.matches("<path d=\"M").count() >= 3, true);
+    assert!(html.matches("<path d=\"M").count() >= 3);
     assert!(html.contains("DEMO-PAA-1): Litter"), "{html}");
     assert!(html.contains("1 urgent EVA finding(s)"), "{html}");
     // The chart: DEMO-PAA-1 has 24 interviews, 18 naming litter (75%).

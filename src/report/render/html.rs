@@ -59,9 +59,9 @@ pub fn render(report: &Report, tables: &Document, shapes: &[MapArea]) -> String 
     let mut style = STYLE.to_owned();
     if let Some(mark) = &report.marking {
         // Printed in the top margin of every page as well as in the fixed banner.
-        let _ = write!(
+        let _ = writeln!(
             style,
-            "@page {{ @top-center {{ content: \"{}\"; color: #b00; font-weight: bold; }} }}\n",
+            "@page {{ @top-center {{ content: \"{}\"; color: #b00; font-weight: bold; }} }}",
             css_string(&mark.to_uppercase())
         );
     }
