@@ -1,10 +1,10 @@
 //! doorstep: offline fieldwork for the PACT cycle (KIN doorstep interviews and
 //! Environmental Visual Audits), from the doorstep to the priority-setting meeting.
 //!
-//! Layers: `survey`, `response`, `geography` and `seal` are the domain core and never touch the
-//! terminal or the store engine; `survey` and `geography` do not import each other (what both
-//! need, grid references and file positions, is in `gridref` and `line_col`); `store` is the
-//! only module that knows sled; `tui` the only one that knows the terminal; `cli` composes
+//! Layers: `survey`, `response`, `geography`, `report` and `seal` are the domain core and
+//! never touch the terminal or the store engine; `survey` and `geography` do not import each
+//! other (what both need, grid references and file positions, is in `gridref` and
+//! `line_col`); `store` is the only module that knows sled; `tui` the only one that knows the terminal; `cli` composes
 //! them into commands and builds its output as an `output::Document`; nothing imports `cli`.
 
 pub mod batch;

@@ -132,15 +132,33 @@ pub fn run(
             .filter(|s| s.members.iter().any(|m| worked.contains(m)))
             .collect()
     };
+    // Labels and mappings from the newest KIN survey's taxonomy edition (issue ids are the
+    // same across editions, so answers on every edition combine).
     let taxonomy = registry
-        .entries()
-        .iter()
-        .map(|e| &e.survey)
-        .filter(|s| s.kind == SurveyKind::Kin)
-        .max_by_key(|s| (s.taxonomy.issues.len(), s.version))
+        .get("kin", None)
+        .or_else(|| {
+            registry
+                .entries()
+                .iter()
+                .map(|e| &e.survey)
+                .filter(|s| s.kind == SurveyKind::Kin)
+                .max_by_key(|s| s.version)
+        })
         .map(|s| s.taxonomy.clone())
         .unwrap_or_default();
+    let known_areas = [Level::Ward, Level::Paa]
+        .into_iter()
+        .filter_map(|l| geography.layer(l))
+        .flat_map(|l| l.areas.iter().map(|a| normal_code(&a.code)))
+        .chain(
+            geography
+                .plan
+                .iter()
+                .flat_map(|p| p.paas.iter().map(|paa| normal_code(&paa.code))),
+        )
+        .collect();
     let input = Input {
+        known_areas,
         period: this,
         compare,
         level,
@@ -411,7 +429,9 @@ fn opt_count(n: Option<u64>) -> Cell {
 }
 
 fn flags(f: &Figure) -> String {
-    if f.low_base && f.base.is_some() {
+    if f.base == Some(0) {
+        "no answers".to_owned()
+    } else if f.low_base && f.base.is_some() {
         "low base".to_owned()
     } else {
         String::new()
@@ -725,7 +745,10 @@ fn area(doc: &mut Document, report: &Report, a: &AreaReport) {
         t.push(vec![
             Cell::from(p.rank),
             Cell::from(p.label.clone()),
-            Cell::from(p.score).shown_as(format!("{:.1}", p.score)),
+            match p.score {
+                Some(x) => Cell::from(x).shown_as(format!("{x:.1}")),
+                None => Cell::from(crate::output::Value::Null).shown_as(HIDDEN),
+            },
             Cell::from(p.why.clone()),
         ]);
     }

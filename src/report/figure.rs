@@ -92,6 +92,16 @@ impl Rules {
         self.figure_hidden(t, false)
     }
 
+    /// A figure hidden whole (its base is a hidden count) in the public pack.
+    pub fn figure_whole_hidden(&self, t: Tally) -> Figure {
+        let mut f = self.figure_hidden(t, true);
+        if self.public {
+            f.base = None;
+            f.excluded = None;
+        }
+        f
+    }
+
     /// A figure; `hide_count` hides its count, fraction and interval whatever their size
     /// (secondary suppression decided by the caller).
     pub fn figure_hidden(&self, t: Tally, hide_count: bool) -> Figure {
@@ -133,17 +143,28 @@ impl Rules {
 /// smallest cell of any size when no other is non-zero), so no hidden cell is the total
 /// minus the shown ones.
 pub fn hide_in_table(values: &[u64], rules: &Rules) -> Vec<bool> {
+    hide_in_table_sparing(values, rules, None)
+}
+
+/// Like [`hide_in_table`], but the second cell is taken from any cell other than `spare`
+/// first (a zero cell too), and from `spare` only when there is no other: the residents'
+/// count carries every indicator, so it is the last cell to hide.
+pub fn hide_in_table_sparing(values: &[u64], rules: &Rules, spare: Option<usize>) -> Vec<bool> {
     let mut hidden: Vec<bool> = values.iter().map(|&v| rules.is_small(v)).collect();
     if hidden.iter().filter(|h| **h).count() == 1 {
-        let pick = |nonzero: bool| {
+        let pick = |nonzero: bool, avoid: Option<usize>| {
             values
                 .iter()
                 .enumerate()
-                .filter(|(i, v)| !hidden[*i] && (!nonzero || **v > 0))
+                .filter(|(i, v)| !hidden[*i] && (!nonzero || **v > 0) && Some(*i) != avoid)
                 .min_by_key(|(i, v)| (**v, *i))
                 .map(|(i, _)| i)
         };
-        if let Some(i) = pick(true).or_else(|| pick(false)) {
+        let choice = pick(true, spare)
+            .or_else(|| pick(false, spare))
+            .or_else(|| pick(true, None))
+            .or_else(|| pick(false, None));
+        if let Some(i) = choice {
             hidden[i] = true;
         }
     }
@@ -213,5 +234,20 @@ mod tests {
         );
         // A lone cell beside zeros takes a zero with it.
         assert_eq!(hide_in_table(&[0, 3], &r), vec![true, true]);
+        // Sparing the first cell: 40 residents and 3 businesses hide the businesses and a
+        // zero cell, so neither the 3 nor how it splits can be worked out; without another
+        // cell the spared one goes.
+        assert_eq!(
+            hide_in_table_sparing(&[40, 3, 0, 0], &r, Some(0)),
+            vec![false, true, true, false]
+        );
+        assert_eq!(
+            hide_in_table_sparing(&[40, 3, 7], &r, Some(0)),
+            vec![false, true, true]
+        );
+        assert_eq!(
+            hide_in_table_sparing(&[40, 3], &r, Some(0)),
+            vec![true, true]
+        );
     }
 }

@@ -17,17 +17,14 @@ pub fn heard(
     spec: &AreaSpec,
     profile: Option<&Profile>,
     rules: &Rules,
+    hidden: &[bool],
 ) -> Heard {
     let total = now.interviews.len() as u64;
-    let by_type_counts: Vec<u64> = Respondent::ALL
-        .iter()
-        .map(|t| now.interviews.iter().filter(|i| i.respondent == *t).count() as u64)
-        .collect();
-    let hidden = hide_in_table(&by_type_counts, rules);
+    let by_type_counts = now.by_type();
     let by_type = Respondent::ALL
         .iter()
         .zip(&by_type_counts)
-        .zip(&hidden)
+        .zip(hidden)
         .map(|((t, n), h)| GroupCount {
             group: t.as_str().to_owned(),
             label: t.label().to_owned(),

@@ -96,7 +96,9 @@ const UNSAFE: [&str; 2] = ["a_bit_unsafe", "very_unsafe"];
 const AGREE5: [&str; 2] = ["strongly_agree", "tend_to_agree"];
 const AGREE4: [&str; 2] = ["definitely_agree", "tend_to_agree"];
 
-pub fn indicators(now: &AreaPeriod<'_>, rules: &Rules) -> Indicators {
+/// The indicators; when the residents' count is hidden (`residents_hidden`), so is every
+/// figure on it, whole.
+pub fn indicators(now: &AreaPeriod<'_>, rules: &Rules, residents_hidden: bool) -> Indicators {
     let residents: Vec<&Counted<'_>> = now
         .interviews
         .iter()
@@ -112,7 +114,11 @@ pub fn indicators(now: &AreaPeriod<'_>, rules: &Rules) -> Indicators {
             id: id.to_owned(),
             label: label.to_owned(),
             counts: counts.to_owned(),
-            figure: rules.figure(t),
+            figure: if residents_hidden {
+                rules.figure_whole_hidden(t)
+            } else {
+                rules.figure(t)
+            },
         });
     };
     let high = tally_of(residents.iter().map(|c| match ni17_total(c) {
@@ -184,7 +190,7 @@ pub fn indicators(now: &AreaPeriod<'_>, rules: &Rules) -> Indicators {
     );
     Indicators {
         population: "residents only".to_owned(),
-        residents: rules.count(residents.len() as u64),
+        residents: rules.count_hidden(residents.len() as u64, residents_hidden),
         measures,
     }
 }

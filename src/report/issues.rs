@@ -157,8 +157,17 @@ fn hides(rules: &Rules, count: u64, base: u64) -> bool {
     rules.is_small(base) || rules.is_small(count) || rules.is_small(base - count.min(base))
 }
 
-pub fn tables(t: &IssueTallies, taxonomy: &Taxonomy, rules: &Rules) -> Issues {
+/// The issue tables; `hidden_types` says which respondent-type totals are hidden (see
+/// [`super::AreaPeriod::hidden_types`]): a hidden group's figures are hidden whole.
+pub fn tables(
+    t: &IssueTallies,
+    taxonomy: &Taxonomy,
+    rules: &Rules,
+    hidden_types: &[bool],
+) -> Issues {
     let base = t.interviews;
+    let residents_hidden = hidden_types.first().copied().unwrap_or(false);
+    let businesses_hidden = hidden_types.get(1).copied().unwrap_or(false);
     let mut all = Vec::new();
     let mut residents = Vec::new();
     let mut businesses = Vec::new();
@@ -167,12 +176,19 @@ pub fn tables(t: &IssueTallies, taxonomy: &Taxonomy, rules: &Rules) -> Issues {
         // Residents and businesses: when one side is hidden and the other shown, hide both,
         // or the hidden one is the whole less the shown one (where no one else named it).
         let pair = |s: Split| {
-            let r = hides(rules, s.residents, base.residents);
-            let b = hides(rules, s.businesses, base.businesses);
+            let r = residents_hidden || hides(rules, s.residents, base.residents);
+            let b = businesses_hidden || hides(rules, s.businesses, base.businesses);
             let both = r || b;
+            let figure = |count: u64, base: u64, whole: bool| {
+                if whole {
+                    rules.figure_whole_hidden(Tally::new(count, base))
+                } else {
+                    rules.figure_hidden(Tally::new(count, base), both)
+                }
+            };
             (
-                rules.figure_hidden(Tally::new(s.residents, base.residents), both),
-                rules.figure_hidden(Tally::new(s.businesses, base.businesses), both),
+                figure(s.residents, base.residents, residents_hidden),
+                figure(s.businesses, base.businesses, businesses_hidden),
             )
         };
         let (rn, bn) = pair(it.named);
@@ -205,11 +221,11 @@ pub fn tables(t: &IssueTallies, taxonomy: &Taxonomy, rules: &Rules) -> Issues {
         named_nothing: rules.count(t.named_nothing),
         all,
         residents: IssueGroup {
-            interviews: rules.count(base.residents),
+            interviews: rules.count_hidden(base.residents, residents_hidden),
             rows: residents,
         },
         businesses: IssueGroup {
-            interviews: rules.count(base.businesses),
+            interviews: rules.count_hidden(base.businesses, businesses_hidden),
             rows: businesses,
         },
     }

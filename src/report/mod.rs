@@ -73,6 +73,9 @@ pub struct Input<'a> {
     pub compare: Option<Period>,
     pub level: AreaLevel,
     pub areas: Vec<AreaSpec>,
+    /// Every area code the geography knows responses under (its wards and PAAs, as
+    /// [`normal_code`]s): a finished response under any other code is counted as unplaced.
+    pub known_areas: BTreeSet<String>,
     /// Every response in the store (drafts, revisions and all); [`active_responses`] picks.
     pub responses: &'a [Response],
     pub surveys: &'a Registry,
@@ -149,7 +152,7 @@ pub fn build(input: &Input<'_>) -> Report {
     let unplaced = known
         .iter()
         .filter(in_period)
-        .filter(|c| !input.areas.iter().any(|a| a.holds(&c.response.area)))
+        .filter(|c| !input.known_areas.contains(&normal_code(&c.response.area)))
         .count() as u64;
     let areas = input
         .areas
@@ -278,6 +281,29 @@ impl Respondent {
     }
 }
 
+impl AreaPeriod<'_> {
+    /// Interviews per respondent type, in [`Respondent::ALL`] order.
+    pub fn by_type(&self) -> Vec<u64> {
+        Respondent::ALL
+            .iter()
+            .map(|t| {
+                self.interviews
+                    .iter()
+                    .filter(|i| i.respondent == *t)
+                    .count() as u64
+            })
+            .collect()
+    }
+
+    /// Which respondent-type counts the public pack hides, in [`Respondent::ALL`] order:
+    /// the small ones, and a second cell so none is the total less the rest (residents
+    /// last, since they carry the indicators). Every table on a hidden group hides its
+    /// figures whole, so no base gives the count away.
+    pub fn hidden_types(&self, rules: &Rules) -> Vec<bool> {
+        figure::hide_in_table_sparing(&self.by_type(), rules, Some(0))
+    }
+}
+
 /// Sorts the counted responses of `spec` in `period`.
 pub fn area_period<'a>(known: &[Counted<'a>], spec: &AreaSpec, period: Period) -> AreaPeriod<'a> {
     let mut out = AreaPeriod::default();
@@ -317,8 +343,9 @@ fn area_report(input: &Input<'_>, spec: &AreaSpec, known: &[Counted<'_>]) -> Are
     let rules = &input.rules;
     let fieldwork = fieldwork::fieldwork(&now, input.doors, spec, input.period, rules);
     let issue_tallies = issues::tally(&now, input.taxonomy);
-    let issues = issues::tables(&issue_tallies, input.taxonomy, rules);
-    let indicators = indicators::indicators(&now, rules);
+    let hidden_types = now.hidden_types(rules);
+    let issues = issues::tables(&issue_tallies, input.taxonomy, rules, &hidden_types);
+    let indicators = indicators::indicators(&now, rules, hidden_types[0]);
     let street = street::street(&now);
     let record = record::street_and_record(
         &now,
@@ -339,7 +366,7 @@ fn area_report(input: &Input<'_>, spec: &AreaSpec, known: &[Counted<'_>]) -> Are
         rules,
     );
     let top_three = priority::top_three(&issue_tallies, &record, &changes, rules);
-    let heard = heard::heard(&now, spec, input.profile, rules);
+    let heard = heard::heard(&now, spec, input.profile, rules, &hidden_types);
     let street_and_record = record.into_iter().map(|r| r.row).collect();
     AreaReport {
         code: spec.code.clone(),

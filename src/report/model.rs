@@ -42,8 +42,8 @@ pub struct Report {
     /// Merge conflicts between batches still unresolved in the store; the active side of
     /// each was counted.
     pub unresolved_conflicts: u64,
-    /// Finished responses in the period whose area is in none of the reported areas'
-    /// geography (counted nowhere).
+    /// Finished responses in the period filed under an area code the geography does not
+    /// know (counted nowhere).
     pub unplaced_responses: u64,
     /// Responses of surveys this device does not have (counted nowhere).
     pub unknown_survey_responses: u64,
@@ -403,10 +403,14 @@ pub struct Priority {
     pub rank: u32,
     pub issue: String,
     pub label: String,
-    /// The priority score, 0–100 (see [`Report::priority_formula`]).
-    pub score: f64,
-    /// The score's parts, each already weighted (they add up to `score`).
-    pub parts: ScoreParts,
+    /// The priority score, 0–100 (see [`Report::priority_formula`]); `null` in the public
+    /// pack when a share it is made from is hidden (the score would give it away).
+    pub score: Option<f64>,
+    /// The score's parts, each already weighted (they add up to `score`); `null` when
+    /// `score` is.
+    pub parts: Option<ScoreParts>,
+    /// The score and its parts are hidden by the small-numbers rule (the ranking stands).
+    pub suppressed: bool,
     /// One line saying why.
     pub why: String,
 }

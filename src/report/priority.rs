@@ -62,7 +62,7 @@ pub fn top_three(
     rules: &Rules,
 ) -> Vec<Priority> {
     let interviews = tallies.interviews.all;
-    let mut scored: Vec<(f64, u64, String, ScoreParts, String)> = tallies
+    let mut scored: Vec<(f64, u64, String, ScoreParts, String, bool)> = tallies
         .issues
         .iter()
         .map(|t| {
@@ -79,11 +79,12 @@ pub fn top_three(
             );
             let mut why = Vec::new();
             let named = rules.figure(super::Tally::new(t.named.all, interviews));
+            let first = rules.figure(super::Tally::new(t.first.all, interviews));
             why.push(format!("named by {}", share_words(&named, rules)));
             if t.first.all > 0 {
-                let first = rules.figure(super::Tally::new(t.first.all, interviews));
                 why.push(format!("ranked first by {}", share_words(&first, rules)));
             }
+            let hidden = named.suppressed || first.suppressed;
             if let Some(r) = row {
                 if r.row.transects_with_evidence > 0 {
                     why.push(format!(
@@ -101,7 +102,14 @@ pub fn top_three(
                     c.consecutive_periods
                 ));
             }
-            (p.total(), t.named.all, t.issue.clone(), p, why.join("; "))
+            (
+                p.total(),
+                t.named.all,
+                t.issue.clone(),
+                p,
+                why.join("; "),
+                hidden,
+            )
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
@@ -109,12 +117,13 @@ pub fn top_three(
         .into_iter()
         .take(3)
         .enumerate()
-        .map(|(i, (score, _, issue, parts, why))| Priority {
+        .map(|(i, (score, _, issue, parts, why, hidden))| Priority {
             rank: i as u32 + 1,
             label: label_of(&issue, record),
             issue,
-            score,
-            parts,
+            score: (!hidden).then_some(score),
+            parts: (!hidden).then_some(parts),
+            suppressed: hidden,
             why,
         })
         .collect()

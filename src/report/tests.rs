@@ -7,9 +7,10 @@ use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 
 use super::*;
+use crate::geography::crime::CrimeRecord;
 use crate::geography::{AreaRef, Level};
 use crate::response::{NewResponse, Status};
-use crate::survey::IssueCoding;
+use crate::survey::{Finding, Grade, IssueCoding};
 
 pub(super) fn registry() -> Registry {
     Registry::builtin().unwrap()
@@ -118,6 +119,7 @@ pub(super) fn input<'a>(
 ) -> Input<'a> {
     let period: Period = period.parse().unwrap();
     Input {
+        known_areas: areas.iter().flat_map(|a| a.members.clone()).collect(),
         period,
         compare: Some(period.previous()),
         level: AreaLevel::Ward,
@@ -321,8 +323,9 @@ fn the_public_pack_hides_small_counts_and_their_partners() {
         (res.named.count, res.named.base, res.named.suppressed),
         (None, Some(38), true)
     );
-    // Who we heard: 38 residents, 2 businesses (small) and 0 for the rest; the 2 takes the
-    // next smallest non-zero cell (the 38) with it.
+    // Who we heard: 38 residents, 2 businesses (small) and 0 for the rest; the 2 takes a
+    // second cell with it, sparing the residents (who carry the indicators): the key
+    // individuals' 0, so businesses + key individuals = 2 but not how it splits.
     let types: Vec<(&str, Option<u64>)> = a
         .heard
         .by_type
@@ -332,13 +335,16 @@ fn the_public_pack_hides_small_counts_and_their_partners() {
     assert_eq!(
         types,
         [
-            ("resident", None),
+            ("resident", Some(38)),
             ("business", None),
-            ("key_individual", Some(0)),
+            ("key_individual", None),
             ("other", Some(0)),
             ("not_given", Some(0)),
         ]
     );
+    // The businesses' issue table is hidden whole, its base with it.
+    assert_eq!(a.issues.businesses.interviews.value, None);
+    assert_eq!(a.issues.residents.interviews.value, Some(38));
     assert_eq!(r.marking, None);
     let internal = build(&input(
         &reg,
@@ -352,4 +358,652 @@ fn the_public_pack_hides_small_counts_and_their_partners() {
         internal.areas[0].issues.businesses.rows[0].named.count,
         Some(2)
     );
+}
+
+fn choice(v: &str) -> Answer {
+    Answer::Choice(v.into())
+}
+
+/// The seven NI 17 answers of version 2, in strand order.
+fn ni17(values: [&str; 7]) -> Vec<(&'static str, Answer)> {
+    const IDS: [&str; 7] = [
+        "ni17_noisy_neighbours",
+        "ni17_teenagers",
+        "ni17_rubbish",
+        "ni17_vandalism",
+        "ni17_drugs",
+        "ni17_drunk_rowdy",
+        "ni17_abandoned_cars",
+    ];
+    IDS.iter()
+        .zip(values)
+        .map(|(q, v)| (*q, choice(v)))
+        .collect()
+}
+
+fn with(
+    mut a: Vec<(&'static str, Answer)>,
+    more: &[(&'static str, &str)],
+) -> Vec<(&'static str, Answer)> {
+    a.extend(more.iter().map(|(q, v)| (*q, choice(v))));
+    a
+}
+
+#[test]
+fn indicators_follow_the_exact_rules_on_residents_only() {
+    let reg = registry();
+    let mut m = Maker::default();
+    let w = "E05000001";
+    let q = "2026-Q4";
+    let (vb, fb, nv, na) = ("very_big", "fairly_big", "not_very_big", "not_at_all");
+    let responses = vec![
+        // R1: 2 on every strand = 14: high.
+        m.kin(
+            w,
+            q,
+            "resident",
+            &[],
+            &[],
+            with(
+                ni17([fb; 7]),
+                &[
+                    ("safe_after_dark", "a_bit_unsafe"),
+                    ("ni4", "definitely_agree"),
+                    ("police_council_dealing", "strongly_agree"),
+                    ("police_confidence", "tend_to_agree"),
+                ],
+            ),
+        ),
+        // R2: 3+3+2+2+1+0+0 = exactly 11: high.
+        m.kin(
+            w,
+            q,
+            "resident",
+            &[],
+            &[],
+            with(
+                ni17([vb, vb, fb, fb, nv, na, na]),
+                &[
+                    ("safe_after_dark", "very_safe"),
+                    ("ni4", "dont_know"),
+                    ("police_council_dealing", "neither"),
+                ],
+            ),
+        ),
+        // R3: 3+3+2+1+1+0+0 = 10: not high.
+        m.kin(
+            w,
+            q,
+            "resident",
+            &[],
+            &[],
+            with(
+                ni17([vb, vb, fb, nv, nv, na, na]),
+                &[
+                    ("safe_after_dark", "never_alone"),
+                    ("ni4", "tend_to_disagree"),
+                    ("police_council_dealing", "tend_to_agree"),
+                ],
+            ),
+        ),
+        // R4: all zero: in the base, not high.
+        m.kin(
+            w,
+            q,
+            "resident",
+            &[],
+            &[],
+            with(ni17([na; 7]), &[("safe_after_dark", "refused")]),
+        ),
+        // R5: don't know on the drugs strand: out of the NI 17 base and NI 42's.
+        m.kin(
+            w,
+            q,
+            "resident",
+            &[],
+            &[],
+            with(
+                ni17([vb, vb, vb, vb, "dont_know", vb, vb]),
+                &[("safe_after_dark", "very_unsafe")],
+            ),
+        ),
+        // B1: a business with every strand very big: no indicator counts it.
+        m.kin(
+            w,
+            q,
+            "business",
+            &[],
+            &[],
+            with(
+                ni17([vb; 7]),
+                &[
+                    ("safe_after_dark", "very_unsafe"),
+                    ("ni4", "definitely_agree"),
+                ],
+            ),
+        ),
+        // R6: a version 1 resident, whose confidence question was tagged `ni21`.
+        m.response(
+            "kin",
+            1,
+            w,
+            q,
+            vec![
+                ("consent", Answer::YesNo(true)),
+                ("respondent_type", choice("resident")),
+                ("ni21", choice("tend_to_agree")),
+            ],
+        ),
+    ];
+    let r = build(&input(
+        &reg,
+        &responses,
+        vec![ward(w)],
+        q,
+        Rules::internal(),
+    ));
+    let ind = &r.areas[0].indicators;
+    assert_eq!(ind.population, "residents only");
+    assert_eq!(ind.residents.value, Some(6));
+    let get = |id: &str| {
+        let f = ind.measures.iter().find(|m| m.id == id).unwrap().figure;
+        (f.count.unwrap(), f.base.unwrap(), f.excluded.unwrap())
+    };
+    assert_eq!(get("ni17_high"), (2, 4, 2));
+    assert_eq!(get("ni42"), (1, 4, 2));
+    assert_eq!(get("ni17.drugs"), (1, 4, 2));
+    // Drunk or rowdy: R1 fairly, R5 very; R2, R3, R4 not; R6 not asked.
+    assert_eq!(get("ni41"), (2, 5, 1));
+    // Noisy neighbours: R1, R2, R3, R5 very or fairly big.
+    assert_eq!(get("ni17.noisy_neighbours"), (4, 5, 1));
+    // Never walks alone and refused are excluded, with R6's missing answer.
+    assert_eq!(get("unsafe_after_dark"), (2, 3, 3));
+    assert_eq!(get("unsafe_day"), (0, 0, 6));
+    // NI 4: don't know excluded.
+    assert_eq!(get("ni4"), (1, 2, 4));
+    assert_eq!(get("single_confidence_measure"), (3, 4, 2));
+    assert_eq!(get("police_confidence"), (1, 1, 5));
+    let ids: Vec<&str> = ind.measures.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), 15);
+    assert!(!ind.measures.iter().any(|m| m.label.contains("(NI 21)")));
+    // 2 of 4: a low base, flagged.
+    assert!(ind.measures[0].figure.low_base);
+}
+
+fn eva(
+    m: &mut Maker,
+    area: &str,
+    period: &str,
+    id: &str,
+    answers: Vec<(&str, Answer)>,
+) -> Response {
+    let mut a = vec![
+        ("transect_id", Answer::Text(id.into())),
+        ("street", Answer::Text("Kay Street".into())),
+        ("from_ref", Answer::Text("lamp column 3".into())),
+        ("to_ref", Answer::Text("lamp column 9".into())),
+    ];
+    a.extend(answers);
+    m.response("eva", 2, area, period, a)
+}
+
+fn crime(ward: &str, month: &str, category: &str) -> CrimeRecord {
+    CrimeRecord {
+        month: month.into(),
+        category: category.into(),
+        crime_id: None,
+        lon: Some(-2.6),
+        lat: Some(53.5),
+        ward: Some(ward.into()),
+        lsoa: None,
+        paa: None,
+    }
+}
+
+#[test]
+fn ni195_counts_b_minus_half_and_reads_version_1_audits() {
+    let reg = registry();
+    let mut m = Maker::default();
+    let w = "E05000001";
+    let q = "2026-Q4";
+    let g = Answer::Grade;
+    let mut audits = vec![
+        eva(
+            &mut m,
+            w,
+            q,
+            "T1",
+            vec![
+                ("litter", g(Grade::A)),
+                ("graffiti", g(Grade::BPlus)),
+                ("fly_posting", g(Grade::BMinus)),
+            ],
+        ),
+        eva(
+            &mut m,
+            w,
+            q,
+            "T2",
+            vec![
+                ("litter", g(Grade::BMinus)),
+                ("graffiti", g(Grade::CMinus)),
+                ("fly_posting", g(Grade::A)),
+            ],
+        ),
+        eva(
+            &mut m,
+            w,
+            q,
+            "T3",
+            vec![("litter", g(Grade::C)), ("fly_posting", g(Grade::A))],
+        ),
+        eva(
+            &mut m,
+            w,
+            q,
+            "T4",
+            vec![("litter", g(Grade::D)), ("fly_posting", g(Grade::A))],
+        ),
+        eva(&mut m, w, q, "T5", vec![("litter", g(Grade::B))]),
+    ];
+    // An EVA version 1 audit: its litter grade is untagged.
+    audits.push(m.response("eva", 1, w, q, vec![("litter", g(Grade::D))]));
+    let r = build(&input(&reg, &audits, vec![ward(w)], q, Rules::public()));
+    let s = &r.areas[0].street;
+    assert_eq!(s.transects, 6);
+    let e = |name: &str| s.ni195.iter().find(|e| e.element == name).unwrap();
+    // Litter: A, B−, C, D, B, D: 3 below B, 1 B−: (3 + 0.5) / 6.
+    let l = e("litter");
+    assert_eq!((l.graded, l.below_b, l.b_minus), (6, 3, 1));
+    assert!((l.score.unwrap() - 3.5 / 6.0).abs() < 1e-12);
+    // Graffiti: B+, C−: 1 of 2.
+    assert_eq!(e("graffiti").score, Some(0.5));
+    // Fly-posting: B−, A, A, A: 0.5 / 4.
+    assert_eq!(e("fly_posting").score, Some(0.125));
+    // Detritus: nothing graded, no score.
+    assert_eq!((e("detritus").graded, e("detritus").score), (0, None));
+    assert_eq!(r.areas[0].fieldwork.transects, 6);
+}
+
+/// Ten interviews in 2026-Q4 and three in 2026-Q3, three audits, police data for the three
+/// months of Q4: a fixture whose top three is known.
+fn street_fixture() -> (Registry, Vec<Response>, Vec<CrimeRecord>) {
+    let reg = registry();
+    let mut m = Maker::default();
+    let w = "E05000001";
+    let (q3, q4) = ("2026-Q3", "2026-Q4");
+    let mut rs = Vec::new();
+    for _ in 0..3 {
+        rs.push(m.kin(
+            w,
+            q4,
+            "resident",
+            &["drugs", "litter"],
+            &["drugs", "litter"],
+            vec![],
+        ));
+    }
+    for _ in 0..2 {
+        rs.push(m.kin(w, q4, "resident", &["litter"], &[], vec![]));
+    }
+    rs.push(m.kin(w, q4, "resident", &["robbery_theft"], &[], vec![]));
+    for _ in 0..4 {
+        rs.push(m.kin(w, q4, "resident", &[], &[], vec![]));
+    }
+    rs.push(m.kin(w, q3, "resident", &["litter"], &[], vec![]));
+    rs.push(m.kin(w, q3, "resident", &["litter"], &[], vec![]));
+    rs.push(m.kin(w, q3, "resident", &["speeding"], &[], vec![]));
+    let mut a1 = eva(
+        &mut m,
+        w,
+        q4,
+        "PEM-014",
+        vec![
+            ("needles", Answer::Count(2)),
+            ("litter", Answer::Grade(Grade::C)),
+        ],
+    );
+    a1.findings.insert(
+        "needles".into(),
+        Finding {
+            note: Some("free text that must not be published".into()),
+            location: Some("rear of 22 Kay Street".into()),
+            urgent: true,
+            urgent_by_rule: true,
+            agency: None,
+        },
+    );
+    rs.push(a1);
+    rs.push(eva(
+        &mut m,
+        w,
+        q4,
+        "PEM-015",
+        vec![
+            ("needles", Answer::Count(0)),
+            ("litter", Answer::Grade(Grade::A)),
+        ],
+    ));
+    rs.push(eva(
+        &mut m,
+        w,
+        q4,
+        "PEM-016",
+        vec![
+            ("needles", Answer::Count(0)),
+            ("litter", Answer::Grade(Grade::BMinus)),
+        ],
+    ));
+    let mut crime_records = vec![crime(w, "2026-10", "drugs")];
+    for month in ["2026-10", "2026-11", "2026-12"] {
+        for _ in 0..4 {
+            crime_records.push(crime(w, month, "burglary"));
+        }
+    }
+    crime_records.push(crime(w, "2026-11", "other-theft"));
+    crime_records.push(crime(w, "2026-12", "other-theft"));
+    // Elsewhere, or another quarter: not counted.
+    crime_records.push(crime("E05000002", "2026-10", "drugs"));
+    crime_records.push(crime(w, "2026-09", "drugs"));
+    (reg, rs, crime_records)
+}
+
+#[test]
+fn the_street_and_the_record_side_by_side() {
+    let (reg, rs, crime) = street_fixture();
+    let mut inp = input(
+        &reg,
+        &rs,
+        vec![ward("E05000001")],
+        "2026-Q4",
+        Rules::internal(),
+    );
+    inp.crime = &crime;
+    let r = build(&inp);
+    let a = &r.areas[0];
+    let order: Vec<&str> = a
+        .street_and_record
+        .iter()
+        .map(|r| r.issue.as_str())
+        .collect();
+    // Named issues first (most named first), then burglary: recorded, named by nobody.
+    assert_eq!(order, ["litter", "drugs", "robbery_theft", "burglary"]);
+    let row = |id: &str| a.street_and_record.iter().find(|r| r.issue == id).unwrap();
+    let drugs = row("drugs");
+    assert_eq!(
+        (
+            drugs.transects_audited,
+            drugs.transects_with_evidence,
+            drugs.urgent_findings
+        ),
+        (3, 1, 1)
+    );
+    assert_eq!(
+        (drugs.recorded, drugs.recorded_note.as_str()),
+        (Some(1), "recorded")
+    );
+    assert_eq!(drugs.months, ["2026-10", "2026-11", "2026-12"]);
+    // 3 of 10 named drugs; 1 recorded in 3 months: high concern, little recorded.
+    assert_eq!(
+        drugs.disagreement,
+        Some(Disagreement::HighConcernLittleRecorded)
+    );
+    let litter = row("litter");
+    assert_eq!(
+        (litter.transects_audited, litter.transects_with_evidence),
+        (3, 2)
+    );
+    assert_eq!(
+        (litter.recorded, litter.recorded_note.as_str()),
+        (None, "no police.uk category records this")
+    );
+    let theft = row("robbery_theft");
+    assert_eq!(
+        (theft.recorded, theft.recorded_note.as_str()),
+        (None, "recorded in related categories")
+    );
+    // Burglary: nobody named it, 12 recorded (4 a month): a hidden problem.
+    let burglary = row("burglary");
+    assert_eq!(
+        (burglary.recorded, burglary.concern.count),
+        (Some(12), Some(0))
+    );
+    assert_eq!(
+        burglary.disagreement,
+        Some(Disagreement::LittleConcernMuchRecorded)
+    );
+    // The urgent finding, with its fixed references and the item's agency; no note.
+    let u = &a.street.urgent;
+    assert_eq!(u.len(), 1);
+    assert_eq!(u[0].transect.as_deref(), Some("PEM-014"));
+    assert_eq!(u[0].location.as_deref(), Some("rear of 22 Kay Street"));
+    assert_eq!(u[0].from_ref.as_deref(), Some("lamp column 3"));
+    assert_eq!(
+        u[0].agency.as_deref(),
+        Some("Council street scene — needle removal")
+    );
+    assert_eq!(u[0].answer, "2");
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("must not be published"));
+}
+
+#[test]
+fn changes_persistence_and_the_top_three_on_a_known_fixture() {
+    let (reg, rs, crime) = street_fixture();
+    let mut inp = input(
+        &reg,
+        &rs,
+        vec![ward("E05000001")],
+        "2026-Q4",
+        Rules::internal(),
+    );
+    inp.crime = &crime;
+    let r = build(&inp);
+    let a = &r.areas[0];
+    let ch: Vec<(&str, Change, u32, bool)> = a
+        .changes
+        .issues
+        .iter()
+        .map(|c| {
+            (
+                c.issue.as_str(),
+                c.change,
+                c.consecutive_periods,
+                c.persisting,
+            )
+        })
+        .collect();
+    assert_eq!(
+        ch,
+        [
+            // 5/10 against 2/3: bases under 30, nothing claimed; most named both times.
+            ("litter", Change::NotComparable, 2, true),
+            ("drugs", Change::New, 1, false),
+            ("robbery_theft", Change::New, 1, false),
+            ("speeding", Change::NotComparable, 0, false),
+        ]
+    );
+    assert_eq!(a.changes.interviews_before.value, Some(3));
+    // Litter: 40 × 5/10 + 20 × 2/10 + 15 × 2/3 + 0 + 10 = 44.
+    // Drugs: 40 × 3/10 + 20 × 3/10 + 15 × 1/3 + 15 × 1/15 + 0 = 24.
+    // Robbery and theft: 40 × 1/10 + 20 × 1/10 = 6.
+    let top: Vec<(&str, f64)> = a
+        .top_three
+        .iter()
+        .map(|p| (p.issue.as_str(), p.score.unwrap()))
+        .collect();
+    assert_eq!(top.len(), 3);
+    for ((issue, score), (want, expected)) in
+        top.iter()
+            .zip([("litter", 44.0), ("drugs", 24.0), ("robbery_theft", 6.0)])
+    {
+        assert_eq!(*issue, want);
+        assert!((score - expected).abs() < 1e-9, "{issue}: {score}");
+    }
+    let litter = &a.top_three[0];
+    assert_eq!(litter.rank, 1);
+    let parts = litter.parts.unwrap();
+    assert!((parts.street - 10.0).abs() < 1e-9);
+    assert_eq!(parts.persisting, 10.0);
+    assert!(!litter.suppressed);
+    assert_eq!(
+        litter.why,
+        "named by 50% (5 of 10); ranked first by 20% (2 of 10); seen on 2 of 3 audited \
+         transects; among the most named 2 periods running"
+    );
+    assert!((a.top_three[1].parts.unwrap().recorded - 1.0).abs() < 1e-9);
+    // In public, 1 of 10 naming robbery and theft is hidden, and so is its score (40 ×
+    // 1/10 would give it away); the ranking stands.
+    let public = build(&Input {
+        rules: Rules::public(),
+        ..inp.clone()
+    });
+    let third = &public.areas[0].top_three[2];
+    assert_eq!(
+        (third.issue.as_str(), third.score, third.parts),
+        ("robbery_theft", None, None)
+    );
+    assert!(third.suppressed);
+    assert!(
+        third
+            .why
+            .starts_with("named by a share hidden under the 5-count rule")
+    );
+}
+
+#[test]
+fn who_we_heard_with_a_profile_and_never_below_ward_level_in_public() {
+    let reg = registry();
+    let mut m = Maker::default();
+    let w = "E05000001";
+    let q = "2026-Q4";
+    let mut rs = Vec::new();
+    let ages = [
+        "age_65_74",
+        "age_65_74",
+        "age_65_74",
+        "age_65_74",
+        "age_65_74",
+        "age_65_74",
+        "age_18_24",
+        "age_18_24",
+        "prefer_not_to_say",
+    ];
+    for a in ages {
+        rs.push(m.kin(w, q, "resident", &[], &[], vec![("age_band", choice(a))]));
+    }
+    rs.push(m.kin(w, q, "resident", &[], &[], vec![]));
+    let groups = vec![
+        ("age_band".to_owned(), "age_18_24".to_owned()),
+        ("age_band".to_owned(), "age_65_74".to_owned()),
+    ];
+    let profile = profile::parse(
+        "area,group,share\nE05000001,age_18_24,0.35\nE05000001,age_65_74,20%\n",
+        "p.csv",
+        &groups,
+    )
+    .unwrap();
+    let mut inp = input(&reg, &rs, vec![ward(w)], q, Rules::internal());
+    inp.profile = Some(&profile);
+    let r = build(&inp);
+    let h = &r.areas[0].heard;
+    let age = h
+        .about_you
+        .iter()
+        .find(|q| q.question == "age_band")
+        .unwrap();
+    let row = |g: &str| age.rows.iter().find(|r| r.group == g).unwrap();
+    // 8 substantive answers: 6 aged 65–74 (75%), 2 aged 18–24 (25%, against 35%: under by
+    // more than 5 points).
+    assert_eq!(row("age_65_74").share, Some(0.75));
+    assert!(!row("age_65_74").under_represented);
+    assert_eq!(row("age_18_24").share, Some(0.25));
+    assert_eq!(row("age_18_24").population_share, Some(0.35));
+    assert!(row("age_18_24").under_represented);
+    assert_eq!(row("prefer_not_to_say").count.value, Some(1));
+    assert_eq!(row("prefer_not_to_say").share, None);
+    assert_eq!(row(heard::NOT_ANSWERED).count.value, Some(1));
+    assert_eq!(h.profile_margin, Some(profile::MARGIN));
+    // Public, at ward level: the 2, the 1 and the 1 are hidden, the 6 shown.
+    let public = build(&input(&reg, &rs, vec![ward(w)], q, Rules::public()));
+    let age = public.areas[0]
+        .heard
+        .about_you
+        .iter()
+        .find(|q| q.question == "age_band")
+        .unwrap();
+    let counts: Vec<(&str, Option<u64>)> = age
+        .rows
+        .iter()
+        .filter(|r| r.count.value != Some(0))
+        .map(|r| (r.group.as_str(), r.count.value))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("age_18_24", None),
+            ("age_65_74", Some(6)),
+            ("prefer_not_to_say", None),
+            (heard::NOT_ANSWERED, None),
+        ]
+    );
+    // Public, at PAA level: no "about you" at all.
+    let mut paa = ward(w);
+    paa.level = AreaLevel::Paa;
+    let public = build(&input(&reg, &rs, vec![paa], q, Rules::public()));
+    let h = &public.areas[0].heard;
+    assert!(h.about_you.is_empty());
+    assert_eq!(
+        h.about_you_note.as_deref(),
+        Some("\"About you\" answers are not shown below ward level.")
+    );
+}
+
+#[test]
+fn when_the_residents_count_is_hidden_every_indicator_is_hidden_whole() {
+    let reg = registry();
+    let mut m = Maker::default();
+    let (w, q) = ("E05000001", "2026-Q4");
+    let mut rs = Vec::new();
+    for _ in 0..3 {
+        rs.push(m.kin(
+            w,
+            q,
+            "resident",
+            &[],
+            &[],
+            vec![("ni4", choice("tend_to_agree"))],
+        ));
+    }
+    for _ in 0..10 {
+        rs.push(m.kin(w, q, "business", &[], &[], vec![]));
+    }
+    let r = build(&input(&reg, &rs, vec![ward(w)], q, Rules::public()));
+    let ind = &r.areas[0].indicators;
+    assert_eq!(
+        ind.residents,
+        Count {
+            value: None,
+            suppressed: true
+        }
+    );
+    for m in &ind.measures {
+        let f = &m.figure;
+        assert_eq!(
+            (f.count, f.base, f.excluded, f.fraction),
+            (None, None, None, None),
+            "{}",
+            m.id
+        );
+        assert!(f.suppressed);
+    }
+    // Internal: NI 4 is 3 of 3.
+    let r = build(&input(&reg, &rs, vec![ward(w)], q, Rules::internal()));
+    let ni4 = r.areas[0]
+        .indicators
+        .measures
+        .iter()
+        .find(|m| m.id == "ni4")
+        .unwrap();
+    assert_eq!((ni4.figure.count, ni4.figure.base), (Some(3), Some(3)));
 }

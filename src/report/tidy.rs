@@ -163,7 +163,14 @@ fn area_rows(a: &AreaReport, out: &mut Vec<TidyRow>) {
     }
     for p in &a.top_three {
         rows.value(format!("priority.{}", p.rank), p.issue.clone());
-        rows.value(format!("priority.{}.score", p.rank), num(p.score));
+        let score = p.score.map(num).unwrap_or_default();
+        rows.row(
+            format!("priority.{}.score", p.rank),
+            score,
+            None,
+            None,
+            p.suppressed,
+        );
     }
     for g in &a.heard.by_type {
         rows.count(format!("heard.type.{}", g.group), &g.count);

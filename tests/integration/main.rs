@@ -19,6 +19,7 @@ mod interview_flow;
 mod jobs;
 mod personal;
 mod pty;
+mod report;
 mod report_render;
 mod store;
 mod store_faults;

@@ -73,7 +73,10 @@ pub fn render(report: &Report, shapes: &[MapArea]) -> Result<String, serde_json:
                 format!("top_{}_label", n + 1),
                 top.map(|t| t.label.clone()).into(),
             );
-            p.insert(format!("top_{}_score", n + 1), num(top.map(|t| t.score)));
+            p.insert(
+                format!("top_{}_score", n + 1),
+                num(top.and_then(|t| t.score)),
+            );
         }
         for m in &a.indicators.measures {
             figure(&mut p, &m.id.replace('.', "_"), &m.figure);
