@@ -12,6 +12,7 @@ pub mod batch;
 pub mod cli;
 pub mod error;
 pub mod exit;
+pub mod export;
 pub mod geography;
 pub mod gridref;
 pub mod input;

@@ -5,8 +5,10 @@ pub mod areas;
 pub mod batch;
 pub mod completions;
 pub mod config;
+pub mod contacts;
 pub mod crime;
 pub mod devices;
+pub mod export;
 pub mod keys;
 pub mod man;
 pub mod recover;
@@ -87,6 +89,12 @@ pub enum Command {
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
+    /// The contact details of respondents who asked to hear back, unsealed with the
+    /// coordinator's identity: the only command that prints personal data.
+    Contacts(contacts::ContactsArgs),
+    /// Tables for analysts: every completed response of a period as CSV or JSON Lines.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// The priority-setting pack for the PACT meeting: per area and period, what people said,
     /// the indicators, the street and the record, what changed, the proposed top three and
     /// who we heard. Public (small numbers suppressed) unless --internal.
@@ -123,6 +131,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Actions(cmd)) => actions::run(cmd, &data_dir, out, err),
         Some(Command::Review(args)) => review::run(args, &data_dir, out, err),
         Some(Command::Yousaid(args)) => yousaid::run(args, &data_dir, out, err),
+        Some(Command::Contacts(args)) => contacts::run(args, &data_dir, out, err),
+        Some(Command::Export(cmd)) => export::run(cmd, &data_dir, out, err),
         Some(Command::Report(args)) => report::run(args, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),

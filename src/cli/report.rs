@@ -38,7 +38,9 @@ pub struct ReportArgs {
     pub area: Option<String>,
     /// md (the pack, default), json (the report model: fractions 0–1, every figure with its
     /// count, base, excluded, interval and suppressed flag) or csv (one tidy table: area,
-    /// period, measure, value, base, low, high, suppressed).
+    /// period, measure, value, base, low, high, suppressed), html (the printable meeting
+    /// pack: one self-contained file with charts and a map) or geojson (area outlines with
+    /// their figures as properties, for QGIS) or xlsx (a sheet per table: binary, so give --out).
     #[arg(long, value_enum, default_value = "md")]
     pub format: ReportFormat,
     /// Write to FILE instead of standard output.
@@ -74,6 +76,9 @@ pub enum ReportFormat {
     Md,
     Json,
     Csv,
+    Html,
+    Geojson,
+    Xlsx,
 }
 
 fn period(text: &str, flag: &str) -> Result<Period, Error> {
@@ -182,6 +187,21 @@ pub fn run(
             bytes = json.into_bytes();
         }
         ReportFormat::Csv => bytes = csv_bytes(&report)?,
+        ReportFormat::Html => {
+            let shapes = crate::report::render::map_areas(&geography, &report);
+            bytes = crate::report::render::html::render(&report, &document(&report), &shapes)
+                .into_bytes();
+        }
+        ReportFormat::Xlsx => {
+            bytes = crate::report::render::xlsx::render(&report, &document(&report))
+                .map_err(|e| Error::Failure(format!("could not write the report as XLSX: {e}")))?;
+        }
+        ReportFormat::Geojson => {
+            let shapes = crate::report::render::map_areas(&geography, &report);
+            bytes = crate::report::render::geojson::render(&report, &shapes)
+                .map_err(|e| Error::Failure(format!("could not write the report as GeoJSON: {e}")))?
+                .into_bytes();
+        }
     }
     match &args.out {
         Some(path) => std::fs::write(path, &bytes).map_err(|e| Error::io(path, e)),

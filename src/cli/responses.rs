@@ -119,7 +119,7 @@ pub fn run(
 
 /// The area codes `key` covers: a township or ward with every priority action area inside
 /// it; any other code (a PAA, an LSOA, an area no longer in the geography) as itself.
-fn area_codes(geography: &Geography, key: &str) -> Vec<String> {
+pub(crate) fn area_codes(geography: &Geography, key: &str) -> Vec<String> {
     let wards: Vec<String> = match geography.select(key) {
         Some(AreaSelection::Township(t)) => t.wards.clone(),
         Some(AreaSelection::Area {

@@ -1,6 +1,7 @@
 //! The CSV renderer: a format that can only carry tables. The document's tables are
 //! written one after another, each with its header row, a blank line between them; every
-//! column is written (machine-only ones too) with typed values, not display wording.
+//! column is written (machine-only ones too) with typed values, not display wording. Text a
+//! spreadsheet would run as a formula (`=…`, `+…`, `-…`, `@…`) gets a leading `'`.
 
 use std::io::{self, Write};
 
@@ -27,6 +28,9 @@ impl Renderer for CsvRenderer {
                 let cells = (0..t.columns.len()).map(|i| match row.get(i).map(|c| &c.value) {
                     None | Some(Value::Null) => String::new(),
                     Some(Value::List(items)) => items.join("; "),
+                    Some(Value::Text(s)) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                        format!("'{s}")
+                    }
                     Some(v) => v.display_plain(),
                 });
                 w.write_record(cells).map_err(to_io)?;
@@ -80,6 +84,24 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "x,n\n\"a, \"\"b\"\"\",2\n,\n\nok\ntrue\n"
+        );
+    }
+
+    #[test]
+    fn tables_become_csv_with_quoting_and_formulas_defused() {
+        let mut t = Table::new(
+            "people",
+            vec![Column::text("name", "NAME"), Column::integer("n", "N")],
+        );
+        t.push(vec![Cell::from("Smith, \"Jo\""), Cell::from(3usize)]);
+        t.push(vec![Cell::from("=cmd()"), Cell::from(Value::Null)]);
+        let mut doc = Document::new();
+        doc.heading("skipped").table(t);
+        let mut out = Vec::new();
+        CsvRenderer.render(&doc, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name,n\n\"Smith, \"\"Jo\"\"\",3\n'=cmd(),\n"
         );
     }
 }

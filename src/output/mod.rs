@@ -39,7 +39,7 @@ pub use document::{
     Align, Block, Cell, Column, Document, Field, Fields, Item, Kind, Outline, Severity, Table,
     Value,
 };
-pub use html::HtmlRenderer;
+pub use html::{HtmlRenderer, escape_html};
 pub use json::JsonRenderer;
 pub use markdown::MarkdownRenderer;
 pub use text::{TextRenderer, escape, escape_keeping_lines};

@@ -17,6 +17,7 @@ pub mod model;
 pub mod priority;
 pub mod profile;
 pub mod record;
+pub mod render;
 pub mod select;
 pub mod street;
 pub mod tidy;
