@@ -20,6 +20,7 @@ pub mod paths;
 pub mod police;
 pub mod response;
 pub mod seal;
+pub mod simulate;
 pub mod store;
 pub mod survey;
 pub mod tui;

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod man;
 pub mod recover;
 pub mod responses;
+pub mod simulate;
 pub mod survey;
 
 use std::io::Write;
@@ -75,6 +76,8 @@ pub enum Command {
     /// The device keys this coordinator's machine trusts: list, trust, revoke.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
+    /// Write realistic batch files from simulated laptops (training, demos, benchmarks).
+    Simulate(simulate::SimulateArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
     Completions {
         /// The shell to complete for.
@@ -104,6 +107,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Crime(cmd)) => crime::run(cmd, &data_dir, out, err),
         Some(Command::Batch(cmd)) => batch::run(cmd, &data_dir, out, err),
         Some(Command::Devices(cmd)) => devices::run(cmd, &data_dir, out, err),
+        Some(Command::Simulate(args)) => simulate::run(args, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
         None => crate::tui::run(&data_dir),

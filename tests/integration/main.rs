@@ -18,6 +18,7 @@ mod interview_flow;
 mod jobs;
 mod personal;
 mod pty;
+mod simulate;
 mod store;
 mod store_faults;
 mod store_helpers;
