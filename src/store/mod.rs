@@ -29,6 +29,7 @@ mod recover;
 mod replay;
 mod responses;
 mod settings;
+mod tallies;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -40,11 +41,12 @@ use uuid::Uuid;
 pub use crime::CrimeInsert;
 pub use journal::{
     CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, JournalMark,
-    encode_line, journal_path, read_journal,
+    each_journal_entry, encode_line, journal_path, read_journal,
 };
 pub use lock::{DirLock, LOCK_FILE};
 pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, Summaries};
+pub use tallies::{Completed, Tallies};
 
 use crate::exit;
 use crate::response::{Door, Env, ResponseError, Status};
@@ -250,6 +252,7 @@ impl Store {
         let db = open_db(&db_path)?;
         let mut store = Store::assemble(db, data_dir, env, Some(lock))?;
         store.reconcile()?;
+        store.ensure_tallies()?;
         Ok(store)
     }
 
@@ -296,6 +299,7 @@ impl Store {
             read_only: Some(copy),
         };
         store.reconcile()?;
+        store.ensure_tallies()?;
         Ok(store)
     }
 
