@@ -70,7 +70,12 @@ fn commit(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             store
-                .record_answer(id, &question, Answer::Text(format!("{TEXT} {n}")), Utc::now())
+                .record_answer(
+                    id,
+                    &question,
+                    Answer::Text(format!("{TEXT} {n}")),
+                    Utc::now(),
+                )
                 .unwrap();
         })
     });
@@ -103,7 +108,12 @@ fn ratio() {
     for n in 0..200u64 {
         let t = Instant::now();
         store
-            .record_answer(id, &question, Answer::Text(format!("{TEXT} {n}")), Utc::now())
+            .record_answer(
+                id,
+                &question,
+                Answer::Text(format!("{TEXT} {n}")),
+                Utc::now(),
+            )
             .unwrap();
         ours.push(t.elapsed());
         let bytes = line(id, &question, n);

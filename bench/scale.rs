@@ -33,7 +33,9 @@ fn main() -> ExitCode {
             .and_then(|n| points(Path::new(file), n)),
         ["locate", lsoas, file] => locate(Path::new(lsoas), Path::new(file)),
         ["jsonl", dir, out] => jsonl(Path::new(dir), Path::new(out)),
-        _ => Err("usage: scale points FILE N | scale locate LSOAS FILE | scale jsonl DIR OUT".into()),
+        _ => {
+            Err("usage: scale points FILE N | scale locate LSOAS FILE | scale jsonl DIR OUT".into())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,7 +58,12 @@ fn points(file: &Path, n: usize) -> Result<(), Failure> {
     let mut out = BufWriter::new(std::fs::File::create(file)?);
     writeln!(out, "longitude,latitude")?;
     for _ in 0..n {
-        writeln!(out, "{:.6},{:.6}", -2.74 + 0.33 * next(), 53.47 + 0.14 * next())?;
+        writeln!(
+            out,
+            "{:.6},{:.6}",
+            -2.74 + 0.33 * next(),
+            53.47 + 0.14 * next()
+        )?;
     }
     out.flush()?;
     Ok(())

@@ -23,6 +23,8 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
+    Export(#[from] crate::store::export::ExportError),
+    #[error(transparent)]
     Response(#[from] crate::response::ResponseError),
     #[error(transparent)]
     Seal(#[from] crate::seal::SealError),
@@ -47,6 +49,7 @@ impl Error {
             Error::Survey(e) => e.exit_code(),
             Error::Geography(e) => e.exit_code(),
             Error::Store(e) => e.exit_code(),
+            Error::Export(e) => e.exit_code(),
             Error::Response(e) => e.exit_code(),
             Error::Seal(e) => e.exit_code(),
             Error::Usage(_) => exit::USAGE,

@@ -1,7 +1,6 @@
 //! `doorstep batch export|verify`: a laptop's work leaves it as one signed, encrypted file;
 //! the coordinator's machine checks each file before anything is merged.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -11,14 +10,11 @@ use uuid::Uuid;
 
 use super::{emit, remark};
 use crate::Error;
-use crate::batch::{
-    self, Batch, BatchError, DoorEntry, KnockEntry, Manifest, Origin, Record, Selection,
-    SettingEntry,
-};
-use crate::response::SettingKey;
+use crate::batch::{self, Batch, Manifest, Selection};
 use crate::seal::CoordinatorIdentity;
 use crate::store::Store;
-use crate::store::batches::{DevicePin, ExportedBatch, PinSource, RecordKey};
+use crate::store::batches::{DevicePin, PinSource};
+use crate::store::export::{Exported, Nothing};
 use crate::survey::registry::Registry;
 
 #[derive(Debug, Subcommand)]
@@ -77,14 +73,6 @@ pub fn run(
     }
 }
 
-fn batch_error(path: &Path, e: &BatchError) -> Error {
-    let text = format!("{}: {e}", path.display());
-    match e.exit_code() {
-        crate::exit::DATA_ERR => Error::BadInput(text),
-        _ => Error::Failure(text),
-    }
-}
-
 fn export(
     data_dir: &Path,
     path: &Path,
@@ -95,216 +83,37 @@ fn export(
 ) -> Result<(), Error> {
     // Reads, and marks what it exported: a writer's open.
     let store = super::open_store(data_dir, err)?;
-    let settings = store.settings()?;
-    let device = settings.device.clone().ok_or_else(|| {
-        Error::Usage(
-            "this device has no name yet, and batches are signed in its name: set one with `doorstep config set device NAME`".into(),
-        )
-    })?;
-    // --unencrypted is an explicit choice: it writes in the clear even when a recipient is set.
-    let recipient = if unencrypted {
-        None
-    } else {
-        store.recipient()?
-    };
-    if recipient.is_none() && !unencrypted {
-        return Err(Error::Usage(
-            "no coordinator recipient is set, so the batch cannot be encrypted: set one with `doorstep config set recipient age1…` (the coordinator's `doorstep keys new` prints it), or give --unencrypted to write it in the clear".into(),
-        ));
-    }
-    if path.exists() {
-        return Err(Error::Usage(format!(
-            "{} already exists; batches are never overwritten, so choose another file name",
-            path.display()
-        )));
-    }
-    let batches = store.exported_batches()?;
-    let marks = store.export_marks()?;
-    let since_sequence = match &selection {
-        Selection::Since { batch } => Some(
-            batches
-                .iter()
-                .find(|b| b.batch == *batch)
-                .map(|b| b.sequence)
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "this device exported no batch {batch}{}",
-                        match batches.last() {
-                            Some(b) => format!(
-                                " (its batches are numbered 1 to {}, the last {})",
-                                b.sequence, b.batch
-                            ),
-                            None => " (it has exported none yet)".to_owned(),
-                        }
-                    ))
-                })?,
-        ),
-        _ => None,
-    };
-    let sequence_of: HashMap<Uuid, u64> = batches.iter().map(|b| (b.batch, b.sequence)).collect();
-    let wanted = |key: &RecordKey| match (&selection, marks.get(key)) {
-        (Selection::All, _) | (_, None) => true,
-        (Selection::New, Some(_)) => false,
-        (Selection::Since { .. }, Some(first)) => {
-            sequence_of.get(first).copied().unwrap_or(u64::MAX) > since_sequence.unwrap_or(0)
+    let written = match store.export_batch(path, selection, unencrypted)? {
+        Exported::Written(w) => w,
+        Exported::Nothing(Nothing::NoFieldwork) => {
+            return emit(
+                out,
+                "nothing to export: this device holds no finalized responses, doors or knocks; no file written\n",
+            );
+        }
+        Exported::Nothing(Nothing::AllExported { last }) => {
+            return emit(
+                out,
+                &format!(
+                    "nothing new to export: every finalized response, door and knock is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)\n",
+                    last.sequence, last.batch
+                ),
+            );
         }
     };
-
-    let (records, keys) = gather(&store, &settings, &device, &wanted)?;
-    let counts = batch::Counts::of(&records);
-    if counts.fieldwork() == 0 {
-        let text = match (&selection, batches.last()) {
-            (Selection::All, _) | (_, None) => {
-                "nothing to export: this device holds no finalized responses, doors or knocks; no file written\n".to_owned()
-            }
-            (_, Some(last)) => format!(
-                "nothing new to export: every finalized response, door and knock is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)\n",
-                last.sequence, last.batch
-            ),
-        };
-        return emit(out, &text);
-    }
-
-    let (key, made) = store.device_key()?;
-    if made {
+    if let Some(key_path) = &written.key_made {
         remark(
             err,
             &format!(
                 "made this device's batch signing key in {} (it never leaves this device)",
-                store.device_key_path().display()
+                key_path.display()
             ),
         )?;
     }
-    let previous = batches.last();
-    let origin = Origin {
-        batch: store.env().new_id(),
-        sequence: previous.map_or(1, |b| b.sequence + 1),
-        previous: previous.map(|b| b.batch),
-        device,
-        officer: settings.officer.clone(),
-        created_at: store.env().now(),
-        selection,
-    };
-    let manifest = Manifest::describe(origin, &key.public(), &records);
-    let bytes = match &recipient {
-        Some(r) => batch::write_encrypted(&manifest, &records, &key, r),
-        None => batch::write(&manifest, &records, &key),
-    }
-    .map_err(|e| batch_error(path, &e))?;
-    write_atomically(path, &bytes, manifest.batch)?;
-    // The file is durable before the marks: a crash between the two re-exports the same
-    // records next time, which a merge recognises as duplicates; nothing is lost.
-    store.record_export(
-        &ExportedBatch {
-            batch: manifest.batch,
-            sequence: manifest.sequence,
-            previous: manifest.previous,
-            created_at: manifest.created_at,
-            counts: manifest.counts,
-        },
-        &keys,
-    )?;
-    emit(out, &export_summary(path, &manifest, recipient.as_ref()))
-}
-
-/// The records an export takes, in file order (settings, responses, doors, knocks), and
-/// the keys to mark.
-fn gather(
-    store: &Store,
-    settings: &crate::response::Settings,
-    device: &str,
-    wanted: &dyn Fn(&RecordKey) -> bool,
-) -> Result<(Vec<Record>, Vec<RecordKey>), Error> {
-    let mut records = Vec::new();
-    let mut keys = Vec::new();
-    for key in [SettingKey::Device, SettingKey::Officer] {
-        if let Some(value) = settings.get(key) {
-            records.push(Record::Setting(SettingEntry {
-                key,
-                value: value.to_owned(),
-            }));
-        }
-    }
-    for response in store.finalized_responses()? {
-        let key = RecordKey::Response(response.id);
-        if wanted(&key) {
-            keys.push(key);
-            records.push(Record::Response(response));
-        }
-    }
-    let doors = store.all_doors()?;
-    for d in &doors {
-        let key = RecordKey::door(&d.area, &d.door);
-        if wanted(&key) {
-            keys.push(key);
-            records.push(Record::Door(DoorEntry {
-                area: d.area.clone(),
-                door: d.door.clone(),
-            }));
-        }
-    }
-    for d in &doors {
-        for knock in &d.knocks {
-            let id = knock.identity(&d.area, &d.door);
-            let key = RecordKey::Knock(id);
-            if wanted(&key) {
-                keys.push(key);
-                // Knocks from before knocks had identity were all made on this device.
-                let mut knock = knock.clone();
-                knock.id = Some(id);
-                knock.device = knock.device.or_else(|| Some(device.to_owned()));
-                knock.officer = knock.officer.or_else(|| settings.officer.clone());
-                records.push(Record::Knock(KnockEntry {
-                    area: d.area.clone(),
-                    door: d.door.clone(),
-                    knock,
-                }));
-            }
-        }
-    }
-    Ok((records, keys))
-}
-
-/// Writes a new file whole or not at all: a temporary file beside it, fsynced, renamed
-/// into place, and the folder fsynced.
-fn write_atomically(path: &Path, bytes: &[u8], batch: Uuid) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| Error::Usage(format!("{} is not a file name", path.display())))?;
-    let temp = dir.join(format!(".{name}.{batch}.partial"));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .map_err(|e| Error::io(&temp, e));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e);
-    }
-    // A file that appeared meanwhile is not replaced.
-    if path.exists() {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::Usage(format!(
-            "{} already exists; batches are never overwritten, so choose another file name",
-            path.display()
-        )));
-    }
-    if let Err(e) = std::fs::rename(&temp, path) {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io(path, e));
-    }
-    std::fs::File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(&dir, e))
+    emit(
+        out,
+        &export_summary(path, &written.manifest, written.recipient.as_ref()),
+    )
 }
 
 fn export_summary(

@@ -275,6 +275,9 @@ pub struct ResponseSummary {
     pub period: Period,
     pub status: Status,
     pub finalized_at: Option<DateTime<Utc>>,
+    /// The response this one revises, so "latest revision" is found without the answers.
+    #[serde(default)]
+    pub replaces: Option<Uuid>,
 }
 
 impl From<&Response> for ResponseSummary {
@@ -287,6 +290,7 @@ impl From<&Response> for ResponseSummary {
             period: r.period,
             status: r.status,
             finalized_at: r.finalized_at,
+            replaces: r.replaces,
         }
     }
 }

@@ -77,6 +77,18 @@ pub enum JournalEntry {
         id: Uuid,
         door: Door,
     },
+    /// A batch merged into this store: the batch as recorded (with what merging it did)
+    /// and its records (its settings are never applied). Applying it again changes nothing.
+    Merged {
+        batch: super::merge::MergedBatch,
+        records: Vec<crate::batch::Record>,
+    },
+    /// A conflict settled: the version with content digest `keep` is the active one.
+    Resolved {
+        id: Uuid,
+        keep: String,
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Serialize, Deserialize)]

@@ -23,8 +23,10 @@ mod areas;
 pub mod batches;
 mod crime;
 mod doors;
+pub mod export;
 mod journal;
 mod lock;
+pub mod merge;
 mod recover;
 mod replay;
 mod responses;
@@ -44,6 +46,10 @@ pub use journal::{
     each_journal_entry, encode_line, journal_path, read_journal,
 };
 pub use lock::{DirLock, LOCK_FILE};
+pub use merge::{
+    Conflict, ConflictVersion, DryRun, FileCheck, Gap, MergeCounts, MergeResult, MergedBatch,
+    PinCheck, Refusal, Rejection, Source, Verified,
+};
 pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, Summaries};
 pub use tallies::{Completed, Tallies};
@@ -136,6 +142,16 @@ pub enum StoreError {
         "{door} has an interview recorded: correct its street or number instead of removing it"
     )]
     DoorInterviewed { area: String, door: Door },
+    #[error("{}: refused, nothing of it merged: {reason}", path.display())]
+    BatchRefused { path: PathBuf, reason: String },
+    #[error("response {id} has no conflict to resolve (`doorstep batch conflicts` lists them)")]
+    NoConflict { id: Uuid },
+    #[error("the conflict of response {id} has no version {asked}: it has {versions} (A to {last})", last = merge::Conflict::letter(versions.saturating_sub(1)))]
+    NoSuchVersion {
+        id: Uuid,
+        asked: String,
+        versions: usize,
+    },
     #[error(transparent)]
     Response(#[from] ResponseError),
     #[error(transparent)]
@@ -157,7 +173,10 @@ impl StoreError {
             | StoreError::AmbiguousPrefix { .. }
             | StoreError::NoSuchDoor { .. }
             | StoreError::DoorExists { .. }
-            | StoreError::DoorInterviewed { .. } => exit::USAGE,
+            | StoreError::DoorInterviewed { .. }
+            | StoreError::NoConflict { .. }
+            | StoreError::NoSuchVersion { .. } => exit::USAGE,
+            StoreError::BatchRefused { .. } => exit::DATA_ERR,
             StoreError::NoRecipient { .. } | StoreError::UnreadableJournal { .. } => exit::DATA_ERR,
             StoreError::NotDataDir { .. } => exit::USAGE,
             StoreError::Response(e) => e.exit_code(),
@@ -502,6 +521,63 @@ impl Store {
         self.write.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Makes `writes` (and the journal mark, when given) in one sled transaction: all of
+    /// them or, if the process dies, none. Not flushed: the caller flushes.
+    fn apply_writes(&self, writes: &[Write], mark: Option<JournalMark>) -> Result<(), StoreError> {
+        if self.read_only.is_some() && mark.is_some() {
+            return Err(StoreError::ReadOnly);
+        }
+        let mut batches: [sled::Batch; 5] = Default::default();
+        for w in writes.iter().filter(|w| w.tree != Tree::Responses) {
+            let b = &mut batches[w.tree as usize];
+            match &w.value {
+                Some(v) => b.insert(w.key.as_slice(), v.as_slice()),
+                None => b.remove(w.key.as_slice()),
+            }
+        }
+        if let Some(mark) = mark {
+            batches[Tree::Meta as usize].insert(MARK_KEY, encode(&mark)?);
+        }
+        let trees = (
+            self.tree(responses::RESPONSES)?,
+            self.tree(doors::DOORS)?,
+            self.tree(settings::SETTINGS)?,
+            self.tree(merge::MERGE)?,
+            self.tree(META)?,
+            self.tree(tallies::TALLIES)?,
+        );
+        let response_writes: Vec<&Write> = writes
+            .iter()
+            .filter(|w| w.tree == Tree::Responses)
+            .collect();
+        use sled::Transactional;
+        let result: Result<(), sled::transaction::TransactionError<()>> = (
+            &trees.0, &trees.1, &trees.2, &trees.3, &trees.4, &trees.5,
+        )
+            .transaction(|(r, d, s, m, meta, t)| {
+                // One at a time, so the home screen's tallies move with each response.
+                for w in &response_writes {
+                    let old = match &w.value {
+                        Some(v) => r.insert(w.key.as_slice(), v.as_slice())?,
+                        None => r.remove(w.key.as_slice())?,
+                    };
+                    tallies::count_write(t, &w.key, old.as_deref(), w.value.as_deref())?;
+                }
+                d.apply_batch(&batches[1])?;
+                s.apply_batch(&batches[2])?;
+                m.apply_batch(&batches[3])?;
+                meta.apply_batch(&batches[4])?;
+                Ok(())
+            });
+        match result {
+            Ok(()) => Ok(()),
+            Err(sled::transaction::TransactionError::Storage(e)) => Err(e.into()),
+            Err(sled::transaction::TransactionError::Abort(())) => Err(StoreError::Damaged {
+                message: "a transaction was aborted".into(),
+            }),
+        }
+    }
+
     /// One journaled change: the entry is appended to the journal and fsynced, then
     /// `write` puts the records into sled with the journal mark they now reflect, then
     /// sled is flushed. Only then is the change acknowledged.
@@ -517,6 +593,34 @@ impl Store {
         write()?;
         self.put_mark(mark)?;
         self.flush()
+    }
+}
+
+/// The trees a transaction of [`Store::apply_writes`] spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tree {
+    Responses = 0,
+    Doors = 1,
+    Settings = 2,
+    Merge = 3,
+    Meta = 4,
+}
+
+/// One write of a transaction: `None` removes the key.
+#[derive(Debug, Clone)]
+pub(crate) struct Write {
+    pub tree: Tree,
+    pub key: Vec<u8>,
+    pub value: Option<Vec<u8>>,
+}
+
+impl Write {
+    pub fn put(tree: Tree, key: Vec<u8>, value: Vec<u8>) -> Write {
+        Write {
+            tree,
+            key,
+            value: Some(value),
+        }
     }
 }
 

@@ -33,11 +33,12 @@ use crate::response::{Env, Response, Status};
 const REBUILDING_DIR: &str = "store.rebuilding";
 /// Trees rebuilt from the journal; every other tree (imported areas and crime, batch
 /// export marks, device pins, and any added later) is not journaled and is copied from the old store when it still reads.
-const JOURNALED_TREES: [&str; 5] = [
+const JOURNALED_TREES: [&str; 6] = [
     RESPONSES,
     "doors",
     "settings",
     "meta",
+    "merge",
     super::tallies::TALLIES,
 ];
 
@@ -275,11 +276,50 @@ impl Journaled {
             match entry {
                 JournalEntry::Response(r) | JournalEntry::Draft(r)
                     if finals.contains_key(&r.id) => {}
-                JournalEntry::Response(r) if r.status.is_final() => {
+                JournalEntry::Response(r)
+                    if r.status.is_final()
+                        && !model
+                            .responses
+                            .get(&r.id)
+                            .is_some_and(|c| c.status.is_final()) =>
+                {
                     model.responses.remove(&r.id);
                     finals.insert(r.id, line);
                 }
-                other => model.apply(other),
+                other => {
+                    // A merge or a resolution works on the responses it names: any of them
+                    // set aside as finalized come back into the model first (rare: only a
+                    // coordinator's own fieldwork can be named), as if never set aside.
+                    let named: Vec<Uuid> = match &other {
+                        JournalEntry::Merged { records, .. } => records
+                            .iter()
+                            .filter_map(|r| match r {
+                                crate::batch::Record::Response(r) => Some(r.id),
+                                _ => None,
+                            })
+                            .filter(|id| finals.contains_key(id))
+                            .collect(),
+                        JournalEntry::Resolved { id, .. } if finals.contains_key(id) => {
+                            vec![*id]
+                        }
+                        _ => Vec::new(),
+                    };
+                    if !named.is_empty() {
+                        let wanted: HashMap<Uuid, usize> = named
+                            .iter()
+                            .filter_map(|id| finals.remove(id).map(|l| (*id, l)))
+                            .collect();
+                        each_journal_entry(path, |l, e| {
+                            if let JournalEntry::Response(r) = e
+                                && wanted.get(&r.id) == Some(&l)
+                            {
+                                model.responses.insert(r.id, r);
+                            }
+                            Ok(())
+                        })?;
+                    }
+                    model.apply(other);
+                }
             }
             Ok(())
         })?;
@@ -475,7 +515,7 @@ fn merge_in_place(
             report.settings_restored += 1;
         }
     }
-    Ok(())
+    write_merge_records(store, model)
 }
 
 /// Writes everything the journal holds into a new, empty store.
@@ -502,6 +542,18 @@ fn write_model(
     for (key, value) in &model.settings {
         store.put_setting(*key, value)?;
         report.settings_restored += 1;
+    }
+    write_merge_records(store, model)
+}
+
+/// Writes every merge record (merged batches, conflicts and their resolutions, where
+/// records came from) the journal holds; they are the journal's to say.
+fn write_merge_records(store: &Store, model: &Model) -> Result<(), StoreError> {
+    let tree = store.tree(super::merge::MERGE)?;
+    for key in model.merge.all_keys() {
+        if let Some((k, v)) = model.merge.write_for(&key)? {
+            tree.insert(k, v)?;
+        }
     }
     Ok(())
 }

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use super::doors::door_key;
-use super::{JournalEntry, Store, StoreError};
+use super::merge::{MergeKey, MergeState};
+use super::{JournalEntry, Store, StoreError, Tree, Write, encode};
 use crate::response::{DoorRecord, Response, SettingKey, Status};
 
 /// Records as the journal makes them, and which of them an entry changed.
@@ -25,6 +26,8 @@ pub(super) struct Model {
     /// Draft events whose draft the journal never started (or that came after it was
     /// finalized): nothing to apply them to.
     pub orphans: usize,
+    /// Merged batches, conflicts and where merged records came from.
+    pub merge: MergeState,
 }
 
 impl Model {
@@ -148,6 +151,20 @@ impl Model {
             JournalEntry::Setting { key, value } => {
                 self.settings.insert(key, value);
             }
+            JournalEntry::Merged { batch, records } => {
+                self.apply_merge(&batch, &records);
+                // The counts as they were when it was merged, not as a replay finds them.
+                if self
+                    .merge
+                    .batches
+                    .get(&batch.batch)
+                    .is_some_and(|b| b.digest == batch.digest && *b != batch)
+                {
+                    self.merge.changed.insert(MergeKey::Batch(batch.batch));
+                    self.merge.batches.insert(batch.batch, batch);
+                }
+            }
+            JournalEntry::Resolved { id, keep, at } => self.apply_resolution(id, &keep, at),
         }
     }
 
@@ -204,7 +221,52 @@ impl Model {
                 }
                 JournalEntry::DoorRemoved { area, door } => self.load_door(store, area, door)?,
                 JournalEntry::Setting { .. } => {}
+                JournalEntry::Merged { batch, records } => {
+                    self.load_records(store, records)?;
+                    self.merge.load_for(store, batch, records)?;
+                }
+                JournalEntry::Resolved { id, .. } => {
+                    self.load_response(store, *id)?;
+                    self.merge.load_conflict(store, *id)?;
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// Loads from `store` the responses and doors a batch's records touch (a revision's
+    /// original too), unless already held.
+    pub(super) fn load_records(
+        &mut self,
+        store: &Store,
+        records: &[crate::batch::Record],
+    ) -> Result<(), StoreError> {
+        use crate::batch::Record;
+        for record in records {
+            match record {
+                Record::Response(r) => {
+                    for id in std::iter::once(r.id).chain(r.replaces) {
+                        self.load_response(store, id)?;
+                    }
+                }
+                Record::Door(d) => self.load_door(store, &d.area, &d.door)?,
+                Record::Knock(k) => self.load_door(store, &k.area, &k.door)?,
+                Record::Setting(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn load_response(&mut self, store: &Store, id: Uuid) -> Result<(), StoreError> {
+        if self.responses.contains_key(&id) {
+            return Ok(());
+        }
+        match store.get(id) {
+            Ok(r) => {
+                self.responses.insert(id, r);
+            }
+            Err(StoreError::NotFound { .. } | StoreError::Corrupt { .. }) => {}
+            Err(e) => return Err(e),
         }
         Ok(())
     }
@@ -232,27 +294,51 @@ impl Model {
         Ok(())
     }
 
-    /// Writes every record an applied entry changed (not flushed: the caller flushes).
-    pub fn write_changed(&self, store: &Store) -> Result<(), StoreError> {
+    /// Every write an applied entry calls for, to make in one transaction.
+    pub fn write_set(&self) -> Result<Vec<Write>, StoreError> {
+        let mut out = Vec::new();
         for id in &self.changed_responses {
             if let Some(r) = self.responses.get(id) {
-                store.put_response(r)?;
+                out.push(Write::put(
+                    Tree::Responses,
+                    id.as_bytes().to_vec(),
+                    encode(r)?,
+                ));
             }
         }
         for key in &self.changed_doors {
             if let Some(d) = self.doors.get(key) {
-                store.put_door(key, d)?;
+                out.push(Write::put(Tree::Doors, key.clone(), encode(d)?));
             }
         }
         for key in &self.removed_doors {
             if !self.doors.contains_key(key) {
-                store.tree(super::doors::DOORS)?.remove(key)?;
+                out.push(Write {
+                    tree: Tree::Doors,
+                    key: key.clone(),
+                    value: None,
+                });
             }
         }
         for (key, value) in &self.settings {
-            store.put_setting(*key, value)?;
+            out.push(Write::put(
+                Tree::Settings,
+                key.as_str().as_bytes().to_vec(),
+                encode(value)?,
+            ));
         }
-        Ok(())
+        for key in &self.merge.changed {
+            if let Some((k, v)) = self.merge.write_for(key)? {
+                out.push(Write::put(Tree::Merge, k, v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes every record an applied entry changed, in one transaction (not flushed:
+    /// the caller flushes).
+    pub fn write_changed(&self, store: &Store) -> Result<(), StoreError> {
+        store.apply_writes(&self.write_set()?, None)
     }
 }
 

@@ -127,6 +127,27 @@ fn apply(
     Ok(())
 }
 
+/// Moves the tallies for one raw write of the responses tree (inside a transaction that
+/// makes the write): `old` the bytes it replaced, `new` the bytes written (`None`: removed).
+pub(super) fn count_write(
+    t: &TransactionalTree,
+    key: &[u8],
+    old: Option<&[u8]>,
+    new: Option<&[u8]>,
+) -> Result<(), ConflictableTransactionError<()>> {
+    let summary = |b: &[u8]| decode::<ResponseSummary>(|| key_name(key), b).ok();
+    apply(
+        t,
+        old.and_then(summary).as_ref(),
+        new.and_then(summary).as_ref(),
+    )
+    .map_err(|e| match e {
+        ConflictableTransactionError::Abort(_) => ConflictableTransactionError::Abort(()),
+        ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
+        _ => ConflictableTransactionError::Conflict,
+    })
+}
+
 fn from_tx(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e,

@@ -14,12 +14,16 @@ use crate::input::{InputError, read_capped};
 /// The built-in definition files, exactly as in the repository's `surveys/` folder. Every
 /// released version of a built-in survey stays here unchanged: responses collected on it
 /// (laptops not yet upgraded send them for weeks) must still open, validate and report.
-pub const BUILTIN: [(&str, &str); 7] = [
+pub const BUILTIN: [(&str, &str); 8] = [
     ("issues.toml", include_str!("../../surveys/issues.toml")),
     ("scales.toml", include_str!("../../surveys/scales.toml")),
     ("words.toml", include_str!("../../surveys/words.toml")),
     ("kin.toml", include_str!("../../surveys/kin.toml")),
     ("kin_v2.toml", include_str!("../../surveys/kin_v2.toml")),
+    (
+        "kin_youth_v1.toml",
+        include_str!("../../surveys/kin_youth_v1.toml"),
+    ),
     ("eva.toml", include_str!("../../surveys/eva.toml")),
     ("eva_v2.toml", include_str!("../../surveys/eva_v2.toml")),
 ];

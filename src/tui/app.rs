@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::action::Action;
@@ -34,7 +35,8 @@ pub enum Flash {
 
 /// What every screen may use: the store, the surveys, the device settings, the area.
 pub struct Context {
-    pub store: Store,
+    /// Shared with background jobs (an export, a merge), which use it from their thread.
+    pub store: Arc<Store>,
     pub registry: Registry,
     pub settings: Settings,
     /// The boundaries and plan in force (imported, or the built-in demo).
@@ -95,7 +97,7 @@ impl App {
         });
         let (tx, rx) = channel();
         let ctx = Context {
-            store,
+            store: Arc::new(store),
             registry,
             settings,
             geography,
@@ -137,17 +139,19 @@ impl App {
                 let Some(status) = self.ctx.jobs.record(id, message) else {
                     return;
                 };
-                // The screen that started the job takes its output; a failure is shown
+                // The screen that started the job takes its output and shows it; otherwise
+                // (the officer has moved on) the end is a message, and a failure is shown
                 // whichever screen is up, so it is never missed.
-                match &status.state {
-                    JobState::Running(_) => {}
-                    JobState::Done(_) => {
-                        self.flash = Some(Flash::Ok(format!("{}: done", status.name)));
-                    }
+                let flash = match &status.state {
+                    JobState::Running(_) => return,
+                    JobState::Done(_) => Flash::Ok(format!("{}: done", status.name)),
                     JobState::Failed(e) => {
                         tracing::error!("{}: {e}", status.name);
-                        self.flash = Some(Flash::Error(format!("{}: {e}", status.name)));
+                        Flash::Error(format!("{}: {e}", status.name))
                     }
+                };
+                if !self.screen.job_finished(&mut self.ctx, id) {
+                    self.flash = Some(flash);
                 }
             }
             Event::Paste(text) => self.paste(&text),

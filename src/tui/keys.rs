@@ -36,6 +36,8 @@ pub enum Mode {
     Handover,
     /// A long list to pick from by typing to filter (the area picker).
     Picker,
+    /// Work running or finished (an export): Enter or Esc goes back.
+    Outcome,
     /// The help overlay: any key closes it.
     Help,
 }
@@ -67,10 +69,10 @@ use Mode::*;
 const QUESTION: &[Mode] = &[Text, Choice, Multi, Rank, Note];
 const ALL: &[Mode] = &[
     Menu, Drafts, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist,
-    Handover,
+    Handover, Outcome,
 ];
 const PICKING: &[Mode] = &[
-    Menu, Drafts, Picker, Choice, Multi, Review, DoorLog, Checklist,
+    Menu, Drafts, Picker, Choice, Multi, Review, DoorLog, Checklist, Outcome,
 ];
 
 macro_rules! bind {
@@ -315,6 +317,7 @@ mod tests {
             Mode::Review,
             Mode::DoorLog,
             Mode::Checklist,
+            Mode::Outcome,
         ] {
             assert_eq!(
                 action_for(mode, &key(KeyCode::Enter)),
@@ -348,6 +351,7 @@ mod tests {
             Mode::Review,
             Mode::DoorLog,
             Mode::Checklist,
+            Mode::Outcome,
         ] {
             let help = help_for(mode);
             assert!(!hint_line(mode).is_empty(), "{mode:?}");

@@ -221,28 +221,66 @@ fn version_2_marks_officer_texts_internal_records_and_self_completion() {
 }
 
 #[test]
-fn an_under_16_without_a_parents_agreement_ends_the_interview() {
+fn an_under_16_ends_the_kin_interview_and_the_youth_kin_needs_a_parent_first() {
     let kin = survey("kin", 2);
     let walker = Walker::new(&kin);
     let mut answers = Answers::new();
     answers.insert("consent".into(), Answer::YesNo(true));
     answers.insert("age_check".into(), Answer::Choice("under_16".into()));
-    answers.insert("parent_consent".into(), Answer::YesNo(false));
     let end = kin.index_of("under_16_end").unwrap();
     let visible = walker.visibility(&answers);
     assert!(visible[end]);
     assert!(visible[end + 1..].iter().all(|v| !v), "asked after the end");
-    // With the agreement, the youth questions and nothing of the adult interview.
-    answers.insert("parent_consent".into(), Answer::YesNo(true));
-    let visible = walker.visibility(&answers);
-    assert!(visible[kin.index_of("youth_issues").unwrap()]);
-    assert!(!visible[kin.index_of("respondent_type").unwrap()]);
-    assert!(!visible[kin.index_of("ni17_drugs").unwrap()]);
+    // The note sends the officer to the youth KIN, with a parent or guardian there.
+    let text = kin.questions[end].text.get("en");
+    assert!(
+        text.contains("youth KIN") && text.contains("parent or guardian"),
+        "{text}"
+    );
+    assert!(kin.index_of("parent_consent").is_none());
+    assert!(kin.index_of("youth_issues").is_none());
     // An adult goes straight on.
     answers.insert("age_check".into(), Answer::Choice("aged_16_plus".into()));
     let visible = walker.visibility(&answers);
-    assert!(!visible[kin.index_of("youth_issues").unwrap()]);
+    assert!(!visible[end]);
     assert!(visible[kin.index_of("ni17_drugs").unwrap()]);
+
+    // The youth KIN: its own survey, the parent's or guardian's agreement first.
+    let youth = survey("kin_youth", 1);
+    let walker = Walker::new(&youth);
+    assert_eq!(youth.questions[0].id, "parent_consent");
+    assert_eq!(walker.consent_question(), Some(0));
+    let q = |id: &str| youth.index_of(id).unwrap();
+    let mut answers = Answers::new();
+    answers.insert("parent_consent".into(), Answer::YesNo(false));
+    let visible = walker.visibility(&answers);
+    assert!(visible[q("no_parent_consent_end")]);
+    assert!(visible[q("no_parent_consent_end") + 1..].iter().all(|v| !v));
+    assert!(walker.declined(&answers));
+    // Agreed: the young person is asked too, and may say no.
+    answers.insert("parent_consent".into(), Answer::YesNo(true));
+    answers.insert("youth_agrees".into(), Answer::YesNo(false));
+    let visible = walker.visibility(&answers);
+    assert!(visible[q("youth_declined_end")] && !visible[q("youth_issues")]);
+    answers.insert("youth_agrees".into(), Answer::YesNo(true));
+    let visible = walker.visibility(&answers);
+    for id in [
+        "youth_issues",
+        "youth_safe_day",
+        "youth_safe_after_dark",
+        "youth_better",
+        "youth_places",
+    ] {
+        assert!(visible[q(id)], "{id}");
+    }
+    // None of it feeds the adult indicators; every text is in both languages.
+    assert!(youth.questions.iter().all(|q| q.indicator.is_none()));
+    assert!(
+        youth
+            .questions
+            .iter()
+            .all(|q| !q.text.get("pl").is_empty() && q.text.get("pl") != q.text.get("en"))
+    );
 }
 
 #[test]

@@ -91,7 +91,8 @@ fn plain(a: Answer) -> Option<StoredAnswer> {
 
 /// Home → door log → 12 Kay Street → KIN, past the introduction, consent given.
 fn consented_kin(app: &mut App) -> Uuid {
-    app.update(Action::Digit(1));
+    // Start → the KIN interview (1 of the chooser) → the door log.
+    press(app, &[Action::Digit(1), Action::Digit(1)]);
     app.update(Action::NewDoor);
     app.update(Action::CursorEnd);
     for _ in 0..40 {
@@ -347,7 +348,7 @@ fn text_typed_but_not_confirmed_survives_quitting_and_shows_on_resume() {
     drop(app);
     // Reopened and resumed: the words are back in the field, and Enter saves them.
     let mut app = open(&dir);
-    app.update(Action::Digit(3));
+    app.update(Action::Digit(2));
     app.update(Action::Digit(1));
     assert_eq!(at(&app), "unsafe_words");
     let s = screen(&app);
@@ -368,7 +369,7 @@ fn text_typed_but_not_confirmed_survives_quitting_and_shows_on_resume() {
 fn a_prefilled_date_left_as_it_was_is_not_kept_as_typing() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(2));
+    press(&mut app, &[Action::Digit(1), Action::Digit(3)]);
     for text in [
         "PEM-014",
         "Kay Street",
@@ -625,7 +626,7 @@ fn messages_wrap_instead_of_running_off_an_80_column_screen() {
 
 /// An EVA up to its first participants question, with the weather answered "dry".
 fn eva_at_participants(app: &mut App) -> Uuid {
-    app.update(Action::Digit(2));
+    press(app, &[Action::Digit(1), Action::Digit(3)]);
     for text in [
         "PEM-014",
         "Kay Street",
@@ -671,7 +672,9 @@ fn ctrl_c_keeps_typed_and_pasted_words_through_the_real_binary() {
             .success();
     }
     let mut tui = Tui::start(dir.path());
-    tui.wait_text("Start a KIN doorstep session");
+    tui.wait_text("Start an interview or audit");
+    tui.send("1");
+    tui.wait_text("Start which?");
     tui.send("1");
     tui.wait_text("press a to add the first one");
     tui.send("a");
@@ -707,7 +710,7 @@ fn ctrl_c_keeps_typed_and_pasted_words_through_the_real_binary() {
     drop(tui);
     let mut tui = Tui::start(dir.path());
     tui.wait_text("Resume drafts");
-    tui.send("3");
+    tui.send("2");
     tui.wait_text("Drafts");
     tui.send("1");
     let s = tui.wait_text("dealing by the shops and in the park at night");

@@ -16,6 +16,7 @@ mod hostile;
 mod instruments;
 mod interview_flow;
 mod jobs;
+mod merge;
 mod personal;
 mod pty;
 mod simulate;

@@ -24,7 +24,7 @@ fn the_builtin_surveys_pass_check_with_zero_warnings() {
         .arg(repo("surveys"))
         .assert()
         .success()
-        .stdout("checked 7 file(s): 4 survey(s) ok, 0 error(s), 0 warning(s)\n");
+        .stdout("checked 8 file(s): 5 survey(s) ok, 0 error(s), 0 warning(s)\n");
 }
 
 #[test]

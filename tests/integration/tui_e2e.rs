@@ -32,7 +32,9 @@ fn set_up(data_dir: &Path) {
 
 /// Home → door log → add 12 Kay Street → interview.
 fn start_kin_at_door(tui: &mut Tui) {
-    tui.wait_text("Start a KIN doorstep session");
+    tui.wait_text("Start an interview or audit");
+    tui.send("1");
+    tui.wait_text("Start which?");
     tui.send("1");
     tui.wait_text("press a to add the first one");
     tui.send("a");
@@ -120,7 +122,7 @@ fn a_whole_kin_interview_to_finalize_through_the_real_binary() {
     );
     assert!(s.contains("interviewed 1"), "{s}");
     tui.send(ESC);
-    tui.wait_text("Start a KIN doorstep session");
+    tui.wait_text("Start an interview or audit");
     tui.send("q");
     assert_eq!(tui.wait_exit(), 0);
     let list = doorstep(dir.path(), &["responses", "list", "--status", "complete"]);
@@ -137,8 +139,10 @@ fn a_whole_eva_to_finalize_through_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
     set_up(dir.path());
     let mut tui = Tui::start(dir.path());
-    tui.wait_text("Start an EVA audit");
-    tui.send("2");
+    tui.wait_text("Start an interview or audit");
+    tui.send("1");
+    tui.wait_text("Start which?");
+    tui.send("3");
     tui.wait_text("Transect id");
     for text in [
         "PEM-014",
@@ -225,7 +229,7 @@ fn sigkill_mid_interview_then_restart_and_resume_with_every_answer_there() {
     // Restart, resume from Drafts: back at the question after the last answer.
     let mut tui = Tui::start(dir.path());
     tui.wait_text("Resume drafts and call-backs (1)");
-    tui.send("3");
+    tui.send("2");
     tui.wait_text("Drafts");
     tui.send("1");
     let s = tui.wait_text("Thinking about your local area");
@@ -317,7 +321,7 @@ fn a_log_file_that_cannot_be_opened_is_one_notice_not_a_crash() {
         make(dir.path());
         let mut tui = Tui::start(dir.path());
         let s = tui.wait_text("not logging:");
-        assert!(s.contains("Start a KIN doorstep session"), "{s}");
+        assert!(s.contains("Start an interview or audit"), "{s}");
         assert_eq!(s.matches("not logging").count(), 1, "{s}");
         // The app works as usual: a key moves on and the notice goes.
         let s = tui.step("1");

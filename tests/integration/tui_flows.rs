@@ -65,9 +65,14 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// Home → start → survey `n` of the chooser (1 KIN, 2 youth KIN, 3 EVA).
+fn start(app: &mut App, n: u8) {
+    press(app, &[Action::Digit(1), Action::Digit(n)]);
+}
+
 /// Home → the door log → a new door, 12 Kay Street → its KIN interview.
 fn start_kin(app: &mut App) {
-    app.update(Action::Digit(1));
+    start(app, 1);
     add_door(app, Some("Kay Street"), "12");
     app.update(Action::Interview);
     assert!(
@@ -151,7 +156,7 @@ fn home_needs_an_area_before_fieldwork() {
     assert!(matches!(app.screen, Screen::Home(_)));
     assert_eq!(
         app.flash,
-        Some(Flash::Notice("Choose the area first (4)".into()))
+        Some(Flash::Notice("Choose the area first (3)".into()))
     );
 }
 
@@ -296,12 +301,12 @@ fn esc_keeps_a_draft_that_resumes_where_it_was_left() {
     assert_eq!(
         app.flash,
         Some(Flash::Ok(
-            "Kept as a draft: resume it from Drafts (3)".into()
+            "Kept as a draft: resume it from Drafts (2)".into()
         ))
     );
     app.update(Action::Leave);
     assert!(matches!(app.screen, Screen::Home(_)));
-    app.update(Action::Digit(3));
+    app.update(Action::Digit(2));
     insta::assert_snapshot!("drafts", screen(&app, 80, 24));
     app.update(Action::Digit(1));
     assert_eq!(current_question(&app), at);
@@ -410,7 +415,7 @@ fn the_area_picker_filters_the_tree_shows_the_map_and_remembers_the_choice() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
     app.ctx.area = None;
-    app.update(Action::Digit(4));
+    app.update(Action::Digit(3));
     assert_eq!(app.mode(), Mode::Picker);
     insta::assert_snapshot!("area_picker", screen(&app, 80, 24));
     type_text(&mut app, "douglas");
@@ -434,7 +439,7 @@ fn the_area_picker_filters_the_tree_shows_the_map_and_remembers_the_choice() {
         Some("DEMO-PAA-2")
     );
     // A filter that matches nothing says so and changes nothing.
-    app.update(Action::Digit(4));
+    app.update(Action::Digit(3));
     type_text(&mut app, "zzz");
     app.update(Action::Confirm);
     assert_eq!(
@@ -468,7 +473,7 @@ fn move_to(app: &mut App, question: &str, step: Action) {
 /// Starts an EVA and answers its header (transect id, street, from, to; skips the optional
 /// rest).
 fn eva_at_checklist(app: &mut App) {
-    app.update(Action::Digit(2));
+    start(app, 3);
     for text in [
         "PEM-014",
         "Kay Street",
@@ -685,7 +690,7 @@ fn answer_everything(app: &mut App) {
 fn door_log_adds_doors_and_remembers_the_street() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     assert_eq!(app.mode(), Mode::DoorLog);
     assert_eq!(door_log(&app).area().code, AREA);
     insta::assert_snapshot!("door_log_empty", screen(&app, 80, 24));
@@ -752,7 +757,7 @@ fn door_log_adds_doors_and_remembers_the_street() {
     assert!(matches!(app.screen, Screen::Home(_)));
 
     // After a restart the street comes from the most recently knocked door.
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     select(&mut app, "14");
     app.update(Action::NoAnswer);
     drop(app);
@@ -762,7 +767,7 @@ fn door_log_adds_doors_and_remembers_the_street() {
         code: AREA.into(),
         name: "Demo PAA".into(),
     });
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     assert_eq!(door_log(&app).last_street(), "Kay Street");
     add_door(&mut app, None, "16");
     assert_eq!(app.flash, Some(Flash::Ok("16 Kay Street added".into())));
@@ -772,7 +777,7 @@ fn door_log_adds_doors_and_remembers_the_street() {
 fn door_log_refuses_bad_input_for_every_field_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     // Empty street.
     app.update(Action::NewDoor);
     type_text(&mut app, "   ");
@@ -850,7 +855,7 @@ fn door_log_refuses_bad_input_for_every_field_and_stores_nothing() {
 fn door_log_records_each_knock_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     add_door(&mut app, Some("Kay Street"), "2");
     for n in ["4", "6", "8", "10"] {
         add_door(&mut app, None, n);
@@ -976,7 +981,7 @@ fn an_interview_from_a_door_records_the_knock_when_finalized() {
 fn drafts_list_call_backs_due_and_open_the_door_log_on_one() {
     let dir = tempfile::tempdir().unwrap();
     let (mut app, clock) = app_with_clock(&dir);
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     for (n, at) in [("12", "10:30"), ("14", "10:15"), ("16", "18:00")] {
         add_door(&mut app, Some("Kay Street"), n);
         app.update(Action::CallBack);
@@ -996,7 +1001,7 @@ fn drafts_list_call_backs_due_and_open_the_door_log_on_one() {
     );
     // An hour later two call-backs are due (18:00 is not yet).
     clock.advance(Duration::hours(1));
-    press(&mut app, &[Action::Leave, Action::Digit(3)]);
+    press(&mut app, &[Action::Leave, Action::Digit(2)]);
     let Screen::Drafts(d) = &app.screen else {
         panic!("not on drafts")
     };
@@ -1028,7 +1033,7 @@ fn drafts_list_call_backs_due_and_open_the_door_log_on_one() {
     // Numbers beyond the list are refused with a message.
     press(
         &mut app,
-        &[Action::Leave, Action::Digit(3), Action::Digit(9)],
+        &[Action::Leave, Action::Digit(2), Action::Digit(9)],
     );
     assert_eq!(app.flash, Some(Flash::Error("There is no item 9".into())));
 }
@@ -1045,7 +1050,7 @@ fn a_draft_resumed_from_drafts_still_records_its_door_when_finalized() {
     ); // consent: No, then Esc
     press(
         &mut app,
-        &[Action::Leave, Action::Digit(3), Action::Digit(1)],
+        &[Action::Leave, Action::Digit(2), Action::Digit(1)],
     ); // home, drafts, resume
     assert_eq!(
         interview(&app).door.as_ref().map(|d| d.number.as_str()),
@@ -1072,10 +1077,13 @@ fn every_screen_draws_at_any_terminal_size_without_panicking() {
         }
     };
     check(&app, "home");
+    app.update(Action::Digit(1));
+    check(&app, "survey chooser");
+    app.update(Action::Leave);
     app.update(Action::Help);
     check(&app, "help");
     app.update(Action::Leave);
-    app.update(Action::Digit(4));
+    app.update(Action::Digit(3));
     check(&app, "area picker");
     app.update(Action::Leave);
     start_kin(&mut app);
@@ -1084,13 +1092,20 @@ fn every_screen_draws_at_any_terminal_size_without_panicking() {
     check(&app, "interview choice");
     app.update(Action::Review);
     check(&app, "review");
-    press(&mut app, &[Action::Leave, Action::Leave, Action::Digit(3)]);
+    press(&mut app, &[Action::Leave, Action::Leave, Action::Digit(2)]);
     check(&app, "drafts");
     app.update(Action::Leave);
     eva_at_checklist(&mut app);
     check(&app, "checklist");
     app.update(Action::Note);
     check(&app, "checklist note");
+    press(&mut app, &[Action::Leave, Action::Leave, Action::Leave]);
+    app.update(Action::Digit(4));
+    assert!(matches!(app.screen, Screen::Export(_)));
+    check(&app, "export folder");
+    type_text(&mut app, &dir.path().display().to_string());
+    app.update(Action::Confirm);
+    check(&app, "export running");
 }
 
 #[test]
@@ -1240,7 +1255,7 @@ fn self_completion_hides_earlier_answers_and_hands_the_laptop_back() {
 fn a_street_typed_over_the_remembered_one_replaces_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     add_door(&mut app, Some("Ormskirk Road"), "1");
     // No clearing: the remembered street is selected, and typing replaces it.
     app.update(Action::NewDoor);
@@ -1275,7 +1290,7 @@ fn a_street_typed_over_the_remembered_one_replaces_it() {
 fn a_door_typed_wrong_is_corrected_or_removed_and_the_rate_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     add_door(&mut app, Some("Kay Street"), "12");
     add_door(&mut app, None, "12a");
     add_door(&mut app, None, "14");
@@ -1386,12 +1401,12 @@ fn drafts_name_their_door_or_street_and_are_discarded_only_when_confirmed() {
     clock.advance(Duration::minutes(20));
     app.update(Action::Leave);
     // An EVA left after its transect id and street.
-    app.update(Action::Digit(2));
+    start(&mut app, 3);
     type_text(&mut app, "PEM-014");
     app.update(Action::Confirm);
     type_text(&mut app, "Bell Lane");
     press(&mut app, &[Action::Confirm, Action::Leave]);
-    app.update(Action::Digit(3));
+    app.update(Action::Digit(2));
     assert_eq!(app.mode(), Mode::Drafts);
     let s = screen(&app, 80, 24);
     assert!(s.contains("EVA at Bell Lane"), "{s}");
@@ -1430,7 +1445,7 @@ fn drafts_name_their_door_or_street_and_are_discarded_only_when_confirmed() {
     );
     // The door is free again: i starts a new interview.
     app.update(Action::Leave);
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     assert!(!screen(&app, 80, 24).contains("interview in progress"));
 }
 
@@ -1507,10 +1522,13 @@ fn checklist_keys_say_what_a_row_takes_and_u_needs_a_finding() {
 fn the_eva_street_is_offered_from_the_door_log_and_typing_replaces_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(1));
+    start(&mut app, 1);
     add_door(&mut app, Some("Ormskirk Road"), "1");
     app.update(Action::NoAnswer);
-    press(&mut app, &[Action::Leave, Action::Digit(2)]);
+    press(
+        &mut app,
+        &[Action::Leave, Action::Digit(1), Action::Digit(3)],
+    );
     // EVA v2 asks for the transect's id first.
     assert_eq!(current_question(&app), "transect_id");
     type_text(&mut app, "PEM-014");
@@ -1528,7 +1546,10 @@ fn the_eva_street_is_offered_from_the_door_log_and_typing_replaces_it() {
         StoredAnswer::Plain(Answer::Text("Ormskirk Road".into()))
     );
     // Another transect: a different street typed over the suggestion replaces it.
-    press(&mut app, &[Action::Leave, Action::Digit(2)]);
+    press(
+        &mut app,
+        &[Action::Leave, Action::Digit(1), Action::Digit(3)],
+    );
     type_text(&mut app, "PEM-015");
     app.update(Action::Confirm);
     type_text(&mut app, "Bell Lane");
@@ -1544,7 +1565,7 @@ fn the_eva_street_is_offered_from_the_door_log_and_typing_replaces_it() {
 fn a_location_outside_the_area_is_kept_with_a_warning_naming_where_it_falls() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
-    app.update(Action::Digit(2));
+    start(&mut app, 3);
     for text in [
         "PEM-014",
         "Kay Street",
@@ -1575,4 +1596,210 @@ fn a_location_outside_the_area_is_kept_with_a_warning_naming_where_it_falls() {
             .contains_key("start_point")
     );
     assert_ne!(current_question(&app), "start_point", "it moved on");
+}
+
+#[test]
+fn an_under_16_ends_the_kin_interview_and_the_youth_kin_is_started_with_a_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(&dir);
+    // Start offers the three surveys; Esc goes back to the menu, starting nothing.
+    app.update(Action::Digit(1));
+    insta::assert_snapshot!("home_survey_chooser", screen(&app, 80, 24));
+    assert!(matches!(&app.screen, Screen::Home(h) if h.choosing()));
+    app.update(Action::Leave);
+    assert!(matches!(&app.screen, Screen::Home(h) if !h.choosing()));
+    assert!(!app.quit);
+    app.update(Action::Digit(1));
+    app.update(Action::Digit(4));
+    assert_eq!(app.flash, Some(Flash::Error("There is no item 4".into())));
+
+    // KIN at 12 Kay Street: consent yes, then "Under 16" at the age screening.
+    app.update(Action::Digit(1));
+    assert_eq!(door_log(&app).survey_id(), "kin");
+    add_door(&mut app, Some("Kay Street"), "12");
+    app.update(Action::Interview);
+    let kin = interview(&app).id;
+    press(&mut app, &[Action::Confirm, Action::Digit(1)]); // intro, consent: yes
+    assert_eq!(current_question(&app), "age_check");
+    app.update(Action::Digit(2)); // Under 16
+    assert_eq!(current_question(&app), "under_16_end");
+    let s = screen(&app, 80, 24);
+    insta::assert_snapshot!("kin_under_16_ends", s);
+    assert!(
+        s.contains("youth KIN") && s.contains("parent or guardian"),
+        "{s}"
+    );
+    // Nothing after the note: Enter goes to the review, which finalizes it as it stands.
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::Review);
+    app.update(Action::Finalize);
+    assert!(matches!(app.screen, Screen::DoorLog(_)), "{:?}", app.flash);
+    let stored = app.ctx.store.get(kin).unwrap();
+    assert_eq!(stored.status, Status::Complete);
+    let given: Vec<&str> = stored.answers.keys().map(String::as_str).collect();
+    assert_eq!(given, ["age_check", "consent"], "nothing more is recorded");
+
+    // Home → start → youth KIN: the door log says so, and `i` starts the youth KIN.
+    press(
+        &mut app,
+        &[Action::Leave, Action::Digit(1), Action::Digit(2)],
+    );
+    assert_eq!(door_log(&app).survey_id(), "kin_youth");
+    select(&mut app, "12");
+    assert!(screen(&app, 80, 24).contains("Youth KIN"));
+    app.update(Action::Interview);
+    let youth = interview(&app).id;
+    assert_eq!(interview(&app).survey.id, "kin_youth");
+    // The parent's or guardian's agreement comes first.
+    assert_eq!(current_question(&app), "parent_consent");
+    insta::assert_snapshot!("youth_kin_parent_consent", screen(&app, 80, 24));
+    app.update(Action::Digit(1)); // yes
+    app.update(Action::Confirm); // the introduction
+    assert_eq!(current_question(&app), "youth_agrees");
+    app.update(Action::Digit(1));
+    assert_eq!(current_question(&app), "youth_issues");
+    // Skip the rest (none is required), then finalize from the review.
+    while app.mode() != Mode::Review {
+        app.update(Action::Skip);
+    }
+    app.update(Action::Finalize);
+    assert!(matches!(app.screen, Screen::DoorLog(_)), "{:?}", app.flash);
+    let stored = app.ctx.store.get(youth).unwrap();
+    assert_eq!(stored.survey_id, "kin_youth");
+    assert_eq!(stored.status, Status::Complete);
+    assert_eq!(
+        stored.answers.get("parent_consent").map(|a| &a.value),
+        Some(&StoredAnswer::Plain(Answer::YesNo(true)))
+    );
+    // Back in the youth KIN's door log, where the door now shows the interview.
+    assert_eq!(door_log(&app).survey_id(), "kin_youth");
+    assert_eq!(
+        record(&app, "12").latest(),
+        Some(&Outcome::Interviewed { response: youth })
+    );
+
+    // A parent who says no ends the visit, recorded as a refusal at the door.
+    add_door(&mut app, None, "14");
+    app.update(Action::Interview);
+    app.update(Action::Digit(2)); // no
+    assert_eq!(current_question(&app), "no_parent_consent_end");
+    press(&mut app, &[Action::Confirm, Action::Finalize]);
+    assert_eq!(record(&app, "14").latest(), Some(&Outcome::Refused));
+}
+
+/// The job the export screen started: waits for its last message and hands it to the app.
+fn finish_job(app: &mut App, events: &std::sync::mpsc::Receiver<doorstep::tui::event::Event>) {
+    let Screen::Export(e) = &app.screen else {
+        panic!("not on the export screen")
+    };
+    assert!(e.job().is_some(), "no export running: {:?}", app.flash);
+    while matches!(&app.screen, Screen::Export(e) if e.job().is_some()) {
+        let event = events
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the export job sent nothing");
+        app.handle(event);
+    }
+}
+
+#[test]
+fn export_from_home_writes_the_batch_to_a_folder_or_says_why_not() {
+    use doorstep::tui::screens::export::Outcome as Exported;
+    let dir = tempfile::tempdir().unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let folder = usb.path().display().to_string();
+    let (mut app, clock) = app_with_clock(&dir);
+    let events = app.take_events().unwrap();
+    // One finalized interview (consent refused) at 12 Kay Street: a response, a door, a knock.
+    start_kin(&mut app);
+    press(
+        &mut app,
+        &[
+            Action::Confirm,
+            Action::Digit(2),
+            Action::Confirm,
+            Action::Finalize,
+        ],
+    );
+    app.update(Action::Leave);
+    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 1"));
+
+    app.update(Action::Digit(4));
+    assert_eq!(app.mode(), Mode::Form);
+    insta::assert_snapshot!("export_folder", screen(&app, 80, 24));
+    // No folder, or one that is not there: said, and nothing starts.
+    app.update(Action::Confirm);
+    assert!(matches!(&app.flash, Some(Flash::Error(m)) if m.starts_with("Type the folder")));
+    type_text(&mut app, &format!("{folder}/not-plugged-in"));
+    app.update(Action::Confirm);
+    assert!(
+        matches!(&app.flash, Some(Flash::Error(m)) if m.contains("is not a folder on this laptop")),
+        "{:?}",
+        app.flash
+    );
+    assert!(matches!(&app.screen, Screen::Export(e) if e.job().is_none()));
+
+    // No coordinator recipient: refused with how to set one; nothing written or marked.
+    app.update(Action::ClearField);
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    finish_job(&mut app, &events);
+    let Screen::Export(e) = &app.screen else {
+        panic!("left the export screen")
+    };
+    assert!(
+        matches!(e.outcome(), Some(Exported::Refused(m)) if m.contains("`doorstep config set recipient age1…`")),
+        "{:?}",
+        e.outcome()
+    );
+    assert_eq!(app.mode(), Mode::Outcome);
+    insta::assert_snapshot!("export_refused_no_recipient", screen(&app, 80, 24));
+    assert_eq!(std::fs::read_dir(usb.path()).unwrap().count(), 0);
+    app.update(Action::Confirm);
+    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 1"));
+
+    // With the coordinator's recipient set: one encrypted batch, readable with the identity.
+    let identity = doorstep::seal::CoordinatorIdentity::generate();
+    let recipient = identity.recipient().to_string();
+    app.ctx
+        .store
+        .set_setting(SettingKey::Recipient, &recipient)
+        .unwrap();
+    app.update(Action::Digit(4));
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    finish_job(&mut app, &events);
+    let file = usb
+        .path()
+        .join("doorstep-WIGAN-NPT-07-20261123-100000.batch");
+    let batch = doorstep::batch::open(&std::fs::read(&file).unwrap(), Some(&identity)).unwrap();
+    assert!(batch.encrypted);
+    let c = batch.manifest.counts;
+    assert_eq!((c.responses, c.doors, c.knocks), (1, 1, 1));
+    assert_eq!(batch.manifest.sequence, 1);
+    // The screen names the file and what it holds (the folder and key vary by run).
+    let shown = screen(&app, 80, 24)
+        .replace(&folder, "<usb>")
+        .replace(&recipient[..12], "<recipient>")
+        .replace(&recipient[recipient.len() - 6..], "<end>");
+    insta::assert_snapshot!("export_written", shown);
+    // The same records as `doorstep batch export` takes: all marked exported.
+    assert_eq!(app.ctx.store.export_marks().unwrap().len(), 3);
+    app.update(Action::Leave);
+    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 0"));
+
+    // Again: nothing new, and no file.
+    clock.advance(Duration::minutes(1));
+    press(&mut app, &[Action::Digit(4)]);
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    finish_job(&mut app, &events);
+    let Screen::Export(e) = &app.screen else {
+        panic!("left the export screen")
+    };
+    assert!(
+        matches!(e.outcome(), Some(Exported::Nothing(m)) if m.starts_with("Nothing new to export") && m.contains("batch 1 of this laptop")),
+        "{:?}",
+        e.outcome()
+    );
+    assert_eq!(std::fs::read_dir(usb.path()).unwrap().count(), 1);
 }

@@ -8,7 +8,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 use tui_input::{Input, InputRequest};
 
 use crate::survey::Choice;
@@ -16,6 +16,7 @@ use crate::survey::model::LocalText;
 use crate::survey::taxonomy::OTHER;
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opt {
@@ -390,21 +391,11 @@ impl ChoiceList {
         ])
         .areas(area);
         let visible = self.visible(lang);
-        let rows = list_area.height as usize;
-        // Keep the highlighted row on screen.
-        let start = if rows == 0 {
-            0
-        } else {
-            self.highlight
-                .unwrap_or(0)
-                .saturating_sub(rows.saturating_sub(1))
-        };
-        let lines: Vec<Line> = visible
+        let rows: Vec<Row> = visible
             .iter()
             .enumerate()
-            .skip(start)
-            .take(rows)
             .map(|(i, o)| {
+                // 1–9 and 0 are the digit keys; rows past the tenth have none.
                 let number = match i {
                     0..=8 => format!("{}", i + 1),
                     9 => "0".to_owned(),
@@ -417,17 +408,29 @@ impl ChoiceList {
                     (false, true) => "(•)",
                     (false, false) => "( )",
                 };
-                let here = self.highlight == Some(i);
-                let pointer = if here { "▶" } else { " " };
-                let text = format!("{pointer}{number:>2} {mark} {}", o.label.get(lang));
-                if here && !self.editing_other {
-                    Line::from(Span::styled(text, theme.highlight))
-                } else {
-                    Line::from(text)
-                }
+                Row::new([number, mark.to_owned(), o.label.get(lang).to_owned()])
             })
             .collect();
-        frame.render_widget(Paragraph::new(lines), list_area);
+        // While the "other" words are typed, the row keeps its ▶ but not its reverse video,
+        // so the eye goes to the text being typed.
+        let list_theme = if self.editing_other {
+            Theme {
+                highlight: ratatui::style::Style::default(),
+                ..*theme
+            }
+        } else {
+            *theme
+        };
+        let list = SelectableList::new(
+            rows,
+            [
+                Constraint::Length(1),
+                Constraint::Length(3),
+                Constraint::Fill(1),
+            ],
+            &list_theme,
+        );
+        frame.render_stateful_widget(list, list_area, &mut list::state(self.highlight));
         if has_other && let Some(input) = &self.other {
             let label = "Other: ";
             let line = Line::from(vec![
@@ -521,5 +524,30 @@ mod tests {
             Outcome::Invalid(_)
         ));
         assert!(c.selected().is_empty());
+    }
+
+    #[test]
+    fn the_highlighted_choice_stays_in_view_with_its_digit_and_mark() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        let draw = |c: &ChoiceList| {
+            let mut t = Terminal::new(TestBackend::new(24, 3)).unwrap();
+            t.draw(|f| c.render(f, f.area(), "en", &Theme::monochrome()))
+                .unwrap();
+            t.backend().to_string()
+        };
+        let mut c = ChoiceList::single(opts(12), None);
+        let top = draw(&c);
+        assert!(top.starts_with("\"  1 ( ) Choice 1"), "{top}");
+        // The 11th choice has no digit key; selected, it is the last row shown (9, 10, 11).
+        for _ in 0..11 {
+            c.handle(Action::Down, "en");
+        }
+        assert_eq!(c.highlight(), Some(10));
+        let low = draw(&c);
+        let lines: Vec<&str> = low.lines().collect();
+        assert!(lines[0].starts_with("\"  9 ( ) Choice 9"), "{low}");
+        assert!(lines[1].starts_with("\"  0 ( ) Choice 10"), "{low}");
+        assert!(lines[2].starts_with("\"▶   ( ) Choice 11"), "{low}");
     }
 }

@@ -86,6 +86,8 @@ pub struct DoorLog {
     removing: Option<Door>,
     /// Draft interviews started at a door, by door key: `i` resumes them.
     in_progress: HashMap<String, Uuid>,
+    /// The survey `i` starts at a door: the KIN interview, or the youth KIN.
+    survey_id: String,
 }
 
 impl DoorLog {
@@ -100,6 +102,7 @@ impl DoorLog {
             last_street: String::new(),
             removing: None,
             in_progress: HashMap::new(),
+            survey_id: SurveyKind::Kin.as_str().to_owned(),
         };
         log.reload(ctx, select)?;
         // Drafts change only through an interview, which reopens the door log after it.
@@ -121,6 +124,17 @@ impl DoorLog {
 
     pub fn area(&self) -> &AreaPick {
         &self.area
+    }
+
+    /// The same door log, with `i` starting `survey_id` (the youth KIN, say) at a door.
+    pub fn for_survey(mut self, survey_id: &str) -> DoorLog {
+        self.survey_id = survey_id.to_owned();
+        self
+    }
+
+    /// The survey `i` starts at a door.
+    pub fn survey_id(&self) -> &str {
+        &self.survey_id
     }
 
     pub fn records(&self) -> &[DoorRecord] {
@@ -303,7 +317,7 @@ impl DoorLog {
                 }
             }
         }
-        let mut interview = Interview::start(ctx, SurveyKind::Kin.as_str(), &self.area.code)?;
+        let mut interview = Interview::start(ctx, &self.survey_id, &self.area.code)?;
         ctx.store.set_door(interview.id, &door)?;
         interview.door = Some(door);
         Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))
@@ -451,8 +465,20 @@ impl DoorLog {
 
     pub fn render(&self, ctx: &Context, frame: &mut Frame, area: Rect, theme: &Theme) {
         let now = ctx.now();
+        // The youth KIN is named in the title, so `i` never starts it unnoticed.
+        let which = if self.survey_id == SurveyKind::Kin.as_str() {
+            String::new()
+        } else {
+            ctx.registry
+                .get(&self.survey_id, None)
+                .map(|s| format!("· {} ", s.title.get("en")))
+                .unwrap_or_default()
+        };
         let block = Block::default().borders(Borders::ALL).title(Line::styled(
-            format!(" Door log — {} ({}) ", self.area.name, self.area.code),
+            format!(
+                " Door log — {} ({}) {which}",
+                self.area.name, self.area.code
+            ),
             theme.title,
         ));
         let inner = block.inner(area);
@@ -710,7 +736,10 @@ pub fn after_interview(
             code: interview.area.clone(),
             name: interview.area.clone(),
         });
-    Ok(Screen::DoorLog(DoorLog::new(ctx, area, Some(door))?))
+    // Back to the same survey: the next door of a youth KIN round is a youth KIN too.
+    Ok(Screen::DoorLog(
+        DoorLog::new(ctx, area, Some(door))?.for_survey(&interview.survey.id),
+    ))
 }
 
 fn no_door() -> Transition {

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use super::{Screen, Transition};
 use crate::Error;
@@ -14,6 +14,7 @@ use crate::tui::app::{Context, Flash};
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
 use crate::tui::keys::Mode;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::list::{self, SelectableList};
 
 /// Counts for the status line, read once when home opens.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,10 +53,21 @@ impl Counts {
 }
 
 const ITEMS: [&str; 4] = [
-    "Start a KIN doorstep session",
-    "Start an EVA audit",
+    "Start an interview or audit (KIN, youth KIN, EVA)",
     "Resume drafts and call-backs",
     "Choose the area",
+    "Export to a folder (USB stick) for the coordinator",
+];
+
+/// What "start" offers: the survey id and how the officer knows it. The KIN interviews
+/// start from a door in the door log; the EVA audit straight away.
+pub const SURVEYS: [(&str, &str); 3] = [
+    ("kin", "KIN doorstep interview (16 or over)"),
+    (
+        "kin_youth",
+        "Youth KIN (under 16, with a parent or guardian present)",
+    ),
+    ("eva", "EVA street audit"),
 ];
 
 /// Changing the officer at a shift change: typing the new id, then confirming it.
@@ -68,6 +80,8 @@ pub struct Home {
     pub counts: Counts,
     selected: usize,
     officer: Option<Officer>,
+    /// Choosing which survey to start: the highlighted row of [`SURVEYS`].
+    choosing: Option<usize>,
 }
 
 impl Home {
@@ -76,6 +90,7 @@ impl Home {
             counts: Counts::read(ctx)?,
             selected: 0,
             officer: None,
+            choosing: None,
         })
     }
 
@@ -149,9 +164,55 @@ impl Home {
         }
     }
 
+    /// Whether the survey chooser is open.
+    pub fn choosing(&self) -> bool {
+        self.choosing.is_some()
+    }
+
+    /// The survey chooser: a digit or Enter starts one, Esc goes back to the menu.
+    fn update_chooser(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
+        let mut selected = self.choosing.unwrap_or(0);
+        let pick = match super::menu_key(&mut selected, SURVEYS.len(), action) {
+            super::MenuKey::Pick(n) => n,
+            super::MenuKey::NoSuch(flash) => return Ok(Transition::Flash(flash)),
+            super::MenuKey::Other if action == Action::Leave => {
+                self.choosing = None;
+                return Ok(Transition::Stay);
+            }
+            super::MenuKey::Stay | super::MenuKey::Other => {
+                self.choosing = Some(selected);
+                return Ok(Transition::Stay);
+            }
+        };
+        self.choosing = None;
+        let Some(area) = ctx.area.clone() else {
+            return Ok(Transition::Flash(Flash::Notice(
+                "Choose the area first (3)".into(),
+            )));
+        };
+        let survey_id = SURVEYS[pick].0;
+        if survey_id != SurveyKind::Eva.as_str() {
+            // KIN interviews, the youth KIN too, start from a door in the area's door log.
+            let log = super::door_log::DoorLog::new(ctx, area, None)?.for_survey(survey_id);
+            return Ok(Transition::Go(Screen::DoorLog(log), None));
+        }
+        let mut interview = super::interview::Interview::start(ctx, survey_id, &area.code)?;
+        // The transect is usually on a street just door-knocked: offer it (typing
+        // replaces it).
+        let doors = ctx.store.doors(&area.code)?;
+        let street_q = crate::survey::eva::street_question(&interview.survey).map(|q| q.id.clone());
+        if let (Some(street), Some(qid)) = (latest_street(&doors), street_q) {
+            interview.suggest(ctx, &qid, street);
+        }
+        Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))
+    }
+
     pub fn update(&mut self, ctx: &mut Context, action: Action) -> Result<Transition, Error> {
         if self.officer.is_some() {
             return self.update_officer(ctx, action);
+        }
+        if self.choosing.is_some() {
+            return self.update_chooser(ctx, action);
         }
         if action == Action::ChangeOfficer {
             self.officer = Some(Officer::Typing(TextField::prefilled(
@@ -167,36 +228,21 @@ impl Home {
             super::MenuKey::Stay | super::MenuKey::Other => return Ok(Transition::Stay),
         };
         match pick {
-            0 | 1 => {
-                let kind = if pick == 0 {
-                    SurveyKind::Kin
-                } else {
-                    SurveyKind::Eva
-                };
-                let Some(area) = ctx.area.clone() else {
+            0 => {
+                if ctx.area.is_none() {
                     return Ok(Transition::Flash(Flash::Notice(
-                        "Choose the area first (4)".into(),
+                        "Choose the area first (3)".into(),
                     )));
-                };
-                if kind == SurveyKind::Kin {
-                    // KIN interviews start from a door in the area's door log.
-                    let log = super::door_log::DoorLog::new(ctx, area, None)?;
-                    return Ok(Transition::Go(Screen::DoorLog(log), None));
                 }
-                let survey_id = kind.as_str();
-                let mut interview = super::interview::Interview::start(ctx, survey_id, &area.code)?;
-                // The transect is usually on a street just door-knocked: offer it (typing
-                // replaces it).
-                let doors = ctx.store.doors(&area.code)?;
-                let street_q =
-                    crate::survey::eva::street_question(&interview.survey).map(|q| q.id.clone());
-                if let (Some(street), Some(qid)) = (latest_street(&doors), street_q) {
-                    interview.suggest(ctx, &qid, street);
-                }
-                Ok(Transition::Go(Screen::Interview(Box::new(interview)), None))
+                self.choosing = Some(0);
+                Ok(Transition::Stay)
             }
-            2 => Ok(Transition::Go(
+            1 => Ok(Transition::Go(
                 Screen::Drafts(super::drafts::Drafts::new(ctx)?),
+                None,
+            )),
+            3 => Ok(Transition::Go(
+                Screen::Export(super::export::Export::new(self.counts.finalized)),
                 None,
             )),
             _ => {
@@ -230,7 +276,7 @@ impl Home {
             ]),
             None => Line::from(vec![
                 Span::styled("Area: ", theme.title),
-                Span::styled("none chosen — press 4", theme.notice),
+                Span::styled("none chosen — press 3", theme.notice),
             ]),
         };
         frame.render_widget(Paragraph::new(area_text), area_line);
@@ -238,15 +284,43 @@ impl Home {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let extra = if i == 2 {
+                let extra = if i == 1 {
                     format!(" ({})", self.counts.drafts)
                 } else {
                     String::new()
                 };
-                super::numbered_row(i == self.selected, i + 1, &format!("{item}{extra}"), theme)
+                super::numbered_row(
+                    i == self.selected && self.choosing.is_none(),
+                    i + 1,
+                    &format!("{item}{extra}"),
+                    theme,
+                )
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), menu);
+        if let Some(selected) = self.choosing {
+            let [_, label, list_area] = Layout::vertical([
+                Constraint::Length(ITEMS.len() as u16 + 1),
+                Constraint::Length(1),
+                Constraint::Min(0),
+            ])
+            .areas(menu);
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    "Start which? (a number or Enter; Esc goes back)",
+                    theme.title,
+                )),
+                label,
+            );
+            let rows: Vec<Row> = SURVEYS
+                .iter()
+                .enumerate()
+                .map(|(i, (_, name))| Row::new([format!("{}", i + 1), (*name).to_owned()]))
+                .collect();
+            let list =
+                SelectableList::new(rows, [Constraint::Length(2), Constraint::Fill(1)], theme);
+            frame.render_stateful_widget(list, list_area, &mut list::state(Some(selected)));
+        }
         if let Some(Officer::Typing(field)) = &self.officer {
             let [_, label, input] = Layout::vertical([
                 Constraint::Length(ITEMS.len() as u16 + 1),

@@ -455,7 +455,7 @@ impl Interview {
         Ok(Transition::Go(
             next,
             Some(Flash::Ok(
-                "Kept as a draft: resume it from Drafts (3)".into(),
+                "Kept as a draft: resume it from Drafts (2)".into(),
             )),
         ))
     }

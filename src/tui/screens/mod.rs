@@ -4,6 +4,7 @@ pub mod area_picker;
 pub mod checklist;
 pub mod door_log;
 pub mod drafts;
+pub mod export;
 pub mod first_run;
 pub mod home;
 pub mod interview;
@@ -25,6 +26,7 @@ pub enum Screen {
     DoorLog(door_log::DoorLog),
     Interview(Box<interview::Interview>),
     AreaPicker(area_picker::AreaPicker),
+    Export(export::Export),
 }
 
 /// What a key did to a numbered menu or list.
@@ -100,6 +102,7 @@ impl Screen {
             Screen::DoorLog(d) => d.mode(),
             Screen::Interview(i) => i.mode(),
             Screen::AreaPicker(_) => Mode::Picker,
+            Screen::Export(s) => s.mode(),
         }
     }
 
@@ -121,6 +124,7 @@ impl Screen {
             Screen::DoorLog(s) => s.update(ctx, action),
             Screen::Interview(s) => s.update(ctx, action),
             Screen::AreaPicker(s) => s.update(ctx, action),
+            Screen::Export(s) => s.update(ctx, action),
         }
     }
 
@@ -132,10 +136,21 @@ impl Screen {
         }
     }
 
-    /// A bracketed paste: only an interview's text fields take one.
+    /// A bracketed paste: an interview's text fields and the export folder take one.
     pub fn paste(&mut self, text: &str) {
-        if let Screen::Interview(s) = self {
-            s.paste(text);
+        match self {
+            Screen::Interview(s) => s.paste(text),
+            Screen::Export(s) => s.paste(text),
+            _ => {}
+        }
+    }
+
+    /// Background job `id` has finished: the screen that started it takes its output and
+    /// shows it. Returns whether one did.
+    pub fn job_finished(&mut self, ctx: &mut Context, id: super::jobs::JobId) -> bool {
+        match self {
+            Screen::Export(s) => s.job_finished(ctx, id),
+            _ => false,
         }
     }
 
@@ -147,6 +162,7 @@ impl Screen {
             Screen::DoorLog(s) => s.render(ctx, frame, area, theme),
             Screen::Interview(s) => s.render(frame, area, theme),
             Screen::AreaPicker(s) => s.render(ctx, frame, area, theme),
+            Screen::Export(s) => s.render(ctx, frame, area, theme),
         }
     }
 }

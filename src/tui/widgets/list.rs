@@ -1,6 +1,6 @@
 //! One selectable list for every screen that shows rows to move through (door log, EVA
-//! checklist, area picker, drafts): a ratatui `Table` over `TableState`, so the scroll
-//! window is worked out once, here, instead of by hand in each screen.
+//! checklist, area picker, drafts, review, choice answers): a ratatui `Table` over
+//! `TableState`, so the scroll window is worked out once, here, not by hand in each screen.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};

@@ -1,0 +1,1112 @@
+//! Merging batches into a coordinator's store (tree `merge`), the conflicts that leaves
+//! and their resolution. The rules (also in `BATCH_FORMAT.md`):
+//!
+//! - same response id, same content → duplicate, no change (content ignores where a
+//!   screen was: `position`, `typed`);
+//! - a revision (`replaces`) supersedes the response it replaces whichever arrives first:
+//!   both are kept, and [`Store::active_responses`] leaves out the replaced one;
+//! - same id, different content, no revision link → conflict: every version is kept in
+//!   the conflict record, and the active one (the one in `responses`) is the version
+//!   finalized first (then the smaller content digest), so the order batches arrive in
+//!   does not matter; [`Store::resolve_conflict`] picks another;
+//! - doors merge by area and door key, knocks by their identity: two laptops on the same
+//!   street give one door log, each knock once;
+//! - every merged record remembers each batch and device that carried it;
+//! - a batch already merged (same batch id or same digest) changes nothing;
+//! - the other device's settings are never imported.
+//!
+//! Atomicity: a batch's merge is worked out in memory from the records it touches, then
+//! journaled as one `Merged` entry (fsynced), then written to sled in one transaction with
+//! the journal mark. A crash before the journal line is whole leaves nothing (a torn line
+//! fails its checksum); a crash after it leaves a journal ahead of the mark, which the
+//! next open replays, again in one transaction. Applying a `Merged` entry twice changes
+//! nothing, so a replay interrupted in turn is simply done again.
+//!
+//! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
+//! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
+//! [`Source`]s that carried a record (record keys `response:<uuid>`, `knock:<uuid>`,
+//! `door:<door key>`); `revised\x1f<uuid bytes>` → the revision that replaces a response.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::batches::{DevicePin, PinSource};
+use super::doors::door_key;
+use super::replay::Model;
+use super::{JournalEntry, Store, StoreError, decode, encode};
+use crate::batch::{self, Batch, Counts, Manifest, Record};
+use crate::response::{DoorRecord, Response, Status};
+use crate::seal::CoordinatorIdentity;
+use crate::survey::registry::Registry;
+
+pub(super) const MERGE: &str = "merge";
+
+const BATCH_PREFIX: &[u8] = b"batch\x1f";
+const DIGEST_PREFIX: &[u8] = b"digest\x1f";
+const CONFLICT_PREFIX: &[u8] = b"conflict\x1f";
+const FROM_PREFIX: &[u8] = b"from\x1f";
+const REVISED_PREFIX: &[u8] = b"revised\x1f";
+
+/// A batch (and the device that wrote it) that carried a record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Source {
+    pub device: String,
+    pub batch: Uuid,
+}
+
+/// What happened to the records of a merged batch, by kind of outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeCounts {
+    /// Records this store did not have.
+    pub new: u64,
+    /// Records it already had, with the same content.
+    pub duplicate: u64,
+    /// New responses that are a revision of a response here, or that a revision here
+    /// already replaces: both kept, the revision active.
+    pub superseded: u64,
+    /// Responses whose id is here with other content and no revision link.
+    pub conflict: u64,
+    /// Records not merged (each with its reason in the report).
+    pub rejected: u64,
+}
+
+/// A batch merged into this store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedBatch {
+    pub batch: Uuid,
+    /// [`Batch::digest`]: the same batch file always has the same one.
+    pub digest: String,
+    pub device: String,
+    pub officer: Option<String>,
+    pub sequence: u64,
+    pub previous: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub merged_at: DateTime<Utc>,
+    /// What the manifest announced.
+    pub counts: Counts,
+    /// What merging it did (as it was when it was merged).
+    pub outcome: MergeCounts,
+}
+
+impl MergedBatch {
+    fn of(batch: &Batch, merged_at: DateTime<Utc>) -> MergedBatch {
+        let m = &batch.manifest;
+        MergedBatch {
+            batch: m.batch,
+            digest: batch.digest.clone(),
+            device: m.device.clone(),
+            officer: m.officer.clone(),
+            sequence: m.sequence,
+            previous: m.previous,
+            created_at: m.created_at,
+            merged_at,
+            counts: m.counts,
+            outcome: MergeCounts::default(),
+        }
+    }
+}
+
+/// A record of a batch that was not merged, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// 1-based record number in the batch.
+    pub record: usize,
+    /// Its line in the signed batch.
+    pub line: usize,
+    /// `response`, `revision`, `door` or `knock`.
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+/// What merging one batch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeResult {
+    /// Merged now (or, in a dry run, would be); `batch.outcome` has the counts.
+    Merged {
+        batch: MergedBatch,
+        rejections: Vec<Rejection>,
+    },
+    /// This batch (same id or same digest) was merged before: nothing changed. Holds the
+    /// batch as merged then.
+    AlreadyMerged(MergedBatch),
+}
+
+/// One version of a conflicting response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictVersion {
+    pub response: Response,
+    /// [`content_digest`] of the response.
+    pub digest: String,
+    /// Every batch that carried this version (empty: recorded on this machine).
+    pub sources: BTreeSet<Source>,
+}
+
+/// Two or more versions of one response id, none revising another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub id: Uuid,
+    /// In a fixed order (finalized first, then by digest), whatever order they came in;
+    /// shown as A, B, C …
+    pub versions: Vec<ConflictVersion>,
+    /// The digest of the version the coordinator chose to keep, if any.
+    pub kept: Option<String>,
+    /// When the coordinator settled it; cleared when yet another version arrives.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl Conflict {
+    /// The index of the active version: the one kept, else the first.
+    pub fn active_index(&self) -> usize {
+        self.kept
+            .as_ref()
+            .and_then(|k| self.versions.iter().position(|v| &v.digest == k))
+            .unwrap_or(0)
+    }
+
+    /// The active version (the one in the responses).
+    pub fn active(&self) -> Option<&ConflictVersion> {
+        self.versions.get(self.active_index())
+    }
+
+    pub fn is_resolved(&self) -> bool {
+        self.resolved_at.is_some()
+    }
+
+    /// The letter a version is shown with (A for the first).
+    pub fn letter(index: usize) -> String {
+        match u8::try_from(index) {
+            Ok(i) if i < 26 => char::from(b'A' + i).to_string(),
+            _ => format!("#{}", index + 1),
+        }
+    }
+
+    /// The index of the version shown as `letter` (case-insensitive).
+    pub fn index_of(&self, letter: &str) -> Option<usize> {
+        (0..self.versions.len()).find(|i| Conflict::letter(*i).eq_ignore_ascii_case(letter.trim()))
+    }
+
+    fn add(&mut self, version: ConflictVersion) {
+        self.versions.push(version);
+        self.versions.sort_by(|a, b| {
+            order_key(&a.response, &a.digest).cmp(&order_key(&b.response, &b.digest))
+        });
+    }
+}
+
+fn order_key<'a>(r: &Response, digest: &'a str) -> (Option<DateTime<Utc>>, &'a str) {
+    (r.finalized_at, digest)
+}
+
+/// A gap in a device's chain of merged batches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    pub device: String,
+    /// The sequence numbers below the latest that were never merged.
+    pub missing: Vec<u64>,
+    /// The latest sequence number merged from the device.
+    pub latest: u64,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.missing.iter().map(u64::to_string).collect();
+        write!(
+            f,
+            "device {}: batch{} {} of {} missing",
+            self.device,
+            if self.missing.len() == 1 { "" } else { "es" },
+            list.join(", "),
+            self.latest
+        )
+    }
+}
+
+/// How the device key of a verified batch stands with this machine's pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinCheck {
+    /// It matches the key pinned for the device since then.
+    Pinned { since: DateTime<Utc> },
+    /// No key is pinned for the device yet: merging (or `batch verify`) pins this one.
+    FirstUse,
+}
+
+/// A batch file that passed every check.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub manifest: Manifest,
+    pub digest: String,
+    pub encrypted: bool,
+    pub pin: PinCheck,
+    /// Whether this batch was merged here before (merging it again changes nothing).
+    pub already_merged: bool,
+}
+
+/// Why a batch file is refused; nothing of it may be merged.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The manifest, when the file got far enough to have one that can be trusted.
+    pub manifest: Option<Manifest>,
+    pub encrypted: bool,
+    /// Whether the checksums, signature and counts were good (the refusal came later).
+    pub intact: bool,
+    /// One sentence each.
+    pub reasons: Vec<String>,
+}
+
+impl Refusal {
+    fn new(reason: String) -> Refusal {
+        Refusal {
+            manifest: None,
+            encrypted: false,
+            intact: false,
+            reasons: vec![reason],
+        }
+    }
+
+    /// The reasons as one sentence.
+    pub fn reason(&self) -> String {
+        self.reasons.join("; ")
+    }
+}
+
+/// One batch file's verification.
+#[derive(Debug, Clone)]
+pub struct FileCheck {
+    pub path: PathBuf,
+    pub result: Result<Verified, Refusal>,
+}
+
+/// A merge worked out without writing: batches are applied one after another to an
+/// in-memory view of the records they touch. See [`Store::dry_run`].
+pub struct DryRun {
+    model: Model,
+}
+
+impl DryRun {
+    /// What merging `batch` would do after the batches given before it.
+    pub fn merge(&mut self, store: &Store, batch: &Batch) -> Result<MergeResult, StoreError> {
+        store
+            .work_out(&mut self.model, batch, &mut |_, _| {})
+            .map(|(result, _)| result)
+    }
+}
+
+/// The content digest of a response: `sha256:` of its JSON without `position` and
+/// `typed` (where a screen was, not what was recorded).
+pub fn content_digest(r: &Response) -> String {
+    let mut c = r.clone();
+    c.position = None;
+    c.typed = None;
+    let json = serde_json::to_vec(&c).unwrap_or_default();
+    format!("sha256:{}", batch::to_hex(&Sha256::digest(&json)))
+}
+
+/// The key of a record in the merge provenance.
+pub(super) fn response_key(id: Uuid) -> Vec<u8> {
+    format!("response:{id}").into_bytes()
+}
+
+fn knock_key(id: Uuid) -> Vec<u8> {
+    format!("knock:{id}").into_bytes()
+}
+
+fn door_record_key(door_key: &[u8]) -> Vec<u8> {
+    let mut k = b"door:".to_vec();
+    k.extend_from_slice(door_key);
+    k
+}
+
+fn prefixed(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
+    let mut k = prefix.to_vec();
+    k.extend_from_slice(rest);
+    k
+}
+
+/// A key of the `merge` tree that a merge changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum MergeKey {
+    Batch(Uuid),
+    Digest(String),
+    Conflict(Uuid),
+    From(Vec<u8>),
+    Revised(Uuid),
+}
+
+/// A key and its encoded value.
+pub(super) type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// The merge records a journal replay (or a merge being worked out) has touched.
+#[derive(Debug, Default)]
+pub(super) struct MergeState {
+    pub batches: BTreeMap<Uuid, MergedBatch>,
+    pub digests: BTreeMap<String, Uuid>,
+    pub conflicts: BTreeMap<Uuid, Conflict>,
+    pub sources: BTreeMap<Vec<u8>, BTreeSet<Source>>,
+    pub revised: BTreeMap<Uuid, Uuid>,
+    pub changed: BTreeSet<MergeKey>,
+}
+
+impl MergeState {
+    /// The key and value to write for a changed key (None: nothing to write).
+    pub fn write_for(&self, key: &MergeKey) -> Result<Option<KeyValue>, StoreError> {
+        Ok(match key {
+            MergeKey::Batch(id) => match self.batches.get(id) {
+                Some(b) => Some((prefixed(BATCH_PREFIX, id.as_bytes()), encode(b)?)),
+                None => None,
+            },
+            MergeKey::Digest(d) => match self.digests.get(d) {
+                Some(id) => Some((prefixed(DIGEST_PREFIX, d.as_bytes()), encode(id)?)),
+                None => None,
+            },
+            MergeKey::Conflict(id) => match self.conflicts.get(id) {
+                Some(c) => Some((prefixed(CONFLICT_PREFIX, id.as_bytes()), encode(c)?)),
+                None => None,
+            },
+            MergeKey::From(k) => match self.sources.get(k) {
+                Some(s) => Some((prefixed(FROM_PREFIX, k), encode(s)?)),
+                None => None,
+            },
+            MergeKey::Revised(id) => match self.revised.get(id) {
+                Some(r) => Some((prefixed(REVISED_PREFIX, id.as_bytes()), encode(r)?)),
+                None => None,
+            },
+        })
+    }
+
+    /// Every key held (recover writes them all into a new store).
+    pub fn all_keys(&self) -> Vec<MergeKey> {
+        let mut keys: Vec<MergeKey> = Vec::new();
+        keys.extend(self.batches.keys().map(|k| MergeKey::Batch(*k)));
+        keys.extend(self.digests.keys().map(|k| MergeKey::Digest(k.clone())));
+        keys.extend(self.conflicts.keys().map(|k| MergeKey::Conflict(*k)));
+        keys.extend(self.sources.keys().map(|k| MergeKey::From(k.clone())));
+        keys.extend(self.revised.keys().map(|k| MergeKey::Revised(*k)));
+        keys
+    }
+
+    fn add_source(&mut self, key: Vec<u8>, source: &Source) {
+        let set = self.sources.entry(key.clone()).or_default();
+        if set.insert(source.clone()) {
+            self.changed.insert(MergeKey::From(key));
+        }
+    }
+
+    /// Loads from the store what `records` of a batch need, unless already held.
+    pub fn load_for(
+        &mut self,
+        store: &Store,
+        batch: &MergedBatch,
+        records: &[Record],
+    ) -> Result<(), StoreError> {
+        if !self.batches.contains_key(&batch.batch)
+            && let Some(b) = store.merged_batch(batch.batch)?
+        {
+            self.batches.insert(b.batch, b);
+        }
+        if !self.digests.contains_key(&batch.digest)
+            && let Some(id) = store.merge_get::<Uuid>(DIGEST_PREFIX, batch.digest.as_bytes())?
+        {
+            self.digests.insert(batch.digest.clone(), id);
+        }
+        for record in records {
+            match record {
+                Record::Response(r) => {
+                    self.load_conflict(store, r.id)?;
+                    self.load_sources(store, response_key(r.id))?;
+                    for id in std::iter::once(r.id).chain(r.replaces) {
+                        if !self.revised.contains_key(&id)
+                            && let Some(rev) =
+                                store.merge_get::<Uuid>(REVISED_PREFIX, id.as_bytes())?
+                        {
+                            self.revised.insert(id, rev);
+                        }
+                    }
+                }
+                Record::Door(d) => {
+                    if let Ok(key) = door_key(&d.area, &d.door) {
+                        self.load_sources(store, door_record_key(&key))?;
+                    }
+                }
+                Record::Knock(k) => {
+                    let id = k.knock.identity(&k.area, &k.door);
+                    self.load_sources(store, knock_key(id))?;
+                }
+                Record::Setting(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub fn load_conflict(&mut self, store: &Store, id: Uuid) -> Result<(), StoreError> {
+        if !self.conflicts.contains_key(&id)
+            && let Some(c) = store.conflict(id)?
+        {
+            self.conflicts.insert(id, c);
+        }
+        Ok(())
+    }
+
+    fn load_sources(&mut self, store: &Store, key: Vec<u8>) -> Result<(), StoreError> {
+        if !self.sources.contains_key(&key)
+            && let Some(s) = store.merge_get::<BTreeSet<Source>>(FROM_PREFIX, &key)?
+        {
+            self.sources.insert(key, s);
+        }
+        Ok(())
+    }
+}
+
+/// What one record's merge did.
+enum Outcome {
+    New,
+    Duplicate,
+    Superseded,
+    Conflict,
+}
+
+impl Model {
+    /// Applies a batch's records (settings are never imported) and records the batch.
+    /// Applying it again changes nothing. Returns the counts and the rejected records.
+    pub(super) fn apply_merge(
+        &mut self,
+        batch: &MergedBatch,
+        records: &[Record],
+    ) -> (MergeCounts, Vec<Rejection>) {
+        let source = Source {
+            device: batch.device.clone(),
+            batch: batch.batch,
+        };
+        let mut counts = MergeCounts::default();
+        let mut rejections = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            let done = match record {
+                Record::Setting(_) => continue,
+                Record::Response(r) => self.merge_response(r, &source),
+                Record::Door(d) => self.merge_door(&d.area, &d.door, &source),
+                Record::Knock(k) => self.merge_knock(k, &source),
+            };
+            match done {
+                Ok(Outcome::New) => counts.new += 1,
+                Ok(Outcome::Duplicate) => counts.duplicate += 1,
+                Ok(Outcome::Superseded) => counts.superseded += 1,
+                Ok(Outcome::Conflict) => counts.conflict += 1,
+                Err(reason) => {
+                    counts.rejected += 1;
+                    rejections.push(Rejection {
+                        record: i + 1,
+                        line: Batch::line_of(i),
+                        kind: record.kind(),
+                        reason,
+                    });
+                }
+            }
+        }
+        if let std::collections::btree_map::Entry::Vacant(e) = self.merge.batches.entry(batch.batch)
+        {
+            let mut recorded = batch.clone();
+            recorded.outcome = counts;
+            e.insert(recorded);
+            self.merge.changed.insert(MergeKey::Batch(batch.batch));
+        }
+        if !self.merge.digests.contains_key(&batch.digest) {
+            self.merge.digests.insert(batch.digest.clone(), batch.batch);
+            self.merge
+                .changed
+                .insert(MergeKey::Digest(batch.digest.clone()));
+        }
+        (counts, rejections)
+    }
+
+    fn merge_response(&mut self, r: &Response, source: &Source) -> Result<Outcome, String> {
+        if !r.status.is_final() {
+            return Err(format!(
+                "response {} is a draft; only finalized responses are merged",
+                r.id
+            ));
+        }
+        let digest = content_digest(r);
+        let key = response_key(r.id);
+        if let Some(conflict) = self.merge.conflicts.get_mut(&r.id) {
+            if let Some(v) = conflict.versions.iter_mut().find(|v| v.digest == digest) {
+                if v.sources.insert(source.clone()) {
+                    self.merge.changed.insert(MergeKey::Conflict(r.id));
+                }
+                self.merge.add_source(key, source);
+                return Ok(Outcome::Duplicate);
+            }
+            conflict.add(ConflictVersion {
+                response: r.clone(),
+                digest,
+                sources: BTreeSet::from([source.clone()]),
+            });
+            conflict.resolved_at = None;
+            if let Some(active) = conflict.active() {
+                self.responses.insert(r.id, active.response.clone());
+                self.changed_responses.insert(r.id);
+            }
+            self.merge.changed.insert(MergeKey::Conflict(r.id));
+            self.merge.add_source(key, source);
+            return Ok(Outcome::Conflict);
+        }
+        let outcome = match self.responses.get(&r.id) {
+            None => {
+                self.responses.insert(r.id, r.clone());
+                self.changed_responses.insert(r.id);
+                let mut outcome = Outcome::New;
+                if let Some(original) = r.replaces {
+                    // Two revisions of one response: the smaller id is recorded, whatever
+                    // the order.
+                    let current = self.merge.revised.get(&original).copied();
+                    if current.is_none_or(|c| r.id < c) {
+                        self.merge.revised.insert(original, r.id);
+                        self.merge.changed.insert(MergeKey::Revised(original));
+                    }
+                    if self.responses.contains_key(&original) {
+                        outcome = Outcome::Superseded;
+                    }
+                }
+                if self.merge.revised.contains_key(&r.id) {
+                    outcome = Outcome::Superseded;
+                }
+                outcome
+            }
+            Some(existing) if existing.status == Status::Draft => {
+                return Err(format!(
+                    "response {} is a draft being recorded on this machine; it was not replaced",
+                    r.id
+                ));
+            }
+            Some(existing) => {
+                let existing_digest = content_digest(existing);
+                if existing_digest == digest {
+                    Outcome::Duplicate
+                } else {
+                    let mut conflict = Conflict {
+                        id: r.id,
+                        versions: vec![ConflictVersion {
+                            response: existing.clone(),
+                            digest: existing_digest,
+                            sources: self.merge.sources.get(&key).cloned().unwrap_or_default(),
+                        }],
+                        kept: None,
+                        resolved_at: None,
+                    };
+                    conflict.add(ConflictVersion {
+                        response: r.clone(),
+                        digest,
+                        sources: BTreeSet::from([source.clone()]),
+                    });
+                    if let Some(active) = conflict.active() {
+                        self.responses.insert(r.id, active.response.clone());
+                        self.changed_responses.insert(r.id);
+                    }
+                    self.merge.conflicts.insert(r.id, conflict);
+                    self.merge.changed.insert(MergeKey::Conflict(r.id));
+                    Outcome::Conflict
+                }
+            }
+        };
+        self.merge.add_source(key, source);
+        Ok(outcome)
+    }
+
+    fn merge_door(
+        &mut self,
+        area: &str,
+        door: &crate::response::Door,
+        source: &Source,
+    ) -> Result<Outcome, String> {
+        let key = door_key(area, door).map_err(|e| e.to_string())?;
+        self.merge.add_source(door_record_key(&key), source);
+        self.removed_doors.remove(&key);
+        match self.doors.get_mut(&key) {
+            Some(existing) => {
+                // The same door spelled differently: the smaller spelling, whatever the order.
+                if *door < existing.door && existing.knocks.iter().all(|k| k.id.is_some()) {
+                    existing.door = door.clone();
+                    self.changed_doors.insert(key);
+                }
+                Ok(Outcome::Duplicate)
+            }
+            None => {
+                self.doors
+                    .insert(key.clone(), DoorRecord::new(area.trim(), door.clone()));
+                self.changed_doors.insert(key);
+                Ok(Outcome::New)
+            }
+        }
+    }
+
+    fn merge_knock(&mut self, k: &batch::KnockEntry, source: &Source) -> Result<Outcome, String> {
+        let key = door_key(&k.area, &k.door).map_err(|e| e.to_string())?;
+        let id = k.knock.identity(&k.area, &k.door);
+        self.merge.add_source(knock_key(id), source);
+        self.removed_doors.remove(&key);
+        let record = self
+            .doors
+            .entry(key.clone())
+            .or_insert_with(|| DoorRecord::new(k.area.trim(), k.door.clone()));
+        let (area, door) = (record.area.clone(), record.door.clone());
+        if record.knocks.iter().any(|x| x.identity(&area, &door) == id) {
+            return Ok(Outcome::Duplicate);
+        }
+        let mut knock = k.knock.clone();
+        knock.id = Some(id);
+        record.add_knock(knock);
+        // Knocks at the same moment in a fixed order, whatever order they came in.
+        record
+            .knocks
+            .sort_by_cached_key(|x| (x.at, x.identity(&area, &door)));
+        self.changed_doors.insert(key);
+        Ok(Outcome::New)
+    }
+
+    /// Keeps the version with `digest` active; marks the conflict resolved.
+    pub(super) fn apply_resolution(&mut self, id: Uuid, digest: &str, at: DateTime<Utc>) {
+        let Some(conflict) = self.merge.conflicts.get_mut(&id) else {
+            return;
+        };
+        if !conflict.versions.iter().any(|v| v.digest == digest) {
+            return;
+        }
+        conflict.kept = Some(digest.to_owned());
+        conflict.resolved_at = Some(at);
+        if let Some(active) = conflict.active() {
+            self.responses.insert(id, active.response.clone());
+            self.changed_responses.insert(id);
+        }
+        self.merge.changed.insert(MergeKey::Conflict(id));
+    }
+}
+
+impl Store {
+    fn merge_get<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+        rest: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        let key = prefixed(prefix, rest);
+        match self.tree(MERGE)?.get(&key)? {
+            None => Ok(None),
+            Some(bytes) => decode(
+                || format!("merge record {}", String::from_utf8_lossy(&key)),
+                &bytes,
+            )
+            .map(Some),
+        }
+    }
+
+    fn merge_scan<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.tree(MERGE)?.scan_prefix(prefix) {
+            let (key, value) = entry?;
+            out.push(decode(
+                || format!("merge record {}", String::from_utf8_lossy(&key)),
+                &value,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Checks one batch file completely without changing anything: it opens (identity,
+    /// checksums, signature, counts), every survey it used is on this machine and every
+    /// answer passes, and its device key is the one pinned for the device (or none is
+    /// pinned yet). `Ok` holds the refusal too; `Err` is this store failing.
+    pub fn verify_file(
+        &self,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+    ) -> Result<FileCheck, StoreError> {
+        let result = self.check_file(path, identity, registry)?.map(
+            |(batch, pin)| -> Result<Verified, StoreError> {
+                Ok(Verified {
+                    already_merged: self.already_merged(&batch)?.is_some(),
+                    manifest: batch.manifest,
+                    digest: batch.digest,
+                    encrypted: batch.encrypted,
+                    pin,
+                })
+            },
+        );
+        let result = match result {
+            Ok(v) => Ok(v?),
+            Err(r) => Err(r),
+        };
+        Ok(FileCheck {
+            path: path.to_path_buf(),
+            result,
+        })
+    }
+
+    /// [`Store::verify_file`] for every `*.batch` file in `dir` (not its subfolders),
+    /// by file name. Files starting with `.` (such as a half-written export) are skipped.
+    pub fn verify_folder(
+        &self,
+        dir: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+    ) -> Result<Vec<FileCheck>, StoreError> {
+        batch_files(dir)?
+            .iter()
+            .map(|p| self.verify_file(p, identity, registry))
+            .collect()
+    }
+
+    /// Reads, opens and checks a batch file; the batch and its pin state, or why it is
+    /// refused.
+    fn check_file(
+        &self,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+    ) -> Result<Result<(Batch, PinCheck), Refusal>, StoreError> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(Refusal::new(format!("cannot be read: {e}")))),
+        };
+        let batch = match batch::open(&bytes, identity) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
+        };
+        drop(bytes);
+        let refuse = |batch: &Batch, reasons: Vec<String>| Refusal {
+            manifest: Some(batch.manifest.clone()),
+            encrypted: batch.encrypted,
+            intact: true,
+            reasons,
+        };
+        let problems = batch::check_against(&batch, registry);
+        if !problems.is_empty() {
+            let reasons = problems.iter().map(ToString::to_string).collect();
+            return Ok(Err(refuse(&batch, reasons)));
+        }
+        let m = &batch.manifest;
+        let pin = match self.device_pin(&m.device)? {
+            Some(pin) if pin.key != m.device_key => {
+                let reason = format!(
+                    "device `{}` signed this batch with key {}, but this machine pinned {} for it on {}; if that laptop was really given a new key, run `doorstep devices trust {} {}`, otherwise treat the batch as forged",
+                    m.device,
+                    m.device_key,
+                    pin.key,
+                    uk_time(pin.since),
+                    m.device,
+                    m.device_key
+                );
+                return Ok(Err(refuse(&batch, vec![reason])));
+            }
+            Some(pin) if pin.revoked_at.is_some() => {
+                let reason = format!(
+                    "the key of device `{}` was revoked on {}; batches signed with it are refused (`doorstep devices trust` to trust it again)",
+                    m.device,
+                    pin.revoked_at.map(uk_time).unwrap_or_default()
+                );
+                return Ok(Err(refuse(&batch, vec![reason])));
+            }
+            Some(pin) => PinCheck::Pinned { since: pin.since },
+            None => PinCheck::FirstUse,
+        };
+        Ok(Ok((batch, pin)))
+    }
+
+    /// Pins the device key of a verified batch when the device has none pinned yet
+    /// (trust on first use). Returns whether it pinned.
+    pub fn pin_first_use(&self, manifest: &Manifest) -> Result<bool, StoreError> {
+        if self.device_pin(&manifest.device)?.is_some() {
+            return Ok(false);
+        }
+        self.put_device_pin(&DevicePin {
+            device: manifest.device.clone(),
+            key: manifest.device_key.clone(),
+            since: self.env.now(),
+            source: PinSource::FirstUse,
+            revoked_at: None,
+        })?;
+        Ok(true)
+    }
+
+    /// Verifies a batch file again (as [`Store::verify_file`]) and merges it: pins the
+    /// device key on first use, then [`Store::merge_batch`]. A refused file is
+    /// [`StoreError::BatchRefused`] and changes nothing.
+    pub fn merge_file(
+        &self,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<MergeResult, StoreError> {
+        let (batch, pin) = match self.check_file(path, identity, registry)? {
+            Ok(ok) => ok,
+            Err(refusal) => {
+                return Err(StoreError::BatchRefused {
+                    path: path.to_path_buf(),
+                    reason: refusal.reason(),
+                });
+            }
+        };
+        if pin == PinCheck::FirstUse {
+            self.pin_first_use(&batch.manifest)?;
+        }
+        self.merge_batch(&batch, progress)
+    }
+
+    /// Merges one batch that has been verified (see [`Store::verify_file`]): all of it or,
+    /// if anything fails or the process dies, none of it (see the module notes).
+    /// `progress(done, total)` is called as records are worked out and once more when
+    /// they are written. A batch merged before changes nothing.
+    pub fn merge_batch(
+        &self,
+        batch: &Batch,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<MergeResult, StoreError> {
+        if self.read_only.is_some() {
+            return Err(StoreError::ReadOnly);
+        }
+        let _guard = self.write_guard();
+        let mut model = Model::default();
+        let (result, records) = self.work_out(&mut model, batch, progress)?;
+        let MergeResult::Merged { batch: merged, .. } = &result else {
+            return Ok(result);
+        };
+        let entry = JournalEntry::Merged {
+            batch: merged.clone(),
+            records,
+        };
+        let mark = self.journal_guard().append(&entry)?;
+        drop(entry);
+        let writes = model.write_set()?;
+        self.apply_writes(&writes, Some(mark))?;
+        self.flush()?;
+        let total = batch.records.len() as u64;
+        progress(total, total);
+        Ok(result)
+    }
+
+    /// Works a batch's merge out on `model` (loading what it touches): the result, and
+    /// the records to journal.
+    fn work_out(
+        &self,
+        model: &mut Model,
+        batch: &Batch,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(MergeResult, Vec<Record>), StoreError> {
+        let meta = MergedBatch::of(batch, self.env.now());
+        model.merge.load_for(self, &meta, &[])?;
+        if let Some(id) = model.merge.digests.get(&meta.digest).copied().or_else(|| {
+            model
+                .merge
+                .batches
+                .contains_key(&meta.batch)
+                .then_some(meta.batch)
+        }) {
+            let before = model.merge.batches.get(&id).cloned().unwrap_or(meta);
+            return Ok((MergeResult::AlreadyMerged(before), Vec::new()));
+        }
+        // Settings stay in (never applied) so record numbers are the batch's own.
+        let records: Vec<Record> = batch.records.clone();
+        let total = batch.records.len() as u64;
+        // Load in slices so a long batch reports progress while it is read in.
+        let mut done = 0u64;
+        for chunk in records.chunks(256) {
+            model.load_records(self, chunk)?;
+            model.merge.load_for(self, &meta, chunk)?;
+            done += chunk.len() as u64;
+            progress(done.min(total), total);
+        }
+        let (outcome, rejections) = model.apply_merge(&meta, &records);
+        let mut merged = meta;
+        merged.outcome = outcome;
+        Ok((
+            MergeResult::Merged {
+                batch: merged,
+                rejections,
+            },
+            records,
+        ))
+    }
+
+    /// A dry run: [`DryRun::merge`] works out each batch in turn, writing nothing.
+    pub fn dry_run(&self) -> DryRun {
+        DryRun {
+            model: Model::default(),
+        }
+    }
+
+    /// The batch merged here with this id, if any.
+    pub fn merged_batch(&self, id: Uuid) -> Result<Option<MergedBatch>, StoreError> {
+        self.merge_get(BATCH_PREFIX, id.as_bytes())
+    }
+
+    /// The batch merged here before that is `batch` (same id or same digest), if any.
+    pub fn already_merged(&self, batch: &Batch) -> Result<Option<MergedBatch>, StoreError> {
+        if let Some(b) = self.merged_batch(batch.manifest.batch)? {
+            return Ok(Some(b));
+        }
+        match self.merge_get::<Uuid>(DIGEST_PREFIX, batch.digest.as_bytes())? {
+            Some(id) => self.merged_batch(id),
+            None => Ok(None),
+        }
+    }
+
+    /// Every batch merged here, by device then sequence.
+    pub fn merged_batches(&self) -> Result<Vec<MergedBatch>, StoreError> {
+        let mut out: Vec<MergedBatch> = self.merge_scan(BATCH_PREFIX)?;
+        out.sort_by(|a, b| (&a.device, a.sequence).cmp(&(&b.device, b.sequence)));
+        Ok(out)
+    }
+
+    /// The gaps in each device's chain of merged batches ("device X: batch 3 of 5
+    /// missing"), by device.
+    pub fn batch_gaps(&self) -> Result<Vec<Gap>, StoreError> {
+        let mut by_device: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+        for b in self.merged_batches()? {
+            by_device.entry(b.device).or_default().insert(b.sequence);
+        }
+        let mut gaps = Vec::new();
+        for (device, seqs) in by_device {
+            let latest = seqs.iter().next_back().copied().unwrap_or(0);
+            let missing: Vec<u64> = (1..latest).filter(|s| !seqs.contains(s)).collect();
+            if !missing.is_empty() {
+                gaps.push(Gap {
+                    device,
+                    missing,
+                    latest,
+                });
+            }
+        }
+        Ok(gaps)
+    }
+
+    /// The conflict for a response id, if there is one (resolved or not).
+    pub fn conflict(&self, id: Uuid) -> Result<Option<Conflict>, StoreError> {
+        self.merge_get(CONFLICT_PREFIX, id.as_bytes())
+    }
+
+    /// Every conflict, resolved or not, by response id.
+    pub fn conflicts(&self) -> Result<Vec<Conflict>, StoreError> {
+        self.merge_scan(CONFLICT_PREFIX)
+    }
+
+    /// The conflicts the coordinator has not settled, by response id.
+    pub fn unresolved_conflicts(&self) -> Result<Vec<Conflict>, StoreError> {
+        Ok(self
+            .conflicts()?
+            .into_iter()
+            .filter(|c| !c.is_resolved())
+            .collect())
+    }
+
+    /// How many conflicts are unresolved (for reports to warn about).
+    pub fn unresolved_conflict_count(&self) -> Result<usize, StoreError> {
+        Ok(self.unresolved_conflicts()?.len())
+    }
+
+    /// Settles a conflict: the version at `keep` (0 for A) becomes the active response.
+    /// Journaled (so `recover` keeps it) and flushed.
+    pub fn resolve_conflict(&self, id: Uuid, keep: usize) -> Result<Conflict, StoreError> {
+        let _guard = self.write_guard();
+        let conflict = self.conflict(id)?.ok_or(StoreError::NoConflict { id })?;
+        let Some(version) = conflict.versions.get(keep) else {
+            return Err(StoreError::NoSuchVersion {
+                id,
+                asked: Conflict::letter(keep),
+                versions: conflict.versions.len(),
+            });
+        };
+        let entry = JournalEntry::Resolved {
+            id,
+            keep: version.digest.clone(),
+            at: self.env.now(),
+        };
+        let mut model = Model::default();
+        model.merge.conflicts.insert(id, conflict);
+        if let JournalEntry::Resolved { id, keep, at } = &entry {
+            model.apply_resolution(*id, keep, *at);
+        }
+        let mark = self.journal_guard().append(&entry)?;
+        let writes = model.write_set()?;
+        self.apply_writes(&writes, Some(mark))?;
+        self.flush()?;
+        model
+            .merge
+            .conflicts
+            .remove(&id)
+            .ok_or(StoreError::NoConflict { id })
+    }
+
+    /// The batches (and devices) that carried a response here; empty if it was recorded
+    /// on this machine.
+    pub fn response_sources(&self, id: Uuid) -> Result<BTreeSet<Source>, StoreError> {
+        Ok(self
+            .merge_get(FROM_PREFIX, &response_key(id))?
+            .unwrap_or_default())
+    }
+
+    /// Every merged record's sources, by record key (`response:<id>`, `knock:<id>`,
+    /// `door:<area>…`).
+    pub fn record_sources(&self) -> Result<BTreeMap<String, BTreeSet<Source>>, StoreError> {
+        let mut out = BTreeMap::new();
+        for entry in self.tree(MERGE)?.scan_prefix(FROM_PREFIX) {
+            let (key, value) = entry?;
+            let name = String::from_utf8_lossy(&key[FROM_PREFIX.len()..]).into_owned();
+            out.insert(
+                name.clone(),
+                decode(|| format!("merge record from {name}"), &value)?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The latest active revision of each completed response: finalized `complete`,
+    /// not replaced by a finalized revision here, and (in a conflict) the active version.
+    /// Read one at a time, oldest first; an unreadable record is an error item.
+    pub fn active_responses(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Response, StoreError>> + '_, StoreError> {
+        let summaries = self.summaries()?;
+        let replaced: BTreeSet<Uuid> = summaries
+            .summaries
+            .iter()
+            .filter(|s| s.status.is_final())
+            .filter_map(|s| s.replaces)
+            .collect();
+        let wanted: Vec<Uuid> = summaries
+            .summaries
+            .iter()
+            .filter(|s| s.status == Status::Complete && !replaced.contains(&s.id))
+            .map(|s| s.id)
+            .collect();
+        let unreadable = summaries.unreadable.into_iter().map(Err);
+        Ok(unreadable.chain(wanted.into_iter().map(move |id| self.get(id))))
+    }
+}
+
+/// Every `*.batch` file in `dir`, by name; hidden files skipped.
+pub fn batch_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
+        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && name.ends_with(".batch") && path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// UK local time, as the coordinator reads it.
+fn uk_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::London)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
