@@ -1,6 +1,8 @@
-//! `doorstep batch export|verify`: a laptop's work leaves it as one signed, encrypted file;
-//! the coordinator's machine checks each file before anything is merged.
+//! `doorstep batch export|verify|merge|conflicts|resolve`: a laptop's work leaves it as one
+//! signed, encrypted file; the coordinator's machine checks each file, merges the good ones
+//! (all of a batch or none of it) and settles the conflicts merging finds.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -8,13 +10,13 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use uuid::Uuid;
 
-use super::{emit, remark};
+use super::{print, remark};
 use crate::Error;
-use crate::batch::{self, Batch, Manifest, Selection};
+use crate::batch::{self, Manifest, Selection};
+use crate::output::{Cell, Column, Document, Fields, Format, Table};
 use crate::seal::CoordinatorIdentity;
-use crate::store::Store;
-use crate::store::batches::{DevicePin, PinSource};
 use crate::store::export::{Exported, Nothing};
+use crate::store::{Conflict, FileCheck, MergeResult, PinCheck, Stage, StoreError, batch_files};
 use crate::survey::registry::Registry;
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +37,10 @@ pub enum BatchCommand {
         /// Write the batch in the clear (still signed; sealed answers stay sealed).
         #[arg(long)]
         unencrypted: bool,
+        /// Print JSON: fields `export` (`written`, `file`, `batch`, `sequence`, `device`,
+        /// `encrypted`, `recipient`, `device_key`, and the counts per kind).
+        #[arg(long)]
+        json: bool,
     },
     /// Check batch files before merging: manifest, checksums, signature, counts, surveys,
     /// answers and the device's key. Changes nothing but a device key seen for the first time.
@@ -44,6 +50,45 @@ pub enum BatchCommand {
         /// The coordinator identity (written by `doorstep keys new`) to open encrypted batches.
         #[arg(long, value_name = "KEY")]
         identity: Option<PathBuf>,
+        /// Print JSON: per file, fields `batch` (`file`, `verified`, `reasons`, and the
+        /// manifest: `batch`, `sequence`, `device`, `officer`, `created_at`, counts …).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify batch files (or every `*.batch` file in a folder) and merge them into this
+    /// store: all of each batch or none of it. Nothing is written unless every file passes.
+    Merge {
+        #[arg(value_name = "FILE|DIR", required = true)]
+        paths: Vec<PathBuf>,
+        /// The coordinator identity (written by `doorstep keys new`) to open encrypted batches.
+        #[arg(long, value_name = "KEY")]
+        identity: Option<PathBuf>,
+        /// Verify and work out what merging would do, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON: table `merges` (`file`, `batch`, `device`, `sequence`, `result`
+        /// merged|already_merged|would_merge|refused, `new`, `duplicate`, `superseded`,
+        /// `conflict`, `rejected`, `reason`), table `rejections` (`file`, `record`, `line`,
+        /// `kind`, `reason`), fields `state` (`unresolved_conflicts`, `gaps`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the conflicts merging found and nobody has settled, their versions side by side.
+    Conflicts {
+        /// Print JSON: per conflict, fields `conflict` (`response`, `active`) and table
+        /// `versions` (`field`, then one column per version: `a`, `b`, …).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settle a conflict: keep one version (A, B, … as `batch conflicts` shows them) as the
+    /// response that counts. Journaled.
+    Resolve {
+        /// The response id, or its first characters.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The version to keep: A, B, …
+        #[arg(long, value_name = "A|B")]
+        keep: String,
     },
 }
 
@@ -59,17 +104,44 @@ pub fn run(
             all,
             since,
             unencrypted,
+            json,
         } => {
             let selection = match (all, since) {
                 (true, _) => Selection::All,
                 (false, Some(batch)) => Selection::Since { batch: *batch },
                 (false, None) => Selection::New,
             };
-            export(data_dir, path, selection, *unencrypted, out, err)
+            let format = Format::json_if(*json);
+            export(data_dir, path, selection, *unencrypted, format, out, err)
         }
-        BatchCommand::Verify { files, identity } => {
-            verify(data_dir, files, identity.as_deref(), out, err)
-        }
+        BatchCommand::Verify {
+            files,
+            identity,
+            json,
+        } => verify(
+            data_dir,
+            files,
+            identity.as_deref(),
+            Format::json_if(*json),
+            out,
+            err,
+        ),
+        BatchCommand::Merge {
+            paths,
+            identity,
+            dry_run,
+            json,
+        } => merge(
+            data_dir,
+            paths,
+            identity.as_deref(),
+            *dry_run,
+            Format::json_if(*json),
+            out,
+            err,
+        ),
+        BatchCommand::Conflicts { json } => conflicts(data_dir, Format::json_if(*json), out, err),
+        BatchCommand::Resolve { id, keep } => resolve(data_dir, id, keep, out, err),
     }
 }
 
@@ -78,27 +150,31 @@ fn export(
     path: &Path,
     selection: Selection,
     unencrypted: bool,
+    format: Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
-    // Reads, and marks what it exported: a writer's open.
+    // Reads, and marks what it exported: a writer's open. The export itself is the store's
+    // (the field app's export calls the same function).
     let store = super::open_store(data_dir, err)?;
     let written = match store.export_batch(path, selection, unencrypted)? {
         Exported::Written(w) => w,
-        Exported::Nothing(Nothing::NoFieldwork) => {
-            return emit(
-                out,
-                "nothing to export: this device holds no finalized responses, doors or knocks; no file written\n",
-            );
-        }
-        Exported::Nothing(Nothing::AllExported { last }) => {
-            return emit(
-                out,
-                &format!(
-                    "nothing new to export: every finalized response, door and knock is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)\n",
+        Exported::Nothing(nothing) => {
+            let text = match nothing {
+                Nothing::NoFieldwork => {
+                    "nothing to export: this device holds no finalized responses, doors or knocks; no file written".to_owned()
+                }
+                Nothing::AllExported { last } => format!(
+                    "nothing new to export: every finalized response, door and knock is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)",
                     last.sequence, last.batch
                 ),
-            );
+            };
+            let mut doc = Document::new();
+            doc.paragraph(text);
+            let mut fields = Fields::new("export");
+            fields.add_hidden("written", false);
+            doc.fields(fields);
+            return print(out, &doc, format);
         }
     };
     if let Some(key_path) = &written.key_made {
@@ -110,9 +186,10 @@ fn export(
             ),
         )?;
     }
-    emit(
+    print(
         out,
         &export_summary(path, &written.manifest, written.recipient.as_ref()),
+        format,
     )
 }
 
@@ -120,21 +197,49 @@ fn export_summary(
     path: &Path,
     m: &Manifest,
     recipient: Option<&crate::seal::SealRecipient>,
-) -> String {
-    let mut text = format!(
-        "batch {} (number {} from {}) written to {}\n  holds {}\n",
+) -> Document {
+    let mut doc = Document::new();
+    doc.paragraph(format!(
+        "batch {} (number {} from {}) written to {}",
         m.batch,
         m.sequence,
         m.device,
-        path.display(),
-        m.counts
-    );
-    text.push_str(&match recipient {
-        Some(r) => format!("  encrypted to {r}\n"),
-        None => "  NOT encrypted (--unencrypted): anyone with the file can read its plain answers; sealed answers stay sealed\n".to_owned(),
+        path.display()
+    ));
+    doc.paragraph(format!("  holds {}", m.counts));
+    doc.paragraph(match recipient {
+        Some(r) => format!("  encrypted to {r}"),
+        None => "  NOT encrypted (--unencrypted): anyone with the file can read its plain answers; sealed answers stay sealed".to_owned(),
     });
-    text.push_str(&format!("  signed with {}\n", m.device_key));
-    text
+    doc.paragraph(format!("  signed with {}", m.device_key));
+    let mut fields = Fields::new("export");
+    fields
+        .add_hidden("written", true)
+        .add_hidden("file", path.display().to_string())
+        .add_hidden("batch", m.batch.to_string())
+        .add_hidden("sequence", count(m.sequence))
+        .add_hidden("device", &m.device)
+        .add_hidden("encrypted", recipient.is_some())
+        .add_hidden("recipient", recipient.map(ToString::to_string))
+        .add_hidden("device_key", m.device_key.to_string());
+    add_counts(&mut fields, &m.counts);
+    doc.fields(fields);
+    doc
+}
+
+fn count(n: u64) -> crate::output::Value {
+    i64::try_from(n).map_or(crate::output::Value::Number(n as f64), |n| {
+        crate::output::Value::Integer(n)
+    })
+}
+
+fn add_counts(fields: &mut Fields, c: &batch::Counts) {
+    fields
+        .add_hidden("responses", count(c.responses))
+        .add_hidden("revisions", count(c.revisions))
+        .add_hidden("doors", count(c.doors))
+        .add_hidden("knocks", count(c.knocks))
+        .add_hidden("settings", count(c.settings));
 }
 
 /// UK local time, as the coordinator reads it.
@@ -144,34 +249,51 @@ fn uk_time(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A time as a cell: RFC 3339 for machines, UK local time for people.
+fn time_cell(t: DateTime<Utc>) -> Cell {
+    Cell::from(rfc3339(t)).shown_as(uk_time(t))
+}
+
+fn read_identity(identity: Option<&Path>) -> Result<Option<CoordinatorIdentity>, Error> {
+    let Some(p) = identity else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+    CoordinatorIdentity::from_file_text(&text)
+        .map(Some)
+        .map_err(|e| Error::BadInput(format!("{}: {e}", p.display())))
+}
+
 fn verify(
     data_dir: &Path,
     files: &[PathBuf],
     identity: Option<&Path>,
+    format: Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
-    let identity = match identity {
-        None => None,
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-            Some(
-                CoordinatorIdentity::from_file_text(&text)
-                    .map_err(|e| Error::BadInput(format!("{}: {e}", p.display())))?,
-            )
-        }
-    };
+    let identity = read_identity(identity)?;
     let (registry, _diagnostics) = Registry::load(data_dir)?;
     // Pins a device key seen for the first time: a writer's open.
     let store = super::open_store(data_dir, err)?;
     let mut refused = Vec::new();
+    let mut doc = Document::new();
     for path in files {
-        let (text, outcome) = verify_one(&store, &registry, path, identity.as_ref())?;
-        emit(out, &text)?;
-        if let Err(reason) = outcome {
-            refused.push(format!("{}: {reason}", path.display()));
+        let check = store.verify_file(path, identity.as_ref(), &registry)?;
+        let pinned_now = match &check.result {
+            Ok(v) if v.pin == PinCheck::FirstUse => store.pin_first_use(&v.manifest)?,
+            _ => false,
+        };
+        verify_report(&mut doc, &check, pinned_now);
+        if let Err(refusal) = &check.result {
+            refused.push(format!("{}: {}", path.display(), refusal.reason()));
         }
     }
+    print(out, &doc, format)?;
     match refused.len() {
         0 => Ok(()),
         1 => Err(Error::BadInput(refused.remove(0))),
@@ -183,135 +305,586 @@ fn verify(
     }
 }
 
-/// Verifies one file: the report to print, and why it is refused if it is.
-fn verify_one(
-    store: &Store,
-    registry: &Registry,
-    path: &Path,
-    identity: Option<&CoordinatorIdentity>,
-) -> Result<(String, Result<(), String>), Error> {
-    let mut text = format!("{}\n", path.display());
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            let reason = format!("cannot be read: {e}");
-            text.push_str(&format!("  ✗ {reason}\n"));
-            return Ok((text, Err(reason)));
-        }
+/// One file's verification: its manifest and every check, ✓ or ✗.
+fn verify_report(doc: &mut Document, check: &FileCheck, pinned_now: bool) {
+    doc.heading(check.path.display().to_string());
+    let (manifest, encrypted, stage, reasons) = match &check.result {
+        Ok(v) => (Some(&v.manifest), v.encrypted, None, Vec::new()),
+        Err(r) => (
+            r.manifest.as_ref(),
+            r.encrypted,
+            Some(r.stage),
+            r.reasons.clone(),
+        ),
     };
-    let batch = match batch::open(&bytes, identity) {
-        Ok(b) => b,
-        Err(e) => {
-            text.push_str(&format!("  ✗ {e}\n"));
-            return Ok((text, Err(e.to_string())));
-        }
-    };
-    text.push_str(&manifest_text(&batch));
-    text.push_str("  ✓ every record's checksum, the signature and the counts\n");
-    let problems = batch::check_against(&batch, registry);
-    if !problems.is_empty() {
-        for p in &problems {
-            text.push_str(&format!("  ✗ {p}\n"));
-        }
-        let reason = problems
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Ok((text, Err(reason)));
+    let mut fields = Fields::new("batch");
+    fields.add_hidden("file", check.path.display().to_string());
+    if let Some(m) = manifest {
+        manifest_fields(&mut fields, m, encrypted);
     }
-    text.push_str(
-        "  ✓ every survey is on this machine and every answer passes its survey's checks\n",
+    fields
+        .add_hidden("verified", check.result.is_ok())
+        .add_hidden("reasons", reasons.clone());
+    doc.fields(fields);
+    let cross = |doc: &mut Document, reasons: &[String]| {
+        for r in reasons {
+            doc.paragraph(format!("  ✗ {r}"));
+        }
+    };
+    if stage == Some(Stage::Open) {
+        return cross(doc, &reasons);
+    }
+    doc.paragraph("  ✓ every record's checksum, the signature and the counts");
+    if stage == Some(Stage::Content) {
+        return cross(doc, &reasons);
+    }
+    doc.paragraph(
+        "  ✓ every survey is on this machine and every answer passes its survey's checks",
     );
-    let m = &batch.manifest;
-    match store.device_pin(&m.device)? {
-        Some(pin) if pin.key != m.device_key => {
-            let reason = format!(
-                "device `{}` signed this batch with key {}, but this machine pinned {} for it on {}; if that laptop was really given a new key, run `doorstep devices trust {} {}`, otherwise treat the batch as forged",
-                m.device,
-                m.device_key,
-                pin.key,
-                uk_time(pin.since),
-                m.device,
-                m.device_key
-            );
-            text.push_str(&format!("  ✗ {reason}\n"));
-            return Ok((text, Err(reason)));
-        }
-        Some(pin) if pin.revoked_at.is_some() => {
-            let reason = format!(
-                "the key of device `{}` was revoked on {}; batches signed with it are refused (`doorstep devices trust` to trust it again)",
-                m.device,
-                pin.revoked_at.map(uk_time).unwrap_or_default()
-            );
-            text.push_str(&format!("  ✗ {reason}\n"));
-            return Ok((text, Err(reason)));
-        }
-        Some(pin) => text.push_str(&format!(
-            "  ✓ device key matches the one pinned for `{}` on {}\n",
-            m.device,
-            uk_time(pin.since)
-        )),
-        None => {
-            store.put_device_pin(&DevicePin {
-                device: m.device.clone(),
-                key: m.device_key.clone(),
-                since: store.env().now(),
-                source: PinSource::FirstUse,
-                revoked_at: None,
-            })?;
-            text.push_str(&format!(
-                "  ✓ first batch seen from `{}`: its key is now pinned on this machine (written to the store; later batches must carry the same key)\n",
-                m.device
-            ));
+    if stage == Some(Stage::DeviceKey) {
+        return cross(doc, &reasons);
+    }
+    if let Ok(v) = &check.result {
+        match v.pin {
+            PinCheck::Pinned { since } => doc.paragraph(format!(
+                "  ✓ device key matches the one pinned for `{}` on {}",
+                v.manifest.device,
+                uk_time(since)
+            )),
+            PinCheck::FirstUse if pinned_now => doc.paragraph(format!(
+                "  ✓ first batch seen from `{}`: its key is now pinned on this machine (written to the store; later batches must carry the same key)",
+                v.manifest.device
+            )),
+            PinCheck::FirstUse => doc.paragraph(format!(
+                "  ✓ first batch seen from `{}`: its key will be pinned when it is merged",
+                v.manifest.device
+            )),
+        };
+        if v.already_merged {
+            doc.paragraph("  already merged here: merging it again changes nothing");
         }
     }
-    text.push_str("  verified\n");
-    Ok((text, Ok(())))
+    doc.paragraph("  verified");
 }
 
-fn manifest_text(batch: &Batch) -> String {
-    let m = &batch.manifest;
-    let mut text = format!(
-        "  batch      {} (number {} from {}{})\n",
-        m.batch,
-        m.sequence,
-        m.device,
-        match m.previous {
-            Some(p) => format!("; previous {p}"),
-            None => String::new(),
-        }
-    );
-    text.push_str(&format!(
-        "  device     {}, officer {}\n",
-        m.device,
-        m.officer.as_deref().unwrap_or("(not set)")
-    ));
-    text.push_str(&format!("  key        {}\n", m.device_key));
-    text.push_str(&format!("  created    {}\n", uk_time(m.created_at)));
-    text.push_str(&format!("  selection  {}\n", m.selection));
-    text.push_str(&format!("  holds      {}\n", m.counts));
+fn manifest_fields(fields: &mut Fields, m: &Manifest, encrypted: bool) {
+    fields
+        .add_labelled(
+            "batch",
+            "  batch",
+            Cell::from(m.batch.to_string()).shown_as(format!(
+                "{} (number {} from {}{})",
+                m.batch,
+                m.sequence,
+                m.device,
+                match m.previous {
+                    Some(p) => format!("; previous {p}"),
+                    None => String::new(),
+                }
+            )),
+        )
+        .add_hidden("sequence", count(m.sequence))
+        .add_hidden("previous", m.previous.map(|p| p.to_string()))
+        .add_labelled(
+            "device",
+            "  device",
+            Cell::from(&m.device).shown_as(format!(
+                "{}, officer {}",
+                m.device,
+                m.officer.as_deref().unwrap_or("(not set)")
+            )),
+        )
+        .add_hidden("officer", m.officer.clone())
+        .add_labelled("device_key", "  key", m.device_key.to_string())
+        .add_labelled("created_at", "  created", time_cell(m.created_at))
+        .add_labelled("selection", "  selection", m.selection.to_string())
+        .add_labelled(
+            "counts",
+            "  holds",
+            Cell::from(m.counts.total() as usize).shown_as(m.counts.to_string()),
+        );
+    add_counts(fields, &m.counts);
     if let Some(span) = m.span {
-        text.push_str(&format!(
-            "  span       {} to {}\n",
-            uk_time(span.first),
-            uk_time(span.last)
-        ));
+        fields
+            .add_labelled(
+                "span_first",
+                "  span",
+                Cell::from(rfc3339(span.first)).shown_as(format!(
+                    "{} to {}",
+                    uk_time(span.first),
+                    uk_time(span.last)
+                )),
+            )
+            .add_hidden("span_last", rfc3339(span.last));
     }
-    for s in &m.surveys {
-        text.push_str(&format!(
-            "  survey     {} version {} ({})\n",
-            s.id, s.version, s.fingerprint
-        ));
-    }
-    text.push_str(&format!(
-        "  format     {}, {}\n",
-        m.format,
-        if batch.encrypted {
-            "encrypted (opened with the given identity)"
+    let surveys: Vec<String> = m
+        .surveys
+        .iter()
+        .map(|s| format!("{} version {} ({})", s.id, s.version, s.fingerprint))
+        .collect();
+    let shown = surveys.join("; ");
+    fields
+        .add_labelled("surveys", "  surveys", Cell::from(surveys).shown_as(shown))
+        .add_labelled(
+            "encrypted",
+            "  format",
+            Cell::from(encrypted).shown_as(format!(
+                "{}, {}",
+                m.format,
+                if encrypted {
+                    "encrypted (opened with the given identity)"
+                } else {
+                    "NOT encrypted"
+                }
+            )),
+        );
+}
+
+/// The batch files named: files as given, folders as their `*.batch` files.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let found = batch_files(p)?;
+            if found.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{} holds no batch files (`*.batch`)",
+                    p.display()
+                )));
+            }
+            files.extend(found);
         } else {
-            "NOT encrypted"
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn merge(
+    data_dir: &Path,
+    paths: &[PathBuf],
+    identity: Option<&Path>,
+    dry_run: bool,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let identity = read_identity(identity)?;
+    let files = expand(paths)?;
+    let (registry, _diagnostics) = Registry::load(data_dir)?;
+    let store = super::open_store(data_dir, err)?;
+
+    // Every file is verified before anything is written.
+    let mut refused = Vec::new();
+    let mut first_keys: HashMap<String, String> = HashMap::new();
+    for path in &files {
+        let check = store.verify_file(path, identity.as_ref(), &registry)?;
+        match &check.result {
+            Err(r) => refused.push((path.clone(), r.reason())),
+            // Two never-seen keys for one device name: which one to pin is not ours to guess.
+            Ok(v) if v.pin == PinCheck::FirstUse => {
+                let key = v.manifest.device_key.to_string();
+                match first_keys.get(&v.manifest.device) {
+                    Some(k) if *k != key => refused.push((
+                        path.clone(),
+                        format!(
+                            "device `{}` signed this batch with key {key}, and another batch given here with key {k}; neither is pinned yet, so pin the right one with `doorstep devices trust` first",
+                            v.manifest.device
+                        ),
+                    )),
+                    _ => {
+                        first_keys.insert(v.manifest.device.clone(), key);
+                    }
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    if !refused.is_empty() {
+        let mut table = merges_table();
+        for (path, reason) in &refused {
+            table.push(vec![
+                Cell::from(path.display().to_string()),
+                Cell::from(None::<String>),
+                Cell::from(None::<String>),
+                Cell::from(None::<String>),
+                Cell::from("refused"),
+                Cell::from(None::<String>),
+                Cell::from(None::<String>),
+                Cell::from(None::<String>),
+                Cell::from(None::<String>),
+                Cell::from(None::<String>),
+                Cell::from(reason),
+            ]);
+        }
+        let mut doc = Document::new();
+        doc.table(table);
+        print(out, &doc, format)?;
+        let list: Vec<String> = refused
+            .iter()
+            .map(|(p, r)| format!("{}: {r}", p.display()))
+            .collect();
+        return Err(Error::BadInput(format!(
+            "{} of {} batch files refused, nothing merged:\n  {}",
+            refused.len(),
+            files.len(),
+            list.join("\n  ")
+        )));
+    }
+
+    let mut table = merges_table();
+    let mut rejections = Table::new(
+        "rejections",
+        vec![
+            Column::text("file", "FILE"),
+            Column::integer("record", "RECORD"),
+            Column::integer("line", "LINE"),
+            Column::text("kind", "KIND"),
+            Column::text("reason", "WHY"),
+        ],
+    );
+    let bar = Progress::new(files.len());
+    let mut dry = dry_run.then(|| store.dry_run());
+    for path in &files {
+        bar.file(path);
+        let result = match dry.as_mut() {
+            Some(d) => d.merge_file(&store, path, identity.as_ref(), &registry)?,
+            None => store.merge_file(path, identity.as_ref(), &registry, &mut |done, total| {
+                bar.records(done, total);
+            })?,
+        };
+        let file = path.display().to_string();
+        let (b, word) = match &result {
+            MergeResult::Merged { batch, .. } if dry_run => (batch, "would_merge"),
+            MergeResult::Merged { batch, .. } => (batch, "merged"),
+            MergeResult::AlreadyMerged(batch) => (batch, "already_merged"),
+        };
+        let shown = match word {
+            "would_merge" => "would merge",
+            "already_merged" => "already merged",
+            w => w,
+        };
+        let o = match &result {
+            MergeResult::Merged { batch, .. } => batch.outcome,
+            MergeResult::AlreadyMerged(_) => crate::store::MergeCounts::default(),
+        };
+        table.push(vec![
+            Cell::from(file.clone()),
+            Cell::from(b.batch.to_string()),
+            Cell::from(&b.device),
+            Cell::from(count(b.sequence)),
+            Cell::from(word).shown_as(shown),
+            Cell::from(count(o.new)),
+            Cell::from(count(o.duplicate)),
+            Cell::from(count(o.superseded)),
+            Cell::from(count(o.conflict)),
+            Cell::from(count(o.rejected)),
+            Cell::from(None::<String>),
+        ]);
+        if let MergeResult::Merged { rejections: r, .. } = &result {
+            for x in r {
+                rejections.push(vec![
+                    Cell::from(file.clone()),
+                    Cell::from(x.record),
+                    Cell::from(x.line),
+                    Cell::from(x.kind),
+                    Cell::from(&x.reason),
+                ]);
+            }
+        }
+    }
+    bar.finish();
+
+    let mut doc = Document::new();
+    doc.table(table);
+    if !rejections.rows.is_empty() {
+        doc.heading("Records not merged");
+        doc.table(rejections);
+    }
+    let gaps = store.batch_gaps()?;
+    for g in &gaps {
+        doc.warning(g.to_string());
+    }
+    let unresolved = store.unresolved_conflict_count()?;
+    if unresolved > 0 {
+        doc.warning(format!(
+            "{unresolved} conflict{} unresolved: `doorstep batch conflicts` lists them, `doorstep batch resolve ID --keep A|B` settles one",
+            if unresolved == 1 { "" } else { "s" }
+        ));
+    }
+    if dry_run {
+        doc.note(
+            "dry run: nothing was written (gaps and conflicts above are the store's as it is)",
+        );
+    }
+    let mut state = Fields::new("state");
+    state
+        .add_hidden("dry_run", dry_run)
+        .add_hidden("unresolved_conflicts", unresolved)
+        .add_hidden(
+            "gaps",
+            gaps.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        );
+    doc.fields(state);
+    print(out, &doc, format)
+}
+
+fn merges_table() -> Table {
+    Table::new(
+        "merges",
+        vec![
+            Column::text("file", "FILE"),
+            Column::text("batch", "BATCH").machine_only(),
+            Column::text("device", "DEVICE"),
+            Column::integer("sequence", "NO."),
+            Column::text("result", "RESULT"),
+            Column::integer("new", "NEW"),
+            Column::integer("duplicate", "DUPLICATE"),
+            Column::integer("superseded", "SUPERSEDED"),
+            Column::integer("conflict", "CONFLICT"),
+            Column::integer("rejected", "REJECTED"),
+            Column::text("reason", "WHY"),
+        ],
+    )
+}
+
+/// A progress bar on standard error, only when it is a terminal.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(files: usize) -> Progress {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} records")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(format!("merging {files} batch file(s)"));
+        Progress { bar: Some(bar) }
+    }
+
+    fn file(&self, path: &Path) {
+        if let Some(bar) = &self.bar {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            bar.set_message(crate::output::escape(&name));
+            bar.set_position(0);
+        }
+    }
+
+    fn records(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn conflicts(
+    data_dir: &Path,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let store = super::open_store_read_only(data_dir, err)?;
+    let list = store.unresolved_conflicts()?;
+    let mut doc = Document::new();
+    if list.is_empty() {
+        doc.paragraph("no unresolved conflicts");
+    }
+    for c in &list {
+        conflict_report(&mut doc, c);
+    }
+    if !list.is_empty() {
+        doc.note("settle one with `doorstep batch resolve ID --keep A|B`");
+    }
+    print(out, &doc, format)
+}
+
+/// One conflict: its versions side by side, with only the answers that differ.
+fn conflict_report(doc: &mut Document, c: &Conflict) {
+    let active = c.active_index();
+    doc.heading(format!(
+        "response {}: {} versions, {} active{}",
+        c.id,
+        c.versions.len(),
+        Conflict::letter(active),
+        if c.kept.is_some() {
+            " (kept before another version arrived)"
+        } else {
+            " (finalized first)"
         }
     ));
-    text
+    let mut fields = Fields::new("conflict");
+    fields
+        .add_hidden("response", c.id.to_string())
+        .add_hidden("active", Conflict::letter(active));
+    doc.fields(fields);
+    let mut columns = vec![Column::text("field", "")];
+    for i in 0..c.versions.len() {
+        let letter = Conflict::letter(i);
+        let title = if i == active {
+            format!("{letter} (active)")
+        } else {
+            letter.clone()
+        };
+        columns.push(Column::text(&letter.to_lowercase(), &title).max_width(40));
+    }
+    let mut table = Table::new("versions", columns);
+    let row = |label: &str, cells: Vec<Cell>| {
+        let mut r = vec![Cell::from(label)];
+        r.extend(cells);
+        r
+    };
+    let each = |f: &dyn Fn(&crate::store::ConflictVersion) -> Cell| -> Vec<Cell> {
+        c.versions.iter().map(f).collect()
+    };
+    table.push(row(
+        "batch",
+        each(&|v| {
+            let list: Vec<String> = v.sources.iter().map(|s| s.batch.to_string()).collect();
+            let shown = if list.is_empty() {
+                "(this machine)".to_owned()
+            } else {
+                list.join(", ")
+            };
+            Cell::from(list).shown_as(shown)
+        }),
+    ));
+    table.push(row(
+        "sent by",
+        each(&|v| {
+            let list: Vec<String> = v.sources.iter().map(|s| s.device.clone()).collect();
+            let shown = if list.is_empty() {
+                "(this machine)".to_owned()
+            } else {
+                list.join(", ")
+            };
+            Cell::from(list).shown_as(shown)
+        }),
+    ));
+    table.push(row("device", each(&|v| Cell::from(&v.response.device))));
+    table.push(row(
+        "interviewer",
+        each(&|v| Cell::from(&v.response.interviewer)),
+    ));
+    table.push(row(
+        "status",
+        each(&|v| Cell::from(v.response.status.to_string())),
+    ));
+    table.push(row(
+        "finalized at",
+        each(&|v| match v.response.finalized_at {
+            Some(t) => time_cell(t),
+            None => Cell::from(None::<String>),
+        }),
+    ));
+    let questions: std::collections::BTreeSet<&String> = c
+        .versions
+        .iter()
+        .flat_map(|v| v.response.answers.keys())
+        .collect();
+    for q in questions {
+        let values: Vec<Option<&crate::response::StoredAnswer>> = c
+            .versions
+            .iter()
+            .map(|v| v.response.answers.get(q).map(|a| &a.value))
+            .collect();
+        if values.windows(2).all(|w| w[0] == w[1]) {
+            continue;
+        }
+        table.push(row(
+            q,
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(a) => Cell::from(a.display()),
+                    None => Cell::from(None::<String>).shown_as("(not answered)"),
+                })
+                .collect(),
+        ));
+    }
+    let findings: std::collections::BTreeSet<&String> = c
+        .versions
+        .iter()
+        .flat_map(|v| v.response.findings.keys())
+        .collect();
+    for q in findings {
+        let values: Vec<Option<&crate::survey::Finding>> = c
+            .versions
+            .iter()
+            .map(|v| v.response.findings.get(q))
+            .collect();
+        if values.windows(2).all(|w| w[0] == w[1]) {
+            continue;
+        }
+        table.push(row(
+            &format!("finding {q}"),
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(f) => {
+                        let parts: Vec<&str> = [f.note.as_deref(), f.location.as_deref()]
+                            .into_iter()
+                            .flatten()
+                            .collect();
+                        Cell::from(if parts.is_empty() {
+                            "(recorded)".to_owned()
+                        } else {
+                            parts.join(", at ")
+                        })
+                    }
+                    None => Cell::from(None::<String>).shown_as("(none)"),
+                })
+                .collect(),
+        ));
+    }
+    doc.table(table);
+}
+
+fn resolve(
+    data_dir: &Path,
+    id: &str,
+    keep: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let store = super::open_store(data_dir, err)?;
+    let id = store.resolve_id(id)?;
+    let conflict = store.conflict(id)?.ok_or(StoreError::NoConflict { id })?;
+    let Some(index) = conflict.index_of(keep) else {
+        let letters: Vec<String> = (0..conflict.versions.len()).map(Conflict::letter).collect();
+        return Err(Error::Usage(format!(
+            "--keep {keep}: the conflict of response {id} has versions {}",
+            letters.join(", ")
+        )));
+    };
+    let settled = store.resolve_conflict(id, index)?;
+    let v = &settled.versions[index];
+    let mut doc = Document::new();
+    doc.paragraph(format!(
+        "response {id}: version {} (device {}, interviewer {}) is now the one that counts; the other version{} kept in the conflict record",
+        Conflict::letter(index),
+        v.response.device,
+        v.response.interviewer,
+        if settled.versions.len() > 2 { "s are" } else { " is" }
+    ));
+    print(out, &doc, Format::Text)
 }

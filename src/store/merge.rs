@@ -252,10 +252,21 @@ pub struct Refusal {
     /// The manifest, when the file got far enough to have one that can be trusted.
     pub manifest: Option<Manifest>,
     pub encrypted: bool,
-    /// Whether the checksums, signature and counts were good (the refusal came later).
-    pub intact: bool,
+    /// Which check refused it (every check before it passed).
+    pub stage: Stage,
     /// One sentence each.
     pub reasons: Vec<String>,
+}
+
+/// The checks of a batch file, in the order they are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading and opening: identity, header, checksums, signature, counts.
+    Open,
+    /// Its surveys on this machine and every answer's validation.
+    Content,
+    /// Its device key against the key pinned for the device.
+    DeviceKey,
 }
 
 impl Refusal {
@@ -263,7 +274,7 @@ impl Refusal {
         Refusal {
             manifest: None,
             encrypted: false,
-            intact: false,
+            stage: Stage::Open,
             reasons: vec![reason],
         }
     }
@@ -293,6 +304,23 @@ impl DryRun {
         store
             .work_out(&mut self.model, batch, &mut |_, _| {})
             .map(|(result, _)| result)
+    }
+
+    /// [`Store::merge_file`] without writing anything (no device key is pinned either).
+    pub fn merge_file(
+        &mut self,
+        store: &Store,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+    ) -> Result<MergeResult, StoreError> {
+        match store.check_file(path, identity, registry)? {
+            Ok((batch, _)) => self.merge(store, &batch),
+            Err(refusal) => Err(StoreError::BatchRefused {
+                path: path.to_path_buf(),
+                reason: refusal.reason(),
+            }),
+        }
     }
 }
 
@@ -778,16 +806,16 @@ impl Store {
             Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
         };
         drop(bytes);
-        let refuse = |batch: &Batch, reasons: Vec<String>| Refusal {
+        let refuse = |batch: &Batch, stage: Stage, reasons: Vec<String>| Refusal {
             manifest: Some(batch.manifest.clone()),
             encrypted: batch.encrypted,
-            intact: true,
+            stage,
             reasons,
         };
         let problems = batch::check_against(&batch, registry);
         if !problems.is_empty() {
             let reasons = problems.iter().map(ToString::to_string).collect();
-            return Ok(Err(refuse(&batch, reasons)));
+            return Ok(Err(refuse(&batch, Stage::Content, reasons)));
         }
         let m = &batch.manifest;
         let pin = match self.device_pin(&m.device)? {
@@ -801,7 +829,7 @@ impl Store {
                     m.device,
                     m.device_key
                 );
-                return Ok(Err(refuse(&batch, vec![reason])));
+                return Ok(Err(refuse(&batch, Stage::DeviceKey, vec![reason])));
             }
             Some(pin) if pin.revoked_at.is_some() => {
                 let reason = format!(
@@ -809,7 +837,7 @@ impl Store {
                     m.device,
                     pin.revoked_at.map(uk_time).unwrap_or_default()
                 );
-                return Ok(Err(refuse(&batch, vec![reason])));
+                return Ok(Err(refuse(&batch, Stage::DeviceKey, vec![reason])));
             }
             Some(pin) => PinCheck::Pinned { since: pin.since },
             None => PinCheck::FirstUse,

@@ -48,7 +48,7 @@ pub use journal::{
 pub use lock::{DirLock, LOCK_FILE};
 pub use merge::{
     Conflict, ConflictVersion, DryRun, FileCheck, Gap, MergeCounts, MergeResult, MergedBatch,
-    PinCheck, Refusal, Rejection, Source, Verified,
+    PinCheck, Refusal, Rejection, Source, Stage, Verified, batch_files,
 };
 pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, Summaries};

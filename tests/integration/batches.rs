@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::store_helpers::{new_response, open, t0};
 
-fn doorstep(dir: &Path) -> Command {
+pub fn doorstep(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorstep"));
     cmd.env_remove("DOORSTEP_DATA_DIR")
         .arg("--data-dir")
@@ -25,11 +25,11 @@ fn doorstep(dir: &Path) -> Command {
     cmd
 }
 
-fn stdout_of(cmd: &mut Command) -> String {
+pub fn stdout_of(cmd: &mut Command) -> String {
     String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
 }
 
-fn kin() -> Survey {
+pub fn kin() -> Survey {
     Registry::builtin()
         .unwrap()
         .get("kin", None)
@@ -38,7 +38,7 @@ fn kin() -> Survey {
 }
 
 /// A finalized KIN interview with two valid answers, and its knock, on a laptop.
-fn interview(store: &Store, door: &str) -> Response {
+pub fn interview(store: &Store, door: &str) -> Response {
     let survey = kin();
     let draft = store
         .create_draft(doorstep::response::NewResponse {
@@ -74,7 +74,7 @@ fn interview(store: &Store, door: &str) -> Response {
 }
 
 /// A laptop data dir with device and officer set and one interview.
-fn laptop(dir: &Path) {
+pub fn laptop(dir: &Path) {
     let store = open(dir);
     store.set_setting(SettingKey::Device, "laptop-3").unwrap();
     store.set_setting(SettingKey::Officer, "PC 1234").unwrap();
@@ -84,7 +84,7 @@ fn laptop(dir: &Path) {
 /// A coordinator: its identity file and recipient. The data directory is made one first:
 /// these tests keep the coordinator's files in it, and doorstep refuses a folder that
 /// holds other files but no doorstep data.
-fn coordinator(dir: &Path) -> (PathBuf, String) {
+pub fn coordinator(dir: &Path) -> (PathBuf, String) {
     pins(dir);
     let key = dir.join("coordinator.key");
     let recipient = stdout_of(doorstep(dir).args(["keys", "new", "--out"]).arg(&key));
@@ -92,11 +92,11 @@ fn coordinator(dir: &Path) -> (PathBuf, String) {
 }
 
 /// What a coordinator's store holds that verification could change: the device pins.
-fn pins(dir: &Path) -> String {
+pub fn pins(dir: &Path) -> String {
     stdout_of(doorstep(dir).args(["devices", "list"]))
 }
 
-fn export(dir: &Path, out: &Path, extra: &[&str]) -> String {
+pub fn export(dir: &Path, out: &Path, extra: &[&str]) -> String {
     stdout_of(
         doorstep(dir)
             .args(["batch", "export", "--out"])
@@ -321,7 +321,7 @@ fn since_takes_what_was_first_exported_after_a_batch_plus_what_is_new() {
 
 /// A signed, unencrypted batch of one KIN response built with the library, so tests can
 /// write what no honest laptop would.
-fn crafted(
+pub fn crafted(
     key: &DeviceKey,
     device: &str,
     edit: impl FnOnce(&mut Manifest, &mut Vec<Record>),

@@ -615,3 +615,632 @@ proptest! {
         prop_assert_eq!(&a, &merged_in(&forward, &batches, true));
     }
 }
+
+// ---- through the real binary ----
+
+mod cli {
+    use std::path::{Path, PathBuf};
+
+    use doorstep::batch::{self, DeviceKey, Manifest, Origin, Record, Selection};
+    use doorstep::response::{AnswerRecord, Response, SettingKey, StoredAnswer};
+    use doorstep::store::{Store, journal_path};
+    use doorstep::survey::Answer;
+    use predicates::prelude::*;
+    use uuid::Uuid;
+
+    use super::{AREA, logical};
+    use crate::batches::{coordinator, doorstep, export, interview, pins, stdout_of};
+    use crate::store_helpers::t0;
+
+    /// A laptop named `device`, sending to `recipient`, with one interview at 12 Kay Street.
+    fn laptop(dir: &Path, device: &str, recipient: &str) -> Response {
+        // The system clock and ids: two laptops must not make the same ids.
+        let store = Store::open(dir).unwrap();
+        store.set_setting(SettingKey::Device, device).unwrap();
+        store.set_setting(SettingKey::Officer, "PC 7").unwrap();
+        store.set_setting(SettingKey::Recipient, recipient).unwrap();
+        interview(&store, "12")
+    }
+
+    /// Everything about the coordinator's store a refused or dry-run merge must leave as
+    /// it was: its logical content, pins and the journal's bytes.
+    fn state(dir: &Path) -> (super::Logical, String, Vec<u8>) {
+        let pinned = pins(dir);
+        let store = Store::open(dir).unwrap();
+        let logical = logical(&store);
+        drop(store);
+        (
+            logical,
+            pinned,
+            std::fs::read(journal_path(dir)).unwrap_or_default(),
+        )
+    }
+
+    fn merge_cmd(coord: &Path, paths: &[&Path], identity: Option<&Path>) -> assert_cmd::Command {
+        let mut cmd = doorstep(coord);
+        cmd.args(["batch", "merge"]);
+        for p in paths {
+            cmd.arg(p);
+        }
+        if let Some(id) = identity {
+            cmd.arg("--identity").arg(id);
+        }
+        cmd
+    }
+
+    /// A signed, unencrypted batch of `records` from `device`, written to `path`.
+    fn write_batch(
+        path: &Path,
+        key: &DeviceKey,
+        device: &str,
+        sequence: u64,
+        records: Vec<Record>,
+    ) {
+        let origin = Origin {
+            batch: Uuid::now_v7(),
+            sequence,
+            previous: None,
+            device: device.into(),
+            officer: Some("PC 7".into()),
+            created_at: t0(),
+            selection: Selection::New,
+        };
+        let manifest = Manifest::describe(origin, &key.public(), &records);
+        std::fs::write(path, batch::write(&manifest, &records, key).unwrap()).unwrap();
+    }
+
+    /// A valid KIN interview made on a scratch laptop.
+    fn kin_response() -> Response {
+        let lap = tempfile::tempdir().unwrap();
+        interview(&Store::open(lap.path()).unwrap(), "1")
+    }
+
+    fn data_dir_with_store() -> (tempfile::TempDir, PathBuf) {
+        let coord = tempfile::tempdir().unwrap();
+        drop(Store::open(coord.path()).unwrap());
+        let inbox = coord.path().join("inbox");
+        std::fs::create_dir(&inbox).unwrap();
+        (coord, inbox)
+    }
+
+    #[test]
+    fn two_laptops_on_one_street_merge_into_one_door_log_on_the_coordinator() {
+        let coord = tempfile::tempdir().unwrap();
+        let (identity, recipient) = coordinator(coord.path());
+        let inbox = tempfile::tempdir().unwrap();
+        let (lap1, lap2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let r1 = laptop(lap1.path(), "laptop-1", &recipient);
+        let r2 = laptop(lap2.path(), "laptop-2", &recipient);
+        export(lap1.path(), &inbox.path().join("a-laptop-1.batch"), &[]);
+        export(lap2.path(), &inbox.path().join("b-laptop-2.batch"), &[]);
+
+        let said =
+            stdout_of(merge_cmd(coord.path(), &[inbox.path()], Some(&identity)).arg("--json"));
+        let json: serde_json::Value = serde_json::from_str(&said).unwrap();
+        let rows = &json["blocks"][0]["rows"];
+        assert_eq!(json["blocks"][0]["name"], "merges");
+        // laptop-1: its interview, the door and its knock are new; laptop-2: its
+        // interview and knock are new, the door is the same door.
+        for (i, (device, new, dup)) in [("laptop-1", 3, 0), ("laptop-2", 2, 1)].iter().enumerate() {
+            assert_eq!(rows[i]["device"], *device, "{said}");
+            assert_eq!(rows[i]["result"], "merged");
+            assert_eq!(
+                (rows[i]["new"].as_i64(), rows[i]["duplicate"].as_i64()),
+                (Some(*new), Some(*dup)),
+                "{said}"
+            );
+            assert_eq!(rows[i]["conflict"], 0);
+        }
+        let check = |coord: &Path| {
+            let store = Store::open(coord).unwrap();
+            let doors = store.doors(AREA).unwrap();
+            assert_eq!(doors.len(), 1);
+            let devices: Vec<Option<&str>> = doors[0]
+                .knocks
+                .iter()
+                .map(|k| k.device.as_deref())
+                .collect();
+            assert_eq!(devices.len(), 2, "{devices:?}");
+            assert!(devices.contains(&Some("laptop-1")) && devices.contains(&Some("laptop-2")));
+            let mut active: Vec<Uuid> = store
+                .active_responses()
+                .unwrap()
+                .map(|r| r.unwrap().id)
+                .collect();
+            active.sort();
+            let mut want = vec![r1.id, r2.id];
+            want.sort();
+            assert_eq!(active, want);
+            assert_eq!(
+                store
+                    .response_sources(r1.id)
+                    .unwrap()
+                    .iter()
+                    .next()
+                    .unwrap()
+                    .device,
+                "laptop-1"
+            );
+        };
+        check(coord.path());
+        let listed = pins(coord.path());
+        assert!(
+            listed.contains("laptop-1") && listed.contains("laptop-2"),
+            "{listed}"
+        );
+
+        // The same folder again: already merged, nothing changes.
+        let before = state(coord.path());
+        let said = stdout_of(&mut merge_cmd(
+            coord.path(),
+            &[inbox.path()],
+            Some(&identity),
+        ));
+        assert_eq!(said.matches("already merged").count(), 2, "{said}");
+        assert_eq!(state(coord.path()).0, before.0);
+
+        // laptop-1 exports everything again: a new batch of duplicates, no knock twice.
+        let again = inbox.path().join("c-laptop-1-all.batch");
+        export(lap1.path(), &again, &["--all"]);
+        let said = stdout_of(merge_cmd(coord.path(), &[&again], Some(&identity)).arg("--json"));
+        let json: serde_json::Value = serde_json::from_str(&said).unwrap();
+        let row = &json["blocks"][0]["rows"][0];
+        assert_eq!(
+            (row["new"].as_i64(), row["duplicate"].as_i64()),
+            (Some(0), Some(3)),
+            "{said}"
+        );
+        check(coord.path());
+    }
+
+    #[test]
+    fn every_refusal_names_its_reason_and_merges_nothing() {
+        let (coord, inbox) = data_dir_with_store();
+        let (identity, recipient) = coordinator(coord.path());
+        let lap = tempfile::tempdir().unwrap();
+        laptop(lap.path(), "laptop-1", &recipient);
+        let encrypted = inbox.join("encrypted.batch");
+        export(lap.path(), &encrypted, &[]);
+        let key = DeviceKey::from_secret_bytes([9; 32]);
+        let good = inbox.join("good.batch");
+        write_batch(
+            &good,
+            &key,
+            "laptop-9",
+            1,
+            vec![Record::Response(kin_response())],
+        );
+        let changed = inbox.join("changed.batch");
+        let mut bytes = std::fs::read(&good).unwrap();
+        let at = bytes.iter().rposition(|b| *b == b'"').unwrap() - 2;
+        bytes[at] ^= 1;
+        std::fs::write(&changed, &bytes).unwrap();
+        let unknown_survey = inbox.join("unknown-survey.batch");
+        let mut odd = kin_response();
+        odd.fingerprint = "sha256:0000".into();
+        write_batch(
+            &unknown_survey,
+            &key,
+            "laptop-9",
+            2,
+            vec![Record::Response(odd)],
+        );
+
+        let before = state(coord.path());
+        for (files, identity, reason) in [
+            (
+                vec![&encrypted],
+                None,
+                "the batch is encrypted; give the coordinator identity with --identity KEY",
+            ),
+            (
+                vec![&good, &changed],
+                Some(identity.as_path()),
+                "was changed after the batch was written: its checksum does not match",
+            ),
+            (
+                vec![&good, &unknown_survey],
+                Some(identity.as_path()),
+                "survey kin version",
+            ),
+        ] {
+            let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+            merge_cmd(coord.path(), &paths, identity)
+                .assert()
+                .code(65)
+                .stdout(predicate::str::contains("refused"))
+                .stderr(predicate::str::contains("refused, nothing merged"))
+                .stderr(predicate::str::contains(reason));
+            assert_eq!(
+                state(coord.path()),
+                before,
+                "refused merge changed the store ({reason})"
+            );
+        }
+        // A key other than the pinned one, and a revoked key.
+        doorstep(coord.path())
+            .args(["devices", "trust", "laptop-9"])
+            .arg(DeviceKey::from_secret_bytes([8; 32]).public().to_string())
+            .assert()
+            .success();
+        let before = state(coord.path());
+        merge_cmd(coord.path(), &[&good], None)
+            .assert()
+            .code(65)
+            .stderr(predicate::str::contains("but this machine pinned"));
+        assert_eq!(state(coord.path()), before);
+        doorstep(coord.path())
+            .args(["devices", "trust", "laptop-9"])
+            .arg(key.public().to_string())
+            .assert()
+            .success();
+        doorstep(coord.path())
+            .args(["devices", "revoke", "laptop-9"])
+            .assert()
+            .success();
+        let before = state(coord.path());
+        merge_cmd(coord.path(), &[&good], None)
+            .assert()
+            .code(65)
+            .stderr(predicate::str::contains("was revoked on"));
+        assert_eq!(state(coord.path()), before);
+        // A folder with no batch files is a usage error.
+        let empty = tempfile::tempdir().unwrap();
+        merge_cmd(coord.path(), &[empty.path()], None)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("holds no batch files"));
+    }
+
+    #[test]
+    fn dry_run_writes_nothing_and_says_what_would_happen() {
+        let (coord, inbox) = data_dir_with_store();
+        let key = DeviceKey::from_secret_bytes([5; 32]);
+        let r = kin_response();
+        write_batch(
+            &inbox.join("1.batch"),
+            &key,
+            "laptop-5",
+            1,
+            vec![Record::Response(r.clone())],
+        );
+        write_batch(
+            &inbox.join("2.batch"),
+            &key,
+            "laptop-5",
+            2,
+            vec![Record::Response(r)],
+        );
+        let before = state(coord.path());
+        let said =
+            stdout_of(merge_cmd(coord.path(), &[&inbox], None).args(["--dry-run", "--json"]));
+        let json: serde_json::Value = serde_json::from_str(&said).unwrap();
+        let rows = &json["blocks"][0]["rows"];
+        assert_eq!(rows[0]["result"], "would_merge");
+        assert_eq!(rows[0]["new"], 1);
+        // The dry run applies the batches one after another: the second is a duplicate.
+        assert_eq!(rows[1]["duplicate"], 1, "{said}");
+        assert_eq!(state(coord.path()), before);
+        assert_eq!(pins(coord.path()), before.1);
+    }
+
+    #[test]
+    fn conflicts_are_listed_side_by_side_and_resolved() {
+        let (coord, inbox) = data_dir_with_store();
+        let key = DeviceKey::from_secret_bytes([6; 32]);
+        let a = kin_response();
+        let mut b = a.clone();
+        b.interviewer = "PC 9999".into();
+        b.finalized_at = a.finalized_at.map(|t| t + chrono::Duration::minutes(3));
+        b.answers.insert(
+            "respondent_type".into(),
+            AnswerRecord {
+                value: StoredAnswer::Plain(Answer::Choice("business".into())),
+                ..b.answers["respondent_type"].clone()
+            },
+        );
+        write_batch(
+            &inbox.join("1.batch"),
+            &key,
+            "laptop-6",
+            1,
+            vec![Record::Response(b.clone())],
+        );
+        write_batch(
+            &inbox.join("3.batch"),
+            &key,
+            "laptop-6",
+            3,
+            vec![Record::Response(a.clone())],
+        );
+        let said = stdout_of(&mut merge_cmd(coord.path(), &[&inbox], None));
+        assert!(
+            said.contains("warning: device laptop-6: batch 2 of 3 missing"),
+            "{said}"
+        );
+        assert!(said.contains("warning: 1 conflict unresolved"), "{said}");
+
+        let listed = stdout_of(doorstep(coord.path()).args(["batch", "conflicts"]));
+        assert!(
+            listed.contains(&format!(
+                "response {}: 2 versions, A active (finalized first)",
+                a.id
+            )),
+            "{listed}"
+        );
+        let line = |start: &str| {
+            listed
+                .lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("no {start} in\n{listed}"))
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(line("interviewer"), "interviewer PC 1234 PC 9999");
+        assert_eq!(line("sent by"), "sent by laptop-6 laptop-6");
+        assert_eq!(line("respondent_type"), "respondent_type resident business");
+        assert!(
+            !listed.contains("\nconsent"),
+            "answers that agree are not shown:\n{listed}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout_of(doorstep(coord.path()).args([
+                "batch",
+                "conflicts",
+                "--json",
+            ])))
+            .unwrap();
+        assert_eq!(json["blocks"][1]["fields"]["response"], a.id.to_string());
+        assert_eq!(json["blocks"][1]["fields"]["active"], "A");
+
+        // Settle it by its short id: keep B.
+        let short = &a.id.simple().to_string()[..12];
+        doorstep(coord.path())
+            .args(["batch", "resolve", short, "--keep", "C"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("has versions A, B"));
+        let said =
+            stdout_of(doorstep(coord.path()).args(["batch", "resolve", short, "--keep", "b"]));
+        assert!(said.contains("version B (device"), "{said}");
+        let listed = stdout_of(doorstep(coord.path()).args(["batch", "conflicts"]));
+        assert_eq!(listed.trim(), "no unresolved conflicts");
+        let store = Store::open(coord.path()).unwrap();
+        assert_eq!(store.get(a.id).unwrap().interviewer, "PC 9999");
+        assert_eq!(store.unresolved_conflict_count().unwrap(), 0);
+        drop(store);
+        // recover keeps the resolution.
+        std::fs::remove_dir_all(coord.path().join("store")).unwrap();
+        doorstep(coord.path()).arg("recover").assert().success();
+        assert_eq!(
+            Store::open(coord.path())
+                .unwrap()
+                .get(a.id)
+                .unwrap()
+                .interviewer,
+            "PC 9999"
+        );
+        // A settled conflict can be settled again; an id with no conflict is refused.
+        doorstep(coord.path())
+            .args(["batch", "resolve", short, "--keep", "A"])
+            .assert()
+            .success();
+        let other = Uuid::from_u128(77);
+        doorstep(coord.path())
+            .args(["batch", "resolve", &other.to_string(), "--keep", "A"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "no response with id {other}"
+            )));
+    }
+
+    #[test]
+    fn verify_and_export_speak_json() {
+        let coord = tempfile::tempdir().unwrap();
+        let (identity, recipient) = coordinator(coord.path());
+        let lap = tempfile::tempdir().unwrap();
+        laptop(lap.path(), "laptop-1", &recipient);
+        let file = coord.path().join("1.batch");
+        let said = stdout_of(
+            doorstep(lap.path())
+                .args(["batch", "export", "--json", "--out"])
+                .arg(&file),
+        );
+        let json: serde_json::Value = serde_json::from_str(&said).unwrap();
+        let f = &json["blocks"][4]["fields"];
+        assert_eq!(
+            (f["written"].as_bool(), f["device"].as_str()),
+            (Some(true), Some("laptop-1")),
+            "{said}"
+        );
+        assert_eq!(
+            (
+                f["responses"].as_i64(),
+                f["knocks"].as_i64(),
+                f["encrypted"].as_bool()
+            ),
+            (Some(1), Some(1), Some(true))
+        );
+        let said = stdout_of(
+            doorstep(coord.path())
+                .args(["batch", "verify", "--json", "--identity"])
+                .arg(&identity)
+                .arg(&file),
+        );
+        let json: serde_json::Value = serde_json::from_str(&said).unwrap();
+        let f = &json["blocks"][1]["fields"];
+        assert_eq!(f["verified"], true, "{said}");
+        assert_eq!(f["device"], "laptop-1");
+        assert_eq!(f["sequence"], 1);
+        assert_eq!(f["encrypted"], true);
+        // A refusal carries its reasons.
+        std::fs::write(&file, b"doorstep-batch 9\n").unwrap();
+        let out = doorstep(coord.path())
+            .args(["batch", "verify", "--json"])
+            .arg(&file)
+            .assert()
+            .code(65);
+        let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let f = &json["blocks"][1]["fields"];
+        assert_eq!(f["verified"], false);
+        assert!(
+            f["reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("batch format 9 is not one this doorstep reads"),
+            "{f}"
+        );
+    }
+}
+
+// ---- kill -9 during a merge ----
+
+mod kill {
+    use std::io::{BufRead, BufReader, Write};
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use doorstep::batch::{self, Record};
+    use doorstep::store::{STORE_DIR, Store, StoreError, recover};
+
+    use super::{door_record, knock, response};
+    use crate::store_helpers::env;
+
+    const CHILD_DIR: &str = "DOORSTEP_MERGE_CHILD_DIR";
+    const CHILD_BATCH: &str = "DOORSTEP_MERGE_CHILD_BATCH";
+    const DOORS: usize = 300;
+    const KNOCKS_PER_DOOR: u128 = 6;
+    const RESPONSES: u128 = 300;
+
+    /// The child: merges the batch file it is given, saying when it starts and ends.
+    #[test]
+    #[ignore = "the child process of the merge kill test; run by it"]
+    fn merge_kill_child() {
+        let dir = std::env::var(CHILD_DIR).expect("run by the kill test");
+        let file = std::env::var(CHILD_BATCH).expect("run by the kill test");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let store = loop {
+            match Store::open(dir.as_ref()) {
+                Ok(s) => break s,
+                Err(StoreError::Busy { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => panic!("child could not open the store: {e}"),
+            }
+        };
+        let batch = batch::open(&std::fs::read(file).unwrap(), None).unwrap();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "start").unwrap();
+        out.flush().unwrap();
+        store.merge_batch(&batch, &mut |_, _| {}).unwrap();
+        writeln!(out, "done").unwrap();
+        out.flush().unwrap();
+    }
+
+    fn big_batch() -> Vec<u8> {
+        let mut records = Vec::new();
+        for n in 0..RESPONSES {
+            records.push(Record::Response(response(10_000 + n, 0, 1)));
+        }
+        for d in 0..DOORS {
+            records.push(door_record(&d.to_string()));
+        }
+        for d in 0..DOORS as u128 {
+            for k in 0..KNOCKS_PER_DOOR {
+                records.push(knock(d * KNOCKS_PER_DOOR + k, &d.to_string(), "laptop-1"));
+            }
+        }
+        super::batch_bytes("laptop-1", 1, records)
+    }
+
+    /// (responses, doors, knocks, merged batches) in the store at `dir`.
+    fn held(dir: &Path) -> (usize, usize, usize, usize) {
+        let store = Store::open(dir).unwrap();
+        let responses = store.list(&Default::default()).unwrap().responses.len();
+        let doors = store.all_doors().unwrap();
+        let knocks = doors.iter().map(|d| d.knocks.len()).sum();
+        (
+            responses,
+            doors.len(),
+            knocks,
+            store.merged_batches().unwrap().len(),
+        )
+    }
+
+    #[test]
+    fn sigkill_during_a_merge_leaves_the_batch_wholly_in_or_wholly_out() {
+        let files = tempfile::tempdir().unwrap();
+        let file = files.path().join("big.batch");
+        std::fs::write(&file, big_batch()).unwrap();
+        let whole = (
+            RESPONSES as usize,
+            DOORS,
+            DOORS * KNOCKS_PER_DOOR as usize,
+            1,
+        );
+        let empty = (0, 0, 0, 0);
+        let exe = std::env::current_exe().unwrap();
+        let spawn = |dir: &Path| {
+            Command::new(&exe)
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "merge::kill::merge_kill_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_DIR, dir)
+                .env(CHILD_BATCH, &file)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        // How long a whole merge takes here, to kill within it.
+        let timing = tempfile::tempdir().unwrap();
+        let mut child = spawn(timing.path());
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        lines.find(|l| l.as_deref().is_ok_and(|l| l.ends_with("start")));
+        let started = Instant::now();
+        lines.find(|l| l.as_deref().is_ok_and(|l| l.ends_with("done")));
+        let took = started.elapsed();
+        assert!(child.wait().unwrap().success());
+        assert_eq!(held(timing.path()), whole);
+
+        let (mut wholly_in, mut wholly_out) = (0, 0);
+        let runs = 10u32;
+        for run in 0..runs {
+            let dir = tempfile::tempdir().unwrap();
+            drop(Store::open(dir.path()).unwrap());
+            let mut child = spawn(dir.path());
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            lines.find(|l| l.as_deref().is_ok_and(|l| l.ends_with("start")));
+            // Spread over the merge, a little past its usual end.
+            std::thread::sleep(took * (run + 1) / runs * 6 / 5);
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let got = held(dir.path());
+            assert!(
+                got == whole || got == empty,
+                "run {run}: after kill -9 the store holds {got:?}"
+            );
+            if got == whole {
+                wholly_in += 1;
+            } else {
+                wholly_out += 1;
+            }
+            // The journal says the same: a store rebuilt from it alone agrees.
+            std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+            recover(dir.path(), env().0).unwrap();
+            assert_eq!(held(dir.path()), got, "run {run}: recover disagrees");
+        }
+        eprintln!(
+            "merge kill test: a whole merge took {:.0} ms; {runs} kills: {wholly_in} wholly in, {wholly_out} wholly out",
+            took.as_secs_f64() * 1000.0
+        );
+    }
+}
