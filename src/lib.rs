@@ -23,6 +23,7 @@ pub mod police;
 pub mod report;
 pub mod response;
 pub mod seal;
+pub mod simulate;
 pub mod store;
 pub mod survey;
 pub mod tui;

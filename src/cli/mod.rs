@@ -15,6 +15,7 @@ pub mod recover;
 pub mod report;
 pub mod responses;
 pub mod review;
+pub mod simulate;
 pub mod survey;
 pub mod yousaid;
 
@@ -99,6 +100,8 @@ pub enum Command {
     /// the indicators, the street and the record, what changed, the proposed top three and
     /// who we heard. Public (small numbers suppressed) unless --internal.
     Report(report::ReportArgs),
+    /// Write realistic batch files from simulated laptops (training, demos, benchmarks).
+    Simulate(simulate::SimulateArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
     Completions {
         /// The shell to complete for.
@@ -134,6 +137,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Er
         Some(Command::Contacts(args)) => contacts::run(args, &data_dir, out, err),
         Some(Command::Export(cmd)) => export::run(cmd, &data_dir, out, err),
         Some(Command::Report(args)) => report::run(args, &data_dir, out, err),
+        Some(Command::Simulate(args)) => simulate::run(args, &data_dir, out, err),
         Some(Command::Completions { shell }) => completions::run(*shell, out),
         Some(Command::Man { out: dir }) => man::run(dir.as_deref(), out),
         None => crate::tui::run(&data_dir),

@@ -69,27 +69,33 @@ pub fn run(
                 status: *status,
                 period: *period,
             };
-            let mut listing = store.list(&filter)?;
-            if let Some(area) = area {
-                let codes = area_codes(&store.stored_geography()?.or_builtin()?, area);
-                listing
-                    .responses
-                    .retain(|r| codes.iter().any(|c| c.eq_ignore_ascii_case(&r.area)));
-            }
-            print(
-                out,
-                &list_document(&listing.responses),
-                Format::json_if(*json),
-            )?;
-            if listing.unreadable.is_empty() {
+            let codes = match area {
+                Some(area) => Some(area_codes(&store.stored_geography()?.or_builtin()?, area)),
+                None => None,
+            };
+            // One response decoded at a time; only its row is kept.
+            let mut table = list_table();
+            let mut shown = 0usize;
+            let unreadable = store.each_response(&filter, |r| {
+                if codes
+                    .as_ref()
+                    .is_none_or(|codes| codes.iter().any(|c| c.eq_ignore_ascii_case(&r.area)))
+                {
+                    table.push(list_row(&r));
+                    shown += 1;
+                }
+                Ok(())
+            })?;
+            print(out, &list_of(table, shown), Format::json_if(*json))?;
+            if unreadable.is_empty() {
                 Ok(())
             } else {
-                for e in &listing.unreadable {
+                for e in &unreadable {
                     warn(err, &e.to_string())?;
                 }
                 Err(Error::BadInput(format!(
                     "{} stored response(s) could not be read (run `doorstep recover` to restore finalized ones from the journal)",
-                    listing.unreadable.len()
+                    unreadable.len()
                 )))
             }
         }
@@ -152,7 +158,15 @@ fn time(t: DateTime<Utc>) -> Cell {
 
 /// The list as a table, with a count under it.
 pub fn list_document(responses: &[Response]) -> Document {
-    let mut table = Table::new(
+    let mut table = list_table();
+    for r in responses {
+        table.push(list_row(r));
+    }
+    list_of(table, responses.len())
+}
+
+fn list_table() -> Table {
+    Table::new(
         "responses",
         vec![
             Column::text("id", "ID"),
@@ -168,26 +182,30 @@ pub fn list_document(responses: &[Response]) -> Document {
             Column::text("replaces", "REPLACES"),
         ],
     )
-    .when_empty("no responses");
-    for r in responses {
-        table.push(vec![
-            Cell::from(r.id.to_string()),
-            Cell::from(&r.survey_id).shown_as(format!("{} v{}", r.survey_id, r.survey_version)),
-            Cell::from(r.survey_version),
-            Cell::from(&r.area),
-            Cell::from(r.period.to_string()),
-            Cell::from(r.status.to_string()),
-            Cell::from(&r.interviewer),
-            Cell::from(&r.device),
-            time(r.changed_at),
-            Cell::from(r.answered_count()),
-            Cell::from(r.replaces.map(|u| u.to_string())),
-        ]);
-    }
+    .when_empty("no responses")
+}
+
+fn list_row(r: &Response) -> Vec<Cell> {
+    vec![
+        Cell::from(r.id.to_string()),
+        Cell::from(&r.survey_id).shown_as(format!("{} v{}", r.survey_id, r.survey_version)),
+        Cell::from(r.survey_version),
+        Cell::from(&r.area),
+        Cell::from(r.period.to_string()),
+        Cell::from(r.status.to_string()),
+        Cell::from(&r.interviewer),
+        Cell::from(&r.device),
+        time(r.changed_at),
+        Cell::from(r.answered_count()),
+        Cell::from(r.replaces.map(|u| u.to_string())),
+    ]
+}
+
+fn list_of(table: Table, count: usize) -> Document {
     let mut doc = Document::new();
     doc.table(table);
-    if !responses.is_empty() {
-        doc.note(format!("{} response(s)", responses.len()));
+    if count > 0 {
+        doc.note(format!("{count} response(s)"));
     }
     doc
 }

@@ -26,6 +26,10 @@ pub const DEVICE_KEY_FILE: &str = "device.key";
 
 const BATCH_PREFIX: &[u8] = b"batch\x1f";
 const MARK_PREFIX: &[u8] = b"mark\x1f";
+/// Marks of responses (prefix of their keys).
+pub(super) const RESPONSE_MARK_PREFIX: &[u8] = b"mark\x1fresponse\x1f";
+/// How many responses are marked: kept with the marks, read by the home screen.
+pub(super) const EXPORTED_RESPONSES: &[u8] = b"count\x1fresponses";
 
 /// A batch this device wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,12 +171,19 @@ impl Store {
         key.extend_from_slice(batch.batch.as_bytes());
         writes.insert(key, encode(batch)?);
         let mark = encode(&batch.batch)?;
+        let mut responses = 0u64;
         for record in records {
             let key = record.bytes();
             if tree.get(&key)?.is_none() {
+                responses += u64::from(matches!(record, RecordKey::Response(_)));
                 writes.insert(key, mark.clone());
             }
         }
+        let before = tree
+            .get(EXPORTED_RESPONSES)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes);
+        writes.insert(EXPORTED_RESPONSES, &(before + responses).to_be_bytes());
         tree.apply_batch(writes)?;
         self.flush()
     }

@@ -262,6 +262,47 @@ pub fn write_journal(path: &Path, entries: &[JournalEntry]) -> Result<JournalMar
 
 /// Reads every line of the journal at `path`; a missing journal is empty. Bad lines are
 /// collected with their line numbers, never fatal.
+/// Reads the journal a line at a time, calling `each` with every good entry (line number,
+/// entry); corrupt lines are collected, not passed on. Nothing but the current line is
+/// held, so a journal of any length reads in bounded memory. `lines` and `bytes` of the
+/// result say how far it went; its `entries` stay empty.
+pub fn each_journal_entry(
+    path: &Path,
+    mut each: impl FnMut(usize, JournalEntry) -> Result<(), StoreError>,
+) -> Result<JournalContents, StoreError> {
+    use std::io::BufRead;
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(JournalContents::default()),
+        Err(e) => return Err(StoreError::io(path, e)),
+    };
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut out = JournalContents::default();
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        let n = reader
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| StoreError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        out.bytes += n as u64;
+        out.lines += 1;
+        let line = out.lines;
+        let text = raw.strip_suffix(b"\n").unwrap_or(&raw);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match decode_line(text) {
+            Ok(entry) => each(line, entry)?,
+            Err(reason) => out.corrupt.push(CorruptLine { line, reason }),
+        }
+    }
+    Ok(out)
+}
+
 pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,

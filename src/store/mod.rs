@@ -32,6 +32,7 @@ mod recover;
 mod replay;
 mod responses;
 mod settings;
+mod tallies;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -44,7 +45,7 @@ pub use actions::ActionListing;
 pub use crime::CrimeInsert;
 pub use journal::{
     CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, JournalMark,
-    encode_line, journal_path, read_journal,
+    each_journal_entry, encode_line, journal_path, read_journal,
 };
 pub use lock::{DirLock, LOCK_FILE};
 pub use merge::{
@@ -53,6 +54,7 @@ pub use merge::{
 };
 pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, Summaries};
+pub use tallies::{Completed, Tallies};
 
 use crate::exit;
 use crate::response::{Door, Env, ResponseError, Status};
@@ -283,6 +285,7 @@ impl Store {
         let db = open_db(&db_path)?;
         let mut store = Store::assemble(db, data_dir, env, Some(lock))?;
         store.reconcile()?;
+        store.ensure_tallies()?;
         Ok(store)
     }
 
@@ -329,6 +332,7 @@ impl Store {
             read_only: Some(copy),
         };
         store.reconcile()?;
+        store.ensure_tallies()?;
         Ok(store)
     }
 
@@ -543,7 +547,7 @@ impl Store {
             return Err(StoreError::ReadOnly);
         }
         let mut batches: [sled::Batch; 6] = Default::default();
-        for w in writes {
+        for w in writes.iter().filter(|w| w.tree != Tree::Responses) {
             let b = &mut batches[w.tree as usize];
             match &w.value {
                 Some(v) => b.insert(w.key.as_slice(), v.as_slice()),
@@ -560,13 +564,25 @@ impl Store {
             self.tree(merge::MERGE)?,
             self.tree(META)?,
             self.tree(actions::ACTIONS)?,
+            self.tree(tallies::TALLIES)?,
         );
+        let response_writes: Vec<&Write> = writes
+            .iter()
+            .filter(|w| w.tree == Tree::Responses)
+            .collect();
         use sled::Transactional;
         let result: Result<(), sled::transaction::TransactionError<()>> = (
-            &trees.0, &trees.1, &trees.2, &trees.3, &trees.4, &trees.5,
+            &trees.0, &trees.1, &trees.2, &trees.3, &trees.4, &trees.5, &trees.6,
         )
-            .transaction(|(r, d, s, m, meta, a)| {
-                r.apply_batch(&batches[0])?;
+            .transaction(|(r, d, s, m, meta, a, t)| {
+                // One at a time, so the home screen's tallies move with each response.
+                for w in &response_writes {
+                    let old = match &w.value {
+                        Some(v) => r.insert(w.key.as_slice(), v.as_slice())?,
+                        None => r.remove(w.key.as_slice())?,
+                    };
+                    tallies::count_write(t, &w.key, old.as_deref(), w.value.as_deref())?;
+                }
                 d.apply_batch(&batches[1])?;
                 s.apply_batch(&batches[2])?;
                 m.apply_batch(&batches[3])?;

@@ -13,7 +13,7 @@
 //!
 //! The mark is removed when it is done; until then every other command refuses to open.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -22,16 +22,27 @@ use super::actions::ACTIONS;
 use super::replay::Model;
 use super::responses::RESPONSES;
 use super::{
-    CorruptLine, DirLock, JournalMark, RECOVERING_FILE, STORE_DIR, Store, StoreError, decode,
-    journal_path, open_db, read_journal, remove_snapshot_leftovers,
+    CorruptLine, DirLock, JournalContents, JournalEntry, JournalMark, RECOVERING_FILE, STORE_DIR,
+    Store, StoreError, decode, each_journal_entry, journal_path, open_db,
+    remove_snapshot_leftovers,
 };
+use uuid::Uuid;
+
 use crate::response::{Env, Response, Status};
 
 /// Where recover builds the new store before swapping it in.
 const REBUILDING_DIR: &str = "store.rebuilding";
 /// Trees rebuilt from the journal; every other tree (imported areas and crime, batch
 /// export marks, device pins, and any added later) is not journaled and is copied from the old store when it still reads.
-const JOURNALED_TREES: [&str; 6] = [RESPONSES, "doors", "settings", "meta", "merge", ACTIONS];
+const JOURNALED_TREES: [&str; 7] = [
+    RESPONSES,
+    "doors",
+    "settings",
+    "meta",
+    "merge",
+    ACTIONS,
+    super::tallies::TALLIES,
+];
 
 /// What state the sled store was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,8 +207,8 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
     std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
     let lock = DirLock::acquire(data_dir)?;
     let jpath = journal_path(data_dir);
-    let contents = read_journal(&jpath)?;
-    if contents.entries.is_empty()
+    let (journaled, contents, entries) = Journaled::read(&jpath)?;
+    if entries == 0
         && let Some(first) = contents.corrupt.first()
     {
         return Err(StoreError::UnreadableJournal {
@@ -218,7 +229,7 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         store: StoreState::Healthy,
         journal: jpath,
         lines: contents.lines,
-        entries: contents.entries.len(),
+        entries,
         corrupt: contents.corrupt,
         restored: BTreeMap::new(),
         already_present: 0,
@@ -237,12 +248,7 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         lines: contents.lines as u64,
         bytes: contents.bytes,
     };
-    let mut model = Model::default();
-    for (_, entry) in contents.entries {
-        model.apply(entry);
-    }
-
-    let result = run(data_dir, &env, model, mark, &mut report);
+    let result = run(data_dir, &env, journaled, mark, &mut report);
     if let Err(e) = result {
         // Nothing was swapped: the old store is as it was. A damaged one still says so
         // when opened; a healthy one must not be locked out by a stale mark.
@@ -257,11 +263,112 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
     Ok(report)
 }
 
+/// What the journal makes of the records, read in two streaming passes so a journal of
+/// a million responses is never in memory at once: the first builds the model of drafts,
+/// doors and settings and notes the line where each response was finalized (a finalized
+/// response never changes again; revisions are new records); the second
+/// ([`Journaled::each_final`]) reads those responses back one at a time.
+#[derive(Default)]
+pub(super) struct Journaled {
+    pub(super) model: Model,
+    /// Each finalized response's id and the line of its first finalized state.
+    finals: HashMap<Uuid, usize>,
+    path: PathBuf,
+}
+
+impl Journaled {
+    /// Reads the journal; also returns how far it goes (lines, bytes, corrupt lines) and
+    /// how many entries were good.
+    fn read(path: &Path) -> Result<(Journaled, JournalContents, usize), StoreError> {
+        let mut model = Model::default();
+        let mut finals: HashMap<Uuid, usize> = HashMap::new();
+        let mut entries = 0usize;
+        let contents = each_journal_entry(path, |line, entry| {
+            entries += 1;
+            match entry {
+                JournalEntry::Response(r) | JournalEntry::Draft(r)
+                    if finals.contains_key(&r.id) => {}
+                JournalEntry::Response(r)
+                    if r.status.is_final()
+                        && !model
+                            .responses
+                            .get(&r.id)
+                            .is_some_and(|c| c.status.is_final()) =>
+                {
+                    model.responses.remove(&r.id);
+                    finals.insert(r.id, line);
+                }
+                other => {
+                    // A merge or a resolution works on the responses it names: any of them
+                    // set aside as finalized come back into the model first (rare: only a
+                    // coordinator's own fieldwork can be named), as if never set aside.
+                    let named: Vec<Uuid> = match &other {
+                        JournalEntry::Merged { records, .. } => records
+                            .iter()
+                            .filter_map(|r| match r {
+                                crate::batch::Record::Response(r) => Some(r.id),
+                                _ => None,
+                            })
+                            .filter(|id| finals.contains_key(id))
+                            .collect(),
+                        JournalEntry::Resolved { id, .. } if finals.contains_key(id) => {
+                            vec![*id]
+                        }
+                        _ => Vec::new(),
+                    };
+                    if !named.is_empty() {
+                        let wanted: HashMap<Uuid, usize> = named
+                            .iter()
+                            .filter_map(|id| finals.remove(id).map(|l| (*id, l)))
+                            .collect();
+                        each_journal_entry(path, |l, e| {
+                            if let JournalEntry::Response(r) = e
+                                && wanted.get(&r.id) == Some(&l)
+                            {
+                                model.responses.insert(r.id, r);
+                            }
+                            Ok(())
+                        })?;
+                    }
+                    model.apply(other);
+                }
+            }
+            Ok(())
+        })?;
+        let journaled = Journaled {
+            model,
+            finals,
+            path: path.to_path_buf(),
+        };
+        Ok((journaled, contents, entries))
+    }
+
+    /// Whether the journal has the response at all.
+    fn knows(&self, id: Uuid) -> bool {
+        self.finals.contains_key(&id) || self.model.responses.contains_key(&id)
+    }
+
+    /// Calls `each` with every finalized response, one at a time, in journal order.
+    fn each_final(
+        &self,
+        mut each: impl FnMut(Response) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        if self.finals.is_empty() {
+            return Ok(());
+        }
+        each_journal_entry(&self.path, |line, entry| match entry {
+            JournalEntry::Response(r) if self.finals.get(&r.id) == Some(&line) => each(r),
+            _ => Ok(()),
+        })?;
+        Ok(())
+    }
+}
+
 /// The recovery proper; the caller holds the lock and the in-progress mark.
 fn run(
     data_dir: &Path,
     env: &Env,
-    model: Model,
+    model: Journaled,
     mark: JournalMark,
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
@@ -294,6 +401,8 @@ fn run(
         store.reconcile()?;
         report.notes.extend(store.notices().iter().cloned());
         merge_in_place(&store, &model, report)?;
+        // Derived counts are counted afresh: whatever the store went through, they match it.
+        store.rebuild_tallies()?;
         let now = store.journal_guard().mark;
         store.put_mark(now)?;
         store.flush()?;
@@ -310,6 +419,7 @@ fn run(
         } else if db_path.exists() {
             report.imported_lost = damage.clone();
         }
+        store.rebuild_tallies()?;
         store.put_mark(mark)?;
         store.flush()?;
     }
@@ -350,11 +460,12 @@ fn read_through(db: &sled::Db) -> Result<(), StoreError> {
 /// an older state of.
 fn merge_in_place(
     store: &Store,
-    model: &Model,
+    journaled: &Journaled,
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
     let tree = store.tree(RESPONSES)?;
-    for (id, journaled) in &model.responses {
+    let mut merge = |journaled: &Response| -> Result<(), StoreError> {
+        let id = journaled.id;
         let current = tree
             .get(id.as_bytes())?
             .and_then(|b| decode::<Response>(|| id.to_string(), &b).ok());
@@ -367,7 +478,13 @@ fn merge_in_place(
             *report.restored.entry(journaled.status).or_default() += 1;
             store.put_response(journaled)?;
         }
+        Ok(())
+    };
+    for r in journaled.model.responses.values() {
+        merge(r)?;
     }
+    journaled.each_final(|r| merge(&r))?;
+    let model = &journaled.model;
 
     // A correction or removal journaled just before a crash may not have reached the store.
     for key in &model.removed_doors {
@@ -426,13 +543,19 @@ fn merge_in_place(
 /// Writes everything the journal holds into a new, empty store.
 fn write_model(
     store: &Store,
-    model: &Model,
+    journaled: &Journaled,
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
-    for r in model.responses.values() {
+    let mut put = |r: &Response| -> Result<(), StoreError> {
         store.put_response(r)?;
         *report.restored.entry(r.status).or_default() += 1;
+        Ok(())
+    };
+    for r in journaled.model.responses.values() {
+        put(r)?;
     }
+    journaled.each_final(|r| put(&r))?;
+    let model = &journaled.model;
     for (key, door) in &model.doors {
         store.put_door(key, door)?;
         report.doors_restored += 1;
@@ -467,7 +590,7 @@ fn write_merge_records(store: &Store, model: &Model) -> Result<(), StoreError> {
 fn salvage(
     old: &sled::Db,
     store: &Store,
-    model: &Model,
+    journaled: &Journaled,
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
     if let Ok(tree) = old.open_tree(RESPONSES) {
@@ -476,7 +599,7 @@ fn salvage(
             let Ok(r) = decode::<Response>(String::new, &value) else {
                 continue;
             };
-            if r.status == Status::Draft && !model.responses.contains_key(&r.id) {
+            if r.status == Status::Draft && !journaled.knows(r.id) {
                 store.put_response(&r)?;
                 report.drafts_salvaged += 1;
             }
@@ -501,6 +624,8 @@ fn salvage(
         let to = store.tree(name)?;
         for entry in from.iter() {
             match entry {
+                // Derived: counted afresh by the rebuild of the tallies.
+                Ok((k, _)) if k.as_ref() == super::batches::EXPORTED_RESPONSES => {}
                 Ok((k, v)) => {
                     to.insert(k, v)?;
                     report.imported_salvaged += 1;
@@ -601,7 +726,7 @@ mod tests {
         let new_dir = tempfile::tempdir().unwrap();
         let store = Store::open_with(new_dir.path(), env).unwrap();
         let mut report = empty_report();
-        salvage(&old.db, &store, &Model::default(), &mut report).unwrap();
+        salvage(&old.db, &store, &Journaled::default(), &mut report).unwrap();
 
         // A revoked device stays revoked, and exported work is not exported again.
         assert_eq!(store.device_pins().unwrap(), vec![pin]);

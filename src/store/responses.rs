@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{JournalEntry, Store, StoreError, decode, encode};
+use super::{JournalEntry, Store, StoreError, decode};
 use crate::response::{
     NewResponse, Response, ResponseFilter, ResponseSummary, Status, StoredAnswer, TypedText,
 };
@@ -271,6 +271,26 @@ impl Store {
         Ok(listing)
     }
 
+    /// Calls `each` with every response matching the filter, oldest first, one at a time:
+    /// a caller that keeps only what it needs of each reads a store of any size in
+    /// bounded memory. Returns the records that could not be read.
+    pub fn each_response(
+        &self,
+        filter: &ResponseFilter,
+        mut each: impl FnMut(Response) -> Result<(), StoreError>,
+    ) -> Result<Vec<StoreError>, StoreError> {
+        let mut unreadable = Vec::new();
+        for entry in self.tree(RESPONSES)?.iter() {
+            let (key, value) = entry?;
+            match decode::<Response>(|| key_name(&key), &value) {
+                Ok(r) if filter.matches(&r) => each(r)?,
+                Ok(_) => {}
+                Err(e) => unreadable.push(e),
+            }
+        }
+        Ok(unreadable)
+    }
+
     /// A summary of every response, oldest first: what counts need, read without
     /// decoding any answers (a store of 100,000 interviews is mostly answers). A record
     /// that is not well-formed JSON, or whose summary fields are bad, is unreadable.
@@ -318,10 +338,9 @@ impl Store {
         Ok(response)
     }
 
+    /// Writes a response; the home screen's tallies move with it in the same transaction.
     pub(super) fn put_response(&self, response: &Response) -> Result<(), StoreError> {
-        self.tree(RESPONSES)?
-            .insert(response.id.as_bytes(), encode(response)?)?;
-        Ok(())
+        self.put_response_counted(response)
     }
 }
 

@@ -25,6 +25,7 @@ mod personal;
 mod pty;
 mod report;
 mod report_render;
+mod simulate;
 mod store;
 mod store_faults;
 mod store_helpers;

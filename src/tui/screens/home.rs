@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use super::{Screen, Transition};
 use crate::Error;
-use crate::response::{SettingKey, Status, latest_street};
+use crate::response::{SettingKey, latest_street};
 use crate::survey::SurveyKind;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
@@ -24,42 +24,28 @@ pub struct Counts {
     pub drafts: usize,
     /// Finalized responses on this device not yet in any exported batch.
     pub finalized: usize,
-    pub unreadable: usize,
 }
 
 impl Counts {
+    /// Read from the tallies the store keeps on every write and today's entries of its
+    /// index of complete responses: the same cost on any store size, at start-up and on
+    /// every return to home.
     pub fn read(ctx: &Context) -> Result<Counts, Error> {
-        // Summaries, not whole responses: home opens at start-up, on every store size.
-        let listing = ctx.store.summaries()?;
-        let marks = ctx.store.export_marks()?;
-        let today = ctx.env().today();
+        let tallies = ctx.store.tallies()?;
         let mut c = Counts {
-            unreadable: listing.unreadable.len(),
+            drafts: usize::try_from(tallies.drafts).unwrap_or(usize::MAX),
+            finalized: usize::try_from(tallies.not_exported()).unwrap_or(usize::MAX),
             ..Counts::default()
         };
-        for r in &listing.summaries {
-            match r.status {
-                Status::Draft => c.drafts += 1,
-                _ => {
-                    let key = crate::store::batches::RecordKey::Response(r.id);
-                    if !marks.contains_key(&key) {
-                        c.finalized += 1;
-                    }
-                    let on_day = r
-                        .finalized_at
-                        .is_some_and(|t| ctx.env().local_date(t) == today);
-                    let kind = ctx
-                        .registry
-                        .get(&r.survey_id, Some(r.survey_version))
-                        .map(|s| s.kind);
-                    if on_day && r.status == Status::Complete {
-                        match kind {
-                            Some(SurveyKind::Kin) => c.kin_today += 1,
-                            Some(SurveyKind::Eva) => c.eva_today += 1,
-                            None => {}
-                        }
-                    }
-                }
+        for done in ctx.store.completed_on(ctx.env(), ctx.env().today())? {
+            match ctx
+                .registry
+                .get(&done.survey_id, Some(done.survey_version))
+                .map(|s| s.kind)
+            {
+                Some(SurveyKind::Kin) => c.kin_today += 1,
+                Some(SurveyKind::Eva) => c.eva_today += 1,
+                None => {}
             }
         }
         Ok(c)
@@ -354,19 +340,10 @@ impl Home {
             field.render(frame, input, theme);
         }
         let c = &self.counts;
-        let mut status_lines = vec![Line::from(format!(
+        let status_lines = vec![Line::from(format!(
             "Today: {} KIN · {} EVA   Drafts: {}   Finalized, not yet exported: {}",
             c.kin_today, c.eva_today, c.drafts, c.finalized
         ))];
-        if c.unreadable > 0 {
-            status_lines.push(Line::styled(
-                format!(
-                    "✗ {} stored record(s) unreadable: run `doorstep recover`",
-                    c.unreadable
-                ),
-                theme.error,
-            ));
-        }
         frame.render_widget(Paragraph::new(status_lines), status);
     }
 }

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Each figure measured in one run beside what an analyst would otherwise use, written as a
+# table (figure, ours, theirs, ratio, target) with the machine described into
+# BENCHMARKS.md, between its `compare.sh` markers (the rest of the file is kept).
+#
+# - answer commit (Store write + flush, per answer) vs a bare write + fdatasync of the same
+#   bytes in the same directory (cargo bench --bench commit);
+# - assigning POINTS (default 1,000,000) police.uk-style points to the 200 Wigan LSOAs vs
+#   geopandas `sjoin` on the same points;
+# - `doorstep batch merge` of MERGE_RESPONSES (default 1,000,000) simulated responses in
+#   MERGE_BATCHES (default 100) batches, time and peak RSS, vs DuckDB loading the same
+#   records from JSONL and de-duplicating them by id into a table — only when this
+#   doorstep has `batch merge` (the row says so otherwise).
+#
+# The Python side (duckdb, geopandas, shapely, pyarrow from PyPI) is installed into its
+# own virtual environment, VENV (default bench/.venv); `cargo test` never needs it.
+# Usage: bench/compare.sh     POINTS=… MERGE_RESPONSES=… MERGE_BATCHES=… WORK=DIR (keep inputs)
+set -euo pipefail
+
+POINTS=${POINTS:-1000000}
+MERGE_RESPONSES=${MERGE_RESPONSES:-1000000}
+MERGE_BATCHES=${MERGE_BATCHES:-100}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+VENV=${VENV:-$root/bench/.venv}
+
+if [[ -n ${WORK:-} ]]; then
+    work=$WORK
+    mkdir -p "$work"
+else
+    work=$(mktemp -d "${TMPDIR:-/tmp}/doorstep-compare.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+fi
+
+echo "== Python tools in $VENV"
+if [[ ! -x $VENV/bin/python ]]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet duckdb geopandas shapely pyarrow
+py=$VENV/bin/python
+
+echo "== building"
+cargo build --release --quiet --bin doorstep --example scale
+target=${CARGO_TARGET_DIR:-$root/target}
+doorstep=$target/release/doorstep
+scale=$target/release/examples/scale
+lsoas=$root/tests/fixtures/geodata/boundaries/wigan_lsoa_2011_E08000010.geojson
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}')" "$1" "$2"; }
+# Peak RSS in MB and wall seconds of a command: "seconds megabytes".
+measure() {
+    local log=$work/time.log
+    /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null
+    awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$log"
+}
+
+echo "== answer commit vs bare write + fdatasync"
+commit=$(cargo bench --quiet --bench commit -- --noplot 2>/dev/null | grep '^commit ratio:')
+echo "   $commit"
+ours_ms=$(sed -E 's/.*store answer commit median ([0-9.]+) ms.*/\1/' <<<"$commit")
+bare_ms=$(sed -E 's/.*fdatasync median ([0-9.]+) ms.*/\1/' <<<"$commit")
+row "answer commit (median, per answer)" "$ours_ms ms" "$bare_ms ms (write + fdatasync)" \
+    "$(ratio "$ours_ms" "$bare_ms")×" "≤ 1.5×"
+
+echo "== $POINTS points to the Wigan LSOAs vs geopandas sjoin"
+points=$work/points-$POINTS.csv
+[[ -f $points ]] || "$scale" points "$points" "$POINTS"
+read -r ours_s ours_in < <("$scale" locate "$lsoas" "$points")
+read -r theirs_s theirs_in < <("$py" - "$lsoas" "$points" <<'PY'
+import sys, time
+import geopandas as gpd, pandas as pd
+lsoas = gpd.read_file(sys.argv[1]).to_crs("EPSG:4326")
+df = pd.read_csv(sys.argv[2])
+pts = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.longitude, df.latitude), crs="EPSG:4326")
+t = time.perf_counter()
+joined = gpd.sjoin(pts, lsoas, how="inner", predicate="within")
+print(f"{time.perf_counter() - t:.4f} {joined.index.nunique()}")
+PY
+)
+echo "   ours ${ours_s} s ($ours_in inside), geopandas ${theirs_s} s ($theirs_in inside)"
+row "assign $POINTS points to 200 LSOAs" "$ours_s s" "$theirs_s s (geopandas sjoin)" \
+    "$(ratio "$theirs_s" "$ours_s")× faster" "≥ 5× faster"
+
+echo "== batch merge of $MERGE_RESPONSES responses in $MERGE_BATCHES batches vs DuckDB"
+if "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
+    batches=$work/batches-$MERGE_RESPONSES-$MERGE_BATCHES
+    if [[ ! -d $batches ]]; then
+        devices=$(( MERGE_BATCHES / 4 > 0 ? MERGE_BATCHES / 4 : 1 ))
+        periods=$(( MERGE_BATCHES / devices ))
+        DOORSTEP_DATA_DIR=$work/sim "$doorstep" simulate --devices "$devices" --periods "$periods" \
+            --responses "$MERGE_RESPONSES" --period 2026-Q4 --seed 1 --unencrypted --out "$batches" >/dev/null
+    fi
+    jsonl=$work/responses-$MERGE_RESPONSES.jsonl
+    [[ -f $jsonl ]] || "$scale" jsonl "$batches" "$jsonl"
+    rm -rf "$work/coordinator"
+    read -r merge_s merge_mb < <(measure env DOORSTEP_DATA_DIR="$work/coordinator" "$doorstep" batch merge "$batches")
+    rm -f "$work/duck.db"
+    read -r duck_s duck_mb < <(measure "$py" - "$jsonl" "$work/duck.db" <<'PY'
+import sys, duckdb
+con = duckdb.connect(sys.argv[2])
+con.execute("CREATE TABLE responses AS SELECT DISTINCT ON (id) * FROM read_json_auto(?, format='newline_delimited', maximum_object_size=100000000)", [sys.argv[1]])
+con.close()
+PY
+)
+    echo "   merge ${merge_s} s, ${merge_mb} MB peak; DuckDB ${duck_s} s, ${duck_mb} MB peak"
+    row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_s s" \
+        "$duck_s s (DuckDB JSONL load + dedup)" "$(ratio "$duck_s" "$merge_s")× as fast" "≥ 1×"
+    row "batch merge peak RSS" "$merge_mb MB" "$duck_mb MB (DuckDB)" "$(ratio "$merge_mb" "$duck_mb")×" "≤ 300 MB"
+else
+    echo "   this doorstep has no \`batch merge\` yet: skipped"
+    row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "not measured" \
+        "DuckDB JSONL load + dedup" "—" "≥ 1×; ≤ 300 MB (no \`batch merge\` in this build)"
+fi
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+cores=$(grep -c '^processor' /proc/cpuinfo)
+mem=$(free -h | awk '/^Mem:/ { print $2 }')
+table=$(
+    echo "<!-- compare.sh:begin (written by bench/compare.sh; edits between the markers are lost) -->"
+    echo "Measured $(date -u +%Y-%m-%d) on: $cpu, $cores logical CPUs, $mem memory (\`free -h\`)."
+    echo
+    echo "| figure | ours | theirs | ratio | target |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
+    echo "<!-- compare.sh:end -->"
+)
+out=$root/BENCHMARKS.md
+if [[ -f $out ]] && grep -q 'compare.sh:begin' "$out"; then
+    python3 - "$out" "$table" <<'PY'
+import re, sys
+path, table = sys.argv[1], sys.argv[2]
+text = open(path, encoding="utf-8").read()
+text = re.sub(r"<!-- compare.sh:begin.*?<!-- compare.sh:end -->", lambda _: table, text, flags=re.S)
+open(path, "w", encoding="utf-8").write(text)
+PY
+else
+    printf '# Benchmarks\n\n%s\n' "$table" >"$out"
+fi
+echo "== written to BENCHMARKS.md"
+printf '%s\n' "${rows[@]}"

@@ -1,0 +1,407 @@
+//! Counts kept up to date on every response write (tree `tallies`), so the home screen's
+//! status line costs the same on a store of ten responses or a million: drafts, finalized
+//! responses, and an index of complete responses by the moment they were finalized (home
+//! reads only today's). Each response write updates them in the same sled transaction as
+//! the record. They are derived data: built once for a store from before they existed,
+//! and rebuilt by `doorstep recover`.
+//!
+//! Keys: `n\x1fdrafts`, `n\x1ffinalized` → u64 big-endian; `c\x1f` + finalized-at
+//! (milliseconds + 2^63, big-endian) + the response id → `{"survey_id","survey_version"}`;
+//! `built` once they reflect the responses tree. Exported responses are counted beside
+//! their marks (tree `exports`, key `count\x1fresponses`), written in the same batch.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use uuid::Uuid;
+
+use super::batches::{EXPORTED_RESPONSES, EXPORTS, RESPONSE_MARK_PREFIX};
+use super::responses::{RESPONSES, key_name};
+use super::{Store, StoreError, decode, encode};
+use crate::response::{Env, Response, ResponseSummary, Status};
+
+pub(super) const TALLIES: &str = "tallies";
+const DRAFTS: &[u8] = b"n\x1fdrafts";
+const FINALIZED: &[u8] = b"n\x1ffinalized";
+const COMPLETE_PREFIX: &[u8] = b"c\x1f";
+const BUILT: &[u8] = b"built";
+
+/// What the home screen counts, read without touching a response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tallies {
+    pub drafts: u64,
+    /// Complete, refused and abandoned responses (revisions included).
+    pub finalized: u64,
+    /// Finalized responses marked as carried by an exported batch.
+    pub exported: u64,
+}
+
+impl Tallies {
+    /// Finalized responses on this device not yet in any exported batch.
+    pub fn not_exported(&self) -> u64 {
+        self.finalized.saturating_sub(self.exported)
+    }
+}
+
+/// A complete response in the index: which survey it used and when it was finalized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completed {
+    pub survey_id: String,
+    pub survey_version: u32,
+    #[serde(skip)]
+    pub finalized_at: Option<DateTime<Utc>>,
+}
+
+fn complete_key(at: DateTime<Utc>, id: Uuid) -> Vec<u8> {
+    let mut key = COMPLETE_PREFIX.to_vec();
+    key.extend_from_slice(&time_bytes(at));
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+fn time_bytes(at: DateTime<Utc>) -> [u8; 8] {
+    // Shifted so that times before 1970 sort before later ones.
+    (at.timestamp_millis() as u64 ^ (1 << 63)).to_be_bytes()
+}
+
+fn read_u64(bytes: Option<&[u8]>) -> u64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn add(t: &TransactionalTree, key: &[u8], delta: i64) -> TxResult<()> {
+    if delta == 0 {
+        return Ok(());
+    }
+    let now = read_u64(t.get(key)?.as_deref());
+    let next = now.saturating_add_signed(delta);
+    t.insert(key, &next.to_be_bytes())?;
+    Ok(())
+}
+
+/// Moves the tallies from what `old` counted to what `new` counts.
+fn apply(
+    t: &TransactionalTree,
+    old: Option<&ResponseSummary>,
+    new: Option<&ResponseSummary>,
+) -> TxResult<()> {
+    let is = |s: Option<&ResponseSummary>, f: fn(Status) -> bool| {
+        i64::from(s.is_some_and(|s| f(s.status)))
+    };
+    add(
+        t,
+        DRAFTS,
+        is(new, |s| s == Status::Draft) - is(old, |s| s == Status::Draft),
+    )?;
+    add(
+        t,
+        FINALIZED,
+        is(new, Status::is_final) - is(old, Status::is_final),
+    )?;
+    fn entry(s: &ResponseSummary) -> Option<(Vec<u8>, &ResponseSummary)> {
+        match (s.status, s.finalized_at) {
+            (Status::Complete, Some(at)) => Some((complete_key(at, s.id), s)),
+            _ => None,
+        }
+    }
+    let old_entry = old.and_then(entry);
+    let new_entry = new.and_then(entry);
+    if old_entry.as_ref().map(|e| &e.0) != new_entry.as_ref().map(|e| &e.0) {
+        if let Some((key, _)) = &old_entry {
+            t.remove(key.as_slice())?;
+        }
+        if let Some((key, s)) = &new_entry {
+            let value = encode(&Completed {
+                survey_id: s.survey_id.clone(),
+                survey_version: s.survey_version,
+                finalized_at: None,
+            })
+            .map_err(ConflictableTransactionError::Abort)?;
+            t.insert(key.as_slice(), value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves the tallies for one raw write of the responses tree (inside a transaction that
+/// makes the write): `old` the bytes it replaced, `new` the bytes written (`None`: removed).
+pub(super) fn count_write(
+    t: &TransactionalTree,
+    key: &[u8],
+    old: Option<&[u8]>,
+    new: Option<&[u8]>,
+) -> Result<(), ConflictableTransactionError<()>> {
+    let summary = |b: &[u8]| decode::<ResponseSummary>(|| key_name(key), b).ok();
+    apply(
+        t,
+        old.and_then(summary).as_ref(),
+        new.and_then(summary).as_ref(),
+    )
+    .map_err(|e| match e {
+        ConflictableTransactionError::Abort(_) => ConflictableTransactionError::Abort(()),
+        ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
+        _ => ConflictableTransactionError::Conflict,
+    })
+}
+
+fn from_tx(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::from(e),
+    }
+}
+
+impl Store {
+    /// Writes a response and moves the tallies with it, atomically (not flushed).
+    pub(super) fn put_response_counted(&self, response: &Response) -> Result<(), StoreError> {
+        let responses = self.tree(RESPONSES)?;
+        let tallies = self.tree(TALLIES)?;
+        let bytes = encode(response)?;
+        let new = ResponseSummary::from(response);
+        (&responses, &tallies)
+            .transaction(|(r, t)| {
+                let old = r.insert(response.id.as_bytes(), bytes.clone())?;
+                // An unreadable old record counted nothing (the rebuild skips it).
+                let old = old.and_then(|b| {
+                    decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), &b).ok()
+                });
+                apply(t, old.as_ref(), Some(&new))
+            })
+            .map_err(from_tx)
+    }
+
+    /// The counts home shows, kept on write.
+    pub fn tallies(&self) -> Result<Tallies, StoreError> {
+        let t = self.tree(TALLIES)?;
+        Ok(Tallies {
+            drafts: read_u64(t.get(DRAFTS)?.as_deref()),
+            finalized: read_u64(t.get(FINALIZED)?.as_deref()),
+            exported: read_u64(self.tree(EXPORTS)?.get(EXPORTED_RESPONSES)?.as_deref()),
+        })
+    }
+
+    /// Complete responses finalized on `day` in the zone of `env`, read from the index
+    /// (only that day's entries are read).
+    pub fn completed_on(
+        &self,
+        env: &Env,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<Completed>, StoreError> {
+        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        // Every zone's day lies within a day either side of the UTC day.
+        let (from, to) = (midnight - Duration::days(1), midnight + Duration::days(2));
+        let mut start = COMPLETE_PREFIX.to_vec();
+        start.extend_from_slice(&time_bytes(from));
+        let mut end = COMPLETE_PREFIX.to_vec();
+        end.extend_from_slice(&time_bytes(to));
+        let mut out = Vec::new();
+        for entry in self.tree(TALLIES)?.range(start..end) {
+            let (key, value) = entry?;
+            let Some(at) = key
+                .get(COMPLETE_PREFIX.len()..COMPLETE_PREFIX.len() + 8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(|b| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
+                .and_then(DateTime::<Utc>::from_timestamp_millis)
+            else {
+                continue;
+            };
+            if env.local_date(at) != day {
+                continue;
+            }
+            let mut c: Completed = decode(
+                || format!("tally {}", String::from_utf8_lossy(&key)),
+                &value,
+            )?;
+            c.finalized_at = Some(at);
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// Builds the tallies once for a store written before they existed.
+    pub(super) fn ensure_tallies(&self) -> Result<(), StoreError> {
+        if self.tree(TALLIES)?.get(BUILT)?.is_some() {
+            return Ok(());
+        }
+        self.rebuild_tallies()?;
+        self.flush()
+    }
+
+    /// Counts every response again (streaming, one record at a time) and writes the
+    /// tallies afresh; also the count of exported responses beside their marks.
+    pub(super) fn rebuild_tallies(&self) -> Result<(), StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        tallies.clear()?;
+        let (mut drafts, mut finalized) = (0u64, 0u64);
+        let mut batch = sled::Batch::default();
+        let mut pending = 0;
+        for entry in self.tree(RESPONSES)?.iter() {
+            let (key, value) = entry?;
+            let Ok(s) = decode::<ResponseSummary>(|| key_name(&key), &value) else {
+                continue;
+            };
+            match s.status {
+                Status::Draft => drafts += 1,
+                _ => finalized += 1,
+            }
+            if let (Status::Complete, Some(at)) = (s.status, s.finalized_at) {
+                batch.insert(
+                    complete_key(at, s.id),
+                    encode(&Completed {
+                        survey_id: s.survey_id,
+                        survey_version: s.survey_version,
+                        finalized_at: None,
+                    })?,
+                );
+                pending += 1;
+                if pending == 10_000 {
+                    tallies.apply_batch(std::mem::take(&mut batch))?;
+                    pending = 0;
+                }
+            }
+        }
+        batch.insert(DRAFTS, &drafts.to_be_bytes());
+        batch.insert(FINALIZED, &finalized.to_be_bytes());
+        batch.insert(BUILT, &[1u8]);
+        tallies.apply_batch(batch)?;
+        let exports = self.tree(EXPORTS)?;
+        let exported = exports.scan_prefix(RESPONSE_MARK_PREFIX).keys().count() as u64;
+        exports.insert(EXPORTED_RESPONSES, &exported.to_be_bytes())?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::batch::Counts;
+    use crate::response::NewResponse;
+    use crate::store::batches::{ExportedBatch, RecordKey};
+
+    fn new(at: DateTime<Utc>) -> NewResponse {
+        NewResponse {
+            survey_id: "kin".into(),
+            survey_version: 2,
+            fingerprint: "f".into(),
+            area: "E05000841".into(),
+            period: None,
+            interviewer: "PC 1".into(),
+            device: "d".into(),
+            language: "en".into(),
+            started_at: at,
+        }
+    }
+
+    fn counts(store: &Store) -> (Tallies, usize) {
+        let env = store.env().clone();
+        let today = store.completed_on(&env, env.today()).unwrap().len();
+        (store.tallies().unwrap(), today)
+    }
+
+    #[test]
+    fn tallies_follow_every_write_and_are_rebuilt_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        // 23:30 UTC on 5 October is 00:30 on the 6th in London: "today" is the 6th there.
+        let t0 = Utc.with_ymd_and_hms(2026, 10, 5, 23, 30, 0).unwrap();
+        let (env, clock) = Env::manual(t0);
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        let none = Tallies::default();
+        assert_eq!(counts(&store), (none, 0));
+
+        let a = store.create_draft(new(t0)).unwrap();
+        let b = store.create_draft(new(t0)).unwrap();
+        let c = store.create_draft(new(t0)).unwrap();
+        assert_eq!(store.tallies().unwrap().drafts, 3);
+        store.finalize(a.id, Status::Complete, t0).unwrap();
+        store.finalize(b.id, Status::Refused, t0).unwrap();
+        store.abandon_draft(c.id).unwrap();
+        let three_done = Tallies {
+            drafts: 0,
+            finalized: 3,
+            exported: 0,
+        };
+        // Only the complete one counts for today.
+        assert_eq!(counts(&store), (three_done, 1));
+
+        // A revision is a draft, then one more finalized response; the original stays.
+        let rev = store.revise(a.id).unwrap();
+        assert_eq!(store.tallies().unwrap().drafts, 1);
+        clock.advance(Duration::hours(1));
+        store
+            .finalize(rev.id, Status::Complete, store.env().now())
+            .unwrap();
+        let four_done = Tallies {
+            finalized: 4,
+            ..three_done
+        };
+        assert_eq!(counts(&store), (four_done, 2));
+
+        // Exporting two of them (one twice) counts two as exported.
+        let batch = |n: u64| ExportedBatch {
+            batch: env.new_id(),
+            sequence: n,
+            previous: None,
+            created_at: t0,
+            counts: Counts::default(),
+        };
+        store
+            .record_export(
+                &batch(1),
+                &[RecordKey::Response(a.id), RecordKey::Response(b.id)],
+            )
+            .unwrap();
+        store
+            .record_export(&batch(2), &[RecordKey::Response(a.id)])
+            .unwrap();
+        let exported = Tallies {
+            exported: 2,
+            ..four_done
+        };
+        assert_eq!(counts(&store), (exported, 2));
+        assert_eq!(exported.not_exported(), 2);
+
+        // The next day, none are today's.
+        clock.advance(Duration::days(1));
+        assert_eq!(counts(&store).1, 0);
+        clock.advance(Duration::days(-1));
+
+        // A store from before tallies (none kept) builds them once at open.
+        store.tree(TALLIES).unwrap().clear().unwrap();
+        store
+            .tree(EXPORTS)
+            .unwrap()
+            .remove(EXPORTED_RESPONSES)
+            .unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(counts(&store), (exported, 2));
+        drop(store);
+
+        // Recover rebuilds them: in place, and from the journal alone.
+        crate::store::recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(counts(&store), (exported, 2));
+        drop(store);
+        std::fs::remove_dir_all(dir.path().join(crate::store::STORE_DIR)).unwrap();
+        crate::store::recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env).unwrap();
+        // Export marks are not journaled: with the store gone, nothing counts as exported.
+        assert_eq!(
+            counts(&store),
+            (
+                Tallies {
+                    exported: 0,
+                    ..four_done
+                },
+                2
+            )
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! `doorstep simulate` through the real binary: the batches it writes are ones `batch
+//! verify` accepts, the same seed gives the same bytes, and the data looks like fieldwork
+//! (duplicates, revisions, one conflict, door logs, urgent EVA findings, areas that differ).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use doorstep::batch::{self, Record};
+use doorstep::response::{Outcome, StoredAnswer};
+use doorstep::seal::CoordinatorIdentity;
+use doorstep::survey::Answer;
+
+fn doorstep(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorstep"));
+    cmd.env_remove("DOORSTEP_DATA_DIR")
+        .arg("--data-dir")
+        .arg(dir);
+    cmd
+}
+
+fn simulate(data: &Path, out: &Path, seed: &str, extra: &[&str]) -> Command {
+    let mut cmd = doorstep(data);
+    cmd.args([
+        "simulate",
+        "--devices",
+        "3",
+        "--responses",
+        "900",
+        "--period",
+        "2026-Q4",
+        "--periods",
+        "2",
+        "--seed",
+        seed,
+        "--out",
+    ])
+    .arg(out)
+    .args(extra);
+    cmd
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_same_seed_writes_the_same_bytes_and_another_seed_does_not() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        out.path().join("a"),
+        out.path().join("b"),
+        out.path().join("c"),
+    );
+    simulate(data.path(), &a, "7", &["--unencrypted"])
+        .assert()
+        .success();
+    simulate(data.path(), &b, "7", &["--unencrypted"])
+        .assert()
+        .success();
+    simulate(data.path(), &c, "8", &["--unencrypted"])
+        .assert()
+        .success();
+    let (fa, fb, fc) = (files(&a), files(&b), files(&c));
+    // Three devices, two periods: one batch each.
+    assert_eq!(fa.len(), 6);
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(x.file_name(), y.file_name());
+        assert!(
+            std::fs::read(x).unwrap() == std::fs::read(y).unwrap(),
+            "{x:?}"
+        );
+    }
+    for (x, y) in fa.iter().zip(&fc) {
+        assert!(
+            std::fs::read(x).unwrap() != std::fs::read(y).unwrap(),
+            "{x:?}"
+        );
+    }
+}
+
+#[test]
+fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
+    let coord = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let key = coord.path().join("coordinator.key");
+    // The data directory must exist as one before a key file is kept in it.
+    doorstep(coord.path())
+        .args(["config", "set", "officer", "PC 1"])
+        .assert()
+        .success();
+    let recipient = String::from_utf8(
+        doorstep(coord.path())
+            .args(["keys", "new", "--out"])
+            .arg(&key)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    let dir = out.path().join("batches");
+    simulate(
+        coord.path(),
+        &dir,
+        "2026",
+        &["--recipient", recipient.trim()],
+    )
+    .assert()
+    .success();
+    let batches = files(&dir);
+    assert_eq!(batches.len(), 6);
+    let said = doorstep(coord.path())
+        .args(["batch", "verify", "--identity"])
+        .arg(&key)
+        .args(&batches)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let said = String::from_utf8(said).unwrap();
+    assert_eq!(said.matches("\n  verified\n").count(), 6, "{said}");
+
+    // The encrypted files decrypt to exactly what --unencrypted writes for the seed.
+    let plain = out.path().join("plain");
+    simulate(coord.path(), &plain, "2026", &["--unencrypted"])
+        .assert()
+        .success();
+    let identity =
+        CoordinatorIdentity::from_file_text(&std::fs::read_to_string(&key).unwrap()).unwrap();
+    let mut opened = Vec::new();
+    for (enc, clear) in batches.iter().zip(files(&plain)) {
+        let e = batch::open(&std::fs::read(enc).unwrap(), Some(&identity)).unwrap();
+        let c = batch::open(&std::fs::read(&clear).unwrap(), None).unwrap();
+        assert!(e.encrypted && !c.encrypted);
+        assert_eq!(e.digest, c.digest, "{enc:?}");
+        opened.push(c);
+    }
+
+    // Duplicates (same id, same content), exactly one conflict (same id, other content),
+    // and revisions.
+    let mut by_id: HashMap<uuid::Uuid, Vec<String>> = HashMap::new();
+    let mut revisions = 0;
+    let mut knocks: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut urgent = 0;
+    let mut graded = 0;
+    // Share of "safe after dark" answers of `very_unsafe`/`fairly_unsafe` by area.
+    let mut feel: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut responses = 0;
+    for b in &opened {
+        for r in &b.records {
+            match r {
+                Record::Response(r) => {
+                    responses += 1;
+                    revisions += usize::from(r.replaces.is_some());
+                    by_id
+                        .entry(r.id)
+                        .or_default()
+                        .push(serde_json::to_string(r).unwrap());
+                    for f in r.findings.values() {
+                        urgent += usize::from(f.urgent);
+                    }
+                    graded += r
+                        .answers
+                        .values()
+                        .filter(|a| matches!(a.value, StoredAnswer::Plain(Answer::Grade(_))))
+                        .count();
+                    if let Some(a) = r.answers.get("safe_after_dark") {
+                        let e = feel.entry(r.area.clone()).or_default();
+                        e.1 += 1;
+                        if let StoredAnswer::Plain(Answer::Choice(v)) = &a.value
+                            && v.contains("unsafe")
+                        {
+                            e.0 += 1;
+                        }
+                    }
+                }
+                Record::Knock(k) => {
+                    let kind = match k.knock.outcome {
+                        Outcome::NoAnswer => "no answer",
+                        Outcome::Refused => "refused",
+                        Outcome::CallBack { .. } => "call back",
+                        Outcome::Interviewed { .. } => "interviewed",
+                        Outcome::NotApplicable => "not applicable",
+                    };
+                    *knocks.entry(kind).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    let duplicates = by_id
+        .values()
+        .filter(|v| v.len() > 1 && v.iter().collect::<BTreeSet<_>>().len() == 1)
+        .count();
+    let conflicts = by_id
+        .values()
+        .filter(|v| v.iter().collect::<BTreeSet<_>>().len() > 1)
+        .count();
+    assert_eq!(conflicts, 1);
+    // One device's last responses go again in its next batch: at least one per device.
+    assert!(duplicates >= 3, "{duplicates}");
+    assert!(revisions >= 1, "{revisions}");
+    assert!(responses >= 900, "{responses}");
+    // Every kind of doorstep outcome, no-answers the most common after interviews.
+    assert_eq!(knocks.len(), 5, "{knocks:?}");
+    assert!(knocks["no answer"] > knocks["refused"], "{knocks:?}");
+    assert!(knocks["refused"] > 0 && knocks["call back"] > 0);
+    // EVA transects: graded, and a few urgent findings.
+    assert!(graded > 0);
+    assert!(urgent > 0);
+    // Areas differ: the shares feeling unsafe after dark are not all alike.
+    let shares: Vec<f64> = feel
+        .values()
+        .filter(|(_, n)| *n >= 10)
+        .map(|(k, n)| *k as f64 / *n as f64)
+        .collect();
+    assert!(shares.len() >= 2, "{feel:?}");
+    let (lo, hi) = shares
+        .iter()
+        .fold((1.0f64, 0.0f64), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
+    assert!(hi - lo > 0.1, "{feel:?}");
+}
+
+#[test]
+fn bad_plans_are_refused_and_nothing_is_written() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("b");
+    let cases: [(&[&str], &str); 3] = [
+        (&["--devices", "0"], "--devices must be at least 1"),
+        (&["--periods", "0"], "--periods must be from 1 to 40"),
+        (&["--recipient", "age1nothing"], "--recipient `age1nothing`"),
+    ];
+    for (args, message) in cases {
+        let mut cmd = doorstep(data.path());
+        cmd.args([
+            "simulate",
+            "--responses",
+            "10",
+            "--period",
+            "2026-Q4",
+            "--seed",
+            "1",
+            "--out",
+        ])
+        .arg(&dir)
+        .args(args);
+        if !args.contains(&"--devices") {
+            cmd.args(["--devices", "1"]);
+        }
+        if !args.contains(&"--recipient") {
+            cmd.arg("--unencrypted");
+        }
+        cmd.assert()
+            .code(doorstep::exit::USAGE as i32)
+            .stderr(predicates::str::contains(message));
+        assert!(!dir.exists(), "{args:?}");
+    }
+    // No recipient set and none given: refused, like export.
+    doorstep(data.path())
+        .args([
+            "simulate",
+            "--devices",
+            "1",
+            "--responses",
+            "10",
+            "--period",
+            "2026-Q4",
+            "--seed",
+            "1",
+            "--out",
+        ])
+        .arg(&dir)
+        .assert()
+        .code(doorstep::exit::USAGE as i32)
+        .stderr(predicates::str::contains(
+            "no coordinator recipient is set, so the batches cannot be encrypted",
+        ));
+    doorstep(data.path())
+        .args([
+            "simulate",
+            "--devices",
+            "1",
+            "--responses",
+            "10",
+            "--period",
+            "2026-Q5",
+            "--seed",
+            "1",
+            "--unencrypted",
+            "--out",
+        ])
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bad period `2026-Q5`"));
+    assert!(!dir.exists());
+
+    // A batch already there is never overwritten.
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("SIM-001-01.batch"), b"mine").unwrap();
+    doorstep(data.path())
+        .args([
+            "simulate",
+            "--devices",
+            "1",
+            "--responses",
+            "10",
+            "--period",
+            "2026-Q4",
+            "--seed",
+            "1",
+            "--unencrypted",
+            "--out",
+        ])
+        .arg(&dir)
+        .assert()
+        .code(doorstep::exit::USAGE as i32)
+        .stderr(predicates::str::contains(
+            "SIM-001-01.batch already exists; simulate never overwrites a batch",
+        ));
+    assert_eq!(
+        std::fs::read(dir.join("SIM-001-01.batch")).unwrap(),
+        b"mine"
+    );
+}
