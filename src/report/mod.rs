@@ -349,7 +349,7 @@ fn area_report(input: &Input<'_>, spec: &AreaSpec, known: &[Counted<'_>]) -> Are
     let hidden_types = now.hidden_types(rules);
     let issues = issues::tables(&issue_tallies, input.taxonomy, rules, &hidden_types);
     let indicators = indicators::indicators(&now, rules, hidden_types[0]);
-    let street = street::street(&now);
+    let street = street::street(&now, rules.public);
     let record = record::street_and_record(
         &now,
         &issue_tallies,

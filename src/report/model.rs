@@ -267,6 +267,9 @@ pub struct Street {
     pub ni195: Vec<Ni195Element>,
     /// Urgent findings, in audit order then checklist order.
     pub urgent: Vec<UrgentFinding>,
+    /// Every EVA finding (urgent or not) with a position on the map, in audit order then
+    /// checklist order; findings without one are left out (see [`LocatedFinding`]).
+    pub located_findings: Vec<LocatedFinding>,
 }
 
 /// One NI 195 element over the area's transects.
@@ -304,6 +307,39 @@ pub struct UrgentFinding {
     pub location: Option<String>,
     /// The agency responsible: the finding's, else the item's usual agency.
     pub agency: Option<String>,
+}
+
+/// An EVA finding with a position on the map. Findings are about places, not people, so
+/// the public pack shows them; the auditor's free-text note only on the internal view.
+/// The position is the finding's own fixed reference when that is a grid reference, else
+/// the transect's start point (its grid reference or GPS fix); a finding with neither is
+/// not located and not listed here.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocatedFinding {
+    /// The transect id (EVA version 2 on); `null` on version 1 audits.
+    pub transect: Option<String>,
+    /// The checklist item id (`needles`, …).
+    pub item: String,
+    /// The item's English label.
+    pub item_label: String,
+    /// The grade given on the item (`A`, `B+`, `B`, `B-`, `C`, `C-`, `D`) when it is a graded
+    /// item; `null` otherwise.
+    pub grade: Option<String>,
+    /// The agency responsible: the finding's, else the item's usual agency.
+    pub agency: Option<String>,
+    /// Whether the finding is urgent (flagged by the auditor or by the item's rule).
+    pub urgent: bool,
+    /// The finding's own fixed reference ("lamp column 14", or a grid reference), when given.
+    pub reference: Option<String>,
+    /// WGS84 longitude and latitude of the position, degrees, rounded to 6 places.
+    pub lon: f64,
+    pub lat: f64,
+    /// Where the position comes from: `"finding"` (its reference is a grid reference) or
+    /// `"transect_start"` (the transect's start point; the finding is somewhere along it).
+    pub position_from: String,
+    /// The auditor's free-text note: on the internal view only, always `null` in the
+    /// public pack.
+    pub note: Option<String>,
 }
 
 /// Whether what people say and what police recorded disagree.

@@ -24,6 +24,7 @@ mod merge;
 mod personal;
 mod pty;
 mod report;
+mod report_findings;
 mod report_render;
 mod simulate;
 mod store;

@@ -1,8 +1,10 @@
 //! The pack as GeoJSON: one Feature per reported area (its outline, WGS84) with the
 //! figures as flat properties (QGIS shows flat properties as columns), in report order.
 //! Areas without an outline in the geography get a Feature with no geometry, so none is
-//! silently dropped. Urgent EVA findings carry fixed references (text), not coordinates,
-//! so they are counted on their area (`urgent_findings`) rather than drawn as points.
+//! silently dropped. Area features have `kind` = `"area"`. After them, every EVA finding
+//! with a position (see [`crate::report::LocatedFinding`]) is a Point feature with `kind` =
+//! `"eva_finding"`, in area order then the finding order. Findings without a position are
+//! still counted on their area (`urgent_findings` counts every urgent finding).
 
 use geojson::{Feature, FeatureCollection, Geometry, JsonObject, JsonValue};
 use serde_json::json;
@@ -53,6 +55,7 @@ pub fn render(report: &Report, shapes: &[MapArea]) -> Result<String, serde_json:
     let mut features = Vec::new();
     for a in &report.areas {
         let mut p = JsonObject::new();
+        p.insert("kind".into(), "area".into());
         p.insert("code".into(), a.code.clone().into());
         p.insert("name".into(), a.name.clone().into());
         p.insert("level".into(), a.level.as_str().into());
@@ -98,6 +101,39 @@ pub fn render(report: &Report, shapes: &[MapArea]) -> Result<String, serde_json:
             properties: Some(p),
             foreign_members: None,
         });
+    }
+    for a in &report.areas {
+        for (i, f) in a.street.located_findings.iter().enumerate() {
+            let mut p = JsonObject::new();
+            p.insert("kind".into(), "eva_finding".into());
+            p.insert("area".into(), a.code.clone().into());
+            p.insert("transect".into(), f.transect.clone().into());
+            p.insert("item".into(), f.item.clone().into());
+            p.insert("label".into(), f.item_label.clone().into());
+            p.insert("grade".into(), f.grade.clone().into());
+            p.insert("agency".into(), f.agency.clone().into());
+            p.insert("urgent".into(), f.urgent.into());
+            p.insert("reference".into(), f.reference.clone().into());
+            p.insert("position_from".into(), f.position_from.clone().into());
+            if !report.public {
+                p.insert("note".into(), f.note.clone().into());
+            }
+            features.push(Feature {
+                bbox: None,
+                geometry: Some(Geometry::new(geojson::GeometryValue::new_point(vec![
+                    round6(f.lon),
+                    round6(f.lat),
+                ]))),
+                // Unique within the collection: area codes are ids of the polygons.
+                id: Some(geojson::feature::Id::String(format!(
+                    "{}/finding/{}",
+                    a.code,
+                    i + 1
+                ))),
+                properties: Some(p),
+                foreign_members: None,
+            });
+        }
     }
     let fc = FeatureCollection {
         bbox: None,

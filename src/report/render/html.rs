@@ -1,5 +1,5 @@
 //! The pack as one self-contained, printable HTML page: A4 pages, a map of the reported
-//! areas shaded by their top proposed issue (areas with urgent EVA findings marked), a bar
+//! areas shaded by their top proposed issue (urgent EVA findings marked where they are), a bar
 //! chart per area of the issue fractions with their 95% intervals, then every table of the
 //! pack. Inline SVG and CSS only: no script, no font or image fetched, so it opens and
 //! prints the same offline. Every piece of text from data is escaped.
@@ -208,9 +208,48 @@ fn map(report: &Report, shapes: &[MapArea], colours: &[(String, String, &str)]) 
             esc(&top)
         );
     }
-    // Urgent findings have fixed references, not coordinates: a marker on their area.
+    // Urgent findings with a position inside the map are drawn where they are; the rest
+    // (fixed references only, or placed off the map) are counted on a marker on their area.
+    let on_map = |lon: f64, lat: f64| {
+        (bounds.min().x..=bounds.max().x).contains(&lon)
+            && (bounds.min().y..=bounds.max().y).contains(&lat)
+    };
+    let mut drawn_points = 0;
     for (a, shape) in &drawn {
-        let urgent = a.street.urgent.len();
+        let placed: Vec<_> = a
+            .street
+            .located_findings
+            .iter()
+            .filter(|f| f.urgent && on_map(f.lon, f.lat))
+            .collect();
+        for f in &placed {
+            let (x, y) = (px(f.lon), py(f.lat));
+            let mut title = format!("Urgent: {} ({})", f.item_label, a.code);
+            if let Some(r) = &f.reference {
+                let _ = write!(title, ", {r}");
+            }
+            if f.position_from == "transect_start" {
+                title.push_str(", placed at the transect's start");
+            }
+            if let Some(g) = &f.agency {
+                let _ = write!(title, "; report to {g}");
+            }
+            let _ = writeln!(
+                s,
+                "<g class=\"urgent-finding\"><path d=\"M{},{} L{},{} L{},{} L{},{} Z\" fill=\"#c00\" stroke=\"#fff\" stroke-width=\"1.2\"/><title>{}</title></g>",
+                n(x),
+                n(y - 6.0),
+                n(x + 6.0),
+                n(y),
+                n(x),
+                n(y + 6.0),
+                n(x - 6.0),
+                n(y),
+                esc(&title)
+            );
+        }
+        drawn_points += placed.len();
+        let urgent = a.street.urgent.len().saturating_sub(placed.len());
         if urgent == 0 {
             continue;
         }
@@ -220,7 +259,7 @@ fn map(report: &Report, shapes: &[MapArea], colours: &[(String, String, &str)]) 
         let (cx, cy) = (px(b.center().x), py(b.center().y));
         let _ = writeln!(
             s,
-            "<g><circle cx=\"{}\" cy=\"{}\" r=\"9\" fill=\"#c00\" stroke=\"#fff\" stroke-width=\"1.5\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" font-weight=\"bold\" fill=\"#fff\" text-anchor=\"middle\">{urgent}</text><title>{}: {urgent} urgent EVA finding(s)</title></g>",
+            "<g><circle cx=\"{}\" cy=\"{}\" r=\"9\" fill=\"#c00\" stroke=\"#fff\" stroke-width=\"1.5\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" font-weight=\"bold\" fill=\"#fff\" text-anchor=\"middle\">{urgent}</text><title>{}: {urgent} urgent EVA finding(s) without a position on the map</title></g>",
             n(cx),
             n(cy),
             n(cx),
@@ -239,8 +278,13 @@ fn map(report: &Report, shapes: &[MapArea], colours: &[(String, String, &str)]) 
     let _ = write!(
         s,
         "<span><i class=\"swatch\" style=\"background:{NO_TOP}\"></i>no top issue</span>\
-         <span><i class=\"swatch\" style=\"background:#c00;border-radius:50%\"></i>urgent EVA findings (number)</span>"
+         <span><i class=\"swatch\" style=\"background:#c00;border-radius:50%\"></i>urgent EVA findings without a position, on their area (number)</span>"
     );
+    if drawn_points > 0 {
+        s.push_str(
+            "<span><i class=\"swatch\" style=\"background:#c00;transform:rotate(45deg);width:7pt;height:7pt\"></i>urgent EVA finding at its position</span>",
+        );
+    }
     let missing = report.areas.len() - drawn.len();
     if missing > 0 {
         let _ = write!(
