@@ -559,7 +559,7 @@ pub fn bar(fraction: f64, width: usize) -> String {
     let full = eighths / 8;
     let mut s = "█".repeat(full);
     s.push_str(PARTS[eighths % 8]);
-    let used = full + usize::from(eighths % 8 > 0);
+    let used = full + usize::from(!eighths.is_multiple_of(8));
     s.push_str(&" ".repeat(width.saturating_sub(used)));
     s
 }
