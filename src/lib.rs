@@ -18,6 +18,7 @@ pub mod gridref;
 pub mod input;
 pub mod line_col;
 pub mod output;
+pub mod pack;
 pub mod paths;
 pub mod police;
 pub mod report;

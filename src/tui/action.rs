@@ -60,4 +60,12 @@ pub enum Action {
     Merge,
     /// List the unresolved conflicts (coordinator).
     Conflicts,
+    /// The report screen: the period before / after, the next area level.
+    PeriodPrev,
+    PeriodNext,
+    NextLevel,
+    /// The report screen: public or internal view, the next export format, export.
+    ToggleInternal,
+    NextFormat,
+    ExportPack,
 }

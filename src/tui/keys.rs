@@ -42,6 +42,10 @@ pub enum Mode {
     Batches,
     /// One conflict side by side: a letter keeps that version.
     Conflict,
+    /// The report screen choosing period, level and area.
+    ReportChoose,
+    /// The report screen showing an area's pack.
+    Report,
     /// The help overlay: any key closes it.
     Help,
 }
@@ -72,11 +76,39 @@ use Mode::*;
 
 const QUESTION: &[Mode] = &[Text, Choice, Multi, Rank, Note];
 const ALL: &[Mode] = &[
-    Menu, Drafts, Picker, Text, Form, Choice, Multi, Rank, Note, Review, DoorLog, Checklist,
-    Handover, Outcome, Batches, Conflict,
+    Menu,
+    Drafts,
+    Picker,
+    Text,
+    Form,
+    Choice,
+    Multi,
+    Rank,
+    Note,
+    Review,
+    DoorLog,
+    Checklist,
+    Handover,
+    Outcome,
+    Batches,
+    Conflict,
+    ReportChoose,
+    Report,
 ];
 const PICKING: &[Mode] = &[
-    Menu, Drafts, Picker, Choice, Multi, Review, DoorLog, Checklist, Outcome, Batches, Conflict,
+    Menu,
+    Drafts,
+    Picker,
+    Choice,
+    Multi,
+    Review,
+    DoorLog,
+    Checklist,
+    Outcome,
+    Batches,
+    Conflict,
+    ReportChoose,
+    Report,
 ];
 
 macro_rules! bind {
@@ -128,6 +160,13 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Checklist], Keys::Code(KeyCode::Char('l')), Action::Location, "l", "fixed-reference location", "location"),
     bind!(&[Batches], Keys::Code(KeyCode::Char('m')), Action::Merge, "m", "merge the verified batch files new to this machine", "merge"),
     bind!(&[Batches], Keys::Code(KeyCode::Char('c')), Action::Conflicts, "c", "list the unresolved conflicts", "conflicts"),
+    bind!(&[ReportChoose], Keys::Code(KeyCode::Left), Action::PeriodPrev, "←→", "the period before / after", "period"),
+    bind!(&[ReportChoose], Keys::Code(KeyCode::Right), Action::PeriodNext, "→", "the period after", ""),
+    bind!(&[ReportChoose], Keys::Code(KeyCode::Tab), Action::NextLevel, "Tab", "next level: township, ward, PAA", "level"),
+    bind!(&[Report], Keys::Code(KeyCode::Char('i')), Action::ToggleInternal, "i", "internal view (nothing suppressed, NOT FOR PUBLICATION) or public", "internal"),
+    bind!(&[Report], Keys::Code(KeyCode::Char('f')), Action::NextFormat, "f", "next export format: md, html, json, csv, geojson, xlsx", "format"),
+    bind!(&[Report], Keys::Code(KeyCode::Char('x')), Action::ExportPack, "x", "export the pack to a folder, as a background job", "export"),
+    bind!(&[Report], Keys::Code(KeyCode::Home), Action::CursorHome, "Home", "back to the top of the pack", ""),
     bind!(&[Review], Keys::Code(KeyCode::Char('f')), Action::Finalize, "f", "finalize the interview", "finalize"),
     bind!(&[Review], Keys::Code(KeyCode::Char('c')), Action::Continue, "c", "continue at the first unanswered question", "continue"),
     bind!(&[Multi], Keys::Code(KeyCode::Char(' ')), Action::Toggle, "Space", "tick or untick the highlighted item", "tick"),
@@ -146,7 +185,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Text, Form], Keys::Code(KeyCode::Home), Action::CursorHome, "Home", "start of the text", ""),
     bind!(&[Text, Form], Keys::Code(KeyCode::End), Action::CursorEnd, "End", "end of the text", ""),
     bind!(&[Text, Form], Keys::Code(KeyCode::Delete), Action::Delete, "Del", "delete the character under the cursor", ""),
-    bind!(&[Text, Form, Picker, Choice, Multi, Rank, Note, DoorLog, Checklist], Keys::Code(KeyCode::Backspace), Action::Backspace, "Bksp", "delete (never leaves the question)", ""),
+    bind!(&[Text, Form, Picker, Choice, Multi, Rank, Note, DoorLog, Checklist, ReportChoose], Keys::Code(KeyCode::Backspace), Action::Backspace, "Bksp", "delete (never leaves the question)", ""),
     bind!(&[Text], Keys::Ctrl('u'), Action::ClearField, "^U", "clear the whole field", "clear"),
     bind!(QUESTION, Keys::Ctrl('s'), Action::Skip, "^S", "skip (optional questions only)", "skip"),
     bind!(&[Text, Choice, Multi, Rank, Note, Review, Checklist, Handover], Keys::Ctrl('l'), Action::SwitchLanguage, "^L", "switch the interview language", "language"),
@@ -158,6 +197,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(ALL, Keys::Code(KeyCode::Esc), Action::Leave, "Esc", "leave (an interview stays a draft)", "leave"),
     bind!(ALL, Keys::Ctrl('c'), Action::Quit, "^C", "quit (everything is saved)", ""),
     bind!(&[Text, Form, Picker, Choice, Multi, Checklist], Keys::Chars, Action::Char(' '), "a-z", "type / filter the list", ""),
+    bind!(&[ReportChoose], Keys::Chars, Action::Char('2'), "0-9", "type a period, e.g. 2026-Q3 (Enter sets it)", "type period"),
     bind!(&[Conflict], Keys::Chars, Action::Char('a'), "a/b…", "keep version A, B … of this response (journaled)", "keep"),
 ];
 
@@ -327,6 +367,8 @@ mod tests {
             Mode::Outcome,
             Mode::Batches,
             Mode::Conflict,
+            Mode::ReportChoose,
+            Mode::Report,
         ] {
             assert_eq!(
                 action_for(mode, &key(KeyCode::Enter)),
@@ -363,6 +405,8 @@ mod tests {
             Mode::Outcome,
             Mode::Batches,
             Mode::Conflict,
+            Mode::ReportChoose,
+            Mode::Report,
         ] {
             let help = help_for(mode);
             assert!(!hint_line(mode).is_empty(), "{mode:?}");

@@ -94,7 +94,7 @@ fn crime(month: &str, category: &str) -> CrimeRecord {
 }
 
 /// Builds the fixture store in `dir`.
-fn fixture(dir: &Path) {
+pub(super) fn fixture(dir: &Path) {
     let registry = Registry::builtin().unwrap();
     let store = open(dir);
     let q4 = "2026-Q4";

@@ -1114,6 +1114,18 @@ fn every_screen_draws_at_any_terminal_size_without_panicking() {
     check(&app, "coordinator identity");
     app.update(Action::Confirm);
     check(&app, "coordinator verifying");
+    press(&mut app, &[Action::Leave, Action::Leave, Action::Leave]);
+    app.update(Action::Digit(6));
+    assert!(matches!(app.screen, Screen::Report(_)), "{:?}", app.flash);
+    check(&app, "report choose");
+    app.update(Action::Char('2'));
+    check(&app, "report typing a period");
+    press(&mut app, &[Action::Leave, Action::Confirm]);
+    check(&app, "report pack");
+    app.update(Action::ToggleInternal);
+    check(&app, "report internal pack");
+    app.update(Action::ExportPack);
+    check(&app, "report export folder");
 }
 
 #[test]
@@ -1971,4 +1983,225 @@ fn the_coordinator_verifies_a_folder_merges_the_good_batches_and_settles_a_confl
         late.interviewer
     );
     assert_eq!(app.mode(), Mode::Batches);
+}
+
+// ---------------------------------------------------------------------------------------
+// The coordinator's report screen, on the `doorstep report` fixture (Pemberton ward, 2026-Q4:
+// eight interviews, six name litter and two drugs; see tests/integration/report.rs).
+
+const PEMBERTON: &str = "E05000857";
+
+fn report_app() -> (TempDir, App) {
+    let dir = tempfile::tempdir().unwrap();
+    super::report::fixture(dir.path());
+    let app = app(&dir);
+    (dir, app)
+}
+
+fn report_screen(app: &App) -> &doorstep::tui::screens::report::ReportScreen {
+    match &app.screen {
+        Screen::Report(s) => s,
+        _ => panic!("not on the report screen: {:?}", app.flash),
+    }
+}
+
+/// Home → 6 → the area `code` at ward level → its pack.
+fn open_pack(app: &mut App, code: &str) {
+    app.update(Action::Digit(6));
+    let at = report_screen(app)
+        .areas()
+        .iter()
+        .position(|a| a.code == code)
+        .expect("the ward is listed");
+    for _ in 0..at {
+        app.update(Action::Down);
+    }
+    app.update(Action::Confirm);
+    assert_eq!(app.screen.mode(), Mode::Report);
+}
+
+#[test]
+fn the_report_screen_shows_an_areas_pack_public_then_internal() {
+    let (_dir, mut app) = report_app();
+    app.update(Action::Digit(6));
+    let s = report_screen(&app);
+    // The clock says 23 November 2026: the current fieldwork quarter.
+    assert_eq!(s.period().to_string(), "2026-Q4");
+    let choose = screen(&app, 80, 24);
+    // Pemberton and Douglas have fieldwork in 2026-Q4; no other ward does.
+    assert!(
+        choose.contains("Areas with fieldwork in 2026-Q4: 2 of"),
+        "{choose}"
+    );
+    insta::assert_snapshot!("report_choose_80x24", choose);
+    app.update(Action::Leave);
+    open_pack(&mut app, PEMBERTON);
+
+    let public = screen(&app, 120, 40);
+    // Litter: 6 of 8, but the 2 who did not name it are under 5, so the secondary rule
+    // hides it; drugs: 2 of 8, a count under 5: hidden too.
+    let litter = public.lines().find(|l| l.contains("Litter")).unwrap();
+    assert!(
+        litter.contains("hidden") && !litter.contains("75%"),
+        "{litter}"
+    );
+    let drugs = public.lines().find(|l| l.contains("Drug")).unwrap();
+    assert!(
+        drugs.contains("hidden") && !drugs.contains("25%"),
+        "{drugs}"
+    );
+    assert!(!public.contains("NOT FOR PUBLICATION"));
+    insta::assert_snapshot!("report_pack_public_120x40", public);
+
+    app.update(Action::ToggleInternal);
+    let internal = screen(&app, 120, 40);
+    assert!(internal.contains("NOT FOR PUBLICATION"), "{internal}");
+    // Litter 6/8 = 75%, Wilson 95% = 0.409–0.928; drugs 2/8 = 25%, Wilson 0.072–0.591.
+    let litter = internal.lines().find(|l| l.contains("Litter")).unwrap();
+    assert!(
+        litter.contains("    6 ") && litter.contains("75%") && litter.contains("41%–93%"),
+        "{litter}"
+    );
+    let drugs = internal.lines().find(|l| l.contains("Drug")).unwrap();
+    assert!(drugs.contains("25%") && drugs.contains("7%–59%"), "{drugs}");
+    insta::assert_snapshot!("report_pack_internal_120x40", internal);
+
+    // At 80×24 the pack is longer than the screen: scrolling reaches the top three.
+    app.update(Action::ToggleInternal);
+    let top = screen(&app, 80, 24);
+    assert!(!top.contains("Proposed top three"), "{top}");
+    insta::assert_snapshot!("report_pack_public_80x24", top);
+    press(
+        &mut app,
+        &[Action::PageDown, Action::PageDown, Action::PageDown],
+    );
+    let bottom = screen(&app, 80, 24);
+    assert!(bottom.contains("Proposed top three"), "{bottom}");
+    assert!(bottom.contains("1. Litter"), "{bottom}");
+    insta::assert_snapshot!("report_pack_public_80x24_end", bottom);
+    app.update(Action::CursorHome);
+    // The same screen again, but for the message line at the foot.
+    let body = |s: &str| s.lines().take(22).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&screen(&app, 80, 24)), body(&top));
+
+    // Esc goes back to the list, Esc again home.
+    app.update(Action::Leave);
+    assert_eq!(app.screen.mode(), Mode::ReportChoose);
+    app.update(Action::Leave);
+    assert!(matches!(app.screen, Screen::Home(_)));
+}
+
+#[test]
+fn the_report_period_moves_by_arrows_or_is_typed() {
+    let (_dir, mut app) = report_app();
+    app.update(Action::Digit(6));
+    app.update(Action::PeriodPrev);
+    assert_eq!(report_screen(&app).period().to_string(), "2026-Q3");
+    // Only Pemberton was worked in 2026-Q3 (one resident).
+    assert!(screen(&app, 80, 24).contains("Areas with fieldwork in 2026-Q3: 1 of"));
+    press(&mut app, &[Action::PeriodNext, Action::PeriodNext]);
+    assert_eq!(report_screen(&app).period().to_string(), "2027-Q1");
+    type_text(&mut app, "2025-q2");
+    assert!(screen(&app, 80, 24).contains("Period: 2025-Q2_"));
+    app.update(Action::Confirm);
+    assert_eq!(report_screen(&app).period().to_string(), "2025-Q2");
+    assert_eq!(app.screen.mode(), Mode::ReportChoose);
+    // A period that is not one says so and changes nothing.
+    type_text(&mut app, "2025-Q7");
+    app.update(Action::Confirm);
+    assert!(
+        matches!(&app.flash, Some(Flash::Error(m)) if m.contains("2025-Q7")),
+        "{:?}",
+        app.flash
+    );
+    assert_eq!(report_screen(&app).period().to_string(), "2025-Q2");
+    // Tab moves on from ward to the next level.
+    app.update(Action::Leave);
+    app.update(Action::NextLevel);
+    assert!(screen(&app, 80, 24).contains("Level: township ward [paa]"));
+}
+
+fn finish_report_job(
+    app: &mut App,
+    events: &std::sync::mpsc::Receiver<doorstep::tui::event::Event>,
+) {
+    assert!(
+        report_screen(app).job().is_some(),
+        "no export running: {:?}",
+        app.flash
+    );
+    while matches!(&app.screen, Screen::Report(s) if s.job().is_some()) {
+        let event = events
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the export job sent nothing");
+        app.handle(event);
+    }
+}
+
+#[test]
+fn the_report_screen_exports_the_pack_the_cli_would_write() {
+    let (dir, mut app) = report_app();
+    let events = app.take_events().unwrap();
+    open_pack(&mut app, PEMBERTON);
+    let out = tempfile::tempdir().unwrap();
+
+    // A folder that does not exist: refused, nothing written, still typing.
+    app.update(Action::NextFormat);
+    app.update(Action::ExportPack);
+    assert_eq!(app.screen.mode(), Mode::Form);
+    let missing = out.path().join("no-such-stick");
+    type_text(&mut app, &missing.display().to_string());
+    app.update(Action::Confirm);
+    assert!(
+        matches!(&app.flash, Some(Flash::Error(m)) if m.contains("is not a folder")),
+        "{:?}",
+        app.flash
+    );
+    assert!(!missing.exists());
+    assert!(report_screen(&app).job().is_none());
+
+    // The real folder: the HTML pack, written in the background.
+    app.update(Action::Leave);
+    app.update(Action::ExportPack);
+    type_text(&mut app, &out.path().display().to_string());
+    app.update(Action::Confirm);
+    // The folder's path differs by machine: the line naming it is checked, not snapshotted.
+    let running = screen(&app, 80, 24);
+    let naming = running.lines().nth(1).unwrap();
+    assert!(naming.contains("Exporting to "), "{running}");
+    insta::assert_snapshot!(
+        "report_export_running_80x24",
+        running
+            .lines()
+            .enumerate()
+            .map(|(i, l)| if i == 1 { "(the folder)" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    finish_report_job(&mut app, &events);
+    let file = out.path().join("pack-E05000857-2026-Q4.html");
+    assert!(
+        matches!(report_screen(&app).exported(), Some(Ok(m)) if m.contains("pack-E05000857-2026-Q4.html")),
+        "{:?}",
+        report_screen(&app).exported()
+    );
+    let written = std::fs::read(&file).unwrap();
+    drop(app);
+    // The same bytes as `doorstep report` writes for the same area, period and format.
+    let cli = out.path().join("cli.html");
+    super::geography::ok(
+        dir.path(),
+        &[
+            "report",
+            "--period",
+            "2026-Q4",
+            "--area",
+            PEMBERTON,
+            "--format",
+            "html",
+            "--out",
+            &cli.display().to_string(),
+        ],
+    );
+    assert_eq!(written, std::fs::read(&cli).unwrap());
 }

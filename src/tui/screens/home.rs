@@ -52,12 +52,13 @@ impl Counts {
     }
 }
 
-const ITEMS: [&str; 5] = [
+const ITEMS: [&str; 6] = [
     "Start an interview or audit (KIN, youth KIN, EVA)",
     "Resume drafts and call-backs",
     "Choose the area",
     "Export to a folder (USB stick) for the coordinator",
     "Coordinator: verify and merge batches, settle conflicts",
+    "Coordinator: the report (priority-setting pack) per area and period",
 ];
 
 /// What "start" offers: the survey id and how the officer knows it. The KIN interviews
@@ -247,6 +248,10 @@ impl Home {
                 None,
             )),
             4 => Ok(Transition::Go(Screen::Coordinator(Box::default()), None)),
+            5 => Ok(Transition::Go(
+                Screen::Report(Box::new(super::report::ReportScreen::new(ctx)?)),
+                None,
+            )),
             _ => {
                 let marks = super::area_picker::today_marks(ctx)?;
                 let picker = super::area_picker::AreaPicker::new(ctx, marks);

@@ -9,6 +9,7 @@ pub mod export;
 pub mod first_run;
 pub mod home;
 pub mod interview;
+pub mod report;
 pub mod self_completion;
 
 use ratatui::Frame;
@@ -29,6 +30,7 @@ pub enum Screen {
     AreaPicker(area_picker::AreaPicker),
     Export(export::Export),
     Coordinator(Box<coordinator::Coordinator>),
+    Report(Box<report::ReportScreen>),
 }
 
 /// What a key did to a numbered menu or list.
@@ -106,6 +108,7 @@ impl Screen {
             Screen::AreaPicker(_) => Mode::Picker,
             Screen::Export(s) => s.mode(),
             Screen::Coordinator(s) => s.mode(),
+            Screen::Report(s) => s.mode(),
         }
     }
 
@@ -129,6 +132,7 @@ impl Screen {
             Screen::AreaPicker(s) => s.update(ctx, action),
             Screen::Export(s) => s.update(ctx, action),
             Screen::Coordinator(s) => s.update(ctx, action),
+            Screen::Report(s) => s.update(ctx, action),
         }
     }
 
@@ -146,6 +150,7 @@ impl Screen {
             Screen::Interview(s) => s.paste(text),
             Screen::Export(s) => s.paste(text),
             Screen::Coordinator(s) => s.paste(text),
+            Screen::Report(s) => s.paste(text),
             _ => {}
         }
     }
@@ -156,6 +161,7 @@ impl Screen {
         match self {
             Screen::Export(s) => s.job_finished(ctx, id),
             Screen::Coordinator(s) => s.job_finished(ctx, id),
+            Screen::Report(s) => s.job_finished(ctx, id),
             _ => false,
         }
     }
@@ -170,6 +176,7 @@ impl Screen {
             Screen::AreaPicker(s) => s.render(ctx, frame, area, theme),
             Screen::Export(s) => s.render(ctx, frame, area, theme),
             Screen::Coordinator(s) => s.render(ctx, frame, area, theme),
+            Screen::Report(s) => s.render(ctx, frame, area, theme),
         }
     }
 }

@@ -1,0 +1,806 @@
+//! The priority-setting pack assembled from the store and rendered in every format: the one
+//! code path shared by `doorstep report` and the field app's report screen, so both give the
+//! same figures and the same files.
+
+use std::collections::BTreeSet;
+
+use crate::Error;
+use crate::geography::crime::CrimeRecord;
+use crate::geography::{AreaRef, AreaSelection, Geography, Level};
+use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table};
+use crate::report::profile::Profile;
+use crate::report::{
+    AreaLevel, AreaReport, AreaSpec, Count, Figure, Input, Report, Rules, normal_code, tidy,
+};
+use crate::response::{DoorRecord, Period, Response, ResponseFilter};
+use crate::store::Store;
+use crate::survey::registry::Registry;
+use crate::survey::{SurveyKind, Taxonomy};
+
+/// The formats a pack is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackFormat {
+    Md,
+    Json,
+    Csv,
+    Html,
+    Geojson,
+    Xlsx,
+}
+
+impl PackFormat {
+    pub const ALL: [PackFormat; 6] = [
+        PackFormat::Md,
+        PackFormat::Html,
+        PackFormat::Json,
+        PackFormat::Csv,
+        PackFormat::Geojson,
+        PackFormat::Xlsx,
+    ];
+
+    /// The file extension, which is also the format's name.
+    pub fn extension(self) -> &'static str {
+        match self {
+            PackFormat::Md => "md",
+            PackFormat::Json => "json",
+            PackFormat::Csv => "csv",
+            PackFormat::Html => "html",
+            PackFormat::Geojson => "geojson",
+            PackFormat::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// Everything the pack is built from, read from the store once.
+pub struct Sources {
+    pub geography: Geography,
+    pub responses: Vec<Response>,
+    pub doors: Vec<DoorRecord>,
+    pub crime: Vec<CrimeRecord>,
+    /// Labels and mappings from the newest KIN survey's taxonomy edition (issue ids are the
+    /// same across editions, so answers on every edition combine).
+    pub taxonomy: Taxonomy,
+    pub known_areas: BTreeSet<String>,
+    pub unresolved_conflicts: u64,
+}
+
+impl Sources {
+    /// Reads the store; an unreadable response stops the pack rather than miscount it.
+    pub fn read(store: &Store, registry: &Registry) -> Result<Sources, Error> {
+        let geography = store.stored_geography()?.or_builtin()?;
+        let listing = store.list(&ResponseFilter::default())?;
+        if let Some(e) = listing.unreadable.into_iter().next() {
+            return Err(e.into());
+        }
+        let taxonomy = registry
+            .get("kin", None)
+            .or_else(|| {
+                registry
+                    .entries()
+                    .iter()
+                    .map(|e| &e.survey)
+                    .filter(|s| s.kind == SurveyKind::Kin)
+                    .max_by_key(|s| s.version)
+            })
+            .map(|s| s.taxonomy.clone())
+            .unwrap_or_default();
+        let known_areas = [Level::Ward, Level::Paa]
+            .into_iter()
+            .filter_map(|l| geography.layer(l))
+            .flat_map(|l| l.areas.iter().map(|a| normal_code(&a.code)))
+            .chain(
+                geography
+                    .plan
+                    .iter()
+                    .flat_map(|p| p.paas.iter().map(|paa| normal_code(&paa.code))),
+            )
+            .collect();
+        Ok(Sources {
+            responses: listing.responses,
+            doors: store.all_doors()?,
+            crime: store.crime_records()?,
+            unresolved_conflicts: store.unresolved_conflict_count()? as u64,
+            geography,
+            taxonomy,
+            known_areas,
+        })
+    }
+
+    /// Of `specs`, the areas with any finished fieldwork or knock in `period`.
+    pub fn worked(&self, period: Period, specs: Vec<AreaSpec>) -> Vec<AreaSpec> {
+        let worked: BTreeSet<String> = self
+            .responses
+            .iter()
+            .filter(|r| r.period == period && r.status.is_final())
+            .map(|r| normal_code(&r.area))
+            .chain(
+                self.doors
+                    .iter()
+                    .filter(|d| d.knocks.iter().any(|k| period.contains(k.at)))
+                    .map(|d| normal_code(&d.area)),
+            )
+            .collect();
+        specs
+            .into_iter()
+            .filter(|s| s.members.iter().any(|m| worked.contains(m)))
+            .collect()
+    }
+
+    /// The report's input for these areas and period.
+    #[allow(clippy::too_many_arguments)]
+    pub fn input<'a>(
+        &'a self,
+        registry: &'a Registry,
+        period: Period,
+        compare: Option<Period>,
+        level: AreaLevel,
+        areas: Vec<AreaSpec>,
+        internal: bool,
+        profile: Option<&'a Profile>,
+    ) -> Input<'a> {
+        Input {
+            known_areas: self.known_areas.clone(),
+            period,
+            compare,
+            level,
+            areas,
+            responses: &self.responses,
+            surveys: registry,
+            taxonomy: &self.taxonomy,
+            doors: &self.doors,
+            crime: &self.crime,
+            unresolved_conflicts: self.unresolved_conflicts,
+            rules: if internal {
+                Rules::internal()
+            } else {
+                Rules::public()
+            },
+            profile,
+        }
+    }
+}
+
+/// The pack in `format`, as the bytes of the file.
+pub fn render(
+    report: &Report,
+    format: PackFormat,
+    geography: &Geography,
+) -> Result<Vec<u8>, Error> {
+    Ok(match format {
+        PackFormat::Md => {
+            let mut bytes: Vec<u8> = Vec::new();
+            Format::Markdown
+                .renderer()
+                .render(&document(report), &mut bytes)
+                .map_err(|e| {
+                    Error::Failure(format!("could not write the report as Markdown: {e}"))
+                })?;
+            bytes
+        }
+        PackFormat::Json => {
+            let mut json = serde_json::to_string_pretty(report)
+                .map_err(|e| Error::Failure(format!("could not write the report as JSON: {e}")))?;
+            json.push('\n');
+            json.into_bytes()
+        }
+        PackFormat::Csv => csv_bytes(report)?,
+        PackFormat::Html => {
+            let shapes = crate::report::render::map_areas(geography, report);
+            crate::report::render::html::render(report, &document(report), &shapes).into_bytes()
+        }
+        PackFormat::Xlsx => crate::report::render::xlsx::render(report, &document(report))
+            .map_err(|e| Error::Failure(format!("could not write the report as XLSX: {e}")))?,
+        PackFormat::Geojson => {
+            let shapes = crate::report::render::map_areas(geography, report);
+            crate::report::render::geojson::render(report, &shapes)
+                .map_err(|e| Error::Failure(format!("could not write the report as GeoJSON: {e}")))?
+                .into_bytes()
+        }
+    })
+}
+
+/// The areas at the level asked (or the one area asked for), in report order.
+pub fn areas(
+    geography: &Geography,
+    area: Option<&str>,
+    level: Option<AreaLevel>,
+) -> Result<(AreaLevel, Vec<AreaSpec>), Error> {
+    let plan = geography.plan.as_ref();
+    let paas_of = |ward: &str| -> Vec<String> {
+        plan.map(|p| {
+            p.paas
+                .iter()
+                .filter(|paa| paa.ward == ward)
+                .map(|paa| paa.code.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let ward_spec = |a: &AreaRef| -> AreaSpec {
+        let mut members = BTreeSet::from([normal_code(&a.code)]);
+        members.extend(paas_of(&a.code).iter().map(|c| normal_code(c)));
+        AreaSpec {
+            code: a.code.clone(),
+            name: a.name.clone(),
+            level: AreaLevel::Ward,
+            parent: plan
+                .and_then(|p| p.township_of(&a.code))
+                .map(|t| t.name.clone()),
+            members,
+            crime: AreaSelection::Area {
+                level: Level::Ward,
+                area: a.clone(),
+            },
+        }
+    };
+    let paa_spec = |a: &AreaRef| -> AreaSpec {
+        AreaSpec {
+            code: a.code.clone(),
+            name: a.name.clone(),
+            level: AreaLevel::Paa,
+            parent: geography.paa_ward(&a.code).map(str::to_owned),
+            members: BTreeSet::from([normal_code(&a.code)]),
+            crime: AreaSelection::Area {
+                level: Level::Paa,
+                area: a.clone(),
+            },
+        }
+    };
+    let township_spec = |t: &crate::geography::Township| -> AreaSpec {
+        let mut members = BTreeSet::new();
+        for w in &t.wards {
+            members.insert(normal_code(w));
+            members.extend(paas_of(w).iter().map(|c| normal_code(c)));
+        }
+        AreaSpec {
+            code: t.name.clone(),
+            name: t.name.clone(),
+            level: AreaLevel::Township,
+            parent: None,
+            members,
+            crime: AreaSelection::Township(t.clone()),
+        }
+    };
+    let refs = |level: Level| -> Vec<AreaRef> {
+        let mut v: Vec<AreaRef> = geography
+            .layer(level)
+            .map(|l| {
+                l.areas
+                    .iter()
+                    .map(|a| AreaRef {
+                        code: a.code.clone(),
+                        name: a.name.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    if let Some(key) = area {
+        let selection = geography
+            .select(key)
+            .ok_or_else(|| crate::geography::GeographyError::UnknownArea(key.to_owned()))?;
+        let spec = match &selection {
+            AreaSelection::Township(t) => township_spec(t),
+            AreaSelection::Area {
+                level: Level::Ward,
+                area,
+            } => ward_spec(area),
+            AreaSelection::Area {
+                level: Level::Paa,
+                area,
+            } => paa_spec(area),
+            AreaSelection::Area {
+                level: Level::Lsoa, ..
+            } => {
+                return Err(Error::Usage(format!(
+                    "`{key}` is an LSOA: the pack is drawn up per township, ward or PAA"
+                )));
+            }
+        };
+        if let Some(l) = level
+            && l != spec.level
+        {
+            return Err(Error::Usage(format!(
+                "`{key}` is a {}, not a {}: leave out --level or change it",
+                spec.level, l
+            )));
+        }
+        return Ok((spec.level, vec![spec]));
+    }
+    let level = level.unwrap_or(AreaLevel::Ward);
+    let specs = match level {
+        AreaLevel::Ward => refs(Level::Ward).iter().map(ward_spec).collect(),
+        AreaLevel::Paa => refs(Level::Paa).iter().map(paa_spec).collect(),
+        AreaLevel::Township => plan
+            .map(|p| p.townships.iter().map(township_spec).collect())
+            .unwrap_or_default(),
+    };
+    Ok((level, specs))
+}
+
+/// The tidy CSV.
+fn csv_bytes(report: &Report) -> Result<Vec<u8>, Error> {
+    let fail = |e: csv::Error| Error::Failure(format!("could not write the report as CSV: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(tidy::COLUMNS).map_err(fail)?;
+    let opt = |x: Option<f64>| x.map(tidy::num).unwrap_or_default();
+    for r in tidy::rows(report) {
+        w.write_record([
+            r.area,
+            r.period,
+            r.measure,
+            r.value,
+            r.base.map(|b| b.to_string()).unwrap_or_default(),
+            opt(r.low),
+            opt(r.high),
+            r.suppressed.to_string(),
+        ])
+        .map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Failure(format!("could not write the report as CSV: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------
+// The pack as a document.
+
+/// The mark shown for a hidden value.
+const HIDDEN: &str = "*";
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+fn count_text(c: &Count) -> Cell {
+    match c.value {
+        Some(n) => Cell::from(n as usize),
+        None => Cell::from(crate::output::Value::Null).shown_as(HIDDEN),
+    }
+}
+
+/// "45%" or the hidden mark.
+fn share_cell(f: &Figure) -> Cell {
+    match f.fraction {
+        Some(x) => Cell::from(x).shown_as(pct(x)),
+        None if f.suppressed => Cell::from(crate::output::Value::Null).shown_as(HIDDEN),
+        None => Cell::from(crate::output::Value::Null).shown_as("–"),
+    }
+}
+
+fn interval_cell(f: &Figure) -> Cell {
+    match (f.low, f.high) {
+        (Some(l), Some(h)) => Cell::from(format!("{}–{}", pct(l), pct(h))),
+        _ if f.suppressed => Cell::from(HIDDEN),
+        _ => Cell::from("–"),
+    }
+}
+
+fn fig_count(f: &Figure) -> Cell {
+    match f.count {
+        Some(n) => Cell::from(n as usize),
+        None => Cell::from(crate::output::Value::Null).shown_as(HIDDEN),
+    }
+}
+
+fn opt_count(n: Option<u64>) -> Cell {
+    match n {
+        Some(n) => Cell::from(n as usize),
+        None => Cell::from(crate::output::Value::Null).shown_as(HIDDEN),
+    }
+}
+
+fn flags(f: &Figure) -> String {
+    if f.base == Some(0) {
+        "no answers".to_owned()
+    } else if f.low_base && f.base.is_some() {
+        "low base".to_owned()
+    } else {
+        String::new()
+    }
+}
+
+/// Builds the Markdown pack.
+pub fn document(report: &Report) -> Document {
+    let mut doc = Document::new();
+    let compared = report
+        .compared_with
+        .map(|p| format!(", compared with {p}"))
+        .unwrap_or_default();
+    doc.heading(format!(
+        "Priority-setting pack: {}{compared}, per {}",
+        report.period, report.level
+    ));
+    if let Some(mark) = &report.marking {
+        doc.warning(format!(
+            "{}: internal view, nothing suppressed.",
+            mark.to_uppercase()
+        ));
+    }
+    doc.paragraph(report.suppression.rule.clone());
+    if report.public {
+        doc.paragraph(format!("{HIDDEN} hidden by the small-numbers rule."));
+    }
+    for c in &report.caveats {
+        doc.note(c.clone());
+    }
+    doc.paragraph(format!(
+        "Counted: completed interviews and audits, the latest revision of each. Unresolved \
+         merge conflicts: {}.",
+        report.unresolved_conflicts
+    ));
+    if report.unplaced_responses > 0 {
+        doc.warning(format!(
+            "{} finished response(s) in {} are filed under areas outside every area reported.",
+            report.unplaced_responses, report.period
+        ));
+    }
+    if report.unknown_survey_responses > 0 {
+        doc.warning(format!(
+            "{} response(s) were recorded on surveys this device does not have and are not \
+             counted.",
+            report.unknown_survey_responses
+        ));
+    }
+    if report.areas.is_empty() {
+        doc.paragraph(format!(
+            "No fieldwork in {} at {} level.",
+            report.period, report.level
+        ));
+    }
+    for a in &report.areas {
+        area(&mut doc, report, a);
+    }
+    doc
+}
+
+fn area(doc: &mut Document, report: &Report, a: &AreaReport) {
+    let parent = a
+        .parent
+        .as_ref()
+        .map(|p| format!(" (in {p})"))
+        .unwrap_or_default();
+    doc.heading(format!(
+        "{} {} {}{parent}: {}",
+        a.level, a.code, a.name, a.period
+    ));
+    if let Some(mark) = &report.marking {
+        doc.warning(mark.to_uppercase());
+    }
+
+    let fw = &a.fieldwork;
+    doc.heading("Fieldwork");
+    let mut f = Fields::new("fieldwork");
+    for (label, c) in [
+        ("Doors knocked", &fw.doors_knocked),
+        ("Doors answered", &fw.doors_answered),
+        ("Doors interviewed", &fw.doors_interviewed),
+        ("Refused at the door", &fw.refused_at_door),
+        ("Interviews counted", &fw.interviews),
+        (
+            "Interviews with under-16s (not in the tables)",
+            &fw.youth_interviews,
+        ),
+        ("Consent declined", &fw.declined_consent),
+        ("Stopped part-way", &fw.stopped_part_way),
+    ] {
+        f.add_labelled(label, label, count_text(c));
+    }
+    let rr = &fw.response_rate;
+    f.add_labelled(
+        "response_rate",
+        "Response rate (doors interviewed of doors answered)",
+        Cell::from(match rr.fraction {
+            Some(x) => format!("{} ({})", pct(x), interval_cell(rr).display()),
+            None if rr.suppressed => HIDDEN.to_owned(),
+            None => "–".to_owned(),
+        }),
+    );
+    f.add_labelled("interviewers", "Interviewers", fw.interviewers as usize);
+    f.add_labelled("transects", "EVA transects walked", fw.transects as usize);
+    doc.fields(f);
+
+    doc.heading("What people told us");
+    doc.paragraph(
+        "Shares are of every interview counted, including those who named nothing; 95% \
+         intervals (Wilson).",
+    );
+    let mut base = Fields::new("issue_base");
+    base.add_labelled("interviews", "Interviews", count_text(&a.issues.interviews));
+    base.add_labelled(
+        "named_nothing",
+        "Named nothing",
+        count_text(&a.issues.named_nothing),
+    );
+    doc.fields(base);
+    doc.table(issue_table("issues", "all respondents", &a.issues.all));
+    for (name, group) in [
+        ("residents", &a.issues.residents),
+        ("businesses", &a.issues.businesses),
+    ] {
+        doc.paragraph(format!(
+            "{}: {} interview(s).",
+            name[..1].to_uppercase() + &name[1..],
+            count_text(&group.interviews).display()
+        ));
+        doc.table(issue_table(name, name, &group.rows));
+    }
+
+    doc.heading("Indicators (residents only)");
+    doc.note(
+        "Residents only; not comparable with the national surveys (the KIN sample is \
+         chosen on purpose).",
+    );
+    let mut t = Table::new(
+        "indicators",
+        vec![
+            Column::text("indicator", "Indicator"),
+            Column::text("counts", "Counts"),
+            Column::new("fraction", "%", Kind::Number),
+            Column::text("interval", "95% interval"),
+            Column::integer("count", "Count"),
+            Column::integer("base", "Base"),
+            Column::integer("excluded", "Excluded"),
+            Column::text("flag", "Flag"),
+        ],
+    );
+    for m in &a.indicators.measures {
+        t.push(vec![
+            Cell::from(m.label.clone()),
+            Cell::from(m.counts.clone()),
+            share_cell(&m.figure),
+            interval_cell(&m.figure),
+            fig_count(&m.figure),
+            opt_count(m.figure.base),
+            opt_count(m.figure.excluded),
+            Cell::from(flags(&m.figure)),
+        ]);
+    }
+    doc.table(t);
+
+    doc.heading("The street as audited (NI 195)");
+    doc.paragraph(format!(
+        "{} transect(s). NI 195: share of transects below grade B, B− counting half; lower \
+         is better.",
+        a.street.transects
+    ));
+    let mut t = Table::new(
+        "ni195",
+        vec![
+            Column::text("element", "Element"),
+            Column::integer("graded", "Graded"),
+            Column::integer("below_b", "C, C−, D"),
+            Column::integer("b_minus", "B−"),
+            Column::new("score", "NI 195", Kind::Number),
+        ],
+    );
+    for e in &a.street.ni195 {
+        t.push(vec![
+            Cell::from(e.element.replace('_', "-")),
+            Cell::from(e.graded as usize),
+            Cell::from(e.below_b as usize),
+            Cell::from(e.b_minus as usize),
+            match e.score {
+                Some(s) => Cell::from(s).shown_as(pct(s)),
+                None => Cell::from(crate::output::Value::Null).shown_as("–"),
+            },
+        ]);
+    }
+    doc.table(t);
+    let mut t = Table::new(
+        "urgent",
+        vec![
+            Column::text("transect", "Transect"),
+            Column::text("street", "Street"),
+            Column::text("between", "Between"),
+            Column::text("item", "Urgent finding"),
+            Column::text("answer", "Found"),
+            Column::text("location", "Where"),
+            Column::text("agency", "Agency"),
+        ],
+    )
+    .when_empty("No urgent findings.");
+    for u in &a.street.urgent {
+        t.push(vec![
+            Cell::from(u.transect.clone()),
+            Cell::from(u.street.clone()),
+            Cell::from(match (&u.from_ref, &u.to_ref) {
+                (Some(f), Some(t)) => format!("{f} to {t}"),
+                (Some(x), None) | (None, Some(x)) => x.clone(),
+                (None, None) => String::new(),
+            }),
+            Cell::from(u.item_label.clone()),
+            Cell::from(u.answer.clone()),
+            Cell::from(u.location.clone()),
+            Cell::from(u.agency.clone()),
+        ]);
+    }
+    doc.table(t);
+
+    doc.heading("The street and the record");
+    let mut t = Table::new(
+        "street_and_record",
+        vec![
+            Column::text("issue", "Issue"),
+            Column::new("concern", "Named", Kind::Number),
+            Column::text("street", "Transects showing it"),
+            Column::integer("urgent", "Urgent"),
+            Column::text("recorded", "Recorded by police"),
+            Column::text("flag", "Flag"),
+        ],
+    )
+    .when_empty("No issues named.");
+    for r in &a.street_and_record {
+        t.push(vec![
+            Cell::from(r.label.clone()),
+            share_cell(&r.concern),
+            Cell::from(if r.eva_items.is_empty() {
+                "not audited".to_owned()
+            } else {
+                format!("{} of {}", r.transects_with_evidence, r.transects_audited)
+            }),
+            Cell::from(r.urgent_findings as usize),
+            Cell::from(match r.recorded {
+                Some(n) => format!("{n} ({})", r.police_categories.join(", ")),
+                None => r.recorded_note.clone(),
+            }),
+            Cell::from(r.disagreement_note.clone().unwrap_or_default()),
+        ]);
+    }
+    doc.table(t);
+
+    let compared = a
+        .changes
+        .compared_with
+        .map_or_else(|| "no earlier period".to_owned(), |p| p.to_string());
+    doc.heading(format!("What changed since {compared}"));
+    doc.paragraph(format!(
+        "Interviews then: {}. Up or down only where both bases are 30 or more and the \
+         intervals do not overlap; persisting = among the three most named in 2 or more \
+         consecutive periods.",
+        count_text(&a.changes.interviews_before).display()
+    ));
+    let mut t = Table::new(
+        "changes",
+        vec![
+            Column::text("issue", "Issue"),
+            Column::new("now", "Now", Kind::Number),
+            Column::new("before", "Before", Kind::Number),
+            Column::text("change", "Change"),
+            Column::text("persisting", "Persisting"),
+        ],
+    )
+    .when_empty("No issues named in either period.");
+    for c in &a.changes.issues {
+        t.push(vec![
+            Cell::from(c.label.clone()),
+            share_cell(&c.now),
+            share_cell(&c.before),
+            Cell::from(
+                serde_json::to_value(c.change)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                    .unwrap_or_default(),
+            ),
+            Cell::from(if c.persisting {
+                format!("yes ({} periods)", c.consecutive_periods)
+            } else {
+                String::new()
+            }),
+        ]);
+    }
+    doc.table(t);
+
+    doc.heading("Proposed top three");
+    doc.paragraph(format!("Priority {}.", report.priority_formula));
+    let mut t = Table::new(
+        "top_three",
+        vec![
+            Column::integer("rank", "Rank"),
+            Column::text("issue", "Issue"),
+            Column::new("score", "Score", Kind::Number),
+            Column::text("why", "Why"),
+        ],
+    )
+    .when_empty("No issues named: nothing to propose.");
+    for p in &a.top_three {
+        t.push(vec![
+            Cell::from(p.rank),
+            Cell::from(p.label.clone()),
+            match p.score {
+                Some(x) => Cell::from(x).shown_as(format!("{x:.1}")),
+                None => Cell::from(crate::output::Value::Null).shown_as(HIDDEN),
+            },
+            Cell::from(p.why.clone()),
+        ]);
+    }
+    doc.table(t);
+
+    doc.heading("Who we heard");
+    let mut t = Table::new(
+        "by_type",
+        vec![
+            Column::text("group", "Respondents"),
+            Column::integer("count", "Interviews"),
+        ],
+    );
+    for g in &a.heard.by_type {
+        t.push(vec![Cell::from(g.label.clone()), count_text(&g.count)]);
+    }
+    doc.table(t);
+    if let Some(note) = &a.heard.about_you_note {
+        doc.paragraph(note.clone());
+    }
+    if let Some(m) = a.heard.profile_margin {
+        doc.paragraph(format!(
+            "Under-represented: share among respondents more than {} points below the \
+             area profile's share.",
+            (m * 100.0).round()
+        ));
+    }
+    for q in &a.heard.about_you {
+        doc.paragraph(q.text.clone());
+        let mut t = Table::new(
+            &q.question,
+            vec![
+                Column::text("group", "Answer"),
+                Column::integer("count", "Count"),
+                Column::new("share", "Share", Kind::Number),
+                Column::new("population", "Area profile", Kind::Number),
+                Column::text("flag", "Flag"),
+            ],
+        );
+        for g in &q.rows {
+            t.push(vec![
+                Cell::from(g.label.clone()),
+                count_text(&g.count),
+                match g.share {
+                    Some(s) => Cell::from(s).shown_as(pct(s)),
+                    None if g.count.suppressed => {
+                        Cell::from(crate::output::Value::Null).shown_as(HIDDEN)
+                    }
+                    None => Cell::from(crate::output::Value::Null),
+                },
+                match g.population_share {
+                    Some(s) => Cell::from(s).shown_as(pct(s)),
+                    None => Cell::from(crate::output::Value::Null),
+                },
+                Cell::from(if g.under_represented {
+                    "under-represented"
+                } else {
+                    ""
+                }),
+            ]);
+        }
+        doc.table(t);
+    }
+}
+
+fn issue_table(name: &str, who: &str, rows: &[crate::report::IssueRow]) -> Table {
+    let mut t = Table::new(
+        name,
+        vec![
+            Column::text("issue", "Issue"),
+            Column::integer("named", "Named"),
+            Column::new("share", "% of interviews", Kind::Number),
+            Column::text("interval", "95% interval"),
+            Column::integer("ranked_first", "Ranked first"),
+            Column::integer("top_three", "In top three"),
+            Column::text("flag", "Flag"),
+        ],
+    )
+    .when_empty(&format!("No issues named by {who}."));
+    for r in rows {
+        t.push(vec![
+            Cell::from(r.label.clone()),
+            fig_count(&r.named),
+            share_cell(&r.named),
+            interval_cell(&r.named),
+            fig_count(&r.ranked_first),
+            fig_count(&r.top_three),
+            Cell::from(flags(&r.named)),
+        ]);
+    }
+    t
+}
