@@ -263,9 +263,10 @@ pub(super) fn candidates(
 }
 
 fn choice_weight(q: &Question, value: &str, non_substantive: bool, place: Setting<'_>) -> f64 {
-    // Most people met at the door are adults; "other" needs words typed, so is rarer.
+    // Most people met at the door are adults (one or two in a hundred are under 16,
+    // however the area leans); "other" needs words typed, so is rarer.
     if value.starts_with("under_") {
-        return 0.06;
+        return 0.004;
     }
     if value == "other" {
         return 0.1;

@@ -55,6 +55,22 @@ fn street(_area: &str, k: usize) -> String {
     STREETS[k % STREETS.len()].to_owned()
 }
 
+/// House numbers on each simulated street.
+const DOORS_PER_STREET: usize = 150;
+
+/// The next door this laptop knocks in `area`: numbers up its street, then on to the next.
+fn next_door<'a>(
+    walked: &mut BTreeMap<&'a str, usize>,
+    area: &'a str,
+    first: usize,
+) -> Result<Door, SimulateError> {
+    let n = walked.entry(area).or_insert(0);
+    let k = first + *n;
+    *n += 1;
+    let street = STREETS[(k / DOORS_PER_STREET) % STREETS.len()];
+    Ok(Door::new(street, &(1 + k % DOORS_PER_STREET).to_string())?)
+}
+
 /// What to simulate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -251,7 +267,10 @@ impl<'r> Simulation<'r> {
         let mut doors: BTreeMap<(String, String), DoorEntry> = BTreeMap::new();
         let mut knocks: Vec<KnockEntry> = Vec::new();
         let mut revisions = Vec::new();
-        let mut counter = 0usize;
+        // Each laptop walks its own street of each area this quarter (and another street
+        // next quarter), so two laptops never log the same door as if it were one.
+        let first_door = ((device + 7 * p) % STREETS.len()) * DOORS_PER_STREET;
+        let mut walked: BTreeMap<&str, usize> = BTreeMap::new();
         for i in 0..n {
             let slot = i64::try_from(i as u128 * span as u128 / n.max(1) as u128)
                 .unwrap_or(i64::MAX)
@@ -280,11 +299,7 @@ impl<'r> Simulation<'r> {
             let mut response = Response::draft(v7(started, rng), new)?;
             let declined = walk(survey, &mut response, started, place, rng);
             if survey.kind == SurveyKind::Kin {
-                counter += 1;
-                let door = Door::new(
-                    &street(area, counter / 150),
-                    &(1 + counter % 150).to_string(),
-                )?;
+                let door = next_door(&mut walked, area, first_door)?;
                 response.door = Some(door.clone());
                 let mut knock = |at: DateTime<Utc>, outcome: Outcome, door: &Door, id: Uuid| {
                     doors
@@ -320,11 +335,7 @@ impl<'r> Simulation<'r> {
                     v4(rng),
                 );
                 // A neighbour's door on the same round.
-                counter += 1;
-                let next = Door::new(
-                    &street(area, counter / 150),
-                    &(1 + counter % 150).to_string(),
-                )?;
+                let next = next_door(&mut walked, area, first_door)?;
                 let outcome = match rng.random_range(0..100u8) {
                     0..55 => Outcome::NoAnswer,
                     55..75 => Outcome::Refused,

@@ -155,6 +155,10 @@ fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
     // Share of "safe after dark" answers of `very_unsafe`/`fairly_unsafe` by area.
     let mut feel: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut responses = 0;
+    // Doors where an interview was logged, per quarter: two laptops never share one.
+    let mut interviewed_doors: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut under_16 = 0;
+    let mut kin = 0;
     for b in &opened {
         for r in &b.records {
             match r {
@@ -173,6 +177,13 @@ fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
                         .values()
                         .filter(|a| matches!(a.value, StoredAnswer::Plain(Answer::Grade(_))))
                         .count();
+                    if let Some(a) = r.answers.get("age_check") {
+                        kin += 1;
+                        under_16 += usize::from(matches!(
+                            &a.value,
+                            StoredAnswer::Plain(Answer::Choice(v)) if v == "under_16"
+                        ));
+                    }
                     if let Some(a) = r.answers.get("safe_after_dark") {
                         let e = feel.entry(r.area.clone()).or_default();
                         e.1 += 1;
@@ -188,7 +199,14 @@ fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
                         Outcome::NoAnswer => "no answer",
                         Outcome::Refused => "refused",
                         Outcome::CallBack { .. } => "call back",
-                        Outcome::Interviewed { .. } => "interviewed",
+                        Outcome::Interviewed { .. } => {
+                            // A device's batch n holds quarter n of the simulation.
+                            let period = b.manifest.sequence.to_string();
+                            *interviewed_doors
+                                .entry((period, k.area.clone(), k.door.key()))
+                                .or_default() += 1;
+                            "interviewed"
+                        }
                         Outcome::NotApplicable => "not applicable",
                     };
                     *knocks.entry(kind).or_default() += 1;
@@ -214,6 +232,12 @@ fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
     assert_eq!(knocks.len(), 5, "{knocks:?}");
     assert!(knocks["no answer"] > knocks["refused"], "{knocks:?}");
     assert!(knocks["refused"] > 0 && knocks["call back"] > 0);
+    // Each interview at its own door within a quarter (a door shared by two laptops would
+    // make the door log count fewer doors than interviews).
+    let shared: Vec<_> = interviewed_doors.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(shared.len() * 100 <= interviewed_doors.len(), "{shared:?}");
+    // Under-16s end a KIN interview: a few, not a large share of those met.
+    assert!(under_16 * 20 <= kin, "{under_16} of {kin}");
     // EVA transects: graded, and a few urgent findings.
     assert!(graded > 0);
     assert!(urgent > 0);
