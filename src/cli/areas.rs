@@ -120,10 +120,12 @@ pub fn run(
             bng,
             json,
         } => locate(
-            *lat,
-            *lon,
-            grid_ref.as_deref(),
-            bng.as_deref(),
+            PointArgs {
+                lat: *lat,
+                lon: *lon,
+                grid_ref: grid_ref.as_deref(),
+                bng_en: bng.as_deref(),
+            },
             data_dir,
             Format::json_if(*json),
             out,
@@ -566,17 +568,28 @@ fn list(
     print(out, &doc, format)
 }
 
-fn locate(
+/// The point `areas locate` was given, in whichever of its three forms.
+struct PointArgs<'a> {
     lat: Option<f64>,
     lon: Option<f64>,
-    grid_ref: Option<&str>,
-    bng_en: Option<&[f64]>,
+    grid_ref: Option<&'a str>,
+    bng_en: Option<&'a [f64]>,
+}
+
+fn locate(
+    point: PointArgs<'_>,
     data_dir: &Path,
     format: Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
     // Work out the point before touching the store, so a bad point changes nothing.
+    let PointArgs {
+        lat,
+        lon,
+        grid_ref,
+        bng_en,
+    } = point;
     let (lon, lat, described) = match (lat, lon, grid_ref, bng_en) {
         (Some(lat), Some(lon), _, _) => {
             bng::check_lat_lon(lat, lon)?;

@@ -60,8 +60,7 @@ pub fn run(
             json,
         } => summary(
             area,
-            from.as_deref(),
-            to.as_deref(),
+            (from.as_deref(), to.as_deref()),
             taxonomy.as_deref(),
             data_dir,
             Format::json_if(*json),
@@ -187,16 +186,17 @@ fn import(
     print(out, &doc, Format::Text)
 }
 
+/// `months` is `--from` and `--to`, either open.
 fn summary(
     area: &str,
-    from: Option<&str>,
-    to: Option<&str>,
+    months: (Option<&str>, Option<&str>),
     taxonomy: Option<&Path>,
     data_dir: &Path,
     format: Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
+    let (from, to) = months;
     for m in [from, to].into_iter().flatten() {
         if !is_month(m) {
             return Err(GeographyError::Usage(format!("`{m}` is not a month (YYYY-MM)")).into());

@@ -15,11 +15,10 @@ use crate::action::review::{AreaReview, YearRow, review_area, year_summary};
 use crate::action::{Action, pounds};
 use crate::geography::Geography;
 use crate::output::{Cell, Column, Document, Format, Table, Value};
-use crate::report::{AreaLevel, AreaSpec, Input, Report, Rules, build};
-use crate::response::{Env, Period, ResponseFilter};
+use crate::report::{AreaLevel, AreaSpec, Report, build};
+use crate::response::{Env, Period};
 use crate::store::Store;
 use crate::survey::registry::Registry;
-use crate::survey::{SurveyKind, Taxonomy};
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
@@ -97,7 +96,8 @@ pub fn run(
         return Err(e.into());
     }
     let actions = listing.actions;
-    let report = pack(&store, data_dir, &specs, period, Rules::public())?;
+    let (registry, _diagnostics) = Registry::load(data_dir)?;
+    let (report, _) = pack(&store, &registry, &specs, period)?;
     let today = Env::system().today();
     let mut reviews: Vec<AreaReview> = specs
         .iter()
@@ -161,54 +161,28 @@ fn wards_within(geography: &Geography, specs: &[AreaSpec]) -> Result<Vec<AreaSpe
 }
 
 /// The latest taxonomy of the KIN surveys installed (the one the report uses).
-pub(crate) fn taxonomy(registry: &Registry) -> Taxonomy {
-    registry
-        .entries()
-        .iter()
-        .map(|e| &e.survey)
-        .filter(|s| s.kind == SurveyKind::Kin)
-        .max_by_key(|s| (s.taxonomy.issues.len(), s.version))
-        .map(|s| s.taxonomy.clone())
-        .unwrap_or_default()
-}
-
 /// The report model for `specs` and `period` (compared with the period before), from
-/// what the store holds.
+/// what the store holds, read as the pack reads it (same taxonomy edition, same counts).
 pub(crate) fn pack(
     store: &Store,
-    data_dir: &Path,
+    registry: &Registry,
     specs: &[AreaSpec],
     period: Period,
-    rules: Rules,
-) -> Result<Report, Error> {
-    let (registry, _diagnostics) = Registry::load(data_dir)?;
-    let listing = store.list(&ResponseFilter::default())?;
-    if let Some(e) = listing.unreadable.into_iter().next() {
-        return Err(e.into());
-    }
-    let doors = store.all_doors()?;
-    let crime = store.crime_records()?;
-    let taxonomy = taxonomy(&registry);
+) -> Result<(Report, crate::pack::Sources), Error> {
+    let sources = crate::pack::Sources::read(store, registry)?;
     let level = specs.first().map_or(AreaLevel::Ward, |s| s.level);
-    Ok(build(&Input {
-        // Only the unplaced count reads this, and neither review nor leaflet shows it.
-        known_areas: specs
-            .iter()
-            .flat_map(|s| s.members.iter().cloned())
-            .collect(),
+    // Public rules: review and leaflet are both read outside the coordinator's desk.
+    let input = sources.input(
+        registry,
         period,
-        compare: Some(period.previous()),
+        Some(period.previous()),
         level,
-        areas: specs.to_vec(),
-        responses: &listing.responses,
-        surveys: &registry,
-        taxonomy: &taxonomy,
-        doors: &doors,
-        crime: &crime,
-        rules,
-        profile: None,
-        unresolved_conflicts: store.unresolved_conflict_count()? as u64,
-    }))
+        specs.to_vec(),
+        false,
+        None,
+    );
+    let report = build(&input);
+    Ok((report, sources))
 }
 
 fn date(d: NaiveDate) -> Cell {

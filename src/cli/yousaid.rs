@@ -12,7 +12,7 @@ use crate::action::yousaid::{Leaflet, Options, Words, leaflet};
 use crate::output::{
     Document, HtmlRenderer, Item, MarkdownRenderer, Outline, Renderer, TextRenderer,
 };
-use crate::report::{AreaLevel, Rules};
+use crate::report::AreaLevel;
 use crate::response::Period;
 
 #[derive(Debug, Args)]
@@ -86,10 +86,9 @@ pub fn run(
         }
         listing.actions
     };
-    let rules = Rules::public();
-    let report = super::review::pack(&store, data_dir, &wards, period, rules)?;
     let (registry, _) = crate::survey::registry::Registry::load(data_dir)?;
-    let taxonomy = super::review::taxonomy(&registry);
+    let (report, sources) = super::review::pack(&store, &registry, &wards, period)?;
+    let taxonomy = sources.taxonomy;
     let options = Options {
         words: &words,
         lang: &lang,

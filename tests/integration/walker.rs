@@ -51,7 +51,7 @@ fn candidate_answer(s: &Survey, i: usize, answers: &Answers, pick: u32) -> Optio
         }
         QuestionKind::Count { max } => Answer::Count((p as u64) % max.unwrap_or(20).max(1)),
         QuestionKind::Text { .. } => Answer::Text(format!("answer {p}")),
-        QuestionKind::YesNo => Answer::YesNo(p % 2 == 0),
+        QuestionKind::YesNo => Answer::YesNo(p.is_multiple_of(2)),
         QuestionKind::DateTime { mode } => match mode {
             doorstep::survey::model::DateTimeMode::Date => {
                 Answer::Date(NaiveDate::from_ymd_opt(2026, 11, 1 + (p % 28) as u32).unwrap())
