@@ -88,8 +88,28 @@ fn text(s: &str) -> String {
     escape_html(s)
 }
 
+/// Where a document's blocks go: a page of their own (the first heading is the page's
+/// `<h1>`, notes are asides), or inside the pack's page (which has its own `<h1>` and
+/// styles notes, empty tables and each table by its name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Page,
+    Fragment,
+}
+
 fn page(h: &mut String, doc: &Document) {
-    let mut first = true;
+    blocks(h, doc, Flavour::Page);
+}
+
+/// The document as an HTML fragment.
+pub fn fragment(doc: &Document) -> String {
+    let mut h = String::new();
+    blocks(&mut h, doc, Flavour::Fragment);
+    h
+}
+
+fn blocks(h: &mut String, doc: &Document, flavour: Flavour) {
+    let mut first = flavour == Flavour::Page;
     for block in &doc.blocks {
         match block {
             Block::Heading(t) => {
@@ -99,16 +119,23 @@ fn page(h: &mut String, doc: &Document) {
             }
             Block::Paragraph(p) => h.push_str(&format!("<p>{}</p>\n", text(p))),
             Block::Note { severity, text: t } => {
-                let class = if *severity == Severity::Warning {
-                    " class=\"warning\""
-                } else {
-                    ""
-                };
-                h.push_str(&format!("<aside{class}>{}</aside>\n", text(t)));
+                let warning = *severity == Severity::Warning;
+                match (flavour, warning) {
+                    (Flavour::Page, false) => h.push_str(&format!("<aside>{}</aside>\n", text(t))),
+                    (Flavour::Page, true) => {
+                        h.push_str(&format!("<aside class=\"warning\">{}</aside>\n", text(t)));
+                    }
+                    (Flavour::Fragment, false) => {
+                        h.push_str(&format!("<p class=\"note\">{}</p>\n", text(t)));
+                    }
+                    (Flavour::Fragment, true) => {
+                        h.push_str(&format!("<p class=\"note warning\">{}</p>\n", text(t)));
+                    }
+                }
             }
-            Block::Table(t) => table(h, t),
+            Block::Table(t) => table(h, t, flavour),
             Block::Fields(f) => fields(h, f),
-            Block::Outline(o) => outline(h, o),
+            Block::Outline(o) => outline(h, o, flavour),
             Block::Preformatted { text: t, .. } => {
                 h.push_str(&format!("<pre>{}</pre>\n", text(t)));
             }
@@ -116,30 +143,49 @@ fn page(h: &mut String, doc: &Document) {
     }
 }
 
-fn table(h: &mut String, t: &Table) {
+/// What stands for an empty table or outline.
+fn empty(h: &mut String, message: &str, flavour: Flavour) {
+    match flavour {
+        Flavour::Page => h.push_str(&format!("<p>{}</p>\n", text(message))),
+        Flavour::Fragment => h.push_str(&format!("<p class=\"empty\">{}</p>\n", text(message))),
+    }
+}
+
+fn table(h: &mut String, t: &Table, flavour: Flavour) {
     if t.rows.is_empty()
-        && let Some(empty) = &t.empty
+        && let Some(message) = &t.empty
     {
-        h.push_str(&format!("<p>{}</p>\n", text(empty)));
+        empty(h, message, flavour);
         return;
     }
     let shown: Vec<usize> = (0..t.columns.len())
         .filter(|i| !t.columns[*i].machine_only)
         .collect();
-    h.push_str("<table>\n<thead><tr>");
-    for i in &shown {
-        h.push_str(&format!("<th>{}</th>", text(&t.columns[*i].title)));
+    let class = |i: usize| match t.columns[i].align {
+        Align::Right => " class=\"num\"",
+        Align::Left => "",
+    };
+    match flavour {
+        Flavour::Page => h.push_str("<table>\n<thead><tr>"),
+        Flavour::Fragment => {
+            h.push_str(&format!("<table class=\"{}\">\n<thead><tr>", text(&t.name)));
+        }
+    }
+    for &i in &shown {
+        // The pack right-aligns a number column's heading with its figures.
+        let th_class = if flavour == Flavour::Fragment {
+            class(i)
+        } else {
+            ""
+        };
+        h.push_str(&format!("<th{th_class}>{}</th>", text(&t.columns[i].title)));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
     for r in &t.rows {
         h.push_str("<tr>");
-        for i in &shown {
-            let class = match t.columns[*i].align {
-                Align::Right => " class=\"num\"",
-                Align::Left => "",
-            };
-            let cell = r.get(*i).map(|c| c.display()).unwrap_or_default();
-            h.push_str(&format!("<td{class}>{}</td>", text(&cell)));
+        for &i in &shown {
+            let cell = r.get(i).map(|c| c.display()).unwrap_or_default();
+            h.push_str(&format!("<td{}>{}</td>", class(i), text(&cell)));
         }
         h.push_str("</tr>\n");
     }
@@ -160,124 +206,39 @@ fn fields(h: &mut String, f: &Fields) {
     h.push_str("</dl>\n");
 }
 
-fn outline(h: &mut String, o: &Outline) {
-    if o.items.is_empty()
-        && let Some(empty) = &o.empty
-    {
-        h.push_str(&format!("<p>{}</p>\n", text(empty)));
+fn outline(h: &mut String, o: &Outline, flavour: Flavour) {
+    if o.items.is_empty() {
+        if let Some(message) = &o.empty {
+            empty(h, message, flavour);
+        }
         return;
     }
-    fn items(h: &mut String, list: &[Item]) {
-        h.push_str("<ul>\n");
-        for i in list {
-            h.push_str("<li>");
-            h.push_str(&text(&i.text));
-            if !i.details.is_empty() {
+    items(h, &o.items, flavour);
+}
+
+/// An outline's items; a page lists each item's details, the pack runs them on as lines.
+fn items(h: &mut String, list: &[Item], flavour: Flavour) {
+    h.push_str("<ul>\n");
+    for i in list {
+        h.push_str("<li>");
+        h.push_str(&text(&i.text));
+        match flavour {
+            Flavour::Page if !i.details.is_empty() => {
                 h.push_str("<ul>");
                 for d in &i.details {
                     h.push_str(&format!("<li>{}</li>", text(d)));
                 }
                 h.push_str("</ul>");
             }
-            if !i.children.is_empty() {
-                items(h, &i.children);
-            }
-            h.push_str("</li>\n");
-        }
-        h.push_str("</ul>\n");
-    }
-    items(h, &o.items);
-}
-
-/// The document as an HTML fragment.
-pub fn fragment(doc: &Document) -> String {
-    let mut h = String::new();
-    for block in &doc.blocks {
-        match block {
-            Block::Heading(t) => h.push_str(&format!("<h2>{}</h2>\n", escape_html(t))),
-            Block::Paragraph(t) => h.push_str(&format!("<p>{}</p>\n", escape_html(t))),
-            Block::Note { severity, text } => {
-                let class = match severity {
-                    Severity::Info => "note",
-                    Severity::Warning => "note warning",
-                };
-                h.push_str(&format!("<p class=\"{class}\">{}</p>\n", escape_html(text)));
-            }
-            Block::Table(t) => {
-                if t.rows.is_empty()
-                    && let Some(empty) = &t.empty
-                {
-                    h.push_str(&format!("<p class=\"empty\">{}</p>\n", escape_html(empty)));
-                    continue;
+            Flavour::Page => {}
+            Flavour::Fragment => {
+                for d in &i.details {
+                    h.push_str(&format!("<br>{}", text(d)));
                 }
-                let shown: Vec<usize> = (0..t.columns.len())
-                    .filter(|i| !t.columns[*i].machine_only)
-                    .collect();
-                let class = |i: usize| match t.columns[i].align {
-                    Align::Left => "",
-                    Align::Right => " class=\"num\"",
-                };
-                h.push_str(&format!(
-                    "<table class=\"{}\">\n<thead><tr>",
-                    escape_html(&t.name)
-                ));
-                for &i in &shown {
-                    h.push_str(&format!(
-                        "<th{}>{}</th>",
-                        class(i),
-                        escape_html(&t.columns[i].title)
-                    ));
-                }
-                h.push_str("</tr></thead>\n<tbody>\n");
-                for row in &t.rows {
-                    h.push_str("<tr>");
-                    for &i in &shown {
-                        let text = row.get(i).map(|c| c.display()).unwrap_or_default();
-                        h.push_str(&format!("<td{}>{}</td>", class(i), escape_html(&text)));
-                    }
-                    h.push_str("</tr>\n");
-                }
-                h.push_str("</tbody>\n</table>\n");
-            }
-            Block::Fields(f) => {
-                h.push_str("<dl>\n");
-                for item in &f.items {
-                    if let Some(label) = &item.label {
-                        h.push_str(&format!(
-                            "<dt>{}</dt><dd>{}</dd>\n",
-                            escape_html(label),
-                            escape_html(&item.cell.display())
-                        ));
-                    }
-                }
-                h.push_str("</dl>\n");
-            }
-            Block::Outline(o) => {
-                if o.items.is_empty() {
-                    if let Some(empty) = &o.empty {
-                        h.push_str(&format!("<p class=\"empty\">{}</p>\n", escape_html(empty)));
-                    }
-                    continue;
-                }
-                fragment_items(&mut h, &o.items);
-            }
-            Block::Preformatted { text, .. } => {
-                h.push_str(&format!("<pre>{}</pre>\n", escape_html(text)));
             }
         }
-    }
-    h
-}
-
-fn fragment_items(h: &mut String, list: &[Item]) {
-    h.push_str("<ul>\n");
-    for item in list {
-        h.push_str(&format!("<li>{}", escape_html(&item.text)));
-        for d in &item.details {
-            h.push_str(&format!("<br>{}", escape_html(d)));
-        }
-        if !item.children.is_empty() {
-            fragment_items(h, &item.children);
+        if !i.children.is_empty() {
+            items(h, &i.children, flavour);
         }
         h.push_str("</li>\n");
     }
