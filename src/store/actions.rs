@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use super::responses::IdPrefix;
 use super::{JournalEntry, Store, StoreError, decode, encode};
 use crate::action::{Action, Change};
 
@@ -62,32 +63,15 @@ impl Store {
 
     /// The action whose id is `input` or starts with it (hex digits, dashes ignored).
     pub fn resolve_action_id(&self, input: &str) -> Result<Uuid, StoreError> {
-        let prefix: String = input
-            .trim()
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_hexdigit())
-        {
-            return Err(StoreError::BadActionId {
+        match self.ids_starting(ACTIONS, input)? {
+            IdPrefix::Bad => Err(StoreError::BadActionId {
                 input: input.to_owned(),
-            });
-        }
-        let mut ids = Vec::new();
-        for key in self.tree(ACTIONS)?.iter().keys() {
-            if let Ok(id) = Uuid::from_slice(&key?)
-                && id.simple().to_string().starts_with(&prefix)
-            {
-                ids.push(id);
-            }
-        }
-        match ids.as_slice() {
-            [id] => Ok(*id),
-            [] => Err(StoreError::NoSuchAction {
+            }),
+            IdPrefix::One(id) => Ok(id),
+            IdPrefix::None { .. } => Err(StoreError::NoSuchAction {
                 input: input.trim().to_owned(),
             }),
-            _ => Err(StoreError::AmbiguousAction {
+            IdPrefix::Many(ids) => Err(StoreError::AmbiguousAction {
                 prefix: input.trim().to_owned(),
                 ids,
             }),

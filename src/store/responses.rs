@@ -214,6 +214,24 @@ impl Store {
     /// The response whose id is `input`, or starts with it (the short id the app shows):
     /// hyphens and case do not matter. Unknown and ambiguous prefixes are errors that say so.
     pub fn resolve_id(&self, input: &str) -> Result<Uuid, StoreError> {
+        let trimmed = || input.trim().to_owned();
+        match self.ids_starting(RESPONSES, input)? {
+            IdPrefix::Bad => Err(StoreError::BadId {
+                input: input.to_owned(),
+            }),
+            IdPrefix::One(id) => Ok(id),
+            IdPrefix::None { whole: Some(id) } => Err(StoreError::NotFound { id }),
+            IdPrefix::None { whole: None } => Err(StoreError::NoSuchPrefix { prefix: trimmed() }),
+            IdPrefix::Many(ids) => Err(StoreError::AmbiguousPrefix {
+                prefix: trimmed(),
+                ids,
+            }),
+        }
+    }
+
+    /// The ids in `tree` (keyed by UUID bytes) that `input` names: the whole id or its
+    /// start, in hex digits, dashes ignored.
+    pub(super) fn ids_starting(&self, tree: &str, input: &str) -> Result<IdPrefix, StoreError> {
         let prefix: String = input
             .trim()
             .chars()
@@ -222,16 +240,14 @@ impl Store {
             .to_ascii_lowercase();
         if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_hexdigit())
         {
-            return Err(StoreError::BadId {
-                input: input.to_owned(),
-            });
+            return Ok(IdPrefix::Bad);
         }
         // Whole bytes narrow the scan; an odd last digit is checked on the text.
         let bytes: Vec<u8> = (0..prefix.len() / 2)
             .filter_map(|i| u8::from_str_radix(&prefix[2 * i..2 * i + 2], 16).ok())
             .collect();
         let mut ids = Vec::new();
-        for key in self.tree(RESPONSES)?.scan_prefix(&bytes).keys() {
+        for key in self.tree(tree)?.scan_prefix(&bytes).keys() {
             let key = key?;
             if let Ok(id) = Uuid::from_slice(&key)
                 && id.simple().to_string().starts_with(&prefix)
@@ -239,22 +255,13 @@ impl Store {
                 ids.push(id);
             }
         }
-        match ids.as_slice() {
-            [id] => Ok(*id),
-            [] if prefix.len() == 32 => Err(match Uuid::parse_str(&prefix) {
-                Ok(id) => StoreError::NotFound { id },
-                Err(_) => StoreError::NoSuchPrefix {
-                    prefix: input.trim().to_owned(),
-                },
-            }),
-            [] => Err(StoreError::NoSuchPrefix {
-                prefix: input.trim().to_owned(),
-            }),
-            _ => Err(StoreError::AmbiguousPrefix {
-                prefix: input.trim().to_owned(),
-                ids,
-            }),
-        }
+        Ok(match ids.len() {
+            0 => IdPrefix::None {
+                whole: Uuid::parse_str(&prefix).ok().filter(|_| prefix.len() == 32),
+            },
+            1 => IdPrefix::One(ids[0]),
+            _ => IdPrefix::Many(ids),
+        })
     }
 
     /// Responses matching the filter, oldest first (UUID v7 order).
@@ -349,6 +356,18 @@ pub(super) fn key_name(key: &[u8]) -> String {
     Uuid::from_slice(key)
         .map(|u| u.to_string())
         .unwrap_or_else(|_| format!("{key:02x?}"))
+}
+
+/// What an id or the start of one names in a tree.
+pub(super) enum IdPrefix {
+    /// Not hex digits (dashes aside), or longer than an id.
+    Bad,
+    One(Uuid),
+    /// Nothing; `whole` is the id when the input was a whole one.
+    None {
+        whole: Option<Uuid>,
+    },
+    Many(Vec<Uuid>),
 }
 
 #[cfg(test)]

@@ -307,6 +307,33 @@ fn bad_input_exits_65_names_the_flag_and_writes_nothing() {
         .stderr(predicates::str::contains(
             "no action id is or starts with `ffff`",
         ));
+    doorstep(dir.path())
+        .args(["actions", "show", "12g"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`12g` is not an action id: give the id, or its first characters (hex digits)",
+        ));
+    // Two actions added the same minute share the start of their (time-ordered) ids.
+    let other = add(dir.path(), &[]);
+    let common: String = id
+        .chars()
+        .zip(other.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    assert!(!common.is_empty(), "{id} {other}");
+    let out = doorstep(dir.path())
+        .args(["actions", "show", &common])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("`{common}` is the start of 2 action ids"))
+            && stderr.contains(&id)
+            && stderr.contains(&other),
+        "{stderr}"
+    );
 }
 
 #[test]
