@@ -70,8 +70,10 @@ fn current_question(app: &App) -> String {
     i.survey.questions[i.index].id.clone()
 }
 
-/// Home → the door log → a new door, 12 Kay Street → its KIN interview → consent given.
+/// Home → start → KIN (the chooser's 1) → the door log → a new door, 12 Kay Street → its
+/// KIN interview → consent given.
 fn start_kin(app: &mut App) {
+    app.update(Action::Digit(1));
     app.update(Action::Digit(1));
     app.update(Action::NewDoor);
     for _ in 0..40 {
@@ -128,7 +130,7 @@ fn kin_review(dir: &TempDir) -> App {
 /// Answers the current question the way a respondent who has something to say would.
 fn answer(app: &mut App) {
     match app.mode() {
-        Mode::Note | Mode::Rank => app.update(Action::Confirm),
+        Mode::Note | Mode::Rank | Mode::Handover => app.update(Action::Confirm),
         Mode::Choice => app.update(Action::Digit(1)),
         Mode::Multi => {
             app.update(Action::Digit(1));
@@ -158,8 +160,16 @@ fn answer(app: &mut App) {
 /// An EVA audit on its checklist table (header answered, optional questions skipped).
 fn eva_checklist(dir: &TempDir) -> App {
     let mut app = app(dir);
-    app.update(Action::Digit(2));
-    for text in ["Kay Street", "junction with Bell Lane", "lamp column 14"] {
+    // Home → start → EVA (the chooser's 3).
+    app.update(Action::Digit(1));
+    app.update(Action::Digit(3));
+    // EVA v2 asks for the transect's id first.
+    for text in [
+        "PEM-014",
+        "Kay Street",
+        "junction with Bell Lane",
+        "lamp column 14",
+    ] {
         type_text(&mut app, text);
         app.update(Action::Confirm);
     }
