@@ -653,6 +653,38 @@ fn the_format_1_fixture_still_reads_and_verifies() {
     assert_eq!(e.digest, b.digest);
 }
 
+/// A batch of the last format-1 release, written by `doorstep simulate` (one laptop, three
+/// responses, four doors, five knocks): it must keep verifying and merging on a fresh
+/// coordinator, whatever later formats add.
+#[test]
+fn the_simulated_format_1_fixture_still_verifies_and_merges() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/batches/format1-simulated.batch");
+    let b = batch::open(&std::fs::read(&fixture).unwrap(), None).unwrap();
+    assert_eq!(b.manifest.format, 1);
+    assert_eq!(b.manifest.counts.responses, 3);
+    let coord = tempfile::tempdir().unwrap();
+    let verified = stdout_of(
+        doorstep(coord.path())
+            .args(["batch", "verify"])
+            .arg(&fixture),
+    );
+    assert!(verified.contains("format     1, NOT encrypted"), "{verified}");
+    assert!(verified.contains("  verified"), "{verified}");
+    let merged = stdout_of(
+        doorstep(coord.path())
+            .args(["batch", "merge", "--json"])
+            .arg(&fixture),
+    );
+    let json: serde_json::Value = serde_json::from_str(&merged).unwrap();
+    let row = &json["blocks"][0]["rows"][0];
+    assert_eq!(row["result"], "merged", "{merged}");
+    assert_eq!(row["new"], 12, "{merged}");
+    let store = open(coord.path());
+    assert_eq!(store.finalized_responses().unwrap().len(), 3);
+    assert_eq!(store.all_doors().unwrap().len(), 4);
+}
+
 /// Writes the fixtures above; run by hand only when a new format version is added
 /// (`cargo test --test integration write_batch_fixtures -- --ignored`).
 #[test]
