@@ -561,6 +561,76 @@ impl Action {
             .map(|c| c.at)
     }
 
+    /// Whether an action record that came from elsewhere (a batch) is one doorstep could
+    /// have written: its creation first in the history, its required text present, and its
+    /// state what its history makes. The reason when it is not.
+    pub fn check_record(&self) -> Result<(), String> {
+        let Some(first) = self.history.first() else {
+            return Err("its history is empty (the first change is its creation)".into());
+        };
+        if first.status != Some(ActionStatus::Open) {
+            return Err("the first change of its history does not open it".into());
+        }
+        for (name, text) in [
+            ("issue", &self.priority.issue),
+            ("area", &self.priority.area),
+            ("action", &self.action),
+            ("lead", &self.lead),
+            ("owner", &self.owner),
+        ] {
+            if text.trim().is_empty() {
+                return Err(format!("its {name} is empty"));
+            }
+        }
+        if let Some(n) = self.history.iter().position(|c| c.by.trim().is_empty()) {
+            return Err(format!("change {} of its history names nobody (`by`)", n + 1));
+        }
+        if self.due < self.agreed {
+            return Err(format!(
+                "its due date {} is before its agreed date {}",
+                self.due, self.agreed
+            ));
+        }
+        let mut rebuilt = self.base();
+        for change in &self.history {
+            rebuilt.apply(change.clone());
+        }
+        if rebuilt != *self {
+            return Err(
+                "its status, outcome, evidence, spend, escalation or public line is not what its history makes"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// `sha256:` of the action's JSON: two versions with the same digest are the same.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!("sha256:{}", crate::batch::to_hex(&Sha256::digest(&json)))
+    }
+
+    /// The action as added, before any change: what every version of it shares.
+    pub fn base(&self) -> Action {
+        Action {
+            status: ActionStatus::Open,
+            history: Vec::new(),
+            outcome: None,
+            evidence: Vec::new(),
+            spend_pence: None,
+            escalation: None,
+            public: None,
+            ..self.clone()
+        }
+    }
+
+    /// Whether this version of the action is `earlier` with changes added after it (or
+    /// is the same): the same action, `earlier`'s history a prefix of this one's.
+    pub fn extends(&self, earlier: &Action) -> bool {
+        self.history.starts_with(&earlier.history) && self.base() == earlier.base()
+    }
+
     pub fn changed_at(&self) -> DateTime<Utc> {
         self.history
             .last()
@@ -794,6 +864,24 @@ mod tests {
         let o = overdue_by(d(2026, 12, 15), d(2028, 1, 20)).unwrap();
         assert_eq!((o.days, o.months, o.extra_days), (401, 13, 5));
         assert_eq!(o.to_string(), "13 months 5 days");
+    }
+
+    #[test]
+    fn a_record_from_elsewhere_must_be_what_its_history_makes() {
+        let mut a = open_action();
+        a.update(change(Some(ActionStatus::Done), None)).unwrap();
+        assert_eq!(a.check_record(), Ok(()));
+        let earlier = open_action();
+        assert!(a.extends(&earlier) && a.extends(&a) && !earlier.extends(&a));
+        let mut forged = a.clone();
+        forged.status = ActionStatus::Open;
+        assert!(forged.check_record().unwrap_err().contains("not what its history makes"));
+        let mut empty = a.clone();
+        empty.history.clear();
+        assert!(empty.check_record().unwrap_err().contains("history is empty"));
+        let mut other = earlier.clone();
+        other.owner = "Someone else".into();
+        assert!(!a.extends(&other), "another base is another action");
     }
 
     #[test]

@@ -30,6 +30,13 @@ pub enum Problem {
         response: Uuid,
         question: String,
     },
+    /// An action record doorstep could not have written (see [`crate::action::Action::check_record`]).
+    BadAction {
+        record: usize,
+        line: usize,
+        action: Uuid,
+        reason: String,
+    },
     /// An answer its survey's validation refuses.
     InvalidAnswer {
         record: usize,
@@ -67,6 +74,12 @@ impl fmt::Display for Problem {
                 f,
                 "record {record} (line {line}), response {response}: question `{question}` is not in its survey"
             ),
+            Problem::BadAction {
+                record,
+                line,
+                action,
+                reason,
+            } => write!(f, "record {record} (line {line}), action {action}: {reason}"),
             Problem::InvalidAnswer {
                 record,
                 line,
@@ -92,6 +105,16 @@ pub fn check_against(batch: &Batch, registry: &Registry) -> Vec<Problem> {
         .map(Problem::MissingSurvey)
         .collect();
     for (i, record) in batch.records.iter().enumerate() {
+        if let Record::Action(a) = record
+            && let Err(reason) = a.check_record()
+        {
+            problems.push(Problem::BadAction {
+                record: i + 1,
+                line: Batch::line_of(i),
+                action: a.id,
+                reason,
+            });
+        }
         let Record::Response(r) = record else {
             continue;
         };

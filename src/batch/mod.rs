@@ -32,11 +32,16 @@ pub use key::{DeviceKey, DevicePublicKey, KeyFileError};
 pub use read::{Batch, open};
 pub use write::{write, write_encrypted};
 
+use crate::action::Action;
 use crate::exit;
 use crate::response::{Door, Knock, Response, SettingKey};
 
-/// The batch format this release writes. Readers keep accepting every earlier version.
-pub const FORMAT: u32 = 1;
+/// The newest batch format this release writes: 2 added `action` records. Readers keep
+/// accepting every earlier version.
+pub const FORMAT: u32 = 2;
+/// The format a batch without action records is written in, so a release that reads only
+/// format 1 still reads it.
+pub const FORMAT_WITHOUT_ACTIONS: u32 = 1;
 /// The first line of a signed batch starts with this, then the format version.
 pub const MAGIC: &str = "doorstep-batch";
 /// How an age-encrypted batch begins (binary age format).
@@ -110,6 +115,13 @@ pub struct Counts {
     pub doors: u64,
     pub knocks: u64,
     pub settings: u64,
+    /// Actions of the register (format 2; absent, so 0, in format 1).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub actions: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -122,13 +134,14 @@ impl Counts {
                 Record::Door(_) => c.doors += 1,
                 Record::Knock(_) => c.knocks += 1,
                 Record::Setting(_) => c.settings += 1,
+                Record::Action(_) => c.actions += 1,
             }
         }
         c
     }
 
     pub fn total(&self) -> u64 {
-        self.responses + self.revisions + self.doors + self.knocks + self.settings
+        self.responses + self.revisions + self.doors + self.knocks + self.settings + self.actions
     }
 
     /// Records that carry fieldwork (settings only name the laptop).
@@ -143,7 +156,12 @@ impl fmt::Display for Counts {
             f,
             "{} responses, {} revisions, {} doors, {} knocks, {} settings",
             self.responses, self.revisions, self.doors, self.knocks, self.settings
-        )
+        )?;
+        // Only batches that carry actions say so, as format 1 batches always read.
+        if self.actions > 0 {
+            write!(f, ", {} actions", self.actions)?;
+        }
+        Ok(())
     }
 }
 
@@ -165,6 +183,8 @@ pub enum Record {
     Knock(KnockEntry),
     /// A setting that names the laptop (device, officer).
     Setting(SettingEntry),
+    /// An action of the register as it stands, with its whole dated history (format 2).
+    Action(Action),
 }
 
 impl Record {
@@ -175,6 +195,7 @@ impl Record {
             Record::Door(_) => "door",
             Record::Knock(_) => "knock",
             Record::Setting(_) => "setting",
+            Record::Action(_) => "action",
         }
     }
 
@@ -185,6 +206,7 @@ impl Record {
                 .chain(r.finalized_at)
                 .collect(),
             Record::Knock(k) => vec![k.knock.at],
+            Record::Action(a) => a.history.iter().map(|c| c.at).collect(),
             Record::Door(_) | Record::Setting(_) => Vec::new(),
         }
     }
@@ -243,8 +265,13 @@ impl Manifest {
             }),
             _ => None,
         };
+        let counts = Counts::of(records);
         Manifest {
-            format: FORMAT,
+            format: if counts.actions > 0 {
+                FORMAT
+            } else {
+                FORMAT_WITHOUT_ACTIONS
+            },
             batch: origin.batch,
             sequence: origin.sequence,
             previous: origin.previous,
@@ -254,7 +281,7 @@ impl Manifest {
             device_key: key.clone(),
             selection: origin.selection,
             surveys: surveys.into_iter().collect(),
-            counts: Counts::of(records),
+            counts,
             span,
         }
     }
@@ -266,7 +293,7 @@ pub enum BatchError {
     #[error("not a doorstep batch: it starts with neither `{MAGIC}` nor an age header")]
     NotABatch,
     #[error(
-        "batch format {version} is not one this doorstep reads (it reads format {FORMAT}); upgrade doorstep on this machine"
+        "batch format {version} is not one this doorstep reads (it reads formats 1 to {FORMAT}); upgrade doorstep on this machine"
     )]
     UnknownFormat { version: String },
     #[error(

@@ -67,7 +67,7 @@ fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
         }
     };
     let version = read_header(header)?;
-    if version != u64::from(FORMAT) {
+    if version == 0 || version > u64::from(FORMAT) {
         return Err(BatchError::UnknownFormat {
             version: version.to_string(),
         });
@@ -176,6 +176,7 @@ fn check_counts(manifest: &Manifest, records: &[Record]) -> Result<(), BatchErro
         ("doors", want.doors, found.doors),
         ("knocks", want.knocks, found.knocks),
         ("settings", want.settings, found.settings),
+        ("actions", want.actions, found.actions),
     ] {
         if m != f {
             return Err(BatchError::CountMismatch {
@@ -186,6 +187,18 @@ fn check_counts(manifest: &Manifest, records: &[Record]) -> Result<(), BatchErro
         }
     }
     for (i, r) in records.iter().enumerate() {
+        // Format 1 has no action records: a format-1 file holding one was not written by
+        // doorstep.
+        if matches!(r, Record::Action(_)) && manifest.format < 2 {
+            return Err(BatchError::BadRecord {
+                record: i + 1,
+                line: Batch::line_of(i),
+                reason: format!(
+                    "an action record in a format {} batch (actions came with format 2)",
+                    manifest.format
+                ),
+            });
+        }
         if let Record::Response(resp) = r
             && !manifest.surveys.iter().any(|s| {
                 s.id == resp.survey_id

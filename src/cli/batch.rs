@@ -16,13 +16,16 @@ use crate::batch::{self, Manifest, Selection};
 use crate::output::{Cell, Column, Document, Fields, Format, Table};
 use crate::seal::CoordinatorIdentity;
 use crate::store::export::{Exported, Nothing};
-use crate::store::{Conflict, FileCheck, MergeResult, PinCheck, Stage, StoreError, batch_files};
+use crate::store::{
+    ActionConflict, Conflict, FileCheck, MergeResult, PinCheck, Stage, StoreError, batch_files,
+};
 use crate::survey::registry::Registry;
 
 #[derive(Debug, Subcommand)]
 pub enum BatchCommand {
-    /// Write this device's finalized responses, doors and knocks not yet exported to one
-    /// signed batch file, encrypted to the coordinator's recipient.
+    /// Write this device's finalized responses, doors, knocks and actions (each action as it
+    /// stands, if added or changed since) not yet exported to one signed batch file,
+    /// encrypted to the coordinator's recipient.
     Export {
         /// The batch file to write (must not exist; written whole or not at all).
         #[arg(long, value_name = "FILE")]
@@ -75,15 +78,15 @@ pub enum BatchCommand {
     },
     /// List the conflicts merging found and nobody has settled, their versions side by side.
     Conflicts {
-        /// Print JSON: per conflict, fields `conflict` (`response`, `active`) and table
-        /// `versions` (`field`, then one column per version: `a`, `b`, …).
+        /// Print JSON: per conflict, fields `conflict` (`response` or `action`, `active`)
+        /// and table `versions` (`field`, then one column per version: `a`, `b`, …).
         #[arg(long)]
         json: bool,
     },
     /// Settle a conflict: keep one version (A, B, … as `batch conflicts` shows them) as the
-    /// response that counts. Journaled.
+    /// response (or action) that counts. Journaled.
     Resolve {
-        /// The response id, or its first characters.
+        /// The response or action id, or its first characters.
         #[arg(value_name = "ID")]
         id: String,
         /// The version to keep: A, B, …
@@ -162,10 +165,10 @@ fn export(
         Exported::Nothing(nothing) => {
             let text = match nothing {
                 Nothing::NoFieldwork => {
-                    "nothing to export: this device holds no finalized responses, doors or knocks; no file written".to_owned()
+                    "nothing to export: this device holds no finalized responses, doors, knocks or actions; no file written".to_owned()
                 }
                 Nothing::AllExported { last } => format!(
-                    "nothing new to export: every finalized response, door and knock is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)",
+                    "nothing new to export: every finalized response, door, knock and action is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)",
                     last.sequence, last.batch
                 ),
             };
@@ -239,7 +242,8 @@ fn add_counts(fields: &mut Fields, c: &batch::Counts) {
         .add_hidden("revisions", count(c.revisions))
         .add_hidden("doors", count(c.doors))
         .add_hidden("knocks", count(c.knocks))
-        .add_hidden("settings", count(c.settings));
+        .add_hidden("settings", count(c.settings))
+        .add_hidden("actions", count(c.actions));
 }
 
 /// UK local time, as the coordinator reads it.
@@ -605,7 +609,8 @@ fn merge(
     for g in &gaps {
         doc.warning(g.to_string());
     }
-    let unresolved = store.unresolved_conflict_count()?;
+    let unresolved =
+        store.unresolved_conflict_count()? + store.unresolved_action_conflicts()?.len();
     if unresolved > 0 {
         doc.warning(format!(
             "{unresolved} conflict{} unresolved: `doorstep batch conflicts` lists them, `doorstep batch resolve ID --keep A|B` settles one",
@@ -705,14 +710,18 @@ fn conflicts(
 ) -> Result<(), Error> {
     let store = super::open_store_read_only(data_dir, err)?;
     let list = store.unresolved_conflicts()?;
+    let actions = store.unresolved_action_conflicts()?;
     let mut doc = Document::new();
-    if list.is_empty() {
+    if list.is_empty() && actions.is_empty() {
         doc.paragraph("no unresolved conflicts");
     }
     for c in &list {
         conflict_report(&mut doc, c);
     }
-    if !list.is_empty() {
+    for c in &actions {
+        action_conflict_report(&mut doc, c);
+    }
+    if !list.is_empty() || !actions.is_empty() {
         doc.note("settle one with `doorstep batch resolve ID --keep A|B`");
     }
     print(out, &doc, format)
@@ -859,6 +868,113 @@ fn conflict_report(doc: &mut Document, c: &Conflict) {
     doc.table(table);
 }
 
+/// One action conflict: each line of changes side by side, from where they parted.
+fn action_conflict_report(doc: &mut Document, c: &ActionConflict) {
+    doc.heading(format!(
+        "action {}: {} versions, {} active{}",
+        c.id,
+        c.versions.len(),
+        Conflict::letter(c.active),
+        if c.kept.is_some() {
+            " (kept before another version arrived)"
+        } else {
+            " (changed differently first)"
+        }
+    ));
+    let mut fields = Fields::new("conflict");
+    fields
+        .add_hidden("action", c.id.to_string())
+        .add_hidden("active", Conflict::letter(c.active));
+    doc.fields(fields);
+    let mut columns = vec![Column::text("field", "")];
+    for i in 0..c.versions.len() {
+        let letter = Conflict::letter(i);
+        let title = if i == c.active {
+            format!("{letter} (active)")
+        } else {
+            letter.clone()
+        };
+        columns.push(Column::text(&letter.to_lowercase(), &title).max_width(40));
+    }
+    let mut table = Table::new("versions", columns);
+    let row = |label: &str, cells: Vec<Cell>| {
+        let mut r = vec![Cell::from(label)];
+        r.extend(cells);
+        r
+    };
+    let each = |f: &dyn Fn(&crate::store::ActionVersion) -> Cell| -> Vec<Cell> {
+        c.versions.iter().map(f).collect()
+    };
+    let listed = |list: Vec<String>| {
+        let shown = if list.is_empty() {
+            "(this machine)".to_owned()
+        } else {
+            list.join(", ")
+        };
+        Cell::from(list).shown_as(shown)
+    };
+    table.push(row(
+        "batch",
+        each(&|v| listed(v.sources.iter().map(|s| s.batch.to_string()).collect())),
+    ));
+    table.push(row(
+        "sent by",
+        each(&|v| listed(v.sources.iter().map(|s| s.device.clone()).collect())),
+    ));
+    table.push(row(
+        "status",
+        each(&|v| Cell::from(v.action.status.to_string())),
+    ));
+    table.push(row(
+        "changes",
+        each(&|v| Cell::from(v.action.history.len())),
+    ));
+    let shared = c.shared_changes();
+    let longest = c
+        .versions
+        .iter()
+        .map(|v| v.action.history.len())
+        .max()
+        .unwrap_or(0);
+    for n in shared..longest {
+        table.push(row(
+            &format!("change {}", n + 1),
+            each(&|v| match v.action.history.get(n) {
+                Some(ch) => Cell::from(change_summary(ch)),
+                None => Cell::from(None::<String>).shown_as("(none)"),
+            }),
+        ));
+    }
+    doc.table(table);
+}
+
+/// One change of an action's history in a line: when, who, what.
+fn change_summary(c: &crate::action::Change) -> String {
+    let mut parts = vec![format!("{} by {}", uk_time(c.at), c.by)];
+    if let Some(s) = c.status {
+        parts.push(format!("status {s}"));
+    }
+    if let Some(n) = &c.note {
+        parts.push(format!("note: {n}"));
+    }
+    if let Some(o) = &c.outcome {
+        parts.push(format!("outcome: {o}"));
+    }
+    if let Some(e) = &c.evidence {
+        parts.push(format!("evidence: {e}"));
+    }
+    if let Some(p) = &c.public {
+        parts.push(format!("public: {p}"));
+    }
+    if let Some(p) = c.spend_pence {
+        parts.push(format!("spend {}", crate::action::pounds(p)));
+    }
+    if let Some(e) = &c.escalation {
+        parts.push(format!("escalated to {}: {}", e.to, e.why));
+    }
+    parts.join("; ")
+}
+
 fn resolve(
     data_dir: &Path,
     id: &str,
@@ -867,6 +983,12 @@ fn resolve(
     err: &mut dyn Write,
 ) -> Result<(), Error> {
     let store = super::open_store(data_dir, err)?;
+    // An action's conflict when the id names one; otherwise a response's, as before.
+    if let Ok(action) = store.resolve_action_id(id)
+        && let Some(conflict) = store.action_conflict(action)?
+    {
+        return resolve_action(&store, &conflict, keep, out);
+    }
     let id = store.resolve_id(id)?;
     let conflict = store.conflict(id)?.ok_or(StoreError::NoConflict { id })?;
     let Some(index) = conflict.index_of(keep) else {
@@ -884,6 +1006,39 @@ fn resolve(
         Conflict::letter(index),
         v.response.device,
         v.response.interviewer,
+        if settled.versions.len() > 2 { "s are" } else { " is" }
+    ));
+    print(out, &doc, Format::Text)
+}
+
+fn resolve_action(
+    store: &crate::store::Store,
+    conflict: &ActionConflict,
+    keep: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let id = conflict.id;
+    let Some(index) = conflict.index_of(keep) else {
+        let letters: Vec<String> = (0..conflict.versions.len()).map(Conflict::letter).collect();
+        return Err(Error::Usage(format!(
+            "--keep {keep}: the conflict of action {id} has versions {}",
+            letters.join(", ")
+        )));
+    };
+    let settled = store.resolve_action_conflict(id, index)?;
+    let kept = &conflict.versions[index];
+    let by: Vec<&str> = kept.sources.iter().map(|s| s.device.as_str()).collect();
+    let mut doc = Document::new();
+    doc.paragraph(format!(
+        "action {id}: version {} ({}, status {}, {} changes) is now the one in the register; the other version{} kept in the conflict record",
+        Conflict::letter(index),
+        if by.is_empty() {
+            "this machine".to_owned()
+        } else {
+            format!("sent by {}", by.join(", "))
+        },
+        kept.action.status,
+        kept.action.history.len(),
         if settled.versions.len() > 2 { "s are" } else { " is" }
     ));
     print(out, &doc, Format::Text)

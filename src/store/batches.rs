@@ -4,7 +4,9 @@
 //!
 //! Export marks are never deleted. Keys in `exports`: `batch\x1f<batch uuid bytes>` → the
 //! [`ExportedBatch`]; `mark\x1f<record key>` → the batch id that first carried the record.
-//! Record keys: `response\x1f<uuid>`, `knock\x1f<uuid>`, `door\x1f<area>\x1f<door key>`.
+//! Record keys: `response\x1f<uuid>`, `knock\x1f<uuid>`, `door\x1f<area>\x1f<door key>`,
+//! `action\x1f<uuid>\x1f<digest>` (each version of an action is marked, so a changed action
+//! goes out again).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -48,6 +50,8 @@ pub enum RecordKey {
     Knock(Uuid),
     /// Area and [`crate::response::Door::key`].
     Door(String, String),
+    /// An action as it stood: its id and [`crate::action::Action::digest`].
+    Action(Uuid, String),
 }
 
 impl RecordKey {
@@ -61,6 +65,7 @@ impl RecordKey {
             RecordKey::Response(id) => format!("response\x1f{id}"),
             RecordKey::Knock(id) => format!("knock\x1f{id}"),
             RecordKey::Door(area, door) => format!("door\x1f{area}\x1f{door}"),
+            RecordKey::Action(id, digest) => format!("action\x1f{id}\x1f{digest}"),
         };
         let mut key = MARK_PREFIX.to_vec();
         key.extend(text.into_bytes());
@@ -143,6 +148,10 @@ impl Store {
                 (Some("response"), Some(id), None) => id.parse().ok().map(RecordKey::Response),
                 (Some("knock"), Some(id), None) => id.parse().ok().map(RecordKey::Knock),
                 // The door key itself holds a separator (street, number): the rest is it.
+                (Some("action"), Some(id), Some(digest)) => id
+                    .parse()
+                    .ok()
+                    .map(|id| RecordKey::Action(id, digest.to_owned())),
                 (Some("door"), Some(area), Some(door)) => {
                     Some(RecordKey::Door(area.to_owned(), door.to_owned()))
                 }

@@ -204,8 +204,8 @@ impl Store {
         })))
     }
 
-    /// The records an export takes, in file order (settings, responses, doors, knocks), and
-    /// the keys to mark.
+    /// The records an export takes, in file order (settings, responses, doors, knocks,
+    /// actions), and the keys to mark.
     fn gather(
         &self,
         settings: &Settings,
@@ -257,6 +257,19 @@ impl Store {
                         knock,
                     }));
                 }
+            }
+        }
+        // Each action as it stands: a version not exported before goes out whole, history
+        // and all, so the coordinator's merge can tell an extension from a divergence.
+        let actions = self.actions()?;
+        if let Some(e) = actions.unreadable.into_iter().next() {
+            return Err(e);
+        }
+        for action in actions.actions {
+            let key = RecordKey::Action(action.id, action.digest());
+            if wanted(&key) {
+                keys.push(key);
+                records.push(Record::Action(action));
             }
         }
         Ok((records, keys))

@@ -13,7 +13,11 @@
 //!   street give one door log, each knock once;
 //! - every merged record remembers each batch and device that carried it;
 //! - a batch already merged (same batch id or same digest) changes nothing;
-//! - the other device's settings are never imported.
+//! - the other device's settings are never imported;
+//! - actions of the register merge by the same rules mapped onto their append-only
+//!   history: same content is a duplicate, a history that extends another supersedes it,
+//!   diverged histories are a conflict (earliest divergent change active) — see
+//!   [`super::merge_actions`].
 //!
 //! Atomicity: a batch's merge is worked out in memory from the records it touches, then
 //! journaled as one `Merged` entry (fsynced), then written to sled in one transaction with
@@ -25,7 +29,9 @@
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
 //! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
 //! [`Source`]s that carried a record (record keys `response:<uuid>`, `knock:<uuid>`,
-//! `door:<door key>`); `revised\x1f<uuid bytes>` → the revision that replaces a response.
+//! `door:<door key>`, `action:<uuid>`); `revised\x1f<uuid bytes>` → the revision that
+//! replaces a response; `action\x1f<uuid bytes>` → every version of a merged action
+//! ([`super::merge_actions::ActionVersions`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -49,7 +55,7 @@ pub(super) const MERGE: &str = "merge";
 const BATCH_PREFIX: &[u8] = b"batch\x1f";
 const DIGEST_PREFIX: &[u8] = b"digest\x1f";
 const CONFLICT_PREFIX: &[u8] = b"conflict\x1f";
-const FROM_PREFIX: &[u8] = b"from\x1f";
+pub(super) const FROM_PREFIX: &[u8] = b"from\x1f";
 const REVISED_PREFIX: &[u8] = b"revised\x1f";
 
 /// A batch (and the device that wrote it) that carried a record.
@@ -363,6 +369,7 @@ pub(super) enum MergeKey {
     Conflict(Uuid),
     From(Vec<u8>),
     Revised(Uuid),
+    Action(Uuid),
 }
 
 /// A key and its encoded value.
@@ -376,6 +383,8 @@ pub(super) struct MergeState {
     pub conflicts: BTreeMap<Uuid, Conflict>,
     pub sources: BTreeMap<Vec<u8>, BTreeSet<Source>>,
     pub revised: BTreeMap<Uuid, Uuid>,
+    /// Every version of each merged action the merge touched.
+    pub actions: BTreeMap<Uuid, super::merge_actions::ActionVersions>,
     pub changed: BTreeSet<MergeKey>,
 }
 
@@ -403,6 +412,13 @@ impl MergeState {
                 Some(r) => Some((prefixed(REVISED_PREFIX, id.as_bytes()), encode(r)?)),
                 None => None,
             },
+            MergeKey::Action(id) => match self.actions.get(id) {
+                Some(a) => Some((
+                    prefixed(super::merge_actions::ACTION_PREFIX, id.as_bytes()),
+                    encode(a)?,
+                )),
+                None => None,
+            },
         })
     }
 
@@ -414,10 +430,11 @@ impl MergeState {
         keys.extend(self.conflicts.keys().map(|k| MergeKey::Conflict(*k)));
         keys.extend(self.sources.keys().map(|k| MergeKey::From(k.clone())));
         keys.extend(self.revised.keys().map(|k| MergeKey::Revised(*k)));
+        keys.extend(self.actions.keys().map(|k| MergeKey::Action(*k)));
         keys
     }
 
-    fn add_source(&mut self, key: Vec<u8>, source: &Source) {
+    pub(super) fn add_source(&mut self, key: Vec<u8>, source: &Source) {
         let set = self.sources.entry(key.clone()).or_default();
         if set.insert(source.clone()) {
             self.changed.insert(MergeKey::From(key));
@@ -465,6 +482,10 @@ impl MergeState {
                     self.load_sources(store, knock_key(id))?;
                 }
                 Record::Setting(_) => {}
+                Record::Action(a) => {
+                    self.load_action_versions(store, a.id)?;
+                    self.load_sources(store, super::merge_actions::action_key(a.id))?;
+                }
             }
         }
         Ok(())
@@ -490,7 +511,7 @@ impl MergeState {
 }
 
 /// What one record's merge did.
-enum Outcome {
+pub(super) enum Outcome {
     New,
     Duplicate,
     Superseded,
@@ -517,6 +538,7 @@ impl Model {
                 Record::Response(r) => self.merge_response(r, &source),
                 Record::Door(d) => self.merge_door(&d.area, &d.door, &source),
                 Record::Knock(k) => self.merge_knock(k, &source),
+                Record::Action(a) => self.merge_action(a, &source),
             };
             match done {
                 Ok(Outcome::New) => counts.new += 1,
@@ -713,7 +735,7 @@ impl Model {
 }
 
 impl Store {
-    fn merge_get<T: serde::de::DeserializeOwned>(
+    pub(super) fn merge_get<T: serde::de::DeserializeOwned>(
         &self,
         prefix: &[u8],
         rest: &[u8],

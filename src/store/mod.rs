@@ -28,6 +28,7 @@ pub mod export;
 mod journal;
 mod lock;
 pub mod merge;
+pub mod merge_actions;
 mod recover;
 mod replay;
 mod responses;
@@ -52,6 +53,7 @@ pub use merge::{
     Conflict, ConflictVersion, DryRun, FileCheck, Gap, MergeCounts, MergeResult, MergedBatch,
     PinCheck, Refusal, Rejection, Source, Stage, Verified, batch_files,
 };
+pub use merge_actions::{ActionConflict, ActionVersion, ActionVersions};
 pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, Summaries};
 pub use tallies::{Completed, Tallies};

@@ -167,7 +167,11 @@ impl Model {
                     self.merge.batches.insert(batch.batch, batch);
                 }
             }
-            JournalEntry::Resolved { id, keep, at } => self.apply_resolution(id, &keep, at),
+            JournalEntry::Resolved { id, keep, at } => {
+                // The id is a response's or an action's; the other does nothing.
+                self.apply_resolution(id, &keep, at);
+                self.apply_action_resolution(id, &keep, at);
+            }
             JournalEntry::ActionAdded(action) => {
                 // A journal rebuilt from the store carries each action as it stood; one
                 // already held with as much history is not taken back.
@@ -252,6 +256,8 @@ impl Model {
                 JournalEntry::Resolved { id, .. } => {
                     self.load_response(store, *id)?;
                     self.merge.load_conflict(store, *id)?;
+                    self.load_action(store, *id)?;
+                    self.merge.load_action_versions(store, *id)?;
                 }
                 JournalEntry::ActionAdded(Action { id, .. })
                 | JournalEntry::ActionChanged { id, .. } => {
@@ -289,6 +295,7 @@ impl Model {
                 Record::Door(d) => self.load_door(store, &d.area, &d.door)?,
                 Record::Knock(k) => self.load_door(store, &k.area, &k.door)?,
                 Record::Setting(_) => {}
+                Record::Action(a) => self.load_action(store, a.id)?,
             }
         }
         Ok(())

@@ -21,6 +21,7 @@ mod instruments;
 mod interview_flow;
 mod jobs;
 mod merge;
+mod merge_actions;
 mod personal;
 mod pty;
 mod report;

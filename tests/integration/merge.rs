@@ -111,6 +111,9 @@ pub struct Logical {
     conflicts: Vec<Conflict>,
     doors: Vec<(String, Door, Vec<Knock>)>,
     sources: BTreeMap<String, BTreeSet<Source>>,
+    actions: Vec<doorstep::action::Action>,
+    action_versions: BTreeMap<Uuid, doorstep::store::ActionVersions>,
+    action_conflicts: Vec<doorstep::store::ActionConflict>,
 }
 
 pub fn logical(store: &Store) -> Logical {
@@ -133,6 +136,9 @@ pub fn logical(store: &Store) -> Logical {
         conflicts: store.conflicts().unwrap(),
         doors,
         sources: store.record_sources().unwrap(),
+        actions: store.actions().unwrap().actions,
+        action_versions: store.action_versions().unwrap(),
+        action_conflicts: store.action_conflicts().unwrap(),
     }
 }
 
@@ -536,7 +542,8 @@ fn recover_rebuilds_merged_data_over_a_damaged_store() {
 // ---- order independence and idempotence ----
 
 /// The pool a generated batch draws its records from: responses 1-3 in two variants,
-/// a revision of response 1, doors 1-2 and knocks 1-4.
+/// a revision of response 1, doors 1-2, knocks 1-4, and an action in four versions (as
+/// added, moved on, moved on further, and changed differently).
 fn pool() -> Vec<Record> {
     let mut out = Vec::new();
     for n in 1..=3u128 {
@@ -554,6 +561,13 @@ fn pool() -> Vec<Record> {
     for k in 1..=4u128 {
         out.push(knock(k, if k % 2 == 0 { "1" } else { "2" }, "laptop-1"));
     }
+    use crate::merge_actions::{action, changed};
+    use doorstep::action::ActionStatus;
+    let a0 = action(1);
+    let a1 = changed(&a0, 10, "PC 2", ActionStatus::InProgress);
+    let a2 = changed(&a1, 30, "PC 2", ActionStatus::Done);
+    let diverged = changed(&a0, 20, "PC 3", ActionStatus::Done);
+    out.extend([a0, a1, a2, diverged].into_iter().map(Record::Action));
     out
 }
 

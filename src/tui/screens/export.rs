@@ -282,7 +282,7 @@ fn describe(result: Result<Exported, ExportError>) -> Outcome {
             }
         }
         Ok(Exported::Nothing(Nothing::NoFieldwork)) => Outcome::Nothing(
-            "Nothing to export: this laptop holds no finalized responses, doors or knocks; no file written"
+            "Nothing to export: this laptop holds no finalized responses, doors, knocks or actions; no file written"
                 .into(),
         ),
         Ok(Exported::Nothing(Nothing::AllExported { last })) => Outcome::Nothing(format!(
