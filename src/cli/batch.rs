@@ -919,7 +919,12 @@ fn action_conflict_report(doc: &mut Document, c: &ActionConflict) {
     ));
     table.push(row(
         "sent by",
-        each(&|v| listed(v.sources.iter().map(|s| s.device.clone()).collect())),
+        each(&|v| {
+            // A device that sent several batches is named once.
+            let devices: std::collections::BTreeSet<&str> =
+                v.sources.iter().map(|s| s.device.as_str()).collect();
+            listed(devices.into_iter().map(str::to_owned).collect())
+        }),
     ));
     table.push(row(
         "status",
