@@ -989,12 +989,20 @@ fn resolve(
 ) -> Result<(), Error> {
     let store = super::open_store(data_dir, err)?;
     // An action's conflict when the id names one; otherwise a response's, as before.
-    if let Ok(action) = store.resolve_action_id(id)
-        && let Some(conflict) = store.action_conflict(action)?
+    let action = store.resolve_action_id(id);
+    if let Ok(action) = &action
+        && let Some(conflict) = store.action_conflict(*action)?
     {
         return resolve_action(&store, &conflict, keep, out);
     }
-    let id = store.resolve_id(id)?;
+    let id = match store.resolve_id(id) {
+        Ok(id) => id,
+        // Neither a response nor one action: an ambiguous action prefix says which.
+        Err(e) => match action {
+            Err(ambiguous @ StoreError::AmbiguousAction { .. }) => return Err(ambiguous.into()),
+            _ => return Err(e.into()),
+        },
+    };
     let conflict = store.conflict(id)?.ok_or(StoreError::NoConflict { id })?;
     let Some(index) = conflict.index_of(keep) else {
         let letters: Vec<String> = (0..conflict.versions.len()).map(Conflict::letter).collect();

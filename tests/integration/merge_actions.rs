@@ -262,11 +262,11 @@ fn two_laptops_work_the_register_and_a_coordinator_merges_them_in_either_order()
     let active = fields["fields"]["active"].as_str().unwrap().to_owned();
     let other = if active == "A" { "B" } else { "A" };
     doorstep(c1.path())
-        .args(["batch", "resolve", &x[..8], "--keep", "C"])
+        .args(["batch", "resolve", &x, "--keep", "C"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("has versions A, B"));
-    let said = stdout_of(doorstep(c1.path()).args(["batch", "resolve", &x[..8], "--keep", other]));
+    let said = stdout_of(doorstep(c1.path()).args(["batch", "resolve", &x, "--keep", other]));
     assert!(said.contains("is now the one in the register"), "{said}");
     let none = stdout_of(doorstep(c1.path()).args(["batch", "conflicts"]));
     assert!(none.contains("no unresolved conflicts"), "{none}");
