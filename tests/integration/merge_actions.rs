@@ -221,6 +221,8 @@ fn two_laptops_work_the_register_and_a_coordinator_merges_them_in_either_order()
     let again = export(b.path(), &f("b2.batch"), &["--unencrypted"]);
     assert!(again.contains("nothing new to export"), "{again}");
     assert!(!f("b2.batch").exists());
+    let all = export(b.path(), &f("b-all.batch"), &["--unencrypted", "--all"]);
+    assert!(all.contains("2 actions"), "--all takes every action again: {all}");
     let verified = stdout_of(doorstep(a.path()).args(["batch", "verify"]).arg(f("b1.batch")));
     assert!(verified.contains("format     2"), "{verified}");
 
