@@ -583,7 +583,10 @@ impl Action {
             }
         }
         if let Some(n) = self.history.iter().position(|c| c.by.trim().is_empty()) {
-            return Err(format!("change {} of its history names nobody (`by`)", n + 1));
+            return Err(format!(
+                "change {} of its history names nobody (`by`)",
+                n + 1
+            ));
         }
         if self.due < self.agreed {
             return Err(format!(
@@ -875,10 +878,20 @@ mod tests {
         assert!(a.extends(&earlier) && a.extends(&a) && !earlier.extends(&a));
         let mut forged = a.clone();
         forged.status = ActionStatus::Open;
-        assert!(forged.check_record().unwrap_err().contains("not what its history makes"));
+        assert!(
+            forged
+                .check_record()
+                .unwrap_err()
+                .contains("not what its history makes")
+        );
         let mut empty = a.clone();
         empty.history.clear();
-        assert!(empty.check_record().unwrap_err().contains("history is empty"));
+        assert!(
+            empty
+                .check_record()
+                .unwrap_err()
+                .contains("history is empty")
+        );
         let mut other = earlier.clone();
         other.owner = "Someone else".into();
         assert!(!a.extends(&other), "another base is another action");

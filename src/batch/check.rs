@@ -79,7 +79,10 @@ impl fmt::Display for Problem {
                 line,
                 action,
                 reason,
-            } => write!(f, "record {record} (line {line}), action {action}: {reason}"),
+            } => write!(
+                f,
+                "record {record} (line {line}), action {action}: {reason}"
+            ),
             Problem::InvalidAnswer {
                 record,
                 line,

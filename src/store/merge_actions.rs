@@ -105,7 +105,9 @@ impl ActionConflict {
 /// place they differ decides), then the digest.
 fn order(a: &ActionVersion, b: &ActionVersion) -> Ordering {
     let times = |v: &ActionVersion| v.action.history.iter().map(|c| c.at).collect::<Vec<_>>();
-    times(a).cmp(&times(b)).then_with(|| a.digest.cmp(&b.digest))
+    times(a)
+        .cmp(&times(b))
+        .then_with(|| a.digest.cmp(&b.digest))
 }
 
 impl ActionVersions {

@@ -669,7 +669,10 @@ fn the_simulated_format_1_fixture_still_verifies_and_merges() {
             .args(["batch", "verify"])
             .arg(&fixture),
     );
-    assert!(verified.contains("format     1, NOT encrypted"), "{verified}");
+    assert!(
+        verified.contains("format     1, NOT encrypted"),
+        "{verified}"
+    );
     assert!(verified.contains("  verified"), "{verified}");
     let merged = stdout_of(
         doorstep(coord.path())

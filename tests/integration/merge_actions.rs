@@ -99,8 +99,7 @@ fn the_longer_history_supersedes_whichever_arrives_first_and_duplicates_change_n
 }
 
 #[test]
-fn diverged_histories_conflict_the_first_divergent_active_until_resolved_and_local_edits_go_on()
-{
+fn diverged_histories_conflict_the_first_divergent_active_until_resolved_and_local_edits_go_on() {
     let a0 = action(2);
     let early = changed(&a0, 10, "PC 2", ActionStatus::Done);
     let late = changed(&a0, 20, "PC 3", ActionStatus::NotPossible);
@@ -109,13 +108,20 @@ fn diverged_histories_conflict_the_first_divergent_active_until_resolved_and_loc
     merge(&store, "laptop-b", 1, vec![Record::Action(late.clone())]);
     let r = merge(&store, "laptop-a", 1, vec![Record::Action(early.clone())]);
     assert_eq!(outcome(&r), [0, 0, 0, 1, 0]);
-    assert_eq!(store.action(a0.id).unwrap(), early, "the earlier divergent change");
+    assert_eq!(
+        store.action(a0.id).unwrap(),
+        early,
+        "the earlier divergent change"
+    );
     let conflicts = store.unresolved_action_conflicts().unwrap();
     assert_eq!(conflicts.len(), 1);
     let c = &conflicts[0];
     assert_eq!((c.versions.len(), c.active), (2, 0));
     assert_eq!(c.versions[1].action, late);
-    assert_eq!(c.versions[1].sources.iter().next().unwrap().device, "laptop-b");
+    assert_eq!(
+        c.versions[1].sources.iter().next().unwrap().device,
+        "laptop-b"
+    );
     assert_eq!(c.shared_changes(), 1);
 
     let settled = store.resolve_action_conflict(a0.id, 1).unwrap();
@@ -213,8 +219,20 @@ fn two_laptops_work_the_register_and_a_coordinator_merges_them_in_either_order()
     assert!(out.contains("1 actions"), "{out}");
     // Laptop B (a deputy) takes A's register in, moves X on and adds its own action.
     merge_files(b.path(), &[&f("a1.batch")]);
-    update(b.path(), &x, &["--status", "in_progress", "--note", "bins ordered"]);
-    let z = add(b.path(), &["--issue", "inconsiderate_parking", "--action", "School run patrol"]);
+    update(
+        b.path(),
+        &x,
+        &["--status", "in_progress", "--note", "bins ordered"],
+    );
+    let z = add(
+        b.path(),
+        &[
+            "--issue",
+            "inconsiderate_parking",
+            "--action",
+            "School run patrol",
+        ],
+    );
     let out = export(b.path(), &f("b1.batch"), &["--unencrypted"]);
     assert!(out.contains("2 actions"), "{out}");
     // Exporting again exports nothing new; a change goes out again.
@@ -222,8 +240,15 @@ fn two_laptops_work_the_register_and_a_coordinator_merges_them_in_either_order()
     assert!(again.contains("nothing new to export"), "{again}");
     assert!(!f("b2.batch").exists());
     let all = export(b.path(), &f("b-all.batch"), &["--unencrypted", "--all"]);
-    assert!(all.contains("2 actions"), "--all takes every action again: {all}");
-    let verified = stdout_of(doorstep(a.path()).args(["batch", "verify"]).arg(f("b1.batch")));
+    assert!(
+        all.contains("2 actions"),
+        "--all takes every action again: {all}"
+    );
+    let verified = stdout_of(
+        doorstep(a.path())
+            .args(["batch", "verify"])
+            .arg(f("b1.batch")),
+    );
     assert!(verified.contains("format     2"), "{verified}");
 
     let (c1, c2) = (data_dir(), data_dir());
@@ -232,26 +257,48 @@ fn two_laptops_work_the_register_and_a_coordinator_merges_them_in_either_order()
     merge_files(c2.path(), &[&f("b1.batch")]);
     merge_files(c2.path(), &[&f("a1.batch")]);
     let reg = register(c1.path());
-    assert_eq!(reg, register(c2.path()), "the order batches came in does not matter");
+    assert_eq!(
+        reg,
+        register(c2.path()),
+        "the order batches came in does not matter"
+    );
     let v: serde_json::Value = serde_json::from_str(&reg).unwrap();
     let rows = v["blocks"][0]["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2, "{reg}");
     assert!(reg.contains(&x) && reg.contains(&z));
-    assert!(reg.contains("in_progress"), "B's update superseded A's version: {reg}");
+    assert!(
+        reg.contains("in_progress"),
+        "B's update superseded A's version: {reg}"
+    );
     let none = stdout_of(doorstep(c1.path()).args(["batch", "conflicts"]));
     assert!(none.contains("no unresolved conflicts"), "{none}");
 
     // A marks X done without seeing B's update: the histories diverge.
     update(a.path(), &x, &["--status", "done", "--note", "cleared"]);
     let out = export(a.path(), &f("a2.batch"), &["--unencrypted"]);
-    assert!(out.contains("1 actions"), "only the changed action goes again: {out}");
+    assert!(
+        out.contains("1 actions"),
+        "only the changed action goes again: {out}"
+    );
     let merged = merge_files(c1.path(), &[&f("a2.batch")]);
     assert!(merged.contains("1 conflict unresolved"), "{merged}");
     let listed = stdout_of(doorstep(c1.path()).args(["batch", "conflicts"]));
-    assert!(listed.contains(&format!("action {x}: 2 versions")), "{listed}");
-    assert!(listed.contains("laptop-a") && listed.contains("laptop-b"), "{listed}");
-    assert!(listed.contains("in_progress") && listed.contains("done"), "{listed}");
-    assert!(!listed.contains("laptop-a, laptop-a"), "a device is named once: {listed}");
+    assert!(
+        listed.contains(&format!("action {x}: 2 versions")),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("laptop-a") && listed.contains("laptop-b"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("in_progress") && listed.contains("done"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("laptop-a, laptop-a"),
+        "a device is named once: {listed}"
+    );
     let json = stdout_of(doorstep(c1.path()).args(["batch", "conflicts", "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let fields = v["blocks"]
@@ -282,9 +329,16 @@ fn two_laptops_work_the_register_and_a_coordinator_merges_them_in_either_order()
     assert!(shown.contains("agreed at the PACT meeting"), "{shown}");
     std::fs::remove_dir_all(c1.path().join(STORE_DIR)).unwrap();
     doorstep(c1.path()).arg("recover").assert().success();
-    assert_eq!(register(c1.path()), before, "recover keeps the merged register");
+    assert_eq!(
+        register(c1.path()),
+        before,
+        "recover keeps the merged register"
+    );
     let none = stdout_of(doorstep(c1.path()).args(["batch", "conflicts"]));
-    assert!(none.contains("no unresolved conflicts"), "the resolution is journaled: {none}");
+    assert!(
+        none.contains("no unresolved conflicts"),
+        "the resolution is journaled: {none}"
+    );
 }
 
 fn key() -> DeviceKey {
@@ -316,7 +370,10 @@ fn a_malformed_action_record_is_refused_by_verify_and_merge_with_its_record_numb
     let mut forged = changed(&action(4), 10, "PC 2", ActionStatus::Done);
     forged.status = ActionStatus::Open;
     let bad = files.path().join("forged.batch");
-    write_batch(&bad, vec![Record::Action(action(5)), Record::Action(forged.clone())]);
+    write_batch(
+        &bad,
+        vec![Record::Action(action(5)), Record::Action(forged.clone())],
+    );
     for cmd in ["verify", "merge"] {
         doorstep(coord.path())
             .args(["batch", cmd])
@@ -357,7 +414,9 @@ fn a_malformed_action_record_is_refused_by_verify_and_merge_with_its_record_numb
         .arg(&missing)
         .assert()
         .code(65)
-        .stderr(predicate::str::contains("record 1 (line 3): missing field `lead`"));
+        .stderr(predicate::str::contains(
+            "record 1 (line 3): missing field `lead`",
+        ));
     assert_eq!(state(coord.path()), before, "verify changed nothing");
 }
 
@@ -376,7 +435,14 @@ fn kill_9_during_a_merge_leaves_the_register_wholly_in_or_out_and_recover_agrees
     let files = tempfile::tempdir().unwrap();
     let file: PathBuf = files.path().join("big.batch");
     let records = (0..ACTIONS)
-        .map(|n| Record::Action(changed(&action(100 + n), 3, "PC 2", ActionStatus::InProgress)))
+        .map(|n| {
+            Record::Action(changed(
+                &action(100 + n),
+                3,
+                "PC 2",
+                ActionStatus::InProgress,
+            ))
+        })
         .collect();
     write_batch(&file, records);
     let spawn = |dir: &Path| {
@@ -426,5 +492,41 @@ fn kill_9_during_a_merge_leaves_the_register_wholly_in_or_out_and_recover_agrees
     eprintln!(
         "action merge kill test: a whole merge took {:.0} ms; {runs} kills: {wholly_in} wholly in, {wholly_out} wholly out",
         took.as_secs_f64() * 1000.0
+    );
+}
+
+#[test]
+fn batches_without_actions_stay_format_1_and_a_format_1_batch_with_an_action_is_refused() {
+    let key = key();
+    let origin = |n: u128| Origin {
+        batch: Uuid::from_u128(n),
+        sequence: 1,
+        previous: None,
+        device: "laptop-x".into(),
+        officer: None,
+        created_at: t0(),
+        selection: Selection::New,
+    };
+    let plain = Manifest::describe(origin(1), &key.public(), &[]);
+    assert_eq!(plain.format, 1);
+    let text = String::from_utf8(batch::write(&plain, &[], &key).unwrap()).unwrap();
+    assert!(
+        !text.contains("\"actions\""),
+        "format 1 manifests stay as they were"
+    );
+
+    let records = vec![Record::Action(action(7))];
+    let mut manifest = Manifest::describe(origin(2), &key.public(), &records);
+    assert_eq!((manifest.format, manifest.counts.actions), (2, 1));
+    assert!(manifest.counts.to_string().ends_with(", 1 actions"));
+    let bytes = batch::write(&manifest, &records, &key).unwrap();
+    assert_eq!(batch::open(&bytes, None).unwrap().records, records);
+    // The same records signed as format 1: no release wrote that.
+    manifest.format = 1;
+    let bytes = batch::write(&manifest, &records, &key).unwrap();
+    let e = batch::open(&bytes, None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "record 1 (line 3): an action record in a format 1 batch (actions came with format 2)"
     );
 }
