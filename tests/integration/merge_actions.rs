@@ -530,3 +530,50 @@ fn batches_without_actions_stay_format_1_and_a_format_1_batch_with_an_action_is_
         "record 1 (line 3): an action record in a format 1 batch (actions came with format 2)"
     );
 }
+
+fn format2_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/batches/format2-actions.batch")
+}
+
+/// The records of the format-2 fixture: an action as added, and another moved on.
+fn format2_records() -> Vec<Record> {
+    vec![
+        Record::Action(action(20)),
+        Record::Action(changed(&action(21), 15, "PC 2", ActionStatus::InProgress)),
+    ]
+}
+
+/// Format 2, as this release writes it; every later release must keep reading it.
+#[test]
+fn the_format_2_fixture_still_reads_and_merges() {
+    let bytes = std::fs::read(format2_fixture()).unwrap();
+    let b = batch::open(&bytes, None).unwrap();
+    assert_eq!(b.manifest.format, 2);
+    assert_eq!(b.manifest.counts.actions, 2);
+    assert_eq!(b.records, format2_records());
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let r = store.merge_batch(&b, &mut |_, _| {}).unwrap();
+    assert_eq!(outcome(&r), [2, 0, 0, 0, 0]);
+    assert_eq!(store.actions().unwrap().actions.len(), 2);
+}
+
+/// Writes the format-2 fixture; run by hand only when a new format version is added
+/// (`cargo test --test integration write_format2_fixture -- --ignored`).
+#[test]
+#[ignore = "regenerates the format-2 batch fixture; run by hand only, never in the suite"]
+fn write_format2_fixture() {
+    let records = format2_records();
+    let origin = Origin {
+        batch: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0002),
+        sequence: 1,
+        previous: None,
+        device: "laptop-x".into(),
+        officer: Some("PC 9".into()),
+        created_at: t0(),
+        selection: Selection::New,
+    };
+    let manifest = Manifest::describe(origin, &key().public(), &records);
+    let bytes = batch::write(&manifest, &records, &key()).unwrap();
+    std::fs::write(format2_fixture(), bytes).unwrap();
+}
