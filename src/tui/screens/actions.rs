@@ -499,7 +499,7 @@ impl ActionsScreen {
         self.reload(ctx)?;
         Ok(Transition::Flash(Flash::Ok(format!(
             "Saved action {} (in the journal)",
-            short(action.id)
+            action.id
         ))))
     }
 
@@ -531,24 +531,24 @@ impl ActionsScreen {
         self.reload(ctx)?;
         Ok(Transition::Flash(Flash::Ok(format!(
             "Saved the change to action {} (in the journal)",
-            short(id)
+            id
         ))))
     }
 
     pub fn render(&self, ctx: &Context, frame: &mut Frame, area: Rect, theme: &Theme) {
         let title = match &self.stage {
             Stage::List => " Actions: the register ".to_owned(),
-            Stage::Detail { id, .. } => format!(" Action {} ", short(*id)),
+            Stage::Detail { .. } => " An action ".to_owned(),
             Stage::Form {
                 purpose: Purpose::Add,
                 ..
             } => " Add an action ".to_owned(),
             Stage::Form {
-                purpose: Purpose::Update(id),
+                purpose: Purpose::Update(_),
                 ..
-            } => format!(" Update action {} ", short(*id)),
-            Stage::Finding { id, .. } => format!(" The finding action {} answers ", short(*id)),
-            Stage::Priority { id, .. } => format!(" The priority action {} serves ", short(*id)),
+            } => " Update the action ".to_owned(),
+            Stage::Finding { .. } => " The EVA finding the action answers ".to_owned(),
+            Stage::Priority { .. } => " The priority the action serves ".to_owned(),
         };
         let block = Block::default()
             .borders(Borders::ALL)
@@ -747,7 +747,7 @@ impl ActionsScreen {
             match &a.source {
                 Some(s) => format!(
                     "{}/{}{} (f opens it)",
-                    short(s.response),
+                    s.response,
                     s.item,
                     s.location
                         .as_ref()
@@ -856,12 +856,7 @@ impl ActionsScreen {
             let late = x
                 .overdue(self.today)
                 .map_or(String::new(), |o| format!(" OVERDUE {o}"));
-            let head = format!(
-                "{mark} {} due {} {}{late}: ",
-                short(x.id),
-                x.due.format("%Y-%m-%d"),
-                x.status
-            );
+            let head = format!("{mark} due {} {}{late}: ", x.due.format("%Y-%m-%d"), x.status);
             let text = format!("{head}{} ({})", x.action, x.lead);
             lines.push(Line::from(fit(&text, width)));
         }
@@ -883,11 +878,6 @@ fn column_widths(width: usize) -> [usize; 8] {
     [
         fixed[0], fixed[1], fixed[2], fixed[3], fixed[4], lead, owner, action,
     ]
-}
-
-/// The first 8 characters of an id: enough to tell actions apart on screen.
-fn short(id: Uuid) -> String {
-    id.simple().to_string()[..8].to_owned()
 }
 
 /// `label  value` rows, the value wrapped under itself.
@@ -969,12 +959,7 @@ fn update_form(a: &Action) -> Form {
     }));
     use FieldKey as K;
     Form::new(
-        format!(
-            "{}: {} (now {})",
-            short(a.id),
-            fit(&a.action, 40),
-            a.status
-        ),
+        format!("{} (now {})", fit(&a.action, 56), a.status),
         vec![
             FormField::choice(
                 K::Status,
@@ -1158,7 +1143,7 @@ fn finding_view(ctx: &Context, a: &Action) -> Result<FindingView, Flash> {
     let r = ctx.store.get(s.response).map_err(|e| {
         Flash::Error(format!(
             "The finding's response {} is not readable here: {e}",
-            short(s.response)
+            s.response
         ))
     })?;
     let f = r.findings.get(&s.item);
