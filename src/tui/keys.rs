@@ -182,7 +182,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Actions, ActionShow], Keys::Code(KeyCode::Char('u')), Action::UpdateAction, "u", "update this action: status, note, outcome, public line, evidence", "update"),
     bind!(&[Actions, ActionShow], Keys::Code(KeyCode::Char('f')), Action::OpenFinding, "f", "the EVA finding this action answers", "finding"),
     bind!(&[Actions, ActionShow], Keys::Code(KeyCode::Char('p')), Action::OpenPriority, "p", "the priority it serves, with the other actions serving it", "priority"),
-    bind!(&[Actions], Keys::Code(KeyCode::Char('w')), Action::FilterArea, "w/s/g", "filter by area (w), status (s), agency (g): each press the next one", "filter"),
+    bind!(&[Actions], Keys::Code(KeyCode::Char('w')), Action::FilterArea, "w/s/g", "w area, s status, g agency filters: the next on each press", "filter"),
     bind!(&[Actions], Keys::Code(KeyCode::Char('s')), Action::FilterStatus, "s", "filter by status: the next one, then all", ""),
     bind!(&[Actions], Keys::Code(KeyCode::Char('g')), Action::FilterAgency, "g", "filter by agency (leads or supports): the next one, then all", ""),
     bind!(&[Actions], Keys::Code(KeyCode::Char('c')), Action::ClearFilters, "c", "clear the filters", ""),
