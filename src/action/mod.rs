@@ -6,6 +6,7 @@
 //! Pure domain code: no store, no terminal. Dates are UK local dates (the meeting's), so
 //! "overdue" is counted from [`crate::response::Env::today`].
 
+pub mod build;
 pub mod review;
 pub mod yousaid;
 
@@ -28,6 +29,22 @@ pub enum ActionError {
     },
     #[error("no area with code `{0}` (see `doorstep areas list --tree`)")]
     UnknownArea(String),
+    #[error(
+        "--area {input}: `{name}` is a township; give the ward or priority action area the action serves"
+    )]
+    TownshipArea { input: String, name: String },
+    #[error("{0}")]
+    BadPeriod(String),
+    #[error(
+        "--from-finding {reference}: response {response} has no finding on item `{item}`{}",
+        build::items_with_findings(has)
+    )]
+    NoSuchFinding {
+        reference: String,
+        response: Uuid,
+        item: String,
+        has: Vec<String>,
+    },
     #[error("no issue `{input}` in the issue list (known: {known})")]
     UnknownIssue { input: String, known: String },
     #[error("bad date `{input}` for {flag}: expected YEAR-MM-DD, such as 2026-11-30")]
@@ -393,6 +410,12 @@ fn optional(text: Option<&str>) -> Option<String> {
 }
 
 impl Action {
+    /// Whether `agency` leads or supports it (case-insensitive).
+    pub fn serves(&self, agency: &str) -> bool {
+        let g = agency.trim();
+        self.lead.eq_ignore_ascii_case(g) || self.support.iter().any(|s| s.eq_ignore_ascii_case(g))
+    }
+
     /// A new open action, checked. `by` is the officer adding it.
     pub fn new(
         id: Uuid,

@@ -1,7 +1,6 @@
 //! `doorstep actions add|list|show|update`: the register of local tasking — the actions
 //! that answer each agreed priority, followed until done.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -10,9 +9,10 @@ use clap::Subcommand;
 
 use super::{print, warn};
 use crate::Error;
+use crate::action::build::{self, KnownIssue};
 use crate::action::{
-    Action, ActionError, ActionStatus, Change, Escalation, Evidence, NewAction, Priority,
-    SourceFinding, parse_date, parse_finding_ref, parse_spend, pounds,
+    Action, ActionStatus, Change, Escalation, Evidence, NewAction, Priority, parse_date,
+    parse_finding_ref, parse_spend, pounds,
 };
 use crate::geography::{AreaSelection, Geography, Level};
 use crate::output::{Cell, Column, Document, Fields, Format, Item, Outline, Table, Value};
@@ -161,63 +161,27 @@ pub fn run(
                 Some(reference) => {
                     let (response, item) = parse_finding_ref(reference)?;
                     let r = store.get(store.resolve_id(&response)?)?;
-                    let f = r.findings.get(&item).ok_or_else(|| {
-                        Error::BadInput(format!(
-                            "--from-finding {reference}: response {} has no finding on item `{item}`{}",
-                            r.id,
-                            if r.findings.is_empty() {
-                                String::new()
-                            } else {
-                                format!(
-                                    " (it has findings on {})",
-                                    r.findings.keys().cloned().collect::<Vec<_>>().join(", ")
-                                )
-                            }
-                        ))
-                    })?;
-                    area.get_or_insert_with(|| r.area.clone());
-                    period.get_or_insert(r.period);
+                    let f = build::from_finding(reference, &r, &item, &taxonomy)?;
+                    area.get_or_insert(f.area);
+                    period.get_or_insert(f.period);
                     if lead.is_none() {
-                        lead.clone_from(&f.agency);
+                        lead = f.lead;
                     }
                     if issue.is_none() {
-                        issue = taxonomy
-                            .iter()
-                            .find(|(_, items)| items.contains(&item))
-                            .map(|(id, _)| id.clone());
+                        issue = f.issue;
                     }
-                    if problem.is_none() {
-                        let mut words = vec![format!("EVA finding on {item}")];
-                        words.extend(f.location.as_ref().map(|l| format!("at {l}")));
-                        words.extend(f.note.clone());
-                        problem = Some(words.join(", "));
-                    }
-                    Some(SourceFinding {
-                        response: r.id,
-                        item,
-                        location: f.location.clone(),
-                    })
+                    problem.get_or_insert(f.problem);
+                    Some(f.source)
                 }
             };
-            let area = canonical_area(&store, area.as_deref().unwrap_or(""))?;
+            let geography = store.stored_geography()?.or_builtin()?;
+            let area = build::area_code(&geography, area.as_deref().unwrap_or(""))?;
             let issue = issue.unwrap_or_default();
-            if !issue.trim().is_empty() && !taxonomy.iter().any(|(id, _)| *id == issue.trim()) {
-                return Err(ActionError::UnknownIssue {
-                    input: issue,
-                    known: taxonomy
-                        .iter()
-                        .map(|(id, _)| id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                }
-                .into());
-            }
-            let Some(period) = period else {
-                return Err(ActionError::Empty {
-                    flag: "--period",
-                    what: "the period of the priority, such as 2026-Q4",
-                }
-                .into());
+            build::check_issue(&issue, &taxonomy)?;
+            // No period given and no finding to take it from: the same refusal as the form's.
+            let period = match period {
+                Some(p) => p,
+                None => build::period(None)?,
             };
             let due = parse_date("--due", due)?;
             let agreed = match agreed {
@@ -360,70 +324,24 @@ fn unreadable(
 
 /// A re-audit named by the start of its id is stored under its whole id.
 fn full_reaudit_id(store: &Store, evidence: Evidence, input: &str) -> Result<Evidence, Error> {
-    match evidence {
-        Evidence::Reaudit { response, grade } => {
-            let id = store
-                .resolve_id(&response)
-                .map_err(|e| ActionError::BadEvidence {
-                    input: input.to_owned(),
-                    reason: e.to_string(),
-                })?;
-            Ok(Evidence::Reaudit {
-                response: id.to_string(),
-                grade,
-            })
-        }
-        other => Ok(other),
-    }
+    Ok(build::with_whole_reaudit_id(evidence, input, |r| {
+        store.resolve_id(r).map_err(|e| e.to_string())
+    })?)
 }
 
 /// Whether the action is led or supported by `agency` (case-insensitive).
 pub fn serves(a: &Action, agency: &str) -> bool {
-    let g = agency.trim();
-    a.lead.eq_ignore_ascii_case(g) || a.support.iter().any(|s| s.eq_ignore_ascii_case(g))
+    a.serves(agency)
 }
 
 /// Every issue id in the issue lists of the installed surveys, with the EVA items that
 /// observe it.
-pub fn known_issues(
-    data_dir: &Path,
-    err: &mut dyn Write,
-) -> Result<Vec<(String, Vec<String>)>, Error> {
+pub fn known_issues(data_dir: &Path, err: &mut dyn Write) -> Result<Vec<KnownIssue>, Error> {
     let (registry, diagnostics) = Registry::load(data_dir)?;
     for d in diagnostics.iter().filter(|d| d.is_error()) {
         warn(err, &format!("survey file skipped: {d}"))?;
     }
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for e in registry.entries() {
-        for i in &e.survey.taxonomy.issues {
-            if seen.insert(i.id.clone()) {
-                out.push((i.id.clone(), i.eva_items.clone()));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The stored code of the ward, priority action area or LSOA `input` names.
-fn canonical_area(store: &Store, input: &str) -> Result<String, Error> {
-    if input.trim().is_empty() {
-        return Err(ActionError::Empty {
-            flag: "--area",
-            what: "the ward or priority action area code",
-        }
-        .into());
-    }
-    let geography = store.stored_geography()?.or_builtin()?;
-    match geography.select(input) {
-        Some(AreaSelection::Area { area, .. }) => Ok(area.code),
-        Some(AreaSelection::Township(t)) => Err(Error::BadInput(format!(
-            "--area {}: `{}` is a township; give the ward or priority action area the action serves",
-            input.trim(),
-            t.name
-        ))),
-        None => Err(ActionError::UnknownArea(input.trim().to_owned()).into()),
-    }
+    Ok(build::known_issues(&registry))
 }
 
 /// The area codes `key` covers: a township or ward with every priority action area inside

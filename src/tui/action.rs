@@ -68,4 +68,17 @@ pub enum Action {
     ToggleInternal,
     NextFormat,
     ExportPack,
+    /// The actions screen: add, update, open the finding or the priority an action serves.
+    AddAction,
+    UpdateAction,
+    OpenFinding,
+    OpenPriority,
+    /// The actions screen: the next area, status or agency to filter by; no filters.
+    FilterArea,
+    FilterStatus,
+    FilterAgency,
+    ClearFilters,
+    /// A choice field of a form: the next / previous choice.
+    NextOption,
+    PrevOption,
 }

@@ -46,6 +46,12 @@ pub enum Mode {
     ReportChoose,
     /// The report screen showing an area's pack.
     Report,
+    /// The action register: filters, add, update, open the finding or the priority.
+    Actions,
+    /// One action with its history.
+    ActionShow,
+    /// The form adding or updating an action: ↑↓ between fields, Tab picks a choice.
+    ActionForm,
     /// The help overlay: any key closes it.
     Help,
 }
@@ -94,6 +100,9 @@ const ALL: &[Mode] = &[
     Conflict,
     ReportChoose,
     Report,
+    Actions,
+    ActionShow,
+    ActionForm,
 ];
 const PICKING: &[Mode] = &[
     Menu,
@@ -109,6 +118,8 @@ const PICKING: &[Mode] = &[
     Conflict,
     ReportChoose,
     Report,
+    Actions,
+    ActionShow,
 ];
 
 macro_rules! bind {
@@ -167,6 +178,16 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Report], Keys::Code(KeyCode::Char('f')), Action::NextFormat, "f", "next export format: md, html, json, csv, geojson, xlsx", "format"),
     bind!(&[Report], Keys::Code(KeyCode::Char('x')), Action::ExportPack, "x", "export the pack to a folder, as a background job", "export"),
     bind!(&[Report], Keys::Code(KeyCode::Home), Action::CursorHome, "Home", "back to the top of the pack", ""),
+    bind!(&[Actions], Keys::Code(KeyCode::Char('a')), Action::AddAction, "a", "add an action (a form; nothing stored until it is valid)", "add"),
+    bind!(&[Actions, ActionShow], Keys::Code(KeyCode::Char('u')), Action::UpdateAction, "u", "update this action: status, note, outcome, public line, evidence", "update"),
+    bind!(&[Actions, ActionShow], Keys::Code(KeyCode::Char('f')), Action::OpenFinding, "f", "the EVA finding this action answers", "finding"),
+    bind!(&[Actions, ActionShow], Keys::Code(KeyCode::Char('p')), Action::OpenPriority, "p", "the priority it serves, with the other actions serving it", "priority"),
+    bind!(&[Actions], Keys::Code(KeyCode::Char('w')), Action::FilterArea, "w/s/g", "w area, s status, g agency filters: the next on each press", "filter"),
+    bind!(&[Actions], Keys::Code(KeyCode::Char('s')), Action::FilterStatus, "s", "filter by status: the next one, then all", ""),
+    bind!(&[Actions], Keys::Code(KeyCode::Char('g')), Action::FilterAgency, "g", "filter by agency (leads or supports): the next one, then all", ""),
+    bind!(&[Actions], Keys::Code(KeyCode::Char('c')), Action::ClearFilters, "c", "clear the filters", ""),
+    bind!(&[ActionForm], Keys::Code(KeyCode::Tab), Action::NextOption, "Tab", "next choice of a choice field (area, issue, status)", "choose"),
+    bind!(&[ActionForm], Keys::Code(KeyCode::BackTab), Action::PrevOption, "⇧Tab", "previous choice", ""),
     bind!(&[Review], Keys::Code(KeyCode::Char('f')), Action::Finalize, "f", "finalize the interview", "finalize"),
     bind!(&[Review], Keys::Code(KeyCode::Char('c')), Action::Continue, "c", "continue at the first unanswered question", "continue"),
     bind!(&[Multi], Keys::Code(KeyCode::Char(' ')), Action::Toggle, "Space", "tick or untick the highlighted item", "tick"),
@@ -180,23 +201,23 @@ pub static BINDINGS: &[Binding] = &[
     bind!(&[Choice, Multi, Rank, Note], Keys::Code(KeyCode::BackTab), Action::Back, "⇧Tab", "previous question", ""),
     bind!(&[Choice, Multi, Review], Keys::Code(KeyCode::Home), Action::CursorHome, "Home/End", "first / last item of the list", ""),
     bind!(&[Choice, Multi, Review], Keys::Code(KeyCode::End), Action::CursorEnd, "End", "last item of the list", ""),
-    bind!(&[Text, Form], Keys::Code(KeyCode::Left), Action::CursorLeft, "←→", "move the cursor", ""),
-    bind!(&[Text, Form], Keys::Code(KeyCode::Right), Action::CursorRight, "→", "move the cursor", ""),
-    bind!(&[Text, Form], Keys::Code(KeyCode::Home), Action::CursorHome, "Home", "start of the text", ""),
-    bind!(&[Text, Form], Keys::Code(KeyCode::End), Action::CursorEnd, "End", "end of the text", ""),
-    bind!(&[Text, Form], Keys::Code(KeyCode::Delete), Action::Delete, "Del", "delete the character under the cursor", ""),
-    bind!(&[Text, Form, Picker, Choice, Multi, Rank, Note, DoorLog, Checklist, ReportChoose], Keys::Code(KeyCode::Backspace), Action::Backspace, "Bksp", "delete (never leaves the question)", ""),
-    bind!(&[Text], Keys::Ctrl('u'), Action::ClearField, "^U", "clear the whole field", "clear"),
+    bind!(&[Text, Form, ActionForm], Keys::Code(KeyCode::Left), Action::CursorLeft, "←→", "move the cursor", ""),
+    bind!(&[Text, Form, ActionForm], Keys::Code(KeyCode::Right), Action::CursorRight, "→", "move the cursor", ""),
+    bind!(&[Text, Form, ActionForm], Keys::Code(KeyCode::Home), Action::CursorHome, "Home", "start of the text", ""),
+    bind!(&[Text, Form, ActionForm], Keys::Code(KeyCode::End), Action::CursorEnd, "End", "end of the text", ""),
+    bind!(&[Text, Form, ActionForm], Keys::Code(KeyCode::Delete), Action::Delete, "Del", "delete the character under the cursor", ""),
+    bind!(&[Text, Form, ActionForm, Picker, Choice, Multi, Rank, Note, DoorLog, Checklist, ReportChoose], Keys::Code(KeyCode::Backspace), Action::Backspace, "Bksp", "delete (never leaves the question)", ""),
+    bind!(&[Text, ActionForm], Keys::Ctrl('u'), Action::ClearField, "^U", "clear the whole field", "clear"),
     bind!(QUESTION, Keys::Ctrl('s'), Action::Skip, "^S", "skip (optional questions only)", "skip"),
     bind!(&[Text, Choice, Multi, Rank, Note, Review, Checklist, Handover], Keys::Ctrl('l'), Action::SwitchLanguage, "^L", "switch the interview language", "language"),
     bind!(&[Text, Choice, Multi, Rank, Note, Checklist], Keys::Ctrl('r'), Action::Review, "^R", "review all answers", "review"),
     bind!(PICKING, Keys::Code(KeyCode::Char('?')), Action::Help, "?", "help: every key on this screen", "help"),
-    bind!(&[Text, Form, Rank, Note], Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help: every key on this screen", "help"),
+    bind!(&[Text, Form, ActionForm, Rank, Note], Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help: every key on this screen", "help"),
     bind!(PICKING, Keys::Code(KeyCode::F(1)), Action::Help, "F1", "help", ""),
-    bind!(&[Menu, Drafts], Keys::Code(KeyCode::Char('q')), Action::Quit, "q", "quit (everything is saved)", "quit"),
+    bind!(&[Menu, Drafts, Actions], Keys::Code(KeyCode::Char('q')), Action::Quit, "q", "quit (everything is saved)", "quit"),
     bind!(ALL, Keys::Code(KeyCode::Esc), Action::Leave, "Esc", "leave (an interview stays a draft)", "leave"),
     bind!(ALL, Keys::Ctrl('c'), Action::Quit, "^C", "quit (everything is saved)", ""),
-    bind!(&[Text, Form, Picker, Choice, Multi, Checklist], Keys::Chars, Action::Char(' '), "a-z", "type / filter the list", ""),
+    bind!(&[Text, Form, ActionForm, Picker, Choice, Multi, Checklist], Keys::Chars, Action::Char(' '), "a-z", "type / filter the list", ""),
     bind!(&[ReportChoose], Keys::Chars, Action::Char('2'), "0-9", "type a period, e.g. 2026-Q3 (Enter sets it)", "type period"),
     bind!(&[Conflict], Keys::Chars, Action::Char('a'), "a/b…", "keep version A, B … of this response (journaled)", "keep"),
 ];
@@ -369,6 +390,9 @@ mod tests {
             Mode::Conflict,
             Mode::ReportChoose,
             Mode::Report,
+            Mode::Actions,
+            Mode::ActionShow,
+            Mode::ActionForm,
         ] {
             assert_eq!(
                 action_for(mode, &key(KeyCode::Enter)),
@@ -407,6 +431,9 @@ mod tests {
             Mode::Conflict,
             Mode::ReportChoose,
             Mode::Report,
+            Mode::Actions,
+            Mode::ActionShow,
+            Mode::ActionForm,
         ] {
             let help = help_for(mode);
             assert!(!hint_line(mode).is_empty(), "{mode:?}");

@@ -34,6 +34,7 @@ mod store_helpers;
 mod survey_cli;
 mod survey_fixtures;
 mod time_zones;
+mod tui_actions;
 mod tui_e2e;
 mod tui_flows;
 mod walker;

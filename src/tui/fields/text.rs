@@ -202,6 +202,13 @@ impl TextField {
         self.input.value()
     }
 
+    /// For drawing the text on one row `width` cells wide: how far it is scrolled and
+    /// where the cursor is in the row.
+    pub fn scroll_and_cursor(&self, width: usize) -> (usize, usize) {
+        let scroll = self.input.visual_scroll(width);
+        (scroll, self.input.visual_cursor().saturating_sub(scroll))
+    }
+
     pub fn handle(&mut self, action: Action) -> FieldEvent {
         if matches!(
             action,

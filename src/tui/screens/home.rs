@@ -52,13 +52,14 @@ impl Counts {
     }
 }
 
-const ITEMS: [&str; 6] = [
+const ITEMS: [&str; 7] = [
     "Start an interview or audit (KIN, youth KIN, EVA)",
     "Resume drafts and call-backs",
     "Choose the area",
     "Export to a folder (USB stick) for the coordinator",
     "Coordinator: verify and merge batches, settle conflicts",
     "Coordinator: the report (priority-setting pack) per area and period",
+    "Coordinator: actions (the register: filter, add, update, overdue first)",
 ];
 
 /// What "start" offers: the survey id and how the officer knows it. The KIN interviews
@@ -250,6 +251,10 @@ impl Home {
             4 => Ok(Transition::Go(Screen::Coordinator(Box::default()), None)),
             5 => Ok(Transition::Go(
                 Screen::Report(Box::new(super::report::ReportScreen::new(ctx)?)),
+                None,
+            )),
+            6 => Ok(Transition::Go(
+                Screen::Actions(Box::new(super::actions::ActionsScreen::new(ctx)?)),
                 None,
             )),
             _ => {

@@ -1,5 +1,7 @@
 //! The screens of the field app. Each has its own state, `update` and `render`.
 
+pub mod action_form;
+pub mod actions;
 pub mod area_picker;
 pub mod checklist;
 pub mod coordinator;
@@ -31,6 +33,7 @@ pub enum Screen {
     Export(export::Export),
     Coordinator(Box<coordinator::Coordinator>),
     Report(Box<report::ReportScreen>),
+    Actions(Box<actions::ActionsScreen>),
 }
 
 /// What a key did to a numbered menu or list.
@@ -109,6 +112,7 @@ impl Screen {
             Screen::Export(s) => s.mode(),
             Screen::Coordinator(s) => s.mode(),
             Screen::Report(s) => s.mode(),
+            Screen::Actions(s) => s.mode(),
         }
     }
 
@@ -133,6 +137,7 @@ impl Screen {
             Screen::Export(s) => s.update(ctx, action),
             Screen::Coordinator(s) => s.update(ctx, action),
             Screen::Report(s) => s.update(ctx, action),
+            Screen::Actions(s) => s.update(ctx, action),
         }
     }
 
@@ -144,13 +149,15 @@ impl Screen {
         }
     }
 
-    /// A bracketed paste: an interview's text fields and the export folder take one.
+    /// A bracketed paste: an interview's text fields, the export folder and the action
+    /// forms take one.
     pub fn paste(&mut self, text: &str) {
         match self {
             Screen::Interview(s) => s.paste(text),
             Screen::Export(s) => s.paste(text),
             Screen::Coordinator(s) => s.paste(text),
             Screen::Report(s) => s.paste(text),
+            Screen::Actions(s) => s.paste(text),
             _ => {}
         }
     }
@@ -177,6 +184,7 @@ impl Screen {
             Screen::Export(s) => s.render(ctx, frame, area, theme),
             Screen::Coordinator(s) => s.render(ctx, frame, area, theme),
             Screen::Report(s) => s.render(ctx, frame, area, theme),
+            Screen::Actions(s) => s.render(ctx, frame, area, theme),
         }
     }
 }
