@@ -1,5 +1,5 @@
-//! Responses in the store: drafts written answer by answer (each flushed before the call
-//! returns), finalized in one write, journaled, revised as new records.
+//! Responses in the store: drafts written answer by answer (each journaled and synced
+//! before the call returns), finalized in one write, revised as new records.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -39,7 +39,7 @@ impl Store {
         Ok(response)
     }
 
-    /// Records an answer on a draft and flushes it to disk before returning. A personal
+    /// Records an answer on a draft; it is on disk (journaled) before this returns. A personal
     /// question's answer is sealed to the coordinator's recipient first; with no recipient
     /// set it is refused with [`StoreError::NoRecipient`] (record [`Answer::Skipped`]
     /// instead, which carries nothing personal).
@@ -135,13 +135,15 @@ impl Store {
     }
 
     /// Remembers the question to resume the draft at. Not journaled: it is where the
-    /// screen was, not what the resident said, and it changes at every question.
+    /// screen was, not what the resident said, and it changes at every question. Not
+    /// flushed either (it would double the cost of an answer): sled's background flush
+    /// and a clean close write it, and a kill can only send the officer back a question
+    /// or two.
     pub fn set_position(&self, id: Uuid, question: &str) -> Result<(), StoreError> {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
         response.position = Some(question.to_owned());
-        self.put_response(&response)?;
-        self.flush()
+        self.put_response(&response)
     }
 
     /// Keeps (or with `None` forgets) text typed but not yet confirmed on a draft, so
@@ -158,8 +160,8 @@ impl Store {
     }
 
     /// Finalizes a draft as complete, refused or abandoned. The journal line is written
-    /// and fsynced first, then the whole record in one sled write, then flushed: the store
-    /// never holds half a draft and half a finalized response.
+    /// and synced first, then the whole record in one sled write: the store never holds
+    /// half a draft and half a finalized response.
     pub fn finalize(
         &self,
         id: Uuid,
