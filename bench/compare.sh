@@ -69,7 +69,8 @@ out=$root/BENCHMARKS.md
 keep() {
     [[ -f $out ]] || return 0
     local line
-    while IFS= read -r line; do rows+=("$line"); done < <(grep -F "| $1" "$out" || true)
+    while IFS= read -r line; do rows+=("$line"); done < <(
+        sed -n '/compare.sh:begin/,/compare.sh:end/p' "$out" | grep -F "| $1" || true)
 }
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}')" "$1" "$2"; }
 # Peak RSS in MB and wall seconds of a command: "seconds megabytes".

@@ -51,7 +51,9 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let _guard = self.write_guard();
-        let mut response = self.draft_for_edit(id)?;
+        // The stored bytes are kept to write over (no second read on the answer path).
+        let (mut response, before) = self.draft_for_edit_raw(id)?;
+        let before_summary = ResponseSummary::from(&response);
         let value = if question.personal && answer.is_given() {
             let recipient = self.recipient()?.ok_or_else(|| StoreError::NoRecipient {
                 question: question.id.clone(),
@@ -67,7 +69,9 @@ impl Store {
             value,
             at,
         };
-        self.journaled(&entry, || self.put_response(&response))
+        self.journaled(&entry, || {
+            self.put_response_over(&response, &before, &before_summary)
+        })
     }
 
     /// Records (or replaces) the finding on an EVA checklist item.
@@ -337,14 +341,23 @@ impl Store {
     }
 
     fn draft_for_edit(&self, id: Uuid) -> Result<Response, StoreError> {
-        let response = self.get(id)?;
+        self.draft_for_edit_raw(id).map(|(response, _)| response)
+    }
+
+    /// A draft, with the bytes it was read from.
+    fn draft_for_edit_raw(&self, id: Uuid) -> Result<(Response, sled::IVec), StoreError> {
+        let bytes = self
+            .tree(RESPONSES)?
+            .get(id.as_bytes())?
+            .ok_or(StoreError::NotFound { id })?;
+        let response: Response = decode(|| id.to_string(), &bytes)?;
         if response.status != Status::Draft {
             return Err(StoreError::NotDraft {
                 id,
                 status: response.status,
             });
         }
-        Ok(response)
+        Ok((response, bytes))
     }
 
     /// Writes a response; the home screen's tallies move with it in the same transaction.

@@ -180,20 +180,44 @@ impl Store {
     /// it is kept for the writes that do move a tally (start, finalize).
     pub(super) fn put_response_counted(&self, response: &Response) -> Result<(), StoreError> {
         let responses = self.tree(RESPONSES)?;
-        let bytes = encode(response)?;
-        let new = ResponseSummary::from(response);
         let current = responses.get(response.id.as_bytes())?;
         let current_summary = current.as_ref().and_then(|b| {
             decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), b).ok()
         });
-        if current.is_some() && shape(current_summary.as_ref()) == shape(Some(&new)) {
-            let swapped =
-                responses.compare_and_swap(response.id.as_bytes(), current, Some(bytes.clone()))?;
+        match (current, current_summary) {
+            (Some(bytes), Some(summary)) => self.put_response_over(response, &bytes, &summary),
+            _ => self.put_response_transaction(response),
+        }
+    }
+
+    /// Writes `response` over the stored record `before` (its bytes, and its summary as
+    /// decoded from them): a compare-and-swap when the tallies do not move, so a record
+    /// changed meanwhile is never overwritten unseen (it goes through the transaction).
+    pub(super) fn put_response_over(
+        &self,
+        response: &Response,
+        before: &[u8],
+        before_summary: &ResponseSummary,
+    ) -> Result<(), StoreError> {
+        let new = ResponseSummary::from(response);
+        if shape(Some(before_summary)) == shape(Some(&new)) {
+            let responses = self.tree(RESPONSES)?;
+            let swapped = responses.compare_and_swap(
+                response.id.as_bytes(),
+                Some(before),
+                Some(encode(response)?),
+            )?;
             if swapped.is_ok() {
                 return Ok(());
             }
-            // Changed meanwhile: the transaction below counts from what is there now.
         }
+        self.put_response_transaction(response)
+    }
+
+    fn put_response_transaction(&self, response: &Response) -> Result<(), StoreError> {
+        let responses = self.tree(RESPONSES)?;
+        let bytes = encode(response)?;
+        let new = ResponseSummary::from(response);
         let tallies = self.tree(TALLIES)?;
         (&responses, &tallies)
             .transaction(|(r, t)| {
