@@ -93,7 +93,7 @@ fn commit(c: &mut Criterion) {
             let mut spent = Duration::ZERO;
             for _ in 0..iters {
                 n += 1;
-                if n % PER_DRAFT == 0 {
+                if n.is_multiple_of(PER_DRAFT) {
                     id = new_draft(&store);
                 }
                 let q = nth(&question, n);
@@ -133,7 +133,7 @@ fn ratio() {
         .unwrap();
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for n in 1..=400u64 {
-        if n % PER_DRAFT == 0 {
+        if n.is_multiple_of(PER_DRAFT) {
             id = new_draft(&store);
         }
         let q = nth(&question, n);
