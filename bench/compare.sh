@@ -10,12 +10,24 @@
 # - `doorstep batch merge` of MERGE_RESPONSES (default 1,000,000) simulated responses in
 #   MERGE_BATCHES (default 100) batches, time and peak RSS, vs DuckDB loading the same
 #   records from JSONL and de-duplicating them by id into a table — only when this
-#   doorstep has `batch merge` (the row says so otherwise).
+#   doorstep has `batch merge` (the row says so otherwise);
+# - `doorstep report` for every ward of a period (CSV, internal: nothing suppressed) vs
+#   DuckDB computing the same issue counts per ward (how many complete responses named
+#   each issue) from the same responses as JSONL (`doorstep export responses --format
+#   jsonl`), both from the start of the process, on the store the merge built, or on
+#   REPORT_DATA_DIR (a data directory) for REPORT_PERIOD when given.
+#
+# FIGURES (default "commit points merge report") picks what to measure; the rows of the
+# figures not measured are kept from the table already in BENCHMARKS.md.
 #
 # The Python side (duckdb, geopandas, shapely, pyarrow from PyPI) is installed into its
 # own virtual environment, VENV (default bench/.venv); `cargo test` never needs it.
 # Usage: bench/compare.sh     POINTS=… MERGE_RESPONSES=… MERGE_BATCHES=… WORK=DIR (keep inputs)
+#                             FIGURES="report" REPORT_DATA_DIR=DIR REPORT_PERIOD=2026-Q3
 set -euo pipefail
+
+FIGURES=${FIGURES:-commit points merge report}
+wants() { [[ " $FIGURES " == *" $1 "* ]]; }
 
 POINTS=${POINTS:-1000000}
 MERGE_RESPONSES=${MERGE_RESPONSES:-1000000}
@@ -36,7 +48,11 @@ echo "== Python tools in $VENV"
 if [[ ! -x $VENV/bin/python ]]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet duckdb geopandas shapely pyarrow
+if wants points; then
+    "$VENV/bin/pip" install --quiet duckdb geopandas shapely pyarrow
+else
+    "$VENV/bin/pip" install --quiet duckdb
+fi
 py=$VENV/bin/python
 
 echo "== building"
@@ -48,6 +64,14 @@ lsoas=$root/tests/fixtures/geodata/boundaries/wigan_lsoa_2011_E08000010.geojson
 
 rows=()
 row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
+out=$root/BENCHMARKS.md
+# The rows of a figure not measured this run, as the table has them (first cell starts so).
+keep() {
+    [[ -f $out ]] || return 0
+    local line
+    while IFS= read -r line; do rows+=("$line"); done < <(
+        sed -n '/compare.sh:begin/,/compare.sh:end/p' "$out" | grep -F "| $1" || true)
+}
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}')" "$1" "$2"; }
 # Peak RSS in MB and wall seconds of a command: "seconds megabytes".
 measure() {
@@ -56,6 +80,7 @@ measure() {
     awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$log"
 }
 
+if wants commit; then
 echo "== answer commit vs bare write + fdatasync"
 commit=$(cargo bench --quiet --bench commit -- --noplot 2>/dev/null | grep '^commit ratio:')
 echo "   $commit"
@@ -63,7 +88,11 @@ ours_ms=$(sed -E 's/.*store answer commit median ([0-9.]+) ms.*/\1/' <<<"$commit
 bare_ms=$(sed -E 's/.*fdatasync median ([0-9.]+) ms.*/\1/' <<<"$commit")
 row "answer commit (median, per answer)" "$ours_ms ms" "$bare_ms ms (write + fdatasync)" \
     "$(ratio "$ours_ms" "$bare_ms")×" "≤ 1.5×"
+else
+    keep "answer commit"
+fi
 
+if wants points; then
 echo "== $POINTS points to the Wigan LSOAs vs geopandas sjoin"
 points=$work/points-$POINTS.csv
 [[ -f $points ]] || "$scale" points "$points" "$POINTS"
@@ -82,9 +111,14 @@ PY
 echo "   ours ${ours_s} s ($ours_in inside), geopandas ${theirs_s} s ($theirs_in inside)"
 row "assign $POINTS points to 200 LSOAs" "$ours_s s" "$theirs_s s (geopandas sjoin)" \
     "$(ratio "$theirs_s" "$ours_s")× faster" "≥ 5× faster"
+else
+    keep "assign "
+fi
 
-echo "== batch merge of $MERGE_RESPONSES responses in $MERGE_BATCHES batches vs DuckDB"
-if "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
+if ! wants merge; then
+    keep "batch merge"
+elif "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
+    echo "== batch merge of $MERGE_RESPONSES responses in $MERGE_BATCHES batches vs DuckDB"
     batches=$work/batches-$MERGE_RESPONSES-$MERGE_BATCHES
     if [[ ! -d $batches ]]; then
         devices=$(( MERGE_BATCHES / 4 > 0 ? MERGE_BATCHES / 4 : 1 ))
@@ -114,6 +148,38 @@ else
         "DuckDB JSONL load + dedup" "—" "≥ 1×; ≤ 300 MB (no \`batch merge\` in this build)"
 fi
 
+if wants report; then
+    report_dir=${REPORT_DATA_DIR:-$work/coordinator}
+    period=${REPORT_PERIOD:-2026-Q4}
+    if [[ -d $report_dir/store ]]; then
+        rjsonl=$work/report-$period.jsonl
+        DOORSTEP_DATA_DIR=$report_dir "$doorstep" export responses --period "$period" --format jsonl --out "$rjsonl" >/dev/null
+        n=$(wc -l <"$rjsonl" | tr -d ' ')
+        echo "== report for every ward of $period ($n complete responses) vs DuckDB issue counts per ward"
+        read -r report_s report_mb < <(measure env DOORSTEP_DATA_DIR="$report_dir" "$doorstep" report \
+            --period "$period" --level ward --internal --format csv --out "$work/report.csv")
+        read -r rduck_s rduck_mb < <(measure "$py" - "$rjsonl" <<'PY'
+import sys, duckdb
+con = duckdb.connect()
+con.execute("CREATE TABLE r AS SELECT * FROM read_json_auto(?, format='newline_delimited', maximum_object_size=100000000)", [sys.argv[1]])
+issues = [c[0] for c in con.execute("DESCRIBE r").fetchall()
+          if c[0].startswith("unsafe_issues_") and not c[0].endswith("_other")]
+sums = ", ".join(f'sum(CAST("{c}" AS INTEGER)) AS "{c}"' for c in issues)
+con.execute(f"SELECT ward, count(*), {sums} FROM r WHERE status = 'complete' GROUP BY ward").fetchall()
+PY
+)
+        echo "   report ${report_s} s, ${report_mb} MB peak; DuckDB ${rduck_s} s, ${rduck_mb} MB peak"
+        row "report, every ward of $period ($n responses)" "$report_s s, $report_mb MB" \
+            "$rduck_s s, $rduck_mb MB (DuckDB JSONL load + issue counts per ward)" \
+            "$(ratio "$rduck_s" "$report_s")× as fast" "≥ 1×"
+    else
+        echo "   no store to report on (no merge ran and REPORT_DATA_DIR is not set): skipped"
+        keep "report, "
+    fi
+else
+    keep "report, "
+fi
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 cores=$(grep -c '^processor' /proc/cpuinfo)
 mem=$(free -h | awk '/^Mem:/ { print $2 }')
@@ -126,7 +192,6 @@ table=$(
     printf '%s\n' "${rows[@]}"
     echo "<!-- compare.sh:end -->"
 )
-out=$root/BENCHMARKS.md
 if [[ -f $out ]] && grep -q 'compare.sh:begin' "$out"; then
     python3 - "$out" "$table" <<'PY'
 import re, sys

@@ -18,14 +18,14 @@ pub struct ActionListing {
 }
 
 impl Store {
-    /// Stores a new (already checked) action, journaled and flushed.
+    /// Stores a new (already checked) action, journaled (on disk before it returns).
     pub fn add_action(&self, action: &Action) -> Result<(), StoreError> {
         let _guard = self.write_guard();
         let entry = JournalEntry::ActionAdded(action.clone());
         self.journaled(&entry, || self.put_action(action))
     }
 
-    /// Checks `change` against the stored action and records it, journaled and flushed.
+    /// Checks `change` against the stored action and records it, journaled (on disk before it returns).
     /// A refused change writes nothing.
     pub fn update_action(&self, id: Uuid, change: Change) -> Result<Action, StoreError> {
         let _guard = self.write_guard();

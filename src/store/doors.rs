@@ -1,5 +1,5 @@
-//! The door log in the store: one record per door per area, each knock appended, flushed
-//! and journaled.
+//! The door log in the store: one record per door per area, each knock appended,
+//! journaled (on disk before the call returns).
 
 use chrono::{DateTime, Utc};
 
@@ -45,7 +45,7 @@ impl Store {
         Ok(record)
     }
 
-    /// Records a knock on a door (adding the door if new), journaled and flushed.
+    /// Records a knock on a door (adding the door if new), journaled (on disk before it returns).
     pub fn knock(
         &self,
         area: &str,

@@ -65,6 +65,9 @@ impl Model {
             } => match self.draft(id) {
                 Some(d) => {
                     d.set_answer(&question, value, at);
+                    // The resume position is not journaled and may predate this answer
+                    // (sled had not flushed it): resume at the first unanswered question.
+                    d.position = None;
                     self.changed_responses.insert(id);
                 }
                 None => self.orphans += 1,
@@ -77,6 +80,7 @@ impl Model {
             } => match self.draft(id) {
                 Some(d) => {
                     d.findings.insert(question, finding);
+                    d.position = None;
                     d.touch(at);
                     self.changed_responses.insert(id);
                 }

@@ -1,5 +1,5 @@
-//! Responses in the store: drafts written answer by answer (each flushed before the call
-//! returns), finalized in one write, journaled, revised as new records.
+//! Responses in the store: drafts written answer by answer (each journaled and synced
+//! before the call returns), finalized in one write, revised as new records.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -39,7 +39,7 @@ impl Store {
         Ok(response)
     }
 
-    /// Records an answer on a draft and flushes it to disk before returning. A personal
+    /// Records an answer on a draft; it is on disk (journaled) before this returns. A personal
     /// question's answer is sealed to the coordinator's recipient first; with no recipient
     /// set it is refused with [`StoreError::NoRecipient`] (record [`Answer::Skipped`]
     /// instead, which carries nothing personal).
@@ -51,7 +51,9 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let _guard = self.write_guard();
-        let mut response = self.draft_for_edit(id)?;
+        // The stored bytes are kept to write over (no second read on the answer path).
+        let (mut response, before) = self.draft_for_edit_raw(id)?;
+        let before_summary = ResponseSummary::from(&response);
         let value = if question.personal && answer.is_given() {
             let recipient = self.recipient()?.ok_or_else(|| StoreError::NoRecipient {
                 question: question.id.clone(),
@@ -67,7 +69,9 @@ impl Store {
             value,
             at,
         };
-        self.journaled(&entry, || self.put_response(&response))
+        self.journaled(&entry, || {
+            self.put_response_over(&response, &before, &before_summary)
+        })
     }
 
     /// Records (or replaces) the finding on an EVA checklist item.
@@ -135,13 +139,15 @@ impl Store {
     }
 
     /// Remembers the question to resume the draft at. Not journaled: it is where the
-    /// screen was, not what the resident said, and it changes at every question.
+    /// screen was, not what the resident said, and it changes at every question. Not
+    /// flushed either (it would double the cost of an answer): sled's background flush
+    /// and a clean close write it, and a kill can only send the officer back a question
+    /// or two.
     pub fn set_position(&self, id: Uuid, question: &str) -> Result<(), StoreError> {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
         response.position = Some(question.to_owned());
-        self.put_response(&response)?;
-        self.flush()
+        self.put_response(&response)
     }
 
     /// Keeps (or with `None` forgets) text typed but not yet confirmed on a draft, so
@@ -158,8 +164,8 @@ impl Store {
     }
 
     /// Finalizes a draft as complete, refused or abandoned. The journal line is written
-    /// and fsynced first, then the whole record in one sled write, then flushed: the store
-    /// never holds half a draft and half a finalized response.
+    /// and synced first, then the whole record in one sled write: the store never holds
+    /// half a draft and half a finalized response.
     pub fn finalize(
         &self,
         id: Uuid,
@@ -335,14 +341,23 @@ impl Store {
     }
 
     fn draft_for_edit(&self, id: Uuid) -> Result<Response, StoreError> {
-        let response = self.get(id)?;
+        self.draft_for_edit_raw(id).map(|(response, _)| response)
+    }
+
+    /// A draft, with the bytes it was read from.
+    fn draft_for_edit_raw(&self, id: Uuid) -> Result<(Response, sled::IVec), StoreError> {
+        let bytes = self
+            .tree(RESPONSES)?
+            .get(id.as_bytes())?
+            .ok_or(StoreError::NotFound { id })?;
+        let response: Response = decode(|| id.to_string(), &bytes)?;
         if response.status != Status::Draft {
             return Err(StoreError::NotDraft {
                 id,
                 status: response.status,
             });
         }
-        Ok(response)
+        Ok((response, bytes))
     }
 
     /// Writes a response; the home screen's tallies move with it in the same transaction.

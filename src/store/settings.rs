@@ -20,7 +20,7 @@ impl Store {
         Ok(settings)
     }
 
-    /// Checks and saves a setting (journaled, flushed). A bad value is refused and
+    /// Checks and saves a setting (journaled: on disk before it returns). A bad value is refused and
     /// nothing is stored.
     pub fn set_setting(&self, key: SettingKey, value: &str) -> Result<String, StoreError> {
         let value = key.validate(value)?;

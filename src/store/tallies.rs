@@ -83,6 +83,22 @@ fn add(t: &TransactionalTree, key: &[u8], delta: i64) -> TxResult<()> {
     Ok(())
 }
 
+/// What of a response the tallies count: draft or not, finalized or not, and its entry in
+/// the index of complete responses. Two responses of the same shape count the same.
+fn shape(s: Option<&ResponseSummary>) -> (bool, bool, Option<Vec<u8>>) {
+    match s {
+        None => (false, false, None),
+        Some(s) => (
+            s.status == Status::Draft,
+            s.status.is_final(),
+            match (s.status, s.finalized_at) {
+                (Status::Complete, Some(at)) => Some(complete_key(at, s.id)),
+                _ => None,
+            },
+        ),
+    }
+}
+
 /// Moves the tallies from what `old` counted to what `new` counts.
 fn apply(
     t: &TransactionalTree,
@@ -157,11 +173,52 @@ fn from_tx(e: TransactionError<StoreError>) -> StoreError {
 
 impl Store {
     /// Writes a response and moves the tallies with it, atomically (not flushed).
+    ///
+    /// Most writes (an answer on a draft) leave the tallies where they are: those are one
+    /// compare-and-swap of the record. A sled transaction makes sled write its log buffer
+    /// out at once (on its own threads, competing with the journal's sync for the disk), so
+    /// it is kept for the writes that do move a tally (start, finalize).
     pub(super) fn put_response_counted(&self, response: &Response) -> Result<(), StoreError> {
         let responses = self.tree(RESPONSES)?;
-        let tallies = self.tree(TALLIES)?;
+        let current = responses.get(response.id.as_bytes())?;
+        let current_summary = current.as_ref().and_then(|b| {
+            decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), b).ok()
+        });
+        match (current, current_summary) {
+            (Some(bytes), Some(summary)) => self.put_response_over(response, &bytes, &summary),
+            _ => self.put_response_transaction(response),
+        }
+    }
+
+    /// Writes `response` over the stored record `before` (its bytes, and its summary as
+    /// decoded from them): a compare-and-swap when the tallies do not move, so a record
+    /// changed meanwhile is never overwritten unseen (it goes through the transaction).
+    pub(super) fn put_response_over(
+        &self,
+        response: &Response,
+        before: &[u8],
+        before_summary: &ResponseSummary,
+    ) -> Result<(), StoreError> {
+        let new = ResponseSummary::from(response);
+        if shape(Some(before_summary)) == shape(Some(&new)) {
+            let responses = self.tree(RESPONSES)?;
+            let swapped = responses.compare_and_swap(
+                response.id.as_bytes(),
+                Some(before),
+                Some(encode(response)?),
+            )?;
+            if swapped.is_ok() {
+                return Ok(());
+            }
+        }
+        self.put_response_transaction(response)
+    }
+
+    fn put_response_transaction(&self, response: &Response) -> Result<(), StoreError> {
+        let responses = self.tree(RESPONSES)?;
         let bytes = encode(response)?;
         let new = ResponseSummary::from(response);
+        let tallies = self.tree(TALLIES)?;
         (&responses, &tallies)
             .transaction(|(r, t)| {
                 let old = r.insert(response.id.as_bytes(), bytes.clone())?;

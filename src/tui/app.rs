@@ -207,6 +207,11 @@ impl App {
         match self.screen.update(&mut self.ctx, action) {
             Ok(Transition::Stay) => {}
             Ok(Transition::Go(screen, flash)) => {
+                // A screen change is a natural pause: bring sled to disk so a kill later
+                // replays little (answers are durable without it, in the journal).
+                if let Err(e) = self.ctx.store.flush() {
+                    tracing::warn!("store flush on screen change: {e}");
+                }
                 self.screen = screen;
                 self.flash = flash;
             }

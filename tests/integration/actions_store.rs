@@ -119,7 +119,8 @@ fn a_store_behind_its_journal_replays_the_action_changes_it_missed() {
     std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
     copy_dir(saved.path(), &dir.path().join(STORE_DIR));
     let store = open(dir.path());
-    assert_eq!(store.notices().len(), 1, "{:?}", store.notices());
+    // One entry behind is what a kill leaves: replayed quietly.
+    assert!(store.notices().is_empty(), "{:?}", store.notices());
     let back = store.action(a.id).unwrap();
     assert_eq!(back.status, ActionStatus::InProgress);
     assert_eq!(back.history.len(), 2);

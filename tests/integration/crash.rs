@@ -246,3 +246,108 @@ fn sigkill_at_random_moments_loses_no_acknowledged_answer() {
         "no answer was ever acknowledged: the child never ran"
     );
 }
+
+const ACKED_CHILD_DIR: &str = "DOORSTEP_ACKED_CHILD_DIR";
+/// Answers the acked-kill child gives before it waits to be killed.
+const ACKED_ANSWERS: u64 = 20;
+
+/// The child of the acked-kill test: records answers, acknowledges each, then waits to be
+/// killed (at most 30 s), never closing the store.
+#[test]
+#[ignore = "the child process of the acked-kill test; run by it"]
+fn acked_kill_child() {
+    let dir = std::env::var(ACKED_CHILD_DIR).expect("run by the acked-kill test");
+    let store = Store::open(dir.as_ref()).unwrap();
+    let r = store
+        .create_draft(new_response("E05000650", Utc::now()))
+        .unwrap();
+    let mut out = std::io::stdout().lock();
+    for n in 0..ACKED_ANSWERS {
+        store
+            .record_answer(
+                r.id,
+                &text_question(&format!("q{n}"), false),
+                Answer::Text(format!("v{n}")),
+                Utc::now(),
+            )
+            .unwrap();
+        writeln!(out, "ack {} q{n}", r.id).unwrap();
+        out.flush().unwrap();
+    }
+    std::thread::sleep(Duration::from_secs(30));
+    // Never reached in the test: the parent kills it first. Keep the store open till then.
+    drop(store);
+}
+
+#[test]
+fn sigkill_right_after_an_acknowledged_answer_keeps_it_and_alarms_nobody() {
+    // The answer path syncs the journal only; sled is written to disk by its background
+    // flush. A kill straight after the acknowledgement finds sled behind the journal: the
+    // next open replays the tail, quietly, because that is what a kill leaves.
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(&exe)
+        .args([
+            "--ignored",
+            "--exact",
+            "crash::acked_kill_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ACKED_CHILD_DIR, dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut last = String::new();
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        if line.starts_with("ack ") && line.trim_end().ends_with(&format!("q{}", ACKED_ANSWERS - 1))
+        {
+            last = line.trim_end().to_owned();
+            break;
+        }
+        line.clear();
+    }
+    // Killed as soon as the last answer is acknowledged.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let parts: Vec<&str> = last.split(' ').collect();
+    assert_eq!(parts.len(), 3, "the child acknowledged nothing: {last:?}");
+    let id: Uuid = parts[1].parse().unwrap();
+
+    // The command line first (it reads a private copy and changes nothing), then the
+    // writable open the field app does.
+    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .env_remove("DOORSTEP_DATA_DIR")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["responses", "list"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr, "", "a normal replay is not worth a warning");
+    assert!(stdout.contains(&id.to_string()[..8]), "{stdout}");
+
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.notices().is_empty(), "{:?}", store.notices());
+    let r = store.get(id).unwrap();
+    for n in 0..ACKED_ANSWERS {
+        assert_eq!(
+            r.answers.get(&format!("q{n}")).map(|a| &a.value),
+            Some(&StoredAnswer::Plain(Answer::Text(format!("v{n}")))),
+            "acknowledged answer q{n} lost by the kill"
+        );
+    }
+    // The replay moved the store up to the journal: the next open has nothing to do.
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.notices().is_empty(), "{:?}", store.notices());
+    assert_eq!(store.get(id).unwrap().answers.len() as u64, ACKED_ANSWERS);
+}
