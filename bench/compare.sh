@@ -10,16 +10,22 @@
 # - `doorstep batch merge` of MERGE_RESPONSES (default 1,000,000) simulated responses in
 #   MERGE_BATCHES (default 100) batches, time and peak RSS, vs DuckDB loading the same
 #   records from JSONL and de-duplicating them by id into a table — only when this
-#   doorstep has `batch merge` (the row says so otherwise).
+#   doorstep has `batch merge` (the row says so otherwise). The inputs are made one after
+#   the other (batches, merge, then the JSONL) so the disk holds at most batches + store
+#   or batches + JSONL + DuckDB's table: about 7 KB + 26 KB per response at the peak.
 #
+# FIGURES (default `commit points merge`) picks which figures to measure; the rows of the
+# others are kept as they were in BENCHMARKS.md.
 # The Python side (duckdb, geopandas, shapely, pyarrow from PyPI) is installed into its
 # own virtual environment, VENV (default bench/.venv); `cargo test` never needs it.
-# Usage: bench/compare.sh     POINTS=… MERGE_RESPONSES=… MERGE_BATCHES=… WORK=DIR (keep inputs)
+# Usage: bench/compare.sh     POINTS=… MERGE_RESPONSES=… MERGE_BATCHES=… FIGURES=… WORK=DIR (keep inputs)
 set -euo pipefail
 
 POINTS=${POINTS:-1000000}
 MERGE_RESPONSES=${MERGE_RESPONSES:-1000000}
 MERGE_BATCHES=${MERGE_BATCHES:-100}
+FIGURES=${FIGURES:-commit points merge}
+wants() { [[ " $FIGURES " == *" $1 "* ]]; }
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 VENV=${VENV:-$root/bench/.venv}
@@ -36,7 +42,11 @@ echo "== Python tools in $VENV"
 if [[ ! -x $VENV/bin/python ]]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet duckdb geopandas shapely pyarrow
+if wants points; then
+    "$VENV/bin/pip" install --quiet duckdb geopandas shapely pyarrow
+else
+    "$VENV/bin/pip" install --quiet duckdb
+fi
 py=$VENV/bin/python
 
 echo "== building"
@@ -56,6 +66,7 @@ measure() {
     awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$log"
 }
 
+if wants commit; then
 echo "== answer commit vs bare write + fdatasync"
 commit=$(cargo bench --quiet --bench commit -- --noplot 2>/dev/null | grep '^commit ratio:')
 echo "   $commit"
@@ -63,7 +74,9 @@ ours_ms=$(sed -E 's/.*store answer commit median ([0-9.]+) ms.*/\1/' <<<"$commit
 bare_ms=$(sed -E 's/.*fdatasync median ([0-9.]+) ms.*/\1/' <<<"$commit")
 row "answer commit (median, per answer)" "$ours_ms ms" "$bare_ms ms (write + fdatasync)" \
     "$(ratio "$ours_ms" "$bare_ms")×" "≤ 1.5×"
+fi
 
+if wants points; then
 echo "== $POINTS points to the Wigan LSOAs vs geopandas sjoin"
 points=$work/points-$POINTS.csv
 [[ -f $points ]] || "$scale" points "$points" "$POINTS"
@@ -82,9 +95,12 @@ PY
 echo "   ours ${ours_s} s ($ours_in inside), geopandas ${theirs_s} s ($theirs_in inside)"
 row "assign $POINTS points to 200 LSOAs" "$ours_s s" "$theirs_s s (geopandas sjoin)" \
     "$(ratio "$theirs_s" "$ours_s")× faster" "≥ 5× faster"
+fi
 
-echo "== batch merge of $MERGE_RESPONSES responses in $MERGE_BATCHES batches vs DuckDB"
-if "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
+if ! wants merge; then
+    :
+elif "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
+    echo "== batch merge of $MERGE_RESPONSES responses in $MERGE_BATCHES batches vs DuckDB"
     batches=$work/batches-$MERGE_RESPONSES-$MERGE_BATCHES
     if [[ ! -d $batches ]]; then
         devices=$(( MERGE_BATCHES / 4 > 0 ? MERGE_BATCHES / 4 : 1 ))
@@ -92,10 +108,13 @@ if "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
         DOORSTEP_DATA_DIR=$work/sim "$doorstep" simulate --devices "$devices" --periods "$periods" \
             --responses "$MERGE_RESPONSES" --period 2026-Q4 --seed 1 --unencrypted --out "$batches" >/dev/null
     fi
-    jsonl=$work/responses-$MERGE_RESPONSES.jsonl
-    [[ -f $jsonl ]] || "$scale" jsonl "$batches" "$jsonl"
+    batch_mb=$(du -sm "$batches" | cut -f1)
     rm -rf "$work/coordinator"
     read -r merge_s merge_mb < <(measure env DOORSTEP_DATA_DIR="$work/coordinator" "$doorstep" batch merge "$batches")
+    store_mb=$(du -sm "$work/coordinator" | cut -f1)
+    rm -rf "$work/coordinator"
+    jsonl=$work/responses-$MERGE_RESPONSES.jsonl
+    [[ -f $jsonl ]] || "$scale" jsonl "$batches" "$jsonl"
     rm -f "$work/duck.db"
     read -r duck_s duck_mb < <(measure "$py" - "$jsonl" "$work/duck.db" <<'PY'
 import sys, duckdb
@@ -104,12 +123,15 @@ con.execute("CREATE TABLE responses AS SELECT DISTINCT ON (id) * FROM read_json_
 con.close()
 PY
 )
+    rm -f "$work/duck.db"
     echo "   merge ${merge_s} s, ${merge_mb} MB peak; DuckDB ${duck_s} s, ${duck_mb} MB peak"
+    echo "   batch files ${batch_mb} MB, coordinator's journal + store ${store_mb} MB"
     row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_s s" \
         "$duck_s s (DuckDB JSONL load + dedup)" "$(ratio "$duck_s" "$merge_s")× as fast" "≥ 1×"
-    row "batch merge peak RSS" "$merge_mb MB" "$duck_mb MB (DuckDB)" "$(ratio "$merge_mb" "$duck_mb")×" "≤ 300 MB"
+    row "batch merge peak RSS, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_mb MB" \
+        "$duck_mb MB (DuckDB)" "$(ratio "$merge_mb" "$duck_mb")×" "≤ 300 MB"
 else
-    echo "   this doorstep has no \`batch merge\` yet: skipped"
+    echo "== batch merge: this doorstep has no \`batch merge\` yet, skipped"
     row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "not measured" \
         "DuckDB JSONL load + dedup" "—" "≥ 1×; ≤ 300 MB (no \`batch merge\` in this build)"
 fi
@@ -132,6 +154,22 @@ if [[ -f $out ]] && grep -q 'compare.sh:begin' "$out"; then
 import re, sys
 path, table = sys.argv[1], sys.argv[2]
 text = open(path, encoding="utf-8").read()
+# Rows of figures not measured in this run stay as they were (matched by their first words).
+def kind(row):
+    name = row.split("|")[1].strip()
+    for k in ("answer commit", "assign", "batch merge peak", "batch merge"):
+        if name.startswith(k):
+            return k
+    return name
+old = re.search(r"<!-- compare.sh:begin.*?<!-- compare.sh:end -->", text, flags=re.S)
+if old:
+    new_rows = [l for l in table.splitlines() if l.startswith("| ") and not l.startswith("| figure")]
+    have = {kind(r) for r in new_rows}
+    kept = [l for l in old.group(0).splitlines()
+            if l.startswith("| ") and not l.startswith("| figure") and kind(l) not in have]
+    lines = table.splitlines()
+    at = lines.index("|---|---|---|---|---|") + 1
+    table = "\n".join(lines[:at] + kept + lines[at:])
 text = re.sub(r"<!-- compare.sh:begin.*?<!-- compare.sh:end -->", lambda _: table, text, flags=re.S)
 open(path, "w", encoding="utf-8").write(text)
 PY
