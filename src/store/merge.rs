@@ -393,6 +393,9 @@ pub(super) enum MergeKey {
     Revised(Uuid),
 }
 
+/// A journaled merge's writes and the journal mark they bring the store to.
+type Pending = (Vec<Write>, JournalMark);
+
 /// A key and its encoded value.
 pub(super) type KeyValue = (Vec<u8>, Vec<u8>);
 
@@ -984,7 +987,7 @@ impl Store {
         &self,
         batch: &Batch,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<(MergeResult, Option<(Vec<Write>, JournalMark)>), StoreError> {
+    ) -> Result<(MergeResult, Option<Pending>), StoreError> {
         let mut model = Model::default();
         let result = self.work_out(&mut model, batch, progress)?;
         let MergeResult::Merged { batch: merged, .. } = &result else {
@@ -995,16 +998,14 @@ impl Store {
         let writes = model.write_set()?;
         drop(model);
         // The `Merged` entry is written from the batch's own records, not a copy.
-        let mark = self
-            .journal_guard()
-            .append_merged(merged, &batch.records)?;
+        let mark = self.journal_guard().append_merged(merged, &batch.records)?;
         Ok((result, Some((writes, mark))))
     }
 
     /// Makes a journaled merge's writes in one transaction with its mark, and flushes.
     fn finish_merge(
         &self,
-        pending: Option<(Vec<Write>, JournalMark)>,
+        pending: Option<Pending>,
         total: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), StoreError> {
