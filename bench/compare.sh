@@ -20,6 +20,8 @@
 # FIGURES (default "commit points merge report") picks what to measure; the rows of the
 # figures not measured are kept from the table already in BENCHMARKS.md.
 #
+# FIGURES (default `commit points merge`) picks which figures to measure; the rows of the
+# others are kept as they were in BENCHMARKS.md.
 # The Python side (duckdb, geopandas, shapely, pyarrow from PyPI) is installed into its
 # own virtual environment, VENV (default bench/.venv); `cargo test` never needs it.
 # Usage: bench/compare.sh     POINTS=… MERGE_RESPONSES=… MERGE_BATCHES=… WORK=DIR (keep inputs)
@@ -126,10 +128,13 @@ elif "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
         DOORSTEP_DATA_DIR=$work/sim "$doorstep" simulate --devices "$devices" --periods "$periods" \
             --responses "$MERGE_RESPONSES" --period 2026-Q4 --seed 1 --unencrypted --out "$batches" >/dev/null
     fi
-    jsonl=$work/responses-$MERGE_RESPONSES.jsonl
-    [[ -f $jsonl ]] || "$scale" jsonl "$batches" "$jsonl"
+    batch_mb=$(du -sm "$batches" | cut -f1)
     rm -rf "$work/coordinator"
     read -r merge_s merge_mb < <(measure env DOORSTEP_DATA_DIR="$work/coordinator" "$doorstep" batch merge "$batches")
+    store_mb=$(du -sm "$work/coordinator" | cut -f1)
+    rm -rf "$work/coordinator"
+    jsonl=$work/responses-$MERGE_RESPONSES.jsonl
+    [[ -f $jsonl ]] || "$scale" jsonl "$batches" "$jsonl"
     rm -f "$work/duck.db"
     read -r duck_s duck_mb < <(measure "$py" - "$jsonl" "$work/duck.db" <<'PY'
 import sys, duckdb
@@ -138,12 +143,15 @@ con.execute("CREATE TABLE responses AS SELECT DISTINCT ON (id) * FROM read_json_
 con.close()
 PY
 )
+    rm -f "$work/duck.db"
     echo "   merge ${merge_s} s, ${merge_mb} MB peak; DuckDB ${duck_s} s, ${duck_mb} MB peak"
+    echo "   batch files ${batch_mb} MB, coordinator's journal + store ${store_mb} MB"
     row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_s s" \
         "$duck_s s (DuckDB JSONL load + dedup)" "$(ratio "$duck_s" "$merge_s")× as fast" "≥ 1×"
-    row "batch merge peak RSS" "$merge_mb MB" "$duck_mb MB (DuckDB)" "$(ratio "$merge_mb" "$duck_mb")×" "≤ 300 MB"
+    row "batch merge peak RSS, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_mb MB" \
+        "$duck_mb MB (DuckDB)" "$(ratio "$merge_mb" "$duck_mb")×" "≤ 300 MB"
 else
-    echo "   this doorstep has no \`batch merge\` yet: skipped"
+    echo "== batch merge: this doorstep has no \`batch merge\` yet, skipped"
     row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "not measured" \
         "DuckDB JSONL load + dedup" "—" "≥ 1×; ≤ 300 MB (no \`batch merge\` in this build)"
 fi
@@ -197,6 +205,22 @@ if [[ -f $out ]] && grep -q 'compare.sh:begin' "$out"; then
 import re, sys
 path, table = sys.argv[1], sys.argv[2]
 text = open(path, encoding="utf-8").read()
+# Rows of figures not measured in this run stay as they were (matched by their first words).
+def kind(row):
+    name = row.split("|")[1].strip()
+    for k in ("answer commit", "assign", "batch merge peak", "batch merge"):
+        if name.startswith(k):
+            return k
+    return name
+old = re.search(r"<!-- compare.sh:begin.*?<!-- compare.sh:end -->", text, flags=re.S)
+if old:
+    new_rows = [l for l in table.splitlines() if l.startswith("| ") and not l.startswith("| figure")]
+    have = {kind(r) for r in new_rows}
+    kept = [l for l in old.group(0).splitlines()
+            if l.startswith("| ") and not l.startswith("| figure") and kind(l) not in have]
+    lines = table.splitlines()
+    at = lines.index("|---|---|---|---|---|") + 1
+    table = "\n".join(lines[:at] + kept + lines[at:])
 text = re.sub(r"<!-- compare.sh:begin.*?<!-- compare.sh:end -->", lambda _: table, text, flags=re.S)
 open(path, "w", encoding="utf-8").write(text)
 PY

@@ -481,6 +481,9 @@ fn merge(
     // Every file is verified before anything is written.
     let mut refused = Vec::new();
     let mut first_keys: HashMap<String, String> = HashMap::new();
+    // What each file verified as (its manifest and digest, not its records): merging
+    // below skips validating the answers of a file that still has the same bytes.
+    let mut verified = Vec::with_capacity(files.len());
     for path in &files {
         let check = store.verify_file(path, identity.as_ref(), &registry)?;
         match &check.result {
@@ -503,6 +506,7 @@ fn merge(
             }
             Ok(_) => {}
         }
+        verified.push(check.result.ok());
     }
     if !refused.is_empty() {
         let mut table = merges_table();
@@ -549,13 +553,17 @@ fn merge(
     );
     let bar = Progress::new(files.len());
     let mut dry = dry_run.then(|| store.dry_run());
-    for path in &files {
+    for (path, check) in files.iter().zip(&verified) {
         bar.file(path);
-        let result = match dry.as_mut() {
-            Some(d) => d.merge_file(&store, path, identity.as_ref(), &registry)?,
-            None => store.merge_file(path, identity.as_ref(), &registry, &mut |done, total| {
-                bar.records(done, total);
-            })?,
+        let identity = identity.as_ref();
+        let mut progress = |done, total| bar.records(done, total);
+        let result = match (dry.as_mut(), check) {
+            (Some(d), Some(v)) => d.merge_verified_file(&store, path, identity, &registry, v)?,
+            (Some(d), None) => d.merge_file(&store, path, identity, &registry)?,
+            (None, Some(v)) => {
+                store.merge_verified_file(path, identity, &registry, v, &mut progress)?
+            }
+            (None, None) => store.merge_file(path, identity, &registry, &mut progress)?,
         };
         let file = path.display().to_string();
         let (b, word) = match &result {

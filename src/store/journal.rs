@@ -100,7 +100,7 @@ pub enum JournalEntry {
     },
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct JournalLine {
     format: u32,
     entry: JournalEntry,
@@ -211,7 +211,47 @@ impl Journal {
     /// the line back needs), skipping only timestamps. This is the one sync on an answer's
     /// path; sled catches up in the background (see the store's module doc).
     pub fn append(&mut self, entry: &JournalEntry) -> Result<JournalMark, StoreError> {
-        let line = encode_line(entry)?;
+        self.append_line(&encode_line(entry)?)
+    }
+
+    /// Appends the [`JournalEntry::Merged`] entry of `batch` with `records` (the same
+    /// line as `append` writes for it) and fsyncs it.
+    ///
+    /// The line is as long as the batch, so it is never held whole: the checksum that
+    /// starts it is worked out in a first pass over the JSON, which a second pass then
+    /// writes straight to the file. A crash part way leaves a torn line, as any append.
+    pub fn append_merged(
+        &mut self,
+        batch: &super::merge::MergedBatch,
+        records: &[crate::batch::Record],
+    ) -> Result<JournalMark, StoreError> {
+        let line = LineOut {
+            format: FORMAT,
+            entry: &MergedOut::Merged { batch, records },
+        };
+        let encode = |e: serde_json::Error| StoreError::Encode(e.to_string());
+        let mut sum = Summing::default();
+        serde_json::to_writer(&mut sum, &line).map_err(encode)?;
+        let Some(file) = self.file.as_mut() else {
+            return Err(StoreError::ReadOnly);
+        };
+        let head = format!("sha256:{} ", hex(&sum.sha.finalize()));
+        let written = (|| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut *file);
+            w.write_all(head.as_bytes())?;
+            serde_json::to_writer(&mut w, &line)?;
+            w.write_all(b"\n")?;
+            w.flush()?;
+            drop(w);
+            file.sync_all()
+        })();
+        written.map_err(|e| StoreError::io(&self.path, e))?;
+        self.mark.lines += 1;
+        self.mark.bytes += head.len() as u64 + sum.len + 1;
+        Ok(self.mark)
+    }
+
+    fn append_line(&mut self, line: &str) -> Result<JournalMark, StoreError> {
         let Some(file) = self.file.as_mut() else {
             return Err(StoreError::ReadOnly);
         };
@@ -224,11 +264,48 @@ impl Journal {
     }
 }
 
+/// A journal line as written: borrows its entry (a merged batch's entry holds the whole
+/// batch; it is not copied to be written).
+#[derive(Serialize)]
+struct LineOut<'a, E: Serialize> {
+    format: u32,
+    entry: &'a E,
+}
+
+/// A writer that only hashes and counts what is written to it.
+#[derive(Default)]
+struct Summing {
+    sha: Sha256,
+    len: u64,
+}
+
+impl Write for Summing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.sha.update(buf);
+        self.len += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// [`JournalEntry::Merged`] over borrowed records: the same JSON, without copying them.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum MergedOut<'a> {
+    Merged {
+        batch: &'a super::merge::MergedBatch,
+        records: &'a [crate::batch::Record],
+    },
+}
+
 /// The text of one journal line, newline included.
 pub fn encode_line(entry: &JournalEntry) -> Result<String, StoreError> {
-    let json = serde_json::to_string(&JournalLine {
+    let json = serde_json::to_string(&LineOut {
         format: FORMAT,
-        entry: entry.clone(),
+        entry,
     })
     .map_err(|e| StoreError::Encode(e.to_string()))?;
     let sum = Sha256::digest(json.as_bytes());
@@ -398,6 +475,50 @@ mod tests {
             key: SettingKey::Officer,
             value: v.into(),
         }
+    }
+
+    #[test]
+    fn a_merged_entry_is_written_as_the_same_line_without_a_copy() {
+        use crate::batch::{DoorEntry, Record};
+        use crate::response::Door;
+        let batch = super::super::merge::MergedBatch {
+            batch: Uuid::from_u128(7),
+            digest: "sha256:00".into(),
+            device: "LAPTOP-1".into(),
+            officer: Some("PC 1".into()),
+            sequence: 2,
+            previous: Some(Uuid::from_u128(6)),
+            created_at: DateTime::UNIX_EPOCH,
+            merged_at: DateTime::UNIX_EPOCH,
+            counts: crate::batch::Counts::default(),
+            outcome: super::super::merge::MergeCounts::default(),
+        };
+        let records: Vec<Record> = (1..=3)
+            .map(|n| {
+                Record::Door(DoorEntry {
+                    area: "E01000001".into(),
+                    door: Door {
+                        street: "Mill Lane \"old\" – é".into(),
+                        number: n.to_string(),
+                    },
+                })
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(dir.path()).unwrap();
+        j.append(&setting("PC 1")).unwrap();
+        let mark = j.append_merged(&batch, &records).unwrap();
+        let owned = JournalEntry::Merged {
+            batch: batch.clone(),
+            records: records.clone(),
+        };
+        let expected = encode_line(&setting("PC 1")).unwrap() + &encode_line(&owned).unwrap();
+        let written = std::fs::read_to_string(journal_path(dir.path())).unwrap();
+        assert_eq!(written, expected);
+        assert_eq!(mark.lines, 2);
+        assert_eq!(mark.bytes, expected.len() as u64);
+        let c = read_journal(&journal_path(dir.path())).unwrap();
+        assert_eq!(c.entries, vec![(1, setting("PC 1")), (2, owned)]);
     }
 
     #[test]

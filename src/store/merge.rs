@@ -26,6 +26,13 @@
 //! next open replays, again in one transaction. Applying a `Merged` entry twice changes
 //! nothing, so a replay interrupted in turn is simply done again.
 //!
+//! Memory: one batch at a time. `batch merge` verifies every file first keeping only its
+//! manifest and digest, then reads each again to merge it (its answers are not validated
+//! twice when its bytes are unchanged). A merge holds the batch's records, the records
+//! they touch (loaded from the store, not the store's other records) and their encoded
+//! writes; the `Merged` line is streamed to the journal, not built in memory; the records
+//! are let go before the writes go to sled.
+//!
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
 //! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
 //! [`Source`]s that carried a record (record keys `response:<uuid>`, `knock:<uuid>`,
@@ -44,7 +51,7 @@ use uuid::Uuid;
 use super::batches::{DevicePin, PinSource};
 use super::doors::door_key;
 use super::replay::Model;
-use super::{JournalEntry, Store, StoreError, decode, encode};
+use super::{JournalEntry, JournalMark, Store, StoreError, Write, decode, encode};
 use crate::batch::{self, Batch, Counts, Manifest, Record};
 use crate::response::{DoorRecord, Response, Status};
 use crate::seal::CoordinatorIdentity;
@@ -307,9 +314,7 @@ pub struct DryRun {
 impl DryRun {
     /// What merging `batch` would do after the batches given before it.
     pub fn merge(&mut self, store: &Store, batch: &Batch) -> Result<MergeResult, StoreError> {
-        store
-            .work_out(&mut self.model, batch, &mut |_, _| {})
-            .map(|(result, _)| result)
+        store.work_out(&mut self.model, batch, &mut |_, _| {})
     }
 
     /// [`Store::merge_file`] without writing anything (no device key is pinned either).
@@ -320,7 +325,30 @@ impl DryRun {
         identity: Option<&CoordinatorIdentity>,
         registry: &Registry,
     ) -> Result<MergeResult, StoreError> {
-        match store.check_file(path, identity, registry)? {
+        self.merge_checked_file(store, path, identity, registry, None)
+    }
+
+    /// [`Store::merge_verified_file`] without writing anything.
+    pub fn merge_verified_file(
+        &mut self,
+        store: &Store,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+        verified: &Verified,
+    ) -> Result<MergeResult, StoreError> {
+        self.merge_checked_file(store, path, identity, registry, Some(&verified.digest))
+    }
+
+    fn merge_checked_file(
+        &mut self,
+        store: &Store,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+        checked: Option<&str>,
+    ) -> Result<MergeResult, StoreError> {
+        match store.check_file(path, identity, registry, checked)? {
             Ok((batch, _)) => self.merge(store, &batch),
             Err(refusal) => Err(StoreError::BatchRefused {
                 path: path.to_path_buf(),
@@ -371,6 +399,9 @@ pub(super) enum MergeKey {
     Revised(Uuid),
     Action(Uuid),
 }
+
+/// A journaled merge's writes and the journal mark they bring the store to.
+type Pending = (Vec<Write>, JournalMark);
 
 /// A key and its encoded value.
 pub(super) type KeyValue = (Vec<u8>, Vec<u8>);
@@ -579,9 +610,11 @@ impl Model {
                 r.id
             ));
         }
-        let digest = content_digest(r);
+        // The digest only matters when the id is here already (rare): not worked out
+        // for a new response.
         let key = response_key(r.id);
         if let Some(conflict) = self.merge.conflicts.get_mut(&r.id) {
+            let digest = content_digest(r);
             if let Some(v) = conflict.versions.iter_mut().find(|v| v.digest == digest) {
                 if v.sources.insert(source.clone()) {
                     self.merge.changed.insert(MergeKey::Conflict(r.id));
@@ -633,6 +666,7 @@ impl Model {
             }
             Some(existing) => {
                 let existing_digest = content_digest(existing);
+                let digest = content_digest(r);
                 if existing_digest == digest {
                     Outcome::Duplicate
                 } else {
@@ -776,7 +810,7 @@ impl Store {
         identity: Option<&CoordinatorIdentity>,
         registry: &Registry,
     ) -> Result<FileCheck, StoreError> {
-        let result = self.check_file(path, identity, registry)?.map(
+        let result = self.check_file(path, identity, registry, None)?.map(
             |(batch, pin)| -> Result<Verified, StoreError> {
                 Ok(Verified {
                     already_merged: self.already_merged(&batch)?.is_some(),
@@ -812,12 +846,15 @@ impl Store {
     }
 
     /// Reads, opens and checks a batch file; the batch and its pin state, or why it is
-    /// refused.
+    /// refused. `checked`: the digest of a batch whose content was checked against
+    /// `registry` in this same run; a file that still has it (the same signed bytes) is
+    /// not checked answer by answer again.
     fn check_file(
         &self,
         path: &Path,
         identity: Option<&CoordinatorIdentity>,
         registry: &Registry,
+        checked: Option<&str>,
     ) -> Result<Result<(Batch, PinCheck), Refusal>, StoreError> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -834,7 +871,11 @@ impl Store {
             stage,
             reasons,
         };
-        let problems = batch::check_against(&batch, registry);
+        let problems = if checked == Some(batch.digest.as_str()) {
+            Vec::new()
+        } else {
+            batch::check_against(&batch, registry)
+        };
         if !problems.is_empty() {
             let reasons = problems.iter().map(ToString::to_string).collect();
             return Ok(Err(refuse(&batch, Stage::Content, reasons)));
@@ -893,7 +934,33 @@ impl Store {
         registry: &Registry,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MergeResult, StoreError> {
-        let (batch, pin) = match self.check_file(path, identity, registry)? {
+        self.merge_checked_file(path, identity, registry, None, progress)
+    }
+
+    /// [`Store::merge_file`] for a file verified just before with [`Store::verify_file`]
+    /// (`verified`): if it still holds the same signed bytes, its answers are not
+    /// validated a second time (they passed against the same surveys); everything
+    /// else — reading, checksums, signature, counts, the device key — is checked again.
+    pub fn merge_verified_file(
+        &self,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+        verified: &Verified,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<MergeResult, StoreError> {
+        self.merge_checked_file(path, identity, registry, Some(&verified.digest), progress)
+    }
+
+    fn merge_checked_file(
+        &self,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+        checked: Option<&str>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<MergeResult, StoreError> {
+        let (batch, pin) = match self.check_file(path, identity, registry, checked)? {
             Ok(ok) => ok,
             Err(refusal) => {
                 return Err(StoreError::BatchRefused {
@@ -905,7 +972,16 @@ impl Store {
         if pin == PinCheck::FirstUse {
             self.pin_first_use(&batch.manifest)?;
         }
-        self.merge_batch(&batch, progress)
+        if self.read_only.is_some() {
+            return Err(StoreError::ReadOnly);
+        }
+        let _guard = self.write_guard();
+        let total = batch.records.len() as u64;
+        let (result, pending) = self.journal_merge(&batch, progress)?;
+        // Journaled: only the encoded writes are needed from here on, not the records.
+        drop(batch);
+        self.finish_merge(pending, total, progress)?;
+        Ok(result)
     }
 
     /// Merges one batch that has been verified (see [`Store::verify_file`]): all of it or,
@@ -921,33 +997,56 @@ impl Store {
             return Err(StoreError::ReadOnly);
         }
         let _guard = self.write_guard();
-        let mut model = Model::default();
-        let (result, records) = self.work_out(&mut model, batch, progress)?;
-        let MergeResult::Merged { batch: merged, .. } = &result else {
-            return Ok(result);
-        };
-        let entry = JournalEntry::Merged {
-            batch: merged.clone(),
-            records,
-        };
-        let mark = self.journal_guard().append(&entry)?;
-        drop(entry);
-        let writes = model.write_set()?;
-        self.apply_writes(&writes, Some(mark))?;
-        self.flush()?;
-        let total = batch.records.len() as u64;
-        progress(total, total);
+        let (result, pending) = self.journal_merge(batch, progress)?;
+        self.finish_merge(pending, batch.records.len() as u64, progress)?;
         Ok(result)
     }
 
-    /// Works a batch's merge out on `model` (loading what it touches): the result, and
-    /// the records to journal.
+    /// Works a batch's merge out, encodes the writes it calls for, then journals it
+    /// (fsynced): the result, and the writes to make with the journal mark they reflect
+    /// (none for a batch merged before). The caller holds the write guard.
+    fn journal_merge(
+        &self,
+        batch: &Batch,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(MergeResult, Option<Pending>), StoreError> {
+        let mut model = Model::default();
+        let result = self.work_out(&mut model, batch, progress)?;
+        let MergeResult::Merged { batch: merged, .. } = &result else {
+            return Ok((result, None));
+        };
+        // Encoded before journaling, so a record that cannot be encoded leaves nothing
+        // journaled; the model (a decoded copy of what changed) goes before the line is built.
+        let writes = model.write_set()?;
+        drop(model);
+        // The `Merged` entry is written from the batch's own records, not a copy.
+        let mark = self.journal_guard().append_merged(merged, &batch.records)?;
+        Ok((result, Some((writes, mark))))
+    }
+
+    /// Makes a journaled merge's writes in one transaction with its mark, and flushes.
+    fn finish_merge(
+        &self,
+        pending: Option<Pending>,
+        total: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), StoreError> {
+        if let Some((writes, mark)) = pending {
+            self.apply_writes(&writes, Some(mark))?;
+            self.flush()?;
+            progress(total, total);
+        }
+        Ok(())
+    }
+
+    /// Works a batch's merge out on `model` (loading what it touches). Settings stay in
+    /// the records (never applied) so record numbers are the batch's own.
     fn work_out(
         &self,
         model: &mut Model,
         batch: &Batch,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<(MergeResult, Vec<Record>), StoreError> {
+    ) -> Result<MergeResult, StoreError> {
         let meta = MergedBatch::of(batch, self.env.now());
         model.merge.load_for(self, &meta, &[])?;
         if let Some(id) = model.merge.digests.get(&meta.digest).copied().or_else(|| {
@@ -958,10 +1057,9 @@ impl Store {
                 .then_some(meta.batch)
         }) {
             let before = model.merge.batches.get(&id).cloned().unwrap_or(meta);
-            return Ok((MergeResult::AlreadyMerged(before), Vec::new()));
+            return Ok(MergeResult::AlreadyMerged(before));
         }
-        // Settings stay in (never applied) so record numbers are the batch's own.
-        let records: Vec<Record> = batch.records.clone();
+        let records = &batch.records;
         let total = batch.records.len() as u64;
         // Load in slices so a long batch reports progress while it is read in.
         let mut done = 0u64;
@@ -971,16 +1069,13 @@ impl Store {
             done += chunk.len() as u64;
             progress(done.min(total), total);
         }
-        let (outcome, rejections) = model.apply_merge(&meta, &records);
+        let (outcome, rejections) = model.apply_merge(&meta, records);
         let mut merged = meta;
         merged.outcome = outcome;
-        Ok((
-            MergeResult::Merged {
-                batch: merged,
-                rejections,
-            },
-            records,
-        ))
+        Ok(MergeResult::Merged {
+            batch: merged,
+            rejections,
+        })
     }
 
     /// A dry run: [`DryRun::merge`] works out each batch in turn, writing nothing.
