@@ -273,6 +273,34 @@ pub struct Change {
 }
 
 impl Change {
+    /// What the change did, in words ("status done; note: …"), as the register shows it.
+    pub fn describe(&self) -> String {
+        let c = self;
+        let mut parts = Vec::new();
+        if let Some(s) = c.status {
+            parts.push(format!("status {s}"));
+        }
+        if let Some(n) = &c.note {
+            parts.push(format!("note: {n}"));
+        }
+        if let Some(o) = &c.outcome {
+            parts.push(format!("outcome: {o}"));
+        }
+        if let Some(e) = &c.evidence {
+            parts.push(format!("evidence: {e}"));
+        }
+        if let Some(p) = &c.public {
+            parts.push(format!("public line: {p}"));
+        }
+        if let Some(s) = c.spend_pence {
+            parts.push(format!("spend {}", pounds(s)));
+        }
+        if let Some(e) = &c.escalation {
+            parts.push(format!("escalated to {}: {}", e.to, e.why));
+        }
+        parts.join("; ")
+    }
+
     pub fn new(at: DateTime<Utc>, by: impl Into<String>) -> Change {
         Change {
             at,

@@ -521,47 +521,20 @@ pub fn show_document(a: &Action, env: &Env) -> Document {
         .history
         .iter()
         .map(|c| {
-            let mut parts = Vec::new();
-            if let Some(s) = c.status {
-                parts.push(format!("status {s}"));
-            }
-            if let Some(n) = &c.note {
-                parts.push(format!("note: {n}"));
-            }
-            if let Some(o) = &c.outcome {
-                parts.push(format!("outcome: {o}"));
-            }
-            if let Some(e) = &c.evidence {
-                parts.push(format!("evidence: {e}"));
-            }
-            if let Some(p) = &c.public {
-                parts.push(format!("public line: {p}"));
-            }
-            if let Some(s) = c.spend_pence {
-                parts.push(format!("spend {}", pounds(s)));
-            }
-            if let Some(e) = &c.escalation {
-                parts.push(format!("escalated to {}: {}", e.to, e.why));
-            }
-            Item::new(format!(
-                "{} by {}: {}",
-                when(c.at, env),
-                c.by,
-                parts.join("; ")
-            ))
-            .field("at", c.at.to_rfc3339_opts(SecondsFormat::Secs, true))
-            .field("by", &c.by)
-            .field("status", c.status.map(|s| s.to_string()))
-            .field("note", c.note.clone())
-            .field("outcome", c.outcome.clone())
-            .field("evidence", c.evidence.as_ref().map(ToString::to_string))
-            .field("public", c.public.clone())
-            .field(
-                "spend_pence",
-                c.spend_pence.map_or(Value::Null, Value::Integer),
-            )
-            .field("escalated_to", c.escalation.as_ref().map(|e| e.to.clone()))
-            .field("why", c.escalation.as_ref().map(|e| e.why.clone()))
+            Item::new(format!("{} by {}: {}", when(c.at, env), c.by, c.describe()))
+                .field("at", c.at.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .field("by", &c.by)
+                .field("status", c.status.map(|s| s.to_string()))
+                .field("note", c.note.clone())
+                .field("outcome", c.outcome.clone())
+                .field("evidence", c.evidence.as_ref().map(ToString::to_string))
+                .field("public", c.public.clone())
+                .field(
+                    "spend_pence",
+                    c.spend_pence.map_or(Value::Null, Value::Integer),
+                )
+                .field("escalated_to", c.escalation.as_ref().map(|e| e.to.clone()))
+                .field("why", c.escalation.as_ref().map(|e| e.why.clone()))
         })
         .collect();
     doc.outline(Outline::new("history", items));

@@ -36,7 +36,9 @@ pub fn validation_errors(shape: &MultiPolygon<f64>) -> Vec<InvalidMultiPolygon> 
             if !near {
                 continue;
             }
-            let im = polygon.relate(other);
+            let Some(im) = guarded(|| polygon.relate(other)) else {
+                continue;
+            };
             if im.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional {
                 out.push(InvalidMultiPolygon::ElementsOverlaps(
                     GeometryIndex(i),
@@ -52,6 +54,13 @@ pub fn validation_errors(shape: &MultiPolygon<f64>) -> Vec<InvalidMultiPolygon> 
         }
     }
     out
+}
+
+/// geo's relate asserts on a ring that has collapsed to a point (a case its own
+/// validation panics on too). Such a ring is reported as too short by the ring checks, so
+/// a relation that cannot be worked out is skipped rather than allowed to end the import.
+fn guarded<T>(relate: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(relate)).ok()
 }
 
 fn polygon_errors(polygon: &Polygon<f64>) -> Vec<InvalidPolygon> {
@@ -101,7 +110,9 @@ fn polygon_errors(polygon: &Polygon<f64>) -> Vec<InvalidPolygon> {
         }
         let hole_polygon = Polygon::new(hole.clone(), vec![]);
         let prepared_hole = PreparedGeometry::from(&hole_polygon);
-        let im = prepared_exterior.relate(&prepared_hole);
+        let Some(im) = guarded(|| prepared_exterior.relate(&prepared_hole)) else {
+            continue;
+        };
         if !im.is_contains() {
             out.push(InvalidPolygon::InteriorRingNotContainedInExteriorRing(
                 RingRole::Interior(i),
@@ -125,7 +136,10 @@ fn polygon_errors(polygon: &Polygon<f64>) -> Vec<InvalidPolygon> {
             if !near {
                 continue;
             }
-            let im = prepared_hole.relate(&Polygon::new(other.clone(), vec![]));
+            let Some(im) = guarded(|| prepared_hole.relate(&Polygon::new(other.clone(), vec![])))
+            else {
+                continue;
+            };
             if im.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional {
                 out.push(InvalidPolygon::IntersectingRingsOnAnArea(
                     RingRole::Interior(i),
@@ -283,7 +297,13 @@ mod tests {
                     .map(|rings| Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect()))
                     .collect(),
             );
-            proptest::prop_assert_eq!(validation_errors(&shape), shape.validation_errors());
+            let ours = validation_errors(&shape);
+            // geo's own check panics on a few degenerate shapes (inside its relate
+            // operation); there is no reference answer for those, but ours must not panic.
+            let theirs = std::panic::catch_unwind(|| shape.validation_errors());
+            if let Ok(theirs) = theirs {
+                proptest::prop_assert_eq!(ours, theirs);
+            }
         }
     }
 

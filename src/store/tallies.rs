@@ -181,9 +181,9 @@ impl Store {
     pub(super) fn put_response_counted(&self, response: &Response) -> Result<(), StoreError> {
         let responses = self.tree(RESPONSES)?;
         let current = responses.get(response.id.as_bytes())?;
-        let current_summary = current.as_ref().and_then(|b| {
-            decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), b).ok()
-        });
+        let current_summary = current
+            .as_ref()
+            .and_then(|b| decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), b).ok());
         match (current, current_summary) {
             (Some(bytes), Some(summary)) => self.put_response_over(response, &bytes, &summary),
             _ => self.put_response_transaction(response),

@@ -304,7 +304,10 @@ fn sigkill_right_after_an_acknowledged_answer_keeps_it_and_alarms_nobody() {
     let mut last = String::new();
     let mut line = String::new();
     while reader.read_line(&mut line).unwrap() > 0 {
-        if line.starts_with("ack ") && line.trim_end().ends_with(&format!("q{}", ACKED_ANSWERS - 1))
+        if line.starts_with("ack ")
+            && line
+                .trim_end()
+                .ends_with(&format!("q{}", ACKED_ANSWERS - 1))
         {
             last = line.trim_end().to_owned();
             break;

@@ -259,7 +259,9 @@ fn a_store_far_behind_its_journal_is_reported_and_brought_up_to_date() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         err,
-        format!("doorstep: warning: replayed {behind} journal entries the store had lost (damage?)\n")
+        format!(
+            "doorstep: warning: replayed {behind} journal entries the store had lost (damage?)\n"
+        )
     );
     let store = open(dir.path());
     assert!(store.notices().is_empty(), "{:?}", store.notices());

@@ -179,7 +179,10 @@ fn the_register_puts_overdue_first_and_filters_by_area_status_and_agency() {
     for _ in 0..ActionStatus::ALL.len() {
         app.update(Action::FilterStatus);
     }
-    assert_eq!(actions(&app).filters().status, Some(ActionStatus::Escalated));
+    assert_eq!(
+        actions(&app).filters().status,
+        Some(ActionStatus::Escalated)
+    );
     assert!(screen(&app, 80, 24).contains("No action matches the filters: c clears them."));
     app.update(Action::FilterStatus);
     assert_eq!(actions(&app).filters().status, None);
@@ -212,7 +215,10 @@ fn an_action_shows_every_field_and_its_history_in_uk_time() {
     assert_eq!(actions(&app).current().map(|a| a.id), Some(late));
     let s = screen(&app, 80, 24);
     // Made at 09:00 UTC on 1 July: 10:00 in the UK (BST).
-    assert!(s.contains("2026-07-01 10:00 by Sgt Ada Jones: status open"), "{s}");
+    assert!(
+        s.contains("2026-07-01 10:00 by Sgt Ada Jones: status open"),
+        "{s}"
+    );
     assert!(s.contains("OVERDUE by 1 month 3 days"), "{s}");
     insta::assert_snapshot!("action_detail", s);
     draws_at_every_size(&app);
@@ -223,7 +229,10 @@ fn an_action_shows_every_field_and_its_history_in_uk_time() {
     assert_eq!(actions(&app).current().map(|a| a.id), Some(done));
     let s = screen(&app, 80, 24);
     assert!(s.contains("Bins emptied every Thursday"), "{s}");
-    assert!(s.contains("2026-11-02 12:00 by Sgt Ada Jones: status done"), "{s}");
+    assert!(
+        s.contains("2026-11-02 12:00 by Sgt Ada Jones: status done"),
+        "{s}"
+    );
 }
 
 /// Types `text` into the focused field, replacing what is there.
@@ -348,24 +357,23 @@ fn a_refused_update_shows_the_domains_words_and_changes_nothing() {
     assert_eq!(
         form.error.as_deref(),
         Some(
-            format!("action {done} is done: reopening it as open needs --note saying why")
-                .as_str()
+            format!("action {done} is done: reopening it as open needs --note saying why").as_str()
         )
     );
     assert_eq!(
         form.focused(),
         Some(doorstep::tui::screens::action_form::FieldKey::Note)
     );
-    insta::assert_snapshot!(
-        "action_update_refused",
-        screen(&app, 80, 24)
-    );
+    insta::assert_snapshot!("action_update_refused", screen(&app, 80, 24));
     draws_at_every_size(&app);
     assert_eq!(app.ctx.store.action(done).unwrap(), before_action);
     assert_eq!(journal(&app), before_journal);
 
     // A bad spend is refused before the store is asked.
-    press(&mut app, &[Action::Down, Action::Down, Action::Down, Action::Down]);
+    press(
+        &mut app,
+        &[Action::Down, Action::Down, Action::Down, Action::Down],
+    );
     fill(&mut app, "12.345");
     press(&mut app, &[Action::PageDown, Action::Confirm]);
     assert!(
@@ -473,7 +481,10 @@ fn an_action_from_an_eva_finding_opens_the_finding_and_its_priority() {
         "EVA finding on needles, at rear of 22 Kay Street, three in the bin"
     );
     // Owner, due and the action; the rest came from the finding.
-    press(&mut app, &[Action::Down, Action::Down, Action::Down, Action::Down]);
+    press(
+        &mut app,
+        &[Action::Down, Action::Down, Action::Down, Action::Down],
+    );
     type_text(&mut app, "Street scene supervisor");
     press(&mut app, &[Action::Down, Action::Down, Action::Down]);
     type_text(&mut app, "2026-11-24");
@@ -500,10 +511,7 @@ fn an_action_from_an_eva_finding_opens_the_finding_and_its_priority() {
     assert_eq!(get("Location"), "rear of 22 Kay Street");
     assert_eq!(get("Agency"), "Council street scene");
     assert_eq!(get("Urgent"), "yes (by the survey's rule)");
-    insta::assert_snapshot!(
-        "action_finding",
-        screen(&app, 80, 24)
-    );
+    insta::assert_snapshot!("action_finding", screen(&app, 80, 24));
     draws_at_every_size(&app);
     app.update(Action::Leave);
     assert_eq!(app.mode(), Mode::ActionShow);
@@ -525,12 +533,17 @@ fn an_action_from_an_eva_finding_opens_the_finding_and_its_priority() {
     }
     app.update(Action::OpenPriority);
     let s = screen(&app, 80, 24);
-    assert!(s.contains("2 serve it: 1 still to deliver (1 overdue), 1 done"), "{s}");
+    assert!(
+        s.contains("2 serve it: 1 still to deliver (1 overdue), 1 done"),
+        "{s}"
+    );
     insta::assert_snapshot!("action_priority", s);
     app.update(Action::Leave);
     assert_eq!(app.mode(), Mode::Actions);
     // f on an action not started from a finding says so.
     app.update(Action::OpenFinding);
     assert_eq!(app.mode(), Mode::Actions);
-    assert!(matches!(&app.flash, Some(Flash::Notice(m)) if m.contains("not started from an EVA finding")));
+    assert!(
+        matches!(&app.flash, Some(Flash::Notice(m)) if m.contains("not started from an EVA finding"))
+    );
 }

@@ -50,9 +50,7 @@ impl FieldKey {
             ActionError::UnknownArea(_) | ActionError::TownshipArea { .. } => FieldKey::Area,
             ActionError::BadPeriod(_) => FieldKey::Period,
             ActionError::UnknownIssue { .. } => FieldKey::Issue,
-            ActionError::NoSuchFinding { .. } | ActionError::BadFindingRef(_) => {
-                FieldKey::Finding
-            }
+            ActionError::NoSuchFinding { .. } | ActionError::BadFindingRef(_) => FieldKey::Finding,
             ActionError::DueBeforeAgreed { .. } => FieldKey::Due,
             ActionError::BadStatus(_)
             | ActionError::EscalationWithStatus(_)
@@ -323,7 +321,11 @@ impl Form {
                 Span::raw(if focused { "▶ " } else { "  " }),
                 Span::styled(
                     format!("{:<label_w$}", f.label),
-                    if focused { theme.title } else { Style::default() },
+                    if focused {
+                        theme.title
+                    } else {
+                        Style::default()
+                    },
                 ),
                 Span::styled(
                     fit(&shown, value_w),
@@ -388,7 +390,10 @@ impl Form {
             None => "Enter saves; nothing is stored until every field is valid".to_owned(),
         };
         frame.render_widget(
-            Paragraph::new(Line::styled(fit(&guide_text, guide.width as usize), theme.dim)),
+            Paragraph::new(Line::styled(
+                fit(&guide_text, guide.width as usize),
+                theme.dim,
+            )),
             guide,
         );
         let line = match (&self.error, &self.notice) {

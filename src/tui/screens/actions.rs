@@ -442,7 +442,12 @@ impl ActionsScreen {
                     area,
                     self.area_choices(),
                 ),
-                FormField::text(K::Period, "Period", "the priority's quarter, such as 2026-Q4", &period),
+                FormField::text(
+                    K::Period,
+                    "Period",
+                    "the priority's quarter, such as 2026-Q4",
+                    &period,
+                ),
                 FormField::choice(
                     K::Issue,
                     "Issue",
@@ -451,14 +456,24 @@ impl ActionsScreen {
                     issues,
                 ),
                 FormField::text(K::Lead, "Lead agency", "the agency leading it", ""),
-                FormField::text(K::Owner, "Owner", "a named owner or role answerable for it", ""),
+                FormField::text(
+                    K::Owner,
+                    "Owner",
+                    "a named owner or role answerable for it",
+                    "",
+                ),
                 FormField::text(
                     K::Support,
                     "Supporting",
                     "supporting agencies, separated by commas (optional)",
                     "",
                 ),
-                FormField::text(K::Agreed, "Agreed", "the date it was agreed, YEAR-MM-DD", &today),
+                FormField::text(
+                    K::Agreed,
+                    "Agreed",
+                    "the date it was agreed, YEAR-MM-DD",
+                    &today,
+                ),
                 FormField::text(K::Due, "Due", "the target date, YEAR-MM-DD", ""),
                 FormField::text(K::Text, "Action", "what will be done", ""),
                 FormField::text(
@@ -647,10 +662,7 @@ impl ActionsScreen {
             } else {
                 "No action matches the filters: c clears them."
             };
-            frame.render_widget(
-                Paragraph::new(Line::styled(text, theme.notice)),
-                body,
-            );
+            frame.render_widget(Paragraph::new(Line::styled(text, theme.notice)), body);
             return;
         }
         let rows: Vec<Row> = self
@@ -760,30 +772,11 @@ impl ActionsScreen {
         let mut lines = labelled(&rows, width, theme);
         lines.push(Line::styled("History (UK time):", theme.title));
         for c in &a.history {
-            let mut parts = Vec::new();
-            if let Some(s) = c.status {
-                parts.push(format!("status {s}"));
-            }
-            if let Some(n) = &c.note {
-                parts.push(format!("note: {n}"));
-            }
-            if let Some(o) = &c.outcome {
-                parts.push(format!("outcome: {o}"));
-            }
-            if let Some(e) = &c.evidence {
-                parts.push(format!("evidence: {e}"));
-            }
-            if let Some(p) = &c.public {
-                parts.push(format!("public line: {p}"));
-            }
-            if let Some(s) = c.spend_pence {
-                parts.push(format!("spend {}", pounds(s)));
-            }
-            if let Some(e) = &c.escalation {
-                parts.push(format!("escalated to {}: {}", e.to, e.why));
-            }
-            let text = format!("{} by {}: {}", when(c.at), c.by, parts.join("; "));
-            for (i, l) in words(&text, width.saturating_sub(2)).into_iter().enumerate() {
+            let text = format!("{} by {}: {}", when(c.at), c.by, c.describe());
+            for (i, l) in words(&text, width.saturating_sub(2))
+                .into_iter()
+                .enumerate()
+            {
                 lines.push(Line::from(format!(
                     "{}{l}",
                     if i == 0 { "• " } else { "  " }
@@ -807,11 +800,7 @@ impl ActionsScreen {
 
     fn priority_lines(&self, a: &Action, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         let p = &a.priority;
-        let serving: Vec<&Action> = self
-            .register
-            .iter()
-            .filter(|x| x.priority == *p)
-            .collect();
+        let serving: Vec<&Action> = self.register.iter().filter(|x| x.priority == *p).collect();
         let live = serving.iter().filter(|x| x.status.is_live()).count();
         let late = serving
             .iter()
@@ -856,7 +845,11 @@ impl ActionsScreen {
             let late = x
                 .overdue(self.today)
                 .map_or(String::new(), |o| format!(" OVERDUE {o}"));
-            let head = format!("{mark} due {} {}{late}: ", x.due.format("%Y-%m-%d"), x.status);
+            let head = format!(
+                "{mark} due {} {}{late}: ",
+                x.due.format("%Y-%m-%d"),
+                x.status
+            );
             let text = format!("{head}{} ({})", x.action, x.lead);
             lines.push(Line::from(fit(&text, width)));
         }
@@ -968,7 +961,12 @@ fn update_form(a: &Action) -> Form {
                 "",
                 statuses,
             ),
-            FormField::text(K::Note, "Note", "a note for the history (the reason, when needed)", ""),
+            FormField::text(
+                K::Note,
+                "Note",
+                "a note for the history (the reason, when needed)",
+                "",
+            ),
             FormField::text(K::Outcome, "Outcome", "what it achieved", ""),
             FormField::text(
                 K::Public,
@@ -982,8 +980,18 @@ fn update_form(a: &Action) -> Form {
                 "text, reaudit:RESPONSE[:GRADE] or crime:CHANGE",
                 "",
             ),
-            FormField::text(K::Spend, "Spend", "spend to date in pounds, such as 120.50", ""),
-            FormField::text(K::EscalateTo, "Escalate to", "to whom (with why): escalates it", ""),
+            FormField::text(
+                K::Spend,
+                "Spend",
+                "spend to date in pounds, such as 120.50",
+                "",
+            ),
+            FormField::text(
+                K::EscalateTo,
+                "Escalate to",
+                "to whom (with why): escalates it",
+                "",
+            ),
             FormField::text(K::Why, "Why", "why it is escalated", ""),
         ],
         "Save the change",
@@ -1112,7 +1120,10 @@ fn change_of(ctx: &Context, form: &Form) -> Result<Change, Refusal> {
     change.note = text(K::Note).map(str::to_owned);
     change.outcome = text(K::Outcome).map(str::to_owned);
     change.public = text(K::Public).map(str::to_owned);
-    change.spend_pence = text(K::Spend).map(parse_spend).transpose().map_err(refusal)?;
+    change.spend_pence = text(K::Spend)
+        .map(parse_spend)
+        .transpose()
+        .map_err(refusal)?;
     change.evidence = match text(K::Evidence) {
         None => None,
         Some(input) => Some(
@@ -1186,7 +1197,10 @@ fn finding_view(ctx: &Context, a: &Action) -> Result<FindingView, Flash> {
                 .or_else(|| s.location.clone())
                 .unwrap_or_else(none),
         ),
-        ("Agency", f.and_then(|f| f.agency.clone()).unwrap_or_else(none)),
+        (
+            "Agency",
+            f.and_then(|f| f.agency.clone()).unwrap_or_else(none),
+        ),
         (
             "Urgent",
             match f {
