@@ -13,7 +13,8 @@ use crate::report::{
     AreaLevel, AreaReport, AreaSpec, Count, Figure, Input, Report, Rules, normal_code, tidy,
 };
 use crate::response::{DoorRecord, Period, Response, ResponseFilter};
-use crate::store::Store;
+use crate::report::fold::{Fold, Folded};
+use crate::store::{Store, StoreError};
 use crate::survey::registry::Registry;
 use crate::survey::{SurveyKind, Taxonomy};
 
@@ -62,6 +63,25 @@ pub struct Sources {
     pub taxonomy: Taxonomy,
     pub known_areas: BTreeSet<String>,
     pub unresolved_conflicts: u64,
+    /// Other periods' counts, when only one period's responses were kept
+    /// ([`Sources::read_period`]).
+    pub folded: Option<Folded>,
+}
+
+/// Labels and mappings from the newest KIN survey's taxonomy edition.
+fn kin_taxonomy(registry: &Registry) -> Taxonomy {
+    registry
+        .get("kin", None)
+        .or_else(|| {
+            registry
+                .entries()
+                .iter()
+                .map(|e| &e.survey)
+                .filter(|s| s.kind == SurveyKind::Kin)
+                .max_by_key(|s| s.version)
+        })
+        .map(|s| s.taxonomy.clone())
+        .unwrap_or_default()
 }
 
 impl Sources {
@@ -72,18 +92,58 @@ impl Sources {
         if let Some(e) = listing.unreadable.into_iter().next() {
             return Err(e.into());
         }
-        let taxonomy = registry
-            .get("kin", None)
-            .or_else(|| {
-                registry
-                    .entries()
-                    .iter()
-                    .map(|e| &e.survey)
-                    .filter(|s| s.kind == SurveyKind::Kin)
-                    .max_by_key(|s| s.version)
-            })
-            .map(|s| s.taxonomy.clone())
-            .unwrap_or_default();
+        Sources::with(store, registry, geography, listing.responses, None)
+    }
+
+    /// Reads the store for a report on `period` over `areas` (from `geography`, the
+    /// store's): every response is read once and folded into the counts the report needs
+    /// of other periods; only the responses of `period` are kept. Builds the same report
+    /// as [`Sources::read`] in memory bounded by one period rather than the store.
+    pub fn read_period(
+        store: &Store,
+        registry: &Registry,
+        geography: Geography,
+        period: Period,
+        areas: &[AreaSpec],
+    ) -> Result<Sources, Error> {
+        let taxonomy = kin_taxonomy(registry);
+        let mut fold = Fold::new(registry, &taxonomy, period, areas);
+        let unreadable = store.each_stored_response(|s| {
+            let note = fold.note(s.id, s.status, s.replaces);
+            if let Some(old) = note.take_out {
+                match store.get(old) {
+                    Ok(r) => fold.take_out(&r),
+                    // A revision of something this store never held.
+                    Err(StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if note.skip {
+                return Ok(());
+            }
+            let response = if fold.keeps(s.period) {
+                s.full()?
+            } else {
+                let survey = registry.get(&s.survey_id, Some(s.survey_version));
+                s.only(|q| survey.is_some_and(|survey| Fold::needs_answer(survey, q)))?
+            };
+            fold.add(response);
+            Ok(())
+        })?;
+        if let Some(e) = unreadable.into_iter().next() {
+            return Err(e.into());
+        }
+        let (responses, folded) = fold.finish();
+        Sources::with(store, registry, geography, responses, Some(folded))
+    }
+
+    fn with(
+        store: &Store,
+        registry: &Registry,
+        geography: Geography,
+        responses: Vec<Response>,
+        folded: Option<Folded>,
+    ) -> Result<Sources, Error> {
         let known_areas = [Level::Ward, Level::Paa]
             .into_iter()
             .filter_map(|l| geography.layer(l))
@@ -96,13 +156,14 @@ impl Sources {
             )
             .collect();
         Ok(Sources {
-            responses: listing.responses,
+            responses,
             doors: store.all_doors()?,
             crime: store.crime_records()?,
             unresolved_conflicts: store.unresolved_conflict_count()? as u64,
             geography,
-            taxonomy,
+            taxonomy: kin_taxonomy(registry),
             known_areas,
+            folded,
         })
     }
 
@@ -150,6 +211,7 @@ impl Sources {
             doors: &self.doors,
             crime: &self.crime,
             unresolved_conflicts: self.unresolved_conflicts,
+            folded: self.folded.as_ref(),
             rules: if internal {
                 Rules::internal()
             } else {

@@ -112,8 +112,10 @@ pub fn run(
         None => None,
     };
     let store = super::open_store_read_only(data_dir, err)?;
-    let sources = Sources::read(&store, &registry)?;
-    let (level, specs) = areas(&sources.geography, args.area.as_deref(), args.level)?;
+    let geography = store.stored_geography()?.or_builtin()?;
+    let (level, specs) = areas(&geography, args.area.as_deref(), args.level)?;
+    // One pass over the store, keeping only this period's responses.
+    let sources = Sources::read_period(&store, &registry, geography, this, &specs)?;
     // Without --area, the areas with any finished fieldwork or knock in the period.
     let specs = if args.area.is_some() {
         specs

@@ -71,11 +71,11 @@ pub struct Split {
 }
 
 impl Split {
-    fn add(&mut self, who: Respondent) {
-        self.all += 1;
+    fn count(&mut self, who: Respondent, add: bool) {
+        self.all = step(self.all, add);
         match who {
-            Respondent::Resident => self.residents += 1,
-            Respondent::Business => self.businesses += 1,
+            Respondent::Resident => self.residents = step(self.residents, add),
+            Respondent::Business => self.businesses = step(self.businesses, add),
             _ => {}
         }
     }
@@ -117,32 +117,66 @@ impl IssueTallies {
 }
 
 pub fn tally(now: &AreaPeriod<'_>, taxonomy: &Taxonomy) -> IssueTallies {
-    let mut out = IssueTallies::default();
-    let mut by_issue: BTreeMap<String, IssueTally> = BTreeMap::new();
+    let mut acc = TallyAcc::default();
     for i in &now.interviews {
-        out.interviews.add(i.respondent);
-        let s = said(&i.counted, taxonomy);
+        acc.count(i.respondent, &said(&i.counted, taxonomy), true);
+    }
+    acc.finish()
+}
+
+/// Issue counts added to (and taken from) one interview at a time.
+#[derive(Debug, Clone, Default)]
+pub struct TallyAcc {
+    interviews: Split,
+    named_nothing: u64,
+    by_issue: BTreeMap<String, IssueTally>,
+}
+
+impl TallyAcc {
+    /// Counts one interview in (`add`) or takes it back out (an interview counted before
+    /// the revision replacing it was read).
+    pub fn count(&mut self, who: Respondent, s: &Said, add: bool) {
+        self.interviews.count(who, add);
         if s.named.is_empty() {
-            out.named_nothing += 1;
+            self.named_nothing = step(self.named_nothing, add);
         }
         for id in &s.named {
-            let t = by_issue.entry(id.clone()).or_insert_with(|| IssueTally {
+            let t = self.by_issue.entry(id.clone()).or_insert_with(|| IssueTally {
                 issue: id.clone(),
                 ..IssueTally::default()
             });
-            t.named.add(i.respondent);
+            t.named.count(who, add);
             if s.first.as_deref() == Some(id.as_str()) {
-                t.first.add(i.respondent);
+                t.first.count(who, add);
             }
             if s.top_three.contains(id) {
-                t.top_three.add(i.respondent);
+                t.top_three.count(who, add);
             }
         }
     }
-    let mut issues: Vec<IssueTally> = by_issue.into_values().collect();
-    issues.sort_by(|a, b| b.named.all.cmp(&a.named.all).then(a.issue.cmp(&b.issue)));
-    out.issues = issues;
-    out
+
+    pub fn interviews(&self) -> u64 {
+        self.interviews.all
+    }
+
+    /// The tallies: issues named at least once, most named first, then by id.
+    pub fn finish(self) -> IssueTallies {
+        let mut issues: Vec<IssueTally> = self
+            .by_issue
+            .into_values()
+            .filter(|t| t.named.all > 0)
+            .collect();
+        issues.sort_by(|a, b| b.named.all.cmp(&a.named.all).then(a.issue.cmp(&b.issue)));
+        IssueTallies {
+            interviews: self.interviews,
+            named_nothing: self.named_nothing,
+            issues,
+        }
+    }
+}
+
+fn step(n: u64, add: bool) -> u64 {
+    if add { n + 1 } else { n.saturating_sub(1) }
 }
 
 /// An issue's English label (its id when the taxonomy does not know it).

@@ -9,6 +9,7 @@
 
 pub mod changes;
 pub mod fieldwork;
+pub mod fold;
 pub mod figure;
 pub mod heard;
 pub mod indicators;
@@ -88,6 +89,9 @@ pub struct Input<'a> {
     /// Merge conflicts the store holds unresolved (their active side is among
     /// `responses`; the pack says how many there are).
     pub unresolved_conflicts: u64,
+    /// What was folded from every period while reading the store ([`fold::Fold`]); then
+    /// `responses` need only hold the period reported on.
+    pub folded: Option<&'a fold::Folded>,
 }
 
 /// The priority score formula, as printed in the pack and the README.
@@ -150,7 +154,10 @@ pub fn build(input: &Input<'_>) -> Report {
                 })
         })
         .collect();
-    let unknown = (active.responses.len() - known.len()) as u64;
+    let unknown = match input.folded {
+        Some(f) => f.unknown,
+        None => (active.responses.len() - known.len()) as u64,
+    };
     let in_period = |c: &&Counted<'_>| c.response.period == input.period;
     let unplaced = known
         .iter()
@@ -314,31 +321,65 @@ pub fn area_period<'a>(known: &[Counted<'a>], spec: &AreaSpec, period: Period) -
         .iter()
         .filter(|c| c.response.period == period && spec.holds(&c.response.area))
     {
+        match Class::of(c) {
+            Class::Audit => out.audits.push(*c),
+            Class::Stopped => out.stopped += 1,
+            Class::Declined => out.declined += 1,
+            Class::Youth => out.youth += 1,
+            Class::Interview(respondent) => out.interviews.push(Interview {
+                counted: *c,
+                respondent,
+            }),
+            Class::Other => {}
+        }
+    }
+    out
+}
+
+/// What a counted response is to the pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A completed EVA audit.
+    Audit,
+    /// A KIN interview stopped part-way.
+    Stopped,
+    Declined,
+    /// An interview with an under-16.
+    Youth,
+    /// An adult interview with consent.
+    Interview(Respondent),
+    /// An EVA audit not completed.
+    Other,
+}
+
+/// The answers [`Class::of`] reads.
+pub const CLASS_QUESTIONS: [&str; 4] = ["consent", "parent_consent", "age_check", "respondent_type"];
+
+impl Class {
+    pub fn of(c: &Counted<'_>) -> Class {
         match c.kind() {
             SurveyKind::Eva => {
                 if c.response.status == crate::response::Status::Complete {
-                    out.audits.push(*c);
+                    Class::Audit
+                } else {
+                    Class::Other
                 }
             }
             SurveyKind::Kin => {
                 if c.response.status == crate::response::Status::Refused {
-                    out.stopped += 1;
+                    Class::Stopped
                 } else if c.choice("consent") == Some("no")
                     || c.choice("parent_consent") == Some("no")
                 {
-                    out.declined += 1;
+                    Class::Declined
                 } else if c.choice("age_check") == Some("under_16") {
-                    out.youth += 1;
+                    Class::Youth
                 } else {
-                    out.interviews.push(Interview {
-                        counted: *c,
-                        respondent: Respondent::of(c.choice("respondent_type")),
-                    });
+                    Class::Interview(Respondent::of(c.choice("respondent_type")))
                 }
             }
         }
     }
-    out
 }
 
 fn area_report(input: &Input<'_>, spec: &AreaSpec, known: &[Counted<'_>]) -> AreaReport {
@@ -359,7 +400,10 @@ fn area_report(input: &Input<'_>, spec: &AreaSpec, known: &[Counted<'_>]) -> Are
         input.period,
         rules,
     );
-    let history = changes::History::new(known, spec, input.taxonomy);
+    let history = match input.folded {
+        Some(f) => f.history.get(&spec.code).cloned().unwrap_or_default(),
+        None => changes::History::new(known, spec, input.taxonomy),
+    };
     let changes = changes::changes(
         &issue_tallies,
         &history,

@@ -66,7 +66,7 @@ pub use merge::{
 };
 pub use merge_actions::{ActionConflict, ActionVersion, ActionVersions};
 pub use recover::{RecoveryReport, StoreState, recover};
-pub use responses::{Listing, Summaries};
+pub use responses::{Listing, StoredResponse, Summaries};
 pub use tallies::{Completed, Tallies};
 
 use crate::exit;

@@ -1,12 +1,18 @@
 //! Responses in the store: drafts written answer by answer (each journaled and synced
 //! before the call returns), finalized in one write, revised as new records.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::{JournalEntry, Store, StoreError, decode};
+use super::{FORMAT, JournalEntry, Store, StoreError, decode};
 use crate::response::{
-    NewResponse, Response, ResponseFilter, ResponseSummary, Status, StoredAnswer, TypedText,
+    AnswerRecord, Door, NewResponse, Period, Response, ResponseFilter, ResponseSummary, Status,
+    StoredAnswer, TypedText,
 };
 use crate::seal;
 use crate::survey::{Answer, Finding, Question};
@@ -304,6 +310,25 @@ impl Store {
         Ok(unreadable)
     }
 
+    /// Calls `each` with every stored response, oldest first, as read from the store's
+    /// bytes: its answers are decoded only when asked for ([`StoredResponse::full`],
+    /// [`StoredResponse::only`]), which is most of the work of reading a response. Nothing
+    /// is kept between calls. Returns the records that could not be read.
+    pub fn each_stored_response(
+        &self,
+        mut each: impl FnMut(StoredResponse<'_>) -> Result<(), StoreError>,
+    ) -> Result<Vec<StoreError>, StoreError> {
+        let mut unreadable = Vec::new();
+        for entry in self.tree(RESPONSES)?.iter() {
+            let (key, value) = entry?;
+            match StoredResponse::read(&key, &value) {
+                Ok(r) => each(r)?,
+                Err(e) => unreadable.push(e),
+            }
+        }
+        Ok(unreadable)
+    }
+
     /// A summary of every response, oldest first: what counts need, read without
     /// decoding any answers (a store of 100,000 interviews is mostly answers). A record
     /// that is not well-formed JSON, or whose summary fields are bad, is unreadable.
@@ -363,6 +388,112 @@ impl Store {
     /// Writes a response; the home screen's tallies move with it in the same transaction.
     pub(super) fn put_response(&self, response: &Response) -> Result<(), StoreError> {
         self.put_response_counted(response)
+    }
+}
+
+/// A stored response with its answers and findings still undecoded (borrowed from the
+/// stored bytes): what a reader that needs a few answers of each response reads.
+#[derive(Debug, Deserialize)]
+pub struct StoredResponse<'a> {
+    pub id: Uuid,
+    pub survey_id: String,
+    pub survey_version: u32,
+    pub fingerprint: String,
+    pub area: String,
+    pub period: Period,
+    pub interviewer: String,
+    pub device: String,
+    pub language: String,
+    pub started_at: DateTime<Utc>,
+    pub changed_at: DateTime<Utc>,
+    pub finalized_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    #[serde(borrow)]
+    answers: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    #[serde(default, borrow)]
+    findings: Option<&'a RawValue>,
+    pub replaces: Option<Uuid>,
+    pub position: Option<String>,
+    #[serde(default)]
+    pub door: Option<Door>,
+    #[serde(default)]
+    pub typed: Option<Box<TypedText>>,
+}
+
+#[derive(Deserialize)]
+struct StoredRecord<'a> {
+    format: u32,
+    #[serde(borrow)]
+    record: StoredResponse<'a>,
+}
+
+impl<'a> StoredResponse<'a> {
+    fn read(key: &[u8], bytes: &'a [u8]) -> Result<StoredResponse<'a>, StoreError> {
+        let corrupt = |message: String| StoreError::Corrupt {
+            key: key_name(key),
+            message,
+        };
+        let rec: StoredRecord<'a> =
+            serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+        if rec.format != FORMAT {
+            return Err(corrupt(format!(
+                "record format {} is not one this doorstep reads ({FORMAT})",
+                rec.format
+            )));
+        }
+        Ok(rec.record)
+    }
+
+    /// The response whole, as [`Store::get`] reads it.
+    pub fn full(self) -> Result<Response, StoreError> {
+        self.decode(|_| true, true)
+    }
+
+    /// The response with only the answers `keep` names decoded (the others left out) and
+    /// no findings: for a reader that counts a few answers.
+    pub fn only(self, keep: impl Fn(&str) -> bool) -> Result<Response, StoreError> {
+        self.decode(keep, false)
+    }
+
+    fn decode(self, keep: impl Fn(&str) -> bool, findings: bool) -> Result<Response, StoreError> {
+        let id = self.id;
+        let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt {
+            key: id.to_string(),
+            message: format!("{what}: {e}"),
+        };
+        let mut answers = BTreeMap::new();
+        for (question, raw) in self.answers {
+            if keep(&question) {
+                let answer: AnswerRecord = serde_json::from_str(raw.get())
+                    .map_err(|e| corrupt(&format!("answer `{question}`"), e))?;
+                answers.insert(question.into_owned(), answer);
+            }
+        }
+        let findings = match self.findings.filter(|_| findings) {
+            Some(raw) => serde_json::from_str(raw.get()).map_err(|e| corrupt("findings", e))?,
+            None => BTreeMap::new(),
+        };
+        Ok(Response {
+            id: self.id,
+            survey_id: self.survey_id,
+            survey_version: self.survey_version,
+            fingerprint: self.fingerprint,
+            area: self.area,
+            period: self.period,
+            interviewer: self.interviewer,
+            device: self.device,
+            language: self.language,
+            started_at: self.started_at,
+            changed_at: self.changed_at,
+            finalized_at: self.finalized_at,
+            status: self.status,
+            answers,
+            findings,
+            replaces: self.replaces,
+            position: self.position,
+            door: self.door,
+            typed: self.typed,
+        })
     }
 }
 
@@ -457,6 +588,79 @@ mod tests {
                 garbage
             );
         }
+    }
+
+    #[test]
+    fn a_stored_response_reads_whole_or_with_only_the_answers_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        let mut r = store.create_draft(new()).unwrap();
+        for (q, a) in [
+            ("consent", Answer::Choice("yes".into())),
+            ("q\"2", Answer::Text("a \"quoted\" é".into())),
+            ("skip", Answer::Skipped),
+        ] {
+            r.answers.insert(
+                q.into(),
+                AnswerRecord {
+                    value: StoredAnswer::Plain(a),
+                    given_at: t0(),
+                    changed_at: t0(),
+                    history: vec![(t0(), StoredAnswer::Plain(Answer::Skipped))],
+                },
+            );
+        }
+        r.findings.insert(
+            "litter".into(),
+            Finding {
+                note: Some("by the bins".into()),
+                ..Finding::default()
+            },
+        );
+        store.put_response(&r).unwrap();
+        let mut read = Vec::new();
+        let unreadable = store
+            .each_stored_response(|s| {
+                read.push(s.full()?);
+                Ok(())
+            })
+            .unwrap();
+        assert!(unreadable.is_empty());
+        assert_eq!(read, vec![store.get(r.id).unwrap()]);
+        assert_eq!(read, vec![r.clone()]);
+
+        let mut only = Vec::new();
+        store
+            .each_stored_response(|s| {
+                only.push(s.only(|q| q == "consent")?);
+                Ok(())
+            })
+            .unwrap();
+        let mut expected = r.clone();
+        expected.answers.retain(|q, _| q == "consent");
+        expected.findings.clear();
+        assert_eq!(only, vec![expected]);
+
+        // A bad answer is named when it is decoded, not before.
+        let bytes = store.tree(RESPONSES).unwrap().get(r.id.as_bytes()).unwrap().unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let broken = text.replacen(r#""value":{"plain":{"type":"choice""#, r#""value":{"plain":{"type":"nope""#, 1);
+        assert_ne!(broken, text);
+        store.tree(RESPONSES).unwrap().insert(r.id.as_bytes(), broken.as_bytes()).unwrap();
+        let mut skipped = 0;
+        store
+            .each_stored_response(|s| {
+                assert!(s.only(|q| q == "skip").is_ok());
+                skipped += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(skipped, 1);
+        let err = store
+            .each_stored_response(|s| s.full().map(|_| ()))
+            .unwrap_err();
+        assert!(err.to_string().contains(&r.id.to_string()), "{err}");
+        assert!(err.to_string().contains("answer `consent`"), "{err}");
     }
 
     #[test]
