@@ -7,9 +7,9 @@ use clap::{Subcommand, ValueEnum};
 
 use super::{print, warn};
 use crate::Error;
-use crate::export::{self, ExportError};
+use crate::export::{self, ExportError, Head};
 use crate::output::{Document, Fields, Format};
-use crate::response::{Period, ResponseFilter};
+use crate::response::Period;
 use crate::survey::registry::Registry;
 
 #[derive(Debug, Subcommand)]
@@ -79,44 +79,80 @@ pub fn run(
         warn(err, &format!("survey file skipped: {d}"))?;
     }
     let store = super::open_store_read_only(data_dir, err)?;
-    let listing = store.list(&ResponseFilter {
-        period: Some(*period),
-        ..ResponseFilter::default()
+    // First what is chosen and in what order (no answers decoded), then each chosen
+    // response read and written as its row: no more than one response in memory.
+    let mut heads = Vec::new();
+    let unreadable = store.each_stored_response(|r| {
+        if r.period == *period && survey.as_deref().is_none_or(|s| r.survey_id == s) {
+            heads.push(Head {
+                id: r.id,
+                survey_id: r.survey_id,
+                survey_version: r.survey_version,
+                fingerprint: r.fingerprint,
+                started_at: r.started_at,
+                status: r.status,
+                replaces: r.replaces,
+            });
+        }
+        Ok(())
     })?;
-    if !listing.unreadable.is_empty() {
-        for e in &listing.unreadable {
+    let incomplete = |n: usize| {
+        Error::BadInput(format!(
+            "{n} stored response(s) could not be read, so the export would be incomplete; nothing was written (run `doorstep recover`)"
+        ))
+    };
+    if !unreadable.is_empty() {
+        for e in &unreadable {
             warn(err, &e.to_string())?;
         }
-        return Err(Error::BadInput(format!(
-            "{} stored response(s) could not be read, so the export would be incomplete; nothing was written (run `doorstep recover`)",
-            listing.unreadable.len()
-        )));
+        return Err(incomplete(unreadable.len()));
     }
     let geography = store.stored_geography()?.or_builtin()?;
-    let table = export::build(
-        &listing.responses,
-        &registry,
-        &geography,
-        *period,
-        survey.as_deref(),
-    )?;
-    let mut bytes = Vec::new();
-    match format {
-        ExportFormat::Csv => export::write_csv(&table, &mut bytes),
-        ExportFormat::Jsonl => export::write_jsonl(&table, &mut bytes),
+    let plan = export::plan(heads, &registry, *period, survey.as_deref())?;
+    let mut unreadable = None;
+    let written = write_streamed(file, |out| {
+        let failed =
+            |e: std::io::Error| Error::Failure(format!("the export could not be built: {e}"));
+        // Each chosen response's row in turn; `None` once one cannot be read.
+        let mut rows = plan.chosen.iter().map(|(id, s)| match store.get(*id) {
+            Ok(r) => Some(plan.row(&r, s, &geography)),
+            Err(e) => {
+                unreadable = Some(e);
+                None
+            }
+        });
+        match format {
+            ExportFormat::Csv => {
+                let mut w = export::csv_writer(&mut *out, &plan.columns).map_err(failed)?;
+                for row in rows.by_ref() {
+                    let Some(row) = row else { return Ok(false) };
+                    export::csv_row(&mut w, &row).map_err(failed)?;
+                }
+                w.flush().map_err(failed)?;
+            }
+            ExportFormat::Jsonl => {
+                for row in rows.by_ref() {
+                    let Some(row) = row else { return Ok(false) };
+                    export::jsonl_row(&plan.columns, &row, &mut *out).map_err(failed)?;
+                }
+            }
+        }
+        Ok(true)
+    })?;
+    if let (false, Some(e)) = (written, unreadable) {
+        warn(err, &e.to_string())?;
+        return Err(incomplete(1));
     }
-    .map_err(|e| Error::Failure(format!("the export could not be built: {e}")))?;
-    write_whole(file, &bytes)?;
 
     let mut f = Fields::new("export");
     f.add("file", file.display().to_string());
     f.add("format", format.as_str());
     f.add("period", period.to_string());
-    f.add("responses", table.rows.len());
-    f.add("columns", table.columns.len());
+    f.add("responses", plan.chosen.len());
+    f.add("columns", plan.columns.len());
     let mut doc = Document::new();
     doc.fields(f);
-    if table.rows.is_empty() {
+    if plan.chosen.is_empty() {
         doc.warning(format!(
             "no completed responses in {period}: the file holds the header only"
         ));
@@ -124,9 +160,13 @@ pub fn run(
     print(out, &doc, Format::json_if(*json))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into
-/// place: a failure leaves no file, or the earlier one, never half of one.
-pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// Writes to `path` through a temporary file in the same folder, renamed into place when
+/// `write` returns `Ok(true)`; with `Ok(false)` or an error nothing is written (the earlier
+/// file, if any, stays).
+pub(crate) fn write_streamed(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<bool, Error>,
+) -> Result<bool, Error> {
     if path.is_dir() {
         return Err(Error::Usage(format!(
             "{} is a folder: give a file name to write",
@@ -137,9 +177,13 @@ pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(&folder).map_err(|e| Error::io(path, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    let tmp = tempfile::NamedTempFile::new_in(&folder).map_err(|e| Error::io(path, e))?;
+    let mut out = std::io::BufWriter::new(tmp);
+    if !write(&mut out)? {
+        return Ok(false);
+    }
+    let tmp = out.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    Ok(true)
 }

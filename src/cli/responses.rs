@@ -9,11 +9,16 @@ use clap::Subcommand;
 use super::{print, warn};
 use crate::Error;
 use crate::geography::{AreaSelection, Geography, Level};
-use crate::output::{Cell, Column, Document, Fields, Format, Item, Outline, Table, Value};
+use crate::output::{
+    Cell, Column, Document, Fields, Format, Item, Outline, Table, TableStream, Value,
+};
 use crate::response::{Period, Response, ResponseFilter, Status, StoredAnswer, transect};
 use crate::survey::registry::Registry;
 use crate::survey::walker::Answers;
 use crate::survey::{Survey, label};
+
+/// Rows `responses list` holds before it prints: they size the text columns.
+const LIST_PAGE: usize = 1000;
 
 #[derive(Debug, Subcommand)]
 pub enum ResponsesCommand {
@@ -64,29 +69,40 @@ pub fn run(
             period,
             json,
         } => {
-            let filter = ResponseFilter {
-                area: None,
-                status: *status,
-                period: *period,
-            };
             let codes = match area {
                 Some(area) => Some(area_codes(&store.stored_geography()?.or_builtin()?, area)),
                 None => None,
             };
-            // One response decoded at a time; only its row is kept.
-            let mut table = list_table();
+            // One response decoded at a time, its row printed as it comes (after a first
+            // page, which sizes the columns).
+            let mut rows = TableStream::new(out, Format::json_if(*json), list_table(), LIST_PAGE);
             let mut shown = 0usize;
-            let unreadable = store.each_response(&filter, |r| {
-                if codes
-                    .as_ref()
-                    .is_none_or(|codes| codes.iter().any(|c| c.eq_ignore_ascii_case(&r.area)))
+            let mut failed = None;
+            let unreadable = store.each_stored_response(|s| {
+                if status.is_some_and(|x| x != s.status)
+                    || period.is_some_and(|p| p != s.period)
+                    || codes.as_ref().is_some_and(|codes| {
+                        !codes.iter().any(|c| c.eq_ignore_ascii_case(&s.area))
+                    })
                 {
-                    table.push(list_row(&r));
-                    shown += 1;
+                    return Ok(());
                 }
+                let r = s.full()?;
+                if let Err(e) = rows.push(list_row(&r)) {
+                    failed.get_or_insert(e);
+                }
+                shown += 1;
                 Ok(())
             })?;
-            print(out, &list_of(table, shown), Format::json_if(*json))?;
+            if let Some(e) = failed {
+                return Err(Error::io("standard output", e));
+            }
+            let mut after = Document::new();
+            if shown > 0 {
+                after.note(format!("{shown} response(s)"));
+            }
+            rows.finish(after)
+                .map_err(|e| Error::io("standard output", e))?;
             if unreadable.is_empty() {
                 Ok(())
             } else {

@@ -13,11 +13,12 @@
 pub mod contacts;
 mod write;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use uuid::Uuid;
 
-pub use write::{write_csv, write_jsonl};
+pub use write::{csv_row, csv_writer, jsonl_row, write_csv, write_jsonl};
 
 use crate::exit;
 use crate::geography::Geography;
@@ -156,6 +157,41 @@ pub fn exportable(q: &Question) -> bool {
     !q.personal && !q.internal && !matches!(q.kind, QuestionKind::Note)
 }
 
+/// What choosing, checking and ordering the export's responses needs of each: no answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Head {
+    pub id: Uuid,
+    pub survey_id: String,
+    pub survey_version: u32,
+    pub fingerprint: String,
+    pub started_at: DateTime<Utc>,
+    pub status: Status,
+    pub replaces: Option<Uuid>,
+}
+
+impl Head {
+    pub fn of(r: &Response) -> Head {
+        Head {
+            id: r.id,
+            survey_id: r.survey_id.clone(),
+            survey_version: r.survey_version,
+            fingerprint: r.fingerprint.clone(),
+            started_at: r.started_at,
+            status: r.status,
+            replaces: r.replaces,
+        }
+    }
+}
+
+/// The export's columns and its responses in order, each with its survey: worked out
+/// from the responses' heads, so the rows can be written one response at a time.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    pub columns: Vec<String>,
+    index: HashMap<String, usize>,
+    pub chosen: Vec<(Uuid, &'a Survey)>,
+}
+
 /// The completed responses of `period` (and `survey`, when given) as a table.
 pub fn build(
     responses: &[Response],
@@ -164,39 +200,69 @@ pub fn build(
     period: Period,
     survey: Option<&str>,
 ) -> Result<ExportTable, ExportError> {
+    let heads = responses
+        .iter()
+        .filter(|r| r.period == period && survey.is_none_or(|s| r.survey_id == s))
+        .map(Head::of)
+        .collect();
+    let plan = plan(heads, registry, period, survey)?;
+    let by_id: HashMap<Uuid, &Response> = responses.iter().map(|r| (r.id, r)).collect();
+    let rows = plan
+        .chosen
+        .iter()
+        .filter_map(|(id, s)| by_id.get(id).map(|r| plan.row(r, s, geography)))
+        .collect();
+    Ok(ExportTable {
+        columns: plan.columns,
+        rows,
+    })
+}
+
+/// The plan for `heads`: the responses of `period` (and `survey`, when given) only.
+pub fn plan<'a>(
+    mut heads: Vec<Head>,
+    registry: &'a Registry,
+    period: Period,
+    survey: Option<&str>,
+) -> Result<Plan<'a>, ExportError> {
     if let Some(id) = survey
         && registry.get(id, None).is_none()
     {
         return Err(ExportError::UnknownSurvey { id: id.to_owned() });
     }
-    let in_period: Vec<Response> = responses
+    // As [`latest_complete`]: complete, not superseded, by start time then id.
+    let superseded: HashSet<Uuid> = heads
         .iter()
-        .filter(|r| r.period == period && survey.is_none_or(|s| r.survey_id == s))
-        .cloned()
+        .filter(|h| h.status == Status::Complete)
+        .filter_map(|h| h.replaces)
         .collect();
-    let chosen = latest_complete(&in_period);
-    let ids: BTreeSet<&str> = chosen.iter().map(|r| r.survey_id.as_str()).collect();
+    heads.retain(|h| h.status == Status::Complete && !superseded.contains(&h.id));
+    heads.sort_by_key(|h| (h.started_at, h.id));
+    let ids: BTreeSet<&str> = heads.iter().map(|h| h.survey_id.as_str()).collect();
     if ids.len() > 1 {
         return Err(ExportError::MixedSurveys {
             period,
             ids: ids.into_iter().map(str::to_owned).collect(),
         });
     }
-    let mut surveys: Vec<(&Response, &Survey)> = Vec::new();
-    for r in &chosen {
-        let s = survey_of(registry, r).ok_or_else(|| ExportError::SurveyMissing {
-            id: r.id.to_string(),
-            survey: r.survey_id.clone(),
-            version: r.survey_version,
-            fingerprint: r.fingerprint.clone(),
-        })?;
-        surveys.push((r, s));
+    let mut chosen: Vec<(Uuid, &Survey)> = Vec::with_capacity(heads.len());
+    for h in &heads {
+        let s = registry
+            .by_fingerprint(&h.fingerprint)
+            .or_else(|| registry.get(&h.survey_id, Some(h.survey_version)))
+            .ok_or_else(|| ExportError::SurveyMissing {
+                id: h.id.to_string(),
+                survey: h.survey_id.clone(),
+                version: h.survey_version,
+                fingerprint: h.fingerprint.clone(),
+            })?;
+        chosen.push((h.id, s));
     }
 
     // Columns: the newest version's questions in interview order, then any column only an
     // older version has.
     let mut versions: Vec<&Survey> = Vec::new();
-    for (_, s) in &surveys {
+    for (_, s) in &chosen {
         if !versions.iter().any(|v| v.fingerprint == s.fingerprint) {
             versions.push(s);
         }
@@ -213,15 +279,22 @@ pub fn build(
             }
         }
     }
-    let index: std::collections::HashMap<&str, usize> = columns
+    let index = columns
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
+        .map(|(i, c)| (c.clone(), i))
         .collect();
+    Ok(Plan {
+        columns,
+        index,
+        chosen,
+    })
+}
 
-    let mut rows = Vec::with_capacity(surveys.len());
-    for (r, s) in surveys {
-        let mut row = vec![ExportValue::Empty; columns.len()];
+impl Plan<'_> {
+    /// Response `r`'s row (`s` its survey, as chosen).
+    pub fn row(&self, r: &Response, s: &Survey, geography: &Geography) -> Vec<ExportValue> {
+        let mut row = vec![ExportValue::Empty; self.columns.len()];
         let levels = area_levels(geography, &r.area);
         let text = |v: &str| ExportValue::Code(v.to_owned());
         let opt = |v: Option<String>| v.map_or(ExportValue::Empty, ExportValue::Code);
@@ -247,14 +320,13 @@ pub fn build(
         }
         for q in s.questions.iter().filter(|q| exportable(q)) {
             for (name, value) in question_cells(s, q, r) {
-                if let Some(&i) = index.get(name.as_str()) {
+                if let Some(&i) = self.index.get(name.as_str()) {
                     row[i] = value;
                 }
             }
         }
-        rows.push(row);
+        row
     }
-    Ok(ExportTable { columns, rows })
 }
 
 /// UTC in ISO 8601 to the second, e.g. `2026-10-05T09:00:00Z`.

@@ -26,14 +26,24 @@ fn csv_text(value: &ExportValue) -> String {
 }
 
 pub fn write_csv(table: &ExportTable, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv_writer(out, &table.columns)?;
+    for row in &table.rows {
+        csv_row(&mut w, row)?;
+    }
+    w.flush()
+}
+
+/// A CSV writer that has written the header row; [`csv_row`] writes each row.
+pub fn csv_writer<W: Write>(out: W, columns: &[String]) -> io::Result<csv::Writer<W>> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(out);
-    w.write_record(&table.columns)?;
-    for row in &table.rows {
-        w.write_record(row.iter().map(csv_text))?;
-    }
-    w.flush()
+    w.write_record(columns)?;
+    Ok(w)
+}
+
+pub fn csv_row<W: Write>(w: &mut csv::Writer<W>, row: &[ExportValue]) -> io::Result<()> {
+    Ok(w.write_record(row.iter().map(csv_text))?)
 }
 
 fn json_value(value: &ExportValue) -> serde_json::Value {
@@ -48,18 +58,23 @@ fn json_value(value: &ExportValue) -> serde_json::Value {
 
 pub fn write_jsonl(table: &ExportTable, out: &mut dyn Write) -> io::Result<()> {
     for row in &table.rows {
-        // Written key by key so the keys keep the column order.
-        let mut line = String::from("{");
-        for (i, (key, value)) in table.columns.iter().zip(row).enumerate() {
-            if i > 0 {
-                line.push(',');
-            }
-            line.push_str(&serde_json::to_string(key)?);
-            line.push(':');
-            line.push_str(&serde_json::to_string(&json_value(value))?);
-        }
-        line.push_str("}\n");
-        out.write_all(line.as_bytes())?;
+        jsonl_row(&table.columns, row, out)?;
     }
     out.flush()
+}
+
+/// One response as a line of JSON Lines.
+pub fn jsonl_row(columns: &[String], row: &[ExportValue], out: &mut dyn Write) -> io::Result<()> {
+    // Written key by key so the keys keep the column order.
+    let mut line = String::from("{");
+    for (i, (key, value)) in columns.iter().zip(row).enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&serde_json::to_string(key)?);
+        line.push(':');
+        line.push_str(&serde_json::to_string(&json_value(value))?);
+    }
+    line.push_str("}\n");
+    out.write_all(line.as_bytes())
 }

@@ -9,7 +9,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value as Json, json};
 
 use super::Renderer;
-use super::document::{Block, Cell, Document, Item, Value};
+use super::document::{Block, Cell, Document, Item, Table, Value};
 
 /// Version of the JSON shape; raised only when a field is renamed or removed.
 pub const JSON_VERSION: u32 = 1;
@@ -116,6 +116,19 @@ fn item(i: &Item) -> Node {
     node
 }
 
+fn row_node(t: &Table, row: &[Cell]) -> Node {
+    let mut node = Node::Object(Vec::new());
+    for (i, c) in t.columns.iter().enumerate() {
+        node.insert(&c.key, cell(row.get(i)));
+    }
+    node
+}
+
+/// One row of `t` as the whole document's JSON prints it, without the indent of its place.
+pub(crate) fn row_pretty(t: &Table, row: &[Cell]) -> io::Result<String> {
+    Ok(serde_json::to_string_pretty(&row_node(t, row))?)
+}
+
 fn block(b: &Block) -> Node {
     match b {
         Block::Heading(t) => Node::object(vec![("kind", text("heading")), ("text", text(t))]),
@@ -137,17 +150,7 @@ fn block(b: &Block) -> Node {
                     ])
                 })
                 .collect();
-            let rows = t
-                .rows
-                .iter()
-                .map(|row| {
-                    let mut node = Node::Object(Vec::new());
-                    for (i, c) in t.columns.iter().enumerate() {
-                        node.insert(&c.key, cell(row.get(i)));
-                    }
-                    node
-                })
-                .collect();
+            let rows = t.rows.iter().map(|row| row_node(t, row)).collect();
             Node::object(vec![
                 ("kind", text("table")),
                 ("name", text(&t.name)),

@@ -30,6 +30,7 @@ pub mod document;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod stream;
 pub mod text;
 
 use std::io::{self, Write};
@@ -42,6 +43,7 @@ pub use document::{
 pub use html::{HtmlRenderer, escape_html};
 pub use json::JsonRenderer;
 pub use markdown::MarkdownRenderer;
+pub use stream::TableStream;
 pub use text::{TextRenderer, escape, escape_keeping_lines};
 
 /// Turns a document into bytes in one format.

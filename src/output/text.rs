@@ -152,40 +152,51 @@ fn table(text: &mut String, t: &Table) {
         line(text, &escape(empty));
         return;
     }
+    let widths = table_widths(t);
+    table_lines(text, t, &widths, true);
+}
+
+/// The width of each shown column of `t`: its widest cell or title.
+pub(crate) fn table_widths(t: &Table) -> Vec<usize> {
+    t.columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.machine_only)
+        .map(|(i, c)| {
+            t.rows
+                .iter()
+                .map(|row| width(&shown(row.get(i), c.max_width)))
+                .chain([width(&escape(&c.title))])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// The rows of `t` (after its header, if `header`), padded to `widths`; a cell wider
+/// than its column pushes the rest of its line right.
+pub(crate) fn table_lines(text: &mut String, t: &Table, widths: &[usize], header: bool) {
     let shown_columns: Vec<(usize, &Column)> = t
         .columns
         .iter()
         .enumerate()
         .filter(|(_, c)| !c.machine_only)
         .collect();
-    let header: Vec<String> = shown_columns
+    let titles: Vec<String> = shown_columns
         .iter()
         .map(|(_, c)| escape(&c.title))
         .collect();
-    let body: Vec<Vec<String>> = t
-        .rows
-        .iter()
-        .map(|row| {
-            shown_columns
-                .iter()
-                .map(|(i, c)| shown(row.get(*i), c.max_width))
-                .collect()
-        })
-        .collect();
-    let widths: Vec<usize> = (0..shown_columns.len())
-        .map(|i| {
-            body.iter()
-                .map(|r| width(&r[i]))
-                .chain([width(&header[i])])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for cells in std::iter::once(&header).chain(&body) {
+    let body = t.rows.iter().map(|row| {
+        shown_columns
+            .iter()
+            .map(|(i, c)| shown(row.get(*i), c.max_width))
+            .collect::<Vec<String>>()
+    });
+    for cells in header.then_some(titles).into_iter().chain(body) {
         let l: Vec<String> = cells
             .iter()
             .zip(&shown_columns)
-            .zip(&widths)
+            .zip(widths)
             .map(|((s, (_, c)), w)| pad(s, *w, c.align))
             .collect();
         line(text, &l.join(GAP));
