@@ -8,12 +8,12 @@ use crate::Error;
 use crate::geography::crime::CrimeRecord;
 use crate::geography::{AreaRef, AreaSelection, Geography, Level};
 use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table};
+use crate::report::fold::{Fold, Folded};
 use crate::report::profile::Profile;
 use crate::report::{
     AreaLevel, AreaReport, AreaSpec, Count, Figure, Input, Report, Rules, normal_code, tidy,
 };
 use crate::response::{DoorRecord, Period, Response, ResponseFilter};
-use crate::report::fold::{Fold, Folded};
 use crate::store::{Store, StoreError};
 use crate::survey::registry::Registry;
 use crate::survey::{SurveyKind, Taxonomy};

@@ -182,8 +182,96 @@ pub(crate) fn write_streamed(
     if !write(&mut out)? {
         return Ok(false);
     }
-    let tmp = out.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+    let tmp = out
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::response::{Env, NewResponse, Status};
+    use crate::store::Store;
+    use crate::survey::{Answer, QuestionKind};
+
+    #[test]
+    fn a_chosen_response_unreadable_when_its_row_is_written_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let registry = Registry::builtin().unwrap();
+        let kin = registry.get("kin", None).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap();
+        let store = Store::open_with(&data, Env::manual(at).0).unwrap();
+        let r = store
+            .create_draft(NewResponse {
+                survey_id: kin.id.clone(),
+                survey_version: kin.version,
+                fingerprint: kin.fingerprint.clone(),
+                area: "E05000841".into(),
+                period: None,
+                interviewer: "PC 1".into(),
+                device: "D1".into(),
+                language: "en".into(),
+                started_at: at,
+            })
+            .unwrap();
+        let q = kin
+            .questions
+            .iter()
+            .find(|q| matches!(q.kind, QuestionKind::YesNo) && !q.personal)
+            .unwrap();
+        store
+            .record_answer(r.id, q, Answer::YesNo(true), at)
+            .unwrap();
+        store.finalize(r.id, Status::Complete, at).unwrap();
+        // The answer garbled in the stored record, the record around it intact: it is
+        // chosen from its head, and found unreadable only when its row is built.
+        let tree = store.tree("responses").unwrap();
+        let text = String::from_utf8(tree.get(r.id.as_bytes()).unwrap().unwrap().to_vec()).unwrap();
+        let garbled = text.replace(r#""type":"yes_no""#, r#""type":"garbled""#);
+        assert_ne!(garbled, text);
+        tree.insert(r.id.as_bytes(), garbled.as_bytes()).unwrap();
+        store.flush().unwrap();
+        drop(tree);
+        drop(store);
+
+        let file = dir.path().join("out.csv");
+        std::fs::write(&file, "earlier export\n").unwrap();
+        let cmd = ExportCommand::Responses {
+            period: "2026-Q4".parse().unwrap(),
+            survey: None,
+            format: ExportFormat::Csv,
+            out: file.clone(),
+            json: false,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let e = run(&cmd, &data, &mut out, &mut err).unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit::DATA_ERR);
+        assert!(
+            e.to_string()
+                .contains("1 stored response(s) could not be read"),
+            "{e}"
+        );
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains(&r.id.to_string()), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "earlier export\n");
+        // Nothing else in the folder: no temporary file left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        // The stored record is as it was.
+        let store = Store::open_with(&data, Env::manual(at).0).unwrap();
+        let tree = store.tree("responses").unwrap();
+        assert_eq!(
+            tree.get(r.id.as_bytes()).unwrap().unwrap().as_ref(),
+            garbled.as_bytes()
+        );
+    }
 }

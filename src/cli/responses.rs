@@ -81,9 +81,9 @@ pub fn run(
             let unreadable = store.each_stored_response(|s| {
                 if status.is_some_and(|x| x != s.status)
                     || period.is_some_and(|p| p != s.period)
-                    || codes.as_ref().is_some_and(|codes| {
-                        !codes.iter().any(|c| c.eq_ignore_ascii_case(&s.area))
-                    })
+                    || codes
+                        .as_ref()
+                        .is_some_and(|codes| !codes.iter().any(|c| c.eq_ignore_ascii_case(&s.area)))
                 {
                     return Ok(());
                 }

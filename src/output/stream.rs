@@ -13,7 +13,8 @@ use super::{Format, Renderer, json, text};
 /// What the whole document's JSON has after a lone table's last row.
 const JSON_TABLE_END: &str = "\n      ]\n    }\n  ]\n}\n";
 /// What the whole document's JSON has before its first block.
-const JSON_BLOCKS_START: &str = "{\n  \"format\": \"doorstep\",\n  \"version\": 1,\n  \"blocks\": [\n";
+const JSON_BLOCKS_START: &str =
+    "{\n  \"format\": \"doorstep\",\n  \"version\": 1,\n  \"blocks\": [\n";
 /// Where a row of a table block sits in the document.
 const JSON_ROW_INDENT: &str = "        ";
 
@@ -43,8 +44,7 @@ impl<'w> TableStream<'w> {
 
     pub fn push(&mut self, row: Vec<Cell>) -> io::Result<()> {
         self.table.push(row);
-        if self.table.rows.len() >= self.page
-            && matches!(self.format, Format::Text | Format::Json)
+        if self.table.rows.len() >= self.page && matches!(self.format, Format::Text | Format::Json)
         {
             self.flush_page()?;
         }

@@ -141,10 +141,13 @@ impl TallyAcc {
             self.named_nothing = step(self.named_nothing, add);
         }
         for id in &s.named {
-            let t = self.by_issue.entry(id.clone()).or_insert_with(|| IssueTally {
-                issue: id.clone(),
-                ..IssueTally::default()
-            });
+            let t = self
+                .by_issue
+                .entry(id.clone())
+                .or_insert_with(|| IssueTally {
+                    issue: id.clone(),
+                    ..IssueTally::default()
+                });
             t.named.count(who, add);
             if s.first.as_deref() == Some(id.as_str()) {
                 t.first.count(who, add);

@@ -9,8 +9,8 @@
 
 pub mod changes;
 pub mod fieldwork;
-pub mod fold;
 pub mod figure;
+pub mod fold;
 pub mod heard;
 pub mod indicators;
 pub mod issues;
@@ -353,7 +353,8 @@ pub enum Class {
 }
 
 /// The answers [`Class::of`] reads.
-pub const CLASS_QUESTIONS: [&str; 4] = ["consent", "parent_consent", "age_check", "respondent_type"];
+pub const CLASS_QUESTIONS: [&str; 4] =
+    ["consent", "parent_consent", "age_check", "respondent_type"];
 
 impl Class {
     pub fn of(c: &Counted<'_>) -> Class {

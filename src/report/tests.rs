@@ -304,10 +304,21 @@ fn a_folded_read_counts_revisions_in_any_order_and_period() {
         second,
         unknown,
     ];
-    let inp = input(&reg, &responses, vec![ward(w)], "2026-Q4", Rules::internal());
+    let inp = input(
+        &reg,
+        &responses,
+        vec![ward(w)],
+        "2026-Q4",
+        Rules::internal(),
+    );
     let r = build(&inp);
     assert_eq!(folded(&inp), r);
-    let named: Vec<&str> = r.areas[0].issues.all.iter().map(|r| r.issue.as_str()).collect();
+    let named: Vec<&str> = r.areas[0]
+        .issues
+        .all
+        .iter()
+        .map(|r| r.issue.as_str())
+        .collect();
     assert_eq!(named, ["drugs"]);
     assert_eq!(r.unknown_survey_responses, 1);
     assert_eq!(r.areas[0].changes.interviews_before.value, Some(2));

@@ -642,11 +642,24 @@ mod tests {
         assert_eq!(only, vec![expected]);
 
         // A bad answer is named when it is decoded, not before.
-        let bytes = store.tree(RESPONSES).unwrap().get(r.id.as_bytes()).unwrap().unwrap();
+        let bytes = store
+            .tree(RESPONSES)
+            .unwrap()
+            .get(r.id.as_bytes())
+            .unwrap()
+            .unwrap();
         let text = String::from_utf8(bytes.to_vec()).unwrap();
-        let broken = text.replacen(r#""value":{"plain":{"type":"choice""#, r#""value":{"plain":{"type":"nope""#, 1);
+        let broken = text.replacen(
+            r#""value":{"plain":{"type":"choice""#,
+            r#""value":{"plain":{"type":"nope""#,
+            1,
+        );
         assert_ne!(broken, text);
-        store.tree(RESPONSES).unwrap().insert(r.id.as_bytes(), broken.as_bytes()).unwrap();
+        store
+            .tree(RESPONSES)
+            .unwrap()
+            .insert(r.id.as_bytes(), broken.as_bytes())
+            .unwrap();
         let mut skipped = 0;
         store
             .each_stored_response(|s| {
