@@ -124,8 +124,7 @@ impl Sources {
             let response = if fold.keeps(s.period) {
                 s.full()?
             } else {
-                let survey = registry.get(&s.survey_id, Some(s.survey_version));
-                s.only(|q| survey.is_some_and(|survey| Fold::needs_answer(survey, q)))?
+                s.only(|q| fold.needs_answer(q))?
             };
             fold.add(response);
             Ok(())

@@ -78,7 +78,8 @@ pub fn run(
             let mut rows = TableStream::new(out, Format::json_if(*json), list_table(), LIST_PAGE);
             let mut shown = 0usize;
             let mut failed = None;
-            let unreadable = store.each_stored_response(|s| {
+            let mut undecodable = Vec::new();
+            let mut unreadable = store.each_stored_response(|s| {
                 if status.is_some_and(|x| x != s.status)
                     || period.is_some_and(|p| p != s.period)
                     || codes
@@ -87,7 +88,15 @@ pub fn run(
                 {
                     return Ok(());
                 }
-                let r = s.full()?;
+                // A record whose answers cannot be decoded is reported, like one that cannot
+                // be read at all, and the listing goes on.
+                let r = match s.full() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        undecodable.push(e);
+                        return Ok(());
+                    }
+                };
                 if let Err(e) = rows.push(list_row(&r)) {
                     failed.get_or_insert(e);
                 }
@@ -97,6 +106,7 @@ pub fn run(
             if let Some(e) = failed {
                 return Err(Error::io("standard output", e));
             }
+            unreadable.extend(undecodable);
             let mut after = Document::new();
             if shown > 0 {
                 after.note(format!("{shown} response(s)"));
@@ -460,4 +470,91 @@ fn answer_items(r: &Response, survey: Option<&Survey>) -> Vec<Item> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::response::{Env, NewResponse};
+    use crate::store::Store;
+    use crate::survey::{Answer, QuestionKind};
+
+    #[test]
+    fn a_record_with_an_undecodable_answer_is_reported_and_the_list_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let registry = Registry::builtin().unwrap();
+        let kin = registry.get("kin", None).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap();
+        let store = Store::open_with(&data, Env::manual(at).0).unwrap();
+        let q = kin
+            .questions
+            .iter()
+            .find(|q| matches!(q.kind, QuestionKind::YesNo) && !q.personal)
+            .unwrap();
+        let ids: Vec<_> = (0..3)
+            .map(|_| {
+                let r = store
+                    .create_draft(NewResponse {
+                        survey_id: kin.id.clone(),
+                        survey_version: kin.version,
+                        fingerprint: kin.fingerprint.clone(),
+                        area: "E05000841".into(),
+                        period: None,
+                        interviewer: "PC 1".into(),
+                        device: "D1".into(),
+                        language: "en".into(),
+                        started_at: at,
+                    })
+                    .unwrap();
+                store
+                    .record_answer(r.id, q, Answer::YesNo(true), at)
+                    .unwrap();
+                store.finalize(r.id, Status::Complete, at).unwrap();
+                r.id
+            })
+            .collect();
+        // The middle one's answer garbled, the record around it intact.
+        let tree = store.tree("responses").unwrap();
+        let text =
+            String::from_utf8(tree.get(ids[1].as_bytes()).unwrap().unwrap().to_vec()).unwrap();
+        let garbled = text.replace(r#""type":"yes_no""#, r#""type":"garbled""#);
+        assert_ne!(garbled, text);
+        tree.insert(ids[1].as_bytes(), garbled.as_bytes()).unwrap();
+        store.flush().unwrap();
+        drop(tree);
+        drop(store);
+
+        let cmd = ResponsesCommand::List {
+            area: None,
+            status: None,
+            period: None,
+            json: false,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let e = run(&cmd, &data, &mut out, &mut err).unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit::DATA_ERR);
+        assert!(
+            e.to_string()
+                .starts_with("1 stored response(s) could not be read"),
+            "{e}"
+        );
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains(&ids[0].to_string()), "{out}");
+        assert!(out.contains(&ids[2].to_string()), "{out}");
+        assert!(!out.contains(&ids[1].to_string()), "{out}");
+        assert!(out.ends_with("2 response(s)\n"), "{out}");
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains(&ids[1].to_string()), "{err}");
+        assert!(err.contains("answer `"), "{err}");
+        // Listing only reads: the record is as it was.
+        let store = Store::open_with(&data, Env::manual(at).0).unwrap();
+        let tree = store.tree("responses").unwrap();
+        assert_eq!(
+            tree.get(ids[1].as_bytes()).unwrap().unwrap().as_ref(),
+            garbled.as_bytes()
+        );
+    }
 }

@@ -9,7 +9,7 @@
 //! read oldest first, so a revision usually comes after what it replaces: [`Fold::note`]
 //! says when a response already counted must be taken back out ([`Fold::take_out`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use uuid::Uuid;
 
@@ -17,9 +17,9 @@ use super::changes::History;
 use super::issues::{ISSUES_QUESTION, TallyAcc, said};
 use super::{AreaSpec, CLASS_QUESTIONS, Class, Counted, normal_code};
 use crate::response::{Period, Response, Status};
+use crate::survey::Taxonomy;
 use crate::survey::model::QuestionKind;
 use crate::survey::registry::Registry;
-use crate::survey::{Survey, Taxonomy};
 
 /// What the report needs of every period, folded.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +51,8 @@ pub struct Fold<'a> {
     unknown: u64,
     replaced: HashSet<Uuid>,
     kept: BTreeMap<Uuid, Response>,
+    /// The questions that rank the issues named, in any survey installed.
+    rank_questions: BTreeSet<String>,
 }
 
 /// Whether a response's status counts in the report (as [`super::active_responses`]).
@@ -82,6 +84,15 @@ impl<'a> Fold<'a> {
             unknown: 0,
             replaced: HashSet::new(),
             kept: BTreeMap::new(),
+            rank_questions: surveys
+                .entries()
+                .iter()
+                .flat_map(|e| &e.survey.questions)
+                .filter(|q| {
+                    matches!(&q.kind, QuestionKind::Rank { from, .. } if from == ISSUES_QUESTION)
+                })
+                .map(|q| q.id.clone())
+                .collect(),
         }
     }
 
@@ -91,15 +102,13 @@ impl<'a> Fold<'a> {
         period == self.period
     }
 
-    /// Whether counting a response of another period reads answer `question` (recorded
-    /// on `survey`): the others need not be decoded.
-    pub fn needs_answer(survey: &Survey, question: &str) -> bool {
+    /// Whether counting a response of another period reads answer `question`: the others
+    /// need not be decoded. (A ranking question of any installed survey is read whatever
+    /// the response's survey: decoding one answer too many changes no count.)
+    pub fn needs_answer(&self, question: &str) -> bool {
         question == ISSUES_QUESTION
             || CLASS_QUESTIONS.contains(&question)
-            || survey.questions.iter().any(|q| {
-                q.id == question
-                    && matches!(&q.kind, QuestionKind::Rank { from, .. } if from == ISSUES_QUESTION)
-            })
+            || self.rank_questions.contains(question)
     }
 
     /// Notes response `id` (its status, and what it revises) before it is read; it must

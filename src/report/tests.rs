@@ -255,9 +255,7 @@ fn folded(inp: &Input<'_>) -> Report {
         }
         let mut read = (*r).clone();
         if !f.keeps(r.period) {
-            let survey = inp.surveys.get(&r.survey_id, Some(r.survey_version));
-            read.answers
-                .retain(|q, _| survey.is_some_and(|s| fold::Fold::needs_answer(s, q)));
+            read.answers.retain(|q, _| f.needs_answer(q));
             read.findings.clear();
         }
         f.add(read);
