@@ -885,6 +885,83 @@ mod cli {
     }
 
     #[test]
+    fn two_laptops_revisions_of_one_response_are_listed_and_resolved_by_the_cli() {
+        let (coord, inbox) = data_dir_with_store();
+        let original = kin_response();
+        let revise = |n: u128, officer: &str| {
+            let mut r = original.revision(Uuid::from_u128(n), t0() + chrono::Duration::hours(1));
+            r.interviewer = officer.into();
+            r.finalize(
+                doorstep::response::Status::Complete,
+                t0() + chrono::Duration::hours(2),
+            );
+            r
+        };
+        let (r1, r2) = (revise(1, "PC 1"), revise(2, "PC 2"));
+        let (k1, k2) = (
+            DeviceKey::from_secret_bytes([5; 32]),
+            DeviceKey::from_secret_bytes([6; 32]),
+        );
+        write_batch(
+            &inbox.join("a.batch"),
+            &k1,
+            "laptop-1",
+            1,
+            vec![
+                Record::Response(original.clone()),
+                Record::Response(r1.clone()),
+            ],
+        );
+        write_batch(
+            &inbox.join("b.batch"),
+            &k2,
+            "laptop-2",
+            1,
+            vec![Record::Response(r2.clone())],
+        );
+        merge_cmd(coord.path(), &[&inbox], None).assert().success();
+        let listed = stdout_of(doorstep(coord.path()).args(["batch", "conflicts"]));
+        assert!(
+            listed.contains(&format!(
+                "revisions of response {}: 2 versions",
+                original.id
+            )),
+            "{listed}"
+        );
+        assert!(listed.contains(&r1.id.to_string()) && listed.contains(&r2.id.to_string()));
+        // A version that is not there: a usage error, nothing changed.
+        let before = state(coord.path());
+        doorstep(coord.path())
+            .args(["batch", "resolve", &original.id.to_string(), "--keep", "C"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("has versions A, B"));
+        assert_eq!(state(coord.path()), before);
+        let said = stdout_of(doorstep(coord.path()).args([
+            "batch",
+            "resolve",
+            &original.id.to_string(),
+            "--keep",
+            "B",
+        ]));
+        assert!(
+            said.starts_with(&format!(
+                "revisions of response {}: version B (revision",
+                original.id
+            )),
+            "{said}"
+        );
+        let store = Store::open(coord.path()).unwrap();
+        assert_eq!(store.unresolved_conflict_count().unwrap(), 0);
+        let active: Vec<Uuid> = store
+            .active_responses()
+            .unwrap()
+            .map(|r| r.unwrap().id)
+            .collect();
+        assert_eq!(active.len(), 1);
+    }
+
+    #[test]
     fn two_laptops_on_one_street_merge_into_one_door_log_on_the_coordinator() {
         let coord = tempfile::tempdir().unwrap();
         let (identity, recipient) = coordinator(coord.path());
