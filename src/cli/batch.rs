@@ -739,7 +739,8 @@ fn conflicts(
 fn conflict_report(doc: &mut Document, c: &Conflict) {
     let active = c.active_index();
     doc.heading(format!(
-        "response {}: {} versions, {} active{}",
+        "{}response {}: {} versions, {} active{}",
+        if c.revisions { "revisions of " } else { "" },
         c.id,
         c.versions.len(),
         Conflict::letter(active),
@@ -752,7 +753,8 @@ fn conflict_report(doc: &mut Document, c: &Conflict) {
     let mut fields = Fields::new("conflict");
     fields
         .add_hidden("response", c.id.to_string())
-        .add_hidden("active", Conflict::letter(active));
+        .add_hidden("active", Conflict::letter(active))
+        .add_hidden("revisions", c.revisions);
     doc.fields(fields);
     let mut columns = vec![Column::text("field", "")];
     for i in 0..c.versions.len() {
@@ -797,6 +799,13 @@ fn conflict_report(doc: &mut Document, c: &Conflict) {
             Cell::from(list).shown_as(shown)
         }),
     ));
+    if c.revisions {
+        // Each version is its own response, revising the one in the heading.
+        table.push(row(
+            "revision",
+            each(&|v| Cell::from(v.response.id.to_string())),
+        ));
+    }
     table.push(row("device", each(&|v| Cell::from(&v.response.device))));
     table.push(row(
         "interviewer",
@@ -1022,9 +1031,17 @@ fn resolve(
     let settled = store.resolve_conflict(id, index)?;
     let v = &settled.versions[index];
     let mut doc = Document::new();
+    let what = if settled.revisions {
+        format!(
+            "revisions of response {id}: version {} (revision {},",
+            Conflict::letter(index),
+            v.response.id
+        )
+    } else {
+        format!("response {id}: version {} (", Conflict::letter(index))
+    };
     doc.paragraph(format!(
-        "response {id}: version {} (device {}, interviewer {}) is now the one that counts; the other version{} kept in the conflict record",
-        Conflict::letter(index),
+        "{what}device {}, interviewer {}) is now the one that counts; the other version{} kept in the conflict record",
         v.response.device,
         v.response.interviewer,
         if settled.versions.len() > 2 { "s are" } else { " is" }

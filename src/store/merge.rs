@@ -17,7 +17,12 @@
 //! - actions of the register merge by the same rules mapped onto their append-only
 //!   history: same content is a duplicate, a history that extends another supersedes it,
 //!   diverged histories are a conflict (earliest divergent change active) — see
-//!   [`super::merge_actions`].
+//!   [`super::merge_actions`];
+//! - two revisions of one response that do not revise each other (R1 and R2 both
+//!   `replaces` R, made on two laptops) are a conflict of revisions, keyed by R: both
+//!   kept in the conflict record, the active one (by the same order as above) is in
+//!   `responses` and the other is taken out of them, so one interview counts once.
+//!   A revision of a revision (R2 replaces R1 replaces R) is a chain, not a conflict.
 //!
 //! Atomicity: a batch's merge is worked out in memory from the records it touches, then
 //! journaled as one `Merged` entry (fsynced), then written to sled in one transaction with
@@ -36,7 +41,8 @@
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
 //! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
 //! [`Source`]s that carried a record (record keys `response:<uuid>`, `knock:<uuid>`,
-//! `door:<door key>`, `action:<uuid>`); `revised\x1f<uuid bytes>` → the revision that
+//! `door:<door key>`, `action:<uuid>`); `conflict\x1f<uuid bytes>\x1frevisions` → the
+//! [`Conflict`] of the revisions of a response; `revised\x1f<uuid bytes>` → the revision that
 //! replaces a response; `action\x1f<uuid bytes>` → every version of a merged action
 //! ([`super::merge_actions::ActionVersions`]).
 
@@ -64,6 +70,7 @@ const DIGEST_PREFIX: &[u8] = b"digest\x1f";
 const CONFLICT_PREFIX: &[u8] = b"conflict\x1f";
 pub(super) const FROM_PREFIX: &[u8] = b"from\x1f";
 const REVISED_PREFIX: &[u8] = b"revised\x1f";
+const REVISIONS_SUFFIX: &[u8] = b"\x1frevisions";
 
 /// A batch (and the device that wrote it) that carried a record.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -170,6 +177,10 @@ pub struct Conflict {
     pub kept: Option<String>,
     /// When the coordinator settled it; cleared when yet another version arrives.
     pub resolved_at: Option<DateTime<Utc>>,
+    /// A conflict of revisions: `id` is the response each version `replaces`, and the
+    /// versions are different responses (each its own id).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revisions: bool,
 }
 
 impl Conflict {
@@ -383,6 +394,14 @@ fn door_record_key(door_key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// The key of the conflict of the revisions of response `original` (beside its own
+/// conflict, so one scan lists both).
+fn revisions_key(original: Uuid) -> Vec<u8> {
+    let mut k = prefixed(CONFLICT_PREFIX, original.as_bytes());
+    k.extend_from_slice(REVISIONS_SUFFIX);
+    k
+}
+
 fn prefixed(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
     let mut k = prefix.to_vec();
     k.extend_from_slice(rest);
@@ -398,6 +417,8 @@ pub(super) enum MergeKey {
     From(Vec<u8>),
     Revised(Uuid),
     Action(Uuid),
+    /// The conflict of the revisions of a response.
+    Revisions(Uuid),
 }
 
 /// A journaled merge's writes and the journal mark they bring the store to.
@@ -416,6 +437,11 @@ pub(super) struct MergeState {
     pub revised: BTreeMap<Uuid, Uuid>,
     /// Every version of each merged action the merge touched.
     pub actions: BTreeMap<Uuid, super::merge_actions::ActionVersions>,
+    /// Conflicts of revisions, by the response they each replace.
+    pub revision_conflicts: BTreeMap<Uuid, Conflict>,
+    /// Revisions already here that a merged revision may conflict with (read from the
+    /// store for it; never written from here).
+    pub siblings: BTreeMap<Uuid, Response>,
     pub changed: BTreeSet<MergeKey>,
 }
 
@@ -450,6 +476,10 @@ impl MergeState {
                 )),
                 None => None,
             },
+            MergeKey::Revisions(id) => match self.revision_conflicts.get(id) {
+                Some(c) => Some((revisions_key(*id), encode(c)?)),
+                None => None,
+            },
         })
     }
 
@@ -462,6 +492,11 @@ impl MergeState {
         keys.extend(self.sources.keys().map(|k| MergeKey::From(k.clone())));
         keys.extend(self.revised.keys().map(|k| MergeKey::Revised(*k)));
         keys.extend(self.actions.keys().map(|k| MergeKey::Action(*k)));
+        keys.extend(
+            self.revision_conflicts
+                .keys()
+                .map(|k| MergeKey::Revisions(*k)),
+        );
         keys
     }
 
@@ -502,6 +537,9 @@ impl MergeState {
                             self.revised.insert(id, rev);
                         }
                     }
+                    if let Some(original) = r.replaces {
+                        self.load_revision_siblings(store, original, r.id)?;
+                    }
                 }
                 Record::Door(d) => {
                     if let Ok(key) = door_key(&d.area, &d.door) {
@@ -522,11 +560,46 @@ impl MergeState {
         Ok(())
     }
 
+    /// Loads the conflict of response `id` and the conflict of its revisions, if any.
     pub fn load_conflict(&mut self, store: &Store, id: Uuid) -> Result<(), StoreError> {
         if !self.conflicts.contains_key(&id)
-            && let Some(c) = store.conflict(id)?
+            && let Some(c) = store.merge_get(CONFLICT_PREFIX, id.as_bytes())?
         {
             self.conflicts.insert(id, c);
+        }
+        if !self.revision_conflicts.contains_key(&id)
+            && let Some(c) = store.revision_conflict(id)?
+        {
+            self.revision_conflicts.insert(id, c);
+        }
+        Ok(())
+    }
+
+    /// Loads what a revision `id` of `original` may conflict with: the conflict of
+    /// `original`'s revisions, or the revision of it already here and where that came from.
+    fn load_revision_siblings(
+        &mut self,
+        store: &Store,
+        original: Uuid,
+        id: Uuid,
+    ) -> Result<(), StoreError> {
+        if !self.revision_conflicts.contains_key(&original)
+            && let Some(c) = store.revision_conflict(original)?
+        {
+            self.revision_conflicts.insert(original, c);
+        }
+        let Some(other) = self.revised.get(&original).copied().filter(|o| *o != id) else {
+            return Ok(());
+        };
+        self.load_sources(store, response_key(other))?;
+        if let std::collections::btree_map::Entry::Vacant(e) = self.siblings.entry(other) {
+            match store.get(other) {
+                Ok(r) => {
+                    e.insert(r);
+                }
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -610,6 +683,9 @@ impl Model {
                 r.id
             ));
         }
+        if let Some(done) = self.merge_revision(r, source) {
+            return done;
+        }
         // The digest only matters when the id is here already (rare): not worked out
         // for a new response.
         let key = response_key(r.id);
@@ -679,6 +755,7 @@ impl Model {
                         }],
                         kept: None,
                         resolved_at: None,
+                        revisions: false,
                     };
                     conflict.add(ConflictVersion {
                         response: r.clone(),
@@ -750,14 +827,123 @@ impl Model {
         Ok(Outcome::New)
     }
 
-    /// Keeps the version with `digest` active; marks the conflict resolved.
+    /// A revision that conflicts with another revision of the same response (see the
+    /// module notes); None when `r` is not one (then it merges as any response).
+    fn merge_revision(&mut self, r: &Response, source: &Source) -> Option<Result<Outcome, String>> {
+        let original = r.replaces?;
+        if let Some(conflict) = self.merge.revision_conflicts.get_mut(&original) {
+            let digest = content_digest(r);
+            if let Some(v) = conflict.versions.iter_mut().find(|v| v.digest == digest) {
+                if v.sources.insert(source.clone()) {
+                    self.merge.changed.insert(MergeKey::Revisions(original));
+                }
+                self.merge.add_source(response_key(r.id), source);
+                return Some(Ok(Outcome::Duplicate));
+            }
+            conflict.add(ConflictVersion {
+                response: r.clone(),
+                digest,
+                sources: BTreeSet::from([source.clone()]),
+            });
+            conflict.resolved_at = None;
+        } else {
+            let other = self
+                .merge
+                .revised
+                .get(&original)
+                .copied()
+                .filter(|o| *o != r.id)?;
+            if self.responses.contains_key(&r.id) {
+                return None;
+            }
+            let existing = self
+                .responses
+                .get(&other)
+                .or_else(|| self.merge.siblings.get(&other))
+                .filter(|e| e.status.is_final() && e.replaces == Some(original))?
+                .clone();
+            let mut conflict = Conflict {
+                id: original,
+                versions: vec![ConflictVersion {
+                    digest: content_digest(&existing),
+                    sources: self
+                        .merge
+                        .sources
+                        .get(&response_key(other))
+                        .cloned()
+                        .unwrap_or_default(),
+                    response: existing,
+                }],
+                kept: None,
+                resolved_at: None,
+                revisions: true,
+            };
+            conflict.add(ConflictVersion {
+                response: r.clone(),
+                digest: content_digest(r),
+                sources: BTreeSet::from([source.clone()]),
+            });
+            self.merge.revision_conflicts.insert(original, conflict);
+        }
+        if self.merge.revised.get(&original).is_none_or(|c| r.id < *c) {
+            self.merge.revised.insert(original, r.id);
+            self.merge.changed.insert(MergeKey::Revised(original));
+        }
+        self.activate_revision(original);
+        self.merge.add_source(response_key(r.id), source);
+        Some(Ok(Outcome::Conflict))
+    }
+
+    /// Puts the active version of the conflict of `original`'s revisions in the responses
+    /// and takes the others out of them.
+    fn activate_revision(&mut self, original: Uuid) {
+        let Some(conflict) = self.merge.revision_conflicts.get(&original) else {
+            return;
+        };
+        self.merge.changed.insert(MergeKey::Revisions(original));
+        let Some(kept) = conflict.active().map(|v| v.response.clone()) else {
+            return;
+        };
+        for v in &conflict.versions {
+            let id = v.response.id;
+            if id != kept.id {
+                self.responses.remove(&id);
+                self.changed_responses.remove(&id);
+                self.removed_responses.insert(id);
+            }
+        }
+        let here = self
+            .responses
+            .get(&kept.id)
+            .is_some_and(|r| content_digest(r) == content_digest(&kept));
+        if !here {
+            self.removed_responses.remove(&kept.id);
+            self.changed_responses.insert(kept.id);
+            self.responses.insert(kept.id, kept);
+        }
+    }
+
+    /// Keeps the version with `digest` active; marks the conflict resolved. `id` names a
+    /// response in conflict, or the response whose revisions are in conflict.
     pub(super) fn apply_resolution(&mut self, id: Uuid, digest: &str, at: DateTime<Utc>) {
+        let own = self
+            .merge
+            .conflicts
+            .get(&id)
+            .is_some_and(|c| c.versions.iter().any(|v| v.digest == digest));
+        if !own {
+            if let Some(conflict) = self.merge.revision_conflicts.get_mut(&id)
+                && conflict.versions.iter().any(|v| v.digest == digest)
+            {
+                conflict.kept = Some(digest.to_owned());
+                conflict.resolved_at = Some(at);
+                self.activate_revision(id);
+            }
+            return;
+        }
         let Some(conflict) = self.merge.conflicts.get_mut(&id) else {
             return;
         };
-        if !conflict.versions.iter().any(|v| v.digest == digest) {
-            return;
-        }
         conflict.kept = Some(digest.to_owned());
         conflict.resolved_at = Some(at);
         if let Some(active) = conflict.active() {
@@ -1130,9 +1316,25 @@ impl Store {
         Ok(gaps)
     }
 
-    /// The conflict for a response id, if there is one (resolved or not).
+    /// The conflict for a response id, if there is one (resolved or not): its own, else
+    /// the conflict of its revisions.
     pub fn conflict(&self, id: Uuid) -> Result<Option<Conflict>, StoreError> {
-        self.merge_get(CONFLICT_PREFIX, id.as_bytes())
+        match self.merge_get(CONFLICT_PREFIX, id.as_bytes())? {
+            Some(c) => Ok(Some(c)),
+            None => self.revision_conflict(id),
+        }
+    }
+
+    /// The conflict of the revisions of response `original`, if there is one.
+    pub fn revision_conflict(&self, original: Uuid) -> Result<Option<Conflict>, StoreError> {
+        match self.tree(MERGE)?.get(revisions_key(original))? {
+            None => Ok(None),
+            Some(bytes) => decode(
+                || format!("merge record conflict of the revisions of {original}"),
+                &bytes,
+            )
+            .map(Some),
+        }
     }
 
     /// Every conflict, resolved or not, by response id.
@@ -1172,7 +1374,12 @@ impl Store {
             at: self.env.now(),
         };
         let mut model = Model::default();
-        model.merge.conflicts.insert(id, conflict);
+        let revisions = conflict.revisions;
+        if revisions {
+            model.merge.revision_conflicts.insert(id, conflict);
+        } else {
+            model.merge.conflicts.insert(id, conflict);
+        }
         if let JournalEntry::Resolved { id, keep, at } = &entry {
             model.apply_resolution(*id, keep, *at);
         }
@@ -1180,11 +1387,12 @@ impl Store {
         let writes = model.write_set()?;
         self.apply_writes(&writes, Some(mark))?;
         self.flush()?;
-        model
-            .merge
-            .conflicts
-            .remove(&id)
-            .ok_or(StoreError::NoConflict { id })
+        let settled = if revisions {
+            model.merge.revision_conflicts.remove(&id)
+        } else {
+            model.merge.conflicts.remove(&id)
+        };
+        settled.ok_or(StoreError::NoConflict { id })
     }
 
     /// The batches (and devices) that carried a response here; empty if it was recorded

@@ -23,6 +23,9 @@ pub(super) struct Model {
     /// Doors corrected away from (their old key) or removed: to take out of a store that
     /// still has them.
     pub removed_doors: BTreeSet<Vec<u8>>,
+    /// Revisions set aside by a merge (they lost a conflict of revisions and live on in
+    /// its record): to take out of the responses.
+    pub removed_responses: BTreeSet<Uuid>,
     pub knocks_added: usize,
     pub actions: BTreeMap<Uuid, Action>,
     pub changed_actions: BTreeSet<Uuid>,
@@ -352,6 +355,15 @@ impl Model {
                     id.as_bytes().to_vec(),
                     encode(r)?,
                 ));
+            }
+        }
+        for id in &self.removed_responses {
+            if !self.responses.contains_key(id) {
+                out.push(Write {
+                    tree: Tree::Responses,
+                    key: id.as_bytes().to_vec(),
+                    value: None,
+                });
             }
         }
         for key in &self.changed_doors {

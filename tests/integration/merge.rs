@@ -539,10 +539,170 @@ fn recover_rebuilds_merged_data_over_a_damaged_store() {
     );
 }
 
+/// A second revision `n` of `original`, made on another laptop (other content).
+fn other_revision(n: u128, original: &Response) -> Response {
+    let mut r = revision(n, original);
+    r.interviewer = "PC 9".into();
+    r
+}
+
+#[test]
+fn two_revisions_of_one_response_from_two_laptops_are_a_conflict_counted_once() {
+    let original = response(1, 0, 10);
+    let r1 = revision(2, &original);
+    let r2 = other_revision(3, &original);
+    let mut seen = Vec::new();
+    for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let batches = [
+            make_batch("laptop-1", 1, vec![Record::Response(original.clone())]),
+            make_batch("laptop-1", 2, vec![Record::Response(r1.clone())]),
+            make_batch("laptop-2", 1, vec![Record::Response(r2.clone())]),
+        ];
+        for i in order {
+            merge(&store, &batches[i]);
+        }
+        let conflicts = store.unresolved_conflicts().unwrap();
+        assert_eq!(conflicts.len(), 1, "order {order:?}");
+        let c = &conflicts[0];
+        assert!(c.revisions);
+        assert_eq!(c.id, original.id);
+        let ids: BTreeSet<Uuid> = c.versions.iter().map(|v| v.response.id).collect();
+        assert_eq!(ids, BTreeSet::from([r1.id, r2.id]));
+        // One interview, counted once: the active revision only.
+        let active_id = c.active().unwrap().response.id;
+        let active: Vec<Uuid> = store
+            .active_responses()
+            .unwrap()
+            .map(|r| r.unwrap().id)
+            .collect();
+        assert_eq!(active, vec![active_id], "order {order:?}");
+        assert_eq!(store.list(&Default::default()).unwrap().responses.len(), 2);
+        assert_eq!(store.conflict(original.id).unwrap().as_ref(), Some(c));
+        seen.push(logical(&store));
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn a_conflict_of_revisions_is_resolved_journaled_and_rebuilt_by_recover() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = response(1, 0, 10);
+    let r1 = revision(2, &original);
+    let r2 = other_revision(3, &original);
+    let (kept, other) = {
+        let store = open(dir.path());
+        merge(
+            &store,
+            &make_batch(
+                "laptop-1",
+                1,
+                vec![
+                    Record::Response(original.clone()),
+                    Record::Response(r1.clone()),
+                ],
+            ),
+        );
+        let b = make_batch("laptop-2", 1, vec![Record::Response(r2.clone())]);
+        assert_eq!(counts(&merge(&store, &b)), [0, 0, 0, 1, 0]);
+        // The same revision again: a duplicate, the conflict stays as it is.
+        let again = make_batch("laptop-2", 2, vec![Record::Response(r2.clone())]);
+        assert_eq!(counts(&merge(&store, &again)), [0, 1, 0, 0, 0]);
+        let c = store.conflict(original.id).unwrap().unwrap();
+        let inactive = 1 - c.active_index();
+        let (kept, other) = (
+            c.versions[inactive].response.clone(),
+            c.versions[c.active_index()].response.clone(),
+        );
+
+        // A refused resolution changes nothing.
+        let before = logical(&store);
+        let err = store.resolve_conflict(original.id, 2).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the conflict of response {} has no version C: it has 2 (A to B)",
+                original.id
+            )
+        );
+        assert_eq!(logical(&store), before);
+
+        let settled = store.resolve_conflict(original.id, inactive).unwrap();
+        assert!(settled.is_resolved() && settled.revisions);
+        assert_eq!(store.get(kept.id).unwrap(), kept);
+        assert!(store.get(other.id).is_err());
+        let active: Vec<Uuid> = store
+            .active_responses()
+            .unwrap()
+            .map(|r| r.unwrap().id)
+            .collect();
+        assert_eq!(active, vec![kept.id]);
+        assert_eq!(store.unresolved_conflict_count().unwrap(), 0);
+        (kept, other)
+    };
+    let store = open(dir.path());
+    assert_eq!(store.get(kept.id).unwrap(), kept);
+    let before = logical(&store);
+    drop(store);
+    // Healthy store, then the journal alone.
+    recover(dir.path(), env().0).unwrap();
+    assert_eq!(logical(&open(dir.path())), before);
+    std::fs::remove_dir_all(dir.path().join("store")).unwrap();
+    recover(dir.path(), env().0).unwrap();
+    let store = open(dir.path());
+    assert_eq!(logical(&store), before);
+    assert!(store.get(other.id).is_err());
+}
+
+#[test]
+fn a_chain_of_revisions_in_any_order_is_no_conflict_and_the_last_counts() {
+    let original = response(1, 0, 10);
+    let r1 = revision(2, &original);
+    let mut r2 = r1.revision(Uuid::from_u128(3), t0() + Duration::hours(3));
+    r2.finalize(Status::Complete, t0() + Duration::hours(4));
+    let records = [original, r1, r2.clone()];
+    let mut seen = Vec::new();
+    for order in [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        for (seq, i) in order.iter().enumerate() {
+            let device = format!("laptop-{i}");
+            merge(
+                &store,
+                &make_batch(
+                    &device,
+                    seq as u64 + 1,
+                    vec![Record::Response(records[*i].clone())],
+                ),
+            );
+        }
+        assert!(store.conflicts().unwrap().is_empty(), "order {order:?}");
+        let active: Vec<Uuid> = store
+            .active_responses()
+            .unwrap()
+            .map(|r| r.unwrap().id)
+            .collect();
+        assert_eq!(active, vec![r2.id], "order {order:?}");
+        let mut l = logical(&store);
+        // Which batch carried what differs with the order; the records do not.
+        l.sources.clear();
+        seen.push(l);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]));
+}
+
 // ---- order independence and idempotence ----
 
 /// The pool a generated batch draws its records from: responses 1-3 in two variants,
-/// a revision of response 1, doors 1-2, knocks 1-4, and an action in four versions (as
+/// two conflicting revisions of response 1 and a revision of the first, doors 1-2, knocks 1-4, and an action in four versions (as
 /// added, moved on, moved on further, and changed differently).
 fn pool() -> Vec<Record> {
     let mut out = Vec::new();
@@ -555,7 +715,14 @@ fn pool() -> Vec<Record> {
             )));
         }
     }
-    out.push(Record::Response(revision(4, &response(1, 0, 1))));
+    let first = revision(4, &response(1, 0, 1));
+    out.push(Record::Response(first.clone()));
+    // Another laptop's revision of the same response (a conflict of revisions), and a
+    // revision of the first revision (a chain).
+    out.push(Record::Response(other_revision(5, &response(1, 0, 1))));
+    let mut chained = first.revision(Uuid::from_u128(6), t0() + Duration::hours(3));
+    chained.finalize(Status::Complete, t0() + Duration::hours(4));
+    out.push(Record::Response(chained));
     out.push(door_record("1"));
     out.push(door_record("2"));
     for k in 1..=4u128 {
@@ -715,6 +882,83 @@ mod cli {
         let inbox = coord.path().join("inbox");
         std::fs::create_dir(&inbox).unwrap();
         (coord, inbox)
+    }
+
+    #[test]
+    fn two_laptops_revisions_of_one_response_are_listed_and_resolved_by_the_cli() {
+        let (coord, inbox) = data_dir_with_store();
+        let original = kin_response();
+        let revise = |n: u128, officer: &str| {
+            let mut r = original.revision(Uuid::from_u128(n), t0() + chrono::Duration::hours(1));
+            r.interviewer = officer.into();
+            r.finalize(
+                doorstep::response::Status::Complete,
+                t0() + chrono::Duration::hours(2),
+            );
+            r
+        };
+        let (r1, r2) = (revise(1, "PC 1"), revise(2, "PC 2"));
+        let (k1, k2) = (
+            DeviceKey::from_secret_bytes([5; 32]),
+            DeviceKey::from_secret_bytes([6; 32]),
+        );
+        write_batch(
+            &inbox.join("a.batch"),
+            &k1,
+            "laptop-1",
+            1,
+            vec![
+                Record::Response(original.clone()),
+                Record::Response(r1.clone()),
+            ],
+        );
+        write_batch(
+            &inbox.join("b.batch"),
+            &k2,
+            "laptop-2",
+            1,
+            vec![Record::Response(r2.clone())],
+        );
+        merge_cmd(coord.path(), &[&inbox], None).assert().success();
+        let listed = stdout_of(doorstep(coord.path()).args(["batch", "conflicts"]));
+        assert!(
+            listed.contains(&format!(
+                "revisions of response {}: 2 versions",
+                original.id
+            )),
+            "{listed}"
+        );
+        assert!(listed.contains(&r1.id.to_string()) && listed.contains(&r2.id.to_string()));
+        // A version that is not there: a usage error, nothing changed.
+        let before = state(coord.path());
+        doorstep(coord.path())
+            .args(["batch", "resolve", &original.id.to_string(), "--keep", "C"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("has versions A, B"));
+        assert_eq!(state(coord.path()), before);
+        let said = stdout_of(doorstep(coord.path()).args([
+            "batch",
+            "resolve",
+            &original.id.to_string(),
+            "--keep",
+            "B",
+        ]));
+        assert!(
+            said.starts_with(&format!(
+                "revisions of response {}: version B (revision",
+                original.id
+            )),
+            "{said}"
+        );
+        let store = Store::open(coord.path()).unwrap();
+        assert_eq!(store.unresolved_conflict_count().unwrap(), 0);
+        let active: Vec<Uuid> = store
+            .active_responses()
+            .unwrap()
+            .map(|r| r.unwrap().id)
+            .collect();
+        assert_eq!(active.len(), 1);
     }
 
     #[test]

@@ -1985,6 +1985,93 @@ fn the_coordinator_verifies_a_folder_merges_the_good_batches_and_settles_a_confl
     assert_eq!(app.mode(), Mode::Batches);
 }
 
+#[test]
+fn the_coordinator_lists_and_settles_an_action_conflict_side_by_side() {
+    use crate::merge::make_batch;
+    use crate::merge_actions::{action, changed};
+    use doorstep::action::ActionStatus;
+    use doorstep::batch::Record;
+    let dir = tempfile::tempdir().unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let folder = usb.path().display().to_string();
+    // Two people moved the same action on differently, on two machines.
+    let a0 = action(1);
+    let moved = changed(&a0, 10, "PC 2", ActionStatus::InProgress);
+    let diverged = changed(&a0, 20, "PC 3", ActionStatus::Done);
+    let mut app = app(&dir);
+    let events = app.take_events().unwrap();
+    for (device, a) in [("laptop-1", &moved), ("laptop-2", &diverged)] {
+        app.ctx
+            .store
+            .merge_batch(
+                &make_batch(device, 1, vec![Record::Action(a.clone())]),
+                &mut |_, _| {},
+            )
+            .unwrap();
+    }
+    assert_eq!(
+        app.ctx.store.unresolved_action_conflicts().unwrap().len(),
+        1
+    );
+    app.update(Action::Digit(5));
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    app.update(Action::Confirm);
+    finish_coordinator_job(&mut app, &events);
+    app.update(Action::Conflicts);
+    assert_eq!(app.mode(), Mode::Outcome);
+    let Screen::Coordinator(c) = &app.screen else {
+        panic!("left the coordinator screen")
+    };
+    assert_eq!((c.conflicts().len(), c.action_conflicts().len()), (0, 1));
+    assert!(screen(&app, 80, 24).contains("action"));
+    app.update(Action::Confirm);
+    assert_eq!(app.mode(), Mode::Conflict);
+    draws_at_every_size(&app, "coordinator action conflict");
+    insta::assert_snapshot!("coordinator_action_conflict", screen(&app, 80, 24));
+
+    // A letter naming no version is refused: nothing journaled, nothing changed.
+    let journal = || std::fs::read(app.ctx.store.journal_path()).unwrap();
+    let before = (journal(), app.ctx.store.action_versions().unwrap());
+    app.update(Action::Char('z'));
+    assert!(
+        matches!(&app.flash, Some(Flash::Error(m)) if m == "There is no version Z: this conflict has 2 (A to B)"),
+        "{:?}",
+        app.flash
+    );
+    assert_eq!(
+        (
+            std::fs::read(app.ctx.store.journal_path()).unwrap(),
+            app.ctx.store.action_versions().unwrap()
+        ),
+        before
+    );
+    assert_eq!(app.mode(), Mode::Conflict);
+
+    // b keeps version B, the same store call as `batch resolve`: journaled.
+    app.update(Action::Char('b'));
+    assert!(
+        matches!(&app.flash, Some(Flash::Ok(m)) if m.contains("version B kept (journaled); 0 conflict(s) left")),
+        "{:?}",
+        app.flash
+    );
+    assert!(
+        app.ctx
+            .store
+            .unresolved_action_conflicts()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(app.ctx.store.action(a0.id).unwrap(), diverged);
+    let text = String::from_utf8(std::fs::read(app.ctx.store.journal_path()).unwrap()).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.contains("resolved") && last.contains(&a0.id.to_string()),
+        "the journal's last line is the resolution: {last}"
+    );
+    assert_eq!(app.mode(), Mode::Batches);
+}
+
 // ---------------------------------------------------------------------------------------
 // The coordinator's report screen, on the `doorstep report` fixture (Pemberton ward, 2026-Q4:
 // eight interviews, six name litter and two drugs; see tests/integration/report.rs).

@@ -1,12 +1,14 @@
 //! The coordinator's screen: point at a folder of batch files (a USB stick from each
 //! laptop), see each file's verification, merge the good ones with a progress gauge, then
-//! settle the conflicts side by side. Verifying and merging run as background jobs through
-//! the store's merge API ([`Store::verify_folder`], [`Store::merge_file`],
-//! [`Store::resolve_conflict`]), the same as `doorstep batch verify|merge|resolve`.
+//! settle the conflicts (responses', then actions') side by side. Verifying and merging
+//! run as background jobs through the store's merge API ([`Store::verify_folder`],
+//! [`Store::merge_file`], [`Store::resolve_conflict`],
+//! [`Store::resolve_action_conflict`]), the same as `doorstep batch verify|merge|resolve`.
 //!
 //! [`Store::verify_folder`]: crate::store::Store::verify_folder
 //! [`Store::merge_file`]: crate::store::Store::merge_file
 //! [`Store::resolve_conflict`]: crate::store::Store::resolve_conflict
+//! [`Store::resolve_action_conflict`]: crate::store::Store::resolve_action_conflict
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use super::{Screen, Transition};
 use crate::Error;
 use crate::response::{Response, StoredAnswer};
 use crate::seal::CoordinatorIdentity;
+use crate::store::ActionConflict;
 use crate::store::merge::{Conflict, MergeResult, PinCheck};
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
@@ -60,7 +63,7 @@ enum Stage {
     Checked,
     Merging(JobId),
     Merged(Vec<Merged>),
-    /// The unresolved conflicts, one selected.
+    /// The unresolved conflicts (responses', then actions'), one selected.
     Conflicts,
     /// One conflict, its versions side by side.
     Conflict,
@@ -73,6 +76,8 @@ pub struct Coordinator {
     checked: Vec<Checked>,
     selected: usize,
     conflicts: Vec<Conflict>,
+    action_conflicts: Vec<ActionConflict>,
+    /// The selected conflict: an index into `conflicts`, then on into `action_conflicts`.
     conflict: usize,
 }
 
@@ -91,6 +96,7 @@ impl Coordinator {
             checked: Vec::new(),
             selected: 0,
             conflicts: Vec::new(),
+            action_conflicts: Vec::new(),
             conflict: 0,
         }
     }
@@ -120,6 +126,23 @@ impl Coordinator {
     /// The unresolved conflicts listed.
     pub fn conflicts(&self) -> &[Conflict] {
         &self.conflicts
+    }
+
+    /// The unresolved action conflicts listed (after the responses').
+    pub fn action_conflicts(&self) -> &[ActionConflict] {
+        &self.action_conflicts
+    }
+
+    /// How many conflicts are listed, of both kinds.
+    fn listed(&self) -> usize {
+        self.conflicts.len() + self.action_conflicts.len()
+    }
+
+    /// The selected action conflict, when the selection is past the responses'.
+    fn selected_action(&self) -> Option<&ActionConflict> {
+        self.conflict
+            .checked_sub(self.conflicts.len())
+            .and_then(|i| self.action_conflicts.get(i))
     }
 
     /// The job running (verifying or merging), if any.
@@ -188,12 +211,12 @@ impl Coordinator {
                 }
             }
             Stage::Conflicts => {
-                if let Some(n) = list::moved(self.conflict, self.conflicts.len(), action) {
+                if let Some(n) = list::moved(self.conflict, self.listed(), action) {
                     self.conflict = n;
                     return Ok(Transition::Stay);
                 }
                 match action {
-                    Action::Confirm if !self.conflicts.is_empty() => {
+                    Action::Confirm if self.listed() > 0 => {
                         self.stage = Stage::Conflict;
                         Ok(Transition::Stay)
                     }
@@ -272,10 +295,17 @@ impl Coordinator {
         Ok(Transition::Stay)
     }
 
-    fn open_conflicts(&mut self, ctx: &Context) -> Result<Transition, Error> {
+    /// Reads the unresolved conflicts of both kinds again.
+    fn reload_conflicts(&mut self, ctx: &Context) -> Result<(), Error> {
         self.conflicts = ctx.store.unresolved_conflicts()?;
+        self.action_conflicts = ctx.store.unresolved_action_conflicts()?;
+        Ok(())
+    }
+
+    fn open_conflicts(&mut self, ctx: &Context) -> Result<Transition, Error> {
+        self.reload_conflicts(ctx)?;
         self.conflict = 0;
-        if self.conflicts.is_empty() {
+        if self.listed() == 0 {
             return Ok(Transition::Flash(Flash::Ok(
                 "No unresolved conflicts on this machine".into(),
             )));
@@ -286,31 +316,45 @@ impl Coordinator {
 
     /// Keeps the version shown as letter `c` of the open conflict (journaled).
     fn keep(&mut self, ctx: &Context, c: char) -> Result<Transition, Error> {
+        if let Some(conflict) = self.selected_action() {
+            let Some(index) = conflict.index_of(&c.to_string()) else {
+                return Ok(no_version(c, conflict.versions.len()));
+            };
+            let id = conflict.id;
+            ctx.store.resolve_action_conflict(id, index)?;
+            return self.settled(ctx, "Action", id, index);
+        }
         let Some(conflict) = self.conflicts.get(self.conflict) else {
             return Ok(Transition::Stay);
         };
         let Some(index) = conflict.index_of(&c.to_string()) else {
-            return Ok(Transition::Flash(Flash::Error(format!(
-                "There is no version {}: this conflict has {} (A to {})",
-                c.to_ascii_uppercase(),
-                conflict.versions.len(),
-                Conflict::letter(conflict.versions.len().saturating_sub(1))
-            ))));
+            return Ok(no_version(c, conflict.versions.len()));
         };
         let id = conflict.id;
         ctx.store.resolve_conflict(id, index)?;
-        self.conflicts = ctx.store.unresolved_conflicts()?;
-        self.conflict = self.conflict.min(self.conflicts.len().saturating_sub(1));
-        self.stage = if self.conflicts.is_empty() {
+        self.settled(ctx, "Response", id, index)
+    }
+
+    /// After a resolution: the list again (or the batches when none is left), and a flash.
+    fn settled(
+        &mut self,
+        ctx: &Context,
+        what: &str,
+        id: uuid::Uuid,
+        index: usize,
+    ) -> Result<Transition, Error> {
+        self.reload_conflicts(ctx)?;
+        self.conflict = self.conflict.min(self.listed().saturating_sub(1));
+        self.stage = if self.listed() == 0 {
             Stage::Checked
         } else {
             Stage::Conflicts
         };
         Ok(Transition::Flash(Flash::Ok(format!(
-            "Response {}: version {} kept (journaled); {} conflict(s) left",
+            "{what} {}: version {} kept (journaled); {} conflict(s) left",
             short_id(id),
             Conflict::letter(index),
-            self.conflicts.len()
+            self.listed()
         ))))
     }
 
@@ -388,6 +432,8 @@ impl Coordinator {
             Stage::Conflict => {
                 if let Some(c) = self.conflicts.get(self.conflict) {
                     render_conflict(ctx, frame, inner, c, theme);
+                } else if let Some(c) = self.selected_action() {
+                    render_action_conflict(ctx, frame, inner, c, theme);
                 }
             }
         }
@@ -471,14 +517,14 @@ impl Coordinator {
         frame.render_widget(
             Paragraph::new(Line::styled(
                 format!(
-                    "{} unresolved conflict(s): the same response with different content. Enter shows one side by side.",
-                    self.conflicts.len()
+                    "{} unresolved conflict(s): a response or action with different content. Enter shows one side by side.",
+                    self.listed()
                 ),
                 theme.title,
             )),
             head,
         );
-        let rows: Vec<Row> = self
+        let mut rows: Vec<Row> = self
             .conflicts
             .iter()
             .map(|c| {
@@ -488,10 +534,28 @@ impl Coordinator {
                     first.map(|r| r.survey_id.clone()).unwrap_or_default(),
                     first.map(|r| r.area.clone()).unwrap_or_default(),
                     format!("{} versions", c.versions.len()),
-                    format!("active {}", Conflict::letter(c.active_index())),
+                    format!(
+                        "active {}{}",
+                        Conflict::letter(c.active_index()),
+                        if c.revisions { " (revisions)" } else { "" }
+                    ),
                 ])
             })
             .collect();
+        rows.extend(self.action_conflicts.iter().map(|c| {
+            let first = c.versions.first().map(|v| &v.action);
+            Row::new([
+                short_id(c.id),
+                "action".to_owned(),
+                first.map(|a| a.priority.area.clone()).unwrap_or_default(),
+                format!("{} versions", c.versions.len()),
+                format!(
+                    "active {}: {}",
+                    Conflict::letter(c.active),
+                    first.map(|a| a.action.clone()).unwrap_or_default()
+                ),
+            ])
+        }));
         let table = SelectableList::new(
             rows,
             [
@@ -580,7 +644,8 @@ fn render_conflict(ctx: &Context, frame: &mut Frame, area: Rect, c: &Conflict, t
     frame.render_widget(
         Paragraph::new(Line::styled(
             format!(
-                "Response {}: {} versions, active {}. Press {} to keep that version (journaled); ≠ marks answers that differ.",
+                "{} {}: {} versions, active {}. Press {} to keep that version (journaled); ≠ marks answers that differ.",
+                if c.revisions { "Revisions of response" } else { "Response" },
                 short_id(c.id),
                 c.versions.len(),
                 Conflict::letter(c.active_index()),
@@ -650,6 +715,91 @@ fn render_conflict(ctx: &Context, frame: &mut Frame, area: Rect, c: &Conflict, t
             *column,
         );
     }
+}
+
+/// An action conflict's versions in columns: who sent each, its status, then each change
+/// from where the versions part (as `doorstep batch conflicts` shows them).
+fn render_action_conflict(
+    ctx: &Context,
+    frame: &mut Frame,
+    area: Rect,
+    c: &ActionConflict,
+    theme: &Theme,
+) {
+    let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    let letters: Vec<String> = (0..c.versions.len()).map(Conflict::letter).collect();
+    let what = c
+        .versions
+        .first()
+        .map(|v| v.action.action.clone())
+        .unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(
+                "Action {} ({what}): {} versions, active {}. Press {} to keep that version (journaled).",
+                short_id(c.id),
+                c.versions.len(),
+                Conflict::letter(c.active),
+                letters.join(", ").to_lowercase()
+            ),
+            theme.title,
+        ))
+        .wrap(Wrap { trim: true }),
+        head,
+    );
+    let shown = c.versions.len().min(3);
+    let columns = Layout::horizontal(vec![Constraint::Fill(1); shown]).split(body);
+    let shared = c.shared_changes();
+    for (i, (v, column)) in c.versions.iter().zip(columns.iter()).enumerate() {
+        let mut lines = vec![Line::styled(
+            format!(
+                "{} {}",
+                Conflict::letter(i),
+                if i == c.active { "(active)" } else { "" }
+            ),
+            theme.title,
+        )];
+        let devices: BTreeSet<&str> = v.sources.iter().map(|s| s.device.as_str()).collect();
+        let sent = if devices.is_empty() {
+            "this machine".to_owned()
+        } else {
+            devices.into_iter().collect::<Vec<_>>().join(", ")
+        };
+        lines.push(Line::from(format!("  sent by: {sent}")));
+        let status = v.action.status.to_string();
+        let differs = c
+            .versions
+            .iter()
+            .any(|o| o.action.status.to_string() != status);
+        lines.push(marked(differs, &format!("status: {status}"), theme));
+        lines.push(Line::from(format!(
+            "  changes: {} ({shared} shared)",
+            v.action.history.len()
+        )));
+        for (n, change) in v.action.history.iter().enumerate().skip(shared) {
+            let when = ctx.env().local(change.at).format("%Y-%m-%d %H:%M");
+            lines.push(Line::styled(
+                format!("≠ {}. {when} {}", n + 1, change.by),
+                theme.notice,
+            ));
+            lines.push(Line::from(format!("    {}", change.describe())));
+        }
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::LEFT)),
+            *column,
+        );
+    }
+}
+
+/// The flash for a letter that names no version of a conflict with `count` of them.
+fn no_version(c: char, count: usize) -> Transition {
+    Transition::Flash(Flash::Error(format!(
+        "There is no version {}: this conflict has {count} (A to {})",
+        c.to_ascii_uppercase(),
+        Conflict::letter(count.saturating_sub(1))
+    )))
 }
 
 /// A line of a conflict's column, marked ≠ (and in the notice style) where versions differ.
