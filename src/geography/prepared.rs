@@ -150,7 +150,9 @@ mod tests {
     fn an_empty_or_degenerate_shape_contains_nothing_and_does_not_panic() {
         let empty = PreparedShape::new(&MultiPolygon(vec![]));
         assert!(!empty.intersects(Coord { x: 0.0, y: 0.0 }));
-        let flat = MultiPolygon(vec![polygon![(x: 0.0, y: 1.0), (x: 2.0, y: 1.0), (x: 0.0, y: 1.0)]]);
+        let flat = MultiPolygon(vec![
+            polygon![(x: 0.0, y: 1.0), (x: 2.0, y: 1.0), (x: 0.0, y: 1.0)],
+        ]);
         let prepared = PreparedShape::new(&flat);
         assert_eq!(
             prepared.intersects(Coord { x: 1.0, y: 1.0 }),

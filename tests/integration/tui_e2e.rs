@@ -348,7 +348,10 @@ fn a_busy_store_is_refused_before_the_first_frame() {
     assert_eq!(tui.wait_exit(), 75, "{}", tui.screen());
     let s = tui.screen();
     assert!(s.contains("doorstep:"), "{s}");
-    assert!(!s.contains("Start an interview"), "no frame was drawn:\n{s}");
+    assert!(
+        !s.contains("Start an interview"),
+        "no frame was drawn:\n{s}"
+    );
     assert!(!tui.on_alternate_screen());
     drop(held);
     assert_eq!(doorstep(dir.path(), &["responses", "list"]), before);
