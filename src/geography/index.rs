@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use geo::{BoundingRect, Coord, Intersects, MultiPolygon};
+use geo::{BoundingRect, Coord, MultiPolygon};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::boundary::{Layer, Level};
 use super::plan::{AreaPlan, Township};
+use super::prepared::PreparedShape;
 
 /// Everything doorstep knows about areas: the three layers and the plan.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -236,7 +237,7 @@ impl Geography {
 struct Indexed {
     level: Level,
     area: AreaRef,
-    shape: MultiPolygon<f64>,
+    shape: PreparedShape,
 }
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -280,7 +281,7 @@ impl Locator {
                         code: a.code.clone(),
                         name: a.name.clone(),
                     },
-                    shape: a.shape.clone(),
+                    shape: PreparedShape::new(&a.shape),
                 });
             }
         }
@@ -314,7 +315,7 @@ impl Locator {
             if slot.is_some_and(|b| b < i) {
                 continue;
             }
-            if area.shape.intersects(&point) {
+            if area.shape.intersects(point) {
                 *slot = Some(i);
             }
         }
@@ -341,12 +342,73 @@ impl Locator {
             }
             if let Some(area) = self.areas.get(i)
                 && area.level == level
-                && area.shape.intersects(&point)
+                && area.shape.intersects(point)
             {
                 best = Some(i);
             }
         }
         best.and_then(|i| self.areas.get(i))
             .map(|a| a.area.code.as_str())
+    }
+}
+
+#[cfg(test)]
+mod prepared_tests {
+    use geo::Intersects;
+
+    use super::*;
+
+    /// The prepared shapes give every point the area `geo`'s own test gives it, on the
+    /// built-in Wigan layers: random points, every vertex, and points on edges.
+    #[test]
+    fn the_locator_agrees_with_geo_on_the_builtin_layers() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let geography = crate::geography::builtin::geography()?;
+        let locator = geography.locator();
+        let naive = |level: Level, p: Coord<f64>| -> Option<String> {
+            geography
+                .layer(level)?
+                .areas
+                .iter()
+                .find(|a| a.shape.intersects(&p))
+                .map(|a| a.code.clone())
+        };
+        let mut points = Vec::new();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..3000 {
+            points.push(Coord {
+                x: -2.74 + 0.33 * next(),
+                y: 53.47 + 0.14 * next(),
+            });
+        }
+        if let Some(layer) = geography.layer(Level::Lsoa) {
+            for a in layer.areas.iter().take(40) {
+                for poly in &a.shape.0 {
+                    for line in poly.exterior().lines().take(50) {
+                        points.push(line.start);
+                        points.push(Coord {
+                            x: (line.start.x + line.end.x) / 2.0,
+                            y: (line.start.y + line.end.y) / 2.0,
+                        });
+                    }
+                }
+            }
+        }
+        let mut inside = 0;
+        for p in &points {
+            for &level in Level::ALL.iter() {
+                let ours = locator.locate_code(level, p.x, p.y).map(str::to_owned);
+                assert_eq!(ours, naive(level, *p), "{level:?} at {p:?}");
+                inside += usize::from(ours.is_some());
+            }
+        }
+        assert!(inside > 1000, "the points fall in the areas: {inside}");
+        Ok(())
     }
 }

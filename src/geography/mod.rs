@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod crime;
 pub mod index;
 pub mod plan;
+mod prepared;
 pub mod validity;
 
 use std::path::PathBuf;

@@ -276,6 +276,28 @@ pub struct Store {
     read_only: Option<tempfile::TempDir>,
 }
 
+/// A data directory checked and locked for writing, its store not opened yet: nothing can
+/// be written until [`LockedStore::open`] returns the [`Store`].
+pub struct LockedStore {
+    data_dir: PathBuf,
+    env: Env,
+    lock: DirLock,
+}
+
+impl LockedStore {
+    /// Opens sled's files and brings the store and the journal into step: the part of
+    /// opening whose cost grows with the store.
+    pub fn open(self) -> Result<Store, StoreError> {
+        let db_path = self.data_dir.join(STORE_DIR);
+        remove_snapshot_leftovers(&db_path)?;
+        let db = open_db(&db_path)?;
+        let mut store = Store::assemble(db, &self.data_dir, self.env, Some(self.lock))?;
+        store.reconcile()?;
+        store.ensure_tallies()?;
+        Ok(store)
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store under `data_dir`. Fails fast with
     /// [`StoreError::Busy`] when another doorstep process holds it.
@@ -285,6 +307,14 @@ impl Store {
 
     /// Opens the store with a given clock and id source.
     pub fn open_with(data_dir: &Path, env: Env) -> Result<Store, StoreError> {
+        Store::lock(data_dir, env)?.open()
+    }
+
+    /// The quick first half of [`Store::open_with`]: checks the data directory and takes
+    /// its lock (so a busy or half-recovered store is refused at once), leaving the slow
+    /// half, sled opening its files, to [`LockedStore::open`]. The field app draws its
+    /// first frame in between, so start-up does not wait on the store's size.
+    pub fn lock(data_dir: &Path, env: Env) -> Result<LockedStore, StoreError> {
         crate::paths::check_data_dir(data_dir).map_err(|reason| StoreError::NotDataDir {
             path: data_dir.to_path_buf(),
             reason,
@@ -304,12 +334,11 @@ impl Store {
                 return Err(StoreError::NeedsRecovery { path: db_path });
             }
         }
-        remove_snapshot_leftovers(&db_path)?;
-        let db = open_db(&db_path)?;
-        let mut store = Store::assemble(db, data_dir, env, Some(lock))?;
-        store.reconcile()?;
-        store.ensure_tallies()?;
-        Ok(store)
+        Ok(LockedStore {
+            data_dir: data_dir.to_path_buf(),
+            env,
+            lock,
+        })
     }
 
     /// Opens the store for a command that only reads (`responses list`, `areas list` …):

@@ -26,6 +26,7 @@ use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 
 use crate::Error;
+use crate::response::Env;
 use crate::store::Store;
 use crate::survey::registry::Registry;
 use app::App;
@@ -34,49 +35,50 @@ use theme::Theme;
 
 /// Runs the field app on `data_dir` until the user quits or the process is told to stop.
 pub fn run(data_dir: &Path) -> Result<(), Error> {
-    // Fail fast (busy store, broken surveys) before the terminal changes mode.
-    let store = Store::open(data_dir)?;
-    let (_log_guard, log_problem) = match start_logging(data_dir) {
-        Ok(guard) => (guard, None),
-        Err(problem) => (None, Some(problem)),
-    };
-    let store_notices: Vec<String> = store.notices().to_vec();
-    for n in &store_notices {
-        tracing::warn!("{n}");
-    }
-    let (registry, diagnostics) = Registry::load(data_dir)?;
-    for d in &diagnostics {
-        tracing::warn!("{d}");
-    }
-    let mut app = App::new(store, registry, Theme::from_env())?;
-    let Some(rx) = app.take_events() else {
-        return Err(Error::Failure(
-            "the field app's event stream is already in use".into(),
-        ));
-    };
-    // What opening the store repaired matters most, so it comes first; the rest of
-    // several store notices are in the log.
-    let mut notices: Vec<String> = store_notices.into_iter().take(1).collect();
-    if let Some(problem) = log_problem {
-        notices.push(problem);
-    }
-    if !diagnostics.is_empty() {
-        notices.push(format!(
-            "{} problem(s) in survey files in the data directory: see `doorstep survey list`",
-            diagnostics.len()
-        ));
-    }
-    if !notices.is_empty() {
-        app.flash = Some(app::Flash::Notice(notices.join("; ")));
-    }
+    // Fail fast (busy store, a recovery to finish, a store needing `recover`) before the
+    // terminal changes mode; this part is quick whatever the store's size.
+    let locked = Store::lock(data_dir, Env::system())?;
+    let theme = Theme::from_env();
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        // Nothing to draw: a store or survey file that cannot be opened is still reported
+        // ahead of the missing terminal, as it always was.
+        let store = locked.open()?;
+        Registry::load(data_dir)?;
+        drop(store);
         return Err(Error::Usage(
             "the field app needs a terminal; for scripts use a subcommand (see `doorstep --help`)"
                 .into(),
         ));
     }
-    event::start_sources(&app.event_sender()).map_err(|e| Error::io("terminal", e))?;
+    // sled's opening grows with the store (tens of ms at 100,000 responses): it runs on
+    // its own thread while the first frame is drawn and the surveys are loaded. Nothing is
+    // written before it returns, and the lock is already held.
+    let opening = std::thread::Builder::new()
+        .name("doorstep-open-store".into())
+        .spawn(move || locked.open())
+        .map_err(|e| Error::io("starting the thread that opens the store", e))?;
     let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
+    let started = start_app(data_dir, &mut terminal, theme, opening);
+    let (mut app, _log_guard) = match started {
+        Ok(started) => started,
+        Err(e) => {
+            // The error is printed by the caller once the terminal is back to normal.
+            if let Err(restoring) = ratatui::try_restore() {
+                tracing::warn!("terminal not restored: {restoring}");
+            }
+            return Err(e);
+        }
+    };
+    let Some(rx) = app.take_events() else {
+        let _ = ratatui::try_restore();
+        return Err(Error::Failure(
+            "the field app's event stream is already in use".into(),
+        ));
+    };
+    if let Err(e) = event::start_sources(&app.event_sender()) {
+        let _ = ratatui::try_restore();
+        return Err(Error::io("terminal", e));
+    }
     keep_the_terminal_when_a_job_panics();
     // Pastes arrive as one event, so a long paste appears at once and never as keys.
     let _ = ratatui::crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
@@ -106,6 +108,55 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     saved?;
     Ok(())
 }
+
+/// The first frame (home, its counts loading) while the store opens; then the surveys,
+/// the log and the app itself once the store is open.
+fn start_app(
+    data_dir: &Path,
+    terminal: &mut DefaultTerminal,
+    theme: Theme,
+    opening: std::thread::JoinHandle<Result<Store, crate::store::StoreError>>,
+) -> Result<(App, LogGuard), Error> {
+    terminal
+        .draw(|f| screens::home::render_opening(f, &theme))
+        .map_err(|e| Error::io("terminal", e))?;
+    let loaded = Registry::load(data_dir);
+    let store = opening
+        .join()
+        .map_err(|_| Error::Failure("opening the store failed unexpectedly".into()))??;
+    let (registry, diagnostics) = loaded?;
+    let (log_guard, log_problem) = match start_logging(data_dir) {
+        Ok(guard) => (guard, None),
+        Err(problem) => (None, Some(problem)),
+    };
+    let store_notices: Vec<String> = store.notices().to_vec();
+    for n in &store_notices {
+        tracing::warn!("{n}");
+    }
+    for d in &diagnostics {
+        tracing::warn!("{d}");
+    }
+    let mut app = App::new(store, registry, theme)?;
+    // What opening the store repaired matters most, so it comes first; the rest of
+    // several store notices are in the log.
+    let mut notices: Vec<String> = store_notices.into_iter().take(1).collect();
+    if let Some(problem) = log_problem {
+        notices.push(problem);
+    }
+    if !diagnostics.is_empty() {
+        notices.push(format!(
+            "{} problem(s) in survey files in the data directory: see `doorstep survey list`",
+            diagnostics.len()
+        ));
+    }
+    if !notices.is_empty() {
+        app.flash = Some(app::Flash::Notice(notices.join("; ")));
+    }
+    Ok((app, log_guard))
+}
+
+/// Keeps the log writer running; dropping it flushes the log.
+type LogGuard = Option<tracing_appender::non_blocking::WorkerGuard>;
 
 /// ratatui's panic hook restores the terminal, which is right when the app dies, but a job
 /// that panics only ends its own thread (`jobs.rs` reports it as failed) and the app carries

@@ -335,3 +335,51 @@ fn a_log_file_that_cannot_be_opened_is_one_notice_not_a_crash() {
         assert_eq!(tui.wait_exit(), 0);
     }
 }
+
+/// A store held by another process is refused before the terminal changes mode: the
+/// message on the ordinary screen, the exit code a busy store has everywhere else.
+#[test]
+fn a_busy_store_is_refused_before_the_first_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let before = doorstep(dir.path(), &["responses", "list"]);
+    let held = doorstep::store::Store::open(dir.path()).unwrap();
+    let mut tui = Tui::start(dir.path());
+    assert_eq!(tui.wait_exit(), 75, "{}", tui.screen());
+    let s = tui.screen();
+    assert!(s.contains("doorstep:"), "{s}");
+    assert!(
+        !s.contains("Start an interview"),
+        "no frame was drawn:\n{s}"
+    );
+    assert!(!tui.on_alternate_screen());
+    drop(held);
+    assert_eq!(doorstep(dir.path(), &["responses", "list"]), before);
+}
+
+/// sled's files are opened behind the first frame; when they cannot be, the terminal is
+/// put back and the same message and exit code as any command's are shown.
+#[test]
+fn a_store_that_fails_to_open_behind_the_first_frame_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let store = dir.path().join("store");
+    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::write(&store, b"not a store").unwrap();
+    let cli = Command::cargo_bin("doorstep")
+        .unwrap()
+        .env("DOORSTEP_DATA_DIR", dir.path())
+        .args(["config", "set", "officer", "PC 1"])
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&cli.stderr).trim().to_owned();
+    assert!(!cli.status.success() && !message.is_empty(), "{message}");
+    let mut tui = Tui::start(dir.path());
+    let code = tui.wait_exit();
+    assert_eq!(Some(code as i32), cli.status.code());
+    let s = tui.screen();
+    assert!(!tui.on_alternate_screen(), "{s}");
+    let first_words: String = message.chars().take(40).collect();
+    assert!(s.replace('\n', "").contains(&first_words), "{message}\n{s}");
+    assert_eq!(std::fs::read(&store).unwrap(), b"not a store");
+}

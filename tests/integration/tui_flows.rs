@@ -2292,3 +2292,22 @@ fn the_report_screen_exports_the_pack_the_cli_would_write() {
     );
     assert_eq!(written, std::fs::read(&cli).unwrap());
 }
+
+/// The frame drawn while the store opens: home's menu, its counts marked as loading; it
+/// fits 80×24 and does not panic on a terminal too small for it.
+#[test]
+fn the_first_frame_shows_home_with_its_counts_loading() {
+    let draw = |w: u16, h: u16| {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| doorstep::tui::screens::home::render_opening(f, &Theme::monochrome()))
+            .unwrap();
+        t.backend().to_string()
+    };
+    let s = draw(80, 24);
+    assert!(s.contains("(loading)"), "{s}");
+    assert!(s.contains("Opening the store"), "{s}");
+    insta::assert_snapshot!("home_opening", s);
+    for (w, h) in [(20, 5), (1, 1), (200, 60)] {
+        draw(w, h);
+    }
+}

@@ -357,3 +357,43 @@ impl Home {
         frame.render_widget(Paragraph::new(status_lines), status);
     }
 }
+
+/// The first frame, drawn while the store opens on another thread: home's frame and menu,
+/// dimmed, its counts marked as loading. No key does anything until the store is open
+/// and the real home (or the first-run questions) replaces it.
+pub fn render_opening(frame: &mut Frame, theme: &Theme) {
+    let [main, _, hint] = Layout::vertical([
+        Constraint::Min(5),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(" doorstep — PACT fieldwork ", theme.title));
+    let inner = block.inner(main);
+    frame.render_widget(block, main);
+    let [_, _, menu, status] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    let lines: Vec<Line> = ITEMS
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Line::styled(format!("  {:>2}  {item}", i + 1), theme.dim))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), menu);
+    frame.render_widget(
+        Paragraph::new(Line::from(
+            "Today: … KIN · … EVA   Drafts: …   Finalized, not yet exported: … (loading)",
+        )),
+        status,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled("Opening the store…", theme.dim)),
+        hint,
+    );
+}
