@@ -400,6 +400,12 @@ pub(super) enum MergeKey {
     Action(Uuid),
 }
 
+/// How many writes of a merge go to sled in one `apply_batch`.
+const WRITE_SLICE: usize = 1024;
+
+/// How many response writes (with their tallies) go to sled in one transaction.
+const RESPONSE_SLICE: usize = 256;
+
 /// A journaled merge's writes and the journal mark they bring the store to.
 type Pending = (Vec<Write>, JournalMark);
 
@@ -618,6 +624,17 @@ impl Model {
             if let Some(v) = conflict.versions.iter_mut().find(|v| v.digest == digest) {
                 if v.sources.insert(source.clone()) {
                     self.merge.changed.insert(MergeKey::Conflict(r.id));
+                }
+                // A replay onto a merge cut off after its `merge` writes: the conflict is
+                // recorded but the responses may still hold the version it displaced.
+                if let Some(active) = conflict.active()
+                    && self
+                        .responses
+                        .get(&r.id)
+                        .is_none_or(|held| content_digest(held) != active.digest)
+                {
+                    self.responses.insert(r.id, active.response.clone());
+                    self.changed_responses.insert(r.id);
                 }
                 self.merge.add_source(key, source);
                 return Ok(Outcome::Duplicate);
@@ -1017,14 +1034,15 @@ impl Store {
         };
         // Encoded before journaling, so a record that cannot be encoded leaves nothing
         // journaled; the model (a decoded copy of what changed) goes before the line is built.
-        let writes = model.write_set()?;
+        let writes = model.take_write_set()?;
         drop(model);
         // The `Merged` entry is written from the batch's own records, not a copy.
         let mark = self.journal_guard().append_merged(merged, &batch.records)?;
         Ok((result, Some((writes, mark))))
     }
 
-    /// Makes a journaled merge's writes in one transaction with its mark, and flushes.
+    /// Makes a journaled merge's writes, then its mark, and flushes (see
+    /// [`Store::apply_merge_writes`]).
     fn finish_merge(
         &self,
         pending: Option<Pending>,
@@ -1032,11 +1050,96 @@ impl Store {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), StoreError> {
         if let Some((writes, mark)) = pending {
-            self.apply_writes(&writes, Some(mark))?;
+            self.apply_merge_writes(writes, mark)?;
             self.flush()?;
             progress(total, total);
         }
         Ok(())
+    }
+
+    /// Writes a journaled merge in slices rather than one sled transaction (which held
+    /// every write, and sled's copies of the nodes it touched, in memory at once and
+    /// made each write a transactional read and write): the `merge` tree first, then
+    /// doors, actions and settings, then responses with the tallies they move (each
+    /// slice one transaction of the two trees, so the counts never disagree with the
+    /// records), and the journal mark last.
+    ///
+    /// A kill in between leaves a store with part of the merge and a mark before its
+    /// journal line (sled brings back a prefix of its writes, which the answer path
+    /// relies on too), so the next open replays the `Merged` entry onto it. Replaying
+    /// onto part of a merge completes it: every rule is idempotent (sources, knocks and
+    /// conflict versions are sets, revisions keep the smallest id), and since the
+    /// `merge` tree goes first a conflict's versions are never lost — a replay that
+    /// finds a conflict's version already recorded puts its active version back into
+    /// the responses (see `merge_response`).
+    fn apply_merge_writes(&self, writes: Vec<Write>, mark: JournalMark) -> Result<(), StoreError> {
+        use super::Tree;
+        use sled::Transactional;
+        if self.read_only.is_some() {
+            return Err(StoreError::ReadOnly);
+        }
+        let order = [
+            Tree::Merge,
+            Tree::Doors,
+            Tree::Actions,
+            Tree::Settings,
+            Tree::Meta,
+        ];
+        let tree_of = |t: Tree| match t {
+            Tree::Responses => super::responses::RESPONSES,
+            Tree::Doors => super::doors::DOORS,
+            Tree::Settings => super::settings::SETTINGS,
+            Tree::Merge => MERGE,
+            Tree::Meta => super::META,
+            Tree::Actions => super::actions::ACTIONS,
+        };
+        for kind in order {
+            let tree = self.tree(tree_of(kind))?;
+            for slice in writes
+                .iter()
+                .filter(|w| w.tree == kind)
+                .collect::<Vec<_>>()
+                .chunks(WRITE_SLICE)
+            {
+                let mut batch = sled::Batch::default();
+                for w in slice {
+                    match &w.value {
+                        Some(v) => batch.insert(w.key.as_slice(), v.as_slice()),
+                        None => batch.remove(w.key.as_slice()),
+                    }
+                }
+                tree.apply_batch(batch)?;
+            }
+        }
+        let responses = self.tree(super::responses::RESPONSES)?;
+        let tallies = self.tree(super::tallies::TALLIES)?;
+        let response_writes: Vec<&Write> = writes
+            .iter()
+            .filter(|w| w.tree == Tree::Responses)
+            .collect();
+        for slice in response_writes.chunks(RESPONSE_SLICE) {
+            let result: Result<(), sled::transaction::TransactionError<()>> =
+                (&responses, &tallies).transaction(|(r, t)| {
+                    for w in slice {
+                        let old = match &w.value {
+                            Some(v) => r.insert(w.key.as_slice(), v.as_slice())?,
+                            None => r.remove(w.key.as_slice())?,
+                        };
+                        super::tallies::count_write(t, &w.key, old.as_deref(), w.value.as_deref())?;
+                    }
+                    Ok(())
+                });
+            match result {
+                Ok(()) => {}
+                Err(sled::transaction::TransactionError::Storage(e)) => return Err(e.into()),
+                Err(sled::transaction::TransactionError::Abort(())) => {
+                    return Err(StoreError::Damaged {
+                        message: "a transaction was aborted".into(),
+                    });
+                }
+            }
+        }
+        self.put_mark(mark)
     }
 
     /// Works a batch's merge out on `model` (loading what it touches). Settings stay in

@@ -392,6 +392,24 @@ impl Model {
         Ok(out)
     }
 
+    /// [`Model::write_set`] that lets go of each changed response as it is encoded, so a
+    /// merge never holds a batch's responses decoded and encoded at once (the encoded form
+    /// is less than half the size). The model keeps everything else.
+    pub fn take_write_set(&mut self) -> Result<Vec<Write>, StoreError> {
+        let mut out = Vec::with_capacity(self.changed_responses.len());
+        for id in std::mem::take(&mut self.changed_responses) {
+            if let Some(r) = self.responses.remove(&id) {
+                out.push(Write::put(
+                    Tree::Responses,
+                    id.as_bytes().to_vec(),
+                    encode(&r)?,
+                ));
+            }
+        }
+        out.extend(self.write_set()?);
+        Ok(out)
+    }
+
     /// Writes every record an applied entry changed, in one transaction (not flushed:
     /// the caller flushes).
     pub fn write_changed(&self, store: &Store) -> Result<(), StoreError> {
