@@ -220,18 +220,48 @@ impl Journal {
     /// The line is as long as the batch, so it is never held whole: the checksum that
     /// starts it is worked out in a first pass over the JSON, which a second pass then
     /// writes straight to the file. A crash part way leaves a torn line, as any append.
+    ///
+    /// `text`, the records' JSON as the batch file carries it (one per record), is
+    /// written as it is: the same entry, without encoding every record again (the batch
+    /// reader decoded the records from that very text).
     pub fn append_merged(
         &mut self,
         batch: &super::merge::MergedBatch,
         records: &[crate::batch::Record],
+        text: Option<&crate::batch::RecordText>,
     ) -> Result<JournalMark, StoreError> {
+        let text = text.filter(|t| t.records().len() == records.len());
         let line = LineOut {
             format: FORMAT,
             entry: &MergedOut::Merged { batch, records },
         };
         let encode = |e: serde_json::Error| StoreError::Encode(e.to_string());
+        // `{"format":…,"entry":{"merged":{"batch":…,"records":[` + records + `]}}}`, as
+        // serde writes `line`.
+        let head_json = match text {
+            Some(_) => format!(
+                "{{\"format\":{FORMAT},\"entry\":{{\"merged\":{{\"batch\":{},\"records\":[",
+                serde_json::to_string(batch).map_err(encode)?
+            ),
+            None => String::new(),
+        };
+        let write_line = |w: &mut dyn Write| -> std::io::Result<()> {
+            match text {
+                Some(t) => {
+                    w.write_all(head_json.as_bytes())?;
+                    for (i, r) in t.records().enumerate() {
+                        if i > 0 {
+                            w.write_all(b",")?;
+                        }
+                        w.write_all(r)?;
+                    }
+                    w.write_all(b"]}}}")
+                }
+                None => serde_json::to_writer(w, &line).map_err(std::io::Error::other),
+            }
+        };
         let mut sum = Summing::default();
-        serde_json::to_writer(&mut sum, &line).map_err(encode)?;
+        write_line(&mut sum).map_err(|e| StoreError::Encode(e.to_string()))?;
         let Some(file) = self.file.as_mut() else {
             return Err(StoreError::ReadOnly);
         };
@@ -239,7 +269,7 @@ impl Journal {
         let written = (|| {
             let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut *file);
             w.write_all(head.as_bytes())?;
-            serde_json::to_writer(&mut w, &line)?;
+            write_line(&mut w)?;
             w.write_all(b"\n")?;
             w.flush()?;
             drop(w);

@@ -877,11 +877,11 @@ impl Store {
             Ok(b) => b,
             Err(e) => return Ok(Err(Refusal::new(format!("cannot be read: {e}")))),
         };
-        let batch = match batch::open(&bytes, identity) {
+        // Kept with the batch (not copied): the merge journals the records' JSON from it.
+        let batch = match batch::open_owned(bytes, identity) {
             Ok(b) => b,
             Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
         };
-        drop(bytes);
         let refuse = |batch: &Batch, stage: Stage, reasons: Vec<String>| Refusal {
             manifest: Some(batch.manifest.clone()),
             encrypted: batch.encrypted,
@@ -1037,7 +1037,9 @@ impl Store {
         let writes = model.take_write_set()?;
         drop(model);
         // The `Merged` entry is written from the batch's own records, not a copy.
-        let mark = self.journal_guard().append_merged(merged, &batch.records)?;
+        let mark = self
+            .journal_guard()
+            .append_merged(merged, &batch.records, batch.text.as_ref())?;
         Ok((result, Some((writes, mark))))
     }
 
