@@ -221,16 +221,18 @@ impl Journal {
     /// starts it is worked out in a first pass over the JSON, which a second pass then
     /// writes straight to the file. A crash part way leaves a torn line, as any append.
     ///
-    /// `text`, the records' JSON as the batch file carries it (one per record), is
-    /// written as it is: the same entry, without encoding every record again (the batch
-    /// reader decoded the records from that very text).
+    /// Records given as the batch file's text are written as they are: the same entry,
+    /// without encoding every record again (the batch reader decoded the records from
+    /// that very text).
     pub fn append_merged(
         &mut self,
         batch: &super::merge::MergedBatch,
-        records: &[crate::batch::Record],
-        text: Option<&crate::batch::RecordText>,
+        records: MergedRecords<'_>,
     ) -> Result<JournalMark, StoreError> {
-        let text = text.filter(|t| t.records().len() == records.len());
+        let (records, text) = match records {
+            MergedRecords::Decoded(r) => (r, None),
+            MergedRecords::Text(t) => (&[][..], Some(t)),
+        };
         let line = LineOut {
             format: FORMAT,
             entry: &MergedOut::Merged { batch, records },
@@ -292,6 +294,13 @@ impl Journal {
         self.mark.bytes += line.len() as u64;
         Ok(self.mark)
     }
+}
+
+/// The records of a `Merged` entry to journal: decoded, or the batch file's own text of
+/// each.
+pub(crate) enum MergedRecords<'a> {
+    Decoded(&'a [crate::batch::Record]),
+    Text(&'a crate::batch::RecordText),
 }
 
 /// A journal line as written: borrows its entry (a merged batch's entry holds the whole
@@ -537,7 +546,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut j = Journal::open(dir.path()).unwrap();
         j.append(&setting("PC 1")).unwrap();
-        let mark = j.append_merged(&batch, &records).unwrap();
+        let mark = j.append_merged(&batch, MergedRecords::Decoded(&records)).unwrap();
         let owned = JournalEntry::Merged {
             batch: batch.clone(),
             records: records.clone(),

@@ -40,6 +40,7 @@
 //! replaces a response; `action\x1f<uuid bytes>` → every version of a merged action
 //! ([`super::merge_actions::ActionVersions`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -50,6 +51,7 @@ use uuid::Uuid;
 
 use super::batches::{DevicePin, PinSource};
 use super::doors::door_key;
+use super::journal::MergedRecords;
 use super::replay::Model;
 use super::{JournalEntry, JournalMark, Store, StoreError, Write, decode, encode};
 use crate::batch::{self, Batch, Counts, Manifest, Record};
@@ -314,7 +316,7 @@ pub struct DryRun {
 impl DryRun {
     /// What merging `batch` would do after the batches given before it.
     pub fn merge(&mut self, store: &Store, batch: &Batch) -> Result<MergeResult, StoreError> {
-        store.work_out(&mut self.model, batch, &mut |_, _| {})
+        store.work_out(&mut self.model, batch, None, &mut |_, _| {})
     }
 
     /// [`Store::merge_file`] without writing anything (no device key is pinned either).
@@ -558,10 +560,11 @@ pub(super) enum Outcome {
 impl Model {
     /// Applies a batch's records (settings are never imported) and records the batch.
     /// Applying it again changes nothing. Returns the counts and the rejected records.
-    pub(super) fn apply_merge(
+    /// Records given owned are moved into the model, not copied.
+    pub(super) fn apply_merge<'a>(
         &mut self,
         batch: &MergedBatch,
-        records: &[Record],
+        records: impl IntoIterator<Item = Cow<'a, Record>>,
     ) -> (MergeCounts, Vec<Rejection>) {
         let source = Source {
             device: batch.device.clone(),
@@ -569,13 +572,17 @@ impl Model {
         };
         let mut counts = MergeCounts::default();
         let mut rejections = Vec::new();
-        for (i, record) in records.iter().enumerate() {
+        for (i, record) in records.into_iter().enumerate() {
+            let kind = record.kind();
             let done = match record {
-                Record::Setting(_) => continue,
-                Record::Response(r) => self.merge_response(r, &source),
-                Record::Door(d) => self.merge_door(&d.area, &d.door, &source),
-                Record::Knock(k) => self.merge_knock(k, &source),
-                Record::Action(a) => self.merge_action(a, &source),
+                Cow::Owned(Record::Response(r)) => self.merge_response(Cow::Owned(r), &source),
+                record => match record.as_ref() {
+                    Record::Setting(_) => continue,
+                    Record::Response(r) => self.merge_response(Cow::Borrowed(r), &source),
+                    Record::Door(d) => self.merge_door(&d.area, &d.door, &source),
+                    Record::Knock(k) => self.merge_knock(k, &source),
+                    Record::Action(a) => self.merge_action(a, &source),
+                },
             };
             match done {
                 Ok(Outcome::New) => counts.new += 1,
@@ -587,7 +594,7 @@ impl Model {
                     rejections.push(Rejection {
                         record: i + 1,
                         line: Batch::line_of(i),
-                        kind: record.kind(),
+                        kind,
                         reason,
                     });
                 }
@@ -609,68 +616,73 @@ impl Model {
         (counts, rejections)
     }
 
-    fn merge_response(&mut self, r: &Response, source: &Source) -> Result<Outcome, String> {
+    fn merge_response(
+        &mut self,
+        r: Cow<'_, Response>,
+        source: &Source,
+    ) -> Result<Outcome, String> {
+        let (id, replaces) = (r.id, r.replaces);
         if !r.status.is_final() {
             return Err(format!(
                 "response {} is a draft; only finalized responses are merged",
-                r.id
+                id
             ));
         }
         // The digest only matters when the id is here already (rare): not worked out
         // for a new response.
-        let key = response_key(r.id);
-        if let Some(conflict) = self.merge.conflicts.get_mut(&r.id) {
-            let digest = content_digest(r);
+        let key = response_key(id);
+        if let Some(conflict) = self.merge.conflicts.get_mut(&id) {
+            let digest = content_digest(&r);
             if let Some(v) = conflict.versions.iter_mut().find(|v| v.digest == digest) {
                 if v.sources.insert(source.clone()) {
-                    self.merge.changed.insert(MergeKey::Conflict(r.id));
+                    self.merge.changed.insert(MergeKey::Conflict(id));
                 }
                 // A replay onto a merge cut off after its `merge` writes: the conflict is
                 // recorded but the responses may still hold the version it displaced.
                 if let Some(active) = conflict.active()
                     && self
                         .responses
-                        .get(&r.id)
+                        .get(&id)
                         .is_none_or(|held| content_digest(held) != active.digest)
                 {
-                    self.responses.insert(r.id, active.response.clone());
-                    self.changed_responses.insert(r.id);
+                    self.responses.insert(id, active.response.clone());
+                    self.changed_responses.insert(id);
                 }
                 self.merge.add_source(key, source);
                 return Ok(Outcome::Duplicate);
             }
             conflict.add(ConflictVersion {
-                response: r.clone(),
+                response: r.into_owned(),
                 digest,
                 sources: BTreeSet::from([source.clone()]),
             });
             conflict.resolved_at = None;
             if let Some(active) = conflict.active() {
-                self.responses.insert(r.id, active.response.clone());
-                self.changed_responses.insert(r.id);
+                self.responses.insert(id, active.response.clone());
+                self.changed_responses.insert(id);
             }
-            self.merge.changed.insert(MergeKey::Conflict(r.id));
+            self.merge.changed.insert(MergeKey::Conflict(id));
             self.merge.add_source(key, source);
             return Ok(Outcome::Conflict);
         }
-        let outcome = match self.responses.get(&r.id) {
+        let outcome = match self.responses.get(&id) {
             None => {
-                self.responses.insert(r.id, r.clone());
-                self.changed_responses.insert(r.id);
+                self.responses.insert(id, r.into_owned());
+                self.changed_responses.insert(id);
                 let mut outcome = Outcome::New;
-                if let Some(original) = r.replaces {
+                if let Some(original) = replaces {
                     // Two revisions of one response: the smaller id is recorded, whatever
                     // the order.
                     let current = self.merge.revised.get(&original).copied();
-                    if current.is_none_or(|c| r.id < c) {
-                        self.merge.revised.insert(original, r.id);
+                    if current.is_none_or(|c| id < c) {
+                        self.merge.revised.insert(original, id);
                         self.merge.changed.insert(MergeKey::Revised(original));
                     }
                     if self.responses.contains_key(&original) {
                         outcome = Outcome::Superseded;
                     }
                 }
-                if self.merge.revised.contains_key(&r.id) {
+                if self.merge.revised.contains_key(&id) {
                     outcome = Outcome::Superseded;
                 }
                 outcome
@@ -678,17 +690,17 @@ impl Model {
             Some(existing) if existing.status == Status::Draft => {
                 return Err(format!(
                     "response {} is a draft being recorded on this machine; it was not replaced",
-                    r.id
+                    id
                 ));
             }
             Some(existing) => {
                 let existing_digest = content_digest(existing);
-                let digest = content_digest(r);
+                let digest = content_digest(&r);
                 if existing_digest == digest {
                     Outcome::Duplicate
                 } else {
                     let mut conflict = Conflict {
-                        id: r.id,
+                        id: id,
                         versions: vec![ConflictVersion {
                             response: existing.clone(),
                             digest: existing_digest,
@@ -698,16 +710,16 @@ impl Model {
                         resolved_at: None,
                     };
                     conflict.add(ConflictVersion {
-                        response: r.clone(),
+                        response: r.into_owned(),
                         digest,
                         sources: BTreeSet::from([source.clone()]),
                     });
                     if let Some(active) = conflict.active() {
-                        self.responses.insert(r.id, active.response.clone());
-                        self.changed_responses.insert(r.id);
+                        self.responses.insert(id, active.response.clone());
+                        self.changed_responses.insert(id);
                     }
-                    self.merge.conflicts.insert(r.id, conflict);
-                    self.merge.changed.insert(MergeKey::Conflict(r.id));
+                    self.merge.conflicts.insert(id, conflict);
+                    self.merge.changed.insert(MergeKey::Conflict(id));
                     Outcome::Conflict
                 }
             }
@@ -994,7 +1006,15 @@ impl Store {
         }
         let _guard = self.write_guard();
         let total = batch.records.len() as u64;
-        let (result, pending) = self.journal_merge(&batch, progress)?;
+        let mut batch = batch;
+        // Journaled from its text (the file holds one line per record), so its decoded
+        // records can move into the merge rather than be copied there.
+        let owned = batch
+            .text
+            .as_ref()
+            .is_some_and(|t| t.records().len() == batch.records.len())
+            .then(|| std::mem::take(&mut batch.records));
+        let (result, pending) = self.journal_merge(&batch, owned, progress)?;
         // Journaled: only the encoded writes are needed from here on, not the records.
         drop(batch);
         self.finish_merge(pending, total, progress)?;
@@ -1014,7 +1034,7 @@ impl Store {
             return Err(StoreError::ReadOnly);
         }
         let _guard = self.write_guard();
-        let (result, pending) = self.journal_merge(batch, progress)?;
+        let (result, pending) = self.journal_merge(batch, None, progress)?;
         self.finish_merge(pending, batch.records.len() as u64, progress)?;
         Ok(result)
     }
@@ -1022,13 +1042,27 @@ impl Store {
     /// Works a batch's merge out, encodes the writes it calls for, then journals it
     /// (fsynced): the result, and the writes to make with the journal mark they reflect
     /// (none for a batch merged before). The caller holds the write guard.
+    ///
+    /// `owned`: the records taken out of a batch that carries their text
+    /// ([`Batch::text`], one per record): it is journaled from that text, so the decoded
+    /// records are given up to the model as they are worked out.
     fn journal_merge(
         &self,
         batch: &Batch,
+        owned: Option<Vec<Record>>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(MergeResult, Option<Pending>), StoreError> {
         let mut model = Model::default();
-        let result = self.work_out(&mut model, batch, progress)?;
+        let text = match (&owned, &batch.text) {
+            (Some(records), Some(text)) if text.records().len() == records.len() => Some(text),
+            (Some(_), _) => {
+                return Err(StoreError::Damaged {
+                    message: "a batch's records were taken from it without their text".into(),
+                });
+            }
+            (None, _) => None,
+        };
+        let result = self.work_out(&mut model, batch, owned, progress)?;
         let MergeResult::Merged { batch: merged, .. } = &result else {
             return Ok((result, None));
         };
@@ -1036,10 +1070,12 @@ impl Store {
         // journaled; the model (a decoded copy of what changed) goes before the line is built.
         let writes = model.take_write_set()?;
         drop(model);
-        // The `Merged` entry is written from the batch's own records, not a copy.
-        let mark = self
-            .journal_guard()
-            .append_merged(merged, &batch.records, batch.text.as_ref())?;
+        // The `Merged` entry is written from the batch's own text or records, not a copy.
+        let records = match text {
+            Some(text) => MergedRecords::Text(text),
+            None => MergedRecords::Decoded(&batch.records),
+        };
+        let mark = self.journal_guard().append_merged(merged, records)?;
         Ok((result, Some((writes, mark))))
     }
 
@@ -1146,10 +1182,14 @@ impl Store {
 
     /// Works a batch's merge out on `model` (loading what it touches). Settings stay in
     /// the records (never applied) so record numbers are the batch's own.
+    ///
+    /// `owned`: the batch's records taken out of it, so that new responses move into the
+    /// model instead of being copied (`batch.records` is then left empty).
     fn work_out(
         &self,
         model: &mut Model,
         batch: &Batch,
+        owned: Option<Vec<Record>>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MergeResult, StoreError> {
         let meta = MergedBatch::of(batch, self.env.now());
@@ -1164,8 +1204,8 @@ impl Store {
             let before = model.merge.batches.get(&id).cloned().unwrap_or(meta);
             return Ok(MergeResult::AlreadyMerged(before));
         }
-        let records = &batch.records;
-        let total = batch.records.len() as u64;
+        let records: &[Record] = owned.as_deref().unwrap_or(&batch.records);
+        let total = records.len() as u64;
         // Load in slices so a long batch reports progress while it is read in.
         let mut done = 0u64;
         for chunk in records.chunks(256) {
@@ -1174,7 +1214,10 @@ impl Store {
             done += chunk.len() as u64;
             progress(done.min(total), total);
         }
-        let (outcome, rejections) = model.apply_merge(&meta, records);
+        let (outcome, rejections) = match owned {
+            Some(records) => model.apply_merge(&meta, records.into_iter().map(Cow::Owned)),
+            None => model.apply_merge(&meta, batch.records.iter().map(Cow::Borrowed)),
+        };
         let mut merged = meta;
         merged.outcome = outcome;
         Ok(MergeResult::Merged {

@@ -159,7 +159,7 @@ impl Model {
                 self.settings.insert(key, value);
             }
             JournalEntry::Merged { batch, records } => {
-                self.apply_merge(&batch, &records);
+                self.apply_merge(&batch, records.into_iter().map(std::borrow::Cow::Owned));
                 // The counts as they were when it was merged, not as a replay finds them.
                 if self
                     .merge
