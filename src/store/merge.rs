@@ -20,18 +20,22 @@
 //!   [`super::merge_actions`].
 //!
 //! Atomicity: a batch's merge is worked out in memory from the records it touches, then
-//! journaled as one `Merged` entry (fsynced), then written to sled in one transaction with
-//! the journal mark. A crash before the journal line is whole leaves nothing (a torn line
-//! fails its checksum); a crash after it leaves a journal ahead of the mark, which the
-//! next open replays, again in one transaction. Applying a `Merged` entry twice changes
-//! nothing, so a replay interrupted in turn is simply done again.
+//! journaled as one `Merged` entry (fsynced), then written to sled in slices (the `merge`
+//! tree first, responses with their tallies last) and the journal mark after them (see
+//! [`Store::apply_merge_writes`]). A crash before the journal line is whole leaves nothing
+//! (a torn line fails its checksum); a crash after it leaves a journal ahead of the mark,
+//! with none, some or all of the writes made, and the next open replays the entry onto
+//! that. Applying a `Merged` entry again, whole or over part of itself, gives what
+//! applying it once gives, so a replay interrupted in turn is simply done again.
 //!
 //! Memory: one batch at a time. `batch merge` verifies every file first keeping only its
 //! manifest and digest, then reads each again to merge it (its answers are not validated
-//! twice when its bytes are unchanged). A merge holds the batch's records, the records
-//! they touch (loaded from the store, not the store's other records) and their encoded
-//! writes; the `Merged` line is streamed to the journal, not built in memory; the records
-//! are let go before the writes go to sled.
+//! twice when its bytes are unchanged). A merge holds the batch (its records decoded and
+//! the file's text), the records they touch (loaded from the store, not the store's other
+//! records) and their encoded writes: new responses move from the batch into the merge
+//! rather than being copied, each is let go as it is encoded, and the `Merged` line is
+//! streamed to the journal from the file's own text of each record (not encoded again,
+//! not built in memory).
 //!
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
 //! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
