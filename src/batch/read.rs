@@ -67,8 +67,7 @@ pub fn open_owned(
     bytes: Vec<u8>,
     identity: Option<&CoordinatorIdentity>,
 ) -> Result<Batch, BatchError> {
-    let (text, encrypted) = if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC)
-    {
+    let (text, encrypted) = if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC) {
         (decrypt(&bytes, identity)?, true)
     } else {
         check_start(&bytes)?;
@@ -174,13 +173,16 @@ fn open_signed(bytes: &[u8]) -> Result<(Batch, Spans), BatchError> {
         });
     }
     check_counts(&manifest, &records)?;
-    Ok((Batch {
-        manifest,
-        records,
-        encrypted: false,
-        digest: format!("sha256:{}", to_hex(&Sha256::digest(bytes))),
-        text: None,
-    }, spans))
+    Ok((
+        Batch {
+            manifest,
+            records,
+            encrypted: false,
+            digest: format!("sha256:{}", to_hex(&Sha256::digest(bytes))),
+            text: None,
+        },
+        spans,
+    ))
 }
 
 /// The version text of a header line `doorstep-batch N`.

@@ -546,7 +546,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut j = Journal::open(dir.path()).unwrap();
         j.append(&setting("PC 1")).unwrap();
-        let mark = j.append_merged(&batch, MergedRecords::Decoded(&records)).unwrap();
+        let mark = j
+            .append_merged(&batch, MergedRecords::Decoded(&records))
+            .unwrap();
         let owned = JournalEntry::Merged {
             batch: batch.clone(),
             records: records.clone(),

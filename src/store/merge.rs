@@ -620,11 +620,7 @@ impl Model {
         (counts, rejections)
     }
 
-    fn merge_response(
-        &mut self,
-        r: Cow<'_, Response>,
-        source: &Source,
-    ) -> Result<Outcome, String> {
+    fn merge_response(&mut self, r: Cow<'_, Response>, source: &Source) -> Result<Outcome, String> {
         let (id, replaces) = (r.id, r.replaces);
         if !r.status.is_final() {
             return Err(format!(
@@ -1406,4 +1402,132 @@ fn uk_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&chrono_tz::Europe::London)
         .format("%Y-%m-%d %H:%M %Z")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::batch::{DeviceKey, Origin, Selection};
+    use crate::response::{Env, NewResponse};
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 10, 5, 10, 0, 0).unwrap()
+    }
+
+    fn response(id: u128, interviewer: &str, finalized_min: i64) -> Response {
+        let mut r = Response::draft(
+            Uuid::from_u128(id),
+            NewResponse {
+                survey_id: "kin".into(),
+                survey_version: 2,
+                fingerprint: "f".into(),
+                area: "E05000841".into(),
+                period: None,
+                interviewer: interviewer.into(),
+                device: "d".into(),
+                language: "en".into(),
+                started_at: t0(),
+            },
+        )
+        .unwrap();
+        r.finalize(
+            Status::Complete,
+            t0() + chrono::Duration::minutes(finalized_min),
+        );
+        r
+    }
+
+    fn batch_of(device: &str, records: Vec<Record>) -> Batch {
+        let key = DeviceKey::from_secret_bytes([device.len() as u8; 32]);
+        let origin = Origin {
+            batch: Uuid::from_u128(device.len() as u128),
+            sequence: 1,
+            previous: None,
+            device: device.into(),
+            officer: None,
+            created_at: t0(),
+            selection: Selection::New,
+        };
+        let manifest = Manifest::describe(origin, &key.public(), &records);
+        batch::open(&batch::write(&manifest, &records, &key).unwrap(), None).unwrap()
+    }
+
+    /// What the tests compare: every response, conflict and source, and the tallies.
+    fn state(store: &Store) -> (Vec<Response>, Vec<Conflict>, String, super::super::Tallies) {
+        let listing = store.list(&Default::default()).unwrap();
+        (
+            listing.responses,
+            store.conflicts().unwrap(),
+            format!("{:?}", store.record_sources().unwrap()),
+            store.tallies().unwrap(),
+        )
+    }
+
+    /// A merge killed part way through its writes (any prefix of them, in the order
+    /// `apply_merge_writes` makes them) is completed by the next open: the same store as
+    /// the merge left whole. The batch brings a conflict whose new version becomes the
+    /// active one, the case where a replay must put the response back itself.
+    #[test]
+    fn a_merge_cut_off_among_its_writes_is_completed_by_the_next_open() {
+        let first = batch_of("laptop-1", vec![Record::Response(response(1, "PC 1", 30))]);
+        // Same id, other content, finalized earlier: the active version after the merge.
+        let second = batch_of(
+            "laptop-22",
+            vec![
+                Record::Response(response(1, "PC 2", 10)),
+                Record::Response(response(2, "PC 2", 20)),
+            ],
+        );
+        let open = |dir: &Path| Store::open_with(dir, Env::manual(t0()).0).unwrap();
+        let whole = {
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            store.merge_batch(&first, &mut |_, _| {}).unwrap();
+            store.merge_batch(&second, &mut |_, _| {}).unwrap();
+            state(&store)
+        };
+        assert_eq!(whole.1.len(), 1);
+        assert_eq!(whole.0[0].interviewer, "PC 2");
+        let writes = {
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            store.merge_batch(&first, &mut |_, _| {}).unwrap();
+            let _guard = store.write_guard();
+            let (_, pending) = store.journal_merge(&second, None, &mut |_, _| {}).unwrap();
+            pending.unwrap().0.len()
+        };
+        for cut in 0..=writes {
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            store.merge_batch(&first, &mut |_, _| {}).unwrap();
+            let before = store.stored_mark().unwrap().unwrap();
+            let (_, pending) = {
+                let _guard = store.write_guard();
+                store.journal_merge(&second, None, &mut |_, _| {}).unwrap()
+            };
+            let (all, _) = pending.unwrap();
+            // The writes in the order they are made, cut after `cut` of them, and the mark
+            // left where it was (the kill came before it).
+            let order = [
+                super::super::Tree::Merge,
+                super::super::Tree::Doors,
+                super::super::Tree::Actions,
+                super::super::Tree::Settings,
+                super::super::Tree::Meta,
+                super::super::Tree::Responses,
+            ];
+            let ordered: Vec<Write> = order
+                .iter()
+                .flat_map(|t| all.iter().filter(move |w| w.tree == *t).cloned())
+                .take(cut)
+                .collect();
+            store.apply_merge_writes(ordered, before).unwrap();
+            store.flush().unwrap();
+            drop(store);
+            let store = open(dir.path());
+            assert_eq!(state(&store), whole, "cut after {cut} of {writes} writes");
+        }
+    }
 }
