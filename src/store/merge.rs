@@ -700,7 +700,7 @@ impl Model {
                     Outcome::Duplicate
                 } else {
                     let mut conflict = Conflict {
-                        id: id,
+                        id,
                         versions: vec![ConflictVersion {
                             response: existing.clone(),
                             digest: existing_digest,
