@@ -19,6 +19,27 @@ pub struct Batch {
     pub encrypted: bool,
     /// `sha256:` of the signed bytes: the same batch always has the same digest.
     pub digest: String,
+    /// The records' JSON as signed, when opened with [`open_owned`]: a merge journals
+    /// it as it is instead of encoding every record again.
+    pub text: Option<RecordText>,
+}
+
+type Spans = Vec<std::ops::Range<usize>>;
+
+/// The signed text of a batch and where each record's JSON lies in it.
+#[derive(Debug, Clone, Default)]
+pub struct RecordText {
+    text: Vec<u8>,
+    spans: Spans,
+}
+
+impl RecordText {
+    /// The JSON of each record, in order (one per record of the batch).
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        self.spans
+            .iter()
+            .map(|s| self.text.get(s.clone()).unwrap_or_default())
+    }
 }
 
 impl Batch {
@@ -31,15 +52,43 @@ impl Batch {
 /// Opens a batch file's bytes. An encrypted batch needs the coordinator's identity.
 pub fn open(bytes: &[u8], identity: Option<&CoordinatorIdentity>) -> Result<Batch, BatchError> {
     if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC) {
-        let identity = identity.ok_or(BatchError::IdentityNeeded)?;
-        let plain = seal::decrypt_file(identity, bytes).map_err(|e| match e {
-            OpenFileError::NotForThisIdentity => BatchError::WrongIdentity,
-            OpenFileError::Damaged(reason) => BatchError::Damaged(reason),
-        })?;
-        let mut batch = open_signed(&plain)?;
+        let plain = decrypt(bytes, identity)?;
+        let (mut batch, _) = open_signed(&plain)?;
         batch.encrypted = true;
         return Ok(batch);
     }
+    check_start(bytes)?;
+    Ok(open_signed(bytes)?.0)
+}
+
+/// [`open`], keeping the signed text with the batch ([`Batch::text`]) rather than
+/// letting it go: it is the file itself (or what it decrypts to), not a copy.
+pub fn open_owned(
+    bytes: Vec<u8>,
+    identity: Option<&CoordinatorIdentity>,
+) -> Result<Batch, BatchError> {
+    let (text, encrypted) = if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC) {
+        (decrypt(&bytes, identity)?, true)
+    } else {
+        check_start(&bytes)?;
+        (bytes, false)
+    };
+    let (mut batch, spans) = open_signed(&text)?;
+    batch.encrypted = encrypted;
+    batch.text = Some(RecordText { text, spans });
+    Ok(batch)
+}
+
+fn decrypt(bytes: &[u8], identity: Option<&CoordinatorIdentity>) -> Result<Vec<u8>, BatchError> {
+    let identity = identity.ok_or(BatchError::IdentityNeeded)?;
+    seal::decrypt_file(identity, bytes).map_err(|e| match e {
+        OpenFileError::NotForThisIdentity => BatchError::WrongIdentity,
+        OpenFileError::Damaged(reason) => BatchError::Damaged(reason),
+    })
+}
+
+/// The checks of an unencrypted file's first bytes.
+fn check_start(bytes: &[u8]) -> Result<(), BatchError> {
     if bytes.is_empty() {
         return Err(BatchError::Truncated("the file is empty".into()));
     }
@@ -51,10 +100,11 @@ pub fn open(bytes: &[u8], identity: Option<&CoordinatorIdentity>) -> Result<Batc
     if !bytes.starts_with(MAGIC.as_bytes()) {
         return Err(BatchError::NotABatch);
     }
-    open_signed(bytes)
+    Ok(())
 }
 
-fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
+/// The batch and where each record's JSON lies in `bytes`.
+fn open_signed(bytes: &[u8]) -> Result<(Batch, Spans), BatchError> {
     let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
     // A file that ends with a newline splits into complete lines and one empty tail.
     let tail = lines.pop().unwrap_or_default();
@@ -100,8 +150,13 @@ fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
         )));
     }
     let mut records = Vec::with_capacity(last - 2);
+    let mut spans = Vec::with_capacity(last - 2);
+    let start = bytes.as_ptr() as usize;
     for (i, line) in lines[2..last].iter().enumerate() {
         records.push(read_record(i, line)?);
+        // The JSON after `sha256:<64 hex> ` (read_record checked that shape).
+        let at = line.as_ptr() as usize - start;
+        spans.push(at + 72..at + line.len());
     }
     let signature =
         from_hex::<64>(&String::from_utf8_lossy(&signature_line[8..])).ok_or_else(|| {
@@ -118,12 +173,16 @@ fn open_signed(bytes: &[u8]) -> Result<Batch, BatchError> {
         });
     }
     check_counts(&manifest, &records)?;
-    Ok(Batch {
-        manifest,
-        records,
-        encrypted: false,
-        digest: format!("sha256:{}", to_hex(&Sha256::digest(bytes))),
-    })
+    Ok((
+        Batch {
+            manifest,
+            records,
+            encrypted: false,
+            digest: format!("sha256:{}", to_hex(&Sha256::digest(bytes))),
+            text: None,
+        },
+        spans,
+    ))
 }
 
 /// The version text of a header line `doorstep-batch N`.

@@ -220,18 +220,50 @@ impl Journal {
     /// The line is as long as the batch, so it is never held whole: the checksum that
     /// starts it is worked out in a first pass over the JSON, which a second pass then
     /// writes straight to the file. A crash part way leaves a torn line, as any append.
+    ///
+    /// Records given as the batch file's text are written as they are: the same entry,
+    /// without encoding every record again (the batch reader decoded the records from
+    /// that very text).
     pub fn append_merged(
         &mut self,
         batch: &super::merge::MergedBatch,
-        records: &[crate::batch::Record],
+        records: MergedRecords<'_>,
     ) -> Result<JournalMark, StoreError> {
+        let (records, text) = match records {
+            MergedRecords::Decoded(r) => (r, None),
+            MergedRecords::Text(t) => (&[][..], Some(t)),
+        };
         let line = LineOut {
             format: FORMAT,
             entry: &MergedOut::Merged { batch, records },
         };
         let encode = |e: serde_json::Error| StoreError::Encode(e.to_string());
+        // `{"format":…,"entry":{"merged":{"batch":…,"records":[` + records + `]}}}`, as
+        // serde writes `line`.
+        let head_json = match text {
+            Some(_) => format!(
+                "{{\"format\":{FORMAT},\"entry\":{{\"merged\":{{\"batch\":{},\"records\":[",
+                serde_json::to_string(batch).map_err(encode)?
+            ),
+            None => String::new(),
+        };
+        let write_line = |w: &mut dyn Write| -> std::io::Result<()> {
+            match text {
+                Some(t) => {
+                    w.write_all(head_json.as_bytes())?;
+                    for (i, r) in t.records().enumerate() {
+                        if i > 0 {
+                            w.write_all(b",")?;
+                        }
+                        w.write_all(r)?;
+                    }
+                    w.write_all(b"]}}}")
+                }
+                None => serde_json::to_writer(w, &line).map_err(std::io::Error::other),
+            }
+        };
         let mut sum = Summing::default();
-        serde_json::to_writer(&mut sum, &line).map_err(encode)?;
+        write_line(&mut sum).map_err(|e| StoreError::Encode(e.to_string()))?;
         let Some(file) = self.file.as_mut() else {
             return Err(StoreError::ReadOnly);
         };
@@ -239,7 +271,7 @@ impl Journal {
         let written = (|| {
             let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut *file);
             w.write_all(head.as_bytes())?;
-            serde_json::to_writer(&mut w, &line)?;
+            write_line(&mut w)?;
             w.write_all(b"\n")?;
             w.flush()?;
             drop(w);
@@ -262,6 +294,13 @@ impl Journal {
         self.mark.bytes += line.len() as u64;
         Ok(self.mark)
     }
+}
+
+/// The records of a `Merged` entry to journal: decoded, or the batch file's own text of
+/// each.
+pub(crate) enum MergedRecords<'a> {
+    Decoded(&'a [crate::batch::Record]),
+    Text(&'a crate::batch::RecordText),
 }
 
 /// A journal line as written: borrows its entry (a merged batch's entry holds the whole
@@ -507,7 +546,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut j = Journal::open(dir.path()).unwrap();
         j.append(&setting("PC 1")).unwrap();
-        let mark = j.append_merged(&batch, &records).unwrap();
+        let mark = j
+            .append_merged(&batch, MergedRecords::Decoded(&records))
+            .unwrap();
         let owned = JournalEntry::Merged {
             batch: batch.clone(),
             records: records.clone(),

@@ -25,18 +25,22 @@
 //!   A revision of a revision (R2 replaces R1 replaces R) is a chain, not a conflict.
 //!
 //! Atomicity: a batch's merge is worked out in memory from the records it touches, then
-//! journaled as one `Merged` entry (fsynced), then written to sled in one transaction with
-//! the journal mark. A crash before the journal line is whole leaves nothing (a torn line
-//! fails its checksum); a crash after it leaves a journal ahead of the mark, which the
-//! next open replays, again in one transaction. Applying a `Merged` entry twice changes
-//! nothing, so a replay interrupted in turn is simply done again.
+//! journaled as one `Merged` entry (fsynced), then written to sled in slices (the `merge`
+//! tree first, responses with their tallies last) and the journal mark after them (see
+//! [`Store::apply_merge_writes`]). A crash before the journal line is whole leaves nothing
+//! (a torn line fails its checksum); a crash after it leaves a journal ahead of the mark,
+//! with none, some or all of the writes made, and the next open replays the entry onto
+//! that. Applying a `Merged` entry again, whole or over part of itself, gives what
+//! applying it once gives, so a replay interrupted in turn is simply done again.
 //!
 //! Memory: one batch at a time. `batch merge` verifies every file first keeping only its
 //! manifest and digest, then reads each again to merge it (its answers are not validated
-//! twice when its bytes are unchanged). A merge holds the batch's records, the records
-//! they touch (loaded from the store, not the store's other records) and their encoded
-//! writes; the `Merged` line is streamed to the journal, not built in memory; the records
-//! are let go before the writes go to sled.
+//! twice when its bytes are unchanged). A merge holds the batch (its records decoded and
+//! the file's text), the records they touch (loaded from the store, not the store's other
+//! records) and their encoded writes: new responses move from the batch into the merge
+//! rather than being copied, each is let go as it is encoded, and the `Merged` line is
+//! streamed to the journal from the file's own text of each record (not encoded again,
+//! not built in memory).
 //!
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
 //! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
@@ -46,6 +50,7 @@
 //! replaces a response; `action\x1f<uuid bytes>` → every version of a merged action
 //! ([`super::merge_actions::ActionVersions`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -56,6 +61,7 @@ use uuid::Uuid;
 
 use super::batches::{DevicePin, PinSource};
 use super::doors::door_key;
+use super::journal::MergedRecords;
 use super::replay::Model;
 use super::{JournalEntry, JournalMark, Store, StoreError, Write, decode, encode};
 use crate::batch::{self, Batch, Counts, Manifest, Record};
@@ -325,7 +331,7 @@ pub struct DryRun {
 impl DryRun {
     /// What merging `batch` would do after the batches given before it.
     pub fn merge(&mut self, store: &Store, batch: &Batch) -> Result<MergeResult, StoreError> {
-        store.work_out(&mut self.model, batch, &mut |_, _| {})
+        store.work_out(&mut self.model, batch, None, &mut |_, _| {})
     }
 
     /// [`Store::merge_file`] without writing anything (no device key is pinned either).
@@ -420,6 +426,12 @@ pub(super) enum MergeKey {
     /// The conflict of the revisions of a response.
     Revisions(Uuid),
 }
+
+/// How many writes of a merge go to sled in one `apply_batch`.
+const WRITE_SLICE: usize = 1024;
+
+/// How many response writes (with their tallies) go to sled in one transaction.
+const RESPONSE_SLICE: usize = 256;
 
 /// A journaled merge's writes and the journal mark they bring the store to.
 type Pending = (Vec<Write>, JournalMark);
@@ -625,10 +637,11 @@ pub(super) enum Outcome {
 impl Model {
     /// Applies a batch's records (settings are never imported) and records the batch.
     /// Applying it again changes nothing. Returns the counts and the rejected records.
-    pub(super) fn apply_merge(
+    /// Records given owned are moved into the model, not copied.
+    pub(super) fn apply_merge<'a>(
         &mut self,
         batch: &MergedBatch,
-        records: &[Record],
+        records: impl IntoIterator<Item = Cow<'a, Record>>,
     ) -> (MergeCounts, Vec<Rejection>) {
         let source = Source {
             device: batch.device.clone(),
@@ -636,13 +649,17 @@ impl Model {
         };
         let mut counts = MergeCounts::default();
         let mut rejections = Vec::new();
-        for (i, record) in records.iter().enumerate() {
+        for (i, record) in records.into_iter().enumerate() {
+            let kind = record.kind();
             let done = match record {
-                Record::Setting(_) => continue,
-                Record::Response(r) => self.merge_response(r, &source),
-                Record::Door(d) => self.merge_door(&d.area, &d.door, &source),
-                Record::Knock(k) => self.merge_knock(k, &source),
-                Record::Action(a) => self.merge_action(a, &source),
+                Cow::Owned(Record::Response(r)) => self.merge_response(Cow::Owned(r), &source),
+                record => match record.as_ref() {
+                    Record::Setting(_) => continue,
+                    Record::Response(r) => self.merge_response(Cow::Borrowed(r), &source),
+                    Record::Door(d) => self.merge_door(&d.area, &d.door, &source),
+                    Record::Knock(k) => self.merge_knock(k, &source),
+                    Record::Action(a) => self.merge_action(a, &source),
+                },
             };
             match done {
                 Ok(Outcome::New) => counts.new += 1,
@@ -654,7 +671,7 @@ impl Model {
                     rejections.push(Rejection {
                         record: i + 1,
                         line: Batch::line_of(i),
-                        kind: record.kind(),
+                        kind,
                         reason,
                     });
                 }
@@ -676,11 +693,12 @@ impl Model {
         (counts, rejections)
     }
 
-    fn merge_response(&mut self, r: &Response, source: &Source) -> Result<Outcome, String> {
+    fn merge_response(&mut self, r: Cow<'_, Response>, source: &Source) -> Result<Outcome, String> {
+        let (id, replaces) = (r.id, r.replaces);
         if !r.status.is_final() {
             return Err(format!(
                 "response {} is a draft; only finalized responses are merged",
-                r.id
+                id
             ));
         }
         if let Some(done) = self.merge_revision(r, source) {
@@ -688,48 +706,59 @@ impl Model {
         }
         // The digest only matters when the id is here already (rare): not worked out
         // for a new response.
-        let key = response_key(r.id);
-        if let Some(conflict) = self.merge.conflicts.get_mut(&r.id) {
-            let digest = content_digest(r);
+        let key = response_key(id);
+        if let Some(conflict) = self.merge.conflicts.get_mut(&id) {
+            let digest = content_digest(&r);
             if let Some(v) = conflict.versions.iter_mut().find(|v| v.digest == digest) {
                 if v.sources.insert(source.clone()) {
-                    self.merge.changed.insert(MergeKey::Conflict(r.id));
+                    self.merge.changed.insert(MergeKey::Conflict(id));
+                }
+                // A replay onto a merge cut off after its `merge` writes: the conflict is
+                // recorded but the responses may still hold the version it displaced.
+                if let Some(active) = conflict.active()
+                    && self
+                        .responses
+                        .get(&id)
+                        .is_none_or(|held| content_digest(held) != active.digest)
+                {
+                    self.responses.insert(id, active.response.clone());
+                    self.changed_responses.insert(id);
                 }
                 self.merge.add_source(key, source);
                 return Ok(Outcome::Duplicate);
             }
             conflict.add(ConflictVersion {
-                response: r.clone(),
+                response: r.into_owned(),
                 digest,
                 sources: BTreeSet::from([source.clone()]),
             });
             conflict.resolved_at = None;
             if let Some(active) = conflict.active() {
-                self.responses.insert(r.id, active.response.clone());
-                self.changed_responses.insert(r.id);
+                self.responses.insert(id, active.response.clone());
+                self.changed_responses.insert(id);
             }
-            self.merge.changed.insert(MergeKey::Conflict(r.id));
+            self.merge.changed.insert(MergeKey::Conflict(id));
             self.merge.add_source(key, source);
             return Ok(Outcome::Conflict);
         }
-        let outcome = match self.responses.get(&r.id) {
+        let outcome = match self.responses.get(&id) {
             None => {
-                self.responses.insert(r.id, r.clone());
-                self.changed_responses.insert(r.id);
+                self.responses.insert(id, r.into_owned());
+                self.changed_responses.insert(id);
                 let mut outcome = Outcome::New;
-                if let Some(original) = r.replaces {
+                if let Some(original) = replaces {
                     // Two revisions of one response: the smaller id is recorded, whatever
                     // the order.
                     let current = self.merge.revised.get(&original).copied();
-                    if current.is_none_or(|c| r.id < c) {
-                        self.merge.revised.insert(original, r.id);
+                    if current.is_none_or(|c| id < c) {
+                        self.merge.revised.insert(original, id);
                         self.merge.changed.insert(MergeKey::Revised(original));
                     }
                     if self.responses.contains_key(&original) {
                         outcome = Outcome::Superseded;
                     }
                 }
-                if self.merge.revised.contains_key(&r.id) {
+                if self.merge.revised.contains_key(&id) {
                     outcome = Outcome::Superseded;
                 }
                 outcome
@@ -737,17 +766,17 @@ impl Model {
             Some(existing) if existing.status == Status::Draft => {
                 return Err(format!(
                     "response {} is a draft being recorded on this machine; it was not replaced",
-                    r.id
+                    id
                 ));
             }
             Some(existing) => {
                 let existing_digest = content_digest(existing);
-                let digest = content_digest(r);
+                let digest = content_digest(&r);
                 if existing_digest == digest {
                     Outcome::Duplicate
                 } else {
                     let mut conflict = Conflict {
-                        id: r.id,
+                        id,
                         versions: vec![ConflictVersion {
                             response: existing.clone(),
                             digest: existing_digest,
@@ -758,16 +787,16 @@ impl Model {
                         revisions: false,
                     };
                     conflict.add(ConflictVersion {
-                        response: r.clone(),
+                        response: r.into_owned(),
                         digest,
                         sources: BTreeSet::from([source.clone()]),
                     });
                     if let Some(active) = conflict.active() {
-                        self.responses.insert(r.id, active.response.clone());
-                        self.changed_responses.insert(r.id);
+                        self.responses.insert(id, active.response.clone());
+                        self.changed_responses.insert(id);
                     }
-                    self.merge.conflicts.insert(r.id, conflict);
-                    self.merge.changed.insert(MergeKey::Conflict(r.id));
+                    self.merge.conflicts.insert(id, conflict);
+                    self.merge.changed.insert(MergeKey::Conflict(id));
                     Outcome::Conflict
                 }
             }
@@ -1046,11 +1075,11 @@ impl Store {
             Ok(b) => b,
             Err(e) => return Ok(Err(Refusal::new(format!("cannot be read: {e}")))),
         };
-        let batch = match batch::open(&bytes, identity) {
+        // Kept with the batch (not copied): the merge journals the records' JSON from it.
+        let batch = match batch::open_owned(bytes, identity) {
             Ok(b) => b,
             Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
         };
-        drop(bytes);
         let refuse = |batch: &Batch, stage: Stage, reasons: Vec<String>| Refusal {
             manifest: Some(batch.manifest.clone()),
             encrypted: batch.encrypted,
@@ -1163,7 +1192,15 @@ impl Store {
         }
         let _guard = self.write_guard();
         let total = batch.records.len() as u64;
-        let (result, pending) = self.journal_merge(&batch, progress)?;
+        let mut batch = batch;
+        // Journaled from its text (the file holds one line per record), so its decoded
+        // records can move into the merge rather than be copied there.
+        let owned = batch
+            .text
+            .as_ref()
+            .is_some_and(|t| t.records().len() == batch.records.len())
+            .then(|| std::mem::take(&mut batch.records));
+        let (result, pending) = self.journal_merge(&batch, owned, progress)?;
         // Journaled: only the encoded writes are needed from here on, not the records.
         drop(batch);
         self.finish_merge(pending, total, progress)?;
@@ -1183,7 +1220,7 @@ impl Store {
             return Err(StoreError::ReadOnly);
         }
         let _guard = self.write_guard();
-        let (result, pending) = self.journal_merge(batch, progress)?;
+        let (result, pending) = self.journal_merge(batch, None, progress)?;
         self.finish_merge(pending, batch.records.len() as u64, progress)?;
         Ok(result)
     }
@@ -1191,26 +1228,45 @@ impl Store {
     /// Works a batch's merge out, encodes the writes it calls for, then journals it
     /// (fsynced): the result, and the writes to make with the journal mark they reflect
     /// (none for a batch merged before). The caller holds the write guard.
+    ///
+    /// `owned`: the records taken out of a batch that carries their text
+    /// ([`Batch::text`], one per record): it is journaled from that text, so the decoded
+    /// records are given up to the model as they are worked out.
     fn journal_merge(
         &self,
         batch: &Batch,
+        owned: Option<Vec<Record>>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(MergeResult, Option<Pending>), StoreError> {
         let mut model = Model::default();
-        let result = self.work_out(&mut model, batch, progress)?;
+        let text = match (&owned, &batch.text) {
+            (Some(records), Some(text)) if text.records().len() == records.len() => Some(text),
+            (Some(_), _) => {
+                return Err(StoreError::Damaged {
+                    message: "a batch's records were taken from it without their text".into(),
+                });
+            }
+            (None, _) => None,
+        };
+        let result = self.work_out(&mut model, batch, owned, progress)?;
         let MergeResult::Merged { batch: merged, .. } = &result else {
             return Ok((result, None));
         };
         // Encoded before journaling, so a record that cannot be encoded leaves nothing
         // journaled; the model (a decoded copy of what changed) goes before the line is built.
-        let writes = model.write_set()?;
+        let writes = model.take_write_set()?;
         drop(model);
-        // The `Merged` entry is written from the batch's own records, not a copy.
-        let mark = self.journal_guard().append_merged(merged, &batch.records)?;
+        // The `Merged` entry is written from the batch's own text or records, not a copy.
+        let records = match text {
+            Some(text) => MergedRecords::Text(text),
+            None => MergedRecords::Decoded(&batch.records),
+        };
+        let mark = self.journal_guard().append_merged(merged, records)?;
         Ok((result, Some((writes, mark))))
     }
 
-    /// Makes a journaled merge's writes in one transaction with its mark, and flushes.
+    /// Makes a journaled merge's writes, then its mark, and flushes (see
+    /// [`Store::apply_merge_writes`]).
     fn finish_merge(
         &self,
         pending: Option<Pending>,
@@ -1218,19 +1274,108 @@ impl Store {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), StoreError> {
         if let Some((writes, mark)) = pending {
-            self.apply_writes(&writes, Some(mark))?;
+            self.apply_merge_writes(writes, mark)?;
             self.flush()?;
             progress(total, total);
         }
         Ok(())
     }
 
+    /// Writes a journaled merge in slices rather than one sled transaction (which held
+    /// every write, and sled's copies of the nodes it touched, in memory at once and
+    /// made each write a transactional read and write): the `merge` tree first, then
+    /// doors, actions and settings, then responses with the tallies they move (each
+    /// slice one transaction of the two trees, so the counts never disagree with the
+    /// records), and the journal mark last.
+    ///
+    /// A kill in between leaves a store with part of the merge and a mark before its
+    /// journal line (sled brings back a prefix of its writes, which the answer path
+    /// relies on too), so the next open replays the `Merged` entry onto it. Replaying
+    /// onto part of a merge completes it: every rule is idempotent (sources, knocks and
+    /// conflict versions are sets, revisions keep the smallest id), and since the
+    /// `merge` tree goes first a conflict's versions are never lost — a replay that
+    /// finds a conflict's version already recorded puts its active version back into
+    /// the responses (see `merge_response`).
+    fn apply_merge_writes(&self, writes: Vec<Write>, mark: JournalMark) -> Result<(), StoreError> {
+        use super::Tree;
+        use sled::Transactional;
+        if self.read_only.is_some() {
+            return Err(StoreError::ReadOnly);
+        }
+        let order = [
+            Tree::Merge,
+            Tree::Doors,
+            Tree::Actions,
+            Tree::Settings,
+            Tree::Meta,
+        ];
+        let tree_of = |t: Tree| match t {
+            Tree::Responses => super::responses::RESPONSES,
+            Tree::Doors => super::doors::DOORS,
+            Tree::Settings => super::settings::SETTINGS,
+            Tree::Merge => MERGE,
+            Tree::Meta => super::META,
+            Tree::Actions => super::actions::ACTIONS,
+        };
+        for kind in order {
+            let tree = self.tree(tree_of(kind))?;
+            for slice in writes
+                .iter()
+                .filter(|w| w.tree == kind)
+                .collect::<Vec<_>>()
+                .chunks(WRITE_SLICE)
+            {
+                let mut batch = sled::Batch::default();
+                for w in slice {
+                    match &w.value {
+                        Some(v) => batch.insert(w.key.as_slice(), v.as_slice()),
+                        None => batch.remove(w.key.as_slice()),
+                    }
+                }
+                tree.apply_batch(batch)?;
+            }
+        }
+        let responses = self.tree(super::responses::RESPONSES)?;
+        let tallies = self.tree(super::tallies::TALLIES)?;
+        let response_writes: Vec<&Write> = writes
+            .iter()
+            .filter(|w| w.tree == Tree::Responses)
+            .collect();
+        for slice in response_writes.chunks(RESPONSE_SLICE) {
+            let result: Result<(), sled::transaction::TransactionError<()>> =
+                (&responses, &tallies).transaction(|(r, t)| {
+                    for w in slice {
+                        let old = match &w.value {
+                            Some(v) => r.insert(w.key.as_slice(), v.as_slice())?,
+                            None => r.remove(w.key.as_slice())?,
+                        };
+                        super::tallies::count_write(t, &w.key, old.as_deref(), w.value.as_deref())?;
+                    }
+                    Ok(())
+                });
+            match result {
+                Ok(()) => {}
+                Err(sled::transaction::TransactionError::Storage(e)) => return Err(e.into()),
+                Err(sled::transaction::TransactionError::Abort(())) => {
+                    return Err(StoreError::Damaged {
+                        message: "a transaction was aborted".into(),
+                    });
+                }
+            }
+        }
+        self.put_mark(mark)
+    }
+
     /// Works a batch's merge out on `model` (loading what it touches). Settings stay in
     /// the records (never applied) so record numbers are the batch's own.
+    ///
+    /// `owned`: the batch's records taken out of it, so that new responses move into the
+    /// model instead of being copied (`batch.records` is then left empty).
     fn work_out(
         &self,
         model: &mut Model,
         batch: &Batch,
+        owned: Option<Vec<Record>>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MergeResult, StoreError> {
         let meta = MergedBatch::of(batch, self.env.now());
@@ -1245,8 +1390,8 @@ impl Store {
             let before = model.merge.batches.get(&id).cloned().unwrap_or(meta);
             return Ok(MergeResult::AlreadyMerged(before));
         }
-        let records = &batch.records;
-        let total = batch.records.len() as u64;
+        let records: &[Record] = owned.as_deref().unwrap_or(&batch.records);
+        let total = records.len() as u64;
         // Load in slices so a long batch reports progress while it is read in.
         let mut done = 0u64;
         for chunk in records.chunks(256) {
@@ -1255,7 +1400,10 @@ impl Store {
             done += chunk.len() as u64;
             progress(done.min(total), total);
         }
-        let (outcome, rejections) = model.apply_merge(&meta, records);
+        let (outcome, rejections) = match owned {
+            Some(records) => model.apply_merge(&meta, records.into_iter().map(Cow::Owned)),
+            None => model.apply_merge(&meta, batch.records.iter().map(Cow::Borrowed)),
+        };
         let mut merged = meta;
         merged.outcome = outcome;
         Ok(MergeResult::Merged {
@@ -1462,4 +1610,132 @@ fn uk_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&chrono_tz::Europe::London)
         .format("%Y-%m-%d %H:%M %Z")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::batch::{DeviceKey, Origin, Selection};
+    use crate::response::{Env, NewResponse};
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 10, 5, 10, 0, 0).unwrap()
+    }
+
+    fn response(id: u128, interviewer: &str, finalized_min: i64) -> Response {
+        let mut r = Response::draft(
+            Uuid::from_u128(id),
+            NewResponse {
+                survey_id: "kin".into(),
+                survey_version: 2,
+                fingerprint: "f".into(),
+                area: "E05000841".into(),
+                period: None,
+                interviewer: interviewer.into(),
+                device: "d".into(),
+                language: "en".into(),
+                started_at: t0(),
+            },
+        )
+        .unwrap();
+        r.finalize(
+            Status::Complete,
+            t0() + chrono::Duration::minutes(finalized_min),
+        );
+        r
+    }
+
+    fn batch_of(device: &str, records: Vec<Record>) -> Batch {
+        let key = DeviceKey::from_secret_bytes([device.len() as u8; 32]);
+        let origin = Origin {
+            batch: Uuid::from_u128(device.len() as u128),
+            sequence: 1,
+            previous: None,
+            device: device.into(),
+            officer: None,
+            created_at: t0(),
+            selection: Selection::New,
+        };
+        let manifest = Manifest::describe(origin, &key.public(), &records);
+        batch::open(&batch::write(&manifest, &records, &key).unwrap(), None).unwrap()
+    }
+
+    /// What the tests compare: every response, conflict and source, and the tallies.
+    fn state(store: &Store) -> (Vec<Response>, Vec<Conflict>, String, super::super::Tallies) {
+        let listing = store.list(&Default::default()).unwrap();
+        (
+            listing.responses,
+            store.conflicts().unwrap(),
+            format!("{:?}", store.record_sources().unwrap()),
+            store.tallies().unwrap(),
+        )
+    }
+
+    /// A merge killed part way through its writes (any prefix of them, in the order
+    /// `apply_merge_writes` makes them) is completed by the next open: the same store as
+    /// the merge left whole. The batch brings a conflict whose new version becomes the
+    /// active one, the case where a replay must put the response back itself.
+    #[test]
+    fn a_merge_cut_off_among_its_writes_is_completed_by_the_next_open() {
+        let first = batch_of("laptop-1", vec![Record::Response(response(1, "PC 1", 30))]);
+        // Same id, other content, finalized earlier: the active version after the merge.
+        let second = batch_of(
+            "laptop-22",
+            vec![
+                Record::Response(response(1, "PC 2", 10)),
+                Record::Response(response(2, "PC 2", 20)),
+            ],
+        );
+        let open = |dir: &Path| Store::open_with(dir, Env::manual(t0()).0).unwrap();
+        let whole = {
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            store.merge_batch(&first, &mut |_, _| {}).unwrap();
+            store.merge_batch(&second, &mut |_, _| {}).unwrap();
+            state(&store)
+        };
+        assert_eq!(whole.1.len(), 1);
+        assert_eq!(whole.0[0].interviewer, "PC 2");
+        let writes = {
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            store.merge_batch(&first, &mut |_, _| {}).unwrap();
+            let _guard = store.write_guard();
+            let (_, pending) = store.journal_merge(&second, None, &mut |_, _| {}).unwrap();
+            pending.unwrap().0.len()
+        };
+        for cut in 0..=writes {
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            store.merge_batch(&first, &mut |_, _| {}).unwrap();
+            let before = store.stored_mark().unwrap().unwrap();
+            let (_, pending) = {
+                let _guard = store.write_guard();
+                store.journal_merge(&second, None, &mut |_, _| {}).unwrap()
+            };
+            let (all, _) = pending.unwrap();
+            // The writes in the order they are made, cut after `cut` of them, and the mark
+            // left where it was (the kill came before it).
+            let order = [
+                super::super::Tree::Merge,
+                super::super::Tree::Doors,
+                super::super::Tree::Actions,
+                super::super::Tree::Settings,
+                super::super::Tree::Meta,
+                super::super::Tree::Responses,
+            ];
+            let ordered: Vec<Write> = order
+                .iter()
+                .flat_map(|t| all.iter().filter(move |w| w.tree == *t).cloned())
+                .take(cut)
+                .collect();
+            store.apply_merge_writes(ordered, before).unwrap();
+            store.flush().unwrap();
+            drop(store);
+            let store = open(dir.path());
+            assert_eq!(state(&store), whole, "cut after {cut} of {writes} writes");
+        }
+    }
 }

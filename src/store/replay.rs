@@ -162,7 +162,7 @@ impl Model {
                 self.settings.insert(key, value);
             }
             JournalEntry::Merged { batch, records } => {
-                self.apply_merge(&batch, &records);
+                self.apply_merge(&batch, records.into_iter().map(std::borrow::Cow::Owned));
                 // The counts as they were when it was merged, not as a replay finds them.
                 if self
                     .merge
@@ -401,6 +401,24 @@ impl Model {
                 out.push(Write::put(Tree::Merge, k, v));
             }
         }
+        Ok(out)
+    }
+
+    /// [`Model::write_set`] that lets go of each changed response as it is encoded, so a
+    /// merge never holds a batch's responses decoded and encoded at once (the encoded form
+    /// is less than half the size). The model keeps everything else.
+    pub fn take_write_set(&mut self) -> Result<Vec<Write>, StoreError> {
+        let mut out = Vec::with_capacity(self.changed_responses.len());
+        for id in std::mem::take(&mut self.changed_responses) {
+            if let Some(r) = self.responses.remove(&id) {
+                out.push(Write::put(
+                    Tree::Responses,
+                    id.as_bytes().to_vec(),
+                    encode(&r)?,
+                ));
+            }
+        }
+        out.extend(self.write_set()?);
         Ok(out)
     }
 
