@@ -972,29 +972,14 @@ fn action_conflict_report(doc: &mut Document, c: &ActionConflict) {
 
 /// One change of an action's history in a line: when, who, what.
 fn change_summary(c: &crate::action::Change) -> String {
-    let mut parts = vec![format!("{} by {}", uk_time(c.at), c.by)];
-    if let Some(s) = c.status {
-        parts.push(format!("status {s}"));
+    // The words are the register's own, so the CLI and the field app say the same.
+    let what = c.describe();
+    let when = format!("{} by {}", uk_time(c.at), c.by);
+    if what.is_empty() {
+        when
+    } else {
+        format!("{when}; {what}")
     }
-    if let Some(n) = &c.note {
-        parts.push(format!("note: {n}"));
-    }
-    if let Some(o) = &c.outcome {
-        parts.push(format!("outcome: {o}"));
-    }
-    if let Some(e) = &c.evidence {
-        parts.push(format!("evidence: {e}"));
-    }
-    if let Some(p) = &c.public {
-        parts.push(format!("public: {p}"));
-    }
-    if let Some(p) = c.spend_pence {
-        parts.push(format!("spend {}", crate::action::pounds(p)));
-    }
-    if let Some(e) = &c.escalation {
-        parts.push(format!("escalated to {}: {}", e.to, e.why));
-    }
-    parts.join("; ")
 }
 
 fn resolve(

@@ -701,7 +701,7 @@ impl Model {
                 id
             ));
         }
-        if let Some(done) = self.merge_revision(r, source) {
+        if let Some(done) = self.merge_revision(&r, source) {
             return done;
         }
         // The digest only matters when the id is here already (rare): not worked out

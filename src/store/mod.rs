@@ -781,6 +781,9 @@ fn aside_name(path: &Path, what: &str, env: &Env) -> PathBuf {
         .unwrap_or(base)
 }
 
+const SLED_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+const SLED_LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Opens the sled database at `path`. sled can panic on some damaged files; that is
 /// caught and reported like any other failure to open.
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
@@ -788,7 +791,20 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
         .path(path)
         .cache_capacity(CACHE_BYTES)
         .flush_every_ms(Some(FLUSH_EVERY_MS));
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open())) {
+    let open = || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    let mut opened = open();
+    // We hold the data directory's lock, so a holder of sled's own file lock can only be
+    // this process's store just dropped, whose background flush thread lets go of the
+    // files a moment after the drop returns: wait for it a little.
+    let mut waited = std::time::Duration::ZERO;
+    while matches!(&opened, Ok(Err(sled::Error::Io(e))) if e.to_string().starts_with("could not acquire lock"))
+        && waited < SLED_LOCK_PATIENCE
+    {
+        std::thread::sleep(SLED_LOCK_POLL);
+        waited += SLED_LOCK_POLL;
+        opened = open();
+    }
+    match opened {
         Ok(Ok(db)) => Ok(db),
         // A full disk or a refused write is not damage: say what it is.
         // (Other I/O errors at open, such as a file cut short, are damage.)

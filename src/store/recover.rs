@@ -197,6 +197,29 @@ impl fmt::Display for RecoveryReport {
     }
 }
 
+/// Whether the journal's one bad line is its last and has no line end: an append cut
+/// off by a crash, not a file of something else.
+fn only_a_torn_last_line(path: &Path, contents: &super::journal::JournalContents) -> bool {
+    let [bad] = contents.corrupt.as_slice() else {
+        return false;
+    };
+    if bad.line != contents.lines {
+        return false;
+    }
+    let ends_with_newline = (|| -> std::io::Result<bool> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = File::open(path)?;
+        if f.metadata()?.len() == 0 {
+            return Ok(true);
+        }
+        f.seek(SeekFrom::End(-1))?;
+        let mut last = [0u8; 1];
+        f.read_exact(&mut last)?;
+        Ok(last[0] == b'\n')
+    })();
+    matches!(ends_with_newline, Ok(false))
+}
+
 /// Rebuilds or repairs the store under `data_dir` from its journal. Takes the data
 /// directory lock like any other command.
 pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> {
@@ -208,8 +231,11 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
     let lock = DirLock::acquire(data_dir)?;
     let jpath = journal_path(data_dir);
     let (journaled, contents, entries) = Journaled::read(&jpath)?;
+    // A journal whose only line is torn is what a crash during the first append ever
+    // leaves: nothing was acknowledged, so it is not refused like a file of other text.
     if entries == 0
         && let Some(first) = contents.corrupt.first()
+        && !only_a_torn_last_line(&jpath, &contents)
     {
         return Err(StoreError::UnreadableJournal {
             path: jpath,

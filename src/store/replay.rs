@@ -411,6 +411,8 @@ impl Model {
         let mut out = Vec::with_capacity(self.changed_responses.len());
         for id in std::mem::take(&mut self.changed_responses) {
             if let Some(r) = self.responses.remove(&id) {
+                // Live again: `write_set` must not read its absence as a removal.
+                self.removed_responses.remove(&id);
                 out.push(Write::put(
                     Tree::Responses,
                     id.as_bytes().to_vec(),

@@ -380,6 +380,24 @@ fn a_crlf_journal_recovers_everything() {
 }
 
 #[test]
+fn a_journal_holding_only_a_torn_first_line_recovers_to_an_empty_store() {
+    // What a kill during the first append ever leaves: half a line, no line end.
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 1);
+    let journal = journal_path(dir.path());
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let first = text.lines().next().unwrap();
+    std::fs::write(&journal, &first[..first.len() / 2]).unwrap();
+    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+    doorstep(dir.path()).arg("recover").assert().success();
+    doorstep(dir.path())
+        .args(["responses", "list", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"rows\": []"));
+}
+
+#[test]
 fn a_journal_with_nothing_readable_is_an_error_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     filled(dir.path(), 2);
