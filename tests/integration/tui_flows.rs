@@ -2025,6 +2025,8 @@ fn the_coordinator_lists_and_settles_an_action_conflict_side_by_side() {
     };
     assert_eq!((c.conflicts().len(), c.action_conflicts().len()), (0, 1));
     assert!(screen(&app, 80, 24).contains("action"));
+    // The list's heading wraps at 80 columns rather than losing its last words.
+    insta::assert_snapshot!("coordinator_conflict_list", screen(&app, 80, 24));
     app.update(Action::Confirm);
     assert_eq!(app.mode(), Mode::Conflict);
     draws_at_every_size(&app, "coordinator action conflict");

@@ -513,7 +513,8 @@ impl Coordinator {
 
     fn render_conflicts(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let [head, list_area] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+            Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+        // Two lines, wrapped: at 80 columns the sentence does not fit on one.
         frame.render_widget(
             Paragraph::new(Line::styled(
                 format!(
@@ -521,7 +522,8 @@ impl Coordinator {
                     self.listed()
                 ),
                 theme.title,
-            )),
+            ))
+            .wrap(Wrap { trim: true }),
             head,
         );
         let mut rows: Vec<Row> = self
