@@ -190,11 +190,26 @@ impl Tui {
         let _ = self.child.wait();
     }
 
+    /// Reads what the app wrote before it exited: its last bytes (the terminal put back, a
+    /// message) can still be on their way through the reader thread when the exit is seen.
+    /// The reader ends when the terminal closes behind the app; the wait is bounded.
+    fn drain_after_exit(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            match self.output.recv_timeout(Duration::from_millis(50)) {
+                Ok(bytes) => self.parser.process(&bytes),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+
     /// Waits for the app to exit and returns its exit code.
     pub fn wait_exit(&mut self) -> u32 {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Some(status) = self.child.try_wait().expect("child status") {
+                self.drain_after_exit();
                 return status.exit_code();
             }
             if Instant::now() > deadline {
