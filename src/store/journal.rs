@@ -169,16 +169,10 @@ impl Journal {
                 .map_err(|e| StoreError::io(&dir, e))?;
         }
         let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
-        if len > 0 {
-            let mut last = [0u8; 1];
-            file.seek(SeekFrom::Start(len - 1))
-                .and_then(|_| file.read_exact(&mut last))
+        if len > 0 && !ends_a_line(&mut file, len).map_err(|e| StoreError::io(&path, e))? {
+            file.write_all(b"\n")
+                .and_then(|()| file.sync_all())
                 .map_err(|e| StoreError::io(&path, e))?;
-            if last[0] != b'\n' {
-                file.write_all(b"\n")
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| StoreError::io(&path, e))?;
-            }
         }
         let bytes = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
         Ok(Journal {
@@ -397,6 +391,18 @@ pub fn each_journal_entry(
 /// reads only those. When the journal does not end a line at that point (it is not the
 /// journal the mark was taken from), it is read from the start. The result counts from
 /// the start of the journal either way.
+/// Whether the first `len` bytes of `file` end with a line end (false when empty). A
+/// journal whose end is not one was cut off in the middle of an append.
+pub(super) fn ends_a_line(file: &mut File, len: u64) -> std::io::Result<bool> {
+    if len == 0 {
+        return Ok(false);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
+}
+
 pub fn each_journal_entry_after(
     path: &Path,
     mark: JournalMark,
@@ -410,12 +416,7 @@ pub fn each_journal_entry_after(
     };
     let mut out = JournalContents::default();
     if mark.bytes > 0 {
-        let mut last = [0u8; 1];
-        let at_line_end = file
-            .seek(SeekFrom::Start(mark.bytes - 1))
-            .and_then(|_| file.read_exact(&mut last))
-            .is_ok_and(|()| last[0] == b'\n');
-        if at_line_end {
+        if ends_a_line(&mut file, mark.bytes).unwrap_or(false) {
             out.lines = mark.lines as usize;
             out.bytes = mark.bytes;
         } else {

@@ -206,18 +206,11 @@ fn only_a_torn_last_line(path: &Path, contents: &super::journal::JournalContents
     if bad.line != contents.lines {
         return false;
     }
-    let ends_with_newline = (|| -> std::io::Result<bool> {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = File::open(path)?;
-        if f.metadata()?.len() == 0 {
-            return Ok(true);
-        }
-        f.seek(SeekFrom::End(-1))?;
-        let mut last = [0u8; 1];
-        f.read_exact(&mut last)?;
-        Ok(last[0] == b'\n')
-    })();
-    matches!(ends_with_newline, Ok(false))
+    let torn = File::open(path).and_then(|mut f| {
+        let len = f.metadata()?.len();
+        Ok(len > 0 && !super::journal::ends_a_line(&mut f, len)?)
+    });
+    matches!(torn, Ok(true))
 }
 
 /// Rebuilds or repairs the store under `data_dir` from its journal. Takes the data

@@ -268,19 +268,12 @@ impl Home {
     pub fn render(&self, ctx: &Context, frame: &mut Frame, area: Rect, theme: &Theme) {
         let officer = ctx.settings.officer.as_deref().unwrap_or("?");
         let device = ctx.settings.device.as_deref().unwrap_or("?");
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Line::styled(" doorstep — PACT fieldwork ", theme.title))
-            .title(Line::from(format!(" officer {officer} · {device} ")).right_aligned());
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let [area_line, _, menu, status] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Length(1),
-            Constraint::Min(5),
-            Constraint::Length(2),
-        ])
-        .areas(inner);
+        let [area_line, menu, status] = framed(
+            frame,
+            area,
+            theme,
+            Some(format!(" officer {officer} · {device} ")),
+        );
         let area_text = match &ctx.area {
             Some(a) => Line::from(vec![
                 Span::styled("Area: ", theme.title),
@@ -350,12 +343,42 @@ impl Home {
             field.render(frame, input, theme);
         }
         let c = &self.counts;
-        let status_lines = vec![Line::from(format!(
-            "Today: {} KIN · {} EVA   Drafts: {}   Finalized, not yet exported: {}",
-            c.kin_today, c.eva_today, c.drafts, c.finalized
-        ))];
-        frame.render_widget(Paragraph::new(status_lines), status);
+        let status_line = status_text(c.kin_today, c.eva_today, c.drafts, c.finalized);
+        frame.render_widget(Paragraph::new(Line::from(status_line)), status);
     }
+}
+
+/// Home's border and title (with `right`, the officer and laptop, when known) and its
+/// parts inside: the area line, the menu, the status line.
+fn framed(frame: &mut Frame, area: Rect, theme: &Theme, right: Option<String>) -> [Rect; 3] {
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(" doorstep — PACT fieldwork ", theme.title));
+    if let Some(right) = right {
+        block = block.title(Line::from(right).right_aligned());
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [area_line, _, menu, status] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    [area_line, menu, status]
+}
+
+/// Home's status line: today's work, drafts, and what is not yet exported.
+fn status_text(
+    kin: impl std::fmt::Display,
+    eva: impl std::fmt::Display,
+    drafts: impl std::fmt::Display,
+    finalized: impl std::fmt::Display,
+) -> String {
+    format!(
+        "Today: {kin} KIN · {eva} EVA   Drafts: {drafts}   Finalized, not yet exported: {finalized}"
+    )
 }
 
 /// The first frame, drawn while the store opens on another thread: home's frame and menu,
@@ -368,18 +391,7 @@ pub fn render_opening(frame: &mut Frame, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Line::styled(" doorstep — PACT fieldwork ", theme.title));
-    let inner = block.inner(main);
-    frame.render_widget(block, main);
-    let [_, _, menu, status] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(1),
-        Constraint::Min(5),
-        Constraint::Length(2),
-    ])
-    .areas(inner);
+    let [_, menu, status] = framed(frame, main, theme, None);
     let lines: Vec<Line> = ITEMS
         .iter()
         .enumerate()
@@ -387,9 +399,10 @@ pub fn render_opening(frame: &mut Frame, theme: &Theme) {
         .collect();
     frame.render_widget(Paragraph::new(lines), menu);
     frame.render_widget(
-        Paragraph::new(Line::from(
-            "Today: … KIN · … EVA   Drafts: …   Finalized, not yet exported: … (loading)",
-        )),
+        Paragraph::new(Line::from(format!(
+            "{} (loading)",
+            status_text("…", "…", "…", "…")
+        ))),
         status,
     );
     frame.render_widget(
