@@ -36,11 +36,14 @@ use crate::action::Action;
 use crate::exit;
 use crate::response::{Door, Knock, Response, SettingKey};
 
-/// The newest batch format this release writes: 2 added `action` records. Readers keep
-/// accepting every earlier version.
-pub const FORMAT: u32 = 2;
-/// The format a batch without action records is written in, so a release that reads only
-/// format 1 still reads it.
+/// The newest batch format this release writes: 2 added `action` records, 3 added
+/// `door_edit` and `door_remove` records. Readers keep accepting every earlier version.
+pub const FORMAT: u32 = 3;
+/// The format a batch with action records but no door corrections or removals is written
+/// in, so a release that reads only formats 1 and 2 still reads it.
+pub const FORMAT_WITHOUT_DOOR_CHANGES: u32 = 2;
+/// The format a batch without action records (or door changes) is written in, so a
+/// release that reads only format 1 still reads it.
 pub const FORMAT_WITHOUT_ACTIONS: u32 = 1;
 /// The first line of a signed batch starts with this, then the format version.
 pub const MAGIC: &str = "doorstep-batch";
@@ -118,6 +121,12 @@ pub struct Counts {
     /// Actions of the register (format 2; absent, so 0, in format 1).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub actions: u64,
+    /// Door corrections (format 3; absent, so 0, before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub door_edits: u64,
+    /// Door removals (format 3; absent, so 0, before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub door_removals: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -135,13 +144,33 @@ impl Counts {
                 Record::Knock(_) => c.knocks += 1,
                 Record::Setting(_) => c.settings += 1,
                 Record::Action(_) => c.actions += 1,
+                Record::DoorEdit(_) => c.door_edits += 1,
+                Record::DoorRemove(_) => c.door_removals += 1,
             }
         }
         c
     }
 
     pub fn total(&self) -> u64 {
-        self.responses + self.revisions + self.doors + self.knocks + self.settings + self.actions
+        self.responses
+            + self.revisions
+            + self.doors
+            + self.knocks
+            + self.settings
+            + self.actions
+            + self.door_edits
+            + self.door_removals
+    }
+
+    /// The format a batch with these counts is written in: the lowest that holds it.
+    pub fn format(&self) -> u32 {
+        if self.door_edits + self.door_removals > 0 {
+            FORMAT
+        } else if self.actions > 0 {
+            FORMAT_WITHOUT_DOOR_CHANGES
+        } else {
+            FORMAT_WITHOUT_ACTIONS
+        }
     }
 
     /// Records that carry fieldwork (settings only name the laptop).
@@ -160,6 +189,12 @@ impl fmt::Display for Counts {
         // Only batches that carry actions say so, as format 1 batches always read.
         if self.actions > 0 {
             write!(f, ", {} actions", self.actions)?;
+        }
+        if self.door_edits > 0 {
+            write!(f, ", {} door corrections", self.door_edits)?;
+        }
+        if self.door_removals > 0 {
+            write!(f, ", {} door removals", self.door_removals)?;
         }
         Ok(())
     }
@@ -185,6 +220,10 @@ pub enum Record {
     Setting(SettingEntry),
     /// An action of the register as it stands, with its whole dated history (format 2).
     Action(Action),
+    /// A door's street or number corrected on the laptop (format 3).
+    DoorEdit(DoorEditEntry),
+    /// A door entered by mistake taken out of the laptop's log (format 3).
+    DoorRemove(DoorRemoveEntry),
 }
 
 impl Record {
@@ -196,6 +235,8 @@ impl Record {
             Record::Knock(_) => "knock",
             Record::Setting(_) => "setting",
             Record::Action(_) => "action",
+            Record::DoorEdit(_) => "door-edit",
+            Record::DoorRemove(_) => "door-remove",
         }
     }
 
@@ -207,6 +248,8 @@ impl Record {
                 .collect(),
             Record::Knock(k) => vec![k.knock.at],
             Record::Action(a) => a.history.iter().map(|c| c.at).collect(),
+            Record::DoorEdit(e) => vec![e.at],
+            Record::DoorRemove(r) => vec![r.at],
             Record::Door(_) | Record::Setting(_) => Vec::new(),
         }
     }
@@ -223,6 +266,37 @@ pub struct KnockEntry {
     pub area: String,
     pub door: Door,
     pub knock: Knock,
+}
+
+/// A door corrected on the laptop: `from` became `to` in `area`. `knocks` are the
+/// identities ([`Knock::identity`]) of every knock the laptop had at the door then, so a
+/// merge moves exactly those, whichever of them it has seen yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorEditEntry {
+    /// Names this correction (UUID v7).
+    pub id: Uuid,
+    pub area: String,
+    pub from: Door,
+    pub to: Door,
+    pub at: DateTime<Utc>,
+    /// The device that made it and the officer using it then.
+    pub device: String,
+    pub officer: Option<String>,
+    pub knocks: Vec<Uuid>,
+}
+
+/// A door taken out of the laptop's log (entered by mistake), with the identities of the
+/// knocks the laptop had at it then; another device's knocks at the door are not named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorRemoveEntry {
+    /// Names this removal (UUID v7).
+    pub id: Uuid,
+    pub area: String,
+    pub door: Door,
+    pub at: DateTime<Utc>,
+    pub device: String,
+    pub officer: Option<String>,
+    pub knocks: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,11 +341,7 @@ impl Manifest {
         };
         let counts = Counts::of(records);
         Manifest {
-            format: if counts.actions > 0 {
-                FORMAT
-            } else {
-                FORMAT_WITHOUT_ACTIONS
-            },
+            format: counts.format(),
             batch: origin.batch,
             sequence: origin.sequence,
             previous: origin.previous,

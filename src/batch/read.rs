@@ -236,6 +236,8 @@ fn check_counts(manifest: &Manifest, records: &[Record]) -> Result<(), BatchErro
         ("knocks", want.knocks, found.knocks),
         ("settings", want.settings, found.settings),
         ("actions", want.actions, found.actions),
+        ("door corrections", want.door_edits, found.door_edits),
+        ("door removals", want.door_removals, found.door_removals),
     ] {
         if m != f {
             return Err(BatchError::CountMismatch {
@@ -258,6 +260,25 @@ fn check_counts(manifest: &Manifest, records: &[Record]) -> Result<(), BatchErro
                 ),
             });
         }
+        // Door corrections and removals came with format 3.
+        if matches!(r, Record::DoorEdit(_) | Record::DoorRemove(_)) && manifest.format < 3 {
+            return Err(BatchError::BadRecord {
+                record: i + 1,
+                line: Batch::line_of(i),
+                reason: format!(
+                    "a {} record in a format {} batch (door corrections and removals came with format 3)",
+                    r.kind(),
+                    manifest.format
+                ),
+            });
+        }
+        if let Some(reason) = bad_door_change(r) {
+            return Err(BatchError::BadRecord {
+                record: i + 1,
+                line: Batch::line_of(i),
+                reason,
+            });
+        }
         if let Record::Response(resp) = r
             && !manifest.surveys.iter().any(|s| {
                 s.id == resp.survey_id
@@ -275,4 +296,23 @@ fn check_counts(manifest: &Manifest, records: &[Record]) -> Result<(), BatchErro
         }
     }
     Ok(())
+}
+
+/// Why a door correction or removal cannot be applied anywhere (no area, or a door that
+/// the door log would refuse); None for every other record.
+fn bad_door_change(r: &Record) -> Option<String> {
+    let (area, doors) = match r {
+        Record::DoorEdit(e) => (&e.area, vec![("from", &e.from), ("to", &e.to)]),
+        Record::DoorRemove(d) => (&d.area, vec![("door", &d.door)]),
+        _ => return None,
+    };
+    let kind = r.kind();
+    if area.trim().is_empty() {
+        return Some(format!("{kind}: `area` is empty"));
+    }
+    doors.into_iter().find_map(|(field, door)| {
+        crate::response::Door::new(&door.street, &door.number)
+            .err()
+            .map(|e| format!("{kind}: `{field}`: {e}"))
+    })
 }

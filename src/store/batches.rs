@@ -6,7 +6,7 @@
 //! [`ExportedBatch`]; `mark\x1f<record key>` → the batch id that first carried the record.
 //! Record keys: `response\x1f<uuid>`, `knock\x1f<uuid>`, `door\x1f<area>\x1f<door key>`,
 //! `action\x1f<uuid>\x1f<digest>` (each version of an action is marked, so a changed action
-//! goes out again).
+//! goes out again), `door-change\x1f<uuid>` (a door correction or removal).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -52,6 +52,8 @@ pub enum RecordKey {
     Door(String, String),
     /// An action as it stood: its id and [`crate::action::Action::digest`].
     Action(Uuid, String),
+    /// A door correction or removal made on this device.
+    DoorChange(Uuid),
 }
 
 impl RecordKey {
@@ -66,6 +68,7 @@ impl RecordKey {
             RecordKey::Knock(id) => format!("knock\x1f{id}"),
             RecordKey::Door(area, door) => format!("door\x1f{area}\x1f{door}"),
             RecordKey::Action(id, digest) => format!("action\x1f{id}\x1f{digest}"),
+            RecordKey::DoorChange(id) => format!("door-change\x1f{id}"),
         };
         let mut key = MARK_PREFIX.to_vec();
         key.extend(text.into_bytes());
@@ -147,6 +150,9 @@ impl Store {
             let parsed = match (parts.next(), parts.next(), parts.next()) {
                 (Some("response"), Some(id), None) => id.parse().ok().map(RecordKey::Response),
                 (Some("knock"), Some(id), None) => id.parse().ok().map(RecordKey::Knock),
+                (Some("door-change"), Some(id), None) => {
+                    id.parse().ok().map(RecordKey::DoorChange)
+                }
                 // The door key itself holds a separator (street, number): the rest is it.
                 (Some("action"), Some(id), Some(digest)) => id
                     .parse()

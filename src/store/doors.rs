@@ -2,14 +2,94 @@
 //! journaled (on disk before the call returns).
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-use super::{JournalEntry, Store, StoreError, decode, encode};
+use super::journal::DoorChangeMeta;
+use super::{JournalEntry, META, Store, StoreError, decode, encode};
+use crate::batch::{DoorEditEntry, DoorRemoveEntry, Record};
 use crate::response::{Door, DoorRecord, Knock, Outcome, ResponseError};
 
 pub(super) const DOORS: &str = "doors";
+/// Door corrections and removals made on this device, kept (tree `meta`, never deleted)
+/// so an export can send them: `door-change\x1f<uuid bytes>` → [`DoorChange`].
+pub(super) const DOOR_CHANGE_PREFIX: &[u8] = b"door-change\x1f";
+
+/// A door correction or removal made on this device, as its journal line holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct DoorChange {
+    pub area: String,
+    /// The door as it was.
+    pub from: Door,
+    /// The corrected door; None for a removal.
+    pub to: Option<Door>,
+    pub meta: DoorChangeMeta,
+}
+
+impl DoorChange {
+    /// The journal entry's change, if it carries one (lines of earlier releases do not).
+    pub fn of(entry: &JournalEntry) -> Option<DoorChange> {
+        match entry {
+            JournalEntry::DoorEdited {
+                area,
+                from,
+                to,
+                change: Some(meta),
+            } => Some(DoorChange {
+                area: area.clone(),
+                from: from.clone(),
+                to: Some(to.clone()),
+                meta: meta.clone(),
+            }),
+            JournalEntry::DoorRemoved {
+                area,
+                door,
+                change: Some(meta),
+            } => Some(DoorChange {
+                area: area.clone(),
+                from: door.clone(),
+                to: None,
+                meta: meta.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn key(&self) -> Vec<u8> {
+        let mut key = DOOR_CHANGE_PREFIX.to_vec();
+        key.extend_from_slice(self.meta.id.as_bytes());
+        key
+    }
+
+    /// The batch record; `device` names it when the device had no name yet.
+    pub fn record(&self, device: &str) -> Record {
+        let m = &self.meta;
+        let device = m.device.clone().unwrap_or_else(|| device.to_owned());
+        match &self.to {
+            Some(to) => Record::DoorEdit(DoorEditEntry {
+                id: m.id,
+                area: self.area.clone(),
+                from: self.from.clone(),
+                to: to.clone(),
+                at: m.at,
+                device,
+                officer: m.officer.clone(),
+                knocks: m.knocks.clone(),
+            }),
+            None => Record::DoorRemove(DoorRemoveEntry {
+                id: m.id,
+                area: self.area.clone(),
+                door: self.from.clone(),
+                at: m.at,
+                device,
+                officer: m.officer.clone(),
+                knocks: m.knocks.clone(),
+            }),
+        }
+    }
+}
 
 /// The key prefix for an area: its code, case-insensitive.
-fn area_prefix(area: &str) -> Result<Vec<u8>, StoreError> {
+pub(super) fn area_prefix(area: &str) -> Result<Vec<u8>, StoreError> {
     let area = area.trim();
     if area.is_empty() {
         return Err(ResponseError::Incomplete {
@@ -100,11 +180,14 @@ impl Store {
             area: record.area.clone(),
             from: old.clone(),
             to: to.clone(),
+            change: Some(self.door_change_meta(&record)?),
         };
+        let change = DoorChange::of(&entry);
         record.correct_door(to);
         self.journaled(&entry, || {
             self.tree(DOORS)?.remove(&from_key)?;
             self.put_door(&to_key, &record)?;
+            self.put_door_change(change.as_ref())?;
             self.move_drafts_at(&record.area, &old, &record.door)
         })?;
         Ok(record)
@@ -131,12 +214,68 @@ impl Store {
         let entry = JournalEntry::DoorRemoved {
             area: record.area.clone(),
             door: record.door.clone(),
+            change: Some(self.door_change_meta(&record)?),
         };
+        let change = DoorChange::of(&entry);
         self.journaled(&entry, || {
             self.tree(DOORS)?.remove(&key)?;
-            Ok(())
+            self.put_door_change(change.as_ref())
         })?;
         Ok(record)
+    }
+
+    /// Who is changing `record`'s door now, and the knocks it has, for the change's batch
+    /// record.
+    fn door_change_meta(&self, record: &DoorRecord) -> Result<DoorChangeMeta, StoreError> {
+        let settings = self.settings()?;
+        Ok(DoorChangeMeta {
+            id: self.env.new_id(),
+            at: self.env.now(),
+            device: settings.device,
+            officer: settings.officer,
+            knocks: record
+                .knocks
+                .iter()
+                .map(|k| k.identity(&record.area, &record.door))
+                .collect(),
+        })
+    }
+
+    pub(super) fn put_door_change(&self, change: Option<&DoorChange>) -> Result<(), StoreError> {
+        if let Some(c) = change {
+            self.tree(META)?.insert(c.key(), encode(c)?)?;
+        }
+        Ok(())
+    }
+
+    /// Every door correction and removal made on this device, oldest first.
+    pub(super) fn door_changes(&self) -> Result<Vec<DoorChange>, StoreError> {
+        let mut out: Vec<DoorChange> = Vec::new();
+        for entry in self.tree(META)?.scan_prefix(DOOR_CHANGE_PREFIX) {
+            let (key, value) = entry?;
+            out.push(decode(
+                || format!("door change {}", String::from_utf8_lossy(&key)),
+                &value,
+            )?);
+        }
+        // UUID v7 ids sort by time already; the time is what counts.
+        out.sort_by_key(|c| (c.meta.at, c.meta.id));
+        Ok(out)
+    }
+
+    /// Every door of an area with its key, as stored (a merge that corrects or removes a
+    /// door looks for its knocks among them).
+    pub(super) fn area_door_records(
+        &self,
+        area: &str,
+    ) -> Result<Vec<(Vec<u8>, DoorRecord)>, StoreError> {
+        let prefix = area_prefix(area)?;
+        let mut out = Vec::new();
+        for entry in self.tree(DOORS)?.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            out.push((key.to_vec(), decode(|| door_key_name(&key), &value)?));
+        }
+        Ok(out)
     }
 
     /// Every door in an area, by street then number.

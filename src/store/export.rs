@@ -205,7 +205,7 @@ impl Store {
     }
 
     /// The records an export takes, in file order (settings, responses, doors, knocks,
-    /// actions), and the keys to mark.
+    /// door corrections and removals, actions), and the keys to mark.
     fn gather(
         &self,
         settings: &Settings,
@@ -257,6 +257,14 @@ impl Store {
                         knock,
                     }));
                 }
+            }
+        }
+        // Corrections and removals after the knocks they name, oldest first.
+        for change in self.door_changes()? {
+            let key = RecordKey::DoorChange(change.meta.id);
+            if wanted(&key) {
+                keys.push(key);
+                records.push(change.record(device));
             }
         }
         // Each action as it stands: a version not exported before goes out whole, history

@@ -50,11 +50,18 @@ pub enum JournalEntry {
         area: String,
         from: Door,
         to: Door,
+        /// What the batch record of the correction needs (absent from lines written
+        /// before corrections travelled in batches).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<DoorChangeMeta>,
     },
     /// A door taken out of the log (entered by mistake), with its knocks.
     DoorRemoved {
         area: String,
         door: Door,
+        /// As for `DoorEdited`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<DoorChangeMeta>,
     },
     /// A draft as started (or a revision as opened), before any answer.
     Draft(Response),
@@ -98,6 +105,21 @@ pub enum JournalEntry {
         id: Uuid,
         change: Change,
     },
+}
+
+/// Who corrected or removed a door, when, and the knocks it had then: what a batch's
+/// `door_edit` or `door_remove` record carries besides the doors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorChangeMeta {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The `device` and `officer` settings then (an export names the device if unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
+    /// [`Knock::identity`] of every knock at the door then.
+    pub knocks: Vec<Uuid>,
 }
 
 #[derive(Deserialize)]

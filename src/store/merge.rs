@@ -394,7 +394,7 @@ fn knock_key(id: Uuid) -> Vec<u8> {
     format!("knock:{id}").into_bytes()
 }
 
-fn door_record_key(door_key: &[u8]) -> Vec<u8> {
+pub(super) fn door_record_key(door_key: &[u8]) -> Vec<u8> {
     let mut k = b"door:".to_vec();
     k.extend_from_slice(door_key);
     k
@@ -425,6 +425,10 @@ pub(super) enum MergeKey {
     Action(Uuid),
     /// The conflict of the revisions of a response.
     Revisions(Uuid),
+    /// Where corrections and removals put a knock.
+    KnockFate(Uuid),
+    /// What corrections and removals say about a door (by door key).
+    DoorFate(Vec<u8>),
 }
 
 /// How many writes of a merge go to sled in one `apply_batch`.
@@ -454,6 +458,9 @@ pub(super) struct MergeState {
     /// Revisions already here that a merged revision may conflict with (read from the
     /// store for it; never written from here).
     pub siblings: BTreeMap<Uuid, Response>,
+    /// Door corrections and removals: by knock, and by door key.
+    pub knock_fates: BTreeMap<Uuid, super::merge_doors::KnockFate>,
+    pub door_fates: BTreeMap<Vec<u8>, super::merge_doors::DoorFate>,
     pub changed: BTreeSet<MergeKey>,
 }
 
@@ -492,6 +499,14 @@ impl MergeState {
                 Some(c) => Some((revisions_key(*id), encode(c)?)),
                 None => None,
             },
+            MergeKey::KnockFate(id) => match self.knock_fates.get(id) {
+                Some(f) => Some((super::merge_doors::knock_fate_key(*id), encode(f)?)),
+                None => None,
+            },
+            MergeKey::DoorFate(k) => match self.door_fates.get(k) {
+                Some(f) => Some((super::merge_doors::door_fate_key(k), encode(f)?)),
+                None => None,
+            },
         })
     }
 
@@ -509,6 +524,8 @@ impl MergeState {
                 .keys()
                 .map(|k| MergeKey::Revisions(*k)),
         );
+        keys.extend(self.knock_fates.keys().map(|k| MergeKey::KnockFate(*k)));
+        keys.extend(self.door_fates.keys().map(|k| MergeKey::DoorFate(k.clone())));
         keys
     }
 
@@ -556,11 +573,27 @@ impl MergeState {
                 Record::Door(d) => {
                     if let Ok(key) = door_key(&d.area, &d.door) {
                         self.load_sources(store, door_record_key(&key))?;
+                        self.load_door_fate(store, &key)?;
                     }
                 }
                 Record::Knock(k) => {
                     let id = k.knock.identity(&k.area, &k.door);
                     self.load_sources(store, knock_key(id))?;
+                    self.load_knock_fate(store, id)?;
+                    if let Ok(key) = door_key(&k.area, &k.door) {
+                        self.load_door_fate(store, &key)?;
+                    }
+                }
+                Record::DoorEdit(e) => {
+                    self.load_sources(store, super::merge_doors::change_key("door-edit", e.id))?;
+                    self.load_for_door_change(store, &e.area, &e.knocks)?;
+                }
+                Record::DoorRemove(r) => {
+                    self.load_sources(
+                        store,
+                        super::merge_doors::change_key("door-remove", r.id),
+                    )?;
+                    self.load_for_door_change(store, &r.area, &r.knocks)?;
                 }
                 Record::Setting(_) => {}
                 Record::Action(a) => {
@@ -659,6 +692,8 @@ impl Model {
                     Record::Door(d) => self.merge_door(&d.area, &d.door, &source),
                     Record::Knock(k) => self.merge_knock(k, &source),
                     Record::Action(a) => self.merge_action(a, &source),
+                    Record::DoorEdit(e) => self.merge_door_edit(e, &source),
+                    Record::DoorRemove(r) => self.merge_door_remove(r, &source),
                 },
             };
             match done {
@@ -813,19 +848,32 @@ impl Model {
     ) -> Result<Outcome, String> {
         let key = door_key(area, door).map_err(|e| e.to_string())?;
         self.merge.add_source(door_record_key(&key), source);
-        self.removed_doors.remove(&key);
+        let spelled = self.merge.spelling(&key).cloned();
+        let was_out = self.removed_doors.remove(&key);
         match self.doors.get_mut(&key) {
             Some(existing) => {
-                // The same door spelled differently: the smaller spelling, whatever the order.
-                if *door < existing.door && existing.knocks.iter().all(|k| k.id.is_some()) {
-                    existing.door = door.clone();
+                // The same door spelled differently: as the latest correction to it spells
+                // it, else the smaller spelling, whatever the order.
+                let wanted = spelled.unwrap_or_else(|| door.clone().min(existing.door.clone()));
+                if wanted != existing.door && existing.knocks.iter().all(|k| k.id.is_some()) {
+                    existing.door = wanted;
                     self.changed_doors.insert(key);
                 }
                 Ok(Outcome::Duplicate)
             }
             None => {
-                self.doors
-                    .insert(key.clone(), DoorRecord::new(area.trim(), door.clone()));
+                self.doors.insert(
+                    key.clone(),
+                    DoorRecord::new(area.trim(), spelled.unwrap_or_else(|| door.clone())),
+                );
+                // This device corrected the door away or removed it since: it stays out.
+                if !self.door_wanted(&key) {
+                    self.doors.remove(&key);
+                    if was_out {
+                        self.removed_doors.insert(key);
+                    }
+                    return Ok(Outcome::Superseded);
+                }
                 self.changed_doors.insert(key);
                 Ok(Outcome::New)
             }
@@ -833,14 +881,23 @@ impl Model {
     }
 
     fn merge_knock(&mut self, k: &batch::KnockEntry, source: &Source) -> Result<Outcome, String> {
-        let key = door_key(&k.area, &k.door).map_err(|e| e.to_string())?;
+        door_key(&k.area, &k.door).map_err(|e| e.to_string())?;
         let id = k.knock.identity(&k.area, &k.door);
         self.merge.add_source(knock_key(id), source);
+        // A correction or removal that named the knock decides where it goes.
+        self.merge.keep_knock(id, &k.knock);
+        let (area, door) = match self.merge.knock_fates.get(&id).map(|f| f.to.clone()) {
+            Some(Some(to)) => (to.area, to.door),
+            Some(None) => return Ok(Outcome::Superseded),
+            None => (k.area.trim().to_owned(), k.door.clone()),
+        };
+        let key = door_key(&area, &door).map_err(|e| e.to_string())?;
+        let door = self.merge.spelling(&key).cloned().unwrap_or(door);
         self.removed_doors.remove(&key);
         let record = self
             .doors
             .entry(key.clone())
-            .or_insert_with(|| DoorRecord::new(k.area.trim(), k.door.clone()));
+            .or_insert_with(|| DoorRecord::new(&area, door));
         let (area, door) = (record.area.clone(), record.door.clone());
         if record.knocks.iter().any(|x| x.identity(&area, &door) == id) {
             return Ok(Outcome::Duplicate);

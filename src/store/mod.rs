@@ -40,6 +40,7 @@ mod journal;
 mod lock;
 pub mod merge;
 pub mod merge_actions;
+mod merge_doors;
 mod recover;
 mod replay;
 mod responses;
@@ -56,7 +57,8 @@ use uuid::Uuid;
 pub use actions::ActionListing;
 pub use crime::CrimeInsert;
 pub use journal::{
-    CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, JournalMark,
+    CorruptLine, DoorChangeMeta, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry,
+    JournalMark,
     each_journal_entry, encode_line, journal_path, read_journal,
 };
 pub use lock::{DirLock, LOCK_FILE};

@@ -588,6 +588,9 @@ fn write_model(
         store.put_action(a)?;
         report.actions_restored += 1;
     }
+    for change in model.door_changes.values() {
+        store.put_door_change(Some(change))?;
+    }
     write_merge_records(store, model)
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use uuid::Uuid;
 
-use super::doors::door_key;
+use super::doors::{DoorChange, door_key};
 use super::merge::{MergeKey, MergeState};
 use super::{JournalEntry, Store, StoreError, Tree, Write, encode};
 use crate::action::Action;
@@ -29,6 +29,8 @@ pub(super) struct Model {
     pub knocks_added: usize,
     pub actions: BTreeMap<Uuid, Action>,
     pub changed_actions: BTreeSet<Uuid>,
+    /// Door corrections and removals made on this device (for its exports), by id.
+    pub door_changes: BTreeMap<Uuid, DoorChange>,
     /// Draft events whose draft the journal never started (or that came after it was
     /// finalized): nothing to apply them to.
     pub orphans: usize,
@@ -122,7 +124,13 @@ impl Model {
                     self.changed_doors.insert(key);
                 }
             }
-            JournalEntry::DoorEdited { area, from, to } => {
+            JournalEntry::DoorEdited {
+                area,
+                from,
+                to,
+                change,
+            } => {
+                self.note_door_change(&area, &from, Some(&to), change);
                 let (Ok(from_key), Ok(to_key)) = (door_key(&area, &from), door_key(&area, &to))
                 else {
                     return;
@@ -150,7 +158,8 @@ impl Model {
                 self.changed_doors.insert(to_key.clone());
                 self.doors.insert(to_key, record);
             }
-            JournalEntry::DoorRemoved { area, door } => {
+            JournalEntry::DoorRemoved { area, door, change } => {
+                self.note_door_change(&area, &door, None, change);
                 let Ok(key) = door_key(&area, &door) else {
                     return;
                 };
@@ -203,6 +212,28 @@ impl Model {
         }
     }
 
+    /// Keeps a door correction or removal made on this device for its next export (lines
+    /// of earlier releases carry none).
+    fn note_door_change(
+        &mut self,
+        area: &str,
+        from: &crate::response::Door,
+        to: Option<&crate::response::Door>,
+        meta: Option<super::DoorChangeMeta>,
+    ) {
+        if let Some(meta) = meta {
+            self.door_changes.insert(
+                meta.id,
+                DoorChange {
+                    area: area.to_owned(),
+                    from: from.clone(),
+                    to: to.cloned(),
+                    meta,
+                },
+            );
+        }
+    }
+
     fn draft(&mut self, id: Uuid) -> Option<&mut Response> {
         self.responses
             .get_mut(&id)
@@ -249,12 +280,12 @@ impl Model {
                         Err(e) => return Err(e),
                     }
                 }
-                JournalEntry::DoorEdited { area, from, to } => {
+                JournalEntry::DoorEdited { area, from, to, .. } => {
                     for door in [from, to] {
                         self.load_door(store, area, door)?;
                     }
                 }
-                JournalEntry::DoorRemoved { area, door } => self.load_door(store, area, door)?,
+                JournalEntry::DoorRemoved { area, door, .. } => self.load_door(store, area, door)?,
                 JournalEntry::Setting { .. } => {}
                 JournalEntry::Merged { batch, records } => {
                     self.load_records(store, records)?;
@@ -300,9 +331,25 @@ impl Model {
                     }
                 }
                 Record::Door(d) => self.load_door(store, &d.area, &d.door)?,
-                Record::Knock(k) => self.load_door(store, &k.area, &k.door)?,
+                Record::Knock(k) => {
+                    self.load_door(store, &k.area, &k.door)?;
+                    // A knock a correction moved goes to the corrected door.
+                    let id = k.knock.identity(&k.area, &k.door);
+                    let to = self
+                        .merge
+                        .load_knock_fate(store, id)?
+                        .and_then(|f| f.to.clone());
+                    if let Some(to) = to {
+                        self.load_door(store, &to.area, &to.door)?;
+                    }
+                }
                 Record::Setting(_) => {}
                 Record::Action(a) => self.load_action(store, a.id)?,
+                // Their knocks may be at any door of the area by now.
+                Record::DoorEdit(crate::batch::DoorEditEntry { area, .. })
+                | Record::DoorRemove(crate::batch::DoorRemoveEntry { area, .. }) => {
+                    self.load_area_doors(store, area)?;
+                }
             }
         }
         Ok(())
@@ -322,6 +369,19 @@ impl Model {
         Ok(())
     }
 
+    /// Loads every door of `area` from `store` that is not already held (or taken out).
+    fn load_area_doors(&mut self, store: &Store, area: &str) -> Result<(), StoreError> {
+        if area.trim().is_empty() {
+            return Ok(());
+        }
+        for (key, record) in store.area_door_records(area)? {
+            if !self.doors.contains_key(&key) && !self.removed_doors.contains(&key) {
+                self.doors.insert(key, record);
+            }
+        }
+        Ok(())
+    }
+
     /// Loads the door `door` of `area` from `store` unless already held.
     fn load_door(
         &mut self,
@@ -332,7 +392,8 @@ impl Model {
         let Ok(key) = door_key(area, door) else {
             return Ok(());
         };
-        if self.doors.contains_key(&key) {
+        // A door this model took out is not brought back from the store.
+        if self.doors.contains_key(&key) || self.removed_doors.contains(&key) {
             return Ok(());
         }
         match store.door_record(&key) {
@@ -386,6 +447,9 @@ impl Model {
                 key.as_str().as_bytes().to_vec(),
                 encode(value)?,
             ));
+        }
+        for change in self.door_changes.values() {
+            out.push(Write::put(Tree::Meta, change.key(), encode(change)?));
         }
         for id in &self.changed_actions {
             if let Some(a) = self.actions.get(id) {

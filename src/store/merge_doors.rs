@@ -1,0 +1,412 @@
+//! Merging door corrections and removals (`door_edit`, `door_remove` batch records): the
+//! rules are in the notes of [`super::merge`] and in `BATCH_FORMAT.md`.
+//!
+//! What the merge keeps so that the order batches arrive in does not matter, in tree
+//! `merge`:
+//! - `knock-fate\x1f<uuid bytes>` → [`KnockFate`]: for every knock a correction or removal
+//!   named, the latest such change (by time, then id) and where it puts the knock (the
+//!   corrected door, or out). A knock that arrives later goes where its fate says. The
+//!   knock itself is kept there once seen, so a move cut off between taking it from one
+//!   door and putting it on the other (a kill among the writes) is completed by a replay.
+//! - `door-fate\x1f<door key>` → [`DoorFate`]: for each device that corrected a door to or
+//!   away from this door, or removed it, whether its latest change leaves the door in the
+//!   log; and the spelling of the latest correction to it.
+//!
+//! A door is in the log when it has knocks, or a device's latest change puts it there, or
+//! a device that sent it (its `door` record) has not corrected or removed it since; a door
+//! only this machine has stays unless a change names it. Every decision is a function of
+//! the set of records merged, which is what makes the result independent of order.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::doors::{area_prefix, door_key};
+use super::merge::{FROM_PREFIX, MergeKey, MergeState, Outcome, Source, door_record_key};
+use super::replay::Model;
+use super::{Store, StoreError, decode};
+use crate::batch::{DoorEditEntry, DoorEntry, DoorRemoveEntry};
+use crate::response::{Door, DoorRecord, Knock};
+
+pub(super) const KNOCK_FATE_PREFIX: &[u8] = b"knock-fate\x1f";
+pub(super) const DOOR_FATE_PREFIX: &[u8] = b"door-fate\x1f";
+
+/// Where the latest correction or removal that named a knock puts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnockFate {
+    pub at: DateTime<Utc>,
+    /// The correction's or removal's id.
+    pub change: Uuid,
+    /// The corrected door; None when the knock was removed.
+    pub to: Option<DoorEntry>,
+    /// The knock, once this store has seen it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knock: Option<Knock>,
+}
+
+/// What corrections and removals say about one door.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorFate {
+    /// By device: its latest change to or away from this door.
+    pub devices: BTreeMap<String, DeviceMark>,
+    /// The spelling of the latest correction to this door.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spelling: Option<Spelling>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceMark {
+    pub at: DateTime<Utc>,
+    pub change: Uuid,
+    /// Corrected to this door (true), or corrected away from it or removed (false).
+    pub present: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spelling {
+    pub at: DateTime<Utc>,
+    pub change: Uuid,
+    pub door: Door,
+}
+
+/// The order "latest wins" goes by: time, then id.
+type Stamp = (DateTime<Utc>, Uuid);
+
+/// The key of a correction or removal in the merge provenance.
+pub(super) fn change_key(kind: &str, id: Uuid) -> Vec<u8> {
+    format!("{kind}:{id}").into_bytes()
+}
+
+pub(super) fn knock_fate_key(id: Uuid) -> Vec<u8> {
+    let mut k = KNOCK_FATE_PREFIX.to_vec();
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+pub(super) fn door_fate_key(door_key: &[u8]) -> Vec<u8> {
+    let mut k = DOOR_FATE_PREFIX.to_vec();
+    k.extend_from_slice(door_key);
+    k
+}
+
+impl MergeState {
+    /// Loads the fate of knock `id`, unless held; returns it.
+    pub(super) fn load_knock_fate(
+        &mut self,
+        store: &Store,
+        id: Uuid,
+    ) -> Result<Option<&KnockFate>, StoreError> {
+        if !self.knock_fates.contains_key(&id)
+            && let Some(bytes) = store.tree(super::merge::MERGE)?.get(knock_fate_key(id))?
+        {
+            let fate = decode(|| format!("merge record knock fate {id}"), &bytes)?;
+            self.knock_fates.insert(id, fate);
+        }
+        Ok(self.knock_fates.get(&id))
+    }
+
+    /// Loads the fate of the door at `key`, unless held.
+    pub(super) fn load_door_fate(&mut self, store: &Store, key: &[u8]) -> Result<(), StoreError> {
+        if !self.door_fates.contains_key(key)
+            && let Some(bytes) = store.tree(super::merge::MERGE)?.get(door_fate_key(key))?
+        {
+            let fate = decode(
+                || format!("merge record door fate {}", String::from_utf8_lossy(key)),
+                &bytes,
+            )?;
+            self.door_fates.insert(key.to_vec(), fate);
+        }
+        Ok(())
+    }
+
+    /// Loads what a correction or removal in `area` needs: the fates of the knocks it
+    /// names, and the fates and sources of every door of the area (its knocks may be at
+    /// any of them by now).
+    pub(super) fn load_for_door_change(
+        &mut self,
+        store: &Store,
+        area: &str,
+        knocks: &[Uuid],
+    ) -> Result<(), StoreError> {
+        for id in knocks {
+            self.load_knock_fate(store, *id)?;
+        }
+        let Ok(prefix) = area_prefix(area) else {
+            return Ok(());
+        };
+        let tree = store.tree(super::merge::MERGE)?;
+        for entry in tree.scan_prefix(door_fate_key(&prefix)) {
+            let (key, value) = entry?;
+            let door = key[DOOR_FATE_PREFIX.len()..].to_vec();
+            if let Entry::Vacant(e) = self.door_fates.entry(door) {
+                e.insert(decode(
+                    || format!("merge record {}", String::from_utf8_lossy(&key)),
+                    &value,
+                )?);
+            }
+        }
+        let mut from = FROM_PREFIX.to_vec();
+        from.extend(door_record_key(&prefix));
+        for entry in tree.scan_prefix(&from) {
+            let (key, value) = entry?;
+            let record = key[FROM_PREFIX.len()..].to_vec();
+            if let Entry::Vacant(e) = self.sources.entry(record) {
+                e.insert(decode(
+                    || format!("merge record {}", String::from_utf8_lossy(&key)),
+                    &value,
+                )?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `device`'s change at `stamp` to the door at `key`, unless it has a later one.
+    fn mark_door(&mut self, key: &[u8], device: &str, stamp: Stamp, present: bool) {
+        let fate = self.door_fates.entry(key.to_vec()).or_default();
+        let later = fate
+            .devices
+            .get(device)
+            .is_none_or(|m| (m.at, m.change) < stamp);
+        if later {
+            fate.devices.insert(
+                device.to_owned(),
+                DeviceMark {
+                    at: stamp.0,
+                    change: stamp.1,
+                    present,
+                },
+            );
+            self.changed.insert(MergeKey::DoorFate(key.to_vec()));
+        }
+    }
+
+    /// Records the spelling a correction at `stamp` gives the door at `key`, unless a later
+    /// correction spelled it.
+    fn spell_door(&mut self, key: &[u8], stamp: Stamp, door: &Door) {
+        let fate = self.door_fates.entry(key.to_vec()).or_default();
+        if fate
+            .spelling
+            .as_ref()
+            .is_none_or(|s| (s.at, s.change) < stamp)
+        {
+            fate.spelling = Some(Spelling {
+                at: stamp.0,
+                change: stamp.1,
+                door: door.clone(),
+            });
+            self.changed.insert(MergeKey::DoorFate(key.to_vec()));
+        }
+    }
+
+    /// The spelling the latest correction gave the door at `key`, if any.
+    pub(super) fn spelling(&self, key: &[u8]) -> Option<&Door> {
+        self.door_fates
+            .get(key)
+            .and_then(|f| f.spelling.as_ref())
+            .map(|s| &s.door)
+    }
+
+    /// Keeps the knock in its fate once seen (the same whichever of the change and the
+    /// knock arrived first).
+    pub(super) fn keep_knock(&mut self, id: Uuid, knock: &Knock) {
+        if let Some(fate) = self.knock_fates.get_mut(&id)
+            && fate.knock.is_none()
+        {
+            let mut knock = knock.clone();
+            knock.id = Some(id);
+            fate.knock = Some(knock);
+            self.changed.insert(MergeKey::KnockFate(id));
+        }
+    }
+}
+
+impl Model {
+    /// A correction: the knocks it names go to the corrected door (see the module notes).
+    pub(super) fn merge_door_edit(
+        &mut self,
+        e: &DoorEditEntry,
+        source: &Source,
+    ) -> Result<Outcome, String> {
+        let from_key = door_key(&e.area, &e.from).map_err(|e| e.to_string())?;
+        let to_key = door_key(&e.area, &e.to).map_err(|e| e.to_string())?;
+        let stamp = (e.at, e.id);
+        let record = change_key("door-edit", e.id);
+        let seen = self.merge.sources.contains_key(&record);
+        self.merge.add_source(record, source);
+        if from_key != to_key {
+            self.merge.mark_door(&from_key, &source.device, stamp, false);
+        }
+        self.merge.mark_door(&to_key, &source.device, stamp, true);
+        self.merge.spell_door(&to_key, stamp, &e.to);
+        let target = DoorEntry {
+            area: e.area.trim().to_owned(),
+            door: e.to.clone(),
+        };
+        let mut touched = BTreeSet::from([from_key, to_key]);
+        for id in &e.knocks {
+            self.send_knock(*id, stamp, Some(&target), &target.area, &mut touched);
+        }
+        for key in &touched {
+            self.settle_door(key, &target.area);
+        }
+        Ok(if seen {
+            Outcome::Duplicate
+        } else {
+            Outcome::New
+        })
+    }
+
+    /// A removal: the knocks it names go, and the door when nothing keeps it.
+    pub(super) fn merge_door_remove(
+        &mut self,
+        r: &DoorRemoveEntry,
+        source: &Source,
+    ) -> Result<Outcome, String> {
+        let key = door_key(&r.area, &r.door).map_err(|e| e.to_string())?;
+        let stamp = (r.at, r.id);
+        let record = change_key("door-remove", r.id);
+        let seen = self.merge.sources.contains_key(&record);
+        self.merge.add_source(record, source);
+        self.merge.mark_door(&key, &source.device, stamp, false);
+        let mut touched = BTreeSet::from([key]);
+        for id in &r.knocks {
+            self.send_knock(*id, stamp, None, r.area.trim(), &mut touched);
+        }
+        for key in &touched {
+            self.settle_door(key, r.area.trim());
+        }
+        Ok(if seen {
+            Outcome::Duplicate
+        } else {
+            Outcome::New
+        })
+    }
+
+    /// Puts knock `id` where the change at `stamp` says (the door `target`, or out), unless
+    /// a later change named it; wherever in `area` it is now. Applying it again changes
+    /// nothing.
+    fn send_knock(
+        &mut self,
+        id: Uuid,
+        stamp: Stamp,
+        target: Option<&DoorEntry>,
+        area: &str,
+        touched: &mut BTreeSet<Vec<u8>>,
+    ) {
+        let old = self.merge.knock_fates.get(&id).cloned();
+        if old.as_ref().is_some_and(|f| (f.at, f.change) > stamp) {
+            return;
+        }
+        let Ok(prefix) = area_prefix(area) else {
+            return;
+        };
+        let target_key = target.and_then(|t| door_key(&t.area, &t.door).ok());
+        let holding: Vec<Vec<u8>> = self
+            .doors
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| Some(*k) != target_key.as_ref())
+            .filter(|(_, d)| d.knocks.iter().any(|k| k.identity(&d.area, &d.door) == id))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut found: Option<Knock> = None;
+        for key in holding {
+            if let Some(d) = self.doors.get_mut(&key) {
+                let (a, door) = (d.area.clone(), d.door.clone());
+                d.knocks.retain(|k| {
+                    if k.identity(&a, &door) == id {
+                        let mut k = k.clone();
+                        k.id = Some(id);
+                        found = Some(k);
+                        false
+                    } else {
+                        true
+                    }
+                });
+                self.changed_doors.insert(key.clone());
+                touched.insert(key);
+            }
+        }
+        let knock = found.or_else(|| old.as_ref().and_then(|f| f.knock.clone()));
+        let fate = KnockFate {
+            at: stamp.0,
+            change: stamp.1,
+            to: target.cloned(),
+            knock: knock.clone(),
+        };
+        if old.as_ref() != Some(&fate) {
+            self.merge.knock_fates.insert(id, fate);
+            self.merge.changed.insert(MergeKey::KnockFate(id));
+        }
+        let (Some(t), Some(key), Some(knock)) = (target, target_key, knock) else {
+            return;
+        };
+        let door = self.merge.spelling(&key).cloned().unwrap_or(t.door.clone());
+        self.removed_doors.remove(&key);
+        let record = self
+            .doors
+            .entry(key.clone())
+            .or_insert_with(|| DoorRecord::new(&t.area, door));
+        let (a, door) = (record.area.clone(), record.door.clone());
+        if !record.knocks.iter().any(|k| k.identity(&a, &door) == id) {
+            record.knocks.push(knock);
+            record
+                .knocks
+                .sort_by_cached_key(|x| (x.at, x.identity(&a, &door)));
+        }
+        self.changed_doors.insert(key.clone());
+        touched.insert(key);
+    }
+
+    /// Whether the door at `key` belongs in the log (see the module notes).
+    pub(super) fn door_wanted(&self, key: &[u8]) -> bool {
+        if self.doors.get(key).is_some_and(|d| !d.knocks.is_empty()) {
+            return true;
+        }
+        let marks = self.merge.door_fates.get(key).map(|f| &f.devices);
+        if marks.is_some_and(|m| m.values().any(|m| m.present)) {
+            return true;
+        }
+        match self.merge.sources.get(&door_record_key(key)) {
+            Some(sent) => sent
+                .iter()
+                .any(|s| marks.is_none_or(|m| !m.contains_key(&s.device))),
+            None => marks.is_none_or(BTreeMap::is_empty),
+        }
+    }
+
+    /// Brings the door at `key` (in `area`) in line with what corrections and removals
+    /// say: out when nothing keeps it, in (spelled as the latest correction to it) when one
+    /// puts it there.
+    fn settle_door(&mut self, key: &[u8], area: &str) {
+        let wanted = self.door_wanted(key);
+        let spelling = self.merge.spelling(key).cloned();
+        match self.doors.get_mut(key) {
+            Some(_) if !wanted => {
+                self.doors.remove(key);
+                self.changed_doors.remove(key);
+                self.removed_doors.insert(key.to_vec());
+            }
+            Some(d) => {
+                if let Some(s) = spelling
+                    && d.door != s
+                {
+                    d.correct_door(s);
+                    self.changed_doors.insert(key.to_vec());
+                }
+            }
+            // Only a correction to it puts an absent door here, and it spelled it.
+            None if wanted => {
+                if let Some(door) = spelling {
+                    self.removed_doors.remove(key);
+                    self.doors.insert(key.to_vec(), DoorRecord::new(area, door));
+                    self.changed_doors.insert(key.to_vec());
+                }
+            }
+            None => {}
+        }
+    }
+}
