@@ -1705,10 +1705,14 @@ mod tests {
     }
 
     fn batch_of(device: &str, records: Vec<Record>) -> Batch {
+        batch_numbered(device, 1, records)
+    }
+
+    fn batch_numbered(device: &str, sequence: u64, records: Vec<Record>) -> Batch {
         let key = DeviceKey::from_secret_bytes([device.len() as u8; 32]);
         let origin = Origin {
-            batch: Uuid::from_u128(device.len() as u128),
-            sequence: 1,
+            batch: Uuid::from_u128(device.len() as u128 * 100 + u128::from(sequence)),
+            sequence,
             previous: None,
             device: device.into(),
             officer: None,
@@ -1719,30 +1723,102 @@ mod tests {
         batch::open(&batch::write(&manifest, &records, &key).unwrap(), None).unwrap()
     }
 
-    /// What the tests compare: every response, conflict and source, and the tallies.
-    fn state(store: &Store) -> (Vec<Response>, Vec<Conflict>, String, super::super::Tallies) {
+    /// What the tests compare: every response, conflict and source, the tallies, and
+    /// the door log.
+    fn state(
+        store: &Store,
+    ) -> (
+        Vec<Response>,
+        Vec<Conflict>,
+        String,
+        super::super::Tallies,
+        Vec<DoorRecord>,
+    ) {
         let listing = store.list(&Default::default()).unwrap();
         (
             listing.responses,
             store.conflicts().unwrap(),
             format!("{:?}", store.record_sources().unwrap()),
             store.tallies().unwrap(),
+            store.all_doors().unwrap(),
         )
+    }
+
+    const AREA: &str = "E05000841";
+
+    fn door(number: &str) -> crate::response::Door {
+        crate::response::Door::new("Kay Street", number).unwrap()
+    }
+
+    fn knock(n: u128, number: &str) -> Record {
+        Record::Knock(batch::KnockEntry {
+            area: AREA.into(),
+            door: door(number),
+            knock: crate::response::Knock {
+                id: Some(Uuid::from_u128(1000 + n)),
+                device: Some("laptop-1".into()),
+                officer: None,
+                ..crate::response::Knock::new(
+                    t0() + chrono::Duration::minutes(n as i64),
+                    crate::response::Outcome::NoAnswer,
+                )
+            },
+        })
+    }
+
+    fn door_entry(number: &str) -> Record {
+        Record::Door(batch::DoorEntry {
+            area: AREA.into(),
+            door: door(number),
+        })
     }
 
     /// A merge killed part way through its writes (any prefix of them, in the order
     /// `apply_merge_writes` makes them) is completed by the next open: the same store as
     /// the merge left whole. The batch brings a conflict whose new version becomes the
-    /// active one, the case where a replay must put the response back itself.
+    /// active one, the case where a replay must put the response back itself; and a door
+    /// correction moving one of two knocks from 12 to 14 Kay Street (the write taking it
+    /// from 12 comes before the one putting it on 14) and a removal of 16.
     #[test]
     fn a_merge_cut_off_among_its_writes_is_completed_by_the_next_open() {
-        let first = batch_of("laptop-1", vec![Record::Response(response(1, "PC 1", 30))]);
+        let first = batch_of(
+            "laptop-1",
+            vec![
+                Record::Response(response(1, "PC 1", 30)),
+                door_entry("12"),
+                door_entry("16"),
+                knock(1, "12"),
+                knock(2, "12"),
+                knock(3, "16"),
+            ],
+        );
+        let at = t0() + chrono::Duration::hours(1);
         // Same id, other content, finalized earlier: the active version after the merge.
-        let second = batch_of(
-            "laptop-22",
+        let second = batch_numbered(
+            "laptop-1",
+            2,
             vec![
                 Record::Response(response(1, "PC 2", 10)),
                 Record::Response(response(2, "PC 2", 20)),
+                Record::DoorEdit(batch::DoorEditEntry {
+                    id: Uuid::from_u128(77),
+                    area: AREA.into(),
+                    from: door("12"),
+                    to: door("14"),
+                    at,
+                    device: "laptop-1".into(),
+                    officer: None,
+                    knocks: vec![Uuid::from_u128(1001)],
+                }),
+                Record::DoorRemove(batch::DoorRemoveEntry {
+                    id: Uuid::from_u128(78),
+                    area: AREA.into(),
+                    door: door("16"),
+                    at,
+                    device: "laptop-1".into(),
+                    officer: None,
+                    knocks: vec![Uuid::from_u128(1003)],
+                }),
             ],
         );
         let open = |dir: &Path| Store::open_with(dir, Env::manual(t0()).0).unwrap();
@@ -1755,6 +1831,12 @@ mod tests {
         };
         assert_eq!(whole.1.len(), 1);
         assert_eq!(whole.0[0].interviewer, "PC 2");
+        let doors: Vec<(String, usize)> = whole
+            .4
+            .iter()
+            .map(|d| (d.door.number.clone(), d.knocks.len()))
+            .collect();
+        assert_eq!(doors, [("12".to_owned(), 1), ("14".to_owned(), 1)]);
         let writes = {
             let dir = tempfile::tempdir().unwrap();
             let store = open(dir.path());
