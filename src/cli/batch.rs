@@ -243,7 +243,9 @@ fn add_counts(fields: &mut Fields, c: &batch::Counts) {
         .add_hidden("doors", count(c.doors))
         .add_hidden("knocks", count(c.knocks))
         .add_hidden("settings", count(c.settings))
-        .add_hidden("actions", count(c.actions));
+        .add_hidden("actions", count(c.actions))
+        .add_hidden("door_edits", count(c.door_edits))
+        .add_hidden("door_removals", count(c.door_removals));
 }
 
 /// UK local time, as the coordinator reads it.

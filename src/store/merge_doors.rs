@@ -374,7 +374,9 @@ impl Model {
             Some(sent) => sent
                 .iter()
                 .any(|s| marks.is_none_or(|m| !m.contains_key(&s.device))),
-            None => marks.is_none_or(BTreeMap::is_empty),
+            // A door no batch sent (made by a merged knock, or on this machine) and that
+            // a change named or emptied: nothing keeps it.
+            None => false,
         }
     }
 

@@ -411,12 +411,12 @@ fn verify_refuses_each_kind_of_bad_batch_and_changes_nothing() {
     forged.extend_from_slice(&theirs[theirs.len() - 137..]);
     refused(dir, &write("f1", &forged), None, "bad signature");
     // An unknown format version.
-    let v3 = text.replacen("doorstep-batch 1\n", "doorstep-batch 3\n", 1);
+    let v4 = text.replacen("doorstep-batch 1\n", "doorstep-batch 4\n", 1);
     refused(
         dir,
-        &write("v3", v3.as_bytes()),
+        &write("v4", v4.as_bytes()),
         None,
-        "batch format 3 is not one this doorstep reads (it reads formats 1 to 2); upgrade doorstep",
+        "batch format 4 is not one this doorstep reads (it reads formats 1 to 3); upgrade doorstep",
     );
     refused(
         dir,

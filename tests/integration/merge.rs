@@ -760,7 +760,9 @@ fn a_chain_of_revisions_in_any_order_is_no_conflict_and_the_last_counts() {
 
 /// The pool a generated batch draws its records from: responses 1-3 in two variants,
 /// two conflicting revisions of response 1 and a revision of the first, doors 1-2, knocks 1-4, and an action in four versions (as
-/// added, moved on, moved on further, and changed differently).
+/// added, moved on, moved on further, and changed differently), a correction of door 1 to
+/// door 3 and a later one of door 3 to door 4 (both naming knocks 2 and 4), and a removal
+/// of door 2 (naming knocks 1 and 3).
 fn pool() -> Vec<Record> {
     let mut out = Vec::new();
     for n in 1..=3u128 {
@@ -792,6 +794,30 @@ fn pool() -> Vec<Record> {
     let a2 = changed(&a1, 30, "PC 2", ActionStatus::Done);
     let diverged = changed(&a0, 20, "PC 3", ActionStatus::Done);
     out.extend([a0, a1, a2, diverged].into_iter().map(Record::Action));
+    let knocks = |ks: [u128; 2]| ks.iter().map(|k| Uuid::from_u128(1000 + k)).collect();
+    let edit = |n: u128, from: &str, to: &str, hours: i64| {
+        Record::DoorEdit(batch::DoorEditEntry {
+            id: Uuid::from_u128(2000 + n),
+            area: AREA.into(),
+            from: door(from),
+            to: door(to),
+            at: t0() + Duration::hours(hours),
+            device: "laptop-1".into(),
+            officer: Some("PC 1".into()),
+            knocks: knocks([2, 4]),
+        })
+    };
+    out.push(edit(1, "1", "3", 1));
+    out.push(edit(2, "3", "4", 2));
+    out.push(Record::DoorRemove(batch::DoorRemoveEntry {
+        id: Uuid::from_u128(2003),
+        area: AREA.into(),
+        door: door("2"),
+        at: t0() + Duration::hours(1),
+        device: "laptop-1".into(),
+        officer: None,
+        knocks: knocks([1, 3]),
+    }));
     out
 }
 
