@@ -1985,6 +1985,79 @@ fn the_coordinator_verifies_a_folder_merges_the_good_batches_and_settles_a_confl
     assert_eq!(app.mode(), Mode::Batches);
 }
 
+/// A batch carrying door corrections and removals says how many on the selected file's
+/// line, and merging it moves the corrected door's knock.
+#[test]
+fn the_coordinator_screen_counts_door_corrections_and_removals() {
+    use crate::merge::{batch_bytes, door, door_record, knock};
+    use doorstep::batch::{DoorEditEntry, DoorRemoveEntry, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let folder = usb.path().display().to_string();
+    use uuid::Uuid;
+    let at = crate::store_helpers::t0() + Duration::hours(1);
+    let records = vec![
+        door_record("1"),
+        door_record("2"),
+        knock(1, "1", "laptop-1"),
+        Record::DoorEdit(DoorEditEntry {
+            id: Uuid::from_u128(1),
+            area: "E05000650".into(),
+            from: door("1"),
+            to: door("11"),
+            at,
+            device: "laptop-1".into(),
+            officer: None,
+            knocks: vec![Uuid::from_u128(1001)],
+        }),
+        Record::DoorRemove(DoorRemoveEntry {
+            id: Uuid::from_u128(2),
+            area: "E05000650".into(),
+            door: door("2"),
+            at,
+            device: "laptop-1".into(),
+            officer: None,
+            knocks: Vec::new(),
+        }),
+    ];
+    std::fs::write(
+        usb.path().join("a-laptop-1.batch"),
+        batch_bytes("laptop-1", 1, records),
+    )
+    .unwrap();
+    let mut app = app(&dir);
+    let events = app.take_events().unwrap();
+    app.update(Action::Digit(5));
+    type_text(&mut app, &folder);
+    app.update(Action::Confirm);
+    app.update(Action::Confirm);
+    finish_coordinator_job(&mut app, &events);
+    assert_eq!(app.mode(), Mode::Batches);
+    draws_at_every_size(&app, "coordinator door changes");
+    insta::assert_snapshot!(
+        "coordinator_door_changes",
+        screen(&app, 80, 24).replace(&folder, "<usb>")
+    );
+    app.update(Action::Merge);
+    finish_coordinator_job(&mut app, &events);
+    let Screen::Coordinator(c) = &app.screen else {
+        panic!("left the coordinator screen")
+    };
+    assert_eq!(
+        c.merged().unwrap()[0].result,
+        Ok("5 new, 0 duplicate, 0 superseded, 0 conflict, 0 rejected".to_owned())
+    );
+    let doors: Vec<String> = app
+        .ctx
+        .store
+        .doors("E05000650")
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} ({} knocks)", d.door, d.knocks.len()))
+        .collect();
+    assert_eq!(doors, ["11 Kay Street (1 knocks)"]);
+}
+
 #[test]
 fn the_coordinator_lists_and_settles_an_action_conflict_side_by_side() {
     use crate::merge::make_batch;

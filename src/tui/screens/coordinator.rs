@@ -845,7 +845,7 @@ fn describe_check(check: crate::store::merge::FileCheck) -> Checked {
     match check.result {
         Ok(v) => {
             let (device, officer, counts) = from(&v.manifest);
-            let verdict = if v.already_merged {
+            let mut verdict = if v.already_merged {
                 "verified; merged here before (merging it again changes nothing)".to_owned()
             } else {
                 match v.pin {
@@ -855,6 +855,8 @@ fn describe_check(check: crate::store::merge::FileCheck) -> Checked {
                     PinCheck::Pinned { .. } => "verified; device key as pinned".to_owned(),
                 }
             };
+            // The row has no room for them; the selected file's line does.
+            verdict.push_str(&door_changes(&v.manifest.counts));
             Checked {
                 path: check.path,
                 file,
@@ -881,6 +883,24 @@ fn describe_check(check: crate::store::merge::FileCheck) -> Checked {
                 to_merge: false,
             }
         }
+    }
+}
+
+/// "; also 1 door correction, 2 door removals" for a batch that carries any.
+fn door_changes(c: &crate::batch::Counts) -> String {
+    let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let parts: Vec<String> = [
+        (c.door_edits, "door correction"),
+        (c.door_removals, "door removal"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| plural(n, what))
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; also {}", parts.join(", "))
     }
 }
 
