@@ -1,7 +1,8 @@
 //! Batches: how a field laptop's work travels to the coordinator's machine.
 //!
 //! A batch is one file: a manifest, then the records (finalized responses and their
-//! revisions, doors and knocks of the door log, the settings that name the laptop), signed
+//! revisions, doors and knocks of the door log and its corrections and removals, actions,
+//! the settings that name the laptop), signed
 //! with the device's Ed25519 key and — unless explicitly asked not to — encrypted with age
 //! to the coordinator's recipient. Sealed personal answers stay sealed inside either way.
 //! The byte layout is in `BATCH_FORMAT.md` at the top of the repository; this module

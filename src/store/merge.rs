@@ -11,6 +11,15 @@
 //!   does not matter; [`Store::resolve_conflict`] picks another;
 //! - doors merge by area and door key, knocks by their identity: two laptops on the same
 //!   street give one door log, each knock once;
+//! - a door correction (`door_edit`) moves the knocks it names to the corrected door,
+//!   wherever they are here, and the door it was made from goes once no other knock (and
+//!   nothing else, below) keeps it; a knock it names that arrives later lands on the
+//!   corrected door; when several changes name a knock the latest (time, then id) decides;
+//! - a door removal (`door_remove`) takes out the knocks it names, and the door when
+//!   nothing remains there; another device's knocks at that door stay, and the door with
+//!   them. A door stays while it has knocks, or a device's latest correction puts it there,
+//!   or a device that sent its `door` record has not corrected it away or removed it
+//!   since — see [`super::merge_doors`] for what is kept to make that order-independent;
 //! - every merged record remembers each batch and device that carried it;
 //! - a batch already merged (same batch id or same digest) changes nothing;
 //! - the other device's settings are never imported;
@@ -45,7 +54,9 @@
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
 //! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
 //! [`Source`]s that carried a record (record keys `response:<uuid>`, `knock:<uuid>`,
-//! `door:<door key>`, `action:<uuid>`); `conflict\x1f<uuid bytes>\x1frevisions` → the
+//! `door:<door key>`, `action:<uuid>`, `door-edit:<uuid>`, `door-remove:<uuid>`);
+//! `knock-fate\x1f<uuid bytes>` and `door-fate\x1f<door key>` → what corrections and
+//! removals decided ([`super::merge_doors`]); `conflict\x1f<uuid bytes>\x1frevisions` → the
 //! [`Conflict`] of the revisions of a response; `revised\x1f<uuid bytes>` → the revision that
 //! replaces a response; `action\x1f<uuid bytes>` → every version of a merged action
 //! ([`super::merge_actions::ActionVersions`]).
@@ -144,7 +155,7 @@ pub struct Rejection {
     pub record: usize,
     /// Its line in the signed batch.
     pub line: usize,
-    /// `response`, `revision`, `door` or `knock`.
+    /// `response`, `revision`, `door`, `knock`, `action`, `door-edit` or `door-remove`.
     pub kind: &'static str,
     pub reason: String,
 }

@@ -4,7 +4,8 @@
 //! - `doorstep.lock` — held (OS file lock) by the process using the store; holds its pid.
 //! - `store/` — the sled database: trees `responses`, `doors`, `settings`, `actions`, `exports`,
 //!   `device_pins` (see [`batches`]), each value a JSON record `{"format": 1, "record": …}`
-//!   so it can be inspected; tree `meta` holds the journal mark.
+//!   so it can be inspected; tree `meta` holds the journal mark and the door corrections and
+//!   removals made on this device (for its exports).
 //! - `device.key` — this device's batch signing key (mode 0600; see [`batches`]).
 //! - `journal/journal.jsonl` — the append-only, checksummed journal of drafts and their
 //!   answers, finalized responses, doors, knocks, settings and actions (see [`journal`]);
