@@ -263,6 +263,20 @@ impl Store {
         Ok(out)
     }
 
+    /// Every door correction and removal that reads, and how many do not.
+    pub(super) fn readable_door_changes(&self) -> Result<(Vec<DoorChange>, usize), StoreError> {
+        let mut out = Vec::new();
+        let mut unreadable = 0;
+        for entry in self.tree(META)?.scan_prefix(DOOR_CHANGE_PREFIX) {
+            let (_, value) = entry?;
+            match decode(String::new, &value) {
+                Ok(c) => out.push(c),
+                Err(_) => unreadable += 1,
+            }
+        }
+        Ok((out, unreadable))
+    }
+
     /// Every door of an area with its key, as stored (a merge that corrects or removes a
     /// door looks for its knocks among them).
     pub(super) fn area_door_records(

@@ -63,6 +63,16 @@ pub enum JournalEntry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         change: Option<DoorChangeMeta>,
     },
+    /// A door correction (`to` set) or removal made on this device, kept for its exports;
+    /// written only when a journal is rebuilt from the store, whose doors already reflect
+    /// it, so applying it changes no door.
+    DoorChangeKept {
+        area: String,
+        from: Door,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Door>,
+        change: DoorChangeMeta,
+    },
     /// A draft as started (or a revision as opened), before any answer.
     Draft(Response),
     /// One answer recorded on a draft (personal answers only ever sealed). Small on

@@ -167,6 +167,12 @@ impl Model {
                 self.changed_doors.remove(&key);
                 self.removed_doors.insert(key);
             }
+            JournalEntry::DoorChangeKept {
+                area,
+                from,
+                to,
+                change,
+            } => self.note_door_change(&area, &from, to.as_ref(), Some(change)),
             JournalEntry::Setting { key, value } => {
                 self.settings.insert(key, value);
             }
@@ -286,7 +292,7 @@ impl Model {
                     }
                 }
                 JournalEntry::DoorRemoved { area, door, .. } => self.load_door(store, area, door)?,
-                JournalEntry::Setting { .. } => {}
+                JournalEntry::Setting { .. } | JournalEntry::DoorChangeKept { .. } => {}
                 JournalEntry::Merged { batch, records } => {
                     self.load_records(store, records)?;
                     self.merge.load_for(store, batch, records)?;
@@ -539,6 +545,16 @@ pub(super) fn entries_from_store(store: &Store) -> Result<(Vec<JournalEntry>, us
             });
         }
     }
+    // Corrections and removals the next exports may still send; the doors above already
+    // show them.
+    let (changes, bad) = store.readable_door_changes()?;
+    unreadable += bad;
+    entries.extend(changes.into_iter().map(|c| JournalEntry::DoorChangeKept {
+        area: c.area,
+        from: c.from,
+        to: c.to,
+        change: c.meta,
+    }));
     let listing = store.list(&crate::response::ResponseFilter::default())?;
     unreadable += listing.unreadable.len();
     for r in listing.responses {

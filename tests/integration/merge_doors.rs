@@ -435,3 +435,55 @@ fn the_format_3_fixture_reads_and_merges() {
 fn write_format3_fixture() {
     std::fs::write(format3_fixture(), signed(&format3_records())).unwrap();
 }
+
+/// Corrections and removals not to be lost before they are exported: `recover` rebuilds
+/// them from the journal, and a journal rebuilt from the store (it went missing) keeps them.
+#[test]
+fn door_changes_survive_recover_and_a_rebuilt_journal() {
+    let lap = tempfile::tempdir().unwrap();
+    {
+        let store = open(lap.path());
+        store.set_setting(SettingKey::Device, "laptop-7").unwrap();
+        for n in ["3", "7"] {
+            store
+                .knock(AREA, door("Kay Street", n), Outcome::NoAnswer, t0())
+                .unwrap();
+        }
+        store
+            .edit_door(AREA, &door("Kay Street", "3"), door("Kay Street", "5"))
+            .unwrap();
+        store.remove_door(AREA, &door("Kay Street", "7")).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let exported = |name: &str| {
+        export(
+            lap.path(),
+            &out.path().join(name),
+            &["--unencrypted", "--all"],
+        )
+    };
+    let store_dir = lap.path().join(doorstep::store::STORE_DIR);
+    std::fs::remove_dir_all(&store_dir).unwrap();
+    doorstep(lap.path()).arg("recover").assert().success();
+    let said = exported("a.batch");
+    assert!(said.contains("1 door corrections, 1 door removals"), "{said}");
+
+    std::fs::remove_file(doorstep::store::journal_path(lap.path())).unwrap();
+    doorstep(lap.path())
+        .args(["config", "get"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("rebuilt it from the store"));
+    std::fs::remove_dir_all(&store_dir).unwrap();
+    doorstep(lap.path()).arg("recover").assert().success();
+    let said = exported("b.batch");
+    assert!(said.contains("1 door corrections, 1 door removals"), "{said}");
+    let store = open(lap.path());
+    let doors: Vec<String> = store
+        .doors(AREA)
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} ({} knocks)", d.door, d.knocks.len()))
+        .collect();
+    assert_eq!(doors, ["5 Kay Street (1 knocks)"]);
+}
