@@ -196,7 +196,8 @@ fn a_corrected_and_a_removed_door_reach_the_coordinator_in_either_order() {
     assert_eq!(door_log(&store), want);
 }
 
-/// A change exported once is not exported again, unless everything is asked for.
+/// A change exported once is not exported again, unless everything (or everything since
+/// an earlier batch) is asked for.
 #[test]
 fn a_correction_is_exported_once() {
     let lap = tempfile::tempdir().unwrap();
@@ -213,17 +214,41 @@ fn a_correction_is_exported_once() {
     let out = tempfile::tempdir().unwrap();
     let said = export(lap.path(), &out.path().join("a.batch"), &["--unencrypted"]);
     assert!(said.contains("1 door corrections"), "{said}");
+    let first = said.split_whitespace().nth(1).unwrap().to_owned();
     let said = export(lap.path(), &out.path().join("b.batch"), &["--unencrypted"]);
     assert!(!said.contains("door corrections"), "{said}");
+    // A second correction, exported in a batch of its own; `--since` the first batch
+    // takes it and not the first correction.
+    open(lap.path())
+        .edit_door(AREA, &door("Kay Street", "5"), door("Kay Street", "15"))
+        .unwrap();
+    let said = export(lap.path(), &out.path().join("b2.batch"), &["--unencrypted"]);
+    assert!(said.contains("1 door corrections"), "{said}");
+    let since = out.path().join("since.batch");
+    export(lap.path(), &since, &["--unencrypted", "--since", &first]);
+    let b = batch::open(&std::fs::read(&since).unwrap(), None).unwrap();
+    let edits: Vec<(String, String)> = b
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::DoorEdit(e) => Some((e.from.number.clone(), e.to.number.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(edits, [("5".to_owned(), "15".to_owned())]);
     let said = export(
         lap.path(),
         &out.path().join("c.batch"),
         &["--unencrypted", "--all"],
     );
-    assert!(said.contains("1 door corrections"), "{said}");
+    assert!(said.contains("2 door corrections"), "{said}");
     let b = batch::open(&std::fs::read(out.path().join("c.batch")).unwrap(), None).unwrap();
-    let Some(Record::DoorEdit(e)) = b.records.iter().find(|r| r.kind() == "door-edit") else {
-        panic!("no door-edit record: {:?}", b.records);
+    let Some(Record::DoorEdit(e)) = b
+        .records
+        .iter()
+        .find(|r| matches!(r, Record::DoorEdit(e) if e.from.number == "3"))
+    else {
+        panic!("no door-edit record from 3: {:?}", b.records);
     };
     assert_eq!((e.from.number.as_str(), e.to.number.as_str()), ("3", "5"));
     assert_eq!(e.device, "laptop-6");
