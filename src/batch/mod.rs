@@ -236,8 +236,8 @@ impl Record {
             Record::Knock(_) => "knock",
             Record::Setting(_) => "setting",
             Record::Action(_) => "action",
-            Record::DoorEdit(_) => "door-edit",
-            Record::DoorRemove(_) => "door-remove",
+            Record::DoorEdit(_) => "door_edit",
+            Record::DoorRemove(_) => "door_remove",
         }
     }
 

@@ -150,9 +150,7 @@ impl Store {
             let parsed = match (parts.next(), parts.next(), parts.next()) {
                 (Some("response"), Some(id), None) => id.parse().ok().map(RecordKey::Response),
                 (Some("knock"), Some(id), None) => id.parse().ok().map(RecordKey::Knock),
-                (Some("door-change"), Some(id), None) => {
-                    id.parse().ok().map(RecordKey::DoorChange)
-                }
+                (Some("door-change"), Some(id), None) => id.parse().ok().map(RecordKey::DoorChange),
                 // The door key itself holds a separator (street, number): the rest is it.
                 (Some("action"), Some(id), Some(digest)) => id
                     .parse()

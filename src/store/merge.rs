@@ -155,7 +155,7 @@ pub struct Rejection {
     pub record: usize,
     /// Its line in the signed batch.
     pub line: usize,
-    /// `response`, `revision`, `door`, `knock`, `action`, `door-edit` or `door-remove`.
+    /// `response`, `revision`, `door`, `knock`, `action`, `door_edit` or `door_remove`.
     pub kind: &'static str,
     pub reason: String,
 }
@@ -536,7 +536,11 @@ impl MergeState {
                 .map(|k| MergeKey::Revisions(*k)),
         );
         keys.extend(self.knock_fates.keys().map(|k| MergeKey::KnockFate(*k)));
-        keys.extend(self.door_fates.keys().map(|k| MergeKey::DoorFate(k.clone())));
+        keys.extend(
+            self.door_fates
+                .keys()
+                .map(|k| MergeKey::DoorFate(k.clone())),
+        );
         keys
     }
 
@@ -596,14 +600,11 @@ impl MergeState {
                     }
                 }
                 Record::DoorEdit(e) => {
-                    self.load_sources(store, super::merge_doors::change_key("door-edit", e.id))?;
+                    self.load_sources(store, super::merge_doors::edit_key(e.id))?;
                     self.load_for_door_change(store, &e.area, &e.knocks)?;
                 }
                 Record::DoorRemove(r) => {
-                    self.load_sources(
-                        store,
-                        super::merge_doors::change_key("door-remove", r.id),
-                    )?;
+                    self.load_sources(store, super::merge_doors::remove_key(r.id))?;
                     self.load_for_door_change(store, &r.area, &r.knocks)?;
                 }
                 Record::Setting(_) => {}

@@ -75,9 +75,14 @@ pub struct Spelling {
 /// The order "latest wins" goes by: time, then id.
 type Stamp = (DateTime<Utc>, Uuid);
 
-/// The key of a correction or removal in the merge provenance.
-pub(super) fn change_key(kind: &str, id: Uuid) -> Vec<u8> {
-    format!("{kind}:{id}").into_bytes()
+/// The key of a correction in the merge provenance.
+pub(super) fn edit_key(id: Uuid) -> Vec<u8> {
+    format!("door-edit:{id}").into_bytes()
+}
+
+/// The key of a removal in the merge provenance.
+pub(super) fn remove_key(id: Uuid) -> Vec<u8> {
+    format!("door-remove:{id}").into_bytes()
 }
 
 pub(super) fn knock_fate_key(id: Uuid) -> Vec<u8> {
@@ -233,11 +238,12 @@ impl Model {
         let from_key = door_key(&e.area, &e.from).map_err(|e| e.to_string())?;
         let to_key = door_key(&e.area, &e.to).map_err(|e| e.to_string())?;
         let stamp = (e.at, e.id);
-        let record = change_key("door-edit", e.id);
+        let record = edit_key(e.id);
         let seen = self.merge.sources.contains_key(&record);
         self.merge.add_source(record, source);
         if from_key != to_key {
-            self.merge.mark_door(&from_key, &source.device, stamp, false);
+            self.merge
+                .mark_door(&from_key, &source.device, stamp, false);
         }
         self.merge.mark_door(&to_key, &source.device, stamp, true);
         self.merge.spell_door(&to_key, stamp, &e.to);
@@ -267,7 +273,7 @@ impl Model {
     ) -> Result<Outcome, String> {
         let key = door_key(&r.area, &r.door).map_err(|e| e.to_string())?;
         let stamp = (r.at, r.id);
-        let record = change_key("door-remove", r.id);
+        let record = remove_key(r.id);
         let seen = self.merge.sources.contains_key(&record);
         self.merge.add_source(record, source);
         self.merge.mark_door(&key, &source.device, stamp, false);

@@ -59,8 +59,7 @@ pub use actions::ActionListing;
 pub use crime::CrimeInsert;
 pub use journal::{
     CorruptLine, DoorChangeMeta, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry,
-    JournalMark,
-    each_journal_entry, encode_line, journal_path, read_journal,
+    JournalMark, each_journal_entry, encode_line, journal_path, read_journal,
 };
 pub use lock::{DirLock, LOCK_FILE};
 pub use merge::{

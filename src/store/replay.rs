@@ -291,7 +291,9 @@ impl Model {
                         self.load_door(store, area, door)?;
                     }
                 }
-                JournalEntry::DoorRemoved { area, door, .. } => self.load_door(store, area, door)?,
+                JournalEntry::DoorRemoved { area, door, .. } => {
+                    self.load_door(store, area, door)?
+                }
                 JournalEntry::Setting { .. } | JournalEntry::DoorChangeKept { .. } => {}
                 JournalEntry::Merged { batch, records } => {
                     self.load_records(store, records)?;

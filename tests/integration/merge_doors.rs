@@ -41,7 +41,10 @@ fn door_log(store: &Store) -> Vec<(String, Vec<String>)> {
 
 fn merge_cmd(coord: &Path, file: &Path, identity: &Path) -> assert_cmd::Command {
     let mut cmd = doorstep(coord);
-    cmd.args(["batch", "merge"]).arg(file).arg("--identity").arg(identity);
+    cmd.args(["batch", "merge"])
+        .arg(file)
+        .arg("--identity")
+        .arg(identity);
     cmd
 }
 
@@ -86,7 +89,9 @@ fn a_corrected_and_a_removed_door_reach_the_coordinator_in_either_order() {
         let store = Store::open(lap.path()).unwrap();
         store.set_setting(SettingKey::Device, "laptop-5").unwrap();
         store.set_setting(SettingKey::Officer, "PC 5").unwrap();
-        store.set_setting(SettingKey::Recipient, &recipient).unwrap();
+        store
+            .set_setting(SettingKey::Recipient, &recipient)
+            .unwrap();
         interviewed = interview(&store, "12").id;
         let at = |m: i64| t0() + Duration::minutes(m);
         store
@@ -189,7 +194,11 @@ fn a_corrected_and_a_removed_door_reach_the_coordinator_in_either_order() {
     let said = stdout_of(merge_cmd(c1.path(), &all, &identity).arg("--json"));
     let report: serde_json::Value = serde_json::from_str(&said).unwrap();
     let row = &report["blocks"][0]["rows"][0];
-    assert_eq!((row["new"].as_i64(), row["rejected"].as_i64()), (Some(0), Some(0)), "{said}");
+    assert_eq!(
+        (row["new"].as_i64(), row["rejected"].as_i64()),
+        (Some(0), Some(0)),
+        "{said}"
+    );
     assert_eq!(door_log(&Store::open(c1.path()).unwrap()), want);
     doorstep(c1.path()).arg("recover").assert().success();
     let store = Store::open(c1.path()).unwrap();
@@ -318,7 +327,9 @@ fn a_broken_door_change_is_refused_naming_the_record_and_changes_nothing() {
     let coord = tempfile::tempdir().unwrap();
     drop(Store::open(coord.path()).unwrap());
     let good = signed(&[correction()]);
-    let no_knocks = resigned(&good, |json| json.replace(",\"knocks\":[", ",\"knocks_\":["));
+    let no_knocks = resigned(&good, |json| {
+        json.replace(",\"knocks\":[", ",\"knocks_\":[")
+    });
     let mut bad_door = correction();
     if let Record::DoorEdit(e) = &mut bad_door {
         e.to.street = String::new();
@@ -341,12 +352,12 @@ fn a_broken_door_change_is_refused_naming_the_record_and_changes_nothing() {
         (
             "door",
             signed(&[bad_door]),
-            "record 1 (line 3): door-edit: `to`:",
+            "record 1 (line 3): door_edit: `to`:",
         ),
         (
             "area",
             signed(std::slice::from_mut(&mut no_area)),
-            "record 1 (line 3): door-remove: `area` is empty",
+            "record 1 (line 3): door_remove: `area` is empty",
         ),
     ];
     let before = logical(&Store::open(coord.path()).unwrap());
@@ -388,7 +399,9 @@ fn format3_records() -> Vec<Record> {
             area: AREA.into(),
             door: door(street, number),
             knock: Knock {
-                id: Some(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0020 + n)),
+                id: Some(Uuid::from_u128(
+                    0x0190_0000_0000_7000_8000_0000_0000_0020 + n,
+                )),
                 device: Some("laptop-d".into()),
                 officer: Some("PC 9".into()),
                 ..Knock::new(t0() + Duration::minutes(n as i64), outcome)
@@ -426,7 +439,10 @@ fn the_format_3_fixture_reads_and_merges() {
     let b = batch::open(&bytes, None).unwrap();
     assert_eq!(b.manifest.format, 3);
     assert_eq!(
-        (b.manifest.counts.door_edits, b.manifest.counts.door_removals),
+        (
+            b.manifest.counts.door_edits,
+            b.manifest.counts.door_removals
+        ),
         (1, 1)
     );
     assert_eq!(b.records, format3_records());
@@ -450,7 +466,10 @@ fn the_format_3_fixture_reads_and_merges() {
         .arg(format3_fixture())
         .assert()
         .success();
-    assert_eq!(door_log(&Store::open(other.path()).unwrap()), door_log(&store));
+    assert_eq!(
+        door_log(&Store::open(other.path()).unwrap()),
+        door_log(&store)
+    );
 }
 
 /// Writes the format-3 fixture; run by hand only when a new format version is added
@@ -491,7 +510,10 @@ fn door_changes_survive_recover_and_a_rebuilt_journal() {
     std::fs::remove_dir_all(&store_dir).unwrap();
     doorstep(lap.path()).arg("recover").assert().success();
     let said = exported("a.batch");
-    assert!(said.contains("1 door corrections, 1 door removals"), "{said}");
+    assert!(
+        said.contains("1 door corrections, 1 door removals"),
+        "{said}"
+    );
 
     std::fs::remove_file(doorstep::store::journal_path(lap.path())).unwrap();
     doorstep(lap.path())
@@ -502,7 +524,10 @@ fn door_changes_survive_recover_and_a_rebuilt_journal() {
     std::fs::remove_dir_all(&store_dir).unwrap();
     doorstep(lap.path()).arg("recover").assert().success();
     let said = exported("b.batch");
-    assert!(said.contains("1 door corrections, 1 door removals"), "{said}");
+    assert!(
+        said.contains("1 door corrections, 1 door removals"),
+        "{said}"
+    );
     let store = open(lap.path());
     let doors: Vec<String> = store
         .doors(AREA)
