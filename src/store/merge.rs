@@ -472,6 +472,8 @@ pub(super) struct MergeState {
     /// Door corrections and removals: by knock, and by door key.
     pub knock_fates: BTreeMap<Uuid, super::merge_doors::KnockFate>,
     pub door_fates: BTreeMap<Vec<u8>, super::merge_doors::DoorFate>,
+    /// Areas whose door fates and door sources are loaded (lower case).
+    pub door_areas_loaded: BTreeSet<String>,
     pub changed: BTreeSet<MergeKey>,
 }
 

@@ -142,6 +142,9 @@ impl MergeState {
         let Ok(prefix) = area_prefix(area) else {
             return Ok(());
         };
+        if !self.door_areas_loaded.insert(area.trim().to_lowercase()) {
+            return Ok(());
+        }
         let tree = store.tree(super::merge::MERGE)?;
         for entry in tree.scan_prefix(door_fate_key(&prefix)) {
             let (key, value) = entry?;

@@ -31,6 +31,8 @@ pub(super) struct Model {
     pub changed_actions: BTreeSet<Uuid>,
     /// Door corrections and removals made on this device (for its exports), by id.
     pub door_changes: BTreeMap<Uuid, DoorChange>,
+    /// Areas whose every door is loaded (lower case): not read again for the next change.
+    pub areas_loaded: BTreeSet<String>,
     /// Draft events whose draft the journal never started (or that came after it was
     /// finalized): nothing to apply them to.
     pub orphans: usize,
@@ -379,7 +381,7 @@ impl Model {
 
     /// Loads every door of `area` from `store` that is not already held (or taken out).
     fn load_area_doors(&mut self, store: &Store, area: &str) -> Result<(), StoreError> {
-        if area.trim().is_empty() {
+        if area.trim().is_empty() || !self.areas_loaded.insert(area.trim().to_lowercase()) {
             return Ok(());
         }
         for (key, record) in store.area_door_records(area)? {
