@@ -556,6 +556,10 @@ fn merge_in_place(
             report.actions_restored += 1;
         }
     }
+    // The journal's own record of each door correction and removal, for the exports.
+    for change in model.door_changes.values() {
+        store.put_door_change(Some(change))?;
+    }
     write_merge_records(store, model)
 }
 
