@@ -165,7 +165,7 @@ fn export(
         Exported::Nothing(nothing) => {
             let text = match nothing {
                 Nothing::NoFieldwork => {
-                    "nothing to export: this device holds no finalized responses, doors, knocks or actions; no file written".to_owned()
+                    "nothing to export: this device holds no finalized responses, doors, knocks or actions of its own (merged ones travel in the batch files that brought them); no file written".to_owned()
                 }
                 Nothing::AllExported { last } => format!(
                     "nothing new to export: every finalized response, door, knock and action is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)",

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{JournalEntry, Store, StoreError, decode, encode};
+use super::{JournalEntry, Store, StoreError, Tree, Write, decode, encode};
 use crate::response::{Door, DoorRecord, Knock, Outcome, ResponseError};
 
 pub(super) const DOORS: &str = "doors";
@@ -103,8 +103,17 @@ impl Store {
         };
         record.correct_door(to);
         self.journaled(&entry, || {
-            self.tree(DOORS)?.remove(&from_key)?;
-            self.put_door(&to_key, &record)?;
+            self.apply_writes(
+                &[
+                    Write {
+                        tree: Tree::Doors,
+                        key: from_key.clone(),
+                        value: None,
+                    },
+                    Write::put(Tree::Doors, to_key.clone(), encode(&record)?),
+                ],
+                None,
+            )?;
             self.move_drafts_at(&record.area, &old, &record.door)
         })?;
         Ok(record)
@@ -133,8 +142,12 @@ impl Store {
             door: record.door.clone(),
         };
         self.journaled(&entry, || {
-            self.tree(DOORS)?.remove(&key)?;
-            Ok(())
+            let removal = Write {
+                tree: Tree::Doors,
+                key: key.clone(),
+                value: None,
+            };
+            self.apply_writes(&[removal], None)
         })?;
         Ok(record)
     }
@@ -171,9 +184,12 @@ impl Store {
         }
     }
 
+    /// Writes a door record, with the index of what is not yet exported.
     pub(super) fn put_door(&self, key: &[u8], record: &DoorRecord) -> Result<(), StoreError> {
-        self.tree(DOORS)?.insert(key, encode(record)?)?;
-        Ok(())
+        self.apply_writes(
+            &[Write::put(Tree::Doors, key.to_vec(), encode(record)?)],
+            None,
+        )
     }
 }
 

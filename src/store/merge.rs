@@ -73,7 +73,7 @@ pub(super) const MERGE: &str = "merge";
 
 const BATCH_PREFIX: &[u8] = b"batch\x1f";
 const DIGEST_PREFIX: &[u8] = b"digest\x1f";
-const CONFLICT_PREFIX: &[u8] = b"conflict\x1f";
+pub(super) const CONFLICT_PREFIX: &[u8] = b"conflict\x1f";
 pub(super) const FROM_PREFIX: &[u8] = b"from\x1f";
 const REVISED_PREFIX: &[u8] = b"revised\x1f";
 const REVISIONS_SUFFIX: &[u8] = b"\x1frevisions";
@@ -390,11 +390,11 @@ pub(super) fn response_key(id: Uuid) -> Vec<u8> {
     format!("response:{id}").into_bytes()
 }
 
-fn knock_key(id: Uuid) -> Vec<u8> {
+pub(super) fn knock_key(id: Uuid) -> Vec<u8> {
     format!("knock:{id}").into_bytes()
 }
 
-fn door_record_key(door_key: &[u8]) -> Vec<u8> {
+pub(super) fn door_record_key(door_key: &[u8]) -> Vec<u8> {
     let mut k = b"door:".to_vec();
     k.extend_from_slice(door_key);
     k
@@ -1302,6 +1302,8 @@ impl Store {
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
+        // Worked out before any write (it reads the records replaced), set after them all.
+        let pending = self.pending_changes(&writes)?;
         let order = [
             Tree::Merge,
             Tree::Doors,
@@ -1362,6 +1364,16 @@ impl Store {
                     });
                 }
             }
+        }
+        let result: Result<(), sled::transaction::TransactionError<()>> =
+            tallies.transaction(|t| super::own::apply_pending(t, &pending));
+        if let Err(e) = result {
+            return Err(match e {
+                sled::transaction::TransactionError::Storage(e) => e.into(),
+                sled::transaction::TransactionError::Abort(()) => StoreError::Damaged {
+                    message: "a transaction was aborted".into(),
+                },
+            });
         }
         self.put_mark(mark)
     }

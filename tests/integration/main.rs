@@ -22,6 +22,7 @@ mod interview_flow;
 mod jobs;
 mod merge;
 mod merge_actions;
+mod own_work;
 mod personal;
 mod pty;
 mod report;
