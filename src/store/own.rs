@@ -224,6 +224,12 @@ impl Store {
     /// provenance and export marks; the writes themselves are taken as already made.
     pub(super) fn pending_changes(&self, writes: &[Write]) -> Result<PendingChanges, StoreError> {
         let mut changes = PendingChanges::new();
+        // The last write of each response and action (a merge writes thousands at once).
+        let last_write: std::collections::HashMap<(u8, &[u8]), &Write> = writes
+            .iter()
+            .filter(|w| matches!(w.tree, Tree::Responses | Tree::Actions))
+            .map(|w| ((w.tree as u8, w.key.as_slice()), w))
+            .collect();
         // Records a batch carries in this same write: never pending, whatever else says.
         let mut merged = BTreeSet::new();
         let mut versions: BTreeMap<Uuid, Option<ActionVersions>> = BTreeMap::new();
@@ -271,17 +277,6 @@ impl Store {
             }))
             .collect();
         for id in response_ids {
-            let written = writes
-                .iter()
-                .rfind(|w| w.tree == Tree::Responses && w.key == id.as_bytes());
-            let bytes = match written {
-                Some(w) => w.value.clone(),
-                None => responses.get(id.as_bytes())?.map(|b| b.to_vec()),
-            };
-            let finalized = bytes.as_deref().is_some_and(|b| {
-                decode::<ResponseSummary>(|| key_name(id.as_bytes()), b)
-                    .is_ok_and(|s| s.status.is_final())
-            });
             let record = Pending::Response(id);
             let own = match (merged.contains(&record), conflicts.get(&id)) {
                 (_, Some(c)) => local_active(c.as_ref()),
@@ -291,7 +286,20 @@ impl Store {
                 ),
                 (false, None) => self.own_response(id)?,
             };
-            let pending = finalized && own && !self.marked(&RecordKey::Response(id))?;
+            // A merge's new responses stop here: nothing of them is read.
+            if !own {
+                changes.insert(record, false);
+                continue;
+            }
+            let bytes = match last_write.get(&(Tree::Responses as u8, id.as_bytes().as_slice())) {
+                Some(w) => w.value.clone(),
+                None => responses.get(id.as_bytes())?.map(|b| b.to_vec()),
+            };
+            let finalized = bytes.as_deref().is_some_and(|b| {
+                decode::<ResponseSummary>(|| key_name(id.as_bytes()), b)
+                    .is_ok_and(|s| s.status.is_final())
+            });
+            let pending = finalized && !self.marked(&RecordKey::Response(id))?;
             changes.insert(record, pending);
         }
         for w in writes.iter().filter(|w| w.tree == Tree::Doors) {
@@ -325,10 +333,7 @@ impl Store {
             }
         }
         for id in action_ids {
-            let written = writes
-                .iter()
-                .rfind(|w| w.tree == Tree::Actions && w.key == id.as_bytes());
-            let bytes = match written {
+            let bytes = match last_write.get(&(Tree::Actions as u8, id.as_bytes().as_slice())) {
                 Some(w) => w.value.clone(),
                 None => actions.get(id.as_bytes())?.map(|b| b.to_vec()),
             };
