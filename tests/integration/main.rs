@@ -28,6 +28,7 @@ mod pty;
 mod report;
 mod report_findings;
 mod report_render;
+mod revision_sides;
 mod simulate;
 mod store;
 mod store_faults;
