@@ -23,6 +23,15 @@
 //!   kept in the conflict record, the active one (by the same order as above) is in
 //!   `responses` and the other is taken out of them, so one interview counts once.
 //!   A revision of a revision (R2 replaces R1 replaces R) is a chain, not a conflict.
+//!   The conflict is between the heads of the chains: a revision of a revision in such a
+//!   conflict (R3 replaces R1, R1 in conflict with R2) joins that side
+//!   ([`ConflictVersion::later`]; `side\x1f<uuid>` records which conflict each revision of
+//!   it is in), so a side counts only through its last revision and only when it is the
+//!   active side; revisions already here that follow a side's last one join it when the
+//!   conflict forms, so the arrival order does not matter. A revision finalized on this
+//!   machine goes through the same rules with no source (`Model::merge_revision` from
+//!   [`Store::finalize`] and from replay), and is recorded as its original's revision
+//!   (`revised`) so that a revision merged later finds it.
 //!
 //! Atomicity: a batch's merge is worked out in memory from the records it touches, then
 //! journaled as one `Merged` entry (fsynced), then written to sled in slices (the `merge`
@@ -47,7 +56,8 @@
 //! [`Source`]s that carried a record (record keys `response:<uuid>`, `knock:<uuid>`,
 //! `door:<door key>`, `action:<uuid>`); `conflict\x1f<uuid bytes>\x1frevisions` → the
 //! [`Conflict`] of the revisions of a response; `revised\x1f<uuid bytes>` → the revision that
-//! replaces a response; `action\x1f<uuid bytes>` → every version of a merged action
+//! replaces a response; `side\x1f<uuid bytes>` → the response whose conflict of revisions a
+//! revision is in; `action\x1f<uuid bytes>` → every version of a merged action
 //! ([`super::merge_actions::ActionVersions`]).
 
 use std::borrow::Cow;
