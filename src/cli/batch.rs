@@ -805,6 +805,21 @@ fn conflict_report(doc: &mut Document, c: &Conflict) {
             "revision",
             each(&|v| Cell::from(v.response.id.to_string())),
         ));
+        if c.versions.iter().any(|v| !v.later.is_empty()) {
+            // A version's later revisions are its side: its last counts if it is kept.
+            table.push(row(
+                "revised since",
+                each(&|v| {
+                    let list: Vec<String> = v.later.iter().map(|r| r.id.to_string()).collect();
+                    let shown = if list.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        list.join(", ")
+                    };
+                    Cell::from(list).shown_as(shown)
+                }),
+            ));
+        }
     }
     table.push(row("device", each(&|v| Cell::from(&v.response.device))));
     table.push(row(

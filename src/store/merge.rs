@@ -1078,7 +1078,7 @@ impl Model {
         let later = &mut conflict.versions[side].later;
         later.push(r.clone());
         // One order whatever the arrival order: a chain is finalized in turn.
-        later.sort_by(|a, b| (a.finalized_at, a.id).cmp(&(b.finalized_at, b.id)));
+        later.sort_by_key(|a| (a.finalized_at, a.id));
         self.merge.sides.insert(r.id, original);
         self.merge.changed.insert(MergeKey::Side(r.id));
         if self.merge.revised.get(&revised).is_none_or(|c| r.id < *c) {

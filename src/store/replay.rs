@@ -50,7 +50,10 @@ impl Model {
                     .get(&r.id)
                     .is_some_and(|c| c.status.is_final());
                 if !keep {
-                    let revision = r.replaces.filter(|_| r.status.is_final()).map(|_| r.clone());
+                    let revision = r
+                        .replaces
+                        .filter(|_| r.status.is_final())
+                        .map(|_| r.clone());
                     self.changed_responses.insert(r.id);
                     self.responses.insert(r.id, r);
                     if let Some(r) = revision {
@@ -227,7 +230,10 @@ impl Model {
     /// Loads from `store` what finalizing revision `r` here reads (see
     /// [`Model::finalized_revision`]).
     pub(super) fn load_revision(&mut self, store: &Store, r: &Response) -> Result<(), StoreError> {
-        self.load_records(store, std::slice::from_ref(&crate::batch::Record::Response(r.clone())))?;
+        self.load_records(
+            store,
+            std::slice::from_ref(&crate::batch::Record::Response(r.clone())),
+        )?;
         self.merge.load_response_record(store, r)
     }
 

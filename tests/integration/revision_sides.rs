@@ -72,7 +72,12 @@ fn a_revision_of_the_losing_revision_joins_its_side_in_every_arrival_order() {
     for order in orders {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        merge(&store, vec![Record::Response(original.clone())], "laptop-1", 1);
+        merge(
+            &store,
+            vec![Record::Response(original.clone())],
+            "laptop-1",
+            1,
+        );
         // Each revision in its own batch, the same batch whatever the order.
         for i in order {
             let (device, sequence) = [("laptop-1", 2), ("laptop-2", 1), ("laptop-1", 3)][i];
@@ -102,17 +107,58 @@ fn a_revision_of_the_losing_revision_joins_its_side_in_every_arrival_order() {
     for (i, l) in seen.iter().enumerate() {
         assert_eq!(l, &seen[0], "order {:?} differs from the first", orders[i]);
     }
+    // `batch conflicts` shows R1's later revision under it.
+    {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path());
+            merge(
+                &store,
+                vec![Record::Response(original.clone())],
+                "laptop-1",
+                1,
+            );
+            merge(&store, vec![Record::Response(r1.clone())], "laptop-1", 2);
+            merge(&store, vec![Record::Response(r2.clone())], "laptop-2", 1);
+            merge(&store, vec![Record::Response(r3.clone())], "laptop-1", 3);
+        }
+        let shown = crate::batches::stdout_of(
+            crate::batches::doorstep(dir.path()).args(["batch", "conflicts"]),
+        );
+        let line = shown
+            .lines()
+            .find(|l| l.starts_with("revised since"))
+            .unwrap_or_else(|| panic!("{shown}"));
+        assert!(
+            line.contains("—") && line.contains(&r3.id.to_string()),
+            "{shown}"
+        );
+    }
 
     // Keeping R1's side: its head, R3, is what counts, and R2 leaves the responses; the
     // same after a rebuild from the journal alone.
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    merge(&store, vec![Record::Response(original.clone())], "laptop-1", 1);
+    merge(
+        &store,
+        vec![Record::Response(original.clone())],
+        "laptop-1",
+        1,
+    );
     for (n, r) in [&r3, &r2, &r1].into_iter().enumerate() {
-        merge(&store, vec![Record::Response(r.clone())], "laptop-1", n as u64 + 2);
+        merge(
+            &store,
+            vec![Record::Response(r.clone())],
+            "laptop-1",
+            n as u64 + 2,
+        );
     }
     let c = revisions_conflict(&store, original.id);
-    let keep = c.versions.iter().position(|v| v.response.id == r1.id).unwrap();
+    let keep = c
+        .versions
+        .iter()
+        .position(|v| v.response.id == r1.id)
+        .unwrap();
     store.resolve_conflict(original.id, keep).unwrap();
     assert_eq!(active(&store), vec![r3.id]);
     assert_eq!(stored(&store), {
@@ -142,7 +188,12 @@ fn a_revision_made_here_is_checked_against_merged_revisions_in_either_order() {
     let first = {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        merge(&store, vec![Record::Response(original.clone())], "laptop-1", 1);
+        merge(
+            &store,
+            vec![Record::Response(original.clone())],
+            "laptop-1",
+            1,
+        );
         let here = revise_here(&store, original.id);
         merge(&store, vec![Record::Response(r2.clone())], "laptop-2", 1);
         let c = revisions_conflict(&store, original.id);
@@ -164,7 +215,12 @@ fn a_revision_made_here_is_checked_against_merged_revisions_in_either_order() {
     // The revision started here, the laptop's merged, then this one finalized.
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    merge(&store, vec![Record::Response(original.clone())], "laptop-1", 1);
+    merge(
+        &store,
+        vec![Record::Response(original.clone())],
+        "laptop-1",
+        1,
+    );
     let draft = store.revise(original.id).unwrap();
     merge(&store, vec![Record::Response(r2.clone())], "laptop-2", 1);
     // Two finalized heads never count: not before this one is finalized ...
