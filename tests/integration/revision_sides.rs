@@ -249,3 +249,43 @@ fn a_revision_made_here_is_checked_against_merged_revisions_in_either_order() {
     assert_eq!(active(&store), vec![r2.id]);
     assert_eq!(stored(&store), vec![original.id, r2.id]);
 }
+
+/// A revision whose id is already on a side of a conflict of revisions, with other content,
+/// is rejected with its reason; nothing else of the conflict or the responses changes.
+#[test]
+fn a_changed_copy_of_a_revision_on_a_side_is_rejected_and_changes_nothing() {
+    let (original, r1, r2, r3) = chains();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    merge(
+        &store,
+        vec![Record::Response(original.clone())],
+        "laptop-1",
+        1,
+    );
+    merge(&store, vec![Record::Response(r1.clone())], "laptop-1", 2);
+    merge(&store, vec![Record::Response(r2.clone())], "laptop-2", 1);
+    merge(&store, vec![Record::Response(r3.clone())], "laptop-1", 3);
+    let before = logical(&store);
+    let mut changed = r3.clone();
+    changed.interviewer = "PC 5".into();
+    let result = store
+        .merge_batch(
+            &make_batch("laptop-4", 1, vec![Record::Response(changed)]),
+            &mut |_, _| {},
+        )
+        .unwrap();
+    let doorstep::store::MergeResult::Merged { batch, rejections } = result else {
+        panic!("not merged: {result:?}");
+    };
+    assert_eq!(batch.outcome.rejected, 1);
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(
+        rejections[0].reason,
+        format!(
+            "response {} is already here, in the conflict of the revisions of {}, with other content",
+            r3.id, original.id
+        )
+    );
+    assert_eq!(logical(&store), before);
+}
