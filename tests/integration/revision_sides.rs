@@ -289,3 +289,57 @@ fn a_changed_copy_of_a_revision_on_a_side_is_rejected_and_changes_nothing() {
     );
     assert_eq!(logical(&store), before);
 }
+
+/// The coordinator screen shows, above a side of a conflict of revisions, that it was
+/// revised since and by which revision.
+#[test]
+fn the_coordinator_screen_shows_a_side_revised_since() {
+    use doorstep::tui::action::Action;
+    use doorstep::tui::app::App;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let (original, r1, r2, r3) = chains();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .set_setting(doorstep::response::SettingKey::Officer, "PS 9")
+        .unwrap();
+    store
+        .set_setting(doorstep::response::SettingKey::Device, "coord-1")
+        .unwrap();
+    merge(
+        &store,
+        vec![Record::Response(original.clone())],
+        "laptop-1",
+        1,
+    );
+    merge(&store, vec![Record::Response(r1.clone())], "laptop-1", 2);
+    merge(&store, vec![Record::Response(r2.clone())], "laptop-2", 1);
+    merge(&store, vec![Record::Response(r3.clone())], "laptop-1", 3);
+    let mut app = App::new(
+        store,
+        doorstep::survey::registry::Registry::builtin().unwrap(),
+        doorstep::tui::theme::Theme::monochrome(),
+    )
+    .unwrap();
+    // An empty folder of batches: straight to the conflicts already here.
+    let usb = tempfile::tempdir().unwrap();
+    let events = app.take_events().unwrap();
+    app.update(Action::Digit(5));
+    crate::tui_flows::type_text(&mut app, &usb.path().display().to_string());
+    app.update(Action::Confirm);
+    app.update(Action::Confirm);
+    crate::tui_flows::finish_coordinator_job(&mut app, &events);
+    app.update(Action::Conflicts);
+    app.update(Action::Confirm);
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| doorstep::tui::view::render(&app, f)).unwrap();
+    let screen = t.backend().to_string();
+    let short: String = r3.id.to_string().chars().take(8).collect();
+    assert!(screen.contains("Revisions of response"), "{screen}");
+    assert!(
+        screen.contains(&format!("revised since (last {short}")),
+        "{screen}"
+    );
+}

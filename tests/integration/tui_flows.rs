@@ -59,7 +59,7 @@ fn press(app: &mut App, actions: &[Action]) {
     }
 }
 
-fn type_text(app: &mut App, text: &str) {
+pub fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(Action::Char(c));
     }
@@ -1833,7 +1833,7 @@ fn draws_at_every_size(app: &App, what: &str) {
 }
 
 /// Waits for the coordinator screen's job (verify or merge) and hands its end to the app.
-fn finish_coordinator_job(
+pub fn finish_coordinator_job(
     app: &mut App,
     events: &std::sync::mpsc::Receiver<doorstep::tui::event::Event>,
 ) {
