@@ -165,7 +165,7 @@ fn export(
         Exported::Nothing(nothing) => {
             let text = match nothing {
                 Nothing::NoFieldwork => {
-                    "nothing to export: this device holds no finalized responses, doors, knocks or actions; no file written".to_owned()
+                    "nothing to export: this device holds no finalized responses, doors, knocks or actions of its own (merged ones travel in the batch files that brought them); no file written".to_owned()
                 }
                 Nothing::AllExported { last } => format!(
                     "nothing new to export: every finalized response, door, knock and action is already in a batch (the last is batch {} of this device, {}); no file written (--all exports everything again)",
@@ -807,6 +807,21 @@ fn conflict_report(doc: &mut Document, c: &Conflict) {
             "revision",
             each(&|v| Cell::from(v.response.id.to_string())),
         ));
+        if c.versions.iter().any(|v| !v.later.is_empty()) {
+            // A version's later revisions are its side: its last counts if it is kept.
+            table.push(row(
+                "revised since",
+                each(&|v| {
+                    let list: Vec<String> = v.later.iter().map(|r| r.id.to_string()).collect();
+                    let shown = if list.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        list.join(", ")
+                    };
+                    Cell::from(list).shown_as(shown)
+                }),
+            ));
+        }
     }
     table.push(row("device", each(&|v| Cell::from(&v.response.device))));
     table.push(row(

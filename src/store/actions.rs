@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::responses::IdPrefix;
-use super::{JournalEntry, Store, StoreError, decode, encode};
+use super::{JournalEntry, Store, StoreError, Tree, Write, decode, encode};
 use crate::action::{Action, Change};
 
 pub(super) const ACTIONS: &str = "actions";
@@ -78,9 +78,13 @@ impl Store {
         }
     }
 
+    /// Writes an action, with the index of what is not yet exported.
     pub(super) fn put_action(&self, action: &Action) -> Result<(), StoreError> {
-        self.tree(ACTIONS)?
-            .insert(action.id.as_bytes(), encode(action)?)?;
-        Ok(())
+        let write = Write::put(
+            Tree::Actions,
+            action.id.as_bytes().to_vec(),
+            encode(action)?,
+        );
+        self.apply_writes(&[write], None)
     }
 }

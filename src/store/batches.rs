@@ -20,6 +20,7 @@ use super::doors::DOORS;
 use super::{Store, StoreError, decode, encode};
 use crate::batch::{Counts, DeviceKey, DevicePublicKey};
 use crate::response::{DoorRecord, Response};
+use sled::Transactional;
 
 pub(super) const EXPORTS: &str = "exports";
 pub(super) const DEVICE_PINS: &str = "device_pins";
@@ -62,7 +63,7 @@ impl RecordKey {
         RecordKey::Door(area.trim().to_lowercase(), door.key())
     }
 
-    fn bytes(&self) -> Vec<u8> {
+    pub(super) fn bytes(&self) -> Vec<u8> {
         let text = match self {
             RecordKey::Response(id) => format!("response\x1f{id}"),
             RecordKey::Knock(id) => format!("knock\x1f{id}"),
@@ -179,6 +180,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let _guard = self.write_guard();
         let tree = self.tree(EXPORTS)?;
+        let pending = self.pending_after_export(records)?;
         let mut writes = sled::Batch::default();
         let mut key = BATCH_PREFIX.to_vec();
         key.extend_from_slice(batch.batch.as_bytes());
@@ -197,7 +199,22 @@ impl Store {
             .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
             .map_or(0, u64::from_be_bytes);
         writes.insert(EXPORTED_RESPONSES, &(before + responses).to_be_bytes());
-        tree.apply_batch(writes)?;
+        // The marks and what home counts as not yet exported move together.
+        let tallies = self.tree(super::tallies::TALLIES)?;
+        let result: Result<(), sled::transaction::TransactionError<()>> = (&tree, &tallies)
+            .transaction(|(e, t)| {
+                e.apply_batch(&writes)?;
+                super::own::apply_pending(t, &pending)
+            });
+        match result {
+            Ok(()) => {}
+            Err(sled::transaction::TransactionError::Storage(e)) => return Err(e.into()),
+            Err(sled::transaction::TransactionError::Abort(())) => {
+                return Err(StoreError::Damaged {
+                    message: "a transaction was aborted".into(),
+                });
+            }
+        }
         self.flush()
     }
 

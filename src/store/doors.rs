@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::journal::DoorChangeMeta;
-use super::{JournalEntry, META, Store, StoreError, decode, encode};
+use super::{JournalEntry, META, Store, StoreError, Tree, Write, decode, encode};
 use crate::batch::{DoorEditEntry, DoorRemoveEntry, Record};
 use crate::response::{Door, DoorRecord, Knock, Outcome, ResponseError};
 
@@ -185,9 +185,16 @@ impl Store {
         let change = DoorChange::of(&entry);
         record.correct_door(to);
         self.journaled(&entry, || {
-            self.tree(DOORS)?.remove(&from_key)?;
-            self.put_door(&to_key, &record)?;
-            self.put_door_change(change.as_ref())?;
+            let mut writes = vec![
+                Write {
+                    tree: Tree::Doors,
+                    key: from_key.clone(),
+                    value: None,
+                },
+                Write::put(Tree::Doors, to_key.clone(), encode(&record)?),
+            ];
+            writes.extend(change_write(change.as_ref())?);
+            self.apply_writes(&writes, None)?;
             self.move_drafts_at(&record.area, &old, &record.door)
         })?;
         Ok(record)
@@ -218,8 +225,13 @@ impl Store {
         };
         let change = DoorChange::of(&entry);
         self.journaled(&entry, || {
-            self.tree(DOORS)?.remove(&key)?;
-            self.put_door_change(change.as_ref())
+            let mut writes = vec![Write {
+                tree: Tree::Doors,
+                key: key.clone(),
+                value: None,
+            }];
+            writes.extend(change_write(change.as_ref())?);
+            self.apply_writes(&writes, None)
         })?;
         Ok(record)
     }
@@ -324,13 +336,23 @@ impl Store {
         }
     }
 
+    /// Writes a door record, with the index of what is not yet exported.
     pub(super) fn put_door(&self, key: &[u8], record: &DoorRecord) -> Result<(), StoreError> {
-        self.tree(DOORS)?.insert(key, encode(record)?)?;
-        Ok(())
+        self.apply_writes(
+            &[Write::put(Tree::Doors, key.to_vec(), encode(record)?)],
+            None,
+        )
     }
 }
 
 fn door_key_name(key: &[u8]) -> String {
     let text = String::from_utf8_lossy(key);
     format!("door {}", text.replace(['\u{1e}', '\u{1f}'], "/"))
+}
+
+/// The write that keeps a door change for the next export (none for lines that carry none).
+fn change_write(change: Option<&DoorChange>) -> Result<Option<Write>, StoreError> {
+    change
+        .map(|c| Ok(Write::put(Tree::Meta, c.key(), encode(c)?)))
+        .transpose()
 }

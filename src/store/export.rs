@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 use super::batches::{ExportedBatch, RecordKey};
+use super::doors::door_key;
 use super::{Store, StoreError};
 use crate::batch::{
     self, BatchError, Counts, DoorEntry, KnockEntry, Manifest, Origin, Record, Selection,
@@ -95,7 +96,8 @@ pub struct Written {
 /// Why nothing was exported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Nothing {
-    /// The device holds no finalized responses, doors or knocks (or none were asked for).
+    /// The device holds no finalized responses, doors, knocks or actions of its own (or
+    /// none were asked for).
     NoFieldwork,
     /// Everything is already in a batch; the last one this device wrote.
     AllExported { last: ExportedBatch },
@@ -222,9 +224,11 @@ impl Store {
                 }));
             }
         }
+        // Only this device's own records: merged ones travel in the batch files that
+        // brought them, signed by the laptop that made them.
         for response in self.finalized_responses()? {
             let key = RecordKey::Response(response.id);
-            if wanted(&key) {
+            if wanted(&key) && self.own_response(response.id)? {
                 keys.push(key);
                 records.push(Record::Response(response));
             }
@@ -232,7 +236,8 @@ impl Store {
         let doors = self.all_doors()?;
         for d in &doors {
             let key = RecordKey::door(&d.area, &d.door);
-            if wanted(&key) {
+            let own = door_key(&d.area, &d.door).map_or(Ok(false), |k| self.own_door(&k))?;
+            if wanted(&key) && own {
                 keys.push(key);
                 records.push(Record::Door(DoorEntry {
                     area: d.area.clone(),
@@ -244,7 +249,7 @@ impl Store {
             for knock in &d.knocks {
                 let id = knock.identity(&d.area, &d.door);
                 let key = RecordKey::Knock(id);
-                if wanted(&key) {
+                if wanted(&key) && self.own_knock(id)? {
                     keys.push(key);
                     // Knocks from before knocks had identity were all made on this device.
                     let mut knock = knock.clone();
@@ -275,7 +280,7 @@ impl Store {
         }
         for action in actions.actions {
             let key = RecordKey::Action(action.id, action.digest());
-            if wanted(&key) {
+            if wanted(&key) && self.own_action(&action)? {
                 keys.push(key);
                 records.push(Record::Action(action));
             }

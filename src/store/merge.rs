@@ -32,6 +32,15 @@
 //!   kept in the conflict record, the active one (by the same order as above) is in
 //!   `responses` and the other is taken out of them, so one interview counts once.
 //!   A revision of a revision (R2 replaces R1 replaces R) is a chain, not a conflict.
+//!   The conflict is between the heads of the chains: a revision of a revision in such a
+//!   conflict (R3 replaces R1, R1 in conflict with R2) joins that side
+//!   ([`ConflictVersion::later`]; `side\x1f<uuid>` records which conflict each revision of
+//!   it is in), so a side counts only through its last revision and only when it is the
+//!   active side; revisions already here that follow a side's last one join it when the
+//!   conflict forms, so the arrival order does not matter. A revision finalized on this
+//!   machine goes through the same rules with no source (`Model::merge_revision` from
+//!   [`Store::finalize`] and from replay), and is recorded as its original's revision
+//!   (`revised`) so that a revision merged later finds it.
 //!
 //! Atomicity: a batch's merge is worked out in memory from the records it touches, then
 //! journaled as one `Merged` entry (fsynced), then written to sled in slices (the `merge`
@@ -58,7 +67,8 @@
 //! `knock-fate\x1f<uuid bytes>` and `door-fate\x1f<door key>` → what corrections and
 //! removals decided ([`super::merge_doors`]); `conflict\x1f<uuid bytes>\x1frevisions` → the
 //! [`Conflict`] of the revisions of a response; `revised\x1f<uuid bytes>` → the revision that
-//! replaces a response; `action\x1f<uuid bytes>` → every version of a merged action
+//! replaces a response; `side\x1f<uuid bytes>` → the response whose conflict of revisions a
+//! revision is in; `action\x1f<uuid bytes>` → every version of a merged action
 //! ([`super::merge_actions::ActionVersions`]).
 
 use std::borrow::Cow;
@@ -84,10 +94,13 @@ pub(super) const MERGE: &str = "merge";
 
 const BATCH_PREFIX: &[u8] = b"batch\x1f";
 const DIGEST_PREFIX: &[u8] = b"digest\x1f";
-const CONFLICT_PREFIX: &[u8] = b"conflict\x1f";
+pub(super) const CONFLICT_PREFIX: &[u8] = b"conflict\x1f";
 pub(super) const FROM_PREFIX: &[u8] = b"from\x1f";
 const REVISED_PREFIX: &[u8] = b"revised\x1f";
 const REVISIONS_SUFFIX: &[u8] = b"\x1frevisions";
+/// `side\x1f<uuid bytes>` → the response whose conflict of revisions this revision is in
+/// (as a version or a later revision of one).
+const SIDE_PREFIX: &[u8] = b"side\x1f";
 
 /// A batch (and the device that wrote it) that carried a record.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -181,6 +194,23 @@ pub struct ConflictVersion {
     pub digest: String,
     /// Every batch that carried this version (empty: recorded on this machine).
     pub sources: BTreeSet<Source>,
+    /// In a conflict of revisions: the later revisions of this version (a revision of it,
+    /// a revision of that, …), oldest first. They are its side: they count when it is the
+    /// active version and are taken out of the responses with it when it is not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub later: Vec<Response>,
+}
+
+impl ConflictVersion {
+    /// The version and its later revisions: the chain whose last one counts.
+    pub fn chain(&self) -> impl Iterator<Item = &Response> {
+        std::iter::once(&self.response).chain(&self.later)
+    }
+
+    /// The revision that counts when this side is active: the last of its chain.
+    pub fn head(&self) -> &Response {
+        self.later.last().unwrap_or(&self.response)
+    }
 }
 
 /// Two or more versions of one response id, none revising another.
@@ -401,7 +431,7 @@ pub(super) fn response_key(id: Uuid) -> Vec<u8> {
     format!("response:{id}").into_bytes()
 }
 
-fn knock_key(id: Uuid) -> Vec<u8> {
+pub(super) fn knock_key(id: Uuid) -> Vec<u8> {
     format!("knock:{id}").into_bytes()
 }
 
@@ -440,6 +470,8 @@ pub(super) enum MergeKey {
     KnockFate(Uuid),
     /// What corrections and removals say about a door (by door key).
     DoorFate(Vec<u8>),
+    /// Which conflict of revisions a revision is in.
+    Side(Uuid),
 }
 
 /// How many writes of a merge go to sled in one `apply_batch`.
@@ -474,6 +506,8 @@ pub(super) struct MergeState {
     pub door_fates: BTreeMap<Vec<u8>, super::merge_doors::DoorFate>,
     /// Areas whose door fates and door sources are loaded (lower case).
     pub door_areas_loaded: BTreeSet<String>,
+    /// For each revision in a conflict of revisions, the response the conflict is of.
+    pub sides: BTreeMap<Uuid, Uuid>,
     pub changed: BTreeSet<MergeKey>,
 }
 
@@ -520,6 +554,10 @@ impl MergeState {
                 Some(f) => Some((super::merge_doors::door_fate_key(k), encode(f)?)),
                 None => None,
             },
+            MergeKey::Side(id) => match self.sides.get(id) {
+                Some(o) => Some((prefixed(SIDE_PREFIX, id.as_bytes()), encode(o)?)),
+                None => None,
+            },
         })
     }
 
@@ -543,6 +581,7 @@ impl MergeState {
                 .keys()
                 .map(|k| MergeKey::DoorFate(k.clone())),
         );
+        keys.extend(self.sides.keys().map(|k| MergeKey::Side(*k)));
         keys
     }
 
@@ -572,21 +611,7 @@ impl MergeState {
         }
         for record in records {
             match record {
-                Record::Response(r) => {
-                    self.load_conflict(store, r.id)?;
-                    self.load_sources(store, response_key(r.id))?;
-                    for id in std::iter::once(r.id).chain(r.replaces) {
-                        if !self.revised.contains_key(&id)
-                            && let Some(rev) =
-                                store.merge_get::<Uuid>(REVISED_PREFIX, id.as_bytes())?
-                        {
-                            self.revised.insert(id, rev);
-                        }
-                    }
-                    if let Some(original) = r.replaces {
-                        self.load_revision_siblings(store, original, r.id)?;
-                    }
-                }
+                Record::Response(r) => self.load_response_record(store, r)?,
                 Record::Door(d) => {
                     if let Ok(key) = door_key(&d.area, &d.door) {
                         self.load_sources(store, door_record_key(&key))?;
@@ -615,6 +640,74 @@ impl MergeState {
                     self.load_sources(store, super::merge_actions::action_key(a.id))?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Loads what merging response `r` (from a batch, or finalized here) reads.
+    pub(super) fn load_response_record(
+        &mut self,
+        store: &Store,
+        r: &Response,
+    ) -> Result<(), StoreError> {
+        self.load_conflict(store, r.id)?;
+        self.load_sources(store, response_key(r.id))?;
+        for id in std::iter::once(r.id).chain(r.replaces) {
+            self.load_revised(store, id)?;
+            self.load_side(store, id)?;
+        }
+        if let Some(original) = r.replaces {
+            self.load_revision_siblings(store, original, r.id)?;
+        }
+        self.load_chain(store, r.id)
+    }
+
+    fn load_revised(&mut self, store: &Store, id: Uuid) -> Result<(), StoreError> {
+        if !self.revised.contains_key(&id)
+            && let Some(rev) = store.merge_get::<Uuid>(REVISED_PREFIX, id.as_bytes())?
+        {
+            self.revised.insert(id, rev);
+        }
+        Ok(())
+    }
+
+    /// Loads which conflict of revisions `id` is in, and that conflict.
+    fn load_side(&mut self, store: &Store, id: Uuid) -> Result<(), StoreError> {
+        if !self.sides.contains_key(&id)
+            && let Some(original) = store.merge_get::<Uuid>(SIDE_PREFIX, id.as_bytes())?
+        {
+            self.sides.insert(id, original);
+        }
+        if let Some(original) = self.sides.get(&id).copied()
+            && !self.revision_conflicts.contains_key(&original)
+            && let Some(c) = store.revision_conflict(original)?
+        {
+            self.revision_conflicts.insert(original, c);
+        }
+        Ok(())
+    }
+
+    /// Loads the revisions here that follow `start` (a revision of it, of that, …), with
+    /// where they came from: they join its side if it enters a conflict of revisions.
+    fn load_chain(&mut self, store: &Store, start: Uuid) -> Result<(), StoreError> {
+        let mut at = start;
+        // A chain is a handful of corrections; the bound only guards against a loop.
+        for _ in 0..64 {
+            self.load_revised(store, at)?;
+            let Some(next) = self.revised.get(&at).copied() else {
+                break;
+            };
+            self.load_sources(store, response_key(next))?;
+            if let std::collections::btree_map::Entry::Vacant(e) = self.siblings.entry(next) {
+                match store.get(next) {
+                    Ok(r) => {
+                        e.insert(r);
+                    }
+                    Err(StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            at = next;
         }
         Ok(())
     }
@@ -660,7 +753,7 @@ impl MergeState {
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        self.load_chain(store, other)
     }
 
     fn load_sources(&mut self, store: &Store, key: Vec<u8>) -> Result<(), StoreError> {
@@ -750,7 +843,7 @@ impl Model {
                 id
             ));
         }
-        if let Some(done) = self.merge_revision(&r, source) {
+        if let Some(done) = self.merge_revision(&r, Some(source)) {
             return done;
         }
         // The digest only matters when the id is here already (rare): not worked out
@@ -777,6 +870,7 @@ impl Model {
                 return Ok(Outcome::Duplicate);
             }
             conflict.add(ConflictVersion {
+                later: Vec::new(),
                 response: r.into_owned(),
                 digest,
                 sources: BTreeSet::from([source.clone()]),
@@ -827,6 +921,7 @@ impl Model {
                     let mut conflict = Conflict {
                         id,
                         versions: vec![ConflictVersion {
+                            later: Vec::new(),
                             response: existing.clone(),
                             digest: existing_digest,
                             sources: self.merge.sources.get(&key).cloned().unwrap_or_default(),
@@ -836,6 +931,7 @@ impl Model {
                         revisions: false,
                     };
                     conflict.add(ConflictVersion {
+                        later: Vec::new(),
                         response: r.into_owned(),
                         digest,
                         sources: BTreeSet::from([source.clone()]),
@@ -927,23 +1023,38 @@ impl Model {
         Ok(Outcome::New)
     }
 
-    /// A revision that conflicts with another revision of the same response (see the
-    /// module notes); None when `r` is not one (then it merges as any response).
-    fn merge_revision(&mut self, r: &Response, source: &Source) -> Option<Result<Outcome, String>> {
+    /// A revision that conflicts with another revision of the same response, or that
+    /// revises a revision in such a conflict (see the module notes); None when `r` is
+    /// neither (then it is stored as any response). `source`: the batch that carried it;
+    /// None for a revision finalized on this machine (it gets no source).
+    pub(super) fn merge_revision(
+        &mut self,
+        r: &Response,
+        source: Option<&Source>,
+    ) -> Option<Result<Outcome, String>> {
         let original = r.replaces?;
+        if let Some(done) = self.extend_side(r, original, source) {
+            return Some(done);
+        }
+        let sources: BTreeSet<Source> = source.into_iter().cloned().collect();
         if let Some(conflict) = self.merge.revision_conflicts.get_mut(&original) {
             let digest = content_digest(r);
             if let Some(v) = conflict.versions.iter_mut().find(|v| v.digest == digest) {
-                if v.sources.insert(source.clone()) {
+                if let Some(s) = source
+                    && v.sources.insert(s.clone())
+                {
                     self.merge.changed.insert(MergeKey::Revisions(original));
                 }
-                self.merge.add_source(response_key(r.id), source);
+                if let Some(s) = source {
+                    self.merge.add_source(response_key(r.id), s);
+                }
                 return Some(Ok(Outcome::Duplicate));
             }
             conflict.add(ConflictVersion {
                 response: r.clone(),
                 digest,
-                sources: BTreeSet::from([source.clone()]),
+                sources,
+                later: Vec::new(),
             });
             conflict.resolved_at = None;
         } else {
@@ -953,7 +1064,9 @@ impl Model {
                 .get(&original)
                 .copied()
                 .filter(|o| *o != r.id)?;
-            if self.responses.contains_key(&r.id) {
+            // A merged response already here is a duplicate or a conflict of its own; a
+            // revision finalized here is the draft it was.
+            if source.is_some() && self.responses.contains_key(&r.id) {
                 return None;
             }
             let existing = self
@@ -973,6 +1086,7 @@ impl Model {
                         .cloned()
                         .unwrap_or_default(),
                     response: existing,
+                    later: Vec::new(),
                 }],
                 kept: None,
                 resolved_at: None,
@@ -981,7 +1095,8 @@ impl Model {
             conflict.add(ConflictVersion {
                 response: r.clone(),
                 digest: content_digest(r),
-                sources: BTreeSet::from([source.clone()]),
+                sources,
+                later: Vec::new(),
             });
             self.merge.revision_conflicts.insert(original, conflict);
         }
@@ -989,37 +1104,136 @@ impl Model {
             self.merge.revised.insert(original, r.id);
             self.merge.changed.insert(MergeKey::Revised(original));
         }
+        self.gather_sides(original);
         self.activate_revision(original);
-        self.merge.add_source(response_key(r.id), source);
+        if let Some(s) = source {
+            self.merge.add_source(response_key(r.id), s);
+        }
         Some(Ok(Outcome::Conflict))
     }
 
-    /// Puts the active version of the conflict of `original`'s revisions in the responses
-    /// and takes the others out of them.
+    /// A revision of a revision that is in a conflict of revisions (a version, or a later
+    /// revision of one): it joins that version's side, counting only if that side is the
+    /// active one. None when `r` revises no such revision.
+    fn extend_side(
+        &mut self,
+        r: &Response,
+        revised: Uuid,
+        source: Option<&Source>,
+    ) -> Option<Result<Outcome, String>> {
+        let original = *self.merge.sides.get(&revised)?;
+        let conflict = self.merge.revision_conflicts.get_mut(&original)?;
+        let side = conflict
+            .versions
+            .iter()
+            .position(|v| v.chain().any(|m| m.id == revised))?;
+        let digest = content_digest(r);
+        let held = conflict
+            .versions
+            .iter()
+            .flat_map(ConflictVersion::chain)
+            .find(|m| m.id == r.id)
+            .map(content_digest);
+        if let Some(held) = held {
+            if held != digest {
+                return Some(Err(format!(
+                    "response {} is already here, in the conflict of the revisions of {}, with other content",
+                    r.id, original
+                )));
+            }
+            if let Some(s) = source {
+                self.merge.add_source(response_key(r.id), s);
+            }
+            return Some(Ok(Outcome::Duplicate));
+        }
+        let later = &mut conflict.versions[side].later;
+        later.push(r.clone());
+        // One order whatever the arrival order: a chain is finalized in turn.
+        later.sort_by_key(|a| (a.finalized_at, a.id));
+        self.merge.sides.insert(r.id, original);
+        self.merge.changed.insert(MergeKey::Side(r.id));
+        if self.merge.revised.get(&revised).is_none_or(|c| r.id < *c) {
+            self.merge.revised.insert(revised, r.id);
+            self.merge.changed.insert(MergeKey::Revised(revised));
+        }
+        self.gather_sides(original);
+        self.activate_revision(original);
+        if let Some(s) = source {
+            self.merge.add_source(response_key(r.id), s);
+        }
+        Some(Ok(Outcome::Superseded))
+    }
+
+    /// Brings into each side of the conflict of `original`'s revisions the revisions
+    /// here that follow its last one (they arrived before the conflict, or before the
+    /// revision they follow), and records the side of every revision in it.
+    fn gather_sides(&mut self, original: Uuid) {
+        let Some(conflict) = self.merge.revision_conflicts.get_mut(&original) else {
+            return;
+        };
+        for v in &mut conflict.versions {
+            let mut at = v.head().id;
+            for _ in 0..64 {
+                let Some(next) = self.merge.revised.get(&at).copied() else {
+                    break;
+                };
+                if v.chain().any(|m| m.id == next) {
+                    break;
+                }
+                let Some(found) = self
+                    .responses
+                    .get(&next)
+                    .or_else(|| self.merge.siblings.get(&next))
+                    .filter(|n| n.status.is_final() && n.replaces == Some(at))
+                else {
+                    break;
+                };
+                v.later.push(found.clone());
+                at = next;
+            }
+            for m in v.chain() {
+                if self.merge.sides.get(&m.id) != Some(&original) {
+                    self.merge.sides.insert(m.id, original);
+                    self.merge.changed.insert(MergeKey::Side(m.id));
+                }
+            }
+        }
+    }
+
+    /// Puts the side of the active version of the conflict of `original`'s revisions (it
+    /// and its later revisions) in the responses and takes the other sides out of them.
     fn activate_revision(&mut self, original: Uuid) {
         let Some(conflict) = self.merge.revision_conflicts.get(&original) else {
             return;
         };
         self.merge.changed.insert(MergeKey::Revisions(original));
-        let Some(kept) = conflict.active().map(|v| v.response.clone()) else {
-            return;
-        };
-        for v in &conflict.versions {
-            let id = v.response.id;
-            if id != kept.id {
-                self.responses.remove(&id);
-                self.changed_responses.remove(&id);
-                self.removed_responses.insert(id);
+        let active = conflict.active_index();
+        let mut keep = Vec::new();
+        let mut out = Vec::new();
+        for (i, v) in conflict.versions.iter().enumerate() {
+            for m in v.chain() {
+                if i == active {
+                    keep.push(m.clone());
+                } else {
+                    out.push(m.id);
+                }
             }
         }
-        let here = self
-            .responses
-            .get(&kept.id)
-            .is_some_and(|r| content_digest(r) == content_digest(&kept));
-        if !here {
-            self.removed_responses.remove(&kept.id);
-            self.changed_responses.insert(kept.id);
-            self.responses.insert(kept.id, kept);
+        for id in out {
+            self.responses.remove(&id);
+            self.changed_responses.remove(&id);
+            self.removed_responses.insert(id);
+        }
+        for kept in keep {
+            let here = self
+                .responses
+                .get(&kept.id)
+                .is_some_and(|r| content_digest(r) == content_digest(&kept));
+            if !here {
+                self.removed_responses.remove(&kept.id);
+                self.changed_responses.insert(kept.id);
+                self.responses.insert(kept.id, kept);
+            }
         }
     }
 
@@ -1373,6 +1587,8 @@ impl Store {
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
+        // Worked out before any write (it reads the records replaced), set after them all.
+        let pending = self.pending_changes(&writes)?;
         let order = [
             Tree::Merge,
             Tree::Doors,
@@ -1433,6 +1649,16 @@ impl Store {
                     });
                 }
             }
+        }
+        let result: Result<(), sled::transaction::TransactionError<()>> =
+            tallies.transaction(|t| super::own::apply_pending(t, &pending));
+        if let Err(e) = result {
+            return Err(match e {
+                sled::transaction::TransactionError::Storage(e) => e.into(),
+                sled::transaction::TransactionError::Abort(()) => StoreError::Damaged {
+                    message: "a transaction was aborted".into(),
+                },
+            });
         }
         self.put_mark(mark)
     }

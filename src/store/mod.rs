@@ -42,6 +42,7 @@ mod lock;
 pub mod merge;
 pub mod merge_actions;
 mod merge_doors;
+mod own;
 mod recover;
 mod replay;
 mod responses;
@@ -67,6 +68,7 @@ pub use merge::{
     PinCheck, Refusal, Rejection, Source, Stage, Verified, batch_files,
 };
 pub use merge_actions::{ActionConflict, ActionVersion, ActionVersions};
+pub use own::NotExported;
 pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, StoredResponse, Summaries};
 pub use tallies::{Completed, Tallies};
@@ -646,6 +648,8 @@ impl Store {
             .iter()
             .filter(|w| w.tree == Tree::Responses)
             .collect();
+        // Worked out before: it reads the records the writes replace.
+        let pending = self.pending_changes(writes)?;
         use sled::Transactional;
         let result: Result<(), sled::transaction::TransactionError<()>> = (
             &trees.0, &trees.1, &trees.2, &trees.3, &trees.4, &trees.5, &trees.6,
@@ -664,6 +668,7 @@ impl Store {
                 m.apply_batch(&batches[3])?;
                 meta.apply_batch(&batches[4])?;
                 a.apply_batch(&batches[5])?;
+                own::apply_pending(t, &pending)?;
                 Ok(())
             });
         match result {

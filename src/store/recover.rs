@@ -307,8 +307,11 @@ impl Journaled {
             match entry {
                 JournalEntry::Response(r) | JournalEntry::Draft(r)
                     if finals.contains_key(&r.id) => {}
+                // Revisions stay in the model: a revision is checked against the others
+                // of the same response (a conflict of revisions) as it is replayed.
                 JournalEntry::Response(r)
                     if r.status.is_final()
+                        && r.replaces.is_none()
                         && !model
                             .responses
                             .get(&r.id)

@@ -54,8 +54,15 @@ impl Model {
                     .get(&r.id)
                     .is_some_and(|c| c.status.is_final());
                 if !keep {
+                    let revision = r
+                        .replaces
+                        .filter(|_| r.status.is_final())
+                        .map(|_| r.clone());
                     self.changed_responses.insert(r.id);
                     self.responses.insert(r.id, r);
+                    if let Some(r) = revision {
+                        self.finalized_revision(&r);
+                    }
                 }
             }
             JournalEntry::Draft(r) => {
@@ -242,6 +249,33 @@ impl Model {
         }
     }
 
+    /// A revision finalized on this machine is checked as a merged one is: beside another
+    /// revision of the same response it makes (or joins) a conflict of revisions, and a
+    /// revision of a revision in such a conflict joins that side. Otherwise it is recorded
+    /// as the revision of its original, so a revision merged later finds it.
+    fn finalized_revision(&mut self, r: &Response) {
+        let Some(original) = r.replaces else {
+            return;
+        };
+        if self.merge_revision(r, None).is_some() {
+            return;
+        }
+        if self.merge.revised.get(&original).is_none_or(|c| r.id < *c) {
+            self.merge.revised.insert(original, r.id);
+            self.merge.changed.insert(MergeKey::Revised(original));
+        }
+    }
+
+    /// Loads from `store` what finalizing revision `r` here reads (see
+    /// [`Model::finalized_revision`]).
+    pub(super) fn load_revision(&mut self, store: &Store, r: &Response) -> Result<(), StoreError> {
+        self.load_records(
+            store,
+            std::slice::from_ref(&crate::batch::Record::Response(r.clone())),
+        )?;
+        self.merge.load_response_record(store, r)
+    }
+
     fn draft(&mut self, id: Uuid) -> Option<&mut Response> {
         self.responses
             .get_mut(&id)
@@ -257,6 +291,9 @@ impl Model {
     ) -> Result<(), StoreError> {
         for (_, entry) in entries {
             match entry {
+                JournalEntry::Response(r) if r.replaces.is_some() && r.status.is_final() => {
+                    self.load_revision(store, r)?;
+                }
                 JournalEntry::Response(Response { id, .. })
                 | JournalEntry::Draft(Response { id, .. })
                 | JournalEntry::Answer { id, .. }

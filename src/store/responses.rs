@@ -184,9 +184,18 @@ impl Store {
         let _guard = self.write_guard();
         let mut response = self.draft_for_edit(id)?;
         response.finalize(status, at);
-        self.journaled(&JournalEntry::Response(response.clone()), || {
-            self.put_response(&response)
-        })?;
+        let entry = JournalEntry::Response(response.clone());
+        if response.replaces.is_some() {
+            // A revision is checked against other revisions of the same response (merged
+            // ones, or a conflict of them) as a merged revision is, the way replay does.
+            let mut model = super::replay::Model::default();
+            model.load_revision(self, &response)?;
+            model.apply(entry.clone());
+            let writes = model.write_set()?;
+            self.journaled(&entry, || self.apply_writes(&writes, None))?;
+            return Ok(response);
+        }
+        self.journaled(&entry, || self.put_response(&response))?;
         Ok(response)
     }
 

@@ -219,6 +219,11 @@ impl Store {
         let bytes = encode(response)?;
         let new = ResponseSummary::from(response);
         let tallies = self.tree(TALLIES)?;
+        let pending = self.pending_changes(&[super::Write::put(
+            super::Tree::Responses,
+            response.id.as_bytes().to_vec(),
+            bytes.clone(),
+        )])?;
         (&responses, &tallies)
             .transaction(|(r, t)| {
                 let old = r.insert(response.id.as_bytes(), bytes.clone())?;
@@ -226,7 +231,8 @@ impl Store {
                 let old = old.and_then(|b| {
                     decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), &b).ok()
                 });
-                apply(t, old.as_ref(), Some(&new))
+                apply(t, old.as_ref(), Some(&new))?;
+                super::own::apply_pending(t, &pending)
             })
             .map_err(from_tx)
     }
@@ -281,10 +287,15 @@ impl Store {
 
     /// Builds the tallies once for a store written before they existed.
     pub(super) fn ensure_tallies(&self) -> Result<(), StoreError> {
-        if self.tree(TALLIES)?.get(BUILT)?.is_some() {
+        let tallies = self.tree(TALLIES)?;
+        if tallies.get(BUILT)?.is_none() {
+            self.rebuild_tallies()?;
+        } else if tallies.get(super::own::PENDING_BUILT)?.is_none() {
+            // Kept by an earlier release, which did not count what is not yet exported.
+            self.rebuild_pending()?;
+        } else {
             return Ok(());
         }
-        self.rebuild_tallies()?;
         self.flush()
     }
 
@@ -328,7 +339,7 @@ impl Store {
         let exports = self.tree(EXPORTS)?;
         let exported = exports.scan_prefix(RESPONSE_MARK_PREFIX).keys().count() as u64;
         exports.insert(EXPORTED_RESPONSES, &exported.to_be_bytes())?;
-        Ok(())
+        self.rebuild_pending()
     }
 }
 

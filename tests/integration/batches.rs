@@ -852,7 +852,7 @@ fn home_counts_only_what_is_not_yet_exported() {
     t.draw(|f| doorstep::tui::view::render(&app, f)).unwrap();
     let screen = t.backend().to_string();
     assert!(
-        screen.contains("Finalized, not yet exported: 2"),
+        screen.contains("Not yet exported: 2 interviews or audits, 2 doors, 2 knocks"),
         "{screen}"
     );
 }

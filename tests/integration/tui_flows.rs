@@ -59,7 +59,7 @@ fn press(app: &mut App, actions: &[Action]) {
     }
 }
 
-fn type_text(app: &mut App, text: &str) {
+pub fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(Action::Char(c));
     }
@@ -1741,7 +1741,7 @@ fn export_from_home_writes_the_batch_to_a_folder_or_says_why_not() {
         ],
     );
     app.update(Action::Leave);
-    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 1"));
+    assert!(screen(&app, 80, 24).contains("Not yet exported: 1 interview or audit"));
 
     app.update(Action::Digit(4));
     assert_eq!(app.mode(), Mode::Form);
@@ -1775,7 +1775,7 @@ fn export_from_home_writes_the_batch_to_a_folder_or_says_why_not() {
     insta::assert_snapshot!("export_refused_no_recipient", screen(&app, 80, 24));
     assert_eq!(std::fs::read_dir(usb.path()).unwrap().count(), 0);
     app.update(Action::Confirm);
-    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 1"));
+    assert!(screen(&app, 80, 24).contains("Not yet exported: 1 interview or audit"));
 
     // With the coordinator's recipient set: one encrypted batch, readable with the identity.
     let identity = doorstep::seal::CoordinatorIdentity::generate();
@@ -1805,7 +1805,7 @@ fn export_from_home_writes_the_batch_to_a_folder_or_says_why_not() {
     // The same records as `doorstep batch export` takes: all marked exported.
     assert_eq!(app.ctx.store.export_marks().unwrap().len(), 3);
     app.update(Action::Leave);
-    assert!(screen(&app, 80, 24).contains("Finalized, not yet exported: 0"));
+    assert!(screen(&app, 80, 24).contains("Not yet exported: nothing"));
 
     // Again: nothing new, and no file.
     clock.advance(Duration::minutes(1));
@@ -1833,7 +1833,7 @@ fn draws_at_every_size(app: &App, what: &str) {
 }
 
 /// Waits for the coordinator screen's job (verify or merge) and hands its end to the app.
-fn finish_coordinator_job(
+pub fn finish_coordinator_job(
     app: &mut App,
     events: &std::sync::mpsc::Receiver<doorstep::tui::event::Event>,
 ) {

@@ -666,18 +666,19 @@ fn render_conflict(ctx: &Context, frame: &mut Frame, area: Rect, c: &Conflict, t
         .flat_map(|v| v.response.answers.keys())
         .collect();
     for (i, (v, column)) in c.versions.iter().zip(columns.iter()).enumerate() {
-        let mut lines = vec![Line::styled(
-            format!(
-                "{} {}",
-                Conflict::letter(i),
-                if i == c.active_index() {
-                    "(active)"
-                } else {
-                    ""
-                }
-            ),
-            theme.title,
-        )];
+        // A side of a conflict of revisions may have been revised since: its last
+        // revision is what counts when it is kept.
+        let mut label = Conflict::letter(i);
+        if i == c.active_index() {
+            label.push_str(" (active)");
+        } else if v.later.is_empty() {
+            // As before: the letter and a space.
+            label.push(' ');
+        }
+        if let Some(last) = v.later.last() {
+            label.push_str(&format!(", revised since (last {})", short_id(last.id)));
+        }
+        let mut lines = vec![Line::styled(label, theme.title)];
         // Who, where and when first, then every answer; each line marked where the
         // versions differ.
         let facts = |r: &Response| -> Vec<(&'static str, String)> {

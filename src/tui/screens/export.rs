@@ -15,6 +15,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{Screen, Transition};
 use crate::Error;
 use crate::batch::Selection;
+use crate::store::NotExported;
 use crate::store::export::{ExportError, Exported, Nothing};
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
@@ -52,12 +53,12 @@ enum State {
 
 pub struct Export {
     state: State,
-    /// Finalized responses not yet in any batch, when the screen opened.
-    pending: usize,
+    /// This laptop's own work not yet in any batch, when the screen opened.
+    pending: NotExported,
 }
 
 impl Export {
-    pub fn new(pending: usize) -> Export {
+    pub fn new(pending: NotExported) -> Export {
         Export {
             state: State::Folder(TextField::new(TextKind::Text { long: false }, None)),
             pending,
@@ -172,14 +173,11 @@ impl Export {
         let [about, body] =
             Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(inner);
         let mut about_lines = vec![Line::from(
-            "Every finalized response, door and knock not in a batch yet goes into one signed batch file, encrypted to the coordinator (as `doorstep batch export`).",
+            "This laptop's own finalized responses, doors, knocks and actions not in a batch yet go into one signed batch file, encrypted to the coordinator (as `doorstep batch export`).",
         )];
         // The count is the one home showed; once the export has run, home shows the new one.
         if let State::Folder(_) = self.state {
-            about_lines.push(Line::from(format!(
-                "Finalized, not yet exported: {}",
-                self.pending
-            )));
+            about_lines.push(Line::from(format!("Not yet exported: {}", self.pending)));
         }
         frame.render_widget(Paragraph::new(about_lines).wrap(Wrap { trim: true }), about);
         match &self.state {
@@ -282,7 +280,7 @@ fn describe(result: Result<Exported, ExportError>) -> Outcome {
             }
         }
         Ok(Exported::Nothing(Nothing::NoFieldwork)) => Outcome::Nothing(
-            "Nothing to export: this laptop holds no finalized responses, doors, knocks or actions; no file written"
+            "Nothing to export: this laptop holds no finalized responses, doors, knocks or actions of its own; no file written"
                 .into(),
         ),
         Ok(Exported::Nothing(Nothing::AllExported { last })) => Outcome::Nothing(format!(

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row};
 use super::{Screen, Transition};
 use crate::Error;
 use crate::response::{SettingKey, latest_street};
+use crate::store::NotExported;
 use crate::survey::SurveyKind;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
@@ -22,8 +23,8 @@ pub struct Counts {
     pub kin_today: usize,
     pub eva_today: usize,
     pub drafts: usize,
-    /// Finalized responses on this device not yet in any exported batch.
-    pub finalized: usize,
+    /// This device's own work not yet in any exported batch.
+    pub not_exported: NotExported,
 }
 
 impl Counts {
@@ -34,7 +35,7 @@ impl Counts {
         let tallies = ctx.store.tallies()?;
         let mut c = Counts {
             drafts: usize::try_from(tallies.drafts).unwrap_or(usize::MAX),
-            finalized: usize::try_from(tallies.not_exported()).unwrap_or(usize::MAX),
+            not_exported: ctx.store.not_exported()?,
             ..Counts::default()
         };
         for done in ctx.store.completed_on(ctx.env(), ctx.env().today())? {
@@ -245,7 +246,7 @@ impl Home {
                 None,
             )),
             3 => Ok(Transition::Go(
-                Screen::Export(super::export::Export::new(self.counts.finalized)),
+                Screen::Export(super::export::Export::new(self.counts.not_exported)),
                 None,
             )),
             4 => Ok(Transition::Go(Screen::Coordinator(Box::default()), None)),
@@ -343,8 +344,8 @@ impl Home {
             field.render(frame, input, theme);
         }
         let c = &self.counts;
-        let status_line = status_text(c.kin_today, c.eva_today, c.drafts, c.finalized);
-        frame.render_widget(Paragraph::new(Line::from(status_line)), status);
+        let status_line = status_text(c.kin_today, c.eva_today, c.drafts, c.not_exported);
+        frame.render_widget(Paragraph::new(status_line), status);
     }
 }
 
@@ -369,16 +370,18 @@ fn framed(frame: &mut Frame, area: Rect, theme: &Theme, right: Option<String>) -
     [area_line, menu, status]
 }
 
-/// Home's status line: today's work, drafts, and what is not yet exported.
+/// Home's status lines: today's work and drafts, then what of this device's own work is
+/// not yet exported.
 fn status_text(
     kin: impl std::fmt::Display,
     eva: impl std::fmt::Display,
     drafts: impl std::fmt::Display,
-    finalized: impl std::fmt::Display,
-) -> String {
-    format!(
-        "Today: {kin} KIN · {eva} EVA   Drafts: {drafts}   Finalized, not yet exported: {finalized}"
-    )
+    not_exported: impl std::fmt::Display,
+) -> Vec<Line<'static>> {
+    vec![
+        Line::from(format!("Today: {kin} KIN · {eva} EVA   Drafts: {drafts}")),
+        Line::from(format!("Not yet exported: {not_exported}")),
+    ]
 }
 
 /// The first frame, drawn while the store opens on another thread: home's frame and menu,
@@ -398,13 +401,11 @@ pub fn render_opening(frame: &mut Frame, theme: &Theme) {
         .map(|(i, item)| Line::styled(format!("  {:>2}  {item}", i + 1), theme.dim))
         .collect();
     frame.render_widget(Paragraph::new(lines), menu);
-    frame.render_widget(
-        Paragraph::new(Line::from(format!(
-            "{} (loading)",
-            status_text("…", "…", "…", "…")
-        ))),
-        status,
-    );
+    let mut lines = status_text("…", "…", "…", "…");
+    if let Some(first) = lines.first_mut() {
+        first.push_span(Span::raw(" (loading)"));
+    }
+    frame.render_widget(Paragraph::new(lines), status);
     frame.render_widget(
         Paragraph::new(Line::styled("Opening the store…", theme.dim)),
         hint,
