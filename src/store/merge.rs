@@ -385,6 +385,32 @@ pub fn content_digest(r: &Response) -> String {
     format!("sha256:{}", batch::to_hex(&Sha256::digest(&json)))
 }
 
+/// Where a record's lookups fall: responses by id (time-ordered), then doors and knocks
+/// by door key, then actions.
+fn lookup_order(r: &Record) -> Vec<u8> {
+    let mut key = Vec::with_capacity(24);
+    match r {
+        Record::Response(r) => {
+            key.push(0);
+            key.extend_from_slice(r.id.as_bytes());
+        }
+        Record::Door(d) => {
+            key.push(1);
+            key.extend(door_key(&d.area, &d.door).unwrap_or_default());
+        }
+        Record::Knock(k) => {
+            key.push(1);
+            key.extend(door_key(&k.area, &k.door).unwrap_or_default());
+        }
+        Record::Action(a) => {
+            key.push(2);
+            key.extend_from_slice(a.id.as_bytes());
+        }
+        Record::Setting(_) => key.push(3),
+    }
+    key
+}
+
 /// The key of a record in the merge provenance.
 pub(super) fn response_key(id: Uuid) -> Vec<u8> {
     format!("response:{id}").into_bytes()
@@ -520,11 +546,11 @@ impl MergeState {
     }
 
     /// Loads from the store what `records` of a batch need, unless already held.
-    pub fn load_for(
+    pub fn load_for<'r>(
         &mut self,
         store: &Store,
         batch: &MergedBatch,
-        records: &[Record],
+        records: impl IntoIterator<Item = &'r Record>,
     ) -> Result<(), StoreError> {
         if !self.batches.contains_key(&batch.batch)
             && let Some(b) = store.merged_batch(batch.batch)?
@@ -1063,7 +1089,7 @@ impl Store {
     /// Reads, opens and checks a batch file; the batch and its pin state, or why it is
     /// refused. `checked`: the digest of a batch whose content was checked against
     /// `registry` in this same run; a file that still has it (the same signed bytes) is
-    /// not checked answer by answer again.
+    /// not checked answer by answer, checksummed or verified again.
     fn check_file(
         &self,
         path: &Path,
@@ -1076,7 +1102,8 @@ impl Store {
             Err(e) => return Ok(Err(Refusal::new(format!("cannot be read: {e}")))),
         };
         // Kept with the batch (not copied): the merge journals the records' JSON from it.
-        let batch = match batch::open_owned(bytes, identity) {
+        // The same signed bytes as checked before are not checksummed and verified again.
+        let batch = match batch::open_owned_known(bytes, identity, checked) {
             Ok(b) => b,
             Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
         };
@@ -1153,9 +1180,11 @@ impl Store {
     }
 
     /// [`Store::merge_file`] for a file verified just before with [`Store::verify_file`]
-    /// (`verified`): if it still holds the same signed bytes, its answers are not
-    /// validated a second time (they passed against the same surveys); everything
-    /// else — reading, checksums, signature, counts, the device key — is checked again.
+    /// (`verified`): if it still holds the same signed bytes (the same digest), its
+    /// answers are not validated a second time (they passed against the same surveys)
+    /// nor its record checksums and signature worked out again (they cannot fail on the
+    /// same bytes); reading, decrypting, the header, counts and the device key are
+    /// checked again, and a file whose bytes changed since gets every check.
     pub fn merge_verified_file(
         &self,
         path: &Path,
@@ -1379,7 +1408,7 @@ impl Store {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MergeResult, StoreError> {
         let meta = MergedBatch::of(batch, self.env.now());
-        model.merge.load_for(self, &meta, &[])?;
+        model.merge.load_for(self, &meta, [])?;
         if let Some(id) = model.merge.digests.get(&meta.digest).copied().or_else(|| {
             model
                 .merge
@@ -1392,14 +1421,22 @@ impl Store {
         }
         let records: &[Record] = owned.as_deref().unwrap_or(&batch.records);
         let total = records.len() as u64;
-        // Load in slices so a long batch reports progress while it is read in.
+        // Looked up in key order, one tree after the other: neighbouring lookups fall in
+        // the same sled leaf (UUID v7 ids are time-ordered), so a leaf is paged in once a
+        // batch rather than once a record. Applied below in the batch's own order.
+        let mut order: Vec<(Vec<u8>, &Record)> =
+            records.iter().map(|r| (lookup_order(r), r)).collect();
+        order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let order: Vec<&Record> = order.into_iter().map(|(_, r)| r).collect();
+        model.load_records(self, order.iter().copied())?;
+        // In slices so a long batch reports progress while it is read in.
         let mut done = 0u64;
-        for chunk in records.chunks(256) {
-            model.load_records(self, chunk)?;
-            model.merge.load_for(self, &meta, chunk)?;
+        for chunk in order.chunks(256) {
+            model.merge.load_for(self, &meta, chunk.iter().copied())?;
             done += chunk.len() as u64;
             progress(done.min(total), total);
         }
+        drop(order);
         let (outcome, rejections) = match owned {
             Some(records) => model.apply_merge(&meta, records.into_iter().map(Cow::Owned)),
             None => model.apply_merge(&meta, batch.records.iter().map(Cow::Borrowed)),
