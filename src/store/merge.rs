@@ -322,16 +322,105 @@ pub struct FileCheck {
     pub result: Result<Verified, Refusal>,
 }
 
-/// A merge worked out without writing: batches are applied one after another to an
-/// in-memory view of the records they touch. See [`Store::dry_run`].
+/// A merge worked out without writing: batches are worked out one after another, each
+/// seeing what the ones before it would have written. See [`Store::dry_run`].
+///
+/// Memory is bounded by one batch, as for a merge: each batch is worked out on its own
+/// model, and the writes it would make go to a scratch sled database in a temporary
+/// folder (removed when the dry run is dropped) that the next batches' lookups read
+/// before the store. Nothing of the store itself is written.
 pub struct DryRun {
-    model: Model,
+    // Dropped before the folder that holds its files.
+    overlay: sled::Db,
+    _scratch: tempfile::TempDir,
+}
+
+/// The value an overlay holds for a key: what a merge would have written, or that it
+/// would have removed the key.
+const OVERLAY_PUT: u8 = 1;
+const OVERLAY_REMOVED: u8 = 0;
+
+/// A scratch database's page cache: it is read back a batch at a time.
+const OVERLAY_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Sets a dry run's overlay on the store for as long as it lives.
+struct OverlayGuard<'a> {
+    store: &'a Store,
+}
+
+impl<'a> OverlayGuard<'a> {
+    fn new(store: &'a Store, overlay: &sled::Db) -> OverlayGuard<'a> {
+        *store.overlay_slot() = Some(overlay.clone());
+        OverlayGuard { store }
+    }
+}
+
+impl Drop for OverlayGuard<'_> {
+    fn drop(&mut self) {
+        *self.store.overlay_slot() = None;
+    }
 }
 
 impl DryRun {
+    fn new() -> Result<DryRun, StoreError> {
+        let scratch = tempfile::Builder::new()
+            .prefix("doorstep-dry-run.")
+            .tempdir()
+            .map_err(|e| StoreError::io(std::env::temp_dir(), e))?;
+        let path = scratch.path().join("overlay");
+        let overlay = sled::Config::new()
+            .path(&path)
+            .cache_capacity(OVERLAY_CACHE_BYTES)
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| StoreError::Open {
+                path,
+                message: e.to_string(),
+            })?;
+        Ok(DryRun {
+            overlay,
+            _scratch: scratch,
+        })
+    }
+
     /// What merging `batch` would do after the batches given before it.
     pub fn merge(&mut self, store: &Store, batch: &Batch) -> Result<MergeResult, StoreError> {
-        store.work_out(&mut self.model, batch, None, &mut |_, _| {})
+        self.work_out(store, batch, None)
+    }
+
+    fn work_out(
+        &mut self,
+        store: &Store,
+        batch: &Batch,
+        owned: Option<Vec<Record>>,
+    ) -> Result<MergeResult, StoreError> {
+        let mut model = Model::default();
+        let writes = {
+            let _overlay = OverlayGuard::new(store, &self.overlay);
+            let result = store.work_out(&mut model, batch, owned, &mut |_, _| {})?;
+            if !matches!(result, MergeResult::Merged { .. }) {
+                return Ok(result);
+            }
+            (result, model.take_write_set()?)
+        };
+        drop(model);
+        let (result, writes) = writes;
+        for kind in WRITE_ORDER.into_iter().chain([super::Tree::Responses]) {
+            let mut slice = sled::Batch::default();
+            for w in writes.iter().filter(|w| w.tree == kind) {
+                let mut value = Vec::with_capacity(1 + w.value.as_ref().map_or(0, Vec::len));
+                match &w.value {
+                    Some(v) => {
+                        value.push(OVERLAY_PUT);
+                        value.extend_from_slice(v);
+                    }
+                    None => value.push(OVERLAY_REMOVED),
+                }
+                slice.insert(w.key.as_slice(), value);
+            }
+            self.overlay.open_tree(tree_name(kind))?.apply_batch(slice)?;
+        }
+        Ok(result)
     }
 
     /// [`Store::merge_file`] without writing anything (no device key is pinned either).
@@ -366,12 +455,25 @@ impl DryRun {
         checked: Option<&str>,
     ) -> Result<MergeResult, StoreError> {
         match store.check_file(path, identity, registry, checked)? {
-            Ok((batch, _)) => self.merge(store, &batch),
+            Ok((mut batch, _)) => {
+                // Moved into the model rather than copied (the batch is not needed after).
+                let owned = std::mem::take(&mut batch.records);
+                self.work_out(store, &batch, Some(owned))
+            }
             Err(refusal) => Err(StoreError::BatchRefused {
                 path: path.to_path_buf(),
                 reason: refusal.reason(),
             }),
         }
+    }
+}
+
+/// A value read through a dry run's overlay: what it holds for the key, if anything
+/// (`Some(None)`: a batch before would have removed it).
+pub(super) fn overlay_value(held: &[u8]) -> Option<sled::IVec> {
+    match held.split_first() {
+        Some((&OVERLAY_PUT, rest)) => Some(sled::IVec::from(rest)),
+        _ => None,
     }
 }
 
@@ -451,6 +553,28 @@ pub(super) enum MergeKey {
     Action(Uuid),
     /// The conflict of the revisions of a response.
     Revisions(Uuid),
+}
+
+/// The trees a merge writes before the responses (which go last, with their tallies).
+const WRITE_ORDER: [super::Tree; 5] = [
+    super::Tree::Merge,
+    super::Tree::Doors,
+    super::Tree::Actions,
+    super::Tree::Settings,
+    super::Tree::Meta,
+];
+
+/// The sled tree of a kind of write.
+fn tree_name(t: super::Tree) -> &'static str {
+    use super::Tree;
+    match t {
+        Tree::Responses => super::responses::RESPONSES,
+        Tree::Doors => super::doors::DOORS,
+        Tree::Settings => super::settings::SETTINGS,
+        Tree::Merge => MERGE,
+        Tree::Meta => super::META,
+        Tree::Actions => super::actions::ACTIONS,
+    }
 }
 
 /// How many writes of a merge go to sled in one `apply_batch`.
@@ -1016,7 +1140,7 @@ impl Store {
         rest: &[u8],
     ) -> Result<Option<T>, StoreError> {
         let key = prefixed(prefix, rest);
-        match self.tree(MERGE)?.get(&key)? {
+        match self.read(MERGE, &key)? {
             None => Ok(None),
             Some(bytes) => decode(
                 || format!("merge record {}", String::from_utf8_lossy(&key)),
@@ -1326,28 +1450,12 @@ impl Store {
     /// finds a conflict's version already recorded puts its active version back into
     /// the responses (see `merge_response`).
     fn apply_merge_writes(&self, writes: Vec<Write>, mark: JournalMark) -> Result<(), StoreError> {
-        use super::Tree;
         use sled::Transactional;
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
-        let order = [
-            Tree::Merge,
-            Tree::Doors,
-            Tree::Actions,
-            Tree::Settings,
-            Tree::Meta,
-        ];
-        let tree_of = |t: Tree| match t {
-            Tree::Responses => super::responses::RESPONSES,
-            Tree::Doors => super::doors::DOORS,
-            Tree::Settings => super::settings::SETTINGS,
-            Tree::Merge => MERGE,
-            Tree::Meta => super::META,
-            Tree::Actions => super::actions::ACTIONS,
-        };
-        for kind in order {
-            let tree = self.tree(tree_of(kind))?;
+        for kind in WRITE_ORDER {
+            let tree = self.tree(tree_name(kind))?;
             for slice in writes
                 .iter()
                 .filter(|w| w.tree == kind)
@@ -1368,7 +1476,7 @@ impl Store {
         let tallies = self.tree(super::tallies::TALLIES)?;
         let response_writes: Vec<&Write> = writes
             .iter()
-            .filter(|w| w.tree == Tree::Responses)
+            .filter(|w| w.tree == super::Tree::Responses)
             .collect();
         for slice in response_writes.chunks(RESPONSE_SLICE) {
             let result: Result<(), sled::transaction::TransactionError<()>> =
@@ -1449,11 +1557,10 @@ impl Store {
         })
     }
 
-    /// A dry run: [`DryRun::merge`] works out each batch in turn, writing nothing.
-    pub fn dry_run(&self) -> DryRun {
-        DryRun {
-            model: Model::default(),
-        }
+    /// A dry run: [`DryRun::merge`] works out each batch in turn, writing nothing to
+    /// this store (what it would write is kept aside in a temporary folder).
+    pub fn dry_run(&self) -> Result<DryRun, StoreError> {
+        DryRun::new()
     }
 
     /// The batch merged here with this id, if any.
@@ -1512,7 +1619,7 @@ impl Store {
 
     /// The conflict of the revisions of response `original`, if there is one.
     pub fn revision_conflict(&self, original: Uuid) -> Result<Option<Conflict>, StoreError> {
-        match self.tree(MERGE)?.get(revisions_key(original))? {
+        match self.read(MERGE, &revisions_key(original))? {
             None => Ok(None),
             Some(bytes) => decode(
                 || format!("merge record conflict of the revisions of {original}"),

@@ -274,6 +274,9 @@ pub struct Store {
     /// For a store opened read-only: the private copy of the sled files it reads (sled
     /// cannot open files it may not write, and writes while opening).
     read_only: Option<tempfile::TempDir>,
+    /// A dry run's writes-to-be, read before the store by the lookups of a merge being
+    /// worked out (see [`DryRun`]); None but during a dry run's batch.
+    overlay: Mutex<Option<sled::Db>>,
 }
 
 /// A data directory checked and locked for writing, its store not opened yet: nothing can
@@ -382,6 +385,7 @@ impl Store {
             notices: Vec::new(),
             _lock: lock,
             read_only: Some(copy),
+            overlay: Mutex::new(None),
         };
         store.reconcile()?;
         store.ensure_tallies()?;
@@ -579,6 +583,7 @@ impl Store {
             notices: Vec::new(),
             _lock: lock,
             read_only: None,
+            overlay: Mutex::new(None),
         })
     }
 
@@ -597,6 +602,25 @@ impl Store {
     /// A named sled tree; each kind of record lives in its own.
     pub(crate) fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
         Ok(self.db.open_tree(name)?)
+    }
+
+    /// The value of `key` in tree `name`, as a dry run's overlay has it if one is set
+    /// (a key it removed reads as absent), else as the store has it.
+    pub(crate) fn read(&self, name: &str, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        let overlay = self.overlay_slot().clone();
+        if let Some(overlay) = overlay
+            && let Some(held) = overlay.open_tree(name)?.get(key)?
+        {
+            return Ok(merge::overlay_value(&held));
+        }
+        Ok(self.tree(name)?.get(key)?)
+    }
+
+    fn overlay_slot(&self) -> std::sync::MutexGuard<'_, Option<sled::Db>> {
+        // Only ever set and cleared whole: a panic elsewhere cannot leave it half-made.
+        self.overlay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Flushes everything written so far to disk (fsync). Journaled writes do not need
