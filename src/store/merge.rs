@@ -34,10 +34,11 @@
 //! applying it once gives, so a replay interrupted in turn is simply done again.
 //!
 //! Memory: one batch at a time. `batch merge` verifies every file first keeping only its
-//! manifest and digest, then reads each again to merge it (its answers are not validated
-//! twice when its bytes are unchanged). A merge holds the batch (its records decoded and
-//! the file's text), the records they touch (loaded from the store, not the store's other
-//! records) and their encoded writes: new responses move from the batch into the merge
+//! manifest and digest, then reads each again to merge it (when its bytes are unchanged —
+//! the same digest — its answers are not validated twice, nor its record checksums and
+//! signature worked out again). A dry run holds one batch too (see [`DryRun`]). A merge
+//! holds the batch (its records decoded and the file's text), the records they touch
+//! (loaded from the store, not the store's other records) and their encoded writes: new responses move from the batch into the merge
 //! rather than being copied, each is let go as it is encoded, and the `Merged` line is
 //! streamed to the journal from the file's own text of each record (not encoded again,
 //! not built in memory).
@@ -418,7 +419,9 @@ impl DryRun {
                 }
                 slice.insert(w.key.as_slice(), value);
             }
-            self.overlay.open_tree(tree_name(kind))?.apply_batch(slice)?;
+            self.overlay
+                .open_tree(tree_name(kind))?
+                .apply_batch(slice)?;
         }
         Ok(result)
     }
@@ -1804,6 +1807,49 @@ mod tests {
         };
         let manifest = Manifest::describe(origin, &key.public(), &records);
         batch::open(&batch::write(&manifest, &records, &key).unwrap(), None).unwrap()
+    }
+
+    /// A file opened again with the digest it was checked with skips only the checks that
+    /// cannot fail on the same bytes: the same bytes give the same batch, and bytes changed
+    /// in between get every check (a changed record is still named).
+    #[test]
+    fn reopening_with_a_known_digest_still_checks_changed_bytes() {
+        let records = vec![
+            Record::Response(response(1, "PC 1", 1)),
+            Record::Response(response(2, "PC 1", 2)),
+        ];
+        let key = DeviceKey::from_secret_bytes([9; 32]);
+        let origin = Origin {
+            batch: Uuid::from_u128(9),
+            sequence: 1,
+            previous: None,
+            device: "d9".into(),
+            officer: None,
+            created_at: t0(),
+            selection: Selection::New,
+        };
+        let manifest = Manifest::describe(origin, &key.public(), &records);
+        let bytes = batch::write(&manifest, &records, &key).unwrap();
+        let first = batch::open(&bytes, None).unwrap();
+        let again = batch::open_owned_known(bytes.clone(), None, Some(&first.digest)).unwrap();
+        assert_eq!(again.digest, first.digest);
+        assert_eq!(again.records, first.records);
+        assert_eq!(again.manifest, first.manifest);
+
+        // One byte of the second record changed (its interviewer), same length.
+        let text = String::from_utf8(bytes).unwrap();
+        let at = text.rfind("PC 1").unwrap();
+        let mut changed = text.into_bytes();
+        changed[at + 3] = b'2';
+        let err = batch::open_owned_known(changed.clone(), None, Some(&first.digest)).unwrap_err();
+        assert!(
+            matches!(err, batch::BatchError::Changed { record: 2, .. }),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            batch::open(&changed, None).unwrap_err().to_string()
+        );
     }
 
     /// What the tests compare: every response, conflict and source, and the tallies.

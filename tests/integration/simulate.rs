@@ -366,9 +366,14 @@ fn a_dry_run_says_what_merging_the_batches_one_after_another_does() {
     let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let coord = tempfile::tempdir().unwrap();
-    simulate(data.path(), &out.path().join("inbox"), "11", &["--unencrypted"])
-        .assert()
-        .success();
+    simulate(
+        data.path(),
+        &out.path().join("inbox"),
+        "11",
+        &["--unencrypted"],
+    )
+    .assert()
+    .success();
     let merge = |extra: &[&str]| {
         let said = doorstep(coord.path())
             .current_dir(out.path())
@@ -397,6 +402,14 @@ fn a_dry_run_says_what_merging_the_batches_one_after_another_does() {
     assert!(real.contains("\"merged\""), "{real}");
     assert_eq!(dry_rows, rows(&real));
     // Duplicates across batches and the conflict are counted as the merge counts them.
-    let total = |key: &str| dry_rows.iter().map(|r| r[key].as_u64().unwrap()).sum::<u64>();
-    assert!(total("duplicate") > 0 && total("conflict") == 1, "{dry_rows:?}");
+    let total = |key: &str| {
+        dry_rows
+            .iter()
+            .map(|r| r[key].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert!(
+        total("duplicate") > 0 && total("conflict") == 1,
+        "{dry_rows:?}"
+    );
 }
