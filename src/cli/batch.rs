@@ -554,7 +554,7 @@ fn merge(
         ],
     );
     let bar = Progress::new(files.len());
-    let mut dry = dry_run.then(|| store.dry_run());
+    let mut dry = dry_run.then(|| store.dry_run()).transpose()?;
     for (path, check) in files.iter().zip(&verified) {
         bar.file(path);
         let identity = identity.as_ref();
@@ -608,6 +608,8 @@ fn merge(
         }
     }
     bar.finish();
+    // Its scratch folder goes now, before the report.
+    drop(dry);
 
     let mut doc = Document::new();
     doc.table(table);

@@ -39,7 +39,7 @@ impl Store {
 
     /// One action.
     pub fn action(&self, id: Uuid) -> Result<Action, StoreError> {
-        match self.tree(ACTIONS)?.get(id.as_bytes())? {
+        match self.read(ACTIONS, id.as_bytes())? {
             Some(bytes) => decode(|| format!("action {id}"), &bytes),
             None => Err(StoreError::NoSuchAction {
                 input: id.to_string(),

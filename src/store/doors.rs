@@ -330,7 +330,7 @@ impl Store {
     }
 
     pub(super) fn door_record(&self, key: &[u8]) -> Result<Option<DoorRecord>, StoreError> {
-        match self.tree(DOORS)?.get(key)? {
+        match self.read(DOORS, key)? {
             None => Ok(None),
             Some(bytes) => decode(|| door_key_name(key), &bytes).map(Some),
         }

@@ -52,10 +52,11 @@
 //! applying it once gives, so a replay interrupted in turn is simply done again.
 //!
 //! Memory: one batch at a time. `batch merge` verifies every file first keeping only its
-//! manifest and digest, then reads each again to merge it (its answers are not validated
-//! twice when its bytes are unchanged). A merge holds the batch (its records decoded and
-//! the file's text), the records they touch (loaded from the store, not the store's other
-//! records) and their encoded writes: new responses move from the batch into the merge
+//! manifest and digest, then reads each again to merge it (when its bytes are unchanged —
+//! the same digest — its answers are not validated twice, nor its record checksums and
+//! signature worked out again). A dry run holds one batch too (see [`DryRun`]). A merge
+//! holds the batch (its records decoded and the file's text), the records they touch
+//! (loaded from the store, not the store's other records) and their encoded writes: new responses move from the batch into the merge
 //! rather than being copied, each is let go as it is encoded, and the `Merged` line is
 //! streamed to the journal from the file's own text of each record (not encoded again,
 //! not built in memory).
@@ -363,16 +364,107 @@ pub struct FileCheck {
     pub result: Result<Verified, Refusal>,
 }
 
-/// A merge worked out without writing: batches are applied one after another to an
-/// in-memory view of the records they touch. See [`Store::dry_run`].
+/// A merge worked out without writing: batches are worked out one after another, each
+/// seeing what the ones before it would have written. See [`Store::dry_run`].
+///
+/// Memory is bounded by one batch, as for a merge: each batch is worked out on its own
+/// model, and the writes it would make go to a scratch sled database in a temporary
+/// folder (removed when the dry run is dropped) that the next batches' lookups read
+/// before the store. Nothing of the store itself is written.
 pub struct DryRun {
-    model: Model,
+    // Dropped before the folder that holds its files.
+    overlay: sled::Db,
+    _scratch: tempfile::TempDir,
+}
+
+/// The value an overlay holds for a key: what a merge would have written, or that it
+/// would have removed the key.
+const OVERLAY_PUT: u8 = 1;
+const OVERLAY_REMOVED: u8 = 0;
+
+/// A scratch database's page cache: it is read back a batch at a time.
+const OVERLAY_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Sets a dry run's overlay on the store for as long as it lives.
+struct OverlayGuard<'a> {
+    store: &'a Store,
+}
+
+impl<'a> OverlayGuard<'a> {
+    fn new(store: &'a Store, overlay: &sled::Db) -> OverlayGuard<'a> {
+        *store.overlay_slot() = Some(overlay.clone());
+        OverlayGuard { store }
+    }
+}
+
+impl Drop for OverlayGuard<'_> {
+    fn drop(&mut self) {
+        *self.store.overlay_slot() = None;
+    }
 }
 
 impl DryRun {
+    fn new() -> Result<DryRun, StoreError> {
+        let scratch = tempfile::Builder::new()
+            .prefix("doorstep-dry-run.")
+            .tempdir()
+            .map_err(|e| StoreError::io(std::env::temp_dir(), e))?;
+        let path = scratch.path().join("overlay");
+        let overlay = sled::Config::new()
+            .path(&path)
+            .cache_capacity(OVERLAY_CACHE_BYTES)
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| StoreError::Open {
+                path,
+                message: e.to_string(),
+            })?;
+        Ok(DryRun {
+            overlay,
+            _scratch: scratch,
+        })
+    }
+
     /// What merging `batch` would do after the batches given before it.
     pub fn merge(&mut self, store: &Store, batch: &Batch) -> Result<MergeResult, StoreError> {
-        store.work_out(&mut self.model, batch, None, &mut |_, _| {})
+        self.work_out(store, batch, None)
+    }
+
+    fn work_out(
+        &mut self,
+        store: &Store,
+        batch: &Batch,
+        owned: Option<Vec<Record>>,
+    ) -> Result<MergeResult, StoreError> {
+        let mut model = Model::default();
+        let writes = {
+            let _overlay = OverlayGuard::new(store, &self.overlay);
+            let result = store.work_out(&mut model, batch, owned, &mut |_, _| {})?;
+            if !matches!(result, MergeResult::Merged { .. }) {
+                return Ok(result);
+            }
+            (result, model.take_write_set()?)
+        };
+        drop(model);
+        let (result, writes) = writes;
+        for kind in WRITE_ORDER.into_iter().chain([super::Tree::Responses]) {
+            let mut slice = sled::Batch::default();
+            for w in writes.iter().filter(|w| w.tree == kind) {
+                let mut value = Vec::with_capacity(1 + w.value.as_ref().map_or(0, Vec::len));
+                match &w.value {
+                    Some(v) => {
+                        value.push(OVERLAY_PUT);
+                        value.extend_from_slice(v);
+                    }
+                    None => value.push(OVERLAY_REMOVED),
+                }
+                slice.insert(w.key.as_slice(), value);
+            }
+            self.overlay
+                .open_tree(tree_name(kind))?
+                .apply_batch(slice)?;
+        }
+        Ok(result)
     }
 
     /// [`Store::merge_file`] without writing anything (no device key is pinned either).
@@ -407,12 +499,25 @@ impl DryRun {
         checked: Option<&str>,
     ) -> Result<MergeResult, StoreError> {
         match store.check_file(path, identity, registry, checked)? {
-            Ok((batch, _)) => self.merge(store, &batch),
+            Ok((mut batch, _)) => {
+                // Moved into the model rather than copied (the batch is not needed after).
+                let owned = std::mem::take(&mut batch.records);
+                self.work_out(store, &batch, Some(owned))
+            }
             Err(refusal) => Err(StoreError::BatchRefused {
                 path: path.to_path_buf(),
                 reason: refusal.reason(),
             }),
         }
+    }
+}
+
+/// A value read through a dry run's overlay: what it holds for the key, if anything
+/// (`Some(None)`: a batch before would have removed it).
+pub(super) fn overlay_value(held: &[u8]) -> Option<sled::IVec> {
+    match held.split_first() {
+        Some((&OVERLAY_PUT, rest)) => Some(sled::IVec::from(rest)),
+        _ => None,
     }
 }
 
@@ -424,6 +529,40 @@ pub fn content_digest(r: &Response) -> String {
     c.typed = None;
     let json = serde_json::to_vec(&c).unwrap_or_default();
     format!("sha256:{}", batch::to_hex(&Sha256::digest(&json)))
+}
+
+/// Where a record's lookups fall: responses by id (time-ordered), then doors and knocks
+/// by door key, then actions.
+fn lookup_order(r: &Record) -> Vec<u8> {
+    let mut key = Vec::with_capacity(24);
+    match r {
+        Record::Response(r) => {
+            key.push(0);
+            key.extend_from_slice(r.id.as_bytes());
+        }
+        Record::Door(d) => {
+            key.push(1);
+            key.extend(door_key(&d.area, &d.door).unwrap_or_default());
+        }
+        Record::Knock(k) => {
+            key.push(1);
+            key.extend(door_key(&k.area, &k.door).unwrap_or_default());
+        }
+        Record::Action(a) => {
+            key.push(2);
+            key.extend_from_slice(a.id.as_bytes());
+        }
+        Record::DoorEdit(e) => {
+            key.push(1);
+            key.extend(door_key(&e.area, &e.from).unwrap_or_default());
+        }
+        Record::DoorRemove(r) => {
+            key.push(1);
+            key.extend(door_key(&r.area, &r.door).unwrap_or_default());
+        }
+        Record::Setting(_) => key.push(3),
+    }
+    key
 }
 
 /// The key of a record in the merge provenance.
@@ -472,6 +611,28 @@ pub(super) enum MergeKey {
     DoorFate(Vec<u8>),
     /// Which conflict of revisions a revision is in.
     Side(Uuid),
+}
+
+/// The trees a merge writes before the responses (which go last, with their tallies).
+const WRITE_ORDER: [super::Tree; 5] = [
+    super::Tree::Merge,
+    super::Tree::Doors,
+    super::Tree::Actions,
+    super::Tree::Settings,
+    super::Tree::Meta,
+];
+
+/// The sled tree of a kind of write.
+fn tree_name(t: super::Tree) -> &'static str {
+    use super::Tree;
+    match t {
+        Tree::Responses => super::responses::RESPONSES,
+        Tree::Doors => super::doors::DOORS,
+        Tree::Settings => super::settings::SETTINGS,
+        Tree::Merge => MERGE,
+        Tree::Meta => super::META,
+        Tree::Actions => super::actions::ACTIONS,
+    }
 }
 
 /// How many writes of a merge go to sled in one `apply_batch`.
@@ -593,11 +754,11 @@ impl MergeState {
     }
 
     /// Loads from the store what `records` of a batch need, unless already held.
-    pub fn load_for(
+    pub fn load_for<'r>(
         &mut self,
         store: &Store,
         batch: &MergedBatch,
-        records: &[Record],
+        records: impl IntoIterator<Item = &'r Record>,
     ) -> Result<(), StoreError> {
         if !self.batches.contains_key(&batch.batch)
             && let Some(b) = store.merged_batch(batch.batch)?
@@ -1275,7 +1436,7 @@ impl Store {
         rest: &[u8],
     ) -> Result<Option<T>, StoreError> {
         let key = prefixed(prefix, rest);
-        match self.tree(MERGE)?.get(&key)? {
+        match self.read(MERGE, &key)? {
             None => Ok(None),
             Some(bytes) => decode(
                 || format!("merge record {}", String::from_utf8_lossy(&key)),
@@ -1348,7 +1509,7 @@ impl Store {
     /// Reads, opens and checks a batch file; the batch and its pin state, or why it is
     /// refused. `checked`: the digest of a batch whose content was checked against
     /// `registry` in this same run; a file that still has it (the same signed bytes) is
-    /// not checked answer by answer again.
+    /// not checked answer by answer, checksummed or verified again.
     fn check_file(
         &self,
         path: &Path,
@@ -1361,7 +1522,8 @@ impl Store {
             Err(e) => return Ok(Err(Refusal::new(format!("cannot be read: {e}")))),
         };
         // Kept with the batch (not copied): the merge journals the records' JSON from it.
-        let batch = match batch::open_owned(bytes, identity) {
+        // The same signed bytes as checked before are not checksummed and verified again.
+        let batch = match batch::open_owned_known(bytes, identity, checked) {
             Ok(b) => b,
             Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
         };
@@ -1438,9 +1600,11 @@ impl Store {
     }
 
     /// [`Store::merge_file`] for a file verified just before with [`Store::verify_file`]
-    /// (`verified`): if it still holds the same signed bytes, its answers are not
-    /// validated a second time (they passed against the same surveys); everything
-    /// else — reading, checksums, signature, counts, the device key — is checked again.
+    /// (`verified`): if it still holds the same signed bytes (the same digest), its
+    /// answers are not validated a second time (they passed against the same surveys)
+    /// nor its record checksums and signature worked out again (they cannot fail on the
+    /// same bytes); reading, decrypting, the header, counts and the device key are
+    /// checked again, and a file whose bytes changed since gets every check.
     pub fn merge_verified_file(
         &self,
         path: &Path,
@@ -1582,30 +1746,14 @@ impl Store {
     /// finds a conflict's version already recorded puts its active version back into
     /// the responses (see `merge_response`).
     fn apply_merge_writes(&self, writes: Vec<Write>, mark: JournalMark) -> Result<(), StoreError> {
-        use super::Tree;
         use sled::Transactional;
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
         // Worked out before any write (it reads the records replaced), set after them all.
         let pending = self.pending_changes(&writes)?;
-        let order = [
-            Tree::Merge,
-            Tree::Doors,
-            Tree::Actions,
-            Tree::Settings,
-            Tree::Meta,
-        ];
-        let tree_of = |t: Tree| match t {
-            Tree::Responses => super::responses::RESPONSES,
-            Tree::Doors => super::doors::DOORS,
-            Tree::Settings => super::settings::SETTINGS,
-            Tree::Merge => MERGE,
-            Tree::Meta => super::META,
-            Tree::Actions => super::actions::ACTIONS,
-        };
-        for kind in order {
-            let tree = self.tree(tree_of(kind))?;
+        for kind in WRITE_ORDER {
+            let tree = self.tree(tree_name(kind))?;
             for slice in writes
                 .iter()
                 .filter(|w| w.tree == kind)
@@ -1626,7 +1774,7 @@ impl Store {
         let tallies = self.tree(super::tallies::TALLIES)?;
         let response_writes: Vec<&Write> = writes
             .iter()
-            .filter(|w| w.tree == Tree::Responses)
+            .filter(|w| w.tree == super::Tree::Responses)
             .collect();
         for slice in response_writes.chunks(RESPONSE_SLICE) {
             let result: Result<(), sled::transaction::TransactionError<()>> =
@@ -1676,7 +1824,7 @@ impl Store {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MergeResult, StoreError> {
         let meta = MergedBatch::of(batch, self.env.now());
-        model.merge.load_for(self, &meta, &[])?;
+        model.merge.load_for(self, &meta, [])?;
         if let Some(id) = model.merge.digests.get(&meta.digest).copied().or_else(|| {
             model
                 .merge
@@ -1689,14 +1837,22 @@ impl Store {
         }
         let records: &[Record] = owned.as_deref().unwrap_or(&batch.records);
         let total = records.len() as u64;
-        // Load in slices so a long batch reports progress while it is read in.
+        // Looked up in key order, one tree after the other: neighbouring lookups fall in
+        // the same sled leaf (UUID v7 ids are time-ordered), so a leaf is paged in once a
+        // batch rather than once a record. Applied below in the batch's own order.
+        let mut order: Vec<(Vec<u8>, &Record)> =
+            records.iter().map(|r| (lookup_order(r), r)).collect();
+        order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let order: Vec<&Record> = order.into_iter().map(|(_, r)| r).collect();
+        model.load_records(self, order.iter().copied())?;
+        // In slices so a long batch reports progress while it is read in.
         let mut done = 0u64;
-        for chunk in records.chunks(256) {
-            model.load_records(self, chunk)?;
-            model.merge.load_for(self, &meta, chunk)?;
+        for chunk in order.chunks(256) {
+            model.merge.load_for(self, &meta, chunk.iter().copied())?;
             done += chunk.len() as u64;
             progress(done.min(total), total);
         }
+        drop(order);
         let (outcome, rejections) = match owned {
             Some(records) => model.apply_merge(&meta, records.into_iter().map(Cow::Owned)),
             None => model.apply_merge(&meta, batch.records.iter().map(Cow::Borrowed)),
@@ -1709,11 +1865,10 @@ impl Store {
         })
     }
 
-    /// A dry run: [`DryRun::merge`] works out each batch in turn, writing nothing.
-    pub fn dry_run(&self) -> DryRun {
-        DryRun {
-            model: Model::default(),
-        }
+    /// A dry run: [`DryRun::merge`] works out each batch in turn, writing nothing to
+    /// this store (what it would write is kept aside in a temporary folder).
+    pub fn dry_run(&self) -> Result<DryRun, StoreError> {
+        DryRun::new()
     }
 
     /// The batch merged here with this id, if any.
@@ -1772,7 +1927,7 @@ impl Store {
 
     /// The conflict of the revisions of response `original`, if there is one.
     pub fn revision_conflict(&self, original: Uuid) -> Result<Option<Conflict>, StoreError> {
-        match self.tree(MERGE)?.get(revisions_key(original))? {
+        match self.read(MERGE, &revisions_key(original))? {
             None => Ok(None),
             Some(bytes) => decode(
                 || format!("merge record conflict of the revisions of {original}"),
@@ -1961,6 +2116,49 @@ mod tests {
         };
         let manifest = Manifest::describe(origin, &key.public(), &records);
         batch::open(&batch::write(&manifest, &records, &key).unwrap(), None).unwrap()
+    }
+
+    /// A file opened again with the digest it was checked with skips only the checks that
+    /// cannot fail on the same bytes: the same bytes give the same batch, and bytes changed
+    /// in between get every check (a changed record is still named).
+    #[test]
+    fn reopening_with_a_known_digest_still_checks_changed_bytes() {
+        let records = vec![
+            Record::Response(response(1, "PC 1", 1)),
+            Record::Response(response(2, "PC 1", 2)),
+        ];
+        let key = DeviceKey::from_secret_bytes([9; 32]);
+        let origin = Origin {
+            batch: Uuid::from_u128(9),
+            sequence: 1,
+            previous: None,
+            device: "d9".into(),
+            officer: None,
+            created_at: t0(),
+            selection: Selection::New,
+        };
+        let manifest = Manifest::describe(origin, &key.public(), &records);
+        let bytes = batch::write(&manifest, &records, &key).unwrap();
+        let first = batch::open(&bytes, None).unwrap();
+        let again = batch::open_owned_known(bytes.clone(), None, Some(&first.digest)).unwrap();
+        assert_eq!(again.digest, first.digest);
+        assert_eq!(again.records, first.records);
+        assert_eq!(again.manifest, first.manifest);
+
+        // One byte of the second record changed (its interviewer), same length.
+        let text = String::from_utf8(bytes).unwrap();
+        let at = text.rfind("PC 1").unwrap();
+        let mut changed = text.into_bytes();
+        changed[at + 3] = b'2';
+        let err = batch::open_owned_known(changed.clone(), None, Some(&first.digest)).unwrap_err();
+        assert!(
+            matches!(err, batch::BatchError::Changed { record: 2, .. }),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            batch::open(&changed, None).unwrap_err().to_string()
+        );
     }
 
     /// What the tests compare: every response, conflict and source, the tallies, and

@@ -105,7 +105,7 @@ impl MergeState {
         id: Uuid,
     ) -> Result<Option<&KnockFate>, StoreError> {
         if !self.knock_fates.contains_key(&id)
-            && let Some(bytes) = store.tree(super::merge::MERGE)?.get(knock_fate_key(id))?
+            && let Some(bytes) = store.read(super::merge::MERGE, &knock_fate_key(id))?
         {
             let fate = decode(|| format!("merge record knock fate {id}"), &bytes)?;
             self.knock_fates.insert(id, fate);
@@ -116,7 +116,7 @@ impl MergeState {
     /// Loads the fate of the door at `key`, unless held.
     pub(super) fn load_door_fate(&mut self, store: &Store, key: &[u8]) -> Result<(), StoreError> {
         if !self.door_fates.contains_key(key)
-            && let Some(bytes) = store.tree(super::merge::MERGE)?.get(door_fate_key(key))?
+            && let Some(bytes) = store.read(super::merge::MERGE, &door_fate_key(key))?
         {
             let fate = decode(
                 || format!("merge record door fate {}", String::from_utf8_lossy(key)),
@@ -145,9 +145,8 @@ impl MergeState {
         if !self.door_areas_loaded.insert(area.trim().to_lowercase()) {
             return Ok(());
         }
-        let tree = store.tree(super::merge::MERGE)?;
-        for entry in tree.scan_prefix(door_fate_key(&prefix)) {
-            let (key, value) = entry?;
+        // Read through a dry run's overlay, so earlier batches of the run count.
+        for (key, value) in store.read_prefix(super::merge::MERGE, &door_fate_key(&prefix))? {
             let door = key[DOOR_FATE_PREFIX.len()..].to_vec();
             if let Entry::Vacant(e) = self.door_fates.entry(door) {
                 e.insert(decode(
@@ -158,8 +157,7 @@ impl MergeState {
         }
         let mut from = FROM_PREFIX.to_vec();
         from.extend(door_record_key(&prefix));
-        for entry in tree.scan_prefix(&from) {
-            let (key, value) = entry?;
+        for (key, value) in store.read_prefix(super::merge::MERGE, &from)? {
             let record = key[FROM_PREFIX.len()..].to_vec();
             if let Entry::Vacant(e) = self.sources.entry(record) {
                 e.insert(decode(

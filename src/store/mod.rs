@@ -278,6 +278,9 @@ pub struct Store {
     /// For a store opened read-only: the private copy of the sled files it reads (sled
     /// cannot open files it may not write, and writes while opening).
     read_only: Option<tempfile::TempDir>,
+    /// A dry run's writes-to-be, read before the store by the lookups of a merge being
+    /// worked out (see [`DryRun`]); None but during a dry run's batch.
+    overlay: Mutex<Option<sled::Db>>,
 }
 
 /// A data directory checked and locked for writing, its store not opened yet: nothing can
@@ -386,6 +389,7 @@ impl Store {
             notices: Vec::new(),
             _lock: lock,
             read_only: Some(copy),
+            overlay: Mutex::new(None),
         };
         store.reconcile()?;
         store.ensure_tallies()?;
@@ -583,6 +587,7 @@ impl Store {
             notices: Vec::new(),
             _lock: lock,
             read_only: None,
+            overlay: Mutex::new(None),
         })
     }
 
@@ -601,6 +606,51 @@ impl Store {
     /// A named sled tree; each kind of record lives in its own.
     pub(crate) fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
         Ok(self.db.open_tree(name)?)
+    }
+
+    /// The value of `key` in tree `name`, as a dry run's overlay has it if one is set
+    /// (a key it removed reads as absent), else as the store has it.
+    pub(crate) fn read(&self, name: &str, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        let overlay = self.overlay_slot().clone();
+        if let Some(overlay) = overlay
+            && let Some(held) = overlay.open_tree(name)?.get(key)?
+        {
+            return Ok(merge::overlay_value(&held));
+        }
+        Ok(self.tree(name)?.get(key)?)
+    }
+
+    /// Every key under `prefix` in tree `name` with its value, as a dry run's overlay has
+    /// them if one is set (keys it removed left out), in key order.
+    pub(crate) fn read_prefix(
+        &self,
+        name: &str,
+        prefix: &[u8],
+    ) -> Result<Vec<(sled::IVec, sled::IVec)>, StoreError> {
+        let overlay = self.overlay_slot().clone();
+        let mut all: std::collections::BTreeMap<sled::IVec, Option<sled::IVec>> =
+            std::collections::BTreeMap::new();
+        for entry in self.tree(name)?.scan_prefix(prefix) {
+            let (k, v) = entry?;
+            all.insert(k, Some(v));
+        }
+        if let Some(overlay) = overlay {
+            for entry in overlay.open_tree(name)?.scan_prefix(prefix) {
+                let (k, held) = entry?;
+                all.insert(k, merge::overlay_value(&held));
+            }
+        }
+        Ok(all
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect())
+    }
+
+    fn overlay_slot(&self) -> std::sync::MutexGuard<'_, Option<sled::Db>> {
+        // Only ever set and cleared whole: a panic elsewhere cannot leave it half-made.
+        self.overlay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Flushes everything written so far to disk (fsync). Journaled writes do not need

@@ -364,10 +364,10 @@ impl Model {
 
     /// Loads from `store` the responses and doors a batch's records touch (a revision's
     /// original too), unless already held.
-    pub(super) fn load_records(
+    pub(super) fn load_records<'r>(
         &mut self,
         store: &Store,
-        records: &[crate::batch::Record],
+        records: impl IntoIterator<Item = &'r crate::batch::Record>,
     ) -> Result<(), StoreError> {
         use crate::batch::Record;
         for record in records {

@@ -226,8 +226,7 @@ impl Store {
     /// One response.
     pub fn get(&self, id: Uuid) -> Result<Response, StoreError> {
         let bytes = self
-            .tree(RESPONSES)?
-            .get(id.as_bytes())?
+            .read(RESPONSES, id.as_bytes())?
             .ok_or(StoreError::NotFound { id })?;
         decode(|| id.to_string(), &bytes)
     }
@@ -381,8 +380,7 @@ impl Store {
     /// A draft, with the bytes it was read from.
     fn draft_for_edit_raw(&self, id: Uuid) -> Result<(Response, sled::IVec), StoreError> {
         let bytes = self
-            .tree(RESPONSES)?
-            .get(id.as_bytes())?
+            .read(RESPONSES, id.as_bytes())?
             .ok_or(StoreError::NotFound { id })?;
         let response: Response = decode(|| id.to_string(), &bytes)?;
         if response.status != Status::Draft {

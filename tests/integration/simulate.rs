@@ -357,3 +357,59 @@ fn bad_plans_are_refused_and_nothing_is_written() {
         b"mine"
     );
 }
+
+/// A dry run works the batches out one after another, each seeing what the ones before it
+/// would have merged (duplicates across batches, revisions, the one conflict), while
+/// holding no more than one batch: it says exactly what the merge then does.
+#[test]
+fn a_dry_run_says_what_merging_the_batches_one_after_another_does() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let coord = tempfile::tempdir().unwrap();
+    simulate(
+        data.path(),
+        &out.path().join("inbox"),
+        "11",
+        &["--unencrypted"],
+    )
+    .assert()
+    .success();
+    let merge = |extra: &[&str]| {
+        let said = doorstep(coord.path())
+            .current_dir(out.path())
+            .args(["batch", "merge", "inbox"])
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(said).unwrap()
+    };
+    let dry = merge(&["--dry-run"]);
+    insta::assert_snapshot!("simulate_dry_run", dry);
+    let rows = |json: &str| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let mut rows = v["blocks"][0]["rows"].as_array().unwrap().clone();
+        for r in &mut rows {
+            r["result"] = serde_json::Value::Null;
+        }
+        rows
+    };
+    let dry_rows = rows(&merge(&["--dry-run", "--json"]));
+    // Nothing was written, so the real merge starts from the same store.
+    let real = merge(&["--json"]);
+    assert!(real.contains("\"merged\""), "{real}");
+    assert_eq!(dry_rows, rows(&real));
+    // Duplicates across batches and the conflict are counted as the merge counts them.
+    let total = |key: &str| {
+        dry_rows
+            .iter()
+            .map(|r| r[key].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert!(
+        total("duplicate") > 0 && total("conflict") == 1,
+        "{dry_rows:?}"
+    );
+}
