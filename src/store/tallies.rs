@@ -279,9 +279,14 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether the tallies reflect the responses tree (see [`Store::ensure_tallies`]).
+    pub(super) fn tallies_built(&self) -> Result<bool, StoreError> {
+        Ok(self.tree(TALLIES)?.get(BUILT)?.is_some())
+    }
+
     /// Builds the tallies once for a store written before they existed.
     pub(super) fn ensure_tallies(&self) -> Result<(), StoreError> {
-        if self.tree(TALLIES)?.get(BUILT)?.is_some() {
+        if self.tallies_built()? {
             return Ok(());
         }
         self.rebuild_tallies()?;
