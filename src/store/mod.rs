@@ -79,6 +79,10 @@ use journal::Journal;
 pub const FORMAT: u32 = 1;
 /// The sled directory under the data directory.
 pub const STORE_DIR: &str = "store";
+/// In the sled directory: the journal's length when the store was last closed cleanly
+/// (removed when it is opened for writing), so a read can tell without opening sled
+/// whether the store's own files may be read where they are.
+pub const CLOSED_FILE: &str = "closed-at-journal";
 /// Present in the data directory while a recover is rebuilding the store.
 pub const RECOVERING_FILE: &str = "recovering";
 /// The tree holding the journal mark.
@@ -306,6 +310,14 @@ impl LockedStore {
     pub fn open(self) -> Result<Store, StoreError> {
         let db_path = self.data_dir.join(STORE_DIR);
         remove_snapshot_leftovers(&db_path)?;
+        // Written again at a clean close: until then a reader must not take the store as
+        // in step with its journal without looking.
+        match std::fs::remove_file(db_path.join(CLOSED_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StoreError::io(db_path.join(CLOSED_FILE), e));
+            }
+            _ => {}
+        }
         let db = open_db(&db_path, Access::ReadWrite)?;
         let mut store = Store::assemble(db, &self.data_dir, self.env, Some(self.lock))?;
         store.reconcile()?;
@@ -453,6 +465,16 @@ impl Store {
     /// exclusively; `None` (and nothing written) when the store is not in step with the
     /// journal or its tallies are not built, which only a copy may be brought up to.
     fn open_in_place(data_dir: &Path, db_path: &Path) -> Result<Option<Store>, StoreError> {
+        // sled writes its own files while opening them (a summary of its log, the end of
+        // a log cut short): only worth it, and only done, on a store closed cleanly at
+        // the journal's present length. Checked again from the store's mark below.
+        let journal_bytes = std::fs::metadata(journal_path(data_dir)).map(|m| m.len()).ok();
+        let closed_at = std::fs::read_to_string(db_path.join(CLOSED_FILE))
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        if journal_bytes.is_none() || closed_at != journal_bytes {
+            return Ok(None);
+        }
         remove_snapshot_leftovers(db_path)?;
         let db = open_db(db_path, Access::ReadOnly)?;
         let trees = db.tree_names();
@@ -469,6 +491,8 @@ impl Store {
                 missing: std::sync::OnceLock::new(),
             }),
         };
+        // Counted until dropped (see `Drop`).
+        IN_PLACE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let in_step = {
             let stored = store.stored_mark()?;
             let j = store.journal_guard();
@@ -479,7 +503,6 @@ impl Store {
         }
         // In step: this only reads the mark's line count.
         store.reconcile()?;
-        IN_PLACE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(Some(store))
     }
 
@@ -810,6 +833,15 @@ impl Drop for Store {
         }
         if let Err(e) = self.flush() {
             tracing::warn!("the store was not flushed on close: {e}");
+            return;
+        }
+        if self.read_only.is_none() && self._lock.is_some() {
+            // Tells readers the store was closed in step with the journal's length.
+            let path = self.data_dir.join(STORE_DIR).join(CLOSED_FILE);
+            let bytes = self.journal_guard().mark.bytes;
+            if let Err(e) = std::fs::write(&path, format!("{bytes}\n")) {
+                tracing::warn!("{}: {e}", path.display());
+            }
         }
     }
 }
