@@ -113,7 +113,10 @@ impl FilesHold {
     /// Waits while another process has the files at `db_file` open, calling `waiting`
     /// once when that is more than a moment, then holds them. `None` when there is no
     /// such file (nothing to copy).
-    pub fn wait(db_file: &Path, mut waiting: impl FnMut()) -> Result<Option<FilesHold>, StoreError> {
+    pub fn wait(
+        db_file: &Path,
+        mut waiting: impl FnMut(),
+    ) -> Result<Option<FilesHold>, StoreError> {
         let file = match File::open(db_file) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

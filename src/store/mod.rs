@@ -4,7 +4,9 @@
 //! - `doorstep.lock` — held (OS file lock) by the process using the store; holds its pid.
 //! - `store/` — the sled database: trees `responses`, `doors`, `settings`, `actions`, `exports`,
 //!   `device_pins` (see [`batches`]), each value a JSON record `{"format": 1, "record": …}`
-//!   so it can be inspected; tree `meta` holds the journal mark.
+//!   so it can be inspected; tree `meta` holds the journal mark. Beside sled's files,
+//!   `closed-at-journal` (the journal's length at the last clean close; see
+//!   [`Store::open_read_only`]).
 //! - `device.key` — this device's batch signing key (mode 0600; see [`batches`]).
 //! - `journal/journal.jsonl` — the append-only, checksummed journal of drafts and their
 //!   answers, finalized responses, doors, knocks, settings and actions (see [`journal`]);
@@ -59,8 +61,8 @@ pub use journal::{
     CorruptLine, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry, JournalMark,
     each_journal_entry, encode_line, journal_path, read_journal,
 };
-pub use lock::{DirLock, Hold, LOCK_FILE};
 use lock::FilesHold;
+pub use lock::{DirLock, Hold, LOCK_FILE};
 pub use merge::{
     Conflict, ConflictVersion, DryRun, FileCheck, Gap, MergeCounts, MergeResult, MergedBatch,
     PinCheck, Refusal, Rejection, Source, Stage, Verified, batch_files,
@@ -468,7 +470,9 @@ impl Store {
         // sled writes its own files while opening them (a summary of its log, the end of
         // a log cut short): only worth it, and only done, on a store closed cleanly at
         // the journal's present length. Checked again from the store's mark below.
-        let journal_bytes = std::fs::metadata(journal_path(data_dir)).map(|m| m.len()).ok();
+        let journal_bytes = std::fs::metadata(journal_path(data_dir))
+            .map(|m| m.len())
+            .ok();
         let closed_at = std::fs::read_to_string(db_path.join(CLOSED_FILE))
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok());

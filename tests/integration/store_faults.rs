@@ -987,7 +987,8 @@ fn a_read_alone_reads_the_store_where_it_is_and_two_reads_at_once_both_work() {
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(
         said.is_empty()
-            || said == "doorstep: waiting for another doorstep command reading the store to finish\n",
+            || said
+                == "doorstep: waiting for another doorstep command reading the store to finish\n",
         "{said}"
     );
 
