@@ -161,7 +161,7 @@ if wants report; then
     period=${REPORT_PERIOD:-2026-Q4}
     if [[ -d $report_dir/store ]]; then
         rjsonl=$work/report-$period.jsonl
-        DOORSTEP_DATA_DIR=$report_dir "$doorstep" export responses --period "$period" --format jsonl --out "$rjsonl" >/dev/null
+        DOORSTEP_DATA_DIR=$report_dir "$doorstep" export responses --period "$period" --survey kin --format jsonl --out "$rjsonl" >/dev/null
         n=$(wc -l <"$rjsonl" | tr -d ' ')
         echo "== report for every ward of $period ($n complete responses) vs DuckDB issue counts per ward"
         read -r report_s report_mb < <(measure env DOORSTEP_DATA_DIR="$report_dir" "$doorstep" report \

@@ -181,10 +181,16 @@ pub(crate) fn open_store(data_dir: &Path, err: &mut dyn Write) -> Result<Store, 
     Ok(store)
 }
 
-/// Opens the store for a command that only reads: nothing in the data directory is
-/// created or written (see [`Store::open_read_only`]).
+/// Opens the store for a command that only reads: nothing stored changes and nothing in
+/// the data directory is created (see [`Store::open_read_only`]).
 pub(crate) fn open_store_read_only(data_dir: &Path, err: &mut dyn Write) -> Result<Store, Error> {
-    let store = Store::open_read_only(data_dir)?;
+    let store = Store::open_read_only_with(data_dir, || {
+        // Only a remark: a failure to write it is no reason not to go on.
+        let _ = remark(
+            err,
+            "waiting for another doorstep command reading the store to finish",
+        );
+    })?;
     for notice in store.notices() {
         warn(err, notice)?;
     }

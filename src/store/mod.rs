@@ -5,7 +5,9 @@
 //! - `store/` — the sled database: trees `responses`, `doors`, `settings`, `actions`, `exports`,
 //!   `device_pins` (see [`batches`]), each value a JSON record `{"format": 1, "record": …}`
 //!   so it can be inspected; tree `meta` holds the journal mark and the door corrections and
-//!   removals made on this device (for its exports).
+//!   removals made on this device (for its exports). Beside sled's files,
+//!   `closed-at-journal` (the journal's length at the last clean close; see
+//!   [`Store::open_read_only`]).
 //! - `device.key` — this device's batch signing key (mode 0600; see [`batches`]).
 //! - `journal/journal.jsonl` — the append-only, checksummed journal of drafts and their
 //!   answers, finalized responses, doors, knocks, settings and actions (see [`journal`]);
@@ -62,7 +64,8 @@ pub use journal::{
     CorruptLine, DoorChangeMeta, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry,
     JournalMark, each_journal_entry, encode_line, journal_path, read_journal,
 };
-pub use lock::{DirLock, LOCK_FILE};
+use lock::FilesHold;
+pub use lock::{DirLock, Hold, LOCK_FILE};
 pub use merge::{
     Conflict, ConflictVersion, DryRun, FileCheck, Gap, MergeCounts, MergeResult, MergedBatch,
     PinCheck, Refusal, Rejection, Source, Stage, Verified, batch_files,
@@ -82,6 +85,10 @@ use journal::Journal;
 pub const FORMAT: u32 = 1;
 /// The sled directory under the data directory.
 pub const STORE_DIR: &str = "store";
+/// In the sled directory: the journal's length when the store was last closed cleanly
+/// (removed when it is opened for writing), so a read can tell without opening sled
+/// whether the store's own files may be read where they are.
+pub const CLOSED_FILE: &str = "closed-at-journal";
 /// Present in the data directory while a recover is rebuilding the store.
 pub const RECOVERING_FILE: &str = "recovering";
 /// The tree holding the journal mark.
@@ -275,12 +282,27 @@ pub struct Store {
     notices: Vec<String>,
     /// None only for a store `recover` is building aside (recover holds the lock).
     _lock: Option<DirLock>,
-    /// For a store opened read-only: the private copy of the sled files it reads (sled
-    /// cannot open files it may not write, and writes while opening).
-    read_only: Option<tempfile::TempDir>,
+    /// For a store opened read-only: where its sled files are read (see [`ReadOnly`]).
+    read_only: Option<ReadOnly>,
     /// A dry run's writes-to-be, read before the store by the lookups of a merge being
     /// worked out (see [`DryRun`]); None but during a dry run's batch.
     overlay: Mutex<Option<sled::Db>>,
+}
+
+/// How a store opened read-only reads its sled files.
+enum ReadOnly {
+    /// The store's own files, opened where they are: nothing is written to them but what
+    /// sled itself writes while opening (see [`Store::open_read_only`]).
+    InPlace {
+        /// The trees the store holds. sled creates a tree that is opened and missing (a
+        /// write, kept at close), so those read as empty trees of `missing` instead.
+        trees: Vec<sled::IVec>,
+        missing: std::sync::OnceLock<sled::Db>,
+    },
+    /// A private copy of the files (the directory may not be written, another reader has
+    /// them open, or the store is behind its journal and what the journal adds is
+    /// replayed into the copy); thrown away on drop.
+    Copy(#[allow(dead_code)] tempfile::TempDir),
 }
 
 /// A data directory checked and locked for writing, its store not opened yet: nothing can
@@ -297,7 +319,15 @@ impl LockedStore {
     pub fn open(self) -> Result<Store, StoreError> {
         let db_path = self.data_dir.join(STORE_DIR);
         remove_snapshot_leftovers(&db_path)?;
-        let db = open_db(&db_path)?;
+        // Written again at a clean close: until then a reader must not take the store as
+        // in step with its journal without looking.
+        match std::fs::remove_file(db_path.join(CLOSED_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StoreError::io(db_path.join(CLOSED_FILE), e));
+            }
+            _ => {}
+        }
+        let db = open_db(&db_path, Access::ReadWrite)?;
         let mut store = Store::assemble(db, &self.data_dir, self.env, Some(self.lock))?;
         store.reconcile()?;
         store.ensure_tallies()?;
@@ -348,17 +378,32 @@ impl Store {
         })
     }
 
-    /// Opens the store for a command that only reads (`responses list`, `areas list` …):
-    /// nothing in the data directory is created, locked exclusively or written, so it
-    /// works on a folder the user may read but not write, whoever the user is. The sled
-    /// files are copied to a private temporary folder and read there; what the journal
-    /// has beyond the store is replayed into that copy, with a notice.
+    /// Opens the store for a command that only reads (`responses list`, `report` …):
+    /// nothing stored changes, and nothing in the data directory is created. When this
+    /// reader is the only one and the store is in step with its journal, sled's files are
+    /// opened where they are (sled may write to its own files while opening them,
+    /// and sled tidies its tree as it reads it: completes splits, merges small nodes —
+    /// the records stay as they were). Otherwise the sled files are copied to a private
+    /// temporary folder and read there: when the directory may not be written (so this
+    /// works on a folder the user may only read, whoever the user is), when another
+    /// reader holds the directory (the copy waits until no reader has the files open
+    /// where they are), or when the journal goes beyond the store (what it adds is
+    /// replayed into the copy, with a notice when it is more than a kill leaves).
     pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_read_only_with(data_dir, || {})
+    }
+
+    /// [`Store::open_read_only`], calling `waiting` once if it has to wait more than a
+    /// moment for another reader (which has the store's files open) to finish.
+    pub fn open_read_only_with(
+        data_dir: &Path,
+        waiting: impl FnMut(),
+    ) -> Result<Store, StoreError> {
         crate::paths::check_data_dir(data_dir).map_err(|reason| StoreError::NotDataDir {
             path: data_dir.to_path_buf(),
             reason,
         })?;
-        let lock = DirLock::shared(data_dir)?;
+        let hold = DirLock::for_reading(data_dir)?;
         if data_dir.join(RECOVERING_FILE).exists() {
             return Err(StoreError::RecoveryInterrupted {
                 dir: data_dir.to_path_buf(),
@@ -369,6 +414,27 @@ impl Store {
         if !db_path.exists() && std::fs::metadata(&jpath).is_ok_and(|m| m.len() > 0) {
             return Err(StoreError::NeedsRecovery { path: db_path });
         }
+        let (mut lock, in_place) = match hold {
+            Some((lock, Hold::Exclusive)) => (Some(lock), db_path.exists()),
+            Some((lock, Hold::Shared)) => (Some(lock), false),
+            None => (None, false),
+        };
+        if in_place && let Some(held) = lock.take() {
+            // Holding the directory exclusively, no other reader is copying the files.
+            let opened = Store::open_in_place(data_dir, &db_path);
+            // Other readers may start now: they wait for sled's lock before copying.
+            held.share(data_dir)?;
+            match opened {
+                Ok(Some(mut store)) => {
+                    store._lock = Some(held);
+                    return Ok(store);
+                }
+                // Behind its journal, or not ours to write: read a copy.
+                Ok(None) | Err(StoreError::NoAccess { .. } | StoreError::DiskFull { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            lock = Some(held);
+        }
         let copy = tempfile::Builder::new()
             .prefix("doorstep-read-")
             .tempdir()
@@ -376,10 +442,19 @@ impl Store {
         let copy_path = copy.path().join(STORE_DIR);
         std::fs::create_dir_all(&copy_path).map_err(|e| StoreError::io(&copy_path, e))?;
         if db_path.exists() {
+            if IN_PLACE.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                // This process has the files open where they are: waiting would never end.
+                return Err(StoreError::Busy {
+                    dir: data_dir.to_path_buf(),
+                    pid: std::process::id().to_string(),
+                });
+            }
+            let files = FilesHold::wait(&db_path.join("db"), waiting)?;
             copy_store_files(&db_path, &copy_path)?;
+            drop(files);
         }
         remove_snapshot_leftovers(&copy_path)?;
-        let db = open_db(&copy_path)?;
+        let db = open_db(&copy_path, Access::ReadOnly)?;
         let mut store = Store {
             db,
             data_dir: data_dir.to_path_buf(),
@@ -388,12 +463,60 @@ impl Store {
             write: Mutex::new(()),
             notices: Vec::new(),
             _lock: lock,
-            read_only: Some(copy),
+            read_only: Some(ReadOnly::Copy(copy)),
             overlay: Mutex::new(None),
         };
         store.reconcile()?;
         store.ensure_tallies()?;
         Ok(store)
+    }
+
+    /// Opens the store's own sled files for reading, the caller holding the directory
+    /// exclusively; `None` (and nothing written) when the store is not in step with the
+    /// journal or its tallies are not built, which only a copy may be brought up to.
+    fn open_in_place(data_dir: &Path, db_path: &Path) -> Result<Option<Store>, StoreError> {
+        // sled writes its own files while opening them (a summary of its log, the end of
+        // a log cut short): only worth it, and only done, on a store closed cleanly at
+        // the journal's present length. Checked again from the store's mark below.
+        let journal_bytes = std::fs::metadata(journal_path(data_dir))
+            .map(|m| m.len())
+            .ok();
+        let closed_at = std::fs::read_to_string(db_path.join(CLOSED_FILE))
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        if journal_bytes.is_none() || closed_at != journal_bytes {
+            return Ok(None);
+        }
+        remove_snapshot_leftovers(db_path)?;
+        let db = open_db(db_path, Access::ReadOnly)?;
+        let trees = db.tree_names();
+        let mut store = Store {
+            db,
+            data_dir: data_dir.to_path_buf(),
+            env: Env::system(),
+            journal: Mutex::new(Journal::read_only(data_dir)?),
+            write: Mutex::new(()),
+            notices: Vec::new(),
+            _lock: None,
+            read_only: Some(ReadOnly::InPlace {
+                trees,
+                missing: std::sync::OnceLock::new(),
+            }),
+            overlay: Mutex::new(None),
+        };
+        // Counted until dropped (see `Drop`).
+        IN_PLACE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let in_step = {
+            let stored = store.stored_mark()?;
+            let j = store.journal_guard();
+            !j.created && stored.is_some_and(|m| m.bytes == j.mark.bytes)
+        };
+        if !in_step || !store.tallies_built()? {
+            return Ok(None);
+        }
+        // In step: this only reads the mark's line count.
+        store.reconcile()?;
+        Ok(Some(store))
     }
 
     /// What opening found and repaired, one sentence each.
@@ -605,6 +728,18 @@ impl Store {
 
     /// A named sled tree; each kind of record lives in its own.
     pub(crate) fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        if let Some(ReadOnly::InPlace { trees, missing }) = &self.read_only
+            && !trees.iter().any(|t| t == name.as_bytes())
+        {
+            let db = match missing.get() {
+                Some(db) => db,
+                None => {
+                    let db = sled::Config::new().temporary(true).open()?;
+                    missing.get_or_init(|| db)
+                }
+            };
+            return Ok(db.open_tree(name)?);
+        }
         Ok(self.db.open_tree(name)?)
     }
 
@@ -657,7 +792,7 @@ impl Store {
     /// it to be durable; it keeps the next open from replaying them.
     pub fn flush(&self) -> Result<(), StoreError> {
         if self.read_only.is_some() {
-            // A private copy, thrown away on drop: nothing to keep.
+            // Nothing was written (in place), or a private copy thrown away on drop.
             return Ok(());
         }
         self.db.flush()?;
@@ -748,12 +883,27 @@ impl Store {
     }
 }
 
+/// Stores of this process opened read-only where they are (see [`Store::open_read_only`]).
+static IN_PLACE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 impl Drop for Store {
     /// A clean close leaves sled in step with the journal, so the next open replays
     /// nothing. A failure here loses nothing acknowledged (the journal has it).
     fn drop(&mut self) {
+        if matches!(self.read_only, Some(ReadOnly::InPlace { .. })) {
+            IN_PLACE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
         if let Err(e) = self.flush() {
             tracing::warn!("the store was not flushed on close: {e}");
+            return;
+        }
+        if self.read_only.is_none() && self._lock.is_some() {
+            // Tells readers the store was closed in step with the journal's length.
+            let path = self.data_dir.join(STORE_DIR).join(CLOSED_FILE);
+            let bytes = self.journal_guard().mark.bytes;
+            if let Err(e) = std::fs::write(&path, format!("{bytes}\n")) {
+                tracing::warn!("{}: {e}", path.display());
+            }
         }
     }
 }
@@ -841,13 +991,24 @@ fn aside_name(path: &Path, what: &str, env: &Env) -> PathBuf {
 const SLED_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 const SLED_LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 
+/// What a store is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    /// No background flush: nothing is written to flush.
+    ReadOnly,
+}
+
 /// Opens the sled database at `path`. sled can panic on some damaged files; that is
 /// caught and reported like any other failure to open.
-fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+fn open_db(path: &Path, access: Access) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new()
         .path(path)
         .cache_capacity(CACHE_BYTES)
-        .flush_every_ms(Some(FLUSH_EVERY_MS));
+        .flush_every_ms(match access {
+            Access::ReadWrite => Some(FLUSH_EVERY_MS),
+            Access::ReadOnly => None,
+        });
     let open = || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
     let mut opened = open();
     // We hold the data directory's lock, so a holder of sled's own file lock can only be

@@ -402,7 +402,7 @@ fn run(
     }
     let (old, damage) = if db_path.exists() {
         remove_snapshot_leftovers(&db_path)?;
-        match open_db(&db_path) {
+        match open_db(&db_path, super::Access::ReadWrite) {
             Ok(db) => match read_through(&db) {
                 Ok(()) => (Some(db), None),
                 Err(e) if e.is_damage() => (Some(db), Some(e.to_string())),
@@ -433,7 +433,7 @@ fn run(
 
     // Build the new store aside; the old one stays where it is until this has worked.
     {
-        let new_db = open_db(&rebuilding)?;
+        let new_db = open_db(&rebuilding, super::Access::ReadWrite)?;
         let store = Store::assemble(new_db, data_dir, env.clone(), None)?;
         write_model(&store, &model, report)?;
         if let Some(old) = &old {

@@ -285,6 +285,13 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether the tallies reflect the records, the index of what is not yet exported
+    /// included (see [`Store::ensure_tallies`]).
+    pub(super) fn tallies_built(&self) -> Result<bool, StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        Ok(tallies.get(BUILT)?.is_some() && tallies.get(super::own::PENDING_BUILT)?.is_some())
+    }
+
     /// Builds the tallies once for a store written before they existed.
     pub(super) fn ensure_tallies(&self) -> Result<(), StoreError> {
         let tallies = self.tree(TALLIES)?;

@@ -944,3 +944,62 @@ fn a_data_directory_of_the_first_coordinator_release_still_opens_exports_and_rec
     let (_, out, _) = output(doorstep(dir.path()).args(["actions", "list"]));
     assert!(out.contains("Litter pick on Kay Street"), "{out}");
 }
+
+#[test]
+fn a_read_alone_reads_the_store_where_it_is_and_two_reads_at_once_both_work() {
+    let dir = tempfile::tempdir().unwrap();
+    // Enough rows that a reader whose output is not read blocks with the store open.
+    let ids = filled(dir.path(), 800);
+    let records = |dir: &Path| {
+        let store = open_system(dir);
+        ids.iter()
+            .map(|id| format!("{:?}", store.get(*id).unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let before = records(dir.path());
+    let journal = std::fs::read(dir.path().join("journal/journal.jsonl")).unwrap();
+    let private = tempfile::tempdir().unwrap();
+    let list = |tmp: &Path| {
+        let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_doorstep"));
+        cmd.env_remove("DOORSTEP_DATA_DIR")
+            .env("TMPDIR", tmp)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["responses", "list", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    };
+
+    // Alone and in step with its journal: no private copy of the store is made.
+    let alone = list(private.path()).output().unwrap();
+    assert!(alone.status.success(), "{alone:?}");
+    assert_eq!(std::fs::read_dir(private.path()).unwrap().count(), 0);
+
+    // Two at once: the first holds the store open while its output waits to be read.
+    let mut first = list(private.path()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let second = list(private.path()).spawn().unwrap();
+    let mut first_out = Vec::new();
+    std::io::Read::read_to_end(first.stdout.as_mut().unwrap(), &mut first_out).unwrap();
+    let first_status = first.wait().unwrap();
+    let second = second.wait_with_output().unwrap();
+    assert!(first_status.success());
+    assert!(second.status.success(), "{second:?}");
+    assert_eq!(first_out, alone.stdout);
+    assert_eq!(second.stdout, alone.stdout);
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.is_empty()
+            || said
+                == "doorstep: waiting for another doorstep command reading the store to finish\n",
+        "{said}"
+    );
+
+    // Nothing stored changed: every record, and the journal byte for byte.
+    assert_eq!(
+        std::fs::read(dir.path().join("journal/journal.jsonl")).unwrap(),
+        journal
+    );
+    assert_eq!(records(dir.path()), before);
+}
