@@ -455,17 +455,7 @@ impl Store {
         }
         remove_snapshot_leftovers(&copy_path)?;
         let db = open_db(&copy_path, Access::ReadOnly)?;
-        let mut store = Store {
-            db,
-            data_dir: data_dir.to_path_buf(),
-            env: Env::system(),
-            journal: Mutex::new(Journal::read_only(data_dir)?),
-            write: Mutex::new(()),
-            notices: Vec::new(),
-            _lock: lock,
-            read_only: Some(ReadOnly::Copy(copy)),
-            overlay: Mutex::new(None),
-        };
+        let mut store = Store::assemble_reading(db, data_dir, lock, ReadOnly::Copy(copy))?;
         store.reconcile()?;
         store.ensure_tallies()?;
         Ok(store)
@@ -490,20 +480,11 @@ impl Store {
         remove_snapshot_leftovers(db_path)?;
         let db = open_db(db_path, Access::ReadOnly)?;
         let trees = db.tree_names();
-        let mut store = Store {
-            db,
-            data_dir: data_dir.to_path_buf(),
-            env: Env::system(),
-            journal: Mutex::new(Journal::read_only(data_dir)?),
-            write: Mutex::new(()),
-            notices: Vec::new(),
-            _lock: None,
-            read_only: Some(ReadOnly::InPlace {
-                trees,
-                missing: std::sync::OnceLock::new(),
-            }),
-            overlay: Mutex::new(None),
+        let in_place = ReadOnly::InPlace {
+            trees,
+            missing: std::sync::OnceLock::new(),
         };
+        let mut store = Store::assemble_reading(db, data_dir, None, in_place)?;
         // Counted until dropped (see `Drop`).
         IN_PLACE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let in_step = {
@@ -692,6 +673,27 @@ impl Store {
 
     fn journal_guard(&self) -> MutexGuard<'_, Journal> {
         self.journal.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// [`Store::assemble`] for reading: the journal only read, sled's files where
+    /// `read_only` says.
+    fn assemble_reading(
+        db: sled::Db,
+        data_dir: &Path,
+        lock: Option<DirLock>,
+        read_only: ReadOnly,
+    ) -> Result<Store, StoreError> {
+        Ok(Store {
+            db,
+            data_dir: data_dir.to_path_buf(),
+            env: Env::system(),
+            journal: Mutex::new(Journal::read_only(data_dir)?),
+            write: Mutex::new(()),
+            notices: Vec::new(),
+            _lock: lock,
+            read_only: Some(read_only),
+            overlay: Mutex::new(None),
+        })
     }
 
     fn assemble(
