@@ -233,6 +233,20 @@ impl Store {
                 records.push(Record::Response(response));
             }
         }
+        // A revision made here that lost a conflict of revisions (kept in the conflict
+        // record, out of the responses) goes too: the other side needs it to see the
+        // same conflict.
+        let held = self.tree(super::responses::RESPONSES)?;
+        for response in self.set_aside_revisions()? {
+            let key = RecordKey::Response(response.id);
+            if wanted(&key)
+                && !held.contains_key(response.id.as_bytes())?
+                && self.own_response(response.id)?
+            {
+                keys.push(key);
+                records.push(Record::Response(response));
+            }
+        }
         let doors = self.all_doors()?;
         for d in &doors {
             let key = RecordKey::door(&d.area, &d.door);

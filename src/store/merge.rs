@@ -270,6 +270,25 @@ impl Conflict {
     }
 }
 
+/// The revisions on the sides of a conflict of revisions that are not the active one.
+pub(super) fn set_aside(conflict: &Conflict) -> impl Iterator<Item = &Response> {
+    let active = conflict.active_index();
+    conflict
+        .versions
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| *i != active)
+        .flat_map(|(_, v)| v.chain())
+}
+
+/// The conflict of revisions a `merge` tree key names (`conflict\x1f<uuid>\x1frevisions`).
+pub(super) fn revisions_of_key(key: &[u8]) -> Option<Uuid> {
+    let rest = key
+        .strip_prefix(CONFLICT_PREFIX)?
+        .strip_suffix(REVISIONS_SUFFIX)?;
+    Uuid::from_slice(rest).ok()
+}
+
 fn order_key<'a>(r: &Response, digest: &'a str) -> (Option<DateTime<Utc>>, &'a str) {
     (r.finalized_at, digest)
 }
@@ -1935,6 +1954,27 @@ impl Store {
             )
             .map(Some),
         }
+    }
+
+    /// The revisions set aside by conflicts of revisions: every revision on a side that
+    /// is not the active one (they are out of the responses, kept in the conflict record).
+    pub(super) fn set_aside_revisions(&self) -> Result<Vec<Response>, StoreError> {
+        let mut out = Vec::new();
+        for conflict in self.conflicts()?.into_iter().filter(|c| c.revisions) {
+            out.extend(set_aside(&conflict).cloned());
+        }
+        Ok(out)
+    }
+
+    /// Whether revision `id` is set aside by a conflict of revisions (see
+    /// [`Store::set_aside_revisions`]).
+    pub(super) fn is_set_aside(&self, id: Uuid) -> Result<bool, StoreError> {
+        let Some(original) = self.merge_get::<Uuid>(SIDE_PREFIX, id.as_bytes())? else {
+            return Ok(false);
+        };
+        Ok(self
+            .revision_conflict(original)?
+            .is_some_and(|c| set_aside(&c).any(|r| r.id == id)))
     }
 
     /// Every conflict, resolved or not, by response id.

@@ -48,6 +48,7 @@ mod own;
 mod recover;
 mod replay;
 mod responses;
+mod revisions;
 mod settings;
 mod tallies;
 
@@ -331,6 +332,7 @@ impl LockedStore {
         let mut store = Store::assemble(db, &self.data_dir, self.env, Some(self.lock))?;
         store.reconcile()?;
         store.ensure_tallies()?;
+        store.ensure_revisions_recorded()?;
         Ok(store)
     }
 }

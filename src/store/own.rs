@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::batches::{EXPORTS, RecordKey};
 use super::merge::{
     CONFLICT_PREFIX, Conflict, FROM_PREFIX, MERGE, door_record_key, knock_key, response_key,
+    revisions_of_key, set_aside,
 };
 use super::merge_actions::{ACTION_PREFIX, ActionVersions};
 use super::responses::key_name;
@@ -248,8 +249,22 @@ impl Store {
         let mut merged = BTreeSet::new();
         let mut versions: BTreeMap<Uuid, Option<ActionVersions>> = BTreeMap::new();
         let mut conflicts: BTreeMap<Uuid, Option<Conflict>> = BTreeMap::new();
+        // Revisions in the conflicts of revisions this write sets: whether each is set
+        // aside (on a side that is not the active one).
+        let mut aside: BTreeMap<Uuid, bool> = BTreeMap::new();
         for w in writes.iter().filter(|w| w.tree == Tree::Merge) {
-            if let Some(id) = w.key.strip_prefix(CONFLICT_PREFIX)
+            if let Some(original) = revisions_of_key(&w.key) {
+                if let Some(bytes) = &w.value {
+                    let c: Conflict = decode(
+                        || format!("merge record conflict of the revisions of {original}"),
+                        bytes,
+                    )?;
+                    for v in &c.versions {
+                        aside.extend(v.chain().map(|r| (r.id, false)));
+                    }
+                    aside.extend(set_aside(&c).map(|r| (r.id, true)));
+                }
+            } else if let Some(id) = w.key.strip_prefix(CONFLICT_PREFIX)
                 && let Ok(id) = Uuid::from_slice(id)
             {
                 let c = match &w.value {
@@ -309,10 +324,16 @@ impl Store {
                 Some(w) => w.value.clone(),
                 None => responses.get(id.as_bytes())?.map(|b| b.to_vec()),
             };
-            let finalized = bytes.as_deref().is_some_and(|b| {
-                decode::<ResponseSummary>(|| key_name(id.as_bytes()), b)
-                    .is_ok_and(|s| s.status.is_final())
-            });
+            let finalized = match bytes.as_deref() {
+                Some(b) => decode::<ResponseSummary>(|| key_name(id.as_bytes()), b)
+                    .is_ok_and(|s| s.status.is_final()),
+                // A revision made here that lost a conflict of revisions is still its
+                // work: the other side needs it to see the same conflict.
+                None => match aside.get(&id) {
+                    Some(out) => *out,
+                    None => self.is_set_aside(id)?,
+                },
+            };
             let pending = finalized && !self.marked(&RecordKey::Response(id))?;
             changes.insert(record, pending);
         }
@@ -435,6 +456,16 @@ impl Store {
                 && self.own_response(s.id)?
                 && !self.marked(&RecordKey::Response(s.id))?
                 && add(Pending::Response(s.id), &mut batch)
+            {
+                tallies.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        let responses = self.tree(super::responses::RESPONSES)?;
+        for r in self.set_aside_revisions()? {
+            if !responses.contains_key(r.id.as_bytes())?
+                && self.own_response(r.id)?
+                && !self.marked(&RecordKey::Response(r.id))?
+                && add(Pending::Response(r.id), &mut batch)
             {
                 tallies.apply_batch(std::mem::take(&mut batch))?;
             }

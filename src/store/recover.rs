@@ -425,6 +425,7 @@ fn run(
         merge_in_place(&store, &model, report)?;
         // Derived counts are counted afresh: whatever the store went through, they match it.
         store.rebuild_tallies()?;
+        store.record_revisions()?;
         let now = store.journal_guard().mark;
         store.put_mark(now)?;
         store.flush()?;
@@ -442,6 +443,7 @@ fn run(
             report.imported_lost = damage.clone();
         }
         store.rebuild_tallies()?;
+        store.record_revisions()?;
         store.put_mark(mark)?;
         store.flush()?;
     }

@@ -253,7 +253,7 @@ impl Model {
     /// revision of the same response it makes (or joins) a conflict of revisions, and a
     /// revision of a revision in such a conflict joins that side. Otherwise it is recorded
     /// as the revision of its original, so a revision merged later finds it.
-    fn finalized_revision(&mut self, r: &Response) {
+    pub(super) fn finalized_revision(&mut self, r: &Response) {
         let Some(original) = r.replaces else {
             return;
         };

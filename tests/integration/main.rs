@@ -29,6 +29,7 @@ mod pty;
 mod report;
 mod report_findings;
 mod report_render;
+mod revision_gaps;
 mod revision_sides;
 mod simulate;
 mod store;
