@@ -40,7 +40,11 @@
 //!   conflict forms, so the arrival order does not matter. A revision finalized on this
 //!   machine goes through the same rules with no source (`Model::merge_revision` from
 //!   [`Store::finalize`] and from replay), and is recorded as its original's revision
-//!   (`revised`) so that a revision merged later finds it.
+//!   (`revised`) so that a revision merged later finds it (a store from before that
+//!   record gets it at its first open and at `recover`: [`super::revisions`]). One that
+//!   loses such a conflict is still this machine's work: set aside ([`set_aside`]) it is
+//!   counted as not yet exported and exported from the conflict record, so the other side
+//!   sees the same conflict.
 //!
 //! Atomicity: a batch's merge is worked out in memory from the records it touches, then
 //! journaled as one `Merged` entry (fsynced), then written to sled in slices (the `merge`

@@ -5,6 +5,8 @@
 //! merged ones already travel, signed by the laptop that made them, in their own batch
 //! files. An action is this device's when its current version (its digest) was made here:
 //! a merged action changed here afterwards goes out whole, as any changed action does.
+//! A revision made here that lost a conflict of revisions is out of the responses but
+//! still this device's: it counts (and is exported) from the conflict record.
 //!
 //! What is not yet exported is kept as an index in tree `tallies`, so the home screen
 //! reads counts, not records: `p\x1f<kind><record key>` for each own record not yet marked
