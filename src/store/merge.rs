@@ -15,6 +15,8 @@
 //!   wherever they are here, and the door it was made from goes once no other knock (and
 //!   nothing else, below) keeps it; a knock it names that arrives later lands on the
 //!   corrected door; when several changes name a knock the latest (time, then id) decides;
+//!   only changes of the knock's own device count: one signed by another device leaves
+//!   it where it is;
 //! - a door removal (`door_remove`) takes out the knocks it names, and the door when
 //!   nothing remains there; another device's knocks at that door stay, and the door with
 //!   them. A door stays while it has knocks, or a device's latest correction puts it there,
@@ -940,7 +942,11 @@ impl MergeState {
         self.load_chain(store, other)
     }
 
-    fn load_sources(&mut self, store: &Store, key: Vec<u8>) -> Result<(), StoreError> {
+    pub(super) fn load_sources(
+        &mut self,
+        store: &Store,
+        key: Vec<u8>,
+    ) -> Result<(), StoreError> {
         if !self.sources.contains_key(&key)
             && let Some(s) = store.merge_get::<BTreeSet<Source>>(FROM_PREFIX, &key)?
         {
@@ -1178,9 +1184,19 @@ impl Model {
         door_key(&k.area, &k.door).map_err(|e| e.to_string())?;
         let id = k.knock.identity(&k.area, &k.door);
         self.merge.add_source(knock_key(id), source);
-        // A correction or removal that named the knock decides where it goes.
-        self.merge.keep_knock(id, &k.knock);
-        let (area, door) = match self.merge.knock_fates.get(&id).map(|f| f.to.clone()) {
+        // A knock that does not name its device is the device's that sent it.
+        let mut knock = k.knock.clone();
+        knock.device = knock.device.or_else(|| Some(source.device.clone()));
+        // A correction or removal of the knock's own device that named it decides where
+        // it goes (another device's cannot move it).
+        self.merge.keep_knock(id, &knock);
+        let placed = self
+            .merge
+            .knock_fates
+            .get(&id)
+            .and_then(|f| f.placement(knock.device.as_deref()))
+            .map(|to| to.cloned());
+        let (area, door) = match placed {
             Some(Some(to)) => (to.area, to.door),
             Some(None) => return Ok(Outcome::Superseded),
             None => (k.area.trim().to_owned(), k.door.clone()),
@@ -1196,7 +1212,6 @@ impl Model {
         if record.knocks.iter().any(|x| x.identity(&area, &door) == id) {
             return Ok(Outcome::Duplicate);
         }
-        let mut knock = k.knock.clone();
         knock.id = Some(id);
         record.add_knock(knock);
         // Knocks at the same moment in a fixed order, whatever order they came in.

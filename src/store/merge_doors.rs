@@ -4,8 +4,13 @@
 //! What the merge keeps so that the order batches arrive in does not matter, in tree
 //! `merge`:
 //! - `knock-fate\x1f<uuid bytes>` → [`KnockFate`]: for every knock a correction or removal
-//!   named, the latest such change (by time, then id) and where it puts the knock (the
-//!   corrected door, or out). A knock that arrives later goes where its fate says. The
+//!   named, each device's latest such change (by time, then id) and where it puts the
+//!   knock (the corrected door, or out). Only the knock's own device's changes move it: a
+//!   batch signed by one device that names another device's knock leaves that knock where
+//!   it is, whichever arrives first (a knock's device is the one it names, else the device
+//!   of the batch that carried it; a knock recorded here before knocks named their device
+//!   is this machine's, which no batch moves). A knock that arrives later goes where its
+//!   own device's latest change says. The
 //!   knock itself is kept there once seen, so a move cut off between taking it from one
 //!   door and putting it on the other (a kill among the writes) is completed by a replay.
 //! - `door-fate\x1f<door key>` → [`DoorFate`]: for each device that corrected a door to or
@@ -25,7 +30,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::doors::{area_prefix, door_key};
-use super::merge::{FROM_PREFIX, MergeKey, MergeState, Outcome, Source, door_record_key};
+use super::merge::{
+    FROM_PREFIX, MergeKey, MergeState, Outcome, Source, door_record_key, knock_key,
+};
 use super::replay::Model;
 use super::{Store, StoreError, decode};
 use crate::batch::{DoorEditEntry, DoorEntry, DoorRemoveEntry};
@@ -34,17 +41,48 @@ use crate::response::{Door, DoorRecord, Knock};
 pub(super) const KNOCK_FATE_PREFIX: &[u8] = b"knock-fate\x1f";
 pub(super) const DOOR_FATE_PREFIX: &[u8] = b"door-fate\x1f";
 
-/// Where the latest correction or removal that named a knock puts it.
+/// Where the corrections and removals that named a knock put it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnockFate {
+    /// The latest change of any device: when, its id, and the corrected door (None when
+    /// the knock was removed). What counts is in `devices`; these decide only for a fate
+    /// kept before changes were kept by device (`devices` empty).
     pub at: DateTime<Utc>,
-    /// The correction's or removal's id.
     pub change: Uuid,
-    /// The corrected door; None when the knock was removed.
     pub to: Option<DoorEntry>,
     /// The knock, once this store has seen it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knock: Option<Knock>,
+    /// Each device's latest change naming the knock; only the knock's own device's counts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub devices: BTreeMap<String, Placement>,
+}
+
+/// Where one device's latest change naming a knock puts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    pub at: DateTime<Utc>,
+    pub change: Uuid,
+    /// The corrected door; None when the knock was removed.
+    pub to: Option<DoorEntry>,
+}
+
+impl KnockFate {
+    /// Where the changes of the knock's own `device` put it: `Some(None)` out, `None` no
+    /// change of that device named it (it stays where it was recorded).
+    pub fn placement(&self, device: Option<&str>) -> Option<Option<&DoorEntry>> {
+        if self.devices.is_empty() {
+            return Some(self.to.as_ref());
+        }
+        self.devices.get(device?).map(|p| p.to.as_ref())
+    }
+
+    /// Every door a change put the knock at (to load before merging it).
+    pub(super) fn targets(&self) -> impl Iterator<Item = &DoorEntry> {
+        self.to
+            .iter()
+            .chain(self.devices.values().filter_map(|p| p.to.as_ref()))
+    }
 }
 
 /// What corrections and removals say about one door.
@@ -138,6 +176,8 @@ impl MergeState {
     ) -> Result<(), StoreError> {
         for id in knocks {
             self.load_knock_fate(store, *id)?;
+            // Which device sent the knock, for one that does not name its device.
+            self.load_sources(store, knock_key(*id))?;
         }
         let Ok(prefix) = area_prefix(area) else {
             return Ok(());
@@ -254,7 +294,8 @@ impl Model {
         };
         let mut touched = BTreeSet::from([from_key, to_key]);
         for id in &e.knocks {
-            self.send_knock(*id, stamp, Some(&target), &target.area, &mut touched);
+            let to = Some(&target);
+            self.send_knock(*id, stamp, to, &target.area, &source.device, &mut touched);
         }
         for key in &touched {
             self.settle_door(key, &target.area);
@@ -280,7 +321,7 @@ impl Model {
         self.merge.mark_door(&key, &source.device, stamp, false);
         let mut touched = BTreeSet::from([key]);
         for id in &r.knocks {
-            self.send_knock(*id, stamp, None, r.area.trim(), &mut touched);
+            self.send_knock(*id, stamp, None, r.area.trim(), &source.device, &mut touched);
         }
         for key in &touched {
             self.settle_door(key, r.area.trim());
@@ -292,24 +333,76 @@ impl Model {
         })
     }
 
-    /// Puts knock `id` where the change at `stamp` says (the door `target`, or out), unless
-    /// a later change named it; wherever in `area` it is now. Applying it again changes
-    /// nothing.
+    /// Puts knock `id` where the change at `stamp` by `device` says (the door `target`,
+    /// or out), unless a later change of that device named it; wherever in `area` it is
+    /// now. Another device's knock is left where it is (the change is still kept, by
+    /// device, in its fate). Applying it again changes nothing.
     fn send_knock(
         &mut self,
         id: Uuid,
         stamp: Stamp,
         target: Option<&DoorEntry>,
         area: &str,
+        device: &str,
         touched: &mut BTreeSet<Vec<u8>>,
     ) {
         let old = self.merge.knock_fates.get(&id).cloned();
-        if old.as_ref().is_some_and(|f| (f.at, f.change) > stamp) {
+        let later = old
+            .as_ref()
+            .and_then(|f| f.devices.get(device))
+            .is_some_and(|p| (p.at, p.change) > stamp);
+        if later {
             return;
         }
         let Ok(prefix) = area_prefix(area) else {
             return;
         };
+        let mut fate = old.clone().unwrap_or_else(|| KnockFate {
+            at: stamp.0,
+            change: stamp.1,
+            to: target.cloned(),
+            knock: None,
+            devices: BTreeMap::new(),
+        });
+        if (fate.at, fate.change) <= stamp {
+            (fate.at, fate.change, fate.to) = (stamp.0, stamp.1, target.cloned());
+        }
+        fate.devices.insert(
+            device.to_owned(),
+            Placement {
+                at: stamp.0,
+                change: stamp.1,
+                to: target.cloned(),
+            },
+        );
+        // The knock's device, where this store has it (a door here, or kept in its fate).
+        let here = self
+            .doors
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .flat_map(|(_, d)| d.knocks.iter().map(move |k| (d, k)))
+            .find(|(d, k)| k.identity(&d.area, &d.door) == id)
+            .map(|(_, k)| k.device.clone())
+            .or_else(|| fate.knock.as_ref().map(|k| k.device.clone()));
+        // Not seen yet: decided when it arrives, by its own device's changes. One that
+        // does not name its device (merged by an earlier release) is the device's that
+        // sent it; one recorded here, this machine's.
+        let mine = match here {
+            None => true,
+            Some(Some(d)) => d == device,
+            Some(None) => self
+                .merge
+                .sources
+                .get(&knock_key(id))
+                .is_some_and(|s| s.iter().any(|s| s.device == device)),
+        };
+        if !mine {
+            if old.as_ref() != Some(&fate) {
+                self.merge.knock_fates.insert(id, fate);
+                self.merge.changed.insert(MergeKey::KnockFate(id));
+            }
+            return;
+        }
         let target_key = target.and_then(|t| door_key(&t.area, &t.door).ok());
         let holding: Vec<Vec<u8>> = self
             .doors
@@ -337,13 +430,8 @@ impl Model {
                 touched.insert(key);
             }
         }
-        let knock = found.or_else(|| old.as_ref().and_then(|f| f.knock.clone()));
-        let fate = KnockFate {
-            at: stamp.0,
-            change: stamp.1,
-            to: target.cloned(),
-            knock: knock.clone(),
-        };
+        let knock = found.or_else(|| fate.knock.clone());
+        fate.knock = knock.clone();
         if old.as_ref() != Some(&fate) {
             self.merge.knock_fates.insert(id, fate);
             self.merge.changed.insert(MergeKey::KnockFate(id));

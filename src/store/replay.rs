@@ -382,11 +382,12 @@ impl Model {
                     self.load_door(store, &k.area, &k.door)?;
                     // A knock a correction moved goes to the corrected door.
                     let id = k.knock.identity(&k.area, &k.door);
-                    let to = self
+                    let targets: Vec<_> = self
                         .merge
                         .load_knock_fate(store, id)?
-                        .and_then(|f| f.to.clone());
-                    if let Some(to) = to {
+                        .map(|f| f.targets().cloned().collect())
+                        .unwrap_or_default();
+                    for to in targets {
                         self.load_door(store, &to.area, &to.door)?;
                     }
                 }

@@ -14,6 +14,7 @@ mod cli_output;
 mod cli_store;
 mod crash;
 mod crime;
+mod door_ownership;
 mod export;
 mod geography;
 mod hostile;
