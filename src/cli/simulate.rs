@@ -45,7 +45,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub unencrypted: bool,
     /// Print JSON: table `batches` (`file`, `device`, `sequence`, `responses`,
-    /// `revisions`, `doors`, `knocks`).
+    /// `revisions`, `doors`, `knocks`, `actions`).
     #[arg(long)]
     pub json: bool,
 }
@@ -100,6 +100,7 @@ pub fn run(
             Column::integer("revisions", "REVISIONS"),
             Column::integer("doors", "DOORS"),
             Column::integer("knocks", "KNOCKS"),
+            Column::integer("actions", "ACTIONS"),
         ],
     );
     while let Some(sim) = simulation.next_batch().map_err(usage)? {
@@ -132,6 +133,7 @@ pub fn run(
             Cell::from(count(c.revisions)),
             Cell::from(count(c.doors)),
             Cell::from(count(c.knocks)),
+            Cell::from(count(c.actions)),
         ]);
     }
     let mut doc = Document::new();

@@ -42,6 +42,27 @@ impl Setting<'_> {
     }
 }
 
+impl Setting<'_> {
+    /// The `n` issues residents here name most this period, likeliest first: what the
+    /// partnership takes as its priorities.
+    pub(super) fn top_issues(&self, survey: &Survey, n: usize) -> Vec<String> {
+        let mut ids: Vec<(f64, &str)> = survey
+            .taxonomy
+            .issues
+            .iter()
+            .map(|t| t.id.as_str())
+            .filter(|id| *id != "other")
+            .map(|id| (self.weight("issue", id, false), id))
+            .collect();
+        ids.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        ids.dedup_by(|a, b| a.1 == b.1);
+        ids.into_iter()
+            .take(n)
+            .map(|(_, id)| id.to_owned())
+            .collect()
+    }
+}
+
 /// FNV-1a over the parts, finished with a 64-bit mix: a stable hash, not a generator.
 fn unit(seed: u64, area: &str, parts: &[&str]) -> f64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;

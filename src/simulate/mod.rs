@@ -8,7 +8,12 @@
 //! findings and now and then an urgent one. Some responses are revised, a few are sent again
 //! in the device's next batch (duplicates), and exactly one response id comes back with
 //! different content in the second batch (the one conflict; none with a single batch). Every answer is one its survey
-//! accepts. The same plan and seed give the same records, keys, ids and times.
+//! accepts. Each area's action register travels too, in the batches of the first device
+//! that works the area: for each period, a few actions for each of the area's top issues,
+//! tasked to partners (council, housing, youth service …), some done with what was done
+//! and a public line ("You said, We did"), some under way, some still open (overdue once
+//! their date has passed), now and then one not possible. The same plan and seed give the
+//! same records, keys, ids and times.
 //!
 //! Pure domain code: the caller writes the batches ([`crate::batch::write`]).
 
@@ -21,6 +26,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
+use crate::action::{Action, ActionError, ActionStatus, Change, NewAction, Priority};
 use crate::batch::{
     DeviceKey, DoorEntry, KnockEntry, Manifest, Origin, Record, Selection, SettingEntry,
 };
@@ -104,6 +110,8 @@ pub enum SimulateError {
     BadTime(NaiveDate),
     #[error(transparent)]
     Response(#[from] ResponseError),
+    #[error("a simulated action is not one doorstep accepts: {0}")]
+    Action(#[from] ActionError),
 }
 
 /// One simulated batch, ready for [`crate::batch::write`].
@@ -404,6 +412,8 @@ impl<'r> Simulation<'r> {
         records.extend(responses.into_iter().map(Record::Response));
         records.extend(doors.into_values().map(Record::Door));
         records.extend(knocks.into_iter().map(Record::Knock));
+        let actions = self.actions(device, p, &areas, &officer)?;
+        records.extend(actions.into_iter().map(Record::Action));
         let created_at = latest + Duration::hours(1);
         let key = self.device_key(device);
         let origin = Origin {
@@ -425,6 +435,200 @@ impl<'r> Simulation<'r> {
             records,
         })
     }
+}
+
+impl Simulation<'_> {
+    /// The first device that works `area`: it keeps the area's action register.
+    fn keeper(&self, area: &str) -> Option<usize> {
+        (0..self.plan.devices).find(|d| self.areas_of(*d).iter().any(|a| a == area))
+    }
+
+    /// The actions agreed for period `p` in the areas whose register device `device`
+    /// keeps: one or two for each of an area's three top issues, each as it stands at
+    /// the end of the quarter. From their own random stream, so the fieldwork is the same
+    /// with or without them.
+    fn actions(
+        &self,
+        device: usize,
+        p: usize,
+        areas: &[String],
+        officer: &str,
+    ) -> Result<Vec<Action>, SimulateError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.plan.seed);
+        rng.set_stream(1 << 41 | (device * self.plan.periods + p) as u64);
+        let period = self.periods[p];
+        let (start, _) = quarter(period);
+        let mut out = Vec::new();
+        for area in areas {
+            if self.keeper(area) != Some(device) {
+                continue;
+            }
+            let place = Setting {
+                seed: self.plan.seed,
+                area,
+                period: p,
+            };
+            for issue in place.top_issues(self.kin, 3) {
+                let label = self
+                    .kin
+                    .taxonomy
+                    .get(&issue)
+                    .map_or_else(|| issue.replace('_', " "), |i| i.label.get("en").to_owned());
+                for _ in 0..rng.random_range(1..=2) {
+                    out.push(action(
+                        &mut rng,
+                        Priority {
+                            issue: issue.clone(),
+                            area: area.clone(),
+                            period,
+                        },
+                        &label,
+                        start,
+                        officer,
+                    )?);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Who leads on an issue, who owns it, who supports, what will be done and what was.
+struct Tasking {
+    lead: &'static str,
+    owner: &'static str,
+    support: &'static [&'static str],
+    what: &'static str,
+    did: &'static str,
+}
+
+fn tasking(issue: &str) -> Tasking {
+    let t = |lead, owner, support, what, did| Tasking {
+        lead,
+        owner,
+        support,
+        what,
+        did,
+    };
+    match issue {
+        "speeding" | "nuisance_motorbikes" | "inconsiderate_parking" | "vehicle_crime" => t(
+            "Police",
+            "Roads policing sergeant",
+            &["Council"],
+            "Speed and parking checks at the times residents named",
+            "held weekly speed and parking checks, stopping and warning or fining drivers",
+        ),
+        "litter" | "fly_tipping" | "dog_fouling" | "overgrown_vegetation"
+        | "abandoned_vehicles" => t(
+            "Council",
+            "Street scene manager",
+            &["Police"],
+            "Clean-up and enforcement patrols on the worst streets",
+            "cleared the streets residents named and fined those caught",
+        ),
+        "potholes_pavements" | "street_lighting" | "derelict_property" => t(
+            "Council",
+            "Highways officer",
+            &[],
+            "Survey the streets and repair what residents reported",
+            "repaired the defects the survey found",
+        ),
+        "vandalism_graffiti" | "deliberate_fires" => t(
+            "Council",
+            "Community safety officer",
+            &["Fire and rescue", "Police"],
+            "Remove graffiti and clear fire-risk rubbish quickly",
+            "removed graffiti and cleared rubbish within two days of each report",
+        ),
+        "youths" | "nothing_for_young_people" => t(
+            "Youth service",
+            "Youth services lead",
+            &["Police"],
+            "Evening youth sessions near where young people gather",
+            "ran evening youth sessions every week",
+        ),
+        "noisy_neighbours" => t(
+            "Housing",
+            "Tenancy enforcement officer",
+            &["Council"],
+            "Follow up each noise complaint with the tenants",
+            "visited the addresses complained about and gave warnings",
+        ),
+        "scams_rogue_traders" => t(
+            "Trading standards",
+            "Trading standards officer",
+            &["Police"],
+            "Doorstep crime talks and a no-cold-calling zone",
+            "held talks and set up a no-cold-calling zone",
+        ),
+        _ => t(
+            "Police",
+            "Neighbourhood sergeant",
+            &["Council"],
+            "Targeted patrols where and when residents said",
+            "patrolled the places residents named at the times they named",
+        ),
+    }
+}
+
+/// One action for `priority`, agreed in the quarter starting `start`, as it stands at the
+/// quarter's end: done half the time, under way a quarter, still open, or not possible.
+fn action(
+    rng: &mut ChaCha8Rng,
+    priority: Priority,
+    label: &str,
+    start: NaiveDate,
+    officer: &str,
+) -> Result<Action, SimulateError> {
+    let task = tasking(&priority.issue);
+    let agreed = start + Duration::days(rng.random_range(10..20));
+    let due = agreed + Duration::days(rng.random_range(30..70));
+    let at = uk_time(agreed, 11 * 3600 + rng.random_range(0..3600))?;
+    let new = NewAction {
+        priority,
+        problem: Some(format!("Residents named {} among their worries", label.to_lowercase())),
+        action: task.what.to_owned(),
+        lead: task.lead.to_owned(),
+        owner: task.owner.to_owned(),
+        support: task.support.iter().map(|s| (*s).to_owned()).collect(),
+        agreed,
+        due,
+        source: None,
+    };
+    let mut a = Action::new(v7(at, rng), new, at, officer)?;
+    let fate = rng.random_range(0..100u8);
+    if (75..90).contains(&fate) {
+        return Ok(a);
+    }
+    let started = at + Duration::days(rng.random_range(3..10));
+    let mut change = Change::new(started, officer);
+    change.status = Some(ActionStatus::InProgress);
+    change.note = Some(format!("{} started", task.lead));
+    if fate < 75 {
+        change.public = Some(format!("You said: {label}. In hand: {}.", task.what));
+    }
+    a.update(change)?;
+    let ended = started + Duration::days(rng.random_range(10..40));
+    let mut change = Change::new(ended, officer);
+    match fate {
+        0..50 => {
+            change.status = Some(ActionStatus::Done);
+            change.outcome = Some(format!("We {}", task.did));
+            change.public = Some(format!("You said: {label}. We {}.", task.did));
+        }
+        90.. => {
+            change.status = Some(ActionStatus::NotPossible);
+            change.note = Some("No budget this quarter; raised with the partnership".into());
+            change.public = Some(format!(
+                "You said: {label}. We could not act this quarter: no budget was left."
+            ));
+        }
+        _ => {
+            change.note = Some("Under way; next check at the PACT meeting".into());
+        }
+    }
+    a.update(change)?;
+    Ok(a)
 }
 
 /// Walks the survey answering every question shown with an answer it accepts, then

@@ -413,3 +413,72 @@ fn a_dry_run_says_what_merging_the_batches_one_after_another_does() {
         "{dry_rows:?}"
     );
 }
+
+/// Each area's action register travels in the batches of the one device that keeps it:
+/// a few actions for each of the area's three top issues each period, tasked to partners,
+/// some done with a public "You said, We did" line, some under way, some still open past
+/// their date; every one an action doorstep accepts, and merged into the register.
+#[test]
+fn simulated_batches_carry_a_realistic_action_register() {
+    use doorstep::action::{Action, ActionStatus};
+
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("sim");
+    simulate(data.path(), &dir, "2026", &["--unencrypted"])
+        .assert()
+        .success();
+    let mut actions: Vec<Action> = Vec::new();
+    // Which devices carried each area's actions.
+    let mut keepers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files(&dir) {
+        let b = batch::open(&std::fs::read(&file).unwrap(), None).unwrap();
+        for r in b.records {
+            if let Record::Action(a) = r {
+                a.check_record().unwrap();
+                keepers
+                    .entry(a.priority.area.clone())
+                    .or_default()
+                    .insert(b.manifest.device.clone());
+                actions.push(a);
+            }
+        }
+    }
+    assert!(!actions.is_empty());
+    assert!(keepers.values().all(|d| d.len() == 1), "{keepers:?}");
+    let mut issues: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for a in &actions {
+        issues
+            .entry((a.priority.area.clone(), a.priority.period.to_string()))
+            .or_default()
+            .insert(a.priority.issue.clone());
+    }
+    assert!(issues.values().all(|i| i.len() == 3), "{issues:?}");
+    let periods: BTreeSet<String> = issues.keys().map(|(_, p)| p.clone()).collect();
+    assert_eq!(periods, BTreeSet::from(["2026-Q3".into(), "2026-Q4".into()]));
+    let with = |s: ActionStatus| actions.iter().filter(|a| a.status == s).count();
+    assert!(with(ActionStatus::Done) > 0 && with(ActionStatus::InProgress) > 0);
+    assert!(with(ActionStatus::Open) > 0, "no action left open");
+    for a in actions.iter().filter(|a| a.status == ActionStatus::Done) {
+        let public = a.public.as_deref().unwrap_or_default();
+        assert!(public.starts_with("You said: ") && public.contains(". We "), "{public}");
+        assert!(a.outcome.is_some());
+    }
+    let leads: BTreeSet<&str> = actions.iter().map(|a| a.lead.as_str()).collect();
+    assert!(leads.len() >= 2, "{leads:?}");
+    // Still open at the end of 2026 with an earlier due date: overdue.
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+    assert!(actions.iter().any(|a| a.overdue(end).is_some()));
+
+    // Merged, they are the coordinator's register.
+    let coord = tempfile::tempdir().unwrap();
+    doorstep(coord.path())
+        .args(["batch", "merge"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let store = doorstep::store::Store::open(coord.path()).unwrap();
+    let held = store.actions().unwrap();
+    assert!(held.unreadable.is_empty());
+    assert_eq!(held.actions.len(), actions.len());
+}
