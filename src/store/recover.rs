@@ -302,6 +302,7 @@ impl Journaled {
         let mut model = Model::default();
         let mut finals: HashMap<Uuid, usize> = HashMap::new();
         let mut entries = 0usize;
+        let once = named_once(path)?;
         let contents = each_journal_entry(path, |line, entry| {
             entries += 1;
             match entry {
@@ -343,16 +344,45 @@ impl Journaled {
                             .iter()
                             .filter_map(|id| finals.remove(id).map(|l| (*id, l)))
                             .collect();
-                        each_journal_entry(path, |l, e| {
-                            if let JournalEntry::Response(r) = e
-                                && wanted.get(&r.id) == Some(&l)
-                            {
-                                model.responses.insert(r.id, r);
-                            }
+                        finals_at(path, &wanted, |r| {
+                            model.responses.insert(r.id, r);
                             Ok(())
                         })?;
                     }
+                    // The responses a merge adds afresh are set aside like those finalized
+                    // here (a merged store's journal is mostly `Merged` lines, and holding
+                    // each of their responses would hold the whole store): a finalized
+                    // original that no other line names (so never needed in the model
+                    // again), new to the model and in no conflict, is exactly its record
+                    // on this line, read back from it when written.
+                    let fresh: Vec<Uuid> = match &other {
+                        JournalEntry::Merged { records, .. } => records
+                            .iter()
+                            .filter_map(|r| match r {
+                                crate::batch::Record::Response(r)
+                                    if r.status.is_final()
+                                        && r.replaces.is_none()
+                                        && once.contains(&r.id)
+                                        && !model.responses.contains_key(&r.id) =>
+                                {
+                                    Some(r.id)
+                                }
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
                     model.apply(other);
+                    for id in fresh {
+                        let set_aside = !model.merge.conflicts.contains_key(&id)
+                            && model.responses.get(&id).is_some_and(|r| {
+                                r.status.is_final() && r.replaces.is_none()
+                            });
+                        if set_aside {
+                            model.responses.remove(&id);
+                            finals.insert(id, line);
+                        }
+                    }
                 }
             }
             Ok(())
@@ -373,17 +403,76 @@ impl Journaled {
     /// Calls `each` with every finalized response, one at a time, in journal order.
     fn each_final(
         &self,
-        mut each: impl FnMut(Response) -> Result<(), StoreError>,
+        each: impl FnMut(Response) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         if self.finals.is_empty() {
             return Ok(());
         }
-        each_journal_entry(&self.path, |line, entry| match entry {
-            JournalEntry::Response(r) if self.finals.get(&r.id) == Some(&line) => each(r),
-            _ => Ok(()),
-        })?;
-        Ok(())
+        finals_at(&self.path, &self.finals, each)
     }
+}
+
+/// The responses named on one line of the journal only, by one record: those a `Merged`
+/// line carries that no other record (a response line, another batch's record, a
+/// revision's `replaces`, a resolution) names. Only these can be set aside when merged:
+/// bringing one back for a later line would read the journal again.
+fn named_once(path: &Path) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+    // 1 = named once, by a merged record; 2 = named more than once or otherwise.
+    let mut names: HashMap<Uuid, u8> = HashMap::new();
+    let mut name = |id: Uuid, merged: bool| {
+        names
+            .entry(id)
+            .and_modify(|n| *n = 2)
+            .or_insert(if merged { 1 } else { 2 });
+    };
+    each_journal_entry(path, |_, entry| {
+        match entry {
+            JournalEntry::Merged { records, .. } => {
+                for record in &records {
+                    if let crate::batch::Record::Response(r) = record {
+                        name(r.id, true);
+                        if let Some(original) = r.replaces {
+                            name(original, false);
+                        }
+                    }
+                }
+            }
+            JournalEntry::Response(r) | JournalEntry::Draft(r) => name(r.id, false),
+            JournalEntry::Resolved { id, .. } => name(id, false),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(names
+        .into_iter()
+        .filter(|(_, n)| *n == 1)
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Calls `each` with every response `wanted` says was finalized (or merged afresh) on a
+/// given line, in journal order: from a `Response` line, or from the records of a `Merged`
+/// line (each decoded once, and moved out rather than copied).
+fn finals_at(
+    path: &Path,
+    wanted: &HashMap<Uuid, usize>,
+    mut each: impl FnMut(Response) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    each_journal_entry(path, |line, entry| match entry {
+        JournalEntry::Response(r) if wanted.get(&r.id) == Some(&line) => each(r),
+        JournalEntry::Merged { records, .. } => {
+            for record in records {
+                if let crate::batch::Record::Response(r) = record
+                    && wanted.get(&r.id) == Some(&line)
+                {
+                    each(r)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    })?;
+    Ok(())
 }
 
 /// The recovery proper; the caller holds the lock and the in-progress mark.

@@ -596,6 +596,66 @@ fn recover_rebuilds_merged_data_over_a_damaged_store() {
     );
 }
 
+/// Recover reads a merged response back from its `Merged` line rather than holding every
+/// batch's responses: whatever later lines do to one (merged again, duplicated, in
+/// conflict, revised, resolved), the store rebuilt from the journal alone is the same,
+/// and each response is restored once.
+#[test]
+fn recover_from_the_journal_alone_reads_each_merged_response_back_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain: Vec<Response> = (1..=20).map(|n| response(n, 0, n as i64)).collect();
+    let before = {
+        let store = open(dir.path());
+        merge(
+            &store,
+            &make_batch(
+                "laptop-1",
+                1,
+                plain[..10].iter().cloned().map(Record::Response).collect(),
+            ),
+        );
+        merge(
+            &store,
+            &make_batch(
+                "laptop-2",
+                1,
+                plain[10..]
+                    .iter()
+                    .cloned()
+                    .map(Record::Response)
+                    .chain([
+                        // The same as merged before: a duplicate.
+                        Record::Response(plain[0].clone()),
+                        // Another content under an id merged before: a conflict.
+                        Record::Response(response(2, 1, 2)),
+                        // A revision of one merged before.
+                        Record::Response(revision(90, &plain[2])),
+                    ])
+                    .collect(),
+            ),
+        );
+        store.resolve_conflict(plain[1].id, 1).unwrap();
+        (
+            logical(&store),
+            store.merged_batches().unwrap(),
+            store.batch_gaps().unwrap(),
+        )
+    };
+    std::fs::remove_dir_all(dir.path().join("store")).unwrap();
+    let report = recover(dir.path(), env().0).unwrap();
+    // Twenty merged responses and one revision; the conflict's version is a record of its own.
+    assert_eq!(report.responses_restored(), 21, "{report:?}");
+    let store = open(dir.path());
+    assert_eq!(
+        (
+            logical(&store),
+            store.merged_batches().unwrap(),
+            store.batch_gaps().unwrap()
+        ),
+        before
+    );
+}
+
 /// A second revision `n` of `original`, made on another laptop (other content).
 fn other_revision(n: u128, original: &Response) -> Response {
     let mut r = revision(n, original);
