@@ -2,8 +2,10 @@
 # Cold start of the field app to its first frame: the release binary started in a
 # pseudo-terminal (80x24) on a data directory whose store holds COUNT finalized KIN
 # interviews (default 100,000), timed from spawn until the first frame (home, its counts
-# loading while the store opens on another thread) and until home shows its counts; then
-# the same on an empty store. Each is run RUNS times (default 5) and
+# loading while the store opens on another thread, or the counts kept at the last clean
+# close), until home shows its counts (from that file, or once the store is open) and
+# until the store is open (home names the officer; keys work); then the same on an empty
+# store. Each is run RUNS times (default 5) and
 # reported as min / median / max. Finally the start-up steps are timed one by one
 # in-process (bench/cold_start.rs `phases`).
 #
@@ -67,9 +69,11 @@ binary, data_dir, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 env = dict(os.environ, DOORSTEP_DATA_DIR=data_dir, TERM="xterm-256color", NO_COLOR="1")
 # Escape sequences, then blanks: the first frame only writes the cells that are not blank.
 ESCAPES = re.compile(rb"\x1b(\[[0-9;?<=>]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78DEHM])")
-# The first frame marks its counts as loading; the home screen proper (drawn only as a
-# change to the first frame, so only the cells that differ are written) names the officer.
-FIRST = re.compile(rb"\(loading\)")
+# The first frame marks its counts as loading, or shows those kept at the last clean close;
+# the home screen proper (drawn only as a change to the first frame, so only the cells
+# that differ are written) names the officer.
+FIRST = re.compile(rb"\(loading\)|Today:[0-9]+KIN")
+COUNTS = re.compile(rb"Today:[0-9]+KIN")
 HOME = re.compile(rb"officer")
 DEADLINE = 120.0
 
@@ -79,7 +83,7 @@ def once():
     if pid == 0:
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         os.execve(binary, [binary], env)
-    seen, first, shown = b"", None, None
+    seen, first, counted, shown = b"", None, None, None
     try:
         while shown is None:
             left = DEADLINE - (time.perf_counter() - t0)
@@ -98,7 +102,9 @@ def once():
             text = ESCAPES.sub(b"", seen).replace(b" ", b"")
             if first is None and FIRST.search(text):
                 first = time.perf_counter() - t0
-            if first is not None and HOME.search(text):
+            if first is not None and counted is None and COUNTS.search(text):
+                counted = time.perf_counter() - t0
+            if counted is not None and HOME.search(text):
                 shown = time.perf_counter() - t0
         os.write(fd, b"q")
         end = time.perf_counter() + 15
@@ -116,17 +122,18 @@ def once():
             os.waitpid(pid, 0)
     finally:
         os.close(fd)
-    return first, shown
+    return first, counted, shown
 
-firsts, times = [], []
+firsts, counts, times = [], [], []
 for _ in range(runs):
-    f, t = once()
+    f, c, t = once()
     firsts.append(f * 1000)
+    counts.append(c * 1000)
     times.append(t * 1000)
 def spread(xs):
     return f"min {min(xs):.0f} ms, median {statistics.median(xs):.0f} ms, max {max(xs):.0f} ms"
 print(f"{runs} runs; first frame: {spread(firsts)}; "
-      f"home with its counts: {spread(times)}")
+      f"home with its counts: {spread(counts)}; store open: {spread(times)}")
 PY
 }
 
