@@ -114,9 +114,9 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// The first frame while the store opens: home, its counts as kept at the last clean
-/// close (`saved`, which needs the surveys to tell KIN from EVA, so they are loaded first)
-/// or else marked as loading; then the app itself once the store is open.
+/// The first frame while the store opens: home, its counts marked as loading, then as
+/// kept at the last clean close (`saved`) once the surveys are loaded, if they are usable;
+/// then the app itself once the store is open.
 fn start_app(
     data_dir: &Path,
     terminal: &mut DefaultTerminal,
@@ -131,20 +131,18 @@ fn start_app(
             .map(|_| ())
             .map_err(|e| Error::io("terminal", e))
     };
-    let (loaded, early) = match saved {
-        Some(saved) => {
-            let loaded = Registry::load(data_dir);
-            let early = loaded.as_ref().ok().and_then(|(registry, _)| {
-                screens::home::Counts::from_saved(&saved, registry, Env::system().today())
-            });
-            draw_opening(terminal, early.as_ref())?;
-            (loaded, early)
+    // Drawn before the surveys load (5-10 ms), which telling KIN from EVA needs.
+    draw_opening(terminal, None)?;
+    let loaded = Registry::load(data_dir);
+    let early = match (&saved, &loaded) {
+        (Some(saved), Ok((registry, _))) => {
+            screens::home::Counts::from_saved(saved, registry, Env::system().today())
         }
-        None => {
-            draw_opening(terminal, None)?;
-            (Registry::load(data_dir), None)
-        }
+        _ => None,
     };
+    if early.is_some() {
+        draw_opening(terminal, early.as_ref())?;
+    }
     let store = opening
         .join()
         .map_err(|_| Error::Failure("opening the store failed unexpectedly".into()))??;
