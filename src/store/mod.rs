@@ -916,9 +916,17 @@ impl Drop for Store {
         if self.read_only.is_none() && self._lock.is_some() {
             let bytes = self.journal_guard().mark.bytes;
             let db_path = self.data_dir.join(STORE_DIR);
-            // Home's counts for the next start, shown before sled opens.
-            match self.home_counts() {
-                Ok(counts) => {
+            // Home's counts for the next start, shown before sled opens; only from
+            // tallies that reflect the records (an open that failed may leave them unbuilt).
+            match self.tallies_built().and_then(|built| {
+                if built {
+                    self.home_counts().map(Some)
+                } else {
+                    Ok(None)
+                }
+            }) {
+                Ok(None) => {}
+                Ok(Some(counts)) => {
                     if let Err(e) = home_file::save(&db_path, bytes, &counts) {
                         tracing::warn!("home's counts not kept for the next start: {e}");
                     }
