@@ -2,8 +2,11 @@
 # Cold start of the field app to its first frame: the release binary started in a
 # pseudo-terminal (80x24) on a data directory whose store holds COUNT finalized KIN
 # interviews (default 100,000), timed from spawn until the first frame (home, its counts
-# loading while the store opens on another thread) and until home shows its counts; then
-# the same on an empty store. Each is run RUNS times (default 5) and
+# loading while the store opens on another thread, or the counts kept at the last clean
+# close), until home shows its counts (from that file, or once the store is open) and
+# until the store is open (home names the officer; keys work); then the same on an empty
+# store. Each is timed twice: with the counts file removed before every start (as before
+# there was one: the counts wait for the store) and as it is left by the last close. Each is run RUNS times (default 5) and
 # reported as min / median / max. Finally the start-up steps are timed one by one
 # in-process (bench/cold_start.rs `phases`).
 #
@@ -60,26 +63,33 @@ fi
 
 # Spawn → home screen, in a pseudo-terminal; prints one line of timings.
 time_start() {
-    python3 - "$doorstep" "$1" "$RUNS" <<'PY'
+    python3 - "$doorstep" "$1" "$RUNS" "$2" <<'PY'
 import fcntl, os, pty, re, select, signal, statistics, struct, sys, termios, time
 
-binary, data_dir, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+binary, data_dir, runs, kept = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+# Home's counts as the last clean close left them (see src/store/home_file.rs).
+KEPT_FILE = os.path.join(data_dir, "store", "home-counts")
 env = dict(os.environ, DOORSTEP_DATA_DIR=data_dir, TERM="xterm-256color", NO_COLOR="1")
 # Escape sequences, then blanks: the first frame only writes the cells that are not blank.
 ESCAPES = re.compile(rb"\x1b(\[[0-9;?<=>]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78DEHM])")
-# The first frame marks its counts as loading; the home screen proper (drawn only as a
-# change to the first frame, so only the cells that differ are written) names the officer.
+# The first frame marks its counts as loading. Later frames are drawn only as changes to
+# it (only the cells that differ are written): the counts kept at the last clean close
+# replace the "…" with digits; the home screen proper names the officer.
 FIRST = re.compile(rb"\(loading\)")
+COUNTS = re.compile(rb"[0-9]")
 HOME = re.compile(rb"officer")
 DEADLINE = 120.0
 
 def once():
+    if kept == "without" and os.path.exists(KEPT_FILE):
+        os.remove(KEPT_FILE)
     t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         os.execve(binary, [binary], env)
-    seen, first, shown = b"", None, None
+    seen, first, counted, shown = b"", None, None, None
+    first_len = 0
     try:
         while shown is None:
             left = DEADLINE - (time.perf_counter() - t0)
@@ -98,8 +108,13 @@ def once():
             text = ESCAPES.sub(b"", seen).replace(b" ", b"")
             if first is None and FIRST.search(text):
                 first = time.perf_counter() - t0
+                first_len = len(text)
+            elif first is not None and counted is None and COUNTS.search(text[first_len:]):
+                # Digits after the first frame: the kept counts, or the store's own.
+                counted = time.perf_counter() - t0
             if first is not None and HOME.search(text):
                 shown = time.perf_counter() - t0
+                counted = counted or shown
         os.write(fd, b"q")
         end = time.perf_counter() + 15
         while time.perf_counter() < end:
@@ -116,24 +131,26 @@ def once():
             os.waitpid(pid, 0)
     finally:
         os.close(fd)
-    return first, shown
+    return first, counted, shown
 
-firsts, times = [], []
+firsts, counts, times = [], [], []
 for _ in range(runs):
-    f, t = once()
+    f, c, t = once()
     firsts.append(f * 1000)
+    counts.append(c * 1000)
     times.append(t * 1000)
 def spread(xs):
     return f"min {min(xs):.0f} ms, median {statistics.median(xs):.0f} ms, max {max(xs):.0f} ms"
 print(f"{runs} runs; first frame: {spread(firsts)}; "
-      f"home with its counts: {spread(times)}")
+      f"home with its counts: {spread(counts)}; store open: {spread(times)}")
 PY
 }
 
-echo "== cold start to the home screen, $COUNT finalized responses"
-echo "   $(time_start "$full")"
-echo "== cold start to the home screen, empty store"
-echo "   $(time_start "$empty")"
+for store in "$full" "$empty"; do
+    echo "== cold start to the home screen, ${store##*/}"
+    echo "   without the counts kept at close: $(time_start "$store" without)"
+    echo "   with the counts kept at close:    $(time_start "$store" with)"
+done
 echo "== where the time goes ($COUNT responses), in-process"
 "$helper" phases "$full" "$RUNS" | sed 's/^/   /'
 echo "== where the time goes (empty store), in-process"

@@ -7,7 +7,8 @@
 //!   so it can be inspected; tree `meta` holds the journal mark and the door corrections and
 //!   removals made on this device (for its exports). Beside sled's files,
 //!   `closed-at-journal` (the journal's length at the last clean close; see
-//!   [`Store::open_read_only`]).
+//!   [`Store::open_read_only`]) and `home-counts` (home's counts at that close, for the
+//!   field app to show before sled opens; see [`home_file`]).
 //! - `device.key` — this device's batch signing key (mode 0600; see [`batches`]).
 //! - `journal/journal.jsonl` — the append-only, checksummed journal of drafts and their
 //!   answers, finalized responses, doors, knocks, settings and actions (see [`journal`]);
@@ -39,6 +40,7 @@ pub mod batches;
 mod crime;
 mod doors;
 pub mod export;
+mod home_file;
 mod journal;
 mod lock;
 pub mod merge;
@@ -61,6 +63,7 @@ use uuid::Uuid;
 
 pub use actions::ActionListing;
 pub use crime::CrimeInsert;
+pub use home_file::{DayCount, HOME_COUNTS_FILE, HomeCounts};
 pub use journal::{
     CorruptLine, DoorChangeMeta, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry,
     JournalMark, each_journal_entry, encode_line, journal_path, read_journal,
@@ -315,19 +318,30 @@ pub struct LockedStore {
 }
 
 impl LockedStore {
+    /// Home's counts as the store was last closed cleanly, read without opening sled;
+    /// `None` unless that close was at the journal's present length (nothing written
+    /// since), as for a read in place.
+    pub fn saved_home_counts(&self) -> Option<HomeCounts> {
+        let journal_bytes = std::fs::metadata(journal_path(&self.data_dir))
+            .map(|m| m.len())
+            .ok();
+        home_file::load(&self.data_dir.join(STORE_DIR), journal_bytes)
+    }
+
     /// Opens sled's files and brings the store and the journal into step: the part of
     /// opening whose cost grows with the store.
     pub fn open(self) -> Result<Store, StoreError> {
         let db_path = self.data_dir.join(STORE_DIR);
         remove_snapshot_leftovers(&db_path)?;
         // Written again at a clean close: until then a reader must not take the store as
-        // in step with its journal without looking.
+        // in step with its journal without looking, nor home show counts from before.
         match std::fs::remove_file(db_path.join(CLOSED_FILE)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(StoreError::io(db_path.join(CLOSED_FILE), e));
             }
             _ => {}
         }
+        home_file::forget(&db_path)?;
         let db = open_db(&db_path, Access::ReadWrite)?;
         let mut store = Store::assemble(db, &self.data_dir, self.env, Some(self.lock))?;
         store.reconcile()?;
@@ -902,9 +916,27 @@ impl Drop for Store {
             return;
         }
         if self.read_only.is_none() && self._lock.is_some() {
-            // Tells readers the store was closed in step with the journal's length.
-            let path = self.data_dir.join(STORE_DIR).join(CLOSED_FILE);
             let bytes = self.journal_guard().mark.bytes;
+            let db_path = self.data_dir.join(STORE_DIR);
+            // Home's counts for the next start, shown before sled opens; only from
+            // tallies that reflect the records (an open that failed may leave them unbuilt).
+            match self.tallies_built().and_then(|built| {
+                if built {
+                    self.home_counts().map(Some)
+                } else {
+                    Ok(None)
+                }
+            }) {
+                Ok(None) => {}
+                Ok(Some(counts)) => {
+                    if let Err(e) = home_file::save(&db_path, bytes, &counts) {
+                        tracing::warn!("home's counts not kept for the next start: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!("home's counts not kept for the next start: {e}"),
+            }
+            // Tells readers the store was closed in step with the journal's length.
+            let path = db_path.join(CLOSED_FILE);
             if let Err(e) = std::fs::write(&path, format!("{bytes}\n")) {
                 tracing::warn!("{}: {e}", path.display());
             }

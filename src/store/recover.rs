@@ -491,6 +491,8 @@ fn run(
     }
     let (old, damage) = if db_path.exists() {
         remove_snapshot_leftovers(&db_path)?;
+        // The counts are rebuilt below: home must not show those of before.
+        super::home_file::forget(&db_path)?;
         match open_db(&db_path, super::Access::ReadWrite) {
             Ok(db) => match read_through(&db) {
                 Ok(()) => (Some(db), None),

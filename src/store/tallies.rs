@@ -257,10 +257,35 @@ impl Store {
         let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
         // Every zone's day lies within a day either side of the UTC day.
         let (from, to) = (midnight - Duration::days(1), midnight + Duration::days(2));
-        let mut start = COMPLETE_PREFIX.to_vec();
-        start.extend_from_slice(&time_bytes(from));
         let mut end = COMPLETE_PREFIX.to_vec();
         end.extend_from_slice(&time_bytes(to));
+        self.completed_between(env, from, end, |d| d == day)
+    }
+
+    /// Complete responses finalized on `day` or any later day in the zone of `env` (read
+    /// from the index: that day's entries and any after it), for the counts home is shown
+    /// at the next start (see `home_file`).
+    pub(super) fn completed_since(
+        &self,
+        env: &Env,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<Completed>, StoreError> {
+        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        // Past every finalized-at key: the prefix's last byte, one higher.
+        let end = b"c\x20".to_vec();
+        self.completed_between(env, midnight - Duration::days(1), end, |d| d >= day)
+    }
+
+    /// The index's entries from `from` up to the key `end`, those whose local day `keep`.
+    fn completed_between(
+        &self,
+        env: &Env,
+        from: DateTime<Utc>,
+        end: Vec<u8>,
+        keep: impl Fn(chrono::NaiveDate) -> bool,
+    ) -> Result<Vec<Completed>, StoreError> {
+        let mut start = COMPLETE_PREFIX.to_vec();
+        start.extend_from_slice(&time_bytes(from));
         let mut out = Vec::new();
         for entry in self.tree(TALLIES)?.range(start..end) {
             let (key, value) = entry?;
@@ -272,7 +297,7 @@ impl Store {
             else {
                 continue;
             };
-            if env.local_date(at) != day {
+            if !keep(env.local_date(at)) {
                 continue;
             }
             let mut c: Completed = decode(

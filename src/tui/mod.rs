@@ -50,6 +50,11 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
                 .into(),
         ));
     }
+    // Started before the counts kept at the last close are read, so a file of them that
+    // cannot be used is logged.
+    let logging = start_logging(data_dir);
+    // Read before sled opens: opening for writing removes them.
+    let saved = locked.saved_home_counts();
     // sled's opening grows with the store (tens of ms at 100,000 responses): it runs on
     // its own thread while the first frame is drawn and the surveys are loaded. Nothing is
     // written before it returns, and the lock is already held.
@@ -58,7 +63,7 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
         .spawn(move || locked.open())
         .map_err(|e| Error::io("starting the thread that opens the store", e))?;
     let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
-    let started = start_app(data_dir, &mut terminal, theme, opening);
+    let started = start_app(data_dir, &mut terminal, theme, opening, saved, logging);
     let (mut app, _log_guard) = match started {
         Ok(started) => started,
         Err(e) => {
@@ -109,23 +114,40 @@ pub fn run(data_dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// The first frame (home, its counts loading) while the store opens; then the surveys,
-/// the log and the app itself once the store is open.
+/// The first frame while the store opens: home, its counts marked as loading, then as
+/// kept at the last clean close (`saved`) once the surveys are loaded, if they are usable;
+/// then the app itself once the store is open.
 fn start_app(
     data_dir: &Path,
     terminal: &mut DefaultTerminal,
     theme: Theme,
     opening: std::thread::JoinHandle<Result<Store, crate::store::StoreError>>,
+    saved: Option<crate::store::HomeCounts>,
+    logging: Result<LogGuard, String>,
 ) -> Result<(App, LogGuard), Error> {
-    terminal
-        .draw(|f| screens::home::render_opening(f, &theme))
-        .map_err(|e| Error::io("terminal", e))?;
+    let draw_opening = |terminal: &mut DefaultTerminal, counts: Option<&screens::home::Counts>| {
+        terminal
+            .draw(|f| screens::home::render_opening(f, &theme, counts))
+            .map(|_| ())
+            .map_err(|e| Error::io("terminal", e))
+    };
+    // Drawn before the surveys load (5-10 ms), which telling KIN from EVA needs.
+    draw_opening(terminal, None)?;
     let loaded = Registry::load(data_dir);
+    let early = match (&saved, &loaded) {
+        (Some(saved), Ok((registry, _))) => {
+            screens::home::Counts::from_saved(saved, registry, Env::system().today())
+        }
+        _ => None,
+    };
+    if early.is_some() {
+        draw_opening(terminal, early.as_ref())?;
+    }
     let store = opening
         .join()
         .map_err(|_| Error::Failure("opening the store failed unexpectedly".into()))??;
     let (registry, diagnostics) = loaded?;
-    let (log_guard, log_problem) = match start_logging(data_dir) {
+    let (log_guard, log_problem) = match logging {
         Ok(guard) => (guard, None),
         Err(problem) => (None, Some(problem)),
     };
@@ -137,6 +159,15 @@ fn start_app(
         tracing::warn!("{d}");
     }
     let mut app = App::new(store, registry, theme)?;
+    if let (Some(early), screens::Screen::Home(home)) = (&early, &app.screen)
+        && home.counts != *early
+    {
+        // The live counts are shown; the kept ones should never differ from them.
+        tracing::warn!(
+            "home's counts kept at the last close ({early:?}) differ from the store's ({:?})",
+            home.counts
+        );
+    }
     // What opening the store repaired matters most, so it comes first; the rest of
     // several store notices are in the log.
     let mut notices: Vec<String> = store_notices.into_iter().take(1).collect();

@@ -383,3 +383,98 @@ fn a_store_that_fails_to_open_behind_the_first_frame_restores_the_terminal() {
     assert!(s.replace('\n', "").contains(&first_words), "{message}\n{s}");
     assert_eq!(std::fs::read(&store).unwrap(), b"not a store");
 }
+
+/// A set-up device whose store holds a KIN interview finalized now and a draft, closed
+/// cleanly: home's counts are "Today: 1 KIN · 0 EVA   Drafts: 1", one not yet exported.
+fn one_done_one_draft(data_dir: &Path) {
+    set_up(data_dir);
+    let (registry, _) = doorstep::survey::registry::Registry::load(data_dir).unwrap();
+    let kin = registry.get("kin", None).unwrap();
+    let store = doorstep::store::Store::open(data_dir).unwrap();
+    let now = chrono::Utc::now();
+    let new = || doorstep::response::NewResponse {
+        survey_id: kin.id.clone(),
+        survey_version: kin.version,
+        fingerprint: kin.fingerprint.clone(),
+        area: "DEMO-PAA-2".into(),
+        period: None,
+        interviewer: "PC 4521".into(),
+        device: "WIGAN-NPT-07".into(),
+        language: "en".into(),
+        started_at: now,
+    };
+    let done = store.create_draft(new()).unwrap();
+    store
+        .finalize(done.id, doorstep::response::Status::Complete, now)
+        .unwrap();
+    store.create_draft(new()).unwrap();
+}
+
+/// Holds sled's own lock on the store's files, as sled does while a process has them
+/// open: the app's store waits behind it (up to two seconds), so what home shows before
+/// the store is open can be seen.
+fn hold_sled(data_dir: &Path) -> std::fs::File {
+    let db = std::fs::File::open(data_dir.join("store").join("db")).unwrap();
+    db.try_lock().unwrap();
+    db
+}
+
+const COUNTS: &str = "Today: 1 KIN · 0 EVA   Drafts: 1";
+const NOT_EXPORTED: &str = "Not yet exported: 1 interview or audit";
+
+/// Home's counts kept at the last clean close appear before the store has opened; once
+/// it is open the store's own replace them (the same). A kept file from before the
+/// journal last grew is not shown, nor is any after a kill (opening removed it).
+#[test]
+fn home_shows_the_counts_kept_at_close_before_the_store_opens_and_never_stale_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    one_done_one_draft(dir.path());
+    let kept = dir
+        .path()
+        .join("store")
+        .join(doorstep::store::HOME_COUNTS_FILE);
+    let at_close = std::fs::read(&kept).unwrap();
+
+    let sled = hold_sled(dir.path());
+    let mut tui = Tui::start(dir.path());
+    let s = tui.wait_text(COUNTS);
+    // The store is not open yet: its files are held.
+    assert!(s.contains("Opening the store"), "{s}");
+    assert!(s.contains(NOT_EXPORTED), "{s}");
+    assert!(s.contains("Resume drafts and call-backs (1)"), "{s}");
+    assert!(!s.contains("(loading)"), "{s}");
+    assert!(!s.contains("officer PC 4521"), "{s}");
+    drop(sled);
+    let s = tui.wait_text("officer PC 4521");
+    assert!(s.contains(COUNTS) && s.contains(NOT_EXPORTED), "{s}");
+    assert!(!s.contains("Opening the store"), "{s}");
+    tui.send("q");
+    assert_eq!(tui.wait_exit(), 0);
+    // Written again at this close, for the same counts and journal.
+    assert_eq!(std::fs::read(&kept).unwrap(), at_close);
+
+    // A journaled change grows the journal; the counts kept before it are stale.
+    doorstep(dir.path(), &["config", "set", "area", "DEMO-PAA-1"]);
+    assert!(kept.exists());
+    std::fs::write(&kept, &at_close).unwrap();
+    let sled = hold_sled(dir.path());
+    let mut tui = Tui::start(dir.path());
+    let s = tui.wait_text("(loading)");
+    assert!(s.contains("Opening the store"), "{s}");
+    assert!(!s.contains(COUNTS), "{s}");
+    drop(sled);
+    let s = tui.wait_text("officer PC 4521");
+    assert!(s.contains(COUNTS) && s.contains(NOT_EXPORTED), "{s}");
+    // Killed while open: nothing kept, so the next start shows the counts loading.
+    tui.sigkill();
+    assert!(!kept.exists());
+    let sled = hold_sled(dir.path());
+    let mut tui = Tui::start(dir.path());
+    let s = tui.wait_text("(loading)");
+    assert!(!s.contains(COUNTS), "{s}");
+    drop(sled);
+    tui.wait_text("officer PC 4521");
+    tui.send("q");
+    assert_eq!(tui.wait_exit(), 0);
+    assert!(kept.exists());
+}

@@ -2374,7 +2374,7 @@ fn the_report_screen_exports_the_pack_the_cli_would_write() {
 fn the_first_frame_shows_home_with_its_counts_loading() {
     let draw = |w: u16, h: u16| {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| doorstep::tui::screens::home::render_opening(f, &Theme::monochrome()))
+        t.draw(|f| doorstep::tui::screens::home::render_opening(f, &Theme::monochrome(), None))
             .unwrap();
         t.backend().to_string()
     };
@@ -2385,4 +2385,36 @@ fn the_first_frame_shows_home_with_its_counts_loading() {
     for (w, h) in [(20, 5), (1, 1), (200, 60)] {
         draw(w, h);
     }
+}
+
+/// The first frame with the counts kept at the last clean close: home's counts in place
+/// of "…", nothing marked as loading, the store still opening.
+#[test]
+fn the_first_frame_shows_the_counts_kept_at_the_last_close() {
+    let counts = doorstep::tui::screens::home::Counts {
+        kin_today: 3,
+        eva_today: 1,
+        drafts: 2,
+        not_exported: doorstep::store::NotExported {
+            responses: 12,
+            doors: 3,
+            knocks: 30,
+            actions: 2,
+            door_changes: 0,
+        },
+    };
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| {
+        doorstep::tui::screens::home::render_opening(f, &Theme::monochrome(), Some(&counts))
+    })
+    .unwrap();
+    let s = t.backend().to_string();
+    assert!(s.contains("Today: 3 KIN · 1 EVA   Drafts: 2"), "{s}");
+    assert!(
+        s.contains("Not yet exported: 12 interviews or audits, 3 doors, 30 knocks, 2 actions"),
+        "{s}"
+    );
+    assert!(!s.contains("(loading)") && !s.contains("Today: …"), "{s}");
+    assert!(s.contains("Opening the store"), "{s}");
+    insta::assert_snapshot!("home_opening_counts", s);
 }

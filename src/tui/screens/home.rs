@@ -8,8 +8,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row};
 use super::{Screen, Transition};
 use crate::Error;
 use crate::response::{SettingKey, latest_street};
-use crate::store::NotExported;
+use crate::store::{HomeCounts, NotExported};
 use crate::survey::SurveyKind;
+use crate::survey::registry::Registry;
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
@@ -39,17 +40,36 @@ impl Counts {
             ..Counts::default()
         };
         for done in ctx.store.completed_on(ctx.env(), ctx.env().today())? {
-            match ctx
-                .registry
-                .get(&done.survey_id, Some(done.survey_version))
-                .map(|s| s.kind)
-            {
-                Some(SurveyKind::Kin) => c.kin_today += 1,
-                Some(SurveyKind::Eva) => c.eva_today += 1,
-                None => {}
-            }
+            c.count_today(&ctx.registry, &done.survey_id, done.survey_version, 1);
         }
         Ok(c)
+    }
+
+    /// From the counts kept at the last clean close (read before the store opens), for
+    /// `today`; `None` when they do not cover it (taken on a later day: the clock went back).
+    pub fn from_saved(
+        saved: &HomeCounts,
+        registry: &Registry,
+        today: chrono::NaiveDate,
+    ) -> Option<Counts> {
+        let mut c = Counts {
+            drafts: usize::try_from(saved.drafts).unwrap_or(usize::MAX),
+            not_exported: saved.not_exported,
+            ..Counts::default()
+        };
+        for done in saved.completed_on(today)? {
+            let n = usize::try_from(done.count).unwrap_or(usize::MAX);
+            c.count_today(registry, &done.survey_id, done.survey_version, n);
+        }
+        Some(c)
+    }
+
+    fn count_today(&mut self, registry: &Registry, survey_id: &str, version: u32, n: usize) {
+        match registry.get(survey_id, Some(version)).map(|s| s.kind) {
+            Some(SurveyKind::Kin) => self.kin_today = self.kin_today.saturating_add(n),
+            Some(SurveyKind::Eva) => self.eva_today = self.eva_today.saturating_add(n),
+            None => {}
+        }
     }
 }
 
@@ -385,9 +405,10 @@ fn status_text(
 }
 
 /// The first frame, drawn while the store opens on another thread: home's frame and menu,
-/// dimmed, its counts marked as loading. No key does anything until the store is open
-/// and the real home (or the first-run questions) replaces it.
-pub fn render_opening(frame: &mut Frame, theme: &Theme) {
+/// dimmed, its counts as kept at the last clean close (`counts`) or else marked as
+/// loading. No key does anything until the store is open and the real home (or the
+/// first-run questions) replaces it.
+pub fn render_opening(frame: &mut Frame, theme: &Theme, counts: Option<&Counts>) {
     let [main, _, hint] = Layout::vertical([
         Constraint::Min(5),
         Constraint::Length(1),
@@ -398,13 +419,25 @@ pub fn render_opening(frame: &mut Frame, theme: &Theme) {
     let lines: Vec<Line> = ITEMS
         .iter()
         .enumerate()
-        .map(|(i, item)| Line::styled(format!("  {:>2}  {item}", i + 1), theme.dim))
+        .map(|(i, item)| {
+            let extra = match counts {
+                Some(c) if i == 1 => format!(" ({})", c.drafts),
+                _ => String::new(),
+            };
+            Line::styled(format!("  {:>2}  {item}{extra}", i + 1), theme.dim)
+        })
         .collect();
     frame.render_widget(Paragraph::new(lines), menu);
-    let mut lines = status_text("…", "…", "…", "…");
-    if let Some(first) = lines.first_mut() {
-        first.push_span(Span::raw(" (loading)"));
-    }
+    let lines = match counts {
+        Some(c) => status_text(c.kin_today, c.eva_today, c.drafts, c.not_exported),
+        None => {
+            let mut lines = status_text("…", "…", "…", "…");
+            if let Some(first) = lines.first_mut() {
+                first.push_span(Span::raw(" (loading)"));
+            }
+            lines
+        }
+    };
     frame.render_widget(Paragraph::new(lines), status);
     frame.render_widget(
         Paragraph::new(Line::styled("Opening the store…", theme.dim)),
