@@ -318,9 +318,8 @@ impl Store {
     /// included (see [`Store::ensure_tallies`]).
     pub(super) fn tallies_built(&self) -> Result<bool, StoreError> {
         let tallies = self.tree(TALLIES)?;
-        Ok(tallies.get(BUILT)?.is_some()
-            && tallies.get(super::own::PENDING_BUILT)?.is_some()
-            && tallies.get(IDS_BUILT)?.is_some())
+        // The index of ids is not asked for: without it a lookup reads the responses.
+        Ok(tallies.get(BUILT)?.is_some() && tallies.get(super::own::PENDING_BUILT)?.is_some())
     }
 
     /// Whether response `id` may be stored: `false` only when the index of ids is built
