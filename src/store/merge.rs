@@ -59,7 +59,9 @@
 //! (loaded from the store, not the store's other records) and their encoded writes: new responses move from the batch into the merge
 //! rather than being copied, each is let go as it is encoded, and the `Merged` line is
 //! streamed to the journal from the file's own text of each record (not encoded again,
-//! not built in memory).
+//! not built in memory). A batch's response ids are looked up in the index of ids (in
+//! the tallies tree, see [`Store::may_have_response`]) before the responses: most are new,
+//! and finding one missing there reads no leaf of response bodies.
 //!
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
 //! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
@@ -2398,6 +2400,29 @@ mod tests {
         let store = Store::open_with(dir.path(), env.clone()).unwrap();
         assert_eq!(indexed(&store), stored(&store));
         assert!(!store.may_have_response(Uuid::from_u128(99)).unwrap());
+        drop(store);
+
+        // A release without the index wrote a response here after it was built: the
+        // counts moved and the index did not, so it is built again at the next open.
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        let t = store.tree(super::super::tallies::TALLIES).unwrap();
+        let written = response(5, "PC 5", 5);
+        store
+            .tree(super::super::responses::RESPONSES)
+            .unwrap()
+            .insert(written.id.as_bytes(), encode(&written).unwrap())
+            .unwrap();
+        let finalized = u64::from_be_bytes(
+            t.get(b"n\x1ffinalized").unwrap().unwrap().as_ref().try_into().unwrap(),
+        );
+        t.insert(b"n\x1ffinalized", &(finalized + 1).to_be_bytes())
+            .unwrap();
+        assert!(!store.may_have_response(written.id).unwrap());
+        store.flush().unwrap();
+        drop((t, store));
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(indexed(&store), stored(&store));
+        assert!(store.may_have_response(written.id).unwrap());
         drop(store);
 
         // Recover builds it again, from the journal alone too.

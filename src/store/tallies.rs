@@ -11,7 +11,9 @@
 //! their marks (tree `exports`, key `count\x1fresponses`), written in the same batch.
 //! `i\x1f` + the response id → nothing: every id in the responses tree, so a merge that
 //! looks up ids it mostly lacks reads leaves of short keys instead of leaves of response
-//! bodies (see [`Store::may_have_response`]); `built\x1fids` once that index is whole.
+//! bodies (see [`Store::may_have_response`]); `built\x1fids` once that index is whole;
+//! `n\x1fids` → how many responses it was kept for, which a release without the index
+//! does not move: when it disagrees with the counts at open, the index is built again.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,7 @@ const COMPLETE_PREFIX: &[u8] = b"c\x1f";
 const BUILT: &[u8] = b"built";
 const ID_PREFIX: &[u8] = b"i\x1f";
 const IDS_BUILT: &[u8] = b"built\x1fids";
+const IDS_COUNT: &[u8] = b"n\x1fids";
 
 /// The index entry of a response (`key`: its key in the responses tree).
 fn id_key(key: &[u8]) -> Vec<u8> {
@@ -45,9 +48,11 @@ fn index_id(t: &TransactionalTree, key: &[u8], old: bool, new: bool) -> TxResult
     match (old, new) {
         (false, true) => {
             t.insert(id_key(key), &[][..])?;
+            add(t, IDS_COUNT, 1)?;
         }
         (true, false) => {
             t.remove(id_key(key))?;
+            add(t, IDS_COUNT, -1)?;
         }
         _ => {}
     }
@@ -336,10 +341,28 @@ impl Store {
         Ok(tallies.get(id_key(id.as_bytes()))?.is_some())
     }
 
-    /// Builds the index of response ids for a store kept by a release without it.
+    /// Whether the index of response ids is missing, or was not kept by every write since
+    /// it was built (a release without it wrote the store: the counts moved, it did not).
+    fn ids_stale(&self) -> Result<bool, StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        if tallies.get(IDS_BUILT)?.is_none() {
+            return Ok(true);
+        }
+        let counted = read_u64(tallies.get(DRAFTS)?.as_deref())
+            + read_u64(tallies.get(FINALIZED)?.as_deref());
+        Ok(read_u64(tallies.get(IDS_COUNT)?.as_deref()) != counted)
+    }
+
+    /// Builds the index of response ids afresh (the tallies are already right).
     fn rebuild_ids(&self) -> Result<(), StoreError> {
         let tallies = self.tree(TALLIES)?;
         let mut batch = sled::Batch::default();
+        // Not built until the end: lookups meanwhile read the responses.
+        batch.remove(IDS_BUILT);
+        for key in tallies.scan_prefix(ID_PREFIX).keys() {
+            batch.remove(key?);
+        }
+        tallies.apply_batch(std::mem::take(&mut batch))?;
         let mut pending = 0;
         for key in self.tree(RESPONSES)?.iter().keys() {
             batch.insert(id_key(&key?), &[][..]);
@@ -349,6 +372,12 @@ impl Store {
                 pending = 0;
             }
         }
+        // Against the counts, which count only readable records: an unreadable one
+        // written over or taken out later moves the two apart, and the index is built
+        // again at the next open (rare, and harmless).
+        let counted = read_u64(tallies.get(DRAFTS)?.as_deref())
+            + read_u64(tallies.get(FINALIZED)?.as_deref());
+        batch.insert(IDS_COUNT, &counted.to_be_bytes());
         batch.insert(IDS_BUILT, &[1u8]);
         tallies.apply_batch(batch)?;
         Ok(())
@@ -362,13 +391,13 @@ impl Store {
         } else {
             let (pending, ids) = (
                 tallies.get(super::own::PENDING_BUILT)?.is_none(),
-                tallies.get(IDS_BUILT)?.is_none(),
+                self.ids_stale()?,
             );
             if !pending && !ids {
                 return Ok(());
             }
             // Kept by an earlier release, which did not count what is not yet exported
-            // or did not index response ids.
+            // or did not index response ids (or wrote the store after this one did).
             if pending {
                 self.rebuild_pending()?;
             }
@@ -418,6 +447,7 @@ impl Store {
         batch.insert(DRAFTS, &drafts.to_be_bytes());
         batch.insert(FINALIZED, &finalized.to_be_bytes());
         batch.insert(BUILT, &[1u8]);
+        batch.insert(IDS_COUNT, &(drafts + finalized).to_be_bytes());
         batch.insert(IDS_BUILT, &[1u8]);
         tallies.apply_batch(batch)?;
         let exports = self.tree(EXPORTS)?;
