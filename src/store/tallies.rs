@@ -329,9 +329,10 @@ impl Store {
 
     /// Whether response `id` may be stored: `false` only when the index of ids is built
     /// and lacks it, so a merge does not read a leaf of response bodies to find an id
-    /// missing. A dry run's overlay holds responses the index does not know: then `true`.
+    /// missing. A dry run's overlay holds responses the index does not know, and a store
+    /// opened to read does not build or check it: then `true`.
     pub(super) fn may_have_response(&self, id: Uuid) -> Result<bool, StoreError> {
-        if self.overlay_slot().is_some() {
+        if self.read_only.is_some() || self.overlay_slot().is_some() {
             return Ok(true);
         }
         let tallies = self.tree(TALLIES)?;
@@ -389,9 +390,10 @@ impl Store {
         if tallies.get(BUILT)?.is_none() {
             self.rebuild_tallies()?;
         } else {
+            // A store opened to read (a copy) does without the index: not built there.
             let (pending, ids) = (
                 tallies.get(super::own::PENDING_BUILT)?.is_none(),
-                self.ids_stale()?,
+                self.read_only.is_none() && self.ids_stale()?,
             );
             if !pending && !ids {
                 return Ok(());
