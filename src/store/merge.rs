@@ -65,7 +65,9 @@
 //! (loaded from the store, not the store's other records) and their encoded writes: new responses move from the batch into the merge
 //! rather than being copied, each is let go as it is encoded, and the `Merged` line is
 //! streamed to the journal from the file's own text of each record (not encoded again,
-//! not built in memory).
+//! not built in memory). A batch's response ids are looked up in the index of ids (in
+//! the tallies tree, see [`Store::may_have_response`]) before the responses: most are new,
+//! and finding one missing there reads no leaf of response bodies.
 //!
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
 //! batch id; `conflict\x1f<uuid bytes>` → [`Conflict`]; `from\x1f<record key>` → the
@@ -2373,5 +2375,125 @@ mod tests {
             let store = open(dir.path());
             assert_eq!(state(&store), whole, "cut after {cut} of {writes} writes");
         }
+    }
+
+    /// The index of response ids holds the responses tree's keys after local writes, a
+    /// merge and a removal; a merge finds through it a response already here; a store kept
+    /// without it builds it at open, and `recover` builds it again.
+    #[test]
+    fn the_index_of_response_ids_follows_the_responses() {
+        fn indexed(store: &Store) -> Vec<Vec<u8>> {
+            let t = store.tree(super::super::tallies::TALLIES).unwrap();
+            t.scan_prefix(b"i\x1f")
+                .keys()
+                .map(|k| k.unwrap()[2..].to_vec())
+                .collect()
+        }
+        fn stored(store: &Store) -> Vec<Vec<u8>> {
+            let t = store.tree(super::super::responses::RESPONSES).unwrap();
+            t.iter().keys().map(|k| k.unwrap().to_vec()).collect()
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (env, _clock) = Env::manual(t0());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        let draft = store.create_draft(NewResponse {
+            survey_id: "kin".into(),
+            survey_version: 2,
+            fingerprint: "f".into(),
+            area: "E05000841".into(),
+            period: None,
+            interviewer: "PC 9".into(),
+            device: "here".into(),
+            language: "en".into(),
+            started_at: t0(),
+        });
+        let draft = draft.unwrap();
+        store.finalize(draft.id, Status::Complete, t0()).unwrap();
+        let batch = batch_of(
+            "d1",
+            vec![
+                Record::Response(response(1, "PC 1", 1)),
+                Record::Response(response(2, "PC 1", 2)),
+            ],
+        );
+        store.merge_batch(&batch, &mut |_, _| {}).unwrap();
+        assert_eq!(indexed(&store).len(), 3);
+        assert_eq!(indexed(&store), stored(&store));
+        assert!(store.may_have_response(Uuid::from_u128(1)).unwrap());
+        assert!(!store.may_have_response(Uuid::from_u128(99)).unwrap());
+
+        // The same response from another device is found through the index: a duplicate.
+        let again = batch_of("d22", vec![Record::Response(response(1, "PC 1", 1))]);
+        let MergeResult::Merged { batch: merged, .. } =
+            store.merge_batch(&again, &mut |_, _| {}).unwrap()
+        else {
+            panic!("merged before");
+        };
+        assert_eq!((merged.outcome.new, merged.outcome.duplicate), (0, 1));
+
+        // A response taken out of the responses tree leaves the index too.
+        let gone = Uuid::from_u128(2);
+        store
+            .apply_writes(
+                &[Write {
+                    tree: super::super::Tree::Responses,
+                    key: gone.as_bytes().to_vec(),
+                    value: None,
+                }],
+                None,
+            )
+            .unwrap();
+        assert_eq!(indexed(&store).len(), 2);
+        assert_eq!(indexed(&store), stored(&store));
+        assert!(!store.may_have_response(gone).unwrap());
+
+        // A store kept by a release without the index: built once at open.
+        let t = store.tree(super::super::tallies::TALLIES).unwrap();
+        for k in t.scan_prefix(b"i\x1f").keys() {
+            t.remove(k.unwrap()).unwrap();
+        }
+        t.remove(b"built\x1fids").unwrap();
+        assert!(store.may_have_response(gone).unwrap());
+        store.flush().unwrap();
+        drop((t, store));
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(indexed(&store), stored(&store));
+        assert!(!store.may_have_response(Uuid::from_u128(99)).unwrap());
+        drop(store);
+
+        // A release without the index wrote a response here after it was built: the
+        // counts moved and the index did not, so it is built again at the next open.
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        let t = store.tree(super::super::tallies::TALLIES).unwrap();
+        let written = response(5, "PC 5", 5);
+        store
+            .tree(super::super::responses::RESPONSES)
+            .unwrap()
+            .insert(written.id.as_bytes(), encode(&written).unwrap())
+            .unwrap();
+        let finalized = u64::from_be_bytes(
+            t.get(b"n\x1ffinalized").unwrap().unwrap().as_ref().try_into().unwrap(),
+        );
+        t.insert(b"n\x1ffinalized", &(finalized + 1).to_be_bytes())
+            .unwrap();
+        assert!(!store.may_have_response(written.id).unwrap());
+        store.flush().unwrap();
+        drop((t, store));
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(indexed(&store), stored(&store));
+        assert!(store.may_have_response(written.id).unwrap());
+        drop(store);
+
+        // Recover builds it again, from the journal alone too.
+        crate::store::recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(indexed(&store), stored(&store));
+        assert!(!indexed(&store).is_empty());
+        drop(store);
+        std::fs::remove_dir_all(dir.path().join(crate::store::STORE_DIR)).unwrap();
+        crate::store::recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert_eq!(indexed(&store), stored(&store));
+        assert!(store.may_have_response(Uuid::from_u128(1)).unwrap());
     }
 }

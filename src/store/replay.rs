@@ -404,7 +404,9 @@ impl Model {
     }
 
     fn load_response(&mut self, store: &Store, id: Uuid) -> Result<(), StoreError> {
-        if self.responses.contains_key(&id) {
+        // Most ids a batch brings are new here: the index says so without reading a
+        // leaf of response bodies.
+        if self.responses.contains_key(&id) || !store.may_have_response(id)? {
             return Ok(());
         }
         match store.get(id) {

@@ -9,6 +9,11 @@
 //! (milliseconds + 2^63, big-endian) + the response id → `{"survey_id","survey_version"}`;
 //! `built` once they reflect the responses tree. Exported responses are counted beside
 //! their marks (tree `exports`, key `count\x1fresponses`), written in the same batch.
+//! `i\x1f` + the response id → nothing: every id in the responses tree, so a merge that
+//! looks up ids it mostly lacks reads leaves of short keys instead of leaves of response
+//! bodies (see [`Store::may_have_response`]); `built\x1fids` once that index is whole;
+//! `n\x1fids` → how many responses it was kept for, which a release without the index
+//! does not move: when it disagrees with the counts at open, the index is built again.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +31,33 @@ const DRAFTS: &[u8] = b"n\x1fdrafts";
 const FINALIZED: &[u8] = b"n\x1ffinalized";
 const COMPLETE_PREFIX: &[u8] = b"c\x1f";
 const BUILT: &[u8] = b"built";
+const ID_PREFIX: &[u8] = b"i\x1f";
+const IDS_BUILT: &[u8] = b"built\x1fids";
+const IDS_COUNT: &[u8] = b"n\x1fids";
+
+/// The index entry of a response (`key`: its key in the responses tree).
+fn id_key(key: &[u8]) -> Vec<u8> {
+    let mut k = ID_PREFIX.to_vec();
+    k.extend_from_slice(key);
+    k
+}
+
+/// Keeps the index of ids in step with one write of the responses tree: `old` whether the
+/// key was there, `new` whether it is now.
+fn index_id(t: &TransactionalTree, key: &[u8], old: bool, new: bool) -> TxResult<()> {
+    match (old, new) {
+        (false, true) => {
+            t.insert(id_key(key), &[][..])?;
+            add(t, IDS_COUNT, 1)?;
+        }
+        (true, false) => {
+            t.remove(id_key(key))?;
+            add(t, IDS_COUNT, -1)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
 
 /// What the home screen counts, read without touching a response.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -157,6 +189,7 @@ pub(super) fn count_write(
         old.and_then(summary).as_ref(),
         new.and_then(summary).as_ref(),
     )
+    .and_then(|()| index_id(t, key, old.is_some(), new.is_some()))
     .map_err(|e| match e {
         ConflictableTransactionError::Abort(_) => ConflictableTransactionError::Abort(()),
         ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
@@ -227,6 +260,7 @@ impl Store {
         (&responses, &tallies)
             .transaction(|(r, t)| {
                 let old = r.insert(response.id.as_bytes(), bytes.clone())?;
+                index_id(t, response.id.as_bytes(), old.is_some(), true)?;
                 // An unreadable old record counted nothing (the rebuild skips it).
                 let old = old.and_then(|b| {
                     decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), &b).ok()
@@ -314,7 +348,65 @@ impl Store {
     /// included (see [`Store::ensure_tallies`]).
     pub(super) fn tallies_built(&self) -> Result<bool, StoreError> {
         let tallies = self.tree(TALLIES)?;
+        // The index of ids is not asked for: without it a lookup reads the responses.
         Ok(tallies.get(BUILT)?.is_some() && tallies.get(super::own::PENDING_BUILT)?.is_some())
+    }
+
+    /// Whether response `id` may be stored: `false` only when the index of ids is built
+    /// and lacks it, so a merge does not read a leaf of response bodies to find an id
+    /// missing. A dry run's overlay holds responses the index does not know, and a store
+    /// opened to read does not build or check it: then `true`.
+    pub(super) fn may_have_response(&self, id: Uuid) -> Result<bool, StoreError> {
+        if self.read_only.is_some() || self.overlay_slot().is_some() {
+            return Ok(true);
+        }
+        let tallies = self.tree(TALLIES)?;
+        if tallies.get(IDS_BUILT)?.is_none() {
+            return Ok(true);
+        }
+        Ok(tallies.get(id_key(id.as_bytes()))?.is_some())
+    }
+
+    /// Whether the index of response ids is missing, or was not kept by every write since
+    /// it was built (a release without it wrote the store: the counts moved, it did not).
+    fn ids_stale(&self) -> Result<bool, StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        if tallies.get(IDS_BUILT)?.is_none() {
+            return Ok(true);
+        }
+        let counted = read_u64(tallies.get(DRAFTS)?.as_deref())
+            + read_u64(tallies.get(FINALIZED)?.as_deref());
+        Ok(read_u64(tallies.get(IDS_COUNT)?.as_deref()) != counted)
+    }
+
+    /// Builds the index of response ids afresh (the tallies are already right).
+    fn rebuild_ids(&self) -> Result<(), StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        let mut batch = sled::Batch::default();
+        // Not built until the end: lookups meanwhile read the responses.
+        batch.remove(IDS_BUILT);
+        for key in tallies.scan_prefix(ID_PREFIX).keys() {
+            batch.remove(key?);
+        }
+        tallies.apply_batch(std::mem::take(&mut batch))?;
+        let mut pending = 0;
+        for key in self.tree(RESPONSES)?.iter().keys() {
+            batch.insert(id_key(&key?), &[][..]);
+            pending += 1;
+            if pending == 10_000 {
+                tallies.apply_batch(std::mem::take(&mut batch))?;
+                pending = 0;
+            }
+        }
+        // Against the counts, which count only readable records: an unreadable one
+        // written over or taken out later moves the two apart, and the index is built
+        // again at the next open (rare, and harmless).
+        let counted = read_u64(tallies.get(DRAFTS)?.as_deref())
+            + read_u64(tallies.get(FINALIZED)?.as_deref());
+        batch.insert(IDS_COUNT, &counted.to_be_bytes());
+        batch.insert(IDS_BUILT, &[1u8]);
+        tallies.apply_batch(batch)?;
+        Ok(())
     }
 
     /// Builds the tallies once for a store written before they existed.
@@ -322,11 +414,23 @@ impl Store {
         let tallies = self.tree(TALLIES)?;
         if tallies.get(BUILT)?.is_none() {
             self.rebuild_tallies()?;
-        } else if tallies.get(super::own::PENDING_BUILT)?.is_none() {
-            // Kept by an earlier release, which did not count what is not yet exported.
-            self.rebuild_pending()?;
         } else {
-            return Ok(());
+            // A store opened to read (a copy) does without the index: not built there.
+            let (pending, ids) = (
+                tallies.get(super::own::PENDING_BUILT)?.is_none(),
+                self.read_only.is_none() && self.ids_stale()?,
+            );
+            if !pending && !ids {
+                return Ok(());
+            }
+            // Kept by an earlier release, which did not count what is not yet exported
+            // or did not index response ids (or wrote the store after this one did).
+            if pending {
+                self.rebuild_pending()?;
+            }
+            if ids {
+                self.rebuild_ids()?;
+            }
         }
         self.flush()
     }
@@ -341,6 +445,13 @@ impl Store {
         let mut pending = 0;
         for entry in self.tree(RESPONSES)?.iter() {
             let (key, value) = entry?;
+            // Every key is indexed, readable or not: the index says what is there.
+            batch.insert(id_key(&key), &[][..]);
+            pending += 1;
+            if pending >= 10_000 {
+                tallies.apply_batch(std::mem::take(&mut batch))?;
+                pending = 0;
+            }
             let Ok(s) = decode::<ResponseSummary>(|| key_name(&key), &value) else {
                 continue;
             };
@@ -358,15 +469,13 @@ impl Store {
                     })?,
                 );
                 pending += 1;
-                if pending == 10_000 {
-                    tallies.apply_batch(std::mem::take(&mut batch))?;
-                    pending = 0;
-                }
             }
         }
         batch.insert(DRAFTS, &drafts.to_be_bytes());
         batch.insert(FINALIZED, &finalized.to_be_bytes());
         batch.insert(BUILT, &[1u8]);
+        batch.insert(IDS_COUNT, &(drafts + finalized).to_be_bytes());
+        batch.insert(IDS_BUILT, &[1u8]);
         tallies.apply_batch(batch)?;
         let exports = self.tree(EXPORTS)?;
         let exported = exports.scan_prefix(RESPONSE_MARK_PREFIX).keys().count() as u64;
