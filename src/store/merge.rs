@@ -2472,7 +2472,12 @@ mod tests {
             .insert(written.id.as_bytes(), encode(&written).unwrap())
             .unwrap();
         let finalized = u64::from_be_bytes(
-            t.get(b"n\x1ffinalized").unwrap().unwrap().as_ref().try_into().unwrap(),
+            t.get(b"n\x1ffinalized")
+                .unwrap()
+                .unwrap()
+                .as_ref()
+                .try_into()
+                .unwrap(),
         );
         t.insert(b"n\x1ffinalized", &(finalized + 1).to_be_bytes())
             .unwrap();
