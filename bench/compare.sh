@@ -20,8 +20,6 @@
 # FIGURES (default "commit points merge report") picks what to measure; the rows of the
 # figures not measured are kept from the table already in BENCHMARKS.md.
 #
-# FIGURES (default `commit points merge`) picks which figures to measure; the rows of the
-# others are kept as they were in BENCHMARKS.md.
 # The Python side (duckdb, geopandas, shapely, pyarrow from PyPI) is installed into its
 # own virtual environment, VENV (default bench/.venv); `cargo test` never needs it.
 # Usage: bench/compare.sh     POINTS=… MERGE_RESPONSES=… MERGE_BATCHES=… WORK=DIR (keep inputs)

@@ -518,7 +518,10 @@ fn tasking(issue: &str) -> Tasking {
             "Speed and parking checks at the times residents named",
             "held weekly speed and parking checks, stopping and warning or fining drivers",
         ),
-        "litter" | "fly_tipping" | "dog_fouling" | "overgrown_vegetation"
+        "litter"
+        | "fly_tipping"
+        | "dog_fouling"
+        | "overgrown_vegetation"
         | "abandoned_vehicles" => t(
             "Council",
             "Street scene manager",
@@ -586,7 +589,10 @@ fn action(
     let at = uk_time(agreed, 11 * 3600 + rng.random_range(0..3600))?;
     let new = NewAction {
         priority,
-        problem: Some(format!("Residents named {} among their worries", label.to_lowercase())),
+        problem: Some(format!(
+            "Residents named {} among their worries",
+            label.to_lowercase()
+        )),
         action: task.what.to_owned(),
         lead: task.lead.to_owned(),
         owner: task.owner.to_owned(),

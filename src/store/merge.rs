@@ -944,11 +944,7 @@ impl MergeState {
         self.load_chain(store, other)
     }
 
-    pub(super) fn load_sources(
-        &mut self,
-        store: &Store,
-        key: Vec<u8>,
-    ) -> Result<(), StoreError> {
+    pub(super) fn load_sources(&mut self, store: &Store, key: Vec<u8>) -> Result<(), StoreError> {
         if !self.sources.contains_key(&key)
             && let Some(s) = store.merge_get::<BTreeSet<Source>>(FROM_PREFIX, &key)?
         {

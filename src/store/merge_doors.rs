@@ -321,7 +321,14 @@ impl Model {
         self.merge.mark_door(&key, &source.device, stamp, false);
         let mut touched = BTreeSet::from([key]);
         for id in &r.knocks {
-            self.send_knock(*id, stamp, None, r.area.trim(), &source.device, &mut touched);
+            self.send_knock(
+                *id,
+                stamp,
+                None,
+                r.area.trim(),
+                &source.device,
+                &mut touched,
+            );
         }
         for key in &touched {
             self.settle_door(key, r.area.trim());

@@ -375,9 +375,10 @@ impl Journaled {
                     model.apply(other);
                     for id in fresh {
                         let set_aside = !model.merge.conflicts.contains_key(&id)
-                            && model.responses.get(&id).is_some_and(|r| {
-                                r.status.is_final() && r.replaces.is_none()
-                            });
+                            && model
+                                .responses
+                                .get(&id)
+                                .is_some_and(|r| r.status.is_final() && r.replaces.is_none());
                         if set_aside {
                             model.responses.remove(&id);
                             finals.insert(id, line);

@@ -143,7 +143,10 @@ fn a_losing_revision_made_here_is_counted_exported_and_can_be_kept() {
 
         let c1 = c.path().join("c1.batch");
         let said = export(c.path(), &c1, &["--unencrypted"]);
-        assert!(said.contains("holds 0 responses, 1 revisions"), "{order:?}: {said}");
+        assert!(
+            said.contains("holds 0 responses, 1 revisions"),
+            "{order:?}: {said}"
+        );
         let sent: Vec<Uuid> = responses_in(&c1).iter().map(|r| r.id).collect();
         assert_eq!(sent, vec![mine.id], "{order:?}");
         assert_eq!(pending(c.path()), NotExported::default(), "{order:?}");
@@ -229,6 +232,9 @@ fn revisions_of_an_older_store_are_recorded_at_its_first_open_and_by_recover() {
             .iter()
             .map(|r| r.id)
             .collect();
-        assert!(listed.contains(&local) && !listed.contains(&merged.id), "{listed:?}");
+        assert!(
+            listed.contains(&local) && !listed.contains(&merged.id),
+            "{listed:?}"
+        );
     }
 }

@@ -455,13 +455,19 @@ fn simulated_batches_carry_a_realistic_action_register() {
     }
     assert!(issues.values().all(|i| i.len() == 3), "{issues:?}");
     let periods: BTreeSet<String> = issues.keys().map(|(_, p)| p.clone()).collect();
-    assert_eq!(periods, BTreeSet::from(["2026-Q3".into(), "2026-Q4".into()]));
+    assert_eq!(
+        periods,
+        BTreeSet::from(["2026-Q3".into(), "2026-Q4".into()])
+    );
     let with = |s: ActionStatus| actions.iter().filter(|a| a.status == s).count();
     assert!(with(ActionStatus::Done) > 0 && with(ActionStatus::InProgress) > 0);
     assert!(with(ActionStatus::Open) > 0, "no action left open");
     for a in actions.iter().filter(|a| a.status == ActionStatus::Done) {
         let public = a.public.as_deref().unwrap_or_default();
-        assert!(public.starts_with("You said: ") && public.contains(". We "), "{public}");
+        assert!(
+            public.starts_with("You said: ") && public.contains(". We "),
+            "{public}"
+        );
         assert!(a.outcome.is_some());
     }
     let leads: BTreeSet<&str> = actions.iter().map(|a| a.lead.as_str()).collect();
