@@ -206,15 +206,7 @@ impl Store {
                 e.apply_batch(&writes)?;
                 super::own::apply_pending(t, &pending)
             });
-        match result {
-            Ok(()) => {}
-            Err(sled::transaction::TransactionError::Storage(e)) => return Err(e.into()),
-            Err(sled::transaction::TransactionError::Abort(())) => {
-                return Err(StoreError::Damaged {
-                    message: "a transaction was aborted".into(),
-                });
-            }
-        }
+        super::transaction_result(result)?;
         self.flush()
     }
 

@@ -1824,26 +1824,11 @@ impl Store {
                     }
                     Ok(())
                 });
-            match result {
-                Ok(()) => {}
-                Err(sled::transaction::TransactionError::Storage(e)) => return Err(e.into()),
-                Err(sled::transaction::TransactionError::Abort(())) => {
-                    return Err(StoreError::Damaged {
-                        message: "a transaction was aborted".into(),
-                    });
-                }
-            }
+            super::transaction_result(result)?;
         }
         let result: Result<(), sled::transaction::TransactionError<()>> =
             tallies.transaction(|t| super::own::apply_pending(t, &pending));
-        if let Err(e) = result {
-            return Err(match e {
-                sled::transaction::TransactionError::Storage(e) => e.into(),
-                sled::transaction::TransactionError::Abort(()) => StoreError::Damaged {
-                    message: "a transaction was aborted".into(),
-                },
-            });
-        }
+        super::transaction_result(result)?;
         self.put_mark(mark)
     }
 

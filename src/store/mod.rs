@@ -874,13 +874,7 @@ impl Store {
                 own::apply_pending(t, &pending)?;
                 Ok(())
             });
-        match result {
-            Ok(()) => Ok(()),
-            Err(sled::transaction::TransactionError::Storage(e)) => Err(e.into()),
-            Err(sled::transaction::TransactionError::Abort(())) => Err(StoreError::Damaged {
-                message: "a transaction was aborted".into(),
-            }),
-        }
+        transaction_result(result)
     }
 
     /// One journaled change: the entry is appended to the journal and synced (the one
@@ -1121,6 +1115,20 @@ fn decode<T: DeserializeOwned>(key: impl Fn() -> String, bytes: &[u8]) -> Result
         });
     }
     Ok(rec.record)
+}
+
+/// A sled transaction's outcome as ours: its storage error, or (for a transaction that
+/// aborts without a reason of its own) a damaged store.
+fn transaction_result(
+    result: Result<(), sled::transaction::TransactionError<()>>,
+) -> Result<(), StoreError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(sled::transaction::TransactionError::Storage(e)) => Err(e.into()),
+        Err(sled::transaction::TransactionError::Abort(())) => Err(StoreError::Damaged {
+            message: "a transaction was aborted".into(),
+        }),
+    }
 }
 
 #[cfg(test)]
