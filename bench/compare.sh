@@ -127,12 +127,11 @@ elif "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
             --responses "$MERGE_RESPONSES" --period 2026-Q4 --seed 1 --unencrypted --out "$batches" >/dev/null
     fi
     batch_mb=$(du -sm "$batches" | cut -f1)
-    rm -rf "$work/coordinator"
-    read -r merge_s merge_mb < <(measure env DOORSTEP_DATA_DIR="$work/coordinator" "$doorstep" batch merge "$batches")
-    store_mb=$(du -sm "$work/coordinator" | cut -f1)
-    rm -rf "$work/coordinator"
+    # DuckDB first, so its JSONL (about as big as the batch files) and database are gone
+    # before the coordinator's store is built; the JSONL is kept only if it was there before.
     jsonl=$work/responses-$MERGE_RESPONSES.jsonl
-    [[ -f $jsonl ]] || "$scale" jsonl "$batches" "$jsonl"
+    made_jsonl=
+    [[ -f $jsonl ]] || { "$scale" jsonl "$batches" "$jsonl"; made_jsonl=1; }
     rm -f "$work/duck.db"
     read -r duck_s duck_mb < <(measure "$py" - "$jsonl" "$work/duck.db" <<'PY'
 import sys, duckdb
@@ -142,6 +141,11 @@ con.close()
 PY
 )
     rm -f "$work/duck.db"
+    [[ -z $made_jsonl ]] || rm -f "$jsonl"
+    rm -rf "$work/coordinator"
+    read -r merge_s merge_mb < <(measure env DOORSTEP_DATA_DIR="$work/coordinator" "$doorstep" batch merge "$batches")
+    # Kept for the report figure below (and, with WORK set, for later runs).
+    store_mb=$(du -sm "$work/coordinator" | cut -f1)
     echo "   merge ${merge_s} s, ${merge_mb} MB peak; DuckDB ${duck_s} s, ${duck_mb} MB peak"
     echo "   batch files ${batch_mb} MB, coordinator's journal + store ${store_mb} MB"
     row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_s s" \
