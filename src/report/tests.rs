@@ -237,12 +237,20 @@ fn issues_count_every_interview_in_the_base_and_split_residents_from_businesses(
 }
 
 /// The report as `doorstep report` builds it (see [`fold`]): the responses read once in
-/// id order (the store's), those of other periods with only the answers the fold needs,
-/// and only the period's kept.
+/// id order (the store's), each with only the answers (and findings) the fold needs,
+/// folded and dropped; the doors likewise.
 fn folded(inp: &Input<'_>) -> Report {
     let mut all: Vec<&Response> = inp.responses.iter().collect();
     all.sort_by_key(|r| r.id);
     let mut f = fold::Fold::new(inp.surveys, inp.taxonomy, inp.period, &inp.areas);
+    let read = |f: &fold::Fold<'_>, r: &Response| {
+        let mut read = r.clone();
+        read.answers.retain(|q, _| f.needs_answer(r.period, q));
+        if !f.needs_findings(r.period) {
+            read.findings.clear();
+        }
+        read
+    };
     for r in &all {
         let note = f.note(r.id, r.status, r.replaces);
         if let Some(old) = note.take_out
@@ -253,17 +261,16 @@ fn folded(inp: &Input<'_>) -> Report {
         if note.skip {
             continue;
         }
-        let mut read = (*r).clone();
-        if !f.keeps(r.period) {
-            read.answers.retain(|q, _| f.needs_answer(q));
-            read.findings.clear();
-        }
-        f.add(read);
+        let one = read(&f, r);
+        f.add(one);
     }
-    let (responses, counts) = f.finish();
-    assert!(responses.iter().all(|r| r.period == inp.period));
+    for d in inp.doors {
+        f.door(d);
+    }
+    let counts = f.finish();
     build(&Input {
-        responses: &responses,
+        responses: &[],
+        doors: &[],
         folded: Some(&counts),
         ..inp.clone()
     })

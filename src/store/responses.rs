@@ -462,6 +462,11 @@ impl<'a> StoredResponse<'a> {
         self.decode(keep, false)
     }
 
+    /// As [`StoredResponse::only`], with the findings decoded too.
+    pub fn only_with_findings(self, keep: impl Fn(&str) -> bool) -> Result<Response, StoreError> {
+        self.decode(keep, true)
+    }
+
     fn decode(self, keep: impl Fn(&str) -> bool, findings: bool) -> Result<Response, StoreError> {
         let id = self.id;
         let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt {
