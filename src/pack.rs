@@ -123,11 +123,11 @@ impl Sources {
                 return Ok(());
             }
             let period = s.period;
-            let response = if fold.needs_findings(period) {
-                s.only_with_findings(|q| fold.needs_answer(period, q))?
-            } else {
-                s.only(|q| fold.needs_answer(period, q))?
-            };
+            // The fold reads answers' values only: their times are not decoded.
+            let response = s.values(
+                |q| fold.needs_answer(period, q),
+                fold.needs_findings(period),
+            )?;
             fold.add(response);
             Ok(())
         })?;

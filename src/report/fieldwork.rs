@@ -1,9 +1,9 @@
 //! Fieldwork: doors knocked and answered (door log), interviews, refusals, the response
 //! rate, interviewers and EVA transects walked.
 
+use super::AreaPeriod;
 use super::figure::{Rules, Tally};
 use super::model::Fieldwork;
-use super::AreaPeriod;
 use crate::response::{DoorRecord, Outcome, Period};
 
 /// Door log counts over the knocks made in the period.

@@ -102,20 +102,26 @@ impl<'a> Fold<'a> {
         }
         let questions = || surveys.entries().iter().flat_map(|e| &e.survey.questions);
         let rank_questions: BTreeSet<String> = questions()
-            .filter(|q| {
-                matches!(&q.kind, QuestionKind::Rank { from, .. } if from == ISSUES_QUESTION)
-            })
+            .filter(
+                |q| matches!(&q.kind, QuestionKind::Rank { from, .. } if from == ISSUES_QUESTION),
+            )
             .map(|q| q.id.clone())
             .collect();
         let look = Lookups::new(surveys, taxonomy);
         // What the sections read: see `AreaPeriod::count` and the sections' `count`s.
         let mut period_questions: BTreeSet<String> = rank_questions.clone();
         period_questions.extend(
-            [ISSUES_QUESTION, TRANSECT_QUESTION, "street", "from_ref", "to_ref"]
-                .into_iter()
-                .chain(CLASS_QUESTIONS)
-                .chain(NI195_ELEMENTS)
-                .map(str::to_owned),
+            [
+                ISSUES_QUESTION,
+                TRANSECT_QUESTION,
+                "street",
+                "from_ref",
+                "to_ref",
+            ]
+            .into_iter()
+            .chain(CLASS_QUESTIONS)
+            .chain(NI195_ELEMENTS)
+            .map(str::to_owned),
         );
         period_questions.extend(
             questions()

@@ -373,8 +373,7 @@ impl AreaPeriod {
             Class::Interview(who) => {
                 let n = &mut self.by_type[who.index()];
                 *n = step(*n, add);
-                self.issues
-                    .count(who, &issues::said(c, look.taxonomy), add);
+                self.issues.count(who, &issues::said(c, look.taxonomy), add);
                 let name = c.response.interviewer.trim();
                 if !name.is_empty() {
                     let n = self.interviewers.entry(name.to_owned()).or_insert(0);
