@@ -55,7 +55,9 @@ impl PackFormat {
 /// Everything the pack is built from, read from the store once.
 pub struct Sources {
     pub geography: Geography,
+    /// Every response ([`Sources::read`]); none when they were folded as read.
     pub responses: Vec<Response>,
+    /// The door log ([`Sources::read`]); empty when it was folded as read.
     pub doors: Vec<DoorRecord>,
     pub crime: Vec<CrimeRecord>,
     /// Labels and mappings from the newest KIN survey's taxonomy edition (issue ids are the
@@ -63,8 +65,7 @@ pub struct Sources {
     pub taxonomy: Taxonomy,
     pub known_areas: BTreeSet<String>,
     pub unresolved_conflicts: u64,
-    /// Other periods' counts, when only one period's responses were kept
-    /// ([`Sources::read_period`]).
+    /// The responses and doors folded as read ([`Sources::read_period`]).
     pub folded: Option<Folded>,
 }
 
@@ -96,9 +97,9 @@ impl Sources {
     }
 
     /// Reads the store for a report on `period` over `areas` (from `geography`, the
-    /// store's): every response is read once and folded into the counts the report needs
-    /// of other periods; only the responses of `period` are kept. Builds the same report
-    /// as [`Sources::read`] in memory bounded by one period rather than the store.
+    /// store's): every response and door is read once, folded into the counts the report
+    /// needs and dropped; none is kept. Builds the same report as [`Sources::read`] in
+    /// memory bounded by the areas and questions rather than the store.
     pub fn read_period(
         store: &Store,
         registry: &Registry,
@@ -121,19 +122,24 @@ impl Sources {
             if note.skip {
                 return Ok(());
             }
-            let response = if fold.keeps(s.period) {
-                s.full()?
-            } else {
-                s.only(|q| fold.needs_answer(q))?
-            };
+            let period = s.period;
+            // The fold reads answers' values only: their times are not decoded.
+            let response = s.values(
+                |q| fold.needs_answer(period, q),
+                fold.needs_findings(period),
+            )?;
             fold.add(response);
             Ok(())
         })?;
         if let Some(e) = unreadable.into_iter().next() {
             return Err(e.into());
         }
-        let (responses, folded) = fold.finish();
-        Sources::with(store, registry, geography, responses, Some(folded))
+        store.each_door(|d| {
+            fold.door(&d);
+            Ok(())
+        })?;
+        let folded = fold.finish();
+        Sources::with(store, registry, geography, Vec::new(), Some(folded))
     }
 
     fn with(
@@ -143,6 +149,11 @@ impl Sources {
         responses: Vec<Response>,
         folded: Option<Folded>,
     ) -> Result<Sources, Error> {
+        // Folded, the doors were read already.
+        let doors = match folded {
+            Some(_) => Vec::new(),
+            None => store.all_doors()?,
+        };
         let known_areas = [Level::Ward, Level::Paa]
             .into_iter()
             .filter_map(|l| geography.layer(l))
@@ -156,7 +167,7 @@ impl Sources {
             .collect();
         Ok(Sources {
             responses,
-            doors: store.all_doors()?,
+            doors,
             crime: store.crime_records()?,
             unresolved_conflicts: store.unresolved_conflict_count()? as u64,
             geography,
@@ -179,6 +190,7 @@ impl Sources {
                     .filter(|d| d.knocks.iter().any(|k| period.contains(k.at)))
                     .map(|d| normal_code(&d.area)),
             )
+            .chain(self.folded.iter().flat_map(|f| f.worked.iter().cloned()))
             .collect();
         specs
             .into_iter()

@@ -1,12 +1,11 @@
 //! What changed since the compared period, and which issues persist.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::figure::{LOW_BASE, Rules, Tally};
-use super::issues::{IssueTallies, label, tally};
+use super::issues::{IssueTallies, label};
 use super::model::{Change, Changes, IssueChange};
 use super::wilson::overlap;
-use super::{AreaSpec, Counted, area_period};
 use crate::response::Period;
 use crate::survey::Taxonomy;
 
@@ -17,21 +16,6 @@ pub struct History {
 }
 
 impl History {
-    pub fn new(known: &[Counted<'_>], spec: &AreaSpec, taxonomy: &Taxonomy) -> History {
-        let periods: BTreeSet<Period> = known
-            .iter()
-            .filter(|c| spec.holds(&c.response.area))
-            .map(|c| c.response.period)
-            .collect();
-        History {
-            periods: periods
-                .into_iter()
-                .map(|p| (p, tally(&area_period(known, spec, p), taxonomy)))
-                .filter(|(_, t)| t.interviews.all > 0)
-                .collect(),
-        }
-    }
-
     /// How many consecutive periods, ending with `period`, had `issue` among the three most
     /// named. A period without interviews breaks the run.
     pub fn consecutive(&self, issue: &str, period: Period) -> u32 {

@@ -1,25 +1,29 @@
 //! Who we heard: respondents by type and by each "about you" question (prefer not to say
 //! shown), with groups under-represented against an area profile flagged.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use uuid::Uuid;
 
 use super::figure::{Rules, hide_in_table};
 use super::model::{AboutYou, GroupCount, Heard};
 use super::profile::{MARGIN, Profile, about_you_questions};
-use super::{AreaPeriod, AreaSpec, Respondent};
+use super::{AreaPeriod, AreaSpec, Counted, Respondent, step};
+use crate::survey::registry::Registry;
 use crate::survey::{Question, Survey};
 
 /// The value counted for an interview that did not answer a question.
 pub const NOT_ANSWERED: &str = "not_answered";
 
 pub fn heard(
-    now: &AreaPeriod<'_>,
+    now: &AreaPeriod,
     spec: &AreaSpec,
+    surveys: &Registry,
     profile: Option<&Profile>,
     rules: &Rules,
     hidden: &[bool],
 ) -> Heard {
-    let total = now.interviews.len() as u64;
+    let total = now.interviews();
     let by_type_counts = now.by_type();
     let by_type = Respondent::ALL
         .iter()
@@ -40,7 +44,7 @@ pub fn heard(
             Some("\"About you\" answers are not shown below ward level.".to_owned()),
         )
     } else {
-        (about_you(now, spec, profile, rules), None)
+        (about_you(now, spec, surveys, profile, rules), None)
     };
     Heard {
         interviews: rules.count(total),
@@ -51,19 +55,89 @@ pub fn heard(
     }
 }
 
-/// The "about you" questions of the surveys the interviews were on: the newest version's
-/// order first, then questions only older versions asked.
-fn questions<'a>(now: &AreaPeriod<'a>) -> Vec<&'a Question> {
-    let mut surveys: Vec<&'a Survey> = Vec::new();
-    for i in &now.interviews {
-        let s = i.counted.survey;
-        if !surveys
-            .iter()
-            .any(|k| k.id == s.id && k.version == s.version)
-        {
-            surveys.push(s);
+/// Every "about you" question id of an installed survey, with the values every version
+/// of it offers (the values that are a row whatever version's question the pack shows).
+pub fn about_you_values(surveys: &Registry) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in surveys.entries() {
+        for q in about_you_questions(&e.survey) {
+            let values: BTreeSet<String> = q.choices().iter().map(|c| c.value.clone()).collect();
+            match out.get_mut(&q.id) {
+                Some(common) => common.retain(|v| values.contains(v)),
+                None => {
+                    out.insert(q.id.clone(), values);
+                }
+            }
         }
     }
+    out
+}
+
+/// The interviews' "about you" answers, counted one interview at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Acc {
+    /// Interviews per survey id and version: which questions the pack shows.
+    surveys: BTreeMap<(String, u32), u64>,
+    /// Per "about you" question of any installed survey, interviews per value given
+    /// ([`NOT_ANSWERED`] included).
+    counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Values some version does not offer are listed in the order first given, so for them
+    /// alone the interviews giving each are kept, as (reading order, id): rare answers.
+    unusual: BTreeMap<String, BTreeMap<String, BTreeSet<(u64, Uuid)>>>,
+}
+
+impl Acc {
+    /// Counts an interview in (`add`) or back out; `order` is its place in reading order,
+    /// `questions` every "about you" question ([`about_you_values`]).
+    pub fn count(
+        &mut self,
+        questions: &BTreeMap<String, BTreeSet<String>>,
+        c: &Counted<'_>,
+        order: u64,
+        add: bool,
+    ) {
+        let key = (c.survey.id.clone(), c.survey.version);
+        let n = self.surveys.entry(key.clone()).or_insert(0);
+        *n = step(*n, add);
+        if *n == 0 {
+            self.surveys.remove(&key);
+        }
+        for (q, common) in questions {
+            let v = c.choice(q).unwrap_or(NOT_ANSWERED);
+            let counts = self.counts.entry(q.clone()).or_default();
+            match counts.get_mut(v) {
+                Some(n) => *n = step(*n, add),
+                None if add => {
+                    counts.insert(v.to_owned(), 1);
+                }
+                None => {}
+            }
+            if v != NOT_ANSWERED && !common.contains(v) {
+                let given = self
+                    .unusual
+                    .entry(q.clone())
+                    .or_default()
+                    .entry(v.to_owned())
+                    .or_default();
+                if add {
+                    given.insert((order, c.response.id));
+                } else {
+                    given.retain(|(_, id)| *id != c.response.id);
+                }
+            }
+        }
+    }
+}
+
+/// The "about you" questions of the surveys the interviews were on: the newest version's
+/// order first, then questions only older versions asked.
+fn questions<'a>(now: &AreaPeriod, registry: &'a Registry) -> Vec<&'a Question> {
+    let mut surveys: Vec<&'a Survey> = now
+        .heard
+        .surveys
+        .keys()
+        .filter_map(|(id, version)| registry.get(id, Some(*version)))
+        .collect();
     surveys.sort_by(|a, b| b.version.cmp(&a.version).then(a.id.cmp(&b.id)));
     let mut out: Vec<&'a Question> = Vec::new();
     for s in surveys {
@@ -77,16 +151,18 @@ fn questions<'a>(now: &AreaPeriod<'a>) -> Vec<&'a Question> {
 }
 
 fn about_you(
-    now: &AreaPeriod<'_>,
+    now: &AreaPeriod,
     spec: &AreaSpec,
+    surveys: &Registry,
     profile: Option<&Profile>,
     rules: &Rules,
 ) -> Vec<AboutYou> {
-    questions(now)
+    let no_counts = BTreeMap::new();
+    questions(now, surveys)
         .into_iter()
         .map(|q| {
-            // Rows: the question's choices in order, then any value older versions offered,
-            // then "not answered".
+            // Rows: the question's choices in order, then any value older versions offered
+            // (in the order first given), then "not answered".
             let mut rows: Vec<(String, String, bool)> = q
                 .choices()
                 .iter()
@@ -98,14 +174,20 @@ fn about_you(
                     )
                 })
                 .collect();
-            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-            for i in &now.interviews {
-                let v = i.counted.choice(&q.id).unwrap_or(NOT_ANSWERED).to_owned();
-                if v != NOT_ANSWERED && !rows.iter().any(|r| r.0 == v) {
-                    rows.push((v.clone(), v.clone(), false));
-                }
-                *counts.entry(v).or_insert(0) += 1;
+            let mut others: Vec<(&(u64, Uuid), &String)> = now
+                .heard
+                .unusual
+                .get(&q.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|(v, given)| given.first().map(|first| (first, v)))
+                .filter(|(_, v)| !rows.iter().any(|r| r.0 == **v))
+                .collect();
+            others.sort();
+            for (_, v) in others {
+                rows.push((v.clone(), v.clone(), false));
             }
+            let counts = now.heard.counts.get(&q.id).unwrap_or(&no_counts);
             rows.push((NOT_ANSWERED.to_owned(), "Not answered".to_owned(), true));
             let values: Vec<u64> = rows
                 .iter()

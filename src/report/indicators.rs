@@ -4,7 +4,7 @@
 
 use super::figure::{Rules, Tally};
 use super::model::{Indicator, Indicators};
-use super::{AreaPeriod, Counted, Respondent};
+use super::{AreaPeriod, Counted, Respondent, step};
 use crate::survey::taxonomy::NI17_STRANDS;
 
 /// The NI 17 total (0–21) at or above which a respondent perceives a high level of ASB.
@@ -22,11 +22,12 @@ const STRAND_LABELS: [&str; 7] = [
 ];
 
 /// The question of this response's survey tagged `tag` (any of `tags`).
-fn tagged<'a>(c: &Counted<'a>, tags: &[&str]) -> Option<&'a crate::survey::Question> {
-    c.survey
-        .questions
-        .iter()
-        .find(|q| q.indicator.as_deref().is_some_and(|t| tags.contains(&t)))
+fn tagged<'a>(c: &Counted<'a>, tags: &[impl AsRef<str>]) -> Option<&'a crate::survey::Question> {
+    c.survey.questions.iter().find(|q| {
+        q.indicator
+            .as_deref()
+            .is_some_and(|t| tags.iter().any(|x| x.as_ref() == t))
+    })
 }
 
 /// One resident's answer to a measure: counted, in the base only, or excluded.
@@ -40,7 +41,7 @@ enum Scored {
 /// A measure answered on one scale: `positive` values are counted; any other substantive
 /// answer is in the base; non-substantive answers (don't know, refused, never walks
 /// alone), skipped or missing questions are excluded.
-fn scored(c: &Counted<'_>, tags: &[&str], positive: &[&str]) -> Scored {
+fn scored(c: &Counted<'_>, tags: &[impl AsRef<str>], positive: &[&str]) -> Scored {
     let Some(q) = tagged(c, tags) else {
         return Scored::Excluded;
     };
@@ -60,19 +61,16 @@ fn scored(c: &Counted<'_>, tags: &[&str], positive: &[&str]) -> Scored {
     }
 }
 
-fn tally_of(scores: impl Iterator<Item = Scored>) -> Tally {
-    let mut t = Tally::default();
-    for s in scores {
-        match s {
-            Scored::Counted => {
-                t.count += 1;
-                t.base += 1;
-            }
-            Scored::Base => t.base += 1,
-            Scored::Excluded => t.excluded += 1,
+/// Counts one answer in (`add`) or back out.
+fn tally_step(t: &mut Tally, s: Scored, add: bool) {
+    match s {
+        Scored::Counted => {
+            t.count = step(t.count, add);
+            t.base = step(t.base, add);
         }
+        Scored::Base => t.base = step(t.base, add),
+        Scored::Excluded => t.excluded = step(t.excluded, add),
     }
-    t
 }
 
 /// A resident's NI 17 total, or `None` when any strand lacks a valid (scored) answer.
@@ -96,101 +94,149 @@ const UNSAFE: [&str; 2] = ["a_bit_unsafe", "very_unsafe"];
 const AGREE5: [&str; 2] = ["strongly_agree", "tend_to_agree"];
 const AGREE4: [&str; 2] = ["definitely_agree", "tend_to_agree"];
 
-/// The indicators; when the residents' count is hidden (`residents_hidden`), so is every
-/// figure on it, whole.
-pub fn indicators(now: &AreaPeriod<'_>, rules: &Rules, residents_hidden: bool) -> Indicators {
-    let residents: Vec<&Counted<'_>> = now
-        .interviews
-        .iter()
-        .filter(|i| i.respondent == Respondent::Resident)
-        .map(|i| &i.counted)
-        .collect();
-    let measure = |tags: &[&str], positive: &[&str]| {
-        tally_of(residents.iter().map(|c| scored(c, tags, positive)))
+/// A measure on one scale: its id, wording, what it counts, the question tags that ask it
+/// and the answers counted.
+#[derive(Debug, Clone)]
+pub struct Measure {
+    pub id: String,
+    pub label: String,
+    pub counts: &'static str,
+    pub tags: Vec<String>,
+    pub positive: &'static [&'static str],
+}
+
+/// The measures after NI 17's high level, in the order reported.
+pub fn measures() -> Vec<Measure> {
+    let m = |id: &str, label: &str, counts: &'static str, tags: &[&str], positive| Measure {
+        id: id.to_owned(),
+        label: label.to_owned(),
+        counts,
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        positive,
     };
-    let mut measures = Vec::new();
-    let mut push = |id: &str, label: &str, counts: &str, t: Tally| {
-        measures.push(Indicator {
-            id: id.to_owned(),
-            label: label.to_owned(),
-            counts: counts.to_owned(),
-            figure: if residents_hidden {
-                rules.figure_whole_hidden(t)
-            } else {
-                rules.figure(t)
-            },
-        });
-    };
-    let high = tally_of(residents.iter().map(|c| match ni17_total(c) {
-        Some(t) if t >= NI17_HIGH => Scored::Counted,
-        Some(_) => Scored::Base,
-        None => Scored::Excluded,
-    }));
-    push(
-        "ni17_high",
-        "NI 17: high level of perceived anti-social behaviour",
-        "total of 11 or more over the seven strands (3/2/1/0 each); only residents \
-         answering all seven are in the base",
-        high,
-    );
+    let mut out = Vec::new();
     for (strand, label) in NI17_STRANDS.iter().zip(STRAND_LABELS) {
         let tag = format!("ni17.{strand}");
-        push(
+        out.push(m(
             &tag,
             &format!("NI 17 strand: {label}"),
             "very or fairly big problem",
-            measure(&[tag.as_str()], &BIG),
-        );
+            &[tag.as_str()],
+            &BIG,
+        ));
     }
-    push(
+    out.push(m(
         "ni41",
         "NI 41: drunk or rowdy behaviour as a problem",
         "very or fairly big problem (NI 17 strand 6)",
-        measure(&["ni17.drunk_rowdy"], &BIG),
-    );
-    push(
+        &["ni17.drunk_rowdy"],
+        &BIG,
+    ));
+    out.push(m(
         "ni42",
         "NI 42: drug use or drug dealing as a problem",
         "very or fairly big problem (NI 17 strand 5)",
-        measure(&["ni17.drugs"], &BIG),
-    );
-    push(
+        &["ni17.drugs"],
+        &BIG,
+    ));
+    out.push(m(
         "unsafe_after_dark",
         "Feeling unsafe walking alone in the area after dark",
         "a bit or very unsafe (never walks alone is excluded)",
-        measure(&["safety.after_dark"], &UNSAFE),
-    );
-    push(
+        &["safety.after_dark"],
+        &UNSAFE,
+    ));
+    out.push(m(
         "unsafe_day",
         "Feeling unsafe walking alone in the area during the day",
         "a bit or very unsafe (never walks alone is excluded)",
-        measure(&["safety.day"], &UNSAFE),
-    );
+        &["safety.day"],
+        &UNSAFE,
+    ));
     // Version 1 tagged this wording `ni21`; it is the PSA 23 single confidence measure's
     // wording, not the Place Survey's, so it is not called NI 21.
-    push(
+    out.push(m(
         "single_confidence_measure",
         "Agree the police and local council are dealing with the anti-social behaviour and \
          crime issues that matter in this area (single confidence measure, PSA 23 wording; \
          not NI 21)",
         "strongly or tend to agree",
-        measure(&["psa23.confidence", "ni21"], &AGREE5),
-    );
-    push(
+        &["psa23.confidence", "ni21"],
+        &AGREE5,
+    ));
+    out.push(m(
         "ni4",
         "NI 4: feel they can influence decisions affecting their local area",
         "definitely or tend to agree (don't know excluded)",
-        measure(&["ni4"], &AGREE4),
-    );
-    push(
+        &["ni4"],
+        &AGREE4,
+    ));
+    out.push(m(
         "police_confidence",
         "Confidence in the police in this area (CSEW wording)",
         "strongly or tend to agree",
-        measure(&["police_confidence"], &AGREE5),
-    );
+        &["police_confidence"],
+        &AGREE5,
+    ));
+    out
+}
+
+/// The residents' answers to every measure, counted one resident at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Acc {
+    high: Tally,
+    /// One per [`measures`], in order.
+    measures: Vec<Tally>,
+}
+
+impl Acc {
+    /// Counts a resident's interview in (`add`) or back out.
+    pub fn count(&mut self, measures: &[Measure], c: &Counted<'_>, add: bool) {
+        let high = match ni17_total(c) {
+            Some(t) if t >= NI17_HIGH => Scored::Counted,
+            Some(_) => Scored::Base,
+            None => Scored::Excluded,
+        };
+        tally_step(&mut self.high, high, add);
+        if self.measures.len() < measures.len() {
+            self.measures.resize(measures.len(), Tally::default());
+        }
+        for (m, t) in measures.iter().zip(&mut self.measures) {
+            tally_step(t, scored(c, &m.tags, m.positive), add);
+        }
+    }
+}
+
+/// The indicators; when the residents' count is hidden (`residents_hidden`), so is every
+/// figure on it, whole.
+pub fn indicators(now: &AreaPeriod, rules: &Rules, residents_hidden: bool) -> Indicators {
+    let figure = |t: Tally| {
+        if residents_hidden {
+            rules.figure_whole_hidden(t)
+        } else {
+            rules.figure(t)
+        }
+    };
+    let acc = &now.indicators;
+    let mut out = vec![Indicator {
+        id: "ni17_high".to_owned(),
+        label: "NI 17: high level of perceived anti-social behaviour".to_owned(),
+        counts: "total of 11 or more over the seven strands (3/2/1/0 each); only residents \
+                 answering all seven are in the base"
+            .to_owned(),
+        figure: figure(acc.high),
+    }];
+    for (i, m) in measures().into_iter().enumerate() {
+        out.push(Indicator {
+            id: m.id,
+            label: m.label,
+            counts: m.counts.to_owned(),
+            figure: figure(acc.measures.get(i).copied().unwrap_or_default()),
+        });
+    }
     Indicators {
         population: "residents only".to_owned(),
-        residents: rules.count_hidden(residents.len() as u64, residents_hidden),
-        measures,
+        residents: rules.count_hidden(now.by_type[Respondent::Resident.index()], residents_hidden),
+        measures: out,
     }
 }

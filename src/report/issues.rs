@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::figure::{Rules, Tally};
 use super::model::{IssueGroup, IssueRow, Issues};
-use super::{AreaPeriod, Counted, Respondent};
+use super::{Counted, Respondent, step};
 use crate::survey::model::QuestionKind;
 use crate::survey::{Answer, Taxonomy};
 
@@ -116,14 +116,6 @@ impl IssueTallies {
     }
 }
 
-pub fn tally(now: &AreaPeriod<'_>, taxonomy: &Taxonomy) -> IssueTallies {
-    let mut acc = TallyAcc::default();
-    for i in &now.interviews {
-        acc.count(i.respondent, &said(&i.counted, taxonomy), true);
-    }
-    acc.finish()
-}
-
 /// Issue counts added to (and taken from) one interview at a time.
 #[derive(Debug, Clone, Default)]
 pub struct TallyAcc {
@@ -176,10 +168,6 @@ impl TallyAcc {
             issues,
         }
     }
-}
-
-fn step(n: u64, add: bool) -> u64 {
-    if add { n + 1 } else { n.saturating_sub(1) }
 }
 
 /// An issue's English label (its id when the taxonomy does not know it).

@@ -24,7 +24,7 @@ pub mod street;
 pub mod tidy;
 pub mod wilson;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use figure::{LOW_BASE, Rules, THRESHOLD, Tally};
 pub use model::*;
@@ -78,10 +78,12 @@ pub struct Input<'a> {
     /// [`normal_code`]s): a finished response under any other code is counted as unplaced.
     pub known_areas: BTreeSet<String>,
     /// Every response in the store (drafts, revisions and all); [`active_responses`] picks.
+    /// Not read when `folded` is given.
     pub responses: &'a [Response],
     pub surveys: &'a Registry,
     /// The taxonomy whose labels and mappings the pack uses (the latest edition).
     pub taxonomy: &'a Taxonomy,
+    /// The door log; not read when `folded` is given.
     pub doors: &'a [DoorRecord],
     pub crime: &'a [CrimeRecord],
     pub rules: Rules,
@@ -89,8 +91,8 @@ pub struct Input<'a> {
     /// Merge conflicts the store holds unresolved (their active side is among
     /// `responses`; the pack says how many there are).
     pub unresolved_conflicts: u64,
-    /// What was folded from every period while reading the store ([`fold::Fold`]); then
-    /// `responses` need only hold the period reported on.
+    /// The responses and doors folded while reading the store ([`fold::Fold`]): then
+    /// `responses` and `doors` are not read, and may be empty.
     pub folded: Option<&'a fold::Folded>,
 }
 
@@ -138,36 +140,28 @@ pub fn suppression(rules: &Rules) -> Suppression {
     }
 }
 
-/// Builds the pack.
+/// Builds the pack. With `input.folded` the responses and doors were folded as they
+/// were read ([`fold::Fold`]); without it, `input.responses` and `input.doors` are folded
+/// here the same way, so both give the same report.
 pub fn build(input: &Input<'_>) -> Report {
-    let active = active_responses(input.responses);
-    let known: Vec<Counted<'_>> = active
-        .responses
-        .iter()
-        .filter_map(|r| {
-            input
-                .surveys
-                .get(&r.survey_id, Some(r.survey_version))
-                .map(|s| Counted {
-                    response: r,
-                    survey: s,
-                })
-        })
-        .collect();
-    let unknown = match input.folded {
-        Some(f) => f.unknown,
-        None => (active.responses.len() - known.len()) as u64,
+    let own;
+    let folded = match input.folded {
+        Some(f) => f,
+        None => {
+            own = fold::Fold::of_input(input);
+            &own
+        }
     };
-    let in_period = |c: &&Counted<'_>| c.response.period == input.period;
-    let unplaced = known
+    let unplaced = folded
+        .filed
         .iter()
-        .filter(in_period)
-        .filter(|c| !input.known_areas.contains(&normal_code(&c.response.area)))
-        .count() as u64;
+        .filter(|(code, _)| !input.known_areas.contains(*code))
+        .map(|(_, n)| n)
+        .sum();
     let areas = input
         .areas
         .iter()
-        .map(|spec| area_report(input, spec, &known))
+        .map(|spec| area_report(input, spec, folded))
         .collect();
     Report {
         format: FORMAT,
@@ -181,7 +175,7 @@ pub fn build(input: &Input<'_>) -> Report {
         low_base_below: LOW_BASE,
         unresolved_conflicts: input.unresolved_conflicts,
         unplaced_responses: unplaced,
-        unknown_survey_responses: unknown,
+        unknown_survey_responses: folded.unknown,
         priority_formula: PRIORITY_FORMULA.to_owned(),
         caveats: caveats(),
         areas,
@@ -219,11 +213,15 @@ impl<'a> Counted<'a> {
     }
 }
 
-/// The counted responses of one area and period, sorted into what the pack needs.
+/// One area's counts in the period reported, added to one response at a time (and taken
+/// back out when a revision read later replaces one): what every section needs, and no
+/// response. Its size grows with the areas, questions and answers' values, the officers
+/// and the EVA findings the pack lists, never with the number of interviews.
 #[derive(Debug, Clone, Default)]
-pub struct AreaPeriod<'a> {
-    /// Adult interviews with consent: every table's base.
-    pub interviews: Vec<Interview<'a>>,
+pub struct AreaPeriod {
+    /// Adult interviews with consent (every table's base), per respondent type in
+    /// [`Respondent::ALL`] order.
+    pub by_type: [u64; 5],
     /// Interviews with under-16s.
     pub youth: u64,
     /// Records where consent was declined.
@@ -231,14 +229,46 @@ pub struct AreaPeriod<'a> {
     /// Interviews stopped part-way (status refused).
     pub stopped: u64,
     /// Completed EVA audits.
-    pub audits: Vec<Counted<'a>>,
+    pub audits: u64,
+    /// The interviews' issue counts.
+    pub issues: issues::TallyAcc,
+    /// Interviews per interviewer (trimmed, non-empty): a distinct count must know the
+    /// names, and a revision taken out must be able to take its interviewer out again.
+    pub interviewers: BTreeMap<String, u64>,
+    pub indicators: indicators::Acc,
+    pub street: street::Acc,
+    pub evidence: record::Evidence,
+    pub heard: heard::Acc,
 }
 
-/// One adult interview and who gave it.
-#[derive(Debug, Clone, Copy)]
-pub struct Interview<'a> {
-    pub counted: Counted<'a>,
-    pub respondent: Respondent,
+/// What counting a response looks up in the surveys and taxonomy, worked out once.
+#[derive(Debug, Clone)]
+pub struct Lookups<'a> {
+    pub taxonomy: &'a Taxonomy,
+    pub measures: Vec<indicators::Measure>,
+    /// Every "about you" question of an installed survey (see [`heard::Acc`]).
+    pub about_you: BTreeMap<String, BTreeSet<String>>,
+    /// Each taxonomy issue's EVA items (see [`record::Evidence`]).
+    pub eva_items: Vec<(String, Vec<String>)>,
+}
+
+impl<'a> Lookups<'a> {
+    pub fn new(surveys: &Registry, taxonomy: &'a Taxonomy) -> Lookups<'a> {
+        let mut seen = BTreeSet::new();
+        let mut eva_items: Vec<(String, Vec<String>)> = Vec::new();
+        for def in &taxonomy.issues {
+            // As [`Taxonomy::get`]: the first definition of an id is the one read.
+            if seen.insert(def.id.as_str()) && !def.eva_items.is_empty() {
+                eva_items.push((def.id.clone(), def.eva_items.clone()));
+            }
+        }
+        Lookups {
+            taxonomy,
+            measures: indicators::measures(),
+            about_you: heard::about_you_values(surveys),
+            eva_items,
+        }
+    }
 }
 
 /// The respondent types the pack tells apart.
@@ -291,18 +321,33 @@ impl Respondent {
     }
 }
 
-impl AreaPeriod<'_> {
+impl Respondent {
+    /// Its place in [`Respondent::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Respondent::Resident => 0,
+            Respondent::Business => 1,
+            Respondent::KeyIndividual => 2,
+            Respondent::Other => 3,
+            Respondent::NotGiven => 4,
+        }
+    }
+}
+
+/// One more (`add`) or one fewer.
+pub(crate) fn step(n: u64, add: bool) -> u64 {
+    if add { n + 1 } else { n.saturating_sub(1) }
+}
+
+impl AreaPeriod {
+    /// Adult interviews with consent.
+    pub fn interviews(&self) -> u64 {
+        self.by_type.iter().sum()
+    }
+
     /// Interviews per respondent type, in [`Respondent::ALL`] order.
     pub fn by_type(&self) -> Vec<u64> {
-        Respondent::ALL
-            .iter()
-            .map(|t| {
-                self.interviews
-                    .iter()
-                    .filter(|i| i.respondent == *t)
-                    .count() as u64
-            })
-            .collect()
+        self.by_type.to_vec()
     }
 
     /// Which respondent-type counts the public pack hides, in [`Respondent::ALL`] order:
@@ -312,28 +357,39 @@ impl AreaPeriod<'_> {
     pub fn hidden_types(&self, rules: &Rules) -> Vec<bool> {
         figure::hide_in_table_sparing(&self.by_type(), rules, Some(0))
     }
-}
 
-/// Sorts the counted responses of `spec` in `period`.
-pub fn area_period<'a>(known: &[Counted<'a>], spec: &AreaSpec, period: Period) -> AreaPeriod<'a> {
-    let mut out = AreaPeriod::default();
-    for c in known
-        .iter()
-        .filter(|c| c.response.period == period && spec.holds(&c.response.area))
-    {
+    /// Counts a counted response of this area and period in (`add`) or back out; `order`
+    /// is its place in reading order (what lists of findings are sorted by).
+    pub fn count(&mut self, look: &Lookups<'_>, c: &Counted<'_>, order: u64, add: bool) {
         match Class::of(c) {
-            Class::Audit => out.audits.push(*c),
-            Class::Stopped => out.stopped += 1,
-            Class::Declined => out.declined += 1,
-            Class::Youth => out.youth += 1,
-            Class::Interview(respondent) => out.interviews.push(Interview {
-                counted: *c,
-                respondent,
-            }),
+            Class::Audit => {
+                self.audits = step(self.audits, add);
+                self.street.count(c, order, add);
+                self.evidence.count(&look.eva_items, c, add);
+            }
+            Class::Stopped => self.stopped = step(self.stopped, add),
+            Class::Declined => self.declined = step(self.declined, add),
+            Class::Youth => self.youth = step(self.youth, add),
+            Class::Interview(who) => {
+                let n = &mut self.by_type[who.index()];
+                *n = step(*n, add);
+                self.issues.count(who, &issues::said(c, look.taxonomy), add);
+                let name = c.response.interviewer.trim();
+                if !name.is_empty() {
+                    let n = self.interviewers.entry(name.to_owned()).or_insert(0);
+                    *n = step(*n, add);
+                    if *n == 0 {
+                        self.interviewers.remove(name);
+                    }
+                }
+                if who == Respondent::Resident {
+                    self.indicators.count(&look.measures, c, add);
+                }
+                self.heard.count(&look.about_you, c, order, add);
+            }
             Class::Other => {}
         }
     }
-    out
 }
 
 /// What a counted response is to the pack.
@@ -383,17 +439,19 @@ impl Class {
     }
 }
 
-fn area_report(input: &Input<'_>, spec: &AreaSpec, known: &[Counted<'_>]) -> AreaReport {
-    let now = area_period(known, spec, input.period);
+fn area_report(input: &Input<'_>, spec: &AreaSpec, folded: &fold::Folded) -> AreaReport {
+    let empty = AreaPeriod::default();
+    let now = folded.now.get(&spec.code).unwrap_or(&empty);
     let rules = &input.rules;
-    let fieldwork = fieldwork::fieldwork(&now, input.doors, spec, input.period, rules);
-    let issue_tallies = issues::tally(&now, input.taxonomy);
+    let doors = folded.doors.get(&spec.code).copied().unwrap_or_default();
+    let fieldwork = fieldwork::fieldwork(now, doors, rules);
+    let issue_tallies = now.issues.clone().finish();
     let hidden_types = now.hidden_types(rules);
     let issues = issues::tables(&issue_tallies, input.taxonomy, rules, &hidden_types);
-    let indicators = indicators::indicators(&now, rules, hidden_types[0]);
-    let street = street::street(&now, rules.public);
+    let indicators = indicators::indicators(now, rules, hidden_types[0]);
+    let street = street::street(now, rules.public);
     let record = record::street_and_record(
-        &now,
+        now,
         &issue_tallies,
         input.taxonomy,
         input.crime,
@@ -401,20 +459,25 @@ fn area_report(input: &Input<'_>, spec: &AreaSpec, known: &[Counted<'_>]) -> Are
         input.period,
         rules,
     );
-    let history = match input.folded {
-        Some(f) => f.history.get(&spec.code).cloned().unwrap_or_default(),
-        None => changes::History::new(known, spec, input.taxonomy),
-    };
+    let no_history = changes::History::default();
+    let history = folded.history.get(&spec.code).unwrap_or(&no_history);
     let changes = changes::changes(
         &issue_tallies,
-        &history,
+        history,
         input.period,
         input.compare,
         input.taxonomy,
         rules,
     );
     let top_three = priority::top_three(&issue_tallies, &record, &changes, rules);
-    let heard = heard::heard(&now, spec, input.profile, rules, &hidden_types);
+    let heard = heard::heard(
+        now,
+        spec,
+        input.surveys,
+        input.profile,
+        rules,
+        &hidden_types,
+    );
     let street_and_record = record.into_iter().map(|r| r.row).collect();
     AreaReport {
         code: spec.code.clone(),

@@ -2,12 +2,12 @@
 //! observe it and what police recorded in the categories mapped to it, and where those
 //! disagree with what people said.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::figure::{Rules, Tally};
 use super::issues::{IssueTallies, label};
 use super::model::{Disagreement, StreetAndRecord};
-use super::{AreaPeriod, AreaSpec, Counted};
+use super::{AreaPeriod, AreaSpec, Counted, step};
 use crate::geography::crime::CrimeRecord;
 use crate::response::Period;
 use crate::survey::{Answer, Grade, Taxonomy};
@@ -60,7 +60,7 @@ pub fn one_to_one<'a>(taxonomy: &'a Taxonomy, issue: &str) -> Option<&'a str> {
 
 #[allow(clippy::too_many_arguments)]
 pub fn street_and_record(
-    now: &AreaPeriod<'_>,
+    now: &AreaPeriod,
     tallies: &IssueTallies,
     taxonomy: &Taxonomy,
     crime: &[CrimeRecord],
@@ -103,7 +103,8 @@ pub fn street_and_record(
                 .get(id)
                 .map(|d| d.eva_items.clone())
                 .unwrap_or_default();
-            let (audited, evidence, urgent) = eva_evidence(&now.audits, &items);
+            let e = now.evidence.get(id);
+            let (audited, evidence, urgent) = (e.audited, e.with_evidence, e.urgent);
             let categories = taxonomy
                 .get(id)
                 .map(|d| d.police_categories.clone())
@@ -169,26 +170,48 @@ pub fn street_and_record(
         .collect()
 }
 
-/// Transects audited on any of `items`, those with evidence on one of them, and urgent
-/// findings on them.
-fn eva_evidence(audits: &[Counted<'_>], items: &[String]) -> (u64, u64, u64) {
-    let (mut audited, mut evidence, mut urgent) = (0, 0, 0);
-    if items.is_empty() {
-        return (0, 0, 0);
-    }
-    for c in audits {
-        let answers: Vec<&Answer> = items.iter().filter_map(|i| c.answer(i)).collect();
-        if answers.is_empty() {
-            continue;
+/// Transects audited on an issue's EVA items, those with evidence on one of them, and
+/// the urgent findings on them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IssueEvidence {
+    pub audited: u64,
+    pub with_evidence: u64,
+    pub urgent: u64,
+}
+
+/// Each issue's [`IssueEvidence`], added to one audit at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    by_issue: BTreeMap<String, IssueEvidence>,
+}
+
+impl Evidence {
+    /// Counts an audit in (`add`) or back out; `items` are each issue's EVA items.
+    pub fn count(&mut self, items: &[(String, Vec<String>)], c: &Counted<'_>, add: bool) {
+        for (issue, items) in items {
+            let answers: Vec<&Answer> = items.iter().filter_map(|i| c.answer(i)).collect();
+            if answers.is_empty() {
+                continue;
+            }
+            let e = self.by_issue.entry(issue.clone()).or_default();
+            e.audited = step(e.audited, add);
+            if answers.iter().any(|a| is_evidence(a)) {
+                e.with_evidence = step(e.with_evidence, add);
+            }
+            let urgent = items
+                .iter()
+                .filter(|i| c.response.findings.get(*i).is_some_and(|f| f.urgent))
+                .count() as u64;
+            e.urgent = if add {
+                e.urgent + urgent
+            } else {
+                e.urgent.saturating_sub(urgent)
+            };
         }
-        audited += 1;
-        if answers.iter().any(|a| is_evidence(a)) {
-            evidence += 1;
-        }
-        urgent += items
-            .iter()
-            .filter(|i| c.response.findings.get(*i).is_some_and(|f| f.urgent))
-            .count() as u64;
     }
-    (audited, evidence, urgent)
+
+    /// The evidence on `issue` (none when it has no EVA items).
+    pub fn get(&self, issue: &str) -> IssueEvidence {
+        self.by_issue.get(issue).copied().unwrap_or_default()
+    }
 }

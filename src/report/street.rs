@@ -1,9 +1,13 @@
 //! The street as audited: NI 195 per element over the area's EVA transects, and the urgent
 //! findings with their fixed references and agencies.
 
+use std::collections::{BTreeMap, HashMap};
+
+use uuid::Uuid;
+
 use super::model::{LocatedFinding, Ni195Element, Street, UrgentFinding};
 use super::render::round6;
-use super::{AreaPeriod, Counted};
+use super::{AreaPeriod, Counted, step};
 use crate::response::location_point;
 use crate::response::transect::transect_id;
 use crate::survey::{Answer, Finding, Grade, Location, QuestionKind};
@@ -27,28 +31,75 @@ pub fn element_grade(c: &Counted<'_>, element: &str) -> Option<Grade> {
     }
 }
 
-/// NI 195 for one element: C, C− and D count in full, B− with half weight, over the
-/// transects graded on it.
-pub fn ni195(audits: &[Counted<'_>], element: &str) -> Ni195Element {
-    let mut e = Ni195Element {
+/// NI 195 for one element from its counts: C, C− and D count in full, B− with half
+/// weight, over the transects graded on it.
+fn ni195(element: &str, n: Ni195Count) -> Ni195Element {
+    Ni195Element {
         element: element.to_owned(),
-        graded: 0,
-        below_b: 0,
-        b_minus: 0,
-        score: None,
-    };
-    for g in audits.iter().filter_map(|c| element_grade(c, element)) {
-        e.graded += 1;
-        match g {
-            Grade::BMinus => e.b_minus += 1,
-            Grade::C | Grade::CMinus | Grade::D => e.below_b += 1,
-            Grade::A | Grade::BPlus | Grade::B => {}
+        graded: n.graded,
+        below_b: n.below_b,
+        b_minus: n.b_minus,
+        score: (n.graded > 0)
+            .then(|| (n.below_b as f64 + n.b_minus as f64 / 2.0) / n.graded as f64),
+    }
+}
+
+/// Transects graded on an NI 195 element, those below B and those at B−.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ni195Count {
+    pub graded: u64,
+    pub below_b: u64,
+    pub b_minus: u64,
+}
+
+/// The audits' street counts, added to one audit at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Acc {
+    /// One per [`NI195_ELEMENTS`], in order.
+    ni195: [Ni195Count; 4],
+    /// The urgent and located findings of each audit having any, by reading order: the
+    /// pack lists every one, so they are kept (and only they, not the audits).
+    findings: BTreeMap<u64, AuditFindings>,
+    /// The reading order of the audits in `findings`, to take one back out.
+    order: HashMap<Uuid, u64>,
+}
+
+#[derive(Debug, Clone)]
+struct AuditFindings {
+    urgent: Vec<UrgentFinding>,
+    /// With their notes; the public pack drops them when it lists them.
+    located: Vec<LocatedFinding>,
+}
+
+impl Acc {
+    /// Counts an audit in (`add`) or back out; `order` is its place in reading order.
+    pub fn count(&mut self, c: &Counted<'_>, order: u64, add: bool) {
+        for (element, n) in NI195_ELEMENTS.iter().zip(&mut self.ni195) {
+            let Some(g) = element_grade(c, element) else {
+                continue;
+            };
+            n.graded = step(n.graded, add);
+            match g {
+                Grade::BMinus => n.b_minus = step(n.b_minus, add),
+                Grade::C | Grade::CMinus | Grade::D => n.below_b = step(n.below_b, add),
+                Grade::A | Grade::BPlus | Grade::B => {}
+            }
+        }
+        if !add {
+            if let Some(o) = self.order.remove(&c.response.id) {
+                self.findings.remove(&o);
+            }
+            return;
+        }
+        let one = std::slice::from_ref(c);
+        let urgent = urgent(one);
+        let located = located(one, false);
+        if !urgent.is_empty() || !located.is_empty() {
+            self.findings
+                .insert(order, AuditFindings { urgent, located });
+            self.order.insert(c.response.id, order);
         }
     }
-    if e.graded > 0 {
-        e.score = Some((e.below_b as f64 + e.b_minus as f64 / 2.0) / e.graded as f64);
-    }
-    e
 }
 
 /// A text answer, trimmed; `None` when empty or not given.
@@ -159,14 +210,27 @@ pub fn located(audits: &[Counted<'_>], public: bool) -> Vec<LocatedFinding> {
     out
 }
 
-pub fn street(now: &AreaPeriod<'_>, public: bool) -> Street {
+pub fn street(now: &AreaPeriod, public: bool) -> Street {
+    let findings = now.street.findings.values();
     Street {
-        transects: now.audits.len() as u64,
+        transects: now.audits,
         ni195: NI195_ELEMENTS
             .iter()
-            .map(|e| ni195(&now.audits, e))
+            .zip(now.street.ni195)
+            .map(|(e, n)| ni195(e, n))
             .collect(),
-        urgent: urgent(&now.audits),
-        located_findings: located(&now.audits, public),
+        urgent: findings
+            .clone()
+            .flat_map(|f| f.urgent.iter().cloned())
+            .collect(),
+        located_findings: findings
+            .flat_map(|f| f.located.iter().cloned())
+            .map(|mut l| {
+                if public {
+                    l.note = None;
+                }
+                l
+            })
+            .collect(),
     }
 }

@@ -237,12 +237,20 @@ fn issues_count_every_interview_in_the_base_and_split_residents_from_businesses(
 }
 
 /// The report as `doorstep report` builds it (see [`fold`]): the responses read once in
-/// id order (the store's), those of other periods with only the answers the fold needs,
-/// and only the period's kept.
+/// id order (the store's), each with only the answers (and findings) the fold needs,
+/// folded and dropped; the doors likewise.
 fn folded(inp: &Input<'_>) -> Report {
     let mut all: Vec<&Response> = inp.responses.iter().collect();
     all.sort_by_key(|r| r.id);
     let mut f = fold::Fold::new(inp.surveys, inp.taxonomy, inp.period, &inp.areas);
+    let read = |f: &fold::Fold<'_>, r: &Response| {
+        let mut read = r.clone();
+        read.answers.retain(|q, _| f.needs_answer(r.period, q));
+        if !f.needs_findings(r.period) {
+            read.findings.clear();
+        }
+        read
+    };
     for r in &all {
         let note = f.note(r.id, r.status, r.replaces);
         if let Some(old) = note.take_out
@@ -253,17 +261,16 @@ fn folded(inp: &Input<'_>) -> Report {
         if note.skip {
             continue;
         }
-        let mut read = (*r).clone();
-        if !f.keeps(r.period) {
-            read.answers.retain(|q, _| f.needs_answer(q));
-            read.findings.clear();
-        }
-        f.add(read);
+        let one = read(&f, r);
+        f.add(one);
     }
-    let (responses, counts) = f.finish();
-    assert!(responses.iter().all(|r| r.period == inp.period));
+    for d in inp.doors {
+        f.door(d);
+    }
+    let counts = f.finish();
     build(&Input {
-        responses: &responses,
+        responses: &[],
+        doors: &[],
         folded: Some(&counts),
         ..inp.clone()
     })
@@ -1091,4 +1098,131 @@ fn when_the_residents_count_is_hidden_every_indicator_is_hidden_whole() {
         .find(|m| m.id == "ni4")
         .unwrap();
     assert_eq!((ni4.figure.count, ni4.figure.base), (Some(3), Some(3)));
+}
+
+/// The counts the fold holds, their structure only: the numbers are taken out, so two
+/// folds of the same kinds of response in different numbers compare equal exactly when
+/// neither holds more entries, lists or names than the other.
+fn shape(f: &fold::Folded) -> String {
+    format!("{f:?}")
+        .chars()
+        .filter(|c| !c.is_ascii_digit())
+        .collect()
+}
+
+/// The same interviews and audits (with a revision of each) `times` times over, with
+/// fresh ids, folded one at a time as `doorstep report` reads them.
+fn fold_times(reg: &Registry, times: usize) -> fold::Folded {
+    let w = "E05000001";
+    let taxonomy = &reg.get("kin", None).unwrap().taxonomy;
+    let period: Period = "2026-Q4".parse().unwrap();
+    let mut f = fold::Fold::new(reg, taxonomy, period, &[ward(w)]);
+    let mut m = Maker::default();
+    for _ in 0..times {
+        let more = with(ni17(["very_big"; 7]), &[("age_band", "age_65_74")]);
+        let kin = m.kin(
+            w,
+            "2026-Q4",
+            "resident",
+            &["drugs", "litter"],
+            &["litter"],
+            more,
+        );
+        let mut revision = m.kin(w, "2026-Q4", "business", &["speeding"], &[], vec![]);
+        revision.replaces = Some(kin.id);
+        let before = m.kin(w, "2026-Q3", "resident", &["burglary"], &[], vec![]);
+        let audit = eva(
+            &mut m,
+            w,
+            "2026-Q4",
+            "PEM-001",
+            vec![("litter", Answer::Grade(Grade::C))],
+        );
+        for r in [kin.clone(), before, audit] {
+            assert_eq!(f.note(r.id, r.status, r.replaces).take_out, None);
+            f.add(r);
+        }
+        let note = f.note(revision.id, revision.status, revision.replaces);
+        assert_eq!(note.take_out, Some(kin.id));
+        f.take_out(&kin);
+        f.add(revision);
+    }
+    f.finish()
+}
+
+#[test]
+fn the_fold_holds_counts_not_responses() {
+    let reg = registry();
+    let few = fold_times(&reg, 3);
+    let many = fold_times(&reg, 300);
+    // Three hundred times the responses, and not one entry more.
+    assert_eq!(shape(&few), shape(&many));
+    // The counts did move: 300 revised interviews (businesses now), 300 audits.
+    let now = &many.now["E05000001"];
+    assert_eq!(now.by_type, [0, 300, 0, 0, 0]);
+    assert_eq!(now.audits, 300);
+    assert_eq!(few.now["E05000001"].by_type, [0, 3, 0, 0, 0]);
+}
+
+#[test]
+fn the_folded_read_gives_the_same_pack_as_the_whole_one() {
+    // Street findings, crime, doors, "about you" and indicators, public and internal.
+    let (reg, rs, crime) = street_fixture();
+    let mut m = Maker {
+        next: rs.len() as u128 + 100,
+    };
+    let w = "E05000001";
+    let mut rs = rs;
+    for (age, v) in [("age_65_74", "very_big"), ("age_18_24", "not_a_problem")] {
+        for _ in 0..6 {
+            let more = with(ni17([v; 7]), &[("age_band", age)]);
+            rs.push(m.kin(w, "2026-Q4", "resident", &["drugs"], &[], more));
+        }
+    }
+    // An age band no version offers: a row of its own.
+    rs.push(m.kin(
+        w,
+        "2026-Q4",
+        "resident",
+        &[],
+        &[],
+        vec![("age_band", choice("age_200_plus"))],
+    ));
+    let door = |number: &str, outcome: crate::response::Outcome| {
+        let mut d = DoorRecord::new(
+            w,
+            crate::response::Door {
+                street: "Kay Street".into(),
+                number: number.into(),
+            },
+        );
+        d.knocks.push(crate::response::Knock::new(
+            Utc.with_ymd_and_hms(2026, 11, 3, 10, 0, 0).unwrap(),
+            outcome,
+        ));
+        d
+    };
+    let doors = vec![
+        door("1", crate::response::Outcome::Refused),
+        door("2", crate::response::Outcome::NoAnswer),
+    ];
+    for rules in [Rules::internal(), Rules::public()] {
+        let mut inp = input(&reg, &rs, vec![ward(w)], "2026-Q4", rules);
+        inp.crime = &crime;
+        inp.doors = &doors;
+        let whole = build(&inp);
+        assert_eq!(folded(&inp), whole);
+        let a = &whole.areas[0];
+        assert_eq!(
+            a.fieldwork.doors_knocked.value,
+            Some(2).filter(|_| !rules.public)
+        );
+        assert_eq!(a.street.urgent.len(), 1);
+        assert!(
+            a.heard
+                .about_you
+                .iter()
+                .any(|q| q.rows.iter().any(|r| r.group == "age_200_plus"))
+        );
+    }
 }

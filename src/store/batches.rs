@@ -223,6 +223,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Calls `each` with every door, one at a time (nothing kept between calls); an
+    /// unreadable door is an error, as in [`Store::all_doors`].
+    pub fn each_door(
+        &self,
+        mut each: impl FnMut(DoorRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for entry in self.tree(DOORS)?.iter() {
+            let (key, value) = entry?;
+            each(decode(
+                || format!("door {}", String::from_utf8_lossy(&key)),
+                &value,
+            )?)?;
+        }
+        Ok(())
+    }
+
     /// Every finalized response and revision, oldest first; an unreadable record is an
     /// error (an export must not silently leave one behind).
     pub fn finalized_responses(&self) -> Result<Vec<Response>, StoreError> {

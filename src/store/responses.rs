@@ -415,8 +415,8 @@ pub struct StoredResponse<'a> {
     pub changed_at: DateTime<Utc>,
     pub finalized_at: Option<DateTime<Utc>>,
     pub status: Status,
-    #[serde(borrow)]
-    answers: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    #[serde(borrow, deserialize_with = "raw_answers")]
+    answers: Vec<(Cow<'a, str>, &'a RawValue)>,
     #[serde(default, borrow)]
     findings: Option<&'a RawValue>,
     pub replaces: Option<Uuid>,
@@ -440,8 +440,14 @@ impl<'a> StoredResponse<'a> {
             key: key_name(key),
             message,
         };
-        let rec: StoredRecord<'a> =
-            serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+        // Checked as UTF-8 once, whole: read from bytes, serde_json checks every string
+        // and every undecoded answer again. Bytes that are not UTF-8 are read as bytes,
+        // for serde_json's own account of where they go wrong.
+        let rec: Result<StoredRecord<'a>, _> = match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(bytes),
+        };
+        let rec = rec.map_err(|e| corrupt(e.to_string()))?;
         if rec.format != FORMAT {
             return Err(corrupt(format!(
                 "record format {} is not one this doorstep reads ({FORMAT})",
@@ -462,7 +468,37 @@ impl<'a> StoredResponse<'a> {
         self.decode(keep, false)
     }
 
+    /// The response with only the values of the answers `keep` names decoded, and the
+    /// findings if `findings`: for a reader that counts answers' values alone. Each
+    /// answer's times and history are not read (the less there is to decode, the faster):
+    /// its times are given as the response's `changed_at` and its history as empty.
+    pub fn values(
+        self,
+        keep: impl Fn(&str) -> bool,
+        findings: bool,
+    ) -> Result<Response, StoreError> {
+        let at = self.changed_at;
+        self.read_answers(keep, findings, |raw| {
+            let v: AnswerValue = serde_json::from_str(raw)?;
+            Ok(AnswerRecord {
+                value: v.value,
+                given_at: at,
+                changed_at: at,
+                history: Vec::new(),
+            })
+        })
+    }
+
     fn decode(self, keep: impl Fn(&str) -> bool, findings: bool) -> Result<Response, StoreError> {
+        self.read_answers(keep, findings, |raw| serde_json::from_str(raw))
+    }
+
+    fn read_answers(
+        self,
+        keep: impl Fn(&str) -> bool,
+        findings: bool,
+        answer: impl Fn(&str) -> Result<AnswerRecord, serde_json::Error>,
+    ) -> Result<Response, StoreError> {
         let id = self.id;
         let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt {
             key: id.to_string(),
@@ -471,9 +507,9 @@ impl<'a> StoredResponse<'a> {
         let mut answers = BTreeMap::new();
         for (question, raw) in self.answers {
             if keep(&question) {
-                let answer: AnswerRecord = serde_json::from_str(raw.get())
-                    .map_err(|e| corrupt(&format!("answer `{question}`"), e))?;
-                answers.insert(question.into_owned(), answer);
+                let record =
+                    answer(raw.get()).map_err(|e| corrupt(&format!("answer `{question}`"), e))?;
+                answers.insert(question.into_owned(), record);
             }
         }
         let findings = match self.findings.filter(|_| findings) {
@@ -502,6 +538,58 @@ impl<'a> StoredResponse<'a> {
             typed: self.typed,
         })
     }
+}
+
+/// An answer's value alone (its times and history skipped, not decoded).
+#[derive(Deserialize)]
+struct AnswerValue {
+    value: StoredAnswer,
+}
+
+/// The stored answers (a JSON object) as a list of question and undecoded answer, in
+/// stored order: walked once, so no map is built, and question ids are borrowed from the
+/// stored bytes (a map of `Cow` keys would copy each one).
+fn raw_answers<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(Cow<'de, str>, &'de RawValue)>, D::Error> {
+    struct Key<'a>(Cow<'a, str>);
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a question id")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+                // An id with an escape in it cannot be borrowed.
+                fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v.to_owned())))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+    struct Answers;
+    impl<'de> serde::de::Visitor<'de> for Answers {
+        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of answers")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some((Key(k), v)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                out.push((k, v));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Answers)
 }
 
 /// A response key as the id it holds (or its raw bytes when it is not one).
