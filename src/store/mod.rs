@@ -129,6 +129,12 @@ pub enum StoreError {
     Damaged { message: String },
     #[error("the disk holding {} is full: free some space and start again", path.display())]
     DiskFull { path: PathBuf },
+    #[error("reading this store needs a private copy of its files ({}), since it was not closed in step with its journal or another reader has it open, but the disk holding {} has {} free: start `doorstep` once (opening it for writing brings it into step), or set TMPDIR to a folder on a disk with room, and read again", gigabytes(*needed), dir.display(), gigabytes(*free))]
+    NoRoomForCopy {
+        needed: u64,
+        free: u64,
+        dir: PathBuf,
+    },
     #[error("doorstep may not write to {} ({source}): give your user write access to the data directory and start again", path.display())]
     NoAccess {
         path: PathBuf,
@@ -466,6 +472,7 @@ impl Store {
                 });
             }
             let files = FilesHold::wait(&db_path.join("db"), waiting)?;
+            check_room_for_copy(&db_path, &copy_path)?;
             copy_store_files(&db_path, &copy_path)?;
             drop(files);
         }
@@ -978,10 +985,67 @@ fn copy_store_files(from: &Path, to: &Path) -> Result<(), StoreError> {
             std::fs::create_dir_all(&target).map_err(|e| StoreError::io(&target, e))?;
             copy_store_files(&source, &target)?;
         } else {
-            std::fs::copy(&source, &target).map_err(|e| StoreError::io(&source, e))?;
+            std::fs::copy(&source, &target).map_err(|e| {
+                // A full disk is the copy's, not the store's.
+                let full = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+                );
+                StoreError::io(if full { &target } else { &source }, e)
+            })?;
         }
     }
     Ok(())
+}
+
+/// A reader's private copy takes as much room as the store's files (15 GB at 1,000,000
+/// responses): refused before copying when the copy's disk lacks it, rather than filling
+/// that disk and failing at the end.
+fn check_room_for_copy(from: &Path, to: &Path) -> Result<(), StoreError> {
+    let needed = files_size(from)?;
+    // Where the free space cannot be read, the copy itself will say if the disk fills.
+    let Ok(stat) = rustix::fs::statvfs(to) else {
+        return Ok(());
+    };
+    room_for_copy(needed, stat.f_bavail.saturating_mul(stat.f_frsize), to)
+}
+
+fn room_for_copy(needed: u64, free: u64, dir: &Path) -> Result<(), StoreError> {
+    if needed <= free {
+        return Ok(());
+    }
+    Err(StoreError::NoRoomForCopy {
+        needed,
+        free,
+        dir: dir.to_path_buf(),
+    })
+}
+
+/// The bytes of the files under `dir`, its folders included.
+fn files_size(dir: &Path) -> Result<u64, StoreError> {
+    let mut total = 0u64;
+    for entry in std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
+        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+        let meta = entry
+            .metadata()
+            .map_err(|e| StoreError::io(entry.path(), e))?;
+        total = total.saturating_add(if meta.is_dir() {
+            files_size(&entry.path())?
+        } else {
+            meta.len()
+        });
+    }
+    Ok(total)
+}
+
+/// `15.3 GB`, `120 MB`: sizes in a sentence.
+fn gigabytes(bytes: u64) -> String {
+    let gb = bytes as f64 / 1e9;
+    if gb >= 1.0 {
+        format!("{gb:.1} GB")
+    } else {
+        format!("{:.0} MB", (bytes as f64 / 1e6).ceil())
+    }
 }
 
 /// Removes what an interrupted sled snapshot leaves behind (`snap.*.generating`, e.g.
@@ -1136,6 +1200,30 @@ mod tests {
     use std::io::{Error as IoError, ErrorKind};
 
     use super::*;
+
+    #[test]
+    fn a_readers_copy_that_cannot_fit_is_refused_before_copying() {
+        let dir = Path::new("/tmp");
+        let refused = room_for_copy(15_300_000_000, 13_000_000_000, dir).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "reading this store needs a private copy of its files (15.3 GB), since it was not closed in step with its journal or another reader has it open, but the disk holding /tmp has 13.0 GB free: start `doorstep` once (opening it for writing brings it into step), or set TMPDIR to a folder on a disk with room, and read again"
+        );
+        assert!(!refused.is_damage());
+        assert!(room_for_copy(120_000_000, 120_000_000, dir).is_ok());
+        assert_eq!(gigabytes(119_200_001), "120 MB");
+
+        // Measured on real files, folders included; a small store fits anywhere.
+        let tmp = tempfile::tempdir().unwrap();
+        let store = tmp.path().join("store");
+        std::fs::create_dir_all(store.join("blobs")).unwrap();
+        std::fs::write(store.join("db"), vec![0u8; 3000]).unwrap();
+        std::fs::write(store.join("blobs").join("1"), vec![0u8; 500]).unwrap();
+        assert_eq!(files_size(&store).unwrap(), 3500);
+        let copy = tmp.path().join("copy");
+        std::fs::create_dir_all(&copy).unwrap();
+        check_room_for_copy(&store, &copy).unwrap();
+    }
 
     #[test]
     fn a_full_disk_or_a_refused_write_is_not_called_damage() {
