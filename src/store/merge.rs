@@ -61,11 +61,13 @@
 //! manifest and digest, then reads each again to merge it (when its bytes are unchanged —
 //! the same digest — its answers are not validated twice, nor its record checksums and
 //! signature worked out again). A dry run holds one batch too (see [`DryRun`]). A merge
-//! holds the batch (its records decoded and the file's text), the records they touch
-//! (loaded from the store, not the store's other records) and their encoded writes: new responses move from the batch into the merge
-//! rather than being copied, each is let go as it is encoded, and the `Merged` line is
-//! streamed to the journal from the file's own text of each record (not encoded again,
-//! not built in memory). A batch's response ids are looked up in the index of ids (in
+//! holds the batch's records decoded, the records they touch (loaded from the store, not
+//! the store's other records) and their encoded writes: new responses move from the batch
+//! into the merge rather than being copied, and each response, door and merge record is
+//! let go as its write is encoded. The file's text is not held meanwhile: it is read
+//! again (its digest checked: a file changed since is refused, nothing journaled) once the
+//! decoded records are gone, and the `Merged` line is streamed to the journal from it
+//! (not encoded again, not built in memory). A batch's response ids are looked up in the index of ids (in
 //! the tallies tree, see [`Store::may_have_response`]) before the responses: most are new,
 //! and finding one missing there reads no leaf of response bodies.
 //!
