@@ -1815,41 +1815,60 @@ impl Store {
     /// `merge` tree goes first a conflict's versions are never lost — a replay that
     /// finds a conflict's version already recorded puts its active version back into
     /// the responses (see `merge_response`).
-    fn apply_merge_writes(&self, writes: Vec<Write>, mark: JournalMark) -> Result<(), StoreError> {
+    fn apply_merge_writes(
+        &self,
+        mut writes: Vec<Write>,
+        mark: JournalMark,
+    ) -> Result<(), StoreError> {
         use sled::Transactional;
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
         // Worked out before any write (it reads the records replaced), set after them all.
         let pending = self.pending_changes(&writes)?;
+        // In the order they are made (stable: each tree's writes keep theirs), so each
+        // slice can be let go once sled has it rather than all held to the end.
+        writes.sort_by_key(|w| {
+            WRITE_ORDER
+                .iter()
+                .position(|k| *k == w.tree)
+                .unwrap_or(WRITE_ORDER.len())
+        });
+        let mut writes = writes.into_iter().peekable();
         for kind in WRITE_ORDER {
             let tree = self.tree(tree_name(kind))?;
-            for slice in writes
-                .iter()
-                .filter(|w| w.tree == kind)
-                .collect::<Vec<_>>()
-                .chunks(WRITE_SLICE)
-            {
+            loop {
                 let mut batch = sled::Batch::default();
-                for w in slice {
-                    match &w.value {
-                        Some(v) => batch.insert(w.key.as_slice(), v.as_slice()),
-                        None => batch.remove(w.key.as_slice()),
+                let mut n = 0;
+                while n < WRITE_SLICE
+                    && let Some(w) = writes.next_if(|w| w.tree == kind)
+                {
+                    match w.value {
+                        Some(v) => batch.insert(w.key, v),
+                        None => batch.remove(w.key),
                     }
+                    n += 1;
+                }
+                if n == 0 {
+                    break;
                 }
                 tree.apply_batch(batch)?;
             }
         }
         let responses = self.tree(super::responses::RESPONSES)?;
         let tallies = self.tree(super::tallies::TALLIES)?;
-        let response_writes: Vec<&Write> = writes
-            .iter()
-            .filter(|w| w.tree == super::Tree::Responses)
-            .collect();
-        for slice in response_writes.chunks(RESPONSE_SLICE) {
+        loop {
+            let slice: Vec<Write> = writes
+                .by_ref()
+                .filter(|w| w.tree == super::Tree::Responses)
+                .take(RESPONSE_SLICE)
+                .collect();
+            if slice.is_empty() {
+                break;
+            }
             let result: Result<(), sled::transaction::TransactionError<()>> =
                 (&responses, &tallies).transaction(|(r, t)| {
-                    for w in slice {
+                    for w in &slice {
                         let old = match &w.value {
                             Some(v) => r.insert(w.key.as_slice(), v.as_slice())?,
                             None => r.remove(w.key.as_slice())?,
