@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 pub use check::{Problem, check_against};
 pub use key::{DeviceKey, DevicePublicKey, KeyFileError};
-pub use read::{Batch, RecordText, open, open_owned, open_owned_known};
+pub use read::{Batch, RecordText, open, open_owned, open_owned_known, read_text_known};
 pub use write::{write, write_encrypted};
 
 use crate::action::Action;
@@ -415,6 +415,10 @@ pub enum BatchError {
         version: u32,
         fingerprint: String,
     },
+    #[error(
+        "the file changed while it was being merged (it no longer holds the batch verified moments before): merge it again"
+    )]
+    ChangedSince,
     #[error("the batch could not be written: {0}")]
     Write(String),
 }

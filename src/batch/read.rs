@@ -92,6 +92,47 @@ pub fn open_owned_known(
     Ok(batch)
 }
 
+/// The signed text of a batch opened before with every check, whose [`Batch::digest`]
+/// is `known`, read again from its file's `bytes`: a merge lets the text go while it
+/// works the batch out and reads it back to journal it. Only the digest is worked out
+/// (equal, they are the same signed bytes, so the records lie where they lay); bytes
+/// that changed since are [`BatchError::ChangedSince`].
+pub fn read_text_known(
+    bytes: Vec<u8>,
+    identity: Option<&CoordinatorIdentity>,
+    known: &str,
+) -> Result<RecordText, BatchError> {
+    let text = if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC) {
+        decrypt(&bytes, identity).map_err(|_| BatchError::ChangedSince)?
+    } else {
+        bytes
+    };
+    if format!("sha256:{}", to_hex(&Sha256::digest(&text))) != known {
+        return Err(BatchError::ChangedSince);
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    // Header, manifest, the records, the signature: every line ends with a newline.
+    let mut lines = text.split(|b| *b == b'\n').skip(2).peekable();
+    at += text
+        .split(|b| *b == b'\n')
+        .take(2)
+        .map(|l| l.len() + 1)
+        .sum::<usize>();
+    while let Some(line) = lines.next() {
+        // The signature line (then the empty tail after the last newline) ends it.
+        if lines.peek().is_none_or(|next| next.is_empty()) {
+            break;
+        }
+        if line.len() < 72 {
+            return Err(BatchError::ChangedSince);
+        }
+        spans.push(at + 72..at + line.len());
+        at += line.len() + 1;
+    }
+    Ok(RecordText { text, spans })
+}
+
 fn decrypt(bytes: &[u8], identity: Option<&CoordinatorIdentity>) -> Result<Vec<u8>, BatchError> {
     let identity = identity.ok_or(BatchError::IdentityNeeded)?;
     seal::decrypt_file(identity, bytes).map_err(|e| match e {

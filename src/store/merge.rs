@@ -61,11 +61,13 @@
 //! manifest and digest, then reads each again to merge it (when its bytes are unchanged —
 //! the same digest — its answers are not validated twice, nor its record checksums and
 //! signature worked out again). A dry run holds one batch too (see [`DryRun`]). A merge
-//! holds the batch (its records decoded and the file's text), the records they touch
-//! (loaded from the store, not the store's other records) and their encoded writes: new responses move from the batch into the merge
-//! rather than being copied, each is let go as it is encoded, and the `Merged` line is
-//! streamed to the journal from the file's own text of each record (not encoded again,
-//! not built in memory). A batch's response ids are looked up in the index of ids (in
+//! holds the batch's records decoded, the records they touch (loaded from the store, not
+//! the store's other records) and their encoded writes: new responses move from the batch
+//! into the merge rather than being copied, and each response, door and merge record is
+//! let go as its write is encoded. The file's text is not held meanwhile: it is read
+//! again (its digest checked: a file changed since is refused, nothing journaled) once the
+//! decoded records are gone, and the `Merged` line is streamed to the journal from it
+//! (not encoded again, not built in memory). A batch's response ids are looked up in the index of ids (in
 //! the tallies tree, see [`Store::may_have_response`]) before the responses: most are new,
 //! and finding one missing there reads no leaf of response bodies.
 //!
@@ -527,7 +529,9 @@ impl DryRun {
     ) -> Result<MergeResult, StoreError> {
         match store.check_file(path, identity, registry, checked)? {
             Ok((mut batch, _)) => {
-                // Moved into the model rather than copied (the batch is not needed after).
+                // Moved into the model rather than copied (the batch is not needed after);
+                // nothing is journaled, so its text goes at once.
+                batch.text = None;
                 let owned = std::mem::take(&mut batch.records);
                 self.work_out(store, &batch, Some(owned))
             }
@@ -747,6 +751,24 @@ impl MergeState {
                 None => None,
             },
         })
+    }
+
+    /// [`MergeState::write_for`] that takes the record out of the state once encoded.
+    pub fn take_write(&mut self, key: &MergeKey) -> Result<Option<KeyValue>, StoreError> {
+        let write = self.write_for(key)?;
+        match key {
+            MergeKey::Batch(id) => drop(self.batches.remove(id)),
+            MergeKey::Digest(d) => drop(self.digests.remove(d)),
+            MergeKey::Conflict(id) => drop(self.conflicts.remove(id)),
+            MergeKey::From(k) => drop(self.sources.remove(k)),
+            MergeKey::Revised(id) => drop(self.revised.remove(id)),
+            MergeKey::Action(id) => drop(self.actions.remove(id)),
+            MergeKey::Revisions(id) => drop(self.revision_conflicts.remove(id)),
+            MergeKey::KnockFate(id) => drop(self.knock_fates.remove(id)),
+            MergeKey::DoorFate(k) => drop(self.door_fates.remove(k)),
+            MergeKey::Side(id) => drop(self.sides.remove(id)),
+        }
+        Ok(write)
     }
 
     /// Every key held (recover writes them all into a new store).
@@ -1678,14 +1700,21 @@ impl Store {
         let _guard = self.write_guard();
         let total = batch.records.len() as u64;
         let mut batch = batch;
-        // Journaled from its text (the file holds one line per record), so its decoded
-        // records can move into the merge rather than be copied there.
-        let owned = batch
-            .text
-            .as_ref()
-            .is_some_and(|t| t.records().len() == batch.records.len())
-            .then(|| std::mem::take(&mut batch.records));
-        let (result, pending) = self.journal_merge(&batch, owned, progress)?;
+        // Journaled from the file's text (one line per record), read again when the entry
+        // is written: so the text is not held while the batch is worked out, and the
+        // decoded records can move into the merge rather than be copied there.
+        let (owned, from) = match batch.text.take() {
+            Some(text) if text.records().len() == batch.records.len() => (
+                Some(std::mem::take(&mut batch.records)),
+                Journaled::File {
+                    path,
+                    identity,
+                    records: text.records().len(),
+                },
+            ),
+            _ => (None, Journaled::Records),
+        };
+        let (result, pending) = self.journal_merge(&batch, owned, from, progress)?;
         // Journaled: only the encoded writes are needed from here on, not the records.
         drop(batch);
         self.finish_merge(pending, total, progress)?;
@@ -1705,7 +1734,7 @@ impl Store {
             return Err(StoreError::ReadOnly);
         }
         let _guard = self.write_guard();
-        let (result, pending) = self.journal_merge(batch, None, progress)?;
+        let (result, pending) = self.journal_merge(batch, None, Journaled::Records, progress)?;
         self.finish_merge(pending, batch.records.len() as u64, progress)?;
         Ok(result)
     }
@@ -1714,25 +1743,21 @@ impl Store {
     /// (fsynced): the result, and the writes to make with the journal mark they reflect
     /// (none for a batch merged before). The caller holds the write guard.
     ///
-    /// `owned`: the records taken out of a batch that carries their text
-    /// ([`Batch::text`], one per record): it is journaled from that text, so the decoded
-    /// records are given up to the model as they are worked out.
+    /// `owned`: the records taken out of the batch (journaled from its file, `from`), so
+    /// that they are given up to the model as they are worked out.
     fn journal_merge(
         &self,
         batch: &Batch,
         owned: Option<Vec<Record>>,
+        from: Journaled<'_>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(MergeResult, Option<Pending>), StoreError> {
         let mut model = Model::default();
-        let text = match (&owned, &batch.text) {
-            (Some(records), Some(text)) if text.records().len() == records.len() => Some(text),
-            (Some(_), _) => {
-                return Err(StoreError::Damaged {
-                    message: "a batch's records were taken from it without their text".into(),
-                });
-            }
-            (None, _) => None,
-        };
+        if owned.is_some() && matches!(from, Journaled::Records) {
+            return Err(StoreError::Damaged {
+                message: "a batch's records were taken from it without their text".into(),
+            });
+        }
         let result = self.work_out(&mut model, batch, owned, progress)?;
         let MergeResult::Merged { batch: merged, .. } = &result else {
             return Ok((result, None));
@@ -1741,8 +1766,17 @@ impl Store {
         // journaled; the model (a decoded copy of what changed) goes before the line is built.
         let writes = model.take_write_set()?;
         drop(model);
-        // The `Merged` entry is written from the batch's own text or records, not a copy.
-        let records = match text {
+        // The `Merged` entry is written from the file's own text or the batch's records,
+        // not a copy. The text is read back only now, once the decoded records are gone.
+        let text = match from {
+            Journaled::Records => None,
+            Journaled::File {
+                path,
+                identity,
+                records,
+            } => Some(read_text_again(path, identity, &batch.digest, records)?),
+        };
+        let records = match &text {
             Some(text) => MergedRecords::Text(text),
             None => MergedRecords::Decoded(&batch.records),
         };
@@ -1781,41 +1815,60 @@ impl Store {
     /// `merge` tree goes first a conflict's versions are never lost — a replay that
     /// finds a conflict's version already recorded puts its active version back into
     /// the responses (see `merge_response`).
-    fn apply_merge_writes(&self, writes: Vec<Write>, mark: JournalMark) -> Result<(), StoreError> {
+    fn apply_merge_writes(
+        &self,
+        mut writes: Vec<Write>,
+        mark: JournalMark,
+    ) -> Result<(), StoreError> {
         use sled::Transactional;
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
         // Worked out before any write (it reads the records replaced), set after them all.
         let pending = self.pending_changes(&writes)?;
+        // In the order they are made (stable: each tree's writes keep theirs), so each
+        // slice can be let go once sled has it rather than all held to the end.
+        writes.sort_by_key(|w| {
+            WRITE_ORDER
+                .iter()
+                .position(|k| *k == w.tree)
+                .unwrap_or(WRITE_ORDER.len())
+        });
+        let mut writes = writes.into_iter().peekable();
         for kind in WRITE_ORDER {
             let tree = self.tree(tree_name(kind))?;
-            for slice in writes
-                .iter()
-                .filter(|w| w.tree == kind)
-                .collect::<Vec<_>>()
-                .chunks(WRITE_SLICE)
-            {
+            loop {
                 let mut batch = sled::Batch::default();
-                for w in slice {
-                    match &w.value {
-                        Some(v) => batch.insert(w.key.as_slice(), v.as_slice()),
-                        None => batch.remove(w.key.as_slice()),
+                let mut n = 0;
+                while n < WRITE_SLICE
+                    && let Some(w) = writes.next_if(|w| w.tree == kind)
+                {
+                    match w.value {
+                        Some(v) => batch.insert(w.key, v),
+                        None => batch.remove(w.key),
                     }
+                    n += 1;
+                }
+                if n == 0 {
+                    break;
                 }
                 tree.apply_batch(batch)?;
             }
         }
         let responses = self.tree(super::responses::RESPONSES)?;
         let tallies = self.tree(super::tallies::TALLIES)?;
-        let response_writes: Vec<&Write> = writes
-            .iter()
-            .filter(|w| w.tree == super::Tree::Responses)
-            .collect();
-        for slice in response_writes.chunks(RESPONSE_SLICE) {
+        loop {
+            let slice: Vec<Write> = writes
+                .by_ref()
+                .filter(|w| w.tree == super::Tree::Responses)
+                .take(RESPONSE_SLICE)
+                .collect();
+            if slice.is_empty() {
+                break;
+            }
             let result: Result<(), sled::transaction::TransactionError<()>> =
                 (&responses, &tallies).transaction(|(r, t)| {
-                    for w in slice {
+                    for w in &slice {
                         let old = match &w.value {
                             Some(v) => r.insert(w.key.as_slice(), v.as_slice())?,
                             None => r.remove(w.key.as_slice())?,
@@ -2084,6 +2137,40 @@ impl Store {
     }
 }
 
+/// Where the records of a `Merged` journal entry are taken from.
+enum Journaled<'a> {
+    /// The batch's decoded records (`Batch::records`), encoded for the entry.
+    Records,
+    /// The batch file's own text of each record, read again from `path` when the entry is
+    /// written; `records` records.
+    File {
+        path: &'a Path,
+        identity: Option<&'a CoordinatorIdentity>,
+        records: usize,
+    },
+}
+
+/// The signed text of the batch file at `path`, which had `digest` when it was verified
+/// and read for this merge: [`StoreError::BatchRefused`] (nothing journaled or written)
+/// if it changed or went in between.
+fn read_text_again(
+    path: &Path,
+    identity: Option<&CoordinatorIdentity>,
+    digest: &str,
+    records: usize,
+) -> Result<batch::RecordText, StoreError> {
+    let refused = |reason: String| StoreError::BatchRefused {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| refused(format!("cannot be read: {e}")))?;
+    let text = batch::read_text_known(bytes, identity, digest).map_err(|e| refused(e.to_string()))?;
+    if text.records().len() != records {
+        return Err(refused(batch::BatchError::ChangedSince.to_string()));
+    }
+    Ok(text)
+}
+
 /// Every `*.batch` file in `dir`, by name; hidden files skipped.
 pub fn batch_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     let mut out = Vec::new();
@@ -2110,6 +2197,7 @@ fn uk_time(t: DateTime<Utc>) -> String {
 mod tests {
     use chrono::TimeZone;
 
+    use super::super::journal_path;
     use super::*;
     use crate::batch::{DeviceKey, Origin, Selection};
     use crate::response::{Env, NewResponse};
@@ -2322,7 +2410,7 @@ mod tests {
             let store = open(dir.path());
             store.merge_batch(&first, &mut |_, _| {}).unwrap();
             let _guard = store.write_guard();
-            let (_, pending) = store.journal_merge(&second, None, &mut |_, _| {}).unwrap();
+            let (_, pending) = store.journal_merge(&second, None, Journaled::Records, &mut |_, _| {}).unwrap();
             pending.unwrap().0.len()
         };
         for cut in 0..=writes {
@@ -2332,7 +2420,7 @@ mod tests {
             let before = store.stored_mark().unwrap().unwrap();
             let (_, pending) = {
                 let _guard = store.write_guard();
-                store.journal_merge(&second, None, &mut |_, _| {}).unwrap()
+                store.journal_merge(&second, None, Journaled::Records, &mut |_, _| {}).unwrap()
             };
             let (all, _) = pending.unwrap();
             // The writes in the order they are made, cut after `cut` of them, and the mark
@@ -2356,6 +2444,154 @@ mod tests {
             let store = open(dir.path());
             assert_eq!(state(&store), whole, "cut after {cut} of {writes} writes");
         }
+    }
+
+    /// The second batch of the cut-off test: a conflict, a door correction and a removal
+    /// over what `first` brought.
+    fn conflict_and_door_changes() -> (Batch, Batch) {
+        let first = batch_of(
+            "laptop-1",
+            vec![
+                Record::Response(response(1, "PC 1", 30)),
+                door_entry("12"),
+                door_entry("16"),
+                knock(1, "12"),
+                knock(2, "12"),
+                knock(3, "16"),
+            ],
+        );
+        let at = t0() + chrono::Duration::hours(1);
+        let second = batch_numbered(
+            "laptop-1",
+            2,
+            vec![
+                Record::Response(response(1, "PC 2", 10)),
+                Record::Response(response(2, "PC 2", 20)),
+                Record::DoorEdit(batch::DoorEditEntry {
+                    id: Uuid::from_u128(77),
+                    area: AREA.into(),
+                    from: door("12"),
+                    to: door("14"),
+                    at,
+                    device: "laptop-1".into(),
+                    officer: None,
+                    knocks: vec![Uuid::from_u128(1001)],
+                }),
+                knock(4, "16"),
+            ],
+        );
+        (first, second)
+    }
+
+    /// Taking a merge's writes out of its model (letting each record go as it is
+    /// encoded) gives exactly the writes [`Model::write_set`] lists for the same model.
+    #[test]
+    fn taking_the_write_set_gives_the_same_writes() {
+        let (first, second) = conflict_and_door_changes();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        store.merge_batch(&first, &mut |_, _| {}).unwrap();
+        let worked_out = || {
+            let mut model = Model::default();
+            store
+                .work_out(&mut model, &second, None, &mut |_, _| {})
+                .unwrap();
+            model
+        };
+        let sorted = |writes: Vec<Write>| {
+            let mut w: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = writes
+                .into_iter()
+                .map(|w| (format!("{:?}", w.tree), w.key, w.value))
+                .collect();
+            w.sort();
+            w
+        };
+        let listed = sorted(worked_out().write_set().unwrap());
+        let mut model = worked_out();
+        let taken = sorted(model.take_write_set().unwrap());
+        assert!(listed.iter().any(|w| w.0 == "Doors"));
+        assert!(listed.iter().any(|w| w.0 == "Merge"));
+        assert_eq!(taken, listed);
+        // What was written is gone from the model (what was only read stays).
+        for (tree, key, _) in &taken {
+            match tree.as_str() {
+                "Doors" => assert!(!model.doors.contains_key(key)),
+                "Responses" => {
+                    assert!(!model.responses.contains_key(&Uuid::from_slice(key).unwrap()))
+                }
+                _ => {}
+            }
+        }
+        assert!(model.merge.changed.is_empty() && model.changed_doors.is_empty());
+    }
+
+    /// A batch file is read again to journal its merge: if its bytes changed since it
+    /// was verified and worked out, the merge is refused with nothing journaled or
+    /// written; the same bytes give the text `open_owned` keeps.
+    #[test]
+    fn a_file_changed_before_its_merge_is_journaled_is_refused() {
+        let (first, second) = conflict_and_door_changes();
+        let key = DeviceKey::from_secret_bytes([5; 32]);
+        let records = vec![Record::Response(response(9, "PC 9", 5)), knock(9, "18")];
+        let origin = Origin {
+            batch: Uuid::from_u128(900),
+            sequence: 1,
+            previous: None,
+            device: "laptop-9".into(),
+            officer: None,
+            created_at: t0(),
+            selection: Selection::New,
+        };
+        let manifest = Manifest::describe(origin, &key.public(), &records);
+        let bytes = batch::write(&manifest, &records, &key).unwrap();
+        let kept = batch::open_owned(bytes.clone(), None).unwrap();
+        let again = batch::read_text_known(bytes.clone(), None, &kept.digest).unwrap();
+        let texts = |t: &batch::RecordText| t.records().map(<[u8]>::to_vec).collect::<Vec<_>>();
+        assert_eq!(texts(&again), texts(kept.text.as_ref().unwrap()));
+        assert_eq!(texts(&again).len(), 2);
+        let mut changed = bytes.clone();
+        let at = changed.len() - 200;
+        changed[at] ^= 1;
+        assert_eq!(
+            batch::read_text_known(changed, None, &kept.digest).unwrap_err(),
+            batch::BatchError::ChangedSince
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        store.merge_batch(&first, &mut |_, _| {}).unwrap();
+        let before = state(&store);
+        let journal = std::fs::read(journal_path(dir.path())).unwrap();
+        // The file now holds other bytes than the batch worked out (`second`).
+        let file = dir.path().join("second.batch");
+        std::fs::write(&file, &bytes).unwrap();
+        let err = {
+            let _guard = store.write_guard();
+            let mut second = second;
+            let owned = std::mem::take(&mut second.records);
+            let from = Journaled::File {
+                path: &file,
+                identity: None,
+                records: owned.len(),
+            };
+            match store.journal_merge(&second, Some(owned), from, &mut |_, _| {}) {
+                Err(e) => e,
+                Ok(_) => panic!("a changed file was journaled"),
+            }
+        };
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: refused, nothing of it merged: the file changed while it was being merged (it no longer holds the batch verified moments before): merge it again",
+                file.display()
+            )
+        );
+        assert_eq!(err.exit_code(), crate::exit::DATA_ERR);
+        assert_eq!(std::fs::read(journal_path(dir.path())).unwrap(), journal);
+        assert_eq!(state(&store), before);
+        drop(store);
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        assert_eq!(state(&store), before);
     }
 
     /// The index of response ids holds the responses tree's keys after local writes, a

@@ -518,9 +518,11 @@ impl Model {
         Ok(out)
     }
 
-    /// [`Model::write_set`] that lets go of each changed response as it is encoded, so a
-    /// merge never holds a batch's responses decoded and encoded at once (the encoded form
-    /// is less than half the size). The model keeps everything else.
+    /// [`Model::write_set`] that lets go of each changed response, door and merge record
+    /// as it is encoded, so a merge never holds them decoded and encoded at once (door
+    /// records and their sources grow with every batch that knocked there, so this is
+    /// what grows with the store). What was written is gone from the model afterwards:
+    /// only for a model dropped after its writes are taken.
     pub fn take_write_set(&mut self) -> Result<Vec<Write>, StoreError> {
         let mut out = Vec::with_capacity(self.changed_responses.len());
         for id in std::mem::take(&mut self.changed_responses) {
@@ -532,6 +534,19 @@ impl Model {
                     id.as_bytes().to_vec(),
                     encode(&r)?,
                 ));
+            }
+        }
+        for key in std::mem::take(&mut self.changed_doors) {
+            if let Some(d) = self.doors.remove(&key) {
+                // As for responses: written, so not a removal.
+                self.removed_doors.remove(&key);
+                let value = encode(&d)?;
+                out.push(Write::put(Tree::Doors, key, value));
+            }
+        }
+        for key in std::mem::take(&mut self.merge.changed) {
+            if let Some((k, v)) = self.merge.take_write(&key)? {
+                out.push(Write::put(Tree::Merge, k, v));
             }
         }
         out.extend(self.write_set()?);
