@@ -1007,7 +1007,9 @@ fn check_room_for_copy(from: &Path, to: &Path) -> Result<(), StoreError> {
     let Ok(stat) = rustix::fs::statvfs(to) else {
         return Ok(());
     };
-    room_for_copy(needed, stat.f_bavail.saturating_mul(stat.f_frsize), to)
+    // Named by the temporary folder the user can change (TMPDIR), not the copy's own.
+    let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+    room_for_copy(needed, free, &std::env::temp_dir())
 }
 
 fn room_for_copy(needed: u64, free: u64, dir: &Path) -> Result<(), StoreError> {
