@@ -1037,6 +1037,31 @@ mod tests {
     }
 
     #[test]
+    fn a_scratch_tree_left_by_an_interrupted_recover_is_emptied_and_dropped() {
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open_with(dir.path(), env.clone()).unwrap();
+            let left = store.db.open_tree(SPILL_TREE).unwrap();
+            left.insert(from_key(b"response:stale"), b"[]".to_vec())
+                .unwrap();
+            store.flush().unwrap();
+        }
+        recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert!(
+            !store
+                .db
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() == SPILL_TREE.as_bytes())
+        );
+        // What it held was not the journal's: it did not reach the merge records.
+        let merge = store.tree(super::super::merge::MERGE).unwrap();
+        assert_eq!(merge.get(from_key(b"response:stale")).unwrap(), None);
+    }
+
+    #[test]
     fn an_unreadable_old_store_says_what_else_was_lost() {
         let mut report = empty_report();
         report.imported_lost = Some("bad block".into());
