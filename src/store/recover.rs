@@ -427,7 +427,7 @@ const SPILL_TREE: &str = "recover-sources";
 /// revisions would conflict with) are read back. Sources of doors, door changes and
 /// actions stay in memory: there are few of them, and a door change reads those of every
 /// door it touches.
-pub(super) struct SourceSpill {
+struct SourceSpill {
     tree: sled::Tree,
     /// The store's own `merge` tree: the spill is already where its records belong.
     in_place: bool,
