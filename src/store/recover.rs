@@ -13,7 +13,7 @@
 //!
 //! The mark is removed when it is done; until then every other command refuses to open.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ use super::replay::Model;
 use super::responses::RESPONSES;
 use super::{
     CorruptLine, DirLock, JournalContents, JournalEntry, JournalMark, RECOVERING_FILE, STORE_DIR,
-    Store, StoreError, decode, each_journal_entry, journal_path, open_db,
+    Store, StoreError, decode, each_journal_entry, encode, journal_path, open_db,
     remove_snapshot_leftovers,
 };
 use uuid::Uuid;
@@ -223,7 +223,7 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
     std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
     let lock = DirLock::acquire(data_dir)?;
     let jpath = journal_path(data_dir);
-    let (journaled, contents, entries) = Journaled::read(&jpath)?;
+    let (once, contents, entries) = named_once(&jpath)?;
     // A journal whose only line is torn is what a crash during the first append ever
     // leaves: nothing was acknowledged, so it is not refused like a file of other text.
     if entries == 0
@@ -246,7 +246,7 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
 
     let mut report = RecoveryReport {
         store: StoreState::Healthy,
-        journal: jpath,
+        journal: jpath.clone(),
         lines: contents.lines,
         entries,
         corrupt: contents.corrupt,
@@ -267,7 +267,7 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         lines: contents.lines as u64,
         bytes: contents.bytes,
     };
-    let result = run(data_dir, &env, journaled, mark, &mut report);
+    let result = run(data_dir, &env, &jpath, &once, mark, &mut report);
     if let Err(e) = result {
         // Nothing was swapped: the old store is as it was. A damaged one still says so
         // when opened; a healthy one must not be locked out by a stale mark.
@@ -296,15 +296,16 @@ pub(super) struct Journaled {
 }
 
 impl Journaled {
-    /// Reads the journal; also returns how far it goes (lines, bytes, corrupt lines) and
-    /// how many entries were good.
-    fn read(path: &Path) -> Result<(Journaled, JournalContents, usize), StoreError> {
+    /// Reads the journal (`once`: what [`named_once`] found in it). Where merged responses
+    /// and knocks came from goes to `spill` as each line is applied (see [`SourceSpill`]).
+    fn read(
+        path: &Path,
+        once: &HashSet<Uuid>,
+        spill: &SourceSpill,
+    ) -> Result<Journaled, StoreError> {
         let mut model = Model::default();
         let mut finals: HashMap<Uuid, usize> = HashMap::new();
-        let mut entries = 0usize;
-        let once = named_once(path)?;
-        let contents = each_journal_entry(path, |line, entry| {
-            entries += 1;
+        each_journal_entry(path, |line, entry| {
             match entry {
                 JournalEntry::Response(r) | JournalEntry::Draft(r)
                     if finals.contains_key(&r.id) => {}
@@ -372,7 +373,9 @@ impl Journaled {
                             .collect(),
                         _ => Vec::new(),
                     };
+                    spill.load(&mut model, &other)?;
                     model.apply(other);
+                    spill.write_out(&mut model)?;
                     for id in fresh {
                         let set_aside = !model.merge.conflicts.contains_key(&id)
                             && model
@@ -388,12 +391,11 @@ impl Journaled {
             }
             Ok(())
         })?;
-        let journaled = Journaled {
+        Ok(Journaled {
             model,
             finals,
             path: path.to_path_buf(),
-        };
-        Ok((journaled, contents, entries))
+        })
     }
 
     /// Whether the journal has the response at all.
@@ -413,11 +415,161 @@ impl Journaled {
     }
 }
 
+/// A scratch tree of a healthy store that recover puts the replay's sources in (dropped
+/// when done; one left by an interrupted recover is emptied by the next, and never
+/// salvaged).
+const SPILL_TREE: &str = "recover-sources";
+
+/// Where merged responses and knocks came from (`from` records of the merge tree), written
+/// out as each journal line is applied rather than held for the whole replay: they are
+/// one per merged response and knock, and most are never read again. Before a line is
+/// applied, the few it reads (the response ids and knocks it names, the revision its
+/// revisions would conflict with) are read back. Sources of doors, door changes and
+/// actions stay in memory: there are few of them, and a door change reads those of every
+/// door it touches.
+struct SourceSpill {
+    tree: sled::Tree,
+    /// The store's own `merge` tree: the spill is already where its records belong.
+    in_place: bool,
+}
+
+impl SourceSpill {
+    /// Into the `merge` tree of a new, empty store.
+    fn into(store: &Store) -> Result<SourceSpill, StoreError> {
+        Ok(SourceSpill {
+            tree: store.tree(super::merge::MERGE)?,
+            in_place: true,
+        })
+    }
+
+    /// Into a scratch tree of a store that already has its own records of sources.
+    fn aside(db: &sled::Db) -> Result<SourceSpill, StoreError> {
+        let tree = db.open_tree(SPILL_TREE)?;
+        tree.clear()?;
+        Ok(SourceSpill {
+            tree,
+            in_place: false,
+        })
+    }
+
+    fn spilled(key: &[u8]) -> bool {
+        key.starts_with(b"response:") || key.starts_with(b"knock:")
+    }
+
+    /// Reads back the sources applying `entry` to `model` reads or adds to.
+    fn load(&self, model: &mut Model, entry: &JournalEntry) -> Result<(), StoreError> {
+        use super::merge::{knock_key, response_key};
+        use crate::batch::Record;
+        let revised = |model: &Model, r: &Response| {
+            r.replaces
+                .and_then(|original| model.merge.revised.get(&original))
+                .map(|other| response_key(*other))
+        };
+        let mut keys = Vec::new();
+        match entry {
+            JournalEntry::Merged { records, .. } => {
+                for record in records {
+                    match record {
+                        Record::Response(r) => {
+                            keys.push(response_key(r.id));
+                            keys.extend(revised(model, r));
+                        }
+                        Record::Knock(k) => {
+                            keys.push(knock_key(k.knock.identity(&k.area, &k.door)));
+                        }
+                        Record::DoorEdit(e) => {
+                            keys.extend(e.knocks.iter().map(|id| knock_key(*id)))
+                        }
+                        Record::DoorRemove(r) => {
+                            keys.extend(r.knocks.iter().map(|id| knock_key(*id)));
+                        }
+                        Record::Door(_) | Record::Setting(_) | Record::Action(_) => {}
+                    }
+                }
+            }
+            // A revision finalized here may start a conflict of revisions.
+            JournalEntry::Response(r) => keys.extend(revised(model, r)),
+            _ => {}
+        }
+        for key in keys {
+            if model.merge.sources.contains_key(&key) {
+                continue;
+            }
+            let stored = self.tree.get(from_key(&key))?;
+            if let Some(bytes) = stored {
+                let sources = decode(
+                    || format!("merge record from:{}", String::from_utf8_lossy(&key)),
+                    &bytes,
+                )?;
+                model.merge.sources.insert(key, sources);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes out the sources of responses and knocks `model` holds (those the last line
+    /// changed) and lets go of them, and of what the model notes as changed for a store
+    /// being replayed onto (recover writes every record it holds).
+    fn write_out(&self, model: &mut Model) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for key in std::mem::take(&mut model.merge.changed) {
+            if let super::merge::MergeKey::From(key) = key
+                && Self::spilled(&key)
+                && let Some(sources) = model.merge.sources.get(&key)
+            {
+                batch.insert(from_key(&key), encode(sources)?);
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        model.merge.sources.retain(|key, _| !Self::spilled(key));
+        model.changed_responses.clear();
+        model.changed_doors.clear();
+        model.changed_actions.clear();
+        Ok(())
+    }
+
+    /// Puts what was set aside in the store's `merge` tree, and drops the scratch tree.
+    fn finish(self, store: &Store) -> Result<(), StoreError> {
+        if self.in_place {
+            return Ok(());
+        }
+        let merge = store.tree(super::merge::MERGE)?;
+        let mut batch = sled::Batch::default();
+        let mut held = 0usize;
+        for entry in self.tree.iter() {
+            let (key, value) = entry?;
+            // Almost always what the store holds already: a read is cheaper than a write.
+            if merge.get(&key)?.as_ref() == Some(&value) {
+                continue;
+            }
+            batch.insert(key, value);
+            held += 1;
+            if held == 1024 {
+                merge.apply_batch(std::mem::take(&mut batch))?;
+                held = 0;
+            }
+        }
+        merge.apply_batch(batch)?;
+        drop(self.tree);
+        store.db.drop_tree(SPILL_TREE)?;
+        Ok(())
+    }
+}
+
+/// The key of the `from` record of merge record `key`.
+fn from_key(key: &[u8]) -> Vec<u8> {
+    let mut k = super::merge::FROM_PREFIX.to_vec();
+    k.extend_from_slice(key);
+    k
+}
+
 /// The responses named on one line of the journal only, by one record: those a `Merged`
 /// line carries that no other record (a response line, another batch's record, a
 /// revision's `replaces`, a resolution) names. Only these can be set aside when merged:
-/// bringing one back for a later line would read the journal again.
-fn named_once(path: &Path) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+/// bringing one back for a later line would read the journal again. Also returns how far
+/// the journal goes (lines, bytes, corrupt lines) and how many entries were good.
+fn named_once(path: &Path) -> Result<(HashSet<Uuid>, JournalContents, usize), StoreError> {
+    let mut entries = 0usize;
     // 1 = named once, by a merged record; 2 = named more than once or otherwise.
     let mut names: HashMap<Uuid, u8> = HashMap::new();
     let mut name = |id: Uuid, merged: bool| {
@@ -426,7 +578,8 @@ fn named_once(path: &Path) -> Result<std::collections::HashSet<Uuid>, StoreError
             .and_modify(|n| *n = 2)
             .or_insert(if merged { 1 } else { 2 });
     };
-    each_journal_entry(path, |_, entry| {
+    let contents = each_journal_entry(path, |_, entry| {
+        entries += 1;
         match entry {
             JournalEntry::Merged { records, .. } => {
                 for record in &records {
@@ -444,11 +597,12 @@ fn named_once(path: &Path) -> Result<std::collections::HashSet<Uuid>, StoreError
         }
         Ok(())
     })?;
-    Ok(names
+    let once = names
         .into_iter()
         .filter(|(_, n)| *n == 1)
         .map(|(id, _)| id)
-        .collect())
+        .collect();
+    Ok((once, contents, entries))
 }
 
 /// Calls `each` with every response `wanted` says was finalized (or merged afresh) on a
@@ -480,7 +634,8 @@ fn finals_at(
 fn run(
     data_dir: &Path,
     env: &Env,
-    model: Journaled,
+    journal: &Path,
+    once: &HashSet<Uuid>,
     mark: JournalMark,
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
@@ -510,11 +665,17 @@ fn run(
 
     if let (Some(db), None) = (&old, &damage) {
         let mut store = Store::assemble(db.clone(), data_dir, env.clone(), None)?;
+        // The store's own records of sources hold every batch's: the replay's go aside.
+        let spill = SourceSpill::aside(db)?;
+        let model = Journaled::read(journal, once, &spill)?;
         // What opening does: replay what the store missed, rebuild a missing or short
         // journal from the store.
         store.reconcile()?;
         report.notes.extend(store.notices().iter().cloned());
         merge_in_place(&store, &model, report)?;
+        spill.finish(&store)?;
+        // Held no longer than needed: the rebuilds below read the whole store.
+        drop(model);
         // Derived counts are counted afresh: whatever the store went through, they match it.
         store.rebuild_tallies()?;
         store.record_revisions()?;
@@ -528,12 +689,16 @@ fn run(
     {
         let new_db = open_db(&rebuilding, super::Access::ReadWrite)?;
         let store = Store::assemble(new_db, data_dir, env.clone(), None)?;
+        // A new store: the replay's records of sources are written where they belong.
+        let spill = SourceSpill::into(&store)?;
+        let model = Journaled::read(journal, once, &spill)?;
         write_model(&store, &model, report)?;
         if let Some(old) = &old {
             salvage(old, &store, &model, report)?;
         } else if db_path.exists() {
             report.imported_lost = damage.clone();
         }
+        drop(model);
         store.rebuild_tallies()?;
         store.record_revisions()?;
         store.put_mark(mark)?;
@@ -700,7 +865,10 @@ fn write_model(
 fn write_merge_records(store: &Store, model: &Model) -> Result<(), StoreError> {
     let tree = store.tree(super::merge::MERGE)?;
     for key in model.merge.all_keys() {
-        if let Some((k, v)) = model.merge.write_for(&key)? {
+        // A healthy store holds most of them already: a read is cheaper than a write.
+        if let Some((k, v)) = model.merge.write_for(&key)?
+            && tree.get(&k)?.as_deref() != Some(&v[..])
+        {
             tree.insert(k, v)?;
         }
     }
@@ -733,7 +901,9 @@ fn salvage(
         .tree_names()
         .iter()
         .map(|n| String::from_utf8_lossy(n).into_owned())
-        .filter(|n| !JOURNALED_TREES.contains(&n.as_str()) && !n.starts_with("__sled__"))
+        .filter(|n| {
+            !JOURNALED_TREES.contains(&n.as_str()) && n != SPILL_TREE && !n.starts_with("__sled__")
+        })
         .collect();
     for name in &names {
         let name = name.as_str();
@@ -864,6 +1034,31 @@ mod tests {
         // The pin, the batch and its one mark.
         assert_eq!(report.imported_salvaged, 3);
         assert_eq!(report.imported_lost, None);
+    }
+
+    #[test]
+    fn a_scratch_tree_left_by_an_interrupted_recover_is_emptied_and_dropped() {
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open_with(dir.path(), env.clone()).unwrap();
+            let left = store.db.open_tree(SPILL_TREE).unwrap();
+            left.insert(from_key(b"response:stale"), b"[]".to_vec())
+                .unwrap();
+            store.flush().unwrap();
+        }
+        recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert!(
+            !store
+                .db
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() == SPILL_TREE.as_bytes())
+        );
+        // What it held was not the journal's: it did not reach the merge records.
+        let merge = store.tree(super::super::merge::MERGE).unwrap();
+        assert_eq!(merge.get(from_key(b"response:stale")).unwrap(), None);
     }
 
     #[test]
