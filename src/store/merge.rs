@@ -2164,7 +2164,8 @@ fn read_text_again(
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| refused(format!("cannot be read: {e}")))?;
-    let text = batch::read_text_known(bytes, identity, digest).map_err(|e| refused(e.to_string()))?;
+    let text =
+        batch::read_text_known(bytes, identity, digest).map_err(|e| refused(e.to_string()))?;
     if text.records().len() != records {
         return Err(refused(batch::BatchError::ChangedSince.to_string()));
     }
@@ -2410,7 +2411,9 @@ mod tests {
             let store = open(dir.path());
             store.merge_batch(&first, &mut |_, _| {}).unwrap();
             let _guard = store.write_guard();
-            let (_, pending) = store.journal_merge(&second, None, Journaled::Records, &mut |_, _| {}).unwrap();
+            let (_, pending) = store
+                .journal_merge(&second, None, Journaled::Records, &mut |_, _| {})
+                .unwrap();
             pending.unwrap().0.len()
         };
         for cut in 0..=writes {
@@ -2420,7 +2423,9 @@ mod tests {
             let before = store.stored_mark().unwrap().unwrap();
             let (_, pending) = {
                 let _guard = store.write_guard();
-                store.journal_merge(&second, None, Journaled::Records, &mut |_, _| {}).unwrap()
+                store
+                    .journal_merge(&second, None, Journaled::Records, &mut |_, _| {})
+                    .unwrap()
             };
             let (all, _) = pending.unwrap();
             // The writes in the order they are made, cut after `cut` of them, and the mark
@@ -2517,7 +2522,11 @@ mod tests {
             match tree.as_str() {
                 "Doors" => assert!(!model.doors.contains_key(key)),
                 "Responses" => {
-                    assert!(!model.responses.contains_key(&Uuid::from_slice(key).unwrap()))
+                    assert!(
+                        !model
+                            .responses
+                            .contains_key(&Uuid::from_slice(key).unwrap())
+                    )
                 }
                 _ => {}
             }
