@@ -2350,46 +2350,17 @@ mod tests {
     /// from 12 comes before the one putting it on 14) and a removal of 16.
     #[test]
     fn a_merge_cut_off_among_its_writes_is_completed_by_the_next_open() {
-        let first = batch_of(
-            "laptop-1",
-            vec![
-                Record::Response(response(1, "PC 1", 30)),
-                door_entry("12"),
-                door_entry("16"),
-                knock(1, "12"),
-                knock(2, "12"),
-                knock(3, "16"),
-            ],
-        );
         let at = t0() + chrono::Duration::hours(1);
-        // Same id, other content, finalized earlier: the active version after the merge.
-        let second = batch_numbered(
-            "laptop-1",
-            2,
-            vec![
-                Record::Response(response(1, "PC 2", 10)),
-                Record::Response(response(2, "PC 2", 20)),
-                Record::DoorEdit(batch::DoorEditEntry {
-                    id: Uuid::from_u128(77),
-                    area: AREA.into(),
-                    from: door("12"),
-                    to: door("14"),
-                    at,
-                    device: "laptop-1".into(),
-                    officer: None,
-                    knocks: vec![Uuid::from_u128(1001)],
-                }),
-                Record::DoorRemove(batch::DoorRemoveEntry {
-                    id: Uuid::from_u128(78),
-                    area: AREA.into(),
-                    door: door("16"),
-                    at,
-                    device: "laptop-1".into(),
-                    officer: None,
-                    knocks: vec![Uuid::from_u128(1003)],
-                }),
-            ],
-        );
+        let (first, second) =
+            conflict_and_door_changes_with(Record::DoorRemove(batch::DoorRemoveEntry {
+                id: Uuid::from_u128(78),
+                area: AREA.into(),
+                door: door("16"),
+                at,
+                device: "laptop-1".into(),
+                officer: None,
+                knocks: vec![Uuid::from_u128(1003)],
+            }));
         let open = |dir: &Path| Store::open_with(dir, Env::manual(t0()).0).unwrap();
         let whole = {
             let dir = tempfile::tempdir().unwrap();
@@ -2451,9 +2422,15 @@ mod tests {
         }
     }
 
-    /// The second batch of the cut-off test: a conflict, a door correction and a removal
-    /// over what `first` brought.
+    /// Two batches: a response, doors and knocks, then a conflict over the response, a
+    /// new response and a door correction moving one knock from 12 to 14, ending with a
+    /// knock at 16.
     fn conflict_and_door_changes() -> (Batch, Batch) {
+        conflict_and_door_changes_with(knock(4, "16"))
+    }
+
+    /// [`conflict_and_door_changes`] with `last` as the second batch's last record.
+    fn conflict_and_door_changes_with(last: Record) -> (Batch, Batch) {
         let first = batch_of(
             "laptop-1",
             vec![
@@ -2482,7 +2459,7 @@ mod tests {
                     officer: None,
                     knocks: vec![Uuid::from_u128(1001)],
                 }),
-                knock(4, "16"),
+                last,
             ],
         );
         (first, second)
