@@ -116,6 +116,22 @@ pub struct Logical {
     action_conflicts: Vec<doorstep::store::ActionConflict>,
 }
 
+/// What a recover must give back of a coordinator's store: its records, the batches
+/// merged and the gaps in each device's chain.
+fn recovered_state(
+    store: &Store,
+) -> (
+    Logical,
+    Vec<doorstep::store::MergedBatch>,
+    Vec<doorstep::store::Gap>,
+) {
+    (
+        logical(store),
+        store.merged_batches().unwrap(),
+        store.batch_gaps().unwrap(),
+    )
+}
+
 pub fn logical(store: &Store) -> Logical {
     let listing = store.list(&Default::default()).unwrap();
     assert!(listing.unreadable.is_empty());
@@ -563,37 +579,19 @@ fn recover_rebuilds_merged_data_over_a_damaged_store() {
             &make_batch("laptop-2", 3, vec![Record::Response(revision(9, &r))]),
         );
         store.resolve_conflict(r.id, 1).unwrap();
-        (
-            logical(&store),
-            store.merged_batches().unwrap(),
-            store.batch_gaps().unwrap(),
-        )
+        recovered_state(&store)
     };
     // Healthy store: recover keeps everything.
     recover(dir.path(), env().0).unwrap();
     {
         let store = open(dir.path());
-        assert_eq!(
-            (
-                logical(&store),
-                store.merged_batches().unwrap(),
-                store.batch_gaps().unwrap()
-            ),
-            before
-        );
+        assert_eq!(recovered_state(&store), before);
     }
     // No store at all: the journal alone.
     std::fs::remove_dir_all(dir.path().join("store")).unwrap();
     recover(dir.path(), env().0).unwrap();
     let store = open(dir.path());
-    assert_eq!(
-        (
-            logical(&store),
-            store.merged_batches().unwrap(),
-            store.batch_gaps().unwrap()
-        ),
-        before
-    );
+    assert_eq!(recovered_state(&store), before);
 }
 
 /// Recover reads a merged response back from its `Merged` line rather than holding every
@@ -635,25 +633,14 @@ fn recover_from_the_journal_alone_reads_each_merged_response_back_once() {
             ),
         );
         store.resolve_conflict(plain[1].id, 1).unwrap();
-        (
-            logical(&store),
-            store.merged_batches().unwrap(),
-            store.batch_gaps().unwrap(),
-        )
+        recovered_state(&store)
     };
     std::fs::remove_dir_all(dir.path().join("store")).unwrap();
     let report = recover(dir.path(), env().0).unwrap();
     // Twenty merged responses and one revision; the conflict's version is a record of its own.
     assert_eq!(report.responses_restored(), 21, "{report:?}");
     let store = open(dir.path());
-    assert_eq!(
-        (
-            logical(&store),
-            store.merged_batches().unwrap(),
-            store.batch_gaps().unwrap()
-        ),
-        before
-    );
+    assert_eq!(recovered_state(&store), before);
 }
 
 /// Recover writes where merged responses and knocks came from as it replays each batch,
@@ -751,19 +738,11 @@ fn recover_writes_sources_batch_by_batch_and_rebuilds_them_the_same() {
             vec![batches[0].manifest.batch, batches[3].manifest.batch]
         );
         assert_eq!(store.unresolved_conflicts().unwrap().len(), 2);
-        (
-            logical(&store),
-            store.merged_batches().unwrap(),
-            store.batch_gaps().unwrap(),
-        )
+        recovered_state(&store)
     };
     let rebuilt = |report: doorstep::store::RecoveryReport| {
         let store = open(dir.path());
-        let after = (
-            logical(&store),
-            store.merged_batches().unwrap(),
-            store.batch_gaps().unwrap(),
-        );
+        let after = recovered_state(&store);
         assert_eq!(after, before, "{report:?}");
     };
     // Healthy: the replay's sources go aside and are written back the same.
