@@ -21,6 +21,11 @@ pub struct SimulateArgs {
     /// Simulated laptops; each sends one batch per period.
     #[arg(long, value_name = "N")]
     pub devices: usize,
+    /// The number of the first simulated laptop: give a second simulation for the same
+    /// coordinator the number after the first one's last (e.g. 26 after `--devices 25`), so
+    /// its laptops are new ones (SIM-026 on) and not the same names with other keys.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub first_device: usize,
     /// Responses in all (KIN interviews and some EVA transects), spread over the batches.
     #[arg(long, value_name = "M")]
     pub responses: usize,
@@ -77,6 +82,7 @@ pub fn run(
     let (registry, _) = Registry::load(data_dir)?;
     let plan = Plan {
         devices: args.devices,
+        first_device: args.first_device,
         responses: args.responses,
         period: args.period,
         periods: args.periods,

@@ -82,6 +82,11 @@ fn next_door<'a>(
 pub struct Plan {
     /// Simulated laptops, each with its own signing key.
     pub devices: usize,
+    /// The number of the first simulated laptop (1 for `SIM-001`): a second simulation for
+    /// the same coordinator starts after the first's, so its laptops are other laptops
+    /// (names, keys, ids) rather than the same names with other keys, which the
+    /// coordinator's pinned device keys would refuse.
+    pub first_device: usize,
     /// Responses in all (KIN and EVA, revisions not counted), spread over the batches.
     pub responses: usize,
     /// The last period simulated.
@@ -98,6 +103,8 @@ pub struct Plan {
 pub enum SimulateError {
     #[error("--devices must be at least 1")]
     NoDevices,
+    #[error("--first-device must be at least 1")]
+    BadFirstDevice,
     #[error("--periods must be from 1 to 40")]
     BadPeriods,
     #[error("there are no areas to simulate fieldwork in: import areas or use the built-in demo")]
@@ -151,6 +158,9 @@ impl<'r> Simulation<'r> {
         if plan.devices == 0 {
             return Err(SimulateError::NoDevices);
         }
+        if plan.first_device == 0 {
+            return Err(SimulateError::BadFirstDevice);
+        }
         if !(1..=40).contains(&plan.periods) {
             return Err(SimulateError::BadPeriods);
         }
@@ -195,22 +205,29 @@ impl<'r> Simulation<'r> {
         self.plan.devices * self.plan.periods
     }
 
+    /// The number of simulated device `device` (0-based in this simulation): what names
+    /// it and seeds its key and records, so device 12 is the same laptop whichever
+    /// simulation it is the first of.
+    fn number(&self, device: usize) -> usize {
+        self.plan.first_device - 1 + device
+    }
+
     /// The signing key of simulated device `device` (0-based): from the seed.
     pub fn device_key(&self, device: usize) -> DeviceKey {
         let mut rng = ChaCha8Rng::seed_from_u64(self.plan.seed);
-        rng.set_stream(1 << 40 | device as u64);
+        rng.set_stream(1 << 40 | self.number(device) as u64);
         let mut secret = [0u8; 32];
         rng.fill_bytes(&mut secret);
         DeviceKey::from_secret_bytes(secret)
     }
 
-    /// The name of simulated device `device` (0-based).
-    pub fn device_name(device: usize) -> String {
-        format!("SIM-{:03}", device + 1)
+    /// The name of the simulated device numbered `number` (0-based, [`Self::number`]).
+    fn device_name(number: usize) -> String {
+        format!("SIM-{:03}", number + 1)
     }
 
-    fn officer(device: usize) -> String {
-        format!("PC {}", 4101 + device)
+    fn officer(number: usize) -> String {
+        format!("PC {}", 4101 + number)
     }
 
     /// The areas device `device` works.
@@ -243,7 +260,7 @@ impl<'r> Simulation<'r> {
         self.responses_left -= n;
         self.batches_left -= 1;
         let mut rng = ChaCha8Rng::seed_from_u64(self.plan.seed);
-        rng.set_stream(index as u64 + 1);
+        rng.set_stream((self.number(device) * self.plan.periods + p) as u64 + 1);
         let batch = self.make(device, p, n, conflict_here, &mut rng)?;
         self.next = if p + 1 < self.plan.periods {
             (device, p + 1)
@@ -264,8 +281,8 @@ impl<'r> Simulation<'r> {
         rng: &mut ChaCha8Rng,
     ) -> Result<SimBatch, SimulateError> {
         let period = self.periods[p];
-        let name = Simulation::device_name(device);
-        let officer = Simulation::officer(device);
+        let name = Simulation::device_name(self.number(device));
+        let officer = Simulation::officer(self.number(device));
         let areas = self.areas_of(device);
         let (start, days) = quarter(period);
         // Fieldwork 10:00 to 18:00 UK time, spread evenly over the quarter.
@@ -277,7 +294,7 @@ impl<'r> Simulation<'r> {
         let mut revisions = Vec::new();
         // Each laptop walks its own street of each area this quarter (and another street
         // next quarter), so two laptops never log the same door as if it were one.
-        let first_door = ((device + 7 * p) % STREETS.len()) * DOORS_PER_STREET;
+        let first_door = ((self.number(device) + 7 * p) % STREETS.len()) * DOORS_PER_STREET;
         let mut walked: BTreeMap<&str, usize> = BTreeMap::new();
         for i in 0..n {
             let slot = i64::try_from(i as u128 * span as u128 / n.max(1) as u128)
@@ -455,7 +472,7 @@ impl Simulation<'_> {
         officer: &str,
     ) -> Result<Vec<Action>, SimulateError> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.plan.seed);
-        rng.set_stream(1 << 41 | (device * self.plan.periods + p) as u64);
+        rng.set_stream(1 << 41 | (self.number(device) * self.plan.periods + p) as u64);
         let period = self.periods[p];
         let (start, _) = quarter(period);
         let mut out = Vec::new();

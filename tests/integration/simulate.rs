@@ -259,8 +259,12 @@ fn bad_plans_are_refused_and_nothing_is_written() {
     let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("b");
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (&["--devices", "0"], "--devices must be at least 1"),
+        (
+            &["--first-device", "0"],
+            "--first-device must be at least 1",
+        ),
         (&["--periods", "0"], "--periods must be from 1 to 40"),
         (&["--recipient", "age1nothing"], "--recipient `age1nothing`"),
     ];
@@ -356,6 +360,103 @@ fn bad_plans_are_refused_and_nothing_is_written() {
         std::fs::read(dir.join("SIM-001-01.batch")).unwrap(),
         b"mine"
     );
+}
+
+/// A second simulation for the same coordinator, numbered on from the first, brings other
+/// laptops: new names, keys and records, all merged beside the first's. Without
+/// `--first-device` its laptops have the first's names and other keys, and the
+/// coordinator's pins refuse them.
+#[test]
+fn a_second_simulation_numbered_on_brings_new_laptops() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let coord = tempfile::tempdir().unwrap();
+    let (first, second, clash) = (
+        out.path().join("first"),
+        out.path().join("second"),
+        out.path().join("clash"),
+    );
+    simulate(data.path(), &first, "5", &["--unencrypted"])
+        .assert()
+        .success();
+    simulate(
+        data.path(),
+        &second,
+        "6",
+        &["--unencrypted", "--first-device", "4"],
+    )
+    .assert()
+    .success();
+    let names: Vec<String> = files(&second)
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "SIM-004-01.batch",
+            "SIM-004-02.batch",
+            "SIM-005-01.batch",
+            "SIM-005-02.batch",
+            "SIM-006-01.batch",
+            "SIM-006-02.batch"
+        ]
+    );
+    let merge = |coord: &Path, dir: &Path| {
+        doorstep(coord)
+            .args(["batch", "merge"])
+            .arg(dir)
+            .arg("--json")
+            .assert()
+    };
+    let rows = |said: &[u8]| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_slice(said).unwrap();
+        v["blocks"][0]["rows"].as_array().unwrap().clone()
+    };
+    // The second simulation merged alone, then after the first: the same counts, so
+    // none of its records met one of the first's.
+    let alone = tempfile::tempdir().unwrap();
+    let by_itself = rows(&merge(alone.path(), &second).success().get_output().stdout);
+    merge(coord.path(), &first).success();
+    let after_first = rows(&merge(coord.path(), &second).success().get_output().stdout);
+    assert_eq!(after_first.len(), 6);
+    assert_eq!(by_itself, after_first);
+    for r in &after_first {
+        assert_eq!(r["result"], "merged", "{r}");
+    }
+    let listed = doorstep(coord.path())
+        .args(["devices", "list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let listed = String::from_utf8(listed).unwrap();
+    for n in 1..=6 {
+        assert!(listed.contains(&format!("SIM-00{n}")), "{listed}");
+    }
+    // The same names from another seed carry other keys: refused, nothing merged.
+    simulate(data.path(), &clash, "7", &["--unencrypted"])
+        .assert()
+        .success();
+    let before = doorstep(coord.path())
+        .args(["responses", "list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    merge(coord.path(), &clash)
+        .code(doorstep::exit::DATA_ERR as i32)
+        .stderr(predicates::str::contains("SIM-001"));
+    let after = doorstep(coord.path())
+        .args(["responses", "list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(before, after);
 }
 
 /// A dry run works the batches out one after another, each seeing what the ones before it
