@@ -2704,4 +2704,51 @@ mod tests {
         assert_eq!(indexed(&store), stored(&store));
         assert!(store.may_have_response(Uuid::from_u128(1)).unwrap());
     }
+
+    /// The index of what is not yet exported, kept write by write, is the one a rebuild
+    /// from the records gives: knocks made here on doors batches also knocked, a door
+    /// correction moving a merged knock, knocks made after the merges.
+    #[test]
+    fn the_pending_index_kept_on_write_is_the_one_a_rebuild_gives() {
+        use crate::response::Outcome;
+        let (first, second) = conflict_and_door_changes();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        let entries = |store: &Store| -> Vec<(Vec<u8>, Vec<u8>)> {
+            store
+                .tree(super::super::tallies::TALLIES)
+                .unwrap()
+                .iter()
+                .map(|e| e.unwrap())
+                .filter(|(k, _)| k.starts_with(b"p\x1f") || k.starts_with(b"n\x1fpending\x1f"))
+                .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .collect()
+        };
+        let at = |m: i64| t0() + chrono::Duration::minutes(m);
+        store
+            .knock(AREA, door("12"), Outcome::NoAnswer, at(5))
+            .unwrap();
+        store
+            .knock(AREA, door("16"), Outcome::Refused, at(6))
+            .unwrap();
+        store.merge_batch(&first, &mut |_, _| {}).unwrap();
+        store
+            .knock(AREA, door("12"), Outcome::NoAnswer, at(90))
+            .unwrap();
+        store.merge_batch(&second, &mut |_, _| {}).unwrap();
+        store
+            .knock(AREA, door("14"), Outcome::Refused, at(120))
+            .unwrap();
+        let kept = entries(&store);
+        // Four knocks made here, none exported.
+        assert_eq!(
+            kept.iter()
+                .filter(|(k, _)| k.starts_with(b"p\x1fk"))
+                .count(),
+            4,
+            "{kept:?}"
+        );
+        store.rebuild_pending().unwrap();
+        assert_eq!(kept, entries(&store));
+    }
 }

@@ -345,11 +345,22 @@ impl Store {
                 Some(bytes) => decode::<DoorRecord>(|| "door".to_owned(), bytes).ok(),
                 None => None,
             };
-            if let Some(before) = &before {
-                for knock in &before.knocks {
-                    let id = knock.identity(&before.area, &before.door);
-                    changes.insert(Pending::Knock(id), false);
-                }
+            // A knock on the door before and after the write keeps its entry: whether it
+            // is own and marked changes only when a batch carries it (`merged`, settled
+            // below) or an export marks it. A door holds every knock ever made at it, so
+            // working those out again would read the provenance and entry of each of them
+            // on every write of the door (most of a merge into a large store).
+            let knocks_of = |record: &Option<DoorRecord>| -> BTreeSet<Uuid> {
+                record
+                    .iter()
+                    .flat_map(|r| r.knocks.iter().map(|k| k.identity(&r.area, &r.door)))
+                    .collect()
+            };
+            let (knocks_before, knocks_after) = (knocks_of(&before), knocks_of(&after));
+            // A knock taken off this door may be put on another in the same writes
+            // (a correction): what that door says of it stands.
+            for id in knocks_before.difference(&knocks_after) {
+                changes.entry(Pending::Knock(*id)).or_insert(false);
             }
             let door = Pending::Door(w.key.clone());
             let Some(after) = after else {
@@ -360,8 +371,8 @@ impl Store {
                 && self.own_door(&w.key)?
                 && !self.marked(&RecordKey::door(&after.area, &after.door))?;
             changes.insert(door, pending);
-            for knock in &after.knocks {
-                let id = knock.identity(&after.area, &after.door);
+            for id in knocks_after.difference(&knocks_before) {
+                let id = *id;
                 let record = Pending::Knock(id);
                 let pending = !merged.contains(&record)
                     && self.own_knock(id)?
