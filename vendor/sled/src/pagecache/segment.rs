@@ -96,6 +96,11 @@ pub(crate) struct SegmentAccountant {
     segment_cleaner: SegmentCleaner,
     ordering: BTreeMap<Lsn, LogOffset>,
     async_truncations: BTreeMap<LogOffset, OneShot<Result<()>>>,
+    // How many segments are free and how many inactive, kept with every change of a
+    // segment's state (`change_segment`): deactivating a segment compares them, and
+    // counting them there walked every segment of the file each time.
+    free_segments: usize,
+    inactive_segments: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -485,6 +490,8 @@ impl SegmentAccountant {
             segment_cleaner,
             ordering: BTreeMap::default(),
             async_truncations: BTreeMap::default(),
+            free_segments: 0,
+            inactive_segments: 0,
         };
 
         ret.initialize_from_snapshot(snapshot)?;
@@ -596,6 +603,9 @@ impl SegmentAccountant {
         let segments = self.initial_segments(snapshot)?;
 
         self.segments = segments;
+        self.free_segments = self.segments.iter().filter(|s| s.is_free()).count();
+        self.inactive_segments =
+            self.segments.iter().filter(|s| s.is_inactive()).count();
 
         let mut to_free = vec![];
         let mut maybe_clean = vec![];
@@ -849,7 +859,8 @@ impl SegmentAccountant {
                     "SA inserting {} into to_clean from possibly_clean_or_free_segment",
                     segment_start
                 );
-                let to_clean = self.segments[idx].inactive_to_draining(lsn);
+                let to_clean =
+                    self.change_segment(idx, |s| s.inactive_to_draining(lsn));
                 self.segment_cleaner.add_pids(segment_start, to_clean);
             }
         }
@@ -858,7 +869,8 @@ impl SegmentAccountant {
 
         if self.segments[idx].can_free() {
             // can be reused immediately
-            let replacement_lsn = self.segments[idx].draining_to_free(lsn);
+            let replacement_lsn =
+                self.change_segment(idx, |s| s.draining_to_free(lsn));
 
             if self.ordering.contains_key(&replacement_lsn) {
                 let replacement_lid = self.ordering[&replacement_lsn];
@@ -944,7 +956,8 @@ impl SegmentAccountant {
         );
 
         let freeable_segments = if self.segments[idx].is_active() {
-            self.segments[idx].active_to_inactive(lsn, &self.config)?
+            let config = self.config.clone();
+            self.change_segment(idx, |s| s.active_to_inactive(lsn, &config))?
         } else {
             Default::default()
         };
@@ -959,9 +972,15 @@ impl SegmentAccountant {
 
         // if we have a lot of free segments in our whole file,
         // let's start relocating the current tip to boil it down
-        let free_segs = self.segments.iter().filter(|s| s.is_free()).count();
-        let inactive_segs =
-            self.segments.iter().filter(|s| s.is_inactive()).count();
+        let free_segs = self.free_segments;
+        let inactive_segs = self.inactive_segments;
+        debug_assert_eq!(
+            (free_segs, inactive_segs),
+            (
+                self.segments.iter().filter(|s| s.is_free()).count(),
+                self.segments.iter().filter(|s| s.is_inactive()).count()
+            )
+        );
         let free_ratio = (free_segs * 100) / (1 + free_segs + inactive_segs);
 
         if free_ratio >= SEGMENT_CLEANUP_THRESHOLD && inactive_segs > 5 {
@@ -971,7 +990,8 @@ impl SegmentAccountant {
             let segment_start =
                 (last_index * self.config.segment_size) as LogOffset;
 
-            let to_clean = self.segments[last_index].inactive_to_draining(lsn);
+            let to_clean =
+                self.change_segment(last_index, |s| s.inactive_to_draining(lsn));
             self.segment_cleaner.add_pids(segment_start, to_clean);
         }
 
@@ -1025,7 +1045,7 @@ impl SegmentAccountant {
         // pin lsn to this segment
         let idx = self.segment_id(lid);
 
-        self.segments[idx].free_to_active(lsn);
+        self.change_segment(idx, |s| s.free_to_active(lsn));
 
         self.ordering.insert(lsn, lid);
 
@@ -1122,9 +1142,30 @@ impl SegmentAccountant {
         // TODO never resize like this, make it a single
         // responsibility when the tip is bumped / truncated.
         if self.segments.len() < idx + 1 {
+            // New segments are free.
+            self.free_segments += idx + 1 - self.segments.len();
             self.segments.resize(idx + 1, Segment::default());
         }
 
         idx
+    }
+
+    /// Changes the state of segment `idx` with `change`, keeping the counts of free
+    /// and inactive segments.
+    fn change_segment<R>(
+        &mut self,
+        idx: usize,
+        change: impl FnOnce(&mut Segment) -> R,
+    ) -> R {
+        let segment = &mut self.segments[idx];
+        let (was_free, was_inactive) = (segment.is_free(), segment.is_inactive());
+        let out = change(segment);
+        let (free, inactive) = (segment.is_free(), segment.is_inactive());
+        self.free_segments =
+            self.free_segments + usize::from(free) - usize::from(was_free);
+        self.inactive_segments = self.inactive_segments
+            + usize::from(inactive)
+            - usize::from(was_inactive);
+        out
     }
 }
