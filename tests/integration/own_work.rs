@@ -274,7 +274,12 @@ fn merged_knocks_at_a_door_with_own_knocks_leave_those_as_they_were() {
     // The door came in a batch too, so it is no longer only this machine's; its own
     // knock still waits, the laptop's does not.
     assert_eq!(pending(coord.path()), counts(1, 0, 1, 0));
-    assert_eq!(open(coord.path()).doors("E05000650").unwrap()[0].knocks.len(), 2);
+    assert_eq!(
+        open(coord.path()).doors("E05000650").unwrap()[0]
+            .knocks
+            .len(),
+        2
+    );
 
     export(
         coord.path(),
@@ -288,7 +293,12 @@ fn merged_knocks_at_a_door_with_own_knocks_leave_those_as_they_were() {
     assert_eq!(pending(coord.path()), counts(1, 0, 1, 0));
     merge(coord.path(), &lap2_file);
     assert_eq!(pending(coord.path()), counts(1, 0, 1, 0));
-    assert_eq!(open(coord.path()).doors("E05000650").unwrap()[0].knocks.len(), 4);
+    assert_eq!(
+        open(coord.path()).doors("E05000650").unwrap()[0]
+            .knocks
+            .len(),
+        4
+    );
 
     recover(coord.path(), env().0).unwrap();
     assert_eq!(pending(coord.path()), counts(1, 0, 1, 0));
