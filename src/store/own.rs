@@ -16,10 +16,14 @@
 //! big-endian. Every write of a response, door or action, every merge and every export
 //! sets the entries of the records it touched to what those records now are (not a
 //! difference from before, so doing it twice does no harm), in the same transaction as the
-//! write where the write is one. `recover` (and the first open of a store from before
-//! the index, `built\x1fpending` absent) builds it again from the records.
+//! write where the write is one. A knock that was at a door written and stays there is
+//! not touched (only a batch carrying it or an export marking it changes its entry).
+//! `recover` (and the first open of a store from before the index, `built\x1fpending`
+//! absent) builds it again from the records.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use serde_json::value::RawValue;
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use uuid::Uuid;
@@ -33,7 +37,7 @@ use super::merge_actions::{ACTION_PREFIX, ActionVersions};
 use super::responses::key_name;
 use super::{Store, StoreError, Tree, Write, decode};
 use crate::action::Action;
-use crate::response::{DoorRecord, ResponseSummary};
+use crate::response::{Door, DoorRecord, Knock, ResponseSummary};
 
 const PENDING_PREFIX: &[u8] = b"p\x1f";
 const COUNT_PREFIX: &[u8] = b"n\x1fpending\x1f";
@@ -340,40 +344,42 @@ impl Store {
             changes.insert(record, pending);
         }
         for w in writes.iter().filter(|w| w.tree == Tree::Doors) {
-            let before = self.door_record(&w.key).ok().flatten();
-            let after = match &w.value {
-                Some(bytes) => decode::<DoorRecord>(|| "door".to_owned(), bytes).ok(),
-                None => None,
-            };
-            // A knock on the door before and after the write keeps its entry: whether it
-            // is own and marked changes only when a batch carries it (`merged`, settled
-            // below) or an export marks it. A door holds every knock ever made at it, so
-            // working those out again would read the provenance and entry of each of them
-            // on every write of the door (most of a merge into a large store).
-            let knocks_of = |record: &Option<DoorRecord>| -> BTreeSet<Uuid> {
-                record
-                    .iter()
-                    .flat_map(|r| r.knocks.iter().map(|k| k.identity(&r.area, &r.door)))
-                    .collect()
-            };
-            let (knocks_before, knocks_after) = (knocks_of(&before), knocks_of(&after));
-            // A knock taken off this door may be put on another in the same writes
-            // (a correction): what that door says of it stands.
-            for id in knocks_before.difference(&knocks_after) {
-                changes.entry(Pending::Knock(*id)).or_insert(false);
+            let before = self.read(super::doors::DOORS, &w.key).ok().flatten();
+            let before = before.as_deref().and_then(DoorKnocks::ids);
+            let after = w.value.as_deref().and_then(DoorKnocks::ids);
+            let after_ids: HashSet<Uuid> = after
+                .iter()
+                .flat_map(|(_, ids)| ids.iter().copied())
+                .collect();
+            // The knocks already at the door: each of them that stays is left as its
+            // entry stands (whether a knock is pending changes only when a batch carries
+            // it, which `merged` says, or when an export marks it, never here), so a merge
+            // adding a knock to a door does not look up the provenance of every knock
+            // there before it.
+            let mut stays = HashSet::new();
+            for id in before.into_iter().flat_map(|(_, ids)| ids) {
+                if after_ids.contains(&id) {
+                    stays.insert(id);
+                } else {
+                    // Taken off this door, it may be put on another in the same writes
+                    // (a correction): what that door says of it stands.
+                    changes.entry(Pending::Knock(id)).or_insert(false);
+                }
             }
             let door = Pending::Door(w.key.clone());
-            let Some(after) = after else {
+            let Some(((area, at_door), knocks)) = after else {
                 changes.insert(door, false);
                 continue;
             };
             let pending = !merged.contains(&door)
                 && self.own_door(&w.key)?
-                && !self.marked(&RecordKey::door(&after.area, &after.door))?;
+                && !self.marked(&RecordKey::door(&area, &at_door))?;
             changes.insert(door, pending);
-            for id in knocks_after.difference(&knocks_before) {
-                let id = *id;
+            for id in knocks {
                 let record = Pending::Knock(id);
+                if stays.contains(&id) && !merged.contains(&record) {
+                    continue;
+                }
                 let pending = !merged.contains(&record)
                     && self.own_knock(id)?
                     && !self.marked(&RecordKey::Knock(id))?;
@@ -529,6 +535,60 @@ impl Store {
         batch.insert(PENDING_BUILT, &[1u8]);
         tallies.apply_batch(batch)?;
         Ok(())
+    }
+}
+
+/// Of a stored door record, what the index of what is not yet exported needs: the door
+/// and its knocks' ids. A door record holds every knock made there, so this is read for
+/// every door a merge touches; a knock's time and outcome are decoded only for a knock
+/// stored without an id (its id is worked out from them), not for every knock.
+#[derive(serde::Deserialize)]
+struct DoorKnocks<'a> {
+    area: String,
+    door: Door,
+    #[serde(borrow)]
+    knocks: Vec<KnockIdentity<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct KnockIdentity<'a> {
+    #[serde(default)]
+    id: Option<Uuid>,
+    #[serde(borrow)]
+    at: &'a RawValue,
+    #[serde(borrow)]
+    outcome: &'a RawValue,
+}
+
+#[derive(serde::Deserialize)]
+struct StoredDoorKnocks<'a> {
+    format: u32,
+    #[serde(borrow)]
+    record: DoorKnocks<'a>,
+}
+
+impl DoorKnocks<'_> {
+    /// The area and door of a stored door record and its knocks' ids (as
+    /// [`Knock::identity`] gives them); None when it cannot be read as a door record.
+    fn ids(bytes: &[u8]) -> Option<((String, Door), Vec<Uuid>)> {
+        let stored: StoredDoorKnocks<'_> = serde_json::from_slice(bytes).ok()?;
+        if stored.format != super::FORMAT {
+            return None;
+        }
+        let d = stored.record;
+        let ids = d
+            .knocks
+            .iter()
+            .map(|k| match k.id {
+                Some(id) => Some(id),
+                None => {
+                    let at = serde_json::from_str(k.at.get()).ok()?;
+                    let outcome = serde_json::from_str(k.outcome.get()).ok()?;
+                    Some(Knock::new(at, outcome).identity(&d.area, &d.door))
+                }
+            })
+            .collect::<Option<Vec<Uuid>>>()?;
+        Some(((d.area, d.door), ids))
     }
 }
 

@@ -242,6 +242,68 @@ fn not_yet_exported_counts_own_work_of_every_kind_and_survives_recover() {
     );
 }
 
+/// Batches that knock at a door where this machine knocked: their knocks are not this
+/// machine's, and its own knocks there keep what they were (waiting for export until it
+/// exports, settled after), merge after merge; `recover` counts the same.
+#[test]
+fn merged_knocks_at_a_door_with_own_knocks_leave_those_as_they_were() {
+    let (lap, lap2, coord) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    // Both laptops and the coordinator knock at Kay Street 12.
+    laptop(lap.path());
+    let lap_file = lap.path().join("1.batch");
+    export(lap.path(), &lap_file, &["--unencrypted"]);
+    {
+        let store = open_own(lap2.path());
+        store.set_setting(SettingKey::Device, "laptop-4").unwrap();
+        interview(&store, "12");
+    }
+    let lap2_file = lap2.path().join("1.batch");
+    export(lap2.path(), &lap2_file, &["--unencrypted"]);
+    {
+        let store = open_own(coord.path());
+        store.set_setting(SettingKey::Device, "coord-1").unwrap();
+        interview(&store, "12");
+        assert_eq!(store.not_exported().unwrap(), counts(1, 1, 1, 0));
+    }
+
+    merge(coord.path(), &lap_file);
+    // The door came in a batch too, so it is no longer only this machine's; its own
+    // knock still waits, the laptop's does not.
+    assert_eq!(pending(coord.path()), counts(1, 0, 1, 0));
+    assert_eq!(
+        open(coord.path()).doors("E05000650").unwrap()[0]
+            .knocks
+            .len(),
+        2
+    );
+
+    export(
+        coord.path(),
+        &coord.path().join("c1.batch"),
+        &["--unencrypted"],
+    );
+    assert_eq!(pending(coord.path()), NotExported::default());
+    // Another knock of its own there, then another laptop's batch: the exported knock
+    // stays settled, the new one waits.
+    interview(&open_own(coord.path()), "12");
+    assert_eq!(pending(coord.path()), counts(1, 0, 1, 0));
+    merge(coord.path(), &lap2_file);
+    assert_eq!(pending(coord.path()), counts(1, 0, 1, 0));
+    assert_eq!(
+        open(coord.path()).doors("E05000650").unwrap()[0]
+            .knocks
+            .len(),
+        4
+    );
+
+    recover(coord.path(), env().0).unwrap();
+    assert_eq!(pending(coord.path()), counts(1, 0, 1, 0));
+}
+
 /// A data directory written by the previous release (its tallies without the counts of
 /// what is not yet exported) shows the right numbers at its first open, on home too, and
 /// the same after `recover`.
