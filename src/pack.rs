@@ -14,7 +14,7 @@ use crate::report::{
     AreaLevel, AreaReport, AreaSpec, Count, Figure, Input, Report, Rules, normal_code, tidy,
 };
 use crate::response::{DoorRecord, Period, Response, ResponseFilter};
-use crate::store::{Store, StoreError};
+use crate::store::{InPeriod, Store, StoreError};
 use crate::survey::registry::Registry;
 use crate::survey::{SurveyKind, Taxonomy};
 
@@ -109,8 +109,11 @@ impl Sources {
     ) -> Result<Sources, Error> {
         let taxonomy = kin_taxonomy(registry);
         let mut fold = Fold::new(registry, &taxonomy, period, areas);
-        let unreadable = store.each_stored_response(|s| {
-            let note = fold.note(s.id, s.status, s.replaces);
+        // Every period is read (the issues named in each are counted for "what changed"
+        // and "persisting"), but only this one's records: the others as the index keeps them.
+        let unreadable = store.each_in_period(period, true, |s| {
+            let (id, status, replaces) = s.head();
+            let note = fold.note(id, status, replaces);
             if let Some(old) = note.take_out {
                 match store.get(old) {
                     Ok(r) => fold.take_out(&r),
@@ -122,12 +125,20 @@ impl Sources {
             if note.skip {
                 return Ok(());
             }
-            let period = s.period;
-            // The fold reads answers' values only: their times are not decoded.
-            let response = s.values(
-                |q| fold.needs_answer(period, q),
-                fold.needs_findings(period),
-            )?;
+            let response = match s {
+                InPeriod::Stored(s) => {
+                    let period = s.period;
+                    // The fold reads answers' values only: their times are not decoded.
+                    s.values(
+                        |q| fold.needs_answer(period, q),
+                        fold.needs_findings(period),
+                    )?
+                }
+                InPeriod::Kept(mut r) => {
+                    r.answers.retain(|q, _| fold.needs_answer(r.period, q));
+                    r
+                }
+            };
             fold.add(response);
             Ok(())
         })?;
