@@ -482,6 +482,16 @@ impl Store {
         out
     }
 
+    /// Whether a reader of one period reads the index (rather than every record).
+    pub(crate) fn periods_indexed(&self) -> bool {
+        !self.periods_stale().unwrap()
+    }
+
+    /// Builds the index afresh.
+    pub(crate) fn build_periods(&self) {
+        self.rebuild_periods().unwrap();
+    }
+
     /// Checks that the index is what building it afresh from the records gives.
     pub(crate) fn assert_periods_in_step(&self) {
         let kept = self.period_index();
