@@ -98,7 +98,8 @@ impl Sources {
 
     /// Reads the store for a report on `period` over `areas` (from `geography`, the
     /// store's): every response and door is read once, folded into the counts the report
-    /// needs and dropped; none is kept. Builds the same report as [`Sources::read`] in
+    /// needs and dropped; none is kept. Only the period's own records are read when the
+    /// store's index of periods can be ([`Store::each_in_period`]). Builds the same report as [`Sources::read`] in
     /// memory bounded by the areas and questions rather than the store.
     pub fn read_period(
         store: &Store,
@@ -937,6 +938,15 @@ mod tests {
         assert!(!store.periods_indexed());
         let full: Vec<_> = periods.iter().map(|p| packs(store, registry, *p)).collect();
         store.build_periods();
+        // Other periods' counts reach the pack (read from the index's kept answers): the
+        // ward pack of the last period compares with the one before and finds runs.
+        let ward: serde_json::Value =
+            serde_json::from_slice(&indexed[indexed.len() - 1][1]).unwrap();
+        let changes = || ward["areas"].as_array().unwrap().iter().map(|a| &a["changes"]);
+        assert!(changes().any(|c| c["interviews_before"]["value"].as_u64() > Some(0)));
+        assert!(changes().any(|c| {
+            c["issues"].as_array().unwrap().iter().any(|i| i["consecutive_periods"].as_u64() >= Some(2))
+        }));
         for (i, (a, b)) in indexed.iter().zip(&full).enumerate() {
             for (x, y) in a.iter().zip(b) {
                 assert!(
