@@ -942,10 +942,20 @@ mod tests {
         // ward pack of the last period compares with the one before and finds runs.
         let ward: serde_json::Value =
             serde_json::from_slice(&indexed[indexed.len() - 1][1]).unwrap();
-        let changes = || ward["areas"].as_array().unwrap().iter().map(|a| &a["changes"]);
+        let changes = || {
+            ward["areas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| &a["changes"])
+        };
         assert!(changes().any(|c| c["interviews_before"]["value"].as_u64() > Some(0)));
         assert!(changes().any(|c| {
-            c["issues"].as_array().unwrap().iter().any(|i| i["consecutive_periods"].as_u64() >= Some(2))
+            c["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["consecutive_periods"].as_u64() >= Some(2))
         }));
         for (i, (a, b)) in indexed.iter().zip(&full).enumerate() {
             for (x, y) in a.iter().zip(b) {
@@ -1028,8 +1038,8 @@ mod tests {
             };
             let mut sim = Simulation::new(plan, &registry).unwrap();
             while let Some(b) = sim.next_batch().unwrap() {
-                let bytes = batch::write(&b.manifest, &b.records, &sim.device_key(b.device))
-                    .unwrap();
+                let bytes =
+                    batch::write(&b.manifest, &b.records, &sim.device_key(b.device)).unwrap();
                 store
                     .merge_batch(&batch::open(&bytes, None).unwrap(), &mut |_, _| {})
                     .unwrap();

@@ -376,8 +376,7 @@ impl Store {
             if !key.starts_with(PERIOD_PREFIX) {
                 break;
             }
-            let Some(text) = key.get(PERIOD_PREFIX.len()..PERIOD_PREFIX.len() + PERIOD_LEN)
-            else {
+            let Some(text) = key.get(PERIOD_PREFIX.len()..PERIOD_PREFIX.len() + PERIOD_LEN) else {
                 break;
             };
             let period: Period = std::str::from_utf8(text)
@@ -476,7 +475,11 @@ impl Store {
         for key in [PERIODS_COUNT, PERIODS_BUILT] {
             out.push((
                 key.to_vec(),
-                tallies.get(key).unwrap().map(|v| v.to_vec()).unwrap_or_default(),
+                tallies
+                    .get(key)
+                    .unwrap()
+                    .map(|v| v.to_vec())
+                    .unwrap_or_default(),
             ));
         }
         out
@@ -586,7 +589,12 @@ mod tests {
                 .record_answer(id, &question("other"), Answer::Text("x".into()), t0())
                 .unwrap();
             store
-                .record_answer(id, &question("rank"), Answer::Rank(vec!["speeding".into()]), t0())
+                .record_answer(
+                    id,
+                    &question("rank"),
+                    Answer::Rank(vec!["speeding".into()]),
+                    t0(),
+                )
                 .unwrap();
         }
         // A draft keeps no answers in the index: its answers are compare-and-swaps.
@@ -614,7 +622,12 @@ mod tests {
         let rev = store.revise(b.id).unwrap();
         store.assert_periods_in_step();
         store
-            .record_answer(rev.id, &question("consent"), Answer::Choice("no".into()), t0())
+            .record_answer(
+                rev.id,
+                &question("consent"),
+                Answer::Choice("no".into()),
+                t0(),
+            )
             .unwrap();
         store
             .finalize(rev.id, Status::Complete, store.env().now())

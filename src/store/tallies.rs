@@ -190,9 +190,13 @@ pub(super) fn count_write(
     // One read of each record serves the counts and the index of periods.
     let (old_summary, old_entry) = old.map(|b| entry_of_bytes(key, b)).unzip();
     let (new_summary, new_entry) = new.map(|b| entry_of_bytes(key, b)).unzip();
-    apply(t, old_summary.flatten().as_ref(), new_summary.flatten().as_ref())
-        .and_then(|()| index_id(t, key, old.is_some(), new.is_some()))
-        .and_then(|()| index_period(t, old_entry.as_ref(), new_entry.as_ref()))
+    apply(
+        t,
+        old_summary.flatten().as_ref(),
+        new_summary.flatten().as_ref(),
+    )
+    .and_then(|()| index_id(t, key, old.is_some(), new.is_some()))
+    .and_then(|()| index_period(t, old_entry.as_ref(), new_entry.as_ref()))
     .map_err(|e| match e {
         ConflictableTransactionError::Abort(_) => ConflictableTransactionError::Abort(()),
         ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
