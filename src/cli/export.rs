@@ -10,6 +10,7 @@ use crate::Error;
 use crate::export::{self, ExportError, Head};
 use crate::output::{Document, Fields, Format};
 use crate::response::Period;
+use crate::store::InPeriod;
 use crate::survey::registry::Registry;
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +83,11 @@ pub fn run(
     // First what is chosen and in what order (no answers decoded), then each chosen
     // response read and written as its row: no more than one response in memory.
     let mut heads = Vec::new();
-    let unreadable = store.each_stored_response(|r| {
+    // Only the period's records are read when the store's index of periods allows.
+    let unreadable = store.each_in_period(*period, false, |r| {
+        let InPeriod::Stored(r) = r else {
+            return Ok(());
+        };
         if r.period == *period && survey.as_deref().is_none_or(|s| r.survey_id == s) {
             heads.push(Head {
                 id: r.id,

@@ -47,6 +47,7 @@ pub mod merge;
 pub mod merge_actions;
 mod merge_doors;
 mod own;
+mod periods;
 mod recover;
 mod replay;
 mod responses;
@@ -76,6 +77,7 @@ pub use merge::{
 };
 pub use merge_actions::{ActionConflict, ActionVersion, ActionVersions};
 pub use own::NotExported;
+pub use periods::InPeriod;
 pub use recover::{RecoveryReport, StoreState, recover};
 pub use responses::{Listing, StoredResponse, Summaries};
 pub use tallies::{Completed, Tallies};

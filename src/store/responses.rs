@@ -60,6 +60,7 @@ impl Store {
         // The stored bytes are kept to write over (no second read on the answer path).
         let (mut response, before) = self.draft_for_edit_raw(id)?;
         let before_summary = ResponseSummary::from(&response);
+        let before_entry = super::periods::entry_of(&response)?;
         let value = if question.personal && answer.is_given() {
             let recipient = self.recipient()?.ok_or_else(|| StoreError::NoRecipient {
                 question: question.id.clone(),
@@ -76,7 +77,7 @@ impl Store {
             at,
         };
         self.journaled(&entry, || {
-            self.put_response_over(&response, &before, &before_summary)
+            self.put_response_over(&response, &before, &before_summary, &before_entry)
         })
     }
 
@@ -435,7 +436,7 @@ struct StoredRecord<'a> {
 }
 
 impl<'a> StoredResponse<'a> {
-    fn read(key: &[u8], bytes: &'a [u8]) -> Result<StoredResponse<'a>, StoreError> {
+    pub(super) fn read(key: &[u8], bytes: &'a [u8]) -> Result<StoredResponse<'a>, StoreError> {
         let corrupt = |message: String| StoreError::Corrupt {
             key: key_name(key),
             message,
@@ -455,6 +456,28 @@ impl<'a> StoredResponse<'a> {
             )));
         }
         Ok(rec.record)
+    }
+
+    /// The answers the index of periods keeps (see [`super::periods`]): those `always`
+    /// names, and every plain rank answer, decoded (values only). `Err` when one of them
+    /// does not decode. Only answers whose text says `rank` are decoded to be looked at.
+    pub(super) fn kept_answers(
+        &self,
+        always: impl Fn(&str) -> bool,
+    ) -> Result<BTreeMap<String, StoredAnswer>, serde_json::Error> {
+        let mut out = BTreeMap::new();
+        for (question, raw) in &self.answers {
+            let text = raw.get();
+            let fixed = always(question);
+            if !fixed && !text.contains("rank") {
+                continue;
+            }
+            let v: AnswerValue = serde_json::from_str(text)?;
+            if fixed || matches!(v.value, StoredAnswer::Plain(Answer::Rank(_))) {
+                out.insert(question.to_string(), v.value);
+            }
+        }
+        Ok(out)
     }
 
     /// The response whole, as [`Store::get`] reads it.

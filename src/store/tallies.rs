@@ -14,6 +14,9 @@
 //! bodies (see [`Store::may_have_response`]); `built\x1fids` once that index is whole;
 //! `n\x1fids` → how many responses it was kept for, which a release without the index
 //! does not move: when it disagrees with the counts at open, the index is built again.
+//! `period\x1f` + period + the response id → what a report counts of it, `period-unread\x1f`
+//! + id, `built\x1fperiods` and `n\x1fperiods`: the index of responses by period, kept
+//! the same way (see [`super::periods`]).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,7 +25,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use uuid::Uuid;
 
 use super::batches::{EXPORTED_RESPONSES, EXPORTS, RESPONSE_MARK_PREFIX};
-use super::responses::{RESPONSES, key_name};
+use super::periods::{Entry, entry_of, entry_of_bytes, index_period};
+use super::responses::RESPONSES;
 use super::{Store, StoreError, decode, encode};
 use crate::response::{Env, Response, ResponseSummary, Status};
 
@@ -97,15 +101,15 @@ fn time_bytes(at: DateTime<Utc>) -> [u8; 8] {
     (at.timestamp_millis() as u64 ^ (1 << 63)).to_be_bytes()
 }
 
-fn read_u64(bytes: Option<&[u8]>) -> u64 {
+pub(super) fn read_u64(bytes: Option<&[u8]>) -> u64 {
     bytes
         .and_then(|b| <[u8; 8]>::try_from(b).ok())
         .map_or(0, u64::from_be_bytes)
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
-fn add(t: &TransactionalTree, key: &[u8], delta: i64) -> TxResult<()> {
+pub(super) fn add(t: &TransactionalTree, key: &[u8], delta: i64) -> TxResult<()> {
     if delta == 0 {
         return Ok(());
     }
@@ -183,13 +187,16 @@ pub(super) fn count_write(
     old: Option<&[u8]>,
     new: Option<&[u8]>,
 ) -> Result<(), ConflictableTransactionError<()>> {
-    let summary = |b: &[u8]| decode::<ResponseSummary>(|| key_name(key), b).ok();
+    // One read of each record serves the counts and the index of periods.
+    let (old_summary, old_entry) = old.map(|b| entry_of_bytes(key, b)).unzip();
+    let (new_summary, new_entry) = new.map(|b| entry_of_bytes(key, b)).unzip();
     apply(
         t,
-        old.and_then(summary).as_ref(),
-        new.and_then(summary).as_ref(),
+        old_summary.flatten().as_ref(),
+        new_summary.flatten().as_ref(),
     )
     .and_then(|()| index_id(t, key, old.is_some(), new.is_some()))
+    .and_then(|()| index_period(t, old_entry.as_ref(), new_entry.as_ref()))
     .map_err(|e| match e {
         ConflictableTransactionError::Abort(_) => ConflictableTransactionError::Abort(()),
         ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
@@ -214,26 +221,31 @@ impl Store {
     pub(super) fn put_response_counted(&self, response: &Response) -> Result<(), StoreError> {
         let responses = self.tree(RESPONSES)?;
         let current = responses.get(response.id.as_bytes())?;
-        let current_summary = current
+        let read = current
             .as_ref()
-            .and_then(|b| decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), b).ok());
-        match (current, current_summary) {
-            (Some(bytes), Some(summary)) => self.put_response_over(response, &bytes, &summary),
+            .map(|b| entry_of_bytes(response.id.as_bytes(), b));
+        match (current, read) {
+            (Some(bytes), Some((Some(summary), entry))) => {
+                self.put_response_over(response, &bytes, &summary, &entry)
+            }
             _ => self.put_response_transaction(response),
         }
     }
 
-    /// Writes `response` over the stored record `before` (its bytes, and its summary as
-    /// decoded from them): a compare-and-swap when the tallies do not move, so a record
-    /// changed meanwhile is never overwritten unseen (it goes through the transaction).
+    /// Writes `response` over the stored record `before` (its bytes, and its summary and
+    /// entry in the index of periods as read from them): a compare-and-swap when neither
+    /// the tallies nor the index move, so a record changed meanwhile is never overwritten
+    /// unseen (it goes through the transaction).
     pub(super) fn put_response_over(
         &self,
         response: &Response,
         before: &[u8],
         before_summary: &ResponseSummary,
+        before_entry: &Entry,
     ) -> Result<(), StoreError> {
         let new = ResponseSummary::from(response);
-        if shape(Some(before_summary)) == shape(Some(&new)) {
+        if shape(Some(before_summary)) == shape(Some(&new)) && *before_entry == entry_of(response)?
+        {
             let responses = self.tree(RESPONSES)?;
             let swapped = responses.compare_and_swap(
                 response.id.as_bytes(),
@@ -251,6 +263,7 @@ impl Store {
         let responses = self.tree(RESPONSES)?;
         let bytes = encode(response)?;
         let new = ResponseSummary::from(response);
+        let new_entry = entry_of(response)?;
         let tallies = self.tree(TALLIES)?;
         let pending = self.pending_changes(&[super::Write::put(
             super::Tree::Responses,
@@ -262,10 +275,11 @@ impl Store {
                 let old = r.insert(response.id.as_bytes(), bytes.clone())?;
                 index_id(t, response.id.as_bytes(), old.is_some(), true)?;
                 // An unreadable old record counted nothing (the rebuild skips it).
-                let old = old.and_then(|b| {
-                    decode::<ResponseSummary>(|| key_name(response.id.as_bytes()), &b).ok()
-                });
-                apply(t, old.as_ref(), Some(&new))?;
+                let (old, old_entry) = old
+                    .map(|b| entry_of_bytes(response.id.as_bytes(), &b))
+                    .unzip();
+                apply(t, old.flatten().as_ref(), Some(&new))?;
+                index_period(t, old_entry.as_ref(), Some(&new_entry))?;
                 super::own::apply_pending(t, &pending)
             })
             .map_err(from_tx)
@@ -416,11 +430,12 @@ impl Store {
             self.rebuild_tallies()?;
         } else {
             // A store opened to read (a copy) does without the index: not built there.
-            let (pending, ids) = (
+            let (pending, ids, periods) = (
                 tallies.get(super::own::PENDING_BUILT)?.is_none(),
                 self.read_only.is_none() && self.ids_stale()?,
+                self.read_only.is_none() && self.periods_stale()?,
             );
-            if !pending && !ids {
+            if !pending && !ids && !periods {
                 return Ok(());
             }
             // Kept by an earlier release, which did not count what is not yet exported
@@ -430,6 +445,9 @@ impl Store {
             }
             if ids {
                 self.rebuild_ids()?;
+            }
+            if periods {
+                self.rebuild_periods()?;
             }
         }
         self.flush()
@@ -447,12 +465,14 @@ impl Store {
             let (key, value) = entry?;
             // Every key is indexed, readable or not: the index says what is there.
             batch.insert(id_key(&key), &[][..]);
-            pending += 1;
+            let (summary, entry) = entry_of_bytes(&key, &value);
+            batch.insert(entry.key, entry.value);
+            pending += 2;
             if pending >= 10_000 {
                 tallies.apply_batch(std::mem::take(&mut batch))?;
                 pending = 0;
             }
-            let Ok(s) = decode::<ResponseSummary>(|| key_name(&key), &value) else {
+            let Some(s) = summary else {
                 continue;
             };
             match s.status {
@@ -477,6 +497,7 @@ impl Store {
         batch.insert(IDS_COUNT, &(drafts + finalized).to_be_bytes());
         batch.insert(IDS_BUILT, &[1u8]);
         tallies.apply_batch(batch)?;
+        self.finish_periods(sled::Batch::default())?;
         let exports = self.tree(EXPORTS)?;
         let exported = exports.scan_prefix(RESPONSE_MARK_PREFIX).keys().count() as u64;
         exports.insert(EXPORTED_RESPONSES, &exported.to_be_bytes())?;

@@ -1,0 +1,738 @@
+//! The index of responses by period, kept in the `tallies` tree beside the other counts
+//! (see [`super::tallies`]), so a report on one period reads the records of that period
+//! alone. The report also counts the issues named in every other period ("what changed",
+//! "persisting") and the responses on surveys not installed: each entry keeps what those
+//! counts read of a response of another period, so those periods are read from the index
+//! and their records are never opened.
+//!
+//! Keys (tree `tallies`): `period\x1f` + the period as written (`2026-Q4`, seven bytes) +
+//! the response's key → a [`Kept`] record; `period-unread\x1f` + the response's key →
+//! nothing, for a stored record the index could not read (a reader reads the record
+//! itself, and meets the same error a full scan does); `built\x1fperiods` once the
+//! index reflects the responses tree; `n\x1fperiods` → how many entries it holds, which a
+//! release without the index does not move: when it disagrees with the counts at a
+//! read-write open the index is built again, and a store opened to read (which never
+//! writes) reads every record instead, as before the index.
+//!
+//! Each entry is written in the same transaction as its record (see
+//! [`super::tallies::count_write`] and `Store::put_response_transaction`); an answer on a
+//! draft, which keeps no answers here, leaves its entry as it is and stays a
+//! compare-and-swap of the record.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::TransactionalTree;
+use uuid::Uuid;
+
+use super::responses::{RESPONSES, StoredResponse, key_name};
+use super::tallies::{TALLIES, TxResult, read_u64};
+use super::{Store, StoreError, decode, encode};
+use crate::report::CLASS_QUESTIONS;
+use crate::report::issues::ISSUES_QUESTION;
+use crate::response::{AnswerRecord, Period, Response, ResponseSummary, Status, StoredAnswer};
+use crate::survey::Answer;
+
+const PERIOD_PREFIX: &[u8] = b"period\x1f";
+const UNREAD_PREFIX: &[u8] = b"period-unread\x1f";
+pub(super) const PERIODS_BUILT: &[u8] = b"built\x1fperiods";
+const PERIODS_COUNT: &[u8] = b"n\x1fperiods";
+/// A period as written in a key: `2026-Q4`.
+const PERIOD_LEN: usize = 7;
+
+/// What the index keeps of a response: what the report counts of a response of a period
+/// other than the one it shows (its class, the issues named and their ranking).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Kept {
+    survey_id: String,
+    survey_version: u32,
+    area: String,
+    status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replaces: Option<Uuid>,
+    /// Only for a response the report counts (complete or refused): the answers to the
+    /// issues and class questions, and every plain rank answer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    answers: BTreeMap<String, StoredAnswer>,
+}
+
+/// Whether question `id` is kept whatever its answer (the others only as rank answers).
+fn always_kept(id: &str) -> bool {
+    id == ISSUES_QUESTION || CLASS_QUESTIONS.contains(&id)
+}
+
+fn keeps_answers(status: Status) -> bool {
+    matches!(status, Status::Complete | Status::Refused)
+}
+
+/// A response's entry in the index: its key and value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Entry {
+    pub(super) key: Vec<u8>,
+    pub(super) value: Vec<u8>,
+}
+
+fn period_key(period: Period, key: &[u8]) -> Vec<u8> {
+    let mut k = period_prefix(period);
+    k.extend_from_slice(key);
+    k
+}
+
+fn period_prefix(period: Period) -> Vec<u8> {
+    let mut k = PERIOD_PREFIX.to_vec();
+    k.extend_from_slice(period.to_string().as_bytes());
+    k
+}
+
+fn unread(key: &[u8]) -> Entry {
+    let mut k = UNREAD_PREFIX.to_vec();
+    k.extend_from_slice(key);
+    Entry {
+        key: k,
+        value: Vec::new(),
+    }
+}
+
+/// The entry of a response about to be written as `response` (keyed by its id).
+pub(super) fn entry_of(response: &Response) -> Result<Entry, StoreError> {
+    let answers = if keeps_answers(response.status) {
+        response
+            .answers
+            .iter()
+            .filter(|(q, a)| {
+                always_kept(q) || matches!(a.value, StoredAnswer::Plain(Answer::Rank(_)))
+            })
+            .map(|(q, a)| (q.clone(), a.value.clone()))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let kept = Kept {
+        survey_id: response.survey_id.clone(),
+        survey_version: response.survey_version,
+        area: response.area.clone(),
+        status: response.status,
+        replaces: response.replaces,
+        answers,
+    };
+    Ok(Entry {
+        key: period_key(response.period, response.id.as_bytes()),
+        value: encode(&kept)?,
+    })
+}
+
+/// The entry of the stored record `bytes` under `key`, and its summary for the counts
+/// (`None` when that cannot be read either). A record the index cannot read whole, or an
+/// answer it keeps that does not decode, gets an `unread` entry.
+pub(super) fn entry_of_bytes(key: &[u8], bytes: &[u8]) -> (Option<ResponseSummary>, Entry) {
+    let Ok(stored) = StoredResponse::read(key, bytes) else {
+        // The counts read less of a record than the report does.
+        let summary = decode::<ResponseSummary>(|| key_name(key), bytes).ok();
+        return (summary, unread(key));
+    };
+    let summary = ResponseSummary {
+        id: stored.id,
+        survey_id: stored.survey_id.clone(),
+        survey_version: stored.survey_version,
+        area: stored.area.clone(),
+        period: stored.period,
+        status: stored.status,
+        finalized_at: stored.finalized_at,
+        replaces: stored.replaces,
+    };
+    // Decoded whatever the status, so an answer the report would fail on fails it here too.
+    let Ok(answers) = stored.kept_answers(always_kept) else {
+        return (Some(summary), unread(key));
+    };
+    let kept = Kept {
+        survey_id: stored.survey_id,
+        survey_version: stored.survey_version,
+        area: stored.area,
+        status: stored.status,
+        replaces: stored.replaces,
+        answers: if keeps_answers(stored.status) {
+            answers
+        } else {
+            BTreeMap::new()
+        },
+    };
+    match encode(&kept) {
+        Ok(value) => (
+            Some(summary),
+            Entry {
+                key: period_key(stored.period, key),
+                value,
+            },
+        ),
+        Err(_) => (Some(summary), unread(key)),
+    }
+}
+
+/// Moves the index from entry `old` to entry `new` (inside the transaction that writes
+/// the record).
+pub(super) fn index_period(
+    t: &TransactionalTree,
+    old: Option<&Entry>,
+    new: Option<&Entry>,
+) -> TxResult<()> {
+    if old == new {
+        return Ok(());
+    }
+    if let Some(old) = old
+        && new.is_none_or(|n| n.key != old.key)
+    {
+        t.remove(old.key.as_slice())?;
+    }
+    if let Some(new) = new {
+        t.insert(new.key.as_slice(), new.value.as_slice())?;
+    }
+    super::tallies::add(
+        t,
+        PERIODS_COUNT,
+        i64::from(new.is_some()) - i64::from(old.is_some()),
+    )
+}
+
+/// A response as a reader of one period gets it (see [`Store::each_in_period`]).
+pub enum InPeriod<'a> {
+    /// A stored record, read whole (its answers still undecoded).
+    Stored(StoredResponse<'a>),
+    /// A response of another period as the index keeps it: its survey, area, status,
+    /// what it revises, and (complete or refused) the answers to the issues and class
+    /// questions and its rank answers. Its other fields are empty (times: 1970).
+    Kept(Response),
+}
+
+impl InPeriod<'_> {
+    /// The response's id, status and what it revises, for a reader that follows revisions.
+    pub fn head(&self) -> (Uuid, Status, Option<Uuid>) {
+        match self {
+            InPeriod::Stored(s) => (s.id, s.status, s.replaces),
+            InPeriod::Kept(r) => (r.id, r.status, r.replaces),
+        }
+    }
+}
+
+/// The next entry of one prefix of the index, with the response key it is for.
+struct Stream {
+    iter: sled::Iter,
+    /// Where the response key starts in each key.
+    skip: usize,
+    /// The period of this stream's entries; `None`: unread entries.
+    period: Option<Period>,
+    next: Option<(sled::IVec, sled::IVec)>,
+}
+
+impl Stream {
+    fn advance(&mut self) -> Result<(), StoreError> {
+        self.next = self.iter.next().transpose()?;
+        Ok(())
+    }
+
+    fn response_key(&self) -> Option<&[u8]> {
+        self.next.as_ref().and_then(|(k, _)| k.get(self.skip..))
+    }
+}
+
+impl Store {
+    /// Whether the index of periods can be read: built, and kept by every write since.
+    fn periods_usable(&self) -> Result<bool, StoreError> {
+        Ok(!self.periods_stale()?)
+    }
+
+    /// Whether the index of periods is missing, or was not kept by every write since it
+    /// was built (a release without it wrote the store: the counts moved, it did not).
+    pub(super) fn periods_stale(&self) -> Result<bool, StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        if tallies.get(PERIODS_BUILT)?.is_none() {
+            return Ok(true);
+        }
+        Ok(read_u64(tallies.get(PERIODS_COUNT)?.as_deref()) != self.counted_responses()?)
+    }
+
+    /// Builds the index of periods afresh from the responses tree, one record at a time
+    /// (the tallies are already right).
+    pub(super) fn rebuild_periods(&self) -> Result<(), StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        let mut batch = sled::Batch::default();
+        // Not built until the end: a reader meanwhile reads every record.
+        batch.remove(PERIODS_BUILT);
+        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX] {
+            for key in tallies.scan_prefix(prefix).keys() {
+                batch.remove(key?);
+            }
+        }
+        tallies.apply_batch(std::mem::take(&mut batch))?;
+        let mut pending = 0;
+        for entry in self.tree(RESPONSES)?.iter() {
+            let (key, value) = entry?;
+            let (_, e) = entry_of_bytes(&key, &value);
+            batch.insert(e.key, e.value);
+            pending += 1;
+            if pending == 10_000 {
+                tallies.apply_batch(std::mem::take(&mut batch))?;
+                pending = 0;
+            }
+        }
+        self.finish_periods(batch)
+    }
+
+    /// Marks the index built, counted as the tallies count (see `rebuild_ids`: an
+    /// unreadable record written over later moves the two apart, and the index is built
+    /// again at the next read-write open).
+    pub(super) fn finish_periods(&self, mut batch: sled::Batch) -> Result<(), StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        tallies.apply_batch(std::mem::take(&mut batch))?;
+        batch.insert(PERIODS_COUNT, &self.counted_responses()?.to_be_bytes());
+        batch.insert(PERIODS_BUILT, &[1u8]);
+        tallies.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Calls `each` for a reader of `period`: every stored response of `period` read
+    /// whole, and (with `others`) every response of any other period as the index keeps
+    /// it, all in the order of their keys (oldest first), as [`Store::each_stored_response`]
+    /// gives them. Reads only the records of `period` when the index can be read; when it
+    /// cannot (a store from before it, opened to read), every record is read whole, of
+    /// whatever period, so `each` must look at each one's period. Returns the records
+    /// that could not be read.
+    pub fn each_in_period(
+        &self,
+        period: Period,
+        others: bool,
+        mut each: impl FnMut(InPeriod<'_>) -> Result<(), StoreError>,
+    ) -> Result<Vec<StoreError>, StoreError> {
+        if !self.periods_usable()? {
+            return self.each_stored_response(|s| each(InPeriod::Stored(s)));
+        }
+        let tallies = self.tree(TALLIES)?;
+        let responses = self.tree(RESPONSES)?;
+        let mut streams = Vec::new();
+        for p in self.indexed_periods()? {
+            if p == period || others {
+                streams.push(Stream {
+                    iter: tallies.scan_prefix(period_prefix(p)),
+                    skip: PERIOD_PREFIX.len() + PERIOD_LEN,
+                    period: Some(p),
+                    next: None,
+                });
+            }
+        }
+        streams.push(Stream {
+            iter: tallies.scan_prefix(UNREAD_PREFIX),
+            skip: UNREAD_PREFIX.len(),
+            period: None,
+            next: None,
+        });
+        for s in &mut streams {
+            s.advance()?;
+        }
+        let mut unreadable = Vec::new();
+        loop {
+            // The stream whose next response key is the lowest: key order, as a full scan.
+            let Some(i) = (0..streams.len())
+                .filter(|&i| streams[i].next.is_some())
+                .min_by(|&a, &b| streams[a].response_key().cmp(&streams[b].response_key()))
+            else {
+                break;
+            };
+            let stream = &mut streams[i];
+            let Some((key, value)) = stream.next.take() else {
+                break;
+            };
+            let response_key = key.get(stream.skip..).unwrap_or_default();
+            match stream.period {
+                Some(p) if p != period => {
+                    let kept: Kept = decode(|| index_key_name(&key), &value)?;
+                    let id = Uuid::from_slice(response_key).map_err(|_| StoreError::Corrupt {
+                        key: index_key_name(&key),
+                        message: "not a response id".to_owned(),
+                    })?;
+                    each(InPeriod::Kept(kept.response(id, p)))?;
+                }
+                _ => {
+                    // Taken out since it was indexed: only a reader's view, which no
+                    // write reaches, gets here, and nothing is there to read.
+                    if let Some(bytes) = responses.get(response_key)? {
+                        match StoredResponse::read(response_key, &bytes) {
+                            Ok(r) => each(InPeriod::Stored(r))?,
+                            Err(e) => unreadable.push(e),
+                        }
+                    }
+                }
+            }
+            stream.advance()?;
+        }
+        Ok(unreadable)
+    }
+
+    /// The periods with any entry in the index, in order: one seek per period.
+    fn indexed_periods(&self) -> Result<Vec<Period>, StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        let mut out = Vec::new();
+        let mut from = PERIOD_PREFIX.to_vec();
+        while let Some((key, _)) = tallies.range(from.as_slice()..).next().transpose()? {
+            if !key.starts_with(PERIOD_PREFIX) {
+                break;
+            }
+            let Some(text) = key.get(PERIOD_PREFIX.len()..PERIOD_PREFIX.len() + PERIOD_LEN) else {
+                break;
+            };
+            let period: Period = std::str::from_utf8(text)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    key: index_key_name(&key),
+                    message: "not a period".to_owned(),
+                })?;
+            out.push(period);
+            // Past every key of this period: its last byte, one higher.
+            from = period_prefix(period);
+            if let Some(last) = from.last_mut() {
+                *last += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Drafts and finalized responses as the tallies count them.
+    fn counted_responses(&self) -> Result<u64, StoreError> {
+        let t = self.tallies()?;
+        Ok(t.drafts + t.finalized)
+    }
+}
+
+impl Kept {
+    fn response(self, id: Uuid, period: Period) -> Response {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        Response {
+            id,
+            survey_id: self.survey_id,
+            survey_version: self.survey_version,
+            fingerprint: String::new(),
+            area: self.area,
+            period,
+            interviewer: String::new(),
+            device: String::new(),
+            language: String::new(),
+            started_at: at,
+            changed_at: at,
+            finalized_at: None,
+            status: self.status,
+            answers: self
+                .answers
+                .into_iter()
+                .map(|(q, value)| {
+                    (
+                        q,
+                        AnswerRecord {
+                            value,
+                            given_at: at,
+                            changed_at: at,
+                            history: Vec::new(),
+                        },
+                    )
+                })
+                .collect(),
+            findings: BTreeMap::new(),
+            replaces: self.replaces,
+            position: None,
+            door: None,
+            typed: None,
+        }
+    }
+}
+
+/// An index key as named in errors.
+fn index_key_name(key: &[u8]) -> String {
+    format!("tally {}", String::from_utf8_lossy(key))
+}
+
+#[cfg(test)]
+impl Store {
+    /// Takes the index of periods out, as a store from a release before it would be.
+    pub(crate) fn forget_periods(&self) -> Result<(), StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX] {
+            for key in tallies.scan_prefix(prefix).keys() {
+                tallies.remove(key?)?;
+            }
+        }
+        tallies.remove(PERIODS_BUILT)?;
+        tallies.remove(PERIODS_COUNT)?;
+        self.flush()
+    }
+
+    /// Every entry of the index (and its count and mark), as stored.
+    pub(crate) fn period_index(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let tallies = self.tree(TALLIES).unwrap();
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = [PERIOD_PREFIX, UNREAD_PREFIX]
+            .into_iter()
+            .flat_map(|p| tallies.scan_prefix(p))
+            .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+            .collect();
+        for key in [PERIODS_COUNT, PERIODS_BUILT] {
+            out.push((
+                key.to_vec(),
+                tallies
+                    .get(key)
+                    .unwrap()
+                    .map(|v| v.to_vec())
+                    .unwrap_or_default(),
+            ));
+        }
+        out
+    }
+
+    /// Whether a reader of one period reads the index (rather than every record).
+    pub(crate) fn periods_indexed(&self) -> bool {
+        !self.periods_stale().unwrap()
+    }
+
+    /// Builds the index afresh.
+    pub(crate) fn build_periods(&self) {
+        self.rebuild_periods().unwrap();
+    }
+
+    /// Checks that the index is what building it afresh from the records gives.
+    pub(crate) fn assert_periods_in_step(&self) {
+        let kept = self.period_index();
+        assert!(!self.periods_stale().unwrap());
+        self.rebuild_periods().unwrap();
+        assert_eq!(kept, self.period_index());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::response::{Env, NewResponse};
+    use crate::survey::{IssueCoding, LocalText, Question, QuestionKind};
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap()
+    }
+
+    fn new(at: DateTime<Utc>) -> NewResponse {
+        NewResponse {
+            survey_id: "kin".into(),
+            survey_version: 2,
+            fingerprint: "f".into(),
+            area: "E05000841".into(),
+            period: None,
+            interviewer: "PC 1".into(),
+            device: "d".into(),
+            language: "en".into(),
+            started_at: at,
+        }
+    }
+
+    fn question(id: &str) -> Question {
+        Question {
+            id: id.into(),
+            section: 0,
+            kind: QuestionKind::YesNo,
+            text: LocalText::en("q"),
+            help: None,
+            audience: Default::default(),
+            internal: false,
+            ends: false,
+            required: false,
+            personal: false,
+            show_if: None,
+            constraint: None,
+            indicator: None,
+            item: None,
+        }
+    }
+
+    fn kept(store: &Store, id: Uuid) -> Option<(Period, Kept)> {
+        let tallies = store.tree(TALLIES).unwrap();
+        tallies.scan_prefix(PERIOD_PREFIX).find_map(|e| {
+            let (k, v) = e.unwrap();
+            (k.ends_with(id.as_bytes())).then(|| {
+                let p = std::str::from_utf8(&k[PERIOD_PREFIX.len()..][..PERIOD_LEN])
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                (p, decode(|| String::new(), &v).unwrap())
+            })
+        })
+    }
+
+    #[test]
+    fn the_index_follows_every_write_and_recover_rebuilds_it_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, clock) = Env::manual(t0());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        store.assert_periods_in_step();
+        let q3 = t0() - Duration::days(60);
+        let a = store.create_draft(new(t0())).unwrap();
+        let b = store.create_draft(new(q3)).unwrap();
+        let c = store.create_draft(new(t0())).unwrap();
+        store.assert_periods_in_step();
+        let issues = Answer::Issues(IssueCoding {
+            issues: vec!["speeding".into()],
+            other: None,
+        });
+        for id in [a.id, b.id] {
+            store
+                .record_answer(id, &question("consent"), Answer::Choice("yes".into()), t0())
+                .unwrap();
+            store
+                .record_answer(id, &question(ISSUES_QUESTION), issues.clone(), t0())
+                .unwrap();
+            store
+                .record_answer(id, &question("other"), Answer::Text("x".into()), t0())
+                .unwrap();
+            store
+                .record_answer(
+                    id,
+                    &question("rank"),
+                    Answer::Rank(vec!["speeding".into()]),
+                    t0(),
+                )
+                .unwrap();
+        }
+        // A draft keeps no answers in the index: its answers are compare-and-swaps.
+        let (period, draft) = kept(&store, a.id).unwrap();
+        assert_eq!(period, "2026-Q4".parse().unwrap());
+        assert!(draft.answers.is_empty());
+        store.assert_periods_in_step();
+
+        store.finalize(a.id, Status::Complete, t0()).unwrap();
+        store.finalize(b.id, Status::Refused, q3).unwrap();
+        store.abandon_draft(c.id).unwrap();
+        store.assert_periods_in_step();
+        let (period, done) = kept(&store, a.id).unwrap();
+        assert_eq!(period, "2026-Q4".parse().unwrap());
+        assert_eq!(
+            done.answers.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["consent", "rank", ISSUES_QUESTION]
+        );
+        let (period, refused) = kept(&store, b.id).unwrap();
+        assert_eq!(period, "2026-Q3".parse().unwrap());
+        assert_eq!(refused.status, Status::Refused);
+        assert!(kept(&store, c.id).unwrap().1.answers.is_empty());
+
+        clock.advance(Duration::hours(1));
+        let rev = store.revise(b.id).unwrap();
+        store.assert_periods_in_step();
+        store
+            .record_answer(
+                rev.id,
+                &question("consent"),
+                Answer::Choice("no".into()),
+                t0(),
+            )
+            .unwrap();
+        store
+            .finalize(rev.id, Status::Complete, store.env().now())
+            .unwrap();
+        store.assert_periods_in_step();
+        let (period, revised) = kept(&store, rev.id).unwrap();
+        assert_eq!(period, "2026-Q3".parse().unwrap());
+        assert_eq!(revised.replaces, Some(b.id));
+
+        // Recover builds it again, the same: in place, and from the journal alone.
+        let index = store.period_index();
+        drop(store);
+        crate::store::recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(store.period_index(), index);
+        drop(store);
+        std::fs::remove_dir_all(dir.path().join(crate::store::STORE_DIR)).unwrap();
+        crate::store::recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert_eq!(store.period_index(), index);
+    }
+
+    #[test]
+    fn an_older_store_is_read_whole_when_opened_to_read_and_indexed_at_a_read_write_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, _clock) = Env::manual(t0());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        let q4: Period = "2026-Q4".parse().unwrap();
+        let a = store.create_draft(new(t0())).unwrap();
+        let b = store.create_draft(new(t0() - Duration::days(60))).unwrap();
+        store.finalize(a.id, Status::Complete, t0()).unwrap();
+        store.finalize(b.id, Status::Complete, t0()).unwrap();
+        let seen = |store: &Store| {
+            let mut seen = Vec::new();
+            store
+                .each_in_period(q4, true, |r| {
+                    seen.push((r.head().0, matches!(r, InPeriod::Stored(_))));
+                    Ok(())
+                })
+                .unwrap();
+            seen
+        };
+        assert_eq!(seen(&store), [(a.id, true), (b.id, false)]);
+        let index = store.period_index();
+        store.forget_periods().unwrap();
+        drop(store);
+
+        // Read-only, nothing is built: every record is read whole, the same ones in order.
+        let reader = Store::open_read_only(dir.path()).unwrap();
+        assert!(reader.periods_stale().unwrap());
+        assert_eq!(seen(&reader), [(a.id, true), (b.id, true)]);
+        drop(reader);
+
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(store.period_index(), index);
+        // Counts a release without the index moved, and it did not: built again.
+        store
+            .tree(TALLIES)
+            .unwrap()
+            .insert(PERIODS_COUNT, &7u64.to_be_bytes())
+            .unwrap();
+        assert!(store.periods_stale().unwrap());
+        store.flush().unwrap();
+        drop(store);
+        let reader = Store::open_read_only(dir.path()).unwrap();
+        assert_eq!(seen(&reader), [(a.id, true), (b.id, true)]);
+        drop(reader);
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert_eq!(store.period_index(), index);
+    }
+
+    #[test]
+    fn a_record_the_index_cannot_read_is_read_and_reported_by_a_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, _clock) = Env::manual(t0());
+        let store = Store::open_with(dir.path(), env).unwrap();
+        let a = store.create_draft(new(t0())).unwrap();
+        let b = store.create_draft(new(t0() - Duration::days(60))).unwrap();
+        // An answer kept by the index that does not decode, written as a merge writes.
+        let bytes = store.read(RESPONSES, b.id.as_bytes()).unwrap().unwrap();
+        let mut r: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        r["record"]["status"] = "complete".into();
+        r["record"]["answers"]["consent"] = serde_json::json!({"value": {"plain": 3}});
+        let broken = serde_json::to_vec(&r).unwrap();
+        store
+            .apply_writes(
+                &[super::super::Write::put(
+                    super::super::Tree::Responses,
+                    b.id.as_bytes().to_vec(),
+                    broken,
+                )],
+                None,
+            )
+            .unwrap();
+        store.assert_periods_in_step();
+        assert!(kept(&store, b.id).is_none());
+        let mut seen = Vec::new();
+        let unreadable = store
+            .each_in_period("2026-Q4".parse().unwrap(), false, |r| {
+                seen.push(r.head().0);
+                Ok(())
+            })
+            .unwrap();
+        // Read whole, it reads: the answer fails when decoded, as in a full scan.
+        assert!(unreadable.is_empty());
+        assert_eq!(seen, [a.id, b.id]);
+    }
+}
