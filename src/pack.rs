@@ -1028,6 +1028,7 @@ mod tests {
                 .or(geography.wards.as_ref());
             let plan = Plan {
                 devices: 2,
+                first_device: 1,
                 responses,
                 period: q4,
                 periods: 3,
