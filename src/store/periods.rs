@@ -329,14 +329,11 @@ impl Store {
             s.advance()?;
         }
         let mut unreadable = Vec::new();
-        loop {
-            // The stream whose next response key is the lowest: key order, as a full scan.
-            let Some(i) = (0..streams.len())
-                .filter(|&i| streams[i].next.is_some())
-                .min_by(|&a, &b| streams[a].response_key().cmp(&streams[b].response_key()))
-            else {
-                break;
-            };
+        // The stream whose next response key is the lowest: key order, as a full scan.
+        while let Some(i) = (0..streams.len())
+            .filter(|&i| streams[i].next.is_some())
+            .min_by(|&a, &b| streams[a].response_key().cmp(&streams[b].response_key()))
+        {
             let stream = &mut streams[i];
             let Some((key, value)) = stream.next.take() else {
                 break;
@@ -558,7 +555,7 @@ mod tests {
                     .unwrap()
                     .parse()
                     .unwrap();
-                (p, decode(|| String::new(), &v).unwrap())
+                (p, decode(String::new, &v).unwrap())
             })
         })
     }

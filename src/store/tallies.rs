@@ -14,9 +14,9 @@
 //! bodies (see [`Store::may_have_response`]); `built\x1fids` once that index is whole;
 //! `n\x1fids` → how many responses it was kept for, which a release without the index
 //! does not move: when it disagrees with the counts at open, the index is built again.
-//! `period\x1f` + period + the response id → what a report counts of it, `period-unread\x1f`
-//! + id, `built\x1fperiods` and `n\x1fperiods`: the index of responses by period, kept
-//! the same way (see [`super::periods`]).
+//! `period\x1f` + period + the response id → what a report counts of it, and
+//! `period-unread\x1f` + id, `built\x1fperiods` and `n\x1fperiods`: the index of responses
+//! by period, kept the same way (see [`super::periods`]).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
