@@ -54,6 +54,8 @@ mod responses;
 mod revisions;
 mod settings;
 mod tallies;
+#[cfg(test)]
+mod test_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

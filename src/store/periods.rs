@@ -506,25 +506,12 @@ mod tests {
     use chrono::{Duration, TimeZone};
 
     use super::*;
-    use crate::response::{Env, NewResponse};
+    use crate::response::Env;
+    use crate::store::test_support::new;
     use crate::survey::{IssueCoding, LocalText, Question, QuestionKind};
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap()
-    }
-
-    fn new(at: DateTime<Utc>) -> NewResponse {
-        NewResponse {
-            survey_id: "kin".into(),
-            survey_version: 2,
-            fingerprint: "f".into(),
-            area: "E05000841".into(),
-            period: None,
-            interviewer: "PC 1".into(),
-            device: "d".into(),
-            language: "en".into(),
-            started_at: at,
-        }
     }
 
     fn question(id: &str) -> Question {

@@ -511,22 +511,8 @@ mod tests {
 
     use super::*;
     use crate::batch::Counts;
-    use crate::response::NewResponse;
     use crate::store::batches::{ExportedBatch, RecordKey};
-
-    fn new(at: DateTime<Utc>) -> NewResponse {
-        NewResponse {
-            survey_id: "kin".into(),
-            survey_version: 2,
-            fingerprint: "f".into(),
-            area: "E05000841".into(),
-            period: None,
-            interviewer: "PC 1".into(),
-            device: "d".into(),
-            language: "en".into(),
-            started_at: at,
-        }
-    }
+    use crate::store::test_support::new;
 
     fn counts(store: &Store) -> (Tallies, usize) {
         let env = store.env().clone();
