@@ -274,14 +274,7 @@ mod tests {
         let (env, _clock) = Env::manual(t0);
         let new = |survey: &str| NewResponse {
             survey_id: survey.into(),
-            survey_version: 2,
-            fingerprint: "f".into(),
-            area: "E05000841".into(),
-            period: None,
-            interviewer: "PC 1".into(),
-            device: "d".into(),
-            language: "en".into(),
-            started_at: t0,
+            ..crate::store::test_support::new(t0)
         };
         let store = Store::open_with(dir.path(), env.clone()).unwrap();
         let a = store.create_draft(new("kin")).unwrap();

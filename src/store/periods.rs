@@ -507,30 +507,11 @@ mod tests {
 
     use super::*;
     use crate::response::Env;
-    use crate::store::test_support::new;
-    use crate::survey::{IssueCoding, LocalText, Question, QuestionKind};
+    use crate::store::test_support::{new, question};
+    use crate::survey::IssueCoding;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap()
-    }
-
-    fn question(id: &str) -> Question {
-        Question {
-            id: id.into(),
-            section: 0,
-            kind: QuestionKind::YesNo,
-            text: LocalText::en("q"),
-            help: None,
-            audience: Default::default(),
-            internal: false,
-            ends: false,
-            required: false,
-            personal: false,
-            show_if: None,
-            constraint: None,
-            indicator: None,
-            item: None,
-        }
     }
 
     fn kept(store: &Store, id: Uuid) -> Option<(Period, Kept)> {

@@ -679,22 +679,7 @@ mod tests {
             let listing = store.list(&ResponseFilter::default()).unwrap();
             assert_eq!(listing.responses, vec![good.clone()]);
             assert_eq!(listing.unreadable.len(), 1);
-            let q = crate::survey::Question {
-                id: "q1".into(),
-                section: 0,
-                kind: crate::survey::QuestionKind::YesNo,
-                text: crate::survey::LocalText::en("q"),
-                help: None,
-                audience: Default::default(),
-                internal: false,
-                ends: false,
-                required: false,
-                personal: false,
-                show_if: None,
-                constraint: None,
-                indicator: None,
-                item: None,
-            };
+            let q = crate::store::test_support::question("q1");
             assert!(
                 store
                     .record_answer(bad.id, &q, Answer::YesNo(true), t0())
