@@ -831,9 +831,19 @@ impl MergeState {
                 Record::Knock(k) => {
                     let id = k.knock.identity(&k.area, &k.door);
                     self.load_sources(store, knock_key(id))?;
-                    self.load_knock_fate(store, id)?;
-                    if let Ok(key) = door_key(&k.area, &k.door) {
-                        self.load_door_fate(store, &key)?;
+                    // A knock a correction moved takes the spelling the corrected door
+                    // has now (its fate's), not the one that correction gave it.
+                    let targets: Vec<Vec<u8>> = self
+                        .load_knock_fate(store, id)?
+                        .map(|f| {
+                            f.targets()
+                                .filter_map(|to| door_key(&to.area, &to.door).ok())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let own = door_key(&k.area, &k.door).ok();
+                    for key in own.iter().chain(&targets) {
+                        self.load_door_fate(store, key)?;
                     }
                 }
                 Record::DoorEdit(e) => {
@@ -2463,6 +2473,75 @@ mod tests {
             ],
         );
         (first, second)
+    }
+
+    /// A knock that arrives after the corrections that moved it lands on the corrected
+    /// door with the spelling of the latest correction to that door, as it does when it
+    /// arrives first — also when that door had gone from the log meanwhile (a removal
+    /// took the only knock that was there), so that nothing but the door's fate knows
+    /// the spelling. Both orders, and `recover` of each, give the same door log.
+    #[test]
+    fn a_knock_moved_to_a_door_that_had_gone_takes_its_latest_spelling() {
+        let spelled = |street: &str| crate::response::Door::new(street, "14").unwrap();
+        let hour = |h: i64| t0() + chrono::Duration::hours(h);
+        let knocks = batch_numbered(
+            "laptop-1",
+            1,
+            vec![door_entry("12"), knock(1, "12"), knock(2, "12")],
+        );
+        let edit = |id: u128, at, street: &str, knock: u128| {
+            Record::DoorEdit(batch::DoorEditEntry {
+                id: Uuid::from_u128(id),
+                area: AREA.into(),
+                from: door("12"),
+                to: spelled(street),
+                at,
+                device: "laptop-1".into(),
+                officer: None,
+                knocks: vec![Uuid::from_u128(knock)],
+            })
+        };
+        let changes = batch_numbered(
+            "laptop-1",
+            2,
+            vec![
+                edit(77, hour(1), "Kay Street", 1001),
+                edit(78, hour(2), "KAY STREET", 1002),
+                Record::DoorRemove(batch::DoorRemoveEntry {
+                    id: Uuid::from_u128(79),
+                    area: AREA.into(),
+                    door: spelled("KAY STREET"),
+                    at: hour(3),
+                    device: "laptop-1".into(),
+                    officer: None,
+                    knocks: vec![Uuid::from_u128(1002)],
+                }),
+            ],
+        );
+        let merged = |order: [&Batch; 2]| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+            for b in order {
+                store.merge_batch(b, &mut |_, _| {}).unwrap();
+            }
+            let doors = store.all_doors().unwrap();
+            drop(store);
+            let (env, _) = Env::manual(t0());
+            super::super::recover::recover(dir.path(), env).unwrap();
+            let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+            assert_eq!(
+                store.all_doors().unwrap(),
+                doors,
+                "recover gives what merge gave"
+            );
+            doors
+        };
+        let first = merged([&knocks, &changes]);
+        let fourteen: Vec<_> = first.iter().filter(|d| d.door.number == "14").collect();
+        assert_eq!(fourteen.len(), 1, "{first:?}");
+        assert_eq!(fourteen[0].door.street, "KAY STREET");
+        assert_eq!(fourteen[0].knocks.len(), 1);
+        assert_eq!(merged([&changes, &knocks]), first);
     }
 
     /// Taking a merge's writes out of its model (letting each record go as it is
