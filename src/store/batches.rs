@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::doors::DOORS;
-use super::{Store, StoreError, decode, encode};
+use super::{JournalEntry, Store, StoreError, decode, encode};
 use crate::batch::{Counts, DeviceKey, DevicePublicKey};
 use crate::response::{DoorRecord, Response};
 use sled::Transactional;
@@ -274,12 +274,35 @@ impl Store {
         Ok(out)
     }
 
-    /// Pins (or re-pins) a device's key, flushed.
+    /// Every pin that reads, and how many do not (for a journal rebuilt from the store).
+    pub(super) fn readable_device_pins(&self) -> Result<(Vec<DevicePin>, usize), StoreError> {
+        let mut pins = Vec::new();
+        let mut unreadable = 0;
+        for entry in self.tree(DEVICE_PINS)?.iter() {
+            let (key, value) = entry?;
+            match decode(|| String::from_utf8_lossy(&key).into_owned(), &value) {
+                Ok(pin) => pins.push(pin),
+                Err(_) => unreadable += 1,
+            }
+        }
+        Ok((pins, unreadable))
+    }
+
+    /// Pins (or re-pins, or revokes) a device's key: journaled, then written, flushed.
     pub fn put_device_pin(&self, pin: &DevicePin) -> Result<(), StoreError> {
         let _guard = self.write_guard();
+        self.journaled(&JournalEntry::DevicePin(pin.clone()), || {
+            self.write_device_pin(pin)
+        })?;
+        self.flush()
+    }
+
+    /// Writes a pin as it stands, unjournaled: for replay and recover, which read it from
+    /// the journal.
+    pub(super) fn write_device_pin(&self, pin: &DevicePin) -> Result<(), StoreError> {
         self.tree(DEVICE_PINS)?
             .insert(pin.device.as_bytes(), encode(pin)?)?;
-        self.flush()
+        Ok(())
     }
 }
 

@@ -115,6 +115,10 @@ pub enum JournalEntry {
         id: Uuid,
         change: Change,
     },
+    /// The key a coordinator expects for a device, as pinned on first use, trusted or
+    /// revoked (the last line for a device is how it stands). Journaled so that a store
+    /// rebuilt from the journal alone still refuses a batch signed with another key.
+    DevicePin(super::batches::DevicePin),
 }
 
 /// Who corrected or removed a door, when, and the knocks it had then: what a batch's

@@ -11,19 +11,19 @@
 //!   field app to show before sled opens; see [`home_file`]).
 //! - `device.key` — this device's batch signing key (mode 0600; see [`batches`]).
 //! - `journal/journal.jsonl` — the append-only, checksummed journal of drafts and their
-//!   answers, finalized responses, doors, knocks, settings and actions (see [`journal`]);
-//!   `doorstep recover` rebuilds the store from it (trees not journaled, such as `exports`
-//!   and `device_pins`, are copied over from the old store).
+//!   answers, finalized responses, doors, knocks, settings, actions, merges and device
+//!   pins (see [`journal`]); `doorstep recover` rebuilds the store from it (trees not
+//!   journaled, such as `exports`, are copied over from the old store).
 //! - `recovering` — present while `doorstep recover` rebuilds the store; nothing else
 //!   opens the store until a recover completes.
 //!
 //! Durability. Every journaled write (an answer, a finalized response, a door, a knock, a
-//! setting, an action) is appended to the journal and made durable with one `fdatasync`
+//! setting, an action, a device pin) is appended to the journal and made durable with one `fdatasync`
 //! before the caller is told it is saved; then it goes to sled with the journal mark it
 //! reflects (tree `meta`), in memory. sled writes its log to disk by itself every
 //! [`FLUSH_EVERY_MS`] ms, and the store flushes it on every clean close (dropping the
 //! [`Store`]), when the field app changes screen, and after writes that are not journaled
-//! (typed-but-unconfirmed text, merges, exports, device pins, boundaries). So the journal
+//! (typed-but-unconfirmed text, merges, exports, boundaries). So the journal
 //! is the durable record and sled may be up to a flush behind it after a kill or a power
 //! cut. sled recovers a prefix of its own writes (its log is replayed up to the first
 //! incomplete write), so its mark never claims more than it holds, and it never holds
@@ -1333,8 +1333,8 @@ mod tests {
 
     #[test]
     fn writes_kept_out_of_the_journal_leave_the_mark_in_step() {
-        // Unconfirmed typing, the resume position and device pins are not journaled: they
-        // must not look like a store behind its journal at the next open.
+        // Unconfirmed typing and the resume position are not journaled: they must not
+        // look like a store behind its journal at the next open.
         let dir = tempfile::tempdir().unwrap();
         let (env, _) = Env::manual(chrono::Utc::now());
         let store = Store::open_with(dir.path(), env.clone()).unwrap();
@@ -1358,20 +1358,10 @@ mod tests {
         };
         store.set_typed(draft.id, Some(typed.clone())).unwrap();
         store.set_position(draft.id, "q1").unwrap();
-        store
-            .put_device_pin(&batches::DevicePin {
-                device: "laptop-7".into(),
-                key: crate::batch::DeviceKey::generate().unwrap().public(),
-                since: env.now(),
-                source: batches::PinSource::Trusted,
-                revoked_at: None,
-            })
-            .unwrap();
         assert_eq!(store.stored_mark().unwrap(), mark);
         drop(store);
         let store = Store::open_with(dir.path(), env).unwrap();
         assert!(store.notices().is_empty(), "{:?}", store.notices());
         assert_eq!(store.get(draft.id).unwrap().typed.as_deref(), Some(&typed));
-        assert_eq!(store.device_pins().unwrap().len(), 1);
     }
 }

@@ -7,8 +7,9 @@
 //!   store lacks (or cannot decode, or holds an older state of) is written back in place;
 //! - otherwise (missing, will not open, damage found reading it) a new store is built
 //!   aside from the journal (plus drafts the journal lacks, and the trees it does not hold
-//!   — areas, crime, batch export marks, device pins — salvaged from the old store where
-//!   they still read), and only then swapped in, the old one
+//!   — areas, crime, batch export marks, and device pins from before pins were
+//!   journaled — salvaged from the old store where they still read), and only then
+//!   swapped in, the old one
 //!   moved aside. A full disk or a refused write stops it with the old store untouched.
 //!
 //! The mark is removed when it is done; until then every other command refuses to open.
@@ -33,7 +34,9 @@ use crate::response::{Env, Response, Status};
 /// Where recover builds the new store before swapping it in.
 const REBUILDING_DIR: &str = "store.rebuilding";
 /// Trees rebuilt from the journal; every other tree (imported areas and crime, batch
-/// export marks, device pins, and any added later) is not journaled and is copied from the old store when it still reads.
+/// export marks, and any added later) is not journaled and is copied from the old store
+/// when it still reads. Device pins are journaled (since this release) but also copied,
+/// for the devices the journal does not name: pinned before pins were journaled.
 const JOURNALED_TREES: [&str; 7] = [
     RESPONSES,
     "doors",
@@ -822,6 +825,13 @@ fn merge_in_place(
     for change in model.door_changes.values() {
         store.put_door_change(Some(change))?;
     }
+    // A pin the store lacks or cannot read (one the store has was written after its
+    // journal line, or since by a release that did not journal pins).
+    for pin in model.pins.values() {
+        if store.device_pin(&pin.device).ok().flatten().is_none() {
+            store.write_device_pin(pin)?;
+        }
+    }
     write_merge_records(store, model)
 }
 
@@ -856,6 +866,9 @@ fn write_model(
     }
     for change in model.door_changes.values() {
         store.put_door_change(Some(change))?;
+    }
+    for pin in model.pins.values() {
+        store.write_device_pin(pin)?;
     }
     write_merge_records(store, model)
 }
@@ -919,6 +932,14 @@ fn salvage(
             match entry {
                 // Derived: counted afresh by the rebuild of the tallies.
                 Ok((k, _)) if k.as_ref() == super::batches::EXPORTED_RESPONSES => {}
+                // The journal's pin is the one its line set (the old store's is kept for
+                // a device pinned before pins were journaled).
+                Ok((k, _))
+                    if name == super::batches::DEVICE_PINS
+                        && journaled
+                            .model
+                            .pins
+                            .contains_key(String::from_utf8_lossy(&k).as_ref()) => {}
                 Ok((k, v)) => {
                     to.insert(k, v)?;
                     report.imported_salvaged += 1;
@@ -990,6 +1011,100 @@ mod tests {
             kept_aside: Vec::new(),
             notes: Vec::new(),
         }
+    }
+
+    /// A first-use pin, a trusted one and a revoked one, as `batch merge` and `devices
+    /// trust|revoke` set them.
+    fn three_pins(env: &Env) -> Vec<DevicePin> {
+        let pin = |device: &str, source, revoked_at| DevicePin {
+            device: device.into(),
+            key: DeviceKey::generate().unwrap().public(),
+            since: env.now(),
+            source,
+            revoked_at,
+        };
+        vec![
+            pin("laptop-1", PinSource::FirstUse, None),
+            pin("laptop-2", PinSource::Trusted, None),
+            pin("laptop-3", PinSource::FirstUse, Some(env.now())),
+        ]
+    }
+
+    /// Device pins are journaled: a coordinator's store rebuilt from the journal alone
+    /// still refuses a batch signed with another key for a device it knows, and a revoked
+    /// key stays revoked; a pin whose store write was lost comes back at the next open;
+    /// a journal rebuilt from the store carries them on.
+    #[test]
+    fn device_pins_survive_the_loss_of_the_store_or_of_the_journal() {
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let dir = tempfile::tempdir().unwrap();
+        let pins = three_pins(&env);
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        for pin in &pins {
+            store.put_device_pin(pin).unwrap();
+        }
+        // laptop-3 was first pinned, then revoked: the last line counts.
+        let mut first = pins[2].clone();
+        first.revoked_at = None;
+        store.put_device_pin(&first).unwrap();
+        store.put_device_pin(&pins[2]).unwrap();
+        // The store loses a pin and its mark: the journal is ahead of it.
+        store
+            .tree(super::super::batches::DEVICE_PINS)
+            .unwrap()
+            .remove(b"laptop-2")
+            .unwrap();
+        store.tree(super::super::META).unwrap().clear().unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(store.device_pins().unwrap(), pins, "replayed at open");
+        drop(store);
+
+        // The store gone: recover from the journal alone.
+        std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+        recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert_eq!(store.device_pins().unwrap(), pins, "from the journal alone");
+        drop(store);
+
+        // The journal gone: rebuilt from the store at open, then the store gone too.
+        std::fs::remove_file(journal_path(dir.path())).unwrap();
+        drop(Store::open_with(dir.path(), env.clone()).unwrap());
+        std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
+        recover(dir.path(), env.clone()).unwrap();
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert_eq!(store.device_pins().unwrap(), pins, "from a rebuilt journal");
+    }
+
+    /// A healthy store's pin stands (a release that did not journal pins may have
+    /// changed it since); one it lacks comes from the journal.
+    #[test]
+    fn a_healthy_recover_keeps_the_stores_pins_and_adds_the_journals() {
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let dir = tempfile::tempdir().unwrap();
+        let pins = three_pins(&env);
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        for pin in &pins {
+            store.put_device_pin(pin).unwrap();
+        }
+        let tree = store.tree(super::super::batches::DEVICE_PINS).unwrap();
+        tree.remove(b"laptop-1").unwrap();
+        // Trusted again by an older release, unjournaled.
+        let mut trusted = pins[2].clone();
+        trusted.revoked_at = None;
+        trusted.source = PinSource::Trusted;
+        store.write_device_pin(&trusted).unwrap();
+        store.flush().unwrap();
+        drop(tree);
+        drop(store);
+        let report = recover(dir.path(), env.clone()).unwrap();
+        assert!(matches!(report.store, StoreState::Healthy));
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert_eq!(
+            store.device_pins().unwrap(),
+            vec![pins[0].clone(), pins[1].clone(), trusted]
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use uuid::Uuid;
 
+use super::batches::DevicePin;
 use super::doors::{DoorChange, door_key};
 use super::merge::{MergeKey, MergeState};
 use super::{JournalEntry, Store, StoreError, Tree, Write, encode};
@@ -38,6 +39,8 @@ pub(super) struct Model {
     pub orphans: usize,
     /// Merged batches, conflicts and where merged records came from.
     pub merge: MergeState,
+    /// Each device's pinned key as the journal last set it, by device name.
+    pub pins: BTreeMap<String, DevicePin>,
 }
 
 impl Model {
@@ -184,6 +187,9 @@ impl Model {
             } => self.note_door_change(&area, &from, to.as_ref(), Some(change)),
             JournalEntry::Setting { key, value } => {
                 self.settings.insert(key, value);
+            }
+            JournalEntry::DevicePin(pin) => {
+                self.pins.insert(pin.device.clone(), pin);
             }
             JournalEntry::Merged { batch, records } => {
                 self.apply_merge(&batch, records.into_iter().map(std::borrow::Cow::Owned));
@@ -333,7 +339,9 @@ impl Model {
                 JournalEntry::DoorRemoved { area, door, .. } => {
                     self.load_door(store, area, door)?
                 }
-                JournalEntry::Setting { .. } | JournalEntry::DoorChangeKept { .. } => {}
+                JournalEntry::Setting { .. }
+                | JournalEntry::DoorChangeKept { .. }
+                | JournalEntry::DevicePin(_) => {}
                 JournalEntry::Merged { batch, records } => {
                     self.load_records(store, records)?;
                     self.merge.load_for(store, batch, records)?;
@@ -556,6 +564,10 @@ impl Model {
     /// Writes every record an applied entry changed, in one transaction (not flushed:
     /// the caller flushes).
     pub fn write_changed(&self, store: &Store) -> Result<(), StoreError> {
+        // Before the writes that move the journal's mark past the lines that set them.
+        for pin in self.pins.values() {
+            store.write_device_pin(pin)?;
+        }
         store.apply_writes(&self.write_set()?, None)
     }
 }
@@ -590,7 +602,10 @@ pub(super) fn entries_from_store(store: &Store) -> Result<(Vec<JournalEntry>, us
             });
         }
     }
+    let pins = store.readable_device_pins()?;
     let (doors, mut unreadable) = store.readable_doors()?;
+    unreadable += pins.1;
+    entries.extend(pins.0.into_iter().map(JournalEntry::DevicePin));
     for record in doors {
         entries.push(JournalEntry::Door {
             area: record.area.clone(),

@@ -590,6 +590,16 @@ fn devices_trust_and_revoke_change_what_verify_accepts() {
         None,
         "the key of device `laptop-3` was revoked on",
     );
+    // Pins are journaled: with the store lost, `recover` gives them back as they were.
+    let listed = stdout_of(doorstep(dir).args(["devices", "list", "--json"]));
+    std::fs::remove_dir_all(dir.join("store")).unwrap();
+    doorstep(dir).arg("recover").assert().success();
+    assert_eq!(
+        stdout_of(doorstep(dir).args(["devices", "list", "--json"])),
+        listed
+    );
+    refused(dir, &new, None, "was revoked on");
+    refused(dir, &old, None, "otherwise treat the batch as forged");
     for (args, message) in [
         (
             vec!["devices", "revoke", "laptop-9"],
