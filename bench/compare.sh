@@ -73,11 +73,12 @@ keep() {
         sed -n '/compare.sh:begin/,/compare.sh:end/p' "$out" | grep -F "| $1" || true)
 }
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}')" "$1" "$2"; }
-# Peak RSS in MB and wall seconds of a command: "seconds megabytes".
+# Wall seconds, peak RSS in MB and CPU seconds (user + system) of a command:
+# "seconds megabytes cpu". CPU time says what the wall time means on a shared machine.
 measure() {
     local log=$work/time.log
-    /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null
-    awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$log"
+    /usr/bin/time -f "%e %M %U %S" -o "$log" "$@" >/dev/null
+    awk '{ printf "%s %.0f %.1f\n", $1, $2 / 1024, $3 + $4 }' "$log"
 }
 
 if wants commit; then
@@ -133,7 +134,7 @@ elif "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
     made_jsonl=
     [[ -f $jsonl ]] || { "$scale" jsonl "$batches" "$jsonl"; made_jsonl=1; }
     rm -f "$work/duck.db"
-    read -r duck_s duck_mb < <(measure "$py" - "$jsonl" "$work/duck.db" <<'PY'
+    read -r duck_s duck_mb duck_cpu < <(measure "$py" - "$jsonl" "$work/duck.db" <<'PY'
 import sys, duckdb
 con = duckdb.connect(sys.argv[2])
 con.execute("CREATE TABLE responses AS SELECT DISTINCT ON (id) * FROM read_json_auto(?, format='newline_delimited', maximum_object_size=100000000)", [sys.argv[1]])
@@ -143,13 +144,14 @@ PY
     rm -f "$work/duck.db"
     [[ -z $made_jsonl ]] || rm -f "$jsonl"
     rm -rf "$work/coordinator"
-    read -r merge_s merge_mb < <(measure env DOORSTEP_DATA_DIR="$work/coordinator" "$doorstep" batch merge "$batches")
+    read -r merge_s merge_mb merge_cpu < <(measure env DOORSTEP_DATA_DIR="$work/coordinator" "$doorstep" batch merge "$batches")
     # Kept for the report figure below (and, with WORK set, for later runs).
     store_mb=$(du -sm "$work/coordinator" | cut -f1)
-    echo "   merge ${merge_s} s, ${merge_mb} MB peak; DuckDB ${duck_s} s, ${duck_mb} MB peak"
+    echo "   merge ${merge_s} s (${merge_cpu} s CPU), ${merge_mb} MB peak; DuckDB ${duck_s} s (${duck_cpu} s CPU), ${duck_mb} MB peak"
+    echo "   load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "   batch files ${batch_mb} MB, coordinator's journal + store ${store_mb} MB"
-    row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_s s" \
-        "$duck_s s (DuckDB JSONL load + dedup)" "$(ratio "$duck_s" "$merge_s")× as fast" "≥ 1×"
+    row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_s s ($merge_cpu s CPU)" \
+        "$duck_s s, $duck_cpu s CPU (DuckDB JSONL load + dedup)" "$(ratio "$duck_s" "$merge_s")× as fast" "≥ 1×"
     row "batch merge peak RSS, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_mb MB" \
         "$duck_mb MB (DuckDB)" "$(ratio "$merge_mb" "$duck_mb")×" "≤ 300 MB"
 else
@@ -166,9 +168,9 @@ if wants report; then
         DOORSTEP_DATA_DIR=$report_dir "$doorstep" export responses --period "$period" --survey kin --format jsonl --out "$rjsonl" >/dev/null
         n=$(wc -l <"$rjsonl" | tr -d ' ')
         echo "== report for every ward of $period ($n complete responses) vs DuckDB issue counts per ward"
-        read -r report_s report_mb < <(measure env DOORSTEP_DATA_DIR="$report_dir" "$doorstep" report \
+        read -r report_s report_mb report_cpu < <(measure env DOORSTEP_DATA_DIR="$report_dir" "$doorstep" report \
             --period "$period" --level ward --internal --format csv --out "$work/report.csv")
-        read -r rduck_s rduck_mb < <(measure "$py" - "$rjsonl" <<'PY'
+        read -r rduck_s rduck_mb rduck_cpu < <(measure "$py" - "$rjsonl" <<'PY'
 import sys, duckdb
 con = duckdb.connect()
 con.execute("CREATE TABLE r AS SELECT * FROM read_json_auto(?, format='newline_delimited', maximum_object_size=100000000)", [sys.argv[1]])
@@ -178,7 +180,7 @@ sums = ", ".join(f'sum(CAST("{c}" AS INTEGER)) AS "{c}"' for c in issues)
 con.execute(f"SELECT ward, count(*), {sums} FROM r WHERE status = 'complete' GROUP BY ward").fetchall()
 PY
 )
-        echo "   report ${report_s} s, ${report_mb} MB peak; DuckDB ${rduck_s} s, ${rduck_mb} MB peak"
+        echo "   report ${report_s} s (${report_cpu} s CPU), ${report_mb} MB peak; DuckDB ${rduck_s} s (${rduck_cpu} s CPU), ${rduck_mb} MB peak"
         row "report, every ward of $period ($n responses)" "$report_s s, $report_mb MB" \
             "$rduck_s s, $rduck_mb MB (DuckDB JSONL load + issue counts per ward)" \
             "$(ratio "$rduck_s" "$report_s")× as fast" "≥ 1×"
