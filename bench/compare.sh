@@ -151,7 +151,7 @@ PY
     echo "   load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "   batch files ${batch_mb} MB, coordinator's journal + store ${store_mb} MB"
     row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_s s ($merge_cpu s CPU)" \
-        "$duck_s s, $duck_cpu s CPU (DuckDB JSONL load + dedup)" "$(ratio "$duck_s" "$merge_s")× as fast" "≥ 1×"
+        "$duck_s s ($duck_cpu s CPU) (DuckDB JSONL load + dedup)" "$(ratio "$duck_s" "$merge_s")× as fast" "≥ 1×"
     row "batch merge peak RSS, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_mb MB" \
         "$duck_mb MB (DuckDB)" "$(ratio "$merge_mb" "$duck_mb")×" "≤ 300 MB"
 else
@@ -181,8 +181,8 @@ con.execute(f"SELECT ward, count(*), {sums} FROM r WHERE status = 'complete' GRO
 PY
 )
         echo "   report ${report_s} s (${report_cpu} s CPU), ${report_mb} MB peak; DuckDB ${rduck_s} s (${rduck_cpu} s CPU), ${rduck_mb} MB peak"
-        row "report, every ward of $period ($n responses)" "$report_s s, $report_mb MB" \
-            "$rduck_s s, $rduck_mb MB (DuckDB JSONL load + issue counts per ward)" \
+        row "report, every ward of $period ($n responses)" "$report_s s ($report_cpu s CPU), $report_mb MB" \
+            "$rduck_s s ($rduck_cpu s CPU), $rduck_mb MB (DuckDB JSONL load + issue counts per ward)" \
             "$(ratio "$rduck_s" "$report_s")× as fast" "≥ 1×"
     else
         echo "   no store to report on (no merge ran and REPORT_DATA_DIR is not set): skipped"
@@ -212,7 +212,7 @@ text = open(path, encoding="utf-8").read()
 # Rows of figures not measured in this run stay as they were (matched by their first words).
 def kind(row):
     name = row.split("|")[1].strip()
-    for k in ("answer commit", "assign", "batch merge peak", "batch merge"):
+    for k in ("answer commit", "assign", "batch merge peak", "batch merge", "report"):
         if name.startswith(k):
             return k
     return name
