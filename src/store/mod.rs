@@ -18,13 +18,13 @@
 //!   opens the store until a recover completes.
 //!
 //! Durability. Every journaled write (an answer, a finalized response, a door, a knock, a
-//! setting, an action, a device pin) is appended to the journal and made durable with one `fdatasync`
-//! before the caller is told it is saved; then it goes to sled with the journal mark it
-//! reflects (tree `meta`), in memory. sled writes its log to disk by itself every
+//! setting, an action, a device pin) is appended to the journal and made durable with one
+//! `fdatasync` before the caller is told it is saved; then it goes to sled with the journal
+//! mark it reflects (tree `meta`), in memory. sled writes its log to disk by itself every
 //! [`FLUSH_EVERY_MS`] ms, and the store flushes it on every clean close (dropping the
 //! [`Store`]), when the field app changes screen, and after writes that are not journaled
-//! (typed-but-unconfirmed text, merges, exports, boundaries). So the journal
-//! is the durable record and sled may be up to a flush behind it after a kill or a power
+//! (typed-but-unconfirmed text, merges, exports, boundaries). So the journal is the
+//! durable record and sled may be up to a flush behind it after a kill or a power
 //! cut. sled recovers a prefix of its own writes (its log is replayed up to the first
 //! incomplete write), so its mark never claims more than it holds, and it never holds
 //! more than the journal (the journal is synced first); at the next open the journal's
