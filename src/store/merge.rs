@@ -475,23 +475,36 @@ impl DryRun {
             (result, model.take_write_set()?)
         };
         drop(model);
-        let (result, writes) = writes;
+        let (result, mut writes) = writes;
         for kind in WRITE_ORDER.into_iter().chain([super::Tree::Responses]) {
-            let mut slice = sled::Batch::default();
-            for w in writes.iter().filter(|w| w.tree == kind) {
-                let mut value = Vec::with_capacity(1 + w.value.as_ref().map_or(0, Vec::len));
-                match &w.value {
-                    Some(v) => {
-                        value.push(OVERLAY_PUT);
-                        value.extend_from_slice(v);
-                    }
-                    None => value.push(OVERLAY_REMOVED),
+            let tree = self.overlay.open_tree(tree_name(kind))?;
+            let (these, rest): (Vec<Write>, Vec<Write>) =
+                writes.into_iter().partition(|w| w.tree == kind);
+            writes = rest;
+            // In slices, each let go once written, as a merge does: sled keeps every page
+            // one `apply_batch` reads until it returns (a whole batch's writes at once held
+            // some 600 MB of the overlay's pages at 1,000,000 responses).
+            let size = match kind {
+                super::Tree::Responses => RESPONSE_SLICE,
+                _ => WRITE_SLICE,
+            };
+            let mut these = these.into_iter().peekable();
+            while these.peek().is_some() {
+                let mut slice = sled::Batch::default();
+                for w in these.by_ref().take(size) {
+                    let value = match w.value {
+                        Some(v) => {
+                            let mut value = Vec::with_capacity(1 + v.len());
+                            value.push(OVERLAY_PUT);
+                            value.extend_from_slice(&v);
+                            value
+                        }
+                        None => vec![OVERLAY_REMOVED],
+                    };
+                    slice.insert(w.key, value);
                 }
-                slice.insert(w.key.as_slice(), value);
+                tree.apply_batch(slice)?;
             }
-            self.overlay
-                .open_tree(tree_name(kind))?
-                .apply_batch(slice)?;
         }
         Ok(result)
     }
@@ -2542,6 +2555,55 @@ mod tests {
         assert_eq!(fourteen[0].door.street, "KAY STREET");
         assert_eq!(fourteen[0].knocks.len(), 1);
         assert_eq!(merged([&changes, &knocks]), first);
+    }
+
+    /// A dry run writes its overlay in slices, as a merge writes the store: batches of
+    /// several slices each, the second half again in a later batch with one changed,
+    /// counted as the merges then count them, and nothing written.
+    #[test]
+    fn a_dry_run_over_several_slices_says_what_the_merges_do() {
+        let n = (RESPONSE_SLICE * 2 + 10) as u128;
+        let first = batch_numbered(
+            "laptop-1",
+            1,
+            (1..=n)
+                .map(|i| Record::Response(response(i, "PC 1", i as i64)))
+                .collect(),
+        );
+        // The later half again (duplicates), one of them with other content (a conflict),
+        // and as many new.
+        let second = batch_numbered(
+            "laptop-1",
+            2,
+            (n / 2..=n + n / 2)
+                .map(|i| {
+                    let who = if i == n { "PC 2" } else { "PC 1" };
+                    Record::Response(response(i, who, i as i64))
+                })
+                .collect(),
+        );
+        let counts = |r: MergeResult| match r {
+            MergeResult::Merged { batch, .. } => batch.outcome,
+            other => panic!("{other:?}"),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        let before = state(&store);
+        let mut dry = store.dry_run().unwrap();
+        let said: Vec<MergeCounts> = [&first, &second]
+            .into_iter()
+            .map(|b| counts(dry.merge(&store, b).unwrap()))
+            .collect();
+        drop(dry);
+        assert_eq!(state(&store), before, "a dry run writes nothing");
+        let done: Vec<MergeCounts> = [&first, &second]
+            .into_iter()
+            .map(|b| counts(store.merge_batch(b, &mut |_, _| {}).unwrap()))
+            .collect();
+        assert_eq!(said, done);
+        assert_eq!(done[0].new, n as u64);
+        assert_eq!(done[1].duplicate, (n - n / 2) as u64);
+        assert_eq!(done[1].conflict, 1);
     }
 
     /// Taking a merge's writes out of its model (letting each record go as it is
