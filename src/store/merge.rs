@@ -491,7 +491,9 @@ impl DryRun {
             let mut these = these.into_iter().peekable();
             while these.peek().is_some() {
                 let mut slice = sled::Batch::default();
+                let mut bytes = 0;
                 for w in these.by_ref().take(size) {
+                    bytes += w.key.len() + w.value.as_ref().map_or(0, Vec::len);
                     let value = match w.value {
                         Some(v) => {
                             let mut value = Vec::with_capacity(1 + v.len());
@@ -502,6 +504,9 @@ impl DryRun {
                         None => vec![OVERLAY_REMOVED],
                     };
                     slice.insert(w.key, value);
+                    if bytes >= WRITE_SLICE_BYTES {
+                        break;
+                    }
                 }
                 tree.apply_batch(slice)?;
             }
@@ -679,8 +684,11 @@ fn tree_name(t: super::Tree) -> &'static str {
     }
 }
 
-/// How many writes of a merge go to sled in one `apply_batch`.
+/// How many writes of a merge go to sled in one `apply_batch`, and how many bytes at
+/// most: sled holds every page one `apply_batch` reads until it returns, and a door
+/// record of a store of 1,000,000 responses is tens of kilobytes.
 const WRITE_SLICE: usize = 1024;
+const WRITE_SLICE_BYTES: usize = 4 * 1024 * 1024;
 
 /// How many response writes (with their tallies) go to sled in one transaction.
 const RESPONSE_SLICE: usize = 256;
@@ -1862,10 +1870,12 @@ impl Store {
             let tree = self.tree(tree_name(kind))?;
             loop {
                 let mut batch = sled::Batch::default();
-                let mut n = 0;
+                let (mut n, mut bytes) = (0, 0);
                 while n < WRITE_SLICE
+                    && bytes < WRITE_SLICE_BYTES
                     && let Some(w) = writes.next_if(|w| w.tree == kind)
                 {
+                    bytes += w.key.len() + w.value.as_ref().map_or(0, Vec::len);
                     match w.value {
                         Some(v) => batch.insert(w.key, v),
                         None => batch.remove(w.key),
