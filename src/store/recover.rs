@@ -1013,9 +1013,9 @@ mod tests {
         }
     }
 
-    /// A first-use pin, a trusted one and a revoked one, as `batch merge` and `devices
-    /// trust|revoke` set them.
-    fn three_pins(env: &Env) -> Vec<DevicePin> {
+    /// A store in `dir` given a first-use pin, a trusted one and a revoked one, as `batch
+    /// merge` and `devices trust|revoke` set them; and those pins.
+    fn store_with_three_pins(dir: &Path, env: &Env) -> (Store, Vec<DevicePin>) {
         let pin = |device: &str, source, revoked_at| DevicePin {
             device: device.into(),
             key: DeviceKey::generate().unwrap().public(),
@@ -1023,11 +1023,16 @@ mod tests {
             source,
             revoked_at,
         };
-        vec![
+        let pins = vec![
             pin("laptop-1", PinSource::FirstUse, None),
             pin("laptop-2", PinSource::Trusted, None),
             pin("laptop-3", PinSource::FirstUse, Some(env.now())),
-        ]
+        ];
+        let store = Store::open_with(dir, env.clone()).unwrap();
+        for pin in &pins {
+            store.put_device_pin(pin).unwrap();
+        }
+        (store, pins)
     }
 
     /// Device pins are journaled: a coordinator's store rebuilt from the journal alone
@@ -1038,11 +1043,7 @@ mod tests {
     fn device_pins_survive_the_loss_of_the_store_or_of_the_journal() {
         let (env, _) = Env::manual(chrono::Utc::now());
         let dir = tempfile::tempdir().unwrap();
-        let pins = three_pins(&env);
-        let store = Store::open_with(dir.path(), env.clone()).unwrap();
-        for pin in &pins {
-            store.put_device_pin(pin).unwrap();
-        }
+        let (store, pins) = store_with_three_pins(dir.path(), &env);
         // laptop-3 was first pinned, then revoked: the last line counts.
         let mut first = pins[2].clone();
         first.revoked_at = None;
@@ -1083,11 +1084,7 @@ mod tests {
     fn a_healthy_recover_keeps_the_stores_pins_and_adds_the_journals() {
         let (env, _) = Env::manual(chrono::Utc::now());
         let dir = tempfile::tempdir().unwrap();
-        let pins = three_pins(&env);
-        let store = Store::open_with(dir.path(), env.clone()).unwrap();
-        for pin in &pins {
-            store.put_device_pin(pin).unwrap();
-        }
+        let (store, pins) = store_with_three_pins(dir.path(), &env);
         let tree = store.tree(super::super::batches::DEVICE_PINS).unwrap();
         tree.remove(b"laptop-1").unwrap();
         // Trusted again by an older release, unjournaled.
