@@ -36,7 +36,14 @@ use crate::survey::Answer;
 
 const PERIOD_PREFIX: &[u8] = b"period\x1f";
 const UNREAD_PREFIX: &[u8] = b"period-unread\x1f";
-pub(super) const PERIODS_BUILT: &[u8] = b"built\x1fperiods";
+/// `period-draft\x1f` + a draft's key → nothing: the drafts, found without reading every
+/// record (the drafts and door log screens look for them).
+const DRAFT_PREFIX: &[u8] = b"period-draft\x1f";
+/// Set once the index (with its drafts) reflects the responses tree.
+pub(super) const PERIODS_BUILT: &[u8] = b"built\x1fperiods-drafts";
+/// What a release whose index kept no drafts set once it had built its index: a store it
+/// wrote is indexed again (its writes moved no draft entries).
+const PERIODS_BUILT_WITHOUT_DRAFTS: &[u8] = b"built\x1fperiods";
 const PERIODS_COUNT: &[u8] = b"n\x1fperiods";
 /// A period as written in a key: `2026-Q4`.
 const PERIOD_LEN: usize = 7;
@@ -66,11 +73,31 @@ fn keeps_answers(status: Status) -> bool {
     matches!(status, Status::Complete | Status::Refused)
 }
 
-/// A response's entry in the index: its key and value.
+/// A response's entry in the index: its key and value, and its key among the drafts
+/// when it is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Entry {
     pub(super) key: Vec<u8>,
     pub(super) value: Vec<u8>,
+    pub(super) draft: Option<Vec<u8>>,
+}
+
+impl Entry {
+    /// Adds the entry to `batch` (a build of the index from scratch).
+    pub(super) fn put(self, batch: &mut sled::Batch) {
+        if let Some(draft) = self.draft {
+            batch.insert(draft, &[][..]);
+        }
+        batch.insert(self.key, self.value);
+    }
+}
+
+fn draft_key(status: Status, key: &[u8]) -> Option<Vec<u8>> {
+    (status == Status::Draft).then(|| {
+        let mut k = DRAFT_PREFIX.to_vec();
+        k.extend_from_slice(key);
+        k
+    })
 }
 
 fn period_key(period: Period, key: &[u8]) -> Vec<u8> {
@@ -91,6 +118,7 @@ fn unread(key: &[u8]) -> Entry {
     Entry {
         key: k,
         value: Vec::new(),
+        draft: None,
     }
 }
 
@@ -119,6 +147,7 @@ pub(super) fn entry_of(response: &Response) -> Result<Entry, StoreError> {
     Ok(Entry {
         key: period_key(response.period, response.id.as_bytes()),
         value: encode(&kept)?,
+        draft: draft_key(response.status, response.id.as_bytes()),
     })
 }
 
@@ -163,6 +192,7 @@ pub(super) fn entry_of_bytes(key: &[u8], bytes: &[u8]) -> (Option<ResponseSummar
             Entry {
                 key: period_key(stored.period, key),
                 value,
+                draft: draft_key(stored.status, key),
             },
         ),
         Err(_) => (Some(summary), unread(key)),
@@ -186,6 +216,18 @@ pub(super) fn index_period(
     }
     if let Some(new) = new {
         t.insert(new.key.as_slice(), new.value.as_slice())?;
+    }
+    let (was, is) = (
+        old.and_then(|e| e.draft.as_ref()),
+        new.and_then(|e| e.draft.as_ref()),
+    );
+    if was != is {
+        if let Some(k) = was {
+            t.remove(k.as_slice())?;
+        }
+        if let Some(k) = is {
+            t.insert(k.as_slice(), &[][..])?;
+        }
     }
     super::tallies::add(
         t,
@@ -245,10 +287,30 @@ impl Store {
     /// was built (a release without it wrote the store: the counts moved, it did not).
     pub(super) fn periods_stale(&self) -> Result<bool, StoreError> {
         let tallies = self.tree(TALLIES)?;
-        if tallies.get(PERIODS_BUILT)?.is_none() {
+        if tallies.get(PERIODS_BUILT)?.is_none()
+            || tallies.get(PERIODS_BUILT_WITHOUT_DRAFTS)?.is_some()
+        {
             return Ok(true);
         }
         Ok(read_u64(tallies.get(PERIODS_COUNT)?.as_deref()) != self.counted_responses()?)
+    }
+
+    /// The keys of the drafts and of the records the index could not read, in key order;
+    /// None when the index cannot be read.
+    pub(super) fn draft_keys(&self) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
+        if !self.periods_usable()? {
+            return Ok(None);
+        }
+        let tallies = self.tree(TALLIES)?;
+        let mut keys = Vec::new();
+        for prefix in [DRAFT_PREFIX, UNREAD_PREFIX] {
+            for key in tallies.scan_prefix(prefix).keys() {
+                keys.push(key?.get(prefix.len()..).unwrap_or_default().to_vec());
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(Some(keys))
     }
 
     /// Builds the index of periods afresh from the responses tree, one record at a time
@@ -258,7 +320,8 @@ impl Store {
         let mut batch = sled::Batch::default();
         // Not built until the end: a reader meanwhile reads every record.
         batch.remove(PERIODS_BUILT);
-        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX] {
+        batch.remove(PERIODS_BUILT_WITHOUT_DRAFTS);
+        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX] {
             for key in tallies.scan_prefix(prefix).keys() {
                 batch.remove(key?);
             }
@@ -268,7 +331,7 @@ impl Store {
         for entry in self.tree(RESPONSES)?.iter() {
             let (key, value) = entry?;
             let (_, e) = entry_of_bytes(&key, &value);
-            batch.insert(e.key, e.value);
+            e.put(&mut batch);
             pending += 1;
             if pending == 10_000 {
                 tallies.apply_batch(std::mem::take(&mut batch))?;
@@ -451,12 +514,13 @@ impl Store {
     /// Takes the index of periods out, as a store from a release before it would be.
     pub(crate) fn forget_periods(&self) -> Result<(), StoreError> {
         let tallies = self.tree(TALLIES)?;
-        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX] {
+        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX] {
             for key in tallies.scan_prefix(prefix).keys() {
                 tallies.remove(key?)?;
             }
         }
         tallies.remove(PERIODS_BUILT)?;
+        tallies.remove(PERIODS_BUILT_WITHOUT_DRAFTS)?;
         tallies.remove(PERIODS_COUNT)?;
         self.flush()
     }
@@ -464,7 +528,7 @@ impl Store {
     /// Every entry of the index (and its count and mark), as stored.
     pub(crate) fn period_index(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         let tallies = self.tree(TALLIES).unwrap();
-        let mut out: Vec<(Vec<u8>, Vec<u8>)> = [PERIOD_PREFIX, UNREAD_PREFIX]
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = [PERIOD_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX]
             .into_iter()
             .flat_map(|p| tallies.scan_prefix(p))
             .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
@@ -526,6 +590,81 @@ mod tests {
                 (p, decode(String::new, &v).unwrap())
             })
         })
+    }
+
+    /// The drafts as the index finds them, checked against reading every record.
+    fn drafts_found(store: &Store) -> Vec<Uuid> {
+        assert!(store.draft_keys().unwrap().is_some());
+        let ids = |l: crate::store::Listing| -> Vec<Uuid> {
+            assert!(l.unreadable.is_empty());
+            l.responses.iter().map(|r| r.id).collect()
+        };
+        let indexed = ids(store.drafts().unwrap());
+        store.forget_periods().unwrap();
+        assert!(store.draft_keys().unwrap().is_none());
+        assert_eq!(ids(store.drafts().unwrap()), indexed);
+        store.build_periods();
+        indexed
+    }
+
+    /// The drafts are found in the index, as they stand after every kind of write; a
+    /// store whose index a release without drafts built is indexed again.
+    #[test]
+    fn drafts_are_found_in_the_index_as_they_stand() {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, clock) = Env::manual(t0());
+        let store = Store::open_with(dir.path(), env.clone()).unwrap();
+        assert!(drafts_found(&store).is_empty());
+        let a = store.create_draft(new(t0())).unwrap();
+        let b = store.create_draft(new(t0() - Duration::days(60))).unwrap();
+        let c = store.create_draft(new(t0())).unwrap();
+        store
+            .record_answer(
+                a.id,
+                &question("consent"),
+                Answer::Choice("yes".into()),
+                t0(),
+            )
+            .unwrap();
+        assert_eq!(drafts_found(&store), [a.id, b.id, c.id]);
+        store.finalize(a.id, Status::Complete, t0()).unwrap();
+        store.abandon_draft(c.id).unwrap();
+        assert_eq!(drafts_found(&store), [b.id]);
+        clock.advance(Duration::hours(1));
+        let rev = store.revise(a.id).unwrap();
+        assert_eq!(drafts_found(&store), [b.id, rev.id]);
+        store
+            .finalize(rev.id, Status::Complete, store.env().now())
+            .unwrap();
+        store.finalize(b.id, Status::Refused, t0()).unwrap();
+        assert!(drafts_found(&store).is_empty());
+        let d = store.create_draft(new(t0())).unwrap();
+
+        // An older release built its own index (no drafts in it) and wrote a draft.
+        let tallies = store.tree(TALLIES).unwrap();
+        tallies
+            .insert(PERIODS_BUILT_WITHOUT_DRAFTS, &[1u8])
+            .unwrap();
+        tallies
+            .remove([DRAFT_PREFIX, d.id.as_bytes()].concat())
+            .unwrap();
+        assert!(store.draft_keys().unwrap().is_none(), "read every record");
+        assert_eq!(
+            store
+                .drafts()
+                .unwrap()
+                .responses
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>(),
+            [d.id]
+        );
+        drop(tallies);
+        drop(store);
+        // Indexed again at the next read-write open.
+        let store = Store::open_with(dir.path(), env).unwrap();
+        assert_eq!(drafts_found(&store), [d.id]);
+        store.assert_periods_in_step();
     }
 
     #[test]

@@ -466,7 +466,7 @@ impl Store {
             // Every key is indexed, readable or not: the index says what is there.
             batch.insert(id_key(&key), &[][..]);
             let (summary, entry) = entry_of_bytes(&key, &value);
-            batch.insert(entry.key, entry.value);
+            entry.put(&mut batch);
             pending += 2;
             if pending >= 10_000 {
                 tallies.apply_batch(std::mem::take(&mut batch))?;
