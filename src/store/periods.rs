@@ -8,11 +8,14 @@
 //! Keys (tree `tallies`): `period\x1f` + the period as written (`2026-Q4`, seven bytes) +
 //! the response's key → a [`Kept`] record; `period-unread\x1f` + the response's key →
 //! nothing, for a stored record the index could not read (a reader reads the record
-//! itself, and meets the same error a full scan does); `built\x1fperiods` once the
-//! index reflects the responses tree; `n\x1fperiods` → how many entries it holds, which a
-//! release without the index does not move: when it disagrees with the counts at a
-//! read-write open the index is built again, and a store opened to read (which never
-//! writes) reads every record instead, as before the index.
+//! itself, and meets the same error a full scan does); `period-draft\x1f` + the key of a
+//! draft → nothing, so the drafts are found without reading every record;
+//! `built\x1fperiods-drafts` once the index reflects the responses tree (a release
+//! before the drafts set wrote `built\x1fperiods`: such an index is built again);
+//! `n\x1fperiods` → how many entries it holds, which a release without the index does
+//! not move: when it disagrees with the counts at a read-write open the index is built
+//! again, and a store opened to read (which never writes) reads every record instead, as
+//! before the index.
 //!
 //! Each entry is written in the same transaction as its record (see
 //! [`super::tallies::count_write`] and `Store::put_response_transaction`); an answer on a
