@@ -78,11 +78,13 @@ pub struct RecoveryReport {
     pub settings_restored: usize,
     /// Actions of the register written back (missing, unreadable or behind the journal).
     pub actions_restored: usize,
+    /// Device pins written back from the journal (missing or unreadable in the store).
+    pub pins_restored: usize,
     /// Drafts the journal does not have (started before drafts were journaled), read
     /// from the old store.
     pub drafts_salvaged: usize,
     /// Records of trees the journal does not hold (areas, crime, batch export marks,
-    /// device pins) copied from the old store.
+    /// device pins from before pins were journaled) copied from the old store.
     pub imported_salvaged: usize,
     /// Why those records could not be copied from the old store, if they could not.
     pub imported_lost: Option<String>,
@@ -155,6 +157,13 @@ impl fmt::Display for RecoveryReport {
                 self.actions_restored
             )?;
         }
+        if self.pins_restored > 0 {
+            writeln!(
+                f,
+                "restored: {} device key(s) a coordinator pinned, trusted or revoked",
+                self.pins_restored
+            )?;
+        }
         writeln!(
             f,
             "already in the store: {} response(s)",
@@ -170,7 +179,7 @@ impl fmt::Display for RecoveryReport {
         if let Some(why) = &self.imported_lost {
             writeln!(
                 f,
-                "warning: what the journal does not hold could not be read from the old store ({why}): import areas and crime again if you had any; without its batch export marks the next `doorstep batch export` carries everything again; device keys trusted on a coordinator's machine are pinned afresh by their next batch, so check `doorstep devices list` and revoke again any device you had revoked"
+                "warning: what the journal does not hold could not be read from the old store ({why}): import areas and crime again if you had any; without its batch export marks the next `doorstep batch export` carries everything again; device keys a coordinator's machine pinned before this release journaled them are pinned afresh by their next batch, so check `doorstep devices list` and revoke again any device you had revoked"
             )?;
         }
         for note in &self.notes {
@@ -259,6 +268,7 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         knocks_restored: 0,
         settings_restored: 0,
         actions_restored: 0,
+        pins_restored: 0,
         drafts_salvaged: 0,
         imported_salvaged: 0,
         imported_lost: None,
@@ -830,6 +840,7 @@ fn merge_in_place(
     for pin in model.pins.values() {
         if store.device_pin(&pin.device).ok().flatten().is_none() {
             store.write_device_pin(pin)?;
+            report.pins_restored += 1;
         }
     }
     write_merge_records(store, model)
@@ -869,6 +880,7 @@ fn write_model(
     }
     for pin in model.pins.values() {
         store.write_device_pin(pin)?;
+        report.pins_restored += 1;
     }
     write_merge_records(store, model)
 }
@@ -1004,6 +1016,7 @@ mod tests {
             knocks_restored: 0,
             settings_restored: 0,
             actions_restored: 0,
+            pins_restored: 0,
             drafts_salvaged: 0,
             imported_salvaged: 0,
             imported_lost: None,
@@ -1064,7 +1077,14 @@ mod tests {
 
         // The store gone: recover from the journal alone.
         std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
-        recover(dir.path(), env.clone()).unwrap();
+        let report = recover(dir.path(), env.clone()).unwrap();
+        assert_eq!(report.pins_restored, 3);
+        assert!(
+            report
+                .to_string()
+                .contains("restored: 3 device key(s) a coordinator pinned, trusted or revoked"),
+            "{report}"
+        );
         let store = Store::open_with(dir.path(), env.clone()).unwrap();
         assert_eq!(store.device_pins().unwrap(), pins, "from the journal alone");
         drop(store);
@@ -1097,6 +1117,7 @@ mod tests {
         drop(store);
         let report = recover(dir.path(), env.clone()).unwrap();
         assert!(matches!(report.store, StoreState::Healthy));
+        assert_eq!(report.pins_restored, 1);
         let store = Store::open_with(dir.path(), env).unwrap();
         assert_eq!(
             store.device_pins().unwrap(),
