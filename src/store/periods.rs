@@ -281,13 +281,20 @@ impl Stream {
 }
 
 impl Store {
-    /// Whether the index of periods can be read: built, and kept by every write since.
+    /// Whether a reader of periods can use the index: built (by this release, or by one
+    /// that kept no drafts set: its period entries are the same), and kept by every write
+    /// since. A store a reader opens is not indexed again until a read-write open.
     fn periods_usable(&self) -> Result<bool, StoreError> {
-        Ok(!self.periods_stale()?)
+        let tallies = self.tree(TALLIES)?;
+        let built = tallies.get(PERIODS_BUILT)?.is_some()
+            || tallies.get(PERIODS_BUILT_WITHOUT_DRAFTS)?.is_some();
+        Ok(built && self.periods_counted()?)
     }
 
-    /// Whether the index of periods is missing, or was not kept by every write since it
-    /// was built (a release without it wrote the store: the counts moved, it did not).
+    /// Whether the index of periods is to be built again: missing, built by a release that
+    /// kept no drafts set, or not kept by every write since it was built (a release
+    /// without it wrote the store: the counts moved, it did not). Also what the drafts
+    /// set needs.
     pub(super) fn periods_stale(&self) -> Result<bool, StoreError> {
         let tallies = self.tree(TALLIES)?;
         if tallies.get(PERIODS_BUILT)?.is_none()
@@ -295,13 +302,19 @@ impl Store {
         {
             return Ok(true);
         }
-        Ok(read_u64(tallies.get(PERIODS_COUNT)?.as_deref()) != self.counted_responses()?)
+        Ok(!self.periods_counted()?)
+    }
+
+    /// Whether the index holds as many entries as the store holds responses.
+    fn periods_counted(&self) -> Result<bool, StoreError> {
+        let tallies = self.tree(TALLIES)?;
+        Ok(read_u64(tallies.get(PERIODS_COUNT)?.as_deref()) == self.counted_responses()?)
     }
 
     /// The keys of the drafts and of the records the index could not read, in key order;
     /// None when the index cannot be read.
     pub(super) fn draft_keys(&self) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
-        if !self.periods_usable()? {
+        if self.periods_stale()? {
             return Ok(None);
         }
         let tallies = self.tree(TALLIES)?;
@@ -551,7 +564,7 @@ impl Store {
 
     /// Whether a reader of one period reads the index (rather than every record).
     pub(crate) fn periods_indexed(&self) -> bool {
-        !self.periods_stale().unwrap()
+        self.periods_usable().unwrap()
     }
 
     /// Builds the index afresh.
@@ -652,6 +665,10 @@ mod tests {
             .remove([DRAFT_PREFIX, d.id.as_bytes()].concat())
             .unwrap();
         assert!(store.draft_keys().unwrap().is_none(), "read every record");
+        assert!(
+            store.periods_usable().unwrap(),
+            "its period entries still serve"
+        );
         assert_eq!(
             store
                 .drafts()
