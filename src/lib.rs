@@ -9,6 +9,7 @@
 
 pub mod action;
 pub mod batch;
+pub mod caught;
 pub mod cli;
 pub mod error;
 pub mod exit;

@@ -19,6 +19,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // Errors are shown as one sentence; color-eyre only formats the rare panic report.
     let _ = color_eyre::install();
+    // A panic caught and reported as an error (sled on a damaged store) prints no report.
+    doorstep::caught::quiet_when_caught();
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -60,7 +60,7 @@ pub fn validation_errors(shape: &MultiPolygon<f64>) -> Vec<InvalidMultiPolygon> 
 /// validation panics on too). Such a ring is reported as too short by the ring checks, so
 /// a relation that cannot be worked out is skipped rather than allowed to end the import.
 fn guarded<T>(relate: impl FnOnce() -> T) -> Option<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(relate)).ok()
+    crate::caught::catch(relate).ok()
 }
 
 fn polygon_errors(polygon: &Polygon<f64>) -> Vec<InvalidPolygon> {

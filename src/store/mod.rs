@@ -1109,7 +1109,7 @@ fn open_db(path: &Path, access: Access) -> Result<sled::Db, StoreError> {
             Access::ReadWrite => Some(FLUSH_EVERY_MS),
             Access::ReadOnly => None,
         });
-    let open = || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    let open = || crate::caught::catch(|| config.open());
     let mut opened = open();
     // We hold the data directory's lock, so a holder of sled's own file lock can only be
     // this process's store just dropped, whose background flush thread lets go of the

@@ -195,6 +195,10 @@ type LogGuard = Option<tracing_appender::non_blocking::WorkerGuard>;
 fn keep_the_terminal_when_a_job_panics() {
     let app_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // Caught and reported as an error: the app carries on, in its terminal.
+        if crate::caught::catching() {
+            return;
+        }
         let in_job = std::thread::current()
             .name()
             .is_some_and(|n| n.starts_with(jobs::THREAD_PREFIX));
