@@ -434,9 +434,9 @@ pub struct StoredResponse<'a> {
     pub finalized_at: Option<DateTime<Utc>>,
     pub status: Status,
     #[serde(borrow, deserialize_with = "raw_answers")]
-    answers: Vec<(Cow<'a, str>, &'a RawValue)>,
+    pub(super) answers: Vec<(Cow<'a, str>, &'a RawValue)>,
     #[serde(default, borrow)]
-    findings: Option<&'a RawValue>,
+    pub(super) findings: Option<&'a RawValue>,
     pub replaces: Option<Uuid>,
     pub position: Option<String>,
     #[serde(default)]
