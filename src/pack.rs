@@ -112,7 +112,7 @@ impl Sources {
         let mut fold = Fold::new(registry, &taxonomy, period, areas);
         // Every period is read (the issues named in each are counted for "what changed"
         // and "persisting"), but only this one's records: the others as the index keeps them.
-        let unreadable = store.each_in_period(period, true, false, |s| {
+        let unreadable = store.each_in_period(period, true, |s| {
             let (id, status, replaces) = s.head();
             let note = fold.note(id, status, replaces);
             if let Some(old) = note.take_out {
@@ -127,7 +127,7 @@ impl Sources {
                 return Ok(());
             }
             let response = match s {
-                InPeriod::Stored(s) | InPeriod::Shown(s) => {
+                InPeriod::Stored(s) => {
                     let period = s.period;
                     // The fold reads answers' values only: their times are not decoded.
                     s.values(
@@ -934,14 +934,6 @@ mod tests {
         store.assert_periods_in_step();
         assert!(store.periods_indexed());
         let indexed: Vec<_> = periods.iter().map(|p| packs(store, registry, *p)).collect();
-        // An index an earlier release built (no shown entries): the period's records read.
-        store.index_as_before_shown();
-        assert!(store.periods_indexed());
-        let before_shown: Vec<_> = periods.iter().map(|p| packs(store, registry, *p)).collect();
-        assert!(
-            before_shown == indexed,
-            "the pack differs without shown entries"
-        );
         store.forget_periods().unwrap();
         assert!(!store.periods_indexed());
         let full: Vec<_> = periods.iter().map(|p| packs(store, registry, *p)).collect();

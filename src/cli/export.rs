@@ -84,7 +84,7 @@ pub fn run(
     // response read and written as its row: no more than one response in memory.
     let mut heads = Vec::new();
     // Only the period's records are read when the store's index of periods allows.
-    let unreadable = store.each_in_period(*period, false, true, |r| {
+    let unreadable = store.each_in_period(*period, false, |r| {
         let InPeriod::Stored(r) = r else {
             return Ok(());
         };

@@ -5,23 +5,13 @@
 //! counts read of a response of another period, so those periods are read from the index
 //! and their records are never opened.
 //!
-//! A report reads the responses of the period it shows in more detail, but not whole
-//! either: each response has a second entry, what the report reads of it (its answers'
-//! values without their times and history, its EVA findings, who interviewed), a few
-//! hundred bytes where the record is several kilobytes, so the report never opens a
-//! record.
-//!
 //! Keys (tree `tallies`): `period\x1f` + the period as written (`2026-Q4`, seven bytes) +
-//! the response's key → a [`Kept`] record; `period-shown\x1f` + the period + the
-//! response's key → the response as a report on its period reads it (see
-//! [`InPeriod::Shown`]); `period-unread\x1f` + the response's key →
+//! the response's key → a [`Kept`] record; `period-unread\x1f` + the response's key →
 //! nothing, for a stored record the index could not read (a reader reads the record
 //! itself, and meets the same error a full scan does); `period-draft\x1f` + the key of a
 //! draft → nothing, so the drafts are found without reading every record;
-//! `built\x1fperiods-shown` once the index reflects the responses tree (a release before
-//! the shown entries wrote `built\x1fperiods-drafts`, one before the drafts set
-//! `built\x1fperiods`: such an index is built again at a read-write open, and until
-//! then a reader uses its period entries and reads the records of the period it shows);
+//! `built\x1fperiods-drafts` once the index reflects the responses tree (a release
+//! before the drafts set wrote `built\x1fperiods`: such an index is built again);
 //! `n\x1fperiods` → how many entries it holds, which a release without the index does
 //! not move: when it disagrees with the counts at a read-write open the index is built
 //! again, and a store opened to read (which never writes) reads every record instead, as
@@ -36,7 +26,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use sled::transaction::TransactionalTree;
 use uuid::Uuid;
 
@@ -50,20 +39,14 @@ use crate::survey::Answer;
 
 const PERIOD_PREFIX: &[u8] = b"period\x1f";
 const UNREAD_PREFIX: &[u8] = b"period-unread\x1f";
-/// `period-shown\x1f` + period + key → what a report on that period reads of the response.
-const SHOWN_PREFIX: &[u8] = b"period-shown\x1f";
 /// `period-draft\x1f` + a draft's key → nothing: the drafts, found without reading every
 /// record (the drafts and door log screens look for them).
 const DRAFT_PREFIX: &[u8] = b"period-draft\x1f";
-/// Set once the index (with its drafts and shown entries) reflects the responses tree.
-pub(super) const PERIODS_BUILT: &[u8] = b"built\x1fperiods-shown";
-/// What a release whose index kept no shown entries set once it had built its index: a
-/// store it wrote is indexed again (its writes moved no shown entries).
-const PERIODS_BUILT_WITHOUT_SHOWN: &[u8] = b"built\x1fperiods-drafts";
-/// What a release whose index kept no drafts set either set.
+/// Set once the index (with its drafts) reflects the responses tree.
+pub(super) const PERIODS_BUILT: &[u8] = b"built\x1fperiods-drafts";
+/// What a release whose index kept no drafts set once it had built its index: a store it
+/// wrote is indexed again (its writes moved no draft entries).
 const PERIODS_BUILT_WITHOUT_DRAFTS: &[u8] = b"built\x1fperiods";
-/// The marks of indexes earlier releases built: their period entries serve a reader.
-const BUILT_BEFORE: [&[u8]; 2] = [PERIODS_BUILT_WITHOUT_SHOWN, PERIODS_BUILT_WITHOUT_DRAFTS];
 const PERIODS_COUNT: &[u8] = b"n\x1fperiods";
 /// A period as written in a key: `2026-Q4`.
 const PERIOD_LEN: usize = 7;
@@ -93,90 +76,12 @@ fn keeps_answers(status: Status) -> bool {
     matches!(status, Status::Complete | Status::Refused)
 }
 
-/// What a report on a response's period reads of it, written in the shape of a stored
-/// record (so it is read as one, [`StoredResponse::read`]) with the fields the report
-/// does not read left empty: answers hold their values alone.
-#[derive(Serialize)]
-struct ShownOut<'a, A, F> {
-    id: Uuid,
-    survey_id: &'a str,
-    survey_version: u32,
-    fingerprint: &'a str,
-    area: &'a str,
-    period: Period,
-    interviewer: &'a str,
-    device: &'a str,
-    language: &'a str,
-    started_at: DateTime<Utc>,
-    changed_at: DateTime<Utc>,
-    status: Status,
-    answers: BTreeMap<&'a str, ValueOf<A>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    findings: Option<F>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    replaces: Option<Uuid>,
-}
-
-/// An answer's value alone, as a stored answer begins.
-#[derive(Serialize, Deserialize)]
-struct ValueOf<A> {
-    value: A,
-}
-
-impl<'a, A: Serialize, F: Serialize> ShownOut<'a, A, F> {
-    /// The shown entry of a response with these fields; answers and findings only for a
-    /// response the report counts (complete or refused), so an answer on a draft moves
-    /// nothing here.
-    #[allow(clippy::too_many_arguments)]
-    fn entry(
-        id: Uuid,
-        survey_id: &'a str,
-        survey_version: u32,
-        area: &'a str,
-        period: Period,
-        interviewer: &'a str,
-        status: Status,
-        replaces: Option<Uuid>,
-        answers: impl Iterator<Item = (&'a str, A)>,
-        findings: Option<F>,
-    ) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
-        let keep = keeps_answers(status);
-        let at = DateTime::<Utc>::UNIX_EPOCH;
-        let shown = ShownOut {
-            id,
-            survey_id,
-            survey_version,
-            fingerprint: "",
-            area,
-            period,
-            interviewer,
-            device: "",
-            language: "",
-            started_at: at,
-            changed_at: at,
-            status,
-            answers: if keep {
-                answers.map(|(q, value)| (q, ValueOf { value })).collect()
-            } else {
-                BTreeMap::new()
-            },
-            findings: findings.filter(|_| keep),
-            replaces,
-        };
-        let mut key = SHOWN_PREFIX.to_vec();
-        key.extend_from_slice(period.to_string().as_bytes());
-        key.extend_from_slice(id.as_bytes());
-        Ok((key, encode(&shown)?))
-    }
-}
-
-/// A response's entries in the index: its key and value, its shown entry (key and
-/// value), and its key among the drafts when it is one.
+/// A response's entry in the index: its key and value, and its key among the drafts
+/// when it is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Entry {
     pub(super) key: Vec<u8>,
     pub(super) value: Vec<u8>,
-    pub(super) shown: Option<(Vec<u8>, Vec<u8>)>,
     pub(super) draft: Option<Vec<u8>>,
 }
 
@@ -185,9 +90,6 @@ impl Entry {
     pub(super) fn put(self, batch: &mut sled::Batch) {
         if let Some(draft) = self.draft {
             batch.insert(draft, &[][..]);
-        }
-        if let Some((key, value)) = self.shown {
-            batch.insert(key, value);
         }
         batch.insert(self.key, self.value);
     }
@@ -219,7 +121,6 @@ fn unread(key: &[u8]) -> Entry {
     Entry {
         key: k,
         value: Vec::new(),
-        shown: None,
         draft: None,
     }
 }
@@ -246,22 +147,9 @@ pub(super) fn entry_of(response: &Response) -> Result<Entry, StoreError> {
         replaces: response.replaces,
         answers,
     };
-    let shown = ShownOut::entry(
-        response.id,
-        &response.survey_id,
-        response.survey_version,
-        &response.area,
-        response.period,
-        &response.interviewer,
-        response.status,
-        response.replaces,
-        response.answers.iter().map(|(q, a)| (q.as_str(), &a.value)),
-        Some(&response.findings).filter(|f| !f.is_empty()),
-    )?;
     Ok(Entry {
         key: period_key(response.period, response.id.as_bytes()),
         value: encode(&kept)?,
-        shown: Some(shown),
         draft: draft_key(response.status, response.id.as_bytes()),
     })
 }
@@ -289,39 +177,10 @@ pub(super) fn entry_of_bytes(key: &[u8], bytes: &[u8]) -> (Option<ResponseSummar
     let Ok(answers) = stored.kept_answers(always_kept) else {
         return (Some(summary), unread(key));
     };
-    // Each answer's value as written (an answer without one fails the report too); a
-    // draft's are not kept.
-    let mut values = Vec::new();
-    if keeps_answers(stored.status) {
-        values.reserve(stored.answers.len());
-        for (question, raw) in &stored.answers {
-            match serde_json::from_str::<ValueOf<&RawValue>>(raw.get()) {
-                Ok(v) => values.push((question.as_ref(), v.value)),
-                Err(_) => return (Some(summary), unread(key)),
-            }
-        }
-    }
-    // Written whatever they hold: none is `{}`, as a response without findings writes it.
-    let findings = stored.findings.filter(|f| f.get() != "{}");
-    let Ok(id) = Uuid::from_slice(key) else {
-        return (Some(summary), unread(key));
-    };
-    let shown = ShownOut::entry(
-        id,
-        &stored.survey_id,
-        stored.survey_version,
-        &stored.area,
-        stored.period,
-        &stored.interviewer,
-        stored.status,
-        stored.replaces,
-        values.into_iter(),
-        findings,
-    );
     let kept = Kept {
-        survey_id: stored.survey_id.clone(),
+        survey_id: stored.survey_id,
         survey_version: stored.survey_version,
-        area: stored.area.clone(),
+        area: stored.area,
         status: stored.status,
         replaces: stored.replaces,
         answers: if keeps_answers(stored.status) {
@@ -330,17 +189,16 @@ pub(super) fn entry_of_bytes(key: &[u8], bytes: &[u8]) -> (Option<ResponseSummar
             BTreeMap::new()
         },
     };
-    match (encode(&kept), shown) {
-        (Ok(value), Ok(shown)) => (
+    match encode(&kept) {
+        Ok(value) => (
             Some(summary),
             Entry {
                 key: period_key(stored.period, key),
                 value,
-                shown: Some(shown),
                 draft: draft_key(stored.status, key),
             },
         ),
-        _ => (Some(summary), unread(key)),
+        Err(_) => (Some(summary), unread(key)),
     }
 }
 
@@ -361,20 +219,6 @@ pub(super) fn index_period(
     }
     if let Some(new) = new {
         t.insert(new.key.as_slice(), new.value.as_slice())?;
-    }
-    let (was, is) = (
-        old.and_then(|e| e.shown.as_ref()),
-        new.and_then(|e| e.shown.as_ref()),
-    );
-    if was != is {
-        if let Some((k, _)) = was
-            && is.is_none_or(|(n, _)| n != k)
-        {
-            t.remove(k.as_slice())?;
-        }
-        if let Some((k, v)) = is {
-            t.insert(k.as_slice(), v.as_slice())?;
-        }
     }
     let (was, is) = (
         old.and_then(|e| e.draft.as_ref()),
@@ -399,11 +243,6 @@ pub(super) fn index_period(
 pub enum InPeriod<'a> {
     /// A stored record, read whole (its answers still undecoded).
     Stored(StoredResponse<'a>),
-    /// A response of the period read, as the index keeps it for a report: survey, area,
-    /// period, status, what it revises, who interviewed, and (complete or refused) every
-    /// answer's value and the EVA findings. Its other fields are empty (times: 1970, each
-    /// answer's times the same), and its answers still undecoded.
-    Shown(StoredResponse<'a>),
     /// A response of another period as the index keeps it: its survey, area, status,
     /// what it revises, and (complete or refused) the answers to the issues and class
     /// questions and its rank answers. Its other fields are empty (times: 1970).
@@ -414,7 +253,7 @@ impl InPeriod<'_> {
     /// The response's id, status and what it revises, for a reader that follows revisions.
     pub fn head(&self) -> (Uuid, Status, Option<Uuid>) {
         match self {
-            InPeriod::Stored(s) | InPeriod::Shown(s) => (s.id, s.status, s.replaces),
+            InPeriod::Stored(s) => (s.id, s.status, s.replaces),
             InPeriod::Kept(r) => (r.id, r.status, r.replaces),
         }
     }
@@ -427,8 +266,6 @@ struct Stream {
     skip: usize,
     /// The period of this stream's entries; `None`: unread entries.
     period: Option<Period>,
-    /// Its entries are shown entries (else kept ones, or unread).
-    shown: bool,
     next: Option<(sled::IVec, sled::IVec)>,
 }
 
@@ -449,27 +286,21 @@ impl Store {
     /// since. A store a reader opens is not indexed again until a read-write open.
     fn periods_usable(&self) -> Result<bool, StoreError> {
         let tallies = self.tree(TALLIES)?;
-        let mut built = tallies.get(PERIODS_BUILT)?.is_some();
-        for mark in BUILT_BEFORE {
-            built |= tallies.get(mark)?.is_some();
-        }
+        let built = tallies.get(PERIODS_BUILT)?.is_some()
+            || tallies.get(PERIODS_BUILT_WITHOUT_DRAFTS)?.is_some();
         Ok(built && self.periods_counted()?)
     }
 
     /// Whether the index of periods is to be built again: missing, built by a release that
-    /// kept no drafts set or no shown entries (also when such a release wrote the store
-    /// after this one built it: its mark is there too), or not kept by every write since it
-    /// was built (a release without it wrote the store: the counts moved, it did not).
-    /// Also what the drafts set and the shown entries need.
+    /// kept no drafts set, or not kept by every write since it was built (a release
+    /// without it wrote the store: the counts moved, it did not). Also what the drafts
+    /// set needs.
     pub(super) fn periods_stale(&self) -> Result<bool, StoreError> {
         let tallies = self.tree(TALLIES)?;
-        if tallies.get(PERIODS_BUILT)?.is_none() {
+        if tallies.get(PERIODS_BUILT)?.is_none()
+            || tallies.get(PERIODS_BUILT_WITHOUT_DRAFTS)?.is_some()
+        {
             return Ok(true);
-        }
-        for mark in BUILT_BEFORE {
-            if tallies.get(mark)?.is_some() {
-                return Ok(true);
-            }
         }
         Ok(!self.periods_counted()?)
     }
@@ -505,10 +336,8 @@ impl Store {
         let mut batch = sled::Batch::default();
         // Not built until the end: a reader meanwhile reads every record.
         batch.remove(PERIODS_BUILT);
-        for mark in BUILT_BEFORE {
-            batch.remove(mark);
-        }
-        for prefix in [PERIOD_PREFIX, SHOWN_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX] {
+        batch.remove(PERIODS_BUILT_WITHOUT_DRAFTS);
+        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX] {
             for key in tallies.scan_prefix(prefix).keys() {
                 batch.remove(key?);
             }
@@ -541,45 +370,30 @@ impl Store {
     }
 
     /// Calls `each` for a reader of `period`: every stored response of `period` read
-    /// whole (or, unless `whole`, as the index keeps it for a report: [`InPeriod::Shown`]),
-    /// and (with `others`) every response of any other period as the index keeps it, all
-    /// in the order of their keys (oldest first), as [`Store::each_stored_response`] gives
-    /// them. Reads only the records of `period` (or none) when the index can be read; when
-    /// it cannot (a store from before it, opened to read), every record is read whole, of
+    /// whole, and (with `others`) every response of any other period as the index keeps
+    /// it, all in the order of their keys (oldest first), as [`Store::each_stored_response`]
+    /// gives them. Reads only the records of `period` when the index can be read; when it
+    /// cannot (a store from before it, opened to read), every record is read whole, of
     /// whatever period, so `each` must look at each one's period. Returns the records
     /// that could not be read.
     pub fn each_in_period(
         &self,
         period: Period,
         others: bool,
-        whole: bool,
         mut each: impl FnMut(InPeriod<'_>) -> Result<(), StoreError>,
     ) -> Result<Vec<StoreError>, StoreError> {
         if !self.periods_usable()? {
             return self.each_stored_response(|s| each(InPeriod::Stored(s)));
         }
-        // An index an earlier release built has no shown entries: the records are read.
-        let shown = !whole && !self.periods_stale()?;
         let tallies = self.tree(TALLIES)?;
         let responses = self.tree(RESPONSES)?;
         let mut streams = Vec::new();
         for p in self.indexed_periods()? {
-            if p == period && shown {
-                let mut prefix = SHOWN_PREFIX.to_vec();
-                prefix.extend_from_slice(p.to_string().as_bytes());
-                streams.push(Stream {
-                    iter: tallies.scan_prefix(prefix),
-                    skip: SHOWN_PREFIX.len() + PERIOD_LEN,
-                    period: Some(p),
-                    shown: true,
-                    next: None,
-                });
-            } else if p == period || others {
+            if p == period || others {
                 streams.push(Stream {
                     iter: tallies.scan_prefix(period_prefix(p)),
                     skip: PERIOD_PREFIX.len() + PERIOD_LEN,
                     period: Some(p),
-                    shown: false,
                     next: None,
                 });
             }
@@ -588,7 +402,6 @@ impl Store {
             iter: tallies.scan_prefix(UNREAD_PREFIX),
             skip: UNREAD_PREFIX.len(),
             period: None,
-            shown: false,
             next: None,
         });
         for s in &mut streams {
@@ -606,16 +419,6 @@ impl Store {
             };
             let response_key = key.get(stream.skip..).unwrap_or_default();
             match stream.period {
-                Some(_) if stream.shown => {
-                    let r = StoredResponse::read(response_key, &value).map_err(|e| match e {
-                        StoreError::Corrupt { message, .. } => StoreError::Corrupt {
-                            key: index_key_name(&key),
-                            message,
-                        },
-                        e => e,
-                    })?;
-                    each(InPeriod::Shown(r))?;
-                }
                 Some(p) if p != period => {
                     let kept: Kept = decode(|| index_key_name(&key), &value)?;
                     let id = Uuid::from_slice(response_key).map_err(|_| StoreError::Corrupt {
@@ -727,15 +530,13 @@ impl Store {
     /// Takes the index of periods out, as a store from a release before it would be.
     pub(crate) fn forget_periods(&self) -> Result<(), StoreError> {
         let tallies = self.tree(TALLIES)?;
-        for prefix in [PERIOD_PREFIX, SHOWN_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX] {
+        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX] {
             for key in tallies.scan_prefix(prefix).keys() {
                 tallies.remove(key?)?;
             }
         }
         tallies.remove(PERIODS_BUILT)?;
-        for mark in BUILT_BEFORE {
-            tallies.remove(mark)?;
-        }
+        tallies.remove(PERIODS_BUILT_WITHOUT_DRAFTS)?;
         tallies.remove(PERIODS_COUNT)?;
         self.flush()
     }
@@ -743,12 +544,11 @@ impl Store {
     /// Every entry of the index (and its count and mark), as stored.
     pub(crate) fn period_index(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         let tallies = self.tree(TALLIES).unwrap();
-        let mut out: Vec<(Vec<u8>, Vec<u8>)> =
-            [PERIOD_PREFIX, SHOWN_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX]
-                .into_iter()
-                .flat_map(|p| tallies.scan_prefix(p))
-                .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
-                .collect();
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = [PERIOD_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX]
+            .into_iter()
+            .flat_map(|p| tallies.scan_prefix(p))
+            .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+            .collect();
         for key in [PERIODS_COUNT, PERIODS_BUILT] {
             out.push((
                 key.to_vec(),
@@ -765,17 +565,6 @@ impl Store {
     /// Whether a reader of one period reads the index (rather than every record).
     pub(crate) fn periods_indexed(&self) -> bool {
         self.periods_usable().unwrap()
-    }
-
-    /// Makes the index what a release before the shown entries built: no shown entries,
-    /// and its mark.
-    pub(crate) fn index_as_before_shown(&self) {
-        let tallies = self.tree(TALLIES).unwrap();
-        for key in tallies.scan_prefix(SHOWN_PREFIX).keys() {
-            tallies.remove(key.unwrap()).unwrap();
-        }
-        tallies.remove(PERIODS_BUILT).unwrap();
-        tallies.insert(PERIODS_BUILT_WITHOUT_SHOWN, &[1u8]).unwrap();
     }
 
     /// Builds the index afresh.
@@ -799,7 +588,7 @@ mod tests {
     use super::*;
     use crate::response::Env;
     use crate::store::test_support::{new, question};
-    use crate::survey::{Finding, IssueCoding};
+    use crate::survey::IssueCoding;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap()
@@ -998,7 +787,7 @@ mod tests {
         let seen = |store: &Store| {
             let mut seen = Vec::new();
             store
-                .each_in_period(q4, true, true, |r| {
+                .each_in_period(q4, true, |r| {
                     seen.push((r.head().0, matches!(r, InPeriod::Stored(_))));
                     Ok(())
                 })
@@ -1034,173 +823,6 @@ mod tests {
         assert_eq!(store.period_index(), index);
     }
 
-    /// What a report reads of each response of `period`, as `whole` or not, with the
-    /// kind of entry it came from: every answer's value, the findings, and the fields the
-    /// report reads.
-    #[allow(clippy::type_complexity)]
-    fn as_reported(
-        store: &Store,
-        period: Period,
-        whole: bool,
-    ) -> Vec<(
-        bool,
-        Uuid,
-        String,
-        String,
-        Status,
-        Option<Uuid>,
-        String,
-        String,
-    )> {
-        let mut out = Vec::new();
-        let unreadable = store
-            .each_in_period(period, false, whole, |r| {
-                let shown = matches!(r, InPeriod::Shown(_));
-                let (InPeriod::Stored(s) | InPeriod::Shown(s)) = r else {
-                    return Ok(());
-                };
-                let r = s.values(|_| true, true)?;
-                let answers: BTreeMap<_, _> =
-                    r.answers.iter().map(|(q, a)| (q, &a.value)).collect();
-                out.push((
-                    shown,
-                    r.id,
-                    format!("{} {} {}", r.survey_id, r.survey_version, r.period),
-                    r.area,
-                    r.status,
-                    r.replaces,
-                    r.interviewer,
-                    serde_json::to_string(&(answers, &r.findings)).unwrap(),
-                ));
-                Ok(())
-            })
-            .unwrap();
-        assert!(unreadable.is_empty());
-        out
-    }
-
-    /// A report reads the shown entries of the period it shows, and they give it every
-    /// answer's value and the findings as the records do; an index built before them is
-    /// read with the records until a read-write open builds it again.
-    #[test]
-    fn a_report_reads_the_shown_entries_as_it_would_the_records() {
-        let dir = tempfile::tempdir().unwrap();
-        let (env, clock) = Env::manual(t0());
-        let store = Store::open_with(dir.path(), env.clone()).unwrap();
-        let q4: Period = "2026-Q4".parse().unwrap();
-        let issues = Answer::Issues(IssueCoding {
-            issues: vec!["speeding".into(), "litter".into()],
-            other: Some("a \"quoted\" thing".into()),
-        });
-        let a = store.create_draft(new(t0())).unwrap();
-        let b = store.create_draft(new(t0())).unwrap();
-        let draft = store.create_draft(new(t0())).unwrap();
-        let mut eva = new(t0());
-        eva.survey_id = "eva".into();
-        eva.interviewer = "PCSO Ünal 7".into();
-        let eva = store.create_draft(eva).unwrap();
-        for id in [a.id, b.id, draft.id] {
-            store
-                .record_answer(id, &question("consent"), Answer::Choice("yes".into()), t0())
-                .unwrap();
-            store
-                .record_answer(id, &question(ISSUES_QUESTION), issues.clone(), t0())
-                .unwrap();
-            store
-                .record_answer(
-                    id,
-                    &question("comment"),
-                    Answer::Text("dogs, and the lights on Kay St".into()),
-                    t0(),
-                )
-                .unwrap();
-        }
-        store
-            .record_answer(
-                eva.id,
-                &question("litter"),
-                Answer::Choice("b".into()),
-                t0(),
-            )
-            .unwrap();
-        store
-            .record_finding(
-                eva.id,
-                "litter",
-                Finding {
-                    note: Some("bags by the gate".into()),
-                    location: Some("rear of 22 Kay Street".into()),
-                    urgent: true,
-                    ..Finding::default()
-                },
-            )
-            .unwrap();
-        store.finalize(a.id, Status::Complete, t0()).unwrap();
-        store.finalize(b.id, Status::Refused, t0()).unwrap();
-        store.finalize(eva.id, Status::Complete, t0()).unwrap();
-        clock.advance(Duration::hours(1));
-        let rev = store.revise(a.id).unwrap();
-        store
-            .record_answer(
-                rev.id,
-                &question("consent"),
-                Answer::Choice("no".into()),
-                t0(),
-            )
-            .unwrap();
-        store
-            .finalize(rev.id, Status::Complete, store.env().now())
-            .unwrap();
-        store.assert_periods_in_step();
-
-        let whole = as_reported(&store, q4, true);
-        let shown = as_reported(&store, q4, false);
-        assert_eq!(whole.len(), 5);
-        assert!(whole.iter().all(|r| !r.0) && shown.iter().all(|r| r.0));
-        let strip = |v: &[(
-            bool,
-            Uuid,
-            String,
-            String,
-            Status,
-            Option<Uuid>,
-            String,
-            String,
-        )]| {
-            v.iter()
-                .map(|r| {
-                    let mut r = r.clone();
-                    r.0 = false;
-                    // A draft's answers are not kept: the report does not count them.
-                    if r.4 == Status::Draft {
-                        r.7 = String::new();
-                    }
-                    r
-                })
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(strip(&shown), strip(&whole));
-        let eva_row = shown.iter().find(|r| r.1 == eva.id).unwrap();
-        assert!(eva_row.7.contains("rear of 22 Kay Street"), "{}", eva_row.7);
-        assert_eq!(eva_row.6, "PCSO Ünal 7");
-        assert!(shown.iter().any(|r| r.5 == Some(a.id)));
-
-        // An index built by a release before the shown entries: its period entries serve a
-        // reader, which reads the records of the period it shows.
-        store.index_as_before_shown();
-        assert!(store.periods_usable().unwrap() && store.periods_stale().unwrap());
-        assert_eq!(as_reported(&store, q4, false), whole);
-        store.flush().unwrap();
-        drop(store);
-        let reader = Store::open_read_only(dir.path()).unwrap();
-        assert_eq!(as_reported(&reader, q4, false), whole);
-        drop(reader);
-        let store = Store::open_with(dir.path(), env).unwrap();
-        assert!(!store.periods_stale().unwrap());
-        assert_eq!(as_reported(&store, q4, false), shown);
-        store.assert_periods_in_step();
-    }
-
     #[test]
     fn a_record_the_index_cannot_read_is_read_and_reported_by_a_reader() {
         let dir = tempfile::tempdir().unwrap();
@@ -1228,7 +850,7 @@ mod tests {
         assert!(kept(&store, b.id).is_none());
         let mut seen = Vec::new();
         let unreadable = store
-            .each_in_period("2026-Q4".parse().unwrap(), false, true, |r| {
+            .each_in_period("2026-Q4".parse().unwrap(), false, |r| {
                 seen.push(r.head().0);
                 Ok(())
             })

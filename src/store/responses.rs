@@ -434,9 +434,9 @@ pub struct StoredResponse<'a> {
     pub finalized_at: Option<DateTime<Utc>>,
     pub status: Status,
     #[serde(borrow, deserialize_with = "raw_answers")]
-    pub(super) answers: Vec<(Cow<'a, str>, &'a RawValue)>,
+    answers: Vec<(Cow<'a, str>, &'a RawValue)>,
     #[serde(default, borrow)]
-    pub(super) findings: Option<&'a RawValue>,
+    findings: Option<&'a RawValue>,
     pub replaces: Option<Uuid>,
     pub position: Option<String>,
     #[serde(default)]
