@@ -449,14 +449,8 @@ impl Store {
     /// action (one at a time), and marks it built.
     pub(super) fn rebuild_pending(&self) -> Result<(), StoreError> {
         let tallies = self.tree(super::tallies::TALLIES)?;
-        let mut writes = sled::Batch::default();
-        for key in tallies.scan_prefix(PENDING_PREFIX).keys() {
-            writes.remove(key?);
-        }
-        for key in tallies.scan_prefix(COUNT_PREFIX).keys() {
-            writes.remove(key?);
-        }
-        tallies.apply_batch(writes)?;
+        super::tallies::remove_prefix(&tallies, PENDING_PREFIX)?;
+        super::tallies::remove_prefix(&tallies, COUNT_PREFIX)?;
         let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         let mut batch = sled::Batch::default();
         let mut pending = 0usize;
@@ -464,7 +458,7 @@ impl Store {
             *counts.entry(record.count_key()).or_default() += 1;
             batch.insert(record.key(), &[][..]);
             pending += 1;
-            pending.is_multiple_of(10_000)
+            pending.is_multiple_of(super::tallies::REBUILD_SLICE)
         };
         for entry in self.tree(super::responses::RESPONSES)?.iter() {
             let (key, value) = entry?;

@@ -337,19 +337,17 @@ impl Store {
         // Not built until the end: a reader meanwhile reads every record.
         batch.remove(PERIODS_BUILT);
         batch.remove(PERIODS_BUILT_WITHOUT_DRAFTS);
-        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX] {
-            for key in tallies.scan_prefix(prefix).keys() {
-                batch.remove(key?);
-            }
-        }
         tallies.apply_batch(std::mem::take(&mut batch))?;
+        for prefix in [PERIOD_PREFIX, UNREAD_PREFIX, DRAFT_PREFIX] {
+            super::tallies::remove_prefix(&tallies, prefix)?;
+        }
         let mut pending = 0;
         for entry in self.tree(RESPONSES)?.iter() {
             let (key, value) = entry?;
             let (_, e) = entry_of_bytes(&key, &value);
             e.put(&mut batch);
             pending += 1;
-            if pending == 10_000 {
+            if pending == super::tallies::REBUILD_SLICE {
                 tallies.apply_batch(std::mem::take(&mut batch))?;
                 pending = 0;
             }
