@@ -39,7 +39,7 @@ mod tests {
     #[test]
     fn a_caught_panic_is_caught_and_the_count_comes_back_down() {
         assert!(!catching());
-        let inner = catch(|| catching());
+        let inner = catch(catching);
         assert_eq!(inner.ok(), Some(true));
         let caught = catch(|| -> u8 { panic!("damaged") });
         assert!(caught.is_err());

@@ -116,7 +116,15 @@ impl Sources {
             let (id, status, replaces) = s.head();
             let note = fold.note(id, status, replaces);
             if let Some(old) = note.take_out {
-                match store.get(old) {
+                // Read as it was counted: the answers the fold reads, values only.
+                let read = store.with_stored(old, |s| {
+                    let period = s.period;
+                    s.values(
+                        |q| fold.needs_answer(period, q),
+                        fold.needs_findings(period),
+                    )
+                });
+                match read {
                     Ok(r) => fold.take_out(&r),
                     // A revision of something this store never held.
                     Err(StoreError::NotFound { .. }) => {}

@@ -449,6 +449,8 @@ impl Store {
     /// action (one at a time), and marks it built.
     pub(super) fn rebuild_pending(&self) -> Result<(), StoreError> {
         let tallies = self.tree(super::tallies::TALLIES)?;
+        // Not built until the end (the old entries go a slice at a time).
+        tallies.remove(PENDING_BUILT)?;
         super::tallies::remove_prefix(&tallies, PENDING_PREFIX)?;
         super::tallies::remove_prefix(&tallies, COUNT_PREFIX)?;
         let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();

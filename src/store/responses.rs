@@ -232,6 +232,19 @@ impl Store {
         decode(|| id.to_string(), &bytes)
     }
 
+    /// Calls `read` with one stored record, its answers undecoded: for a reader that needs
+    /// a few of them ([`StoredResponse::values`]) rather than the whole response.
+    pub fn with_stored<T>(
+        &self,
+        id: Uuid,
+        read: impl FnOnce(StoredResponse<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let bytes = self
+            .read(RESPONSES, id.as_bytes())?
+            .ok_or(StoreError::NotFound { id })?;
+        read(StoredResponse::read(id.as_bytes(), &bytes)?)
+    }
+
     /// The response whose id is `input`, or starts with it (the short id the app shows):
     /// hyphens and case do not matter. Unknown and ambiguous prefixes are errors that say so.
     pub fn resolve_id(&self, input: &str) -> Result<Uuid, StoreError> {
