@@ -345,7 +345,7 @@ impl Store {
     }
 }
 
-fn door_key_name(key: &[u8]) -> String {
+pub(super) fn door_key_name(key: &[u8]) -> String {
     let text = String::from_utf8_lossy(key);
     format!("door {}", text.replace(['\u{1e}', '\u{1f}'], "/"))
 }

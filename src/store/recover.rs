@@ -306,6 +306,8 @@ pub(super) struct Journaled {
     /// Each finalized response's id and the line of its first finalized state.
     finals: HashMap<Uuid, usize>,
     path: PathBuf,
+    /// The doors and their knocks, kept out of the model (see [`DoorSpill`]).
+    doors: Option<DoorSpill>,
 }
 
 impl Journaled {
@@ -315,6 +317,7 @@ impl Journaled {
         path: &Path,
         once: &HashSet<Uuid>,
         spill: &SourceSpill,
+        doors: DoorSpill,
     ) -> Result<Journaled, StoreError> {
         let mut model = Model::default();
         let mut finals: HashMap<Uuid, usize> = HashMap::new();
@@ -387,7 +390,10 @@ impl Journaled {
                         _ => Vec::new(),
                     };
                     spill.load(&mut model, &other)?;
+                    doors.load(&mut model, &other)?;
                     model.apply(other);
+                    // Before the sources: their write-out forgets which doors changed.
+                    doors.write_out(&mut model)?;
                     spill.write_out(&mut model)?;
                     for id in fresh {
                         let set_aside = !model.merge.conflicts.contains_key(&id)
@@ -408,7 +414,27 @@ impl Journaled {
             model,
             finals,
             path: path.to_path_buf(),
+            doors: Some(doors),
         })
+    }
+
+    /// Calls `each` with every door the journal makes, in key order.
+    fn each_door(
+        &self,
+        each: impl FnMut(&[u8], crate::response::DoorRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match &self.doors {
+            Some(doors) => doors.each(each),
+            None => Ok(()),
+        }
+    }
+
+    /// Lets go of the model and drops the doors' scratch tree from `db`.
+    fn finish(mut self, db: &sled::Db) -> Result<(), StoreError> {
+        if let Some(doors) = self.doors.take() {
+            doors.finish(db)?;
+        }
+        Ok(())
     }
 
     /// Whether the journal has the response at all.
@@ -569,6 +595,139 @@ impl SourceSpill {
     }
 }
 
+/// The scratch tree recover keeps the doors in while it replays the journal (dropped when
+/// done; one left by an interrupted recover is emptied by the next, and never salvaged).
+const DOORS_TREE: &str = "recover-doors";
+
+/// The doors and every knock at them as the journal makes them, written out after each
+/// journal line rather than held for the whole replay: a door record holds every knock at
+/// it, and these were most of what recover held that grew with the store. Before a line is
+/// applied, the doors it reads or changes are read back, as a replay onto a store reads
+/// them ([`Model::load_for`]): the doors its doors and knocks name (and where a correction
+/// moved a knock), and every door of an area a merged correction or removal names.
+struct DoorSpill {
+    tree: sled::Tree,
+}
+
+impl DoorSpill {
+    fn open(db: &sled::Db) -> Result<DoorSpill, StoreError> {
+        let tree = db.open_tree(DOORS_TREE)?;
+        tree.clear()?;
+        Ok(DoorSpill { tree })
+    }
+
+    fn load(&self, model: &mut Model, entry: &JournalEntry) -> Result<(), StoreError> {
+        use super::doors::{area_prefix, door_key};
+        use crate::batch::Record;
+        let mut keys = Vec::new();
+        let mut areas = Vec::new();
+        let mut name = |area: &str, door: &crate::response::Door| {
+            keys.extend(door_key(area, door).ok());
+        };
+        match entry {
+            JournalEntry::Door { area, door } | JournalEntry::Knock { area, door, .. } => {
+                name(area, door)
+            }
+            JournalEntry::DoorEdited { area, from, to, .. } => {
+                name(area, from);
+                name(area, to);
+            }
+            JournalEntry::DoorRemoved { area, door, .. } => name(area, door),
+            JournalEntry::Merged { records, .. } => {
+                for record in records {
+                    match record {
+                        Record::Door(d) => name(&d.area, &d.door),
+                        Record::Knock(k) => {
+                            name(&k.area, &k.door);
+                            // A knock a correction moved goes to the corrected door.
+                            let id = k.knock.identity(&k.area, &k.door);
+                            if let Some(fate) = model.merge.knock_fates.get(&id) {
+                                for to in fate.targets() {
+                                    name(&to.area, &to.door);
+                                }
+                            }
+                        }
+                        // Their knocks may be at any door of the area by now.
+                        Record::DoorEdit(crate::batch::DoorEditEntry { area, .. })
+                        | Record::DoorRemove(crate::batch::DoorRemoveEntry { area, .. }) => {
+                            areas.push(area.clone())
+                        }
+                        Record::Response(_) | Record::Setting(_) | Record::Action(_) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        let held = |model: &Model, key: &[u8]| {
+            model.doors.contains_key(key) || model.removed_doors.contains(key)
+        };
+        for area in areas {
+            if area.trim().is_empty() || !model.areas_loaded.insert(area.trim().to_lowercase()) {
+                continue;
+            }
+            let Ok(prefix) = area_prefix(&area) else {
+                continue;
+            };
+            for entry in self.tree.scan_prefix(&prefix) {
+                let (key, value) = entry?;
+                if !held(model, &key) {
+                    let record = decode(|| super::doors::door_key_name(&key), &value)?;
+                    model.doors.insert(key.to_vec(), record);
+                }
+            }
+        }
+        for key in keys {
+            if held(model, &key) {
+                continue;
+            }
+            if let Some(value) = self.tree.get(&key)? {
+                let record = decode(|| super::doors::door_key_name(&key), &value)?;
+                model.doors.insert(key, record);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes out the doors the last line changed or took out, and lets go of every door
+    /// the model holds.
+    fn write_out(&self, model: &mut Model) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for key in &model.changed_doors {
+            if let Some(door) = model.doors.get(key) {
+                batch.insert(key.as_slice(), encode(door)?);
+            }
+        }
+        // Kept for the whole replay (they are few): a healthy store still holding one has
+        // it taken out at the end.
+        for key in &model.removed_doors {
+            if !model.doors.contains_key(key) {
+                batch.remove(key.as_slice());
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        model.doors.clear();
+        model.areas_loaded.clear();
+        Ok(())
+    }
+
+    fn each(
+        &self,
+        mut each: impl FnMut(&[u8], crate::response::DoorRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for entry in self.tree.iter() {
+            let (key, value) = entry?;
+            each(&key, decode(|| super::doors::door_key_name(&key), &value)?)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, db: &sled::Db) -> Result<(), StoreError> {
+        drop(self.tree);
+        db.drop_tree(DOORS_TREE)?;
+        Ok(())
+    }
+}
+
 /// The key of the `from` record of merge record `key`.
 fn from_key(key: &[u8]) -> Vec<u8> {
     let mut k = super::merge::FROM_PREFIX.to_vec();
@@ -680,7 +839,7 @@ fn run(
         let mut store = Store::assemble(db.clone(), data_dir, env.clone(), None)?;
         // The store's own records of sources hold every batch's: the replay's go aside.
         let spill = SourceSpill::aside(db)?;
-        let model = Journaled::read(journal, once, &spill)?;
+        let model = Journaled::read(journal, once, &spill, DoorSpill::open(db)?)?;
         // What opening does: replay what the store missed, rebuild a missing or short
         // journal from the store.
         store.reconcile()?;
@@ -688,7 +847,7 @@ fn run(
         merge_in_place(&store, &model, report)?;
         spill.finish(&store)?;
         // Held no longer than needed: the rebuilds below read the whole store.
-        drop(model);
+        model.finish(db)?;
         // Derived counts are counted afresh: whatever the store went through, they match it.
         store.rebuild_tallies()?;
         store.record_revisions()?;
@@ -704,14 +863,14 @@ fn run(
         let store = Store::assemble(new_db, data_dir, env.clone(), None)?;
         // A new store: the replay's records of sources are written where they belong.
         let spill = SourceSpill::into(&store)?;
-        let model = Journaled::read(journal, once, &spill)?;
+        let model = Journaled::read(journal, once, &spill, DoorSpill::open(&store.db)?)?;
         write_model(&store, &model, report)?;
         if let Some(old) = &old {
             salvage(old, &store, &model, report)?;
         } else if db_path.exists() {
             report.imported_lost = damage.clone();
         }
-        drop(model);
+        model.finish(&store.db)?;
         store.rebuild_tallies()?;
         store.record_revisions()?;
         store.put_mark(mark)?;
@@ -786,7 +945,7 @@ fn merge_in_place(
             store.tree(super::doors::DOORS)?.remove(key)?;
         }
     }
-    for (key, journaled) in &model.doors {
+    journaled.each_door(|key, door| {
         // An unreadable stored door is replaced by the journal's.
         let current = store.door_record(key).ok().flatten();
         let mut changed = current.is_none();
@@ -794,17 +953,17 @@ fn merge_in_place(
             Some(c) => c,
             None => {
                 report.doors_restored += 1;
-                crate::response::DoorRecord::new(&journaled.area, journaled.door.clone())
+                crate::response::DoorRecord::new(&door.area, door.door.clone())
             }
         };
         // A correction of spelling only keeps the key; the journal's spelling is the latest.
-        if merged.door != journaled.door {
-            merged.door = journaled.door.clone();
+        if merged.door != door.door {
+            merged.door = door.door.clone();
             changed = true;
         }
-        for knock in &journaled.knocks {
-            if !merged.knocks.contains(knock) {
-                merged.add_knock(knock.clone());
+        for knock in door.knocks {
+            if !merged.knocks.contains(&knock) {
+                merged.add_knock(knock);
                 report.knocks_restored += 1;
                 changed = true;
             }
@@ -812,7 +971,8 @@ fn merge_in_place(
         if changed {
             store.put_door(key, &merged)?;
         }
-    }
+        Ok(())
+    })?;
 
     let current = store.settings().unwrap_or_default();
     for (key, value) in &model.settings {
@@ -862,11 +1022,12 @@ fn write_model(
     }
     journaled.each_final(|r| put(&r))?;
     let model = &journaled.model;
-    for (key, door) in &model.doors {
-        store.put_door(key, door)?;
+    journaled.each_door(|key, door| {
+        store.put_door(key, &door)?;
         report.doors_restored += 1;
         report.knocks_restored += door.knocks.len();
-    }
+        Ok(())
+    })?;
     for (key, value) in &model.settings {
         store.put_setting(*key, value)?;
         report.settings_restored += 1;
@@ -927,7 +1088,10 @@ fn salvage(
         .iter()
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .filter(|n| {
-            !JOURNALED_TREES.contains(&n.as_str()) && n != SPILL_TREE && !n.starts_with("__sled__")
+            !JOURNALED_TREES.contains(&n.as_str())
+                && n != SPILL_TREE
+                && n != DOORS_TREE
+                && !n.starts_with("__sled__")
         })
         .collect();
     for name in &names {
@@ -1170,7 +1334,7 @@ mod tests {
     }
 
     #[test]
-    fn a_scratch_tree_left_by_an_interrupted_recover_is_emptied_and_dropped() {
+    fn scratch_trees_left_by_an_interrupted_recover_are_emptied_and_dropped() {
         let (env, _) = Env::manual(chrono::Utc::now());
         let dir = tempfile::tempdir().unwrap();
         {
@@ -1178,17 +1342,26 @@ mod tests {
             let left = store.db.open_tree(SPILL_TREE).unwrap();
             left.insert(from_key(b"response:stale"), b"[]".to_vec())
                 .unwrap();
+            let doors = store.db.open_tree(DOORS_TREE).unwrap();
+            doors
+                .insert(b"stale door".to_vec(), b"{}".to_vec())
+                .unwrap();
             store.flush().unwrap();
         }
         recover(dir.path(), env.clone()).unwrap();
         let store = Store::open_with(dir.path(), env).unwrap();
-        assert!(
-            !store
-                .db
-                .tree_names()
-                .iter()
-                .any(|n| n.as_ref() == SPILL_TREE.as_bytes())
-        );
+        for tree in [SPILL_TREE, DOORS_TREE] {
+            assert!(
+                !store
+                    .db
+                    .tree_names()
+                    .iter()
+                    .any(|n| n.as_ref() == tree.as_bytes()),
+                "{tree}"
+            );
+        }
+        let doors = store.tree(super::super::doors::DOORS).unwrap();
+        assert_eq!(doors.get(b"stale door").unwrap(), None);
         // What it held was not the journal's: it did not reach the merge records.
         let merge = store.tree(super::super::merge::MERGE).unwrap();
         assert_eq!(merge.get(from_key(b"response:stale")).unwrap(), None);
