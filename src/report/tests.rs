@@ -265,7 +265,7 @@ fn folded(inp: &Input<'_>) -> Report {
         f.add(one);
     }
     for d in inp.doors {
-        f.door(d);
+        f.door(&d.into());
     }
     let counts = f.finish();
     build(&Input {
