@@ -1343,9 +1343,7 @@ mod tests {
             left.insert(from_key(b"response:stale"), b"[]".to_vec())
                 .unwrap();
             let doors = store.db.open_tree(DOORS_TREE).unwrap();
-            doors
-                .insert(b"stale door".to_vec(), b"{}".to_vec())
-                .unwrap();
+            doors.insert(b"stale door", b"{}".to_vec()).unwrap();
             store.flush().unwrap();
         }
         recover(dir.path(), env.clone()).unwrap();
