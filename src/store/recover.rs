@@ -590,9 +590,19 @@ impl SourceSpill {
         }
         merge.apply_batch(batch)?;
         drop(self.tree);
-        store.db.drop_tree(SPILL_TREE)?;
-        Ok(())
+        drop_scratch(&store.db, SPILL_TREE)
     }
+}
+
+/// Drops a scratch tree, emptied a slice at a time first: sled's `drop_tree` frees every
+/// page of the tree under one epoch guard, so it holds them all until it returns (a spike
+/// of some 900 MB dropping the sources of a 1,000,000-response store).
+fn drop_scratch(db: &sled::Db, name: &str) -> Result<(), StoreError> {
+    let tree = db.open_tree(name)?;
+    super::tallies::remove_prefix(&tree, b"")?;
+    drop(tree);
+    db.drop_tree(name)?;
+    Ok(())
 }
 
 /// The scratch tree recover keeps the doors in while it replays the journal (dropped when
@@ -723,8 +733,7 @@ impl DoorSpill {
 
     fn finish(self, db: &sled::Db) -> Result<(), StoreError> {
         drop(self.tree);
-        db.drop_tree(DOORS_TREE)?;
-        Ok(())
+        drop_scratch(db, DOORS_TREE)
     }
 }
 
