@@ -154,7 +154,7 @@ impl Sources {
         if let Some(e) = unreadable.into_iter().next() {
             return Err(e.into());
         }
-        store.each_door_knocks(|d| {
+        store.each_door(|d| {
             fold.door(&d);
             Ok(())
         })?;

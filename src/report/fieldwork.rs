@@ -4,7 +4,7 @@
 use super::AreaPeriod;
 use super::figure::{Rules, Tally};
 use super::model::Fieldwork;
-use crate::response::{DoorKnocks, OutcomeKind, Period};
+use crate::response::{DoorRecord, Outcome, Period};
 
 /// Door log counts over the knocks made in the period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,16 +20,16 @@ impl DoorTally {
     /// door counts as answered when a knock in the period was refused, a call-back or an
     /// interview (as the door log counts it); refused when its latest knock in the period
     /// is a refusal and none was an interview.
-    pub fn of(d: &DoorKnocks, period: Period) -> DoorTally {
+    pub fn of(d: &DoorRecord, period: Period) -> DoorTally {
         let mut t = DoorTally::default();
         let mut last = None;
         let (mut answered, mut interviewed) = (false, false);
         for k in d.knocks.iter().filter(|k| period.contains(k.at)) {
-            last = Some(k.outcome);
-            interviewed |= k.outcome == OutcomeKind::Interviewed;
+            last = Some(k);
+            interviewed |= matches!(k.outcome, Outcome::Interviewed { .. });
             answered |= matches!(
                 k.outcome,
-                OutcomeKind::Refused | OutcomeKind::CallBack | OutcomeKind::Interviewed
+                Outcome::Refused | Outcome::CallBack { .. } | Outcome::Interviewed { .. }
             );
         }
         let Some(last) = last else {
@@ -39,7 +39,7 @@ impl DoorTally {
         t.answered = u64::from(answered);
         if interviewed {
             t.interviewed = 1;
-        } else if last == OutcomeKind::Refused {
+        } else if matches!(last.outcome, Outcome::Refused) {
             t.refused = 1;
         }
         t

@@ -20,7 +20,7 @@ use super::issues::{ISSUES_QUESTION, TallyAcc, said};
 use super::street::NI195_ELEMENTS;
 use super::{AreaPeriod, AreaSpec, CLASS_QUESTIONS, Class, Counted, Input, Lookups, normal_code};
 use crate::response::transect::TRANSECT_QUESTION;
-use crate::response::{DoorKnocks, Period, Response, Status};
+use crate::response::{DoorRecord, Period, Response, Status};
 use crate::survey::Taxonomy;
 use crate::survey::model::QuestionKind;
 use crate::survey::registry::Registry;
@@ -162,7 +162,7 @@ impl<'a> Fold<'a> {
             f.count(r, true);
         }
         for d in input.doors {
-            f.door(&d.into());
+            f.door(d);
         }
         f.finish()
     }
@@ -212,7 +212,7 @@ impl<'a> Fold<'a> {
     }
 
     /// Counts a door's knocks in the period reported.
-    pub fn door(&mut self, door: &DoorKnocks) {
+    pub fn door(&mut self, door: &DoorRecord) {
         let t = DoorTally::of(door, self.period);
         if t.knocked == 0 {
             return;

@@ -265,7 +265,7 @@ fn folded(inp: &Input<'_>) -> Report {
         f.add(one);
     }
     for d in inp.doors {
-        f.door(&d.into());
+        f.door(d);
     }
     let counts = f.finish();
     build(&Input {

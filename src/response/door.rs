@@ -80,29 +80,7 @@ pub enum Outcome {
     NotApplicable,
 }
 
-/// What kind of outcome a knock had, without what it carries (the time of a call-back, the
-/// interview's response): all the door log's counts read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeKind {
-    NoAnswer,
-    Refused,
-    CallBack,
-    Interviewed,
-    NotApplicable,
-}
-
 impl Outcome {
-    pub fn kind(&self) -> OutcomeKind {
-        match self {
-            Outcome::NoAnswer => OutcomeKind::NoAnswer,
-            Outcome::Refused => OutcomeKind::Refused,
-            Outcome::CallBack { .. } => OutcomeKind::CallBack,
-            Outcome::Interviewed { .. } => OutcomeKind::Interviewed,
-            Outcome::NotApplicable => OutcomeKind::NotApplicable,
-        }
-    }
-
     /// The knock a finalized interview records at its door: refused when the respondent
     /// said no to the consent question, interviewed otherwise.
     pub fn of_interview(declined: bool, response: Uuid) -> Outcome {
@@ -255,51 +233,6 @@ pub struct DoorRecord {
     pub knocks: Vec<Knock>,
 }
 
-/// What the report's door log reads of a stored door record: its area, and each knock's
-/// time and kind of outcome. Decoded from a [`DoorRecord`]'s stored form without the rest
-/// (the door, and each knock's id, device and officer are skipped, not built): a report
-/// reads every door of the store.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DoorKnocks {
-    pub area: String,
-    pub knocks: Vec<KnockSeen>,
-}
-
-/// A knock as [`DoorKnocks`] reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub struct KnockSeen {
-    pub at: DateTime<Utc>,
-    #[serde(deserialize_with = "outcome_kind")]
-    pub outcome: OutcomeKind,
-}
-
-/// Reads an [`Outcome`]'s tag only: serde's internally tagged enums buffer the whole
-/// object first, and what it carries is not needed.
-fn outcome_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<OutcomeKind, D::Error> {
-    #[derive(Deserialize)]
-    struct Tag {
-        #[serde(rename = "type")]
-        kind: OutcomeKind,
-    }
-    Tag::deserialize(d).map(|t| t.kind)
-}
-
-impl From<&DoorRecord> for DoorKnocks {
-    fn from(d: &DoorRecord) -> DoorKnocks {
-        DoorKnocks {
-            area: d.area.clone(),
-            knocks: d
-                .knocks
-                .iter()
-                .map(|k| KnockSeen {
-                    at: k.at,
-                    outcome: k.outcome.kind(),
-                })
-                .collect(),
-        }
-    }
-}
-
 impl DoorRecord {
     /// Corrects the door's street or number. Knocks stored before knocks had ids take
     /// their identity from the door, so it is fixed first: a corrected door's knocks still
@@ -421,55 +354,6 @@ mod tests {
     use chrono::FixedOffset;
 
     use super::*;
-
-    #[test]
-    fn the_door_logs_reading_of_a_stored_door_is_its_knocks_times_and_kinds() {
-        let at = |h: u32| Utc.with_ymd_and_hms(2026, 11, 3, h, 0, 0).unwrap();
-        let mut d = DoorRecord::new(
-            "E05000857",
-            Door {
-                street: "Kay Street".into(),
-                number: "14".into(),
-            },
-        );
-        for (h, outcome) in [
-            (9, Outcome::NoAnswer),
-            (10, Outcome::CallBack { at: at(18) }),
-            (11, Outcome::Refused),
-            (12, Outcome::NotApplicable),
-            (
-                13,
-                Outcome::Interviewed {
-                    response: Uuid::from_u128(7),
-                },
-            ),
-        ] {
-            let mut k = Knock::new(at(h), outcome);
-            k.id = Some(Uuid::from_u128(u128::from(h)));
-            k.device = Some("laptop-5".into());
-            k.officer = Some("PC 5".into());
-            d.knocks.push(k);
-        }
-        let stored = serde_json::to_vec(&d).unwrap();
-        let read: DoorKnocks = serde_json::from_slice(&stored).unwrap();
-        assert_eq!(read, DoorKnocks::from(&d));
-        let kinds: Vec<OutcomeKind> = read.knocks.iter().map(|k| k.outcome).collect();
-        assert_eq!(
-            kinds,
-            [
-                OutcomeKind::NoAnswer,
-                OutcomeKind::CallBack,
-                OutcomeKind::Refused,
-                OutcomeKind::NotApplicable,
-                OutcomeKind::Interviewed
-            ]
-        );
-        // An outcome this release does not know is an error, not a knock miscounted.
-        let unknown = String::from_utf8(stored)
-            .unwrap()
-            .replace("not_applicable", "moved_away");
-        assert!(serde_json::from_str::<DoorKnocks>(&unknown).is_err());
-    }
 
     #[test]
     fn call_back_times_are_today_or_dated_in_the_officers_zone_and_never_past() {

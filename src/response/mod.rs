@@ -19,8 +19,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use door::{
-    Door, DoorCounts, DoorKnocks, DoorRecord, Knock, KnockSeen, Outcome, OutcomeKind,
-    call_back_time, latest_street, walk_order,
+    Door, DoorCounts, DoorRecord, Knock, Outcome, call_back_time, latest_street, walk_order,
 };
 pub use env::{
     Clock, Env, FIELDWORK_ZONE, IdSource, ManualClock, SequentialIds, SystemClock, SystemIds,

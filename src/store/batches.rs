@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::doors::DOORS;
 use super::{JournalEntry, Store, StoreError, decode, encode};
 use crate::batch::{Counts, DeviceKey, DevicePublicKey};
-use crate::response::{DoorKnocks, DoorRecord, Response};
+use crate::response::{DoorRecord, Response};
 use sled::Transactional;
 
 pub(super) const EXPORTS: &str = "exports";
@@ -228,22 +228,6 @@ impl Store {
     pub fn each_door(
         &self,
         mut each: impl FnMut(DoorRecord) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        for entry in self.tree(DOORS)?.iter() {
-            let (key, value) = entry?;
-            each(decode(
-                || format!("door {}", String::from_utf8_lossy(&key)),
-                &value,
-            )?)?;
-        }
-        Ok(())
-    }
-
-    /// [`Store::each_door`] as the report's door log reads it: each door's area and its
-    /// knocks' times and kinds of outcome only (see [`DoorKnocks`]).
-    pub fn each_door_knocks(
-        &self,
-        mut each: impl FnMut(DoorKnocks) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         for entry in self.tree(DOORS)?.iter() {
             let (key, value) = entry?;
