@@ -613,8 +613,8 @@ const DOORS_TREE: &str = "recover-doors";
 /// journal line rather than held for the whole replay: a door record holds every knock at
 /// it, and these were most of what recover held that grew with the store. Before a line is
 /// applied, the doors it reads or changes are read back, as a replay onto a store reads
-/// them ([`Model::load_for`]): the doors its doors and knocks name (and where a correction
-/// moved a knock), and every door of an area a merged correction or removal names.
+/// them: the doors its doors and knocks name, and for a merged batch those
+/// [`Model::doors_of_records`] names (as a merge into a store loads them).
 struct DoorSpill {
     tree: sled::Tree,
 }
@@ -628,7 +628,6 @@ impl DoorSpill {
 
     fn load(&self, model: &mut Model, entry: &JournalEntry) -> Result<(), StoreError> {
         use super::doors::{area_prefix, door_key};
-        use crate::batch::Record;
         let mut keys = Vec::new();
         let mut areas = Vec::new();
         let mut name = |area: &str, door: &crate::response::Door| {
@@ -644,27 +643,7 @@ impl DoorSpill {
             }
             JournalEntry::DoorRemoved { area, door, .. } => name(area, door),
             JournalEntry::Merged { records, .. } => {
-                for record in records {
-                    match record {
-                        Record::Door(d) => name(&d.area, &d.door),
-                        Record::Knock(k) => {
-                            name(&k.area, &k.door);
-                            // A knock a correction moved goes to the corrected door.
-                            let id = k.knock.identity(&k.area, &k.door);
-                            if let Some(fate) = model.merge.knock_fates.get(&id) {
-                                for to in fate.targets() {
-                                    name(&to.area, &to.door);
-                                }
-                            }
-                        }
-                        // Their knocks may be at any door of the area by now.
-                        Record::DoorEdit(crate::batch::DoorEditEntry { area, .. })
-                        | Record::DoorRemove(crate::batch::DoorRemoveEntry { area, .. }) => {
-                            areas.push(area.clone())
-                        }
-                        Record::Response(_) | Record::Setting(_) | Record::Action(_) => {}
-                    }
-                }
+                model.doors_of_records(records, &mut keys, &mut areas)
             }
             _ => {}
         }

@@ -378,37 +378,70 @@ impl Model {
         records: impl IntoIterator<Item = &'r crate::batch::Record>,
     ) -> Result<(), StoreError> {
         use crate::batch::Record;
-        for record in records {
+        let records: Vec<&Record> = records.into_iter().collect();
+        for record in &records {
             match record {
                 Record::Response(r) => {
                     for id in std::iter::once(r.id).chain(r.replaces) {
                         self.load_response(store, id)?;
                     }
                 }
-                Record::Door(d) => self.load_door(store, &d.area, &d.door)?,
+                // Before the doors: a knock's fate says where a correction moved it.
                 Record::Knock(k) => {
-                    self.load_door(store, &k.area, &k.door)?;
-                    // A knock a correction moved goes to the corrected door.
-                    let id = k.knock.identity(&k.area, &k.door);
-                    let targets: Vec<_> = self
-                        .merge
-                        .load_knock_fate(store, id)?
-                        .map(|f| f.targets().cloned().collect())
-                        .unwrap_or_default();
-                    for to in targets {
-                        self.load_door(store, &to.area, &to.door)?;
-                    }
+                    self.merge
+                        .load_knock_fate(store, k.knock.identity(&k.area, &k.door))?;
                 }
-                Record::Setting(_) => {}
                 Record::Action(a) => self.load_action(store, a.id)?,
-                // Their knocks may be at any door of the area by now.
-                Record::DoorEdit(crate::batch::DoorEditEntry { area, .. })
-                | Record::DoorRemove(crate::batch::DoorRemoveEntry { area, .. }) => {
-                    self.load_area_doors(store, area)?;
-                }
+                Record::Door(_)
+                | Record::Setting(_)
+                | Record::DoorEdit(_)
+                | Record::DoorRemove(_) => {}
             }
         }
+        let (mut keys, mut areas) = (Vec::new(), Vec::new());
+        self.doors_of_records(records, &mut keys, &mut areas);
+        for area in areas {
+            self.load_area_doors(store, &area)?;
+        }
+        for key in keys {
+            self.load_door_key(store, key)?;
+        }
         Ok(())
+    }
+
+    /// The doors applying `records` reads or changes: the doors its doors and knocks name,
+    /// the door a correction moved a knock to (from the knock's fate as the model holds
+    /// it: load fates first), and as `areas` those whose every door it may read (a
+    /// correction's or removal's knocks may be at any door of the area by now).
+    pub(super) fn doors_of_records<'r>(
+        &self,
+        records: impl IntoIterator<Item = &'r crate::batch::Record>,
+        keys: &mut Vec<Vec<u8>>,
+        areas: &mut Vec<String>,
+    ) {
+        use crate::batch::Record;
+        let mut name = |area: &str, door: &crate::response::Door| {
+            keys.extend(door_key(area, door).ok());
+        };
+        for record in records {
+            match record {
+                Record::Door(d) => name(&d.area, &d.door),
+                Record::Knock(k) => {
+                    name(&k.area, &k.door);
+                    let id = k.knock.identity(&k.area, &k.door);
+                    if let Some(fate) = self.merge.knock_fates.get(&id) {
+                        for to in fate.targets() {
+                            name(&to.area, &to.door);
+                        }
+                    }
+                }
+                Record::DoorEdit(crate::batch::DoorEditEntry { area, .. })
+                | Record::DoorRemove(crate::batch::DoorRemoveEntry { area, .. }) => {
+                    areas.push(area.clone())
+                }
+                Record::Response(_) | Record::Setting(_) | Record::Action(_) => {}
+            }
+        }
     }
 
     fn load_response(&mut self, store: &Store, id: Uuid) -> Result<(), StoreError> {
@@ -447,9 +480,14 @@ impl Model {
         area: &str,
         door: &crate::response::Door,
     ) -> Result<(), StoreError> {
-        let Ok(key) = door_key(area, door) else {
-            return Ok(());
-        };
+        match door_key(area, door) {
+            Ok(key) => self.load_door_key(store, key),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Loads the door at `key` from `store` unless already held.
+    fn load_door_key(&mut self, store: &Store, key: Vec<u8>) -> Result<(), StoreError> {
         // A door this model took out is not brought back from the store.
         if self.doors.contains_key(&key) || self.removed_doors.contains(&key) {
             return Ok(());
