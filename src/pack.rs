@@ -2,19 +2,22 @@
 //! code path shared by `doorstep report` and the field app's report screen, so both give the
 //! same figures and the same files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use uuid::Uuid;
 
 use crate::Error;
 use crate::geography::crime::CrimeRecord;
 use crate::geography::{AreaRef, AreaSelection, Geography, Level};
 use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table};
-use crate::report::fold::{Fold, Folded};
+use crate::report::fieldwork::DoorTally;
+use crate::report::fold::{Fold, Folded, Wants, door_tally};
 use crate::report::profile::Profile;
 use crate::report::{
     AreaLevel, AreaReport, AreaSpec, Count, Figure, Input, Report, Rules, normal_code, tidy,
 };
-use crate::response::{DoorRecord, Period, Response, ResponseFilter};
-use crate::store::{InPeriod, Store, StoreError};
+use crate::response::{DoorRecord, Period, Response, ResponseFilter, Status};
+use crate::store::{InPeriodUnread, Store, StoreError};
 use crate::survey::registry::Registry;
 use crate::survey::{SurveyKind, Taxonomy};
 
@@ -85,6 +88,99 @@ fn kin_taxonomy(registry: &Registry) -> Taxonomy {
         .unwrap_or_default()
 }
 
+/// Responses handed from one stage of [`Sources::read_period`] to the next so many at a
+/// time: a message each would cost more than some responses take to decode.
+const CHUNK: usize = 256;
+
+/// Chunks in flight between two stages: what bounds the memory the stages hold.
+const IN_FLIGHT: usize = 8;
+
+/// What a stage's thread returned; a panic there goes on here.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match thread.join() {
+        Ok(t) => t,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// A response decoded for the fold, or a record that could not be read.
+struct Decoded {
+    /// Its id, status and what it revises, for [`Fold::note`]; `None` for a record that
+    /// could not be read (`response` says why).
+    head: Option<(Uuid, Status, Option<Uuid>)>,
+    /// The answers the fold reads; an answer that does not decode stops the report,
+    /// unless a revision read earlier means the response is not counted.
+    response: Result<Response, StoreError>,
+}
+
+fn decode(item: InPeriodUnread, wants: &Wants) -> Decoded {
+    match item {
+        InPeriodUnread::Record(raw) => match raw.read() {
+            Ok(s) => {
+                let head = Some((s.id, s.status, s.replaces));
+                let period = s.period;
+                // The fold reads answers' values only: their times are not decoded.
+                let response = s.values(
+                    |q| wants.needs_answer(period, q),
+                    wants.needs_findings(period),
+                );
+                Decoded { head, response }
+            }
+            Err(e) => Decoded {
+                head: None,
+                response: Err(e),
+            },
+        },
+        InPeriodUnread::Kept(mut r) => {
+            r.answers.retain(|q, _| wants.needs_answer(r.period, q));
+            Decoded {
+                head: Some((r.id, r.status, r.replaces)),
+                response: Ok(*r),
+            }
+        }
+    }
+}
+
+/// Folds the responses decoded, in reading order; returns the fold and the records that
+/// could not be read.
+fn fold_decoded<'a>(
+    store: &Store,
+    mut fold: Fold<'a>,
+    decoded: std::sync::mpsc::Receiver<Vec<Decoded>>,
+) -> Result<(Fold<'a>, Vec<StoreError>), StoreError> {
+    let mut unreadable = Vec::new();
+    for Decoded { head, response } in decoded.into_iter().flatten() {
+        let Some((id, status, replaces)) = head else {
+            if let Err(e) = response {
+                unreadable.push(e);
+            }
+            continue;
+        };
+        let note = fold.note(id, status, replaces);
+        if let Some(old) = note.take_out {
+            // Read as it was counted: the answers the fold reads, values only.
+            let read = store.with_stored(old, |s| {
+                let period = s.period;
+                s.values(
+                    |q| fold.needs_answer(period, q),
+                    fold.needs_findings(period),
+                )
+            });
+            match read {
+                Ok(r) => fold.take_out(&r),
+                // A revision of something this store never held.
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if note.skip {
+            continue;
+        }
+        fold.add(response?);
+    }
+    Ok((fold, unreadable))
+}
+
 impl Sources {
     /// Reads the store; an unreadable response stops the pack rather than miscount it.
     pub fn read(store: &Store, registry: &Registry) -> Result<Sources, Error> {
@@ -109,55 +205,66 @@ impl Sources {
         areas: &[AreaSpec],
     ) -> Result<Sources, Error> {
         let taxonomy = kin_taxonomy(registry);
-        let mut fold = Fold::new(registry, &taxonomy, period, areas);
-        // Every period is read (the issues named in each are counted for "what changed"
-        // and "persisting"), but only this one's records: the others as the index keeps them.
-        let unreadable = store.each_in_period(period, true, |s| {
-            let (id, status, replaces) = s.head();
-            let note = fold.note(id, status, replaces);
-            if let Some(old) = note.take_out {
-                // Read as it was counted: the answers the fold reads, values only.
-                let read = store.with_stored(old, |s| {
-                    let period = s.period;
-                    s.values(
-                        |q| fold.needs_answer(period, q),
-                        fold.needs_findings(period),
-                    )
-                });
-                match read {
-                    Ok(r) => fold.take_out(&r),
-                    // A revision of something this store never held.
-                    Err(StoreError::NotFound { .. }) => {}
-                    Err(e) => return Err(e),
+        let fold = Fold::new(registry, &taxonomy, period, areas);
+        let wants = fold.wants();
+        // Three stages on their own threads, in reading order throughout: this one reads
+        // the store (and then the door log), one parses and decodes what the fold reads of
+        // each response (most of the work), one folds. Every period is read (the issues
+        // named in each are counted for "what changed" and "persisting"), but only this
+        // one's records: the others as the index keeps them.
+        let (fold, unreadable, doors) = std::thread::scope(|scope| {
+            let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<InPeriodUnread>>(IN_FLIGHT);
+            let (decoded_tx, decoded_rx) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(IN_FLIGHT);
+            scope.spawn(move || {
+                for chunk in raw_rx {
+                    let out = chunk.into_iter().map(|item| decode(item, &wants)).collect();
+                    if decoded_tx.send(out).is_err() {
+                        break;
+                    }
                 }
-            }
-            if note.skip {
-                return Ok(());
-            }
-            let response = match s {
-                InPeriod::Stored(s) => {
-                    let period = s.period;
-                    // The fold reads answers' values only: their times are not decoded.
-                    s.values(
-                        |q| fold.needs_answer(period, q),
-                        fold.needs_findings(period),
-                    )?
-                }
-                InPeriod::Kept(mut r) => {
-                    r.answers.retain(|q, _| fold.needs_answer(r.period, q));
-                    r
-                }
+            });
+            let folder = scope.spawn(move || fold_decoded(store, fold, decoded_rx));
+            // The door log on a thread of its own: read beside the responses, it fills
+            // what the other stages leave of the machine.
+            let doors = scope.spawn(move || {
+                let mut doors: BTreeMap<String, DoorTally> = BTreeMap::new();
+                store.each_door(|d| {
+                    if let Some((code, t)) = door_tally(&d, period) {
+                        doors.entry(code).or_default().add(t);
+                    }
+                    Ok(())
+                })?;
+                Ok::<_, StoreError>(doors)
+            });
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let send = |chunk: Vec<InPeriodUnread>| {
+                // Refused only once the fold has stopped, on an error of its own, which
+                // is the one returned: this one only ends the reading.
+                raw_tx
+                    .send(chunk)
+                    .map_err(|_| StoreError::Encode("the report stopped".into()))
             };
-            fold.add(response);
-            Ok(())
+            let read = store.each_in_period_unread(period, true, |item| {
+                chunk.push(item);
+                if chunk.len() == CHUNK {
+                    send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))?;
+                }
+                Ok(())
+            });
+            let read = read.and_then(|()| send(chunk));
+            drop(raw_tx);
+            let (fold, unreadable) = joined(folder)?;
+            read?;
+            let doors = joined(doors)?;
+            Ok::<_, StoreError>((fold, unreadable, doors))
         })?;
         if let Some(e) = unreadable.into_iter().next() {
             return Err(e.into());
         }
-        store.each_door(|d| {
-            fold.door(&d);
-            Ok(())
-        })?;
+        let mut fold = fold;
+        for (code, t) in doors {
+            fold.door_tally(code, t);
+        }
         let folded = fold.finish();
         Sources::with(store, registry, geography, Vec::new(), Some(folded))
     }
@@ -937,6 +1044,30 @@ mod tests {
         out
     }
 
+    /// Every pack of `period`, as [`packs`], with the store read whole into memory (as the
+    /// field app reads it) rather than folded as read.
+    fn packs_in_memory(store: &Store, registry: &Registry, period: Period) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for level in LEVELS {
+            for internal in [false, true] {
+                let sources = Sources::read(store, registry).unwrap();
+                let (level, specs) = areas(&sources.geography, None, Some(level)).unwrap();
+                let specs = sources.worked(period, specs);
+                let input = sources.input(
+                    registry,
+                    period,
+                    Some(period.previous()),
+                    level,
+                    specs,
+                    internal,
+                    None,
+                );
+                out.push(render(&build(&input), PackFormat::Json, &sources.geography).unwrap());
+            }
+        }
+        out
+    }
+
     /// The packs read through the index are the packs read from every record.
     fn assert_indexed_as_full(store: &Store, registry: &Registry, periods: &[Period]) {
         store.assert_periods_in_step();
@@ -1054,6 +1185,13 @@ mod tests {
                     .unwrap();
             }
             assert_indexed_as_full(&store, &registry, &[q3, q4]);
+            // Folded as read, a few hundred responses at a time through the stages of
+            // `read_period`, is folded as if all were in memory at once.
+            for period in [q3, q4] {
+                let folded = packs(&store, &registry, period);
+                let whole = packs_in_memory(&store, &registry, period);
+                assert!(folded == whole, "{period}: folded as read differs");
+            }
 
             let complete = |period: Period| -> Vec<Response> {
                 store
@@ -1095,5 +1233,79 @@ mod tests {
             }
             assert_indexed_as_full(&store, &registry, &[q2, q3, q4]);
         }
+    }
+
+    /// A store of simulated fieldwork in 2026-Q4, and a finished interview of it.
+    fn simulated(dir: &std::path::Path, registry: &Registry) -> (Store, Response) {
+        let env = Env::manual(Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap()).0;
+        let store = Store::open_with(dir, env).unwrap();
+        let geography = store.stored_geography().unwrap().or_builtin().unwrap();
+        let plan = Plan {
+            devices: 2,
+            first_device: 1,
+            responses: 600,
+            period: "2026-Q4".parse().unwrap(),
+            periods: 1,
+            seed: 3,
+            areas: geography
+                .wards
+                .as_ref()
+                .map(|l| l.areas.iter().map(|a| a.code.clone()).collect())
+                .unwrap_or_default(),
+        };
+        let mut sim = Simulation::new(plan, registry).unwrap();
+        while let Some(b) = sim.next_batch().unwrap() {
+            let bytes = batch::write(&b.manifest, &b.records, &sim.device_key(b.device)).unwrap();
+            store
+                .merge_batch(&batch::open(&bytes, None).unwrap(), &mut |_, _| {})
+                .unwrap();
+        }
+        let listed = store.list(&ResponseFilter::default()).unwrap().responses;
+        // Late in reading order: the stages have many responses in flight by then.
+        let interview = listed
+            .into_iter()
+            .rev()
+            .find(|r| r.survey_id == "kin" && r.status == Status::Complete)
+            .unwrap();
+        (store, interview)
+    }
+
+    fn report_error(store: &Store, registry: &Registry) -> String {
+        let geography = store.stored_geography().unwrap().or_builtin().unwrap();
+        let (_, specs) = areas(&geography, None, Some(AreaLevel::Ward)).unwrap();
+        let period = "2026-Q4".parse().unwrap();
+        match Sources::read_period(store, registry, geography, period, &specs) {
+            Ok(_) => panic!("a damaged record was counted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// A record that cannot be read, or one of whose answers the report reads does not
+    /// decode, stops the report (naming the record) rather than leave it out of the counts.
+    #[test]
+    fn a_damaged_record_stops_the_report_and_says_which() {
+        let registry = Registry::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (store, interview) = simulated(dir.path(), &registry);
+        let id = interview.id.to_string();
+        let good = store.raw_response(interview.id);
+
+        store.overwrite_response(interview.id, &good[..good.len() / 2]);
+        let message = report_error(&store, &registry);
+        assert!(message.contains(&id), "{message}");
+
+        let mut record: serde_json::Value = serde_json::from_slice(&good).unwrap();
+        let issues = &mut record["record"]["answers"][crate::report::issues::ISSUES_QUESTION];
+        assert!(issues.is_object(), "the interview names issues: {record}");
+        issues["value"] = serde_json::json!({"plain": {"type": "no such kind"}});
+        store.overwrite_response(interview.id, &serde_json::to_vec(&record).unwrap());
+        let message = report_error(&store, &registry);
+        assert!(message.contains(&id), "{message}");
+
+        store.overwrite_response(interview.id, &good);
+        let geography = store.stored_geography().unwrap().or_builtin().unwrap();
+        let (_, specs) = areas(&geography, None, Some(AreaLevel::Ward)).unwrap();
+        let period = "2026-Q4".parse().unwrap();
+        assert!(Sources::read_period(&store, &registry, geography, period, &specs).is_ok());
     }
 }

@@ -75,10 +75,45 @@ pub struct Fold<'a> {
     replaced: HashSet<Uuid>,
     /// Responses counted so far: the next one's place in reading order.
     read: u64,
+    wants: Wants,
+}
+
+/// What a fold reads of a response: which answers need decoding, and whether its EVA
+/// findings do. Apart from the fold, so that responses can be decoded on another thread.
+#[derive(Debug, Clone)]
+pub struct Wants {
+    period: Period,
     /// The questions that rank the issues named, in any survey installed.
     rank_questions: BTreeSet<String>,
     /// The questions the sections read of a response of the period reported.
     period_questions: BTreeSet<String>,
+}
+
+impl Wants {
+    /// Whether counting a response of `period` reads answer `question`: the others need
+    /// not be decoded. (A question of any installed survey is read whatever the
+    /// response's survey: decoding one answer too many changes no count.)
+    pub fn needs_answer(&self, period: Period, question: &str) -> bool {
+        if period == self.period {
+            self.period_questions.contains(question)
+        } else {
+            question == ISSUES_QUESTION
+                || CLASS_QUESTIONS.contains(&question)
+                || self.rank_questions.contains(question)
+        }
+    }
+
+    /// Whether counting a response of `period` reads its EVA findings.
+    pub fn needs_findings(&self, period: Period) -> bool {
+        period == self.period
+    }
+}
+
+/// A door's counts in `period`, with the area code it is filed under ([`normal_code`]);
+/// `None` for a door not knocked in the period. See [`Fold::door_tally`].
+pub fn door_tally(door: &DoorRecord, period: Period) -> Option<(String, DoorTally)> {
+    let t = DoorTally::of(door, period);
+    (t.knocked > 0).then(|| (normal_code(&door.area), t))
 }
 
 /// Whether a response's status counts in the report (as [`super::active_responses`]).
@@ -149,8 +184,11 @@ impl<'a> Fold<'a> {
             door_worked: BTreeSet::new(),
             replaced: HashSet::new(),
             read: 0,
-            rank_questions,
-            period_questions,
+            wants: Wants {
+                period,
+                rank_questions,
+                period_questions,
+            },
         }
     }
 
@@ -167,22 +205,19 @@ impl<'a> Fold<'a> {
         f.finish()
     }
 
-    /// Whether counting a response of `period` reads answer `question`: the others need
-    /// not be decoded. (A question of any installed survey is read whatever the
-    /// response's survey: decoding one answer too many changes no count.)
+    /// See [`Wants::needs_answer`].
     pub fn needs_answer(&self, period: Period, question: &str) -> bool {
-        if period == self.period {
-            self.period_questions.contains(question)
-        } else {
-            question == ISSUES_QUESTION
-                || CLASS_QUESTIONS.contains(&question)
-                || self.rank_questions.contains(question)
-        }
+        self.wants.needs_answer(period, question)
     }
 
-    /// Whether counting a response of `period` reads its EVA findings.
+    /// See [`Wants::needs_findings`].
     pub fn needs_findings(&self, period: Period) -> bool {
-        period == self.period
+        self.wants.needs_findings(period)
+    }
+
+    /// What this fold reads of a response, for a decoder on another thread.
+    pub fn wants(&self) -> Wants {
+        self.wants.clone()
     }
 
     /// Notes response `id` (its status, and what it revises) before it is read; it must
@@ -213,11 +248,17 @@ impl<'a> Fold<'a> {
 
     /// Counts a door's knocks in the period reported.
     pub fn door(&mut self, door: &DoorRecord) {
-        let t = DoorTally::of(door, self.period);
+        if let Some((code, t)) = door_tally(door, self.period) {
+            self.door_tally(code, t);
+        }
+    }
+
+    /// Counts the doors' counts [`door_tally`] gives, added up per area code as filed in
+    /// any order: the same as counting each door.
+    pub fn door_tally(&mut self, code: String, t: DoorTally) {
         if t.knocked == 0 {
             return;
         }
-        let code = normal_code(&door.area);
         if let Some(areas) = self.members.get(&code) {
             for &i in areas {
                 if let Some(d) = self.doors.get_mut(i) {

@@ -259,6 +259,28 @@ impl InPeriod<'_> {
     }
 }
 
+/// A response as [`Store::each_in_period_unread`] hands it over.
+pub enum InPeriodUnread {
+    /// A stored record, not parsed yet.
+    Record(RawRecord),
+    /// A response of another period as the index keeps it (see [`InPeriod::Kept`]).
+    Kept(Box<Response>),
+}
+
+/// A stored response's key and bytes, as read: owned, so it can be parsed elsewhere.
+pub struct RawRecord {
+    key: sled::IVec,
+    bytes: sled::IVec,
+}
+
+impl RawRecord {
+    /// The record parsed, its answers still undecoded; `Err` for an unreadable record
+    /// (as [`Store::each_in_period`] returns them).
+    pub fn read(&self) -> Result<StoredResponse<'_>, StoreError> {
+        StoredResponse::read(&self.key, &self.bytes)
+    }
+}
+
 /// The next entry of one prefix of the index, with the response key it is for.
 struct Stream {
     iter: sled::Iter,
@@ -380,8 +402,34 @@ impl Store {
         others: bool,
         mut each: impl FnMut(InPeriod<'_>) -> Result<(), StoreError>,
     ) -> Result<Vec<StoreError>, StoreError> {
+        let mut unreadable = Vec::new();
+        self.each_in_period_unread(period, others, |r| match r {
+            InPeriodUnread::Record(raw) => match raw.read() {
+                Ok(r) => each(InPeriod::Stored(r)),
+                Err(e) => {
+                    unreadable.push(e);
+                    Ok(())
+                }
+            },
+            InPeriodUnread::Kept(r) => each(InPeriod::Kept(*r)),
+        })?;
+        Ok(unreadable)
+    }
+
+    /// [`Store::each_in_period`] with each stored record handed over still unparsed, so
+    /// that another thread can parse it ([`RawRecord::read`]) while this one reads on.
+    pub fn each_in_period_unread(
+        &self,
+        period: Period,
+        others: bool,
+        mut each: impl FnMut(InPeriodUnread) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         if !self.periods_usable()? {
-            return self.each_stored_response(|s| each(InPeriod::Stored(s)));
+            for entry in self.tree(RESPONSES)?.iter() {
+                let (key, bytes) = entry?;
+                each(InPeriodUnread::Record(RawRecord { key, bytes }))?;
+            }
+            return Ok(());
         }
         let tallies = self.tree(TALLIES)?;
         let responses = self.tree(RESPONSES)?;
@@ -405,7 +453,6 @@ impl Store {
         for s in &mut streams {
             s.advance()?;
         }
-        let mut unreadable = Vec::new();
         // The stream whose next response key is the lowest: key order, as a full scan.
         while let Some(i) = (0..streams.len())
             .filter(|&i| streams[i].next.is_some())
@@ -423,22 +470,20 @@ impl Store {
                         key: index_key_name(&key),
                         message: "not a response id".to_owned(),
                     })?;
-                    each(InPeriod::Kept(kept.response(id, p)))?;
+                    each(InPeriodUnread::Kept(Box::new(kept.response(id, p))))?;
                 }
                 _ => {
                     // Taken out since it was indexed: only a reader's view, which no
                     // write reaches, gets here, and nothing is there to read.
                     if let Some(bytes) = responses.get(response_key)? {
-                        match StoredResponse::read(response_key, &bytes) {
-                            Ok(r) => each(InPeriod::Stored(r))?,
-                            Err(e) => unreadable.push(e),
-                        }
+                        let key = sled::IVec::from(response_key);
+                        each(InPeriodUnread::Record(RawRecord { key, bytes }))?;
                     }
                 }
             }
             stream.advance()?;
         }
-        Ok(unreadable)
+        Ok(())
     }
 
     /// The periods with any entry in the index, in order: one seek per period.
@@ -558,6 +603,19 @@ impl Store {
             ));
         }
         out
+    }
+
+    /// A response's stored bytes, as they are.
+    pub(crate) fn raw_response(&self, id: Uuid) -> Vec<u8> {
+        let bytes = self.tree(RESPONSES).unwrap().get(id.as_bytes()).unwrap();
+        bytes.unwrap().to_vec()
+    }
+
+    /// Writes `bytes` over a response's record, as damage that left the store readable
+    /// would (its index entries are left as they were).
+    pub(crate) fn overwrite_response(&self, id: Uuid, bytes: &[u8]) {
+        let responses = self.tree(RESPONSES).unwrap();
+        responses.insert(id.as_bytes(), bytes).unwrap();
     }
 
     /// Whether a reader of one period reads the index (rather than every record).
