@@ -1019,39 +1019,37 @@ mod tests {
 
     const LEVELS: [AreaLevel; 3] = [AreaLevel::Ward, AreaLevel::Paa, AreaLevel::Township];
 
-    /// Every pack of `period` the store gives: each level, public and internal, as JSON.
+    /// Every pack of `period` the store gives: each level, public and internal, as JSON,
+    /// from the store folded as read.
     fn packs(store: &Store, registry: &Registry, period: Period) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        for level in LEVELS {
-            for internal in [false, true] {
-                let geography = store.stored_geography().unwrap().or_builtin().unwrap();
-                let (level, specs) = areas(&geography, None, Some(level)).unwrap();
-                let sources =
-                    Sources::read_period(store, registry, geography, period, &specs).unwrap();
-                let specs = sources.worked(period, specs);
-                let input = sources.input(
-                    registry,
-                    period,
-                    Some(period.previous()),
-                    level,
-                    specs,
-                    internal,
-                    None,
-                );
-                out.push(render(&build(&input), PackFormat::Json, &sources.geography).unwrap());
-            }
-        }
-        out
+        packs_read(store, registry, period, |specs| {
+            let geography = store.stored_geography().unwrap().or_builtin().unwrap();
+            Sources::read_period(store, registry, geography, period, specs).unwrap()
+        })
     }
 
     /// Every pack of `period`, as [`packs`], with the store read whole into memory (as the
     /// field app reads it) rather than folded as read.
     fn packs_in_memory(store: &Store, registry: &Registry, period: Period) -> Vec<Vec<u8>> {
+        packs_read(store, registry, period, |_| {
+            Sources::read(store, registry).unwrap()
+        })
+    }
+
+    /// Every pack of `period` over the store's areas, each from the sources `read` gives
+    /// for its areas.
+    fn packs_read(
+        store: &Store,
+        registry: &Registry,
+        period: Period,
+        read: impl Fn(&[AreaSpec]) -> Sources,
+    ) -> Vec<Vec<u8>> {
+        let geography = store.stored_geography().unwrap().or_builtin().unwrap();
         let mut out = Vec::new();
         for level in LEVELS {
             for internal in [false, true] {
-                let sources = Sources::read(store, registry).unwrap();
-                let (level, specs) = areas(&sources.geography, None, Some(level)).unwrap();
+                let (level, specs) = areas(&geography, None, Some(level)).unwrap();
+                let sources = read(&specs);
                 let specs = sources.worked(period, specs);
                 let input = sources.input(
                     registry,
