@@ -207,11 +207,11 @@ impl Sources {
         let taxonomy = kin_taxonomy(registry);
         let fold = Fold::new(registry, &taxonomy, period, areas);
         let wants = fold.wants();
-        // Three stages on their own threads, in reading order throughout: this one reads
-        // the store (and then the door log), one parses and decodes what the fold reads of
-        // each response (most of the work), one folds. Every period is read (the issues
-        // named in each are counted for "what changed" and "persisting"), but only this
-        // one's records: the others as the index keeps them.
+        // Three stages on threads of their own, in reading order throughout: this one
+        // reads the store, one parses and decodes what the fold reads of each response
+        // (most of the work), one folds; the door log is counted on a fourth. Every period
+        // is read (the issues named in each are counted for "what changed" and
+        // "persisting"), but only this one's records: the others as the index keeps them.
         let (fold, unreadable, doors) = std::thread::scope(|scope| {
             let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<InPeriodUnread>>(IN_FLIGHT);
             let (decoded_tx, decoded_rx) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(IN_FLIGHT);
