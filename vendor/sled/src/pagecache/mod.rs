@@ -585,7 +585,7 @@ impl PageCache {
         // try to pull any existing snapshot off disk, and
         // apply any new data to it to "catch-up" the
         // snapshot before loading it.
-        let snapshot = read_snapshot_or_default(&config)?;
+        let mut snapshot = read_snapshot_or_default(&config)?;
 
         #[cfg(feature = "testing")]
         {
@@ -660,7 +660,7 @@ impl PageCache {
         };
 
         // now we read it back in
-        pc.load_snapshot(&snapshot)?;
+        pc.load_snapshot(&mut snapshot)?;
 
         #[cfg(feature = "testing")]
         {
@@ -2057,7 +2057,7 @@ impl PageCache {
         }
     }
 
-    fn load_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
+    fn load_snapshot(&mut self, snapshot: &mut Snapshot) -> Result<()> {
         let next_pid_to_allocate = snapshot.pt.len() as PageId;
 
         self.next_pid_to_allocate = Mutex::new(next_pid_to_allocate);
@@ -2065,7 +2065,7 @@ impl PageCache {
         debug!("load_snapshot loading pages from 0..{}", next_pid_to_allocate);
         for pid in 0..next_pid_to_allocate {
             let state = if let Some(state) =
-                snapshot.pt.get(usize::try_from(pid).unwrap())
+                snapshot.pt.get_mut(usize::try_from(pid).unwrap())
             {
                 state
             } else {
@@ -2087,14 +2087,14 @@ impl PageCache {
             let guard = pin();
 
             match *state {
-                PageState::Present { base, ref frags } => {
+                PageState::Present { base, ref mut frags } => {
                     cache_infos.push(CacheInfo {
                         lsn: base.0,
                         pointer: base.1,
                         log_size: base.2,
                         ts: 0,
                     });
-                    for (lsn, pointer, sz) in frags {
+                    for (lsn, pointer, sz) in frags.iter() {
                         let cache_info = CacheInfo {
                             lsn: *lsn,
                             pointer: *pointer,
@@ -2104,6 +2104,9 @@ impl PageCache {
 
                         cache_infos.push(cache_info);
                     }
+                    // doorstep: let go as each page is loaded, not all at the end, so
+                    // the snapshot and the page table are not both whole in memory.
+                    *frags = Vec::new();
                 }
                 PageState::Free(lsn, pointer) => {
                     // blow away any existing state
