@@ -94,7 +94,7 @@ use uuid::Uuid;
 use super::batches::{DevicePin, PinSource};
 use super::doors::door_key;
 use super::journal::MergedRecords;
-use super::replay::Model;
+use super::replay::{AppendedDoors, Model};
 use super::{JournalEntry, JournalMark, Store, StoreError, Write, decode, encode};
 use crate::batch::{self, Batch, Counts, Manifest, Record};
 use crate::response::{DoorRecord, Response, Status};
@@ -693,8 +693,9 @@ const WRITE_SLICE_BYTES: usize = 4 * 1024 * 1024;
 /// How many response writes (with their tallies) go to sled in one transaction.
 const RESPONSE_SLICE: usize = 256;
 
-/// A journaled merge's writes and the journal mark they bring the store to.
-type Pending = (Vec<Write>, JournalMark);
+/// A journaled merge's writes, the journal mark they bring the store to, and the door
+/// writes among them that only add knocks.
+type Pending = (Vec<Write>, JournalMark, AppendedDoors);
 
 /// A key and its encoded value.
 pub(super) type KeyValue = (Vec<u8>, Vec<u8>);
@@ -1265,6 +1266,10 @@ impl Model {
         }
         knock.id = Some(id);
         record.add_knock(knock);
+        self.knock_ids_added
+            .entry(key.clone())
+            .or_default()
+            .push(id);
         // Knocks at the same moment in a fixed order, whatever order they came in.
         record
             .knocks
@@ -1796,6 +1801,7 @@ impl Store {
         // Encoded before journaling, so a record that cannot be encoded leaves nothing
         // journaled; the model (a decoded copy of what changed) goes before the line is built.
         let writes = model.take_write_set()?;
+        let appended = std::mem::take(&mut model.appended);
         drop(model);
         // The `Merged` entry is written from the file's own text or the batch's records,
         // not a copy. The text is read back only now, once the decoded records are gone.
@@ -1812,7 +1818,7 @@ impl Store {
             None => MergedRecords::Decoded(&batch.records),
         };
         let mark = self.journal_guard().append_merged(merged, records)?;
-        Ok((result, Some((writes, mark))))
+        Ok((result, Some((writes, mark, appended))))
     }
 
     /// Makes a journaled merge's writes, then its mark, and flushes (see
@@ -1823,8 +1829,8 @@ impl Store {
         total: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), StoreError> {
-        if let Some((writes, mark)) = pending {
-            self.apply_merge_writes(writes, mark)?;
+        if let Some((writes, mark, appended)) = pending {
+            self.apply_merge_writes(writes, mark, &appended)?;
             self.flush()?;
             progress(total, total);
         }
@@ -1850,13 +1856,14 @@ impl Store {
         &self,
         mut writes: Vec<Write>,
         mark: JournalMark,
+        appended: &AppendedDoors,
     ) -> Result<(), StoreError> {
         use sled::Transactional;
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
         // Worked out before any write (it reads the records replaced), set after them all.
-        let pending = self.pending_changes(&writes)?;
+        let pending = self.pending_changes_appended(&writes, appended)?;
         // In the order they are made (stable: each tree's writes keep theirs), so each
         // slice can be let go once sled has it rather than all held to the end.
         writes.sort_by_key(|w| {
@@ -2232,6 +2239,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::super::journal_path;
+    use super::super::own::Pending;
     use super::*;
     use crate::batch::{DeviceKey, Origin, Selection};
     use crate::response::{Env, NewResponse};
@@ -2431,7 +2439,7 @@ mod tests {
                     .journal_merge(&second, None, Journaled::Records, &mut |_, _| {})
                     .unwrap()
             };
-            let (all, _) = pending.unwrap();
+            let (all, _, _) = pending.unwrap();
             // The writes in the order they are made, cut after `cut` of them, and the mark
             // left where it was (the kill came before it).
             let order = [
@@ -2447,7 +2455,9 @@ mod tests {
                 .flat_map(|t| all.iter().filter(move |w| w.tree == *t).cloned())
                 .take(cut)
                 .collect();
-            store.apply_merge_writes(ordered, before).unwrap();
+            store
+                .apply_merge_writes(ordered, before, &Default::default())
+                .unwrap();
             store.flush().unwrap();
             drop(store);
             let store = open(dir.path());
@@ -2660,6 +2670,78 @@ mod tests {
             }
         }
         assert!(model.merge.changed.is_empty() && model.changed_doors.is_empty());
+    }
+
+    /// A merge tells the index of what is not yet exported which door writes only add
+    /// knocks (so it need not read those doors again): exactly the doors nothing else
+    /// changed, and the index comes out the same as when every door is read.
+    #[test]
+    fn doors_a_merge_only_adds_knocks_to_index_as_when_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        // This machine's own door, knocked here and never exported.
+        let outcome = crate::response::Outcome::NoAnswer;
+        store
+            .knock(AREA, door("20"), outcome.clone(), t0())
+            .unwrap();
+        let (first, _) = conflict_and_door_changes();
+        store.merge_batch(&first, &mut |_, _| {}).unwrap();
+        let second = batch_numbered(
+            "laptop-1",
+            2,
+            vec![
+                knock(4, "16"),
+                // Carried again: already at door 16.
+                knock(3, "16"),
+                knock(5, "20"),
+                // Moves knock 1 from door 12 to a door 14.
+                Record::DoorEdit(batch::DoorEditEntry {
+                    id: Uuid::from_u128(77),
+                    area: AREA.into(),
+                    from: door("12"),
+                    to: door("14"),
+                    at: t0() + chrono::Duration::hours(1),
+                    device: "laptop-1".into(),
+                    officer: None,
+                    knocks: vec![Uuid::from_u128(1001)],
+                }),
+            ],
+        );
+        let mut model = Model::default();
+        store
+            .work_out(&mut model, &second, None, &mut |_, _| {})
+            .unwrap();
+        let writes = model.take_write_set().unwrap();
+        let appended = std::mem::take(&mut model.appended);
+        let key = |n: &str| door_key(AREA, &door(n)).unwrap();
+        let told: Vec<(Vec<u8>, Vec<Uuid>)> = appended
+            .iter()
+            .map(|(k, a)| (k.clone(), a.added.clone()))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (key("16"), vec![Uuid::from_u128(1004)]),
+                (key("20"), vec![Uuid::from_u128(1005)]),
+            ]
+        );
+        let written: BTreeSet<Vec<u8>> = writes
+            .iter()
+            .filter(|w| w.tree == super::super::Tree::Doors)
+            .map(|w| w.key.clone())
+            .collect();
+        assert!(written.contains(&key("12")) && written.contains(&key("14")));
+
+        let read_again = store.pending_changes(&writes).unwrap();
+        let told = store.pending_changes_appended(&writes, &appended).unwrap();
+        assert_eq!(told, read_again);
+        // This machine's door is still its own, not yet exported; the knock a batch
+        // brought to it is not.
+        assert_eq!(told.get(&Pending::Door(key("20"))), Some(&true));
+        assert_eq!(
+            told.get(&Pending::Knock(Uuid::from_u128(1005))),
+            Some(&false)
+        );
     }
 
     /// A batch file is read again to journal its merge: if its bytes changed since it

@@ -34,6 +34,7 @@ use super::merge::{
     revisions_of_key, set_aside,
 };
 use super::merge_actions::{ACTION_PREFIX, ActionVersions};
+use super::replay::AppendedDoors;
 use super::responses::key_name;
 use super::{Store, StoreError, Tree, Write, decode};
 use crate::action::Action;
@@ -244,6 +245,19 @@ impl Store {
     /// yet exported. Reads the records they replace and what the store knows of their
     /// provenance and export marks; the writes themselves are taken as already made.
     pub(super) fn pending_changes(&self, writes: &[Write]) -> Result<PendingChanges, StoreError> {
+        self.pending_changes_appended(writes, &AppendedDoors::new())
+    }
+
+    /// [`Store::pending_changes`], told which door writes only add knocks to the door as
+    /// stored (`appended`, by door key, as a merge knows them): those doors are not read
+    /// and decoded again, before and after, to find the knocks that changed. A door
+    /// record holds every knock made there, so at a busy door that was most of a merge's
+    /// reading here.
+    pub(super) fn pending_changes_appended(
+        &self,
+        writes: &[Write],
+        appended: &AppendedDoors,
+    ) -> Result<PendingChanges, StoreError> {
         let mut changes = PendingChanges::new();
         // The last write of each response and action (a merge writes thousands at once).
         let last_write: std::collections::HashMap<(u8, &[u8]), &Write> = writes
@@ -344,6 +358,24 @@ impl Store {
             changes.insert(record, pending);
         }
         for w in writes.iter().filter(|w| w.tree == Tree::Doors) {
+            if w.value.is_some()
+                && let Some(a) = appended.get(&w.key)
+            {
+                // Every knock the door had stays, as the loop below leaves one that stays.
+                let door = Pending::Door(w.key.clone());
+                let pending = !merged.contains(&door)
+                    && self.own_door(&w.key)?
+                    && !self.marked(&RecordKey::door(&a.area, &a.door))?;
+                changes.insert(door, pending);
+                for id in &a.added {
+                    let record = Pending::Knock(*id);
+                    let pending = !merged.contains(&record)
+                        && self.own_knock(*id)?
+                        && !self.marked(&RecordKey::Knock(*id))?;
+                    changes.insert(record, pending);
+                }
+                continue;
+            }
             let before = self.read(super::doors::DOORS, &w.key).ok().flatten();
             let before = before.as_deref().and_then(DoorKnocks::ids);
             let after = w.value.as_deref().and_then(DoorKnocks::ids);

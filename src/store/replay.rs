@@ -41,7 +41,49 @@ pub(super) struct Model {
     pub merge: MergeState,
     /// Each device's pinned key as the journal last set it, by device name.
     pub pins: BTreeMap<String, DevicePin>,
+    /// The knocks of each door looked up in the store, as loaded (none for a door the
+    /// store lacks), and the knocks a merge added to each door since: see
+    /// [`Model::appended`].
+    pub knocks_loaded: BTreeMap<Vec<u8>, KnockSum>,
+    pub knock_ids_added: BTreeMap<Vec<u8>, Vec<Uuid>>,
+    /// Filled by [`Model::take_write_set`]: the door writes that only add knocks.
+    pub appended: AppendedDoors,
 }
+
+/// A door's knocks summed up, enough to tell whether they are still those loaded plus
+/// those added: how many, and their ids added up (as u128, wrapping).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct KnockSum {
+    n: usize,
+    sum: u128,
+}
+
+impl KnockSum {
+    fn add(&mut self, id: Uuid) {
+        self.n += 1;
+        self.sum = self.sum.wrapping_add(id.as_u128());
+    }
+
+    fn of(record: &DoorRecord) -> KnockSum {
+        let mut s = KnockSum::default();
+        for k in &record.knocks {
+            s.add(k.identity(&record.area, &record.door));
+        }
+        s
+    }
+}
+
+/// A door write that keeps every knock the stored door had and adds `added`, which the
+/// merge knows without reading the stored door again (see `Store::pending_changes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Appended {
+    pub area: String,
+    pub door: crate::response::Door,
+    pub added: Vec<Uuid>,
+}
+
+/// By door key.
+pub(crate) type AppendedDoors = BTreeMap<Vec<u8>, Appended>;
 
 impl Model {
     /// Applies one entry. Entries are applied in journal order; applying an entry that is
@@ -467,6 +509,8 @@ impl Model {
         }
         for (key, record) in store.area_door_records(area)? {
             if !self.doors.contains_key(&key) && !self.removed_doors.contains(&key) {
+                self.knocks_loaded
+                    .insert(key.clone(), KnockSum::of(&record));
                 self.doors.insert(key, record);
             }
         }
@@ -494,9 +538,14 @@ impl Model {
         }
         match store.door_record(&key) {
             Ok(Some(r)) => {
+                self.knocks_loaded.insert(key.clone(), KnockSum::of(&r));
                 self.doors.insert(key, r);
             }
-            Ok(None) | Err(StoreError::Corrupt { .. }) => {}
+            Ok(None) => {
+                self.knocks_loaded.insert(key, KnockSum::default());
+            }
+            // Unreadable: what the store holds is not known here.
+            Err(StoreError::Corrupt { .. }) => {}
             Err(e) => return Err(e),
         }
         Ok(())
@@ -564,6 +613,22 @@ impl Model {
         Ok(out)
     }
 
+    /// Whether door `d` (to be written at `key`) holds exactly the knocks loaded for it
+    /// plus those a merge added: then its write only adds them. Anything else that moved
+    /// a knock (a correction or removal) leaves other sums, and the write is read in full.
+    fn appended_to(&self, key: &[u8], d: &DoorRecord) -> Option<Appended> {
+        let mut expected = *self.knocks_loaded.get(key)?;
+        let added = self.knock_ids_added.get(key).cloned().unwrap_or_default();
+        for id in &added {
+            expected.add(*id);
+        }
+        (KnockSum::of(d) == expected).then(|| Appended {
+            area: d.area.clone(),
+            door: d.door.clone(),
+            added,
+        })
+    }
+
     /// [`Model::write_set`] that lets go of each changed response, door and merge record
     /// as it is encoded, so a merge never holds them decoded and encoded at once (door
     /// records and their sources grow with every batch that knocked there, so this is
@@ -586,6 +651,9 @@ impl Model {
             if let Some(d) = self.doors.remove(&key) {
                 // As for responses: written, so not a removal.
                 self.removed_doors.remove(&key);
+                if let Some(a) = self.appended_to(&key, &d) {
+                    self.appended.insert(key.clone(), a);
+                }
                 let value = encode(&d)?;
                 out.push(Write::put(Tree::Doors, key, value));
             }
