@@ -460,16 +460,29 @@ pub fn each_journal_entry_after(
                 .map_err(|e| StoreError::io(path, e))?;
         }
     }
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut reader = std::io::BufReader::with_capacity(READ_BUFFER, file);
     let mut raw = Vec::new();
+    let mut measure: Option<File> = None;
     loop {
         raw.clear();
+        let buffered = reader.fill_buf().map_err(|e| StoreError::io(path, e))?;
+        if buffered.is_empty() {
+            break;
+        }
+        // A line longer than the buffer (a merged batch's is tens of megabytes) is
+        // measured first and read into room of its size, not into room grown by doubling
+        // (which held up to three times the line while it grew).
+        if !buffered.contains(&b'\n') {
+            let file = match &mut measure {
+                Some(f) => f,
+                None => measure.insert(File::open(path).map_err(|e| StoreError::io(path, e))?),
+            };
+            let len = line_length(file, out.bytes).map_err(|e| StoreError::io(path, e))?;
+            raw.reserve_exact(len);
+        }
         let n = reader
             .read_until(b'\n', &mut raw)
             .map_err(|e| StoreError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
         out.bytes += n as u64;
         out.lines += 1;
         let line = out.lines;
@@ -478,12 +491,38 @@ pub fn each_journal_entry_after(
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match decode_line(text) {
+        let entry = decode_line(text);
+        // The text of a long line goes before its entry is applied: the entry holds it all.
+        if raw.capacity() > READ_BUFFER {
+            raw = Vec::new();
+        }
+        match entry {
             Ok(entry) => each(line, entry)?,
             Err(reason) => out.corrupt.push(CorruptLine { line, reason }),
         }
     }
     Ok(out)
+}
+
+/// How much of the journal is read at a time.
+const READ_BUFFER: usize = 1 << 20;
+
+/// The length of the line that starts `at` bytes into `file`, its line end included (to
+/// the end of the file for a last line without one).
+fn line_length(file: &mut File, at: u64) -> std::io::Result<usize> {
+    file.seek(SeekFrom::Start(at))?;
+    let mut chunk = vec![0u8; READ_BUFFER];
+    let mut len = 0;
+    loop {
+        let n = file.read(&mut chunk)?;
+        let Some(read) = chunk.get(..n).filter(|r| !r.is_empty()) else {
+            return Ok(len);
+        };
+        if let Some(end) = read.iter().position(|b| *b == b'\n') {
+            return Ok(len + end + 1);
+        }
+        len += n;
+    }
 }
 
 pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
@@ -652,6 +691,60 @@ mod tests {
         let c = read_journal(&path).unwrap();
         assert_eq!(c.entries.last(), Some(&(8, setting("PC 3"))));
         assert_eq!(c.corrupt.len(), 6);
+    }
+
+    /// Lines longer than the read buffer (a merged batch's line) read line by line as the
+    /// whole journal read at once reads them: good, damaged, and torn at the end.
+    #[test]
+    fn lines_longer_than_the_buffer_read_as_a_whole_read_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(dir.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let long = |c: char, n: usize| setting(&std::iter::repeat_n(c, n).collect::<String>());
+        let good_long = encode_line(&long('a', 3 * READ_BUFFER + 17)).unwrap();
+        let tampered = encode_line(&long('b', READ_BUFFER))
+            .unwrap()
+            .replacen('b', "c", 1);
+        let torn = encode_line(&long('d', 2 * READ_BUFFER)).unwrap();
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(encode_line(&setting("PC 1")).unwrap().as_bytes());
+        bytes.extend_from_slice(good_long.as_bytes());
+        bytes.extend_from_slice(tampered.as_bytes());
+        bytes.extend_from_slice(encode_line(&setting("PC 2")).unwrap().as_bytes());
+        bytes.extend_from_slice(good_long.as_bytes());
+        bytes.extend_from_slice(&torn.as_bytes()[..torn.len() - READ_BUFFER / 2]);
+        std::fs::write(&path, &bytes).unwrap();
+
+        let whole = read_journal(&path).unwrap();
+        let mut entries = Vec::new();
+        let read = each_journal_entry(&path, |line, e| {
+            entries.push((line, e));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(entries, whole.entries);
+        assert_eq!(
+            entries.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            [1, 2, 4, 5]
+        );
+        assert_eq!(entries[1].1, long('a', 3 * READ_BUFFER + 17));
+        assert_eq!(read.corrupt, whole.corrupt);
+        let corrupt: Vec<usize> = read.corrupt.iter().map(|c| c.line).collect();
+        assert_eq!(corrupt, [3, 6]);
+        assert_eq!((read.lines, read.bytes), (6, bytes.len() as u64));
+
+        // From a mark after the first long line: the lines after it, counted from the start.
+        let mark = JournalMark {
+            lines: 2,
+            bytes: (encode_line(&setting("PC 1")).unwrap().len() + good_long.len()) as u64,
+        };
+        let mut after = Vec::new();
+        each_journal_entry_after(&path, mark, |line, e| {
+            after.push((line, e));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(after, whole.entries[2..]);
     }
 
     #[test]
