@@ -51,7 +51,9 @@ pub(super) struct Model {
 }
 
 /// A door's knocks summed up, enough to tell whether they are still those loaded plus
-/// those added: how many, and their ids added up (as u128, wrapping).
+/// those added: how many, and their ids added up (as u128, wrapping). A sum, not the set:
+/// ids made to cancel out could pass it, and what would then go wrong is only whether
+/// this machine's own knocks there count as not yet exported.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) struct KnockSum {
     n: usize,
