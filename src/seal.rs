@@ -96,6 +96,16 @@ pub fn decrypt_file(
     identity: &CoordinatorIdentity,
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, OpenFileError> {
+    decrypt_from(identity, ciphertext, ciphertext.len())
+}
+
+/// [`decrypt_file`] reading the ciphertext (`len` bytes) from `ciphertext` as it
+/// decrypts, so it need not be held whole.
+pub fn decrypt_from(
+    identity: &CoordinatorIdentity,
+    ciphertext: impl std::io::BufRead,
+    len: usize,
+) -> Result<Vec<u8>, OpenFileError> {
     use std::io::Read;
     let refused = |e: age::DecryptError| match e {
         age::DecryptError::NoMatchingKeys => OpenFileError::NotForThisIdentity,
@@ -109,7 +119,7 @@ pub fn decrypt_file(
     let mut reader = decryptor
         .decrypt(std::iter::once(&identity.0 as &dyn age::Identity))
         .map_err(refused)?;
-    let mut plaintext = Vec::with_capacity(ciphertext.len());
+    let mut plaintext = Vec::with_capacity(len);
     reader
         .read_to_end(&mut plaintext)
         .map_err(|e| refused(e.into()))?;

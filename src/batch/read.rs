@@ -107,6 +107,33 @@ pub fn read_text_known(
     } else {
         bytes
     };
+    text_known(text, known)
+}
+
+/// [`read_text_known`] reading the file (`len` bytes) from `file`: an encrypted batch is
+/// decrypted as it is read, so its ciphertext is never held whole beside the text (a
+/// merge reads the text back while it holds the batch's encoded writes).
+pub fn read_text_known_from(
+    mut file: impl std::io::BufRead,
+    len: usize,
+    identity: Option<&CoordinatorIdentity>,
+    known: &str,
+) -> Result<RecordText, BatchError> {
+    let start = file.fill_buf().map_err(|_| BatchError::ChangedSince)?;
+    let text = if start.starts_with(AGE_MAGIC) || start.starts_with(AGE_ARMOR_MAGIC) {
+        let identity = identity.ok_or(BatchError::ChangedSince)?;
+        seal::decrypt_from(identity, file, len).map_err(|_| BatchError::ChangedSince)?
+    } else {
+        let mut text = Vec::with_capacity(len);
+        file.read_to_end(&mut text)
+            .map_err(|_| BatchError::ChangedSince)?;
+        text
+    };
+    text_known(text, known)
+}
+
+/// The signed `text` of a batch whose digest was `known`, with where its records lie.
+fn text_known(text: Vec<u8>, known: &str) -> Result<RecordText, BatchError> {
     if format!("sha256:{}", to_hex(&Sha256::digest(&text))) != known {
         return Err(BatchError::ChangedSince);
     }

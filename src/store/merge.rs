@@ -2203,9 +2203,10 @@ fn read_text_again(
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| refused(format!("cannot be read: {e}")))?;
-    let text =
-        batch::read_text_known(bytes, identity, digest).map_err(|e| refused(e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| refused(format!("cannot be read: {e}")))?;
+    let len = file.metadata().map_or(0, |m| m.len() as usize);
+    let text = batch::read_text_known_from(std::io::BufReader::new(file), len, identity, digest)
+        .map_err(|e| refused(e.to_string()))?;
     if text.records().len() != records {
         return Err(refused(batch::BatchError::ChangedSince.to_string()));
     }
@@ -2775,6 +2776,19 @@ mod tests {
             batch::read_text_known(changed, None, &kept.digest).unwrap_err(),
             batch::BatchError::ChangedSince
         );
+        // Read from the file as a merge reads it: in the clear, and encrypted (decrypted
+        // as it is read), the same text; without the identity, or changed, refused.
+        let id = crate::seal::CoordinatorIdentity::generate();
+        let sealed = crate::seal::encrypt_file(&id.recipient(), &bytes).unwrap();
+        let from = |b: &[u8], id| batch::read_text_known_from(b, b.len(), id, &kept.digest);
+        assert_eq!(texts(&from(&bytes, None).unwrap()), texts(&again));
+        assert_eq!(texts(&from(&sealed, Some(&id)).unwrap()), texts(&again));
+        let mut sealed_changed = sealed.clone();
+        let at = sealed_changed.len() - 100;
+        sealed_changed[at] ^= 1;
+        for (b, id) in [(&sealed, None), (&sealed_changed, Some(&id))] {
+            assert_eq!(from(b, id).unwrap_err(), batch::BatchError::ChangedSince);
+        }
 
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
