@@ -93,27 +93,13 @@ pub fn open_owned_known(
 }
 
 /// The signed text of a batch opened before with every check, whose [`Batch::digest`]
-/// is `known`, read again from its file's `bytes`: a merge lets the text go while it
-/// works the batch out and reads it back to journal it. Only the digest is worked out
-/// (equal, they are the same signed bytes, so the records lie where they lay); bytes
-/// that changed since are [`BatchError::ChangedSince`].
+/// is `known`, read again from its file (`len` bytes, read from `file`): a merge lets the
+/// text go while it works the batch out and reads it back to journal it. An encrypted
+/// batch is decrypted as it is read, so its ciphertext is never held whole beside the
+/// text (the merge holds its encoded writes then). Only the digest is worked out (equal,
+/// they are the same signed bytes, so the records lie where they lay); bytes that changed
+/// since are [`BatchError::ChangedSince`].
 pub fn read_text_known(
-    bytes: Vec<u8>,
-    identity: Option<&CoordinatorIdentity>,
-    known: &str,
-) -> Result<RecordText, BatchError> {
-    let text = if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC) {
-        decrypt(&bytes, identity).map_err(|_| BatchError::ChangedSince)?
-    } else {
-        bytes
-    };
-    text_known(text, known)
-}
-
-/// [`read_text_known`] reading the file (`len` bytes) from `file`: an encrypted batch is
-/// decrypted as it is read, so its ciphertext is never held whole beside the text (a
-/// merge reads the text back while it holds the batch's encoded writes).
-pub fn read_text_known_from(
     mut file: impl std::io::BufRead,
     len: usize,
     identity: Option<&CoordinatorIdentity>,

@@ -219,6 +219,27 @@ impl Store {
         Ok(!self.merged(&knock_key(id))?)
     }
 
+    /// Whether the door at `key` (`door` of `area`), as written, is this machine's and not
+    /// yet exported; never one a batch in the same writes carries (`merged`).
+    fn door_pending(
+        &self,
+        merged: &BTreeSet<Pending>,
+        key: &[u8],
+        area: &str,
+        door: &Door,
+    ) -> Result<bool, StoreError> {
+        Ok(!merged.contains(&Pending::Door(key.to_vec()))
+            && self.own_door(key)?
+            && !self.marked(&RecordKey::door(area, door))?)
+    }
+
+    /// As [`Store::door_pending`], for knock `id`.
+    fn knock_pending(&self, merged: &BTreeSet<Pending>, id: Uuid) -> Result<bool, StoreError> {
+        Ok(!merged.contains(&Pending::Knock(id))
+            && self.own_knock(id)?
+            && !self.marked(&RecordKey::Knock(id))?)
+    }
+
     /// Whether the action as it stands was made here: no batch carried this version.
     pub(super) fn own_action(&self, action: &Action) -> Result<bool, StoreError> {
         let versions = self.merge_get::<ActionVersions>(ACTION_PREFIX, action.id.as_bytes())?;
@@ -363,16 +384,10 @@ impl Store {
             {
                 // Every knock the door had stays, as the loop below leaves one that stays.
                 let door = Pending::Door(w.key.clone());
-                let pending = !merged.contains(&door)
-                    && self.own_door(&w.key)?
-                    && !self.marked(&RecordKey::door(&a.area, &a.door))?;
+                let pending = self.door_pending(&merged, &w.key, &a.area, &a.door)?;
                 changes.insert(door, pending);
                 for id in &a.added {
-                    let record = Pending::Knock(*id);
-                    let pending = !merged.contains(&record)
-                        && self.own_knock(*id)?
-                        && !self.marked(&RecordKey::Knock(*id))?;
-                    changes.insert(record, pending);
+                    changes.insert(Pending::Knock(*id), self.knock_pending(&merged, *id)?);
                 }
                 continue;
             }
@@ -403,19 +418,14 @@ impl Store {
                 changes.insert(door, false);
                 continue;
             };
-            let pending = !merged.contains(&door)
-                && self.own_door(&w.key)?
-                && !self.marked(&RecordKey::door(&area, &at_door))?;
+            let pending = self.door_pending(&merged, &w.key, &area, &at_door)?;
             changes.insert(door, pending);
             for id in knocks {
                 let record = Pending::Knock(id);
                 if stays.contains(&id) && !merged.contains(&record) {
                     continue;
                 }
-                let pending = !merged.contains(&record)
-                    && self.own_knock(id)?
-                    && !self.marked(&RecordKey::Knock(id))?;
-                changes.insert(record, pending);
+                changes.insert(record, self.knock_pending(&merged, id)?);
             }
         }
         for id in action_ids {
