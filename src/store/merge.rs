@@ -687,8 +687,8 @@ fn tree_name(t: super::Tree) -> &'static str {
 /// How many writes of a merge go to sled in one `apply_batch`, and how many bytes at
 /// most: sled holds every page one `apply_batch` reads until it returns, and a door
 /// record of a store of 1,000,000 responses is tens of kilobytes.
-const WRITE_SLICE: usize = 1024;
-const WRITE_SLICE_BYTES: usize = 4 * 1024 * 1024;
+pub(super) const WRITE_SLICE: usize = 1024;
+pub(super) const WRITE_SLICE_BYTES: usize = 4 * 1024 * 1024;
 
 /// How many response writes (with their tallies) go to sled in one transaction.
 const RESPONSE_SLICE: usize = 256;

@@ -550,16 +550,17 @@ impl SourceSpill {
     /// changed) and lets go of them, and of what the model notes as changed for a store
     /// being replayed onto (recover writes every record it holds).
     fn write_out(&self, model: &mut Model) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for key in std::mem::take(&mut model.merge.changed) {
-            if let super::merge::MergeKey::From(key) = key
-                && Self::spilled(&key)
-                && let Some(sources) = model.merge.sources.get(&key)
-            {
-                batch.insert(from_key(&key), encode(sources)?);
-            }
-        }
-        self.tree.apply_batch(batch)?;
+        let changed = std::mem::take(&mut model.merge.changed);
+        let sources = &model.merge.sources;
+        write_sliced(
+            &self.tree,
+            changed.into_iter().filter_map(|key| match key {
+                super::merge::MergeKey::From(key) if Self::spilled(&key) => sources
+                    .get(&key)
+                    .map(|s| encode(s).map(|value| (from_key(&key), Some(value)))),
+                _ => None,
+            }),
+        )?;
         model.merge.sources.retain(|key, _| !Self::spilled(key));
         model.changed_responses.clear();
         model.changed_doors.clear();
@@ -680,22 +681,30 @@ impl DoorSpill {
     /// Writes out the doors the last line changed or took out, and lets go of every door
     /// the model holds.
     fn write_out(&self, model: &mut Model) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for key in &model.changed_doors {
-            if let Some(door) = model.doors.get(key) {
-                batch.insert(key.as_slice(), encode(door)?);
-            }
-        }
         // Kept for the whole replay (they are few): a healthy store still holding one has
         // it taken out at the end.
-        for key in &model.removed_doors {
-            if !model.doors.contains_key(key) {
-                batch.remove(key.as_slice());
-            }
-        }
-        self.tree.apply_batch(batch)?;
+        let removed: Vec<Vec<u8>> = model
+            .removed_doors
+            .iter()
+            .filter(|key| !model.doors.contains_key(*key))
+            .cloned()
+            .collect();
+        write_sliced(&self.tree, removed.into_iter().map(|key| Ok((key, None))))?;
+        // Each door let go as it is encoded, so the line's doors are not held decoded and
+        // encoded at once.
+        let doors = &mut model.doors;
+        let changed = model.changed_doors.iter().filter_map(|key| {
+            doors
+                .remove(key)
+                .map(|door| encode(&door).map(|value| (key.clone(), Some(value))))
+        });
+        write_sliced(&self.tree, changed)?;
         model.doors.clear();
         model.areas_loaded.clear();
+        // What a merge into a store tells its index of what is not yet exported: nothing
+        // here reads it, and held for the whole replay it grew with every knock merged.
+        model.knock_ids_added.clear();
+        model.knocks_loaded.clear();
         Ok(())
     }
 
@@ -714,6 +723,37 @@ impl DoorSpill {
         drop(self.tree);
         drop_scratch(db, DOORS_TREE)
     }
+}
+
+/// Writes `writes` (key, and value or `None` to remove) to a scratch tree in slices of
+/// at most [`super::merge::WRITE_SLICE`] writes or [`super::merge::WRITE_SLICE_BYTES`]
+/// bytes. Not atomic, which a scratch tree does not need (one left by an interrupted
+/// recover is never read). One `apply_batch` keeps every version of every node it writes
+/// until it returns (each write copies its node): a journal line's sources written in one
+/// held some 320 MB at the peak of recovering a store of 200,000 responses.
+fn write_sliced(
+    tree: &sled::Tree,
+    writes: impl Iterator<Item = Result<(Vec<u8>, Option<Vec<u8>>), StoreError>>,
+) -> Result<(), StoreError> {
+    let mut batch = sled::Batch::default();
+    let (mut n, mut bytes) = (0, 0);
+    for write in writes {
+        let (key, value) = write?;
+        bytes += key.len() + value.as_ref().map_or(0, Vec::len);
+        match value {
+            Some(v) => batch.insert(key, v),
+            None => batch.remove(key),
+        }
+        n += 1;
+        if n == super::merge::WRITE_SLICE || bytes >= super::merge::WRITE_SLICE_BYTES {
+            tree.apply_batch(std::mem::take(&mut batch))?;
+            (n, bytes) = (0, 0);
+        }
+    }
+    if n > 0 {
+        tree.apply_batch(batch)?;
+    }
+    Ok(())
 }
 
 /// The key of the `from` record of merge record `key`.
@@ -1351,6 +1391,43 @@ mod tests {
         // What it held was not the journal's: it did not reach the merge records.
         let merge = store.tree(super::super::merge::MERGE).unwrap();
         assert_eq!(merge.get(from_key(b"response:stale")).unwrap(), None);
+    }
+
+    #[test]
+    fn scratch_writes_go_in_slices_and_stop_at_the_first_error() {
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), env).unwrap();
+        let tree = store.db.open_tree("scratch-test").unwrap();
+        let key = |i: usize| format!("k{i:05}").into_bytes();
+        // More writes than a slice holds, and values over a slice's bytes: both bounds.
+        let n = super::super::merge::WRITE_SLICE * 2 + 7;
+        write_sliced(&tree, (0..n).map(|i| Ok((key(i), Some(vec![b'v'; i % 3]))))).unwrap();
+        let big = super::super::merge::WRITE_SLICE_BYTES / 2 + 1;
+        write_sliced(
+            &tree,
+            (0..3).map(|i| Ok((format!("big{i}").into_bytes(), Some(vec![b'b'; big])))),
+        )
+        .unwrap();
+        assert_eq!(tree.len(), n + 3);
+        assert_eq!(tree.get(key(n - 1)).unwrap().unwrap().len(), (n - 1) % 3);
+        assert_eq!(tree.get(b"big2").unwrap().unwrap().len(), big);
+        // Removals; and an error ends the writing there (the slice it was in is not
+        // written: recover stops on it), returned as it was.
+        let writes = (0..n).map(|i| {
+            if i == 5 {
+                Err(StoreError::Encode("no".into()))
+            } else {
+                Ok((key(i), None))
+            }
+        });
+        let err = write_sliced(&tree, writes).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Encode(ref m) if m == "no"),
+            "{err:?}"
+        );
+        assert!(tree.get(key(5)).unwrap().is_some());
+        assert!(tree.get(key(6)).unwrap().is_some());
     }
 
     #[test]
