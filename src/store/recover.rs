@@ -727,8 +727,9 @@ impl DoorSpill {
 
 /// Writes `writes` (key, and value or `None` to remove) to a scratch tree in slices of
 /// at most [`super::merge::WRITE_SLICE`] writes or [`super::merge::WRITE_SLICE_BYTES`]
-/// bytes. Not atomic, which a scratch tree does not need (one left by an interrupted
-/// recover is never read). One `apply_batch` keeps every version of every node it writes
+/// bytes. Not atomic, which none of recover's trees needs: a scratch tree left by an
+/// interrupted recover is never read, and a store being rebuilt is refused until a recover
+/// completes. One `apply_batch` keeps every version of every node it writes
 /// until it returns (each write copies its node): a journal line's sources written in one
 /// held some 320 MB at the peak of recovering a store of 200,000 responses.
 fn write_sliced(
@@ -1400,7 +1401,8 @@ mod tests {
         let store = Store::open_with(dir.path(), env).unwrap();
         let tree = store.db.open_tree("scratch-test").unwrap();
         let key = |i: usize| format!("k{i:05}").into_bytes();
-        // More writes than a slice holds, and values over a slice's bytes: both bounds.
+        // More writes than a slice holds, and values over a slice's bytes: all written
+        // across the slices' ends.
         let n = super::super::merge::WRITE_SLICE * 2 + 7;
         write_sliced(&tree, (0..n).map(|i| Ok((key(i), Some(vec![b'v'; i % 3]))))).unwrap();
         let big = super::super::merge::WRITE_SLICE_BYTES / 2 + 1;
@@ -1412,10 +1414,16 @@ mod tests {
         assert_eq!(tree.len(), n + 3);
         assert_eq!(tree.get(key(n - 1)).unwrap().unwrap().len(), (n - 1) % 3);
         assert_eq!(tree.get(b"big2").unwrap().unwrap().len(), big);
-        // Removals; and an error ends the writing there (the slice it was in is not
-        // written: recover stops on it), returned as it was.
-        let writes = (0..n).map(|i| {
-            if i == 5 {
+        // Removals, across a slice's end.
+        let removed = super::super::merge::WRITE_SLICE + 3;
+        write_sliced(&tree, (0..removed).map(|i| Ok((key(i), None)))).unwrap();
+        assert_eq!(tree.len(), n + 3 - removed);
+        assert_eq!(tree.get(key(removed - 1)).unwrap(), None);
+        assert!(tree.get(key(removed)).unwrap().is_some());
+        // An error ends the writing there (the slice it was in is not written: recover
+        // stops on it), returned as it was.
+        let writes = (removed..n).map(|i| {
+            if i == removed + 5 {
                 Err(StoreError::Encode("no".into()))
             } else {
                 Ok((key(i), None))
@@ -1426,8 +1434,8 @@ mod tests {
             matches!(err, StoreError::Encode(ref m) if m == "no"),
             "{err:?}"
         );
-        assert!(tree.get(key(5)).unwrap().is_some());
-        assert!(tree.get(key(6)).unwrap().is_some());
+        assert!(tree.get(key(removed + 5)).unwrap().is_some());
+        assert!(tree.get(key(removed + 6)).unwrap().is_some());
     }
 
     #[test]
