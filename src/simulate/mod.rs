@@ -64,17 +64,34 @@ fn street(_area: &str, k: usize) -> String {
 /// House numbers on each simulated street.
 const DOORS_PER_STREET: usize = 150;
 
-/// The next door this laptop knocks in `area`: numbers up its street, then on to the next.
+/// The name of the `s`th street of a simulated door round: the twelve names, then the
+/// same names numbered on ("Kay Street 2"), as many as a large simulation walks.
+fn round_street(s: usize) -> String {
+    let base = STREETS[s % STREETS.len()];
+    match s / STREETS.len() {
+        0 => base.to_owned(),
+        n => format!("{base} {}", n + 1),
+    }
+}
+
+/// The next door this laptop knocks in `area`, and its place in the round: numbers up
+/// its own streets from `first`, within its round of `round` doors (starting again at its
+/// first door should a quarter ever outrun it).
 fn next_door<'a>(
     walked: &mut BTreeMap<&'a str, usize>,
     area: &'a str,
     first: usize,
-) -> Result<Door, SimulateError> {
+    round: usize,
+) -> Result<(Door, usize), SimulateError> {
     let n = walked.entry(area).or_insert(0);
-    let k = first + *n;
+    let place = *n % round.max(1);
+    let k = first + place;
     *n += 1;
-    let street = STREETS[(k / DOORS_PER_STREET) % STREETS.len()];
-    Ok(Door::new(street, &(1 + k % DOORS_PER_STREET).to_string())?)
+    let door = Door::new(
+        &round_street(k / DOORS_PER_STREET),
+        &(1 + k % DOORS_PER_STREET).to_string(),
+    )?;
+    Ok((door, place))
 }
 
 /// What to simulate.
@@ -144,6 +161,9 @@ pub struct Simulation<'r> {
     next: (usize, usize),
     /// Responses sent again in the device's next batch.
     carried: Vec<Response>,
+    /// How many doors of its round, by area, the device being simulated has already sent
+    /// in a batch: a laptop exports a door once, then only its new knocks.
+    doors_sent: BTreeMap<String, usize>,
     /// The previous batch of the device being simulated.
     previous: Option<Uuid>,
     /// The response the conflict is made from (the first of the first batch).
@@ -195,6 +215,7 @@ impl<'r> Simulation<'r> {
             periods,
             next: (0, 0),
             carried: Vec::new(),
+            doors_sent: BTreeMap::new(),
             previous: None,
             conflict_source: None,
         })
@@ -228,6 +249,14 @@ impl<'r> Simulation<'r> {
 
     fn officer(number: usize) -> String {
         format!("PC {}", 4101 + number)
+    }
+
+    /// How many doors each laptop's round has: enough for the most interviews a batch
+    /// holds (each knocks its door and a neighbour's), in whole streets.
+    fn round(&self) -> usize {
+        let batches = (self.plan.devices * self.plan.periods).max(1);
+        let most = self.plan.responses.div_ceil(batches);
+        (2 * most).div_ceil(DOORS_PER_STREET).max(1) * DOORS_PER_STREET
     }
 
     /// The areas device `device` works.
@@ -266,6 +295,7 @@ impl<'r> Simulation<'r> {
             (device, p + 1)
         } else {
             self.carried.clear();
+            self.doors_sent.clear();
             self.previous = None;
             (device + 1, 0)
         };
@@ -292,9 +322,13 @@ impl<'r> Simulation<'r> {
         let mut doors: BTreeMap<(String, String), DoorEntry> = BTreeMap::new();
         let mut knocks: Vec<KnockEntry> = Vec::new();
         let mut revisions = Vec::new();
-        // Each laptop walks its own street of each area this quarter (and another street
-        // next quarter), so two laptops never log the same door as if it were one.
-        let first_door = ((self.number(device) + 7 * p) % STREETS.len()) * DOORS_PER_STREET;
+        // Each laptop walks its own round of doors in each area, the same doors every
+        // quarter (key individuals are visited again), so two laptops never log the same
+        // door as if it were one, and a door gathers a knock or two a quarter as a real
+        // one does (a round shared by every laptop gave a door hundreds of knocks in a
+        // large simulation).
+        let round = self.round();
+        let first_door = self.number(device) * round;
         let mut walked: BTreeMap<&str, usize> = BTreeMap::new();
         for i in 0..n {
             let slot = i64::try_from(i as u128 * span as u128 / n.max(1) as u128)
@@ -324,43 +358,48 @@ impl<'r> Simulation<'r> {
             let mut response = Response::draft(v7(started, rng), new)?;
             let declined = walk(survey, &mut response, started, place, rng);
             if survey.kind == SurveyKind::Kin {
-                let door = next_door(&mut walked, area, first_door)?;
+                let sent = self.doors_sent.get(area).copied().unwrap_or(0);
+                let (door, nth) = next_door(&mut walked, area, first_door, round)?;
                 response.door = Some(door.clone());
-                let mut knock = |at: DateTime<Utc>, outcome: Outcome, door: &Door, id: Uuid| {
-                    doors
-                        .entry((area.to_ascii_lowercase(), door.key()))
-                        .or_insert_with(|| DoorEntry {
+                let mut knock =
+                    |at: DateTime<Utc>, outcome: Outcome, (door, nth): (&Door, usize), id: Uuid| {
+                        // A door the laptop sent before goes again only as its new knocks.
+                        if nth >= sent {
+                            doors
+                                .entry((area.to_ascii_lowercase(), door.key()))
+                                .or_insert_with(|| DoorEntry {
+                                    area: area.to_owned(),
+                                    door: door.clone(),
+                                });
+                        }
+                        knocks.push(KnockEntry {
                             area: area.to_owned(),
                             door: door.clone(),
+                            knock: Knock {
+                                at,
+                                outcome,
+                                id: Some(id),
+                                device: Some(name.clone()),
+                                officer: Some(officer.clone()),
+                            },
                         });
-                    knocks.push(KnockEntry {
-                        area: area.to_owned(),
-                        door: door.clone(),
-                        knock: Knock {
-                            at,
-                            outcome,
-                            id: Some(id),
-                            device: Some(name.clone()),
-                            officer: Some(officer.clone()),
-                        },
-                    });
-                };
+                    };
                 if rng.random_bool(0.3) {
                     knock(
                         started - Duration::days(2),
                         Outcome::NoAnswer,
-                        &door,
+                        (&door, nth),
                         v4(rng),
                     );
                 }
                 knock(
                     started,
                     Outcome::of_interview(declined, response.id),
-                    &door,
+                    (&door, nth),
                     v4(rng),
                 );
                 // A neighbour's door on the same round.
-                let next = next_door(&mut walked, area, first_door)?;
+                let (next, next_nth) = next_door(&mut walked, area, first_door, round)?;
                 let outcome = match rng.random_range(0..100u8) {
                     0..55 => Outcome::NoAnswer,
                     55..75 => Outcome::Refused,
@@ -369,7 +408,12 @@ impl<'r> Simulation<'r> {
                     },
                     _ => Outcome::NotApplicable,
                 };
-                knock(started - Duration::minutes(10), outcome, &next, v4(rng));
+                knock(
+                    started - Duration::minutes(10),
+                    outcome,
+                    (&next, next_nth),
+                    v4(rng),
+                );
             }
             if rng.random_bool(0.01)
                 && let Some(revision) = revise(survey, &response, rng)
@@ -377,6 +421,10 @@ impl<'r> Simulation<'r> {
                 revisions.push(revision);
             }
             responses.push(response);
+        }
+        for (area, n) in walked {
+            let sent = self.doors_sent.entry(area.to_owned()).or_insert(0);
+            *sent = (*sent).max(n.min(round));
         }
         if p == 0 && device == 0 {
             self.conflict_source = responses.first().cloned();

@@ -157,6 +157,9 @@ fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
     let mut responses = 0;
     // Doors where an interview was logged, per quarter: two laptops never share one.
     let mut interviewed_doors: HashMap<(String, String, String), usize> = HashMap::new();
+    // Every door's knocks: by whom, and in which quarters.
+    let mut door_knocks: HashMap<(String, String), (BTreeSet<String>, BTreeSet<u64>, usize)> =
+        HashMap::new();
     let mut under_16 = 0;
     let mut kin = 0;
     for b in &opened {
@@ -195,6 +198,12 @@ fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
                     }
                 }
                 Record::Knock(k) => {
+                    let (devices, quarters, n) = door_knocks
+                        .entry((k.area.to_lowercase(), k.door.key()))
+                        .or_default();
+                    devices.insert(k.knock.device.clone().unwrap_or_default());
+                    quarters.insert(b.manifest.sequence);
+                    *n += 1;
                     let kind = match k.knock.outcome {
                         Outcome::NoAnswer => "no answer",
                         Outcome::Refused => "refused",
@@ -236,6 +245,12 @@ fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
     // make the door log count fewer doors than interviews).
     let shared: Vec<_> = interviewed_doors.iter().filter(|(_, n)| **n > 1).collect();
     assert!(shared.len() * 100 <= interviewed_doors.len(), "{shared:?}");
+    // A door is one laptop's, visited again the next quarter, and knocked a few times at
+    // most, as a real door is (not hundreds of times, whatever the simulation's size).
+    assert!(door_knocks.values().all(|(d, _, _)| d.len() == 1));
+    assert!(door_knocks.values().any(|(_, q, _)| q.len() > 1));
+    let most = door_knocks.values().map(|(_, q, n)| n / q.len()).max();
+    assert!(most.is_some_and(|m| m <= 3), "{most:?} knocks a quarter");
     // Under-16s end a KIN interview: a few, not a large share of those met.
     assert!(under_16 * 20 <= kin, "{under_16} of {kin}");
     // EVA transects: graded, and a few urgent findings.
