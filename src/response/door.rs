@@ -63,7 +63,7 @@ impl fmt::Display for Door {
 }
 
 /// What came of one knock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Outcome {
     NoAnswer,
@@ -173,7 +173,7 @@ impl fmt::Display for Outcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Knock {
     pub at: DateTime<Utc>,
     pub outcome: Outcome,

@@ -20,6 +20,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::actions::ACTIONS;
+use super::merge::{WRITE_SLICE, write_sliced};
 use super::replay::Model;
 use super::responses::RESPONSES;
 use super::{
@@ -560,6 +561,7 @@ impl SourceSpill {
                     .map(|s| encode(s).map(|value| (from_key(&key), Some(value)))),
                 _ => None,
             }),
+            WRITE_SLICE,
         )?;
         model.merge.sources.retain(|key, _| !Self::spilled(key));
         model.changed_responses.clear();
@@ -689,7 +691,11 @@ impl DoorSpill {
             .filter(|key| !model.doors.contains_key(*key))
             .cloned()
             .collect();
-        write_sliced(&self.tree, removed.into_iter().map(|key| Ok((key, None))))?;
+        write_sliced(
+            &self.tree,
+            removed.into_iter().map(|key| Ok((key, None))),
+            WRITE_SLICE,
+        )?;
         // Each door let go as it is encoded, so the line's doors are not held decoded and
         // encoded at once.
         let doors = &mut model.doors;
@@ -698,7 +704,7 @@ impl DoorSpill {
                 .remove(key)
                 .map(|door| encode(&door).map(|value| (key.clone(), Some(value))))
         });
-        write_sliced(&self.tree, changed)?;
+        write_sliced(&self.tree, changed, WRITE_SLICE)?;
         model.doors.clear();
         model.areas_loaded.clear();
         // What a merge into a store tells its index of what is not yet exported: nothing
@@ -723,38 +729,6 @@ impl DoorSpill {
         drop(self.tree);
         drop_scratch(db, DOORS_TREE)
     }
-}
-
-/// Writes `writes` (key, and value or `None` to remove) to a scratch tree in slices of
-/// at most [`super::merge::WRITE_SLICE`] writes or [`super::merge::WRITE_SLICE_BYTES`]
-/// bytes. Not atomic, which none of recover's trees needs: a scratch tree left by an
-/// interrupted recover is never read, and a store being rebuilt is refused until a recover
-/// completes. One `apply_batch` keeps every version of every node it writes
-/// until it returns (each write copies its node): a journal line's sources written in one
-/// held some 320 MB at the peak of recovering a store of 200,000 responses.
-fn write_sliced(
-    tree: &sled::Tree,
-    writes: impl Iterator<Item = Result<(Vec<u8>, Option<Vec<u8>>), StoreError>>,
-) -> Result<(), StoreError> {
-    let mut batch = sled::Batch::default();
-    let (mut n, mut bytes) = (0, 0);
-    for write in writes {
-        let (key, value) = write?;
-        bytes += key.len() + value.as_ref().map_or(0, Vec::len);
-        match value {
-            Some(v) => batch.insert(key, v),
-            None => batch.remove(key),
-        }
-        n += 1;
-        if n == super::merge::WRITE_SLICE || bytes >= super::merge::WRITE_SLICE_BYTES {
-            tree.apply_batch(std::mem::take(&mut batch))?;
-            (n, bytes) = (0, 0);
-        }
-    }
-    if n > 0 {
-        tree.apply_batch(batch)?;
-    }
-    Ok(())
 }
 
 /// The key of the `from` record of merge record `key`.
@@ -990,8 +964,12 @@ fn merge_in_place(
             merged.door = door.door.clone();
             changed = true;
         }
+        // A set, not a scan of the stored knocks per journaled knock: a busy door has
+        // hundreds.
+        let mut stored: std::collections::HashSet<crate::response::Knock> =
+            merged.knocks.iter().cloned().collect();
         for knock in door.knocks {
-            if !merged.knocks.contains(&knock) {
+            if stored.insert(knock.clone()) {
                 merged.add_knock(knock);
                 report.knocks_restored += 1;
                 changed = true;
@@ -1403,20 +1381,26 @@ mod tests {
         let key = |i: usize| format!("k{i:05}").into_bytes();
         // More writes than a slice holds, and values over a slice's bytes: all written
         // across the slices' ends.
-        let n = super::super::merge::WRITE_SLICE * 2 + 7;
-        write_sliced(&tree, (0..n).map(|i| Ok((key(i), Some(vec![b'v'; i % 3]))))).unwrap();
+        let n = WRITE_SLICE * 2 + 7;
+        write_sliced(
+            &tree,
+            (0..n).map(|i| Ok((key(i), Some(vec![b'v'; i % 3])))),
+            WRITE_SLICE,
+        )
+        .unwrap();
         let big = super::super::merge::WRITE_SLICE_BYTES / 2 + 1;
         write_sliced(
             &tree,
             (0..3).map(|i| Ok((format!("big{i}").into_bytes(), Some(vec![b'b'; big])))),
+            WRITE_SLICE,
         )
         .unwrap();
         assert_eq!(tree.len(), n + 3);
         assert_eq!(tree.get(key(n - 1)).unwrap().unwrap().len(), (n - 1) % 3);
         assert_eq!(tree.get(b"big2").unwrap().unwrap().len(), big);
         // Removals, across a slice's end.
-        let removed = super::super::merge::WRITE_SLICE + 3;
-        write_sliced(&tree, (0..removed).map(|i| Ok((key(i), None)))).unwrap();
+        let removed = WRITE_SLICE + 3;
+        write_sliced(&tree, (0..removed).map(|i| Ok((key(i), None))), WRITE_SLICE).unwrap();
         assert_eq!(tree.len(), n + 3 - removed);
         assert_eq!(tree.get(key(removed - 1)).unwrap(), None);
         assert!(tree.get(key(removed)).unwrap().is_some());
@@ -1429,7 +1413,7 @@ mod tests {
                 Ok((key(i), None))
             }
         });
-        let err = write_sliced(&tree, writes).unwrap_err();
+        let err = write_sliced(&tree, writes, WRITE_SLICE).unwrap_err();
         assert!(
             matches!(err, StoreError::Encode(ref m) if m == "no"),
             "{err:?}"
