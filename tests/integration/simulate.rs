@@ -158,8 +158,8 @@ fn encrypted_batches_verify_and_hold_realistic_fieldwork() {
     // Doors where an interview was logged, per quarter: two laptops never share one.
     let mut interviewed_doors: HashMap<(String, String, String), usize> = HashMap::new();
     // Every door's knocks: by whom, and in which quarters.
-    let mut door_knocks: HashMap<(String, String), (BTreeSet<String>, BTreeSet<u64>, usize)> =
-        HashMap::new();
+    type Knocked = (BTreeSet<String>, BTreeSet<u64>, usize);
+    let mut door_knocks: HashMap<(String, String), Knocked> = HashMap::new();
     let mut under_16 = 0;
     let mut kin = 0;
     for b in &opened {
