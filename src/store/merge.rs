@@ -2585,6 +2585,53 @@ mod tests {
         assert_eq!(merged([&changes, &knocks]), first);
     }
 
+    /// A door two devices sent stays when one of them removes it, and recover (of the
+    /// store, and from the journal alone) rebuilds the same: the replay reads back what it
+    /// wrote out of the sources of the area's doors before applying the removal.
+    #[test]
+    fn a_door_another_device_sent_outlives_a_removal_through_recover() {
+        let sent = batch_numbered("laptop-1", 1, vec![door_entry("20"), door_entry("22")]);
+        let also = batch_numbered("laptop-two", 1, vec![door_entry("20")]);
+        let removal = |number: &str, id: u128| {
+            Record::DoorRemove(batch::DoorRemoveEntry {
+                id: Uuid::from_u128(id),
+                area: AREA.into(),
+                door: door(number),
+                at: t0() + chrono::Duration::hours(1),
+                device: "laptop-1".into(),
+                officer: None,
+                knocks: Vec::new(),
+            })
+        };
+        let removed = batch_numbered("laptop-1", 2, vec![removal("20", 90), removal("22", 91)]);
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        for b in [&sent, &also, &removed] {
+            store.merge_batch(b, &mut |_, _| {}).unwrap();
+        }
+        let numbers = |store: &Store| -> Vec<String> {
+            let doors = store.all_doors().unwrap();
+            doors.into_iter().map(|d| d.door.number).collect()
+        };
+        // 22 only laptop-1 sent, and it removed it; 20 laptop-two sent too.
+        assert_eq!(numbers(&store), ["20"]);
+        let merged = state(&store);
+        drop(store);
+        for from_journal_alone in [false, true] {
+            if from_journal_alone {
+                std::fs::remove_dir_all(dir.path().join(super::super::STORE_DIR)).unwrap();
+            }
+            super::super::recover::recover(dir.path(), Env::manual(t0()).0).unwrap();
+            let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+            assert_eq!(
+                numbers(&store),
+                ["20"],
+                "journal alone: {from_journal_alone}"
+            );
+            assert_eq!(state(&store), merged, "journal alone: {from_journal_alone}");
+        }
+    }
+
     /// A dry run writes its overlay in slices, as a merge writes the store: batches of
     /// several slices each, the second half again in a later batch with one changed,
     /// counted as the merges then count them, and nothing written.

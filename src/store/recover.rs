@@ -460,13 +460,16 @@ impl Journaled {
 /// salvaged).
 const SPILL_TREE: &str = "recover-sources";
 
-/// Where merged responses and knocks came from (`from` records of the merge tree), written
-/// out as each journal line is applied rather than held for the whole replay: they are
-/// one per merged response and knock, and most are never read again. Before a line is
-/// applied, the few it reads (the response ids and knocks it names, the revision its
-/// revisions would conflict with) are read back. Sources of doors, door changes and
-/// actions stay in memory: there are few of them, and a door change reads those of every
-/// door it touches.
+/// Where merged responses, knocks and doors came from (`from` records of the merge tree),
+/// written out as each journal line is applied rather than held for the whole replay:
+/// they are one per merged response, knock and door, and most are never read again.
+/// Before a line is applied, the few it reads are read back, as a merge into a store
+/// loads them: the response ids, knocks and doors it names, the revision its revisions
+/// would conflict with, and for a door correction or removal those of every door of its
+/// area (its knocks may be at any of them by now). Sources of door changes and actions
+/// stay in memory: there are few of them. (Door sources stayed in memory too until a
+/// simulation with a door log as large as a real force's: 500,000 doors held some 400 MB
+/// by the end of a 1,000,000-response recover.)
 struct SourceSpill {
     tree: sled::Tree,
     /// The store's own `merge` tree: the spill is already where its records belong.
@@ -493,12 +496,13 @@ impl SourceSpill {
     }
 
     fn spilled(key: &[u8]) -> bool {
-        key.starts_with(b"response:") || key.starts_with(b"knock:")
+        key.starts_with(b"response:") || key.starts_with(b"knock:") || key.starts_with(b"door:")
     }
 
     /// Reads back the sources applying `entry` to `model` reads or adds to.
     fn load(&self, model: &mut Model, entry: &JournalEntry) -> Result<(), StoreError> {
-        use super::merge::{knock_key, response_key};
+        use super::doors::{area_prefix, door_key};
+        use super::merge::{door_record_key, knock_key, response_key};
         use crate::batch::Record;
         let revised = |model: &Model, r: &Response| {
             r.replaces
@@ -506,6 +510,7 @@ impl SourceSpill {
                 .map(|other| response_key(*other))
         };
         let mut keys = Vec::new();
+        let mut areas = Vec::new();
         match entry {
             JournalEntry::Merged { records, .. } => {
                 for record in records {
@@ -518,12 +523,19 @@ impl SourceSpill {
                             keys.push(knock_key(k.knock.identity(&k.area, &k.door)));
                         }
                         Record::DoorEdit(e) => {
-                            keys.extend(e.knocks.iter().map(|id| knock_key(*id)))
+                            keys.extend(e.knocks.iter().map(|id| knock_key(*id)));
+                            areas.push(e.area.as_str());
                         }
                         Record::DoorRemove(r) => {
                             keys.extend(r.knocks.iter().map(|id| knock_key(*id)));
+                            areas.push(r.area.as_str());
                         }
-                        Record::Door(_) | Record::Setting(_) | Record::Action(_) => {}
+                        Record::Door(d) => {
+                            keys.extend(
+                                door_key(&d.area, &d.door).ok().map(|k| door_record_key(&k)),
+                            );
+                        }
+                        Record::Setting(_) | Record::Action(_) => {}
                     }
                 }
             }
@@ -537,6 +549,23 @@ impl SourceSpill {
             }
             let stored = self.tree.get(from_key(&key))?;
             if let Some(bytes) = stored {
+                let sources = decode(
+                    || format!("merge record from:{}", String::from_utf8_lossy(&key)),
+                    &bytes,
+                )?;
+                model.merge.sources.insert(key, sources);
+            }
+        }
+        for area in areas {
+            let Ok(prefix) = area_prefix(area) else {
+                continue;
+            };
+            for entry in self.tree.scan_prefix(from_key(&door_record_key(&prefix))) {
+                let (stored, bytes) = entry?;
+                let key = stored[super::merge::FROM_PREFIX.len()..].to_vec();
+                if model.merge.sources.contains_key(&key) {
+                    continue;
+                }
                 let sources = decode(
                     || format!("merge record from:{}", String::from_utf8_lossy(&key)),
                     &bytes,
