@@ -468,8 +468,8 @@ const SPILL_TREE: &str = "recover-sources";
 /// would conflict with, and for a door correction or removal those of every door of its
 /// area (its knocks may be at any of them by now). Sources of door changes and actions
 /// stay in memory: there are few of them. (Door sources stayed in memory too until a
-/// simulation with a door log as large as a real force's: 500,000 doors held some 400 MB
-/// by the end of a 1,000,000-response recover.)
+/// simulation with a door log of some 500,000 doors, where they were about 250 MB of a
+/// 1,000,000-response recover's peak.)
 struct SourceSpill {
     tree: sled::Tree,
     /// The store's own `merge` tree: the spill is already where its records belong.
