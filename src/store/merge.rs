@@ -685,9 +685,11 @@ pub(super) const WRITE_SLICE_BYTES: usize = 4 * 1024 * 1024;
 /// `slice` writes or [`WRITE_SLICE_BYTES`] bytes, each let go once sled has it. One
 /// `apply_batch` keeps every version of every node it writes until it returns (each write
 /// copies its node): a journal line's merge sources written in one held some 320 MB at the
-/// peak of recovering a store of 200,000 responses. Not atomic across slices: callers
-/// that need a merge all or nothing get it from the journal's mark, written after them.
-/// The first error stops the writing and is returned.
+/// peak of recovering a store of 200,000 responses. Not atomic across slices: a merge
+/// gets all or nothing from the journal's mark, written after its slices (a replay
+/// completes a cut-off merge); recover's scratch trees are never read unless the recover
+/// completes; a dry run's overlay is thrown away. The first error stops the writing and
+/// is returned.
 pub(super) fn write_sliced(
     tree: &sled::Tree,
     writes: impl Iterator<Item = Result<(Vec<u8>, Option<Vec<u8>>), StoreError>>,
