@@ -2587,6 +2587,56 @@ mod tests {
         assert_eq!(merged([&changes, &knocks]), first);
     }
 
+    #[test]
+    fn writes_go_in_slices_and_stop_at_the_first_error() {
+        let (env, _) = Env::manual(chrono::Utc::now());
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), env).unwrap();
+        let tree = store.db.open_tree("scratch-test").unwrap();
+        let key = |i: usize| format!("k{i:05}").into_bytes();
+        // More writes than a slice holds, and values over a slice's bytes: all written
+        // across the slices' ends.
+        let n = WRITE_SLICE * 2 + 7;
+        write_sliced(
+            &tree,
+            (0..n).map(|i| Ok((key(i), Some(vec![b'v'; i % 3])))),
+            WRITE_SLICE,
+        )
+        .unwrap();
+        let big = WRITE_SLICE_BYTES / 2 + 1;
+        write_sliced(
+            &tree,
+            (0..3).map(|i| Ok((format!("big{i}").into_bytes(), Some(vec![b'b'; big])))),
+            WRITE_SLICE,
+        )
+        .unwrap();
+        assert_eq!(tree.len(), n + 3);
+        assert_eq!(tree.get(key(n - 1)).unwrap().unwrap().len(), (n - 1) % 3);
+        assert_eq!(tree.get(b"big2").unwrap().unwrap().len(), big);
+        // Removals, across a slice's end.
+        let removed = WRITE_SLICE + 3;
+        write_sliced(&tree, (0..removed).map(|i| Ok((key(i), None))), WRITE_SLICE).unwrap();
+        assert_eq!(tree.len(), n + 3 - removed);
+        assert_eq!(tree.get(key(removed - 1)).unwrap(), None);
+        assert!(tree.get(key(removed)).unwrap().is_some());
+        // An error ends the writing there (the slice it was in is not written: the caller
+        // stops on it), returned as it was.
+        let writes = (removed..n).map(|i| {
+            if i == removed + 5 {
+                Err(StoreError::Encode("no".into()))
+            } else {
+                Ok((key(i), None))
+            }
+        });
+        let err = write_sliced(&tree, writes, WRITE_SLICE).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Encode(ref m) if m == "no"),
+            "{err:?}"
+        );
+        assert!(tree.get(key(removed + 5)).unwrap().is_some());
+        assert!(tree.get(key(removed + 6)).unwrap().is_some());
+    }
+
     /// A door two devices sent stays when one of them removes it, and recover (of the
     /// store, and from the journal alone) rebuilds the same: the replay reads back what it
     /// wrote out of the sources of the area's doors before applying the removal.

@@ -543,17 +543,24 @@ impl SourceSpill {
             JournalEntry::Response(r) => keys.extend(revised(model, r)),
             _ => {}
         }
+        // Unless the model holds them already (changed since they were written out).
+        let take_in = |model: &mut Model, key: Vec<u8>, bytes: &[u8]| {
+            if let std::collections::btree_map::Entry::Vacant(held) = model.merge.sources.entry(key)
+            {
+                let sources = decode(
+                    || format!("merge record from:{}", String::from_utf8_lossy(held.key())),
+                    bytes,
+                )?;
+                held.insert(sources);
+            }
+            Ok::<_, StoreError>(())
+        };
         for key in keys {
             if model.merge.sources.contains_key(&key) {
                 continue;
             }
-            let stored = self.tree.get(from_key(&key))?;
-            if let Some(bytes) = stored {
-                let sources = decode(
-                    || format!("merge record from:{}", String::from_utf8_lossy(&key)),
-                    &bytes,
-                )?;
-                model.merge.sources.insert(key, sources);
+            if let Some(bytes) = self.tree.get(from_key(&key))? {
+                take_in(model, key, &bytes)?;
             }
         }
         for area in areas {
@@ -562,15 +569,11 @@ impl SourceSpill {
             };
             for entry in self.tree.scan_prefix(from_key(&door_record_key(&prefix))) {
                 let (stored, bytes) = entry?;
-                let key = stored[super::merge::FROM_PREFIX.len()..].to_vec();
-                if model.merge.sources.contains_key(&key) {
-                    continue;
-                }
-                let sources = decode(
-                    || format!("merge record from:{}", String::from_utf8_lossy(&key)),
+                take_in(
+                    model,
+                    stored[super::merge::FROM_PREFIX.len()..].to_vec(),
                     &bytes,
                 )?;
-                model.merge.sources.insert(key, sources);
             }
         }
         Ok(())
@@ -1399,56 +1402,6 @@ mod tests {
         // What it held was not the journal's: it did not reach the merge records.
         let merge = store.tree(super::super::merge::MERGE).unwrap();
         assert_eq!(merge.get(from_key(b"response:stale")).unwrap(), None);
-    }
-
-    #[test]
-    fn scratch_writes_go_in_slices_and_stop_at_the_first_error() {
-        let (env, _) = Env::manual(chrono::Utc::now());
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_with(dir.path(), env).unwrap();
-        let tree = store.db.open_tree("scratch-test").unwrap();
-        let key = |i: usize| format!("k{i:05}").into_bytes();
-        // More writes than a slice holds, and values over a slice's bytes: all written
-        // across the slices' ends.
-        let n = WRITE_SLICE * 2 + 7;
-        write_sliced(
-            &tree,
-            (0..n).map(|i| Ok((key(i), Some(vec![b'v'; i % 3])))),
-            WRITE_SLICE,
-        )
-        .unwrap();
-        let big = super::super::merge::WRITE_SLICE_BYTES / 2 + 1;
-        write_sliced(
-            &tree,
-            (0..3).map(|i| Ok((format!("big{i}").into_bytes(), Some(vec![b'b'; big])))),
-            WRITE_SLICE,
-        )
-        .unwrap();
-        assert_eq!(tree.len(), n + 3);
-        assert_eq!(tree.get(key(n - 1)).unwrap().unwrap().len(), (n - 1) % 3);
-        assert_eq!(tree.get(b"big2").unwrap().unwrap().len(), big);
-        // Removals, across a slice's end.
-        let removed = WRITE_SLICE + 3;
-        write_sliced(&tree, (0..removed).map(|i| Ok((key(i), None))), WRITE_SLICE).unwrap();
-        assert_eq!(tree.len(), n + 3 - removed);
-        assert_eq!(tree.get(key(removed - 1)).unwrap(), None);
-        assert!(tree.get(key(removed)).unwrap().is_some());
-        // An error ends the writing there (the slice it was in is not written: recover
-        // stops on it), returned as it was.
-        let writes = (removed..n).map(|i| {
-            if i == removed + 5 {
-                Err(StoreError::Encode("no".into()))
-            } else {
-                Ok((key(i), None))
-            }
-        });
-        let err = write_sliced(&tree, writes, WRITE_SLICE).unwrap_err();
-        assert!(
-            matches!(err, StoreError::Encode(ref m) if m == "no"),
-            "{err:?}"
-        );
-        assert!(tree.get(key(removed + 5)).unwrap().is_some());
-        assert!(tree.get(key(removed + 6)).unwrap().is_some());
     }
 
     #[test]
