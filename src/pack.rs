@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Error;
@@ -11,7 +12,7 @@ use crate::geography::crime::CrimeRecord;
 use crate::geography::{AreaRef, AreaSelection, Geography, Level};
 use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table};
 use crate::report::fieldwork::DoorTally;
-use crate::report::fold::{Fold, Folded, Wants, door_tally};
+use crate::report::fold::{Fold, Folded, Wants, door_tallies, folded};
 use crate::report::profile::Profile;
 use crate::report::{
     AreaLevel, AreaReport, AreaSpec, Count, Figure, Input, Report, Rules, normal_code, tidy,
@@ -181,6 +182,118 @@ fn fold_decoded<'a>(
     Ok((fold, unreadable))
 }
 
+/// The installed surveys, named for kept counts' stamp: a digest of every survey's id,
+/// version and fingerprint (the counts depend on the questions and taxonomy).
+fn surveys_digest(registry: &Registry) -> String {
+    let mut lines: Vec<String> = registry
+        .entries()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}\x1f{}\x1f{}\n",
+                e.survey.id, e.survey.version, e.survey.fingerprint
+            )
+        })
+        .collect();
+    lines.sort();
+    let digest = Sha256::digest(lines.concat().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Counts every period of the store in full and keeps the counts in it
+/// ([`Store::keep_counts`]), so that a report on any period reads them instead of every
+/// response until the store next changes; `false` (and nothing read) when the counts kept
+/// are the store's as it is. Run after a merge, when a coordinator's store has just
+/// changed and the reports are what comes next.
+pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
+    let surveys = surveys_digest(registry);
+    if store.counts_current(&surveys)? {
+        return Ok(false);
+    }
+    let stamp = store.counts_stamp(&surveys);
+    let taxonomy = kin_taxonomy(registry);
+    let fold = Fold::every_period(registry, &taxonomy);
+    let fold = read_into(store, fold, |each| store.each_response_unread(each))?;
+    store.keep_counts(&stamp, &fold.into_counts())?;
+    Ok(true)
+}
+
+/// Reads responses (what `read` hands over, in reading order) and the door log into
+/// `fold`. An unreadable response stops it rather than miscount.
+fn read_into<'a>(
+    store: &Store,
+    fold: Fold<'a>,
+    read: impl FnOnce(
+        &mut dyn FnMut(InPeriodUnread) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>,
+) -> Result<Fold<'a>, Error> {
+    let wants = fold.wants();
+    // Three stages on threads of their own, in reading order throughout: this one
+    // reads the store, one parses and decodes what the fold reads of each response
+    // (most of the work), one folds; the door log is counted on a fourth. Every period
+    // is read (the issues named in each are counted for "what changed" and
+    // "persisting"); a period not counted in full, as the index keeps it.
+    let (fold, unreadable, doors) = std::thread::scope(|scope| {
+        let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<InPeriodUnread>>(IN_FLIGHT);
+        let (decoded_tx, decoded_rx) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(IN_FLIGHT);
+        let decoder_wants = wants.clone();
+        scope.spawn(move || {
+            for chunk in raw_rx {
+                let out = chunk
+                    .into_iter()
+                    .map(|item| decode(item, &decoder_wants))
+                    .collect();
+                if decoded_tx.send(out).is_err() {
+                    break;
+                }
+            }
+        });
+        let folder = scope.spawn(move || fold_decoded(store, fold, decoded_rx));
+        // The door log on a thread of its own: read beside the responses, it fills
+        // what the other stages leave of the machine.
+        let full = wants.full();
+        let doors = scope.spawn(move || {
+            let mut doors: BTreeMap<(Period, String), DoorTally> = BTreeMap::new();
+            store.each_door(|d| {
+                for (p, code, t) in door_tallies(&d, full) {
+                    doors.entry((p, code)).or_default().add(t);
+                }
+                Ok(())
+            })?;
+            Ok::<_, StoreError>(doors)
+        });
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let send = |chunk: Vec<InPeriodUnread>| {
+            // Refused only once the fold has stopped, on an error of its own, which
+            // is the one returned: this one only ends the reading.
+            raw_tx
+                .send(chunk)
+                .map_err(|_| StoreError::Encode("the report stopped".into()))
+        };
+        let read = read(&mut |item| {
+            chunk.push(item);
+            if chunk.len() == CHUNK {
+                send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))?;
+            }
+            Ok(())
+        });
+        let read = read.and_then(|()| send(std::mem::take(&mut chunk)));
+        drop(raw_tx);
+        let (fold, unreadable) = joined(folder)?;
+        read?;
+        let doors = joined(doors)?;
+        Ok::<_, StoreError>((fold, unreadable, doors))
+    })?;
+    if let Some(e) = unreadable.into_iter().next() {
+        return Err(e.into());
+    }
+    let mut fold = fold;
+    for ((p, code), t) in doors {
+        fold.door_tally(p, code, t);
+    }
+    Ok(fold)
+}
+
 impl Sources {
     /// Reads the store; an unreadable response stops the pack rather than miscount it.
     pub fn read(store: &Store, registry: &Registry) -> Result<Sources, Error> {
@@ -193,10 +306,12 @@ impl Sources {
     }
 
     /// Reads the store for a report on `period` over `areas` (from `geography`, the
-    /// store's): every response and door is read once, folded into the counts the report
-    /// needs and dropped; none is kept. Only the period's own records are read when the
-    /// store's index of periods can be ([`Store::each_in_period`]). Builds the same report as [`Sources::read`] in
-    /// memory bounded by the areas and questions rather than the store.
+    /// store's). The counts the store keeps ([`keep_counts`]) when they are the store's
+    /// as it is now; otherwise every response and door is read once, folded into the
+    /// counts the report needs and dropped; none is kept. Only the period's own records
+    /// are read in full when the store's index of periods can be
+    /// ([`Store::each_in_period`]). Builds the same report as [`Sources::read`] in memory
+    /// bounded by the areas and questions rather than the store.
     pub fn read_period(
         store: &Store,
         registry: &Registry,
@@ -204,68 +319,17 @@ impl Sources {
         period: Period,
         areas: &[AreaSpec],
     ) -> Result<Sources, Error> {
-        let taxonomy = kin_taxonomy(registry);
-        let fold = Fold::new(registry, &taxonomy, period, areas);
-        let wants = fold.wants();
-        // Three stages on threads of their own, in reading order throughout: this one
-        // reads the store, one parses and decodes what the fold reads of each response
-        // (most of the work), one folds; the door log is counted on a fourth. Every period
-        // is read (the issues named in each are counted for "what changed" and
-        // "persisting"), but only this one's records: the others as the index keeps them.
-        let (fold, unreadable, doors) = std::thread::scope(|scope| {
-            let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<InPeriodUnread>>(IN_FLIGHT);
-            let (decoded_tx, decoded_rx) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(IN_FLIGHT);
-            scope.spawn(move || {
-                for chunk in raw_rx {
-                    let out = chunk.into_iter().map(|item| decode(item, &wants)).collect();
-                    if decoded_tx.send(out).is_err() {
-                        break;
-                    }
-                }
-            });
-            let folder = scope.spawn(move || fold_decoded(store, fold, decoded_rx));
-            // The door log on a thread of its own: read beside the responses, it fills
-            // what the other stages leave of the machine.
-            let doors = scope.spawn(move || {
-                let mut doors: BTreeMap<String, DoorTally> = BTreeMap::new();
-                store.each_door(|d| {
-                    if let Some((code, t)) = door_tally(&d, period) {
-                        doors.entry(code).or_default().add(t);
-                    }
-                    Ok(())
-                })?;
-                Ok::<_, StoreError>(doors)
-            });
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let send = |chunk: Vec<InPeriodUnread>| {
-                // Refused only once the fold has stopped, on an error of its own, which
-                // is the one returned: this one only ends the reading.
-                raw_tx
-                    .send(chunk)
-                    .map_err(|_| StoreError::Encode("the report stopped".into()))
-            };
-            let read = store.each_in_period_unread(period, true, |item| {
-                chunk.push(item);
-                if chunk.len() == CHUNK {
-                    send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))?;
-                }
-                Ok(())
-            });
-            let read = read.and_then(|()| send(chunk));
-            drop(raw_tx);
-            let (fold, unreadable) = joined(folder)?;
-            read?;
-            let doors = joined(doors)?;
-            Ok::<_, StoreError>((fold, unreadable, doors))
-        })?;
-        if let Some(e) = unreadable.into_iter().next() {
-            return Err(e.into());
-        }
-        let mut fold = fold;
-        for (code, t) in doors {
-            fold.door_tally(code, t);
-        }
-        let folded = fold.finish();
+        let folded = match store.kept_counts(&surveys_digest(registry))? {
+            Some(counts) => folded(&counts, period, areas),
+            None => {
+                let taxonomy = kin_taxonomy(registry);
+                let fold = Fold::new(registry, &taxonomy, period);
+                read_into(store, fold, |each| {
+                    store.each_in_period_unread(period, true, each)
+                })?
+                .finish(period, areas)
+            }
+        };
         Sources::with(store, registry, geography, Vec::new(), Some(folded))
     }
 
@@ -1099,6 +1163,26 @@ mod tests {
                 assert!(
                     x == y,
                     "{}: the indexed pack differs from the full scan's",
+                    periods[i]
+                );
+            }
+        }
+        // The counts a merge keeps give the same packs. Every caller wrote to the store
+        // since the last keep, so they are counted afresh, then current until a write.
+        assert!(
+            keep_counts(store, registry).unwrap(),
+            "kept counts went stale"
+        );
+        assert!(
+            !keep_counts(store, registry).unwrap(),
+            "kept counts are current"
+        );
+        let kept: Vec<_> = periods.iter().map(|p| packs(store, registry, *p)).collect();
+        for (i, (a, b)) in kept.iter().zip(&indexed).enumerate() {
+            for (x, y) in a.iter().zip(b) {
+                assert!(
+                    x == y,
+                    "{}: the pack from kept counts differs from the index's",
                     periods[i]
                 );
             }

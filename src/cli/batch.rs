@@ -607,9 +607,20 @@ fn merge(
             }
         }
     }
-    bar.finish();
     // Its scratch folder goes now, before the report.
     drop(dry);
+    // The report's counts brought up to date while the store is open: what comes after
+    // a merge is the reports, which then read them instead of every response.
+    let mut counts_note = None;
+    if !dry_run {
+        bar.counting();
+        if let Err(e) = crate::pack::keep_counts(&store, &registry) {
+            counts_note = Some(format!(
+                "the report's counts could not be kept ({e}); reports count every response instead"
+            ));
+        }
+    }
+    bar.finish();
 
     let mut doc = Document::new();
     doc.table(table);
@@ -620,6 +631,9 @@ fn merge(
     let gaps = store.batch_gaps()?;
     for g in &gaps {
         doc.warning(g.to_string());
+    }
+    if let Some(note) = counts_note {
+        doc.warning(note);
     }
     let unresolved =
         store.unresolved_conflict_count()? + store.unresolved_action_conflicts()?.len();
@@ -704,6 +718,17 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_length(total);
             bar.set_position(done);
+        }
+    }
+
+    /// After the files: counting the store for reports ([`crate::pack::keep_counts`]).
+    fn counting(&self) {
+        if let Some(bar) = &self.bar {
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+                bar.set_style(style);
+            }
+            bar.set_message("counting the store for reports");
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
         }
     }
 

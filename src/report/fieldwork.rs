@@ -1,13 +1,15 @@
 //! Fieldwork: doors knocked and answered (door log), interviews, refusals, the response
 //! rate, interviewers and EVA transects walked.
 
+use serde::{Deserialize, Serialize};
+
 use super::AreaPeriod;
 use super::figure::{Rules, Tally};
 use super::model::Fieldwork;
 use crate::response::{DoorRecord, Outcome, Period};
 
 /// Door log counts over the knocks made in the period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DoorTally {
     pub knocked: u64,
     pub answered: u64,

@@ -14,6 +14,8 @@
 //! - in a table whose rows add up to a shown total, a single hidden cell takes the next
 //!   smallest cell with it ([`hide_in_table`]), so it cannot be recovered by subtraction.
 
+use serde::{Deserialize, Serialize};
+
 use super::model::{Count, Figure};
 use super::wilson::wilson;
 
@@ -23,7 +25,7 @@ pub const LOW_BASE: u64 = 30;
 pub const THRESHOLD: u64 = 5;
 
 /// What a figure is made from, before any suppression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Tally {
     pub count: u64,
     pub base: u64,
@@ -31,6 +33,13 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Adds another tally's counts (of other responses) to this one.
+    pub fn absorb(&mut self, other: Tally) {
+        self.count += other.count;
+        self.base += other.base;
+        self.excluded += other.excluded;
+    }
+
     pub fn new(count: u64, base: u64) -> Tally {
         Tally {
             count,

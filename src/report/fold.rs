@@ -1,10 +1,13 @@
 //! The report read one response at a time: each response is folded into the counts the
-//! sections need as it is read, then dropped. For the period reported that is each area's
-//! [`AreaPeriod`]; for every period, the issue counts behind "what changed" and
-//! "persisting", and how many responses are on surveys this device does not know. A store
-//! of any size is then read in memory bounded by its areas, questions and periods (and the
-//! EVA findings the pack lists), not by its responses, and only the answers
-//! [`Fold::needs_answer`] names need be decoded.
+//! sections need as it is read, then dropped. Counts are kept per area code as filed and
+//! period ([`CodeCounts`]): for the period reported, everything the sections count (an
+//! [`AreaPeriod`]); for every other period, the issue counts behind "what changed" and
+//! "persisting"; and how many responses are on surveys this device does not know. An
+//! area's counts are then its codes' added up ([`folded`]). A store of any size is read in
+//! memory bounded by its area codes, questions and periods (and the EVA findings the pack
+//! lists), not by its responses, and only the answers [`Fold::needs_answer`] names need be
+//! decoded. The same counts taken over every period ([`Fold::every_period`]) are what a
+//! store keeps after a merge for the reports that follow.
 //!
 //! Revisions: a response replaced by a finished revision is not counted. Responses are
 //! read oldest first, so a revision usually comes after what it replaces: [`Fold::note`]
@@ -12,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::changes::History;
@@ -43,6 +47,108 @@ pub struct Folded {
     pub worked: BTreeSet<String>,
 }
 
+/// The format of [`Counts`] as a store keeps them: moved whenever what a fold counts, or
+/// how, changes, so that counts kept by another release are counted again, not misread.
+pub const COUNTS_FORMAT: u32 = 1;
+
+/// What the report counts of the responses and doors filed under one area code in one
+/// period. Areas are made of area codes ([`AreaSpec::members`]), so an area's counts are
+/// its codes' added up ([`folded`]): the same counts serve every level and area, and a
+/// store can keep them between reports.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CodeCounts {
+    /// The period's counts in full; `None` where only `issues` was counted (a period
+    /// other than the one reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<AreaPeriod>,
+    /// The interviews' issue counts, for "what changed" and "persisting"; with `now`,
+    /// in `now` instead (the same counts).
+    #[serde(default)]
+    pub issues: TallyAcc,
+    /// Counted responses on an installed survey.
+    #[serde(default)]
+    pub filed: u64,
+    /// Finished responses (a count, so a response taken out again can be).
+    #[serde(default)]
+    pub worked: u64,
+    /// The door log's counts over the period's knocks.
+    #[serde(default)]
+    pub doors: DoorTally,
+}
+
+impl CodeCounts {
+    /// The interviews' issue counts.
+    pub fn issues(&self) -> &TallyAcc {
+        self.now.as_ref().map_or(&self.issues, |n| &n.issues)
+    }
+}
+
+/// One period's [`CodeCounts`], by area code as filed ([`normal_code`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PeriodCounts {
+    pub codes: BTreeMap<String, CodeCounts>,
+    /// Counted responses whose survey is not installed here.
+    #[serde(default)]
+    pub unknown: u64,
+}
+
+/// The counts of every period read.
+pub type Counts = BTreeMap<Period, PeriodCounts>;
+
+/// The report's counts for `areas` in `period` from the counts per area code: each
+/// area's are its members' added up.
+pub fn folded(counts: &Counts, period: Period, areas: &[AreaSpec]) -> Folded {
+    let none = PeriodCounts::default();
+    let this = counts.get(&period).unwrap_or(&none);
+    let mut out = Folded {
+        unknown: counts.values().map(|p| p.unknown).sum(),
+        filed: this
+            .codes
+            .iter()
+            .filter(|(_, c)| c.filed > 0)
+            .map(|(code, c)| (code.clone(), c.filed))
+            .collect(),
+        worked: this
+            .codes
+            .iter()
+            .filter(|(_, c)| c.worked > 0 || c.doors.knocked > 0)
+            .map(|(code, _)| code.clone())
+            .collect(),
+        ..Folded::default()
+    };
+    for spec in areas {
+        let members = || spec.members.iter().filter_map(|m| this.codes.get(m));
+        let mut now = AreaPeriod::default();
+        let mut doors = DoorTally::default();
+        for c in members() {
+            if let Some(n) = &c.now {
+                now.absorb(n);
+            }
+            doors.add(c.doors);
+        }
+        out.now.insert(spec.code.clone(), now);
+        out.doors.insert(spec.code.clone(), doors);
+        for (p, counts) in counts {
+            let mut acc = TallyAcc::default();
+            for m in &spec.members {
+                if let Some(c) = counts.codes.get(m) {
+                    acc.absorb(c.issues());
+                }
+            }
+            // A period whose interviews were all taken out again has none.
+            if acc.interviews() == 0 {
+                continue;
+            }
+            out.history
+                .entry(spec.code.clone())
+                .or_default()
+                .periods
+                .insert(*p, acc.finish());
+        }
+    }
+    out
+}
+
 /// What to do with a response about to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Note {
@@ -56,24 +162,13 @@ pub struct Note {
 pub struct Fold<'a> {
     surveys: &'a Registry,
     look: Lookups<'a>,
-    period: Period,
-    codes: Vec<String>,
-    /// Area code as filed (normalised) → the areas it belongs to.
-    members: BTreeMap<String, Vec<usize>>,
-    tallies: BTreeMap<(usize, Period), TallyAcc>,
-    /// Per area, the period reported.
-    now: Vec<AreaPeriod>,
-    doors: Vec<DoorTally>,
-    unknown: u64,
-    filed: BTreeMap<String, u64>,
-    /// Finished responses of the period per area code as filed (a count, so a response
-    /// taken out again can be).
-    worked: BTreeMap<String, u64>,
-    door_worked: BTreeSet<String>,
+    /// The period counted in full; `None`: every period (the counts a store keeps).
+    full: Option<Period>,
+    counts: Counts,
     /// The responses replaced by a finished revision: the one thing kept per response,
     /// and only per revision.
     replaced: HashSet<Uuid>,
-    /// Responses counted so far: the next one's place in reading order.
+    /// Responses counted in full so far: the next one's place in reading order.
     read: u64,
     wants: Wants,
 }
@@ -82,7 +177,8 @@ pub struct Fold<'a> {
 /// findings do. Apart from the fold, so that responses can be decoded on another thread.
 #[derive(Debug, Clone)]
 pub struct Wants {
-    period: Period,
+    /// The period counted in full (every period when `None`).
+    full: Option<Period>,
     /// The questions that rank the issues named, in any survey installed.
     rank_questions: BTreeSet<String>,
     /// The questions the sections read of a response of the period reported.
@@ -94,7 +190,7 @@ impl Wants {
     /// not be decoded. (A question of any installed survey is read whatever the
     /// response's survey: decoding one answer too many changes no count.)
     pub fn needs_answer(&self, period: Period, question: &str) -> bool {
-        if period == self.period {
+        if self.needs_findings(period) {
             self.period_questions.contains(question)
         } else {
             question == ISSUES_QUESTION
@@ -103,9 +199,14 @@ impl Wants {
         }
     }
 
+    /// The period counted in full; `None`: every period.
+    pub fn full(&self) -> Option<Period> {
+        self.full
+    }
+
     /// Whether counting a response of `period` reads its EVA findings.
     pub fn needs_findings(&self, period: Period) -> bool {
-        period == self.period
+        self.full.is_none_or(|p| p == period)
     }
 }
 
@@ -116,25 +217,42 @@ pub fn door_tally(door: &DoorRecord, period: Period) -> Option<(String, DoorTall
     (t.knocked > 0).then(|| (normal_code(&door.area), t))
 }
 
+/// A door's counts ([`door_tally`]) in each period counted in full: `full`, or when
+/// `None` every period it was knocked in.
+pub fn door_tallies(door: &DoorRecord, full: Option<Period>) -> Vec<(Period, String, DoorTally)> {
+    let periods: BTreeSet<Period> = match full {
+        Some(p) => BTreeSet::from([p]),
+        None => door
+            .knocks
+            .iter()
+            .map(|k| Period::of_fieldwork(k.at))
+            .collect(),
+    };
+    periods
+        .into_iter()
+        .filter_map(|p| door_tally(door, p).map(|(code, t)| (p, code, t)))
+        .collect()
+}
+
 /// Whether a response's status counts in the report (as [`super::active_responses`]).
 fn counted(status: Status) -> bool {
     matches!(status, Status::Complete | Status::Refused)
 }
 
 impl<'a> Fold<'a> {
-    /// A fold for a report on `period` over `areas`.
-    pub fn new(
-        surveys: &'a Registry,
-        taxonomy: &'a Taxonomy,
-        period: Period,
-        areas: &[AreaSpec],
-    ) -> Fold<'a> {
-        let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (i, spec) in areas.iter().enumerate() {
-            for m in &spec.members {
-                members.entry(m.clone()).or_default().push(i);
-            }
-        }
+    /// A fold for a report on `period`: that period's responses are counted in full, the
+    /// others' issue counts only.
+    pub fn new(surveys: &'a Registry, taxonomy: &'a Taxonomy, period: Period) -> Fold<'a> {
+        Fold::counting(surveys, taxonomy, Some(period))
+    }
+
+    /// A fold counting every period in full: the counts a store keeps for reports on any
+    /// period ([`Fold::into_counts`]).
+    pub fn every_period(surveys: &'a Registry, taxonomy: &'a Taxonomy) -> Fold<'a> {
+        Fold::counting(surveys, taxonomy, None)
+    }
+
+    fn counting(surveys: &'a Registry, taxonomy: &'a Taxonomy, full: Option<Period>) -> Fold<'a> {
         let questions = || surveys.entries().iter().flat_map(|e| &e.survey.questions);
         let rank_questions: BTreeSet<String> = questions()
             .filter(
@@ -172,20 +290,12 @@ impl<'a> Fold<'a> {
         Fold {
             surveys,
             look,
-            period,
-            codes: areas.iter().map(|a| a.code.clone()).collect(),
-            members,
-            tallies: BTreeMap::new(),
-            now: vec![AreaPeriod::default(); areas.len()],
-            doors: vec![DoorTally::default(); areas.len()],
-            unknown: 0,
-            filed: BTreeMap::new(),
-            worked: BTreeMap::new(),
-            door_worked: BTreeSet::new(),
+            full,
+            counts: Counts::new(),
             replaced: HashSet::new(),
             read: 0,
             wants: Wants {
-                period,
+                full,
                 rank_questions,
                 period_questions,
             },
@@ -195,14 +305,14 @@ impl<'a> Fold<'a> {
     /// The fold of a report's own responses and doors, all in memory (as the field app
     /// reads them): the latest finished revision of each response, in the order given.
     pub fn of_input(input: &Input<'_>) -> Folded {
-        let mut f = Fold::new(input.surveys, input.taxonomy, input.period, &input.areas);
+        let mut f = Fold::new(input.surveys, input.taxonomy, input.period);
         for r in super::active_responses(input.responses).responses {
             f.count(r, true);
         }
         for d in input.doors {
             f.door(d);
         }
-        f.finish()
+        f.finish(input.period, &input.areas)
     }
 
     /// See [`Wants::needs_answer`].
@@ -246,105 +356,74 @@ impl<'a> Fold<'a> {
         self.count(response, false);
     }
 
-    /// Counts a door's knocks in the period reported.
+    /// Counts a door's knocks in the periods counted in full.
     pub fn door(&mut self, door: &DoorRecord) {
-        if let Some((code, t)) = door_tally(door, self.period) {
-            self.door_tally(code, t);
+        for (p, code, t) in door_tallies(door, self.full) {
+            self.door_tally(p, code, t);
         }
     }
 
-    /// Counts the doors' counts [`door_tally`] gives, added up per area code as filed in
-    /// any order: the same as counting each door.
-    pub fn door_tally(&mut self, code: String, t: DoorTally) {
+    /// Counts the doors' counts [`door_tally`] gives for `period`, added up per area code
+    /// as filed in any order: the same as counting each door.
+    pub fn door_tally(&mut self, period: Period, code: String, t: DoorTally) {
         if t.knocked == 0 {
             return;
         }
-        if let Some(areas) = self.members.get(&code) {
-            for &i in areas {
-                if let Some(d) = self.doors.get_mut(i) {
-                    d.add(t);
-                }
-            }
-        }
-        self.door_worked.insert(code);
+        self.counts
+            .entry(period)
+            .or_default()
+            .codes
+            .entry(code)
+            .or_default()
+            .doors
+            .add(t);
     }
 
     fn count(&mut self, r: &Response, add: bool) {
         let step = |n: &mut u64| *n = super::step(*n, add);
-        let in_period = r.period == self.period;
-        if in_period && r.status.is_final() {
-            step(self.worked.entry(normal_code(&r.area)).or_insert(0));
-        }
+        let full = self.wants.needs_findings(r.period);
+        let period = self.counts.entry(r.period).or_default();
+        let code = normal_code(&r.area);
         if !counted(r.status) {
+            if full && r.status.is_final() {
+                step(&mut period.codes.entry(code).or_default().worked);
+            }
             return;
         }
         let Some(survey) = self.surveys.get(&r.survey_id, Some(r.survey_version)) else {
-            step(&mut self.unknown);
+            if full {
+                step(&mut period.codes.entry(code).or_default().worked);
+            }
+            step(&mut period.unknown);
             return;
         };
-        let code = normal_code(&r.area);
-        if in_period {
-            step(self.filed.entry(code.clone()).or_insert(0));
-        }
-        let Some(areas) = self.members.get(&code) else {
-            return;
-        };
+        let counts = period.codes.entry(code).or_default();
         let c = Counted {
             response: r,
             survey,
         };
-        if in_period {
+        if full {
+            step(&mut counts.worked);
+            step(&mut counts.filed);
             if add {
                 self.read += 1;
             }
-            for &i in areas {
-                if let Some(now) = self.now.get_mut(i) {
-                    now.count(&self.look, &c, self.read, add);
-                }
-            }
-        }
-        let Class::Interview(who) = Class::of(&c) else {
-            return;
-        };
-        let s = said(&c, self.look.taxonomy);
-        for &i in areas {
-            self.tallies
-                .entry((i, r.period))
-                .or_default()
-                .count(who, &s, add);
+            counts
+                .now
+                .get_or_insert_with(AreaPeriod::default)
+                .count(&self.look, &c, self.read, add);
+        } else if let Class::Interview(who) = Class::of(&c) {
+            counts.issues.count(who, &said(&c, self.look.taxonomy), add);
         }
     }
 
-    /// The counts.
-    pub fn finish(self) -> Folded {
-        let mut history: BTreeMap<String, History> = BTreeMap::new();
-        for ((i, period), acc) in self.tallies {
-            // A period whose interviews were all taken out again has none.
-            if acc.interviews() == 0 {
-                continue;
-            }
-            if let Some(code) = self.codes.get(i) {
-                history
-                    .entry(code.clone())
-                    .or_default()
-                    .periods
-                    .insert(period, acc.finish());
-            }
-        }
-        let worked = self
-            .worked
-            .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(code, _)| code)
-            .chain(self.door_worked)
-            .collect();
-        Folded {
-            history,
-            unknown: self.unknown,
-            now: self.codes.iter().cloned().zip(self.now).collect(),
-            doors: self.codes.into_iter().zip(self.doors).collect(),
-            filed: self.filed,
-            worked,
-        }
+    /// The report's counts for `areas` in `period` (the period this fold counts in full).
+    pub fn finish(self, period: Period, areas: &[AreaSpec]) -> Folded {
+        folded(&self.counts, period, areas)
+    }
+
+    /// The counts per period and area code.
+    pub fn into_counts(self) -> Counts {
+        self.counts
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::figure::{Rules, hide_in_table};
@@ -74,9 +75,10 @@ pub fn about_you_values(surveys: &Registry) -> BTreeMap<String, BTreeSet<String>
 }
 
 /// The interviews' "about you" answers, counted one interview at a time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Acc {
     /// Interviews per survey id and version: which questions the pack shows.
+    #[serde(with = "super::pairs")]
     surveys: BTreeMap<(String, u32), u64>,
     /// Per "about you" question of any installed survey, interviews per value given
     /// ([`NOT_ANSWERED`] included).
@@ -87,6 +89,28 @@ pub struct Acc {
 }
 
 impl Acc {
+    /// Adds other interviews' counts (another area code's, read in the same reading
+    /// order) to these.
+    pub fn absorb(&mut self, other: &Acc) {
+        for (k, n) in &other.surveys {
+            *self.surveys.entry(k.clone()).or_insert(0) += n;
+        }
+        for (q, values) in &other.counts {
+            let mine = self.counts.entry(q.clone()).or_default();
+            for (v, n) in values {
+                *mine.entry(v.clone()).or_insert(0) += n;
+            }
+        }
+        for (q, values) in &other.unusual {
+            let mine = self.unusual.entry(q.clone()).or_default();
+            for (v, given) in values {
+                mine.entry(v.clone())
+                    .or_default()
+                    .extend(given.iter().cloned());
+            }
+        }
+    }
+
     /// Counts an interview in (`add`) or back out; `order` is its place in reading order,
     /// `questions` every "about you" question ([`about_you_values`]).
     pub fn count(

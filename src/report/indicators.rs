@@ -2,6 +2,8 @@
 //! only. Questions are found by their `indicator` tag, so every survey version that asks
 //! the same measure feeds the same figure.
 
+use serde::{Deserialize, Serialize};
+
 use super::figure::{Rules, Tally};
 use super::model::{Indicator, Indicators};
 use super::{AreaPeriod, Counted, Respondent, step};
@@ -182,7 +184,7 @@ pub fn measures() -> Vec<Measure> {
 }
 
 /// The residents' answers to every measure, counted one resident at a time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Acc {
     high: Tally,
     /// One per [`measures`], in order.
@@ -203,6 +205,17 @@ impl Acc {
         }
         for (m, t) in measures.iter().zip(&mut self.measures) {
             tally_step(t, scored(c, &m.tags, m.positive), add);
+        }
+    }
+
+    /// Adds the counts of other residents (another area code's) to these.
+    pub fn absorb(&mut self, other: &Acc) {
+        self.high.absorb(other.high);
+        if self.measures.len() < other.measures.len() {
+            self.measures.resize(other.measures.len(), Tally::default());
+        }
+        for (t, o) in self.measures.iter_mut().zip(&other.measures) {
+            t.absorb(*o);
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::figure::{Rules, Tally};
 use super::model::{IssueGroup, IssueRow, Issues};
 use super::{Counted, Respondent, step};
@@ -63,7 +65,7 @@ pub fn said(c: &Counted<'_>, taxonomy: &Taxonomy) -> Said {
 }
 
 /// A count among all interviews, residents and businesses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Split {
     pub all: u64,
     pub residents: u64,
@@ -71,6 +73,12 @@ pub struct Split {
 }
 
 impl Split {
+    fn absorb(&mut self, other: Split) {
+        self.all += other.all;
+        self.residents += other.residents;
+        self.businesses += other.businesses;
+    }
+
     fn count(&mut self, who: Respondent, add: bool) {
         self.all = step(self.all, add);
         match who {
@@ -82,7 +90,7 @@ impl Split {
 }
 
 /// One issue's counts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct IssueTally {
     pub issue: String,
     pub named: Split,
@@ -117,7 +125,7 @@ impl IssueTallies {
 }
 
 /// Issue counts added to (and taken from) one interview at a time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TallyAcc {
     interviews: Split,
     named_nothing: u64,
@@ -152,6 +160,24 @@ impl TallyAcc {
 
     pub fn interviews(&self) -> u64 {
         self.interviews.all
+    }
+
+    /// Adds the counts of other interviews (another area code's) to these.
+    pub fn absorb(&mut self, other: &TallyAcc) {
+        self.interviews.absorb(other.interviews);
+        self.named_nothing += other.named_nothing;
+        for (id, t) in &other.by_issue {
+            let mine = self
+                .by_issue
+                .entry(id.clone())
+                .or_insert_with(|| IssueTally {
+                    issue: id.clone(),
+                    ..IssueTally::default()
+                });
+            mine.named.absorb(t.named);
+            mine.first.absorb(t.first);
+            mine.top_three.absorb(t.top_three);
+        }
     }
 
     /// The tallies: issues named at least once, most named first, then by id.

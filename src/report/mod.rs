@@ -26,6 +26,8 @@ pub mod wilson;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 pub use figure::{LOW_BASE, Rules, THRESHOLD, Tally};
 pub use model::*;
 pub use profile::{Profile, ProfileError};
@@ -217,7 +219,7 @@ impl<'a> Counted<'a> {
 /// back out when a revision read later replaces one): what every section needs, and no
 /// response. Its size grows with the areas, questions and answers' values, the officers
 /// and the EVA findings the pack lists, never with the number of interviews.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AreaPeriod {
     /// Adult interviews with consent (every table's base), per respondent type in
     /// [`Respondent::ALL`] order.
@@ -334,12 +336,56 @@ impl Respondent {
     }
 }
 
+/// A map whose keys are not strings, (de)serialized as a list of pairs: JSON keys can only
+/// be strings.
+pub(crate) mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
 /// One more (`add`) or one fewer.
 pub(crate) fn step(n: u64, add: bool) -> u64 {
     if add { n + 1 } else { n.saturating_sub(1) }
 }
 
 impl AreaPeriod {
+    /// Adds the counts of other responses (another area code's of the same period, read
+    /// in the same reading order) to these: an area's counts are its codes' added up.
+    pub fn absorb(&mut self, other: &AreaPeriod) {
+        for (n, o) in self.by_type.iter_mut().zip(other.by_type) {
+            *n += o;
+        }
+        self.youth += other.youth;
+        self.declined += other.declined;
+        self.stopped += other.stopped;
+        self.audits += other.audits;
+        self.issues.absorb(&other.issues);
+        for (name, n) in &other.interviewers {
+            *self.interviewers.entry(name.clone()).or_insert(0) += n;
+        }
+        self.indicators.absorb(&other.indicators);
+        self.street.absorb(&other.street);
+        self.evidence.absorb(&other.evidence);
+        self.heard.absorb(&other.heard);
+    }
+
     /// Adult interviews with consent.
     pub fn interviews(&self) -> u64 {
         self.by_type.iter().sum()

@@ -7,7 +7,7 @@
 //! small-numbers rule is `null` with `suppressed: true`. Lists are in a fixed order (see
 //! each field), so the same store and arguments give byte-identical output.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::response::Period;
 
@@ -289,7 +289,7 @@ pub struct Ni195Element {
 }
 
 /// An urgent EVA finding, located by its fixed references (never free-text notes).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UrgentFinding {
     /// The transect id (EVA version 2 on); `null` on version 1 audits.
     pub transect: Option<String>,
@@ -314,7 +314,7 @@ pub struct UrgentFinding {
 /// The position is the finding's own fixed reference when that is a grid reference, else
 /// the transect's start point (its grid reference or GPS fix); a finding with neither is
 /// not located and not listed here.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocatedFinding {
     /// The transect id (EVA version 2 on); `null` on version 1 audits.
     pub transect: Option<String>,

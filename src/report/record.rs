@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::figure::{Rules, Tally};
 use super::issues::{IssueTallies, label};
 use super::model::{Disagreement, StreetAndRecord};
@@ -172,7 +174,7 @@ pub fn street_and_record(
 
 /// Transects audited on an issue's EVA items, those with evidence on one of them, and
 /// the urgent findings on them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssueEvidence {
     pub audited: u64,
     pub with_evidence: u64,
@@ -180,7 +182,7 @@ pub struct IssueEvidence {
 }
 
 /// Each issue's [`IssueEvidence`], added to one audit at a time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Evidence {
     by_issue: BTreeMap<String, IssueEvidence>,
 }
@@ -207,6 +209,16 @@ impl Evidence {
             } else {
                 e.urgent.saturating_sub(urgent)
             };
+        }
+    }
+
+    /// Adds the counts of other audits (another area code's) to these.
+    pub fn absorb(&mut self, other: &Evidence) {
+        for (issue, o) in &other.by_issue {
+            let e = self.by_issue.entry(issue.clone()).or_default();
+            e.audited += o.audited;
+            e.with_evidence += o.with_evidence;
+            e.urgent += o.urgent;
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::model::{LocatedFinding, Ni195Element, Street, UrgentFinding};
@@ -45,7 +46,7 @@ fn ni195(element: &str, n: Ni195Count) -> Ni195Element {
 }
 
 /// Transects graded on an NI 195 element, those below B and those at B−.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Ni195Count {
     pub graded: u64,
     pub below_b: u64,
@@ -53,7 +54,7 @@ pub struct Ni195Count {
 }
 
 /// The audits' street counts, added to one audit at a time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Acc {
     /// One per [`NI195_ELEMENTS`], in order.
     ni195: [Ni195Count; 4],
@@ -64,7 +65,7 @@ pub struct Acc {
     order: HashMap<Uuid, u64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct AuditFindings {
     urgent: Vec<UrgentFinding>,
     /// With their notes; the public pack drops them when it lists them.
@@ -72,6 +73,19 @@ struct AuditFindings {
 }
 
 impl Acc {
+    /// Adds other audits' counts (another area code's, read in the same reading order,
+    /// so their places never collide) to these.
+    pub fn absorb(&mut self, other: &Acc) {
+        for (n, o) in self.ni195.iter_mut().zip(&other.ni195) {
+            n.graded += o.graded;
+            n.below_b += o.below_b;
+            n.b_minus += o.b_minus;
+        }
+        self.findings
+            .extend(other.findings.iter().map(|(k, v)| (*k, v.clone())));
+        self.order.extend(other.order.iter().map(|(k, v)| (*k, *v)));
+    }
+
     /// Counts an audit in (`add`) or back out; `order` is its place in reading order.
     pub fn count(&mut self, c: &Counted<'_>, order: u64, add: bool) {
         for (element, n) in NI195_ELEMENTS.iter().zip(&mut self.ni195) {

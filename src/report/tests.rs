@@ -239,10 +239,34 @@ fn issues_count_every_interview_in_the_base_and_split_residents_from_businesses(
 /// The report as `doorstep report` builds it (see [`fold`]): the responses read once in
 /// id order (the store's), each with only the answers (and findings) the fold needs,
 /// folded and dropped; the doors likewise.
+///
+/// Also checks that the counts a store keeps ([`fold::Fold::every_period`], through their
+/// JSON and back) give the same report for the period.
 fn folded(inp: &Input<'_>) -> Report {
+    let read = fold_as_read(inp, fold::Fold::new(inp.surveys, inp.taxonomy, inp.period))
+        .finish(inp.period, &inp.areas);
+    let every = fold_as_read(inp, fold::Fold::every_period(inp.surveys, inp.taxonomy));
+    let json = serde_json::to_string(&every.into_counts()).unwrap();
+    let kept: fold::Counts = serde_json::from_str(&json).unwrap();
+    let kept = fold::folded(&kept, inp.period, &inp.areas);
+    let report = |counts: &fold::Folded| {
+        build(&Input {
+            responses: &[],
+            doors: &[],
+            folded: Some(counts),
+            ..inp.clone()
+        })
+    };
+    let (read, kept) = (report(&read), report(&kept));
+    assert_eq!(read, kept, "the counts a store keeps give another report");
+    read
+}
+
+/// `f` with the input's responses read into it in id order (the store's), each with only
+/// the answers (and findings) the fold needs; the doors likewise.
+fn fold_as_read<'a>(inp: &Input<'_>, mut f: fold::Fold<'a>) -> fold::Fold<'a> {
     let mut all: Vec<&Response> = inp.responses.iter().collect();
     all.sort_by_key(|r| r.id);
-    let mut f = fold::Fold::new(inp.surveys, inp.taxonomy, inp.period, &inp.areas);
     let read = |f: &fold::Fold<'_>, r: &Response| {
         let mut read = r.clone();
         read.answers.retain(|q, _| f.needs_answer(r.period, q));
@@ -267,13 +291,7 @@ fn folded(inp: &Input<'_>) -> Report {
     for d in inp.doors {
         f.door(d);
     }
-    let counts = f.finish();
-    build(&Input {
-        responses: &[],
-        doors: &[],
-        folded: Some(&counts),
-        ..inp.clone()
-    })
+    f
 }
 
 #[test]
@@ -1116,7 +1134,7 @@ fn fold_times(reg: &Registry, times: usize) -> fold::Folded {
     let w = "E05000001";
     let taxonomy = &reg.get("kin", None).unwrap().taxonomy;
     let period: Period = "2026-Q4".parse().unwrap();
-    let mut f = fold::Fold::new(reg, taxonomy, period, &[ward(w)]);
+    let mut f = fold::Fold::new(reg, taxonomy, period);
     let mut m = Maker::default();
     for _ in 0..times {
         let more = with(ni17(["very_big"; 7]), &[("age_band", "age_65_74")]);
@@ -1147,7 +1165,7 @@ fn fold_times(reg: &Registry, times: usize) -> fold::Folded {
         f.take_out(&kin);
         f.add(revision);
     }
-    f.finish()
+    f.finish(period, &[ward(w)])
 }
 
 #[test]

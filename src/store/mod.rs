@@ -42,6 +42,7 @@ mod doors;
 pub mod export;
 mod home_file;
 mod journal;
+mod kept_counts;
 mod lock;
 pub mod merge;
 pub mod merge_actions;
@@ -71,6 +72,7 @@ pub use journal::{
     CorruptLine, DoorChangeMeta, JOURNAL_DIR, JOURNAL_FILE, JournalContents, JournalEntry,
     JournalMark, each_journal_entry, encode_line, journal_path, read_journal,
 };
+pub use kept_counts::CountsStamp;
 use lock::FilesHold;
 pub use lock::{DirLock, Hold, LOCK_FILE};
 pub use merge::{

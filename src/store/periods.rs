@@ -416,6 +416,19 @@ impl Store {
         Ok(unreadable)
     }
 
+    /// Every response, draft or not, in key order (the order [`Store::each_in_period_unread`]
+    /// reads in), undecoded.
+    pub fn each_response_unread(
+        &self,
+        mut each: impl FnMut(InPeriodUnread) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for entry in self.tree(RESPONSES)?.iter() {
+            let (key, bytes) = entry?;
+            each(InPeriodUnread::Record(RawRecord { key, bytes }))?;
+        }
+        Ok(())
+    }
+
     /// [`Store::each_in_period`] with each stored record handed over still unparsed, so
     /// that another thread can parse it ([`RawRecord::read`]) while this one reads on.
     pub fn each_in_period_unread(

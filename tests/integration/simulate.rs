@@ -604,3 +604,74 @@ fn simulated_batches_carry_a_realistic_action_register() {
     assert!(held.unreadable.is_empty());
     assert_eq!(held.actions.len(), actions.len());
 }
+
+/// `batch merge` keeps the report's counts in the store; a report read from them is the
+/// report counted afresh from every response (once a write has made them stale), for
+/// each period, level and view — and a merge that merges nothing new leaves them be.
+#[test]
+fn reports_from_the_counts_a_merge_keeps_are_the_reports_counted_afresh() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let coord = tempfile::tempdir().unwrap();
+    let dir = out.path().join("batches");
+    simulate(data.path(), &dir, "3", &["--unencrypted"])
+        .assert()
+        .success();
+    let merge = || {
+        doorstep(coord.path())
+            .args(["batch", "merge"])
+            .arg(&dir)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let said = String::from_utf8(merge()).unwrap();
+    assert!(!said.contains("could not be kept"), "{said}");
+    let reports = || -> Vec<String> {
+        let mut all = Vec::new();
+        for period in ["2026-Q3", "2026-Q4", "2027-Q1"] {
+            for level in ["ward", "paa", "township"] {
+                for internal in [false, true] {
+                    let mut cmd = doorstep(coord.path());
+                    cmd.args(["report", "--period", period, "--level", level]);
+                    if internal {
+                        cmd.arg("--internal");
+                    }
+                    let bytes = cmd
+                        .args(["--format", "json"])
+                        .assert()
+                        .success()
+                        .get_output()
+                        .stdout
+                        .clone();
+                    all.push(String::from_utf8(bytes).unwrap());
+                }
+            }
+        }
+        all
+    };
+    let kept = reports();
+    let q4: serde_json::Value = serde_json::from_str(&kept[3]).unwrap();
+    assert!(
+        q4["areas"].as_array().is_some_and(|a| !a.is_empty()),
+        "{q4}"
+    );
+    // Merging the same batches again writes nothing: the counts stay current.
+    let again = String::from_utf8(merge()).unwrap();
+    assert!(again.contains("already merged"), "{again}");
+    assert_eq!(reports(), kept);
+    // Any write moves the store past the counts kept: read from every response now.
+    doorstep(coord.path())
+        .args(["config", "set", "officer", "PC 2"])
+        .assert()
+        .success();
+    let counted = reports();
+    for (i, (a, b)) in kept.iter().zip(&counted).enumerate() {
+        assert!(
+            a == b,
+            "report {i} differs when counted afresh:\n{a}\n---\n{b}"
+        );
+    }
+}
