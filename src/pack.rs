@@ -214,7 +214,7 @@ pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
     let taxonomy = kin_taxonomy(registry);
     let fold = Fold::every_period(registry, &taxonomy);
     let fold = read_into(store, fold, |each| store.each_response_unread(each))?;
-    store.keep_counts(&stamp, &fold.into_counts())?;
+    store.keep_counts(&stamp, fold.into_counts())?;
     Ok(true)
 }
 
@@ -319,7 +319,7 @@ impl Sources {
         period: Period,
         areas: &[AreaSpec],
     ) -> Result<Sources, Error> {
-        let folded = match store.kept_counts(&surveys_digest(registry))? {
+        let folded = match store.kept_counts(&surveys_digest(registry), period)? {
             Some(counts) => folded(&counts, period, areas),
             None => {
                 let taxonomy = kin_taxonomy(registry);

@@ -92,6 +92,28 @@ pub struct PeriodCounts {
     pub unknown: u64,
 }
 
+impl PeriodCounts {
+    /// These counts without each code's full counts ([`CodeCounts::now`]), which are
+    /// returned apart: a report on another period needs only the rest.
+    pub fn split(mut self) -> (PeriodCounts, BTreeMap<String, AreaPeriod>) {
+        let mut now = BTreeMap::new();
+        for (code, c) in &mut self.codes {
+            if let Some(full) = c.now.take() {
+                c.issues = full.issues.clone();
+                now.insert(code.clone(), full);
+            }
+        }
+        (self, now)
+    }
+
+    /// Puts back the full counts [`PeriodCounts::split`] took out.
+    pub fn join(&mut self, now: BTreeMap<String, AreaPeriod>) {
+        for (code, full) in now {
+            self.codes.entry(code).or_default().now = Some(full);
+        }
+    }
+}
+
 /// The counts of every period read.
 pub type Counts = BTreeMap<Period, PeriodCounts>;
 

@@ -1,28 +1,38 @@
-//! The report's counts kept in the store (tree `tallies`, keys `report\x1f…`), so that a
-//! report on a coordinator's store reads a few counts per area code and period instead of
-//! every response: written after a merge, read by `doorstep report` and the report
-//! screen's pack.
+//! The report's counts kept in the store (tree `report-counts`), so that a report on a
+//! coordinator's store reads a few counts per area code and period instead of every
+//! response: written after a merge, read by `doorstep report`.
 //!
 //! Derived data, right only for the exact state they were counted from. They carry a
 //! stamp: the journal mark the store reflected when they were read, the installed
 //! surveys (the counts depend on them) and the format of the counts. A report uses them
 //! only when that stamp is the store's present one: every write the report could see
 //! (a response, a door, a knock, a merge) moves the journal mark first, so kept counts
-//! are never read stale, only not at all. Recover rebuilds the tallies tree without them.
+//! are never read stale, only not at all. Recover does not copy the tree.
 //!
-//! Keys: `report\x1fstamp` → the stamp; `report\x1fperiod\x1f` + period → that period's
-//! counts per area code.
+//! Keys, in this order so that sled's leaves (sixteen keys each, read whole) keep the
+//! small records apart from the large: `1\x1fstamp` → the stamp; `2\x1f` + period → that
+//! period's counts per area code without the full ones ([`PeriodCounts::split`]);
+//! `3\x1f` + period + `\x1f` + chunk number (8 digits) → the full ones, as JSON cut into
+//! chunks of [`CHUNK`] bytes. The full counts hold the EVA findings the pack lists, which
+//! grow with the audits: a report reads its own period's only, and the chunks bound what
+//! one leaf holds.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::journal::JournalMark;
-use super::tallies::TALLIES;
 use super::{Store, StoreError, decode, encode};
+use crate::report::AreaPeriod;
 use crate::report::fold::{COUNTS_FORMAT, Counts, PeriodCounts};
 use crate::response::Period;
 
-const STAMP: &[u8] = b"report\x1fstamp";
-const PERIOD_PREFIX: &[u8] = b"report\x1fperiod\x1f";
+pub(super) const REPORT_COUNTS: &str = "report-counts";
+const STAMP: &[u8] = b"1\x1fstamp";
+const PERIOD_PREFIX: &[u8] = b"2\x1f";
+const FULL_PREFIX: &[u8] = b"3\x1f";
+/// The size of a chunk of a period's full counts.
+const CHUNK: usize = 256 * 1024;
 
 /// What kept counts were counted from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,9 +44,23 @@ pub struct CountsStamp {
 }
 
 fn period_key(period: Period) -> Vec<u8> {
-    let mut k = PERIOD_PREFIX.to_vec();
-    k.extend_from_slice(period.to_string().as_bytes());
-    k
+    [PERIOD_PREFIX, period.to_string().as_bytes()].concat()
+}
+
+/// The prefix of a period's chunks.
+fn full_prefix(period: Period) -> Vec<u8> {
+    [FULL_PREFIX, period.to_string().as_bytes(), b"\x1f"].concat()
+}
+
+fn chunk_key(period: Period, n: usize) -> Vec<u8> {
+    [full_prefix(period), format!("{n:08}").into_bytes()].concat()
+}
+
+/// Kept counts that do not read are treated as absent: they are derived, and the
+/// responses they came from are still there to count.
+fn unusable(e: impl std::fmt::Display) -> Result<Option<Counts>, StoreError> {
+    tracing::warn!("kept report counts not used: {e}");
+    Ok(None)
 }
 
 impl Store {
@@ -50,26 +74,31 @@ impl Store {
         }
     }
 
-    /// Keeps `counts`, read from the store under `stamp`, in place of any kept before:
-    /// one sled batch, so a kill leaves the old counts or the new, never a mix.
-    pub fn keep_counts(&self, stamp: &CountsStamp, counts: &Counts) -> Result<(), StoreError> {
-        let tree = self.tree(TALLIES)?;
-        let mut batch = sled::Batch::default();
-        for key in tree.scan_prefix(PERIOD_PREFIX).keys() {
-            batch.remove(key?);
-        }
+    /// Keeps `counts`, read from the store under `stamp`, in place of any kept before.
+    /// Written one period at a time (each period's full counts dropped once written), the
+    /// stamp last: until it is written nothing kept is used, and sled recovers a prefix
+    /// of its writes, so a kill leaves no counts rather than half of them.
+    pub fn keep_counts(&self, stamp: &CountsStamp, counts: Counts) -> Result<(), StoreError> {
+        let tree = self.tree(REPORT_COUNTS)?;
+        tree.remove(STAMP)?;
+        tree.clear()?;
         for (period, c) in counts {
-            batch.insert(period_key(*period), encode(&(period, c))?);
+            let (rest, full) = c.split();
+            tree.insert(period_key(period), encode(&(period, rest))?)?;
+            let bytes = serde_json::to_vec(&full).map_err(|e| StoreError::Encode(e.to_string()))?;
+            drop(full);
+            for (n, chunk) in bytes.chunks(CHUNK).enumerate() {
+                tree.insert(chunk_key(period, n), chunk)?;
+            }
         }
-        batch.insert(STAMP, encode(stamp)?);
-        tree.apply_batch(batch)?;
+        tree.insert(STAMP, encode(stamp)?)?;
         Ok(())
     }
 
     /// Whether counts are kept that were read from the store as it is now with the same
     /// surveys installed.
     pub fn counts_current(&self, surveys: &str) -> Result<bool, StoreError> {
-        let Some(bytes) = self.tree(TALLIES)?.get(STAMP)? else {
+        let Some(bytes) = self.tree(REPORT_COUNTS)?.get(STAMP)? else {
             return Ok(false);
         };
         match decode::<CountsStamp>(|| "report counts stamp".to_owned(), &bytes) {
@@ -81,27 +110,38 @@ impl Store {
         }
     }
 
-    /// The counts kept, when they were read from the store as it is now with the same
-    /// surveys installed; `None` when there are none or they are not (the caller then
-    /// reads the responses). Kept counts that do not read are treated as absent: they are
-    /// derived, and the responses they came from are still there to count.
-    pub fn kept_counts(&self, surveys: &str) -> Result<Option<Counts>, StoreError> {
+    /// The counts kept for a report on `period` (in full for that period, the issue
+    /// counts of the others), when they were read from the store as it is now with the
+    /// same surveys installed; `None` when there are none or they are not (the caller
+    /// then reads the responses), or when they do not read ([`unusable`]).
+    pub fn kept_counts(&self, surveys: &str, period: Period) -> Result<Option<Counts>, StoreError> {
         if !self.counts_current(surveys)? {
             return Ok(None);
         }
-        let tree = self.tree(TALLIES)?;
+        let tree = self.tree(REPORT_COUNTS)?;
         let mut counts = Counts::new();
         for entry in tree.scan_prefix(PERIOD_PREFIX) {
             let (key, value) = entry?;
             let name = || String::from_utf8_lossy(&key).replace('\x1f', " ");
             match decode::<(Period, PeriodCounts)>(name, &value) {
-                Ok((period, c)) => {
-                    counts.insert(period, c);
+                Ok((p, c)) => {
+                    counts.insert(p, c);
                 }
-                Err(e) => {
-                    tracing::warn!("kept report counts not used: {e}");
-                    return Ok(None);
+                Err(e) => return unusable(e),
+            }
+        }
+        if let Some(c) = counts.get_mut(&period) {
+            let mut bytes = Vec::new();
+            for (n, entry) in tree.scan_prefix(full_prefix(period)).enumerate() {
+                let (key, value) = entry?;
+                if key != chunk_key(period, n) {
+                    return unusable(format!("{period}: chunk {n} missing"));
                 }
+                bytes.extend_from_slice(&value);
+            }
+            match serde_json::from_slice::<BTreeMap<String, AreaPeriod>>(&bytes) {
+                Ok(full) => c.join(full),
+                Err(e) => return unusable(format!("{period}: {e}")),
             }
         }
         Ok(Some(counts))
@@ -113,15 +153,24 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
+    use crate::report::AreaPeriod;
     use crate::report::fold::CodeCounts;
     use crate::response::{Env, SettingKey};
     use crate::store::test_support::new;
+
+    fn q4() -> Period {
+        "2026-Q4".parse().unwrap()
+    }
 
     fn some_counts() -> Counts {
         let mut period = PeriodCounts::default();
         period.codes.insert(
             "E05000841".into(),
             CodeCounts {
+                now: Some(AreaPeriod {
+                    audits: 2,
+                    ..AreaPeriod::default()
+                }),
                 filed: 3,
                 worked: 4,
                 ..CodeCounts::default()
@@ -146,48 +195,75 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap();
         let store = Store::open_with(dir.path(), Env::manual(t0).0).unwrap();
-        assert!(store.kept_counts("s").unwrap().is_none(), "none kept yet");
+        assert!(
+            store.kept_counts("s", q4()).unwrap().is_none(),
+            "none kept yet"
+        );
 
         store
-            .keep_counts(&store.counts_stamp("s"), &some_counts())
+            .keep_counts(&store.counts_stamp("s"), some_counts())
             .unwrap();
         assert!(store.counts_current("s").unwrap());
-        assert_eq!(filed(&store.kept_counts("s").unwrap().unwrap()), [3]);
-        assert!(store.kept_counts("other surveys").unwrap().is_none());
+        assert_eq!(filed(&store.kept_counts("s", q4()).unwrap().unwrap()), [3]);
+        assert!(store.kept_counts("other surveys", q4()).unwrap().is_none());
+        // A period's full counts are read for a report on that period only.
+        let audits = |period: Period| -> Vec<Option<u64>> {
+            let kept = store.kept_counts("s", period).unwrap().unwrap();
+            kept.values()
+                .flat_map(|p| p.codes.values().map(|c| c.now.as_ref().map(|n| n.audits)))
+                .collect()
+        };
+        assert_eq!(audits(q4()), [Some(2)]);
+        assert_eq!(audits("2026-Q3".parse().unwrap()), [None]);
 
         // A write of any kind moves the journal mark.
         store.create_draft(new(t0)).unwrap();
         assert!(!store.counts_current("s").unwrap());
-        assert!(store.kept_counts("s").unwrap().is_none());
+        assert!(store.kept_counts("s", q4()).unwrap().is_none());
         store
-            .keep_counts(&store.counts_stamp("s"), &some_counts())
+            .keep_counts(&store.counts_stamp("s"), some_counts())
             .unwrap();
         store.set_setting(SettingKey::Officer, "PC 2").unwrap();
-        assert!(store.kept_counts("s").unwrap().is_none());
+        assert!(store.kept_counts("s", q4()).unwrap().is_none());
 
         // Kept again, replacing what was kept (no period left over from before).
         store
-            .keep_counts(&store.counts_stamp("s"), &Counts::new())
+            .keep_counts(&store.counts_stamp("s"), Counts::new())
             .unwrap();
-        assert_eq!(store.kept_counts("s").unwrap().map(|c| c.len()), Some(0));
+        assert_eq!(
+            store.kept_counts("s", q4()).unwrap().map(|c| c.len()),
+            Some(0)
+        );
         store
-            .keep_counts(&store.counts_stamp("s"), &some_counts())
+            .keep_counts(&store.counts_stamp("s"), some_counts())
             .unwrap();
 
         // Damaged: a period's counts, then the stamp.
-        let tree = store.tree(TALLIES).unwrap();
-        let key = period_key("2026-Q4".parse().unwrap());
+        let tree = store.tree(REPORT_COUNTS).unwrap();
+        let key = period_key(q4());
         let good = tree
             .insert(&key, &b"{\"format\":1,\"record\":["[..])
             .unwrap()
             .unwrap();
         assert!(store.counts_current("s").unwrap());
-        assert!(store.kept_counts("s").unwrap().is_none());
+        assert!(store.kept_counts("s", q4()).unwrap().is_none());
         tree.insert(&key, good).unwrap();
-        assert!(store.kept_counts("s").unwrap().is_some());
+        assert!(store.kept_counts("s", q4()).unwrap().is_some());
+        let first = chunk_key(q4(), 0);
+        let good = tree.insert(&first, &b"[]"[..]).unwrap().unwrap();
+        assert!(store.kept_counts("s", q4()).unwrap().is_none());
+        tree.insert(&first, good.clone()).unwrap();
+        assert!(store.kept_counts("s", q4()).unwrap().is_some());
+        // A chunk missing from between two others.
+        tree.insert(chunk_key(q4(), 2), &b"{}"[..]).unwrap();
+        tree.remove(&first).unwrap();
+        assert!(store.kept_counts("s", q4()).unwrap().is_none());
+        tree.insert(&first, good).unwrap();
+        tree.remove(chunk_key(q4(), 2)).unwrap();
+        assert!(store.kept_counts("s", q4()).unwrap().is_some());
         tree.insert(STAMP, &b"not json"[..]).unwrap();
         assert!(!store.counts_current("s").unwrap());
-        assert!(store.kept_counts("s").unwrap().is_none());
+        assert!(store.kept_counts("s", q4()).unwrap().is_none());
     }
 
     /// Recover rebuilds the tallies tree from the journal: the counts do not survive it
@@ -200,7 +276,7 @@ mod tests {
             let store = Store::open_with(dir.path(), Env::manual(t0).0).unwrap();
             store.create_draft(new(t0)).unwrap();
             store
-                .keep_counts(&store.counts_stamp("s"), &some_counts())
+                .keep_counts(&store.counts_stamp("s"), some_counts())
                 .unwrap();
             assert!(store.counts_current("s").unwrap());
         }

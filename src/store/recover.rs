@@ -36,7 +36,7 @@ use crate::response::{Env, Response, Status};
 const REBUILDING_DIR: &str = "store.rebuilding";
 /// Trees rebuilt from the journal; every other tree (imported areas and crime, batch
 /// export marks, and any added later) is not journaled and is copied from the old store
-/// when it still reads. Device pins are journaled (since this release) but also copied,
+/// when it still reads, except recover's scratch trees and the report's kept counts. Device pins are journaled (since this release) but also copied,
 /// for the devices the journal does not name: pinned before pins were journaled.
 const JOURNALED_TREES: [&str; 7] = [
     RESPONSES,
@@ -884,7 +884,10 @@ fn run(
         // Held no longer than needed: the rebuilds below read the whole store.
         model.finish(db)?;
         // Derived counts are counted afresh: whatever the store went through, they match it.
+        // The report's kept counts are dropped (the next merge counts them again): the
+        // journal's mark is the same after this, the records it describes may not be.
         store.rebuild_tallies()?;
+        drop_scratch(db, super::kept_counts::REPORT_COUNTS)?;
         store.record_revisions()?;
         let now = store.journal_guard().mark;
         store.put_mark(now)?;
@@ -1129,6 +1132,8 @@ fn salvage(
         .filter(|n| {
             !JOURNALED_TREES.contains(&n.as_str())
                 && n != SPILL_TREE
+                // Derived, and right only for the store they were counted from.
+                && n != super::kept_counts::REPORT_COUNTS
                 && n != DOORS_TREE
                 && !n.starts_with("__sled__")
         })
