@@ -1375,6 +1375,11 @@ mod tests {
         store.overwrite_response(interview.id, &good[..good.len() / 2]);
         let message = report_error(&store, &registry);
         assert!(message.contains(&id), "{message}");
+        // Nor are counts kept from it: the merge that tried says why, and reports go on
+        // reading (and refusing) the records.
+        let kept = keep_counts(&store, &registry).unwrap_err().to_string();
+        assert!(kept.contains(&id), "{kept}");
+        assert!(!store.counts_current(&surveys_digest(&registry)).unwrap());
 
         let mut record: serde_json::Value = serde_json::from_slice(&good).unwrap();
         let issues = &mut record["record"]["answers"][crate::report::issues::ISSUES_QUESTION];
