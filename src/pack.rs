@@ -210,7 +210,7 @@ pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
     if store.counts_current(&surveys)? {
         return Ok(false);
     }
-    let stamp = store.counts_stamp(&surveys);
+    let stamp = store.counts_stamp(&surveys)?;
     let taxonomy = kin_taxonomy(registry);
     let fold = Fold::every_period(registry, &taxonomy);
     let fold = read_into(store, fold, |each| store.each_response_unread(each))?;

@@ -3,8 +3,10 @@
 //! response: written after a merge, read by `doorstep report`.
 //!
 //! Derived data, right only for the exact state they were counted from. They carry a
-//! stamp: the journal mark the store reflected when they were read, the installed
-//! surveys (the counts depend on them) and the format of the counts. A report uses them
+//! stamp: the journal mark the store reflected when they were read, how many drafts and
+//! finalized responses it held (a store rebuilt from the same journal by a release that
+//! copied these counts over must hold the same), the installed surveys (the counts depend
+//! on them) and the format of the counts. A report uses them
 //! only when that stamp is the store's present one: every write the report could see
 //! (a response, a door, a knock, a merge) moves the journal mark first, so kept counts
 //! are never read stale, only not at all. Recover does not copy the tree.
@@ -38,6 +40,8 @@ const CHUNK: usize = 256 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountsStamp {
     journal: JournalMark,
+    /// Drafts and finalized responses.
+    responses: [u64; 2],
     /// The installed surveys, as the caller names them (a digest of their fingerprints).
     surveys: String,
     format: u32,
@@ -66,12 +70,14 @@ fn unusable(e: impl std::fmt::Display) -> Result<Option<Counts>, StoreError> {
 impl Store {
     /// The stamp of counts read from the store as it is now, with the surveys `surveys`
     /// names installed.
-    pub fn counts_stamp(&self, surveys: &str) -> CountsStamp {
-        CountsStamp {
+    pub fn counts_stamp(&self, surveys: &str) -> Result<CountsStamp, StoreError> {
+        let t = self.tallies()?;
+        Ok(CountsStamp {
             journal: self.journal_guard().mark,
+            responses: [t.drafts, t.finalized],
             surveys: surveys.to_owned(),
             format: COUNTS_FORMAT,
-        }
+        })
     }
 
     /// Keeps `counts`, read from the store under `stamp`, in place of any kept before.
@@ -102,7 +108,7 @@ impl Store {
             return Ok(false);
         };
         match decode::<CountsStamp>(|| "report counts stamp".to_owned(), &bytes) {
-            Ok(stamp) => Ok(stamp == self.counts_stamp(surveys)),
+            Ok(stamp) => Ok(stamp == self.counts_stamp(surveys)?),
             Err(e) => {
                 tracing::warn!("kept report counts not used: {e}");
                 Ok(false)
@@ -201,7 +207,7 @@ mod tests {
         );
 
         store
-            .keep_counts(&store.counts_stamp("s"), some_counts())
+            .keep_counts(&store.counts_stamp("s").unwrap(), some_counts())
             .unwrap();
         assert!(store.counts_current("s").unwrap());
         assert_eq!(filed(&store.kept_counts("s", q4()).unwrap().unwrap()), [3]);
@@ -221,21 +227,36 @@ mod tests {
         assert!(!store.counts_current("s").unwrap());
         assert!(store.kept_counts("s", q4()).unwrap().is_none());
         store
-            .keep_counts(&store.counts_stamp("s"), some_counts())
+            .keep_counts(&store.counts_stamp("s").unwrap(), some_counts())
             .unwrap();
         store.set_setting(SettingKey::Officer, "PC 2").unwrap();
         assert!(store.kept_counts("s", q4()).unwrap().is_none());
 
+        // The same journal mark over other records (a store rebuilt from the journal by a
+        // release that copied the counts over): the responses counted differ.
+        store
+            .keep_counts(&store.counts_stamp("s").unwrap(), some_counts())
+            .unwrap();
+        let tallies = store.tree(crate::store::tallies::TALLIES).unwrap();
+        let finalized = crate::store::tallies::FINALIZED;
+        let was = tallies.insert(finalized, &7u64.to_be_bytes()[..]).unwrap();
+        assert!(!store.counts_current("s").unwrap());
+        match was {
+            Some(v) => tallies.insert(finalized, v).unwrap(),
+            None => tallies.remove(finalized).unwrap(),
+        };
+        assert!(store.counts_current("s").unwrap());
+
         // Kept again, replacing what was kept (no period left over from before).
         store
-            .keep_counts(&store.counts_stamp("s"), Counts::new())
+            .keep_counts(&store.counts_stamp("s").unwrap(), Counts::new())
             .unwrap();
         assert_eq!(
             store.kept_counts("s", q4()).unwrap().map(|c| c.len()),
             Some(0)
         );
         store
-            .keep_counts(&store.counts_stamp("s"), some_counts())
+            .keep_counts(&store.counts_stamp("s").unwrap(), some_counts())
             .unwrap();
 
         // Damaged: a period's counts, then the stamp.
@@ -276,7 +297,7 @@ mod tests {
             let store = Store::open_with(dir.path(), Env::manual(t0).0).unwrap();
             store.create_draft(new(t0)).unwrap();
             store
-                .keep_counts(&store.counts_stamp("s"), some_counts())
+                .keep_counts(&store.counts_stamp("s").unwrap(), some_counts())
                 .unwrap();
             assert!(store.counts_current("s").unwrap());
         }

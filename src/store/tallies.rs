@@ -32,7 +32,7 @@ use crate::response::{Env, Response, ResponseSummary, Status};
 
 pub(super) const TALLIES: &str = "tallies";
 const DRAFTS: &[u8] = b"n\x1fdrafts";
-const FINALIZED: &[u8] = b"n\x1ffinalized";
+pub(super) const FINALIZED: &[u8] = b"n\x1ffinalized";
 const COMPLETE_PREFIX: &[u8] = b"c\x1f";
 const BUILT: &[u8] = b"built";
 const ID_PREFIX: &[u8] = b"i\x1f";
