@@ -1158,35 +1158,34 @@ mod tests {
                 .iter()
                 .any(|i| i["consecutive_periods"].as_u64() >= Some(2))
         }));
-        for (i, (a, b)) in indexed.iter().zip(&full).enumerate() {
-            for (x, y) in a.iter().zip(b) {
-                assert!(
-                    x == y,
-                    "{}: the indexed pack differs from the full scan's",
-                    periods[i]
-                );
+        let same = |a: &[Vec<Vec<u8>>], b: &[Vec<Vec<u8>>], what: &str| {
+            for (i, (a, b)) in a.iter().zip(b).enumerate() {
+                for (x, y) in a.iter().zip(b) {
+                    assert!(x == y, "{}: {what}", periods[i]);
+                }
             }
-        }
+        };
+        same(
+            &indexed,
+            &full,
+            "the indexed pack differs from the full scan's",
+        );
         // The counts a merge keeps give the same packs. Every caller wrote to the store
         // since the last keep, so they are counted afresh, then current until a write.
         assert!(
             keep_counts(store, registry).unwrap(),
-            "kept counts went stale"
+            "kept counts still current after a write"
         );
         assert!(
             !keep_counts(store, registry).unwrap(),
-            "kept counts are current"
+            "kept counts not current right after they were kept"
         );
         let kept: Vec<_> = periods.iter().map(|p| packs(store, registry, *p)).collect();
-        for (i, (a, b)) in kept.iter().zip(&indexed).enumerate() {
-            for (x, y) in a.iter().zip(b) {
-                assert!(
-                    x == y,
-                    "{}: the pack from kept counts differs from the index's",
-                    periods[i]
-                );
-            }
-        }
+        same(
+            &kept,
+            &indexed,
+            "the pack from kept counts differs from the index's",
+        );
     }
 
     fn merge(store: &Store, device: u8, sequence: u64, records: Vec<Record>) {

@@ -139,10 +139,9 @@ pub fn folded(counts: &Counts, period: Period, areas: &[AreaSpec]) -> Folded {
         ..Folded::default()
     };
     for spec in areas {
-        let members = || spec.members.iter().filter_map(|m| this.codes.get(m));
         let mut now = AreaPeriod::default();
         let mut doors = DoorTally::default();
-        for c in members() {
+        for c in spec.members.iter().filter_map(|m| this.codes.get(m)) {
             if let Some(n) = &c.now {
                 now.absorb(n);
             }
@@ -405,27 +404,22 @@ impl<'a> Fold<'a> {
         let step = |n: &mut u64| *n = super::step(*n, add);
         let full = self.wants.needs_findings(r.period);
         let period = self.counts.entry(r.period).or_default();
-        let code = normal_code(&r.area);
+        let counts = period.codes.entry(normal_code(&r.area)).or_default();
+        if full && r.status.is_final() {
+            step(&mut counts.worked);
+        }
         if !counted(r.status) {
-            if full && r.status.is_final() {
-                step(&mut period.codes.entry(code).or_default().worked);
-            }
             return;
         }
         let Some(survey) = self.surveys.get(&r.survey_id, Some(r.survey_version)) else {
-            if full {
-                step(&mut period.codes.entry(code).or_default().worked);
-            }
             step(&mut period.unknown);
             return;
         };
-        let counts = period.codes.entry(code).or_default();
         let c = Counted {
             response: r,
             survey,
         };
         if full {
-            step(&mut counts.worked);
             step(&mut counts.filed);
             if add {
                 self.read += 1;

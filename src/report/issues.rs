@@ -141,13 +141,7 @@ impl TallyAcc {
             self.named_nothing = step(self.named_nothing, add);
         }
         for id in &s.named {
-            let t = self
-                .by_issue
-                .entry(id.clone())
-                .or_insert_with(|| IssueTally {
-                    issue: id.clone(),
-                    ..IssueTally::default()
-                });
+            let t = self.issue(id);
             t.named.count(who, add);
             if s.first.as_deref() == Some(id.as_str()) {
                 t.first.count(who, add);
@@ -156,6 +150,16 @@ impl TallyAcc {
                 t.top_three.count(who, add);
             }
         }
+    }
+
+    /// Issue `id`'s counts, begun at nothing.
+    fn issue(&mut self, id: &str) -> &mut IssueTally {
+        self.by_issue
+            .entry(id.to_owned())
+            .or_insert_with(|| IssueTally {
+                issue: id.to_owned(),
+                ..IssueTally::default()
+            })
     }
 
     pub fn interviews(&self) -> u64 {
@@ -167,13 +171,7 @@ impl TallyAcc {
         self.interviews.absorb(other.interviews);
         self.named_nothing += other.named_nothing;
         for (id, t) in &other.by_issue {
-            let mine = self
-                .by_issue
-                .entry(id.clone())
-                .or_insert_with(|| IssueTally {
-                    issue: id.clone(),
-                    ..IssueTally::default()
-                });
+            let mine = self.issue(id);
             mine.named.absorb(t.named);
             mine.first.absorb(t.first);
             mine.top_three.absorb(t.top_three);

@@ -438,11 +438,7 @@ impl Store {
         mut each: impl FnMut(InPeriodUnread) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         if !self.periods_usable()? {
-            for entry in self.tree(RESPONSES)?.iter() {
-                let (key, bytes) = entry?;
-                each(InPeriodUnread::Record(RawRecord { key, bytes }))?;
-            }
-            return Ok(());
+            return self.each_response_unread(each);
         }
         let tallies = self.tree(TALLIES)?;
         let responses = self.tree(RESPONSES)?;

@@ -36,8 +36,9 @@ use crate::response::{Env, Response, Status};
 const REBUILDING_DIR: &str = "store.rebuilding";
 /// Trees rebuilt from the journal; every other tree (imported areas and crime, batch
 /// export marks, and any added later) is not journaled and is copied from the old store
-/// when it still reads, except recover's scratch trees and the report's kept counts. Device pins are journaled (since this release) but also copied,
-/// for the devices the journal does not name: pinned before pins were journaled.
+/// when it still reads, except recover's scratch trees and the report's kept counts.
+/// Device pins are journaled (since this release) but also copied, for the devices the
+/// journal does not name: pinned before pins were journaled.
 const JOURNALED_TREES: [&str; 7] = [
     RESPONSES,
     "doors",

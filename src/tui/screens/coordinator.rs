@@ -289,11 +289,13 @@ impl Coordinator {
                     },
                 });
             }
-            // As `doorstep batch merge`: the report's counts brought up to date. Only
-            // derived: reports count every response when they could not be kept.
-            reporter.progress(0, None, "counting the store for reports".to_owned());
-            if let Err(e) = crate::pack::keep_counts(&store, &registry) {
-                tracing::warn!("the report's counts could not be kept: {e}");
+            // As `doorstep batch merge`: the report's counts brought up to date (not
+            // after a cancel). Only derived: reports count every response without them.
+            if !reporter.is_cancelled() {
+                reporter.progress(0, None, "counting the store for reports".to_owned());
+                if let Err(e) = crate::pack::keep_counts(&store, &registry) {
+                    tracing::warn!("the report's counts could not be kept: {e}");
+                }
             }
             Ok(out)
         })?;
