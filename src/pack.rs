@@ -12,7 +12,7 @@ use crate::geography::crime::CrimeRecord;
 use crate::geography::{AreaRef, AreaSelection, Geography, Level};
 use crate::output::{Cell, Column, Document, Fields, Format, Kind, Table};
 use crate::report::fieldwork::DoorTally;
-use crate::report::fold::{Fold, Folded, Wants, door_tallies, folded};
+use crate::report::fold::{Counts, Fold, Folded, Wants, door_tallies, folded};
 use crate::report::profile::Profile;
 use crate::report::{
     AreaLevel, AreaReport, AreaSpec, Count, Figure, Input, Report, Rules, normal_code, tidy,
@@ -218,6 +218,23 @@ pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
     Ok(true)
 }
 
+/// The counts a report on `period` is built from, per area code: those the store keeps
+/// ([`keep_counts`]) when they are the store's as it is now; otherwise every response
+/// and door read once and folded (only the period's own records in full when the
+/// store's index of periods can be, [`Store::each_in_period`]), none kept. Bounded by
+/// the areas and questions, not the store.
+pub fn period_counts(store: &Store, registry: &Registry, period: Period) -> Result<Counts, Error> {
+    if let Some(counts) = store.kept_counts(&surveys_digest(registry), period)? {
+        return Ok(counts);
+    }
+    let taxonomy = kin_taxonomy(registry);
+    let fold = Fold::new(registry, &taxonomy, period);
+    let fold = read_into(store, fold, |each| {
+        store.each_in_period_unread(period, true, each)
+    })?;
+    Ok(fold.into_counts())
+}
+
 /// Reads responses (what `read` hands over, in reading order) and the door log into
 /// `fold`. An unreadable response stops it rather than miscount.
 fn read_into<'a>(
@@ -306,12 +323,8 @@ impl Sources {
     }
 
     /// Reads the store for a report on `period` over `areas` (from `geography`, the
-    /// store's). The counts the store keeps ([`keep_counts`]) when they are the store's
-    /// as it is now; otherwise every response and door is read once, folded into the
-    /// counts the report needs and dropped; none is kept. Only the period's own records
-    /// are read in full when the store's index of periods can be
-    /// ([`Store::each_in_period`]). Builds the same report as [`Sources::read`] in memory
-    /// bounded by the areas and questions rather than the store.
+    /// store's): [`period_counts`], folded for `areas`. Builds the same report as
+    /// [`Sources::read`] in memory bounded by the areas and questions rather than the store.
     pub fn read_period(
         store: &Store,
         registry: &Registry,
@@ -319,18 +332,28 @@ impl Sources {
         period: Period,
         areas: &[AreaSpec],
     ) -> Result<Sources, Error> {
-        let folded = match store.kept_counts(&surveys_digest(registry), period)? {
-            Some(counts) => folded(&counts, period, areas),
-            None => {
-                let taxonomy = kin_taxonomy(registry);
-                let fold = Fold::new(registry, &taxonomy, period);
-                read_into(store, fold, |each| {
-                    store.each_in_period_unread(period, true, each)
-                })?
-                .finish(period, areas)
-            }
-        };
+        let counts = period_counts(store, registry, period)?;
+        Sources::from_counts(store, registry, geography, &counts, period, areas)
+    }
+
+    /// The sources of a report on `period` over `areas` from `counts` (see
+    /// [`period_counts`]); the rest (crime, conflicts, taxonomy) read from the store.
+    pub fn from_counts(
+        store: &Store,
+        registry: &Registry,
+        geography: Geography,
+        counts: &Counts,
+        period: Period,
+        areas: &[AreaSpec],
+    ) -> Result<Sources, Error> {
+        let folded = folded(counts, period, areas);
         Sources::with(store, registry, geography, Vec::new(), Some(folded))
+    }
+
+    /// Counts `areas` again from `counts` (sources made by [`Sources::from_counts`]): a
+    /// screen that holds a period's counts moves from area to area without reading.
+    pub fn refold(&mut self, counts: &Counts, period: Period, areas: &[AreaSpec]) {
+        self.folded = Some(folded(counts, period, areas));
     }
 
     fn with(
@@ -1070,7 +1093,7 @@ fn issue_table(name: &str, who: &str, rows: &[crate::report::IssueRow]) -> Table
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::{TimeZone, Utc};
     use uuid::Uuid;
 
@@ -1317,7 +1340,7 @@ mod tests {
     }
 
     /// A store of simulated fieldwork in 2026-Q4, and a finished interview of it.
-    fn simulated(dir: &std::path::Path, registry: &Registry) -> (Store, Response) {
+    pub(crate) fn simulated(dir: &std::path::Path, registry: &Registry) -> (Store, Response) {
         let env = Env::manual(Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap()).0;
         let store = Store::open_with(dir, env).unwrap();
         let geography = store.stored_geography().unwrap().or_builtin().unwrap();

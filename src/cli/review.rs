@@ -97,7 +97,7 @@ pub fn run(
     }
     let actions = listing.actions;
     let (registry, _diagnostics) = Registry::load(data_dir)?;
-    let (report, _) = pack(&store, &registry, &specs, period)?;
+    let (report, _) = pack(&store, &registry, geography.clone(), &specs, period)?;
     let today = Env::system().today();
     let mut reviews: Vec<AreaReview> = specs
         .iter()
@@ -166,10 +166,12 @@ fn wards_within(geography: &Geography, specs: &[AreaSpec]) -> Result<Vec<AreaSpe
 pub(crate) fn pack(
     store: &Store,
     registry: &Registry,
+    geography: Geography,
     specs: &[AreaSpec],
     period: Period,
 ) -> Result<(Report, crate::pack::Sources), Error> {
-    let sources = crate::pack::Sources::read(store, registry)?;
+    // Counted as `doorstep report` counts: bounded by the areas, not the store.
+    let sources = crate::pack::Sources::read_period(store, registry, geography, period, specs)?;
     let level = specs.first().map_or(AreaLevel::Ward, |s| s.level);
     // Public rules: review and leaflet are both read outside the coordinator's desk.
     let input = sources.input(

@@ -87,7 +87,8 @@ pub fn run(
         listing.actions
     };
     let (registry, _) = crate::survey::registry::Registry::load(data_dir)?;
-    let (report, sources) = super::review::pack(&store, &registry, &wards, period)?;
+    let (report, sources) =
+        super::review::pack(&store, &registry, geography.clone(), &wards, period)?;
     let taxonomy = sources.taxonomy;
     let options = Options {
         words: &words,

@@ -3,6 +3,7 @@
 //! the screens are the same on every run.
 
 use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use doorstep::response::{
@@ -14,6 +15,7 @@ use doorstep::survey::Answer;
 use doorstep::survey::registry::Registry;
 use doorstep::tui::action::Action;
 use doorstep::tui::app::{App, AreaPick, Flash};
+use doorstep::tui::event::Event;
 use doorstep::tui::keys::Mode;
 use doorstep::tui::screens::Screen;
 use doorstep::tui::theme::Theme;
@@ -1069,6 +1071,7 @@ fn a_draft_resumed_from_drafts_still_records_its_door_when_finalized() {
 fn every_screen_draws_at_any_terminal_size_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&dir);
+    let events = app.take_events().unwrap();
     let sizes = [(1, 1), (10, 5), (20, 8), (40, 12), (80, 24), (200, 60)];
     let check = |app: &App, what: &str| {
         for (w, h) in sizes {
@@ -1117,6 +1120,13 @@ fn every_screen_draws_at_any_terminal_size_without_panicking() {
     press(&mut app, &[Action::Leave, Action::Leave, Action::Leave]);
     app.update(Action::Digit(6));
     assert!(matches!(app.screen, Screen::Report(_)), "{:?}", app.flash);
+    check(&app, "report counting");
+    while matches!(&app.screen, Screen::Report(s) if s.counting()) {
+        let event = events
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the counting job sent nothing");
+        app.handle(event);
+    }
     check(&app, "report choose");
     app.update(Action::Char('2'));
     check(&app, "report typing a period");
@@ -2153,11 +2163,30 @@ fn the_coordinator_lists_and_settles_an_action_conflict_side_by_side() {
 
 const PEMBERTON: &str = "E05000857";
 
-fn report_app() -> (TempDir, App) {
+fn report_app() -> (TempDir, App, Receiver<Event>) {
     let dir = tempfile::tempdir().unwrap();
     super::report::fixture(dir.path());
-    let app = app(&dir);
-    (dir, app)
+    let mut app = app(&dir);
+    let events = app.take_events().unwrap();
+    (dir, app, events)
+}
+
+/// Handles the app's events until the report screen has counted its period (it counts
+/// in the background).
+fn counted(app: &mut App, events: &Receiver<Event>) {
+    while matches!(&app.screen, Screen::Report(s) if s.counting()) {
+        let event = events
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the counting job sent nothing");
+        app.handle(event);
+    }
+}
+
+/// Home → 6, counted.
+fn open_report(app: &mut App, events: &Receiver<Event>) {
+    app.update(Action::Digit(6));
+    assert!(report_screen(app).counting(), "{:?}", app.flash);
+    counted(app, events);
 }
 
 fn report_screen(app: &App) -> &doorstep::tui::screens::report::ReportScreen {
@@ -2168,8 +2197,8 @@ fn report_screen(app: &App) -> &doorstep::tui::screens::report::ReportScreen {
 }
 
 /// Home → 6 → the area `code` at ward level → its pack.
-fn open_pack(app: &mut App, code: &str) {
-    app.update(Action::Digit(6));
+fn open_pack(app: &mut App, events: &Receiver<Event>, code: &str) {
+    open_report(app, events);
     let at = report_screen(app)
         .areas()
         .iter()
@@ -2184,8 +2213,8 @@ fn open_pack(app: &mut App, code: &str) {
 
 #[test]
 fn the_report_screen_shows_an_areas_pack_public_then_internal() {
-    let (_dir, mut app) = report_app();
-    app.update(Action::Digit(6));
+    let (_dir, mut app, events) = report_app();
+    open_report(&mut app, &events);
     let s = report_screen(&app);
     // The clock says 23 November 2026: the current fieldwork quarter.
     assert_eq!(s.period().to_string(), "2026-Q4");
@@ -2197,7 +2226,7 @@ fn the_report_screen_shows_an_areas_pack_public_then_internal() {
     );
     insta::assert_snapshot!("report_choose_80x24", choose);
     app.update(Action::Leave);
-    open_pack(&mut app, PEMBERTON);
+    open_pack(&mut app, &events, PEMBERTON);
 
     let public = screen(&app, 120, 40);
     // Litter: 6 of 8, but the 2 who did not name it are under 5, so the secondary rule
@@ -2255,14 +2284,43 @@ fn the_report_screen_shows_an_areas_pack_public_then_internal() {
 
 #[test]
 fn the_report_period_moves_by_arrows_or_is_typed() {
-    let (_dir, mut app) = report_app();
-    app.update(Action::Digit(6));
+    let (_dir, mut app, events) = report_app();
+    open_report(&mut app, &events);
     app.update(Action::PeriodPrev);
     assert_eq!(report_screen(&app).period().to_string(), "2026-Q3");
+    // Counted in the background: until then the screen says so and Enter waits.
+    assert!(
+        screen(&app, 80, 24).contains("Counting the fieldwork of 2026-Q3…"),
+        "{}",
+        screen(&app, 80, 24)
+    );
+    app.update(Action::Confirm);
+    assert!(
+        matches!(&app.flash, Some(Flash::Notice(m)) if m.contains("Still counting the fieldwork of 2026-Q3")),
+        "{:?}",
+        app.flash
+    );
+    assert_eq!(app.screen.mode(), Mode::ReportChoose);
+    counted(&mut app, &events);
     // Only Pemberton was worked in 2026-Q3 (one resident).
     assert!(screen(&app, 80, 24).contains("Areas with fieldwork in 2026-Q3: 1 of"));
+    // Moved on before a count ends: only the count of the period shown is taken.
     press(&mut app, &[Action::PeriodNext, Action::PeriodNext]);
     assert_eq!(report_screen(&app).period().to_string(), "2027-Q1");
+    counted(&mut app, &events);
+    assert!(screen(&app, 80, 24).contains("Areas with fieldwork in 2027-Q1: 0 of"));
+    app.update(Action::PeriodPrev);
+    counted(&mut app, &events);
+    assert!(screen(&app, 80, 24).contains("Areas with fieldwork in 2026-Q4: 2 of"));
+    // The first count's end is not mistaken for the second's, whichever ends first.
+    press(&mut app, &[Action::PeriodPrev, Action::PeriodNext]);
+    counted(&mut app, &events);
+    assert!(screen(&app, 80, 24).contains("Areas with fieldwork in 2026-Q4: 2 of"));
+    while let Ok(event) = events.recv_timeout(std::time::Duration::from_millis(500)) {
+        app.handle(event);
+    }
+    assert!(screen(&app, 80, 24).contains("Areas with fieldwork in 2026-Q4: 2 of"));
+    assert!(app.flash.is_none(), "{:?}", app.flash);
     type_text(&mut app, "2025-q2");
     assert!(screen(&app, 80, 24).contains("Period: 2025-Q2_"));
     app.update(Action::Confirm);
@@ -2302,9 +2360,8 @@ fn finish_report_job(
 
 #[test]
 fn the_report_screen_exports_the_pack_the_cli_would_write() {
-    let (dir, mut app) = report_app();
-    let events = app.take_events().unwrap();
-    open_pack(&mut app, PEMBERTON);
+    let (dir, mut app, events) = report_app();
+    open_pack(&mut app, &events, PEMBERTON);
     let out = tempfile::tempdir().unwrap();
 
     // A folder that does not exist: refused, nothing written, still typing.

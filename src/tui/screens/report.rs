@@ -15,6 +15,7 @@ use super::{Screen, Transition};
 use crate::Error;
 use crate::geography::Geography;
 use crate::pack::{self, PackFormat, Sources};
+use crate::report::fold::Counts;
 use crate::report::{AreaLevel, AreaReport, AreaSpec, Figure, Report, build};
 use crate::response::Period;
 use crate::tui::action::Action;
@@ -39,8 +40,18 @@ enum Stage {
 
 pub struct ReportScreen {
     stage: Stage,
+    /// Folded for the area shown, from `counts`.
     sources: Sources,
     period: Period,
+    /// The period's counts per area code ([`pack::period_counts`]), read in the
+    /// background: none while they are being read, or if they could not be.
+    counts: Option<Counts>,
+    /// The job reading `counts`.
+    counting: Option<JobId>,
+    /// Jobs that were reading a period no longer shown: what they read is dropped.
+    dropped: Vec<JobId>,
+    /// Why the period's counts could not be read.
+    unread: Option<String>,
     /// A period being typed over the one shown (Enter sets it).
     typed: Option<String>,
     level: AreaLevel,
@@ -60,13 +71,26 @@ pub struct ReportScreen {
 }
 
 impl ReportScreen {
-    /// Opens on the current fieldwork quarter, ward level.
-    pub fn new(ctx: &Context) -> Result<ReportScreen, Error> {
-        let sources = Sources::read(&ctx.store, &ctx.registry)?;
+    /// Opens on the current fieldwork quarter, ward level, and starts counting it.
+    pub fn new(ctx: &mut Context) -> Result<ReportScreen, Error> {
+        let geography = ctx.store.stored_geography()?.or_builtin()?;
+        let period = Period::of_fieldwork(ctx.now());
+        let sources = Sources::from_counts(
+            &ctx.store,
+            &ctx.registry,
+            geography,
+            &Counts::new(),
+            period,
+            &[],
+        )?;
         let mut s = ReportScreen {
             stage: Stage::Choose,
             sources,
-            period: Period::of_fieldwork(ctx.now()),
+            period,
+            counts: None,
+            counting: None,
+            dropped: Vec::new(),
+            unread: None,
             typed: None,
             level: AreaLevel::Ward,
             areas: Vec::new(),
@@ -80,7 +104,41 @@ impl ReportScreen {
             exported: None,
         };
         s.list_areas()?;
+        s.count(ctx)?;
         Ok(s)
+    }
+
+    /// Whether the period's counts are still being read.
+    pub fn counting(&self) -> bool {
+        self.counting.is_some()
+    }
+
+    /// Starts reading the counts of the period shown, in the background: a
+    /// coordinator's store of a whole force is counted from every response when the
+    /// counts its last merge kept are out of date, which takes a while.
+    fn count(&mut self, ctx: &mut Context) -> Result<(), Error> {
+        self.dropped.extend(self.counting.take());
+        self.counts = None;
+        self.unread = None;
+        self.worked.clear();
+        let store = std::sync::Arc::clone(&ctx.store);
+        let registry = ctx.registry.clone();
+        let period = self.period;
+        let job = ctx
+            .jobs
+            .spawn(format!("counting {period}"), move |reporter| {
+                reporter.progress(0, None, format!("counting the fieldwork of {period}"));
+                pack::period_counts(&store, &registry, period)
+            })?;
+        self.counting = Some(job);
+        Ok(())
+    }
+
+    /// Another period is shown: its areas, and its counts read.
+    fn period_set(&mut self, ctx: &mut Context, period: Period) -> Result<(), Error> {
+        self.period = period;
+        self.list_areas()?;
+        self.count(ctx)
     }
 
     pub fn mode(&self) -> Mode {
@@ -122,22 +180,30 @@ impl ReportScreen {
 
     fn list_areas(&mut self) -> Result<(), Error> {
         let (_, areas) = pack::areas(&self.sources.geography, None, Some(self.level))?;
-        self.worked = self
-            .sources
-            .worked(self.period, areas.clone())
-            .into_iter()
-            .map(|a| a.code)
-            .collect();
+        self.worked = match &self.counts {
+            Some(counts) => {
+                self.sources.refold(counts, self.period, &[]);
+                self.sources
+                    .worked(self.period, areas.clone())
+                    .into_iter()
+                    .map(|a| a.code)
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         self.areas = areas;
         self.selected = self.selected.min(self.areas.len().saturating_sub(1));
         Ok(())
     }
 
     fn build(&mut self, ctx: &Context) {
-        let Some(spec) = self.areas.get(self.selected).cloned() else {
+        let (Some(spec), Some(counts)) = (self.areas.get(self.selected).cloned(), &self.counts)
+        else {
             self.report = None;
             return;
         };
+        self.sources
+            .refold(counts, self.period, std::slice::from_ref(&spec));
         let input = self.sources.input(
             &ctx.registry,
             self.period,
@@ -198,8 +264,7 @@ impl ReportScreen {
                     return match text.parse::<Period>() {
                         Ok(p) => {
                             self.typed = None;
-                            self.period = p;
-                            self.list_areas()?;
+                            self.period_set(ctx, p)?;
                             Ok(Transition::Flash(Flash::Ok(format!("Period set to {p}"))))
                         }
                         Err(e) => Ok(Transition::Flash(Flash::Error(format!(
@@ -212,14 +277,8 @@ impl ReportScreen {
         }
         match action {
             Action::Leave => return home(ctx),
-            Action::PeriodPrev => {
-                self.period = self.period.previous();
-                self.list_areas()?;
-            }
-            Action::PeriodNext => {
-                self.period = next(self.period);
-                self.list_areas()?;
-            }
+            Action::PeriodPrev => self.period_set(ctx, self.period.previous())?,
+            Action::PeriodNext => self.period_set(ctx, next(self.period))?,
             Action::NextLevel => {
                 let i = LEVELS.iter().position(|l| *l == self.level).unwrap_or(0);
                 self.level = LEVELS[(i + 1) % LEVELS.len()];
@@ -231,6 +290,20 @@ impl ReportScreen {
                 return Ok(Transition::Flash(Flash::Notice(format!(
                     "No {} areas in the geography: press Tab for another level",
                     self.level
+                ))));
+            }
+            Action::Confirm if self.counting.is_some() => {
+                return Ok(Transition::Flash(Flash::Notice(format!(
+                    "Still counting the fieldwork of {}: a moment",
+                    self.period
+                ))));
+            }
+            Action::Confirm if self.counts.is_none() => {
+                return Ok(Transition::Flash(Flash::Error(format!(
+                    "{}: choose the period again to retry",
+                    self.unread
+                        .as_deref()
+                        .unwrap_or("The period could not be counted")
                 ))));
             }
             Action::Confirm => {
@@ -319,8 +392,17 @@ impl ReportScreen {
         Ok(Transition::Stay)
     }
 
-    /// The export job `id` has finished: if it is this screen's, say what it came to.
+    /// A job `id` has finished: if it is this screen's, take what it came to (the
+    /// period's counts, or the export's file).
     pub fn job_finished(&mut self, ctx: &mut Context, id: JobId) -> bool {
+        if let Some(at) = self.dropped.iter().position(|d| *d == id) {
+            self.dropped.swap_remove(at);
+            ctx.jobs.take_finished(id);
+            return true;
+        }
+        if self.counting == Some(id) {
+            return self.counted(ctx, id);
+        }
         if self.job() != Some(id) {
             return false;
         }
@@ -334,6 +416,34 @@ impl ReportScreen {
         };
         self.job = None;
         self.exported = Some(outcome);
+        true
+    }
+
+    /// The counting job `id` has finished: the period's areas with fieldwork.
+    fn counted(&mut self, ctx: &mut Context, id: JobId) -> bool {
+        let outcome = match ctx.jobs.take_finished(id) {
+            Some(Ok(output)) => output
+                .downcast::<Counts>()
+                .map_err(|_| "the counting job sent no counts".to_owned()),
+            Some(Err(e)) => Err(e),
+            None => return false,
+        };
+        self.counting = None;
+        match outcome {
+            Ok(counts) => {
+                self.counts = Some(counts);
+                if let Err(e) = self.list_areas() {
+                    self.unread = Some(e.to_string());
+                    self.counts = None;
+                }
+            }
+            Err(e) => {
+                self.unread = Some(format!(
+                    "The fieldwork of {} could not be counted: {e}",
+                    self.period
+                ))
+            }
+        }
         true
     }
 
@@ -407,12 +517,19 @@ impl ReportScreen {
             Paragraph::new(vec![
                 period,
                 Line::from(format!("Level: {}  (Tab changes)", levels.join(" "))),
-                Line::from(format!(
-                    "Areas with fieldwork in {}: {} of {} (•)",
-                    self.period,
-                    self.worked.len(),
-                    self.areas.len()
-                )),
+                match (&self.counts, &self.unread) {
+                    (Some(_), _) => Line::from(format!(
+                        "Areas with fieldwork in {}: {} of {} (•)",
+                        self.period,
+                        self.worked.len(),
+                        self.areas.len()
+                    )),
+                    (None, Some(why)) => Line::styled(format!("✗ {why}"), theme.error),
+                    (None, None) => Line::styled(
+                        format!("Counting the fieldwork of {}…", self.period),
+                        theme.notice,
+                    ),
+                },
             ]),
             head,
         );
@@ -762,6 +879,70 @@ fn words(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::SettingKey;
+    use crate::survey::registry::Registry;
+    use crate::tui::app::App;
+    use crate::tui::event::Event;
+
+    fn report_screen(app: &App) -> &ReportScreen {
+        match &app.screen {
+            crate::tui::screens::Screen::Report(s) => s,
+            _ => panic!("not on the report screen: {:?}", app.flash),
+        }
+    }
+
+    fn counted(app: &mut App, events: &std::sync::mpsc::Receiver<Event>) {
+        while report_screen(app).counting() {
+            let event = events
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the counting job sent nothing");
+            app.handle(event);
+        }
+    }
+
+    /// A record that cannot be counted stops the count and the screen names it, rather
+    /// than show the period's areas counted without it; counting again once it is put
+    /// right shows them.
+    #[test]
+    fn a_damaged_record_is_named_instead_of_the_areas_counted() {
+        let registry = Registry::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (store, interview) = crate::pack::tests::simulated(dir.path(), &registry);
+        store.set_setting(SettingKey::Officer, "PC 1").unwrap();
+        store.set_setting(SettingKey::Device, "D-1").unwrap();
+        let good = store.raw_response(interview.id);
+        store.overwrite_response(interview.id, &good[..good.len() / 2]);
+        let mut app = App::new(store, registry, Theme::monochrome()).unwrap();
+        let events = app.take_events().unwrap();
+        app.update(Action::Digit(6));
+        assert_eq!(report_screen(&app).period().to_string(), "2026-Q4");
+        counted(&mut app, &events);
+        let s = report_screen(&app);
+        let why = s.unread.clone().expect("the count failed");
+        assert!(
+            why.contains("2026-Q4") && why.contains(&interview.id.to_string()),
+            "{why}"
+        );
+        assert!(s.counts.is_none() && s.worked.is_empty());
+        app.update(Action::Confirm);
+        assert!(
+            matches!(&app.flash, Some(crate::tui::app::Flash::Error(m)) if m.contains(&interview.id.to_string()) && m.contains("retry")),
+            "{:?}",
+            app.flash
+        );
+        assert_eq!(app.screen.mode(), Mode::ReportChoose);
+
+        app.ctx.store.overwrite_response(interview.id, &good);
+        app.update(Action::PeriodPrev);
+        app.update(Action::PeriodNext);
+        counted(&mut app, &events);
+        let s = report_screen(&app);
+        assert!(s.unread.is_none() && s.counts.is_some());
+        assert!(!s.worked.is_empty());
+        app.update(Action::Confirm);
+        assert_eq!(app.screen.mode(), Mode::Report);
+        assert!(report_screen(&app).report().is_some());
+    }
 
     #[test]
     fn the_bar_fills_in_eighths_and_the_range_sits_on_the_same_scale() {
