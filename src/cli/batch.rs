@@ -486,8 +486,11 @@ fn merge(
     // What each file verified as (its manifest and digest, not its records): merging
     // below skips validating the answers of a file that still has the same bytes.
     let mut verified = Vec::with_capacity(files.len());
-    for path in &files {
-        let check = store.verify_file(path, identity.as_ref(), &registry)?;
+    for (path, check) in
+        files
+            .iter()
+            .zip(store.verify_files(&files, identity.as_ref(), &registry)?)
+    {
         match &check.result {
             Err(r) => refused.push((path.clone(), r.reason())),
             // Two never-seen keys for one device name: which one to pin is not ours to guess.

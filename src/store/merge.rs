@@ -1620,9 +1620,65 @@ impl Store {
         identity: Option<&CoordinatorIdentity>,
         registry: &Registry,
     ) -> Result<Vec<FileCheck>, StoreError> {
-        batch_files(dir)?
-            .iter()
-            .map(|p| self.verify_file(p, identity, registry))
+        self.verify_files(&batch_files(dir)?, identity, registry)
+    }
+
+    /// [`Store::verify_file`] for each of `paths`, the checks in the order given. Files
+    /// are checked [`VERIFY_THREADS`] at a time: reading, decrypting, decoding and
+    /// validating a batch is most of a merge's work before anything can be written, and
+    /// one thread would leave a coordinator's other core idle meanwhile. Each thread
+    /// holds one batch; what a check finds does not depend on the others.
+    pub fn verify_files(
+        &self,
+        paths: &[PathBuf],
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+    ) -> Result<Vec<FileCheck>, StoreError> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let threads = VERIFY_THREADS.min(paths.len());
+        let mut checks: Vec<Option<Result<FileCheck, StoreError>>> =
+            std::iter::repeat_with(|| None).take(paths.len()).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        // A store that cannot be read ends the checks: its error is returned.
+                        while !failed.load(Ordering::Relaxed) {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(path) = paths.get(i) else { break };
+                            let check = self.verify_file(path, identity, registry);
+                            if check.is_err() {
+                                failed.store(true, Ordering::Relaxed);
+                            }
+                            done.push((i, check));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            for worker in workers {
+                match worker.join() {
+                    Ok(done) => {
+                        for (i, check) in done {
+                            checks[i] = Some(check);
+                        }
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+        // Files are taken in order and each taken is checked, so a file is left
+        // unchecked only after one whose check failed: that error is the one returned.
+        checks
+            .into_iter()
+            .map(|check| {
+                check.unwrap_or_else(|| {
+                    Err(StoreError::Encode("a batch file was left unchecked".into()))
+                })
+            })
             .collect()
     }
 
@@ -2236,6 +2292,9 @@ pub fn batch_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     out.sort();
     Ok(out)
 }
+
+/// How many batch files [`Store::verify_files`] checks at once (and so holds at once).
+pub const VERIFY_THREADS: usize = 2;
 
 /// UK local time, as the coordinator reads it.
 fn uk_time(t: DateTime<Utc>) -> String {

@@ -532,6 +532,74 @@ fn verify_refuses_each_kind_of_bad_batch_and_changes_nothing() {
         .stderr(predicate::str::contains("t1: the batch is truncated"));
 }
 
+/// `batch merge` checks its files two at a time: each refusal is still reported with its
+/// own reason, in the order the files were given, and nothing is merged or pinned.
+#[test]
+fn merge_reports_every_refused_file_in_the_order_given() {
+    let coord = tempfile::tempdir().unwrap();
+    let dir = coord.path();
+    let stick = tempfile::tempdir().unwrap();
+    let key = DeviceKey::from_secret_bytes([3; 32]);
+    let good = crafted(&key, "laptop-3", |_, _| {});
+    let text = String::from_utf8(good.clone()).unwrap();
+    let bad: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "b1.batch",
+            good[..good.len() - 137].to_vec(),
+            "the batch is truncated: it ends after line 3 with no signature",
+        ),
+        (
+            "b3.batch",
+            text.replacen("resident", "residenT", 1).into_bytes(),
+            "record 1 (line 3) was changed after the batch was written",
+        ),
+        (
+            "b5.batch",
+            text.replacen("doorstep-batch 1\n", "doorstep-batch 4\n", 1)
+                .into_bytes(),
+            "batch format 4 is not one this doorstep reads",
+        ),
+        (
+            "b7.batch",
+            crafted(&key, "laptop-3", |m, _| m.counts.knocks = 2),
+            "the manifest counts 2 knocks but the batch holds 0",
+        ),
+    ];
+    let mut files = Vec::new();
+    for i in 0..8 {
+        let (name, bytes) = match bad.iter().find(|b| b.0 == format!("b{i}.batch")) {
+            Some((name, bytes, _)) => (name.to_string(), bytes.clone()),
+            None => (format!("b{i}.batch"), good.clone()),
+        };
+        let path = stick.path().join(&name);
+        std::fs::write(&path, bytes).unwrap();
+        files.push(path);
+    }
+    let before = pins(dir);
+    let output = doorstep(dir)
+        .args(["batch", "merge"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(65));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        err.contains("4 of 8 batch files refused, nothing merged"),
+        "{err}"
+    );
+    let mut from = 0;
+    for (name, _, reason) in &bad {
+        let line = format!("{}: {reason}", stick.path().join(name).display());
+        let at = err[from..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("`{line}` missing or out of order: {err}"));
+        from += at + line.len();
+    }
+    assert_eq!(pins(dir), before, "a refused merge pinned a device");
+    let listed = stdout_of(doorstep(dir).args(["responses", "list"]));
+    assert!(!listed.contains("laptop-3"), "{listed}");
+}
+
 #[test]
 fn devices_trust_and_revoke_change_what_verify_accepts() {
     let coord = tempfile::tempdir().unwrap();
