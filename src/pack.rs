@@ -312,7 +312,9 @@ fn read_into<'a>(
 }
 
 impl Sources {
-    /// Reads the store; an unreadable response stops the pack rather than miscount it.
+    /// Reads the whole store into memory: every response and door, each kept. The
+    /// reference the folded reads ([`Sources::read_period`]) are tested against; an
+    /// unreadable response stops the pack rather than miscount it.
     pub fn read(store: &Store, registry: &Registry) -> Result<Sources, Error> {
         let geography = store.stored_geography()?.or_builtin()?;
         let listing = store.list(&ResponseFilter::default())?;
