@@ -222,17 +222,35 @@ pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
 /// ([`keep_counts`]) when they are the store's as it is now; otherwise every response
 /// and door read once and folded (only the period's own records in full when the
 /// store's index of periods can be, [`Store::each_in_period`]), none kept. Bounded by
-/// the areas and questions, not the store.
-pub fn period_counts(store: &Store, registry: &Registry, period: Period) -> Result<Counts, Error> {
+/// the areas and questions, not the store. `stop` is asked as responses are read: once
+/// it says so the reading ends and there are no counts (a screen that no longer shows
+/// the period).
+pub fn period_counts(
+    store: &Store,
+    registry: &Registry,
+    period: Period,
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<Counts>, Error> {
     if let Some(counts) = store.kept_counts(&surveys_digest(registry), period)? {
-        return Ok(counts);
+        return Ok(Some(counts));
     }
     let taxonomy = kin_taxonomy(registry);
     let fold = Fold::new(registry, &taxonomy, period);
+    let stopped = std::cell::Cell::new(false);
     let fold = read_into(store, fold, |each| {
-        store.each_in_period_unread(period, true, each)
-    })?;
-    Ok(fold.into_counts())
+        store.each_in_period_unread(period, true, &mut |item| {
+            if stop() {
+                stopped.set(true);
+                return Err(StoreError::Encode("the count was stopped".into()));
+            }
+            each(item)
+        })
+    });
+    match fold {
+        _ if stopped.get() => Ok(None),
+        Ok(fold) => Ok(Some(fold.into_counts())),
+        Err(e) => Err(e),
+    }
 }
 
 /// Reads responses (what `read` hands over, in reading order) and the door log into
@@ -334,7 +352,9 @@ impl Sources {
         period: Period,
         areas: &[AreaSpec],
     ) -> Result<Sources, Error> {
-        let counts = period_counts(store, registry, period)?;
+        let counts = period_counts(store, registry, period, &|| false)?;
+        // Never stopped, so always counted.
+        let counts = counts.unwrap_or_default();
         Sources::from_counts(store, registry, geography, &counts, period, areas)
     }
 
@@ -1374,6 +1394,31 @@ pub(crate) mod tests {
             .find(|r| r.survey_id == "kin" && r.status == Status::Complete)
             .unwrap();
         (store, interview)
+    }
+
+    /// A count asked to stop stops reading at once and gives no counts; one never asked
+    /// gives the counts the report is built from.
+    #[test]
+    fn a_count_asked_to_stop_ends_without_counts() {
+        let registry = Registry::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = simulated(dir.path(), &registry);
+        let period: Period = "2026-Q4".parse().unwrap();
+        let asked = std::cell::Cell::new(0);
+        let stop = || {
+            asked.set(asked.get() + 1);
+            asked.get() > 10
+        };
+        assert!(
+            period_counts(&store, &registry, period, &stop)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(asked.get(), 11, "it read on after being asked to stop");
+        let counts = period_counts(&store, &registry, period, &|| false)
+            .unwrap()
+            .expect("counted");
+        assert!(counts.get(&period).is_some_and(|p| !p.codes.is_empty()));
     }
 
     fn report_error(store: &Store, registry: &Registry) -> String {

@@ -142,6 +142,7 @@ impl App {
                 // The screen that started the job takes its output and shows it; otherwise
                 // (the officer has moved on) the end is a message, and a failure is shown
                 // whichever screen is up, so it is never missed.
+                let cancelled = status.is_cancelled();
                 let flash = match &status.state {
                     JobState::Running(_) => return,
                     JobState::Done(_) => Flash::Ok(format!("{}: done", status.name)),
@@ -150,7 +151,13 @@ impl App {
                         Flash::Error(format!("{}: {e}", status.name))
                     }
                 };
-                if !self.screen.job_finished(&mut self.ctx, id) {
+                if self.screen.job_finished(&mut self.ctx, id) {
+                    return;
+                }
+                // A job stopped because its output was no longer wanted ends quietly.
+                if cancelled {
+                    self.ctx.jobs.take_finished(id);
+                } else {
                     self.flash = Some(flash);
                 }
             }

@@ -99,6 +99,13 @@ pub struct JobStatus {
     cancelled: Arc<AtomicBool>,
 }
 
+impl JobStatus {
+    /// Whether the job was asked to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
 /// Starts jobs and keeps their progress and outcomes until the screens take them.
 pub struct Jobs {
     events: Sender<Event>,
@@ -193,6 +200,14 @@ impl Jobs {
             JobState::Done(output) => Some(Ok(output)),
             JobState::Failed(e) => Some(Err(e)),
             JobState::Running(_) => None,
+        }
+    }
+
+    /// Asks job `id` to stop (its output is no longer wanted); it ends when it next
+    /// looks ([`Reporter::is_cancelled`]).
+    pub fn cancel(&self, id: JobId) {
+        if let Some(status) = self.jobs.get(&id) {
+            status.cancelled.store(true, Ordering::Relaxed);
         }
     }
 

@@ -2341,6 +2341,25 @@ fn the_report_period_moves_by_arrows_or_is_typed() {
     assert!(screen(&app, 80, 24).contains("Level: township ward [paa]"));
 }
 
+/// Leaving the report screen while it counts stops the count; its end is not announced
+/// on the screen the coordinator went to.
+#[test]
+fn leaving_the_report_screen_stops_its_count_quietly() {
+    let (_dir, mut app, events) = report_app();
+    app.update(Action::Digit(6));
+    assert!(report_screen(&app).counting());
+    app.update(Action::Leave);
+    assert!(matches!(app.screen, Screen::Home(_)));
+    while app.ctx.jobs.running().next().is_some() {
+        let event = events
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the counting job sent nothing");
+        app.handle(event);
+    }
+    assert!(app.flash.is_none(), "{:?}", app.flash);
+    assert!(matches!(app.screen, Screen::Home(_)));
+}
+
 fn finish_report_job(
     app: &mut App,
     events: &std::sync::mpsc::Receiver<doorstep::tui::event::Event>,

@@ -117,7 +117,7 @@ impl ReportScreen {
     /// coordinator's store of a whole force is counted from every response when the
     /// counts its last merge kept are out of date, which takes a while.
     fn count(&mut self, ctx: &mut Context) -> Result<(), Error> {
-        self.dropped.extend(self.counting.take());
+        self.stop_counting(ctx);
         self.counts = None;
         self.unread = None;
         self.worked.clear();
@@ -128,10 +128,18 @@ impl ReportScreen {
             .jobs
             .spawn(format!("counting {period}"), move |reporter| {
                 reporter.progress(0, None, format!("counting the fieldwork of {period}"));
-                pack::period_counts(&store, &registry, period)
+                pack::period_counts(&store, &registry, period, &|| reporter.is_cancelled())
             })?;
         self.counting = Some(job);
         Ok(())
+    }
+
+    /// Stops the count running, if any: its counts are no longer wanted.
+    fn stop_counting(&mut self, ctx: &Context) {
+        if let Some(id) = self.counting.take() {
+            ctx.jobs.cancel(id);
+            self.dropped.push(id);
+        }
     }
 
     /// Another period is shown: its areas, and its counts read.
@@ -276,7 +284,10 @@ impl ReportScreen {
             }
         }
         match action {
-            Action::Leave => return home(ctx),
+            Action::Leave => {
+                self.stop_counting(ctx);
+                return home(ctx);
+            }
             Action::PeriodPrev => self.period_set(ctx, self.period.previous())?,
             Action::PeriodNext => self.period_set(ctx, next(self.period))?,
             Action::NextLevel => {
@@ -422,9 +433,11 @@ impl ReportScreen {
     /// The counting job `id` has finished: the period's areas with fieldwork.
     fn counted(&mut self, ctx: &mut Context, id: JobId) -> bool {
         let outcome = match ctx.jobs.take_finished(id) {
-            Some(Ok(output)) => output
-                .downcast::<Counts>()
-                .map_err(|_| "the counting job sent no counts".to_owned()),
+            Some(Ok(output)) => match output.downcast::<Option<Counts>>() {
+                Ok(Some(counts)) => Ok(counts),
+                Ok(None) => Err("the count was stopped".to_owned()),
+                Err(_) => Err("the counting job sent no counts".to_owned()),
+            },
             Some(Err(e)) => Err(e),
             None => return false,
         };
