@@ -288,8 +288,22 @@ fn verify(
     let store = super::open_store(data_dir, err)?;
     let mut refused = Vec::new();
     let mut doc = Document::new();
-    for path in files {
-        let check = store.verify_file(path, identity.as_ref(), &registry)?;
+    for (path, mut check) in
+        files
+            .iter()
+            .zip(store.verify_files(files, identity.as_ref(), &registry)?)
+    {
+        // Checked two at a time, before any was pinned: a device first seen in an
+        // earlier file is pinned by now, and this file's key is checked against that pin
+        // as if the files had been checked one after the other.
+        if let Ok(v) = &mut check.result
+            && v.pin == PinCheck::FirstUse
+        {
+            match store.check_device_key(&v.manifest, v.encrypted)? {
+                Ok(pin) => v.pin = pin,
+                Err(refusal) => check.result = Err(refusal),
+            }
+        }
         let pinned_now = match &check.result {
             Ok(v) if v.pin == PinCheck::FirstUse => store.pin_first_use(&v.manifest)?,
             _ => false,

@@ -1718,7 +1718,27 @@ impl Store {
             let reasons = problems.iter().map(ToString::to_string).collect();
             return Ok(Err(refuse(&batch, Stage::Content, reasons)));
         }
-        let m = &batch.manifest;
+        match self.check_device_key(&batch.manifest, batch.encrypted)? {
+            Ok(pin) => Ok(Ok((batch, pin))),
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    /// The last check of a batch file, its device key against the one pinned for its
+    /// device: pinned, first use (none pinned yet), or refused (another key pinned, or
+    /// the key revoked). `batch verify` asks again for a file that was first use when
+    /// checked, once the files before it have pinned their keys.
+    pub fn check_device_key(
+        &self,
+        m: &Manifest,
+        encrypted: bool,
+    ) -> Result<Result<PinCheck, Refusal>, StoreError> {
+        let refuse = |reason: String| Refusal {
+            manifest: Some(m.clone()),
+            encrypted,
+            stage: Stage::DeviceKey,
+            reasons: vec![reason],
+        };
         let pin = match self.device_pin(&m.device)? {
             Some(pin) if pin.key != m.device_key => {
                 let reason = format!(
@@ -1730,7 +1750,7 @@ impl Store {
                     m.device,
                     m.device_key
                 );
-                return Ok(Err(refuse(&batch, Stage::DeviceKey, vec![reason])));
+                return Ok(Err(refuse(reason)));
             }
             Some(pin) if pin.revoked_at.is_some() => {
                 let reason = format!(
@@ -1738,12 +1758,12 @@ impl Store {
                     m.device,
                     pin.revoked_at.map(uk_time).unwrap_or_default()
                 );
-                return Ok(Err(refuse(&batch, Stage::DeviceKey, vec![reason])));
+                return Ok(Err(refuse(reason)));
             }
             Some(pin) => PinCheck::Pinned { since: pin.since },
             None => PinCheck::FirstUse,
         };
-        Ok(Ok((batch, pin)))
+        Ok(Ok(pin))
     }
 
     /// Pins the device key of a verified batch when the device has none pinned yet

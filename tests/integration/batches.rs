@@ -532,6 +532,81 @@ fn verify_refuses_each_kind_of_bad_batch_and_changes_nothing() {
         .stderr(predicate::str::contains("t1: the batch is truncated"));
 }
 
+/// `batch verify` checks its files two at a time, yet a device first seen in one file is
+/// pinned before the next is judged: another file from it with the same key matches the
+/// pin, one with another key is refused as forged, as if checked one after the other.
+#[test]
+fn verify_in_one_run_pins_the_first_key_and_refuses_another_after_it() {
+    let coord = tempfile::tempdir().unwrap();
+    let dir = coord.path();
+    let stick = tempfile::tempdir().unwrap();
+    let key = DeviceKey::from_secret_bytes([3; 32]);
+    let other = DeviceKey::from_secret_bytes([4; 32]);
+    let files: Vec<PathBuf> = [
+        ("a.batch", crafted(&key, "laptop-3", |_, _| {})),
+        (
+            "b.batch",
+            crafted(&key, "laptop-3", |m, _| m.batch = Uuid::from_u128(2)),
+        ),
+        (
+            "c.batch",
+            crafted(&other, "laptop-3", |m, _| m.batch = Uuid::from_u128(3)),
+        ),
+        (
+            "d.batch",
+            crafted(&key, "laptop-3", |m, _| m.batch = Uuid::from_u128(4)),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, bytes)| {
+        let p = stick.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    })
+    .collect();
+    let output = doorstep(dir)
+        .args(["batch", "verify"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(65));
+    let out = String::from_utf8(output.stdout).unwrap();
+    let err = String::from_utf8(output.stderr).unwrap();
+    // Each file's report runs from its path to the next file's.
+    let section = |name: &str| {
+        let at = |f: &PathBuf| out.find(&f.display().to_string());
+        let i = files.iter().position(|f| f.ends_with(name)).unwrap();
+        let from = at(&files[i]).unwrap_or_else(|| panic!("{name}: {out}"));
+        let end = files.get(i + 1).and_then(at).unwrap_or(out.len());
+        out[from..end].to_owned()
+    };
+    assert!(
+        section("a.batch").contains("its key is now pinned on this machine"),
+        "{out}"
+    );
+    for name in ["b.batch", "d.batch"] {
+        assert!(
+            section(name).contains("device key matches the one pinned for `laptop-3`"),
+            "{name}: {out}"
+        );
+    }
+    let refusal = format!(
+        "device `laptop-3` signed this batch with key {}, but this machine pinned {} for it on",
+        other.public(),
+        key.public()
+    );
+    assert!(section("c.batch").contains(&refusal), "{out}");
+    assert!(
+        err.contains(&format!("{}: {refusal}", files[2].display())) && !err.contains("1 of 4"),
+        "{err}"
+    );
+    assert!(
+        pins(dir).contains(&key.public().to_string()),
+        "{}",
+        pins(dir)
+    );
+}
+
 /// `batch merge` checks its files two at a time: each refusal is still reported with its
 /// own reason, in the order the files were given, and nothing is merged or pinned.
 #[test]
