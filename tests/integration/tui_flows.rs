@@ -2214,7 +2214,16 @@ fn open_pack(app: &mut App, events: &Receiver<Event>, code: &str) {
 #[test]
 fn the_report_screen_shows_an_areas_pack_public_then_internal() {
     let (_dir, mut app, events) = report_app();
-    open_report(&mut app, &events);
+    app.update(Action::Digit(6));
+    // The period is counted in the background: until its job's end is handled, the
+    // screen says so in place of the areas with fieldwork.
+    let counting = screen(&app, 80, 24);
+    assert!(
+        counting.contains("Counting the fieldwork of 2026-Q4…") && !counting.contains("•"),
+        "{counting}"
+    );
+    insta::assert_snapshot!("report_counting_80x24", counting);
+    counted(&mut app, &events);
     let s = report_screen(&app);
     // The clock says 23 November 2026: the current fieldwork quarter.
     assert_eq!(s.period().to_string(), "2026-Q4");
