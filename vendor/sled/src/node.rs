@@ -2,6 +2,12 @@ use std::{num::NonZeroU64, ops::Bound};
 
 use super::*;
 
+/// doorstep: bytes of keys and values past which a leaf of more than 16
+/// entries splits (see `Node::should_split`).
+const LEAF_SPLIT_BYTES: u64 = 8 * 1024;
+/// doorstep: entries past which a leaf splits whatever its bytes.
+const LEAF_MAX_ENTRIES: usize = 256;
+
 #[derive(Default, Debug, Clone, PartialEq)]
 pub struct Node {
     pub(crate) prefix_len: u8,
@@ -597,15 +603,21 @@ impl Node {
     }
 
     pub(crate) fn should_split(&self) -> bool {
-        let threshold = if cfg!(any(test, feature = "lock_free_delays")) {
-            2
+        let size_checks = if cfg!(any(test, feature = "lock_free_delays")) {
+            self.data.len() > 2
         } else if self.data.is_index() {
-            256
+            self.data.len() > 256
         } else {
-            16
+            // doorstep: a leaf of small entries (index keys, tallies) grows
+            // past 16 entries until it holds LEAF_SPLIT_BYTES, so that the
+            // page table, which keeps an entry for every page of the store in
+            // memory while it is open, grows with the store's bytes rather
+            // than its key count.
+            let len = self.data.len();
+            len > 16
+                && (len > LEAF_MAX_ENTRIES
+                    || self.data.rss() > LEAF_SPLIT_BYTES)
         };
-
-        let size_checks = self.data.len() > threshold;
         let safety_checks = self.merging_child.is_none() && !self.merging;
 
         size_checks && safety_checks
