@@ -126,6 +126,23 @@ pub fn decrypt_from(
     Ok(plaintext)
 }
 
+/// A reader of the plaintext of `ciphertext`, decrypted as it is read (nothing held
+/// whole): for a file read once more after it was opened with [`decrypt_file`].
+pub fn decrypting_reader<'a>(
+    identity: &CoordinatorIdentity,
+    ciphertext: impl std::io::BufRead + 'a,
+) -> Result<impl std::io::Read + 'a, OpenFileError> {
+    let refused = |e: age::DecryptError| match e {
+        age::DecryptError::NoMatchingKeys => OpenFileError::NotForThisIdentity,
+        other => OpenFileError::Damaged(other.to_string()),
+    };
+    let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(ciphertext))
+        .map_err(refused)?;
+    decryptor
+        .decrypt(std::iter::once(&identity.0 as &dyn age::Identity))
+        .map_err(refused)
+}
+
 /// A coordinator's secret identity. Lives on the coordinator's machine, never on a
 /// field device.
 pub struct CoordinatorIdentity(age::x25519::Identity);

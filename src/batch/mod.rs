@@ -30,7 +30,9 @@ use uuid::Uuid;
 
 pub use check::{Problem, check_against};
 pub use key::{DeviceKey, DevicePublicKey, KeyFileError};
-pub use read::{Batch, RecordText, open, open_owned, open_owned_known, read_text_known};
+pub use read::{
+    Batch, RecordLines, RecordText, open, open_owned, open_owned_known, record_lines_known,
+};
 pub use write::{write, write_encrypted};
 
 use crate::action::Action;

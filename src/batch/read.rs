@@ -92,58 +92,113 @@ pub fn open_owned_known(
     Ok(batch)
 }
 
-/// The signed text of a batch opened before with every check, whose [`Batch::digest`]
-/// is `known`, read again from its file (`len` bytes, read from `file`): a merge lets the
-/// text go while it works the batch out and reads it back to journal it. An encrypted
-/// batch is decrypted as it is read, so its ciphertext is never held whole beside the
-/// text (the merge holds its encoded writes then). Only the digest is worked out (equal,
-/// they are the same signed bytes, so the records lie where they lay); bytes that changed
-/// since are [`BatchError::ChangedSince`].
-pub fn read_text_known(
-    mut file: impl std::io::BufRead,
-    len: usize,
-    identity: Option<&CoordinatorIdentity>,
-    known: &str,
-) -> Result<RecordText, BatchError> {
-    let start = file.fill_buf().map_err(|_| BatchError::ChangedSince)?;
-    let text = if start.starts_with(AGE_MAGIC) || start.starts_with(AGE_ARMOR_MAGIC) {
-        let identity = identity.ok_or(BatchError::ChangedSince)?;
-        seal::decrypt_from(identity, file, len).map_err(|_| BatchError::ChangedSince)?
-    } else {
-        let mut text = Vec::with_capacity(len);
-        file.read_to_end(&mut text)
-            .map_err(|_| BatchError::ChangedSince)?;
-        text
-    };
-    text_known(text, known)
+/// The records of a batch file opened before with every check, whose [`Batch::digest`]
+/// is `known`, read again one line at a time (decrypted as they are read): a merge
+/// journals a batch from them without holding its text. Each record's JSON is given
+/// before the file has been read to its end, so only the end says whether the bytes were
+/// the ones verified: [`RecordLines::next_record`] gives `Ok(None)` only then, and
+/// [`BatchError::ChangedSince`] if they changed — whatever was taken from it before must
+/// then be thrown away.
+pub struct RecordLines<'a> {
+    reader: std::io::BufReader<Hashing<Box<dyn std::io::Read + 'a>>>,
+    known: &'a str,
+    /// The line read last, not yet given: a record, or the signature if no record follows.
+    line: Vec<u8>,
+    /// The line before `line`, once given.
+    given: Vec<u8>,
+    started: bool,
+    done: bool,
 }
 
-/// The signed `text` of a batch whose digest was `known`, with where its records lie.
-fn text_known(text: Vec<u8>, known: &str) -> Result<RecordText, BatchError> {
-    if format!("sha256:{}", to_hex(&Sha256::digest(&text))) != known {
-        return Err(BatchError::ChangedSince);
+/// Hashes everything read through it.
+struct Hashing<R> {
+    inner: R,
+    sha: Sha256,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
     }
-    let mut spans = Vec::new();
-    let mut at = 0;
-    // Header, manifest, the records, the signature: every line ends with a newline.
-    let mut lines = text.split(|b| *b == b'\n').skip(2).peekable();
-    at += text
-        .split(|b| *b == b'\n')
-        .take(2)
-        .map(|l| l.len() + 1)
-        .sum::<usize>();
-    while let Some(line) = lines.next() {
-        // The signature line (then the empty tail after the last newline) ends it.
-        if lines.peek().is_none_or(|next| next.is_empty()) {
-            break;
+}
+
+/// Opens a batch file's bytes from `file` as [`RecordLines`].
+pub fn record_lines_known<'a>(
+    mut file: impl std::io::BufRead + 'a,
+    identity: Option<&CoordinatorIdentity>,
+    known: &'a str,
+) -> Result<RecordLines<'a>, BatchError> {
+    let start = file.fill_buf().map_err(|_| BatchError::ChangedSince)?;
+    let inner: Box<dyn std::io::Read + 'a> =
+        if start.starts_with(AGE_MAGIC) || start.starts_with(AGE_ARMOR_MAGIC) {
+            let identity = identity.ok_or(BatchError::ChangedSince)?;
+            Box::new(seal::decrypting_reader(identity, file).map_err(|_| BatchError::ChangedSince)?)
+        } else {
+            Box::new(file)
+        };
+    Ok(RecordLines {
+        reader: std::io::BufReader::with_capacity(
+            1 << 16,
+            Hashing {
+                inner,
+                sha: Sha256::new(),
+            },
+        ),
+        known,
+        line: Vec::new(),
+        given: Vec::new(),
+        started: false,
+        done: false,
+    })
+}
+
+impl RecordLines<'_> {
+    /// The next record's JSON (as signed, without its checksum), or `None` once the whole
+    /// file has been read and found to be the batch verified.
+    pub fn next_record(&mut self) -> Result<Option<&[u8]>, BatchError> {
+        use std::io::BufRead;
+        if self.done {
+            return Ok(None);
         }
-        if line.len() < 72 {
-            return Err(BatchError::ChangedSince);
+        let changed = |_| BatchError::ChangedSince;
+        if !self.started {
+            self.started = true;
+            // Header and manifest, then the first record (or the signature).
+            for _ in 0..3 {
+                self.line.clear();
+                if self
+                    .reader
+                    .read_until(b'\n', &mut self.line)
+                    .map_err(changed)?
+                    == 0
+                {
+                    return Err(BatchError::ChangedSince);
+                }
+            }
         }
-        spans.push(at + 72..at + line.len());
-        at += line.len() + 1;
+        self.given.clear();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut self.given)
+            .map_err(changed)?;
+        // As `open_signed` reads it, the last line is the signature.
+        if read == 0 {
+            self.done = true;
+            let sha = self.reader.get_ref().sha.clone().finalize();
+            return if format!("sha256:{}", to_hex(&sha)) == self.known {
+                Ok(None)
+            } else {
+                Err(BatchError::ChangedSince)
+            };
+        }
+        std::mem::swap(&mut self.line, &mut self.given);
+        match self.given.strip_suffix(b"\n") {
+            Some(line) if line.len() >= 72 => Ok(Some(&line[72..])),
+            _ => Err(BatchError::ChangedSince),
+        }
     }
-    Ok(RecordText { text, spans })
 }
 
 fn decrypt(bytes: &[u8], identity: Option<&CoordinatorIdentity>) -> Result<Vec<u8>, BatchError> {

@@ -257,40 +257,18 @@ impl Journal {
     pub fn append_merged(
         &mut self,
         batch: &super::merge::MergedBatch,
-        records: MergedRecords<'_>,
+        records: MergedRecords<'_, '_>,
     ) -> Result<JournalMark, StoreError> {
-        let (records, text) = match records {
-            MergedRecords::Decoded(r) => (r, None),
-            MergedRecords::Text(t) => (&[][..], Some(t)),
+        let records = match records {
+            MergedRecords::Decoded(r) => r,
+            MergedRecords::Lines(lines) => return self.append_merged_lines(batch, lines),
         };
         let line = LineOut {
             format: FORMAT,
             entry: &MergedOut::Merged { batch, records },
         };
-        let encode = |e: serde_json::Error| StoreError::Encode(e.to_string());
-        // `{"format":…,"entry":{"merged":{"batch":…,"records":[` + records + `]}}}`, as
-        // serde writes `line`.
-        let head_json = match text {
-            Some(_) => format!(
-                "{{\"format\":{FORMAT},\"entry\":{{\"merged\":{{\"batch\":{},\"records\":[",
-                serde_json::to_string(batch).map_err(encode)?
-            ),
-            None => String::new(),
-        };
         let write_line = |w: &mut dyn Write| -> std::io::Result<()> {
-            match text {
-                Some(t) => {
-                    w.write_all(head_json.as_bytes())?;
-                    for (i, r) in t.records().enumerate() {
-                        if i > 0 {
-                            w.write_all(b",")?;
-                        }
-                        w.write_all(r)?;
-                    }
-                    w.write_all(b"]}}}")
-                }
-                None => serde_json::to_writer(w, &line).map_err(std::io::Error::other),
-            }
+            serde_json::to_writer(w, &line).map_err(std::io::Error::other)
         };
         let mut sum = Summing::default();
         write_line(&mut sum).map_err(|e| StoreError::Encode(e.to_string()))?;
@@ -313,6 +291,45 @@ impl Journal {
         Ok(self.mark)
     }
 
+    /// [`Journal::append_merged`] of records given one at a time by `lines` (the batch
+    /// file's own text of each, written as it is): one pass, never holding the line. The
+    /// checksum that starts the line is known only at its end, so the line is written
+    /// after room for it and the checksum put in that room before the fsync. Anything
+    /// failing part way — `lines` finding the file changed, a write — cuts the journal
+    /// back to where it ended; a crash part way leaves a line whose checksum does not
+    /// match (or a torn one), which every reader passes over as damaged.
+    fn append_merged_lines(
+        &mut self,
+        batch: &super::merge::MergedBatch,
+        lines: &mut dyn RecordSource,
+    ) -> Result<JournalMark, StoreError> {
+        // `{"format":…,"entry":{"merged":{"batch":…,"records":[` + records + `]}}}`, as
+        // serde writes the entry (`append_merged`).
+        let head_json = format!(
+            "{{\"format\":{FORMAT},\"entry\":{{\"merged\":{{\"batch\":{},\"records\":[",
+            serde_json::to_string(batch).map_err(|e| StoreError::Encode(e.to_string()))?
+        );
+        let Some(file) = self.file.as_mut() else {
+            return Err(StoreError::ReadOnly);
+        };
+        let path = &self.path;
+        let start = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
+        match write_merged_lines(file, path, start, &head_json, lines) {
+            Ok(len) => {
+                self.mark.lines += 1;
+                self.mark.bytes = start + len;
+                Ok(self.mark)
+            }
+            Err(e) => {
+                // Nothing of the entry may stay: the next one starts where this one did.
+                file.set_len(start)
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| StoreError::io(path, e))?;
+                Err(e)
+            }
+        }
+    }
+
     fn append_line(&mut self, line: &str) -> Result<JournalMark, StoreError> {
         let Some(file) = self.file.as_mut() else {
             return Err(StoreError::ReadOnly);
@@ -327,10 +344,62 @@ impl Journal {
 }
 
 /// The records of a `Merged` entry to journal: decoded, or the batch file's own text of
-/// each.
-pub(crate) enum MergedRecords<'a> {
+/// each, read as it is written.
+pub(crate) enum MergedRecords<'a, 'b> {
     Decoded(&'a [crate::batch::Record]),
-    Text(&'a crate::batch::RecordText),
+    Lines(&'a mut (dyn RecordSource + 'b)),
+}
+
+/// Where a merged batch's records come from one at a time, to be journaled as they are.
+pub(crate) trait RecordSource {
+    /// The next record's JSON; `None` when there are no more (and they were all good).
+    fn next_record(&mut self) -> Result<Option<&[u8]>, StoreError>;
+}
+
+/// Writes a `Merged` line of `head_json`, the records of `lines` and the entry's end at
+/// `start` (the journal's end) through the append handle `file`, then its checksum into
+/// the room left for it, and fsyncs: the line's length.
+fn write_merged_lines(
+    file: &mut File,
+    path: &Path,
+    start: u64,
+    head_json: &str,
+    lines: &mut dyn RecordSource,
+) -> Result<u64, StoreError> {
+    let io = |e: std::io::Error| StoreError::io(path, e);
+    // `sha256:` and 64 hex digits and a space, filled in at the end.
+    let room = format!("sha256:{} ", "0".repeat(64));
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut *file);
+    w.write_all(room.as_bytes()).map_err(io)?;
+    let mut sum = Summing::default();
+    let mut out = |bytes: &[u8], w: &mut std::io::BufWriter<&mut File>| {
+        sum.sha.update(bytes);
+        sum.len += bytes.len() as u64;
+        w.write_all(bytes).map_err(io)
+    };
+    out(head_json.as_bytes(), &mut w)?;
+    let mut first = true;
+    while let Some(record) = lines.next_record()? {
+        if !first {
+            out(b",", &mut w)?;
+        }
+        first = false;
+        out(record, &mut w)?;
+    }
+    out(b"]}}}", &mut w)?;
+    w.write_all(b"\n").map_err(io)?;
+    w.flush().map_err(io)?;
+    drop(w);
+    // The append handle writes at the end whatever its position: the checksum goes in
+    // through a handle of its own.
+    let head = format!("sha256:{} ", hex(&sum.sha.finalize()));
+    let mut at = OpenOptions::new().write(true).open(path).map_err(io)?;
+    at.seek(SeekFrom::Start(start))
+        .and_then(|_| at.write_all(head.as_bytes()))
+        .map_err(io)?;
+    drop(at);
+    file.sync_all().map_err(io)?;
+    Ok(room.len() as u64 + sum.len + 1)
 }
 
 /// A journal line as written: borrows its entry (a merged batch's entry holds the whole

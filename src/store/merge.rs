@@ -1906,20 +1906,22 @@ impl Store {
         let appended = std::mem::take(&mut model.appended);
         drop(model);
         // The `Merged` entry is written from the file's own text or the batch's records,
-        // not a copy. The text is read back only now, once the decoded records are gone.
-        let text = match from {
-            Journaled::Records => None,
+        // not a copy. The text is read back only now, once the decoded records are gone,
+        // a line at a time as it is written.
+        let mark = match from {
+            Journaled::Records => self
+                .journal_guard()
+                .append_merged(merged, MergedRecords::Decoded(&batch.records))?,
             Journaled::File {
                 path,
                 identity,
                 records,
-            } => Some(read_text_again(path, identity, &batch.digest, records)?),
+            } => {
+                let mut lines = FileRecords::open(path, identity, &batch.digest, records)?;
+                self.journal_guard()
+                    .append_merged(merged, MergedRecords::Lines(&mut lines))?
+            }
         };
-        let records = match &text {
-            Some(text) => MergedRecords::Text(text),
-            None => MergedRecords::Decoded(&batch.records),
-        };
-        let mark = self.journal_guard().append_merged(merged, records)?;
         Ok((result, Some((writes, mark, appended))))
     }
 
@@ -2275,27 +2277,59 @@ enum Journaled<'a> {
     },
 }
 
-/// The signed text of the batch file at `path`, which had `digest` when it was verified
-/// and read for this merge: [`StoreError::BatchRefused`] (nothing journaled or written)
-/// if it changed or went in between.
-fn read_text_again(
-    path: &Path,
-    identity: Option<&CoordinatorIdentity>,
-    digest: &str,
-    records: usize,
-) -> Result<batch::RecordText, StoreError> {
-    let refused = |reason: String| StoreError::BatchRefused {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let file = std::fs::File::open(path).map_err(|e| refused(format!("cannot be read: {e}")))?;
-    let len = file.metadata().map_or(0, |m| m.len() as usize);
-    let text = batch::read_text_known(std::io::BufReader::new(file), len, identity, digest)
-        .map_err(|e| refused(e.to_string()))?;
-    if text.records().len() != records {
-        return Err(refused(batch::BatchError::ChangedSince.to_string()));
+/// The records of the batch file at `path`, which had `digest` when it was verified,
+/// read again to journal its merge: [`StoreError::BatchRefused`] (nothing journaled or
+/// written) if it changed or went in between.
+struct FileRecords<'a> {
+    lines: batch::RecordLines<'a>,
+    path: &'a Path,
+    /// Records still to come: as many as the batch verified had.
+    left: usize,
+}
+
+impl<'a> FileRecords<'a> {
+    fn open(
+        path: &'a Path,
+        identity: Option<&CoordinatorIdentity>,
+        digest: &'a str,
+        records: usize,
+    ) -> Result<FileRecords<'a>, StoreError> {
+        let refused = |reason: String| StoreError::BatchRefused {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let file =
+            std::fs::File::open(path).map_err(|e| refused(format!("cannot be read: {e}")))?;
+        let lines = batch::record_lines_known(std::io::BufReader::new(file), identity, digest)
+            .map_err(|e| refused(e.to_string()))?;
+        Ok(FileRecords {
+            lines,
+            path,
+            left: records,
+        })
     }
-    Ok(text)
+}
+
+impl super::journal::RecordSource for FileRecords<'_> {
+    fn next_record(&mut self) -> Result<Option<&[u8]>, StoreError> {
+        let refused = |reason: String| StoreError::BatchRefused {
+            path: self.path.to_path_buf(),
+            reason,
+        };
+        let changed = || refused(batch::BatchError::ChangedSince.to_string());
+        match self.lines.next_record() {
+            Ok(Some(record)) => match self.left.checked_sub(1) {
+                Some(left) => {
+                    self.left = left;
+                    Ok(Some(record))
+                }
+                None => Err(changed()),
+            },
+            Ok(None) if self.left == 0 => Ok(None),
+            Ok(None) => Err(changed()),
+            Err(e) => Err(refused(e.to_string())),
+        }
+    }
 }
 
 /// Every `*.batch` file in `dir`, by name; hidden files skipped.
@@ -2950,23 +2984,40 @@ mod tests {
         let manifest = Manifest::describe(origin, &key.public(), &records);
         let bytes = batch::write(&manifest, &records, &key).unwrap();
         let kept = batch::open_owned(bytes.clone(), None).unwrap();
-        let again = batch::read_text_known(&bytes[..], bytes.len(), None, &kept.digest).unwrap();
+        let from = |b: &[u8], id| -> Result<Vec<Vec<u8>>, batch::BatchError> {
+            let mut lines = batch::record_lines_known(b, id, &kept.digest)?;
+            let mut out = Vec::new();
+            while let Some(record) = lines.next_record()? {
+                out.push(record.to_vec());
+            }
+            Ok(out)
+        };
+        let again = from(&bytes, None).unwrap();
         let texts = |t: &batch::RecordText| t.records().map(<[u8]>::to_vec).collect::<Vec<_>>();
-        assert_eq!(texts(&again), texts(kept.text.as_ref().unwrap()));
-        assert_eq!(texts(&again).len(), 2);
-        let mut changed = bytes.clone();
-        let at = changed.len() - 200;
-        changed[at] ^= 1;
-        assert_eq!(
-            batch::read_text_known(&changed[..], changed.len(), None, &kept.digest).unwrap_err(),
-            batch::BatchError::ChangedSince
-        );
+        assert_eq!(again, texts(kept.text.as_ref().unwrap()));
+        assert_eq!(again.len(), 2);
+        // A byte changed anywhere, even in the signature after the last record, or the
+        // file cut short: refused once read to its end.
+        for at in [bytes.len() - 200, bytes.len() - 2] {
+            let mut changed = bytes.clone();
+            changed[at] ^= 1;
+            assert_eq!(
+                from(&changed, None).unwrap_err(),
+                batch::BatchError::ChangedSince
+            );
+        }
+        for cut in [bytes.len() - 1, bytes.len() / 2, 10, 0] {
+            assert_eq!(
+                from(&bytes[..cut], None).unwrap_err(),
+                batch::BatchError::ChangedSince,
+                "cut at {cut}"
+            );
+        }
         // Encrypted (decrypted as it is read), the same text; without the identity, or
         // changed, refused.
         let id = crate::seal::CoordinatorIdentity::generate();
         let sealed = crate::seal::encrypt_file(&id.recipient(), &bytes).unwrap();
-        let from = |b: &[u8], id| batch::read_text_known(b, b.len(), id, &kept.digest);
-        assert_eq!(texts(&from(&sealed, Some(&id)).unwrap()), texts(&again));
+        assert_eq!(from(&sealed, Some(&id)).unwrap(), again);
         let mut sealed_changed = sealed.clone();
         let at = sealed_changed.len() - 100;
         sealed_changed[at] ^= 1;
@@ -2984,7 +3035,7 @@ mod tests {
         std::fs::write(&file, &bytes).unwrap();
         let err = {
             let _guard = store.write_guard();
-            let mut second = second;
+            let mut second = second.clone();
             let owned = std::mem::take(&mut second.records);
             let from = Journaled::File {
                 path: &file,
@@ -3006,9 +3057,52 @@ mod tests {
         assert_eq!(err.exit_code(), crate::exit::DATA_ERR);
         assert_eq!(std::fs::read(journal_path(dir.path())).unwrap(), journal);
         assert_eq!(state(&store), before);
+
+        // The batch's own bytes but for one in its signature, after every record: the
+        // records are written to the journal before the change is found, then cut off.
+        let key = DeviceKey::from_secret_bytes(["laptop-1".len() as u8; 32]);
+        let mut own = batch::write(&second.manifest, &second.records, &key).unwrap();
+        assert_eq!(
+            batch::open_owned(own.clone(), None).unwrap().digest,
+            second.digest
+        );
+        let at = own.len() - 3;
+        own[at] = if own[at] == b'A' { b'B' } else { b'A' };
+        std::fs::write(&file, &own).unwrap();
+        let journal_merge = |second: &Batch| {
+            let _guard = store.write_guard();
+            let mut second = second.clone();
+            let owned = std::mem::take(&mut second.records);
+            let from = Journaled::File {
+                path: &file,
+                identity: None,
+                records: owned.len(),
+            };
+            store
+                .journal_merge(&second, Some(owned), from, &mut |_, _| {})
+                .map(|(result, _)| result)
+        };
+        let err = journal_merge(&second).unwrap_err();
+        assert!(err.to_string().contains("the file changed while"), "{err}");
+        assert_eq!(std::fs::read(journal_path(dir.path())).unwrap(), journal);
+        assert_eq!(state(&store), before);
+
+        // Its own bytes: journaled, and the line (replayed at the next open, as after a
+        // crash before the writes) is the merge of the batch.
+        own[at] = batch::write(&second.manifest, &second.records, &key).unwrap()[at];
+        std::fs::write(&file, &own).unwrap();
+        assert!(matches!(
+            journal_merge(&second),
+            Ok(MergeResult::Merged { .. })
+        ));
         drop(store);
         let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
-        assert_eq!(state(&store), before);
+        let both = tempfile::tempdir().unwrap();
+        let expected = Store::open_with(both.path(), Env::manual(t0()).0).unwrap();
+        expected.merge_batch(&first, &mut |_, _| {}).unwrap();
+        expected.merge_batch(&second, &mut |_, _| {}).unwrap();
+        assert_ne!(state(&store), before);
+        assert_eq!(state(&store), state(&expected));
     }
 
     /// The index of response ids holds the responses tree's keys after local writes, a
