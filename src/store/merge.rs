@@ -3033,7 +3033,7 @@ mod tests {
         // The file now holds other bytes than the batch worked out (`second`).
         let file = dir.path().join("second.batch");
         std::fs::write(&file, &bytes).unwrap();
-        let err = {
+        let journal_merge = |second: &Batch| {
             let _guard = store.write_guard();
             let mut second = second.clone();
             let owned = std::mem::take(&mut second.records);
@@ -3042,10 +3042,12 @@ mod tests {
                 identity: None,
                 records: owned.len(),
             };
-            match store.journal_merge(&second, Some(owned), from, &mut |_, _| {}) {
-                Err(e) => e,
-                Ok(_) => panic!("a changed file was journaled"),
-            }
+            store
+                .journal_merge(&second, Some(owned), from, &mut |_, _| {})
+                .map(|(result, _)| result)
+        };
+        let Err(err) = journal_merge(&second) else {
+            panic!("a changed file was journaled");
         };
         assert_eq!(
             err.to_string(),
@@ -3069,20 +3071,9 @@ mod tests {
         let at = own.len() - 3;
         own[at] = if own[at] == b'A' { b'B' } else { b'A' };
         std::fs::write(&file, &own).unwrap();
-        let journal_merge = |second: &Batch| {
-            let _guard = store.write_guard();
-            let mut second = second.clone();
-            let owned = std::mem::take(&mut second.records);
-            let from = Journaled::File {
-                path: &file,
-                identity: None,
-                records: owned.len(),
-            };
-            store
-                .journal_merge(&second, Some(owned), from, &mut |_, _| {})
-                .map(|(result, _)| result)
+        let Err(err) = journal_merge(&second) else {
+            panic!("a file changed in its signature was journaled");
         };
-        let err = journal_merge(&second).unwrap_err();
         assert!(err.to_string().contains("the file changed while"), "{err}");
         assert_eq!(std::fs::read(journal_path(dir.path())).unwrap(), journal);
         assert_eq!(state(&store), before);
