@@ -33,6 +33,12 @@
 //! close leaves and is only logged; a longer one means sled lost more than its last flush
 //! and the user is told. Unjournaled state written since the last flush (the question to
 //! resume a draft at) can be lost by a kill; nothing the resident said can.
+//!
+//! Damage at rest breaks the prefix argument: sled, reading a damaged file, may stop short
+//! of writes it had flushed and also lose records from well before its mark, and nothing
+//! in its files says so. A clean close records the mark sled holds ([`CLOSED_FILE`]); an
+//! open that finds another mark refuses, read or write, until `recover` has rebuilt the
+//! store from the whole journal (replaying the tail would look whole and not be).
 
 mod actions;
 mod areas;
@@ -298,6 +304,14 @@ pub struct Store {
     notices: Vec<String>,
     /// None only for a store `recover` is building aside (recover holds the lock).
     _lock: Option<DirLock>,
+    /// The journal length sled's files were last closed in step with ([`CLOSED_FILE`]),
+    /// read before they were opened. Nothing writes to them between a clean close and
+    /// the next open, so a mark other than this at open means sled lost writes it had
+    /// flushed (damage at rest): records anywhere in it may be gone, not only its last.
+    closed_at: Option<u64>,
+    /// Set when opening found that damage: the close leaves [`CLOSED_FILE`] as it was,
+    /// so every open refuses until `recover` has rebuilt the store.
+    lost_flushed_writes: bool,
     /// For a store opened read-only: where its sled files are read (see [`ReadOnly`]).
     read_only: Option<ReadOnly>,
     /// A dry run's writes-to-be, read before the store by the lookups of a merge being
@@ -345,6 +359,7 @@ impl LockedStore {
     pub fn open(self) -> Result<Store, StoreError> {
         let db_path = self.data_dir.join(STORE_DIR);
         remove_snapshot_leftovers(&db_path)?;
+        let closed_at = read_closed_at(&db_path);
         // Written again at a clean close: until then a reader must not take the store as
         // in step with its journal without looking, nor home show counts from before.
         match std::fs::remove_file(db_path.join(CLOSED_FILE)) {
@@ -356,6 +371,7 @@ impl LockedStore {
         home_file::forget(&db_path)?;
         let db = open_db(&db_path, Access::ReadWrite)?;
         let mut store = Store::assemble(db, &self.data_dir, self.env, Some(self.lock))?;
+        store.closed_at = closed_at;
         store.reconcile()?;
         store.ensure_tallies()?;
         store.ensure_revisions_recorded()?;
@@ -469,6 +485,7 @@ impl Store {
             .map_err(|e| StoreError::io(std::env::temp_dir(), e))?;
         let copy_path = copy.path().join(STORE_DIR);
         std::fs::create_dir_all(&copy_path).map_err(|e| StoreError::io(&copy_path, e))?;
+        let mut closed_at = None;
         if db_path.exists() {
             if IN_PLACE.load(std::sync::atomic::Ordering::SeqCst) > 0 {
                 // This process has the files open where they are: waiting would never end.
@@ -479,12 +496,15 @@ impl Store {
             }
             let files = FilesHold::wait(&db_path.join("db"), waiting)?;
             check_room_for_copy(&db_path, &copy_path)?;
+            // Read while no writer has the files open, so it speaks of the files copied.
+            closed_at = read_closed_at(&db_path);
             copy_store_files(&db_path, &copy_path)?;
             drop(files);
         }
         remove_snapshot_leftovers(&copy_path)?;
         let db = open_db(&copy_path, Access::ReadOnly)?;
         let mut store = Store::assemble_reading(db, data_dir, lock, ReadOnly::Copy(copy))?;
+        store.closed_at = closed_at;
         store.reconcile()?;
         store.ensure_tallies()?;
         Ok(store)
@@ -500,9 +520,7 @@ impl Store {
         let journal_bytes = std::fs::metadata(journal_path(data_dir))
             .map(|m| m.len())
             .ok();
-        let closed_at = std::fs::read_to_string(db_path.join(CLOSED_FILE))
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok());
+        let closed_at = read_closed_at(db_path);
         if journal_bytes.is_none() || closed_at != journal_bytes {
             return Ok(None);
         }
@@ -514,6 +532,7 @@ impl Store {
             missing: std::sync::OnceLock::new(),
         };
         let mut store = Store::assemble_reading(db, data_dir, None, in_place)?;
+        store.closed_at = closed_at;
         // Counted until dropped (see `Drop`).
         IN_PLACE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let in_step = {
@@ -547,6 +566,22 @@ impl Store {
     ///   merge without changing anything already there.
     fn reconcile(&mut self) -> Result<(), StoreError> {
         let stored = self.stored_mark()?;
+        if let Some(closed) = self.closed_at
+            && stored.map(|m| m.bytes) != Some(closed)
+        {
+            // Replaying the journal's tail would bring back only what came after the
+            // mark sled kept: a record it lost from before stays lost, and the store
+            // would look whole. Only a rebuild from the whole journal is sound.
+            self.lost_flushed_writes = true;
+            tracing::warn!(
+                "the store was closed in step with {closed} journal bytes and now reflects {:?}",
+                stored.map(|m| m.bytes)
+            );
+            return Err(StoreError::Damaged {
+                message: "its files have lost records they held when doorstep last closed them"
+                    .into(),
+            });
+        }
         let (created, size) = {
             let j = self.journal_guard();
             (j.created, j.mark.bytes)
@@ -720,6 +755,8 @@ impl Store {
             write: Mutex::new(()),
             notices: Vec::new(),
             _lock: lock,
+            closed_at: None,
+            lost_flushed_writes: false,
             read_only: Some(read_only),
             overlay: Mutex::new(None),
         })
@@ -740,6 +777,8 @@ impl Store {
             write: Mutex::new(()),
             notices: Vec::new(),
             _lock: lock,
+            closed_at: None,
+            lost_flushed_writes: false,
             read_only: None,
             overlay: Mutex::new(None),
         })
@@ -918,13 +957,34 @@ impl Drop for Store {
         if matches!(self.read_only, Some(ReadOnly::InPlace { .. })) {
             IN_PLACE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
+        let closed_file = self.data_dir.join(STORE_DIR).join(CLOSED_FILE);
+        if self.lost_flushed_writes {
+            // Put back as it was, so the next open finds the damage again.
+            if self.read_only.is_none()
+                && let Some(closed) = self.closed_at
+                && let Err(e) = std::fs::write(&closed_file, format!("{closed}\n"))
+            {
+                tracing::warn!("{}: {e}", closed_file.display());
+            }
+            return;
+        }
         if let Err(e) = self.flush() {
             tracing::warn!("the store was not flushed on close: {e}");
             return;
         }
         if self.read_only.is_none() && self._lock.is_some() {
-            let bytes = self.journal_guard().mark.bytes;
             let db_path = self.data_dir.join(STORE_DIR);
+            // What sled holds, which is less than the journal when a write after its
+            // journal line failed: the next open replays that line, and must not take
+            // the shortfall for damage.
+            let bytes = match self.stored_mark() {
+                Ok(Some(mark)) => mark.bytes,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!("the store's journal mark not read on close: {e}");
+                    return;
+                }
+            };
             // Home's counts for the next start, shown before sled opens; only from
             // tallies that reflect the records (an open that failed may leave them unbuilt).
             match self.tallies_built().and_then(|built| {
@@ -943,9 +1003,8 @@ impl Drop for Store {
                 Err(e) => tracing::warn!("home's counts not kept for the next start: {e}"),
             }
             // Tells readers the store was closed in step with the journal's length.
-            let path = db_path.join(CLOSED_FILE);
-            if let Err(e) = std::fs::write(&path, format!("{bytes}\n")) {
-                tracing::warn!("{}: {e}", path.display());
+            if let Err(e) = std::fs::write(&closed_file, format!("{bytes}\n")) {
+                tracing::warn!("{}: {e}", closed_file.display());
             }
         }
     }
@@ -1058,6 +1117,14 @@ fn gigabytes(bytes: u64) -> String {
 
 /// Removes what an interrupted sled snapshot leaves behind (`snap.*.generating`, e.g.
 /// zero bytes after the disk filled up); sled would trip over it.
+/// The journal length the store in `db_path` was last closed in step with, if it was
+/// closed cleanly and not opened for writing since.
+fn read_closed_at(db_path: &Path) -> Option<u64> {
+    std::fs::read_to_string(db_path.join(CLOSED_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+}
+
 fn remove_snapshot_leftovers(db_path: &Path) -> Result<(), StoreError> {
     let Ok(dir) = std::fs::read_dir(db_path) else {
         return Ok(());

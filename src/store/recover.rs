@@ -290,6 +290,15 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         let _ = std::fs::remove_file(&marker);
         return Err(e);
     }
+    // The store now reflects the journal, whatever its files were closed with: left,
+    // a length from before would read as damage at the next open.
+    let closed = data_dir.join(STORE_DIR).join(super::CLOSED_FILE);
+    match std::fs::remove_file(&closed) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(StoreError::io(&closed, e));
+        }
+        _ => {}
+    }
     std::fs::remove_file(&marker).map_err(|e| StoreError::io(&marker, e))?;
     sync_dir(data_dir)?;
     report.kept_aside = damaged_stores(data_dir);
@@ -860,7 +869,7 @@ fn run(
         match open_db(&db_path, super::Access::ReadWrite) {
             Ok(db) => match read_through(&db) {
                 Ok(()) => (Some(db), None),
-                Err(e) if e.is_damage() => (Some(db), Some(e.to_string())),
+                Err(e) if e.is_damage() => (Some(db), Some(open_message(e))),
                 Err(e) => return Err(e),
             },
             Err(e) if e.is_damage() => (None, Some(open_message(e))),
@@ -936,13 +945,30 @@ fn open_message(e: StoreError) -> String {
     }
 }
 
-/// Reads every record of every tree, so damage sled notices only on reading is found
-/// before the store is trusted.
+/// Reads every record of every tree, forwards and backwards, so damage sled notices only
+/// on reading is found before the store is trusted. The two directions find a leaf by
+/// different paths (forwards from its neighbour, backwards from the index above it): a
+/// link lost to damage that sled cannot see drops records from one and not the other.
 fn read_through(db: &sled::Db) -> Result<(), StoreError> {
     for name in db.tree_names() {
         let tree = db.open_tree(&name)?;
+        let mut forward = 0usize;
         for entry in tree.iter() {
             entry?;
+            forward += 1;
+        }
+        let mut backward = 0usize;
+        for entry in tree.iter().rev() {
+            entry?;
+            backward += 1;
+        }
+        if forward != backward {
+            return Err(StoreError::Damaged {
+                message: format!(
+                    "its tree {} reads {forward} records forwards and {backward} backwards",
+                    String::from_utf8_lossy(&name)
+                ),
+            });
         }
     }
     Ok(())
