@@ -212,9 +212,45 @@ pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
     }
     let stamp = store.counts_stamp(&surveys)?;
     let taxonomy = kin_taxonomy(registry);
-    let fold = Fold::every_period(registry, &taxonomy);
-    let fold = read_into(store, fold, |each| store.each_response_unread(each))?;
-    store.keep_counts(&stamp, fold.into_counts())?;
+    let periods = match store.periods_indexed_for_reading()? {
+        Some(periods) if !periods.is_empty() => periods,
+        // Every record would be read whole for each period (a store not indexed), or
+        // there are no responses: one pass over every period.
+        _ => {
+            let fold = Fold::every_period(registry, &taxonomy);
+            let (fold, _) = read_into(store, fold, |each| store.each_response_unread(each))?;
+            store.keep_counts(&stamp, fold.into_counts())?;
+            return Ok(true);
+        }
+    };
+    // A period at a time, each kept as it is counted: a period's full counts (the EVA
+    // findings the pack lists grow with the audits) are held one period at a time, not
+    // all at once. Each pass is the report's own ([`period_counts`]), so what is kept
+    // for a period is what a report on it would count afresh. The index names the
+    // periods of responses; a pass finds the others (doors knocked, records the index
+    // has not placed).
+    let mut todo: BTreeSet<Period> = periods.into_iter().collect();
+    let mut done = BTreeSet::new();
+    store.forget_counts()?;
+    while let Some(period) = todo.pop_last() {
+        let fold = Fold::new(registry, &taxonomy, period);
+        let (fold, knocked) = read_into(store, fold, |each| {
+            store.each_in_period_unread(period, true, each)
+        })?;
+        done.insert(period);
+        let mut counts = fold.into_counts();
+        todo.extend(
+            counts
+                .keys()
+                .chain(&knocked)
+                .filter(|p| !done.contains(*p))
+                .copied(),
+        );
+        if let Some(c) = counts.remove(&period) {
+            store.keep_period_counts(period, c)?;
+        }
+    }
+    store.stamp_counts(&stamp)?;
     Ok(true)
 }
 
@@ -248,20 +284,21 @@ pub fn period_counts(
     });
     match fold {
         _ if stopped.get() => Ok(None),
-        Ok(fold) => Ok(Some(fold.into_counts())),
+        Ok((fold, _)) => Ok(Some(fold.into_counts())),
         Err(e) => Err(e),
     }
 }
 
 /// Reads responses (what `read` hands over, in reading order) and the door log into
-/// `fold`. An unreadable response stops it rather than miscount.
+/// `fold`; returns it with the periods any door was knocked in. An unreadable response
+/// stops it rather than miscount.
 fn read_into<'a>(
     store: &Store,
     fold: Fold<'a>,
     read: impl FnOnce(
         &mut dyn FnMut(InPeriodUnread) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>,
-) -> Result<Fold<'a>, Error> {
+) -> Result<(Fold<'a>, BTreeSet<Period>), Error> {
     let wants = fold.wants();
     // Three stages on threads of their own, in reading order throughout: this one
     // reads the store, one parses and decodes what the fold reads of each response
@@ -289,13 +326,15 @@ fn read_into<'a>(
         let full = wants.full();
         let doors = scope.spawn(move || {
             let mut doors: BTreeMap<(Period, String), DoorTally> = BTreeMap::new();
+            let mut knocked = BTreeSet::new();
             store.each_door(|d| {
+                knocked.extend(d.knocks.iter().map(|k| Period::of_fieldwork(k.at)));
                 for (p, code, t) in door_tallies(&d, full) {
                     doors.entry((p, code)).or_default().add(t);
                 }
                 Ok(())
             })?;
-            Ok::<_, StoreError>(doors)
+            Ok::<_, StoreError>((doors, knocked))
         });
         let mut chunk = Vec::with_capacity(CHUNK);
         let send = |chunk: Vec<InPeriodUnread>| {
@@ -319,6 +358,7 @@ fn read_into<'a>(
         let doors = joined(doors)?;
         Ok::<_, StoreError>((fold, unreadable, doors))
     })?;
+    let (doors, knocked) = doors;
     if let Some(e) = unreadable.into_iter().next() {
         return Err(e.into());
     }
@@ -326,7 +366,7 @@ fn read_into<'a>(
     for ((p, code), t) in doors {
         fold.door_tally(p, code, t);
     }
-    Ok(fold)
+    Ok((fold, knocked))
 }
 
 impl Sources {
@@ -1266,6 +1306,68 @@ pub(crate) mod tests {
         );
         r.finalize(Status::Complete, at);
         r
+    }
+
+    /// Kept a period at a time, the counts take in a period whose only fieldwork is the
+    /// door log (no response names it, so the index does not), and every pack from the
+    /// kept counts is the pack counted afresh.
+    #[test]
+    fn counts_kept_a_period_at_a_time_take_in_a_period_of_knocks_alone() {
+        let registry = Registry::builtin().unwrap();
+        let (q4, q1) = (
+            "2026-Q4".parse::<Period>().unwrap(),
+            "2027-Q1".parse::<Period>().unwrap(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::manual(Utc.with_ymd_and_hms(2027, 1, 20, 9, 0, 0).unwrap()).0;
+        let store = Store::open_with(dir.path(), env).unwrap();
+        let geography = store.stored_geography().unwrap().or_builtin().unwrap();
+        let areas: Vec<String> = geography
+            .wards
+            .as_ref()
+            .map(|l| l.areas.iter().map(|a| a.code.clone()).collect())
+            .unwrap_or_default();
+        let plan = Plan {
+            devices: 1,
+            first_device: 1,
+            responses: 60,
+            period: q4,
+            periods: 1,
+            seed: 3,
+            areas: areas.clone(),
+        };
+        let mut sim = Simulation::new(plan, &registry).unwrap();
+        while let Some(b) = sim.next_batch().unwrap() {
+            let bytes = batch::write(&b.manifest, &b.records, &sim.device_key(b.device)).unwrap();
+            store
+                .merge_batch(&batch::open(&bytes, None).unwrap(), &mut |_, _| {})
+                .unwrap();
+        }
+        let at = Utc.with_ymd_and_hms(2027, 1, 12, 10, 0, 0).unwrap();
+        for n in 1..=3 {
+            store
+                .knock(
+                    &areas[0],
+                    crate::response::Door::new("Kay Street", &n.to_string()).unwrap(),
+                    crate::response::Outcome::NoAnswer,
+                    at,
+                )
+                .unwrap();
+        }
+        let afresh: Vec<_> = [q4, q1].map(|p| packs(&store, &registry, p)).into();
+        assert!(keep_counts(&store, &registry).unwrap());
+        let kept_q1 = store
+            .kept_counts(&surveys_digest(&registry), q1)
+            .unwrap()
+            .expect("counts kept");
+        assert!(kept_q1.contains_key(&q1), "{:?}", kept_q1.keys());
+        assert!(kept_q1.contains_key(&q4), "{:?}", kept_q1.keys());
+        let kept: Vec<_> = [q4, q1].map(|p| packs(&store, &registry, p)).into();
+        for (period, (a, b)) in [q4, q1].iter().zip(afresh.iter().zip(&kept)) {
+            for (x, y) in a.iter().zip(b) {
+                assert!(x == y, "{period}: the pack from kept counts differs");
+            }
+        }
     }
 
     /// Simulated fieldwork over three periods (with its revisions, duplicates and one

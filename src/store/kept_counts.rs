@@ -85,19 +85,38 @@ impl Store {
     /// stamp last: until it is written nothing kept is used, and sled recovers a prefix
     /// of its writes, so a kill leaves no counts rather than half of them.
     pub fn keep_counts(&self, stamp: &CountsStamp, counts: Counts) -> Result<(), StoreError> {
+        self.forget_counts()?;
+        for (period, c) in counts {
+            self.keep_period_counts(period, c)?;
+        }
+        self.stamp_counts(stamp)
+    }
+
+    /// Drops the counts kept (the first step of keeping new ones a period at a time:
+    /// [`Store::keep_period_counts`] for each, then [`Store::stamp_counts`]).
+    pub fn forget_counts(&self) -> Result<(), StoreError> {
         let tree = self.tree(REPORT_COUNTS)?;
         tree.remove(STAMP)?;
         tree.clear()?;
-        for (period, c) in counts {
-            let (rest, full) = c.split();
-            tree.insert(period_key(period), encode(&(period, rest))?)?;
-            let bytes = serde_json::to_vec(&full).map_err(|e| StoreError::Encode(e.to_string()))?;
-            drop(full);
-            for (n, chunk) in bytes.chunks(CHUNK).enumerate() {
-                tree.insert(chunk_key(period, n), chunk)?;
-            }
+        Ok(())
+    }
+
+    /// Keeps one period's counts (not used until the stamp is written).
+    pub fn keep_period_counts(&self, period: Period, c: PeriodCounts) -> Result<(), StoreError> {
+        let tree = self.tree(REPORT_COUNTS)?;
+        let (rest, full) = c.split();
+        tree.insert(period_key(period), encode(&(period, rest))?)?;
+        let bytes = serde_json::to_vec(&full).map_err(|e| StoreError::Encode(e.to_string()))?;
+        drop(full);
+        for (n, chunk) in bytes.chunks(CHUNK).enumerate() {
+            tree.insert(chunk_key(period, n), chunk)?;
         }
-        tree.insert(STAMP, encode(stamp)?)?;
+        Ok(())
+    }
+
+    /// Marks the counts kept since [`Store::forget_counts`] as read under `stamp`.
+    pub fn stamp_counts(&self, stamp: &CountsStamp) -> Result<(), StoreError> {
+        self.tree(REPORT_COUNTS)?.insert(STAMP, encode(stamp)?)?;
         Ok(())
     }
 

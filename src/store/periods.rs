@@ -313,6 +313,15 @@ impl Store {
         Ok(built && self.periods_counted()?)
     }
 
+    /// The periods the index holds responses of, in order; `None` when a reader cannot use
+    /// the index ([`Store::each_in_period_unread`] would read every record whole).
+    pub fn periods_indexed_for_reading(&self) -> Result<Option<Vec<Period>>, StoreError> {
+        if !self.periods_usable()? {
+            return Ok(None);
+        }
+        self.indexed_periods().map(Some)
+    }
+
     /// Whether the index of periods is to be built again: missing, built by a release that
     /// kept no drafts set, or not kept by every write since it was built (a release
     /// without it wrote the store: the counts moved, it did not). Also what the drafts
