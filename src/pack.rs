@@ -201,8 +201,8 @@ fn surveys_digest(registry: &Registry) -> String {
 }
 
 /// Counts every period of the store in full, a period at a time, and keeps the counts in
-/// it ([`Store::keep_period_counts`]), so that a report on any period reads them instead of every
-/// response until the store next changes; `false` (and nothing read) when the counts kept
+/// it ([`Store::keep_period_counts`]), so that a report on any period reads them instead of
+/// every response until the store next changes; `false` (and nothing read) when the counts kept
 /// are the store's as it is. Run after a merge, when a coordinator's store has just
 /// changed and the reports are what comes next.
 pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
