@@ -92,6 +92,21 @@ fn open_system(dir: &Path) -> Store {
     }
 }
 
+/// Puts back the store files copied before `later` wrote more: a store behind its
+/// journal, as an engine that dropped its tail leaves it. Returns what the close after
+/// `later` wrote to the store's close file.
+fn store_left_behind(dir: &Path, later: impl FnOnce(&Store)) -> String {
+    let early = tempfile::tempdir().unwrap();
+    copy_dir(&dir.join(STORE_DIR), &early.path().join(STORE_DIR));
+    // The system id source: the test one would hand out the first ids again.
+    later(&open_system(dir));
+    let closed = dir.join(STORE_DIR).join(doorstep::store::CLOSED_FILE);
+    let closed_text = std::fs::read_to_string(closed).unwrap();
+    std::fs::remove_dir_all(dir.join(STORE_DIR)).unwrap();
+    copy_dir(&early.path().join(STORE_DIR), &dir.join(STORE_DIR));
+    closed_text
+}
+
 /// The number of response rows `responses list` printed.
 fn rows(list: &str) -> usize {
     list.lines().filter(|l| l.contains("E05000650")).count()
@@ -179,12 +194,8 @@ fn a_store_behind_its_journal_is_brought_up_to_date_at_open() {
     // A copy of the store taken before the last writes stands for a store whose engine
     // dropped its tail (after damage) or a crash between journal and store.
     let dir = tempfile::tempdir().unwrap();
-    let early = tempfile::tempdir().unwrap();
     let ids = filled(dir.path(), 3);
-    copy_dir(&dir.path().join(STORE_DIR), &early.path().join(STORE_DIR));
-    {
-        // The system id source: the test one would hand out the first ids again.
-        let store = open_system(dir.path());
+    store_left_behind(dir.path(), |store| {
         let r = store.create_draft(new_response("E05000650", t0())).unwrap();
         store
             .record_answer(r.id, &text_question("q9", false), Answer::Count(9), t0())
@@ -197,9 +208,7 @@ fn a_store_behind_its_journal_is_brought_up_to_date_at_open() {
                 t0(),
             )
             .unwrap();
-    }
-    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
-    copy_dir(&early.path().join(STORE_DIR), &dir.path().join(STORE_DIR));
+    });
 
     // Three entries behind is what a kill before sled's background flush leaves: put
     // right without a warning (it is logged).
@@ -227,12 +236,9 @@ fn a_store_far_behind_its_journal_is_reported_and_brought_up_to_date() {
     // More than a background flush can leave behind: sled lost data, and the user is told
     // (by a read, which shows the journal's records, and by the write that repairs it).
     let dir = tempfile::tempdir().unwrap();
-    let early = tempfile::tempdir().unwrap();
     filled(dir.path(), 1);
-    copy_dir(&dir.path().join(STORE_DIR), &early.path().join(STORE_DIR));
     let behind = doorstep::store::QUIET_TAIL + 6;
-    {
-        let store = open_system(dir.path());
+    store_left_behind(dir.path(), |store| {
         for n in 0..behind {
             store
                 .knock(
@@ -243,9 +249,7 @@ fn a_store_far_behind_its_journal_is_reported_and_brought_up_to_date() {
                 )
                 .unwrap();
         }
-    }
-    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
-    copy_dir(&early.path().join(STORE_DIR), &dir.path().join(STORE_DIR));
+    });
 
     let (code, _, err) = output(doorstep(dir.path()).args(["responses", "list"]));
     assert_eq!(code, 0, "{err}");
@@ -277,11 +281,8 @@ fn a_store_that_lost_records_it_held_at_a_clean_close_is_refused_until_recovered
     // middle leaves the same trace, and replaying the journal's tail would not bring it
     // back, so the store is not shown or written until `recover` has rebuilt it.
     let dir = tempfile::tempdir().unwrap();
-    let early = tempfile::tempdir().unwrap();
     filled(dir.path(), 3);
-    copy_dir(&dir.path().join(STORE_DIR), &early.path().join(STORE_DIR));
-    {
-        let store = open_system(dir.path());
+    let closed_text = store_left_behind(dir.path(), |store| {
         for i in 0..2 {
             let r = store.create_draft(new_response("E05000650", t0())).unwrap();
             store
@@ -289,12 +290,7 @@ fn a_store_that_lost_records_it_held_at_a_clean_close_is_refused_until_recovered
                 .unwrap();
             store.finalize(r.id, Status::Complete, t0()).unwrap();
         }
-    }
-    let closed = dir
-        .path()
-        .join(STORE_DIR)
-        .join(doorstep::store::CLOSED_FILE);
-    let closed_text = std::fs::read_to_string(&closed).unwrap();
+    });
     assert_eq!(
         closed_text.trim(),
         std::fs::metadata(journal_path(dir.path()))
@@ -302,8 +298,10 @@ fn a_store_that_lost_records_it_held_at_a_clean_close_is_refused_until_recovered
             .len()
             .to_string()
     );
-    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
-    copy_dir(&early.path().join(STORE_DIR), &dir.path().join(STORE_DIR));
+    let closed = dir
+        .path()
+        .join(STORE_DIR)
+        .join(doorstep::store::CLOSED_FILE);
     std::fs::write(&closed, &closed_text).unwrap();
     let journal = std::fs::read(journal_path(dir.path())).unwrap();
 
@@ -938,14 +936,11 @@ fn read_only_commands_create_and_change_nothing_in_the_data_dir() {
     let ids = filled(dir.path(), 2);
     // A store behind its journal: shown whole (quietly: one entry behind is what a kill
     // leaves), and still not written.
-    let early = tempfile::tempdir().unwrap();
-    copy_dir(&dir.path().join(STORE_DIR), early.path());
-    let late = {
-        let store = open_system(dir.path());
-        store.create_draft(new_response("E05000650", t0())).unwrap()
-    };
-    std::fs::remove_dir_all(dir.path().join(STORE_DIR)).unwrap();
-    copy_dir(early.path(), &dir.path().join(STORE_DIR));
+    let mut late = None;
+    store_left_behind(dir.path(), |store| {
+        late = Some(store.create_draft(new_response("E05000650", t0())).unwrap());
+    });
+    let late = late.unwrap();
     std::thread::sleep(Duration::from_millis(20));
     let before = tree_state(dir.path());
 
