@@ -502,7 +502,14 @@ impl Store {
             drop(files);
         }
         remove_snapshot_leftovers(&copy_path)?;
-        let db = open_db(&copy_path, Access::ReadOnly)?;
+        // Named by the store the user has, not the private copy found damaged.
+        let db = open_db(&copy_path, Access::ReadOnly).map_err(|e| match e {
+            StoreError::Open { message, .. } => StoreError::Open {
+                path: db_path.clone(),
+                message,
+            },
+            other => other,
+        })?;
         let mut store = Store::assemble_reading(db, data_dir, lock, ReadOnly::Copy(copy))?;
         store.closed_at = closed_at;
         store.reconcile()?;

@@ -393,6 +393,49 @@ fn a_store_whose_tree_lost_a_link_is_rebuilt_by_recover() {
 }
 
 #[test]
+fn a_store_sled_cannot_open_is_named_by_its_own_path_and_recovered() {
+    // A snapshot that does not read. Closed cleanly, a read opens the files where they
+    // are; without the close file (after a kill, or a recover) it opens a private copy,
+    // and the message must still name the user's store, not the copy.
+    for closed in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        filled(dir.path(), 3);
+        // sled writes a snapshot of its log when it opens its files.
+        drop(open_system(dir.path()));
+        let store_dir = dir.path().join(STORE_DIR);
+        let snap = std::fs::read_dir(&store_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("snap.")
+            })
+            .expect("a snapshot");
+        std::fs::write(&snap, b"not a snapshot").unwrap();
+        if !closed {
+            std::fs::remove_file(store_dir.join(doorstep::store::CLOSED_FILE)).unwrap();
+        }
+        let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+        assert_eq!((code, out.as_str()), (1, ""), "{err}");
+        let named = format!(
+            "doorstep: the store in {} cannot be opened: ",
+            store_dir.display()
+        );
+        assert!(err.starts_with(&named), "closed {closed}: {err}");
+        assert!(
+            err.ends_with("(run `doorstep recover` to rebuild it from the journal)\n"),
+            "{err}"
+        );
+        let (code, out, err) = output(doorstep(dir.path()).arg("recover"));
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, out, err) = output(doorstep(dir.path()).args(["responses", "list"]));
+        assert_eq!((code, err.as_str(), rows(&out)), (0, "", 3));
+    }
+}
+
+#[test]
 fn an_interrupted_recover_is_refused_until_a_recover_completes() {
     let dir = tempfile::tempdir().unwrap();
     let journal = journal_path(dir.path());
