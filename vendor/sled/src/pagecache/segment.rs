@@ -1115,15 +1115,21 @@ impl SegmentAccountant {
         let config = self.config.clone();
 
         io_fail!(&config, "file truncation");
-        threadpool::spawn(move || {
-            debug!("truncating file to length {}", at);
-            let res = config
-                .file
-                .set_len(at)
-                .and_then(|_| config.file.sync_all())
-                .map_err(|e| e.into());
-            completer.fill(res);
-        })?;
+        // doorstep: on a thread of its own, not the pool's. `bump_tip` waits for this
+        // while it holds the accountant's lock, and every pool thread can be waiting for
+        // that lock (writing a buffer out), so a truncation queued on the pool never ran
+        // and the process hung for good (seen in a recover).
+        let _ = std::thread::Builder::new()
+            .name("sled-truncate".into())
+            .spawn(move || {
+                debug!("truncating file to length {}", at);
+                let res = config
+                    .file
+                    .set_len(at)
+                    .and_then(|_| config.file.sync_all())
+                    .map_err(|e| e.into());
+                completer.fill(res);
+            })?;
 
         if self.async_truncations.insert(at, promise).is_some() {
             panic!(
