@@ -12,8 +12,9 @@
 //! are never read stale, only not at all. Recover does not copy the tree.
 //!
 //! Keys, in this order so that sled's leaves (read whole; sixteen keys each when they
-//! hold more than a few KiB) keep the small records apart from the large: `1\x1fstamp` → the stamp; `2\x1f` + period → that
-//! period's counts per area code without the full ones ([`PeriodCounts::split`]);
+//! hold more than a few KiB) keep the small records apart from the large: `1\x1fstamp`
+//! → the stamp; `2\x1f` + period → that period's counts per area code without the full
+//! ones ([`PeriodCounts::split`]);
 //! `3\x1f` + period + `\x1f` + chunk number (8 digits) → the full ones, as JSON cut into
 //! chunks of [`CHUNK`] bytes. The full counts hold the EVA findings the pack lists, which
 //! grow with the audits: a report reads its own period's only, and the chunks bound what

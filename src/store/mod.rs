@@ -362,12 +362,7 @@ impl LockedStore {
         let closed_at = read_closed_at(&db_path);
         // Written again at a clean close: until then a reader must not take the store as
         // in step with its journal without looking, nor home show counts from before.
-        match std::fs::remove_file(db_path.join(CLOSED_FILE)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(StoreError::io(db_path.join(CLOSED_FILE), e));
-            }
-            _ => {}
-        }
+        forget_closed_at(&db_path)?;
         home_file::forget(&db_path)?;
         let db = open_db(&db_path, Access::ReadWrite)?;
         let mut store = Store::assemble(db, &self.data_dir, self.env, Some(self.lock))?;
@@ -1124,6 +1119,15 @@ fn gigabytes(bytes: u64) -> String {
 
 /// Removes what an interrupted sled snapshot leaves behind (`snap.*.generating`, e.g.
 /// zero bytes after the disk filled up); sled would trip over it.
+/// Removes the record of the store in `db_path` being closed cleanly, if there is one.
+fn forget_closed_at(db_path: &Path) -> Result<(), StoreError> {
+    let path = db_path.join(CLOSED_FILE);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
 /// What a sled error says, for the user: its corruption error carries a debugging
 /// trailer ("at file offset None backtrace ()") that says nothing to them.
 fn sled_message(e: &sled::Error) -> String {

@@ -292,13 +292,7 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
     }
     // The store now reflects the journal, whatever its files were closed with: left,
     // a length from before would read as damage at the next open.
-    let closed = data_dir.join(STORE_DIR).join(super::CLOSED_FILE);
-    match std::fs::remove_file(&closed) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(StoreError::io(&closed, e));
-        }
-        _ => {}
-    }
+    super::forget_closed_at(&data_dir.join(STORE_DIR))?;
     std::fs::remove_file(&marker).map_err(|e| StoreError::io(&marker, e))?;
     sync_dir(data_dir)?;
     report.kept_aside = damaged_stores(data_dir);
