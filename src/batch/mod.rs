@@ -28,10 +28,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use check::{Problem, check_against};
+pub use check::{Problem, check_against, record_problems, survey_problems};
 pub use key::{DeviceKey, DevicePublicKey, KeyFileError};
 pub use read::{
-    Batch, RecordLines, RecordText, open, open_owned, open_owned_known, record_lines_known,
+    Batch, Opened, RecordLines, RecordText, check_each, open, open_owned, open_owned_known,
+    record_lines_known,
 };
 pub use write::{write, write_encrypted};
 
@@ -140,18 +141,23 @@ impl Counts {
     pub fn of(records: &[Record]) -> Counts {
         let mut c = Counts::default();
         for r in records {
-            match r {
-                Record::Response(resp) if resp.replaces.is_some() => c.revisions += 1,
-                Record::Response(_) => c.responses += 1,
-                Record::Door(_) => c.doors += 1,
-                Record::Knock(_) => c.knocks += 1,
-                Record::Setting(_) => c.settings += 1,
-                Record::Action(_) => c.actions += 1,
-                Record::DoorEdit(_) => c.door_edits += 1,
-                Record::DoorRemove(_) => c.door_removals += 1,
-            }
+            c.add(r);
         }
         c
+    }
+
+    /// Counts one more record.
+    pub fn add(&mut self, r: &Record) {
+        match r {
+            Record::Response(resp) if resp.replaces.is_some() => self.revisions += 1,
+            Record::Response(_) => self.responses += 1,
+            Record::Door(_) => self.doors += 1,
+            Record::Knock(_) => self.knocks += 1,
+            Record::Setting(_) => self.settings += 1,
+            Record::Action(_) => self.actions += 1,
+            Record::DoorEdit(_) => self.door_edits += 1,
+            Record::DoorRemove(_) => self.door_removals += 1,
+        }
     }
 
     pub fn total(&self) -> u64 {

@@ -80,16 +80,55 @@ pub fn open_owned_known(
     identity: Option<&CoordinatorIdentity>,
     known: Option<&str>,
 ) -> Result<Batch, BatchError> {
-    let (text, encrypted) = if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC) {
-        (decrypt(&bytes, identity)?, true)
-    } else {
-        check_start(&bytes)?;
-        (bytes, false)
-    };
+    let (text, encrypted) = plain_text(bytes, identity)?;
     let (mut batch, spans) = open_signed(&text, known)?;
     batch.encrypted = encrypted;
     batch.text = Some(RecordText { text, spans });
     Ok(batch)
+}
+
+/// What a batch opened as with [`check_each`], its records checked and let go.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub manifest: Manifest,
+    /// Whether it arrived age-encrypted.
+    pub encrypted: bool,
+    /// `sha256:` of the signed bytes, as [`Batch::digest`].
+    pub digest: String,
+}
+
+/// [`open`] without keeping the records: each is given to `each` (with its 0-based
+/// index) as it is read, then let go, so checking a batch holds its text and one
+/// decoded record rather than all of them. The same checks in the same order as
+/// [`open`], so the same batch is accepted and the same error names what is wrong.
+/// `each` sees records before the signature and counts are checked: what it finds
+/// means something only if this returns `Ok`.
+pub fn check_each(
+    bytes: Vec<u8>,
+    identity: Option<&CoordinatorIdentity>,
+    each: &mut dyn FnMut(usize, &Record),
+) -> Result<Opened, BatchError> {
+    let (text, encrypted) = plain_text(bytes, identity)?;
+    let (manifest, digest, _) = read_signed(&text, None, &mut |i, record| each(i, &record))?;
+    Ok(Opened {
+        manifest,
+        encrypted,
+        digest,
+    })
+}
+
+/// The signed text of a batch file's bytes (decrypted if need be; the encrypted bytes are
+/// let go once decrypted) and whether it was encrypted.
+fn plain_text(
+    bytes: Vec<u8>,
+    identity: Option<&CoordinatorIdentity>,
+) -> Result<(Vec<u8>, bool), BatchError> {
+    if bytes.starts_with(AGE_MAGIC) || bytes.starts_with(AGE_ARMOR_MAGIC) {
+        Ok((decrypt(&bytes, identity)?, true))
+    } else {
+        check_start(&bytes)?;
+        Ok((bytes, false))
+    }
 }
 
 /// The records of a batch file opened before with every check, whose [`Batch::digest`]
@@ -228,6 +267,27 @@ fn check_start(bytes: &[u8]) -> Result<(), BatchError> {
 /// The batch and where each record's JSON lies in `bytes`. `known`: the digest of bytes
 /// already opened with every check (see [`open_owned_known`]).
 fn open_signed(bytes: &[u8], known: Option<&str>) -> Result<(Batch, Spans), BatchError> {
+    let mut records = Vec::new();
+    let (manifest, digest, spans) = read_signed(bytes, known, &mut |_, r| records.push(r))?;
+    Ok((
+        Batch {
+            manifest,
+            records,
+            encrypted: false,
+            digest,
+            text: None,
+        },
+        spans,
+    ))
+}
+
+/// Every check of a batch's signed text, each record given to `each` as it is read: the
+/// manifest, the digest and where each record's JSON lies in `bytes`.
+fn read_signed(
+    bytes: &[u8],
+    known: Option<&str>,
+    each: &mut dyn FnMut(usize, Record),
+) -> Result<(Manifest, String, Spans), BatchError> {
     let digest = format!("sha256:{}", to_hex(&Sha256::digest(bytes)));
     let checked = known == Some(digest.as_str());
     let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
@@ -274,11 +334,13 @@ fn open_signed(bytes: &[u8], known: Option<&str>) -> Result<(Batch, Spans), Batc
             manifest.counts.total()
         )));
     }
-    let mut records = Vec::with_capacity(last - 2);
     let mut spans = Vec::with_capacity(last - 2);
+    let mut counts = Counted::default();
     let start = bytes.as_ptr() as usize;
     for (i, line) in lines[2..last].iter().enumerate() {
-        records.push(read_record(i, line, checked)?);
+        let record = read_record(i, line, checked)?;
+        counts.add(&manifest, i, &record);
+        each(i, record);
         // The JSON after `sha256:<64 hex> ` (read_record checked that shape).
         let at = line.as_ptr() as usize - start;
         spans.push(at + 72..at + line.len());
@@ -297,17 +359,8 @@ fn open_signed(bytes: &[u8], known: Option<&str>) -> Result<(Batch, Spans), Batc
             key: manifest.device_key.to_string(),
         });
     }
-    check_counts(&manifest, &records)?;
-    Ok((
-        Batch {
-            manifest,
-            records,
-            encrypted: false,
-            digest,
-            text: None,
-        },
-        spans,
-    ))
+    counts.check(&manifest)?;
+    Ok((manifest, digest, spans))
 }
 
 /// The version text of a header line `doorstep-batch N`.
@@ -353,75 +406,91 @@ fn read_record(index: usize, line: &[u8], checked: bool) -> Result<Record, Batch
     serde_json::from_slice(body).map_err(|e| bad(e.to_string()))
 }
 
-fn check_counts(manifest: &Manifest, records: &[Record]) -> Result<(), BatchError> {
-    let (want, found) = (manifest.counts, Counts::of(records));
-    for (kind, m, f) in [
-        ("responses", want.responses, found.responses),
-        ("revisions", want.revisions, found.revisions),
-        ("doors", want.doors, found.doors),
-        ("knocks", want.knocks, found.knocks),
-        ("settings", want.settings, found.settings),
-        ("actions", want.actions, found.actions),
-        ("door corrections", want.door_edits, found.door_edits),
-        ("door removals", want.door_removals, found.door_removals),
-    ] {
-        if m != f {
-            return Err(BatchError::CountMismatch {
-                kind,
-                manifest: m,
-                found: f,
-            });
+/// The records of a batch counted as they are read, and the first one its format or
+/// manifest does not allow: checked against the manifest once every record is read and
+/// the signature is good (the counts first, then that record).
+#[derive(Default)]
+struct Counted {
+    found: Counts,
+    first_bad: Option<BatchError>,
+}
+
+impl Counted {
+    fn add(&mut self, manifest: &Manifest, i: usize, r: &Record) {
+        self.found.add(r);
+        if self.first_bad.is_none() {
+            self.first_bad = record_not_allowed(manifest, i, r);
         }
     }
-    for (i, r) in records.iter().enumerate() {
-        // Format 1 has no action records: a format-1 file holding one was not written by
-        // doorstep.
-        if matches!(r, Record::Action(_)) && manifest.format < 2 {
-            return Err(BatchError::BadRecord {
-                record: i + 1,
-                line: Batch::line_of(i),
-                reason: format!(
-                    "an action record in a format {} batch (actions came with format 2)",
-                    manifest.format
-                ),
-            });
+
+    fn check(self, manifest: &Manifest) -> Result<(), BatchError> {
+        let (want, found) = (manifest.counts, self.found);
+        for (kind, m, f) in [
+            ("responses", want.responses, found.responses),
+            ("revisions", want.revisions, found.revisions),
+            ("doors", want.doors, found.doors),
+            ("knocks", want.knocks, found.knocks),
+            ("settings", want.settings, found.settings),
+            ("actions", want.actions, found.actions),
+            ("door corrections", want.door_edits, found.door_edits),
+            ("door removals", want.door_removals, found.door_removals),
+        ] {
+            if m != f {
+                return Err(BatchError::CountMismatch {
+                    kind,
+                    manifest: m,
+                    found: f,
+                });
+            }
         }
-        // Door corrections and removals came with format 3.
-        if matches!(r, Record::DoorEdit(_) | Record::DoorRemove(_)) && manifest.format < 3 {
-            return Err(BatchError::BadRecord {
-                record: i + 1,
-                line: Batch::line_of(i),
-                reason: format!(
-                    "a {} record in a format {} batch (door corrections and removals came with format 3)",
-                    r.kind(),
-                    manifest.format
-                ),
-            });
-        }
-        if let Some(reason) = bad_door_change(r) {
-            return Err(BatchError::BadRecord {
-                record: i + 1,
-                line: Batch::line_of(i),
-                reason,
-            });
-        }
-        if let Record::Response(resp) = r
-            && !manifest.surveys.iter().any(|s| {
-                s.id == resp.survey_id
-                    && s.version == resp.survey_version
-                    && s.fingerprint == resp.fingerprint
-            })
-        {
-            return Err(BatchError::UnlistedSurvey {
-                record: i + 1,
-                line: Batch::line_of(i),
-                id: resp.survey_id.clone(),
-                version: resp.survey_version,
-                fingerprint: resp.fingerprint.clone(),
-            });
-        }
+        self.first_bad.map_or(Ok(()), Err)
     }
-    Ok(())
+}
+
+/// Why record `i` (0-based) cannot be in a batch with this manifest, if it cannot.
+fn record_not_allowed(manifest: &Manifest, i: usize, r: &Record) -> Option<BatchError> {
+    let bad = |reason: String| {
+        Some(BatchError::BadRecord {
+            record: i + 1,
+            line: Batch::line_of(i),
+            reason,
+        })
+    };
+    // Format 1 has no action records: a format-1 file holding one was not written by
+    // doorstep.
+    if matches!(r, Record::Action(_)) && manifest.format < 2 {
+        return bad(format!(
+            "an action record in a format {} batch (actions came with format 2)",
+            manifest.format
+        ));
+    }
+    // Door corrections and removals came with format 3.
+    if matches!(r, Record::DoorEdit(_) | Record::DoorRemove(_)) && manifest.format < 3 {
+        return bad(format!(
+            "a {} record in a format {} batch (door corrections and removals came with format 3)",
+            r.kind(),
+            manifest.format
+        ));
+    }
+    if let Some(reason) = bad_door_change(r) {
+        return bad(reason);
+    }
+    if let Record::Response(resp) = r
+        && !manifest.surveys.iter().any(|s| {
+            s.id == resp.survey_id
+                && s.version == resp.survey_version
+                && s.fingerprint == resp.fingerprint
+        })
+    {
+        return Some(BatchError::UnlistedSurvey {
+            record: i + 1,
+            line: Batch::line_of(i),
+            id: resp.survey_id.clone(),
+            version: resp.survey_version,
+            fingerprint: resp.fingerprint.clone(),
+        });
+    }
+    None
 }
 
 /// Why a door correction or removal cannot be applied anywhere (no area, or a door that

@@ -58,7 +58,8 @@
 //! applying it once gives, so a replay interrupted in turn is simply done again.
 //!
 //! Memory: one batch at a time. `batch merge` verifies every file first keeping only its
-//! manifest and digest, then reads each again to merge it (when its bytes are unchanged —
+//! manifest and digest (each record checked as it is decoded and let go: a thread
+//! verifying holds a file's text and one record), then reads each again to merge it (when its bytes are unchanged —
 //! the same digest — its answers are not validated twice, nor its record checksums and
 //! signature worked out again). A dry run holds one batch too (see [`DryRun`]). A merge
 //! holds the batch's records decoded, the records they touch (loaded from the store, not
@@ -1591,13 +1592,15 @@ impl Store {
         identity: Option<&CoordinatorIdentity>,
         registry: &Registry,
     ) -> Result<FileCheck, StoreError> {
-        let result = self.check_file(path, identity, registry, None)?.map(
-            |(batch, pin)| -> Result<Verified, StoreError> {
+        let result = self.check_file_records(path, identity, registry)?.map(
+            |(opened, pin)| -> Result<Verified, StoreError> {
                 Ok(Verified {
-                    already_merged: self.already_merged(&batch)?.is_some(),
-                    manifest: batch.manifest,
-                    digest: batch.digest,
-                    encrypted: batch.encrypted,
+                    already_merged: self
+                        .already_merged_as(opened.manifest.batch, &opened.digest)?
+                        .is_some(),
+                    manifest: opened.manifest,
+                    digest: opened.digest,
+                    encrypted: opened.encrypted,
                     pin,
                 })
             },
@@ -1627,7 +1630,8 @@ impl Store {
     /// are checked [`VERIFY_THREADS`] at a time: reading, decrypting, decoding and
     /// validating a batch is most of a merge's work before anything can be written, and
     /// one thread would leave a coordinator's other core idle meanwhile. Each thread
-    /// holds one batch; what a check finds does not depend on the others.
+    /// holds one batch's text and the record it is checking; what a check finds does
+    /// not depend on the others.
     pub fn verify_files(
         &self,
         paths: &[PathBuf],
@@ -1720,6 +1724,43 @@ impl Store {
         }
         match self.check_device_key(&batch.manifest, batch.encrypted)? {
             Ok(pin) => Ok(Ok((batch, pin))),
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    /// [`Store::check_file`] for a file that is only verified: each record is checked
+    /// against `registry` as it is read and let go, so a thread checking a batch holds
+    /// its text and one decoded record (a batch of 10,000 responses decoded whole is
+    /// some hundreds of MB). The same checks, in the same order, as a merge makes.
+    fn check_file_records(
+        &self,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+    ) -> Result<Result<(batch::Opened, PinCheck), Refusal>, StoreError> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(Refusal::new(format!("cannot be read: {e}")))),
+        };
+        let mut found = Vec::new();
+        let opened = match batch::check_each(bytes, identity, &mut |i, record| {
+            batch::record_problems(i, record, registry, &mut found);
+        }) {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
+        };
+        let mut problems = batch::survey_problems(&opened.manifest, registry);
+        problems.append(&mut found);
+        if !problems.is_empty() {
+            return Ok(Err(Refusal {
+                manifest: Some(opened.manifest),
+                encrypted: opened.encrypted,
+                stage: Stage::Content,
+                reasons: problems.iter().map(ToString::to_string).collect(),
+            }));
+        }
+        match self.check_device_key(&opened.manifest, opened.encrypted)? {
+            Ok(pin) => Ok(Ok((opened, pin))),
             Err(refusal) => Ok(Err(refusal)),
         }
     }
@@ -2079,10 +2120,19 @@ impl Store {
 
     /// The batch merged here before that is `batch` (same id or same digest), if any.
     pub fn already_merged(&self, batch: &Batch) -> Result<Option<MergedBatch>, StoreError> {
-        if let Some(b) = self.merged_batch(batch.manifest.batch)? {
+        self.already_merged_as(batch.manifest.batch, &batch.digest)
+    }
+
+    /// [`Store::already_merged`] for the batch with id `batch` and digest `digest`.
+    pub fn already_merged_as(
+        &self,
+        batch: Uuid,
+        digest: &str,
+    ) -> Result<Option<MergedBatch>, StoreError> {
+        if let Some(b) = self.merged_batch(batch)? {
             return Ok(Some(b));
         }
-        match self.merge_get::<Uuid>(DIGEST_PREFIX, batch.digest.as_bytes())? {
+        match self.merge_get::<Uuid>(DIGEST_PREFIX, digest.as_bytes())? {
             Some(id) => self.merged_batch(id),
             None => Ok(None),
         }

@@ -960,6 +960,7 @@ proptest! {
         if bytes != original {
             prop_assert!(result.is_err(), "accepted a changed batch: {mutations:?}");
         }
+        same_as_checked_each(&bytes, None, &result)?;
     }
 
     /// Arbitrary bytes, and bytes that start like a batch, never panic the reader.
@@ -971,9 +972,61 @@ proptest! {
         let mut bytes = header.to_vec();
         bytes.extend(tail);
         let identity = CoordinatorIdentity::generate();
-        let _ = batch::open(&bytes, Some(&identity));
-        let _ = batch::open(&bytes, None);
+        let opened = batch::open(&bytes, Some(&identity));
+        same_as_checked_each(&bytes, Some(&identity), &opened)?;
+        let opened = batch::open(&bytes, None);
+        same_as_checked_each(&bytes, None, &opened)?;
     }
+}
+
+/// `check_each` (verifying a file a record at a time) accepts what `open` accepts, with
+/// the same manifest, digest and records, and refuses what it refuses with the same words.
+fn same_as_checked_each(
+    bytes: &[u8],
+    identity: Option<&CoordinatorIdentity>,
+    opened: &Result<batch::Batch, batch::BatchError>,
+) -> Result<(), TestCaseError> {
+    let mut seen = Vec::new();
+    let checked = batch::check_each(bytes.to_vec(), identity, &mut |i, r| {
+        seen.push((i, r.clone()))
+    });
+    match (opened, checked) {
+        (Ok(b), Ok(c)) => {
+            prop_assert_eq!(&b.manifest, &c.manifest);
+            prop_assert_eq!(&b.digest, &c.digest);
+            prop_assert_eq!(b.encrypted, c.encrypted);
+            let records: Vec<(usize, Record)> = b.records.iter().cloned().enumerate().collect();
+            prop_assert_eq!(records, seen);
+        }
+        (Err(e), Err(f)) => prop_assert_eq!(e.to_string(), f.to_string()),
+        (o, c) => prop_assert!(false, "open gave {o:?}, check_each {c:?}"),
+    }
+    Ok(())
+}
+
+/// A good batch, clear and encrypted, checked a record at a time is the batch `open` gives.
+#[test]
+fn a_batch_checked_a_record_at_a_time_is_the_batch_opened_whole() {
+    same_as_checked_each(valid_batch(), None, &batch::open(valid_batch(), None)).unwrap();
+    let identity = CoordinatorIdentity::generate();
+    let key = DeviceKey::from_secret_bytes([3; 32]);
+    let opened = batch::open(valid_batch(), None).unwrap();
+    let sealed = batch::write_encrypted(
+        &opened.manifest,
+        &opened.records,
+        &key,
+        &identity.recipient(),
+    )
+    .unwrap();
+    let again = batch::open(&sealed, Some(&identity));
+    assert!(
+        again
+            .as_ref()
+            .is_ok_and(|b| b.encrypted && !b.records.is_empty())
+    );
+    same_as_checked_each(&sealed, Some(&identity), &again).unwrap();
+    // Without the identity both refuse it the same way.
+    same_as_checked_each(&sealed, None, &batch::open(&sealed, None)).unwrap();
 }
 
 /// The home screen counts finalized responses no batch has carried yet.
