@@ -476,9 +476,15 @@ pub trait Transactional<E = ()> {
             }
             match ret {
                 Ok(r) => {
+                    let writes: usize =
+                        tt.inner.iter().map(|t| t.writes.borrow().len()).sum();
                     let guard = pin();
                     tt.commit(&guard)?;
+                    drop(guard);
                     drop(locks);
+                    // Unpinned now: what the commit replaced can be freed (see
+                    // `collect_deferred`).
+                    crate::collect_deferred(writes);
                     tt.flush_if_configured()?;
                     return Ok(r);
                 }

@@ -374,9 +374,15 @@ impl Tree {
     /// # Ok(()) }
     /// ```
     pub fn apply_batch(&self, batch: Batch) -> Result<()> {
-        let _cc = concurrency_control::write();
-        let mut guard = pin();
-        self.apply_batch_inner(batch, &mut guard)
+        let writes = batch.writes.len();
+        let result = {
+            let _cc = concurrency_control::write();
+            let mut guard = pin();
+            self.apply_batch_inner(batch, &mut guard)
+        };
+        // Unpinned now: what the batch replaced can be freed (see `collect_deferred`).
+        crate::collect_deferred(writes);
+        result
     }
 
     pub(crate) fn apply_batch_inner(
