@@ -361,7 +361,8 @@ use {
 /// versions and evicted pages far faster than they were freed: hundreds of MB of them
 /// were live at the height of a merge into a large store. Each round below can advance
 /// the epoch once and frees up to 8 bags; nothing is freed while another thread holds
-/// an older pin, as ever. Must be called with no guard held by this thread.
+/// an older pin, as ever; called while this thread still holds a guard it frees less
+/// (that guard's epoch holds the rest back), never anything still in use.
 pub(crate) fn collect_deferred(writes: usize) {
     let rounds = 4 + writes / 64;
     for _ in 0..rounds.min(1 << 12) {
