@@ -59,9 +59,9 @@
 //!
 //! Memory: one batch at a time. `batch merge` verifies every file first keeping only its
 //! manifest and digest (each record checked as it is decoded and let go: a thread
-//! verifying holds a file's text and one record), then reads each again to merge it (when its bytes are unchanged —
-//! the same digest — its answers are not validated twice, nor its record checksums and
-//! signature worked out again). A dry run holds one batch too (see [`DryRun`]). A merge
+//! verifying holds a file's text and one record), then reads each again to merge it
+//! (when its bytes are unchanged — the same digest — its answers are not validated
+//! twice, nor its record checksums and signature worked out again). A dry run holds one batch too (see [`DryRun`]). A merge
 //! holds the batch's records decoded, the records they touch (loaded from the store, not
 //! the store's other records) and their encoded writes: new responses move from the batch
 //! into the merge rather than being copied, and each response, door and merge record is
@@ -1707,25 +1707,33 @@ impl Store {
             Ok(b) => b,
             Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
         };
-        let refuse = |batch: &Batch, stage: Stage, reasons: Vec<String>| Refusal {
-            manifest: Some(batch.manifest.clone()),
-            encrypted: batch.encrypted,
-            stage,
-            reasons,
-        };
         let problems = if checked == Some(batch.digest.as_str()) {
             Vec::new()
         } else {
             batch::check_against(&batch, registry)
         };
+        Ok(self
+            .judge_opened(&batch.manifest, batch.encrypted, problems)?
+            .map(|pin| (batch, pin)))
+    }
+
+    /// The checks of a batch file after it opened: its content's `problems` (refused
+    /// if any), then its device key.
+    fn judge_opened(
+        &self,
+        manifest: &Manifest,
+        encrypted: bool,
+        problems: Vec<batch::Problem>,
+    ) -> Result<Result<PinCheck, Refusal>, StoreError> {
         if !problems.is_empty() {
-            let reasons = problems.iter().map(ToString::to_string).collect();
-            return Ok(Err(refuse(&batch, Stage::Content, reasons)));
+            return Ok(Err(Refusal {
+                manifest: Some(manifest.clone()),
+                encrypted,
+                stage: Stage::Content,
+                reasons: problems.iter().map(ToString::to_string).collect(),
+            }));
         }
-        match self.check_device_key(&batch.manifest, batch.encrypted)? {
-            Ok(pin) => Ok(Ok((batch, pin))),
-            Err(refusal) => Ok(Err(refusal)),
-        }
+        self.check_device_key(manifest, encrypted)
     }
 
     /// [`Store::check_file`] for a file that is only verified: each record is checked
@@ -1751,18 +1759,9 @@ impl Store {
         };
         let mut problems = batch::survey_problems(&opened.manifest, registry);
         problems.append(&mut found);
-        if !problems.is_empty() {
-            return Ok(Err(Refusal {
-                manifest: Some(opened.manifest),
-                encrypted: opened.encrypted,
-                stage: Stage::Content,
-                reasons: problems.iter().map(ToString::to_string).collect(),
-            }));
-        }
-        match self.check_device_key(&opened.manifest, opened.encrypted)? {
-            Ok(pin) => Ok(Ok((opened, pin))),
-            Err(refusal) => Ok(Err(refusal)),
-        }
+        Ok(self
+            .judge_opened(&opened.manifest, opened.encrypted, problems)?
+            .map(|pin| (opened, pin)))
     }
 
     /// The last check of a batch file, its device key against the one pinned for its

@@ -1117,8 +1117,6 @@ fn gigabytes(bytes: u64) -> String {
     }
 }
 
-/// Removes what an interrupted sled snapshot leaves behind (`snap.*.generating`, e.g.
-/// zero bytes after the disk filled up); sled would trip over it.
 /// Removes the record of the store in `db_path` being closed cleanly, if there is one.
 fn forget_closed_at(db_path: &Path) -> Result<(), StoreError> {
     let path = db_path.join(CLOSED_FILE);
@@ -1145,6 +1143,8 @@ fn read_closed_at(db_path: &Path) -> Option<u64> {
         .and_then(|s| s.trim().parse::<u64>().ok())
 }
 
+/// Removes what an interrupted sled snapshot leaves behind (`snap.*.generating`, e.g.
+/// zero bytes after the disk filled up); sled would trip over it.
 fn remove_snapshot_leftovers(db_path: &Path) -> Result<(), StoreError> {
     let Ok(dir) = std::fs::read_dir(db_path) else {
         return Ok(());
