@@ -313,6 +313,9 @@ pub(super) struct Journaled {
     path: PathBuf,
     /// The doors and their knocks, kept out of the model (see [`DoorSpill`]).
     doors: Option<DoorSpill>,
+    /// The finalized responses not set aside, kept out of the model (see
+    /// [`ResponseSpill`]).
+    kept: Option<ResponseSpill>,
 }
 
 impl Journaled {
@@ -323,10 +326,12 @@ impl Journaled {
         once: &HashSet<Uuid>,
         spill: &SourceSpill,
         doors: DoorSpill,
+        mut kept: ResponseSpill,
     ) -> Result<Journaled, StoreError> {
         let mut model = Model::default();
         let mut finals: HashMap<Uuid, usize> = HashMap::new();
         each_journal_entry(path, |line, entry| {
+            kept.load(&mut model, &entry)?;
             match entry {
                 JournalEntry::Response(r) | JournalEntry::Draft(r)
                     if finals.contains_key(&r.id) => {}
@@ -413,13 +418,14 @@ impl Journaled {
                     }
                 }
             }
-            Ok(())
+            kept.write_out(&mut model)
         })?;
         Ok(Journaled {
             model,
             finals,
             path: path.to_path_buf(),
             doors: Some(doors),
+            kept: Some(kept),
         })
     }
 
@@ -434,17 +440,37 @@ impl Journaled {
         }
     }
 
-    /// Lets go of the model and drops the doors' scratch tree from `db`.
+    /// Lets go of the model and drops the scratch trees of doors and responses from `db`.
     fn finish(mut self, db: &sled::Db) -> Result<(), StoreError> {
         if let Some(doors) = self.doors.take() {
             doors.finish(db)?;
+        }
+        if let Some(kept) = self.kept.take() {
+            kept.finish(db)?;
         }
         Ok(())
     }
 
     /// Whether the journal has the response at all.
     fn knows(&self, id: Uuid) -> bool {
-        self.finals.contains_key(&id) || self.model.responses.contains_key(&id)
+        self.finals.contains_key(&id)
+            || self.model.responses.contains_key(&id)
+            || self.kept.as_ref().is_some_and(|k| k.held.contains_key(&id))
+    }
+
+    /// Calls `each` with every response the journal makes: those of the model, those
+    /// kept out of it, then those set aside as finalized (see [`Journaled::each_final`]).
+    fn each_response(
+        &self,
+        mut each: impl FnMut(&Response) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for r in self.model.responses.values() {
+            each(r)?;
+        }
+        if let Some(kept) = &self.kept {
+            kept.each(&mut each)?;
+        }
+        self.each_final(|r| each(&r))
     }
 
     /// Calls `each` with every finalized response, one at a time, in journal order.
@@ -767,6 +793,149 @@ impl DoorSpill {
     }
 }
 
+/// The scratch tree recover keeps finalized responses in while it replays the journal
+/// (dropped when done; one left by an interrupted recover is emptied by the next, and
+/// never salvaged).
+const RESPONSES_TREE: &str = "recover-responses";
+
+/// The finalized responses a later line may read again — revisions, the responses they
+/// revise, those merged more than once, conflicts' active versions — which could not be
+/// set aside to be read back from their journal line ([`named_once`]). Written out after
+/// each journal line rather than held for the whole replay: at 1,000,000 responses some
+/// 25,000 of them, the largest part of what recover held that grew with the store.
+///
+/// Before a line is applied, each response it names is read back with its whole family
+/// of revisions (what it revises, up to the first response, and every revision of those,
+/// at any depth): a superset of what applying the line reads (a revision is checked
+/// against the other revisions of its response, a conflict of revisions takes sides out
+/// of the responses). Drafts stay in the model (few, and changed by other entries).
+struct ResponseSpill {
+    tree: sled::Tree,
+    /// Each response in the tree, and the response it revises.
+    held: HashMap<Uuid, Option<Uuid>>,
+    /// The revisions of each response, of those in the tree.
+    revisions: HashMap<Uuid, Vec<Uuid>>,
+}
+
+impl ResponseSpill {
+    fn open(db: &sled::Db) -> Result<ResponseSpill, StoreError> {
+        let tree = db.open_tree(RESPONSES_TREE)?;
+        super::tallies::remove_prefix(&tree, b"")?;
+        Ok(ResponseSpill {
+            tree,
+            held: HashMap::new(),
+            revisions: HashMap::new(),
+        })
+    }
+
+    /// Reads back the responses `entry` names, with their families of revisions.
+    fn load(&mut self, model: &mut Model, entry: &JournalEntry) -> Result<(), StoreError> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let mut named: Vec<Uuid> = Vec::new();
+        let mut name = |r: &Response| named.extend(std::iter::once(r.id).chain(r.replaces));
+        match entry {
+            JournalEntry::Merged { records, .. } => {
+                for record in records {
+                    if let crate::batch::Record::Response(r) = record {
+                        name(r);
+                    }
+                }
+            }
+            JournalEntry::Response(r) | JournalEntry::Draft(r) => name(r),
+            JournalEntry::Resolved { id, .. } => named.push(*id),
+            _ => {}
+        }
+        let mut seen: HashSet<Uuid> = HashSet::new();
+        while let Some(id) = named.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let up = match self.held.get(&id) {
+                Some(up) => *up,
+                None => model.responses.get(&id).and_then(|r| r.replaces),
+            };
+            named.extend(up);
+            if let Some(down) = self.revisions.get(&id) {
+                named.extend(down.iter().copied());
+            }
+        }
+        for id in seen {
+            if model.responses.contains_key(&id) || !self.held.contains_key(&id) {
+                continue;
+            }
+            if let Some(bytes) = self.tree.get(id.as_bytes())? {
+                let r: Response = decode(|| format!("kept response {id}"), &bytes)?;
+                model.responses.insert(id, r);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes out the finalized responses the model holds (read back or changed by the
+    /// last line) and lets go of them; takes out of the tree those the line set aside (a
+    /// conflict of revisions takes the losing side out of the responses).
+    fn write_out(&mut self, model: &mut Model) -> Result<(), StoreError> {
+        let gone: Vec<Uuid> = model
+            .removed_responses
+            .iter()
+            .filter(|id| self.held.contains_key(id) && !model.responses.contains_key(id))
+            .copied()
+            .collect();
+        for id in &gone {
+            self.tree.remove(id.as_bytes())?;
+            if let Some(Some(up)) = self.held.remove(id)
+                && let Some(down) = self.revisions.get_mut(&up)
+            {
+                down.retain(|d| d != id);
+            }
+        }
+        let finals: Vec<Uuid> = model
+            .responses
+            .iter()
+            .filter(|(_, r)| r.status.is_final())
+            .map(|(id, _)| *id)
+            .collect();
+        if finals.is_empty() {
+            return Ok(());
+        }
+        let (held, revisions, responses) =
+            (&mut self.held, &mut self.revisions, &mut model.responses);
+        // Each response let go as it is encoded.
+        let out = finals.into_iter().filter_map(|id| {
+            let r = responses.remove(&id)?;
+            if held.insert(id, r.replaces).is_none()
+                && let Some(up) = r.replaces
+            {
+                revisions.entry(up).or_default().push(id);
+            }
+            Some(encode(&r).map(|value| (id.as_bytes().to_vec(), Some(value))))
+        });
+        write_sliced(&self.tree, out, WRITE_SLICE)
+    }
+
+    fn each(
+        &self,
+        each: &mut impl FnMut(&Response) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for entry in self.tree.iter() {
+            let (key, value) = entry?;
+            let r: Response = decode(
+                || format!("kept response {}", String::from_utf8_lossy(&key)),
+                &value,
+            )?;
+            each(&r)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, db: &sled::Db) -> Result<(), StoreError> {
+        drop(self.tree);
+        drop_scratch(db, RESPONSES_TREE)
+    }
+}
+
 /// The key of the `from` record of merge record `key`.
 fn from_key(key: &[u8]) -> Vec<u8> {
     let mut k = super::merge::FROM_PREFIX.to_vec();
@@ -878,7 +1047,13 @@ fn run(
         let mut store = Store::assemble(db.clone(), data_dir, env.clone(), None)?;
         // The store's own records of sources hold every batch's: the replay's go aside.
         let spill = SourceSpill::aside(db)?;
-        let model = Journaled::read(journal, once, &spill, DoorSpill::open(db)?)?;
+        let model = Journaled::read(
+            journal,
+            once,
+            &spill,
+            DoorSpill::open(db)?,
+            ResponseSpill::open(db)?,
+        )?;
         // What opening does: replay what the store missed, rebuild a missing or short
         // journal from the store.
         store.reconcile()?;
@@ -905,7 +1080,13 @@ fn run(
         let store = Store::assemble(new_db, data_dir, env.clone(), None)?;
         // A new store: the replay's records of sources are written where they belong.
         let spill = SourceSpill::into(&store)?;
-        let model = Journaled::read(journal, once, &spill, DoorSpill::open(&store.db)?)?;
+        let model = Journaled::read(
+            journal,
+            once,
+            &spill,
+            DoorSpill::open(&store.db)?,
+            ResponseSpill::open(&store.db)?,
+        )?;
         write_model(&store, &model, report)?;
         if let Some(old) = &old {
             salvage(old, &store, &model, report)?;
@@ -976,7 +1157,7 @@ fn merge_in_place(
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
     let tree = store.tree(RESPONSES)?;
-    let mut merge = |journaled: &Response| -> Result<(), StoreError> {
+    let merge = |journaled: &Response| -> Result<(), StoreError> {
         let id = journaled.id;
         let current = tree
             .get(id.as_bytes())?
@@ -992,10 +1173,7 @@ fn merge_in_place(
         }
         Ok(())
     };
-    for r in journaled.model.responses.values() {
-        merge(r)?;
-    }
-    journaled.each_final(|r| merge(&r))?;
+    journaled.each_response(merge)?;
     let model = &journaled.model;
 
     // A correction or removal journaled just before a crash may not have reached the store.
@@ -1080,10 +1258,7 @@ fn write_model(
         *report.restored.entry(r.status).or_default() += 1;
         Ok(())
     };
-    for r in journaled.model.responses.values() {
-        put(r)?;
-    }
-    journaled.each_final(|r| put(&r))?;
+    journaled.each_response(&mut put)?;
     let model = &journaled.model;
     journaled.each_door(|key, door| {
         store.put_door(key, &door)?;
@@ -1156,6 +1331,7 @@ fn salvage(
                 // Derived, and right only for the store they were counted from.
                 && n != super::kept_counts::REPORT_COUNTS
                 && n != DOORS_TREE
+                && n != RESPONSES_TREE
                 && !n.starts_with("__sled__")
         })
         .collect();
@@ -1409,11 +1585,14 @@ mod tests {
                 .unwrap();
             let doors = store.db.open_tree(DOORS_TREE).unwrap();
             doors.insert(b"stale door", b"{}".to_vec()).unwrap();
+            let kept = store.db.open_tree(RESPONSES_TREE).unwrap();
+            kept.insert(Uuid::from_u128(7).as_bytes(), b"{}".to_vec())
+                .unwrap();
             store.flush().unwrap();
         }
         recover(dir.path(), env.clone()).unwrap();
         let store = Store::open_with(dir.path(), env).unwrap();
-        for tree in [SPILL_TREE, DOORS_TREE] {
+        for tree in [SPILL_TREE, DOORS_TREE, RESPONSES_TREE] {
             assert!(
                 !store
                     .db
@@ -1425,6 +1604,8 @@ mod tests {
         }
         let doors = store.tree(super::super::doors::DOORS).unwrap();
         assert_eq!(doors.get(b"stale door").unwrap(), None);
+        // Nor did a stale kept response reach the responses.
+        assert!(store.get(Uuid::from_u128(7)).is_err());
         // What it held was not the journal's: it did not reach the merge records.
         let merge = store.tree(super::super::merge::MERGE).unwrap();
         assert_eq!(merge.get(from_key(b"response:stale")).unwrap(), None);
