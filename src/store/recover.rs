@@ -14,7 +14,7 @@
 //!
 //! The mark is removed when it is done; until then every other command refuses to open.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -815,6 +815,9 @@ struct ResponseSpill {
     held: HashMap<Uuid, Option<Uuid>>,
     /// The revisions of each response, of those in the tree.
     revisions: HashMap<Uuid, Vec<Uuid>>,
+    /// The responses set aside before the line being applied (an id there may be live
+    /// again, so only those the line adds are taken out of the tree).
+    removed_before: BTreeSet<Uuid>,
 }
 
 impl ResponseSpill {
@@ -825,11 +828,13 @@ impl ResponseSpill {
             tree,
             held: HashMap::new(),
             revisions: HashMap::new(),
+            removed_before: Default::default(),
         })
     }
 
     /// Reads back the responses `entry` names, with their families of revisions.
     fn load(&mut self, model: &mut Model, entry: &JournalEntry) -> Result<(), StoreError> {
+        self.removed_before.clone_from(&model.removed_responses);
         if self.held.is_empty() {
             return Ok(());
         }
@@ -875,11 +880,12 @@ impl ResponseSpill {
 
     /// Writes out the finalized responses the model holds (read back or changed by the
     /// last line) and lets go of them; takes out of the tree those the line set aside (a
-    /// conflict of revisions takes the losing side out of the responses).
+    /// conflict of revisions takes the losing side out of the responses). Called after
+    /// [`ResponseSpill::load`] for the same line.
     fn write_out(&mut self, model: &mut Model) -> Result<(), StoreError> {
         let gone: Vec<Uuid> = model
             .removed_responses
-            .iter()
+            .difference(&self.removed_before)
             .filter(|id| self.held.contains_key(id) && !model.responses.contains_key(id))
             .copied()
             .collect();

@@ -1093,6 +1093,61 @@ fn recover_reads_back_revisions_merged_lines_apart() {
     }
 }
 
+/// The same without the conflict of versions, the conflict of revisions then resolved
+/// for the side the merges did not make active and both chains merged again by another
+/// laptop: the resolution and the lines after it read back what earlier lines set aside
+/// and brought back.
+#[test]
+fn recover_reads_back_a_resolved_conflict_of_revisions_named_again() {
+    let pool = pool();
+    let picks = [0usize, 6, 7, 8, 9];
+    for start in 0..picks.len() {
+        for reverse in [false, true] {
+            let mut order = picks.to_vec();
+            if reverse {
+                order.reverse();
+            }
+            order.rotate_left(start);
+            let dir = tempfile::tempdir().unwrap();
+            let before = {
+                let store = open(dir.path());
+                for p in &order {
+                    merge_any(
+                        &store,
+                        &make_batch(&format!("laptop-{p}"), 1, vec![pool[*p].clone()]),
+                    );
+                }
+                let original = Uuid::from_u128(1);
+                let c = store.conflict(original).unwrap().unwrap();
+                assert!(c.revisions, "order {order:?}");
+                let active = store.active_responses().unwrap().count();
+                store
+                    .resolve_conflict(original, 1 - c.active_index())
+                    .unwrap();
+                merge_any(
+                    &store,
+                    &make_batch("laptop-again", 1, vec![pool[8].clone(), pool[9].clone()]),
+                );
+                assert_eq!(store.active_responses().unwrap().count(), active);
+                recovered_state(&store)
+            };
+            recover(dir.path(), env().0).unwrap();
+            assert_eq!(
+                recovered_state(&open(dir.path())),
+                before,
+                "order {order:?}"
+            );
+            std::fs::remove_dir_all(dir.path().join("store")).unwrap();
+            recover(dir.path(), env().0).unwrap();
+            assert_eq!(
+                recovered_state(&open(dir.path())),
+                before,
+                "order {order:?}"
+            );
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
