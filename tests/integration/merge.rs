@@ -1049,14 +1049,11 @@ proptest! {
     }
 }
 
-/// Response 1 in two versions (a conflict), two revisions of it (a conflict of
-/// revisions) and a revision of each (chains), each merged on a journal line of its own,
-/// in twelve orders: recover, which keeps what earlier lines made out of memory and reads
-/// it back for the lines that name it, gives back the store the merges made.
-#[test]
-fn recover_reads_back_revisions_merged_lines_apart() {
+/// Merges each of `picks` from the pool on a journal line of its own, in every rotation of
+/// them forwards and backwards, then `after` on the store; a healthy recover and one from
+/// the journal alone must each give back the store this made.
+fn recovers_in_orders(picks: &[usize], after: impl Fn(&Store, &[usize])) {
     let pool = pool();
-    let picks = [0usize, 1, 6, 7, 8, 9];
     for start in 0..picks.len() {
         for reverse in [false, true] {
             let mut order = picks.to_vec();
@@ -1073,9 +1070,9 @@ fn recover_reads_back_revisions_merged_lines_apart() {
                         &make_batch(&format!("laptop-{p}"), 1, vec![pool[*p].clone()]),
                     );
                 }
+                after(&store, &order);
                 recovered_state(&store)
             };
-            assert_eq!(before.0.conflicts.len(), 2, "order {order:?}");
             recover(dir.path(), env().0).unwrap();
             assert_eq!(
                 recovered_state(&open(dir.path())),
@@ -1093,6 +1090,17 @@ fn recover_reads_back_revisions_merged_lines_apart() {
     }
 }
 
+/// Response 1 in two versions (a conflict), two revisions of it (a conflict of
+/// revisions) and a revision of each (chains), each merged on a journal line of its own,
+/// in twelve orders: recover, which keeps what earlier lines made out of memory and reads
+/// it back for the lines that name it, gives back the store the merges made.
+#[test]
+fn recover_reads_back_revisions_merged_lines_apart() {
+    recovers_in_orders(&[0, 1, 6, 7, 8, 9], |store, order| {
+        assert_eq!(store.conflicts().unwrap().len(), 2, "order {order:?}");
+    });
+}
+
 /// The same without the conflict of versions, the conflict of revisions then resolved
 /// for the side the merges did not make active and both chains merged again by another
 /// laptop: the resolution and the lines after it read back what earlier lines set aside
@@ -1100,52 +1108,20 @@ fn recover_reads_back_revisions_merged_lines_apart() {
 #[test]
 fn recover_reads_back_a_resolved_conflict_of_revisions_named_again() {
     let pool = pool();
-    let picks = [0usize, 6, 7, 8, 9];
-    for start in 0..picks.len() {
-        for reverse in [false, true] {
-            let mut order = picks.to_vec();
-            if reverse {
-                order.reverse();
-            }
-            order.rotate_left(start);
-            let dir = tempfile::tempdir().unwrap();
-            let before = {
-                let store = open(dir.path());
-                for p in &order {
-                    merge_any(
-                        &store,
-                        &make_batch(&format!("laptop-{p}"), 1, vec![pool[*p].clone()]),
-                    );
-                }
-                let original = Uuid::from_u128(1);
-                let c = store.conflict(original).unwrap().unwrap();
-                assert!(c.revisions, "order {order:?}");
-                let active = store.active_responses().unwrap().count();
-                store
-                    .resolve_conflict(original, 1 - c.active_index())
-                    .unwrap();
-                merge_any(
-                    &store,
-                    &make_batch("laptop-again", 1, vec![pool[8].clone(), pool[9].clone()]),
-                );
-                assert_eq!(store.active_responses().unwrap().count(), active);
-                recovered_state(&store)
-            };
-            recover(dir.path(), env().0).unwrap();
-            assert_eq!(
-                recovered_state(&open(dir.path())),
-                before,
-                "order {order:?}"
-            );
-            std::fs::remove_dir_all(dir.path().join("store")).unwrap();
-            recover(dir.path(), env().0).unwrap();
-            assert_eq!(
-                recovered_state(&open(dir.path())),
-                before,
-                "order {order:?}"
-            );
-        }
-    }
+    recovers_in_orders(&[0, 6, 7, 8, 9], |store, order| {
+        let original = Uuid::from_u128(1);
+        let c = store.conflict(original).unwrap().unwrap();
+        assert!(c.revisions, "order {order:?}");
+        let active = store.active_responses().unwrap().count();
+        store
+            .resolve_conflict(original, 1 - c.active_index())
+            .unwrap();
+        merge_any(
+            store,
+            &make_batch("laptop-again", 1, vec![pool[8].clone(), pool[9].clone()]),
+        );
+        assert_eq!(store.active_responses().unwrap().count(), active);
+    });
 }
 
 proptest! {
