@@ -297,8 +297,8 @@ impl Store {
     ) -> Result<Vec<(Vec<u8>, DoorRecord)>, StoreError> {
         let prefix = area_prefix(area)?;
         let mut out = Vec::new();
-        for entry in self.tree(DOORS)?.scan_prefix(&prefix) {
-            let (key, value) = entry?;
+        // Read through an overlay: a merge's slices before, a dry run's batches before.
+        for (key, value) in self.read_prefix(DOORS, &prefix)? {
             out.push((key.to_vec(), decode(|| door_key_name(&key), &value)?));
         }
         Ok(out)

@@ -48,28 +48,30 @@
 //!   counted as not yet exported and exported from the conflict record, so the other side
 //!   sees the same conflict.
 //!
-//! Atomicity: a batch's merge is worked out in memory from the records it touches, then
-//! journaled as one `Merged` entry (fsynced), then written to sled in slices (the `merge`
-//! tree first, responses with their tallies last) and the journal mark after them (see
-//! [`Store::apply_merge_writes`]). A crash before the journal line is whole leaves nothing
-//! (a torn line fails its checksum); a crash after it leaves a journal ahead of the mark,
+//! Atomicity: a batch's merge is worked out a slice of records at a time into a scratch
+//! database in the data folder (each slice on a model of its own, loaded from the store
+//! through what the slices before it staged there), then journaled as one `Merged`
+//! entry (fsynced), then copied into sled in slices (the `merge` tree first, responses
+//! with their tallies last) and the journal mark after them (see
+//! [`Store::apply_staged`]). Nothing of the store is written before the journal line is
+//! whole: a crash before it leaves the scratch folder, which the next merge removes (a
+//! torn line fails its checksum); a crash after it leaves a journal ahead of the mark,
 //! with none, some or all of the writes made, and the next open replays the entry onto
 //! that. Applying a `Merged` entry again, whole or over part of itself, gives what
 //! applying it once gives, so a replay interrupted in turn is simply done again.
 //!
-//! Memory: one batch at a time. `batch merge` verifies every file first keeping only its
-//! manifest and digest (each record checked as it is decoded and let go: a thread
-//! verifying holds a file's text and one record), then reads each again to merge it
-//! (when its bytes are unchanged — the same digest — its answers are not validated
-//! twice, nor its record checksums and signature worked out again). A dry run holds one batch too (see [`DryRun`]). A merge
-//! holds the batch's records decoded, the records they touch (loaded from the store, not
-//! the store's other records) and their encoded writes: new responses move from the batch
-//! into the merge rather than being copied, and each response, door and merge record is
-//! let go as its write is encoded. The file's text is not held meanwhile: it is read
-//! again (its digest checked: a file changed since is refused, nothing journaled) once the
-//! decoded records are gone, and the `Merged` line is streamed to the journal from it
-//! (not encoded again, not built in memory). A batch's response ids are looked up in the index of ids (in
-//! the tallies tree, see [`Store::may_have_response`]) before the responses: most are new,
+//! Memory: one slice of a batch at a time ([`STAGE_RECORDS`] records). `batch merge`
+//! verifies every file first keeping only its manifest and digest (each record checked
+//! as it is decoded and let go: a thread verifying holds a file's text and one record),
+//! then reads each again a line at a time to merge it (when its bytes are unchanged — the
+//! same digest — its answers are not validated twice, nor its record checksums and
+//! signature worked out again; a file changed since is refused once read to its end,
+//! nothing journaled). A slice holds its records decoded, the records they touch (loaded
+//! from the store, not the store's other records) and their encoded writes until they
+//! are staged. The `Merged` line is streamed to the journal from the file read once more
+//! (not encoded again, not built in memory). A dry run holds one batch (see
+//! [`DryRun`]). A batch's response ids are looked up in the index of ids (in the
+//! tallies tree, see [`Store::may_have_response`]) before the responses: most are new,
 //! and finding one missing there reads no leaf of response bodies.
 //!
 //! Keys in `merge`: `batch\x1f<uuid bytes>` → [`MergedBatch`]; `digest\x1f<digest>` → the
@@ -157,10 +159,13 @@ pub struct MergedBatch {
 
 impl MergedBatch {
     fn of(batch: &Batch, merged_at: DateTime<Utc>) -> MergedBatch {
-        let m = &batch.manifest;
+        MergedBatch::from_manifest(&batch.manifest, &batch.digest, merged_at)
+    }
+
+    fn from_manifest(m: &Manifest, digest: &str, merged_at: DateTime<Utc>) -> MergedBatch {
         MergedBatch {
             batch: m.batch,
-            digest: batch.digest.clone(),
+            digest: digest.to_owned(),
             device: m.device.clone(),
             officer: m.officer.clone(),
             sequence: m.sequence,
@@ -439,6 +444,11 @@ impl DryRun {
             .prefix("doorstep-dry-run.")
             .tempdir()
             .map_err(|e| StoreError::io(std::env::temp_dir(), e))?;
+        DryRun::in_folder(scratch)
+    }
+
+    /// A scratch database in `scratch` (removed when it is dropped).
+    fn in_folder(scratch: tempfile::TempDir) -> Result<DryRun, StoreError> {
         let path = scratch.path().join("overlay");
         let overlay = sled::Config::new()
             .path(&path)
@@ -476,7 +486,13 @@ impl DryRun {
             (result, model.take_write_set()?)
         };
         drop(model);
-        let (result, mut writes) = writes;
+        let (result, writes) = writes;
+        self.stage(writes)?;
+        Ok(result)
+    }
+
+    /// Keeps `writes` in the overlay, each over what it held for the key.
+    fn stage(&self, mut writes: Vec<Write>) -> Result<(), StoreError> {
         for kind in WRITE_ORDER.into_iter().chain([super::Tree::Responses]) {
             let tree = self.overlay.open_tree(tree_name(kind))?;
             let (these, rest): (Vec<Write>, Vec<Write>) =
@@ -503,7 +519,23 @@ impl DryRun {
             });
             write_sliced(&tree, overlaid, size)?;
         }
-        Ok(result)
+        Ok(())
+    }
+
+    /// Every write the overlay holds for the trees of `kind`, in key order.
+    fn staged(
+        &self,
+        kind: super::Tree,
+    ) -> Result<impl Iterator<Item = Result<Write, StoreError>> + use<>, StoreError> {
+        let tree = self.overlay.open_tree(tree_name(kind))?;
+        Ok(tree.iter().map(move |entry| {
+            let (key, held) = entry?;
+            Ok(Write {
+                tree: kind,
+                key: key.to_vec(),
+                value: overlay_value(&held).map(|v| v.to_vec()),
+            })
+        }))
     }
 
     /// [`Store::merge_file`] without writing anything (no device key is pinned either).
@@ -719,10 +751,6 @@ pub(super) fn write_sliced(
 
 /// How many response writes (with their tallies) go to sled in one transaction.
 const RESPONSE_SLICE: usize = 256;
-
-/// A journaled merge's writes, the journal mark they bring the store to, and the door
-/// writes among them that only add knocks.
-type Pending = (Vec<Write>, JournalMark, AppendedDoors);
 
 /// A key and its encoded value.
 pub(super) type KeyValue = (Vec<u8>, Vec<u8>);
@@ -1052,13 +1080,30 @@ impl Model {
         batch: &MergedBatch,
         records: impl IntoIterator<Item = Cow<'a, Record>>,
     ) -> (MergeCounts, Vec<Rejection>) {
+        let mut counts = MergeCounts::default();
+        let mut rejections = Vec::new();
+        self.apply_records(batch, records, 0, &mut counts, &mut rejections);
+        self.record_batch(batch, counts);
+        (counts, rejections)
+    }
+
+    /// Applies records of a batch, the first of them its record `first` (0-based),
+    /// adding what each did to `counts` and `rejections`; the batch itself is not
+    /// recorded (see [`Model::record_batch`]).
+    pub(super) fn apply_records<'a>(
+        &mut self,
+        batch: &MergedBatch,
+        records: impl IntoIterator<Item = Cow<'a, Record>>,
+        first: usize,
+        counts: &mut MergeCounts,
+        rejections: &mut Vec<Rejection>,
+    ) {
         let source = Source {
             device: batch.device.clone(),
             batch: batch.batch,
         };
-        let mut counts = MergeCounts::default();
-        let mut rejections = Vec::new();
         for (i, record) in records.into_iter().enumerate() {
+            let i = first + i;
             let kind = record.kind();
             let done = match record {
                 Cow::Owned(Record::Response(r)) => self.merge_response(Cow::Owned(r), &source),
@@ -1088,6 +1133,10 @@ impl Model {
                 }
             }
         }
+    }
+
+    /// Records a batch as merged with what merging it did (`counts`), unless recorded.
+    pub(super) fn record_batch(&mut self, batch: &MergedBatch, counts: MergeCounts) {
         if let std::collections::btree_map::Entry::Vacant(e) = self.merge.batches.entry(batch.batch)
         {
             let mut recorded = batch.clone();
@@ -1101,7 +1150,6 @@ impl Model {
                 .changed
                 .insert(MergeKey::Digest(batch.digest.clone()));
         }
-        (counts, rejections)
     }
 
     fn merge_response(&mut self, r: Cow<'_, Response>, source: &Source) -> Result<Outcome, String> {
@@ -1849,7 +1897,7 @@ impl Store {
         verified: &Verified,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MergeResult, StoreError> {
-        self.merge_checked_file(path, identity, registry, Some(&verified.digest), progress)
+        self.merge_checked_file(path, identity, registry, Some(verified), progress)
     }
 
     fn merge_checked_file(
@@ -1857,46 +1905,65 @@ impl Store {
         path: &Path,
         identity: Option<&CoordinatorIdentity>,
         registry: &Registry,
-        checked: Option<&str>,
+        verified: Option<&Verified>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MergeResult, StoreError> {
-        let (batch, pin) = match self.check_file(path, identity, registry, checked)? {
-            Ok(ok) => ok,
-            Err(refusal) => {
-                return Err(StoreError::BatchRefused {
-                    path: path.to_path_buf(),
-                    reason: refusal.reason(),
-                });
-            }
+        let refused = |refusal: Refusal| StoreError::BatchRefused {
+            path: path.to_path_buf(),
+            reason: refusal.reason(),
+        };
+        // A file verified earlier in this run is not checked record by record again:
+        // reading it below finds whether it still has the bytes verified (its digest).
+        // Its device key is checked again, as a key may have been pinned or revoked since.
+        let (manifest, digest, pin) = match verified {
+            Some(v) => match self.check_device_key(&v.manifest, v.encrypted)? {
+                Ok(pin) => (v.manifest.clone(), v.digest.clone(), pin),
+                Err(refusal) => return Err(refused(refusal)),
+            },
+            None => match self.check_file_records(path, identity, registry)? {
+                Ok((opened, pin)) => (opened.manifest, opened.digest, pin),
+                Err(refusal) => return Err(refused(refusal)),
+            },
         };
         if pin == PinCheck::FirstUse {
-            self.pin_first_use(&batch.manifest)?;
+            self.pin_first_use(&manifest)?;
         }
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
         let _guard = self.write_guard();
-        let total = batch.records.len() as u64;
-        let mut batch = batch;
-        // Journaled from the file's text (one line per record), read again when the entry
-        // is written: so the text is not held while the batch is worked out, and the
-        // decoded records can move into the merge rather than be copied there.
-        let (owned, from) = match batch.text.take() {
-            Some(text) if text.records().len() == batch.records.len() => (
-                Some(std::mem::take(&mut batch.records)),
-                Journaled::File {
-                    path,
-                    identity,
-                    records: text.records().len(),
-                },
-            ),
-            _ => (None, Journaled::Records),
-        };
-        let (result, pending) = self.journal_merge(&batch, owned, from, progress)?;
-        // Journaled: only the encoded writes are needed from here on, not the records.
-        drop(batch);
-        self.finish_merge(pending, total, progress)?;
+        let records = usize::try_from(manifest.counts.total()).unwrap_or(usize::MAX);
+        let (result, pending) =
+            self.journal_file_merge(path, identity, &manifest, &digest, records, progress)?;
+        self.finish_staged(pending, records as u64, progress)?;
         Ok(result)
+    }
+
+    /// [`Store::journal_staged`] of the batch file at `path` (`manifest`, `digest`,
+    /// `records` records, as verified): worked out from the file read a line at a time,
+    /// then journaled from it read once more. The caller holds the write guard.
+    fn journal_file_merge(
+        &self,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        manifest: &Manifest,
+        digest: &str,
+        records: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(MergeResult, Option<StagedPending>), StoreError> {
+        let meta = MergedBatch::from_manifest(manifest, digest, self.env.now());
+        let lines = FileRecords::open(path, identity, digest, records)?;
+        self.journal_staged(
+            meta,
+            StagedRecords::File(lines),
+            records as u64,
+            &mut |merged| {
+                let mut lines = FileRecords::open(path, identity, digest, records)?;
+                self.journal_guard()
+                    .append_merged(merged, MergedRecords::Lines(&mut lines))
+            },
+            progress,
+        )
     }
 
     /// Merges one batch that has been verified (see [`Store::verify_file`]): all of it or,
@@ -1912,81 +1979,189 @@ impl Store {
             return Err(StoreError::ReadOnly);
         }
         let _guard = self.write_guard();
-        let (result, pending) = self.journal_merge(batch, None, Journaled::Records, progress)?;
-        self.finish_merge(pending, batch.records.len() as u64, progress)?;
+        let (result, pending) = self.journal_batch_merge(batch, progress)?;
+        self.finish_staged(pending, batch.records.len() as u64, progress)?;
         Ok(result)
     }
 
-    /// Works a batch's merge out, encodes the writes it calls for, then journals it
-    /// (fsynced): the result, and the writes to make with the journal mark they reflect
-    /// (none for a batch merged before). The caller holds the write guard.
-    ///
-    /// `owned`: the records taken out of the batch (journaled from its file, `from`), so
-    /// that they are given up to the model as they are worked out.
-    fn journal_merge(
+    /// [`Store::journal_staged`] of a batch's decoded records. The caller holds the
+    /// write guard.
+    fn journal_batch_merge(
         &self,
         batch: &Batch,
-        owned: Option<Vec<Record>>,
-        from: Journaled<'_>,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<(MergeResult, Option<Pending>), StoreError> {
-        let mut model = Model::default();
-        if owned.is_some() && matches!(from, Journaled::Records) {
-            return Err(StoreError::Damaged {
-                message: "a batch's records were taken from it without their text".into(),
-            });
-        }
-        let result = self.work_out(&mut model, batch, owned, progress)?;
-        let MergeResult::Merged { batch: merged, .. } = &result else {
-            return Ok((result, None));
-        };
-        // Encoded before journaling, so a record that cannot be encoded leaves nothing
-        // journaled; the model (a decoded copy of what changed) goes before the line is built.
-        let writes = model.take_write_set()?;
-        let appended = std::mem::take(&mut model.appended);
-        drop(model);
-        // The `Merged` entry is written from the file's own text or the batch's records,
-        // not a copy. The text is read back only now, once the decoded records are gone,
-        // a line at a time as it is written.
-        let mark = match from {
-            Journaled::Records => self
-                .journal_guard()
-                .append_merged(merged, MergedRecords::Decoded(&batch.records))?,
-            Journaled::File {
-                path,
-                identity,
-                records,
-            } => {
-                let mut lines = FileRecords::open(path, identity, &batch.digest, records)?;
+    ) -> Result<(MergeResult, Option<StagedPending>), StoreError> {
+        let meta = MergedBatch::from_manifest(&batch.manifest, &batch.digest, self.env.now());
+        self.journal_staged(
+            meta,
+            StagedRecords::Decoded(batch.records.iter()),
+            batch.records.len() as u64,
+            &mut |merged| {
                 self.journal_guard()
-                    .append_merged(merged, MergedRecords::Lines(&mut lines))?
+                    .append_merged(merged, MergedRecords::Decoded(&batch.records))
+            },
+            progress,
+        )
+    }
+
+    /// Works out a batch's merge (`meta`, its `records`, `total` of them) a slice of
+    /// [`STAGE_RECORDS`] records at a time, so that its memory is one slice and not the
+    /// batch: each slice is worked out on a model of its own and the writes it calls for
+    /// go to a scratch database beside the store, which the next slices' lookups read
+    /// first (as a dry run's do). Only once every record is worked out (and, for a file,
+    /// read to its end and found to be the bytes verified) is the merge journaled by
+    /// `journal` (fsynced). Returns the result and, unless the batch was merged before,
+    /// the scratch database with the journal mark and the doors only given knocks, for
+    /// [`Store::finish_staged`]. Until the journal line is whole the store is
+    /// untouched: a failure or a kill before it leaves nothing but the scratch folder,
+    /// removed by the next merge. The caller holds the write guard.
+    fn journal_staged(
+        &self,
+        meta: MergedBatch,
+        mut records: StagedRecords<'_>,
+        total: u64,
+        journal: &mut dyn FnMut(&MergedBatch) -> Result<JournalMark, StoreError>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(MergeResult, Option<StagedPending>), StoreError> {
+        let mut model = Model::default();
+        model.merge.load_for(self, &meta, [])?;
+        if let Some(id) = model.merge.digests.get(&meta.digest).copied().or_else(|| {
+            model
+                .merge
+                .batches
+                .contains_key(&meta.batch)
+                .then_some(meta.batch)
+        }) {
+            let before = model.merge.batches.get(&id).cloned().unwrap_or(meta);
+            return Ok((MergeResult::AlreadyMerged(before), None));
+        }
+        drop(model);
+        let stage = DryRun::in_folder(self.merge_scratch()?)?;
+        let mut counts = MergeCounts::default();
+        let mut rejections = Vec::new();
+        // Doors only given knocks, by every slice; and doors a slice wrote otherwise
+        // (then the door's knocks are compared with the store's when the merge is applied).
+        let mut appended = AppendedDoors::new();
+        let mut rewritten = BTreeSet::new();
+        let mut done = 0usize;
+        {
+            let _overlay = OverlayGuard::new(self, &stage.overlay);
+            loop {
+                let slice = records.next_slice(self.merge_slice())?;
+                if slice.is_empty() {
+                    break;
+                }
+                let n = slice.len();
+                let mut model = Model::default();
+                // Looked up in key order, one tree after the other: neighbouring lookups
+                // fall in the same sled leaf (UUID v7 ids are time-ordered). Applied below
+                // in the batch's own order.
+                let mut order: Vec<(Vec<u8>, &Record)> = slice
+                    .iter()
+                    .map(|r| (lookup_order(r), r.as_ref()))
+                    .collect();
+                order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let order: Vec<&Record> = order.into_iter().map(|(_, r)| r).collect();
+                model.load_records(self, order.iter().copied())?;
+                model.merge.load_for(self, &meta, order)?;
+                model.apply_records(&meta, slice, done, &mut counts, &mut rejections);
+                let writes = model.take_write_set()?;
+                for w in writes.iter().filter(|w| w.tree == super::Tree::Doors) {
+                    if !model.appended.contains_key(&w.key) {
+                        rewritten.insert(w.key.clone());
+                    }
+                }
+                for (key, a) in std::mem::take(&mut model.appended) {
+                    match appended.entry(key) {
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(a);
+                        }
+                        std::collections::btree_map::Entry::Occupied(mut e) => {
+                            let held = &mut e.get_mut().added;
+                            for id in a.added {
+                                if !held.contains(&id) {
+                                    held.push(id);
+                                }
+                            }
+                        }
+                    }
+                }
+                drop(model);
+                stage.stage(writes)?;
+                done += n;
+                progress((done as u64).min(total), total);
             }
+        }
+        appended.retain(|key, _| !rewritten.contains(key));
+        let mut merged = meta;
+        merged.outcome = counts;
+        let mut model = Model::default();
+        model.record_batch(&merged, counts);
+        stage.stage(model.take_write_set()?)?;
+        drop(model);
+        let mark = journal(&merged)?;
+        let result = MergeResult::Merged {
+            batch: merged,
+            rejections,
         };
-        Ok((result, Some((writes, mark, appended))))
+        Ok((result, Some((stage, mark, appended))))
     }
 
     /// Makes a journaled merge's writes, then its mark, and flushes (see
-    /// [`Store::apply_merge_writes`]).
-    fn finish_merge(
+    /// [`Store::apply_staged`]); the scratch database goes after.
+    fn finish_staged(
         &self,
-        pending: Option<Pending>,
+        pending: Option<StagedPending>,
         total: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), StoreError> {
-        if let Some((writes, mark, appended)) = pending {
-            self.apply_merge_writes(writes, mark, &appended)?;
+        if let Some((stage, mark, appended)) = pending {
+            self.apply_staged(&stage, mark, &appended)?;
+            drop(stage);
             self.flush()?;
             progress(total, total);
         }
         Ok(())
     }
 
-    /// Writes a journaled merge in slices rather than one sled transaction (which held
-    /// every write, and sled's copies of the nodes it touched, in memory at once and
-    /// made each write a transactional read and write): the `merge` tree first, then
-    /// doors, actions and settings, then responses with the tallies they move (each
-    /// slice one transaction of the two trees, so the counts never disagree with the
-    /// records), and the journal mark last.
+    /// Sets how many records of a batch a merge works out at a time (at least one; by
+    /// default [`STAGE_RECORDS`]): fewer hold less memory and look up less at once. What
+    /// a merge does does not depend on it.
+    pub fn set_merge_slice(&self, records: usize) {
+        self.merge_slice
+            .store(records.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn merge_slice(&self) -> usize {
+        self.merge_slice.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A new scratch folder for a merge's [`DryRun`] database, in the data folder (on
+    /// the store's disk, not a temporary folder that may be memory), after removing any
+    /// a merge killed before its end left there.
+    fn merge_scratch(&self) -> Result<tempfile::TempDir, StoreError> {
+        let dir = &self.data_dir;
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with(MERGE_SCRATCH) {
+                    let path = entry.path();
+                    std::fs::remove_dir_all(&path).map_err(|e| StoreError::io(&path, e))?;
+                }
+            }
+        }
+        tempfile::Builder::new()
+            .prefix(MERGE_SCRATCH)
+            .tempdir_in(dir)
+            .map_err(|e| StoreError::io(dir, e))
+    }
+
+    /// Copies a journaled merge worked out into `stage` into the store, then its mark:
+    /// the `merge` tree first, then doors, actions, settings and meta, then responses
+    /// with the tallies they move (each slice one transaction of the two trees, so the
+    /// counts never disagree with the records), and the journal mark last. What it
+    /// changes in the record of what is not yet exported is worked out first, from the
+    /// store as it was.
     ///
     /// A kill in between leaves a store with part of the merge and a mark before its
     /// journal line (sled brings back a prefix of its writes, which the answer path
@@ -1996,9 +2171,9 @@ impl Store {
     /// `merge` tree goes first a conflict's versions are never lost — a replay that
     /// finds a conflict's version already recorded puts its active version back into
     /// the responses (see `merge_response`).
-    fn apply_merge_writes(
+    fn apply_staged(
         &self,
-        mut writes: Vec<Write>,
+        stage: &DryRun,
         mark: JournalMark,
         appended: &AppendedDoors,
     ) -> Result<(), StoreError> {
@@ -2006,30 +2181,37 @@ impl Store {
         if self.read_only.is_some() {
             return Err(StoreError::ReadOnly);
         }
-        // Worked out before any write (it reads the records replaced), set after them all.
-        let pending = self.pending_changes_appended(&writes, appended)?;
-        // In the order they are made (stable: each tree's writes keep theirs), so each
-        // slice can be let go once sled has it rather than all held to the end.
-        writes.sort_by_key(|w| {
-            WRITE_ORDER
-                .iter()
-                .position(|k| *k == w.tree)
-                .unwrap_or(WRITE_ORDER.len())
-        });
-        let mut writes = writes.into_iter().peekable();
+        let staged_responses = stage.overlay.open_tree(tree_name(super::Tree::Responses))?;
+        let pending = {
+            // Every write but the responses' values (read from the stage when needed).
+            let mut writes = Vec::new();
+            for kind in WRITE_ORDER {
+                for w in stage.staged(kind)? {
+                    writes.push(w?);
+                }
+            }
+            for entry in staged_responses.iter().keys() {
+                writes.push(Write {
+                    tree: super::Tree::Responses,
+                    key: entry?.to_vec(),
+                    value: None,
+                });
+            }
+            self.pending_changes_staged(&writes, appended, Some(&staged_responses))?
+        };
         for kind in WRITE_ORDER {
             let tree = self.tree(tree_name(kind))?;
-            let these = std::iter::from_fn(|| writes.next_if(|w| w.tree == kind));
-            write_sliced(&tree, these.map(|w| Ok((w.key, w.value))), WRITE_SLICE)?;
+            let these = stage.staged(kind)?.map(|w| w.map(|w| (w.key, w.value)));
+            write_sliced(&tree, these, WRITE_SLICE)?;
         }
         let responses = self.tree(super::responses::RESPONSES)?;
         let tallies = self.tree(super::tallies::TALLIES)?;
+        let mut staged = stage.staged(super::Tree::Responses)?;
         loop {
-            let slice: Vec<Write> = writes
+            let slice = staged
                 .by_ref()
-                .filter(|w| w.tree == super::Tree::Responses)
                 .take(RESPONSE_SLICE)
-                .collect();
+                .collect::<Result<Vec<Write>, StoreError>>()?;
             if slice.is_empty() {
                 break;
             }
@@ -2313,17 +2495,56 @@ impl Store {
     }
 }
 
-/// Where the records of a `Merged` journal entry are taken from.
-enum Journaled<'a> {
-    /// The batch's decoded records (`Batch::records`), encoded for the entry.
-    Records,
-    /// The batch file's own text of each record, read again from `path` when the entry is
-    /// written; `records` records.
-    File {
-        path: &'a Path,
-        identity: Option<&'a CoordinatorIdentity>,
-        records: usize,
-    },
+/// How many records of a batch a merge works out at a time (see
+/// [`Store::merge_staged`]): some 14 MB decoded for responses of the simulation. The
+/// unit tests take a few at a time, so that their batches cross slices.
+#[cfg(not(test))]
+pub(super) const STAGE_RECORDS: usize = 1024;
+#[cfg(test)]
+pub(super) const STAGE_RECORDS: usize = 3;
+
+/// A merge worked out into a scratch database ([`DryRun`]) and journaled: the journal
+/// mark its writes bring the store to, and the doors it only gives knocks.
+type StagedPending = (DryRun, JournalMark, AppendedDoors);
+
+/// What the scratch folders of merges are named in the data folder.
+const MERGE_SCRATCH: &str = ".merge-scratch.";
+
+/// Where a merge takes a batch's records from, a slice at a time.
+enum StagedRecords<'a> {
+    /// The batch's decoded records.
+    Decoded(std::slice::Iter<'a, Record>),
+    /// The batch file, read again a line at a time: its last slice is given only once
+    /// the whole file has been found to be the bytes verified.
+    File(FileRecords<'a>),
+}
+
+impl<'a> StagedRecords<'a> {
+    /// The next `n` records (fewer at the end, none after it).
+    fn next_slice(&mut self, n: usize) -> Result<Vec<Cow<'a, Record>>, StoreError> {
+        use super::journal::RecordSource;
+        match self {
+            StagedRecords::Decoded(records) => {
+                Ok(records.by_ref().take(n).map(Cow::Borrowed).collect())
+            }
+            StagedRecords::File(lines) => {
+                let mut out = Vec::with_capacity(n);
+                while out.len() < n {
+                    let Some(json) = lines.next_record()? else {
+                        break;
+                    };
+                    // Decoded when verified: bytes that no longer decode changed since.
+                    let record: Record =
+                        serde_json::from_slice(json).map_err(|_| StoreError::BatchRefused {
+                            path: lines.path.to_path_buf(),
+                            reason: batch::BatchError::ChangedSince.to_string(),
+                        })?;
+                    out.push(Cow::Owned(record));
+                }
+                Ok(out)
+            }
+        }
+    }
 }
 
 /// The records of the batch file at `path`, which had `digest` when it was verified,
@@ -2418,6 +2639,15 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 10, 5, 10, 0, 0).unwrap()
+    }
+
+    /// Every write a merge staged, in the order [`Store::apply_staged`] makes them.
+    fn staged_in_order(stage: &DryRun) -> Vec<Write> {
+        WRITE_ORDER
+            .into_iter()
+            .chain([super::super::Tree::Responses])
+            .flat_map(|kind| stage.staged(kind).unwrap().map(Result::unwrap))
+            .collect()
     }
 
     fn response(id: u128, interviewer: &str, finalized_min: i64) -> Response {
@@ -2595,10 +2825,8 @@ mod tests {
             let store = open(dir.path());
             store.merge_batch(&first, &mut |_, _| {}).unwrap();
             let _guard = store.write_guard();
-            let (_, pending) = store
-                .journal_merge(&second, None, Journaled::Records, &mut |_, _| {})
-                .unwrap();
-            pending.unwrap().0.len()
+            let (_, pending) = store.journal_batch_merge(&second, &mut |_, _| {}).unwrap();
+            staged_in_order(&pending.unwrap().0).len()
         };
         for cut in 0..=writes {
             let dir = tempfile::tempdir().unwrap();
@@ -2607,28 +2835,16 @@ mod tests {
             let before = store.stored_mark().unwrap().unwrap();
             let (_, pending) = {
                 let _guard = store.write_guard();
-                store
-                    .journal_merge(&second, None, Journaled::Records, &mut |_, _| {})
-                    .unwrap()
+                store.journal_batch_merge(&second, &mut |_, _| {}).unwrap()
             };
-            let (all, _, _) = pending.unwrap();
+            let (stage, _, _) = pending.unwrap();
             // The writes in the order they are made, cut after `cut` of them, and the mark
             // left where it was (the kill came before it).
-            let order = [
-                super::super::Tree::Merge,
-                super::super::Tree::Doors,
-                super::super::Tree::Actions,
-                super::super::Tree::Settings,
-                super::super::Tree::Meta,
-                super::super::Tree::Responses,
-            ];
-            let ordered: Vec<Write> = order
-                .iter()
-                .flat_map(|t| all.iter().filter(move |w| w.tree == *t).cloned())
-                .take(cut)
-                .collect();
+            let ordered: Vec<Write> = staged_in_order(&stage).into_iter().take(cut).collect();
+            let cut_stage = DryRun::new().unwrap();
+            cut_stage.stage(ordered).unwrap();
             store
-                .apply_merge_writes(ordered, before, &Default::default())
+                .apply_staged(&cut_stage, before, &Default::default())
                 .unwrap();
             store.flush().unwrap();
             drop(store);
@@ -3084,15 +3300,15 @@ mod tests {
         std::fs::write(&file, &bytes).unwrap();
         let journal_merge = |second: &Batch| {
             let _guard = store.write_guard();
-            let mut second = second.clone();
-            let owned = std::mem::take(&mut second.records);
-            let from = Journaled::File {
-                path: &file,
-                identity: None,
-                records: owned.len(),
-            };
             store
-                .journal_merge(&second, Some(owned), from, &mut |_, _| {})
+                .journal_file_merge(
+                    &file,
+                    None,
+                    &second.manifest,
+                    &second.digest,
+                    second.records.len(),
+                    &mut |_, _| {},
+                )
                 .map(|(result, _)| result)
         };
         let Err(err) = journal_merge(&second) else {
@@ -3108,6 +3324,7 @@ mod tests {
         assert_eq!(err.exit_code(), crate::exit::DATA_ERR);
         assert_eq!(std::fs::read(journal_path(dir.path())).unwrap(), journal);
         assert_eq!(state(&store), before);
+        assert!(scratch_folders(dir.path()).is_empty());
 
         // The batch's own bytes but for one in its signature, after every record: the
         // records are written to the journal before the change is found, then cut off.
@@ -3126,6 +3343,7 @@ mod tests {
         assert!(err.to_string().contains("the file changed while"), "{err}");
         assert_eq!(std::fs::read(journal_path(dir.path())).unwrap(), journal);
         assert_eq!(state(&store), before);
+        assert!(scratch_folders(dir.path()).is_empty());
 
         // Its own bytes: journaled, and the line (replayed at the next open, as after a
         // crash before the writes) is the merge of the batch.
@@ -3143,6 +3361,56 @@ mod tests {
         expected.merge_batch(&second, &mut |_, _| {}).unwrap();
         assert_ne!(state(&store), before);
         assert_eq!(state(&store), state(&expected));
+    }
+
+    /// The scratch folders of merges in a data folder.
+    fn scratch_folders(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(MERGE_SCRATCH))
+            .collect()
+    }
+
+    /// A merge works a batch out a few records at a time through its scratch folder,
+    /// removes the folder once the batch is in, and removes one that a merge killed
+    /// before its end left behind.
+    #[test]
+    fn a_merge_removes_its_scratch_folder_and_one_left_by_a_killed_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0()).0).unwrap();
+        let left = dir.path().join(format!("{MERGE_SCRATCH}killed"));
+        std::fs::create_dir_all(left.join("overlay")).unwrap();
+        std::fs::write(left.join("overlay").join("conf"), b"half written").unwrap();
+        // More records than a slice, the revision in a later slice than what it revises.
+        let original = response(1, "PC 1", 5);
+        let mut revision = response(7, "PC 1", 30);
+        revision.replaces = Some(original.id);
+        let records: Vec<Record> = [original, response(2, "PC 1", 6), response(3, "PC 1", 7)]
+            .into_iter()
+            .chain([response(4, "PC 1", 8), revision])
+            .map(Record::Response)
+            .collect();
+        assert!(records.len() > STAGE_RECORDS);
+        let mut seen = Vec::new();
+        let result = store
+            .merge_batch(&batch_of("laptop-1", records), &mut |done, total| {
+                seen.push((done, total))
+            })
+            .unwrap();
+        let MergeResult::Merged { batch, rejections } = result else {
+            panic!("not merged: {result:?}");
+        };
+        assert!(rejections.is_empty());
+        assert_eq!((batch.outcome.new, batch.outcome.superseded), (4, 1));
+        assert_eq!(seen, [(3, 5), (5, 5), (5, 5)]);
+        assert!(scratch_folders(dir.path()).is_empty());
+        let active: Vec<u128> = store
+            .active_responses()
+            .unwrap()
+            .map(|r| r.unwrap().id.as_u128())
+            .collect();
+        assert_eq!(active, [2, 3, 4, 7]);
     }
 
     /// The index of response ids holds the responses tree's keys after local writes, a

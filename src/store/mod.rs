@@ -317,6 +317,9 @@ pub struct Store {
     /// A dry run's writes-to-be, read before the store by the lookups of a merge being
     /// worked out (see [`DryRun`]); None but during a dry run's batch.
     overlay: Mutex<Option<sled::Db>>,
+    /// How many records of a batch a merge works out at a time (see
+    /// [`Store::set_merge_slice`]).
+    merge_slice: std::sync::atomic::AtomicUsize,
 }
 
 /// How a store opened read-only reads its sled files.
@@ -761,6 +764,7 @@ impl Store {
             lost_flushed_writes: false,
             read_only: Some(read_only),
             overlay: Mutex::new(None),
+            merge_slice: std::sync::atomic::AtomicUsize::new(merge::STAGE_RECORDS),
         })
     }
 
@@ -783,6 +787,7 @@ impl Store {
             lost_flushed_writes: false,
             read_only: None,
             overlay: Mutex::new(None),
+            merge_slice: std::sync::atomic::AtomicUsize::new(merge::STAGE_RECORDS),
         })
     }
 

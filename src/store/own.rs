@@ -279,6 +279,18 @@ impl Store {
         writes: &[Write],
         appended: &AppendedDoors,
     ) -> Result<PendingChanges, StoreError> {
+        self.pending_changes_staged(writes, appended, None)
+    }
+
+    /// [`Store::pending_changes_appended`] for a merge worked out into a scratch
+    /// database (`staged`, its responses tree): `writes` then carries the responses'
+    /// keys alone, and the few values needed (of responses made here) are read from it.
+    pub(super) fn pending_changes_staged(
+        &self,
+        writes: &[Write],
+        appended: &AppendedDoors,
+        staged: Option<&sled::Tree>,
+    ) -> Result<PendingChanges, StoreError> {
         let mut changes = PendingChanges::new();
         // The last write of each response and action (a merge writes thousands at once).
         let last_write: std::collections::HashMap<(u8, &[u8]), &Write> = writes
@@ -361,8 +373,16 @@ impl Store {
                 changes.insert(record, false);
                 continue;
             }
-            let bytes = match last_write.get(&(Tree::Responses as u8, id.as_bytes().as_slice())) {
-                Some(w) => w.value.clone(),
+            let written = match staged {
+                Some(staged) => staged
+                    .get(id.as_bytes())?
+                    .map(|held| super::merge::overlay_value(&held).map(|v| v.to_vec())),
+                None => last_write
+                    .get(&(Tree::Responses as u8, id.as_bytes().as_slice()))
+                    .map(|w| w.value.clone()),
+            };
+            let bytes = match written {
+                Some(value) => value,
                 None => responses.get(id.as_bytes())?.map(|b| b.to_vec()),
             };
             let finalized = match bytes.as_deref() {

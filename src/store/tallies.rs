@@ -393,10 +393,19 @@ impl Store {
 
     /// Whether response `id` may be stored: `false` only when the index of ids is built
     /// and lacks it, so a merge does not read a leaf of response bodies to find an id
-    /// missing. A dry run's overlay holds responses the index does not know, and a store
-    /// opened to read does not build or check it: then `true`.
+    /// missing. An overlay (a merge's slices before, a dry run's batches before) holds
+    /// responses the index does not know: one it has a write for may be there. A store
+    /// opened to read does not build or check the index: then `true`.
     pub(super) fn may_have_response(&self, id: Uuid) -> Result<bool, StoreError> {
-        if self.read_only.is_some() || self.overlay_slot().is_some() {
+        if self.read_only.is_some() {
+            return Ok(true);
+        }
+        let overlay = self.overlay_slot().clone();
+        if let Some(overlay) = overlay
+            && overlay
+                .open_tree(super::responses::RESPONSES)?
+                .contains_key(id.as_bytes())?
+        {
             return Ok(true);
         }
         let tallies = self.tree(TALLIES)?;

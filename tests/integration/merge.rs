@@ -1007,8 +1007,21 @@ fn build(spec: &[Vec<usize>]) -> Vec<Batch> {
 }
 
 fn merged_in(order: &[usize], batches: &[Batch], twice: bool) -> Logical {
+    merged_in_slices(order, batches, twice, None)
+}
+
+/// [`merged_in`], each batch worked out `slice` records at a time if given.
+fn merged_in_slices(
+    order: &[usize],
+    batches: &[Batch],
+    twice: bool,
+    slice: Option<usize>,
+) -> Logical {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
+    if let Some(slice) = slice {
+        store.set_merge_slice(slice);
+    }
     for _ in 0..(if twice { 2 } else { 1 }) {
         for i in order {
             merge_any(&store, &batches[*i]);
@@ -1025,11 +1038,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     /// Any set of batches in any order gives the same store; merging them all again
-    /// changes nothing.
+    /// changes nothing; neither does working each batch out a few records at a time.
     #[test]
     fn merging_is_order_independent_and_idempotent(
         spec in batches_strategy(),
         rotate in 0usize..3,
+        slice in 1usize..4,
     ) {
         let batches = build(&spec);
         let forward: Vec<usize> = (0..batches.len()).collect();
@@ -1046,6 +1060,7 @@ proptest! {
         }
         prop_assert_eq!(&a, &merged_in(&other, &batches, false));
         prop_assert_eq!(&a, &merged_in(&forward, &batches, true));
+        prop_assert_eq!(&a, &merged_in_slices(&other, &batches, false, Some(slice)));
     }
 }
 
@@ -1144,6 +1159,8 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let before = {
             let store = open(dir.path());
+            // Worked out two records at a time; the replay applies each line whole.
+            store.set_merge_slice(2);
             for i in &order {
                 merge_any(&store, &batches[*i]);
             }
