@@ -1955,7 +1955,7 @@ impl Store {
         let lines = FileRecords::open(path, identity, digest, records)?;
         self.journal_staged(
             meta,
-            StagedRecords::File(lines),
+            StagedRecords::File(Box::new(lines)),
             records as u64,
             &mut |merged| {
                 let mut lines = FileRecords::open(path, identity, digest, records)?;
@@ -2516,7 +2516,7 @@ enum StagedRecords<'a> {
     Decoded(std::slice::Iter<'a, Record>),
     /// The batch file, read again a line at a time: its last slice is given only once
     /// the whole file has been found to be the bytes verified.
-    File(FileRecords<'a>),
+    File(Box<FileRecords<'a>>),
 }
 
 impl<'a> StagedRecords<'a> {
