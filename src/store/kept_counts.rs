@@ -68,6 +68,49 @@ fn unusable(e: impl std::fmt::Display) -> Result<Option<Counts>, StoreError> {
     Ok(None)
 }
 
+/// Writes a period's encoded full counts into its chunks of [`CHUNK`] bytes as they come
+/// (the same chunks as the bytes encoded whole, cut every [`CHUNK`]).
+struct Chunks<'a> {
+    tree: &'a sled::Tree,
+    period: Period,
+    next: usize,
+    held: Vec<u8>,
+    /// The store's error, kept to be returned as itself rather than as an I/O error.
+    failed: Option<sled::Error>,
+}
+
+impl Chunks<'_> {
+    /// Writes what is held as the next chunk.
+    fn write_held(&mut self) -> Result<(), sled::Error> {
+        if !self.held.is_empty() {
+            self.tree
+                .insert(chunk_key(self.period, self.next), self.held.as_slice())?;
+            self.next += 1;
+            self.held.clear();
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Write for Chunks<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let room = CHUNK - self.held.len();
+        let take = bytes.len().min(room);
+        self.held.extend_from_slice(&bytes[..take]);
+        if self.held.len() == CHUNK
+            && let Err(e) = self.write_held()
+        {
+            self.failed = Some(e);
+            return Err(std::io::Error::other("the store failed"));
+        }
+        Ok(take)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Store {
     /// The stamp of counts read from the store as it is now, with the surveys `surveys`
     /// names installed.
@@ -107,11 +150,21 @@ impl Store {
         let tree = self.tree(REPORT_COUNTS)?;
         let (rest, full) = c.split();
         tree.insert(period_key(period), encode(&(period, rest))?)?;
-        let bytes = serde_json::to_vec(&full).map_err(|e| StoreError::Encode(e.to_string()))?;
-        drop(full);
-        for (n, chunk) in bytes.chunks(CHUNK).enumerate() {
-            tree.insert(chunk_key(period, n), chunk)?;
+        // Written a chunk at a time as it is encoded: a period's full counts encoded
+        // whole are tens of MB at 1,000,000 responses, held beside the counts.
+        let mut chunks = Chunks {
+            tree: &tree,
+            period,
+            next: 0,
+            held: Vec::with_capacity(CHUNK),
+            failed: None,
+        };
+        let encoded = serde_json::to_writer(&mut chunks, &full);
+        if let Some(e) = chunks.failed.take() {
+            return Err(e.into());
         }
+        encoded.map_err(|e| StoreError::Encode(e.to_string()))?;
+        chunks.write_held()?;
         Ok(())
     }
 
@@ -211,6 +264,51 @@ mod tests {
             .values()
             .flat_map(|p| p.codes.values().map(|c| c.filed))
             .collect()
+    }
+
+    /// A period's full counts longer than a chunk are written as they are encoded into
+    /// the same chunks as the bytes encoded whole, and read back the same.
+    #[test]
+    fn full_counts_of_many_chunks_are_kept_as_encoded_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap();
+        let store = Store::open_with(dir.path(), Env::manual(t0).0).unwrap();
+        let mut period = PeriodCounts::default();
+        for n in 0..6000u64 {
+            period.codes.insert(
+                format!("E0{n:07}"),
+                CodeCounts {
+                    now: Some(AreaPeriod {
+                        audits: n,
+                        ..AreaPeriod::default()
+                    }),
+                    filed: n,
+                    ..CodeCounts::default()
+                },
+            );
+        }
+        let (_, full) = period.clone().split();
+        let whole = serde_json::to_vec(&full).unwrap();
+        assert!(whole.len() > 3 * CHUNK, "{} bytes", whole.len());
+        store
+            .keep_counts(
+                &store.counts_stamp("s").unwrap(),
+                Counts::from([(q4(), period.clone())]),
+            )
+            .unwrap();
+        let tree = store.tree(REPORT_COUNTS).unwrap();
+        let kept: Vec<Vec<u8>> = tree
+            .scan_prefix(full_prefix(q4()))
+            .values()
+            .map(|v| v.unwrap().to_vec())
+            .collect();
+        let expected: Vec<Vec<u8>> = whole.chunks(CHUNK).map(<[u8]>::to_vec).collect();
+        assert_eq!(kept, expected);
+        let back = store.kept_counts("s", q4()).unwrap().unwrap();
+        assert_eq!(
+            serde_json::to_value(&back[&q4()]).unwrap(),
+            serde_json::to_value(&period).unwrap()
+        );
     }
 
     /// Kept counts are read back only while the store is as they were read from: any
