@@ -420,7 +420,7 @@ const OVERLAY_REMOVED: u8 = 0;
 /// A scratch database's page cache: it is read back a batch at a time.
 const OVERLAY_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Sets a dry run's overlay on the store for as long as it lives.
+/// Sets an overlay (a merge's or a dry run's) on the store for as long as it lives.
 struct OverlayGuard<'a> {
     store: &'a Store,
 }
@@ -585,7 +585,7 @@ impl DryRun {
     }
 }
 
-/// A value read through a dry run's overlay: what it holds for the key, if anything
+/// A value read through an overlay: what it holds for the key, if anything
 /// (`Some(None)`: a batch before would have removed it).
 pub(super) fn overlay_value(held: &[u8]) -> Option<sled::IVec> {
     match held.split_first() {
@@ -721,8 +721,8 @@ pub(super) const WRITE_SLICE_BYTES: usize = 4 * 1024 * 1024;
 /// peak of recovering a store of 200,000 responses. Not atomic across slices: a merge
 /// gets all or nothing from the journal's mark, written after its slices (a replay
 /// completes a cut-off merge); recover's scratch trees are never read unless the recover
-/// completes; a dry run's overlay is thrown away. The first error stops the writing and
-/// is returned.
+/// completes; an overlay is read only by its own merge or dry run. The first error stops
+/// the writing and is returned.
 pub(super) fn write_sliced(
     tree: &sled::Tree,
     writes: impl Iterator<Item = Result<(Vec<u8>, Option<Vec<u8>>), StoreError>>,
@@ -1884,11 +1884,12 @@ impl Store {
     }
 
     /// [`Store::merge_file`] for a file verified just before with [`Store::verify_file`]
-    /// (`verified`): if it still holds the same signed bytes (the same digest), its
-    /// answers are not validated a second time (they passed against the same surveys)
-    /// nor its record checksums and signature worked out again (they cannot fail on the
-    /// same bytes); reading, decrypting, the header, counts and the device key are
-    /// checked again, and a file whose bytes changed since gets every check.
+    /// (`verified`): its answers are not validated a second time (they passed against
+    /// the same surveys) nor its record checksums and signature worked out again (they
+    /// cannot fail on the same bytes). Its device key is checked again, and the file is
+    /// read (decrypted) to its end to find it still holds the same signed bytes (the same
+    /// digest) before anything of it is journaled: a file changed since is refused,
+    /// nothing of it merged, to be verified and merged again.
     pub fn merge_verified_file(
         &self,
         path: &Path,
@@ -2496,7 +2497,7 @@ impl Store {
 }
 
 /// How many records of a batch a merge works out at a time (see
-/// [`Store::merge_staged`]): some 14 MB decoded for responses of the simulation. The
+/// [`Store::journal_staged`]): some 14 MB decoded for responses of the simulation. The
 /// unit tests take a few at a time, so that their batches cross slices.
 #[cfg(not(test))]
 pub(super) const STAGE_RECORDS: usize = 1024;
@@ -2514,8 +2515,8 @@ const MERGE_SCRATCH: &str = ".merge-scratch.";
 enum StagedRecords<'a> {
     /// The batch's decoded records.
     Decoded(std::slice::Iter<'a, Record>),
-    /// The batch file, read again a line at a time: its last slice is given only once
-    /// the whole file has been found to be the bytes verified.
+    /// The batch file, read again a line at a time: its end (an empty slice) is given
+    /// only once the whole file has been found to be the bytes verified.
     File(Box<FileRecords<'a>>),
 }
 
@@ -2786,7 +2787,7 @@ mod tests {
     }
 
     /// A merge killed part way through its writes (any prefix of them, in the order
-    /// `apply_merge_writes` makes them) is completed by the next open: the same store as
+    /// `Store::apply_staged` makes them) is completed by the next open: the same store as
     /// the merge left whole. The batch brings a conflict whose new version becomes the
     /// active one, the case where a replay must put the response back itself; and a door
     /// correction moving one of two knocks from 12 to 14 Kay Street (the write taking it

@@ -185,7 +185,7 @@ impl MergeState {
         if !self.door_areas_loaded.insert(area.trim().to_lowercase()) {
             return Ok(());
         }
-        // Read through a dry run's overlay, so earlier batches of the run count.
+        // Read through an overlay, so earlier slices of a merge (or batches of a dry run) count.
         for (key, value) in store.read_prefix(super::merge::MERGE, &door_fate_key(&prefix))? {
             let door = key[DOOR_FATE_PREFIX.len()..].to_vec();
             if let Entry::Vacant(e) = self.door_fates.entry(door) {

@@ -314,8 +314,9 @@ pub struct Store {
     lost_flushed_writes: bool,
     /// For a store opened read-only: where its sled files are read (see [`ReadOnly`]).
     read_only: Option<ReadOnly>,
-    /// A dry run's writes-to-be, read before the store by the lookups of a merge being
-    /// worked out (see [`DryRun`]); None but during a dry run's batch.
+    /// The writes-to-be of a merge being worked out (its slices before, or a dry run's
+    /// batches before), read before the store by its lookups (see [`DryRun`]); None but
+    /// while a batch is worked out.
     overlay: Mutex<Option<sled::Db>>,
     /// How many records of a batch a merge works out at a time (see
     /// [`Store::set_merge_slice`]).
@@ -820,7 +821,7 @@ impl Store {
         Ok(self.db.open_tree(name)?)
     }
 
-    /// The value of `key` in tree `name`, as a dry run's overlay has it if one is set
+    /// The value of `key` in tree `name`, as an overlay has it if one is set
     /// (a key it removed reads as absent), else as the store has it.
     pub(crate) fn read(&self, name: &str, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         let overlay = self.overlay_slot().clone();
@@ -832,7 +833,7 @@ impl Store {
         Ok(self.tree(name)?.get(key)?)
     }
 
-    /// Every key under `prefix` in tree `name` with its value, as a dry run's overlay has
+    /// Every key under `prefix` in tree `name` with its value, as an overlay has
     /// them if one is set (keys it removed left out), in key order.
     pub(crate) fn read_prefix(
         &self,
