@@ -69,8 +69,8 @@
 //! nothing journaled). A slice holds its records decoded, the records they touch (loaded
 //! from the store, not the store's other records) and their encoded writes until they
 //! are staged. The `Merged` line is streamed to the journal from the file read once more
-//! (not encoded again, not built in memory). A dry run holds one batch (see
-//! [`DryRun`]). A batch's response ids are looked up in the index of ids (in the
+//! (not encoded again, not built in memory). A dry run works batches out the same
+//! way (see [`DryRun`]). A batch's response ids are looked up in the index of ids (in the
 //! tallies tree, see [`Store::may_have_response`]) before the responses: most are new,
 //! and finding one missing there reads no leaf of response bodies.
 //!
@@ -158,10 +158,6 @@ pub struct MergedBatch {
 }
 
 impl MergedBatch {
-    fn of(batch: &Batch, merged_at: DateTime<Utc>) -> MergedBatch {
-        MergedBatch::from_manifest(&batch.manifest, &batch.digest, merged_at)
-    }
-
     fn from_manifest(m: &Manifest, digest: &str, merged_at: DateTime<Utc>) -> MergedBatch {
         MergedBatch {
             batch: m.batch,
@@ -402,10 +398,13 @@ pub struct FileCheck {
 /// A merge worked out without writing: batches are worked out one after another, each
 /// seeing what the ones before it would have written. See [`Store::dry_run`].
 ///
-/// Memory is bounded by one batch, as for a merge: each batch is worked out on its own
-/// model, and the writes it would make go to a scratch sled database in a temporary
-/// folder (removed when the dry run is dropped) that the next batches' lookups read
-/// before the store. Nothing of the store itself is written.
+/// Memory is bounded by one slice of a batch, as for a merge: each batch is worked out
+/// a slice at a time, and the writes it would make go to a scratch sled database in a
+/// temporary folder (removed when the dry run is dropped) that the next slices' and
+/// batches' lookups read before the store. Nothing of the store itself is written. A
+/// batch that fails part way (a file changed since it was verified) may leave some of
+/// its slices there: a dry run that returned an error is not asked for more
+/// (`batch merge --dry-run` stops at the error).
 pub struct DryRun {
     // Dropped before the folder that holds its files.
     overlay: sled::Db,
@@ -467,28 +466,38 @@ impl DryRun {
 
     /// What merging `batch` would do after the batches given before it.
     pub fn merge(&mut self, store: &Store, batch: &Batch) -> Result<MergeResult, StoreError> {
-        self.work_out(store, batch, None)
+        let meta = MergedBatch::from_manifest(&batch.manifest, &batch.digest, store.env.now());
+        let total = batch.records.len() as u64;
+        self.stage_batch(
+            store,
+            meta,
+            StagedRecords::Decoded(batch.records.iter()),
+            total,
+        )
     }
 
-    fn work_out(
+    /// Works a batch out into the overlay a slice at a time, as a merge does (see
+    /// [`Store::journal_staged`]), unless the batches before (or the store) have it.
+    fn stage_batch(
         &mut self,
         store: &Store,
-        batch: &Batch,
-        owned: Option<Vec<Record>>,
+        meta: MergedBatch,
+        records: StagedRecords<'_>,
+        total: u64,
     ) -> Result<MergeResult, StoreError> {
-        let mut model = Model::default();
-        let writes = {
+        let before = {
             let _overlay = OverlayGuard::new(store, &self.overlay);
-            let result = store.work_out(&mut model, batch, owned, &mut |_, _| {})?;
-            if !matches!(result, MergeResult::Merged { .. }) {
-                return Ok(result);
-            }
-            (result, model.take_write_set()?)
+            store.merged_before(&meta)?
         };
-        drop(model);
-        let (result, writes) = writes;
-        self.stage(writes)?;
-        Ok(result)
+        if let Some(before) = before {
+            return Ok(MergeResult::AlreadyMerged(before));
+        }
+        let (merged, rejections, _) =
+            store.stage_merge(self, meta, records, total, &mut |_, _| {})?;
+        Ok(MergeResult::Merged {
+            batch: merged,
+            rejections,
+        })
     }
 
     /// Keeps `writes` in the overlay, each over what it held for the key.
@@ -558,7 +567,7 @@ impl DryRun {
         registry: &Registry,
         verified: &Verified,
     ) -> Result<MergeResult, StoreError> {
-        self.merge_checked_file(store, path, identity, registry, Some(&verified.digest))
+        self.merge_checked_file(store, path, identity, registry, Some(verified))
     }
 
     fn merge_checked_file(
@@ -567,21 +576,18 @@ impl DryRun {
         path: &Path,
         identity: Option<&CoordinatorIdentity>,
         registry: &Registry,
-        checked: Option<&str>,
+        verified: Option<&Verified>,
     ) -> Result<MergeResult, StoreError> {
-        match store.check_file(path, identity, registry, checked)? {
-            Ok((mut batch, _)) => {
-                // Moved into the model rather than copied (the batch is not needed after);
-                // nothing is journaled, so its text goes at once.
-                batch.text = None;
-                let owned = std::mem::take(&mut batch.records);
-                self.work_out(store, &batch, Some(owned))
-            }
-            Err(refusal) => Err(StoreError::BatchRefused {
-                path: path.to_path_buf(),
-                reason: refusal.reason(),
-            }),
-        }
+        let (manifest, digest) = store.checked_again(path, identity, registry, verified)?.0;
+        let records = usize::try_from(manifest.counts.total()).unwrap_or(usize::MAX);
+        let meta = MergedBatch::from_manifest(&manifest, &digest, store.env.now());
+        let lines = FileRecords::open(path, identity, &digest, records)?;
+        self.stage_batch(
+            store,
+            meta,
+            StagedRecords::File(Box::new(lines)),
+            records as u64,
+        )
     }
 }
 
@@ -1734,37 +1740,6 @@ impl Store {
             .collect()
     }
 
-    /// Reads, opens and checks a batch file; the batch and its pin state, or why it is
-    /// refused. `checked`: the digest of a batch whose content was checked against
-    /// `registry` in this same run; a file that still has it (the same signed bytes) is
-    /// not checked answer by answer, checksummed or verified again.
-    fn check_file(
-        &self,
-        path: &Path,
-        identity: Option<&CoordinatorIdentity>,
-        registry: &Registry,
-        checked: Option<&str>,
-    ) -> Result<Result<(Batch, PinCheck), Refusal>, StoreError> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => return Ok(Err(Refusal::new(format!("cannot be read: {e}")))),
-        };
-        // Kept with the batch (not copied): the merge journals the records' JSON from it.
-        // The same signed bytes as checked before are not checksummed and verified again.
-        let batch = match batch::open_owned_known(bytes, identity, checked) {
-            Ok(b) => b,
-            Err(e) => return Ok(Err(Refusal::new(e.to_string()))),
-        };
-        let problems = if checked == Some(batch.digest.as_str()) {
-            Vec::new()
-        } else {
-            batch::check_against(&batch, registry)
-        };
-        Ok(self
-            .judge_opened(&batch.manifest, batch.encrypted, problems)?
-            .map(|pin| (batch, pin)))
-    }
-
     /// The checks of a batch file after it opened: its content's `problems` (refused
     /// if any), then its device key.
     fn judge_opened(
@@ -1909,23 +1884,7 @@ impl Store {
         verified: Option<&Verified>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MergeResult, StoreError> {
-        let refused = |refusal: Refusal| StoreError::BatchRefused {
-            path: path.to_path_buf(),
-            reason: refusal.reason(),
-        };
-        // A file verified earlier in this run is not checked record by record again:
-        // reading it below finds whether it still has the bytes verified (its digest).
-        // Its device key is checked again, as a key may have been pinned or revoked since.
-        let (manifest, digest, pin) = match verified {
-            Some(v) => match self.check_device_key(&v.manifest, v.encrypted)? {
-                Ok(pin) => (v.manifest.clone(), v.digest.clone(), pin),
-                Err(refusal) => return Err(refused(refusal)),
-            },
-            None => match self.check_file_records(path, identity, registry)? {
-                Ok((opened, pin)) => (opened.manifest, opened.digest, pin),
-                Err(refusal) => return Err(refused(refusal)),
-            },
-        };
+        let ((manifest, digest), pin) = self.checked_again(path, identity, registry, verified)?;
         if pin == PinCheck::FirstUse {
             self.pin_first_use(&manifest)?;
         }
@@ -1938,6 +1897,35 @@ impl Store {
             self.journal_file_merge(path, identity, &manifest, &digest, records, progress)?;
         self.finish_staged(pending, records as u64, progress)?;
         Ok(result)
+    }
+
+    /// The checks of a batch file about to be merged: every check, or for a file
+    /// `verified` earlier in this run its device key alone (a key may have been pinned
+    /// or revoked since): its records are not checked one by one again, and reading it
+    /// to merge it finds whether it still has the bytes verified (its digest). The
+    /// file's manifest and digest, and its pin state; a refusal is
+    /// [`StoreError::BatchRefused`].
+    fn checked_again(
+        &self,
+        path: &Path,
+        identity: Option<&CoordinatorIdentity>,
+        registry: &Registry,
+        verified: Option<&Verified>,
+    ) -> Result<((Manifest, String), PinCheck), StoreError> {
+        let refused = |refusal: Refusal| StoreError::BatchRefused {
+            path: path.to_path_buf(),
+            reason: refusal.reason(),
+        };
+        match verified {
+            Some(v) => match self.check_device_key(&v.manifest, v.encrypted)? {
+                Ok(pin) => Ok(((v.manifest.clone(), v.digest.clone()), pin)),
+                Err(refusal) => Err(refused(refusal)),
+            },
+            None => match self.check_file_records(path, identity, registry)? {
+                Ok((opened, pin)) => Ok(((opened.manifest, opened.digest), pin)),
+                Err(refusal) => Err(refused(refusal)),
+            },
+        }
     }
 
     /// [`Store::journal_staged`] of the batch file at `path` (`manifest`, `digest`,
@@ -2019,25 +2007,58 @@ impl Store {
     fn journal_staged(
         &self,
         meta: MergedBatch,
-        mut records: StagedRecords<'_>,
+        records: StagedRecords<'_>,
         total: u64,
         journal: &mut dyn FnMut(&MergedBatch) -> Result<JournalMark, StoreError>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(MergeResult, Option<StagedPending>), StoreError> {
+        if let Some(before) = self.merged_before(&meta)? {
+            return Ok((MergeResult::AlreadyMerged(before), None));
+        }
+        let stage = DryRun::in_folder(self.merge_scratch()?)?;
+        let (merged, rejections, appended) =
+            self.stage_merge(&stage, meta, records, total, progress)?;
+        let mark = journal(&merged)?;
+        let result = MergeResult::Merged {
+            batch: merged,
+            rejections,
+        };
+        Ok((result, Some((stage, mark, appended))))
+    }
+
+    /// The batch merged here before as `meta` is (the same digest or the same batch
+    /// id), read through an overlay if one is set.
+    fn merged_before(&self, meta: &MergedBatch) -> Result<Option<MergedBatch>, StoreError> {
         let mut model = Model::default();
-        model.merge.load_for(self, &meta, [])?;
-        if let Some(id) = model.merge.digests.get(&meta.digest).copied().or_else(|| {
+        model.merge.load_for(self, meta, [])?;
+        let id = model.merge.digests.get(&meta.digest).copied().or_else(|| {
             model
                 .merge
                 .batches
                 .contains_key(&meta.batch)
                 .then_some(meta.batch)
-        }) {
-            let before = model.merge.batches.get(&id).cloned().unwrap_or(meta);
-            return Ok((MergeResult::AlreadyMerged(before), None));
-        }
-        drop(model);
-        let stage = DryRun::in_folder(self.merge_scratch()?)?;
+        });
+        Ok(id.map(|id| {
+            model
+                .merge
+                .batches
+                .remove(&id)
+                .unwrap_or_else(|| meta.clone())
+        }))
+    }
+
+    /// Works `records` of a batch not merged before (`meta`, `total` records) out into
+    /// `stage` a slice at a time (see [`Store::journal_staged`]), the batch's own record
+    /// last. Returns the batch as merged, the records rejected, and the doors the merge
+    /// only gives knocks.
+    fn stage_merge(
+        &self,
+        stage: &DryRun,
+        meta: MergedBatch,
+        mut records: StagedRecords<'_>,
+        total: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(MergedBatch, Vec<Rejection>, AppendedDoors), StoreError> {
         let mut counts = MergeCounts::default();
         let mut rejections = Vec::new();
         // Doors only given knocks, by every slice; and doors a slice wrote otherwise
@@ -2099,13 +2120,7 @@ impl Store {
         let mut model = Model::default();
         model.record_batch(&merged, counts);
         stage.stage(model.take_write_set()?)?;
-        drop(model);
-        let mark = journal(&merged)?;
-        let result = MergeResult::Merged {
-            batch: merged,
-            rejections,
-        };
-        Ok((result, Some((stage, mark, appended))))
+        Ok((merged, rejections, appended))
     }
 
     /// Makes a journaled merge's writes, then its mark, and flushes (see
@@ -2233,60 +2248,6 @@ impl Store {
             tallies.transaction(|t| super::own::apply_pending(t, &pending));
         super::transaction_result(result)?;
         self.put_mark(mark)
-    }
-
-    /// Works a batch's merge out on `model` (loading what it touches). Settings stay in
-    /// the records (never applied) so record numbers are the batch's own.
-    ///
-    /// `owned`: the batch's records taken out of it, so that new responses move into the
-    /// model instead of being copied (`batch.records` is then left empty).
-    fn work_out(
-        &self,
-        model: &mut Model,
-        batch: &Batch,
-        owned: Option<Vec<Record>>,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<MergeResult, StoreError> {
-        let meta = MergedBatch::of(batch, self.env.now());
-        model.merge.load_for(self, &meta, [])?;
-        if let Some(id) = model.merge.digests.get(&meta.digest).copied().or_else(|| {
-            model
-                .merge
-                .batches
-                .contains_key(&meta.batch)
-                .then_some(meta.batch)
-        }) {
-            let before = model.merge.batches.get(&id).cloned().unwrap_or(meta);
-            return Ok(MergeResult::AlreadyMerged(before));
-        }
-        let records: &[Record] = owned.as_deref().unwrap_or(&batch.records);
-        let total = records.len() as u64;
-        // Looked up in key order, one tree after the other: neighbouring lookups fall in
-        // the same sled leaf (UUID v7 ids are time-ordered), so a leaf is paged in once a
-        // batch rather than once a record. Applied below in the batch's own order.
-        let mut order: Vec<(Vec<u8>, &Record)> =
-            records.iter().map(|r| (lookup_order(r), r)).collect();
-        order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let order: Vec<&Record> = order.into_iter().map(|(_, r)| r).collect();
-        model.load_records(self, order.iter().copied())?;
-        // In slices so a long batch reports progress while it is read in.
-        let mut done = 0u64;
-        for chunk in order.chunks(256) {
-            model.merge.load_for(self, &meta, chunk.iter().copied())?;
-            done += chunk.len() as u64;
-            progress(done.min(total), total);
-        }
-        drop(order);
-        let (outcome, rejections) = match owned {
-            Some(records) => model.apply_merge(&meta, records.into_iter().map(Cow::Owned)),
-            None => model.apply_merge(&meta, batch.records.iter().map(Cow::Borrowed)),
-        };
-        let mut merged = meta;
-        merged.outcome = outcome;
-        Ok(MergeResult::Merged {
-            batch: merged,
-            rejections,
-        })
     }
 
     /// A dry run: [`DryRun::merge`] works out each batch in turn, writing nothing to
@@ -2640,6 +2601,15 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 10, 5, 10, 0, 0).unwrap()
+    }
+
+    /// Works `batch` out whole on `model`, loading what it touches from `store` (a
+    /// merge works it out a slice at a time): the writes of a whole batch at once.
+    fn work_out_whole(store: &Store, model: &mut Model, batch: &Batch) {
+        let meta = MergedBatch::from_manifest(&batch.manifest, &batch.digest, t0());
+        model.load_records(store, batch.records.iter()).unwrap();
+        model.merge.load_for(store, &meta, &batch.records).unwrap();
+        model.apply_merge(&meta, batch.records.iter().map(Cow::Borrowed));
     }
 
     /// Every write a merge staged, in the order [`Store::apply_staged`] makes them.
@@ -3122,9 +3092,7 @@ mod tests {
         store.merge_batch(&first, &mut |_, _| {}).unwrap();
         let worked_out = || {
             let mut model = Model::default();
-            store
-                .work_out(&mut model, &second, None, &mut |_, _| {})
-                .unwrap();
+            work_out_whole(&store, &mut model, &second);
             model
         };
         let sorted = |writes: Vec<Write>| {
@@ -3194,9 +3162,7 @@ mod tests {
             ],
         );
         let mut model = Model::default();
-        store
-            .work_out(&mut model, &second, None, &mut |_, _| {})
-            .unwrap();
+        work_out_whole(&store, &mut model, &second);
         let writes = model.take_write_set().unwrap();
         let appended = std::mem::take(&mut model.appended);
         let key = |n: &str| door_key(AREA, &door(n)).unwrap();
