@@ -150,8 +150,8 @@ impl Store {
         let tree = self.tree(REPORT_COUNTS)?;
         let (rest, full) = c.split();
         tree.insert(period_key(period), encode(&(period, rest))?)?;
-        // Written a chunk at a time as it is encoded: a period's full counts encoded
-        // whole are tens of MB at 1,000,000 responses, held beside the counts.
+        // Written a chunk at a time as it is encoded, so the period's full counts are
+        // never held encoded whole beside themselves.
         let mut chunks = Chunks {
             tree: &tree,
             period,
