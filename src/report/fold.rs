@@ -49,7 +49,9 @@ pub struct Folded {
 
 /// The format of [`Counts`] as a store keeps them: moved whenever what a fold counts, or
 /// how, changes, so that counts kept by another release are counted again, not misread.
-pub const COUNTS_FORMAT: u32 = 1;
+/// 2: an audit's findings kept once for the urgent and located lists, their transect's
+/// texts once per audit.
+pub const COUNTS_FORMAT: u32 = 2;
 
 /// What the report counts of the responses and doors filed under one area code in one
 /// period. Areas are made of area codes ([`AreaSpec::members`]), so an area's counts are

@@ -1,7 +1,8 @@
 //! The street as audited: NI 195 per element over the area's EVA transects, and the urgent
 //! findings with their fixed references and agencies.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -63,13 +64,41 @@ pub struct Acc {
     findings: BTreeMap<u64, AuditFindings>,
     /// The reading order of the audits in `findings`, to take one back out.
     order: HashMap<Uuid, u64>,
+    /// The texts findings repeat (item ids and labels, agencies, answers), each held
+    /// once: findings are what grows with the audits.
+    #[serde(skip)]
+    texts: HashSet<Arc<str>>,
+}
+
+/// One audit's findings that are urgent or have a position, in checklist order, with
+/// what the audit says of its transect held once for them all. The urgent list and the
+/// located list are both made from these ([`street`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AuditFindings {
+    transect: Option<String>,
+    street: Option<String>,
+    from_ref: Option<String>,
+    to_ref: Option<String>,
+    items: Vec<ItemFinding>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct AuditFindings {
-    urgent: Vec<UrgentFinding>,
-    /// With their notes; the public pack drops them when it lists them.
-    located: Vec<LocatedFinding>,
+struct ItemFinding {
+    item: Arc<str>,
+    label: Arc<str>,
+    /// The answer on the item as text (`None`: not answered), and whether it is a grade.
+    answer: Option<Arc<str>>,
+    graded: bool,
+    /// The finding's, else the item's usual agency.
+    agency: Option<Arc<str>>,
+    urgent: bool,
+    /// The finding's own fixed reference, when given.
+    reference: Option<String>,
+    /// Its position (longitude, latitude, rounded) and whether it is the finding's own
+    /// (else the transect's start); `None`: not located.
+    position: Option<(f64, f64, bool)>,
+    /// The auditor's note (the public pack drops it).
+    note: Option<String>,
 }
 
 impl Acc {
@@ -105,15 +134,31 @@ impl Acc {
             }
             return;
         }
-        let one = std::slice::from_ref(c);
-        let urgent = urgent(one);
-        let located = located(one, false);
-        if !urgent.is_empty() || !located.is_empty() {
-            self.findings
-                .insert(order, AuditFindings { urgent, located });
+        let items = findings(c, &mut self.texts);
+        if !items.is_empty() {
+            self.findings.insert(
+                order,
+                AuditFindings {
+                    transect: transect_id(c.response),
+                    street: text(c, "street"),
+                    from_ref: text(c, "from_ref"),
+                    to_ref: text(c, "to_ref"),
+                    items,
+                },
+            );
             self.order.insert(c.response.id, order);
         }
     }
+}
+
+/// `t` as held once in `texts`.
+fn shared(texts: &mut HashSet<Arc<str>>, t: &str) -> Arc<str> {
+    if let Some(held) = texts.get(t) {
+        return held.clone();
+    }
+    let held: Arc<str> = Arc::from(t);
+    texts.insert(held.clone());
+    held
 }
 
 /// A text answer, trimmed; `None` when empty or not given.
@@ -124,33 +169,52 @@ fn text(c: &Counted<'_>, q: &str) -> Option<String> {
     }
 }
 
-/// The urgent findings of the audits, in audit order then checklist order. Notes are free
-/// text and never leave the device in a report; fixed references do.
-pub fn urgent(audits: &[Counted<'_>]) -> Vec<UrgentFinding> {
+/// The audit's findings that are urgent or have a position, in checklist order. Urgent
+/// findings are listed by their fixed references; notes are free text and never leave
+/// the device in a report. A finding's fixed reference locates it when it reads as a
+/// grid reference; otherwise it is placed at the transect's start point; with neither it
+/// is not located (and listed only if urgent).
+fn findings(c: &Counted<'_>, texts: &mut HashSet<Arc<str>>) -> Vec<ItemFinding> {
+    let start = transect_point(c);
     let mut out = Vec::new();
-    for c in audits {
-        for q in c.survey.questions.iter().filter(|q| q.item.is_some()) {
-            let Some(f) = c.response.findings.get(&q.id) else {
-                continue;
-            };
-            if !f.urgent {
-                continue;
-            }
-            out.push(UrgentFinding {
-                transect: transect_id(c.response),
-                street: text(c, "street"),
-                from_ref: text(c, "from_ref"),
-                to_ref: text(c, "to_ref"),
-                item: q.id.clone(),
-                item_label: q.text.get("en").to_owned(),
-                answer: c.answer(&q.id).map(ToString::to_string).unwrap_or_default(),
-                location: f.location.clone().filter(|l| !l.trim().is_empty()),
-                agency: f
-                    .agency
-                    .clone()
-                    .or_else(|| q.item.as_ref().and_then(|i| i.agency.clone())),
-            });
+    for q in c.survey.questions.iter().filter(|q| q.item.is_some()) {
+        let Some(f) = c.response.findings.get(&q.id) else {
+            continue;
+        };
+        // A record the urgency rule left behind after clearing itself says nothing.
+        if *f == Finding::default() {
+            continue;
         }
+        let reference = f.location.clone().filter(|l| !l.trim().is_empty());
+        let own = reference.as_ref().and_then(|r| {
+            location_point(&Location::GridRef {
+                text: r.trim().to_owned(),
+            })
+        });
+        let position = match (own, start) {
+            (Some((lon, lat)), _) => Some((round6(lon), round6(lat), true)),
+            (None, Some((lon, lat))) => Some((round6(lon), round6(lat), false)),
+            (None, None) => None,
+        };
+        if !f.urgent && position.is_none() {
+            continue;
+        }
+        let answer = c.answer(&q.id);
+        let agency = f
+            .agency
+            .as_deref()
+            .or_else(|| q.item.as_ref().and_then(|i| i.agency.as_deref()));
+        out.push(ItemFinding {
+            item: shared(texts, &q.id),
+            label: shared(texts, q.text.get("en")),
+            answer: answer.map(|a| shared(texts, &a.to_string())),
+            graded: matches!(answer, Some(Answer::Grade(_))),
+            agency: agency.map(|a| shared(texts, a)),
+            urgent: f.urgent,
+            reference,
+            position,
+            note: f.note.clone().filter(|n| !n.trim().is_empty()),
+        });
     }
     out
 }
@@ -169,59 +233,49 @@ fn transect_point(c: &Counted<'_>) -> Option<(f64, f64)> {
     }
 }
 
+/// The urgent findings of the audits, in audit order then checklist order.
+fn urgent<'a>(audits: impl Iterator<Item = &'a AuditFindings>) -> Vec<UrgentFinding> {
+    audits
+        .flat_map(|a| a.items.iter().filter(|f| f.urgent).map(move |f| (a, f)))
+        .map(|(a, f)| UrgentFinding {
+            transect: a.transect.clone(),
+            street: a.street.clone(),
+            from_ref: a.from_ref.clone(),
+            to_ref: a.to_ref.clone(),
+            item: f.item.to_string(),
+            item_label: f.label.to_string(),
+            answer: f.answer.as_deref().unwrap_or_default().to_owned(),
+            location: f.reference.clone(),
+            agency: f.agency.as_deref().map(str::to_owned),
+        })
+        .collect()
+}
+
 /// The findings of the audits that have a position, urgent or not, in audit order then
-/// checklist order. A finding's fixed reference locates it when it reads as a grid
-/// reference; otherwise it is placed at the transect's start point; with neither it is
-/// left out. Notes are free text: `public` drops them.
-pub fn located(audits: &[Counted<'_>], public: bool) -> Vec<LocatedFinding> {
-    let mut out = Vec::new();
-    for c in audits {
-        let start = transect_point(c);
-        for q in c.survey.questions.iter().filter(|q| q.item.is_some()) {
-            let Some(f) = c.response.findings.get(&q.id) else {
-                continue;
-            };
-            // A record the urgency rule left behind after clearing itself says nothing.
-            if *f == Finding::default() {
-                continue;
-            }
-            let reference = f.location.clone().filter(|l| !l.trim().is_empty());
-            let own = reference.as_ref().and_then(|r| {
-                location_point(&Location::GridRef {
-                    text: r.trim().to_owned(),
-                })
-            });
-            let (position_from, (lon, lat)) = match (own, start) {
-                (Some(p), _) => ("finding", p),
-                (None, Some(p)) => ("transect_start", p),
-                (None, None) => continue,
-            };
-            out.push(LocatedFinding {
-                transect: transect_id(c.response),
-                item: q.id.clone(),
-                item_label: q.text.get("en").to_owned(),
-                grade: match c.answer(&q.id) {
-                    Some(Answer::Grade(g)) => Some(g.to_string()),
-                    _ => None,
-                },
-                agency: f
-                    .agency
-                    .clone()
-                    .or_else(|| q.item.as_ref().and_then(|i| i.agency.clone())),
+/// checklist order; `public` drops the notes.
+fn located<'a>(
+    audits: impl Iterator<Item = &'a AuditFindings>,
+    public: bool,
+) -> Vec<LocatedFinding> {
+    audits
+        .flat_map(|a| a.items.iter().map(move |f| (a, f)))
+        .filter_map(|(a, f)| {
+            let (lon, lat, own) = f.position?;
+            Some(LocatedFinding {
+                transect: a.transect.clone(),
+                item: f.item.to_string(),
+                item_label: f.label.to_string(),
+                grade: f.answer.as_deref().filter(|_| f.graded).map(str::to_owned),
+                agency: f.agency.as_deref().map(str::to_owned),
                 urgent: f.urgent,
-                reference,
-                lon: round6(lon),
-                lat: round6(lat),
-                position_from: position_from.to_owned(),
-                note: if public {
-                    None
-                } else {
-                    f.note.clone().filter(|n| !n.trim().is_empty())
-                },
-            });
-        }
-    }
-    out
+                reference: f.reference.clone(),
+                lon,
+                lat,
+                position_from: if own { "finding" } else { "transect_start" }.to_owned(),
+                note: if public { None } else { f.note.clone() },
+            })
+        })
+        .collect()
 }
 
 pub fn street(now: &AreaPeriod, public: bool) -> Street {
@@ -233,18 +287,7 @@ pub fn street(now: &AreaPeriod, public: bool) -> Street {
             .zip(now.street.ni195)
             .map(|(e, n)| ni195(e, n))
             .collect(),
-        urgent: findings
-            .clone()
-            .flat_map(|f| f.urgent.iter().cloned())
-            .collect(),
-        located_findings: findings
-            .flat_map(|f| f.located.iter().cloned())
-            .map(|mut l| {
-                if public {
-                    l.note = None;
-                }
-                l
-            })
-            .collect(),
+        urgent: urgent(findings.clone()),
+        located_findings: located(findings, public),
     }
 }
