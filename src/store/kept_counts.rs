@@ -18,8 +18,7 @@
 //! `3\x1f` + period + `\x1f` + chunk number (8 digits) → the full ones, as JSON cut into
 //! chunks of [`CHUNK`] bytes. The full counts hold the EVA findings the pack lists, which
 //! grow with the audits: a report reads its own period's only, and the chunks bound what
-//! one leaf holds. A reader takes chunks of any size (counts kept by a release that cut
-//! them bigger still read).
+//! one leaf holds. The reader joins chunks of any size.
 
 use std::collections::BTreeMap;
 
@@ -316,7 +315,8 @@ mod tests {
         );
     }
 
-    /// Counts kept by a release that cut them into chunks of 256 KiB read back the same.
+    /// The reader joins chunks of any size: the same counts cut into 256 KiB chunks (as
+    /// they were before) read back the same.
     #[test]
     fn full_counts_kept_in_bigger_chunks_still_read() {
         let dir = tempfile::tempdir().unwrap();
