@@ -34,9 +34,9 @@ pub(super) const REPORT_COUNTS: &str = "report-counts";
 const STAMP: &[u8] = b"1\x1fstamp";
 const PERIOD_PREFIX: &[u8] = b"2\x1f";
 const FULL_PREFIX: &[u8] = b"3\x1f";
-/// The size of a chunk of a period's full counts. Small, because sled reads, copies and
-/// rewrites a leaf whole (sixteen of these chunks) for each chunk written or removed,
-/// and holds up to 64 leaves read beyond its cache: with 256 KiB chunks, dropping the
+/// The size of a chunk of a period's full counts. Small, because sled reads a leaf whole
+/// (sixteen of these chunks) to write or remove any key in it, and holds up to 64
+/// leaves read beyond its cache: with 256 KiB chunks, dropping the
 /// counts of a store of 1,000,000 responses ([`Store::forget_counts`]) took the memory
 /// from 200 MB to 430 MB for a moment.
 const CHUNK: usize = 16 * 1024;
@@ -329,7 +329,8 @@ mod tests {
 
     /// Kept counts are read back only while the store is as they were read from: any
     /// journaled write, another set of surveys, another format of counts, or a stamp or
-    /// value that does not read makes them absent (so the report counts every response), never wrong.
+    /// value that does not read makes them absent (so the report counts every
+    /// response), never wrong.
     #[test]
     fn kept_counts_are_read_only_for_the_store_they_were_counted_from() {
         let dir = tempfile::tempdir().unwrap();
