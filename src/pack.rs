@@ -201,7 +201,7 @@ fn surveys_digest(registry: &Registry) -> String {
 }
 
 /// Counts every period of the store in full, a period at a time, and keeps the counts in
-/// it ([`Store::keep_period_counts`]), so that a report on any period reads them instead of
+/// it ([`Store::counts_keeper`]), so that a report on any period reads them instead of
 /// every response until the store next changes; `false` (and nothing read) when the counts kept
 /// are the store's as it is. Run after a merge, when a coordinator's store has just
 /// changed and the reports are what comes next.
@@ -231,7 +231,7 @@ pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
     // has not placed).
     let mut todo: BTreeSet<Period> = periods.into_iter().collect();
     let mut done = BTreeSet::new();
-    store.forget_counts()?;
+    let mut keeper = store.counts_keeper(stamp)?;
     while let Some(period) = todo.pop_last() {
         let fold = Fold::new(registry, &taxonomy, period);
         let (fold, knocked) = read_into(store, fold, |each| {
@@ -247,10 +247,10 @@ pub fn keep_counts(store: &Store, registry: &Registry) -> Result<bool, Error> {
                 .copied(),
         );
         if let Some(c) = counts.remove(&period) {
-            store.keep_period_counts(period, c)?;
+            keeper.period(period, c)?;
         }
     }
-    store.stamp_counts(&stamp)?;
+    keeper.finish()?;
     Ok(true)
 }
 

@@ -1,45 +1,51 @@
-//! The report's counts kept in the store (tree `report-counts`), so that a report on a
-//! coordinator's store reads a few counts per area code and period instead of every
-//! response: written after a merge, read by `doorstep report`.
+//! The report's counts kept beside the store (folder `report-counts` in the data
+//! directory), so that a report on a coordinator's store reads a few counts per area code
+//! and period instead of every response: written after a merge, read by `doorstep report`.
 //!
 //! Derived data, right only for the exact state they were counted from. They carry a
 //! stamp: the journal mark the store reflected when they were read, how many drafts and
 //! finalized responses it held (a store rebuilt from the same journal by a release that
 //! copied these counts over must hold the same), the installed surveys (the counts depend
-//! on them) and the format of the counts. A report uses them
-//! only when that stamp is the store's present one: every write the report could see
-//! (a response, a door, a knock, a merge) moves the journal mark first, so kept counts
-//! are never read stale, only not at all. Recover does not copy the tree.
+//! on them) and the format of the counts. A report uses them only when that stamp is the
+//! store's present one: every write the report could see (a response, a door, a knock, a
+//! merge) moves the journal mark first, so kept counts are never read stale, only not at
+//! all. Recover removes them.
 //!
-//! Keys, in this order so that sled's leaves (read whole; sixteen keys each when they
-//! hold more than a few KiB) keep the small records apart from the large: `1\x1fstamp`
-//! → the stamp; `2\x1f` + period → that period's counts per area code without the full
-//! ones ([`PeriodCounts::split`]);
-//! `3\x1f` + period + `\x1f` + chunk number (8 digits) → the full ones, as JSON cut into
-//! chunks of [`CHUNK`] bytes. The full counts hold the EVA findings the pack lists, which
-//! grow with the audits: a report reads its own period's only, and the chunks bound what
-//! one leaf holds. The reader joins chunks of any size.
+//! Files, not sled: keeping the counts of a store of 1,000,000 responses writes some
+//! 35 MB per period, and sled holds what is written in new versions of its leaves:
+//! written into sled they took the merge to 290-540 MB, written to files to 240-260 MB
+//! (BENCHMARKS.md).
+//!
+//! Each file is JSON Lines, the stamp on its first line: `periods.jsonl` holds every
+//! period's counts per area code without the full ones ([`PeriodCounts::split`]), and
+//! `<period>.jsonl` that period's full ones (they hold the EVA findings the pack lists,
+//! which grow with the audits; a report reads its own period's only). Each is written
+//! whole under another name and renamed into place, `periods.jsonl` last, so a reader
+//! finds a file whole or not at all; a file whose stamp is not the store's is not used.
+//!
+//! A release before this one kept the counts in the store's tree `report-counts`: that
+//! tree is dropped when counts are next kept, and never read.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::journal::JournalMark;
-use super::{Store, StoreError, decode, encode};
+use super::{Store, StoreError};
 use crate::report::AreaPeriod;
 use crate::report::fold::{COUNTS_FORMAT, Counts, PeriodCounts};
 use crate::response::Period;
 
+/// The folder in the data directory the counts are kept in.
+pub const COUNTS_DIR: &str = "report-counts";
+/// The tree an earlier release kept the counts in.
 pub(super) const REPORT_COUNTS: &str = "report-counts";
-const STAMP: &[u8] = b"1\x1fstamp";
-const PERIOD_PREFIX: &[u8] = b"2\x1f";
-const FULL_PREFIX: &[u8] = b"3\x1f";
-/// The size of a chunk of a period's full counts. Small, because sled reads a leaf whole
-/// (sixteen of these chunks) to write or remove any key in it, and holds up to 64
-/// leaves read beyond its cache: with 256 KiB chunks, dropping the
-/// counts of a store of 1,000,000 responses ([`Store::forget_counts`]) took the memory
-/// from 200 MB to 430 MB for a moment.
-const CHUNK: usize = 16 * 1024;
+const PERIODS_FILE: &str = "periods.jsonl";
+/// The start of the name a file is written under before it is renamed into place.
+const WRITING: &str = ".writing-";
 
 /// What kept counts were counted from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,66 +58,116 @@ pub struct CountsStamp {
     format: u32,
 }
 
-fn period_key(period: Period) -> Vec<u8> {
-    [PERIOD_PREFIX, period.to_string().as_bytes()].concat()
+fn full_name(period: Period) -> String {
+    format!("{period}.jsonl")
 }
 
-/// The prefix of a period's chunks.
-fn full_prefix(period: Period) -> Vec<u8> {
-    [FULL_PREFIX, period.to_string().as_bytes(), b"\x1f"].concat()
-}
-
-fn chunk_key(period: Period, n: usize) -> Vec<u8> {
-    [full_prefix(period), format!("{n:08}").into_bytes()].concat()
+/// Removes the counts kept in `data_dir` (by `recover`, whose store may differ from the
+/// one they were counted from under the same journal mark).
+pub(super) fn forget_in(data_dir: &Path) -> Result<(), StoreError> {
+    let dir = data_dir.join(COUNTS_DIR);
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::io(dir, e)),
+    }
 }
 
 /// Kept counts that do not read are treated as absent: they are derived, and the
 /// responses they came from are still there to count.
-fn unusable(e: impl std::fmt::Display) -> Result<Option<Counts>, StoreError> {
-    tracing::warn!("kept report counts not used: {e}");
+fn unusable(file: &Path, e: impl std::fmt::Display) -> Result<Option<Counts>, StoreError> {
+    tracing::warn!("kept report counts not used: {}: {e}", file.display());
     Ok(None)
 }
 
-/// Writes a period's encoded full counts into its chunks of [`CHUNK`] bytes as they come
-/// (the same chunks as the bytes encoded whole, cut every [`CHUNK`]).
-struct Chunks<'a> {
-    tree: &'a sled::Tree,
-    period: Period,
-    next: usize,
-    held: Vec<u8>,
-    /// The store's error, kept to be returned as itself rather than as an I/O error.
-    failed: Option<sled::Error>,
+/// Why a kept file is not read. Whatever it is, the counts are derived: the report counts
+/// the responses instead.
+enum NotRead {
+    /// Not there: never kept, or forgotten.
+    Missing,
+    /// There, but not of the store as it is, damaged, or not to be read.
+    Unusable(String),
 }
 
-impl Chunks<'_> {
-    /// Writes what is held as the next chunk.
-    fn write_held(&mut self) -> Result<(), sled::Error> {
-        if !self.held.is_empty() {
-            self.tree
-                .insert(chunk_key(self.period, self.next), self.held.as_slice())?;
-            self.next += 1;
-            self.held.clear();
-        }
-        Ok(())
+/// Opens a kept file and reads its stamp line; the file is read on from the next line.
+fn open_stamped(path: &Path) -> Result<(CountsStamp, BufReader<File>), NotRead> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(NotRead::Missing),
+        Err(e) => return Err(NotRead::Unusable(e.to_string())),
+    };
+    let mut reader = BufReader::new(file);
+    let mut line = String::new();
+    // A stamp is short: a longer first line is not one (and is not read on).
+    if let Err(e) = (&mut reader).take(4096).read_line(&mut line) {
+        return Err(NotRead::Unusable(format!("stamp: {e}")));
+    }
+    match serde_json::from_str::<CountsStamp>(&line) {
+        Ok(stamp) => Ok((stamp, reader)),
+        Err(e) => Err(NotRead::Unusable(format!("stamp: {e}"))),
     }
 }
 
-impl std::io::Write for Chunks<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let room = CHUNK - self.held.len();
-        let take = bytes.len().min(room);
-        self.held.extend_from_slice(&bytes[..take]);
-        if self.held.len() == CHUNK
-            && let Err(e) = self.write_held()
-        {
-            self.failed = Some(e);
-            return Err(std::io::Error::other("the store failed"));
-        }
-        Ok(take)
+/// The value after a kept file's stamp line; `Err` with why when it does not read.
+fn read_rest<T: serde::de::DeserializeOwned>(mut reader: BufReader<File>) -> Result<T, String> {
+    // Read whole, then decoded: serde_json decodes from memory faster than from a reader.
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+}
+
+/// Writes `value` under `dir/name`: stamp line, the value's JSON, then flushed to disk
+/// under a passing name and renamed into place, so the name holds a whole file or none.
+/// The value is encoded as it is written, never held encoded whole.
+fn write_stamped(
+    dir: &Path,
+    name: &str,
+    stamp: &CountsStamp,
+    value: &impl Serialize,
+) -> Result<(), StoreError> {
+    let passing = dir.join(format!("{WRITING}{name}"));
+    let path = dir.join(name);
+    let io = |e: std::io::Error| StoreError::io(&passing, e);
+    let file = File::create(&passing).map_err(io)?;
+    let mut out = BufWriter::new(file);
+    let encode = |e: serde_json::Error| match e.io_error_kind() {
+        Some(_) => StoreError::io(&passing, std::io::Error::from(e)),
+        None => StoreError::Encode(e.to_string()),
+    };
+    serde_json::to_writer(&mut out, stamp).map_err(encode)?;
+    out.write_all(b"\n").map_err(io)?;
+    serde_json::to_writer(&mut out, value).map_err(encode)?;
+    out.write_all(b"\n").map_err(io)?;
+    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    std::fs::rename(&passing, &path).map_err(|e| StoreError::io(&path, e))
+}
+
+/// Counts being kept a period at a time ([`Store::counts_keeper`]); nothing kept is used
+/// until [`CountsKeeper::finish`].
+pub struct CountsKeeper {
+    dir: PathBuf,
+    stamp: CountsStamp,
+    /// Each period's counts without the full ones, written last.
+    rest: Vec<(Period, PeriodCounts)>,
+}
+
+impl CountsKeeper {
+    /// Keeps one period's counts: its full counts written now, the rest held (small)
+    /// until [`CountsKeeper::finish`].
+    pub fn period(&mut self, period: Period, c: PeriodCounts) -> Result<(), StoreError> {
+        let (rest, full) = c.split();
+        write_stamped(&self.dir, &full_name(period), &self.stamp, &full)?;
+        self.rest.push((period, rest));
+        Ok(())
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    /// Writes every period's counts per area code: from now on a report reads them.
+    pub fn finish(self) -> Result<(), StoreError> {
+        write_stamped(&self.dir, PERIODS_FILE, &self.stamp, &self.rest)?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StoreError::io(&self.dir, e))
     }
 }
 
@@ -128,69 +184,68 @@ impl Store {
         })
     }
 
+    fn counts_dir(&self) -> PathBuf {
+        self.data_dir.join(COUNTS_DIR)
+    }
+
     /// Keeps `counts`, read from the store under `stamp`, in place of any kept before.
-    /// Written one period at a time (each period's full counts dropped once written), the
-    /// stamp last: until it is written nothing kept is used, and sled recovers a prefix
-    /// of its writes, so a kill leaves no counts rather than half of them.
     pub fn keep_counts(&self, stamp: &CountsStamp, counts: Counts) -> Result<(), StoreError> {
-        self.forget_counts()?;
+        let mut keeper = self.counts_keeper(stamp.clone())?;
         for (period, c) in counts {
-            self.keep_period_counts(period, c)?;
+            keeper.period(period, c)?;
         }
-        self.stamp_counts(stamp)
+        keeper.finish()
     }
 
-    /// Drops the counts kept (the first step of keeping new ones a period at a time:
-    /// [`Store::keep_period_counts`] for each, then [`Store::stamp_counts`]).
+    /// Drops the counts kept before and starts keeping counts read under `stamp`, a
+    /// period at a time ([`CountsKeeper::period`], then [`CountsKeeper::finish`]). A kill
+    /// before the end leaves no counts rather than some.
+    pub fn counts_keeper(&self, stamp: CountsStamp) -> Result<CountsKeeper, StoreError> {
+        self.forget_counts()?;
+        let dir = self.counts_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        Ok(CountsKeeper {
+            dir,
+            stamp,
+            rest: Vec::new(),
+        })
+    }
+
+    /// Drops the counts kept, and the tree of an earlier release that kept them in the
+    /// store.
     pub fn forget_counts(&self) -> Result<(), StoreError> {
-        let tree = self.tree(REPORT_COUNTS)?;
-        tree.remove(STAMP)?;
-        tree.clear()?;
-        Ok(())
-    }
-
-    /// Keeps one period's counts (not used until the stamp is written).
-    pub fn keep_period_counts(&self, period: Period, c: PeriodCounts) -> Result<(), StoreError> {
-        let tree = self.tree(REPORT_COUNTS)?;
-        let (rest, full) = c.split();
-        tree.insert(period_key(period), encode(&(period, rest))?)?;
-        // Written a chunk at a time as it is encoded, so the period's full counts are
-        // never held encoded whole beside themselves.
-        let mut chunks = Chunks {
-            tree: &tree,
-            period,
-            next: 0,
-            held: Vec::with_capacity(CHUNK),
-            failed: None,
-        };
-        let encoded = serde_json::to_writer(&mut chunks, &full);
-        if let Some(e) = chunks.failed.take() {
-            return Err(e.into());
+        forget_in(&self.data_dir)?;
+        if self
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == REPORT_COUNTS.as_bytes())
+        {
+            super::recover::drop_scratch(&self.db, REPORT_COUNTS)?;
         }
-        encoded.map_err(|e| StoreError::Encode(e.to_string()))?;
-        chunks.write_held()?;
         Ok(())
     }
 
-    /// Marks the counts kept since [`Store::forget_counts`] as read under `stamp`.
-    pub fn stamp_counts(&self, stamp: &CountsStamp) -> Result<(), StoreError> {
-        self.tree(REPORT_COUNTS)?.insert(STAMP, encode(stamp)?)?;
-        Ok(())
+    /// The stamp of the counts kept: `None` when there are none or they do not read.
+    fn kept_stamp(&self) -> Option<(CountsStamp, BufReader<File>)> {
+        let path = self.counts_dir().join(PERIODS_FILE);
+        match open_stamped(&path) {
+            Ok(kept) => Some(kept),
+            Err(NotRead::Missing) => None,
+            Err(NotRead::Unusable(e)) => {
+                tracing::warn!("kept report counts not used: {}: {e}", path.display());
+                None
+            }
+        }
     }
 
     /// Whether counts are kept that were read from the store as it is now with the same
     /// surveys installed.
     pub fn counts_current(&self, surveys: &str) -> Result<bool, StoreError> {
-        let Some(bytes) = self.tree(REPORT_COUNTS)?.get(STAMP)? else {
-            return Ok(false);
-        };
-        match decode::<CountsStamp>(|| "report counts stamp".to_owned(), &bytes) {
-            Ok(stamp) => Ok(stamp == self.counts_stamp(surveys)?),
-            Err(e) => {
-                tracing::warn!("kept report counts not used: {e}");
-                Ok(false)
-            }
-        }
+        Ok(match self.kept_stamp() {
+            Some((stamp, _)) => stamp == self.counts_stamp(surveys)?,
+            None => false,
+        })
     }
 
     /// The counts kept for a report on `period` (in full for that period, the issue
@@ -198,33 +253,32 @@ impl Store {
     /// same surveys installed; `None` when there are none or they are not (the caller
     /// then reads the responses), or when they do not read ([`unusable`]).
     pub fn kept_counts(&self, surveys: &str, period: Period) -> Result<Option<Counts>, StoreError> {
-        if !self.counts_current(surveys)? {
+        let Some((stamp, reader)) = self.kept_stamp() else {
+            return Ok(None);
+        };
+        let now = self.counts_stamp(surveys)?;
+        if stamp != now {
             return Ok(None);
         }
-        let tree = self.tree(REPORT_COUNTS)?;
+        let path = self.counts_dir().join(PERIODS_FILE);
         let mut counts = Counts::new();
-        for entry in tree.scan_prefix(PERIOD_PREFIX) {
-            let (key, value) = entry?;
-            let name = || String::from_utf8_lossy(&key).replace('\x1f', " ");
-            match decode::<(Period, PeriodCounts)>(name, &value) {
-                Ok((p, c)) => {
-                    counts.insert(p, c);
-                }
-                Err(e) => return unusable(e),
-            }
+        match read_rest::<Vec<(Period, PeriodCounts)>>(reader) {
+            Ok(rest) => counts.extend(rest),
+            Err(e) => return unusable(&path, e),
         }
         if let Some(c) = counts.get_mut(&period) {
-            let mut bytes = Vec::new();
-            for (n, entry) in tree.scan_prefix(full_prefix(period)).enumerate() {
-                let (key, value) = entry?;
-                if key != chunk_key(period, n) {
-                    return unusable(format!("{period}: chunk {n} missing"));
+            let path = self.counts_dir().join(full_name(period));
+            let reader = match open_stamped(&path) {
+                Ok((stamp, _)) if stamp != now => {
+                    return unusable(&path, "counted from another state of the store");
                 }
-                bytes.extend_from_slice(&value);
-            }
-            match serde_json::from_slice::<BTreeMap<String, AreaPeriod>>(&bytes) {
+                Ok((_, reader)) => reader,
+                Err(NotRead::Missing) => return unusable(&path, "missing"),
+                Err(NotRead::Unusable(e)) => return unusable(&path, e),
+            };
+            match read_rest::<BTreeMap<String, AreaPeriod>>(reader) {
                 Ok(full) => c.join(full),
-                Err(e) => return unusable(format!("{period}: {e}")),
+                Err(e) => return unusable(&path, e),
             }
         }
         Ok(Some(counts))
@@ -270,14 +324,28 @@ mod tests {
             .collect()
     }
 
-    /// A period's full counts longer than a chunk are written as they are encoded into
-    /// the same chunks as the bytes encoded whole, and read back the same, also from
-    /// chunks of another size.
-    #[test]
-    fn full_counts_of_many_chunks_are_kept_as_encoded_whole() {
-        let dir = tempfile::tempdir().unwrap();
+    fn open(dir: &Path) -> Store {
         let t0 = Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap();
-        let store = Store::open_with(dir.path(), Env::manual(t0).0).unwrap();
+        Store::open_with(dir, Env::manual(t0).0).unwrap()
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.join(COUNTS_DIR))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Large counts are written to their files and read back the same; no file is left
+    /// under its passing name.
+    #[test]
+    fn counts_are_kept_in_files_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
         let mut period = PeriodCounts::default();
         for n in 0..6000u64 {
             period.codes.insert(
@@ -292,50 +360,48 @@ mod tests {
                 },
             );
         }
-        let (_, full) = period.clone().split();
-        let whole = serde_json::to_vec(&full).unwrap();
-        assert!(whole.len() > 2 * 256 * 1024, "{} bytes", whole.len());
+        let q3: Period = "2026-Q3".parse().unwrap();
         store
             .keep_counts(
                 &store.counts_stamp("s").unwrap(),
-                Counts::from([(q4(), period.clone())]),
+                Counts::from([(q4(), period.clone()), (q3, some_counts()[&q4()].clone())]),
             )
             .unwrap();
-        let tree = store.tree(REPORT_COUNTS).unwrap();
-        let kept: Vec<Vec<u8>> = tree
-            .scan_prefix(full_prefix(q4()))
-            .values()
-            .map(|v| v.unwrap().to_vec())
-            .collect();
-        let expected: Vec<Vec<u8>> = whole.chunks(CHUNK).map(<[u8]>::to_vec).collect();
-        assert_eq!(kept, expected);
-        // Read back as written, and cut into chunks of 256 KiB (as they were before):
-        // the reader joins chunks of any size.
-        for cut in [CHUNK, 256 * 1024] {
-            for key in tree.scan_prefix(full_prefix(q4())).keys() {
-                tree.remove(key.unwrap()).unwrap();
-            }
-            for (n, chunk) in whole.chunks(cut).enumerate() {
-                tree.insert(chunk_key(q4(), n), chunk).unwrap();
-            }
-            let back = store.kept_counts("s", q4()).unwrap().unwrap();
-            assert_eq!(
-                serde_json::to_value(&back[&q4()]).unwrap(),
-                serde_json::to_value(&period).unwrap(),
-                "chunks of {cut} bytes"
-            );
-        }
+        assert_eq!(
+            files(dir.path()),
+            ["2026-Q3.jsonl", "2026-Q4.jsonl", "periods.jsonl"]
+        );
+        let back = store.kept_counts("s", q4()).unwrap().unwrap();
+        assert_eq!(
+            serde_json::to_value(&back[&q4()]).unwrap(),
+            serde_json::to_value(&period).unwrap()
+        );
+        // The other period without its full counts.
+        assert!(back[&q3].codes.values().all(|c| c.now.is_none()));
+        assert_eq!(filed(&back), {
+            let mut f: Vec<u64> = vec![3];
+            f.extend(0..6000u64);
+            f
+        });
+        // Each file starts with the stamp, on a line of its own.
+        let text =
+            std::fs::read_to_string(dir.path().join(COUNTS_DIR).join("2026-Q4.jsonl")).unwrap();
+        let first = text.lines().next().unwrap();
+        assert_eq!(
+            serde_json::from_str::<CountsStamp>(first).unwrap(),
+            store.counts_stamp("s").unwrap()
+        );
     }
 
     /// Kept counts are read back only while the store is as they were read from: any
     /// journaled write, another set of surveys, another format of counts, or a stamp or
-    /// value that does not read makes them absent (so the report counts every
-    /// response), never wrong.
+    /// file that does not read makes them absent (so the report counts every response),
+    /// never wrong.
     #[test]
     fn kept_counts_are_read_only_for_the_store_they_were_counted_from() {
         let dir = tempfile::tempdir().unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 10, 5, 9, 0, 0).unwrap();
-        let store = Store::open_with(dir.path(), Env::manual(t0).0).unwrap();
+        let store = open(dir.path());
         assert!(
             store.kept_counts("s", q4()).unwrap().is_none(),
             "none kept yet"
@@ -393,6 +459,7 @@ mod tests {
         store
             .keep_counts(&store.counts_stamp("s").unwrap(), Counts::new())
             .unwrap();
+        assert_eq!(files(dir.path()), ["periods.jsonl"]);
         assert_eq!(
             store.kept_counts("s", q4()).unwrap().map(|c| c.len()),
             Some(0)
@@ -401,32 +468,113 @@ mod tests {
             .keep_counts(&store.counts_stamp("s").unwrap(), some_counts())
             .unwrap();
 
-        // Damaged: a period's counts, then the stamp.
-        let tree = store.tree(REPORT_COUNTS).unwrap();
-        let key = period_key(q4());
-        let good = tree
-            .insert(&key, &b"{\"format\":1,\"record\":["[..])
-            .unwrap()
-            .unwrap();
-        assert!(store.counts_current("s").unwrap());
-        assert!(store.kept_counts("s", q4()).unwrap().is_none());
-        tree.insert(&key, good).unwrap();
-        assert!(store.kept_counts("s", q4()).unwrap().is_some());
-        let first = chunk_key(q4(), 0);
-        let good = tree.insert(&first, &b"[]"[..]).unwrap().unwrap();
-        assert!(store.kept_counts("s", q4()).unwrap().is_none());
-        tree.insert(&first, good.clone()).unwrap();
-        assert!(store.kept_counts("s", q4()).unwrap().is_some());
-        // A chunk missing from between two others.
-        tree.insert(chunk_key(q4(), 2), &b"{}"[..]).unwrap();
-        tree.remove(&first).unwrap();
-        assert!(store.kept_counts("s", q4()).unwrap().is_none());
-        tree.insert(&first, good).unwrap();
-        tree.remove(chunk_key(q4(), 2)).unwrap();
-        assert!(store.kept_counts("s", q4()).unwrap().is_some());
-        tree.insert(STAMP, &b"not json"[..]).unwrap();
+        // Damaged or out of step, each file in turn; put back, read again.
+        let counts_dir = dir.path().join(COUNTS_DIR);
+        let stamp_line = serde_json::to_string(&store.counts_stamp("s").unwrap()).unwrap();
+        let mut other = store.counts_stamp("s").unwrap();
+        other.responses[1] += 1;
+        let other_line = serde_json::to_string(&other).unwrap();
+        for name in ["periods.jsonl", "2026-Q4.jsonl"] {
+            let path = counts_dir.join(name);
+            let good = std::fs::read(&path).unwrap();
+            let body = &good[stamp_line.len() + 1..];
+            let damaged: Vec<(&str, Vec<u8>)> = vec![
+                ("cut short", good[..good.len() - 5].to_vec()),
+                ("empty", Vec::new()),
+                ("the stamp only", [stamp_line.as_bytes(), b"\n"].concat()),
+                (
+                    "another stamp",
+                    [other_line.as_bytes(), b"\n", body].concat(),
+                ),
+                ("a stamp that is not one", [b"not json\n", body].concat()),
+                ("not text", vec![0xff; 5000]),
+                (
+                    "other counts",
+                    [stamp_line.as_bytes(), b"\n[1,2]\n"].concat(),
+                ),
+            ];
+            for (what, bytes) in damaged {
+                std::fs::write(&path, &bytes).unwrap();
+                assert!(
+                    store.kept_counts("s", q4()).unwrap().is_none(),
+                    "{name}: {what}"
+                );
+            }
+            std::fs::remove_file(&path).unwrap();
+            assert!(
+                store.kept_counts("s", q4()).unwrap().is_none(),
+                "{name}: gone"
+            );
+            std::fs::write(&path, &good).unwrap();
+            assert!(
+                store.kept_counts("s", q4()).unwrap().is_some(),
+                "{name}: put back"
+            );
+        }
+        // A period's file is read only for a report on that period.
+        std::fs::remove_file(counts_dir.join("2026-Q4.jsonl")).unwrap();
+        assert!(
+            store
+                .kept_counts("s", "2026-Q3".parse().unwrap())
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    /// Counts are kept a period at a time: until the last step nothing kept is used, and
+    /// what was kept before is gone from the first.
+    #[test]
+    fn counts_half_kept_are_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let stamp = store.counts_stamp("s").unwrap();
+        store.keep_counts(&stamp, some_counts()).unwrap();
+        let mut keeper = store.counts_keeper(stamp.clone()).unwrap();
+        assert!(!store.counts_current("s").unwrap());
+        for (period, c) in some_counts() {
+            keeper.period(period, c).unwrap();
+        }
         assert!(!store.counts_current("s").unwrap());
         assert!(store.kept_counts("s", q4()).unwrap().is_none());
+        drop(keeper);
+        let mut keeper = store.counts_keeper(stamp).unwrap();
+        assert_eq!(files(dir.path()), Vec::<String>::new());
+        for (period, c) in some_counts() {
+            keeper.period(period, c).unwrap();
+        }
+        keeper.finish().unwrap();
+        assert_eq!(filed(&store.kept_counts("s", q4()).unwrap().unwrap()), [3]);
+    }
+
+    /// A release before this one kept the counts in a tree of the store: never read, and
+    /// dropped when counts are next kept.
+    #[test]
+    fn counts_an_earlier_release_kept_in_the_store_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let old = store.tree(REPORT_COUNTS).unwrap();
+        old.insert(
+            b"1\x1fstamp",
+            serde_json::to_vec(&store.counts_stamp("s").unwrap()).unwrap(),
+        )
+        .unwrap();
+        for n in 0..50 {
+            old.insert(format!("3\x1f2026-Q4\x1f{n:08}"), vec![b'x'; 16 * 1024])
+                .unwrap();
+        }
+        drop(old);
+        assert!(store.kept_counts("s", q4()).unwrap().is_none());
+        store
+            .keep_counts(&store.counts_stamp("s").unwrap(), some_counts())
+            .unwrap();
+        assert!(
+            !store
+                .db
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() == REPORT_COUNTS.as_bytes())
+        );
+        assert_eq!(filed(&store.kept_counts("s", q4()).unwrap().unwrap()), [3]);
     }
 
     /// Recover rebuilds the tallies tree from the journal: the counts do not survive it

@@ -675,3 +675,61 @@ fn reports_from_the_counts_a_merge_keeps_are_the_reports_counted_afresh() {
         );
     }
 }
+
+/// Counts that cannot be kept (here a file stands where their folder goes) leave the
+/// merge as it is: every batch merged, a warning naming where, and reports counted from
+/// every response.
+#[test]
+fn a_merge_whose_counts_cannot_be_kept_stands_and_says_so() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let coord = tempfile::tempdir().unwrap();
+    let dir = out.path().join("batches");
+    simulate(data.path(), &dir, "3", &["--unencrypted"])
+        .assert()
+        .success();
+    doorstep(coord.path())
+        .args(["config", "set", "officer", "Coordinator"])
+        .assert()
+        .success();
+    let blocker = coord.path().join("report-counts");
+    std::fs::write(&blocker, "in the way").unwrap();
+    let said = doorstep(coord.path())
+        .args(["batch", "merge"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let said = String::from_utf8(said).unwrap();
+    assert!(
+        said.contains("the report's counts could not be kept"),
+        "{said}"
+    );
+    assert!(said.contains("report-counts"), "{said}");
+    assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "in the way");
+    // Merged all the same: merging again finds every batch in.
+    let again = doorstep(coord.path())
+        .args(["batch", "merge"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let again = String::from_utf8(again).unwrap();
+    assert!(again.contains("already merged"), "{again}");
+    let report = doorstep(coord.path())
+        .args(["report", "--period", "2026-Q4", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+    assert!(
+        report["areas"].as_array().is_some_and(|a| !a.is_empty()),
+        "{report}"
+    );
+}
