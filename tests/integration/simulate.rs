@@ -605,7 +605,20 @@ fn simulated_batches_carry_a_realistic_action_register() {
     assert_eq!(held.actions.len(), actions.len());
 }
 
-/// `batch merge` keeps the report's counts in the store; a report read from them is the
+/// What `batch merge` of `dir` into `coord` says, having succeeded.
+fn merged(coord: &Path, dir: &Path) -> String {
+    let out = doorstep(coord)
+        .args(["batch", "merge"])
+        .arg(dir)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+/// `batch merge` keeps the report's counts beside the store; a report read from them is the
 /// report counted afresh from every response (once a write has made them stale), for
 /// each period, level and view — and a merge that merges nothing new leaves them be.
 #[test]
@@ -617,17 +630,8 @@ fn reports_from_the_counts_a_merge_keeps_are_the_reports_counted_afresh() {
     simulate(data.path(), &dir, "3", &["--unencrypted"])
         .assert()
         .success();
-    let merge = || {
-        doorstep(coord.path())
-            .args(["batch", "merge"])
-            .arg(&dir)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone()
-    };
-    let said = String::from_utf8(merge()).unwrap();
+    let merge = || merged(coord.path(), &dir);
+    let said = merge();
     assert!(!said.contains("could not be kept"), "{said}");
     let reports = || -> Vec<String> {
         let mut all = Vec::new();
@@ -659,7 +663,7 @@ fn reports_from_the_counts_a_merge_keeps_are_the_reports_counted_afresh() {
         "{q4}"
     );
     // Merging the same batches again writes nothing: the counts stay current.
-    let again = String::from_utf8(merge()).unwrap();
+    let again = merge();
     assert!(again.contains("already merged"), "{again}");
     assert_eq!(reports(), kept);
     // Any write moves the store past the counts kept: read from every response now.
@@ -694,15 +698,7 @@ fn a_merge_whose_counts_cannot_be_kept_stands_and_says_so() {
         .success();
     let blocker = coord.path().join("report-counts");
     std::fs::write(&blocker, "in the way").unwrap();
-    let said = doorstep(coord.path())
-        .args(["batch", "merge"])
-        .arg(&dir)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let said = String::from_utf8(said).unwrap();
+    let said = merged(coord.path(), &dir);
     assert!(
         said.contains("the report's counts could not be kept"),
         "{said}"
@@ -710,15 +706,7 @@ fn a_merge_whose_counts_cannot_be_kept_stands_and_says_so() {
     assert!(said.contains("report-counts"), "{said}");
     assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "in the way");
     // Merged all the same: merging again finds every batch in.
-    let again = doorstep(coord.path())
-        .args(["batch", "merge"])
-        .arg(&dir)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let again = String::from_utf8(again).unwrap();
+    let again = merged(coord.path(), &dir);
     assert!(again.contains("already merged"), "{again}");
     let report = doorstep(coord.path())
         .args(["report", "--period", "2026-Q4", "--format", "json"])
