@@ -200,8 +200,8 @@ fn surveys_digest(registry: &Registry) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Counts every period of the store in full, a period at a time, and keeps the counts in
-/// it ([`Store::counts_keeper`]), so that a report on any period reads them instead of
+/// Counts every period of the store in full, a period at a time, and keeps the counts
+/// beside it ([`Store::counts_keeper`]), so that a report on any period reads them instead of
 /// every response until the store next changes; `false` (and nothing read) when the counts kept
 /// are the store's as it is. Run after a merge, when a coordinator's store has just
 /// changed and the reports are what comes next.
