@@ -13,7 +13,7 @@
 //!
 //! Files, not sled: keeping the counts of a store of 1,000,000 responses writes some
 //! 35 MB per period, and sled holds what is written in new versions of its leaves:
-//! written into sled they took the merge to 290-540 MB, written to files to 240-260 MB
+//! written into sled they took the merge to 300-565 MB, written to files to 245-270 MB
 //! (BENCHMARKS.md).
 //!
 //! Each file is JSON Lines, the stamp on its first line: `periods.jsonl` holds every
