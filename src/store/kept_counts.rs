@@ -40,7 +40,7 @@ use crate::report::fold::{COUNTS_FORMAT, Counts, PeriodCounts};
 use crate::response::Period;
 
 /// The folder in the data directory the counts are kept in.
-pub const COUNTS_DIR: &str = "report-counts";
+const COUNTS_DIR: &str = "report-counts";
 /// The tree an earlier release kept the counts in.
 pub(super) const REPORT_COUNTS: &str = "report-counts";
 const PERIODS_FILE: &str = "periods.jsonl";

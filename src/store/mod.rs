@@ -116,8 +116,8 @@ pub const FLUSH_EVERY_MS: u64 = 500;
 /// sled's page cache. Its default is 1 GiB, which a coordinator's store of 100,000
 /// responses fills; reads past the cache go to the OS page cache, which is shared and
 /// given back under pressure, so a small bound costs little. sled holds well beyond it
-/// (pages read past the bound, new versions of what it writes): at 64 MiB a merge into a
-/// store of 1,000,000 responses peaked at 350 MB, at 32 MiB under 300 MB for some 5 %
+/// (pages read past the bound, new versions of what it writes): 32 MiB rather than 64 MiB
+/// took 25-30 MB off the peak of a merge into a store of 1,000,000 responses, for 3-10 %
 /// more time (BENCHMARKS.md).
 pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// A journal tail this short after an unexpected close is what the background flush had
