@@ -81,9 +81,9 @@ fn locate(lsoas: &Path, file: &Path) -> Result<(), Failure> {
         let (lon, lat) = line.split_once(',').ok_or("a line without a comma")?;
         points.push((lon.parse::<f64>()?, lat.parse::<f64>()?));
     }
-    // As `areas locate` does: the index is built, then every point assigned.
+    // As `crime import` does: the index and grids are built, then every point assigned.
     let t = Instant::now();
-    let locator = Locator::from_layers([&layer], None);
+    let locator = Locator::from_layers_for_many([&layer], None);
     let inside = points
         .iter()
         .filter(|(lon, lat)| locator.locate_code(Level::Lsoa, *lon, *lat).is_some())

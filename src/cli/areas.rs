@@ -361,7 +361,7 @@ fn reassign(store: &Store, geography: &Geography) -> Result<Option<usize>, Error
     if store.crime_count()? == 0 {
         return Ok(None);
     }
-    Ok(Some(store.reassign_crime(&geography.locator())?))
+    Ok(Some(store.reassign_crime(&geography.bulk_locator())?))
 }
 
 fn apply(

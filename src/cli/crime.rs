@@ -87,7 +87,7 @@ fn import(
     }
     let store = super::open_store(data_dir, err)?;
     let geography = store.stored_geography()?.or_builtin()?;
-    let locator = geography.locator();
+    let locator = geography.bulk_locator();
     let ward_name = |code: &str| {
         geography
             .wards

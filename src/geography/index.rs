@@ -1,6 +1,7 @@
 //! The geography in force (layers plus plan) and a point locator over it: an R-tree of
 //! bounding boxes narrows each point to a few candidate areas, then an exact point-in-polygon
-//! test decides.
+//! test decides. A locator for many points also grids each layer (see [`super::grid`]), so
+//! most points need neither.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::boundary::{Layer, Level};
+use super::grid::{Cell, Grid};
 use super::plan::{AreaPlan, Township};
 use super::prepared::PreparedShape;
 
@@ -198,6 +200,12 @@ impl Geography {
         Locator::new(self)
     }
 
+    /// A locator over all layers for many points (see [`Locator::from_layers_for_many`]).
+    pub fn bulk_locator(&self) -> Locator {
+        let layers = Level::ALL.iter().filter_map(|l| self.layer(*l));
+        Locator::from_layers_for_many(layers, self.plan.as_ref())
+    }
+
     /// A warning when the point (WGS84) is not in `area` (a PAA or ward code), naming where
     /// it does fall; `None` when it is inside, or when `area` is not in this geography (there
     /// is nothing to compare with).
@@ -248,6 +256,8 @@ pub struct Locator {
     areas: Vec<Indexed>,
     tree: RTree<Entry>,
     township_of_ward: HashMap<String, String>,
+    /// Each level's grid, by `Level as usize`, in a locator for many points.
+    grids: [Option<Grid>; 3],
 }
 
 impl Locator {
@@ -297,26 +307,88 @@ impl Locator {
             areas,
             tree: RTree::bulk_load(entries),
             township_of_ward,
+            grids: [None, None, None],
         }
+    }
+
+    /// A locator over the given layers for many points: each level's areas are also
+    /// gridded, so a point in a cell that no boundary touches is answered by its cell. The
+    /// answers are those of [`Locator::from_layers`]; the grids take some milliseconds to
+    /// build, repaid after a few thousand points.
+    pub fn from_layers_for_many<'a>(
+        layers: impl IntoIterator<Item = &'a Layer>,
+        plan: Option<&AreaPlan>,
+    ) -> Locator {
+        let layers: Vec<&Layer> = layers.into_iter().collect();
+        let mut locator = Locator::from_layers(layers.iter().copied(), plan);
+        for level in Level::ALL {
+            let shapes = layers
+                .iter()
+                .filter(|l| l.level == level)
+                .flat_map(|l| l.areas.iter().map(|a| &a.shape));
+            locator.grids[level as usize] = Grid::new(shapes, |p| locator.exact(level, p));
+        }
+        locator
+    }
+
+    /// What the grid of `level` says of `p` (the index of its area, or none), when it can
+    /// say; `None` when only the shapes can tell.
+    fn by_grid(&self, level: Level, p: Coord<f64>) -> Option<Option<usize>> {
+        match self.grids[level as usize].as_ref()?.cell(p) {
+            Cell::In(i) => Some(Some(i)),
+            Cell::Outside => Some(None),
+            Cell::Edge => None,
+        }
+    }
+
+    /// The index of the area of `level` containing `p`, by the shapes: the first in its
+    /// layer when `p` is on an edge two share.
+    fn exact(&self, level: Level, p: Coord<f64>) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for entry in self.tree.locate_all_at_point(&[p.x, p.y]) {
+            let i = entry.data;
+            if best.is_some_and(|b| b < i) {
+                continue;
+            }
+            if let Some(area) = self.areas.get(i)
+                && area.level == level
+                && area.shape.intersects(p)
+            {
+                best = Some(i);
+            }
+        }
+        best
     }
 
     /// The areas containing WGS84 `(lon, lat)`. A point on a shared edge goes to the area that
     /// comes first in its layer, so every point gets exactly one area per level.
     pub fn locate(&self, lon: f64, lat: f64) -> Located {
         let mut found = Located::default();
-        let mut best: [Option<usize>; 3] = [None; 3];
         let point = Coord { x: lon, y: lat };
-        for entry in self.tree.locate_all_at_point(&[lon, lat]) {
-            let i = entry.data;
-            let Some(area) = self.areas.get(i) else {
-                continue;
-            };
-            let slot = &mut best[area.level as usize];
-            if slot.is_some_and(|b| b < i) {
-                continue;
+        let mut best: [Option<usize>; 3] = [None; 3];
+        let mut open = [true; 3];
+        for level in Level::ALL {
+            if let Some(i) = self.by_grid(level, point) {
+                best[level as usize] = i;
+                open[level as usize] = false;
             }
-            if area.shape.intersects(point) {
-                *slot = Some(i);
+        }
+        if open.iter().any(|o| *o) {
+            for entry in self.tree.locate_all_at_point(&[lon, lat]) {
+                let i = entry.data;
+                let Some(area) = self.areas.get(i) else {
+                    continue;
+                };
+                if !open[area.level as usize] {
+                    continue;
+                }
+                let slot = &mut best[area.level as usize];
+                if slot.is_some_and(|b| b < i) {
+                    continue;
+                }
+                if area.shape.intersects(point) {
+                    *slot = Some(i);
+                }
             }
         }
         let pick =
@@ -334,20 +406,12 @@ impl Locator {
     /// The code of the area of `level` containing the point, without building names.
     pub fn locate_code(&self, level: Level, lon: f64, lat: f64) -> Option<&str> {
         let point = Coord { x: lon, y: lat };
-        let mut best: Option<usize> = None;
-        for entry in self.tree.locate_all_at_point(&[lon, lat]) {
-            let i = entry.data;
-            if best.is_some_and(|b| b < i) {
-                continue;
-            }
-            if let Some(area) = self.areas.get(i)
-                && area.level == level
-                && area.shape.intersects(point)
-            {
-                best = Some(i);
-            }
-        }
-        best.and_then(|i| self.areas.get(i))
+        let found = match self.by_grid(level, point) {
+            Some(found) => found,
+            None => self.exact(level, point),
+        };
+        found
+            .and_then(|i| self.areas.get(i))
             .map(|a| a.area.code.as_str())
     }
 }
@@ -359,12 +423,18 @@ mod prepared_tests {
     use super::*;
 
     /// The prepared shapes give every point the area `geo`'s own test gives it, on the
-    /// built-in Wigan layers: random points, every vertex, and points on edges.
+    /// built-in Wigan layers: random points, every vertex, and points on edges; and a
+    /// locator for many points (gridded) gives every one the same areas.
     #[test]
     fn the_locator_agrees_with_geo_on_the_builtin_layers() -> Result<(), Box<dyn std::error::Error>>
     {
         let geography = crate::geography::builtin::geography()?;
         let locator = geography.locator();
+        let bulk = geography.bulk_locator();
+        assert!(
+            bulk.grids[Level::Lsoa as usize].is_some()
+                && bulk.grids[Level::Ward as usize].is_some()
+        );
         let naive = |level: Level, p: Coord<f64>| -> Option<String> {
             geography
                 .layer(level)?
@@ -405,10 +475,31 @@ mod prepared_tests {
             for &level in Level::ALL.iter() {
                 let ours = locator.locate_code(level, p.x, p.y).map(str::to_owned);
                 assert_eq!(ours, naive(level, *p), "{level:?} at {p:?}");
+                let gridded = bulk.locate_code(level, p.x, p.y).map(str::to_owned);
+                assert_eq!(gridded, ours, "gridded, {level:?} at {p:?}");
                 inside += usize::from(ours.is_some());
             }
+            assert_eq!(bulk.locate(p.x, p.y), locator.locate(p.x, p.y), "{p:?}");
         }
         assert!(inside > 1000, "the points fall in the areas: {inside}");
         Ok(())
     }
+
+    proptest::proptest! {
+        /// Anywhere in and around Wigan, the locator for many points gives the areas the
+        /// one-point locator gives.
+        #[test]
+        fn the_gridded_locator_agrees_anywhere(lon in -2.80f64..-2.35, lat in 53.44f64..53.64) {
+            let (one, bulk) = LOCATORS
+                .as_ref()
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.clone()))?;
+            proptest::prop_assert_eq!(bulk.locate(lon, lat), one.locate(lon, lat));
+        }
+    }
+
+    type Locators = Result<(Locator, Locator), String>;
+    static LOCATORS: std::sync::LazyLock<Locators> = std::sync::LazyLock::new(|| {
+        let geography = crate::geography::builtin::geography().map_err(|e| e.to_string())?;
+        Ok((geography.locator(), geography.bulk_locator()))
+    });
 }

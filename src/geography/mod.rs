@@ -6,6 +6,7 @@ pub mod bng;
 pub mod boundary;
 pub mod builtin;
 pub mod crime;
+mod grid;
 pub mod index;
 pub mod plan;
 mod prepared;
