@@ -137,9 +137,9 @@ pub struct DoorChangeMeta {
 }
 
 #[derive(Deserialize)]
-struct JournalLine {
+struct JournalLine<T> {
     format: u32,
-    entry: JournalEntry,
+    entry: T,
 }
 
 /// A journal line that could not be read; reported and skipped.
@@ -511,7 +511,131 @@ pub(super) fn ends_a_line(file: &mut File, len: u64) -> std::io::Result<bool> {
 pub fn each_journal_entry_after(
     path: &Path,
     mark: JournalMark,
-    mut each: impl FnMut(usize, JournalEntry) -> Result<(), StoreError>,
+    each: impl FnMut(usize, JournalEntry) -> Result<(), StoreError>,
+) -> Result<JournalContents, StoreError> {
+    each_decoded(path, mark, |_, _, text| decode_line(text), each)
+}
+
+/// A journal line as `recover` reads it: a `Merged` line's records are left in the file
+/// and read back a slice at a time (see [`MergedLine::read`]); any other line is decoded
+/// whole.
+#[derive(Debug)]
+pub(super) enum Item {
+    Entry(JournalEntry),
+    Merged(MergedLine),
+}
+
+/// A `Merged` line whose batch is decoded and whose records are where they are in the
+/// journal: the line is tens of megabytes for a batch of 10,000 responses, and its
+/// records about twice that decoded.
+#[derive(Debug)]
+pub(super) struct MergedLine {
+    pub(super) line: usize,
+    pub(super) batch: super::merge::MergedBatch,
+    /// Each record's text: where it starts in the journal file, and its length.
+    records: Vec<(u64, usize)>,
+}
+
+impl MergedLine {
+    pub(super) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Records `range` of the line, read from `file` (the journal this line was read
+    /// from, unchanged since) and decoded. A record that does not decode is
+    /// [`StoreError::Corrupt`], named by line and record.
+    pub(super) fn read(
+        &self,
+        file: &mut File,
+        path: &Path,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<crate::batch::Record>, StoreError> {
+        let Some(spans) = self.records.get(range.clone()).filter(|s| !s.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let (first, _) = spans[0];
+        let (last, last_len) = spans[spans.len() - 1];
+        let mut text = vec![0u8; (last - first) as usize + last_len];
+        file.seek(SeekFrom::Start(first))
+            .and_then(|_| file.read_exact(&mut text))
+            .map_err(|e| StoreError::io(path, e))?;
+        spans
+            .iter()
+            .enumerate()
+            .map(|(k, (at, len))| {
+                let start = (at - first) as usize;
+                let record = text.get(start..start + len).unwrap_or_default();
+                serde_json::from_slice(record).map_err(|e| StoreError::Corrupt {
+                    key: format!(
+                        "journal line {}, record {} of its batch",
+                        self.line,
+                        range.start + k + 1
+                    ),
+                    message: e.to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Like [`each_journal_entry`], with `Merged` lines given as [`Item::Merged`]: their
+/// records are not decoded here (nor checked, beyond the line's checksum and shape).
+pub(super) fn each_journal_item(
+    path: &Path,
+    each: impl FnMut(usize, Item) -> Result<(), StoreError>,
+) -> Result<JournalContents, StoreError> {
+    each_decoded(path, JournalMark::default(), decode_item, each)
+}
+
+/// The start of a `Merged` line's record as this journal writes it (the format first).
+const MERGED_ENTRY: &str = r#""entry":{"merged":"#;
+
+fn decode_item(line: usize, at: u64, raw: &[u8]) -> Result<Item, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Lazy<'a> {
+        Merged {
+            batch: super::merge::MergedBatch,
+            #[serde(borrow)]
+            records: Vec<&'a serde_json::value::RawValue>,
+        },
+    }
+    let json = checked(raw)?;
+    let head = json.get(..40).unwrap_or(json);
+    if head.contains(MERGED_ENTRY)
+        && let Ok(parsed) = serde_json::from_str::<JournalLine<Lazy<'_>>>(json)
+        && parsed.format == FORMAT
+    {
+        let Lazy::Merged { batch, records } = parsed.entry;
+        // Where the record text starts in the file: the line's start, the checksum before
+        // the JSON, and the record's place in the JSON.
+        let json_at = at + (json.as_ptr() as usize - raw.as_ptr() as usize) as u64;
+        let records = records
+            .iter()
+            .map(|r| {
+                let start = r.get().as_ptr() as usize - json.as_ptr() as usize;
+                (json_at + start as u64, r.get().len())
+            })
+            .collect();
+        return Ok(Item::Merged(MergedLine {
+            line,
+            batch,
+            records,
+        }));
+    }
+    // Any other line; also a `Merged` line of another shape, and one that does not
+    // decode, whose reason the whole decode gives.
+    decode_line(raw).map(Item::Entry)
+}
+
+/// Calls `each` with each line's number and what `decode` makes of its text (given the
+/// number and where the line starts in the file); a line `decode` refuses is listed as
+/// corrupt.
+fn each_decoded<T>(
+    path: &Path,
+    mark: JournalMark,
+    mut decode: impl FnMut(usize, u64, &[u8]) -> Result<T, String>,
+    mut each: impl FnMut(usize, T) -> Result<(), StoreError>,
 ) -> Result<JournalContents, StoreError> {
     use std::io::BufRead;
     let mut file = match File::open(path) {
@@ -549,6 +673,7 @@ pub fn each_journal_entry_after(
             let len = line_length(file, out.bytes).map_err(|e| StoreError::io(path, e))?;
             raw.reserve_exact(len);
         }
+        let at = out.bytes;
         let n = reader
             .read_until(b'\n', &mut raw)
             .map_err(|e| StoreError::io(path, e))?;
@@ -560,7 +685,7 @@ pub fn each_journal_entry_after(
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let entry = decode_line(text);
+        let entry = decode(line, at, text);
         // The text of a long line goes before its entry is applied: the entry holds it all.
         if raw.capacity() > READ_BUFFER {
             raw = Vec::new();
@@ -625,6 +750,20 @@ pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
 }
 
 fn decode_line(raw: &[u8]) -> Result<JournalEntry, String> {
+    let json = checked(raw)?;
+    let parsed: JournalLine<JournalEntry> =
+        serde_json::from_str(json).map_err(|e| format!("the record is not readable: {e}"))?;
+    if parsed.format != FORMAT {
+        return Err(format!(
+            "record format {} is not one this doorstep reads ({FORMAT})",
+            parsed.format
+        ));
+    }
+    Ok(parsed.entry)
+}
+
+/// The JSON of a line whose checksum matches it.
+fn checked(raw: &[u8]) -> Result<&str, String> {
     let text = std::str::from_utf8(raw).map_err(|_| "not valid UTF-8".to_owned())?;
     let rest = text
         .strip_prefix("sha256:")
@@ -638,15 +777,7 @@ fn decode_line(raw: &[u8]) -> Result<JournalEntry, String> {
     if hex(&Sha256::digest(json.as_bytes())) != sum.to_ascii_lowercase() {
         return Err("the checksum does not match the record (damaged or cut short)".into());
     }
-    let parsed: JournalLine =
-        serde_json::from_str(json).map_err(|e| format!("the record is not readable: {e}"))?;
-    if parsed.format != FORMAT {
-        return Err(format!(
-            "record format {} is not one this doorstep reads ({FORMAT})",
-            parsed.format
-        ));
-    }
-    Ok(parsed.entry)
+    Ok(json)
 }
 
 #[cfg(test)]
@@ -705,6 +836,78 @@ mod tests {
         assert_eq!(mark.bytes, expected.len() as u64);
         let c = read_journal(&journal_path(dir.path())).unwrap();
         assert_eq!(c.entries, vec![(1, setting("PC 1")), (2, owned)]);
+    }
+
+    /// A merged batch's line read as recover reads it: its batch decoded, its records read
+    /// back from the file in any slices as the whole decode gives them, on a journal with
+    /// other lines before and after, one of them ended `\r\n`.
+    #[test]
+    fn a_merged_lines_records_are_read_back_from_the_file_in_slices() {
+        use crate::batch::{DoorEntry, Record};
+        use crate::response::Door;
+        let batch = super::super::merge::MergedBatch {
+            batch: Uuid::from_u128(7),
+            digest: "sha256:00".into(),
+            device: "LAPTOP-1".into(),
+            officer: None,
+            sequence: 1,
+            previous: None,
+            created_at: DateTime::UNIX_EPOCH,
+            merged_at: DateTime::UNIX_EPOCH,
+            counts: crate::batch::Counts::default(),
+            outcome: super::super::merge::MergeCounts::default(),
+        };
+        let records: Vec<Record> = (1..=7)
+            .map(|n| {
+                Record::Door(DoorEntry {
+                    area: "E01000001".into(),
+                    door: Door {
+                        street: format!("Mill Lane \"{n}\" – é"),
+                        number: n.to_string(),
+                    },
+                })
+            })
+            .collect();
+        let merged = JournalEntry::Merged {
+            batch: batch.clone(),
+            records: records.clone(),
+        };
+        let first = encode_line(&setting("PC 1")).unwrap().replace('\n', "\r\n");
+        let text = first + &encode_line(&merged).unwrap() + &encode_line(&setting("PC 2")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::fs::write(&path, &text).unwrap();
+
+        let mut items = Vec::new();
+        let contents = each_journal_item(&path, |line, item| {
+            items.push((line, item));
+            Ok(())
+        })
+        .unwrap();
+        assert!(contents.corrupt.is_empty());
+        assert_eq!((contents.lines, contents.bytes), (3, text.len() as u64));
+        let [
+            (1, Item::Entry(one)),
+            (2, Item::Merged(line)),
+            (3, Item::Entry(three)),
+        ] = items.as_slice()
+        else {
+            panic!("not a setting, a merged line and a setting: {items:?}");
+        };
+        assert_eq!((one, three), (&setting("PC 1"), &setting("PC 2")));
+        assert_eq!((line.line, &line.batch, line.len()), (2, &batch, 7));
+        let mut file = File::open(&path).unwrap();
+        for slice in 1..=8 {
+            let mut read = Vec::new();
+            let mut at = 0;
+            while at < line.len() {
+                let end = (at + slice).min(line.len());
+                read.extend(line.read(&mut file, &path, at..end).unwrap());
+                at = end;
+            }
+            assert_eq!(read, records, "slices of {slice}");
+        }
+        assert!(line.read(&mut file, &path, 7..7).unwrap().is_empty());
     }
 
     #[test]

@@ -20,13 +20,13 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::actions::ACTIONS;
+use super::journal::{Item, each_journal_item};
 use super::merge::{WRITE_SLICE, write_sliced};
 use super::replay::Model;
 use super::responses::RESPONSES;
 use super::{
     CorruptLine, DirLock, JournalContents, JournalEntry, JournalMark, RECOVERING_FILE, STORE_DIR,
-    Store, StoreError, decode, each_journal_entry, encode, journal_path, open_db,
-    remove_snapshot_leftovers,
+    Store, StoreError, decode, encode, journal_path, open_db, remove_snapshot_leftovers,
 };
 use uuid::Uuid;
 
@@ -230,6 +230,20 @@ fn only_a_torn_last_line(path: &Path, contents: &super::journal::JournalContents
 /// Rebuilds or repairs the store under `data_dir` from its journal. Takes the data
 /// directory lock like any other command.
 pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> {
+    recover_in_slices(data_dir, env, REPLAY_SLICE)
+}
+
+/// How many records of a merged batch's journal line recover decodes at a time: a
+/// batch of 10,000 responses is some 150 MB decoded, a slice of 1,024 a tenth of that.
+const REPLAY_SLICE: usize = 1024;
+
+/// [`recover`], reading a merged batch's records `slice` at a time (at least one): what
+/// recover makes does not depend on it (tests replay a record or two at a time).
+pub fn recover_in_slices(
+    data_dir: &Path,
+    env: Env,
+    slice: usize,
+) -> Result<RecoveryReport, StoreError> {
     crate::paths::check_data_dir(data_dir).map_err(|reason| StoreError::NotDataDir {
         path: data_dir.to_path_buf(),
         reason,
@@ -237,7 +251,8 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
     std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
     let lock = DirLock::acquire(data_dir)?;
     let jpath = journal_path(data_dir);
-    let (once, contents, entries) = named_once(&jpath)?;
+    let (once, contents, entries) = named_once(&jpath, slice)?;
+    let corrupt: HashSet<usize> = contents.corrupt.iter().map(|c| c.line).collect();
     // A journal whose only line is torn is what a crash during the first append ever
     // leaves: nothing was acknowledged, so it is not refused like a file of other text.
     if entries == 0
@@ -285,7 +300,15 @@ pub fn recover(data_dir: &Path, env: Env) -> Result<RecoveryReport, StoreError> 
         lines: contents.lines as u64,
         bytes: contents.bytes,
     };
-    let result = run(data_dir, &env, &jpath, &once, mark, &mut report);
+    let result = run(
+        data_dir,
+        &env,
+        &jpath,
+        (&once, &corrupt),
+        slice,
+        mark,
+        &mut report,
+    );
     if let Err(e) = result {
         // Nothing was swapped: the old store is as it was. A damaged one still says so
         // when opened; a healthy one must not be locked out by a stale mark.
@@ -319,114 +342,208 @@ pub(super) struct Journaled {
     /// The finalized responses not set aside, kept out of the model (see
     /// [`ResponseSpill`]).
     kept: Option<ResponseSpill>,
+    /// How many records of a merged batch's line are read back at a time.
+    slice: usize,
 }
 
-impl Journaled {
-    /// Reads the journal (`once`: what [`named_once`] found in it). Where merged responses
-    /// and knocks came from goes to `spill` as each line is applied (see [`SourceSpill`]).
-    fn read(
-        path: &Path,
-        once: &HashSet<Uuid>,
-        spill: &SourceSpill,
-        doors: DoorSpill,
-        mut kept: ResponseSpill,
-    ) -> Result<Journaled, StoreError> {
-        let mut model = Model::default();
-        let mut finals: HashMap<Uuid, usize> = HashMap::new();
-        each_journal_entry(path, |line, entry| {
-            kept.load(&mut model, &entry)?;
-            match entry {
-                JournalEntry::Response(r) | JournalEntry::Draft(r)
-                    if finals.contains_key(&r.id) => {}
-                // Revisions stay in the model: a revision is checked against the others
-                // of the same response (a conflict of revisions) as it is replayed.
-                JournalEntry::Response(r)
-                    if r.status.is_final()
-                        && r.replaces.is_none()
-                        && !model
-                            .responses
-                            .get(&r.id)
-                            .is_some_and(|c| c.status.is_final()) =>
-                {
-                    model.responses.remove(&r.id);
-                    finals.insert(r.id, line);
-                }
-                other => {
-                    // A merge or a resolution works on the responses it names: any of them
-                    // set aside as finalized come back into the model first (rare: only a
-                    // coordinator's own fieldwork can be named), as if never set aside.
-                    let named: Vec<Uuid> = match &other {
-                        JournalEntry::Merged { records, .. } => records
-                            .iter()
-                            .filter_map(|r| match r {
-                                crate::batch::Record::Response(r) => Some(r.id),
-                                _ => None,
-                            })
-                            .filter(|id| finals.contains_key(id))
-                            .collect(),
-                        JournalEntry::Resolved { id, .. } if finals.contains_key(id) => {
-                            vec![*id]
-                        }
-                        _ => Vec::new(),
-                    };
-                    if !named.is_empty() {
-                        let wanted: HashMap<Uuid, usize> = named
-                            .iter()
-                            .filter_map(|id| finals.remove(id).map(|l| (*id, l)))
-                            .collect();
-                        finals_at(path, &wanted, |r| {
-                            model.responses.insert(r.id, r);
-                            Ok(())
-                        })?;
+/// The replay of the journal under way (see [`Journaled::read`]).
+struct Replay<'a> {
+    model: Model,
+    finals: HashMap<Uuid, usize>,
+    path: &'a Path,
+    once: &'a HashSet<Uuid>,
+    slice: usize,
+    spill: &'a SourceSpill,
+    doors: DoorSpill,
+    kept: ResponseSpill,
+}
+
+impl Replay<'_> {
+    /// Applies one entry of line `line`: all of it, or (`records`) a slice of a merged
+    /// batch's records, the first of them its record `first`, adding what they did to the
+    /// batch's counts.
+    fn entry(
+        &mut self,
+        line: usize,
+        entry: JournalEntry,
+        records: Option<(usize, &mut super::merge::MergeCounts)>,
+    ) -> Result<(), StoreError> {
+        let Replay {
+            model,
+            finals,
+            path,
+            once,
+            slice,
+            spill,
+            doors,
+            kept,
+        } = self;
+        kept.load(model, &entry)?;
+        match entry {
+            JournalEntry::Response(r) | JournalEntry::Draft(r) if finals.contains_key(&r.id) => {}
+            // Revisions stay in the model: a revision is checked against the others
+            // of the same response (a conflict of revisions) as it is replayed.
+            JournalEntry::Response(r)
+                if r.status.is_final()
+                    && r.replaces.is_none()
+                    && !model
+                        .responses
+                        .get(&r.id)
+                        .is_some_and(|c| c.status.is_final()) =>
+            {
+                model.responses.remove(&r.id);
+                finals.insert(r.id, line);
+            }
+            other => {
+                // A merge or a resolution works on the responses it names: any of them
+                // set aside as finalized come back into the model first (rare: only a
+                // coordinator's own fieldwork can be named), as if never set aside.
+                let named: Vec<Uuid> = match &other {
+                    JournalEntry::Merged { records, .. } => records
+                        .iter()
+                        .filter_map(|r| match r {
+                            crate::batch::Record::Response(r) => Some(r.id),
+                            _ => None,
+                        })
+                        .filter(|id| finals.contains_key(id))
+                        .collect(),
+                    JournalEntry::Resolved { id, .. } if finals.contains_key(id) => {
+                        vec![*id]
                     }
-                    // The responses a merge adds afresh are set aside like those finalized
-                    // here (a merged store's journal is mostly `Merged` lines, and holding
-                    // each of their responses would hold the whole store): a finalized
-                    // original that no other line names (so never needed in the model
-                    // again), new to the model and in no conflict, is exactly its record
-                    // on this line, read back from it when written.
-                    let fresh: Vec<Uuid> = match &other {
-                        JournalEntry::Merged { records, .. } => records
-                            .iter()
-                            .filter_map(|r| match r {
-                                crate::batch::Record::Response(r)
-                                    if r.status.is_final()
-                                        && r.replaces.is_none()
-                                        && once.contains(&r.id)
-                                        && !model.responses.contains_key(&r.id) =>
-                                {
-                                    Some(r.id)
-                                }
-                                _ => None,
-                            })
-                            .collect(),
-                        _ => Vec::new(),
-                    };
-                    spill.load(&mut model, &other)?;
-                    doors.load(&mut model, &other)?;
-                    model.apply(other);
-                    // Before the sources: their write-out forgets which doors changed.
-                    doors.write_out(&mut model)?;
-                    spill.write_out(&mut model)?;
-                    for id in fresh {
-                        let set_aside = !model.merge.conflicts.contains_key(&id)
-                            && model
-                                .responses
-                                .get(&id)
-                                .is_some_and(|r| r.status.is_final() && r.replaces.is_none());
-                        if set_aside {
-                            model.responses.remove(&id);
-                            finals.insert(id, line);
-                        }
+                    _ => Vec::new(),
+                };
+                if !named.is_empty() {
+                    let wanted: HashMap<Uuid, usize> = named
+                        .iter()
+                        .filter_map(|id| finals.remove(id).map(|l| (*id, l)))
+                        .collect();
+                    finals_at(path, &wanted, *slice, |r| {
+                        model.responses.insert(r.id, r);
+                        Ok(())
+                    })?;
+                }
+                // The responses a merge adds afresh are set aside like those finalized
+                // here (a merged store's journal is mostly `Merged` lines, and holding
+                // each of their responses would hold the whole store): a finalized
+                // original that no other line names (so never needed in the model
+                // again), new to the model and in no conflict, is exactly its record
+                // on this line, read back from it when written.
+                let fresh: Vec<Uuid> = match &other {
+                    JournalEntry::Merged { records, .. } => records
+                        .iter()
+                        .filter_map(|r| match r {
+                            crate::batch::Record::Response(r)
+                                if r.status.is_final()
+                                    && r.replaces.is_none()
+                                    && once.contains(&r.id)
+                                    && !model.responses.contains_key(&r.id) =>
+                            {
+                                Some(r.id)
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                spill.load(model, &other)?;
+                doors.load(model, &other)?;
+                match (other, records) {
+                    (JournalEntry::Merged { batch, records }, Some((first, counts))) => {
+                        model.apply_merged_records(&batch, records, first, counts);
+                    }
+                    (other, _) => model.apply(other),
+                }
+                // Before the sources: their write-out forgets which doors changed.
+                doors.write_out(model)?;
+                spill.write_out(model)?;
+                for id in fresh {
+                    let set_aside = !model.merge.conflicts.contains_key(&id)
+                        && model
+                            .responses
+                            .get(&id)
+                            .is_some_and(|r| r.status.is_final() && r.replaces.is_none());
+                    if set_aside {
+                        model.responses.remove(&id);
+                        finals.insert(id, line);
                     }
                 }
             }
-            kept.write_out(&mut model)
+        }
+        kept.write_out(model)
+    }
+
+    /// Writes out what the model holds that the spills keep (after a merged batch is
+    /// recorded, as after each entry).
+    fn written_out(&mut self) -> Result<(), StoreError> {
+        self.doors.write_out(&mut self.model)?;
+        self.spill.write_out(&mut self.model)?;
+        self.kept.write_out(&mut self.model)
+    }
+}
+
+impl Journaled {
+    /// Reads the journal (`once`: what [`named_once`] found in it; `corrupt`: the lines
+    /// it found unreadable, skipped here too), a merged batch's records `slice` at a
+    /// time. Where merged responses and knocks came from goes to `spill` as each slice is
+    /// applied (see [`SourceSpill`]).
+    fn read(
+        path: &Path,
+        (once, corrupt): (&HashSet<Uuid>, &HashSet<usize>),
+        slice: usize,
+        spill: &SourceSpill,
+        doors: DoorSpill,
+        kept: ResponseSpill,
+    ) -> Result<Journaled, StoreError> {
+        let mut replay = Replay {
+            model: Model::default(),
+            finals: HashMap::new(),
+            path,
+            once,
+            slice,
+            spill,
+            doors,
+            kept,
+        };
+        let mut file: Option<File> = None;
+        each_journal_item(path, |line, item| match item {
+            Item::Entry(entry) => replay.entry(line, entry, None),
+            Item::Merged(_) if corrupt.contains(&line) => Ok(()),
+            Item::Merged(merged) => {
+                let file = match &mut file {
+                    Some(f) => f,
+                    None => file.insert(File::open(path).map_err(|e| StoreError::io(path, e))?),
+                };
+                // Each slice as a line of its own would be (what a slice reads of
+                // earlier ones is read back as from earlier lines); the batch is
+                // recorded after the last.
+                let mut counts = super::merge::MergeCounts::default();
+                let mut first = 0;
+                while first < merged.len() {
+                    let end = (first + slice.max(1)).min(merged.len());
+                    let records = merged.read(file, path, first..end)?;
+                    let entry = JournalEntry::Merged {
+                        batch: merged.batch.clone(),
+                        records,
+                    };
+                    replay.entry(line, entry, Some((first, &mut counts)))?;
+                    first = end;
+                }
+                replay.model.finish_merged(merged.batch, counts);
+                replay.written_out()
+            }
         })?;
+        let Replay {
+            model,
+            finals,
+            doors,
+            kept,
+            ..
+        } = replay;
         Ok(Journaled {
             model,
             finals,
             path: path.to_path_buf(),
+            slice,
             doors: Some(doors),
             kept: Some(kept),
         })
@@ -484,7 +601,7 @@ impl Journaled {
         if self.finals.is_empty() {
             return Ok(());
         }
-        finals_at(&self.path, &self.finals, each)
+        finals_at(&self.path, &self.finals, self.slice, each)
     }
 }
 
@@ -956,8 +1073,13 @@ fn from_key(key: &[u8]) -> Vec<u8> {
 /// line carries that no other record (a response line, another batch's record, a
 /// revision's `replaces`, a resolution) names. Only these can be set aside when merged:
 /// bringing one back for a later line would read the journal again. Also returns how far
-/// the journal goes (lines, bytes, corrupt lines) and how many entries were good.
-fn named_once(path: &Path) -> Result<(HashSet<Uuid>, JournalContents, usize), StoreError> {
+/// the journal goes (lines, bytes, corrupt lines) and how many entries were good. Every
+/// record of a merged batch is decoded here, `slice` at a time: a line with one that
+/// does not decode is corrupt, as if the line did not (the replay skips it).
+fn named_once(
+    path: &Path,
+    slice: usize,
+) -> Result<(HashSet<Uuid>, JournalContents, usize), StoreError> {
     let mut entries = 0usize;
     // 1 = named once, by a merged record; 2 = named more than once or otherwise.
     let mut names: HashMap<Uuid, u8> = HashMap::new();
@@ -967,25 +1089,56 @@ fn named_once(path: &Path) -> Result<(HashSet<Uuid>, JournalContents, usize), St
             .and_modify(|n| *n = 2)
             .or_insert(if merged { 1 } else { 2 });
     };
-    let contents = each_journal_entry(path, |_, entry| {
-        entries += 1;
-        match entry {
-            JournalEntry::Merged { records, .. } => {
-                for record in &records {
-                    if let crate::batch::Record::Response(r) = record {
-                        name(r.id, true);
-                        if let Some(original) = r.replaces {
-                            name(original, false);
+    let mut unreadable: Vec<CorruptLine> = Vec::new();
+    let mut file: Option<File> = None;
+    let mut contents = each_journal_item(path, |line, item| {
+        match item {
+            Item::Merged(merged) => {
+                let file = match &mut file {
+                    Some(f) => f,
+                    None => file.insert(File::open(path).map_err(|e| StoreError::io(path, e))?),
+                };
+                let mut named = Vec::new();
+                let mut first = 0;
+                while first < merged.len() {
+                    let end = (first + slice.max(1)).min(merged.len());
+                    match merged.read(file, path, first..end) {
+                        Ok(records) => named.extend(records.into_iter().filter_map(|r| match r {
+                            crate::batch::Record::Response(r) => Some((r.id, r.replaces)),
+                            _ => None,
+                        })),
+                        Err(StoreError::Corrupt { key, message }) => {
+                            unreadable.push(CorruptLine {
+                                line,
+                                reason: format!("{key} is not readable: {message}"),
+                            });
+                            return Ok(());
                         }
+                        Err(e) => return Err(e),
+                    }
+                    first = end;
+                }
+                entries += 1;
+                for (id, replaces) in named {
+                    name(id, true);
+                    if let Some(original) = replaces {
+                        name(original, false);
                     }
                 }
             }
-            JournalEntry::Response(r) | JournalEntry::Draft(r) => name(r.id, false),
-            JournalEntry::Resolved { id, .. } => name(id, false),
-            _ => {}
+            Item::Entry(entry) => {
+                entries += 1;
+                match entry {
+                    JournalEntry::Response(r) | JournalEntry::Draft(r) => name(r.id, false),
+                    JournalEntry::Resolved { id, .. } => name(id, false),
+                    _ => {}
+                }
+            }
         }
         Ok(())
     })?;
+    contents.corrupt.extend(unreadable);
+    contents.corrupt.sort_by_key(|c| c.line);
     let once = names
         .into_iter()
         .filter(|(_, n)| *n == 1)
@@ -996,21 +1149,33 @@ fn named_once(path: &Path) -> Result<(HashSet<Uuid>, JournalContents, usize), St
 
 /// Calls `each` with every response `wanted` says was finalized (or merged afresh) on a
 /// given line, in journal order: from a `Response` line, or from the records of a `Merged`
-/// line (each decoded once, and moved out rather than copied).
+/// line (read back `slice` at a time; a line no wanted response is on is not read).
 fn finals_at(
     path: &Path,
     wanted: &HashMap<Uuid, usize>,
+    slice: usize,
     mut each: impl FnMut(Response) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    each_journal_entry(path, |line, entry| match entry {
-        JournalEntry::Response(r) if wanted.get(&r.id) == Some(&line) => each(r),
-        JournalEntry::Merged { records, .. } => {
-            for record in records {
-                if let crate::batch::Record::Response(r) = record
-                    && wanted.get(&r.id) == Some(&line)
-                {
-                    each(r)?;
+    let lines: HashSet<usize> = wanted.values().copied().collect();
+    let mut file: Option<File> = None;
+    each_journal_item(path, |line, item| match item {
+        Item::Entry(JournalEntry::Response(r)) if wanted.get(&r.id) == Some(&line) => each(r),
+        Item::Merged(merged) if lines.contains(&line) => {
+            let file = match &mut file {
+                Some(f) => f,
+                None => file.insert(File::open(path).map_err(|e| StoreError::io(path, e))?),
+            };
+            let mut first = 0;
+            while first < merged.len() {
+                let end = (first + slice.max(1)).min(merged.len());
+                for record in merged.read(file, path, first..end)? {
+                    if let crate::batch::Record::Response(r) = record
+                        && wanted.get(&r.id) == Some(&line)
+                    {
+                        each(r)?;
+                    }
                 }
+                first = end;
             }
             Ok(())
         }
@@ -1024,7 +1189,8 @@ fn run(
     data_dir: &Path,
     env: &Env,
     journal: &Path,
-    once: &HashSet<Uuid>,
+    named: (&HashSet<Uuid>, &HashSet<usize>),
+    slice: usize,
     mark: JournalMark,
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
@@ -1058,7 +1224,8 @@ fn run(
         let spill = SourceSpill::aside(db)?;
         let model = Journaled::read(
             journal,
-            once,
+            named,
+            slice,
             &spill,
             DoorSpill::open(db)?,
             ResponseSpill::open(db)?,
@@ -1091,7 +1258,8 @@ fn run(
         let spill = SourceSpill::into(&store)?;
         let model = Journaled::read(
             journal,
-            once,
+            named,
+            slice,
             &spill,
             DoorSpill::open(&store.db)?,
             ResponseSpill::open(&store.db)?,

@@ -88,6 +88,40 @@ pub(crate) struct Appended {
 pub(crate) type AppendedDoors = BTreeMap<Vec<u8>, Appended>;
 
 impl Model {
+    /// Records `first..` of a `Merged` line applied: `recover` applies a long line a
+    /// slice at a time, then [`Model::finish_merged`]; [`Model::apply`] the whole line at
+    /// once.
+    pub(super) fn apply_merged_records(
+        &mut self,
+        batch: &super::merge::MergedBatch,
+        records: Vec<crate::batch::Record>,
+        first: usize,
+        counts: &mut super::merge::MergeCounts,
+    ) {
+        let mut rejected = Vec::new();
+        let records = records.into_iter().map(std::borrow::Cow::Owned);
+        self.apply_records(batch, records, first, counts, &mut rejected);
+    }
+
+    /// A `Merged` line's batch recorded, after its records.
+    pub(super) fn finish_merged(
+        &mut self,
+        batch: super::merge::MergedBatch,
+        counts: super::merge::MergeCounts,
+    ) {
+        self.record_batch(&batch, counts);
+        // The counts as they were when it was merged, not as a replay finds them.
+        if self
+            .merge
+            .batches
+            .get(&batch.batch)
+            .is_some_and(|b| b.digest == batch.digest && *b != batch)
+        {
+            self.merge.changed.insert(MergeKey::Batch(batch.batch));
+            self.merge.batches.insert(batch.batch, batch);
+        }
+    }
+
     /// Applies one entry. Entries are applied in journal order; applying an entry that is
     /// already reflected changes nothing, except that an answer event re-applied after a
     /// later one would bring the older value back — so callers replay only from where the
@@ -236,17 +270,9 @@ impl Model {
                 self.pins.insert(pin.device.clone(), pin);
             }
             JournalEntry::Merged { batch, records } => {
-                self.apply_merge(&batch, records.into_iter().map(std::borrow::Cow::Owned));
-                // The counts as they were when it was merged, not as a replay finds them.
-                if self
-                    .merge
-                    .batches
-                    .get(&batch.batch)
-                    .is_some_and(|b| b.digest == batch.digest && *b != batch)
-                {
-                    self.merge.changed.insert(MergeKey::Batch(batch.batch));
-                    self.merge.batches.insert(batch.batch, batch);
-                }
+                let mut counts = super::merge::MergeCounts::default();
+                self.apply_merged_records(&batch, records, 0, &mut counts);
+                self.finish_merged(batch, counts);
             }
             JournalEntry::Resolved { id, keep, at } => {
                 // The id is a response's or an action's; the other does nothing.
