@@ -109,20 +109,43 @@ pub(super) const REBUILD_SLICE: usize = 10_000;
 /// Removes every key under `prefix` from `tree`, [`REBUILD_SLICE`] at a time (not atomic:
 /// an index being rebuilt is marked unbuilt first).
 pub(super) fn remove_prefix(tree: &sled::Tree, prefix: &[u8]) -> Result<(), StoreError> {
+    remove_prefix_in(tree, prefix, REBUILD_SLICE)
+}
+
+/// [`remove_prefix`], `slice` keys to an `apply_batch`: fewer for a tree of large values
+/// (each removal rewrites its leaf in time, and sled keeps every version a batch replaces
+/// until the batch ends).
+pub(super) fn remove_prefix_in(
+    tree: &sled::Tree,
+    prefix: &[u8],
+    slice: usize,
+) -> Result<(), StoreError> {
+    use std::ops::Bound;
+    // Each slice is looked for after the last key removed, not from the prefix again: sled
+    // merges an emptied leaf away only when a lookup lands on it (and never the leftmost
+    // of its parent), which a scan from the start of the prefix does not do, so each
+    // scan passed again over every leaf emptied so far (paging each one in) before it
+    // found a key.
+    let mut after: Option<sled::IVec> = None;
     loop {
-        let keys = tree
-            .scan_prefix(prefix)
-            .keys()
-            .take(REBUILD_SLICE)
-            .collect::<Result<Vec<_>, _>>()?;
-        if keys.is_empty() {
-            return Ok(());
+        let keys = match &after {
+            None => tree.scan_prefix(prefix).keys(),
+            Some(last) => tree
+                .range::<&[u8], _>((Bound::Excluded(last.as_ref()), Bound::Unbounded))
+                .keys(),
         }
+        .take_while(|k| k.as_ref().map_or(true, |k| k.starts_with(prefix)))
+        .take(slice.max(1))
+        .collect::<Result<Vec<_>, _>>()?;
+        let Some(last) = keys.last().cloned() else {
+            return Ok(());
+        };
         let mut batch = sled::Batch::default();
         for key in keys {
             batch.remove(key);
         }
         tree.apply_batch(batch)?;
+        after = Some(last);
     }
 }
 
@@ -568,6 +591,14 @@ mod tests {
         );
         remove_prefix(&tree, ID_PREFIX).unwrap();
         assert_eq!(tree.len(), 5);
+        // Again, three keys at a time, each slice found after the last one removed.
+        for i in 0..1_000u64 {
+            tree.insert([ID_PREFIX, &i.to_be_bytes()].concat(), &[][..])
+                .unwrap();
+        }
+        remove_prefix_in(&tree, ID_PREFIX, 3).unwrap();
+        let again: Vec<Vec<u8>> = tree.iter().keys().map(|k| k.unwrap().to_vec()).collect();
+        assert_eq!(again, left);
     }
 
     fn counts(store: &Store) -> (Tallies, usize) {
