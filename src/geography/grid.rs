@@ -44,27 +44,9 @@ impl Grid {
         shapes: impl IntoIterator<Item = &'a MultiPolygon<f64>>,
         exact: impl Fn(Coord<f64>) -> Option<usize>,
     ) -> Option<Grid> {
-        let edges: Vec<(Coord<f64>, Coord<f64>)> = shapes
-            .into_iter()
-            .flat_map(|shape| shape.0.iter())
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|ring| ring.lines().map(|l| (l.start, l.end)))
-            .filter(|(a, b)| [a.x, a.y, b.x, b.y].iter().all(|v| v.is_finite()))
-            .collect();
-        let mut min = Coord {
-            x: f64::INFINITY,
-            y: f64::INFINITY,
-        };
-        let mut max = Coord {
-            x: f64::NEG_INFINITY,
-            y: f64::NEG_INFINITY,
-        };
-        for c in edges.iter().flat_map(|(a, b)| [a, b]) {
-            min.x = min.x.min(c.x);
-            min.y = min.y.min(c.y);
-            max.x = max.x.max(c.x);
-            max.y = max.y.max(c.y);
-        }
+        let mut edges = super::prepared::edges(shapes);
+        edges.retain(|(a, b)| [a.x, a.y, b.x, b.y].iter().all(|v| v.is_finite()));
+        let (min, max) = super::prepared::extent(&edges);
         if !(max.x > min.x && max.y > min.y) {
             return None;
         }

@@ -20,28 +20,8 @@ pub struct PreparedShape {
 
 impl PreparedShape {
     pub fn new(shape: &MultiPolygon<f64>) -> PreparedShape {
-        let edges: Vec<(Coord<f64>, Coord<f64>)> = shape
-            .0
-            .iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|ring| ring.lines().map(|l| (l.start, l.end)))
-            .collect();
-        let mut min = Coord {
-            x: f64::INFINITY,
-            y: f64::INFINITY,
-        };
-        let mut max = Coord {
-            x: f64::NEG_INFINITY,
-            y: f64::NEG_INFINITY,
-        };
-        for (a, b) in &edges {
-            for c in [a, b] {
-                min.x = min.x.min(c.x);
-                min.y = min.y.min(c.y);
-                max.x = max.x.max(c.x);
-                max.y = max.y.max(c.y);
-            }
-        }
+        let edges = edges(std::iter::once(shape));
+        let (min, max) = extent(&edges);
         let count = (edges.len() / 8).clamp(1, MAX_BANDS);
         let span = max.y - min.y;
         let band_height = if span > 0.0 && span.is_finite() {
@@ -104,6 +84,37 @@ impl PreparedShape {
         }
         inside
     }
+}
+
+/// Every edge of every ring (outer and holes) of `shapes`, as its two ends.
+pub(super) fn edges<'a>(
+    shapes: impl IntoIterator<Item = &'a MultiPolygon<f64>>,
+) -> Vec<(Coord<f64>, Coord<f64>)> {
+    shapes
+        .into_iter()
+        .flat_map(|shape| shape.0.iter())
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|ring| ring.lines().map(|l| (l.start, l.end)))
+        .collect()
+}
+
+/// The corners of the box around `edges` (infinite, min above max, when there are none).
+pub(super) fn extent(edges: &[(Coord<f64>, Coord<f64>)]) -> (Coord<f64>, Coord<f64>) {
+    let mut min = Coord {
+        x: f64::INFINITY,
+        y: f64::INFINITY,
+    };
+    let mut max = Coord {
+        x: f64::NEG_INFINITY,
+        y: f64::NEG_INFINITY,
+    };
+    for c in edges.iter().flat_map(|(a, b)| [a, b]) {
+        min.x = min.x.min(c.x);
+        min.y = min.y.min(c.y);
+        max.x = max.x.max(c.x);
+        max.y = max.y.max(c.y);
+    }
+    (min, max)
 }
 
 /// `p` on the segment a–b, for the edges that do not straddle p's latitude (horizontal
