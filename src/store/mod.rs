@@ -1014,7 +1014,7 @@ impl Drop for Store {
                 Err(e) => tracing::warn!("home's counts not kept for the next start: {e}"),
             }
             // Tells readers the store was closed in step with the journal's length.
-            if let Err(e) = std::fs::write(&closed_file, format!("{bytes}\n")) {
+            if let Err(e) = record_closed_at(&db_path, bytes) {
                 tracing::warn!("{}: {e}", closed_file.display());
             }
         }
@@ -1124,6 +1124,12 @@ fn gigabytes(bytes: u64) -> String {
     } else {
         format!("{:.0} MB", (bytes as f64 / 1e6).ceil())
     }
+}
+
+/// Records that the store in `db_path`, its files flushed and closed, is in step with the
+/// journal's first `bytes` bytes (what a clean close records, and `recover` when done).
+fn record_closed_at(db_path: &Path, bytes: u64) -> std::io::Result<()> {
+    std::fs::write(db_path.join(CLOSED_FILE), format!("{bytes}\n"))
 }
 
 /// Removes the record of the store in `db_path` being closed cleanly, if there is one.
