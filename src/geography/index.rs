@@ -331,13 +331,14 @@ impl Locator {
         locator
     }
 
-    /// What the grid of `level` says of `p` (the index of its area, or none), when it can
-    /// say; `None` when only the shapes can tell.
-    fn by_grid(&self, level: Level, p: Coord<f64>) -> Option<Option<usize>> {
-        match self.grids[level as usize].as_ref()?.cell(p) {
-            Cell::In(i) => Some(Some(i)),
-            Cell::Outside => Some(None),
-            Cell::Edge => None,
+    /// The index of the area of `level` containing `p`: by its level's grid when the grid
+    /// can tell, by the shapes otherwise.
+    fn area_at(&self, level: Level, p: Coord<f64>) -> Option<usize> {
+        let by_grid = self.grids[level as usize].as_ref().map(|g| g.cell(p));
+        match by_grid {
+            Some(Cell::In(i)) => Some(i),
+            Some(Cell::Outside) => None,
+            Some(Cell::Edge) | None => self.exact(level, p),
         }
     }
 
@@ -363,54 +364,27 @@ impl Locator {
     /// The areas containing WGS84 `(lon, lat)`. A point on a shared edge goes to the area that
     /// comes first in its layer, so every point gets exactly one area per level.
     pub fn locate(&self, lon: f64, lat: f64) -> Located {
-        let mut found = Located::default();
         let point = Coord { x: lon, y: lat };
-        let mut best: [Option<usize>; 3] = [None; 3];
-        let mut open = [true; 3];
-        for level in Level::ALL {
-            if let Some(i) = self.by_grid(level, point) {
-                best[level as usize] = i;
-                open[level as usize] = false;
-            }
-        }
-        if open.iter().any(|o| *o) {
-            for entry in self.tree.locate_all_at_point(&[lon, lat]) {
-                let i = entry.data;
-                let Some(area) = self.areas.get(i) else {
-                    continue;
-                };
-                if !open[area.level as usize] {
-                    continue;
-                }
-                let slot = &mut best[area.level as usize];
-                if slot.is_some_and(|b| b < i) {
-                    continue;
-                }
-                if area.shape.intersects(point) {
-                    *slot = Some(i);
-                }
-            }
-        }
-        let pick =
-            |slot: Option<usize>| slot.and_then(|i| self.areas.get(i)).map(|a| a.area.clone());
-        found.ward = pick(best[Level::Ward as usize]);
-        found.lsoa = pick(best[Level::Lsoa as usize]);
-        found.paa = pick(best[Level::Paa as usize]);
-        found.township = found
-            .ward
+        let pick = |level: Level| {
+            self.area_at(level, point)
+                .and_then(|i| self.areas.get(i))
+                .map(|a| a.area.clone())
+        };
+        let ward = pick(Level::Ward);
+        let township = ward
             .as_ref()
             .and_then(|w| self.township_of_ward.get(&w.code).cloned());
-        found
+        Located {
+            township,
+            ward,
+            paa: pick(Level::Paa),
+            lsoa: pick(Level::Lsoa),
+        }
     }
 
     /// The code of the area of `level` containing the point, without building names.
     pub fn locate_code(&self, level: Level, lon: f64, lat: f64) -> Option<&str> {
-        let point = Coord { x: lon, y: lat };
-        let found = match self.by_grid(level, point) {
-            Some(found) => found,
-            None => self.exact(level, point),
-        };
-        found
+        self.area_at(level, Coord { x: lon, y: lat })
             .and_then(|i| self.areas.get(i))
             .map(|a| a.area.code.as_str())
     }

@@ -578,6 +578,49 @@ impl MergedLine {
     }
 }
 
+/// Reads merged lines' records back from the journal they were read from, `slice` at a
+/// time, opening the file at the first read.
+pub(super) struct RecordsReader<'a> {
+    path: &'a Path,
+    slice: usize,
+    file: Option<File>,
+}
+
+impl<'a> RecordsReader<'a> {
+    /// Slices of `slice` records (at least one).
+    pub(super) fn new(path: &'a Path, slice: usize) -> RecordsReader<'a> {
+        RecordsReader {
+            path,
+            slice: slice.max(1),
+            file: None,
+        }
+    }
+
+    /// Calls `each` with each slice of `line`'s records in order, and the index of its
+    /// first record. Stops at the first error: a record that does not decode is
+    /// [`StoreError::Corrupt`] (see [`MergedLine::read`]).
+    pub(super) fn each_slice(
+        &mut self,
+        line: &MergedLine,
+        mut each: impl FnMut(usize, Vec<crate::batch::Record>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let path = self.path;
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self
+                .file
+                .insert(File::open(path).map_err(|e| StoreError::io(path, e))?),
+        };
+        let mut first = 0;
+        while first < line.len() {
+            let end = (first + self.slice).min(line.len());
+            each(first, line.read(file, path, first..end)?)?;
+            first = end;
+        }
+        Ok(())
+    }
+}
+
 /// Like [`each_journal_entry`], with `Merged` lines given as [`Item::Merged`]: their
 /// records are not decoded here (nor checked, beyond the line's checksum and shape).
 pub(super) fn each_journal_item(

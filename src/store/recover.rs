@@ -20,7 +20,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::actions::ACTIONS;
-use super::journal::{Item, each_journal_item};
+use super::journal::{Item, RecordsReader, each_journal_item};
 use super::merge::{WRITE_SLICE, write_sliced};
 use super::replay::Model;
 use super::responses::RESPONSES;
@@ -510,30 +510,22 @@ impl Journaled {
             doors,
             kept,
         };
-        let mut file: Option<File> = None;
+        let mut reader = RecordsReader::new(path, slice);
         each_journal_item(path, |line, item| match item {
             Item::Entry(entry) => replay.entry(line, entry, None),
             Item::Merged(_) if corrupt.contains(&line) => Ok(()),
             Item::Merged(merged) => {
-                let file = match &mut file {
-                    Some(f) => f,
-                    None => file.insert(File::open(path).map_err(|e| StoreError::io(path, e))?),
-                };
                 // Each slice as a line of its own would be (what a slice reads of
                 // earlier ones is read back as from earlier lines); the batch is
                 // recorded after the last.
                 let mut counts = super::merge::MergeCounts::default();
-                let mut first = 0;
-                while first < merged.len() {
-                    let end = (first + slice.max(1)).min(merged.len());
-                    let records = merged.read(file, path, first..end)?;
+                reader.each_slice(&merged, |first, records| {
                     let entry = JournalEntry::Merged {
                         batch: merged.batch.clone(),
                         records,
                     };
-                    replay.entry(line, entry, Some((first, &mut counts)))?;
-                    first = end;
-                }
+                    replay.entry(line, entry, Some((first, &mut counts)))
+                })?;
                 replay.model.finish_merged(merged.batch, counts);
                 replay.written_out()
             }
@@ -1103,33 +1095,28 @@ fn named_once(
             .or_insert(if merged { 1 } else { 2 });
     };
     let mut unreadable: Vec<CorruptLine> = Vec::new();
-    let mut file: Option<File> = None;
+    let mut reader = RecordsReader::new(path, slice);
     let mut contents = each_journal_item(path, |line, item| {
         match item {
             Item::Merged(merged) => {
-                let file = match &mut file {
-                    Some(f) => f,
-                    None => file.insert(File::open(path).map_err(|e| StoreError::io(path, e))?),
-                };
                 let mut named = Vec::new();
-                let mut first = 0;
-                while first < merged.len() {
-                    let end = (first + slice.max(1)).min(merged.len());
-                    match merged.read(file, path, first..end) {
-                        Ok(records) => named.extend(records.into_iter().filter_map(|r| match r {
-                            crate::batch::Record::Response(r) => Some((r.id, r.replaces)),
-                            _ => None,
-                        })),
-                        Err(StoreError::Corrupt { key, message }) => {
-                            unreadable.push(CorruptLine {
-                                line,
-                                reason: format!("{key} is not readable: {message}"),
-                            });
-                            return Ok(());
-                        }
-                        Err(e) => return Err(e),
+                let read = reader.each_slice(&merged, |_, records| {
+                    named.extend(records.into_iter().filter_map(|r| match r {
+                        crate::batch::Record::Response(r) => Some((r.id, r.replaces)),
+                        _ => None,
+                    }));
+                    Ok(())
+                });
+                match read {
+                    Ok(()) => {}
+                    Err(StoreError::Corrupt { key, message }) => {
+                        unreadable.push(CorruptLine {
+                            line,
+                            reason: format!("{key} is not readable: {message}"),
+                        });
+                        return Ok(());
                     }
-                    first = end;
+                    Err(e) => return Err(e),
                 }
                 entries += 1;
                 for (id, replaces) in named {
@@ -1170,27 +1157,20 @@ fn finals_at(
     mut each: impl FnMut(Response) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let lines: HashSet<usize> = wanted.values().copied().collect();
-    let mut file: Option<File> = None;
+    let mut reader = RecordsReader::new(path, slice);
     each_journal_item(path, |line, item| match item {
         Item::Entry(JournalEntry::Response(r)) if wanted.get(&r.id) == Some(&line) => each(r),
         Item::Merged(merged) if lines.contains(&line) => {
-            let file = match &mut file {
-                Some(f) => f,
-                None => file.insert(File::open(path).map_err(|e| StoreError::io(path, e))?),
-            };
-            let mut first = 0;
-            while first < merged.len() {
-                let end = (first + slice.max(1)).min(merged.len());
-                for record in merged.read(file, path, first..end)? {
+            reader.each_slice(&merged, |_, records| {
+                for record in records {
                     if let crate::batch::Record::Response(r) = record
                         && wanted.get(&r.id) == Some(&line)
                     {
                         each(r)?;
                     }
                 }
-                first = end;
-            }
-            Ok(())
+                Ok(())
+            })
         }
         _ => Ok(()),
     })?;
