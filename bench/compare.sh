@@ -10,7 +10,9 @@
 # - `doorstep batch merge` of MERGE_RESPONSES (default 1,000,000) simulated responses in
 #   MERGE_BATCHES (default 100) batches, time and peak RSS, vs DuckDB loading the same
 #   records from JSONL and de-duplicating them by id into a table — only when this
-#   doorstep has `batch merge` (the row says so otherwise);
+#   doorstep has `batch merge` (the row says so otherwise); and `batch verify` of the same
+#   files alone (the checks a merge makes before it stores anything) beside the same DuckDB
+#   time, which says how much of the gap no storing could close;
 # - `doorstep report` for every ward of a period (CSV, internal: nothing suppressed) vs
 #   DuckDB computing the same issue counts per ward (how many complete responses named
 #   each issue) from the same responses as JSONL (`doorstep export responses --format
@@ -122,6 +124,7 @@ fi
 
 if ! wants merge; then
     keep "batch merge"
+    keep "batch verify"
 elif "$doorstep" batch --help 2>/dev/null | grep -q '^  merge'; then
     echo "== batch merge of $MERGE_RESPONSES responses in $MERGE_BATCHES batches vs DuckDB"
     batches=$work/batches-$MERGE_RESPONSES-$MERGE_BATCHES
@@ -147,6 +150,12 @@ PY
 )
     rm -f "$work/duck.db"
     [[ -z $made_jsonl ]] || rm -f "$jsonl"
+    # The merge's own first pass alone (every file read, its signature, checksums, counts
+    # and every answer against its survey; nothing written but the devices' first-use
+    # pins), into a store of its own: what a merge costs before it stores anything.
+    rm -rf "$work/verify-only"
+    read -r verify_s verify_mb verify_cpu < <(measure env DOORSTEP_DATA_DIR="$work/verify-only" "$doorstep" batch verify "$batches"/*.batch)
+    rm -rf "$work/verify-only"
     rm -rf "$work/coordinator"
     read -r merge_s merge_mb merge_cpu < <(measure env DOORSTEP_DATA_DIR="$work/coordinator" "$doorstep" batch merge "$batches")
     # Kept for the report figure below (and, with WORK set, for later runs).
@@ -158,6 +167,9 @@ PY
         "$duck_s s ($duck_cpu s CPU) (DuckDB JSONL load + dedup)" "$(ratio "$duck_s" "$merge_s")× as fast" "≥ 1×"
     row "batch merge peak RSS, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "$merge_mb MB" \
         "$duck_mb MB (DuckDB)" "$(ratio "$merge_mb" "$duck_mb")×" "≤ 300 MB"
+    echo "   batch verify alone ${verify_s} s (${verify_cpu} s CPU), ${verify_mb} MB peak"
+    row "batch verify alone (the merge's checks, nothing stored), same batches" "$verify_s s ($verify_cpu s CPU), $verify_mb MB" \
+        "$duck_s s (DuckDB, as above)" "$(ratio "$duck_s" "$verify_s")× as fast" "—"
 else
     echo "== batch merge: this doorstep has no \`batch merge\` yet, skipped"
     row "batch merge, $MERGE_RESPONSES responses in $MERGE_BATCHES batches" "not measured" \
@@ -227,7 +239,7 @@ text = open(path, encoding="utf-8").read()
 # Rows of figures not measured in this run stay as they were (matched by their first words).
 def kind(row):
     name = row.split("|")[1].strip()
-    for k in ("answer commit", "assign", "batch merge peak", "batch merge", "report"):
+    for k in ("answer commit", "assign", "batch merge peak", "batch merge", "batch verify", "report"):
         if name.startswith(k):
             return k
     return name
