@@ -315,18 +315,21 @@ impl Store {
         Ok(out)
     }
 
-    /// Every door in every area, and how many stored doors could not be read.
-    pub(super) fn readable_doors(&self) -> Result<(Vec<DoorRecord>, usize), StoreError> {
-        let mut out = Vec::new();
+    /// Calls `each` with every door in every area, one at a time; returns how many stored
+    /// doors could not be read.
+    pub(super) fn each_readable_door(
+        &self,
+        mut each: impl FnMut(DoorRecord) -> Result<(), StoreError>,
+    ) -> Result<usize, StoreError> {
         let mut unreadable = 0;
         for entry in self.tree(DOORS)?.iter() {
             let (key, value) = entry?;
             match decode(|| door_key_name(&key), &value) {
-                Ok(r) => out.push(r),
+                Ok(r) => each(r)?,
                 Err(_) => unreadable += 1,
             }
         }
-        Ok((out, unreadable))
+        Ok(unreadable)
     }
 
     pub(super) fn door_record(&self, key: &[u8]) -> Result<Option<DoorRecord>, StoreError> {

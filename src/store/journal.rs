@@ -454,36 +454,46 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes `entries` as a whole new journal at `path`: to a temporary file, fsynced, then
-/// renamed over, so a crash leaves either the old journal or the new one.
-pub fn write_journal(path: &Path, entries: &[JournalEntry]) -> Result<JournalMark, StoreError> {
+/// Takes journal entries one at a time (see [`write_journal_with`]).
+pub type Emit<'a> = dyn FnMut(&JournalEntry) -> Result<(), StoreError> + 'a;
+
+/// Writes a whole new journal at `path` from the entries `fill` gives `emit`, each line
+/// written as it comes (so a journal of any length is never held whole): to a temporary
+/// file, fsynced, then renamed over, so a crash leaves either the old journal or the new
+/// one. Returns its mark.
+pub fn write_journal_with(
+    path: &Path,
+    fill: impl FnOnce(&mut Emit<'_>) -> Result<(), StoreError>,
+) -> Result<JournalMark, StoreError> {
     let tmp = path.with_extension("jsonl.writing");
-    let mut text = String::new();
-    for entry in entries {
-        text.push_str(&encode_line(entry)?);
-    }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-    let mut file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
+    let file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut mark = JournalMark::default();
+    fill(&mut |entry: &JournalEntry| {
+        let line = encode_line(entry)?;
+        out.write_all(line.as_bytes())
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        mark.lines += 1;
+        mark.bytes += line.len() as u64;
+        Ok(())
+    })?;
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|file| file.sync_all())
         .map_err(|e| StoreError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| StoreError::io(dir, e))?;
-    Ok(JournalMark {
-        lines: entries.len() as u64,
-        bytes: text.len() as u64,
-    })
+    Ok(mark)
 }
 
-/// Reads every line of the journal at `path`; a missing journal is empty. Bad lines are
-/// collected with their line numbers, never fatal.
 /// Reads the journal a line at a time, calling `each` with every good entry (line number,
 /// entry); corrupt lines are collected, not passed on. Nothing but the current line is
 /// held, so a journal of any length reads in bounded memory. `lines` and `bytes` of the
-/// result say how far it went; its `entries` stay empty.
+/// result say how far it went; its `entries` stay empty. A missing journal is empty.
 pub fn each_journal_entry(
     path: &Path,
     each: impl FnMut(usize, JournalEntry) -> Result<(), StoreError>,
@@ -491,11 +501,6 @@ pub fn each_journal_entry(
     each_journal_entry_after(path, JournalMark::default(), each)
 }
 
-/// Like [`each_journal_entry`], but starts where `mark` says the journal stood (its byte
-/// length then, and the lines before it), so a store a few entries behind a long journal
-/// reads only those. When the journal does not end a line at that point (it is not the
-/// journal the mark was taken from), it is read from the start. The result counts from
-/// the start of the journal either way.
 /// Whether the first `len` bytes of `file` end with a line end (false when empty). A
 /// journal whose end is not one was cut off in the middle of an append.
 pub(super) fn ends_a_line(file: &mut File, len: u64) -> std::io::Result<bool> {
@@ -508,12 +513,40 @@ pub(super) fn ends_a_line(file: &mut File, len: u64) -> std::io::Result<bool> {
     Ok(last[0] == b'\n')
 }
 
+/// Like [`each_journal_entry`], but starts where `mark` says the journal stood (its byte
+/// length then, and the lines before it), so a store a few entries behind a long journal
+/// reads only those. When the journal does not end a line at that point (it is not the
+/// journal the mark was taken from), it is read from the start. The result counts from
+/// the start of the journal either way.
 pub fn each_journal_entry_after(
     path: &Path,
     mark: JournalMark,
     each: impl FnMut(usize, JournalEntry) -> Result<(), StoreError>,
 ) -> Result<JournalContents, StoreError> {
     each_decoded(path, mark, |_, _, text| decode_line(text), each)
+}
+
+/// Whether reading the journal at `path` after `mark` starts at the mark (see
+/// [`each_journal_entry_after`]): the mark is past the start and a line ends there.
+pub(super) fn starts_at(path: &Path, mark: JournalMark) -> Result<bool, StoreError> {
+    match File::open(path) {
+        Ok(mut file) if mark.bytes > 0 => Ok(ends_a_line(&mut file, mark.bytes).unwrap_or(false)),
+        Ok(_) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
+}
+
+/// How many lines the journal at `path` has, as its readers number them (a last line
+/// without its line end counts), nothing decoded.
+pub(super) fn line_count(path: &Path) -> Result<usize, StoreError> {
+    Ok(each_decoded(
+        path,
+        JournalMark::default(),
+        |_, _, _| Ok(()),
+        |_, ()| Ok(()),
+    )?
+    .lines)
 }
 
 /// A journal line as `recover` reads it: a `Merged` line's records are left in the file
@@ -627,7 +660,16 @@ pub(super) fn each_journal_item(
     path: &Path,
     each: impl FnMut(usize, Item) -> Result<(), StoreError>,
 ) -> Result<JournalContents, StoreError> {
-    each_decoded(path, JournalMark::default(), decode_item, each)
+    each_journal_item_after(path, JournalMark::default(), each)
+}
+
+/// [`each_journal_item`] from `mark` on, as [`each_journal_entry_after`] reads.
+pub(super) fn each_journal_item_after(
+    path: &Path,
+    mark: JournalMark,
+    each: impl FnMut(usize, Item) -> Result<(), StoreError>,
+) -> Result<JournalContents, StoreError> {
+    each_decoded(path, mark, decode_item, each)
 }
 
 /// The start of a `Merged` line's record as this journal writes it (the format first).

@@ -2153,7 +2153,7 @@ impl Store {
             .store(records.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn merge_slice(&self) -> usize {
+    pub(super) fn merge_slice(&self) -> usize {
         self.merge_slice.load(std::sync::atomic::Ordering::Relaxed)
     }
 

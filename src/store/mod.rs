@@ -348,6 +348,7 @@ pub struct LockedStore {
     data_dir: PathBuf,
     env: Env,
     lock: DirLock,
+    slice: usize,
 }
 
 impl LockedStore {
@@ -359,6 +360,14 @@ impl LockedStore {
             .map(|m| m.len())
             .ok();
         home_file::load(&self.data_dir.join(STORE_DIR), journal_bytes)
+    }
+
+    /// How many records of a merged batch are worked out at a time, by the replay of a
+    /// journal line the store missed as it opens and by later merges (see
+    /// [`Store::set_merge_slice`]); what they make does not depend on it.
+    pub fn slice(mut self, records: usize) -> LockedStore {
+        self.slice = records.max(1);
+        self
     }
 
     /// Opens sled's files and brings the store and the journal into step: the part of
@@ -374,6 +383,7 @@ impl LockedStore {
         let db = open_db(&db_path, Access::ReadWrite)?;
         let mut store = Store::assemble(db, &self.data_dir, self.env, Some(self.lock))?;
         store.closed_at = closed_at;
+        store.set_merge_slice(self.slice);
         store.reconcile()?;
         store.ensure_tallies()?;
         store.ensure_revisions_recorded()?;
@@ -421,6 +431,7 @@ impl Store {
             data_dir: data_dir.to_path_buf(),
             env,
             lock,
+            slice: merge::STAGE_RECORDS,
         })
     }
 
@@ -622,19 +633,14 @@ impl Store {
             }
             return Ok(());
         }
-        // Only the part past the mark is kept (and, with a mark, read): after a kill that is
-        // a few entries of a journal that may be hundreds of megabytes.
         let from = stored.unwrap_or_default();
-        let mut entries = Vec::new();
-        let contents = journal::each_journal_entry_after(&jpath, from, |line, entry| {
-            if line as u64 > from.lines {
-                entries.push((line, entry));
-            }
-            Ok(())
-        })?;
-        let lines = contents.lines as u64;
-        match stored {
-            Some(m) if lines < m.lines && self.read_only.is_some() => {
+        // A journal that does not end a line at the mark is read from its start: first
+        // counted, since one shorter than the store reflects is not replayed at all.
+        if let Some(m) = stored
+            && !journal::starts_at(&jpath, m)?
+        {
+            let lines = journal::line_count(&jpath)? as u64;
+            if lines < m.lines && self.read_only.is_some() {
                 self.notices.push(format!(
                     "the journal {} has {lines} line(s) where the store reflects {}: run `doorstep recover` to rebuild it from the store",
                     jpath.display(),
@@ -642,7 +648,7 @@ impl Store {
                 ));
                 return Ok(());
             }
-            Some(m) if lines < m.lines => {
+            if lines < m.lines {
                 let aside = aside_name(&jpath, "short", &self.env);
                 std::fs::rename(&jpath, &aside).map_err(|e| StoreError::io(&jpath, e))?;
                 let what = format!(
@@ -652,37 +658,29 @@ impl Store {
                 );
                 return self.rebuild_journal(&what);
             }
-            Some(_) => {
-                let tail = entries;
-                if !tail.is_empty() && self.read_only.is_some() {
-                    let n = replay::replay_onto(self, tail)?;
-                    if n <= QUIET_TAIL {
-                        // The next writable open brings the store itself up to date.
-                        tracing::info!(
-                            "showing the last {n} journal entries the store has not written yet"
-                        );
-                    } else {
-                        self.notices.push(format!(
-                            "the store is missing the last {n} journal entries; shown from the journal here (run `doorstep recover` to repair the store)"
-                        ));
-                    }
-                } else if !tail.is_empty() {
-                    let n = replay::replay_onto(self, tail)?;
-                    if n <= QUIET_TAIL {
-                        // What a close without the last background flush leaves: normal.
-                        tracing::info!(
-                            "brought the store up to date with the last {n} journal entries (doorstep was not closed normally)"
-                        );
-                    } else {
-                        // Short enough for the field app's one-line notice at 80 columns.
-                        self.notices.push(format!(
-                            "replayed {n} journal entries the store had lost (damage?)"
-                        ));
-                    }
-                }
-            }
-            None => {
-                replay::replay_onto(self, entries)?;
+        }
+        // Only the part past the mark is read and replayed, a group of entries or a slice
+        // of a merged batch at a time: after a kill that is a few entries (or one batch)
+        // of a journal that may be gigabytes.
+        let (n, contents) = replay::replay_after(self, &jpath, from, self.merge_slice())?;
+        let lines = contents.lines as u64;
+        if stored.is_some() && n > 0 {
+            match (self.read_only.is_some(), n <= QUIET_TAIL) {
+                // The next writable open brings the store itself up to date.
+                (true, true) => tracing::info!(
+                    "showing the last {n} journal entries the store has not written yet"
+                ),
+                (true, false) => self.notices.push(format!(
+                    "the store is missing the last {n} journal entries; shown from the journal here (run `doorstep recover` to repair the store)"
+                )),
+                // What a close without the last background flush leaves: normal.
+                (false, true) => tracing::info!(
+                    "brought the store up to date with the last {n} journal entries (doorstep was not closed normally)"
+                ),
+                // Short enough for the field app's one-line notice at 80 columns.
+                (false, false) => self.notices.push(format!(
+                    "replayed {n} journal entries the store had lost (damage?)"
+                )),
             }
         }
         let mark = JournalMark { lines, bytes: size };
@@ -694,9 +692,13 @@ impl Store {
     /// Writes a new journal holding what the store holds, tells the user why, and
     /// appends to it from now on.
     fn rebuild_journal(&mut self, why: &str) -> Result<(), StoreError> {
-        let (entries, unreadable) = replay::entries_from_store(self)?;
         let jpath = self.journal_path();
-        let mark = journal::write_journal(&jpath, &entries)?;
+        let mut unreadable = 0;
+        let mark = journal::write_journal_with(&jpath, |emit| {
+            unreadable = replay::each_entry_from_store(self, emit)?;
+            Ok(())
+        })?;
+        let entries = mark.lines;
         let mut journal = Journal::open(&self.data_dir)?;
         journal.mark = mark;
         *self.journal_guard() = journal;
@@ -705,8 +707,8 @@ impl Store {
         let mut notice = format!(
             "the journal {} {why}: rebuilt it from the store ({} entr{})",
             jpath.display(),
-            entries.len(),
-            if entries.len() == 1 { "y" } else { "ies" }
+            entries,
+            if entries == 1 { "y" } else { "ies" }
         );
         if unreadable > 0 {
             notice.push_str(&format!(
@@ -1414,6 +1416,60 @@ mod tests {
             2,
             "the mark moves to the end of the journal"
         );
+    }
+
+    #[test]
+    fn a_store_that_missed_its_whole_journal_replays_it_a_group_at_a_time() {
+        use crate::survey::answer::Answer;
+        // Far more entries than a group (two in unit tests): one draft's answers, and its
+        // finalizing, fall in different groups.
+        let t0 = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 10, 5, 9, 0, 0).unwrap();
+        let (env, _) = Env::manual(t0);
+        let full = tempfile::tempdir().unwrap();
+        let store = Store::open_with(full.path(), env.clone()).unwrap();
+        store
+            .set_setting(crate::response::SettingKey::Officer, "PC 1")
+            .unwrap();
+        for n in 0..3 {
+            let r = store.create_draft(test_support::new(t0)).unwrap();
+            for (k, q) in ["a", "b", "c"].into_iter().enumerate() {
+                let answer = Answer::YesNo(k % 2 == n % 2);
+                store
+                    .record_answer(r.id, &test_support::question(q), answer, t0)
+                    .unwrap();
+            }
+            // An answer changed: replayed out of order it would come back as it was.
+            store
+                .record_answer(r.id, &test_support::question("a"), Answer::Skipped, t0)
+                .unwrap();
+            if n < 2 {
+                store.finalize(r.id, Status::Complete, t0).unwrap();
+            }
+        }
+        // The last entry alone in its group.
+        store
+            .set_setting(crate::response::SettingKey::Device, "laptop-1")
+            .unwrap();
+        let want = (
+            store.list(&Default::default()).unwrap().responses,
+            store.settings().unwrap(),
+            store.home_counts().unwrap(),
+        );
+        drop(store);
+        let behind = tempfile::tempdir().unwrap();
+        drop(Store::open_with(behind.path(), env.clone()).unwrap());
+        std::fs::copy(journal_path(full.path()), journal_path(behind.path())).unwrap();
+        let store = Store::open_with(behind.path(), env).unwrap();
+        let got = (
+            store.list(&Default::default()).unwrap().responses,
+            store.settings().unwrap(),
+            store.home_counts().unwrap(),
+        );
+        assert_eq!(got, want);
+        assert_eq!(want.0.len(), 3);
+        let lines = journal::line_count(&journal_path(full.path())).unwrap();
+        assert!(lines > 10 && lines % 2 == 1, "{lines}");
+        assert_eq!(store.stored_mark().unwrap().unwrap().lines, lines as u64);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::batches::DevicePin;
 use super::doors::{DoorChange, door_key};
+use super::journal::{self, Item};
 use super::merge::{MergeKey, MergeState};
 use super::{JournalEntry, Store, StoreError, Tree, Write, encode};
 use crate::action::Action;
@@ -706,12 +707,98 @@ impl Model {
     }
 }
 
+/// How many journal entries other than merged batches a replay onto a store applies and
+/// writes at a time: the part of a journal a store missed may be all of it (a store from
+/// a release before the mark). The unit tests take two at a time, so their tails cross
+/// groups.
+#[cfg(not(test))]
+const REPLAY_GROUP: usize = 1024;
+#[cfg(test)]
+const REPLAY_GROUP: usize = 2;
+
+/// Replays onto `store` what the journal at `path` holds past `from` (the lines after
+/// `from.lines`; see [`journal::each_journal_item_after`]), in journal order, a group of
+/// entries at a time and a merged batch `slice` records at a time (worked out and written
+/// slice after slice, as a merge does), so that what is held is a group or a slice
+/// whatever the tail's length. A merged batch with a record that does not decode is left
+/// out whole, like any line that does not decode. The store's mark is the caller's to
+/// move: a kill before it replays the same tail again, onto part of it, which completes it
+/// (see `Store::apply_staged`). Returns how many entries were replayed and how far the
+/// journal goes.
+pub(super) fn replay_after(
+    store: &Store,
+    path: &std::path::Path,
+    from: super::JournalMark,
+    slice: usize,
+) -> Result<(usize, journal::JournalContents), StoreError> {
+    let mut group: Vec<(usize, JournalEntry)> = Vec::new();
+    let mut replayed = 0usize;
+    let mut reader = journal::RecordsReader::new(path, slice);
+    let contents = journal::each_journal_item_after(path, from, |line, item| {
+        if line as u64 <= from.lines {
+            return Ok(());
+        }
+        match item {
+            Item::Entry(entry) => {
+                group.push((line, entry));
+                if group.len() >= REPLAY_GROUP {
+                    replayed += replay_onto(store, std::mem::take(&mut group))?;
+                }
+            }
+            Item::Merged(merged) => {
+                replayed += replay_onto(store, std::mem::take(&mut group))?;
+                if replay_merged(store, &mut reader, merged)? {
+                    replayed += 1;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    replayed += replay_onto(store, group)?;
+    Ok((replayed, contents))
+}
+
+/// One merged batch's line replayed onto `store` a slice at a time; false (nothing
+/// written) when one of its records does not decode.
+fn replay_merged(
+    store: &Store,
+    reader: &mut journal::RecordsReader<'_>,
+    merged: journal::MergedLine,
+) -> Result<bool, StoreError> {
+    // Every record read first: all of a batch or none of it.
+    match reader.each_slice(&merged, |_, _| Ok(())) {
+        Ok(()) => {}
+        Err(StoreError::Corrupt { key, message }) => {
+            tracing::warn!("not replayed: {key} is not readable: {message}");
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    }
+    let batch = &merged.batch;
+    let mut counts = super::merge::MergeCounts::default();
+    reader.each_slice(&merged, |first, records| {
+        let mut model = Model::default();
+        model.load_records(store, &records)?;
+        model.merge.load_for(store, batch, &records)?;
+        model.apply_merged_records(batch, records, first, &mut counts);
+        model.write_changed(store)
+    })?;
+    let mut model = Model::default();
+    model.merge.load_for(store, batch, [])?;
+    model.finish_merged(merged.batch, counts);
+    model.write_changed(store)?;
+    Ok(true)
+}
+
 /// Applies `entries` (in journal order) on top of what `store` holds and writes what
 /// changed. Returns how many entries there were.
 pub(super) fn replay_onto(
     store: &Store,
     entries: Vec<(usize, JournalEntry)>,
 ) -> Result<usize, StoreError> {
+    if entries.is_empty() {
+        return Ok(0);
+    }
     let mut model = Model::default();
     model.load_for(store, &entries)?;
     let n = entries.len();
@@ -722,58 +809,67 @@ pub(super) fn replay_onto(
     Ok(n)
 }
 
-/// The journal entries that say what `store` holds: settings, doors with their knocks,
-/// finalized responses, drafts as they stand, and actions as they stand. A record that cannot be read is left
-/// out and counted.
-pub(super) fn entries_from_store(store: &Store) -> Result<(Vec<JournalEntry>, usize), StoreError> {
-    let mut entries = Vec::new();
+/// Calls `emit` with the journal entries that say what `store` holds, one at a time (a
+/// store of any size in bounded memory): settings, doors with their knocks, finalized
+/// responses, drafts as they stand, and actions as they stand. A record that cannot be
+/// read is left out and counted: returns how many.
+pub(super) fn each_entry_from_store(
+    store: &Store,
+    emit: &mut journal::Emit<'_>,
+) -> Result<usize, StoreError> {
     let settings = store.settings().unwrap_or_default();
     for key in SettingKey::ALL {
         if let Some(value) = settings.get(key) {
-            entries.push(JournalEntry::Setting {
+            emit(&JournalEntry::Setting {
                 key,
                 value: value.to_owned(),
-            });
+            })?;
         }
     }
-    let pins = store.readable_device_pins()?;
-    let (doors, mut unreadable) = store.readable_doors()?;
-    unreadable += pins.1;
-    entries.extend(pins.0.into_iter().map(JournalEntry::DevicePin));
-    for record in doors {
-        entries.push(JournalEntry::Door {
+    let (pins, mut unreadable) = store.readable_device_pins()?;
+    for pin in pins {
+        emit(&JournalEntry::DevicePin(pin))?;
+    }
+    unreadable += store.each_readable_door(|record| {
+        emit(&JournalEntry::Door {
             area: record.area.clone(),
             door: record.door.clone(),
-        });
+        })?;
         for knock in record.knocks {
-            entries.push(JournalEntry::Knock {
+            emit(&JournalEntry::Knock {
                 area: record.area.clone(),
                 door: record.door.clone(),
                 knock,
-            });
+            })?;
         }
-    }
+        Ok(())
+    })?;
     // Corrections and removals the next exports may still send; the doors above already
     // show them.
     let (changes, bad) = store.readable_door_changes()?;
     unreadable += bad;
-    entries.extend(changes.into_iter().map(|c| JournalEntry::DoorChangeKept {
-        area: c.area,
-        from: c.from,
-        to: c.to,
-        change: c.meta,
-    }));
-    let listing = store.list(&crate::response::ResponseFilter::default())?;
-    unreadable += listing.unreadable.len();
-    for r in listing.responses {
-        entries.push(if r.status.is_final() {
-            JournalEntry::Response(r)
-        } else {
-            JournalEntry::Draft(r)
-        });
+    for c in changes {
+        emit(&JournalEntry::DoorChangeKept {
+            area: c.area,
+            from: c.from,
+            to: c.to,
+            change: c.meta,
+        })?;
     }
+    let filter = crate::response::ResponseFilter::default();
+    unreadable += store
+        .each_response(&filter, |r| {
+            emit(&if r.status.is_final() {
+                JournalEntry::Response(r)
+            } else {
+                JournalEntry::Draft(r)
+            })
+        })?
+        .len();
     let actions = store.actions()?;
     unreadable += actions.unreadable.len();
-    entries.extend(actions.actions.into_iter().map(JournalEntry::ActionAdded));
-    Ok((entries, unreadable))
+    for action in actions.actions {
+        emit(&JournalEntry::ActionAdded(action))?;
+    }
+    Ok(unreadable)
 }
