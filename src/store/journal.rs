@@ -521,9 +521,14 @@ pub(super) fn ends_a_line(file: &mut File, len: u64) -> std::io::Result<bool> {
 pub fn each_journal_entry_after(
     path: &Path,
     mark: JournalMark,
-    each: impl FnMut(usize, JournalEntry) -> Result<(), StoreError>,
+    mut each: impl FnMut(usize, JournalEntry) -> Result<(), StoreError>,
 ) -> Result<JournalContents, StoreError> {
-    each_decoded(path, mark, |_, _, text| decode_line(text), each)
+    each_decoded(
+        path,
+        mark,
+        |_, _, text| decode_line(text),
+        |to, entry| each(to.lines as usize, entry),
+    )
 }
 
 /// Whether reading the journal at `path` after `mark` starts at the mark (see
@@ -658,16 +663,20 @@ impl<'a> RecordsReader<'a> {
 /// records are not decoded here (nor checked, beyond the line's checksum and shape).
 pub(super) fn each_journal_item(
     path: &Path,
-    each: impl FnMut(usize, Item) -> Result<(), StoreError>,
+    mut each: impl FnMut(usize, Item) -> Result<(), StoreError>,
 ) -> Result<JournalContents, StoreError> {
-    each_journal_item_after(path, JournalMark::default(), each)
+    each_decoded(path, JournalMark::default(), decode_item, |to, item| {
+        each(to.lines as usize, item)
+    })
 }
 
-/// [`each_journal_item`] from `mark` on, as [`each_journal_entry_after`] reads.
+/// [`each_journal_item`] from `mark` on, as [`each_journal_entry_after`] reads; each item
+/// comes with the mark of the journal up to the end of its line (its line number, and
+/// where the line ends).
 pub(super) fn each_journal_item_after(
     path: &Path,
     mark: JournalMark,
-    each: impl FnMut(usize, Item) -> Result<(), StoreError>,
+    each: impl FnMut(JournalMark, Item) -> Result<(), StoreError>,
 ) -> Result<JournalContents, StoreError> {
     each_decoded(path, mark, decode_item, each)
 }
@@ -713,14 +722,14 @@ fn decode_item(line: usize, at: u64, raw: &[u8]) -> Result<Item, String> {
     decode_line(raw).map(Item::Entry)
 }
 
-/// Calls `each` with each line's number and what `decode` makes of its text (given the
-/// number and where the line starts in the file); a line `decode` refuses is listed as
-/// corrupt.
+/// Calls `each` with the journal's mark at the end of each line (the line's number and
+/// where it ends) and what `decode` makes of its text (given the number and where the line
+/// starts in the file); a line `decode` refuses is listed as corrupt.
 fn each_decoded<T>(
     path: &Path,
     mark: JournalMark,
     mut decode: impl FnMut(usize, u64, &[u8]) -> Result<T, String>,
-    mut each: impl FnMut(usize, T) -> Result<(), StoreError>,
+    mut each: impl FnMut(JournalMark, T) -> Result<(), StoreError>,
 ) -> Result<JournalContents, StoreError> {
     use std::io::BufRead;
     let mut file = match File::open(path) {
@@ -775,8 +784,12 @@ fn each_decoded<T>(
         if raw.capacity() > READ_BUFFER {
             raw = Vec::new();
         }
+        let to = JournalMark {
+            lines: line as u64,
+            bytes: out.bytes,
+        };
         match entry {
-            Ok(entry) => each(line, entry)?,
+            Ok(entry) => each(to, entry)?,
             Err(reason) => out.corrupt.push(CorruptLine { line, reason }),
         }
     }

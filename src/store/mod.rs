@@ -662,7 +662,8 @@ impl Store {
         // Only the part past the mark is read and replayed, a group of entries or a slice
         // of a merged batch at a time: after a kill that is a few entries (or one batch)
         // of a journal that may be gigabytes.
-        let (n, contents) = replay::replay_after(self, &jpath, from, self.merge_slice())?;
+        let marks = self.read_only.is_none();
+        let (n, contents) = replay::replay_after(self, &jpath, from, self.merge_slice(), marks)?;
         let lines = contents.lines as u64;
         if stored.is_some() && n > 0 {
             match (self.read_only.is_some(), n <= QUIET_TAIL) {
@@ -1459,7 +1460,7 @@ mod tests {
         let behind = tempfile::tempdir().unwrap();
         drop(Store::open_with(behind.path(), env.clone()).unwrap());
         std::fs::copy(journal_path(full.path()), journal_path(behind.path())).unwrap();
-        let store = Store::open_with(behind.path(), env).unwrap();
+        let store = Store::open_with(behind.path(), env.clone()).unwrap();
         let got = (
             store.list(&Default::default()).unwrap().responses,
             store.settings().unwrap(),
@@ -1470,6 +1471,26 @@ mod tests {
         let lines = journal::line_count(&journal_path(full.path())).unwrap();
         assert!(lines > 10 && lines % 2 == 1, "{lines}");
         assert_eq!(store.stored_mark().unwrap().unwrap().lines, lines as u64);
+        drop(store);
+
+        // A replay stopped before its last group (a kill) has moved the mark past the
+        // groups it wrote: the next open goes on from there, and no answer is replayed
+        // twice (the last draft's would be in its answer's history twice).
+        let stopped = tempfile::tempdir().unwrap();
+        drop(Store::open_with(stopped.path(), env.clone()).unwrap());
+        std::fs::copy(journal_path(full.path()), journal_path(stopped.path())).unwrap();
+        replay::STOP_REPLAY_AFTER.set(Some((lines - 1) / 2));
+        let failed = Store::open_with(stopped.path(), env.clone());
+        replay::STOP_REPLAY_AFTER.set(None);
+        assert!(failed.is_err());
+        drop(failed);
+        let store = Store::open_with(stopped.path(), env).unwrap();
+        let again = (
+            store.list(&Default::default()).unwrap().responses,
+            store.settings().unwrap(),
+            store.home_counts().unwrap(),
+        );
+        assert_eq!(again, want);
     }
 
     #[test]

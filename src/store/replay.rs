@@ -699,11 +699,21 @@ impl Model {
     /// Writes every record an applied entry changed, in one transaction (not flushed:
     /// the caller flushes).
     pub fn write_changed(&self, store: &Store) -> Result<(), StoreError> {
+        self.write_changed_to(store, None)
+    }
+
+    /// [`Model::write_changed`], the transaction also moving the store's mark to `to` if
+    /// given (past the journal lines these writes replayed).
+    pub(super) fn write_changed_to(
+        &self,
+        store: &Store,
+        to: Option<super::JournalMark>,
+    ) -> Result<(), StoreError> {
         // Before the writes that move the journal's mark past the lines that set them.
         for pin in self.pins.values() {
             store.write_device_pin(pin)?;
         }
-        store.apply_writes(&self.write_set()?, None)
+        store.apply_writes(&self.write_set()?, to)
     }
 }
 
@@ -716,54 +726,99 @@ const REPLAY_GROUP: usize = 1024;
 #[cfg(test)]
 const REPLAY_GROUP: usize = 2;
 
+#[cfg(test)]
+thread_local! {
+    /// Unit tests: how many more groups a replay writes before it fails, as a kill
+    /// during it would stop it.
+    pub(super) static STOP_REPLAY_AFTER: std::cell::Cell<Option<usize>> =
+        const { std::cell::Cell::new(None) };
+}
+
 /// Replays onto `store` what the journal at `path` holds past `from` (the lines after
 /// `from.lines`; see [`journal::each_journal_item_after`]), in journal order, a group of
 /// entries at a time and a merged batch `slice` records at a time (worked out and written
 /// slice after slice, as a merge does), so that what is held is a group or a slice
 /// whatever the tail's length. A merged batch with a record that does not decode is left
-/// out whole, like any line that does not decode. The store's mark is the caller's to
-/// move: a kill before it replays the same tail again, onto part of it, which completes it
-/// (see `Store::apply_staged`). Returns how many entries were replayed and how far the
+/// out whole, like any line that does not decode. With `marks`, each group's writes, and
+/// a merged batch's last, move the store's mark past the lines they replayed, in the same
+/// transaction: a kill during the replay leaves it to go on from there (an answer
+/// replayed twice would be in its answer's history twice), and a merged batch it stopped
+/// in is replayed again onto what of it was written, which completes it (see
+/// `Store::apply_staged`). Returns how many entries were replayed and how far the
 /// journal goes.
 pub(super) fn replay_after(
     store: &Store,
     path: &std::path::Path,
     from: super::JournalMark,
     slice: usize,
+    marks: bool,
 ) -> Result<(usize, journal::JournalContents), StoreError> {
     let mut group: Vec<(usize, JournalEntry)> = Vec::new();
+    let mut group_to = from;
     let mut replayed = 0usize;
     let mut reader = journal::RecordsReader::new(path, slice);
-    let contents = journal::each_journal_item_after(path, from, |line, item| {
-        if line as u64 <= from.lines {
+    let mark = |to: super::JournalMark| marks.then_some(to);
+    let contents = journal::each_journal_item_after(path, from, |to, item| {
+        if to.lines <= from.lines {
             return Ok(());
         }
         match item {
             Item::Entry(entry) => {
-                group.push((line, entry));
+                group.push((to.lines as usize, entry));
+                group_to = to;
                 if group.len() >= REPLAY_GROUP {
-                    replayed += replay_onto(store, std::mem::take(&mut group))?;
+                    replayed += replay_group(store, std::mem::take(&mut group), mark(to))?;
                 }
             }
             Item::Merged(merged) => {
-                replayed += replay_onto(store, std::mem::take(&mut group))?;
-                if replay_merged(store, &mut reader, merged)? {
+                replayed += replay_group(store, std::mem::take(&mut group), mark(group_to))?;
+                if replay_merged(store, &mut reader, merged, mark(to))? {
                     replayed += 1;
                 }
             }
         }
         Ok(())
     })?;
-    replayed += replay_onto(store, group)?;
+    replayed += replay_group(store, group, mark(group_to))?;
     Ok((replayed, contents))
 }
 
-/// One merged batch's line replayed onto `store` a slice at a time; false (nothing
-/// written) when one of its records does not decode.
+/// Applies a group of `entries` (in journal order) on top of what `store` holds and writes
+/// what changed, the writes moving the store's mark to `to` if given. Returns how many
+/// entries there were.
+fn replay_group(
+    store: &Store,
+    entries: Vec<(usize, JournalEntry)>,
+    to: Option<super::JournalMark>,
+) -> Result<usize, StoreError> {
+    if entries.is_empty() {
+        return Ok(0);
+    }
+    #[cfg(test)]
+    if let Some(left) = STOP_REPLAY_AFTER.get() {
+        if left == 0 {
+            return Err(StoreError::Encode("the replay was stopped (a test)".into()));
+        }
+        STOP_REPLAY_AFTER.set(Some(left - 1));
+    }
+    let mut model = Model::default();
+    model.load_for(store, &entries)?;
+    let n = entries.len();
+    for (_, entry) in entries {
+        model.apply(entry);
+    }
+    model.write_changed_to(store, to)?;
+    Ok(n)
+}
+
+/// One merged batch's line replayed onto `store` a slice at a time, its last write moving
+/// the store's mark to `to` if given; false (nothing written) when one of its records does
+/// not decode.
 fn replay_merged(
     store: &Store,
     reader: &mut journal::RecordsReader<'_>,
     merged: journal::MergedLine,
+    to: Option<super::JournalMark>,
 ) -> Result<bool, StoreError> {
     // Every record read first: all of a batch or none of it.
     match reader.each_slice(&merged, |_, _| Ok(())) {
@@ -786,27 +841,8 @@ fn replay_merged(
     let mut model = Model::default();
     model.merge.load_for(store, batch, [])?;
     model.finish_merged(merged.batch, counts);
-    model.write_changed(store)?;
+    model.write_changed_to(store, to)?;
     Ok(true)
-}
-
-/// Applies `entries` (in journal order) on top of what `store` holds and writes what
-/// changed. Returns how many entries there were.
-pub(super) fn replay_onto(
-    store: &Store,
-    entries: Vec<(usize, JournalEntry)>,
-) -> Result<usize, StoreError> {
-    if entries.is_empty() {
-        return Ok(0);
-    }
-    let mut model = Model::default();
-    model.load_for(store, &entries)?;
-    let n = entries.len();
-    for (_, entry) in entries {
-        model.apply(entry);
-    }
-    model.write_changed(store)?;
-    Ok(n)
 }
 
 /// Calls `emit` with the journal entries that say what `store` holds, one at a time (a
