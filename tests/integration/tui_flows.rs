@@ -1962,6 +1962,17 @@ fn the_coordinator_verifies_a_folder_merges_the_good_batches_and_settles_a_confl
         "coordinator_merged",
         screen(&app, 80, 24).replace(&folder, "<usb>")
     );
+    // A merged file, selected, says what its merge did (the summary names only the files
+    // that need a look).
+    app.update(Action::Up);
+    app.update(Action::Up);
+    assert!(
+        screen(&app, 80, 24).contains(
+            "✓ a-laptop-1.batch: merged: 1 new, 0 duplicate, 0 superseded, 0 conflict, 0"
+        ),
+        "{}",
+        screen(&app, 80, 24)
+    );
     // Merging again: nothing left to merge.
     app.update(Action::Merge);
     assert!(matches!(&app.flash, Some(Flash::Notice(m)) if m.starts_with("Nothing to merge")));

@@ -24,7 +24,7 @@ use crate::Error;
 use crate::response::{Response, StoredAnswer};
 use crate::seal::CoordinatorIdentity;
 use crate::store::ActionConflict;
-use crate::store::merge::{Conflict, MergeResult, PinCheck};
+use crate::store::merge::{Conflict, MergeCounts, MergeResult, PinCheck};
 use crate::tui::action::Action;
 use crate::tui::app::{Context, Flash};
 use crate::tui::fields::{FieldEvent, TextField, TextKind};
@@ -53,7 +53,14 @@ pub struct Checked {
 pub struct Merged {
     pub file: String,
     pub result: Result<String, String>,
+    /// What the merge did to the batch's records: none for a batch merged before, or one
+    /// whose merge failed.
+    pub counts: Option<MergeCounts>,
 }
+
+/// How many merged files the summary under the list names (those with a conflict, a
+/// rejected record or a failure); the rest say what happened when selected in the list.
+const MERGED_NAMED: usize = 4;
 
 enum Stage {
     Folder(TextField),
@@ -282,6 +289,10 @@ impl Coordinator {
                     });
                 out.push(Merged {
                     file,
+                    counts: match &result {
+                        Ok(MergeResult::Merged { batch, .. }) => Some(batch.outcome),
+                        _ => None,
+                    },
                     result: match result {
                         Ok(r) => Ok(describe_merge(&r)),
                         // One batch failing leaves the others merged: each is all or nothing.
@@ -383,11 +394,15 @@ impl Coordinator {
             }
             (Stage::Merging(_), Ok(output)) => {
                 let merged = output.downcast::<Vec<Merged>>().unwrap_or_default();
-                // What was merged is merged now: the list says so when looked at again.
+                // What was merged is merged now: the list says so, and what the merge did,
+                // when a file is selected (the summary under it names only the files that
+                // need a look).
                 for c in &mut self.checked {
-                    if merged.iter().any(|m| m.file == c.file && m.result.is_ok()) {
+                    if let Some(Ok(text)) =
+                        merged.iter().find(|m| m.file == c.file).map(|m| &m.result)
+                    {
                         c.to_merge = false;
-                        c.verdict = Ok("merged".into());
+                        c.verdict = Ok(format!("merged: {text}"));
                     }
                 }
                 self.stage = Stage::Merged(merged);
@@ -464,7 +479,8 @@ impl Coordinator {
             ),
             theme.title,
         );
-        let merged_height = merged.map_or(0, |m| m.len() as u16 + 1);
+        let summary = merged.map(|m| merged_summary(m, theme)).unwrap_or_default();
+        let merged_height = summary.len() as u16;
         let [head_area, list_area, detail_area, merged_area] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(1),
@@ -491,12 +507,14 @@ impl Coordinator {
             .collect();
         let table = SelectableList::new(
             rows,
+            // The counts get the most room: "125 resp, 240 doors, 273 knocks" whole at
+            // 80 columns beside a laptop's file name.
             [
                 Constraint::Length(1),
                 Constraint::Fill(2),
                 Constraint::Fill(1),
                 Constraint::Length(8),
-                Constraint::Fill(2),
+                Constraint::Fill(3),
             ],
             theme,
         );
@@ -509,14 +527,7 @@ impl Coordinator {
             };
             frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), detail_area);
         }
-        if let Some(merged) = merged {
-            let mut lines = vec![Line::styled("Merged:", theme.title)];
-            lines.extend(merged.iter().map(|m| match &m.result {
-                Ok(t) => Line::from(format!("✓ {}: {t}", m.file)),
-                Err(e) => Line::styled(format!("✗ {}: {e}", m.file), theme.error),
-            }));
-            frame.render_widget(Paragraph::new(lines), merged_area);
-        }
+        frame.render_widget(Paragraph::new(summary), merged_area);
     }
 
     fn render_conflicts(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -913,19 +924,133 @@ fn door_changes(c: &crate::batch::Counts) -> String {
     }
 }
 
+/// The lines under the file list after a merge: how many files merged and what they did
+/// in all, then the files that need a look (a conflict, a rejected record, a failure), at
+/// most [`MERGED_NAMED`] of them, so the list keeps its room whatever the number of files.
+fn merged_summary(merged: &[Merged], theme: &Theme) -> Vec<Line<'static>> {
+    let failed = merged.iter().filter(|m| m.result.is_err()).count();
+    let mut all = MergeCounts::default();
+    for c in merged.iter().filter_map(|m| m.counts) {
+        all.new += c.new;
+        all.duplicate += c.duplicate;
+        all.superseded += c.superseded;
+        all.conflict += c.conflict;
+        all.rejected += c.rejected;
+    }
+    let mut head = format!(
+        "Merged {} of {} file(s)",
+        merged.len() - failed,
+        merged.len()
+    );
+    if failed > 0 {
+        head.push_str(&format!(", {failed} failed"));
+    }
+    let mut lines = vec![
+        Line::styled(format!("{head}:"), theme.title),
+        Line::from(format!("{} in all", counts_text(&all))),
+    ];
+    let look: Vec<&Merged> = merged
+        .iter()
+        .filter(|m| m.result.is_err() || m.counts.is_some_and(|c| c.conflict > 0 || c.rejected > 0))
+        .collect();
+    lines.extend(look.iter().take(MERGED_NAMED).map(|m| match &m.result {
+        Ok(t) => Line::from(format!("✓ {}: {t}", m.file)),
+        Err(e) => Line::styled(format!("✗ {}: {e}", m.file), theme.error),
+    }));
+    if look.len() > MERGED_NAMED {
+        lines.push(Line::from(format!(
+            "… and {} more with a conflict, a rejection or a failure: select each above",
+            look.len() - MERGED_NAMED
+        )));
+    }
+    lines
+}
+
+fn counts_text(o: &MergeCounts) -> String {
+    format!(
+        "{} new, {} duplicate, {} superseded, {} conflict, {} rejected",
+        o.new, o.duplicate, o.superseded, o.conflict, o.rejected
+    )
+}
+
 fn describe_merge(r: &MergeResult) -> String {
     match r {
         MergeResult::Merged { batch, rejections } => {
-            let o = &batch.outcome;
-            let mut text = format!(
-                "{} new, {} duplicate, {} superseded, {} conflict, {} rejected",
-                o.new, o.duplicate, o.superseded, o.conflict, o.rejected
-            );
+            let mut text = counts_text(&batch.outcome);
             if let Some(first) = rejections.first() {
                 text.push_str(&format!(" (record {}: {})", first.record, first.reason));
             }
             text
         }
         MergeResult::AlreadyMerged(_) => "merged before: nothing changed".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merged(file: &str, counts: Option<MergeCounts>, failed: bool) -> Merged {
+        Merged {
+            file: file.into(),
+            result: match (failed, counts) {
+                (true, _) => Err("the batch is truncated".into()),
+                (false, Some(c)) => Ok(counts_text(&c)),
+                (false, None) => Ok("merged before: nothing changed".into()),
+            },
+            counts,
+        }
+    }
+
+    #[test]
+    fn the_summary_after_a_merge_names_only_the_files_that_need_a_look() {
+        let plain = MergeCounts {
+            new: 10,
+            duplicate: 1,
+            ..MergeCounts::default()
+        };
+        let conflict = MergeCounts {
+            new: 5,
+            conflict: 1,
+            ..MergeCounts::default()
+        };
+        let rejected = MergeCounts {
+            new: 2,
+            rejected: 3,
+            ..MergeCounts::default()
+        };
+        let mut files = vec![
+            merged("a.batch", Some(plain), false),
+            merged("b.batch", Some(conflict), false),
+            merged("c.batch", None, false),
+            merged("d.batch", None, true),
+            merged("e.batch", Some(rejected), false),
+        ];
+        let text = |files: &[Merged]| -> Vec<String> {
+            merged_summary(files, &Theme::monochrome())
+                .iter()
+                .map(|l| l.to_string())
+                .collect()
+        };
+        assert_eq!(
+            text(&files),
+            [
+                "Merged 4 of 5 file(s), 1 failed:",
+                "17 new, 1 duplicate, 0 superseded, 1 conflict, 3 rejected in all",
+                "✓ b.batch: 5 new, 0 duplicate, 0 superseded, 1 conflict, 0 rejected",
+                "✗ d.batch: the batch is truncated",
+                "✓ e.batch: 2 new, 0 duplicate, 0 superseded, 0 conflict, 3 rejected",
+            ]
+        );
+        // However many files need a look, the summary keeps to its few lines.
+        for n in 0..40 {
+            files.push(merged(&format!("x{n}.batch"), Some(conflict), false));
+        }
+        let lines = text(&files);
+        assert_eq!(lines.len(), 2 + MERGED_NAMED + 1);
+        assert_eq!(
+            lines.last().unwrap(),
+            "… and 39 more with a conflict, a rejection or a failure: select each above"
+        );
     }
 }
