@@ -1051,6 +1051,8 @@ fn resolve(
     err: &mut dyn Write,
 ) -> Result<(), Error> {
     let store = super::open_store(data_dir, err)?;
+    let named = conflict_named(&store, id)?.map(|full| full.to_string());
+    let id = named.as_deref().unwrap_or(id);
     // An action's conflict when the id names one; otherwise a response's, as before.
     let action = store.resolve_action_id(id);
     if let Ok(action) = &action
@@ -1093,6 +1095,42 @@ fn resolve(
         if settled.versions.len() > 2 { "s are" } else { " is" }
     ));
     print(out, &doc, Format::Text)
+}
+
+/// The one conflict (of responses or of actions) whose id starts with `input`, hyphens
+/// and case aside. The listings show short ids, and ids made within the same minute or
+/// so start alike (UUID v7 ids begin with their time): a short id that is ambiguous among
+/// all records can still name one conflict. `None` when no conflict's id starts so (the
+/// caller then reads `input` as any response's or action's id, and says what is wrong);
+/// ambiguous among conflicts, an error naming them.
+fn conflict_named(store: &crate::store::Store, input: &str) -> Result<Option<Uuid>, Error> {
+    let prefix: String = input
+        .trim()
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if prefix.is_empty() {
+        return Ok(None);
+    }
+    let mut ids: Vec<Uuid> = store
+        .conflicts()?
+        .iter()
+        .map(|c| c.id)
+        .chain(store.action_conflicts()?.iter().map(|c| c.id))
+        .filter(|id| id.simple().to_string().starts_with(&prefix))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    match ids.len() {
+        0 => Ok(None),
+        1 => Ok(Some(ids[0])),
+        _ => Err(StoreError::AmbiguousPrefix {
+            prefix: input.trim().to_owned(),
+            ids,
+        }
+        .into()),
+    }
 }
 
 fn resolve_action(

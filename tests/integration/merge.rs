@@ -1677,12 +1677,16 @@ mod cli {
                 ..b.answers["respondent_type"].clone()
             },
         );
+        // Another interview whose id starts as `a`'s does (UUID v7 ids of the same minute
+        // do): the short id below is ambiguous among responses, not among conflicts.
+        let mut c = a.clone();
+        c.id = Uuid::from_u128(a.id.as_u128() ^ 1);
         write_batch(
             &inbox.join("1.batch"),
             &key,
             "laptop-6",
             1,
-            vec![Record::Response(b.clone())],
+            vec![Record::Response(b.clone()), Record::Response(c.clone())],
         );
         write_batch(
             &inbox.join("3.batch"),
@@ -1734,6 +1738,10 @@ mod cli {
 
         // Settle it by its short id: keep B.
         let short = &a.id.simple().to_string()[..12];
+        assert!(matches!(
+            Store::open(coord.path()).unwrap().resolve_id(short),
+            Err(doorstep::store::StoreError::AmbiguousPrefix { .. })
+        ));
         doorstep(coord.path())
             .args(["batch", "resolve", short, "--keep", "C"])
             .assert()
