@@ -1104,15 +1104,9 @@ fn resolve(
 /// caller then reads `input` as any response's or action's id, and says what is wrong);
 /// ambiguous among conflicts, an error naming them.
 fn conflict_named(store: &crate::store::Store, input: &str) -> Result<Option<Uuid>, Error> {
-    let prefix: String = input
-        .trim()
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if prefix.is_empty() {
+    let Some(prefix) = crate::store::id_prefix(input) else {
         return Ok(None);
-    }
+    };
     let mut ids: Vec<Uuid> = store
         .conflicts()?
         .iter()

@@ -89,7 +89,7 @@ pub use merge_actions::{ActionConflict, ActionVersion, ActionVersions};
 pub use own::NotExported;
 pub use periods::{InPeriod, InPeriodUnread, RawRecord};
 pub use recover::{RecoveryReport, StoreState, recover, recover_in_slices};
-pub use responses::{Listing, StoredResponse, Summaries};
+pub use responses::{Listing, StoredResponse, Summaries, id_prefix};
 pub use tallies::{Completed, Tallies};
 
 use crate::exit;

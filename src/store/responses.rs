@@ -34,6 +34,19 @@ pub struct Summaries {
     pub unreadable: Vec<StoreError>,
 }
 
+/// What `input` says of an id: the start of its hex digits (or all 32 of them), lower
+/// case, with hyphens and surrounding space dropped; `None` when it is not that.
+pub fn id_prefix(input: &str) -> Option<String> {
+    let prefix: String = input
+        .trim()
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let hex = !prefix.is_empty() && prefix.len() <= 32;
+    (hex && prefix.bytes().all(|b| b.is_ascii_hexdigit())).then_some(prefix)
+}
+
 impl Store {
     /// Starts a draft and saves it.
     pub fn create_draft(&self, new: NewResponse) -> Result<Response, StoreError> {
@@ -266,16 +279,9 @@ impl Store {
     /// The ids in `tree` (keyed by UUID bytes) that `input` names: the whole id or its
     /// start, in hex digits, dashes ignored.
     pub(super) fn ids_starting(&self, tree: &str, input: &str) -> Result<IdPrefix, StoreError> {
-        let prefix: String = input
-            .trim()
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_hexdigit())
-        {
+        let Some(prefix) = id_prefix(input) else {
             return Ok(IdPrefix::Bad);
-        }
+        };
         // Whole bytes narrow the scan; an odd last digit is checked on the text.
         let bytes: Vec<u8> = (0..prefix.len() / 2)
             .filter_map(|i| u8::from_str_radix(&prefix[2 * i..2 * i + 2], 16).ok())
