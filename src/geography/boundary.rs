@@ -377,24 +377,13 @@ fn declared_crs(crs: &Value, file: &str) -> Result<Crs, GeographyError> {
 
 /// Without a `crs` member (RFC 7946 says WGS84), the coordinate range tells degrees from metres.
 fn guess_crs(features: &[RawFeature], file: &str) -> Result<Crs, GeographyError> {
-    let mut min = Coord {
-        x: f64::INFINITY,
-        y: f64::INFINITY,
-    };
-    let mut max = Coord {
-        x: f64::NEG_INFINITY,
-        y: f64::NEG_INFINITY,
-    };
+    let mut extent = super::prepared::Extent::empty();
     for f in features {
         if let Some(g) = &f.geometry {
-            for_each_position(&g.value, &mut |x, y| {
-                min.x = min.x.min(x);
-                min.y = min.y.min(y);
-                max.x = max.x.max(x);
-                max.y = max.y.max(y);
-            });
+            for_each_position(&g.value, &mut |x, y| extent.add(Coord { x, y }));
         }
     }
+    let super::prepared::Extent { min, max } = extent;
     if !min.x.is_finite() {
         // No coordinates at all: features will be rejected one by one for lacking geometry.
         return Ok(Crs::Wgs84);

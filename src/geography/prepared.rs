@@ -98,23 +98,41 @@ pub(super) fn edges<'a>(
         .collect()
 }
 
-/// The corners of the box around `edges` (infinite, min above max, when there are none).
-pub(super) fn extent(edges: &[(Coord<f64>, Coord<f64>)]) -> (Coord<f64>, Coord<f64>) {
-    let mut min = Coord {
-        x: f64::INFINITY,
-        y: f64::INFINITY,
-    };
-    let mut max = Coord {
-        x: f64::NEG_INFINITY,
-        y: f64::NEG_INFINITY,
-    };
-    for c in edges.iter().flat_map(|(a, b)| [a, b]) {
-        min.x = min.x.min(c.x);
-        min.y = min.y.min(c.y);
-        max.x = max.x.max(c.x);
-        max.y = max.y.max(c.y);
+/// The box around the points added to it: infinite, min above max, while there are none.
+pub(super) struct Extent {
+    pub min: Coord<f64>,
+    pub max: Coord<f64>,
+}
+
+impl Extent {
+    pub(super) fn empty() -> Extent {
+        Extent {
+            min: Coord {
+                x: f64::INFINITY,
+                y: f64::INFINITY,
+            },
+            max: Coord {
+                x: f64::NEG_INFINITY,
+                y: f64::NEG_INFINITY,
+            },
+        }
     }
-    (min, max)
+
+    pub(super) fn add(&mut self, c: Coord<f64>) {
+        self.min.x = self.min.x.min(c.x);
+        self.min.y = self.min.y.min(c.y);
+        self.max.x = self.max.x.max(c.x);
+        self.max.y = self.max.y.max(c.y);
+    }
+}
+
+/// The corners of the box around `edges` (see [`Extent`]).
+pub(super) fn extent(edges: &[(Coord<f64>, Coord<f64>)]) -> (Coord<f64>, Coord<f64>) {
+    let mut e = Extent::empty();
+    for c in edges.iter().flat_map(|(a, b)| [a, b]) {
+        e.add(*c);
+    }
+    (e.min, e.max)
 }
 
 /// `p` on the segment a–b, for the edges that do not straddle p's latitude (horizontal
